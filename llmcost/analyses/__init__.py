@@ -1,0 +1,68 @@
+"""Analyses: each module registers a function ``(con, ctx) -> dict`` over the ``calls`` view.
+
+``calls`` is ``priced`` restricted to the report window. Analyses run SQL and return plain,
+JSON-ready results; they know nothing about input formats or rendering.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass
+class Context:
+    top: int = 10
+    book: object = None  # the PriceBook
+    rejected: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    title: str
+    run: Callable[..., object]
+    order: int = 50
+
+
+_ANALYSES: dict[str, Analysis] = {}
+
+BUILTIN_MODULES = [
+    "llmcost.analyses.summary",
+    "llmcost.analyses.breakdown",
+    "llmcost.analyses.expensive",
+    "llmcost.analyses.peaks",
+    "llmcost.analyses.cache",
+    "llmcost.analyses.downgrade",
+    "llmcost.analyses.problems",
+]
+
+
+def register(name: str, title: str, order: int = 50):
+    def wrap(fn):
+        _ANALYSES[name] = Analysis(name, title, fn, order)
+        return fn
+
+    return wrap
+
+
+def analyses() -> list[Analysis]:
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    return sorted(_ANALYSES.values(), key=lambda a: a.order)
+
+
+def usd(value) -> float | None:
+    """A DECIMAL cost as a JSON number (micro-dollar precision is far below a cent)."""
+    if value is None:
+        return None
+    return float(round(Decimal(value), 9))
+
+
+def rows(con, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -1,0 +1,54 @@
+"""Where the money goes: cost by model, by provider and by day."""
+
+from llmcost.analyses import register, rows, usd
+
+
+def _money(items: list[dict], *keys: str) -> list[dict]:
+    for item in items:
+        for key in keys:
+            item[key] = usd(item[key])
+    return items
+
+
+@register("by_model", "Cost by model", order=20)
+def by_model(con, ctx) -> list[dict]:
+    return _money(
+        rows(
+            con,
+            """SELECT provider_eff AS provider, model, model_key AS priced_as, count(*) AS requests,
+                 coalesce(sum(input_tokens), 0) AS input_tokens,
+                 coalesce(sum(output_tokens), 0) AS output_tokens,
+                 coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+                 sum(cost_usd) AS cost_usd,
+                 sum(cost_usd) / nullif((SELECT sum(cost_usd) FROM calls), 0) AS share
+               FROM calls GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, requests DESC""",
+        ),
+        "cost_usd",
+    )
+
+
+@register("by_provider", "Cost by provider", order=21)
+def by_provider(con, ctx) -> list[dict]:
+    return _money(
+        rows(
+            con,
+            """SELECT provider_eff AS provider, count(*) AS requests, sum(cost_usd) AS cost_usd
+               FROM calls GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST""",
+        ),
+        "cost_usd",
+    )
+
+
+@register("by_day", "Cost by day", order=22)
+def by_day(con, ctx) -> list[dict]:
+    items = rows(
+        con,
+        """SELECT CAST(ts AS DATE) AS day, count(*) AS requests,
+             coalesce(sum(input_tokens), 0) AS input_tokens,
+             coalesce(sum(output_tokens), 0) AS output_tokens,
+             coalesce(sum(cost_usd), 0) AS cost_usd
+           FROM calls WHERE ts IS NOT NULL GROUP BY ALL ORDER BY day""",
+    )
+    for item in items:
+        item["day"] = item["day"].isoformat()
+    return _money(items, "cost_usd")

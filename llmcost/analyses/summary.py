@@ -1,0 +1,53 @@
+"""Summary: cost, calls, tokens by kind, period, and what could not be priced."""
+
+from llmcost.analyses import register, rows, usd
+
+
+@register("summary", "Summary", order=10)
+def summary(con, ctx) -> dict:
+    r = rows(
+        con,
+        """SELECT count(*) AS requests,
+          count(*) FILTER (WHERE cost_usd IS NOT NULL) AS priced_requests,
+          count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+          count(*) FILTER (WHERE is_priced AND input_tokens IS NULL) AS unknown_token_requests,
+          coalesce(sum(cost_usd), 0) AS total_cost_usd,
+          coalesce(sum(cost_input), 0) AS cost_input, coalesce(sum(cost_cache_read), 0) AS cost_cache_read,
+          coalesce(sum(cost_cache_write), 0) AS cost_cache_write,
+          coalesce(sum(cost_output), 0) AS cost_output,
+          coalesce(sum(input_tokens), 0) AS input_tokens,
+          coalesce(sum(output_tokens), 0) AS output_tokens,
+          coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+          coalesce(sum(coalesce(cache_write_tokens, 0) + coalesce(cache_write_1h_tokens, 0)), 0)
+            AS cache_write_tokens,
+          coalesce(sum(cache_write_1h_tokens), 0) AS cache_write_1h_tokens,
+          coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
+          min(ts) AS first_ts, max(ts) AS last_ts,
+          count(*) FILTER (WHERE ts IS NULL) AS requests_without_timestamp,
+          count(*) FILTER (WHERE status = 'error') AS error_requests,
+          coalesce(sum(cost_usd) FILTER (WHERE status = 'error'), 0) AS error_cost_usd,
+          count(*) FILTER (WHERE finish_reason = 'length') AS truncated_requests,
+          coalesce(sum(cost_usd) FILTER (WHERE finish_reason = 'length'), 0) AS truncated_cost_usd,
+          count(*) FILTER (WHERE token_source = 'reported') AS tokens_reported,
+          count(*) FILTER (WHERE token_source = 'counted') AS tokens_counted,
+          count(*) FILTER (WHERE token_source = 'estimated') AS tokens_estimated,
+          coalesce(sum(cost_usd) FILTER (WHERE token_source = 'estimated'), 0) AS estimated_cost_usd,
+          count(DISTINCT user_id) AS users
+        FROM calls""",
+    )[0]
+    for key in ("total_cost_usd", "cost_input", "cost_cache_read", "cost_cache_write",
+                "cost_output", "error_cost_usd", "truncated_cost_usd", "estimated_cost_usd"):
+        r[key] = usd(r[key])
+    for key in ("first_ts", "last_ts"):
+        r[key] = r[key].isoformat() if r[key] is not None else None
+    r["cost_by_part"] = {
+        "input": r.pop("cost_input"),
+        "cache_read": r.pop("cost_cache_read"),
+        "cache_write": r.pop("cost_cache_write"),
+        "output": r.pop("cost_output"),
+    }
+    r["pricing_versions"] = [
+        x["pricing_version"]
+        for x in rows(con, "SELECT DISTINCT pricing_version FROM calls WHERE pricing_version IS NOT NULL ORDER BY 1")
+    ]
+    return r

@@ -1,0 +1,107 @@
+"""Input formats: a registry of file formats and of the record shapes a JSON line can take.
+
+Built-in formats register the way a plugin would: each module calls ``register_format`` or
+``register_shape`` at import time, and ``load_builtin`` imports them all. Detection happens
+in one place, ``detect``: an explicit ``--input-format`` wins, else each format sniffs the
+first bytes of the file (content, not only the extension).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmcost.errors import UsageError
+
+
+@dataclass(frozen=True)
+class LineShape:
+    """One shape a JSON record (a log line, or the ``response`` of an envelope) can take.
+
+    Every attribute is SQL over the parsed structs ``r`` (the response object, or the line
+    itself), ``q`` (the request body, or the line itself) and ``p`` (the line). ``usage``
+    is a JSON expression; its style is told from its keys (see formats/usage.py) unless
+    ``usage_style`` names one.
+    """
+
+    name: str
+    description: str
+    match: str
+    usage: str
+    completion: str = "NULL"
+    finish_reason: str = "NULL"
+    provider: str = "NULL"
+    request_id: str = "NULL"
+    ts: str = "NULL"
+    service_tier: str = "NULL"
+    usage_style: str | None = None
+    priority: int = 50  # lower is tried first; the flat fallback is last
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A file-level format: how to recognize a file and load it into the staging table."""
+
+    name: str
+    description: str
+    recognized_by: str
+    sniff: Callable[[bytes, Path], bool]
+    load: Callable[..., object] = field(repr=False)
+    priority: int = 50
+
+
+_FORMATS: dict[str, FileFormat] = {}
+_SHAPES: dict[str, LineShape] = {}
+
+BUILTIN_MODULES = [
+    "llmcost.formats.openai",
+    "llmcost.formats.anthropic",
+    "llmcost.formats.gemini",
+    "llmcost.formats.flat",
+    "llmcost.formats.jsonl",
+]
+
+
+def register_format(fmt: FileFormat) -> FileFormat:
+    _FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def register_shape(shape: LineShape) -> LineShape:
+    _SHAPES[shape.name] = shape
+    return shape
+
+
+def load_builtin() -> None:
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+def formats() -> list[FileFormat]:
+    load_builtin()
+    return sorted(_FORMATS.values(), key=lambda f: (f.priority, f.name))
+
+
+def shapes() -> list[LineShape]:
+    load_builtin()
+    return sorted(_SHAPES.values(), key=lambda s: (s.priority, s.name))
+
+
+def detect(path: Path, head: bytes, override: str | None = None) -> FileFormat:
+    """The format to read ``path`` with: ``override`` if given, else the first that sniffs."""
+    known = formats()
+    if override:
+        for fmt in known:
+            if fmt.name == override:
+                return fmt
+        names = ", ".join(f.name for f in known)
+        raise UsageError(
+            f"unknown input format {override!r}", hint=f"choose one of: {names} (llmcost formats)"
+        )
+    for fmt in known:
+        if fmt.sniff(head, path):
+            return fmt
+    # JSON lines is the default: every line is then accounted for (parsed, or rejected).
+    return _FORMATS["jsonl"]

@@ -1,0 +1,245 @@
+"""JSON lines: every line parsed by DuckDB, shaped by the registered ``LineShape``s.
+
+One pass in SQL: read the lines (``read_csv`` with one VARCHAR column, so a bad line is a
+row we can report, not an abort), parse each once with ``json_transform`` into the record
+STRUCT, unwrap envelopes (``{request, response}``), pick the first matching shape, and
+normalize usage by the usage object's style. Lines DuckDB cannot even decode (invalid
+UTF-8) come back from its ``reject_errors`` table with their line numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmcost.formats import FileFormat, register_format, shapes
+from llmcost.formats.sql import RECORD_STRUCT, install_macros
+from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
+
+MAX_LINE_BYTES = 512 * 1024 * 1024
+RAW_KEEP_CHARS = 65536  # how much of a rejected line is kept in `rejects.raw`
+
+
+@dataclass
+class StageStats:
+    lines_read: int = 0
+    blank: int = 0
+    staged: int = 0
+    rejected: int = 0
+    naive_timestamps: int = 0
+
+
+def _read_lines_sql(path: str) -> str:
+    return (
+        "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\\x02', "
+        "quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', "
+        f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2}, "
+        "strict_mode = false, null_padding = true, ignore_errors = true, store_rejects = true, "
+        "rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')"
+    )
+
+
+def _shape_case(attr: str) -> str:
+    arms = " ".join(f"WHEN '{s.name}' THEN {getattr(s, attr)}" for s in shapes())
+    return f"(CASE shape {arms} END)"
+
+
+def staging_sql() -> str:
+    """The SELECT that turns ``lines(line, text)`` into staged canonical rows."""
+    shape_pick = " ".join(f"WHEN {s.match} THEN '{s.name}'" for s in shapes())
+    fixed_styles = " ".join(
+        f"WHEN '{s.name}' THEN '{s.usage_style}'" for s in shapes() if s.usage_style
+    )
+    return f"""
+WITH parsed AS (
+  SELECT line, text,
+    CASE WHEN text IS NULL OR trim(text) = '' THEN 'blank'
+         WHEN NOT json_valid(text) THEN 'invalid'
+         WHEN json_type(text) <> 'OBJECT' THEN 'notobject'
+         ELSE 'ok' END AS state
+  FROM lines
+), structs AS (
+  SELECT *, CASE WHEN state = 'ok' THEN json_transform(text, '{RECORD_STRUCT}') END AS p
+  FROM parsed
+), layered AS (
+  SELECT *,
+    CASE WHEN json_type(p.response) = 'OBJECT' THEN json_transform(p.response, '{RECORD_STRUCT}')
+         ELSE p END AS r,
+    CASE WHEN json_type(p.request) = 'OBJECT' THEN json_transform(p.request, '{RECORD_STRUCT}')
+         ELSE p END AS q,
+    coalesce(p.metadata, p.tags) AS meta
+  FROM structs
+), shaped AS (
+  SELECT *, CASE WHEN state <> 'ok' THEN NULL {shape_pick} END AS shape FROM layered
+), used AS (
+  SELECT *, {_shape_case('usage')} AS u FROM shaped
+), styled AS (
+  SELECT *, coalesce(CASE shape {fixed_styles or "WHEN NULL THEN NULL"} END, {AUTO_STYLE_SQL})
+    AS usage_style FROM used
+), fields AS (
+  SELECT line, text, state, shape, usage_style,
+    llm_blank(coalesce(r.model, r.modelVersion, q.model, p.model)) AS model,
+    coalesce(p.timestamp, p.ts, p.time, p.created_at, p.created, p.start_time, p.startTime,
+             {_shape_case('ts')}) AS ts_raw,
+    {column_sql('input')} AS input_tokens,
+    {column_sql('cache_read')} AS cache_read_tokens,
+    {column_sql('cache_write')} AS cache_write_tokens,
+    {column_sql('cache_write_1h')} AS cache_write_1h_tokens,
+    {column_sql('output')} AS output_tokens,
+    {column_sql('reasoning')} AS reasoning_tokens,
+    {bad_field_sql()} AS bad_usage,
+    llm_blank(coalesce({_shape_case('request_id')}, p.request_id, p.id)) AS log_id,
+    lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case('provider')}))) AS provider_given,
+    llm_tier(coalesce(p.service_tier, {_shape_case('service_tier')}, q.service_tier))
+      AS service_tier,
+    llm_blank(coalesce(p.user_id, p.user, meta ->> '$.user_id', meta ->> '$.user', q.user,
+                       q.metadata ->> '$.user_id')) AS user_id,
+    llm_blank(coalesce(p.session_id, p.conversation_id, meta ->> '$.session_id',
+                       meta ->> '$.conversation_id')) AS session_id,
+    llm_blank(coalesce(p.feature, meta ->> '$.feature', meta ->> '$.route')) AS feature,
+    meta AS tags,
+    coalesce(TRY_CAST(p.latency_ms AS DOUBLE), TRY_CAST(p.duration_ms AS DOUBLE),
+             TRY_CAST(p.duration AS DOUBLE) * 1000) AS latency_ms,
+    CASE WHEN lower(coalesce(p.status, r.status, '')) IN
+              ('error', 'failed', 'failure', 'fail', 'cancelled', 'timeout')
+           OR TRY_CAST(p.status AS INTEGER) >= 400
+           OR coalesce(json_type(p.error), 'NULL') NOT IN ('NULL', 'BOOLEAN')
+           OR coalesce(json_type(r.error), 'NULL') NOT IN ('NULL', 'BOOLEAN')
+         THEN 'error' ELSE 'ok' END AS status,
+    llm_finish(llm_blank(coalesce(p.finish_reason, {_shape_case('finish_reason')})))
+      AS finish_reason,
+    llm_tok(coalesce(q.max_tokens, q.max_completion_tokens, q.max_output_tokens,
+                     q.generationConfig ->> '$.maxOutputTokens', p.max_tokens)) AS max_tokens,
+    TRY_CAST(coalesce(p.cost_usd, p.cost, p.response_cost) AS DOUBLE) AS reported_cost_usd,
+    coalesce(q.system, q.instructions, q.systemInstruction) AS sys_json,
+    CASE WHEN json_type(q.messages) = 'ARRAY' THEN q.messages
+         WHEN json_type(q.input) = 'ARRAY' THEN q.input END AS msgs,
+    CASE WHEN json_type(q.contents) = 'ARRAY'
+           THEN array_to_string(json_extract_string(q.contents, '$[*].parts[*].text'), '\n')
+         WHEN json_type(q.prompt) = 'VARCHAR' THEN q.prompt ->> '$'
+         WHEN json_type(q.input) = 'VARCHAR' THEN q.input ->> '$' END AS prompt_plain,
+    {_shape_case('completion')} AS completion_text
+  FROM styled
+), texts AS (
+  SELECT *,
+    CASE json_type(sys_json)
+      WHEN 'VARCHAR' THEN sys_json ->> '$'
+      WHEN 'ARRAY' THEN llm_join(json_extract_string(sys_json, '$[*].text'))
+      WHEN 'OBJECT' THEN llm_join(json_extract_string(sys_json, '$.parts[*].text'))
+    END AS sys_text
+  FROM fields
+)
+SELECT line, text, state, shape, usage_style, model, ts_raw,
+  llm_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts,
+  input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+  output_tokens, reasoning_tokens, bad_usage,
+  coalesce(log_id, md5(text)) AS request_id,
+  coalesce(provider_given, llm_provider_of(model)) AS provider,
+  service_tier, user_id, session_id, feature, tags, latency_ms, status, finish_reason,
+  max_tokens, reported_cost_usd,
+  CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
+    AS prompt_kind,
+  CASE
+    WHEN msgs IS NOT NULL AND sys_text IS NOT NULL
+      THEN '[' || json_object('role', 'system', 'content', sys_text)
+           || CASE WHEN json_array_length(msgs) > 0 THEN ',' || substr(CAST(msgs AS VARCHAR), 2)
+                   ELSE ']' END
+    WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
+    WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', sys_text, prompt_plain)
+  END AS prompt_text,
+  CASE WHEN json_extract_string(msgs, '$[0].role') IN ('system', 'developer')
+         THEN llm_text(json_extract(msgs, '$[0].content'))
+       ELSE sys_text END AS system_text,
+  completion_text
+FROM texts
+"""
+
+
+def reject_reason_sql() -> str:
+    return """CASE
+      WHEN state = 'invalid' AND left(ltrim(text), 1) IN ('{', '[')
+        THEN 'not valid JSON (truncated or malformed line)'
+      WHEN state = 'invalid' THEN 'not valid JSON'
+      WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+      WHEN model IS NULL THEN 'no model (looked for model, modelVersion, request.model, response.model)'
+      WHEN bad_usage IS NOT NULL THEN bad_usage
+      WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'timestamp not understood: ' || left(ts_raw, 40)
+    END"""
+
+
+def load_jsonl(con, path: Path, source: str, ingest_id: int) -> StageStats:
+    """Stage the lines of ``path`` into the temp table ``staged``; rejects go to ``rejects``."""
+    install_macros(con)
+    con.execute("DROP TABLE IF EXISTS llm_reject_errors")
+    con.execute("DROP TABLE IF EXISTS llm_reject_scans")
+    con.execute("DROP TABLE IF EXISTS lines_raw")
+    con.execute(
+        "CREATE TEMP TABLE lines_raw AS SELECT row_number() OVER () AS k, text FROM ("
+        + _read_lines_sql(str(path))
+        + ")",
+        [str(path)],
+    )
+    # Lines DuckDB could not decode: their real numbers, to renumber the lines it did read.
+    undecodable = con.execute(
+        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS bad_lines")
+    con.execute("CREATE TEMP TABLE bad_lines (line BIGINT, raw VARCHAR, reason VARCHAR)")
+    if undecodable:
+        con.executemany(
+            "INSERT INTO bad_lines VALUES (?, ?, ?)",
+            [(line, raw, f"cannot decode line: {msg.split('.')[0]}") for line, raw, msg in undecodable],
+        )
+    # The k-th good row's real line number: k + (undecodable lines i with line_i - i < k).
+    con.execute("DROP TABLE IF EXISTS lines")
+    con.execute(
+        """CREATE TEMP TABLE lines AS
+        WITH b AS (SELECT line - row_number() OVER (ORDER BY line) AS good_before FROM bad_lines)
+        SELECT l.k + (SELECT count(*) FROM b WHERE b.good_before < l.k) AS line, l.text
+        FROM lines_raw l"""
+        if undecodable
+        else "CREATE TEMP TABLE lines AS SELECT k AS line, text FROM lines_raw"
+    )
+    con.execute("DROP TABLE lines_raw")
+    con.execute("DROP TABLE IF EXISTS staged_all")
+    con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
+    con.execute("DROP TABLE IF EXISTS staged")
+    con.execute(
+        f"""CREATE TEMP TABLE staged AS SELECT * EXCLUDE (text), ? AS source, ? AS format
+        FROM staged_all WHERE state = 'ok' AND ({reject_reason_sql()}) IS NULL""",
+        [source, "jsonl"],
+    )
+    con.execute(
+        f"""INSERT INTO rejects
+        SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
+          SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all
+          WHERE state <> 'blank') WHERE reason IS NOT NULL
+        UNION ALL SELECT ?, ?, line, reason, left(raw, {RAW_KEEP_CHARS}) FROM bad_lines""",
+        [ingest_id, source, ingest_id, source],
+    )
+    lines_read, blank, staged, naive = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE state = 'blank'),
+                  (SELECT count(*) FROM staged), (SELECT count(*) FROM staged WHERE naive_ts)
+           FROM staged_all"""
+    ).fetchone()
+    con.execute("DROP TABLE staged_all")
+    lines_read += len(undecodable)
+    rejected = lines_read - blank - staged
+    return StageStats(lines_read, blank, staged, rejected, naive)
+
+
+def _sniff(head: bytes, path: Path) -> bool:
+    return head.lstrip()[:1] == b"{"
+
+
+register_format(
+    FileFormat(
+        name="jsonl",
+        description="JSON lines: flat records, {request, response} envelopes, or bare "
+        "OpenAI / Anthropic / Gemini response objects, one per line (mixed is fine)",
+        recognized_by="first non-blank byte is '{' (and the default)",
+        sniff=_sniff,
+        load=load_jsonl,
+        priority=90,
+    )
+)

@@ -1,0 +1,41 @@
+"""OpenAI response bodies: Chat Completions and the Responses API."""
+
+from llmcost.formats import LineShape, register_shape
+
+register_shape(
+    LineShape(
+        name="openai_chat",
+        description="OpenAI Chat Completions response (object: chat.completion)",
+        match="(r.object LIKE 'chat.completion%' OR json_type(r.choices) = 'ARRAY')",
+        usage="r.usage",
+        usage_style=None,  # chat usage, or a gateway's Responses-style usage: tell by keys
+        completion="llm_join(json_extract_string(r.choices, '$[*].message.content'))",
+        finish_reason="json_extract_string(r.choices, '$[0].finish_reason')",
+        provider="'openai'",
+        request_id="r.id",
+        ts="r.created",
+        service_tier="r.service_tier",
+        priority=10,
+    )
+)
+
+register_shape(
+    LineShape(
+        name="openai_responses",
+        description="OpenAI Responses API object (object: response)",
+        match="(r.object = 'response')",
+        usage="r.usage",
+        usage_style="openai_responses",
+        completion="llm_join(json_extract_string(r.output, '$[*].content[*].text'))",
+        finish_reason=(
+            "CASE WHEN r.status = 'incomplete' "
+            "THEN json_extract_string(r.incomplete_details, '$.reason') "
+            "WHEN r.status = 'completed' THEN 'stop' ELSE r.status END"
+        ),
+        provider="'openai'",
+        request_id="r.id",
+        ts="r.created_at",
+        service_tier="r.service_tier",
+        priority=10,
+    )
+)

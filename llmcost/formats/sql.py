@@ -1,0 +1,104 @@
+"""SQL building blocks shared by the JSON-based adapters.
+
+Every log line is parsed once into one STRUCT (``RECORD_STRUCT``): the union of the fields
+that the shapes we read can carry. Scalars are read as VARCHAR (so ``"412"`` and ``412``
+both work and a wrong type can be reported), nested things as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+
+_VARCHAR = [
+    "id", "request_id", "responseId", "object", "type", "role", "model", "modelVersion",
+    "provider", "timestamp", "ts", "time", "created_at", "created", "createTime",
+    "start_time", "startTime", "user_id", "user", "session_id", "conversation_id", "feature",
+    "input_tokens", "output_tokens", "prompt_tokens", "completion_tokens", "total_tokens",
+    "cached_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+    "reasoning_tokens", "latency_ms", "duration", "duration_ms", "status", "finish_reason",
+    "stop_reason", "max_tokens", "max_output_tokens", "max_completion_tokens", "service_tier",
+    "cost", "cost_usd", "response_cost",
+]
+_JSON = [
+    "system", "instructions", "systemInstruction", "messages", "prompt", "input", "contents",
+    "response", "completion", "output", "request", "choices", "content", "candidates",
+    "usage", "usageMetadata", "metadata", "tags", "error", "incomplete_details",
+    "generationConfig",
+]
+
+RECORD_STRUCT = json.dumps({**{k: "VARCHAR" for k in _VARCHAR}, **{k: "JSON" for k in _JSON}})
+
+# Macros every adapter may use. Created once per connection by ``install_macros``.
+MACROS = r"""
+CREATE OR REPLACE TEMP MACRO llm_tok(x) AS (
+    CASE WHEN TRY_CAST(x AS DOUBLE) >= 0 AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
+         THEN CAST(TRY_CAST(x AS DOUBLE) AS BIGINT) END);
+CREATE OR REPLACE TEMP MACRO llm_bad_tok(x) AS (x IS NOT NULL AND llm_tok(x) IS NULL);
+CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL ELSE x END);
+CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
+    CASE
+      WHEN s IS NULL THEN NULL
+      WHEN regexp_full_match(trim(s), '\d{1,10}(\.\d+)?') THEN to_timestamp(CAST(trim(s) AS DOUBLE))
+      WHEN regexp_full_match(trim(s), '\d{11,13}(\.\d+)?')
+        THEN to_timestamp(CAST(trim(s) AS DOUBLE) / 1000)
+      WHEN regexp_full_match(trim(s), '\d{14,16}') THEN make_timestamp(CAST(trim(s) AS BIGINT))::TIMESTAMPTZ
+      WHEN regexp_full_match(trim(s), '\d{17,19}')
+        THEN make_timestamp(CAST(trim(s) AS BIGINT) // 1000)::TIMESTAMPTZ
+      ELSE TRY_CAST(trim(s) AS TIMESTAMPTZ)
+    END);
+CREATE OR REPLACE TEMP MACRO llm_ts_naive(s) AS (
+    s IS NOT NULL AND NOT regexp_full_match(trim(s), '\d+(\.\d+)?')
+    AND NOT regexp_matches(trim(s), '(Z|z|[+-]\d\d(:?\d\d)?|UTC)$'));
+CREATE OR REPLACE TEMP MACRO llm_text(j) AS (
+    CASE WHEN json_type(j) = 'VARCHAR' THEN j ->> '$'
+         WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
+         ELSE CAST(j AS VARCHAR) END);
+CREATE OR REPLACE TEMP MACRO llm_join(l) AS (
+    CASE WHEN l IS NULL OR len(list_filter(l, lambda x: x IS NOT NULL)) = 0 THEN NULL
+         ELSE array_to_string(list_filter(l, lambda x: x IS NOT NULL), '') END);
+CREATE OR REPLACE TEMP MACRO llm_finish(x) AS (
+    CASE
+      WHEN x IS NULL THEN NULL
+      WHEN lower(x) IN ('length', 'max_tokens', 'max_output_tokens', 'max_tokens_reached',
+                        'model_length', 'max_token') THEN 'length'
+      WHEN lower(x) IN ('stop', 'end_turn', 'stop_sequence', 'completed', 'eos', 'finish_reason_stop')
+        THEN 'stop'
+      WHEN lower(x) IN ('tool_use', 'tool_calls', 'function_call') THEN 'tool_calls'
+      WHEN lower(x) IN ('content_filter', 'safety', 'refusal', 'recitation', 'blocklist',
+                        'prohibited_content', 'spii') THEN 'content_filter'
+      ELSE lower(x)
+    END);
+CREATE OR REPLACE TEMP MACRO llm_tier(x) AS (
+    CASE
+      WHEN x IS NULL OR lower(x) IN ('default', 'auto', 'standard', 'standard_only', 'on_demand')
+        THEN 'standard'
+      WHEN lower(x) IN ('batch', 'batches') THEN 'batch'
+      WHEN lower(x) IN ('flex') THEN 'flex'
+      WHEN lower(x) IN ('priority', 'scale') THEN 'priority'
+      ELSE lower(x)
+    END);
+CREATE OR REPLACE TEMP MACRO llm_provider_of(m) AS (
+    CASE
+      WHEN m IS NULL THEN NULL
+      WHEN regexp_matches(lower(m), '(^|/)(gpt-|o1|o3|o4|chatgpt|text-embedding|davinci|babbage|ft:gpt)')
+        THEN 'openai'
+      WHEN regexp_matches(lower(m), '(^|/|\.)claude') THEN 'anthropic'
+      WHEN regexp_matches(lower(m), '(^|/)gemini|gemma') THEN 'google'
+      WHEN regexp_matches(lower(m), 'mistral|mixtral|codestral|ministral|magistral|pixtral')
+        THEN 'mistral'
+      WHEN regexp_matches(lower(m), 'deepseek') THEN 'deepseek'
+      WHEN regexp_matches(lower(m), '(^|/)grok') THEN 'xai'
+      WHEN regexp_matches(lower(m), '^(amazon\.|us\.amazon|nova-)') THEN 'aws-bedrock'
+      ELSE NULL
+    END);
+"""
+
+
+def install_macros(con) -> None:
+    """Create the helper macros on ``con`` (idempotent)."""
+    con.execute(MACROS)
+
+
+def jstr(json_expr: str, path: str) -> str:
+    """SQL for the string value at ``path`` ('$.a.b') inside a JSON expression."""
+    return f"json_extract_string({json_expr}, '{path}')"

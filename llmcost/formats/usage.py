@@ -1,0 +1,143 @@
+"""Usage normalization: each provider's token fields → the canonical columns.
+
+Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes included),
+``output_tokens`` ALL output (reasoning included). The providers disagree:
+
+- OpenAI Chat: ``prompt_tokens`` already includes ``prompt_tokens_details.cached_tokens``;
+  ``completion_tokens`` includes ``completion_tokens_details.reasoning_tokens``.
+- OpenAI Responses: same, as ``input_tokens``/``input_tokens_details.cached_tokens`` and
+  ``output_tokens``/``output_tokens_details.reasoning_tokens``.
+- Anthropic: ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
+  ``cache_creation_input_tokens`` (we add them); the 1-hour part of the writes is
+  ``cache_creation.ephemeral_1h_input_tokens``. ``output_tokens`` includes thinking.
+- Gemini: ``promptTokenCount`` includes ``cachedContentTokenCount``;
+  ``thoughtsTokenCount`` is NOT inside ``candidatesTokenCount`` (we add it to output);
+  ``toolUsePromptTokenCount`` is billed as input on top of the prompt (we add it).
+- Generic/flat keys (``input_tokens``, ``cache_read_tokens``, ``cache_write_tokens``,
+  ``reasoning_tokens`` …) follow the canonical convention already.
+
+Each style is a set of SQL expressions over a JSON expression ``u`` (the usage object).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UsageStyle:
+    name: str
+    input: str
+    output: str
+    cache_read: str = "NULL"
+    cache_write: str = "NULL"
+    cache_write_1h: str = "NULL"
+    reasoning: str = "NULL"
+    keys: tuple[str, ...] = ()  # JSON paths whose values must be non-negative integers
+
+
+def _t(path: str) -> str:
+    return f"llm_tok(json_extract_string(u, '{path}'))"
+
+
+OPENAI_CHAT = UsageStyle(
+    name="openai_chat",
+    input=_t("$.prompt_tokens"),
+    output=_t("$.completion_tokens"),
+    cache_read=_t("$.prompt_tokens_details.cached_tokens"),
+    reasoning=_t("$.completion_tokens_details.reasoning_tokens"),
+    keys=("$.prompt_tokens", "$.completion_tokens", "$.total_tokens",
+          "$.prompt_tokens_details.cached_tokens", "$.completion_tokens_details.reasoning_tokens"),
+)
+
+OPENAI_RESPONSES = UsageStyle(
+    name="openai_responses",
+    input=_t("$.input_tokens"),
+    output=_t("$.output_tokens"),
+    cache_read=_t("$.input_tokens_details.cached_tokens"),
+    reasoning=_t("$.output_tokens_details.reasoning_tokens"),
+    keys=("$.input_tokens", "$.output_tokens", "$.total_tokens",
+          "$.input_tokens_details.cached_tokens", "$.output_tokens_details.reasoning_tokens"),
+)
+
+_A_READ = "coalesce(" + _t("$.cache_read_input_tokens") + ", 0)"
+_A_WRITE = "coalesce(" + _t("$.cache_creation_input_tokens") + ", 0)"
+_A_WRITE_1H = "coalesce(" + _t("$.cache_creation.ephemeral_1h_input_tokens") + ", 0)"
+ANTHROPIC = UsageStyle(
+    name="anthropic",
+    input=f"({_t('$.input_tokens')} + {_A_READ} + {_A_WRITE})",
+    output=_t("$.output_tokens"),
+    cache_read=_t("$.cache_read_input_tokens"),
+    # cache_creation_input_tokens is the total of 5m and 1h writes; keep the two apart.
+    cache_write=f"CASE WHEN {_t('$.cache_creation_input_tokens')} IS NULL THEN NULL "
+    f"ELSE greatest({_A_WRITE} - {_A_WRITE_1H}, 0) END",
+    cache_write_1h=_t("$.cache_creation.ephemeral_1h_input_tokens"),
+    reasoning=_t("$.output_tokens_details.thinking_tokens"),
+    keys=("$.input_tokens", "$.output_tokens", "$.cache_read_input_tokens",
+          "$.cache_creation_input_tokens", "$.cache_creation.ephemeral_5m_input_tokens",
+          "$.cache_creation.ephemeral_1h_input_tokens"),
+)
+
+_G_THOUGHTS = "coalesce(" + _t("$.thoughtsTokenCount") + ", 0)"
+_G_TOOL = "coalesce(" + _t("$.toolUsePromptTokenCount") + ", 0)"
+GEMINI = UsageStyle(
+    name="gemini",
+    input=f"({_t('$.promptTokenCount')} + {_G_TOOL})",
+    output=f"(coalesce({_t('$.candidatesTokenCount')}, 0) + {_G_THOUGHTS})",
+    cache_read=_t("$.cachedContentTokenCount"),
+    reasoning=_t("$.thoughtsTokenCount"),
+    keys=("$.promptTokenCount", "$.candidatesTokenCount", "$.thoughtsTokenCount",
+          "$.cachedContentTokenCount", "$.totalTokenCount", "$.toolUsePromptTokenCount"),
+)
+
+GENERIC = UsageStyle(
+    name="generic",
+    input=_t("$.input_tokens"),
+    output=_t("$.output_tokens"),
+    cache_read=f"coalesce({_t('$.cache_read_tokens')}, {_t('$.cached_tokens')})",
+    cache_write=_t("$.cache_write_tokens"),
+    cache_write_1h=_t("$.cache_write_1h_tokens"),
+    reasoning=_t("$.reasoning_tokens"),
+    keys=("$.input_tokens", "$.output_tokens", "$.cache_read_tokens", "$.cached_tokens",
+          "$.cache_write_tokens", "$.cache_write_1h_tokens", "$.reasoning_tokens"),
+)
+
+STYLES = {s.name: s for s in (OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC, GEMINI, GENERIC)}
+
+
+def _has(path: str) -> str:
+    return f"json_extract(u, '{path}') IS NOT NULL"
+
+
+# Which style a usage object follows, told by its keys (the most specific first).
+AUTO_STYLE_SQL = f"""CASE
+    WHEN u IS NULL THEN NULL
+    WHEN {_has('$.promptTokenCount')} OR {_has('$.candidatesTokenCount')} THEN 'gemini'
+    WHEN {_has('$.cache_read_input_tokens')} OR {_has('$.cache_creation_input_tokens')}
+      THEN 'anthropic'
+    WHEN {_has('$.prompt_tokens')} OR {_has('$.completion_tokens')} THEN 'openai_chat'
+    WHEN {_has('$.input_tokens_details')} OR {_has('$.output_tokens_details.reasoning_tokens')}
+      THEN 'openai_responses'
+    ELSE 'generic' END"""
+
+
+def column_sql(field: str, style_col: str = "usage_style") -> str:
+    """CASE over the styles for one canonical field ('input', 'cache_read', …)."""
+    arms = " ".join(
+        f"WHEN '{s.name}' THEN {getattr(s, field)}" for s in STYLES.values()
+    )
+    return f"(CASE {style_col} {arms} END)"
+
+
+def bad_field_sql() -> str:
+    """SQL naming the first usage field whose value is not a non-negative integer."""
+    paths: list[str] = []
+    for s in STYLES.values():
+        paths.extend(p for p in s.keys if p not in paths)
+    arms = " ".join(
+        f"WHEN llm_bad_tok(json_extract_string(u, '{p}')) THEN "
+        f"'usage field {p[2:]} is not a non-negative integer: ' || "
+        f"left(json_extract_string(u, '{p}'), 40)"
+        for p in paths
+    )
+    return f"(CASE {arms} END)"

@@ -1,0 +1,140 @@
+"""The core of `llmcost analyze`: ingest, count missing tokens, price, run the analyses.
+
+Everything here is callable without the CLI; ``analyze`` returns the same dict that
+``--format json`` prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmcost import __version__, costing, store
+from llmcost.analyses import Context, analyses
+from llmcost.errors import NoRecordsError
+from llmcost.ingest import FileResult, IngestResult, ingest_paths
+from llmcost.pricing import PriceBook, load_pricing
+
+
+@dataclass
+class Options:
+    paths: list[str] = field(default_factory=list)
+    db: Path | None = None
+    pricing: list[Path] = field(default_factory=list)
+    input_format: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    top: int = 10
+    as_of: dt.date | None = None
+
+
+def fill_tokens(con, book: PriceBook) -> dict | None:
+    """Count tokens with tiktoken for calls whose log has text but no counts."""
+    missing = con.execute(
+        "SELECT DISTINCT model, provider FROM requests WHERE input_tokens IS NULL "
+        "OR output_tokens IS NULL"
+    ).fetchall()
+    if not missing:
+        return None
+    from llmcost import tokens  # tiktoken is loaded only when something must be counted
+
+    choices = {}
+    for model, provider in missing:
+        resolution = book.resolve(model, provider)
+        encoding = None
+        if resolution.priced:
+            encoding = book.models[(resolution.provider, resolution.model_key)].encoding
+        choices[model] = tokens.encoding_for(model, encoding, provider)
+    result = tokens.fill_missing_tokens(con, choices)
+    return {k: v for k, v in vars(result).items()}
+
+
+def window_view(con, since: dt.datetime | None, until: dt.datetime | None) -> None:
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("ts >= CAST(? AS TIMESTAMPTZ)")
+        params.append(since.isoformat())
+    if until is not None:
+        clauses.append("ts < CAST(? AS TIMESTAMPTZ)")
+        params.append(until.isoformat())
+    where = " AND ".join(clauses) or "TRUE"
+    # A view cannot hold parameters: inline the two validated ISO timestamps as literals.
+    for value in params:
+        where = where.replace("?", "'" + value.replace("'", "") + "'", 1)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW calls AS SELECT * FROM priced WHERE {where}")
+
+
+def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = None) -> dict:
+    """Price what is in the store and run every analysis over the window."""
+    tokens = fill_tokens(con, book)
+    costing.prepare(con, book, options.as_of)
+    window_view(con, options.since, options.until)
+    if con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0:
+        raise NoRecordsError(
+            "no usable LLM call records were found"
+            + (" in the chosen period" if options.since or options.until else ""),
+            hint="check the input format (llmcost formats) and the rejected lines above",
+        )
+    ctx = Context(top=options.top, book=book)
+    report: dict = {
+        "llmcost_version": __version__,
+        "pricing_version": book.version,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "window": {
+            "since": options.since.isoformat() if options.since else None,
+            "until": options.until.isoformat() if options.until else None,
+            "as_of": options.as_of.isoformat() if options.as_of else None,
+        },
+        "inputs": [_input(f) for f in ingest.files] if ingest else [],
+        "tokens_counted": tokens,
+        "notes": _notes(ingest),
+    }
+    for analysis in analyses():
+        report[analysis.name] = analysis.run(con, ctx)
+    return report
+
+
+def _input(f: FileResult) -> dict:
+    return {
+        "source": f.source, "format": f.format, "lines_read": f.lines_read,
+        "ingested": f.ingested, "skipped": f.skipped, "duplicates": f.duplicates,
+        "rejected": f.rejected,
+    }
+
+
+def _notes(ingest: IngestResult | None) -> list[str]:
+    notes = []
+    if ingest and ingest.total("naive_timestamps"):
+        notes.append(
+            f"{ingest.total('naive_timestamps')} timestamps had no time zone; they were read as UTC"
+        )
+    return notes
+
+
+def analyze(
+    paths: Iterable[str | Path],
+    *,
+    db: str | Path | None = None,
+    pricing: Iterable[str | Path] = (),
+    input_format: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    top: int = 10,
+    as_of: dt.date | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> dict:
+    """Ingest ``paths`` (into ``db`` or memory), price every call and return the report."""
+    options = Options(
+        paths=[str(p) for p in paths], db=Path(db) if db else None,
+        pricing=[Path(p) for p in pricing], input_format=input_format, since=since,
+        until=until, top=top, as_of=as_of,
+    )
+    book = load_pricing(options.pricing)
+    con = store.connect(options.db)
+    try:
+        ingest = ingest_paths(con, options.paths, options.input_format, on_file=on_file)
+        return build(con, book, options, ingest)
+    finally:
+        con.close()

@@ -1,0 +1,101 @@
+"""The only module that opens DuckDB: schema, numbered migrations, connection helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# Each migration is (number, name, SQL). Never edit a released migration: add a new one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "canonical request record, texts, ingests, rejects",
+        """
+        CREATE SEQUENCE IF NOT EXISTS ingest_seq START 1;
+        CREATE TABLE requests (
+            request_id            VARCHAR NOT NULL,
+            ts                    TIMESTAMPTZ,
+            provider              VARCHAR,
+            model                 VARCHAR NOT NULL,
+            input_tokens          BIGINT,   -- ALL input, cache reads and writes included
+            cache_read_tokens     BIGINT,
+            cache_write_tokens    BIGINT,   -- 5-minute TTL writes
+            cache_write_1h_tokens BIGINT,
+            output_tokens         BIGINT,   -- ALL output, reasoning included
+            reasoning_tokens      BIGINT,
+            token_source          VARCHAR,  -- reported | counted | estimated
+            service_tier          VARCHAR,  -- standard | batch | flex | priority
+            prompt_hash           VARCHAR,
+            system_hash           VARCHAR,
+            completion_hash       VARCHAR,
+            user_id               VARCHAR,
+            session_id            VARCHAR,
+            feature               VARCHAR,
+            tags                  JSON,
+            latency_ms            DOUBLE,
+            status                VARCHAR,  -- ok | error
+            finish_reason         VARCHAR,
+            max_tokens            BIGINT,
+            reported_cost_usd     DOUBLE,
+            source                VARCHAR,
+            source_line           BIGINT,
+            format                VARCHAR,
+            ingest_id             BIGINT
+        );
+        -- texts: each distinct text once. kind = 'messages' (JSON array of chat messages
+        -- [{role, content, name?}]) | 'text' (plain text).
+        CREATE TABLE texts (
+            hash   VARCHAR PRIMARY KEY,
+            kind   VARCHAR NOT NULL,
+            text   VARCHAR NOT NULL
+        );
+        CREATE TABLE ingests (
+            ingest_id   BIGINT PRIMARY KEY,
+            started_at  TIMESTAMPTZ,
+            source      VARCHAR,
+            format      VARCHAR,
+            size_bytes  BIGINT,
+            head_hash   VARCHAR,   -- hash of the first bytes: detects rotation/truncation
+            lines_read  BIGINT,
+            ingested    BIGINT,
+            skipped     BIGINT,
+            rejected    BIGINT
+        );
+        CREATE TABLE rejects (
+            ingest_id  BIGINT,
+            source     VARCHAR,
+            line       BIGINT,
+            reason     VARCHAR,
+            raw        VARCHAR
+        );
+        """,
+    ),
+]
+
+
+def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the store; in memory when ``path`` is None."""
+    con = duckdb.connect(str(path) if path else ":memory:")
+    con.execute("SET TimeZone = 'UTC'")  # days, hours and naive timestamps are UTC
+    migrate(con)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration not yet applied, each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(number INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    done = {row[0] for row in con.execute("SELECT number FROM schema_migrations").fetchall()}
+    applied = []
+    for number, name, sql in MIGRATIONS:
+        if number in done:
+            continue
+        con.execute("BEGIN")
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations (number, name) VALUES (?, ?)", [number, name])
+        con.execute("COMMIT")
+        applied.append(number)
+    return applied
