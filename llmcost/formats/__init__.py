@@ -37,6 +37,9 @@ class LineShape:
     ts: str = "NULL"
     service_tier: str = "NULL"
     usage_style: str | None = None
+    # SQL: a reason (VARCHAR) when the record is recognized but is not a billed call
+    # (a stream chunk without usage, a summary line); such records are skipped, not rejected.
+    skip: str = "NULL"
     priority: int = 50  # lower is tried first; the flat fallback is last
 
 

@@ -23,7 +23,7 @@ RAW_KEEP_CHARS = 65536  # how much of a rejected line is kept in `rejects.raw`
 @dataclass
 class StageStats:
     lines_read: int = 0
-    blank: int = 0
+    skipped: int = 0  # blank lines and records that are not billed calls
     staged: int = 0
     rejected: int = 0
     naive_timestamps: int = 0
@@ -77,7 +77,7 @@ WITH parsed AS (
   SELECT *, coalesce(CASE shape {fixed_styles or "WHEN NULL THEN NULL"} END, {AUTO_STYLE_SQL})
     AS usage_style FROM used
 ), fields AS (
-  SELECT line, text, state, shape, usage_style,
+  SELECT line, text, state, shape, usage_style, {_shape_case('skip')} AS skip_reason,
     llm_blank(coalesce(r.model, r.modelVersion, q.model, p.model)) AS model,
     coalesce(p.timestamp, p.ts, p.time, p.created_at, p.created, p.start_time, p.startTime,
              {_shape_case('ts')}) AS ts_raw,
@@ -129,7 +129,7 @@ WITH parsed AS (
     END AS sys_text
   FROM fields
 )
-SELECT line, text, state, shape, usage_style, model, ts_raw,
+SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   llm_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts,
   input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
   output_tokens, reasoning_tokens, bad_usage,
@@ -206,26 +206,27 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int) -> StageStats:
     con.execute("DROP TABLE IF EXISTS staged")
     con.execute(
         f"""CREATE TEMP TABLE staged AS SELECT * EXCLUDE (text), ? AS source, ? AS format
-        FROM staged_all WHERE state = 'ok' AND ({reject_reason_sql()}) IS NULL""",
+        FROM staged_all WHERE state = 'ok' AND skip_reason IS NULL
+          AND ({reject_reason_sql()}) IS NULL""",
         [source, "jsonl"],
     )
     con.execute(
         f"""INSERT INTO rejects
         SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
           SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all
-          WHERE state <> 'blank') WHERE reason IS NOT NULL
+          WHERE state <> 'blank' AND skip_reason IS NULL) WHERE reason IS NOT NULL
         UNION ALL SELECT ?, ?, line, reason, left(raw, {RAW_KEEP_CHARS}) FROM bad_lines""",
         [ingest_id, source, ingest_id, source],
     )
-    lines_read, blank, staged, naive = con.execute(
-        """SELECT count(*), count(*) FILTER (WHERE state = 'blank'),
+    lines_read, skipped, staged, naive = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE state = 'blank' OR skip_reason IS NOT NULL),
                   (SELECT count(*) FROM staged), (SELECT count(*) FROM staged WHERE naive_ts)
            FROM staged_all"""
     ).fetchone()
     con.execute("DROP TABLE staged_all")
     lines_read += len(undecodable)
-    rejected = lines_read - blank - staged
-    return StageStats(lines_read, blank, staged, rejected, naive)
+    rejected = lines_read - skipped - staged
+    return StageStats(lines_read, skipped, staged, rejected, naive)
 
 
 def _sniff(head: bytes, path: Path) -> bool:

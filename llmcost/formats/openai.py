@@ -14,6 +14,9 @@ register_shape(
         provider="'openai'",
         request_id="r.id",
         ts="r.created",
+        # Streamed chunks repeat the call's id; only the final chunk carries usage.
+        skip="CASE WHEN r.object = 'chat.completion.chunk' AND r.usage IS NULL "
+        "THEN 'stream chunk without usage' END",
         service_tier="r.service_tier",
         priority=10,
     )

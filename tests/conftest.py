@@ -1,0 +1,86 @@
+"""Shared test helpers: real fixtures turned into log lines, a CLI runner, a fixed width."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+DATA = Path(__file__).parent / "data"
+REAL = DATA / "real"
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "sample_logs"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch, tmp_path):
+    """No user config, no real home, a stable terminal width."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.delenv("LLMCOST_DB", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _body(raw) -> str:
+    """A cassette body: plain text, a {'string': ...} mapping, or gzip+base64."""
+    if isinstance(raw, dict):
+        if "base64_string" in raw:
+            return gzip.decompress(base64.b64decode(raw["base64_string"])).decode()
+        raw = raw.get("string", "")
+    return raw
+
+
+def cassette_envelopes(path: Path) -> list[dict]:
+    """The {request, response} pairs of a VCR cassette, as envelope log records."""
+    doc = yaml.safe_load(path.read_text())
+    out = []
+    for interaction in doc["interactions"]:
+        request = json.loads(_body(interaction["request"]["body"]))
+        body = _body(interaction["response"]["body"])
+        out.append({"request": request, "response": json.loads(body)})
+    return out
+
+
+def anthropic_txt_responses(path: Path) -> list[dict]:
+    """Response bodies from the decoded '--- interaction N' text file."""
+    return [json.loads(line) for line in path.read_text().splitlines()
+            if line.startswith("{")]
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    with path.open("w") as fh:
+        for record in records:
+            fh.write((record if isinstance(record, str) else json.dumps(record)) + "\n")
+    return path
+
+
+@pytest.fixture
+def jsonl(tmp_path):
+    counter = iter(range(10_000))
+
+    def make(records: list, name: str | None = None) -> Path:
+        return write_jsonl(tmp_path / (name or f"log{next(counter)}.jsonl"), records)
+
+    return make
+
+
+@pytest.fixture
+def cli():
+    """Run the CLI in-process; returns the result with separate stdout and stderr."""
+    from typer.testing import CliRunner
+
+    from llmcost.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, env: dict | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input,
+                             env={**os.environ, **(env or {})}, catch_exceptions=False)
+
+    return run

@@ -1,0 +1,207 @@
+"""The JSON-lines reader: shapes, aliases, timestamps, usage styles, rejects, accounting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from llmcost import store
+from llmcost.ingest import ingest_file, ingest_paths
+from tests.conftest import SAMPLES
+
+
+def load(path):
+    con = store.connect()
+    result = ingest_file(con, path)
+    cur = con.execute("SELECT * FROM requests ORDER BY source_line")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    return result, rows, rejects, con
+
+
+SHAPE_FILES = sorted((SAMPLES / "shapes").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("path", SHAPE_FILES, ids=lambda p: p.stem)
+def test_every_sample_shape_reads_cleanly(path):
+    result, rows, rejects, _ = load(path)
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    assert rejects == []
+    assert result.accounted
+    assert len(rows) == len(lines)
+    for row in rows:
+        assert row["model"]
+        assert row["provider"] in {"openai", "anthropic", "google"}
+        assert row["input_tokens"] is not None and row["output_tokens"] is not None
+        assert row["input_tokens"] >= (row["cache_read_tokens"] or 0)
+        assert row["output_tokens"] >= (row["reasoning_tokens"] or 0)
+
+
+def test_shapes_are_detected_per_line(jsonl):
+    path = jsonl([
+        {"object": "chat.completion", "model": "gpt-4o", "created": 1730000000,
+         "choices": [{"message": {"content": "a"}, "finish_reason": "length"}],
+         "usage": {"prompt_tokens": 10, "completion_tokens": 2}},
+        {"object": "response", "model": "gpt-5", "created_at": 1730000000, "status": "completed",
+         "output": [{"type": "message", "content": [{"type": "output_text", "text": "b"}]}],
+         "usage": {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 4},
+                   "output_tokens": 7, "output_tokens_details": {"reasoning_tokens": 3}}},
+        {"type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+         "content": [{"type": "text", "text": "c"}], "stop_reason": "end_turn",
+         "usage": {"input_tokens": 5, "output_tokens": 1, "cache_read_input_tokens": 100,
+                   "cache_creation_input_tokens": 20,
+                   "cache_creation": {"ephemeral_5m_input_tokens": 5, "ephemeral_1h_input_tokens": 15}}},
+        {"modelVersion": "gemini-2.5-pro", "createTime": "2025-10-10T10:00:00Z",
+         "candidates": [{"content": {"parts": [{"text": "d"}]}, "finishReason": "STOP"}],
+         "usageMetadata": {"promptTokenCount": 30, "cachedContentTokenCount": 10,
+                           "candidatesTokenCount": 5, "thoughtsTokenCount": 50}},
+    ])
+    result, rows, rejects, con = load(path)
+    assert rejects == []
+    got = [(r["provider"], r["input_tokens"], r["cache_read_tokens"], r["cache_write_tokens"],
+            r["cache_write_1h_tokens"], r["output_tokens"], r["reasoning_tokens"], r["finish_reason"])
+           for r in rows]
+    assert got == [
+        ("openai", 10, None, None, None, 2, None, "length"),
+        ("openai", 10, 4, None, None, 7, 3, "stop"),
+        ("anthropic", 125, 100, 5, 15, 1, None, "stop"),
+        ("google", 30, 10, None, None, 55, 50, "stop"),
+    ]
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    assert [texts[r["completion_hash"]] for r in rows] == ["a", "b", "c", "d"]
+
+
+def test_flat_aliases(jsonl):
+    path = jsonl([
+        {"ts": "2026-01-02T03:04:05+02:00", "model": "gpt-4o-mini", "user": "alice",
+         "prompt": "hi", "completion": "yo", "input_tokens": "12", "output_tokens": 3,
+         "tags": {"feature": "f1"}, "duration": 1.5},
+        {"time": 1767323045, "model": "gpt-4o-mini", "user_id": "bob", "input": "q", "output": "a",
+         "prompt_tokens": 7, "completion_tokens": 1, "metadata": {"route": "/x"}, "latency_ms": 20},
+        {"created_at": "2026-01-02 03:04:05", "model": "gpt-4o-mini", "prompt_tokens": 1,
+         "completion_tokens": 1, "status": "error"},
+        {"created": 1767323045123, "model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
+        {"timestamp": "1767323045123456", "model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
+        {"timestamp": 1767323045123456789, "model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
+    ])
+    result, rows, rejects, _ = load(path)
+    assert rejects == []
+    utc = dt.timezone.utc
+    assert rows[0]["ts"] == dt.datetime(2026, 1, 2, 1, 4, 5, tzinfo=utc)
+    assert (rows[0]["user_id"], rows[0]["feature"], rows[0]["latency_ms"]) == ("alice", "f1", 1500.0)
+    assert (rows[0]["input_tokens"], rows[0]["output_tokens"]) == (12, 3)
+    assert (rows[1]["user_id"], rows[1]["feature"], rows[1]["latency_ms"]) == ("bob", "/x", 20.0)
+    assert rows[1]["ts"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)
+    assert rows[2]["ts"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)  # no zone: UTC
+    assert rows[2]["status"] == "error"
+    assert result.naive_timestamps == 1
+    assert rows[3]["ts"] == dt.datetime(2026, 1, 2, 3, 4, 5, 123000, tzinfo=utc)  # ms
+    assert rows[4]["ts"] == dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=utc)  # µs
+    assert rows[5]["ts"] == dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=utc)  # ns
+
+
+def test_envelope_takes_usage_from_response_and_text_from_request(jsonl):
+    path = jsonl([{
+        "timestamp": "2026-03-01T00:00:00Z", "provider": "azure",
+        "request": {"model": "gpt-4o", "max_tokens": 50, "user": "u9",
+                    "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]},
+        "response": {"object": "chat.completion", "model": "gpt-4o-2024-08-06",
+                     "choices": [{"message": {"content": "A"}, "finish_reason": "stop"}],
+                     "usage": {"prompt_tokens": 20, "completion_tokens": 2,
+                               "prompt_tokens_details": {"cached_tokens": 8}}},
+        "metadata": {"feature": "chat"},
+    }])
+    _, [row], rejects, con = load(path)
+    assert rejects == []
+    assert (row["provider"], row["model"], row["max_tokens"], row["user_id"], row["feature"]) == (
+        "azure", "gpt-4o-2024-08-06", 50, "u9", "chat")
+    assert (row["input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == (20, 8, 2)
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    assert json.loads(texts[row["prompt_hash"]])[1] == {"role": "user", "content": "Q"}
+    assert texts[row["system_hash"]] == "S"
+
+
+def test_anthropic_envelope_system_joins_the_prompt(jsonl):
+    path = jsonl([{
+        "request": {"model": "claude-haiku-4-5", "system": "Be brief.",
+                    "messages": [{"role": "user", "content": "Q"}]},
+        "response": {"type": "message", "model": "claude-haiku-4-5", "content": [],
+                     "usage": {"input_tokens": 9, "output_tokens": 0}},
+    }])
+    _, [row], _, con = load(path)
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    assert json.loads(texts[row["prompt_hash"]]) == [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Q"}]
+    assert texts[row["system_hash"]] == "Be brief."
+
+
+GARBAGE = [
+    '{"model": "gpt-4o", "usage": {"prompt_tokens": 3, "completion_tokens": 1}}',  # 1 ok
+    "not json",  # 2
+    "[1, 2]",  # 3
+    '"a string"',  # 4
+    "42",  # 5
+    '{"unknown": "object"}',  # 6: no model
+    '{"model": "gpt-4o", "usage": {"prompt_tokens": -5}}',  # 7
+    '{"model": "gpt-4o", "usage": {"prompt_tokens": {"x": 1}}}',  # 8
+    '{"model": "gpt-4o", "timestamp": "yesterday-ish", "input_tokens": 1}',  # 9
+    "",  # 10 blank: skipped
+    '{"model": "gpt-4o", "usage": {"prompt_tokens": 3',  # 11 truncated
+    '{"model": "gpt-4o", "usage": {"prompt_tokens": "7", "completion_tokens": 2.0}}',  # 12 ok
+]
+
+
+def test_garbage_lines_are_rejected_with_line_and_reason(jsonl, tmp_path):
+    path = jsonl(GARBAGE)
+    with path.open("ab") as fh:
+        fh.write(b'\xff\xfe{"model": "x"}\n')  # 13: invalid UTF-8
+        fh.write(b'{"model": "gpt-4o", "input_tokens": 1, "output_tokens": 1}')  # 14: no newline
+    result, rows, rejects, _ = load(path)
+    assert [r["source_line"] for r in rows] == [1, 12, 14]
+    assert rows[1]["input_tokens"] == 7 and rows[1]["output_tokens"] == 2
+    reasons = dict(rejects)
+    assert sorted(reasons) == [2, 3, 4, 5, 6, 7, 8, 9, 11, 13]
+    assert reasons[2] == "not valid JSON"
+    assert reasons[3] == "JSON array, not an object"
+    assert reasons[5] == "JSON bigint, not an object" or reasons[5].startswith("JSON ")
+    assert reasons[6].startswith("no model")
+    assert "prompt_tokens" in reasons[7] and "-5" in reasons[7]
+    assert "prompt_tokens" in reasons[8]
+    assert reasons[9].startswith("timestamp not understood")
+    assert "truncated" in reasons[11]
+    assert reasons[13].startswith("cannot decode line")
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (14, 3, 1, 10)
+    assert result.accounted
+
+
+def test_huge_line_completes(jsonl):
+    big = json.dumps({"model": "gpt-4o", "input_tokens": 1, "output_tokens": 1,
+                      "prompt": "x" * (50 * 1024 * 1024)})
+    path = jsonl([big, '{"model": "gpt-4o", "input_tokens": 2, "output_tokens": 2}'])
+    result, rows, rejects, _ = load(path)
+    assert len(rows) == 2 and rejects == []
+
+
+def test_duplicate_records_and_reingest_are_not_counted_twice(jsonl):
+    line = {"id": "req-1", "model": "gpt-4o", "input_tokens": 1, "output_tokens": 1}
+    path = jsonl([line, line, {**line, "id": "req-2"}])
+    con = store.connect()
+    first = ingest_paths(con, [str(path)])
+    second = ingest_paths(con, [str(path)])
+    assert (first.files[0].ingested, first.files[0].duplicates) == (2, 1)
+    assert (second.files[0].ingested, second.files[0].duplicates) == (0, 3)
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 2
+    assert first.files[0].accounted and second.files[0].accounted
+
+
+def test_gzip_input(tmp_path):
+    import gzip
+
+    path = tmp_path / "log.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write('{"model": "gpt-4o", "input_tokens": 5, "output_tokens": 1}\n')
+    result, rows, _, _ = load(path)
+    assert [r["input_tokens"] for r in rows] == [5]
