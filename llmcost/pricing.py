@@ -43,12 +43,22 @@ class _LineLoader(yaml.SafeLoader):
 
 class _LineDict(dict):
     line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
 
 
 def _construct_mapping(loader, node, deep=False):
     mapping = _LineDict(yaml.SafeLoader.construct_mapping(loader, node, deep=deep))
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value
+                         if isinstance(k, yaml.ScalarNode)}
     return mapping
+
+
+def _line(mapping, key: str) -> int:
+    return mapping.line_of(key) if isinstance(mapping, _LineDict) else getattr(mapping, "line", 0)
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -139,7 +149,7 @@ def _number(value, file: str, line: int, what: str) -> float:
 def _check_keys(mapping: dict, allowed: set[str], file: str, what: str) -> None:
     unknown = sorted(set(mapping) - allowed)
     if unknown:
-        line = getattr(mapping, "line", 0)
+        line = _line(mapping, unknown[0])
         raise Problem(file, line, f"unknown key(s) in {what}: {', '.join(unknown)}")
 
 
@@ -218,9 +228,9 @@ def _validate_row(row, file: str, what: str, warnings: list[Problem]) -> None:
     _check_keys(row, ROW_KEYS, file, f"{what} price row")
     if "from" not in row:
         raise Problem(file, row.line, f"{what}: price row without 'from' (the date it took effect)")
-    _date(row["from"], file, row.line, "from")
+    _date(row["from"], file, _line(row, "from"), "from")
     if "to" in row and row["to"] is not None:
-        _date(row["to"], file, row.line, "to")
+        _date(row["to"], file, _line(row, "to"), "to")
     for key in ("input", "output"):
         if key not in row:
             raise Problem(file, row.line, f"{what}: price row without '{key}'")
@@ -251,9 +261,10 @@ def _validate_tier(tier, base, file, what, warnings) -> None:
 def _validate_prices(prices, file, line, what, warnings, partial=False) -> None:
     for key in PRICE_KEYS:
         if key in prices:
-            _number(prices[key], file, line, f"{what} {key}")
+            _number(prices[key], file, _line(prices, key), f"{what} {key}")
     if "input" in prices and "cache_read" in prices and prices["cache_read"] > prices["input"]:
-        raise Problem(file, line, f"{what}: cache_read {prices['cache_read']} above input")
+        raise Problem(file, _line(prices, "cache_read"),
+                      f"{what}: cache_read {prices['cache_read']} above input")
     if not partial and prices.get("output", 0) < prices.get("input", 0):
         warnings.append(Problem(file, line, f"{what}: output price below input price"))
 

@@ -1,0 +1,141 @@
+"""The command line: JSON contract, renderers, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+DEMO = SAMPLES / "demo.jsonl"
+
+CONTRACT = {
+    "llmcost_version", "pricing_version", "summary", "by_model", "by_day", "expensive", "peaks",
+    "cache", "downgrade", "unpriced_models", "rejected",
+}
+SUMMARY_KEYS = {
+    "requests", "priced_requests", "unpriced_requests", "total_cost_usd", "input_tokens",
+    "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "first_ts",
+    "last_ts",
+}
+
+
+def test_json_contract_on_demo(cli):
+    result = cli("analyze", DEMO, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)  # nothing else on stdout
+    assert CONTRACT <= set(report)
+    assert SUMMARY_KEYS <= set(report["summary"])
+    assert {"provider", "model", "requests", "input_tokens", "output_tokens", "cost_usd"} <= set(report["by_model"][0])
+    assert {"day", "requests", "cost_usd"} <= set(report["by_day"][0])
+    assert {"count", "samples"} <= set(report["rejected"])
+    assert report["rejected"]["count"] == len([1 for s in report["rejected"]["samples"]])
+    assert {"source", "line", "reason"} <= set(report["rejected"]["samples"][0])
+    assert report["summary"]["total_cost_usd"] > 0
+    assert report["unpriced_models"][0]["model"] == "acme-llm-7b"
+    # the by-model and by-day views add up to the total
+    total = report["summary"]["total_cost_usd"]
+    assert sum(m["cost_usd"] or 0 for m in report["by_model"]) == pytest.approx(total, abs=1e-6)
+    assert sum(d["cost_usd"] for d in report["by_day"]) == pytest.approx(total, abs=1e-6)
+    # progress goes to stderr
+    assert "demo.jsonl" in result.stderr
+
+
+def test_every_line_is_accounted_for(cli):
+    report = json.loads(cli("analyze", DEMO, "--format", "json").stdout)
+    [source] = report["inputs"]
+    lines = len(DEMO.read_bytes().splitlines())
+    assert source["lines_read"] == lines
+    assert source["ingested"] + source["skipped"] + source["rejected"] == lines
+    assert source["rejected"] == report["rejected"]["count"] > 0
+
+
+def test_table_and_markdown_show_the_same_total(cli):
+    report = json.loads(cli("analyze", DEMO, "--format", "json").stdout)
+    total = report["summary"]["total_cost_usd"]
+    table = cli("analyze", DEMO)
+    markdown = cli("analyze", DEMO, "--format", "markdown")
+    assert table.exit_code == markdown.exit_code == 0
+    assert f"${total:,.2f}" in table.stdout
+    assert f"${total:,.2f}" in markdown.stdout
+    for heading in ("Cost by model", "Most expensive calls", "Peak times", "Cache-hit potential",
+                    "Model-downgrade savings", "Unpriced models", "Rejected lines"):
+        assert heading in table.stdout
+        assert f"## {heading}" in markdown.stdout
+
+
+def test_since_until_window(cli):
+    full = json.loads(cli("analyze", DEMO, "--format", "json").stdout)
+    part = json.loads(cli("analyze", DEMO, "--format", "json", "--since", "2026-11-01",
+                          "--until", "2026-11-08").stdout)
+    assert [d["day"] for d in part["by_day"]][0] == "2026-11-01"
+    assert [d["day"] for d in part["by_day"]][-1] == "2026-11-07"
+    expected = sum(d["cost_usd"] for d in full["by_day"] if "2026-11-01" <= d["day"] < "2026-11-08")
+    assert part["summary"]["total_cost_usd"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_output_file(cli, tmp_path):
+    out = tmp_path / "report.md"
+    result = cli("analyze", DEMO, "--format", "markdown", "-o", out)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text().startswith("# LLM cost report")
+
+
+def test_missing_file_exits_2_with_hint(cli, tmp_path):
+    result = cli("analyze", tmp_path / "nope.jsonl")
+    assert result.exit_code == 2
+    assert "nope.jsonl: no such file or directory" in result.stderr
+    assert "hint" in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_pricing_yaml_exits_2_naming_file_and_line(cli, tmp_path):
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n"
+                   "      - from: someday\n        input: 1\n        output: 2\n")
+    result = cli("analyze", DEMO, "--pricing", bad)
+    assert result.exit_code == 2
+    assert f"{bad}:7" in result.stderr.replace("\n", "")
+    assert "from must be a date" in result.stderr
+
+
+def test_no_records_exits_3(cli, jsonl):
+    result = cli("analyze", jsonl(["not json", "[1]"]))
+    assert result.exit_code == 3
+    assert "no usable" in result.stderr
+
+
+def test_empty_window_exits_3(cli):
+    result = cli("analyze", DEMO, "--since", "2030-01-01")
+    assert result.exit_code == 3
+
+
+def test_bad_option_exits_2(cli):
+    assert cli("analyze", DEMO, "--format", "yaml").exit_code == 2
+    assert cli("analyze", DEMO, "--since", "last tuesday").exit_code == 2
+    assert cli("analyze", DEMO, "--input-format", "nope").exit_code == 2
+
+
+def test_db_file_persists(cli, tmp_path):
+    db = tmp_path / "llm.duckdb"
+    assert cli("analyze", DEMO, "--db", db, "--format", "json").exit_code == 0
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] > 2000
+    assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] > 0
+
+
+def test_python_m_and_console_script_agree():
+    out = subprocess.run([sys.executable, "-m", "llmcost", "version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip()
+
+
+def test_formats_lists_shapes(cli):
+    result = cli("formats")
+    assert result.exit_code == 0
+    for name in ("jsonl", "openai_chat", "openai_responses", "anthropic_messages", "gemini", "flat"):
+        assert name in result.stdout
