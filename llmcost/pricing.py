@@ -37,8 +37,11 @@ def default_table_dir() -> Path:
     raise PricingError("the built-in pricing tables are missing", hint="reinstall llmcost")
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader whose mappings remember the line they start on (1-based)."""
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~8x faster
+
+
+class _LineLoader(_BaseLoader):
+    """A safe loader whose mappings remember the lines of their keys (1-based)."""
 
 
 class _LineDict(dict):
@@ -50,7 +53,7 @@ class _LineDict(dict):
 
 
 def _construct_mapping(loader, node, deep=False):
-    mapping = _LineDict(yaml.SafeLoader.construct_mapping(loader, node, deep=deep))
+    mapping = _LineDict(_BaseLoader.construct_mapping(loader, node, deep=deep))
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value
                          if isinstance(k, yaml.ScalarNode)}

@@ -15,7 +15,7 @@ def preview(text: str | None, width: int = 80) -> str | None:
     """One line of at most ``width`` characters, with secrets and personal data masked."""
     if text is None:
         return None
-    line = " ".join(text.split())
+    line = " ".join(text[: width * 4].split())  # only the start is shown: redact only that
     for pattern, replacement in _PATTERNS:
         line = pattern.sub(replacement, line)
     return line if len(line) <= width else line[: width - 1] + "…"
