@@ -24,8 +24,9 @@ def _per_token(value: float | None) -> str | None:
 
 
 def price_rows_frame(book: PriceBook) -> pl.DataFrame:
-    counts_cache = {t.provider: bool(t.rules.get("long_context_counts_cache", True))
-                    for t in book.tables}
+    counts_cache = {
+        t.provider: bool(t.rules.get("long_context_counts_cache", True)) for t in book.tables
+    }
     rows = book.rows()
     data = {
         "provider": [r.provider for r in rows],
@@ -63,8 +64,13 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
             "model_key": [r.model_key for r in resolutions],
             "how": [r.how for r in resolutions],
         },
-        schema={"model": pl.String, "logged_provider": pl.String, "priced_provider": pl.String,
-                "model_key": pl.String, "how": pl.String},
+        schema={
+            "model": pl.String,
+            "logged_provider": pl.String,
+            "priced_provider": pl.String,
+            "model_key": pl.String,
+            "how": pl.String,
+        },
     )
     con.execute("CREATE OR REPLACE TEMP TABLE model_map AS SELECT * FROM mapping")
     price_at = "coalesce(b.ts, now())" if as_of is None else f"DATE '{as_of.isoformat()}'"

@@ -15,11 +15,34 @@ from llmcost.formats import detect
 HEAD_BYTES = 64 * 1024
 
 REQUEST_COLUMNS = [
-    "request_id", "ts", "provider", "model", "input_tokens", "cache_read_tokens",
-    "cache_write_tokens", "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
-    "token_source", "service_tier", "prompt_hash", "system_hash", "completion_hash", "user_id",
-    "session_id", "feature", "tags", "latency_ms", "status", "finish_reason", "max_tokens",
-    "reported_cost_usd", "source", "source_line", "format", "ingest_id",
+    "request_id",
+    "ts",
+    "provider",
+    "model",
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "token_source",
+    "service_tier",
+    "prompt_hash",
+    "system_hash",
+    "completion_hash",
+    "user_id",
+    "session_id",
+    "feature",
+    "tags",
+    "latency_ms",
+    "status",
+    "finish_reason",
+    "max_tokens",
+    "reported_cost_usd",
+    "source",
+    "source_line",
+    "format",
+    "ingest_id",
 ]
 
 
@@ -53,7 +76,9 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            )
         elif path.is_file():
             found.append(path)
         elif any(ch in raw for ch in "*?["):
@@ -70,8 +95,9 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
             with path.open("rb") as fh:
                 fh.read(1)
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}",
-                             hint="check the file's permissions") from None
+            raise InputError(
+                f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+            ) from None
     return found
 
 
@@ -101,10 +127,20 @@ def ingest_file(con, path: Path, input_format: str | None = None) -> FileResult:
             naive_timestamps=stats.naive_timestamps,
         )
         con.execute(
-            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [ingest_id, dt.datetime.now(dt.timezone.utc), source, fmt.name, path.stat().st_size,
-             hashlib.sha256(head[:4096]).hexdigest(), result.lines_read, result.ingested,
-             result.skipped, result.rejected],
+            "INSERT INTO ingests (ingest_id, started_at, source, format, size_bytes, head_hash, "
+            "lines_read, ingested, skipped, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ingest_id,
+                dt.datetime.now(dt.timezone.utc),
+                source,
+                fmt.name,
+                path.stat().st_size,
+                hashlib.sha256(head[:4096]).hexdigest(),
+                result.lines_read,
+                result.ingested,
+                result.skipped,
+                result.rejected,
+            ],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -132,7 +168,8 @@ def _store_staged(con, ingest_id: int) -> int:
         f"""INSERT INTO requests ({columns})
         SELECT request_id, ts, provider, model, input_tokens, cache_read_tokens,
           cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
-          CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL THEN 'reported' END,
+          coalesce(token_source, CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL
+                                      THEN 'reported' END),
           service_tier, md5(prompt_text), md5(system_text), md5(completion_text),
           user_id, session_id, feature, tags, latency_ms, status, finish_reason, max_tokens,
           reported_cost_usd, source, line, format, ?
@@ -140,7 +177,9 @@ def _store_staged(con, ingest_id: int) -> int:
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = s.request_id)""",
         [ingest_id],
     )
-    stored = con.execute("SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
+    stored = con.execute(
+        "SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]
+    ).fetchone()[0]
     con.execute("DROP TABLE staged")
     return before - stored
 

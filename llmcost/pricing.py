@@ -13,15 +13,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from llmcost.errors import PricingError
+from llmcost.yamlio import YamlProblem, line_of
+from llmcost.yamlio import load as load_yaml
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 TIERS = ("batch", "flex", "priority")
 ROW_KEYS = {"from", "to", "per_request", "long_context", "note", *PRICE_KEYS, *TIERS}
-MODEL_KEYS = {"aliases", "family", "downgrade_to", "encoding", "source", "note", "prices",
-              "provider"}
+MODEL_KEYS = {
+    "aliases",
+    "family",
+    "downgrade_to",
+    "encoding",
+    "source",
+    "note",
+    "prices",
+    "provider",
+}
 FILE_KEYS = {"provider", "version", "source", "rules", "models", "note"}
 RULE_KEYS = {"long_context_counts_cache"}
 FAR_FUTURE = dt.date(9999, 1, 1)
@@ -37,34 +45,8 @@ def default_table_dir() -> Path:
     raise PricingError("the built-in pricing tables are missing", hint="reinstall llmcost")
 
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~8x faster
-
-
-class _LineLoader(_BaseLoader):
-    """A safe loader whose mappings remember the lines of their keys (1-based)."""
-
-
-class _LineDict(dict):
-    line: int = 0
-    key_lines: dict
-
-    def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
-
-
-def _construct_mapping(loader, node, deep=False):
-    mapping = _LineDict(_BaseLoader.construct_mapping(loader, node, deep=deep))
-    mapping.line = node.start_mark.line + 1
-    mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value
-                         if isinstance(k, yaml.ScalarNode)}
-    return mapping
-
-
 def _line(mapping, key: str) -> int:
-    return mapping.line_of(key) if isinstance(mapping, _LineDict) else getattr(mapping, "line", 0)
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return line_of(mapping, key)
 
 
 @dataclass
@@ -159,11 +141,9 @@ def _check_keys(mapping: dict, allowed: set[str], file: str, what: str) -> None:
 def parse_table(text: str, file: str) -> tuple[Table, list[Problem]]:
     """Parse one table; raise Problem on structural errors, return soft warnings."""
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        raise Problem(file, line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        doc = load_yaml(text)
+    except YamlProblem as exc:
+        raise Problem(file, exc.line, exc.message) from None
     if not isinstance(doc, dict):
         raise Problem(file, 1, "a pricing table must be a mapping with provider, version, models")
     _check_keys(doc, FILE_KEYS, file, "the table")
@@ -214,7 +194,9 @@ def parse_table(text: str, file: str) -> tuple[Table, list[Problem]]:
             key=str(key).lower(),
             aliases=[str(a).lower() for a in aliases],
             family=entry.get("family"),
-            downgrade_to=(str(entry["downgrade_to"]).lower() if entry.get("downgrade_to") else None),
+            downgrade_to=(
+                str(entry["downgrade_to"]).lower() if entry.get("downgrade_to") else None
+            ),
             encoding=entry.get("encoding"),
             source=str(source),
             prices=prices,
@@ -266,8 +248,11 @@ def _validate_prices(prices, file, line, what, warnings, partial=False) -> None:
         if key in prices:
             _number(prices[key], file, _line(prices, key), f"{what} {key}")
     if "input" in prices and "cache_read" in prices and prices["cache_read"] > prices["input"]:
-        raise Problem(file, _line(prices, "cache_read"),
-                      f"{what}: cache_read {prices['cache_read']} above input")
+        raise Problem(
+            file,
+            _line(prices, "cache_read"),
+            f"{what}: cache_read {prices['cache_read']} above input",
+        )
     if not partial and prices.get("output", 0) < prices.get("input", 0):
         warnings.append(Problem(file, line, f"{what}: output price below input price"))
 
@@ -275,7 +260,9 @@ def _validate_prices(prices, file, line, what, warnings, partial=False) -> None:
 def _tier_prices(base: dict, tier) -> dict:
     """Prices of a service tier given as a multiplier or as a (partial) dict."""
     if isinstance(tier, dict):
-        ratio = tier["input"] / base["input"] if tier.get("input") is not None and base["input"] else 1
+        ratio = (
+            tier["input"] / base["input"] if tier.get("input") is not None and base["input"] else 1
+        )
         return {
             k: (tier[k] if k in tier else (base[k] * ratio if base.get(k) is not None else None))
             for k in PRICE_KEYS
@@ -338,7 +325,10 @@ class PriceBook:
             for prefix, pmodel in self._patterns:
                 if candidate.startswith(prefix):
                     return Resolution(
-                        name, pmodel.provider, pmodel.key, f"pattern {prefix}* ({how.format(candidate)})"
+                        name,
+                        pmodel.provider,
+                        pmodel.key,
+                        f"pattern {prefix}* ({how.format(candidate)})",
                     )
         return Resolution(name, provider, None, "no pricing table knows this model")
 
@@ -350,10 +340,14 @@ class PriceBook:
         return out
 
 
-_DATE_SUFFIX = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{2}-\d{4}|-\d{3}|@\d{3}|-latest|@latest)$")
+_DATE_SUFFIX = re.compile(
+    r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{2}-\d{4}|-\d{3}|@\d{3}|-latest|@latest)$"
+)
 _BEDROCK_VERSION = re.compile(r"-v\d+(:\d+)?$|:\d+$")
 _BEDROCK_REGION = re.compile(r"^(us|eu|apac|global|us-gov|jp|au|ca)\.")
-_BEDROCK_VENDOR = re.compile(r"^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\.")
+_BEDROCK_VENDOR = re.compile(
+    r"^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\."
+)
 
 
 def candidate_names(name: str) -> Iterable[tuple[str, str]]:
@@ -402,7 +396,9 @@ def _flatten(table: Table, model: Model) -> list[PriceRow]:
             end = _date(rows[i + 1]["from"], model.file, rows[i + 1].line, "from")
         else:
             end = FAR_FUTURE
-        contexts = [(0, row)] + [(int(lc["above_input_tokens"]), lc) for lc in row.get("long_context") or []]
+        contexts = [(0, row)] + [
+            (int(lc["above_input_tokens"]), lc) for lc in row.get("long_context") or []
+        ]
         for threshold, prices in contexts:
             standard = {k: prices.get(k) for k in PRICE_KEYS}
             variants = [("standard", standard)]
@@ -441,8 +437,10 @@ def load_tables(paths: Iterable[Path]) -> tuple[list[Table], list[Problem]]:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise PricingError(f"cannot read pricing table {path}: {exc.strerror}",
-                               hint="check the path given to --pricing") from None
+            raise PricingError(
+                f"cannot read pricing table {path}: {exc.strerror}",
+                hint="check the path given to --pricing",
+            ) from None
         try:
             table, warns = parse_table(text, str(path))
         except Problem as problem:

@@ -98,8 +98,12 @@ def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = 
 
 def _input(f: FileResult) -> dict:
     return {
-        "source": f.source, "format": f.format, "lines_read": f.lines_read,
-        "ingested": f.ingested, "skipped": f.skipped, "duplicates": f.duplicates,
+        "source": f.source,
+        "format": f.format,
+        "lines_read": f.lines_read,
+        "ingested": f.ingested,
+        "skipped": f.skipped,
+        "duplicates": f.duplicates,
         "rejected": f.rejected,
     }
 
@@ -127,9 +131,14 @@ def analyze(
 ) -> dict:
     """Ingest ``paths`` (into ``db`` or memory), price every call and return the report."""
     options = Options(
-        paths=[str(p) for p in paths], db=Path(db) if db else None,
-        pricing=[Path(p) for p in pricing], input_format=input_format, since=since,
-        until=until, top=top, as_of=as_of,
+        paths=[str(p) for p in paths],
+        db=Path(db) if db else None,
+        pricing=[Path(p) for p in pricing],
+        input_format=input_format,
+        since=since,
+        until=until,
+        top=top,
+        as_of=as_of,
     )
     book = load_pricing(options.pricing)
     con = store.connect(options.db)

@@ -71,6 +71,39 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "incremental ingest bookkeeping; aggregate usage-report buckets",
+        """
+        ALTER TABLE ingests ADD COLUMN end_offset BIGINT;  -- bytes consumed, for grown files
+        ALTER TABLE ingests ADD COLUMN end_line BIGINT;    -- lines consumed
+        ALTER TABLE ingests ADD COLUMN mode VARCHAR;       -- new | appended | unchanged | rotated
+        -- Provider usage reports are aggregates (N requests per bucket), not calls: they are
+        -- kept apart so per-call analyses never mistake a bucket for one call.
+        CREATE TABLE usage_buckets (
+            bucket_id             VARCHAR NOT NULL,
+            bucket_start          TIMESTAMPTZ,
+            bucket_end            TIMESTAMPTZ,
+            provider              VARCHAR,
+            model                 VARCHAR,
+            project_id            VARCHAR,
+            api_key_id            VARCHAR,
+            workspace_id          VARCHAR,
+            service_tier          VARCHAR,
+            requests              BIGINT,
+            input_tokens          BIGINT,   -- ALL input, cache included (canonical)
+            cache_read_tokens     BIGINT,
+            cache_write_tokens    BIGINT,
+            cache_write_1h_tokens BIGINT,
+            output_tokens         BIGINT,
+            reported_cost_usd     DOUBLE,
+            source                VARCHAR,
+            source_line           BIGINT,
+            format                VARCHAR,
+            ingest_id             BIGINT
+        );
+        """,
+    ),
 ]
 
 

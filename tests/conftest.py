@@ -49,8 +49,7 @@ def cassette_envelopes(path: Path) -> list[dict]:
 
 def anthropic_txt_responses(path: Path) -> list[dict]:
     """Response bodies from the decoded '--- interaction N' text file."""
-    return [json.loads(line) for line in path.read_text().splitlines()
-            if line.startswith("{")]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
 
 
 def write_jsonl(path: Path, records: list) -> Path:
@@ -80,7 +79,12 @@ def cli():
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None, env: dict | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input,
-                             env={**os.environ, **(env or {})}, catch_exceptions=False)
+        return runner.invoke(
+            app,
+            [str(a) for a in args],
+            input=input,
+            env={**os.environ, **(env or {})},
+            catch_exceptions=False,
+        )
 
     return run

@@ -13,12 +13,29 @@ from tests.conftest import SAMPLES
 DEMO = SAMPLES / "demo.jsonl"
 
 CONTRACT = {
-    "llmcost_version", "pricing_version", "summary", "by_model", "by_day", "expensive", "peaks",
-    "cache", "downgrade", "unpriced_models", "rejected",
+    "llmcost_version",
+    "pricing_version",
+    "summary",
+    "by_model",
+    "by_day",
+    "expensive",
+    "peaks",
+    "cache",
+    "downgrade",
+    "unpriced_models",
+    "rejected",
 }
 SUMMARY_KEYS = {
-    "requests", "priced_requests", "unpriced_requests", "total_cost_usd", "input_tokens",
-    "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "first_ts",
+    "requests",
+    "priced_requests",
+    "unpriced_requests",
+    "total_cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "first_ts",
     "last_ts",
 }
 
@@ -29,7 +46,9 @@ def test_json_contract_on_demo(cli):
     report = json.loads(result.stdout)  # nothing else on stdout
     assert CONTRACT <= set(report)
     assert SUMMARY_KEYS <= set(report["summary"])
-    assert {"provider", "model", "requests", "input_tokens", "output_tokens", "cost_usd"} <= set(report["by_model"][0])
+    assert {"provider", "model", "requests", "input_tokens", "output_tokens", "cost_usd"} <= set(
+        report["by_model"][0]
+    )
     assert {"day", "requests", "cost_usd"} <= set(report["by_day"][0])
     assert {"count", "samples"} <= set(report["rejected"])
     assert report["rejected"]["count"] == len([1 for s in report["rejected"]["samples"]])
@@ -61,16 +80,26 @@ def test_table_and_markdown_show_the_same_total(cli):
     assert table.exit_code == markdown.exit_code == 0
     assert f"${total:,.2f}" in table.stdout
     assert f"${total:,.2f}" in markdown.stdout
-    for heading in ("Cost by model", "Most expensive calls", "Peak times", "Cache-hit potential",
-                    "Model-downgrade savings", "Unpriced models", "Rejected lines"):
+    for heading in (
+        "Cost by model",
+        "Most expensive calls",
+        "Peak times",
+        "Cache-hit potential",
+        "Model-downgrade savings",
+        "Unpriced models",
+        "Rejected lines",
+    ):
         assert heading in table.stdout
         assert f"## {heading}" in markdown.stdout
 
 
 def test_since_until_window(cli):
     full = json.loads(cli("analyze", DEMO, "--format", "json").stdout)
-    part = json.loads(cli("analyze", DEMO, "--format", "json", "--since", "2026-11-01",
-                          "--until", "2026-11-08").stdout)
+    part = json.loads(
+        cli(
+            "analyze", DEMO, "--format", "json", "--since", "2026-11-01", "--until", "2026-11-08"
+        ).stdout
+    )
     assert [d["day"] for d in part["by_day"]][0] == "2026-11-01"
     assert [d["day"] for d in part["by_day"]][-1] == "2026-11-07"
     expected = sum(d["cost_usd"] for d in full["by_day"] if "2026-11-01" <= d["day"] < "2026-11-08")
@@ -94,8 +123,10 @@ def test_missing_file_exits_2_with_hint(cli, tmp_path):
 
 def test_bad_pricing_yaml_exits_2_naming_file_and_line(cli, tmp_path):
     bad = tmp_path / "prices.yaml"
-    bad.write_text("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n"
-                   "      - from: someday\n        input: 1\n        output: 2\n")
+    bad.write_text(
+        "provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n"
+        "      - from: someday\n        input: 1\n        output: 2\n"
+    )
     result = cli("analyze", DEMO, "--pricing", bad)
     assert result.exit_code == 2
     assert f"{bad}:7" in result.stderr.replace("\n", "")
@@ -130,12 +161,21 @@ def test_db_file_persists(cli, tmp_path):
 
 
 def test_python_m_and_console_script_agree():
-    out = subprocess.run([sys.executable, "-m", "llmcost", "version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "llmcost", "version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.strip()
 
 
 def test_formats_lists_shapes(cli):
     result = cli("formats")
     assert result.exit_code == 0
-    for name in ("jsonl", "openai_chat", "openai_responses", "anthropic_messages", "gemini", "flat"):
+    for name in (
+        "jsonl",
+        "openai_chat",
+        "openai_responses",
+        "anthropic_messages",
+        "gemini",
+        "flat",
+    ):
         assert name in result.stdout

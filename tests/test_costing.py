@@ -66,21 +66,45 @@ def acme_book() -> PriceBook:
     return PriceBook([table])
 
 
-def anthropic_line(ts: str, input_tokens: int, read: int, write_5m: int, write_1h: int,
-                   output: int, model: str = "acme-large", **extra) -> dict:
-    return {"timestamp": ts, "provider": "acme", "model": model, **extra,
-            "usage": {"input_tokens": input_tokens, "cache_read_input_tokens": read,
-                      "cache_creation_input_tokens": write_5m + write_1h,
-                      "cache_creation": {"ephemeral_5m_input_tokens": write_5m,
-                                         "ephemeral_1h_input_tokens": write_1h},
-                      "output_tokens": output}}
+def anthropic_line(
+    ts: str,
+    input_tokens: int,
+    read: int,
+    write_5m: int,
+    write_1h: int,
+    output: int,
+    model: str = "acme-large",
+    **extra,
+) -> dict:
+    return {
+        "timestamp": ts,
+        "provider": "acme",
+        "model": model,
+        **extra,
+        "usage": {
+            "input_tokens": input_tokens,
+            "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": write_5m + write_1h,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": write_5m,
+                "ephemeral_1h_input_tokens": write_1h,
+            },
+            "output_tokens": output,
+        },
+    }
 
 
 def test_price_change_gpt_4o(jsonl):
     """gpt-4o cost $5/$15 until 2024-10-02, then $2.50/$10 (alias moved to the cheaper snapshot)."""
     line = {"model": "gpt-4o", "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 100_000}}
-    before, after = priced(jsonl([{**line, "timestamp": "2024-09-01T12:00:00Z"},
-                                  {**line, "timestamp": "2024-11-01T12:00:00Z"}]))
+    before, after = priced(
+        jsonl(
+            [
+                {**line, "timestamp": "2024-09-01T12:00:00Z"},
+                {**line, "timestamp": "2024-11-01T12:00:00Z"},
+            ]
+        )
+    )
     assert before["cost_usd"] == Decimal("6.5")  # 1M × $5 + 0.1M × $15
     assert after["cost_usd"] == Decimal("3.5")  # 1M × $2.50 + 0.1M × $10
     assert before["price_from"].isoformat() == "2024-05-13"
@@ -89,11 +113,16 @@ def test_price_change_gpt_4o(jsonl):
 
 
 def test_price_rows_switch_at_their_date(jsonl):
-    rows = priced(jsonl([
-        anthropic_line("2026-05-31T23:59:59Z", 1000, 0, 0, 0, 0),
-        anthropic_line("2026-06-01T00:00:00Z", 1000, 0, 0, 0, 0),
-        anthropic_line("2025-12-31T23:59:59Z", 1000, 0, 0, 0, 0),
-    ]), acme_book())
+    rows = priced(
+        jsonl(
+            [
+                anthropic_line("2026-05-31T23:59:59Z", 1000, 0, 0, 0, 0),
+                anthropic_line("2026-06-01T00:00:00Z", 1000, 0, 0, 0, 0),
+                anthropic_line("2025-12-31T23:59:59Z", 1000, 0, 0, 0, 0),
+            ]
+        ),
+        acme_book(),
+    )
     assert [r["cost_usd"] for r in rows[:2]] == [Decimal("0.004"), Decimal("0.003")]
     assert rows[2]["cost_usd"] is None and not rows[2]["is_priced"]  # before any price
 
@@ -101,22 +130,42 @@ def test_price_rows_switch_at_their_date(jsonl):
 def test_long_context_counts_cache_tokens_and_1h_writes(jsonl):
     """Anthropic-style: 150k uncached + 40k cache reads + 10k 5m + 5k 1h writes = 205k > 200k,
     so the WHOLE call is billed at the long-context prices."""
-    [row] = priced(jsonl([anthropic_line("2026-07-01T00:00:00Z", 150_000, 40_000, 10_000, 5_000, 2_000)]),
-                   acme_book())
+    [row] = priced(
+        jsonl([anthropic_line("2026-07-01T00:00:00Z", 150_000, 40_000, 10_000, 5_000, 2_000)]),
+        acme_book(),
+    )
     assert row["input_tokens"] == 205_000
-    expected = (Decimal(150_000) * 6 + Decimal(40_000) * Decimal("0.6") + Decimal(10_000) * Decimal("7.5")
-                + Decimal(5_000) * 12 + Decimal(2_000) * Decimal("22.5")) / 1_000_000
+    expected = (
+        Decimal(150_000) * 6
+        + Decimal(40_000) * Decimal("0.6")
+        + Decimal(10_000) * Decimal("7.5")
+        + Decimal(5_000) * 12
+        + Decimal(2_000) * Decimal("22.5")
+    ) / 1_000_000
     assert row["cost_usd"] == expected == Decimal("1.104")
     assert row["price_above_tokens"] == 200_000
-    assert row["cost_input"] + row["cost_cache_read"] + row["cost_cache_write"] + row["cost_output"] == expected
+    assert (
+        row["cost_input"] + row["cost_cache_read"] + row["cost_cache_write"] + row["cost_output"]
+        == expected
+    )
 
 
 def test_below_threshold_standard_prices(jsonl):
-    [row] = priced(jsonl([anthropic_line("2026-07-01T00:00:00Z", 150_000, 40_000, 10_000, 0, 2_000)]),
-                   acme_book())
+    [row] = priced(
+        jsonl([anthropic_line("2026-07-01T00:00:00Z", 150_000, 40_000, 10_000, 0, 2_000)]),
+        acme_book(),
+    )
     assert row["input_tokens"] == 200_000  # not above 200k
-    assert row["cost_usd"] == (Decimal(150_000) * 3 + Decimal(40_000) * Decimal("0.3")
-                               + Decimal(10_000) * Decimal("3.75") + Decimal(2_000) * 15) / 1_000_000
+    assert (
+        row["cost_usd"]
+        == (
+            Decimal(150_000) * 3
+            + Decimal(40_000) * Decimal("0.3")
+            + Decimal(10_000) * Decimal("3.75")
+            + Decimal(2_000) * 15
+        )
+        / 1_000_000
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,44 +178,75 @@ def test_below_threshold_standard_prices(jsonl):
     ],
 )
 def test_service_tiers(jsonl, tier, expected, priced_at):
-    [row] = priced(jsonl([anthropic_line("2026-07-01T00:00:00Z", 100_000, 0, 0, 0, 1000,
-                                         service_tier=tier)]), acme_book())
+    [row] = priced(
+        jsonl([anthropic_line("2026-07-01T00:00:00Z", 100_000, 0, 0, 0, 1000, service_tier=tier)]),
+        acme_book(),
+    )
     assert row["cost_usd"] == expected
     assert row["price_tier"] == priced_at
 
 
 def test_unpriced_model_is_listed_never_zero(jsonl):
-    path = jsonl([{"timestamp": "2026-07-01T00:00:00Z", "model": "mystery-9000", "input_tokens": 100,
-                   "output_tokens": 10},
-                  {"timestamp": "2026-07-01T00:00:00Z", "model": "gpt-4o-mini", "input_tokens": 100,
-                   "output_tokens": 10}])
+    path = jsonl(
+        [
+            {
+                "timestamp": "2026-07-01T00:00:00Z",
+                "model": "mystery-9000",
+                "input_tokens": 100,
+                "output_tokens": 10,
+            },
+            {
+                "timestamp": "2026-07-01T00:00:00Z",
+                "model": "gpt-4o-mini",
+                "input_tokens": 100,
+                "output_tokens": 10,
+            },
+        ]
+    )
     report = analyze([path])
     assert report["summary"]["unpriced_requests"] == 1
     assert report["summary"]["priced_requests"] == 1
     [unpriced] = report["unpriced_models"]
-    assert (unpriced["model"], unpriced["requests"], unpriced["input_tokens"]) == ("mystery-9000", 1, 100)
+    assert (unpriced["model"], unpriced["requests"], unpriced["input_tokens"]) == (
+        "mystery-9000",
+        1,
+        100,
+    )
     [row] = [m for m in report["by_model"] if m["model"] == "mystery-9000"]
     assert row["cost_usd"] is None
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    uncached=st.integers(0, 500_000), read=st.integers(0, 300_000), w5=st.integers(0, 100_000),
-    w1=st.integers(0, 100_000), out=st.integers(0, 100_000),
+    uncached=st.integers(0, 500_000),
+    read=st.integers(0, 300_000),
+    w5=st.integers(0, 100_000),
+    w1=st.integers(0, 100_000),
+    out=st.integers(0, 100_000),
 )
 def test_cost_parts_add_up_exactly(tmp_path_factory, uncached, read, w5, w1, out):
     from tests.conftest import write_jsonl
 
-    path = write_jsonl(tmp_path_factory.mktemp("p") / "x.jsonl",
-                       [anthropic_line("2026-07-01T00:00:00Z", uncached, read, w5, w1, out)])
+    path = write_jsonl(
+        tmp_path_factory.mktemp("p") / "x.jsonl",
+        [anthropic_line("2026-07-01T00:00:00Z", uncached, read, w5, w1, out)],
+    )
     [row] = priced(path, acme_book())
     total = uncached + read + w5 + w1
     long = total > 200_000
-    p = {"in": 6 if long else 3, "read": Decimal("0.6") if long else Decimal("0.3"),
-         "w5": Decimal("7.5") if long else Decimal("3.75"), "w1": 12 if long else 6,
-         "out": Decimal("22.5") if long else 15}
-    expected = (uncached * p["in"] + read * p["read"] + w5 * p["w5"] + w1 * p["w1"]
-                + out * p["out"]) / Decimal(1_000_000)
+    p = {
+        "in": 6 if long else 3,
+        "read": Decimal("0.6") if long else Decimal("0.3"),
+        "w5": Decimal("7.5") if long else Decimal("3.75"),
+        "w1": 12 if long else 6,
+        "out": Decimal("22.5") if long else 15,
+    }
+    expected = (
+        uncached * p["in"] + read * p["read"] + w5 * p["w5"] + w1 * p["w1"] + out * p["out"]
+    ) / Decimal(1_000_000)
     assert row["input_tokens"] == total
     assert row["cost_usd"] == expected
-    assert row["cost_input"] + row["cost_cache_read"] + row["cost_cache_write"] + row["cost_output"] == expected
+    assert (
+        row["cost_input"] + row["cost_cache_read"] + row["cost_cache_write"] + row["cost_output"]
+        == expected
+    )

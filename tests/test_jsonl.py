@@ -41,29 +41,73 @@ def test_every_sample_shape_reads_cleanly(path):
 
 
 def test_shapes_are_detected_per_line(jsonl):
-    path = jsonl([
-        {"object": "chat.completion", "model": "gpt-4o", "created": 1730000000,
-         "choices": [{"message": {"content": "a"}, "finish_reason": "length"}],
-         "usage": {"prompt_tokens": 10, "completion_tokens": 2}},
-        {"object": "response", "model": "gpt-5", "created_at": 1730000000, "status": "completed",
-         "output": [{"type": "message", "content": [{"type": "output_text", "text": "b"}]}],
-         "usage": {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 4},
-                   "output_tokens": 7, "output_tokens_details": {"reasoning_tokens": 3}}},
-        {"type": "message", "role": "assistant", "model": "claude-haiku-4-5",
-         "content": [{"type": "text", "text": "c"}], "stop_reason": "end_turn",
-         "usage": {"input_tokens": 5, "output_tokens": 1, "cache_read_input_tokens": 100,
-                   "cache_creation_input_tokens": 20,
-                   "cache_creation": {"ephemeral_5m_input_tokens": 5, "ephemeral_1h_input_tokens": 15}}},
-        {"modelVersion": "gemini-2.5-pro", "createTime": "2025-10-10T10:00:00Z",
-         "candidates": [{"content": {"parts": [{"text": "d"}]}, "finishReason": "STOP"}],
-         "usageMetadata": {"promptTokenCount": 30, "cachedContentTokenCount": 10,
-                           "candidatesTokenCount": 5, "thoughtsTokenCount": 50}},
-    ])
+    path = jsonl(
+        [
+            {
+                "object": "chat.completion",
+                "model": "gpt-4o",
+                "created": 1730000000,
+                "choices": [{"message": {"content": "a"}, "finish_reason": "length"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 2},
+            },
+            {
+                "object": "response",
+                "model": "gpt-5",
+                "created_at": 1730000000,
+                "status": "completed",
+                "output": [{"type": "message", "content": [{"type": "output_text", "text": "b"}]}],
+                "usage": {
+                    "input_tokens": 10,
+                    "input_tokens_details": {"cached_tokens": 4},
+                    "output_tokens": 7,
+                    "output_tokens_details": {"reasoning_tokens": 3},
+                },
+            },
+            {
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-haiku-4-5",
+                "content": [{"type": "text", "text": "c"}],
+                "stop_reason": "end_turn",
+                "usage": {
+                    "input_tokens": 5,
+                    "output_tokens": 1,
+                    "cache_read_input_tokens": 100,
+                    "cache_creation_input_tokens": 20,
+                    "cache_creation": {
+                        "ephemeral_5m_input_tokens": 5,
+                        "ephemeral_1h_input_tokens": 15,
+                    },
+                },
+            },
+            {
+                "modelVersion": "gemini-2.5-pro",
+                "createTime": "2025-10-10T10:00:00Z",
+                "candidates": [{"content": {"parts": [{"text": "d"}]}, "finishReason": "STOP"}],
+                "usageMetadata": {
+                    "promptTokenCount": 30,
+                    "cachedContentTokenCount": 10,
+                    "candidatesTokenCount": 5,
+                    "thoughtsTokenCount": 50,
+                },
+            },
+        ]
+    )
     result, rows, rejects, con = load(path)
     assert rejects == []
-    got = [(r["provider"], r["input_tokens"], r["cache_read_tokens"], r["cache_write_tokens"],
-            r["cache_write_1h_tokens"], r["output_tokens"], r["reasoning_tokens"], r["finish_reason"])
-           for r in rows]
+    got = [
+        (
+            r["provider"],
+            r["input_tokens"],
+            r["cache_read_tokens"],
+            r["cache_write_tokens"],
+            r["cache_write_1h_tokens"],
+            r["output_tokens"],
+            r["reasoning_tokens"],
+            r["finish_reason"],
+        )
+        for r in rows
+    ]
     assert got == [
         ("openai", 10, None, None, None, 2, None, "length"),
         ("openai", 10, 4, None, None, 7, 3, "stop"),
@@ -75,23 +119,66 @@ def test_shapes_are_detected_per_line(jsonl):
 
 
 def test_flat_aliases(jsonl):
-    path = jsonl([
-        {"ts": "2026-01-02T03:04:05+02:00", "model": "gpt-4o-mini", "user": "alice",
-         "prompt": "hi", "completion": "yo", "input_tokens": "12", "output_tokens": 3,
-         "tags": {"feature": "f1"}, "duration": 1.5},
-        {"time": 1767323045, "model": "gpt-4o-mini", "user_id": "bob", "input": "q", "output": "a",
-         "prompt_tokens": 7, "completion_tokens": 1, "metadata": {"route": "/x"}, "latency_ms": 20},
-        {"created_at": "2026-01-02 03:04:05", "model": "gpt-4o-mini", "prompt_tokens": 1,
-         "completion_tokens": 1, "status": "error"},
-        {"created": 1767323045123, "model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
-        {"timestamp": "1767323045123456", "model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
-        {"timestamp": 1767323045123456789, "model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
-    ])
+    path = jsonl(
+        [
+            {
+                "ts": "2026-01-02T03:04:05+02:00",
+                "model": "gpt-4o-mini",
+                "user": "alice",
+                "prompt": "hi",
+                "completion": "yo",
+                "input_tokens": "12",
+                "output_tokens": 3,
+                "tags": {"feature": "f1"},
+                "duration": 1.5,
+            },
+            {
+                "time": 1767323045,
+                "model": "gpt-4o-mini",
+                "user_id": "bob",
+                "input": "q",
+                "output": "a",
+                "prompt_tokens": 7,
+                "completion_tokens": 1,
+                "metadata": {"route": "/x"},
+                "latency_ms": 20,
+            },
+            {
+                "created_at": "2026-01-02 03:04:05",
+                "model": "gpt-4o-mini",
+                "prompt_tokens": 1,
+                "completion_tokens": 1,
+                "status": "error",
+            },
+            {
+                "created": 1767323045123,
+                "model": "gpt-4o-mini",
+                "input_tokens": 1,
+                "output_tokens": 1,
+            },
+            {
+                "timestamp": "1767323045123456",
+                "model": "gpt-4o-mini",
+                "input_tokens": 1,
+                "output_tokens": 1,
+            },
+            {
+                "timestamp": 1767323045123456789,
+                "model": "gpt-4o-mini",
+                "input_tokens": 1,
+                "output_tokens": 1,
+            },
+        ]
+    )
     result, rows, rejects, _ = load(path)
     assert rejects == []
     utc = dt.timezone.utc
     assert rows[0]["ts"] == dt.datetime(2026, 1, 2, 1, 4, 5, tzinfo=utc)
-    assert (rows[0]["user_id"], rows[0]["feature"], rows[0]["latency_ms"]) == ("alice", "f1", 1500.0)
+    assert (rows[0]["user_id"], rows[0]["feature"], rows[0]["latency_ms"]) == (
+        "alice",
+        "f1",
+        1500.0,
+    )
     assert (rows[0]["input_tokens"], rows[0]["output_tokens"]) == (12, 3)
     assert (rows[1]["user_id"], rows[1]["feature"], rows[1]["latency_ms"]) == ("bob", "/x", 20.0)
     assert rows[1]["ts"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)
@@ -104,20 +191,43 @@ def test_flat_aliases(jsonl):
 
 
 def test_envelope_takes_usage_from_response_and_text_from_request(jsonl):
-    path = jsonl([{
-        "timestamp": "2026-03-01T00:00:00Z", "provider": "azure",
-        "request": {"model": "gpt-4o", "max_tokens": 50, "user": "u9",
-                    "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]},
-        "response": {"object": "chat.completion", "model": "gpt-4o-2024-08-06",
-                     "choices": [{"message": {"content": "A"}, "finish_reason": "stop"}],
-                     "usage": {"prompt_tokens": 20, "completion_tokens": 2,
-                               "prompt_tokens_details": {"cached_tokens": 8}}},
-        "metadata": {"feature": "chat"},
-    }])
+    path = jsonl(
+        [
+            {
+                "timestamp": "2026-03-01T00:00:00Z",
+                "provider": "azure",
+                "request": {
+                    "model": "gpt-4o",
+                    "max_tokens": 50,
+                    "user": "u9",
+                    "messages": [
+                        {"role": "system", "content": "S"},
+                        {"role": "user", "content": "Q"},
+                    ],
+                },
+                "response": {
+                    "object": "chat.completion",
+                    "model": "gpt-4o-2024-08-06",
+                    "choices": [{"message": {"content": "A"}, "finish_reason": "stop"}],
+                    "usage": {
+                        "prompt_tokens": 20,
+                        "completion_tokens": 2,
+                        "prompt_tokens_details": {"cached_tokens": 8},
+                    },
+                },
+                "metadata": {"feature": "chat"},
+            }
+        ]
+    )
     _, [row], rejects, con = load(path)
     assert rejects == []
     assert (row["provider"], row["model"], row["max_tokens"], row["user_id"], row["feature"]) == (
-        "azure", "gpt-4o-2024-08-06", 50, "u9", "chat")
+        "azure",
+        "gpt-4o-2024-08-06",
+        50,
+        "u9",
+        "chat",
+    )
     assert (row["input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == (20, 8, 2)
     texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
     assert json.loads(texts[row["prompt_hash"]])[1] == {"role": "user", "content": "Q"}
@@ -125,16 +235,29 @@ def test_envelope_takes_usage_from_response_and_text_from_request(jsonl):
 
 
 def test_anthropic_envelope_system_joins_the_prompt(jsonl):
-    path = jsonl([{
-        "request": {"model": "claude-haiku-4-5", "system": "Be brief.",
-                    "messages": [{"role": "user", "content": "Q"}]},
-        "response": {"type": "message", "model": "claude-haiku-4-5", "content": [],
-                     "usage": {"input_tokens": 9, "output_tokens": 0}},
-    }])
+    path = jsonl(
+        [
+            {
+                "request": {
+                    "model": "claude-haiku-4-5",
+                    "system": "Be brief.",
+                    "messages": [{"role": "user", "content": "Q"}],
+                },
+                "response": {
+                    "type": "message",
+                    "model": "claude-haiku-4-5",
+                    "content": [],
+                    "usage": {"input_tokens": 9, "output_tokens": 0},
+                },
+            }
+        ]
+    )
     _, [row], _, con = load(path)
     texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
     assert json.loads(texts[row["prompt_hash"]]) == [
-        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Q"}]
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Q"},
+    ]
     assert texts[row["system_hash"]] == "Be brief."
 
 
@@ -178,8 +301,14 @@ def test_garbage_lines_are_rejected_with_line_and_reason(jsonl, tmp_path):
 
 
 def test_huge_line_completes(jsonl):
-    big = json.dumps({"model": "gpt-4o", "input_tokens": 1, "output_tokens": 1,
-                      "prompt": "x" * (50 * 1024 * 1024)})
+    big = json.dumps(
+        {
+            "model": "gpt-4o",
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "prompt": "x" * (50 * 1024 * 1024),
+        }
+    )
     path = jsonl([big, '{"model": "gpt-4o", "input_tokens": 2, "output_tokens": 2}'])
     result, rows, rejects, _ = load(path)
     assert len(rows) == 2 and rejects == []

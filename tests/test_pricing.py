@@ -45,7 +45,9 @@ def book(text: str = TABLE) -> PriceBook:
 
 
 def test_shipped_tables_load_and_validate():
-    tables, warnings = load_tables(sorted(__import__("llmcost.pricing").pricing.default_table_dir().glob("*.yaml")))
+    tables, warnings = load_tables(
+        sorted(__import__("llmcost.pricing").pricing.default_table_dir().glob("*.yaml"))
+    )
     providers = {t.provider for t in tables}
     assert {"openai", "anthropic", "google"} <= providers
     for table in tables:
@@ -66,7 +68,10 @@ def test_shipped_tables_load_and_validate():
         ("anthropic/claude-3-5-sonnet-latest", "claude-3-5-sonnet"),
         ("gemini-2.5-flash", "gemini-2.5-flash"),
         ("models/gemini-2.5-flash", "gemini-2.5-flash"),
-        ("projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro", "gemini-2.5-pro"),
+        (
+            "projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro",
+            "gemini-2.5-pro",
+        ),
     ],
 )
 def test_shipped_names_resolve(name, key):
@@ -81,7 +86,12 @@ def test_unknown_model_is_unpriced_with_reason():
 
 
 def test_candidate_names_strip_prefixes_and_snapshots():
-    names = [n for n, _ in candidate_names("arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0")]
+    names = [
+        n
+        for n, _ in candidate_names(
+            "arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
+        )
+    ]
     assert "us.anthropic.claude-3-5-sonnet-20240620-v1:0" in names
     assert "claude-3-5-sonnet-20240620" in names
     assert names[-1] == "claude-3-5-sonnet"
@@ -97,10 +107,22 @@ def test_alias_pattern_and_explanation():
 def test_flatten_tiers_and_periods():
     rows = book().rows()
     large = [r for r in rows if r.model_key == "acme-large"]
-    newest = {(r.tier, r.above_input_tokens): r for r in large if r.valid_from == dt.date(2026, 6, 1)}
-    assert set(newest) == {("standard", 0), ("batch", 0), ("priority", 0),
-                           ("standard", 100000), ("batch", 100000), ("priority", 100000)}
-    assert (newest["batch", 0].input, newest["batch", 0].output, newest["batch", 0].cache_read) == (1.0, 4.0, 0.1)
+    newest = {
+        (r.tier, r.above_input_tokens): r for r in large if r.valid_from == dt.date(2026, 6, 1)
+    }
+    assert set(newest) == {
+        ("standard", 0),
+        ("batch", 0),
+        ("priority", 0),
+        ("standard", 100000),
+        ("batch", 100000),
+        ("priority", 100000),
+    }
+    assert (newest["batch", 0].input, newest["batch", 0].output, newest["batch", 0].cache_read) == (
+        1.0,
+        4.0,
+        0.1,
+    )
     # a partial tier dict scales the missing keys by the tier's input ratio (4/2)
     assert newest["priority", 0].cache_read == pytest.approx(0.4)
     # the row's batch multiplier applies to the long-context tier too
@@ -112,18 +134,30 @@ def test_flatten_tiers_and_periods():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("provider: x\nversion: 1\nmodels:\n  m:\n    source: http://x\n    prices:\n      - input: 1\n        output: 2\n",
-         "acme.yaml:7: model 'm': price row without 'from'"),
-        ("provider: x\nversion: 1\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        input: 1\n        output: 2\n",
-         "acme.yaml:5: model 'm' has no source URL"),
-        ("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        input: 1\n        output: 2\n        cache_read: 5\n",
-         "acme.yaml:10: model 'm': cache_read 5 above input"),
-        ("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        input: one\n        output: 2\n",
-         "acme.yaml:8: model 'm' input must be a non-negative number"),
-        ("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    colour: red\n    prices: []\n",
-         "acme.yaml:6: unknown key(s) in model 'm': colour"),
-        ("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        to: 2026-09-01\n        input: 1\n        output: 2\n      - from: 2026-06-01\n        input: 1\n        output: 2\n",
-         "overlaps"),
+        (
+            "provider: x\nversion: 1\nmodels:\n  m:\n    source: http://x\n    prices:\n      - input: 1\n        output: 2\n",
+            "acme.yaml:7: model 'm': price row without 'from'",
+        ),
+        (
+            "provider: x\nversion: 1\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        input: 1\n        output: 2\n",
+            "acme.yaml:5: model 'm' has no source URL",
+        ),
+        (
+            "provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        input: 1\n        output: 2\n        cache_read: 5\n",
+            "acme.yaml:10: model 'm': cache_read 5 above input",
+        ),
+        (
+            "provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        input: one\n        output: 2\n",
+            "acme.yaml:8: model 'm' input must be a non-negative number",
+        ),
+        (
+            "provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    colour: red\n    prices: []\n",
+            "acme.yaml:6: unknown key(s) in model 'm': colour",
+        ),
+        (
+            "provider: x\nversion: 1\nsource: http://x\nmodels:\n  m:\n    prices:\n      - from: 2026-01-01\n        to: 2026-09-01\n        input: 1\n        output: 2\n      - from: 2026-06-01\n        input: 1\n        output: 2\n",
+            "overlaps",
+        ),
         ("provider: x\nversion: [1\n", "acme.yaml:3: not valid YAML"),
     ],
 )
@@ -155,4 +189,6 @@ def test_overlay_replaces_a_builtin_model(tmp_path):
     b = load_pricing([overlay])
     model = b.models[("openai", "gpt-4o")]
     assert model.source == "https://contract.example"
-    assert b.resolve("gpt-4o-2024-08-06").model_key != "gpt-4o" or True  # aliases left with the old entry
+    assert (
+        b.resolve("gpt-4o-2024-08-06").model_key != "gpt-4o" or True
+    )  # aliases left with the old entry

@@ -13,8 +13,14 @@ import pytest
 from llmcost.report import analyze
 from tests.conftest import REAL, anthropic_txt_responses, cassette_envelopes
 
-TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_tokens",
-                 "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
 
 
 def calls(path, **kwargs) -> list[dict]:
@@ -60,26 +66,37 @@ def test_openai_responses_with_reasoning(jsonl):
 
 
 def test_anthropic_cache_write_then_read(jsonl):
-    write, read = calls(jsonl(anthropic_txt_responses(REAL / "anthropic/prompt_caching_responses.txt")))
+    write, read = calls(
+        jsonl(anthropic_txt_responses(REAL / "anthropic/prompt_caching_responses.txt"))
+    )
     # Anthropic input_tokens exclude the cache tokens: canonical input adds them back.
     assert tokens(write) == (4 + 1163, 0, 1163, None, 187, None)
     assert tokens(read)[:2] == (read["input_tokens"], read["cache_read_tokens"])
     raw_read = anthropic_txt_responses(REAL / "anthropic/prompt_caching_responses.txt")[1]["usage"]
-    assert read["input_tokens"] == (raw_read["input_tokens"] + raw_read["cache_read_input_tokens"]
-                                    + raw_read["cache_creation_input_tokens"])
+    assert read["input_tokens"] == (
+        raw_read["input_tokens"]
+        + raw_read["cache_read_input_tokens"]
+        + raw_read["cache_creation_input_tokens"]
+    )
     assert read["cache_read_tokens"] == raw_read["cache_read_input_tokens"] > 0
     # claude-3-5-sonnet: $3 in, $3.75 5-minute cache write, $0.30 cache read, $15 out
     assert float(write["cost_usd"]) == pytest.approx(
-        4 * 3e-6 + 1163 * 3.75e-6 + 187 * 15e-6, abs=1e-12)
+        4 * 3e-6 + 1163 * 3.75e-6 + 187 * 15e-6, abs=1e-12
+    )
     assert float(read["cost_usd"]) == pytest.approx(
-        raw_read["input_tokens"] * 3e-6 + raw_read["cache_read_input_tokens"] * 0.3e-6
-        + raw_read["cache_creation_input_tokens"] * 3.75e-6 + raw_read["output_tokens"] * 15e-6,
-        abs=1e-12)
+        raw_read["input_tokens"] * 3e-6
+        + raw_read["cache_read_input_tokens"] * 0.3e-6
+        + raw_read["cache_creation_input_tokens"] * 3.75e-6
+        + raw_read["output_tokens"] * 15e-6,
+        abs=1e-12,
+    )
     assert write["ts"] is None  # bare responses carry no time: priced at today's prices
 
 
 def test_anthropic_thinking(jsonl):
-    body = json.loads(json.loads((REAL / "anthropic/cassette_thinking_non_streaming.json").read_text())["body"])
+    body = json.loads(
+        json.loads((REAL / "anthropic/cassette_thinking_non_streaming.json").read_text())["body"]
+    )
     [call] = calls(jsonl([body]))
     assert call["model"] == "claude-sonnet-4-6"
     # thinking is part of Anthropic's output_tokens; kept as the reasoning share
@@ -102,8 +119,11 @@ def test_gemini_thoughts_added_to_output(jsonl):
 def test_openai_stream_chunks_count_once(jsonl):
     """Logged stream chunks: one call (the chunk with usage); the others are skipped."""
     text = (REAL / "openai/cassette_chat_completion_streaming.yaml").read_text()
-    chunks = [line.strip()[len("data: "):] for line in text.splitlines()
-              if line.strip().startswith("data: {")]
+    chunks = [
+        line.strip()[len("data: ") :]
+        for line in text.splitlines()
+        if line.strip().startswith("data: {")
+    ]
     path = jsonl(chunks)
     report = analyze([path])
     assert report["summary"]["requests"] == 1

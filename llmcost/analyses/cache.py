@@ -6,7 +6,9 @@ from llmcost.analyses.redact import preview
 
 @register("cache", "Cache-hit potential", order=50)
 def cache(con, ctx) -> dict:
-    with_text = con.execute("SELECT count(*) FROM calls WHERE prompt_hash IS NOT NULL").fetchone()[0]
+    with_text = con.execute("SELECT count(*) FROM calls WHERE prompt_hash IS NOT NULL").fetchone()[
+        0
+    ]
     totals = rows(
         con,
         """WITH ranked AS (

@@ -21,8 +21,11 @@ def downgrade(con, ctx) -> dict:
     if not pairs:
         return {"assumption": ASSUMPTION, "candidates": [], "total_savings_usd": 0.0}
     siblings = pl.DataFrame(  # noqa: F841 - read by DuckDB below
-        {"provider": [p[0] for p in pairs], "model_key": [p[1] for p in pairs],
-         "target_key": [p[2] for p in pairs]}
+        {
+            "provider": [p[0] for p in pairs],
+            "model_key": [p[1] for p in pairs],
+            "target_key": [p[2] for p in pairs],
+        }
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE downgrade_targets AS
@@ -33,7 +36,7 @@ def downgrade(con, ctx) -> dict:
     )
     candidates = rows(
         con,
-        f"""WITH repriced AS ({reprice_sql('downgrade_targets')})
+        f"""WITH repriced AS ({reprice_sql("downgrade_targets")})
             SELECT c.provider_eff AS provider, c.model, r.target_key AS target,
               count(*) AS requests, sum(r.cost_usd) AS cost_usd,
               sum(r.target_cost_usd) AS target_cost_usd,

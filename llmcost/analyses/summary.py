@@ -35,8 +35,16 @@ def summary(con, ctx) -> dict:
           count(DISTINCT user_id) AS users
         FROM calls""",
     )[0]
-    for key in ("total_cost_usd", "cost_input", "cost_cache_read", "cost_cache_write",
-                "cost_output", "error_cost_usd", "truncated_cost_usd", "estimated_cost_usd"):
+    for key in (
+        "total_cost_usd",
+        "cost_input",
+        "cost_cache_read",
+        "cost_cache_write",
+        "cost_output",
+        "error_cost_usd",
+        "truncated_cost_usd",
+        "estimated_cost_usd",
+    ):
         r[key] = usd(r[key])
     for key in ("first_ts", "last_ts"):
         r[key] = r[key].isoformat() if r[key] is not None else None
@@ -48,6 +56,9 @@ def summary(con, ctx) -> dict:
     }
     r["pricing_versions"] = [
         x["pricing_version"]
-        for x in rows(con, "SELECT DISTINCT pricing_version FROM calls WHERE pricing_version IS NOT NULL ORDER BY 1")
+        for x in rows(
+            con,
+            "SELECT DISTINCT pricing_version FROM calls WHERE pricing_version IS NOT NULL ORDER BY 1",
+        )
     ]
     return r

@@ -9,24 +9,15 @@ UTF-8) come back from its ``reject_errors`` table with their line numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.sql import RECORD_STRUCT, install_macros
+from llmcost.formats.stage import STAGE_COLUMNS, StageStats, stage_from_select
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
 
 MAX_LINE_BYTES = 512 * 1024 * 1024
 RAW_KEEP_CHARS = 65536  # how much of a rejected line is kept in `rejects.raw`
-
-
-@dataclass
-class StageStats:
-    lines_read: int = 0
-    skipped: int = 0  # blank lines and records that are not billed calls
-    staged: int = 0
-    rejected: int = 0
-    naive_timestamps: int = 0
 
 
 def _read_lines_sql(path: str) -> str:
@@ -72,25 +63,25 @@ WITH parsed AS (
 ), shaped AS (
   SELECT *, CASE WHEN state <> 'ok' THEN NULL {shape_pick} END AS shape FROM layered
 ), used AS (
-  SELECT *, {_shape_case('usage')} AS u FROM shaped
+  SELECT *, {_shape_case("usage")} AS u FROM shaped
 ), styled AS (
   SELECT *, coalesce(CASE shape {fixed_styles or "WHEN NULL THEN NULL"} END, {AUTO_STYLE_SQL})
     AS usage_style FROM used
 ), fields AS (
-  SELECT line, text, state, shape, usage_style, {_shape_case('skip')} AS skip_reason,
+  SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason,
     llm_blank(coalesce(r.model, r.modelVersion, q.model, p.model)) AS model,
     coalesce(p.timestamp, p.ts, p.time, p.created_at, p.created, p.start_time, p.startTime,
-             {_shape_case('ts')}) AS ts_raw,
-    {column_sql('input')} AS input_tokens,
-    {column_sql('cache_read')} AS cache_read_tokens,
-    {column_sql('cache_write')} AS cache_write_tokens,
-    {column_sql('cache_write_1h')} AS cache_write_1h_tokens,
-    {column_sql('output')} AS output_tokens,
-    {column_sql('reasoning')} AS reasoning_tokens,
+             {_shape_case("ts")}) AS ts_raw,
+    {column_sql("input")} AS input_tokens,
+    {column_sql("cache_read")} AS cache_read_tokens,
+    {column_sql("cache_write")} AS cache_write_tokens,
+    {column_sql("cache_write_1h")} AS cache_write_1h_tokens,
+    {column_sql("output")} AS output_tokens,
+    {column_sql("reasoning")} AS reasoning_tokens,
     {bad_field_sql()} AS bad_usage,
-    llm_blank(coalesce({_shape_case('request_id')}, p.request_id, p.id)) AS log_id,
-    lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case('provider')}))) AS provider_given,
-    llm_tier(coalesce(p.service_tier, {_shape_case('service_tier')}, q.service_tier))
+    llm_blank(coalesce({_shape_case("request_id")}, p.request_id, p.id)) AS log_id,
+    lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case("provider")}))) AS provider_given,
+    llm_tier(coalesce(p.service_tier, {_shape_case("service_tier")}, q.service_tier))
       AS service_tier,
     llm_blank(coalesce(p.user_id, p.user, meta ->> '$.user_id', meta ->> '$.user', q.user,
                        q.metadata ->> '$.user_id')) AS user_id,
@@ -106,7 +97,7 @@ WITH parsed AS (
            OR coalesce(json_type(p.error), 'NULL') NOT IN ('NULL', 'BOOLEAN')
            OR coalesce(json_type(r.error), 'NULL') NOT IN ('NULL', 'BOOLEAN')
          THEN 'error' ELSE 'ok' END AS status,
-    llm_finish(llm_blank(coalesce(p.finish_reason, {_shape_case('finish_reason')})))
+    llm_finish(llm_blank(coalesce(p.finish_reason, {_shape_case("finish_reason")})))
       AS finish_reason,
     llm_tok(coalesce(q.max_tokens, q.max_completion_tokens, q.max_output_tokens,
                      q.generationConfig ->> '$.maxOutputTokens', p.max_tokens)) AS max_tokens,
@@ -118,7 +109,7 @@ WITH parsed AS (
            THEN array_to_string(json_extract_string(q.contents, '$[*].parts[*].text'), '\n')
          WHEN json_type(q.prompt) = 'VARCHAR' THEN q.prompt ->> '$'
          WHEN json_type(q.input) = 'VARCHAR' THEN q.input ->> '$' END AS prompt_plain,
-    {_shape_case('completion')} AS completion_text
+    {_shape_case("completion")} AS completion_text
   FROM styled
 ), texts AS (
   SELECT *,
@@ -188,7 +179,10 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int) -> StageStats:
     if undecodable:
         con.executemany(
             "INSERT INTO bad_lines VALUES (?, ?, ?)",
-            [(line, raw, f"cannot decode line: {msg.split('.')[0]}") for line, raw, msg in undecodable],
+            [
+                (line, raw, f"cannot decode line: {msg.split('.')[0]}")
+                for line, raw, msg in undecodable
+            ],
         )
     # The k-th good row's real line number: k + (undecodable lines i with line_i - i < k).
     con.execute("DROP TABLE IF EXISTS lines")
@@ -203,12 +197,13 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int) -> StageStats:
     con.execute("DROP TABLE lines_raw")
     con.execute("DROP TABLE IF EXISTS staged_all")
     con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
-    con.execute("DROP TABLE IF EXISTS staged")
-    con.execute(
-        f"""CREATE TEMP TABLE staged AS SELECT * EXCLUDE (text), ? AS source, ? AS format
-        FROM staged_all WHERE state = 'ok' AND skip_reason IS NULL
+    columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
+    stage_from_select(
+        con,
+        f"""SELECT {columns} FROM staged_all WHERE state = 'ok' AND skip_reason IS NULL
           AND ({reject_reason_sql()}) IS NULL""",
-        [source, "jsonl"],
+        source=source,
+        format="jsonl",
     )
     con.execute(
         f"""INSERT INTO rejects

@@ -46,8 +46,13 @@ OPENAI_CHAT = UsageStyle(
     output=_t("$.completion_tokens"),
     cache_read=_t("$.prompt_tokens_details.cached_tokens"),
     reasoning=_t("$.completion_tokens_details.reasoning_tokens"),
-    keys=("$.prompt_tokens", "$.completion_tokens", "$.total_tokens",
-          "$.prompt_tokens_details.cached_tokens", "$.completion_tokens_details.reasoning_tokens"),
+    keys=(
+        "$.prompt_tokens",
+        "$.completion_tokens",
+        "$.total_tokens",
+        "$.prompt_tokens_details.cached_tokens",
+        "$.completion_tokens_details.reasoning_tokens",
+    ),
 )
 
 OPENAI_RESPONSES = UsageStyle(
@@ -56,8 +61,13 @@ OPENAI_RESPONSES = UsageStyle(
     output=_t("$.output_tokens"),
     cache_read=_t("$.input_tokens_details.cached_tokens"),
     reasoning=_t("$.output_tokens_details.reasoning_tokens"),
-    keys=("$.input_tokens", "$.output_tokens", "$.total_tokens",
-          "$.input_tokens_details.cached_tokens", "$.output_tokens_details.reasoning_tokens"),
+    keys=(
+        "$.input_tokens",
+        "$.output_tokens",
+        "$.total_tokens",
+        "$.input_tokens_details.cached_tokens",
+        "$.output_tokens_details.reasoning_tokens",
+    ),
 )
 
 _A_READ = "coalesce(" + _t("$.cache_read_input_tokens") + ", 0)"
@@ -73,9 +83,14 @@ ANTHROPIC = UsageStyle(
     f"ELSE greatest({_A_WRITE} - {_A_WRITE_1H}, 0) END",
     cache_write_1h=_t("$.cache_creation.ephemeral_1h_input_tokens"),
     reasoning=_t("$.output_tokens_details.thinking_tokens"),
-    keys=("$.input_tokens", "$.output_tokens", "$.cache_read_input_tokens",
-          "$.cache_creation_input_tokens", "$.cache_creation.ephemeral_5m_input_tokens",
-          "$.cache_creation.ephemeral_1h_input_tokens"),
+    keys=(
+        "$.input_tokens",
+        "$.output_tokens",
+        "$.cache_read_input_tokens",
+        "$.cache_creation_input_tokens",
+        "$.cache_creation.ephemeral_5m_input_tokens",
+        "$.cache_creation.ephemeral_1h_input_tokens",
+    ),
 )
 
 _G_THOUGHTS = "coalesce(" + _t("$.thoughtsTokenCount") + ", 0)"
@@ -86,8 +101,14 @@ GEMINI = UsageStyle(
     output=f"(coalesce({_t('$.candidatesTokenCount')}, 0) + {_G_THOUGHTS})",
     cache_read=_t("$.cachedContentTokenCount"),
     reasoning=_t("$.thoughtsTokenCount"),
-    keys=("$.promptTokenCount", "$.candidatesTokenCount", "$.thoughtsTokenCount",
-          "$.cachedContentTokenCount", "$.totalTokenCount", "$.toolUsePromptTokenCount"),
+    keys=(
+        "$.promptTokenCount",
+        "$.candidatesTokenCount",
+        "$.thoughtsTokenCount",
+        "$.cachedContentTokenCount",
+        "$.totalTokenCount",
+        "$.toolUsePromptTokenCount",
+    ),
 )
 
 GENERIC = UsageStyle(
@@ -98,8 +119,15 @@ GENERIC = UsageStyle(
     cache_write=_t("$.cache_write_tokens"),
     cache_write_1h=_t("$.cache_write_1h_tokens"),
     reasoning=_t("$.reasoning_tokens"),
-    keys=("$.input_tokens", "$.output_tokens", "$.cache_read_tokens", "$.cached_tokens",
-          "$.cache_write_tokens", "$.cache_write_1h_tokens", "$.reasoning_tokens"),
+    keys=(
+        "$.input_tokens",
+        "$.output_tokens",
+        "$.cache_read_tokens",
+        "$.cached_tokens",
+        "$.cache_write_tokens",
+        "$.cache_write_1h_tokens",
+        "$.reasoning_tokens",
+    ),
 )
 
 STYLES = {s.name: s for s in (OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC, GEMINI, GENERIC)}
@@ -112,20 +140,18 @@ def _has(path: str) -> str:
 # Which style a usage object follows, told by its keys (the most specific first).
 AUTO_STYLE_SQL = f"""CASE
     WHEN u IS NULL THEN NULL
-    WHEN {_has('$.promptTokenCount')} OR {_has('$.candidatesTokenCount')} THEN 'gemini'
-    WHEN {_has('$.cache_read_input_tokens')} OR {_has('$.cache_creation_input_tokens')}
+    WHEN {_has("$.promptTokenCount")} OR {_has("$.candidatesTokenCount")} THEN 'gemini'
+    WHEN {_has("$.cache_read_input_tokens")} OR {_has("$.cache_creation_input_tokens")}
       THEN 'anthropic'
-    WHEN {_has('$.prompt_tokens')} OR {_has('$.completion_tokens')} THEN 'openai_chat'
-    WHEN {_has('$.input_tokens_details')} OR {_has('$.output_tokens_details.reasoning_tokens')}
+    WHEN {_has("$.prompt_tokens")} OR {_has("$.completion_tokens")} THEN 'openai_chat'
+    WHEN {_has("$.input_tokens_details")} OR {_has("$.output_tokens_details.reasoning_tokens")}
       THEN 'openai_responses'
     ELSE 'generic' END"""
 
 
 def column_sql(field: str, style_col: str = "usage_style") -> str:
     """CASE over the styles for one canonical field ('input', 'cache_read', …)."""
-    arms = " ".join(
-        f"WHEN '{s.name}' THEN {getattr(s, field)}" for s in STYLES.values()
-    )
+    arms = " ".join(f"WHEN '{s.name}' THEN {getattr(s, field)}" for s in STYLES.values())
     return f"(CASE {style_col} {arms} END)"
 
 

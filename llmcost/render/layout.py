@@ -45,27 +45,40 @@ def _summary(r: dict) -> Section:
         f"Tokens: {count(s['input_tokens'])} input (of which {count(s['cache_read_tokens'])} "
         f"cache reads, {count(s['cache_write_tokens'])} cache writes), "
         f"{count(s['output_tokens'])} output (of which {count(s['reasoning_tokens'])} reasoning)",
-        "Cost by part: " + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in s["cost_by_part"].items()),
+        "Cost by part: "
+        + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in s["cost_by_part"].items()),
     ]
     if s["unpriced_requests"]:
-        lines.append(f"Unpriced: {count(s['unpriced_requests'])} calls of models without a price "
-                     "(not counted as $0; listed below)")
+        lines.append(
+            f"Unpriced: {count(s['unpriced_requests'])} calls of models without a price "
+            "(not counted as $0; listed below)"
+        )
     if s["unknown_token_requests"]:
-        lines.append(f"Unknown tokens: {count(s['unknown_token_requests'])} calls had no token counts "
-                     "and no text to count")
+        lines.append(
+            f"Unknown tokens: {count(s['unknown_token_requests'])} calls had no token counts "
+            "and no text to count"
+        )
     if s["tokens_counted"] or s["tokens_estimated"]:
-        lines.append(f"Token counts: {count(s['tokens_reported'])} reported, "
-                     f"{count(s['tokens_counted'])} counted with tiktoken, "
-                     f"{count(s['tokens_estimated'])} estimated "
-                     f"({money(s['estimated_cost_usd'])} of the cost rests on estimates)")
+        lines.append(
+            f"Token counts: {count(s['tokens_reported'])} reported, "
+            f"{count(s['tokens_counted'])} counted with tiktoken, "
+            f"{count(s['tokens_estimated'])} estimated "
+            f"({money(s['estimated_cost_usd'])} of the cost rests on estimates)"
+        )
     if s["error_requests"]:
-        lines.append(f"Failed calls: {count(s['error_requests'])} (billed {money(s['error_cost_usd'])})")
+        lines.append(
+            f"Failed calls: {count(s['error_requests'])} (billed {money(s['error_cost_usd'])})"
+        )
     if s["truncated_requests"]:
-        lines.append(f"Truncated answers (hit max tokens): {count(s['truncated_requests'])} "
-                     f"({money(s['truncated_cost_usd'])})")
+        lines.append(
+            f"Truncated answers (hit max tokens): {count(s['truncated_requests'])} "
+            f"({money(s['truncated_cost_usd'])})"
+        )
     if s["requests_without_timestamp"]:
-        lines.append(f"{count(s['requests_without_timestamp'])} calls had no timestamp: "
-                     "priced at today's prices, left out of daily and peak views")
+        lines.append(
+            f"{count(s['requests_without_timestamp'])} calls had no timestamp: "
+            "priced at today's prices, left out of daily and peak views"
+        )
     lines.extend(r.get("notes") or [])
     if r.get("pricing_version"):
         lines.append(f"Prices: llmcost tables checked {r['pricing_version']}")
@@ -74,13 +87,27 @@ def _summary(r: dict) -> Section:
 
 def _by_model(r: dict) -> Section:
     rows = [
-        [m["model"], m["provider"] or "?", count(m["requests"]), count(m["input_tokens"]),
-         count(m["output_tokens"]), money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
-         pct(m["share"])]
+        [
+            m["model"],
+            m["provider"] or "?",
+            count(m["requests"]),
+            count(m["input_tokens"]),
+            count(m["output_tokens"]),
+            money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
+            pct(m["share"]),
+        ]
         for m in r["by_model"]
     ]
-    return Section("Cost by model", tables=[Table(
-        ["Model", "Provider", "Calls", "Input tok", "Output tok", "Cost", "Share"], rows, "llrrrrr")])
+    return Section(
+        "Cost by model",
+        tables=[
+            Table(
+                ["Model", "Provider", "Calls", "Input tok", "Output tok", "Cost", "Share"],
+                rows,
+                "llrrrrr",
+            )
+        ],
+    )
 
 
 def _by_day(r: dict) -> Section:
@@ -90,19 +117,47 @@ def _by_day(r: dict) -> Section:
 
 def _expensive(r: dict) -> list[Section]:
     e = r["expensive"]
-    calls = Section(f"Most expensive calls (top {len(e['requests'])})", tables=[Table(
-        ["Cost", "Model", "When", "User", "Feature", "In/out tok", "Where", "Prompt"],
-        [[money(x["cost_usd"]), x["model"], (x["ts"] or "")[:16].replace("T", " "),
-          x["user_id"] or "", x["feature"] or "",
-          f"{count(x['input_tokens'])}/{count(x['output_tokens'])}",
-          f"{_short(x['source'])}:{x['line']}", x["preview"] or ""]
-         for x in e["requests"]], "rlllllll")])
+    calls = Section(
+        f"Most expensive calls (top {len(e['requests'])})",
+        tables=[
+            Table(
+                ["Cost", "Model", "When", "User", "Feature", "In/out tok", "Where", "Prompt"],
+                [
+                    [
+                        money(x["cost_usd"]),
+                        x["model"],
+                        (x["ts"] or "")[:16].replace("T", " "),
+                        x["user_id"] or "",
+                        x["feature"] or "",
+                        f"{count(x['input_tokens'])}/{count(x['output_tokens'])}",
+                        f"{_short(x['source'])}:{x['line']}",
+                        x["preview"] or "",
+                    ]
+                    for x in e["requests"]
+                ],
+                "rlllllll",
+            )
+        ],
+    )
     families = Section("Most expensive query families (same system prompt)")
     if e["families"]:
-        families.tables.append(Table(
-            ["Cost", "Share", "Calls", "Avg/call", "Models", "System prompt"],
-            [[money(f["cost_usd"]), pct(f["share"]), count(f["requests"]), money(f["avg_cost_usd"]),
-              ", ".join(f["models"]), f["preview"] or ""] for f in e["families"]], "rrrrll"))
+        families.tables.append(
+            Table(
+                ["Cost", "Share", "Calls", "Avg/call", "Models", "System prompt"],
+                [
+                    [
+                        money(f["cost_usd"]),
+                        pct(f["share"]),
+                        count(f["requests"]),
+                        money(f["avg_cost_usd"]),
+                        ", ".join(f["models"]),
+                        f["preview"] or "",
+                    ]
+                    for f in e["families"]
+                ],
+                "rrrrll",
+            )
+        )
     else:
         families.lines.append(e.get("note") or "none")
     return [calls, families]
@@ -120,17 +175,22 @@ def _peaks(r: dict) -> Section:
     for day in range(7):
         rows.append([WEEKDAYS[day]] + [_cell(cells.get((day, h))) for h in range(24)])
         heat.append([0.0] + [(cells.get((day, h)) or 0.0) / top for h in range(24)])
-    section.tables.append(Table(["Cost"] + [f"{h:02d}" for h in range(24)], rows, "l" + "r" * 24, heat))
+    section.tables.append(
+        Table(["Cost"] + [f"{h:02d}" for h in range(24)], rows, "l" + "r" * 24, heat)
+    )
     if p["busiest_minute"]:
         m = p["busiest_minute"]
         section.lines.append(
             f"Busiest minute: {m['minute'][:16].replace('T', ' ')} — {count(m['requests'])} calls, "
             f"{count(m['input_tokens'])} input and {count(m['output_tokens'])} output tokens, "
-            f"{money(m['cost_usd'])}")
+            f"{money(m['cost_usd'])}"
+        )
     if p["costliest_hour"]:
         h = p["costliest_hour"]
-        section.lines.append(f"Costliest hour: {h['hour'][:13].replace('T', ' ')}h — "
-                             f"{count(h['requests'])} calls, {money(h['cost_usd'])}")
+        section.lines.append(
+            f"Costliest hour: {h['hour'][:13].replace('T', ' ')}h — "
+            f"{count(h['requests'])} calls, {money(h['cost_usd'])}"
+        )
     section.lines.append("Grid: cost in dollars per weekday and hour; '·' no calls, k = thousands.")
     return section
 
@@ -156,18 +216,26 @@ def _cache(r: dict) -> Section:
     else:
         section.lines.append(
             f"Exact repeats (same model, same full prompt): {count(e['requests'])} calls "
-            f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}.")
+            f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}."
+        )
         section.lines.append(f"Assumption: {e['assumption']}.")
         if e["top"]:
-            section.tables.append(Table(
-                ["Saving", "Calls", "Model", "Prompt"],
-                [[money(g["usd"]), count(g["requests"]), g["model"], g["preview"] or ""] for g in e["top"]],
-                "rrll"))
+            section.tables.append(
+                Table(
+                    ["Saving", "Calls", "Model", "Prompt"],
+                    [
+                        [money(g["usd"]), count(g["requests"]), g["model"], g["preview"] or ""]
+                        for g in e["top"]
+                    ],
+                    "rrll",
+                )
+            )
     used = c["prompt_caching_in_use"]
     if used["cache_read_tokens"]:
         section.lines.append(
             f"Prompt caching already in use: {count(used['cache_read_tokens'])} cached input tokens "
-            f"on {count(used['requests_with_cache_reads'])} calls saved {money(used['saved_usd'])}.")
+            f"on {count(used['requests_with_cache_reads'])} calls saved {money(used['saved_usd'])}."
+        )
     return section
 
 
@@ -178,30 +246,65 @@ def _downgrade(r: dict) -> Section:
         section.lines.append("no priced model here has a cheaper sibling in the pricing tables")
         return section
     section.lines.append(f"Up to {money(d['total_savings_usd'])} — {d['assumption']}.")
-    section.tables.append(Table(
-        ["Model", "→ Cheaper sibling", "Calls", "Cost now", "Cost on sibling", "Saving"],
-        [[c["model"], c["target"], count(c["requests"]), money(c["cost_usd"]),
-          money(c["target_cost_usd"]), money(c["savings_usd"])] for c in d["candidates"]],
-        "llrrrr"))
+    section.tables.append(
+        Table(
+            ["Model", "→ Cheaper sibling", "Calls", "Cost now", "Cost on sibling", "Saving"],
+            [
+                [
+                    c["model"],
+                    c["target"],
+                    count(c["requests"]),
+                    money(c["cost_usd"]),
+                    money(c["target_cost_usd"]),
+                    money(c["savings_usd"]),
+                ]
+                for c in d["candidates"]
+            ],
+            "llrrrr",
+        )
+    )
     return section
 
 
 def _problems(r: dict) -> list[Section]:
     out = []
     if r["unpriced_models"]:
-        out.append(Section("Unpriced models (not counted as $0)", tables=[Table(
-            ["Model", "Provider", "Calls", "Input tok", "Output tok", "Why"],
-            [[u["model"], u["provider"] or "?", count(u["requests"]), count(u["input_tokens"]),
-              count(u["output_tokens"]), u["reason"]] for u in r["unpriced_models"]],
-            "llrrrl")]))
+        out.append(
+            Section(
+                "Unpriced models (not counted as $0)",
+                tables=[
+                    Table(
+                        ["Model", "Provider", "Calls", "Input tok", "Output tok", "Why"],
+                        [
+                            [
+                                u["model"],
+                                u["provider"] or "?",
+                                count(u["requests"]),
+                                count(u["input_tokens"]),
+                                count(u["output_tokens"]),
+                                u["reason"],
+                            ]
+                            for u in r["unpriced_models"]
+                        ],
+                        "llrrrl",
+                    )
+                ],
+            )
+        )
     rej = r["rejected"]
     if rej["count"]:
         section = Section("Rejected lines")
-        section.lines.append(f"{count(rej['count'])} lines were rejected: kept with their reason, "
-                             "not counted in any total.")
-        section.tables.append(Table(
-            ["Where", "Reason"],
-            [[f"{_short(x['source'])}:{x['line']}", x["reason"]] for x in rej["samples"]], "ll"))
+        section.lines.append(
+            f"{count(rej['count'])} lines were rejected: kept with their reason, "
+            "not counted in any total."
+        )
+        section.tables.append(
+            Table(
+                ["Where", "Reason"],
+                [[f"{_short(x['source'])}:{x['line']}", x["reason"]] for x in rej["samples"]],
+                "ll",
+            )
+        )
         if rej["count"] > len(rej["samples"]):
             section.lines.append(f"… and {count(rej['count'] - len(rej['samples']))} more")
         out.append(section)

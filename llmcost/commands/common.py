@@ -1,0 +1,107 @@
+"""What every command shares: error handling, stderr, option parsing, report output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from llmcost.errors import LlmcostError, UsageError
+
+_debug = False
+
+
+def set_debug(value: bool) -> None:
+    global _debug
+    _debug = value
+
+
+def stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def parse_when(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not a date or time",
+            hint=f"use ISO 8601, e.g. {option} 2026-11-01 or 2026-11-01T12:00",
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not a date", hint=f"e.g. {option} 2026-11-01"
+        ) from None
+
+
+def handles_errors(fn):
+    """Turn LlmcostError into a message on stderr and its exit code (tracebacks with --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LlmcostError as exc:
+            if _debug or os.environ.get("LLMCOST_DEBUG"):
+                raise
+            report_error(exc)
+            raise typer.Exit(int(exc.exit_code)) from None
+
+    return wrapper
+
+
+def report_error(exc: LlmcostError) -> None:
+    err = stderr()
+    err.print(f"[bold red]error:[/bold red] {exc.message}", soft_wrap=True)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/yellow] {exc.hint}", soft_wrap=True)
+
+
+def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
+    """Write a report in ``format`` to ``output`` or stdout."""
+    if format is ReportFormat.json:
+        from llmcost.render.json import render
+
+        text = render(report)
+    elif format is ReportFormat.markdown:
+        from llmcost.render.markdown import render
+
+        text = render(report)
+    else:
+        from rich.console import Console
+
+        from llmcost.render.terminal import render
+
+        if output:
+            with output.open("w", encoding="utf-8") as fh:
+                render(report, Console(file=fh, width=160, force_terminal=False))
+            return
+        render(report, Console(highlight=False))
+        return
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
