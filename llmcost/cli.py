@@ -13,6 +13,7 @@ import typer
 
 from llmcost.commands import common, register_all
 from llmcost.commands.common import ReportFormat, emit, handles_errors, parse_when, stderr
+from llmcost.errors import UsageError
 
 app = typer.Typer(
     name="llmcost",
@@ -34,7 +35,10 @@ def _main(
 @app.command()
 @handles_errors
 def analyze(
-    paths: Annotated[list[str], typer.Argument(help="Log files, directories or globs.")],
+    paths: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Log files, directories, globs or - for stdin (none: what --db holds)."),
+    ] = None,
     format: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ReportFormat.table,
@@ -69,23 +73,24 @@ def analyze(
 
     since_ts, until_ts = parse_when(since, "--since"), parse_when(until, "--until")
     err = stderr()
+    if not paths and db is None:
+        raise UsageError("nothing to analyze", hint="name log files, or --db FILE for stored calls")
 
     def on_file(result) -> None:
-        err.print(
-            f"[dim]{result.source}: {result.format}, {result.lines_read:,} lines → "
-            f"{result.ingested:,} calls, {result.skipped:,} skipped, {result.rejected:,} rejected[/dim]"
-        )
+        err.print(f"[dim]{common.file_line(result)}[/dim]", soft_wrap=True)
 
-    report = run(
-        paths,
-        db=db,
-        pricing=pricing or [],
-        input_format=input_format,
-        since=since_ts,
-        until=until_ts,
-        top=top,
-        on_file=on_file,
-    )
+    with common.progress_bar() as progress:
+        report = run(
+            paths or [],
+            db=db,
+            progress=progress,
+            pricing=pricing or [],
+            input_format=input_format,
+            since=since_ts,
+            until=until_ts,
+            top=top,
+            on_file=on_file,
+        )
     emit(report, format, output)
 
 

@@ -1,61 +1,66 @@
-"""Sources → format adapter → store: staging, rejects, idempotency, line accounting."""
+"""Sources → format adapter → store: chunking, incremental resume, rejects, accounting.
+
+Line-based formats are read in chunks of whole lines (bounded memory, a progress bar that
+moves, and resuming a grown file at the first new line). Each file's state — size, a hash of
+its first bytes, the byte offset and line reached — is kept in ``ingests``, so:
+
+- a file read before and unchanged adds nothing;
+- a file that grew (same first bytes, larger) is read from where the last ingest stopped;
+- a file whose first bytes changed, or that shrank, was rotated or truncated: it is read
+  again from the start (calls already stored are recognized by request id and skipped).
+
+Every line is accounted for: ingested + skipped + rejected = read.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import glob
+import gzip
 import hashlib
-from collections.abc import Callable, Iterable
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmcost.errors import InputError
-from llmcost.formats import detect
+from llmcost.formats import FileFormat, detect
 
 HEAD_BYTES = 64 * 1024
+FINGERPRINT_BYTES = 4096
+STDIN = "-"
+
+
+def chunk_bytes() -> int:
+    """Bytes per chunk of a line-based file (env LLMCOST_CHUNK_BYTES overrides, for tests)."""
+    return int(os.environ.get("LLMCOST_CHUNK_BYTES", 128 * 1024 * 1024))
+
 
 REQUEST_COLUMNS = [
-    "request_id",
-    "ts",
-    "provider",
-    "model",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "token_source",
-    "service_tier",
-    "prompt_hash",
-    "system_hash",
-    "completion_hash",
-    "user_id",
-    "session_id",
-    "feature",
-    "tags",
-    "latency_ms",
-    "status",
-    "finish_reason",
-    "max_tokens",
-    "reported_cost_usd",
-    "source",
-    "source_line",
-    "format",
-    "ingest_id",
-]
+    "request_id", "ts", "provider", "model", "input_tokens", "cache_read_tokens",
+    "cache_write_tokens", "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
+    "token_source", "service_tier", "prompt_hash", "system_hash", "completion_hash", "user_id",
+    "session_id", "feature", "tags", "latency_ms", "status", "finish_reason", "max_tokens",
+    "reported_cost_usd", "source", "source_line", "format", "ingest_id",
+]  # fmt: skip
 
 
 @dataclass
 class FileResult:
     source: str
     format: str
+    mode: str = "new"  # new | appended | unchanged | rotated
     lines_read: int = 0
     ingested: int = 0
-    skipped: int = 0  # blank lines, records that are not calls, duplicates of stored calls
+    skipped: int = 0  # blank lines, records that are not calls, calls already stored
     duplicates: int = 0
     rejected: int = 0
     naive_timestamps: int = 0
+    pending_bytes: int = 0  # an unterminated last line left for the next ingest
 
     @property
     def accounted(self) -> bool:
@@ -70,83 +75,270 @@ class IngestResult:
         return sum(getattr(f, attr) for f in self.files)
 
 
-def expand_paths(paths: Iterable[str]) -> list[Path]:
-    """Files named, found under directories (recursively) or matched by globs."""
-    found: list[Path] = []
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Files named, found under directories (recursively) or matched by globs; ``-`` is stdin."""
+    return [name for name, _ in _expand(paths)]
+
+
+def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
+    """(file, named): ``named`` is False for files met while walking a directory."""
+    found: list[tuple[str, bool]] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if raw == STDIN:
+            found.append((STDIN, True))
+        elif path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+                (str(p), False)
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
-            found.append(path)
+            found.append((str(path), True))
         elif any(ch in raw for ch in "*?["):
-            matches = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file())
+            matches = sorted(m for m in glob.glob(raw, recursive=True) if Path(m).is_file())
             if not matches:
                 raise InputError(f"no file matches {raw}", hint="check the pattern and quote it")
-            found.extend(matches)
+            found.extend((m, True) for m in matches)
         elif path.exists():
             raise InputError(f"{raw} is not a regular file", hint="pass a log file or a directory")
         else:
             raise InputError(f"{raw}: no such file or directory", hint="check the path")
-    for path in found:
+    for name, _ in found:
+        if name == STDIN:
+            continue
         try:
-            with path.open("rb") as fh:
+            with open(name, "rb") as fh:
                 fh.read(1)
         except OSError as exc:
             raise InputError(
-                f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+                f"cannot read {name}: {exc.strerror}", hint="check the file's permissions"
             ) from None
     return found
 
 
+def _open(path: Path):
+    """The file's decompressed bytes, as a stream."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    if path.suffix == ".zst":
+        return None  # read whole by DuckDB, which decompresses zstd itself
+    return path.open("rb")
+
+
 def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(HEAD_BYTES)
+    stream = _open(path)
+    if stream is None:
+        import duckdb
+
+        lines = duckdb.sql(
+            "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\\x02', "
+            "quote = '', escape = '', header = false, auto_detect = false, ignore_errors = true) "
+            "LIMIT 200",
+            params=[str(path)],
+        ).fetchall()
+        return "\n".join(t or "" for (t,) in lines).encode()[:HEAD_BYTES]
+    with stream:
+        return stream.read(HEAD_BYTES)
 
 
-def ingest_file(con, path: Path, input_format: str | None = None) -> FileResult:
-    """Read one file into ``requests``/``texts``; rejected records go to ``rejects``."""
-    head = _head(path)
-    fmt = detect(path, head, input_format)
-    source = str(path)
-    ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
-    con.execute("BEGIN")
+@dataclass
+class _Previous:
+    size: int
+    head_hash: str
+    end_offset: int | None
+    end_line: int | None
+
+
+def _previous(con, source: str) -> _Previous | None:
+    row = con.execute(
+        """SELECT size_bytes, head_hash, end_offset, end_line FROM ingests
+           WHERE source = ? AND end_offset IS NOT NULL ORDER BY ingest_id DESC LIMIT 1""",
+        [source],
+    ).fetchone()
+    return _Previous(*row) if row else None
+
+
+def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[tuple[Path, int, int]]:
+    """Split a byte stream into temp files of whole lines: (path, first line - 1, bytes).
+
+    The last chunk may end with an unterminated line; the caller decides whether to keep it.
+    """
+    line = start_line
+    n = 0
+    leftover = b""
+    while True:
+        block = stream.read(limit)
+        if not block:
+            break
+        data = leftover + block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:  # no newline in the whole block: a line longer than the chunk
+            leftover = data
+            continue
+        chunk, leftover = data[:cut], data[cut:]
+        n += 1
+        path = workdir / f"chunk{n}.jsonl"
+        path.write_bytes(chunk)
+        yield path, line, len(chunk)
+        line += chunk.count(b"\n")
+    if leftover:
+        n += 1
+        path = workdir / f"chunk{n}.jsonl"
+        path.write_bytes(leftover)
+        yield path, line, len(leftover)
+
+
+@contextmanager
+def _workdir():
+    path = Path(tempfile.mkdtemp(prefix="llmcost-"))
     try:
-        stats = fmt.load(con, path, source, ingest_id)
-        duplicates = _store_staged(con, ingest_id)
-        result = FileResult(
-            source=source,
-            format=fmt.name,
-            lines_read=stats.lines_read,
-            ingested=stats.staged - duplicates,
-            skipped=stats.skipped + duplicates,
-            duplicates=duplicates,
-            rejected=stats.rejected,
-            naive_timestamps=stats.naive_timestamps,
-        )
-        con.execute(
-            "INSERT INTO ingests (ingest_id, started_at, source, format, size_bytes, head_hash, "
-            "lines_read, ingested, skipped, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                ingest_id,
-                dt.datetime.now(dt.timezone.utc),
-                source,
-                fmt.name,
-                path.stat().st_size,
-                hashlib.sha256(head[:4096]).hexdigest(),
-                result.lines_read,
-                result.ingested,
-                result.skipped,
-                result.rejected,
-            ],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def ingest_file(
+    con,
+    name: str,
+    input_format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    workdir: Path | None = None,
+    named: bool = True,
+) -> FileResult:
+    """Read one file (or stdin) into ``requests``/``texts``; rejects go to ``rejects``.
+
+    A file met while walking a directory (``named=False``) whose content no format
+    recognizes is not read: its result says so (format 'unrecognized')."""
+    with _workdir() if workdir is None else _nullcontext(workdir) as wd:
+        if name == STDIN:
+            path = wd / "stdin.jsonl"
+            with path.open("wb") as out:
+                shutil.copyfileobj(sys.stdin.buffer, out, 1024 * 1024)
+            source = "<stdin>"
+        else:
+            path = Path(name)
+            source = str(path.resolve())
+        head = _head(path)
+        fmt = detect(path, head, input_format, fallback=named)
+        if fmt is None:
+            if progress:
+                progress(path.stat().st_size)
+            return FileResult(source=source, format="unrecognized", mode="not read")
+        return _ingest(con, path, source, head, fmt, progress, wd, resumable=name != STDIN)
+
+
+@contextmanager
+def _nullcontext(value):
+    yield value
+
+
+def _ingest(
+    con,
+    path: Path,
+    source: str,
+    head: bytes,
+    fmt: FileFormat,
+    progress,
+    workdir: Path,
+    resumable: bool,
+) -> FileResult:
+    size = path.stat().st_size
+    head_hash = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()
+    previous = _previous(con, source) if resumable else None
+    if previous is not None:
+        # compare the same prefix as last time: a small file's first bytes grow with it
+        seen = min(FINGERPRINT_BYTES, previous.size)
+        head_hash = hashlib.sha256(head[:seen]).hexdigest()
+    result = FileResult(source=source, format=fmt.name)
+    start_offset, start_line = 0, 0
+    compressed = path.suffix in (".gz", ".zst")
+    if previous is not None:
+        same_start = previous.head_hash == head_hash
+        if same_start and previous.size == size and previous.end_offset == size:
+            result.mode = "unchanged"
+        elif (
+            same_start and size >= (previous.end_offset or 0) and fmt.line_based and not compressed
+        ):
+            result.mode = "appended"
+            start_offset, start_line = previous.end_offset, previous.end_line
+        else:
+            result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
+    ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
+    end_offset, end_line = start_offset, start_line
+    if result.mode != "unchanged":
+        if fmt.line_based and path.suffix != ".zst":
+            stream = _open(path)
+            with stream:
+                if start_offset:
+                    stream.seek(start_offset)
+                for chunk, first, nbytes in _chunks(stream, start_line, workdir, chunk_bytes()):
+                    if not chunk.read_bytes().endswith(b"\n") and resumable and not compressed:
+                        # A writer may be in the middle of this line: keep it for next time,
+                        # unless it is a complete record already.
+                        if not _complete_json(chunk):
+                            result.pending_bytes = nbytes
+                            break
+                    stats = fmt.load(con, chunk, source, ingest_id, line_offset=first)
+                    _account(con, result, stats, ingest_id)
+                    end_offset += nbytes
+                    end_line = first + stats.lines_read
+                    chunk.unlink()
+                    if progress:
+                        progress(nbytes)
+            if compressed:
+                end_offset, end_line = size, None
+        else:
+            stats = fmt.load(con, path, source, ingest_id)
+            _account(con, result, stats, ingest_id)
+            end_offset, end_line = size, None
+            if progress:
+                progress(size)
+    elif progress:
+        progress(size)
+    head_hash = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()  # stored for next time
+    con.execute(
+        """INSERT INTO ingests (ingest_id, started_at, source, format, size_bytes, head_hash,
+             lines_read, ingested, skipped, rejected, end_offset, end_line, mode)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            ingest_id,
+            dt.datetime.now(dt.timezone.utc),
+            source,
+            fmt.name,
+            size,
+            head_hash,
+            result.lines_read,
+            result.ingested,
+            result.skipped,
+            result.rejected,
+            end_offset if resumable else None,
+            end_line,
+            result.mode,
+        ],
+    )
     return result
+
+
+def _complete_json(path: Path) -> bool:
+    import json
+
+    try:
+        json.loads(path.read_bytes())
+        return True
+    except ValueError:
+        return False
+
+
+def _account(con, result: FileResult, stats, ingest_id: int) -> None:
+    duplicates = _store_staged(con, ingest_id)
+    result.lines_read += stats.lines_read
+    result.ingested += stats.staged - duplicates
+    result.skipped += stats.skipped + duplicates
+    result.duplicates += duplicates
+    result.rejected += stats.rejected
+    result.naive_timestamps += stats.naive_timestamps
 
 
 def _store_staged(con, ingest_id: int) -> int:
@@ -163,6 +355,9 @@ def _store_staged(con, ingest_id: int) -> int:
         ) t WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.hash = t.hash)"""
     )
     before = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    stored_before = con.execute(
+        "SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]
+    ).fetchone()[0]
     columns = ", ".join(REQUEST_COLUMNS)
     con.execute(
         f"""INSERT INTO requests ({columns})
@@ -173,13 +368,15 @@ def _store_staged(con, ingest_id: int) -> int:
           service_tier, md5(prompt_text), md5(system_text), md5(completion_text),
           user_id, session_id, feature, tags, latency_ms, status, finish_reason, max_tokens,
           reported_cost_usd, source, line, format, ?
-        FROM (SELECT * FROM staged QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1) s
+        FROM (SELECT * FROM staged
+              QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1) s
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = s.request_id)""",
         [ingest_id],
     )
-    stored = con.execute(
-        "SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]
-    ).fetchone()[0]
+    stored = (
+        con.execute("SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
+        - stored_before
+    )
     con.execute("DROP TABLE staged")
     return before - stored
 
@@ -189,11 +386,24 @@ def ingest_paths(
     paths: Iterable[str],
     input_format: str | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
 ) -> IngestResult:
+    """Ingest every file in one transaction. ``progress(total_bytes)`` may return a callback
+    that is told the bytes done after each chunk."""
+    names = _expand(paths)
+    total = sum(Path(n).stat().st_size for n, _ in names if n != STDIN)
+    advance = progress(total, len(names)) if progress else None
     result = IngestResult()
-    for path in expand_paths(paths):
-        file_result = ingest_file(con, path, input_format)
-        result.files.append(file_result)
-        if on_file:
-            on_file(file_result)
+    con.execute("BEGIN")
+    try:
+        with _workdir() as wd:
+            for name, named in names:
+                file_result = ingest_file(con, name, input_format, advance, wd, named)
+                result.files.append(file_result)
+                if on_file:
+                    on_file(file_result)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return result

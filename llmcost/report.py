@@ -128,6 +128,7 @@ def analyze(
     top: int = 10,
     as_of: dt.date | None = None,
     on_file: Callable[[FileResult], None] | None = None,
+    progress=None,
 ) -> dict:
     """Ingest ``paths`` (into ``db`` or memory), price every call and return the report."""
     options = Options(
@@ -143,7 +144,9 @@ def analyze(
     book = load_pricing(options.pricing)
     con = store.connect(options.db)
     try:
-        ingest = ingest_paths(con, options.paths, options.input_format, on_file=on_file)
+        ingest = ingest_paths(
+            con, options.paths, options.input_format, on_file=on_file, progress=progress
+        )
         return build(con, book, options, ingest)
     finally:
         con.close()

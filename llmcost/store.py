@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -107,8 +108,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 ]
 
 
+def default_db_path() -> Path:
+    """``$LLMCOST_DB``, else ``$XDG_DATA_HOME/llmcost/llmcost.duckdb`` (~/.local/share/...)."""
+    env = os.environ.get("LLMCOST_DB")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "llmcost" / "llmcost.duckdb"
+
+
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open (and migrate) the store; in memory when ``path`` is None."""
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path) if path else ":memory:")
     con.execute("SET TimeZone = 'UTC'")  # days, hours and naive timestamps are UTC
     migrate(con)

@@ -14,7 +14,7 @@ from tests.conftest import SAMPLES
 
 def load(path):
     con = store.connect()
-    result = ingest_file(con, path)
+    result = ingest_file(con, str(path))
     cur = con.execute("SELECT * FROM requests ORDER BY source_line")
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r)) for r in cur.fetchall()]
@@ -321,9 +321,13 @@ def test_duplicate_records_and_reingest_are_not_counted_twice(jsonl):
     first = ingest_paths(con, [str(path)])
     second = ingest_paths(con, [str(path)])
     assert (first.files[0].ingested, first.files[0].duplicates) == (2, 1)
-    assert (second.files[0].ingested, second.files[0].duplicates) == (0, 3)
+    assert (second.files[0].mode, second.files[0].lines_read) == ("unchanged", 0)
+    copy = path.with_name("copy.jsonl")
+    copy.write_bytes(path.read_bytes())
+    third = ingest_paths(con, [str(copy)])  # same records under another name
+    assert (third.files[0].ingested, third.files[0].duplicates) == (0, 3)
     assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 2
-    assert first.files[0].accounted and second.files[0].accounted
+    assert all(r.files[0].accounted for r in (first, second, third))
 
 
 def test_gzip_input(tmp_path):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "llmcost.commands.ingest",
+]
 
 
 def register_all(app) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -105,3 +106,50 @@ def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str = "reading"):
+    """A byte progress bar with throughput on stderr (only on a terminal); yields the
+    ``progress(total_bytes, files)`` factory that ``ingest_paths`` expects."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    console = stderr()
+    bar = Progress(
+        TextColumn(f"[dim]{label}[/dim]"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+    def factory(total: int, files: int):
+        task = bar.add_task(label, total=total or None)
+        return lambda done: bar.advance(task, done)
+
+    with bar:
+        yield factory
+
+
+def file_line(result) -> str:
+    """One stderr line per file: what was read and what became of every line."""
+    if result.format == "unrecognized":
+        return f"{result.source}: not read — no log format recognized in its first lines"
+    mode = "" if result.mode == "new" else f" ({result.mode})"
+    text = (
+        f"{result.source}: {result.format}{mode}, {result.lines_read:,} lines → "
+        f"{result.ingested:,} calls, {result.skipped:,} skipped, {result.rejected:,} rejected"
+    )
+    if result.pending_bytes:
+        text += f"; an unfinished last line ({result.pending_bytes:,} bytes) waits for the next run"
+    return text

@@ -53,6 +53,9 @@ class FileFormat:
     sniff: Callable[[bytes, Path], bool]
     load: Callable[..., object] = field(repr=False)
     priority: int = 50
+    # Line-based formats are read in chunks and resumed at the last line read; their load()
+    # takes ``line_offset`` (the number of lines before the chunk). Others are read whole.
+    line_based: bool = False
 
 
 _FORMATS: dict[str, FileFormat] = {}
@@ -92,8 +95,11 @@ def shapes() -> list[LineShape]:
     return sorted(_SHAPES.values(), key=lambda s: (s.priority, s.name))
 
 
-def detect(path: Path, head: bytes, override: str | None = None) -> FileFormat:
-    """The format to read ``path`` with: ``override`` if given, else the first that sniffs."""
+def detect(path: Path, head: bytes, override: str | None = None,
+           fallback: bool = True) -> FileFormat | None:
+    """The format to read ``path`` with: ``override`` if given, else the first that sniffs,
+    else JSON lines when ``fallback`` (a file the user named), else None (a file met while
+    walking a directory that holds no log we know)."""
     known = formats()
     if override:
         for fmt in known:
@@ -106,5 +112,5 @@ def detect(path: Path, head: bytes, override: str | None = None) -> FileFormat:
     for fmt in known:
         if fmt.sniff(head, path):
             return fmt
-    # JSON lines is the default: every line is then accounted for (parsed, or rejected).
-    return _FORMATS["jsonl"]
+    # JSON lines is the default for a named file: every line is then accounted for.
+    return _FORMATS["jsonl"] if fallback else None

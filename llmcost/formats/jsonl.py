@@ -9,7 +9,10 @@ UTF-8) come back from its ``reject_errors`` table with their line numbers.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.sql import RECORD_STRUCT, install_macros
@@ -20,7 +23,7 @@ MAX_LINE_BYTES = 512 * 1024 * 1024
 RAW_KEEP_CHARS = 65536  # how much of a rejected line is kept in `rejects.raw`
 
 
-def _read_lines_sql(path: str) -> str:
+def _read_lines_sql() -> str:
     return (
         "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\\x02', "
         "quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', "
@@ -158,60 +161,25 @@ def reject_reason_sql() -> str:
     END"""
 
 
-def load_jsonl(con, path: Path, source: str, ingest_id: int) -> StageStats:
-    """Stage the lines of ``path`` into the temp table ``staged``; rejects go to ``rejects``."""
-    install_macros(con)
-    con.execute("DROP TABLE IF EXISTS llm_reject_errors")
-    con.execute("DROP TABLE IF EXISTS llm_reject_scans")
-    con.execute("DROP TABLE IF EXISTS lines_raw")
-    con.execute(
-        "CREATE TEMP TABLE lines_raw AS SELECT row_number() OVER () AS k, text FROM ("
-        + _read_lines_sql(str(path))
-        + ")",
-        [str(path)],
-    )
-    # Lines DuckDB could not decode: their real numbers, to renumber the lines it did read.
-    undecodable = con.execute(
-        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
-    ).fetchall()
-    con.execute("DROP TABLE IF EXISTS bad_lines")
-    con.execute("CREATE TEMP TABLE bad_lines (line BIGINT, raw VARCHAR, reason VARCHAR)")
-    if undecodable:
-        con.executemany(
-            "INSERT INTO bad_lines VALUES (?, ?, ?)",
-            [
-                (line, raw, f"cannot decode line: {msg.split('.')[0]}")
-                for line, raw, msg in undecodable
-            ],
-        )
-    # The k-th good row's real line number: k + (undecodable lines i with line_i - i < k).
-    con.execute("DROP TABLE IF EXISTS lines")
-    con.execute(
-        """CREATE TEMP TABLE lines AS
-        WITH b AS (SELECT line - row_number() OVER (ORDER BY line) AS good_before FROM bad_lines)
-        SELECT l.k + (SELECT count(*) FROM b WHERE b.good_before < l.k) AS line, l.text
-        FROM lines_raw l"""
-        if undecodable
-        else "CREATE TEMP TABLE lines AS SELECT k AS line, text FROM lines_raw"
-    )
-    con.execute("DROP TABLE lines_raw")
+def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int) -> StageStats:
+    """From the temp table ``lines(line, text)`` to ``staged`` and ``rejects``."""
     con.execute("DROP TABLE IF EXISTS staged_all")
     con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
+    con.execute("DROP TABLE lines")
     columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
     stage_from_select(
         con,
         f"""SELECT {columns} FROM staged_all WHERE state = 'ok' AND skip_reason IS NULL
           AND ({reject_reason_sql()}) IS NULL""",
         source=source,
-        format="jsonl",
+        format=format,
     )
     con.execute(
         f"""INSERT INTO rejects
         SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
           SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all
-          WHERE state <> 'blank' AND skip_reason IS NULL) WHERE reason IS NOT NULL
-        UNION ALL SELECT ?, ?, line, reason, left(raw, {RAW_KEEP_CHARS}) FROM bad_lines""",
-        [ingest_id, source, ingest_id, source],
+          WHERE state <> 'blank' AND skip_reason IS NULL) WHERE reason IS NOT NULL""",
+        [ingest_id, source],
     )
     lines_read, skipped, staged, naive = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE state = 'blank' OR skip_reason IS NOT NULL),
@@ -219,13 +187,114 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int) -> StageStats:
            FROM staged_all"""
     ).fetchone()
     con.execute("DROP TABLE staged_all")
-    lines_read += len(undecodable)
+    lines_read += undecodable
     rejected = lines_read - skipped - staged
     return StageStats(lines_read, skipped, staged, rejected, naive)
 
 
-def _sniff(head: bytes, path: Path) -> bool:
-    return head.lstrip()[:1] == b"{"
+def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 0) -> StageStats:
+    """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``."""
+    install_macros(con)
+    for table in ("llm_reject_errors", "llm_reject_scans", "lines_raw", "lines"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(
+        "CREATE TEMP TABLE lines_raw AS SELECT row_number() OVER () AS k, text FROM ("
+        + _read_lines_sql()
+        + ")",
+        [str(path)],
+    )
+    # Lines DuckDB could not decode (invalid UTF-8) come back with their real numbers.
+    undecodable = con.execute(
+        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
+    ).fetchall()
+    if undecodable:
+        con.executemany(
+            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    ingest_id,
+                    source,
+                    line + line_offset,
+                    f"cannot decode line: {msg.split('.')[0]}",
+                    (raw or "")[:RAW_KEEP_CHARS],
+                )
+                for line, raw, msg in undecodable
+            ],
+        )
+        con.execute("CREATE TEMP TABLE bad_lines (line BIGINT)")
+        con.executemany("INSERT INTO bad_lines VALUES (?)", [(u[0],) for u in undecodable])
+        # The k-th decoded row's real line: k + (undecodable lines i with line_i - i < k).
+        con.execute(
+            """CREATE TEMP TABLE lines AS
+            WITH b AS (SELECT line - row_number() OVER (ORDER BY line) AS good_before
+                       FROM bad_lines)
+            SELECT l.k + (SELECT count(*) FROM b WHERE b.good_before < l.k) + ? AS line, l.text
+            FROM lines_raw l""",
+            [line_offset],
+        )
+        con.execute("DROP TABLE bad_lines")
+    else:
+        con.execute(
+            "CREATE TEMP TABLE lines AS SELECT k + ? AS line, text FROM lines_raw", [line_offset]
+        )
+    con.execute("DROP TABLE lines_raw")
+    return _stage_lines(con, source, ingest_id, "jsonl", len(undecodable))
+
+
+def load_json_document(con, path: Path, source: str, ingest_id: int) -> StageStats:
+    """Stage a JSON document: an array of records, or objects written one after another
+    (pretty-printed). ``line`` is then the record's ordinal (1-based)."""
+    install_macros(con)
+    con.execute("DROP TABLE IF EXISTS lines")
+    head = path.open("rb").read(4096).lstrip() if path.suffix not in (".gz", ".zst") else b""
+    layout = "array" if head[:1] == b"[" else "auto"
+    read = (
+        "SELECT row_number() OVER () AS line, json AS text FROM read_json_objects(?, "
+        f"format = '{layout}', maximum_object_size = {MAX_LINE_BYTES})"
+    )
+    try:  # on a throwaway connection: a failed statement would abort the ingest transaction
+        duckdb.connect().execute(f"SELECT count(*) FROM ({read})", [str(path)])
+    except duckdb.Error as exc:
+        con.execute(
+            "INSERT INTO rejects VALUES (?, ?, 1, ?, ?)",
+            [
+                ingest_id,
+                source,
+                f"not a readable JSON document: {str(exc).splitlines()[0][:200]}",
+                path.open("rb").read(RAW_KEEP_CHARS).decode("utf-8", "replace"),
+            ],
+        )
+        stage_from_select(
+            con, "SELECT NULL::BIGINT AS line WHERE false", source=source, format="json"
+        )
+        return StageStats(lines_read=1, rejected=1)
+    con.execute(f"CREATE TEMP TABLE lines AS {read}", [str(path)])
+    return _stage_lines(con, source, ingest_id, "json", 0)
+
+
+def _sniff_lines(head: bytes, path: Path) -> bool:
+    """JSON lines: one of the first non-blank lines is a whole JSON object by itself (a
+    garbage first line does not hide a log)."""
+    lines = [line.strip() for line in head.split(b"\n")[:-1] if line.strip()][:20]
+    if not lines and head.lstrip()[:1] == b"{":
+        return True  # a single line longer than the sniffed head
+    for line in lines:
+        if line.startswith(b"{"):
+            try:
+                if isinstance(json.loads(line), dict):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _sniff_document(head: bytes, path: Path) -> bool:
+    """A JSON document: an array, or an object spread over several lines."""
+    start = head.lstrip()[:1]
+    if start == b"[":
+        return True
+    first = head.lstrip().split(b"\n", 1)[0].strip()
+    return start == b"{" and not first.endswith(b"}") and not _sniff_lines(head, path)
 
 
 register_format(
@@ -233,9 +302,22 @@ register_format(
         name="jsonl",
         description="JSON lines: flat records, {request, response} envelopes, or bare "
         "OpenAI / Anthropic / Gemini response objects, one per line (mixed is fine)",
-        recognized_by="first non-blank byte is '{' (and the default)",
-        sniff=_sniff,
+        recognized_by="the first line is a JSON object (and the default for anything else)",
+        sniff=_sniff_lines,
         load=load_jsonl,
+        line_based=True,
         priority=90,
+    )
+)
+
+register_format(
+    FileFormat(
+        name="json",
+        description="JSON document: an array of the records jsonl reads, or such objects "
+        "pretty-printed one after another",
+        recognized_by="starts with '[', or with a '{' that does not close on its line",
+        sniff=_sniff_document,
+        load=load_json_document,
+        priority=91,
     )
 )

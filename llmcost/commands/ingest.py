@@ -1,0 +1,115 @@
+"""``llmcost ingest`` (append logs to a persistent database) and ``llmcost rejects``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llmcost.commands import common
+from llmcost.commands.common import handles_errors
+
+DB_HELP = "DuckDB database file (default: $LLMCOST_DB, else ~/.local/share/llmcost/llmcost.duckdb)."
+
+
+def _db(path: Path | None) -> Path:
+    from llmcost.store import default_db_path
+
+    return path or default_db_path()
+
+
+@handles_errors
+def ingest(
+    paths: Annotated[
+        list[str], typer.Argument(help="Log files, directories, globs, or - for stdin.")
+    ],
+    db: Annotated[Optional[Path], typer.Option(help=DB_HELP)] = None,
+    input_format: Annotated[
+        Optional[str], typer.Option(help="Read every file as this format (see `llmcost formats`).")
+    ] = None,
+) -> None:
+    """Append new log lines to a persistent database (idempotent: nothing is counted twice).
+
+    A file seen before is resumed where the last run stopped; an unchanged file adds nothing;
+    a rotated or truncated file is read again and the calls already stored are recognized.
+    The whole run is one transaction.
+    """
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    path = _db(db)
+    err = common.stderr()
+    con = store.connect(path)
+    try:
+        with common.progress_bar("ingesting") as progress:
+            result = ingest_paths(
+                con,
+                paths,
+                input_format,
+                on_file=lambda r: err.print(f"[dim]{common.file_line(r)}[/dim]", soft_wrap=True),
+                progress=progress,
+            )
+        stored = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    finally:
+        con.close()
+    read = result.total("lines_read")
+    err.print(
+        f"{read:,} lines read = {result.total('ingested'):,} new calls + "
+        f"{result.total('skipped'):,} skipped + {result.total('rejected'):,} rejected; "
+        f"{stored:,} calls in {path}",
+        soft_wrap=True,
+    )
+
+
+@handles_errors
+def rejects(
+    db: Annotated[Optional[Path], typer.Option(help=DB_HELP)] = None,
+    source: Annotated[
+        Optional[str], typer.Option(help="Only lines from this file (substring).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many to show.", min=1)] = 50,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Print the rejected lines' text as JSON lines.")
+    ] = False,
+) -> None:
+    """Show the records that were rejected, with file, line and reason."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from llmcost import store
+    from llmcost.errors import InputError
+
+    path = _db(db)
+    if not path.exists():
+        raise InputError(
+            f"{path}: no such database", hint="run `llmcost ingest LOGS --db FILE` first"
+        )
+    con = store.connect(path)
+    try:
+        where = "WHERE source LIKE ?" if source else ""
+        params = [f"%{source}%"] if source else []
+        total = con.execute(f"SELECT count(*) FROM rejects {where}", params).fetchone()[0]
+        rows = con.execute(
+            f"SELECT source, line, reason, raw FROM rejects {where} ORDER BY source, line LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+    finally:
+        con.close()
+    if raw:
+        for src, line, reason, text in rows:
+            print(json.dumps({"source": src, "line": line, "reason": reason, "raw": text}))
+        return
+    table = Table(title=f"{total:,} rejected records", title_justify="left")
+    for col in ("where", "reason", "start of the line"):
+        table.add_column(col, overflow="ellipsis", no_wrap=True)
+    for src, line, reason, text in rows:
+        table.add_row(f"{src}:{line}", reason, (text or "")[:60].replace("\n", " "))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(rejects)

@@ -1,0 +1,220 @@
+"""Persistent, incremental ingest: idempotency, growth, rotation, chunks, stdin, accounting."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from llmcost import store
+from llmcost.ingest import ingest_paths
+
+
+def call(i: int, **extra) -> str:
+    return json.dumps(
+        {
+            "id": f"r{i}",
+            "timestamp": f"2026-11-01T00:00:{i % 60:02d}Z",
+            "model": "gpt-4o-mini",
+            "input_tokens": 10 + i,
+            "output_tokens": 1,
+            **extra,
+        }
+    )
+
+
+def lines_of(con, column="source_line"):
+    return [
+        r[0] for r in con.execute(f"SELECT {column} FROM requests ORDER BY source_line").fetchall()
+    ]
+
+
+def test_growth_reads_only_new_lines(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(call(i) + "\n" for i in range(3)))
+    con = store.connect(tmp_path / "db.duckdb")
+    first = ingest_paths(con, [str(log)]).files[0]
+    with log.open("a") as fh:
+        fh.write(call(3) + "\n" + "garbage\n" + call(4) + "\n")
+    second = ingest_paths(con, [str(log)]).files[0]
+    assert (first.mode, first.lines_read, first.ingested) == ("new", 3, 3)
+    assert (second.mode, second.lines_read, second.ingested, second.rejected) == (
+        "appended",
+        3,
+        2,
+        1,
+    )
+    assert lines_of(con) == [1, 2, 3, 4, 6]  # line numbers continue from the last run
+    assert con.execute("SELECT line, reason FROM rejects").fetchall() == [(5, "not valid JSON")]
+    third = ingest_paths(con, [str(log)]).files[0]
+    assert (third.mode, third.lines_read) == ("unchanged", 0)
+
+
+def test_rotation_and_truncation_are_detected(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(call(i) + "\n" for i in range(4)))
+    con = store.connect()
+    ingest_paths(con, [str(log)])
+    log.write_text(call(0) + "\n")  # truncated: shorter than what was read
+    truncated = ingest_paths(con, [str(log)]).files[0]
+    assert (truncated.mode, truncated.lines_read, truncated.ingested, truncated.duplicates) == (
+        "rotated",
+        1,
+        0,
+        1,
+    )
+    log.write_text(call(10) + "\n" + call(11) + "\n")  # rotated: a new file under the old name
+    rotated = ingest_paths(con, [str(log)]).files[0]
+    assert (rotated.mode, rotated.ingested) == ("rotated", 2)
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 6
+    assert truncated.accounted and rotated.accounted
+
+
+def test_unfinished_last_line_waits_for_the_writer(tmp_path):
+    log = tmp_path / "app.jsonl"
+    full = call(1)
+    log.write_text(call(0) + "\n" + full[:20])
+    con = store.connect()
+    first = ingest_paths(con, [str(log)]).files[0]
+    assert (first.lines_read, first.ingested, first.rejected, first.pending_bytes) == (1, 1, 0, 20)
+    with log.open("a") as fh:
+        fh.write(full[20:] + "\n")
+    second = ingest_paths(con, [str(log)]).files[0]
+    assert (second.mode, second.lines_read, second.ingested) == ("appended", 1, 1)
+    assert lines_of(con) == [1, 2]
+
+
+def test_complete_last_line_without_newline_is_read(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + call(1))
+    con = store.connect()
+    assert ingest_paths(con, [str(log)]).files[0].ingested == 2
+
+
+@pytest.mark.parametrize("chunk", [64, 300, 10**9])
+def test_chunking_keeps_line_numbers_and_totals(tmp_path, monkeypatch, chunk):
+    monkeypatch.setenv("LLMCOST_CHUNK_BYTES", str(chunk))
+    log = tmp_path / "app.jsonl"
+    body = [call(i) for i in range(40)]
+    body[7] = "{broken"
+    body[21] = ""
+    log.write_text("\n".join(body) + "\n")
+    con = store.connect()
+    result = ingest_paths(con, [str(log)]).files[0]
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (40, 38, 1, 1)
+    assert lines_of(con) == [i + 1 for i in range(40) if i not in (7, 21)]
+    assert con.execute("SELECT line FROM rejects").fetchall() == [(8,)]
+    assert con.execute("SELECT sum(input_tokens) FROM requests").fetchone()[0] == sum(
+        10 + i for i in range(40) if i not in (7, 21)
+    )
+
+
+def test_gzip_and_zstd(tmp_path):
+    body = "".join(call(i) + "\n" for i in range(5))
+    gz = tmp_path / "a.jsonl.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write(body)
+    con = store.connect()
+    assert ingest_paths(con, [str(gz)]).files[0].ingested == 5
+    if shutil.which("zstd"):
+        plain = tmp_path / "b.jsonl"
+        plain.write_text("".join(call(i) + "\n" for i in range(5, 9)))
+        subprocess.run(["zstd", "-q", str(plain), "-o", str(tmp_path / "b.jsonl.zst")], check=True)
+        plain.unlink()
+        result = ingest_paths(con, [str(tmp_path / "b.jsonl.zst")]).files[0]
+        assert (result.format, result.ingested) == ("jsonl", 4)
+
+
+def test_json_documents(tmp_path):
+    array = tmp_path / "calls.json"
+    array.write_text(json.dumps([json.loads(call(i)) for i in range(3)], indent=2))
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(
+        json.dumps(json.loads(call(7)), indent=2) + "\n" + json.dumps(json.loads(call(8)), indent=2)
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"model": "gpt-4o", ')
+    con = store.connect()
+    results = {
+        r.source.rsplit("/", 1)[-1]: r
+        for r in ingest_paths(con, [str(array), str(pretty), str(broken)]).files
+    }
+    assert (results["calls.json"].format, results["calls.json"].ingested) == ("json", 3)
+    assert (results["pretty.json"].format, results["pretty.json"].ingested) == ("json", 2)
+    assert (results["broken.json"].lines_read, results["broken.json"].rejected) == (1, 1)
+    assert all(r.accounted for r in results.values())
+
+
+def test_directory_walk_skips_files_that_are_not_logs(tmp_path):
+    (tmp_path / "logs" / "old").mkdir(parents=True)
+    (tmp_path / "logs" / "README.md").write_text("# notes\nnothing here\n")
+    (tmp_path / "logs" / "a.jsonl").write_text(call(1) + "\n")
+    (tmp_path / "logs" / "old" / "b.jsonl").write_text("oops\n" + call(2) + "\n")
+    (tmp_path / "logs" / ".hidden.jsonl").write_text(call(3) + "\n")
+    con = store.connect()
+    result = ingest_paths(con, [str(tmp_path / "logs")])
+    formats = sorted((r.source.rsplit("/", 1)[-1], r.format) for r in result.files)
+    assert formats == [("README.md", "unrecognized"), ("a.jsonl", "jsonl"), ("b.jsonl", "jsonl")]
+    assert result.total("ingested") == 2 and result.total("rejected") == 1
+
+
+def test_ingest_is_one_transaction(tmp_path, monkeypatch):
+    db = tmp_path / "db.duckdb"
+    good = tmp_path / "good.jsonl"
+    good.write_text(call(1) + "\n")
+    con = store.connect(db)
+    import llmcost.ingest as ingest_module
+
+    calls = {"n": 0}
+    real = ingest_module._store_staged
+
+    def failing(con, ingest_id):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(con, ingest_id)
+
+    monkeypatch.setattr(ingest_module, "_store_staged", failing)
+    other = tmp_path / "other.jsonl"
+    other.write_text(call(2) + "\n")
+    with pytest.raises(RuntimeError):
+        ingest_paths(con, [str(good), str(other)])
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
+
+
+def test_cli_ingest_then_analyze_and_rejects(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMCOST_DB", str(tmp_path / "store" / "llm.duckdb"))
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(1) + "\nnot json\n" + call(2) + "\n")
+    result = cli("ingest", log)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "3 lines read = 2 new calls + 0 skipped + 1 rejected" in result.stderr
+    again = cli("ingest", log)
+    assert "0 lines read = 0 new calls" in again.stderr
+    report = json.loads(
+        cli("analyze", "--db", tmp_path / "store" / "llm.duckdb", "--format", "json").stdout
+    )
+    assert report["summary"]["requests"] == 2
+    rejects = cli("rejects", "--raw")
+    assert rejects.exit_code == 0
+    [row] = [json.loads(line) for line in rejects.stdout.splitlines()]
+    assert (row["line"], row["reason"], row["raw"]) == (2, "not valid JSON", "not json")
+
+
+def test_stdin(cli):
+    result = cli("analyze", "-", "--format", "json", input=call(1) + "\n" + call(2) + "\n")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["requests"] == 2
+    assert report["inputs"][0]["source"] == "<stdin>"
+
+
+def test_analyze_needs_paths_or_db(cli):
+    result = cli("analyze")
+    assert result.exit_code == 2
+    assert "nothing to analyze" in result.stderr
