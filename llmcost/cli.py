@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from llmcost.attribution import Period
 from llmcost.commands import common, register_all
 from llmcost.commands.common import ReportFormat, emit, handles_errors, parse_when, stderr
 from llmcost.errors import UsageError
@@ -67,9 +68,46 @@ def analyze(
         Optional[Path],
         typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
     ] = None,
+    by: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--by",
+            help="Cost, calls and tokens per DIM[,DIM]: provider, model, user, feature, session, "
+            "api_key, project, team, tier, status, tag:KEY (any metadata key), or a name from "
+            "llmcost.yaml's attribution section.",
+        ),
+    ] = None,
+    period: Annotated[
+        Optional[Period],
+        typer.Option(help="Cost per day, ISO week (from Monday) or month, with totals."),
+    ] = None,
+    breakdown: Annotated[
+        bool, typer.Option("--breakdown", help="Split each --period row by model.")
+    ] = False,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as-of",
+            help="What-if: also price every call at the prices in force on this date "
+            "(YYYY-MM-DD), shown beside the historical cost.",
+        ),
+    ] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", help="llmcost.yaml to read (default: ./llmcost.yaml)."),
+    ] = None,
+    recount: Annotated[
+        bool,
+        typer.Option(
+            "--recount",
+            help="Recount every call's logged text with tiktoken and audit the token counts "
+            "the logs reported (reported counts are kept, not overwritten).",
+        ),
+    ] = False,
 ) -> None:
     """Price every call in the logs and report where the money goes and how to save."""
-    from llmcost.report import analyze as run
+    from llmcost import config as cfg
+    from llmcost.api import analyze as run
 
     since_ts, until_ts = parse_when(since, "--since"), parse_when(until, "--until")
     err = stderr()
@@ -79,7 +117,7 @@ def analyze(
     def on_file(result) -> None:
         err.print(f"[dim]{common.file_line(result)}[/dim]", soft_wrap=True)
 
-    with common.progress_bar() as progress:
+    with cfg.using(config), common.progress_bar() as progress:
         report = run(
             paths or [],
             db=db,
@@ -90,8 +128,13 @@ def analyze(
             until=until_ts,
             top=top,
             on_file=on_file,
+            by=by,
+            period=period.value if period else None,
+            breakdown=breakdown,
+            as_of=common.parse_day(as_of, "--as-of"),
+            recount=recount,
         )
-    emit(report, format, output)
+    emit(report.to_dict(), format, output)
 
 
 @app.command()

@@ -10,6 +10,7 @@ Validators receive the section's value (LineDicts: ``yamlio.line_of`` gives key 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ Validator = Callable[[object, Callable[[int, str], None]], object]
 _SECTIONS: dict[str, Validator] = {}
 SECTION_MODULES = [
     "llmcost.config_sections",
+    "llmcost.analyses.settings",
+    "llmcost.budgets",
+    "llmcost.attribution",
+    "llmcost.pricing_overrides",
+    "llmcost.formats.custom",
 ]
 
 
@@ -67,6 +73,25 @@ def find(explicit: Path | None = None) -> Path | None:
         return find(Path(env))
     local = Path.cwd() / CONFIG_NAME
     return local if local.is_file() else None
+
+
+@contextlib.contextmanager
+def using(explicit: Path | None):
+    """Validate the config (``--config`` or the usual search) and, for the duration of a
+    command, make every ``load()`` read that same file."""
+    cfg = load(explicit)
+    if explicit is None:
+        yield cfg
+        return
+    old = os.environ.get("LLMCOST_CONFIG")
+    os.environ["LLMCOST_CONFIG"] = str(explicit.resolve())
+    try:
+        yield cfg
+    finally:
+        if old is None:
+            os.environ.pop("LLMCOST_CONFIG", None)
+        else:
+            os.environ["LLMCOST_CONFIG"] = old
 
 
 def load(explicit: Path | None = None) -> Config:

@@ -2,9 +2,11 @@
 
 ``prepare`` puts the flat price rows and the model-name resolutions next to ``requests``
 and creates the ``priced`` view: every request with its cost split into input, cache
-read, cache write and output parts (exact DECIMAL arithmetic), the price row that priced
-it (table version, effective date, tier), or NULL cost when the model is unpriced or the
-tokens are unknown.
+read, cache write, output and web-search parts (exact DECIMAL arithmetic), the price row
+that priced it (table version, effective date, tier, off-peak), or NULL cost when the model
+is unpriced or the tokens are unknown. With ``as_of`` the view also carries
+``as_of_cost_usd``: the same call priced at the prices in force on that date (what-if),
+beside the historical ``cost_usd``, which does not change.
 """
 
 from __future__ import annotations
@@ -17,32 +19,53 @@ import polars as pl
 from llmcost.pricing import PRICE_KEYS, PriceBook
 
 _MILLION = Decimal(1_000_000)
+_WINDOW = pl.List(pl.Struct({"days": pl.Int32, "m_from": pl.Int32, "m_to": pl.Int32}))
 
 
 def _per_token(value: float | None) -> str | None:
     return None if value is None else str(Decimal(repr(value)) / _MILLION)
 
 
+def _usd(value: float | None) -> str | None:
+    return None if value is None else str(Decimal(repr(value)))
+
+
 def price_rows_frame(book: PriceBook) -> pl.DataFrame:
-    counts_cache = {
-        t.provider: bool(t.rules.get("long_context_counts_cache", True)) for t in book.tables
-    }
     rows = book.rows()
     data = {
         "provider": [r.provider for r in rows],
         "model_key": [r.model_key for r in rows],
         "tier": [r.tier for r in rows],
         "above_input_tokens": [r.above_input_tokens for r in rows],
-        "counts_cache": [counts_cache.get(r.provider, True) for r in rows],
+        "counts_cache": [r.counts_cache for r in rows],
         "valid_from": [r.valid_from for r in rows],
         "valid_to": [r.valid_to for r in rows],
-        "per_request": [str(Decimal(repr(r.per_request))) for r in rows],
+        "off_peak": [
+            None
+            if r.off_peak is None
+            else [{"days": d, "m_from": a, "m_to": b} for d, a, b in r.off_peak]
+            for r in rows
+        ],
+        "per_request": [_usd(r.per_request) for r in rows],
+        "per_search": [_usd(r.per_search) for r in rows],
+        "discount_pct": [r.discount_pct for r in rows],
         "version": [r.version for r in rows],
         "source": [r.source for r in rows],
     }
     for key in PRICE_KEYS:
         data[f"p_{key}"] = [_per_token(getattr(r, key)) for r in rows]
-    return pl.DataFrame(data, schema_overrides={"valid_from": pl.Date, "valid_to": pl.Date})
+    return pl.DataFrame(
+        data,
+        schema_overrides={
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+            "off_peak": _WINDOW,
+            "per_request": pl.String,
+            "per_search": pl.String,
+            "discount_pct": pl.Float64,
+            **{f"p_{k}": pl.String for k in PRICE_KEYS},
+        },
+    )
 
 
 def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
@@ -51,8 +74,10 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
     casts = ", ".join(f"CAST(p_{k} AS DECIMAL(24, 12)) AS p_{k}" for k in PRICE_KEYS)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE price_rows AS SELECT provider, model_key, tier, "
-        "above_input_tokens, counts_cache, valid_from, valid_to, "
-        f"CAST(per_request AS DECIMAL(24, 12)) AS per_request, version, source, {casts} FROM frame"
+        "above_input_tokens, counts_cache, valid_from, valid_to, off_peak, "
+        "CAST(per_request AS DECIMAL(24, 12)) AS per_request, "
+        "CAST(per_search AS DECIMAL(24, 12)) AS per_search, discount_pct, version, source, "
+        f"{casts} FROM frame"
     )
     names = con.execute("SELECT DISTINCT model, provider FROM requests").fetchall()
     resolutions = [book.resolve(model, provider) for model, provider in names]
@@ -73,9 +98,99 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
         },
     )
     con.execute("CREATE OR REPLACE TEMP TABLE model_map AS SELECT * FROM mapping")
-    price_at = "coalesce(b.ts, now())" if as_of is None else f"DATE '{as_of.isoformat()}'"
-    con.execute(PRICED_VIEW.format(price_at=price_at))
+    if as_of is None:
+        as_of_ctes, as_of_cols, as_of_join = "", AS_OF_NULLS, ""
+    else:
+        if not isinstance(as_of, dt.date):
+            raise TypeError("as_of must be a date")
+        # A view cannot hold parameters; the date is a validated date object, inlined.
+        at = f"DATE '{as_of.isoformat()}'"
+        as_of_ctes = ", as_of_candidates AS (" + candidates_sql("base", at) + ")"
+        as_of_cols = AS_OF_COLUMNS
+        as_of_join = "LEFT JOIN as_of_candidates a ON a.request_id = b.request_id AND a.rn = 1"
+    con.execute(
+        PRICED_VIEW.format(
+            candidates=candidates_sql("base", "coalesce(b.ts, now())"),
+            as_of_ctes=as_of_ctes,
+            as_of_cols=as_of_cols,
+            as_of_join=as_of_join,
+            cost=cost_sql(""),
+            as_of_cost=cost_sql("a_"),
+        )
+    )
 
+
+def candidates_sql(
+    calls: str, price_at: str, targets: str | None = None, with_tokens: bool = False
+) -> str:
+    """Every price row that may price each call of ``calls`` (alias b) at ``price_at``,
+    ranked: the wanted service tier first, then the highest long-context tier reached, then
+    an off-peak window the call falls in. ``rn = 1`` is the row that prices the call.
+    With ``targets(request_id, provider, model_key)``, the calls are priced on those models."""
+    model = (
+        (
+            f"JOIN {targets} t ON t.request_id = b.request_id JOIN price_rows p "
+            "ON p.model_key = t.model_key AND p.provider = t.provider"
+        )
+        if targets
+        else ("JOIN price_rows p ON p.model_key = b.model_key AND p.provider = b.priced_provider")
+    )
+    utc = "(b.ts AT TIME ZONE 'UTC')"
+    mod = f"(hour({utc}) * 60 + minute({utc}))"  # the call's UTC minute of the day
+    tokens = "".join(f" b.{c} AS t_{c}," for c in TOKEN_COLUMNS) if with_tokens else ""
+    return f"""
+  SELECT b.request_id,{tokens} p.*,
+         row_number() OVER (PARTITION BY b.request_id
+                            ORDER BY (p.tier = b.tier_wanted) DESC, p.above_input_tokens DESC,
+                                     (p.off_peak IS NOT NULL) DESC) AS rn
+  FROM {calls} b
+  {model}
+   AND CAST({price_at} AS DATE) >= p.valid_from AND CAST({price_at} AS DATE) < p.valid_to
+   AND p.tier IN (b.tier_wanted, 'standard')
+   AND (p.above_input_tokens = 0 OR
+        (CASE WHEN p.counts_cache THEN b.input_tokens
+              ELSE b.input_tokens - coalesce(b.cache_read_tokens, 0)
+                   - coalesce(b.cache_write_tokens, 0) - coalesce(b.cache_write_1h_tokens, 0)
+         END) > p.above_input_tokens)
+   AND (p.off_peak IS NULL OR (b.ts IS NOT NULL AND len(list_filter(p.off_peak, lambda w:
+        ((w.days >> (isodow({utc}) - 1)) & 1) = 1 AND (
+          CASE WHEN w.m_from < w.m_to THEN {mod} >= w.m_from AND {mod} < w.m_to
+               ELSE {mod} >= w.m_from OR {mod} < w.m_to END))) > 0))
+"""
+
+
+TOKEN_COLUMNS = (
+    "uncached_input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "output_tokens",
+    "web_search_requests",
+)
+
+
+def cost_sql(prefix: str, tokens: str = "") -> str:
+    """The cost of a call from its token columns ``{tokens}*`` and the price columns
+    ``{prefix}p_*``."""
+    p, t = prefix, tokens
+    return f"""{t}uncached_input_tokens * {p}p_input
+          + coalesce({t}cache_read_tokens, 0) * coalesce({p}p_cache_read, {p}p_input)
+          + coalesce({t}cache_write_tokens, 0) * coalesce({p}p_cache_write, {p}p_input)
+          + coalesce({t}cache_write_1h_tokens, 0)
+            * coalesce({p}p_cache_write_1h, {p}p_cache_write, {p}p_input)
+          + coalesce({t}output_tokens, 0) * {p}p_output + {p}per_request
+          + coalesce({t}web_search_requests, 0) * coalesce({p}per_search, 0)"""
+
+
+AS_OF_NULLS = """, CAST(NULL AS DATE) AS as_of_price_from, CAST(NULL AS DECIMAL(24, 12)) AS a_p_input,
+  CAST(NULL AS DECIMAL(24, 12)) AS a_p_output, CAST(NULL AS DECIMAL(24, 12)) AS a_p_cache_read,
+  CAST(NULL AS DECIMAL(24, 12)) AS a_p_cache_write, CAST(NULL AS DECIMAL(24, 12)) AS a_p_cache_write_1h,
+  CAST(NULL AS DECIMAL(24, 12)) AS a_per_request, CAST(NULL AS DECIMAL(24, 12)) AS a_per_search"""
+
+AS_OF_COLUMNS = """, a.valid_from AS as_of_price_from, a.p_input AS a_p_input, a.p_output AS a_p_output,
+  a.p_cache_read AS a_p_cache_read, a.p_cache_write AS a_p_cache_write,
+  a.p_cache_write_1h AS a_p_cache_write_1h, a.per_request AS a_per_request,
+  a.per_search AS a_per_search"""
 
 PRICED_VIEW = """
 CREATE OR REPLACE TEMP VIEW priced AS
@@ -85,31 +200,21 @@ WITH base AS (
          coalesce(r.service_tier, 'standard') AS tier_wanted
   FROM requests r
   LEFT JOIN model_map m ON m.model = r.model AND m.logged_provider IS NOT DISTINCT FROM r.provider
-), candidates AS (
-  SELECT b.request_id, p.*,
-         row_number() OVER (PARTITION BY b.request_id
-                            ORDER BY (p.tier = b.tier_wanted) DESC, p.above_input_tokens DESC) AS rn
-  FROM base b
-  JOIN price_rows p
-    ON p.model_key = b.model_key AND p.provider = b.priced_provider
-   AND CAST({price_at} AS DATE) >= p.valid_from AND CAST({price_at} AS DATE) < p.valid_to
-   AND p.tier IN (b.tier_wanted, 'standard')
-   AND (p.above_input_tokens = 0 OR
-        (CASE WHEN p.counts_cache THEN b.input_tokens
-              ELSE b.input_tokens - coalesce(b.cache_read_tokens, 0)
-                   - coalesce(b.cache_write_tokens, 0) - coalesce(b.cache_write_1h_tokens, 0)
-         END) > p.above_input_tokens)
-), joined AS (
+), candidates AS ({candidates}){as_of_ctes}, joined AS (
   SELECT b.*, c.tier AS price_tier, c.above_input_tokens AS price_above_tokens,
          c.valid_from AS price_from, c.version AS pricing_version, c.source AS price_source,
+         (c.off_peak IS NOT NULL) AS price_off_peak, c.discount_pct AS price_discount_pct,
          c.p_input, c.p_output, c.p_cache_read, c.p_cache_write, c.p_cache_write_1h,
-         c.per_request,
+         c.per_request, c.per_search,
          greatest(b.input_tokens - coalesce(b.cache_read_tokens, 0)
                   - coalesce(b.cache_write_tokens, 0) - coalesce(b.cache_write_1h_tokens, 0), 0)
            AS uncached_input_tokens
+         {as_of_cols}
   FROM base b LEFT JOIN candidates c ON c.request_id = b.request_id AND c.rn = 1
+  {as_of_join}
 )
-SELECT *,
+SELECT * EXCLUDE (a_p_input, a_p_output, a_p_cache_read, a_p_cache_write, a_p_cache_write_1h,
+                  a_per_request, a_per_search),
   (model_key IS NOT NULL AND p_input IS NOT NULL) AS is_priced,
   uncached_input_tokens * p_input AS cost_input,
   coalesce(cache_read_tokens, 0) * coalesce(p_cache_read, p_input) AS cost_cache_read,
@@ -117,42 +222,49 @@ SELECT *,
     + coalesce(cache_write_1h_tokens, 0) * coalesce(p_cache_write_1h, p_cache_write, p_input)
     AS cost_cache_write,
   coalesce(output_tokens, 0) * p_output AS cost_output,
+  coalesce(web_search_requests, 0) * coalesce(per_search, 0) AS cost_search,
   CASE WHEN p_input IS NULL OR input_tokens IS NULL THEN NULL
-       ELSE uncached_input_tokens * p_input
-          + coalesce(cache_read_tokens, 0) * coalesce(p_cache_read, p_input)
-          + coalesce(cache_write_tokens, 0) * coalesce(p_cache_write, p_input)
-          + coalesce(cache_write_1h_tokens, 0) * coalesce(p_cache_write_1h, p_cache_write, p_input)
-          + coalesce(output_tokens, 0) * p_output + per_request
-  END AS cost_usd
+       ELSE {cost} END AS cost_usd,
+  CASE WHEN a_p_input IS NULL OR input_tokens IS NULL THEN NULL
+       ELSE {as_of_cost} END AS as_of_cost_usd
 FROM joined
 """
 
 
-def reprice_sql(targets: str, price_at: str = "coalesce(c.ts, now())") -> str:
+def reprice_sql(targets: str, price_at: str = "coalesce(b.ts, now())") -> str:
     """SQL: each call of ``calls`` joined to ``targets(request_id, provider, model_key)``,
     with ``target_cost_usd``, the call's tokens priced on the target model (same date, same
-    service tier when the target has it, the target's long-context tier)."""
+    service tier when the target has it, the target's long-context tier and off-peak window)."""
     return f"""
-WITH cand AS (
-  SELECT c.request_id, c.cost_usd,
-    p.p_input, p.p_output, p.p_cache_read, p.p_cache_write, p.p_cache_write_1h, p.per_request,
-    c.uncached_input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.cache_write_1h_tokens,
-    c.output_tokens, t.model_key AS target_key,
-    row_number() OVER (PARTITION BY c.request_id
-                       ORDER BY (p.tier = c.tier_wanted) DESC, p.above_input_tokens DESC) AS rn
-  FROM calls c
-  JOIN {targets} t ON t.request_id = c.request_id
-  JOIN price_rows p ON p.model_key = t.model_key AND p.provider = t.provider
-   AND CAST({price_at} AS DATE) >= p.valid_from AND CAST({price_at} AS DATE) < p.valid_to
-   AND p.tier IN (c.tier_wanted, 'standard')
-   AND (p.above_input_tokens = 0 OR c.input_tokens > p.above_input_tokens)
-  WHERE c.cost_usd IS NOT NULL
-)
-SELECT request_id, target_key, cost_usd,
-  uncached_input_tokens * p_input
-  + coalesce(cache_read_tokens, 0) * coalesce(p_cache_read, p_input)
-  + coalesce(cache_write_tokens, 0) * coalesce(p_cache_write, p_input)
-  + coalesce(cache_write_1h_tokens, 0) * coalesce(p_cache_write_1h, p_cache_write, p_input)
-  + coalesce(output_tokens, 0) * p_output + per_request AS target_cost_usd
-FROM cand WHERE rn = 1
+WITH cand AS ({candidates_sql("calls", price_at, targets, with_tokens=True)})
+SELECT c.request_id, t.model_key AS target_key, c.cost_usd,
+  {cost_sql("p.", "p.t_")} AS target_cost_usd
+FROM calls c
+JOIN cand p ON p.request_id = c.request_id AND p.rn = 1
+JOIN {targets} t ON t.request_id = c.request_id
+WHERE c.cost_usd IS NOT NULL
 """
+
+
+def add_as_of(con, report: dict, as_of: dt.date) -> None:
+    """What-if: put the cost at ``as_of``'s prices beside the historical cost in ``report``
+    (``summary.as_of_cost_usd``, ``by_model[].as_of_cost_usd``); calls whose model had no
+    price on that date are counted in ``summary.as_of_unpriced_requests``."""
+    from llmcost.analyses import usd
+
+    total, unpriced = con.execute(
+        "SELECT coalesce(sum(as_of_cost_usd), 0), "
+        "count(*) FILTER (WHERE cost_usd IS NOT NULL AND as_of_cost_usd IS NULL) FROM calls"
+    ).fetchone()
+    summary = report.setdefault("summary", {})
+    summary["as_of"] = as_of.isoformat()
+    summary["as_of_cost_usd"] = usd(total)
+    summary["as_of_unpriced_requests"] = unpriced
+    per_model = {
+        (p, m): c
+        for p, m, c in con.execute(
+            "SELECT provider_eff, model, sum(as_of_cost_usd) FROM calls GROUP BY ALL"
+        ).fetchall()
+    }
+    for item in report.get("by_model") or []:
+        item["as_of_cost_usd"] = usd(per_model.get((item.get("provider"), item.get("model"))))

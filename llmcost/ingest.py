@@ -29,6 +29,7 @@ from pathlib import Path
 
 from llmcost.errors import InputError
 from llmcost.formats import FileFormat, detect
+from llmcost.formats.stage import drop_staged
 
 HEAD_BYTES = 64 * 1024
 FINGERPRINT_BYTES = 4096
@@ -45,7 +46,7 @@ REQUEST_COLUMNS = [
     "cache_write_tokens", "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
     "token_source", "service_tier", "prompt_hash", "system_hash", "completion_hash", "user_id",
     "session_id", "feature", "tags", "latency_ms", "status", "finish_reason", "max_tokens",
-    "reported_cost_usd", "source", "source_line", "format", "ingest_id",
+    "reported_cost_usd", "source", "source_line", "format", "ingest_id", "web_search_requests",
 ]  # fmt: skip
 
 
@@ -61,6 +62,7 @@ class FileResult:
     rejected: int = 0
     naive_timestamps: int = 0
     pending_bytes: int = 0  # an unterminated last line left for the next ingest
+    buckets: int = 0  # usage-report rows stored in usage_buckets (counted in skipped)
 
     @property
     def accounted(self) -> bool:
@@ -339,6 +341,7 @@ def _account(con, result: FileResult, stats, ingest_id: int) -> None:
     result.duplicates += duplicates
     result.rejected += stats.rejected
     result.naive_timestamps += stats.naive_timestamps
+    result.buckets += getattr(stats, "buckets", 0)  # formats/usage_reports.BucketStats
 
 
 def _store_staged(con, ingest_id: int) -> int:
@@ -346,12 +349,12 @@ def _store_staged(con, ingest_id: int) -> int:
     con.execute(
         """INSERT INTO texts
         SELECT DISTINCT ON (hash) hash, kind, text FROM (
-          SELECT md5(prompt_text) AS hash, prompt_kind AS kind, prompt_text AS text FROM staged
-          WHERE prompt_text IS NOT NULL
-          UNION ALL SELECT md5(system_text), 'text', system_text FROM staged
-          WHERE system_text IS NOT NULL
-          UNION ALL SELECT md5(completion_text), 'text', completion_text FROM staged
-          WHERE completion_text IS NOT NULL
+          SELECT prompt_hash AS hash, prompt_kind AS kind, prompt_text AS text FROM staged
+          WHERE prompt_hash IS NOT NULL
+          UNION ALL SELECT system_hash, 'text', system_text FROM staged
+          WHERE system_hash IS NOT NULL
+          UNION ALL SELECT completion_hash, 'text', completion_text FROM staged
+          WHERE completion_hash IS NOT NULL
         ) t WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.hash = t.hash)"""
     )
     before = con.execute("SELECT count(*) FROM staged").fetchone()[0]
@@ -365,9 +368,9 @@ def _store_staged(con, ingest_id: int) -> int:
           cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
           coalesce(token_source, CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL
                                       THEN 'reported' END),
-          service_tier, md5(prompt_text), md5(system_text), md5(completion_text),
+          service_tier, prompt_hash, system_hash, completion_hash,
           user_id, session_id, feature, tags, latency_ms, status, finish_reason, max_tokens,
-          reported_cost_usd, source, line, format, ?
+          reported_cost_usd, source, line, format, ?, web_search_requests
         FROM (SELECT * FROM staged
               QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1) s
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = s.request_id)""",
@@ -377,7 +380,7 @@ def _store_staged(con, ingest_id: int) -> int:
         con.execute("SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]).fetchone()[0]
         - stored_before
     )
-    con.execute("DROP TABLE staged")
+    drop_staged(con)
     return before - stored
 
 

@@ -2,7 +2,8 @@
 
 A table is data (schema in pricing/SCHEMA.md): USD per million tokens, each price row with
 the date it took effect. ``PriceBook.rows()`` flattens every model × price row × service
-tier × long-context tier into one record, so costing is a single SQL join.
+tier × long-context tier × time-of-day window into one record, so costing is a single SQL
+join. ``PriceBook.explain()`` says, step by step, how a logged model name was matched.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from llmcost.yamlio import YamlProblem, line_of
 from llmcost.yamlio import load as load_yaml
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+FEE_KEYS = ("per_request", "per_search")
 TIERS = ("batch", "flex", "priority")
-ROW_KEYS = {"from", "to", "per_request", "long_context", "note", *PRICE_KEYS, *TIERS}
+ROW_KEYS = {"from", "to", "long_context", "off_peak", "note", *PRICE_KEYS, *FEE_KEYS, *TIERS}
 MODEL_KEYS = {
     "aliases",
     "family",
@@ -31,10 +33,46 @@ MODEL_KEYS = {
     "provider",
 }
 FILE_KEYS = {"provider", "version", "source", "rules", "models", "note"}
-RULE_KEYS = {"long_context_counts_cache"}
+RULE_KEYS = {"long_context_counts_cache", "fallback_provider"}
+OFF_PEAK_KEYS = {"utc_from", "utc_to", "days", "windows", "discount", *PRICE_KEYS}
+WINDOW_KEYS = {"utc_from", "utc_to", "days"}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALL_DAYS = 0b1111111
 FAR_FUTURE = dt.date(9999, 1, 1)
-# When several tables know a name, the call's own provider wins, then this order.
+# When several tables know a name and the call's provider has none of them: the provider's
+# fallback (rules.fallback_provider, e.g. azure -> openai), then this order, then by name.
 PROVIDER_ORDER = ["openai", "anthropic", "google"]
+# First segment of a "provider/model" name (LiteLLM, OpenRouter, gateways) -> provider id.
+NAME_PREFIX_PROVIDERS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "google",
+    "gemini": "google",
+    "vertex_ai": "google",
+    "vertex_ai_beta": "google",
+    "bedrock": "aws-bedrock",
+    "bedrock_converse": "aws-bedrock",
+    "aws-bedrock": "aws-bedrock",
+    "azure": "azure",
+    "azure_ai": "azure",
+    "mistral": "mistral",
+    "mistralai": "mistral",
+    "deepseek": "deepseek",
+    "xai": "xai",
+    "x-ai": "xai",
+    "groq": "groq",
+    "together_ai": "together",
+    "together": "together",
+    "fireworks_ai": "fireworks",
+    "fireworks": "fireworks",
+}
+# Prefixes naming where the call was served (a host or gateway): they override the logged
+# provider. A vendor prefix (openai/gpt-oss-120b on Groq) is only used when the log has none.
+HOST_PREFIXES = {
+    "groq", "together_ai", "together", "fireworks_ai", "fireworks", "azure", "azure_ai",
+    "bedrock", "bedrock_converse", "aws-bedrock", "vertex_ai", "vertex_ai_beta", "openrouter",
+}  # fmt: skip
+AZURE_REGIONS = ("us", "eu", "apac", "us-gov")
 
 
 def default_table_dir() -> Path:
@@ -51,7 +89,8 @@ def _line(mapping, key: str) -> int:
 
 @dataclass
 class PriceRow:
-    """One flat price: a model's prices for one period, service tier and context tier."""
+    """One flat price: a model's prices for one period, service tier, context tier and
+    time-of-day window (``off_peak``: None = any time, else [(days mask, from min, to min)])."""
 
     provider: str
     model_key: str
@@ -67,6 +106,10 @@ class PriceRow:
     per_request: float
     version: str
     source: str
+    per_search: float | None = None
+    counts_cache: bool = True
+    off_peak: list[tuple[int, int, int]] | None = None
+    discount_pct: float = 0.0
 
 
 @dataclass
@@ -95,6 +138,16 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Discount:
+    """A negotiated discount: ``percent`` off every price of a provider's or a model's calls."""
+
+    percent: float
+    provider: str | None = None
+    model: str | None = None
+    origin: str = ""
+
+
+@dataclass(frozen=True)
 class Resolution:
     """How a logged model name was matched to a priced model (or why it was not)."""
 
@@ -102,6 +155,7 @@ class Resolution:
     provider: str | None
     model_key: str | None
     how: str
+    steps: tuple[str, ...] = ()
 
     @property
     def priced(self) -> bool:
@@ -138,8 +192,14 @@ def _check_keys(mapping: dict, allowed: set[str], file: str, what: str) -> None:
         raise Problem(file, line, f"unknown key(s) in {what}: {', '.join(unknown)}")
 
 
-def parse_table(text: str, file: str) -> tuple[Table, list[Problem]]:
-    """Parse one table; raise Problem on structural errors, return soft warnings."""
+def parse_table(
+    text: str, file: str, errors: list[Problem] | None = None
+) -> tuple[Table, list[Problem]]:
+    """Parse one table; raise Problem on structural errors, return soft warnings.
+
+    With ``errors`` given, an error inside one model entry is appended there and parsing
+    goes on with the next model (``pricing check`` reports every broken model at once).
+    """
     try:
         doc = load_yaml(text)
     except YamlProblem as exc:
@@ -151,6 +211,8 @@ def parse_table(text: str, file: str) -> tuple[Table, list[Problem]]:
         if key not in doc:
             raise Problem(file, doc.line, f"missing '{key}'")
     rules = doc.get("rules") or {}
+    if not isinstance(rules, dict):
+        raise Problem(file, _line(doc, "rules"), "'rules' must be a mapping")
     _check_keys(rules, RULE_KEYS, file, "rules")
     table = Table(
         provider=str(doc["provider"]).lower(),
@@ -164,47 +226,62 @@ def parse_table(text: str, file: str) -> tuple[Table, list[Problem]]:
     if not isinstance(models, dict):
         raise Problem(file, doc.line, "'models' must be a mapping of model name to entry")
     for key, entry in models.items():
-        if not isinstance(entry, dict):
-            raise Problem(file, doc.line, f"model {key!r} must be a mapping")
-        line = entry.line
-        _check_keys(entry, MODEL_KEYS, file, f"model {key!r}")
-        source = entry.get("source") or table.source
-        if not source:
-            raise Problem(file, line, f"model {key!r} has no source URL")
-        prices = entry.get("prices")
-        if not isinstance(prices, list) or not prices:
-            raise Problem(file, line, f"model {key!r} needs a non-empty 'prices' list")
-        for row in prices:
-            _validate_row(row, file, f"model {key!r}", warnings)
-        periods = sorted(
-            ((_date(r["from"], file, r.line, "from"), r) for r in prices), key=lambda x: x[0]
-        )
-        for (start, row), (nxt, _) in zip(periods, periods[1:]):
-            if start == nxt:
-                raise Problem(file, row.line, f"model {key!r}: two price rows from {start}")
-            if "to" in row and _date(row["to"], file, row.line, "to") > nxt:
-                raise Problem(
-                    file, row.line, f"model {key!r}: row from {start} overlaps the row from {nxt}"
-                )
-        aliases = entry.get("aliases") or []
-        if not isinstance(aliases, list):
-            raise Problem(file, line, f"model {key!r}: aliases must be a list")
-        table.models[str(key).lower()] = Model(
-            provider=str(entry.get("provider") or table.provider).lower(),
-            key=str(key).lower(),
-            aliases=[str(a).lower() for a in aliases],
-            family=entry.get("family"),
-            downgrade_to=(
-                str(entry["downgrade_to"]).lower() if entry.get("downgrade_to") else None
-            ),
-            encoding=entry.get("encoding"),
-            source=str(source),
-            prices=prices,
-            file=file,
-            line=line,
-            note=entry.get("note"),
-        )
+        try:
+            model = parse_model(key, entry, file, table.provider, table.source, warnings)
+        except Problem as problem:
+            if errors is None:
+                raise
+            errors.append(problem)
+            continue
+        table.models[model.key] = model
     return table, warnings
+
+
+def parse_model(
+    key, entry, file: str, provider: str, default_source: str, warnings: list[Problem]
+) -> Model:
+    """Validate one model entry of the table schema and return it as a Model."""
+    if not isinstance(entry, dict):
+        raise Problem(file, 0, f"model {key!r} must be a mapping")
+    line = entry.line
+    _check_keys(entry, MODEL_KEYS, file, f"model {key!r}")
+    source = entry.get("source") or default_source
+    if not source:
+        raise Problem(file, line, f"model {key!r} has no source URL")
+    prices = entry.get("prices")
+    if not isinstance(prices, list) or not prices:
+        raise Problem(file, line, f"model {key!r} needs a non-empty 'prices' list")
+    for row in prices:
+        _validate_row(row, file, f"model {key!r}", warnings)
+    periods = sorted(
+        ((_date(r["from"], file, r.line, "from"), r) for r in prices), key=lambda x: x[0]
+    )
+    for (start, row), (nxt, _) in zip(periods, periods[1:]):
+        if start == nxt:
+            raise Problem(file, row.line, f"model {key!r}: two price rows from {start}")
+        if row.get("to") is not None and _date(row["to"], file, row.line, "to") > nxt:
+            raise Problem(
+                file, row.line, f"model {key!r}: row from {start} overlaps the row from {nxt}"
+            )
+    for start, row in periods:
+        if row.get("to") is not None and _date(row["to"], file, row.line, "to") <= start:
+            raise Problem(file, row.line, f"model {key!r}: row from {start} ends before it starts")
+    aliases = entry.get("aliases") or []
+    if not isinstance(aliases, list):
+        raise Problem(file, line, f"model {key!r}: aliases must be a list")
+    return Model(
+        provider=str(entry.get("provider") or provider).lower(),
+        key=str(key).lower(),
+        aliases=[str(a).lower() for a in aliases],
+        family=entry.get("family"),
+        downgrade_to=(str(entry["downgrade_to"]).lower() if entry.get("downgrade_to") else None),
+        encoding=entry.get("encoding"),
+        source=str(source),
+        prices=prices,
+        file=file,
+        line=line,
+        note=entry.get("note"),
+    )
 
 
 def _validate_row(row, file: str, what: str, warnings: list[Problem]) -> None:
@@ -220,15 +297,27 @@ def _validate_row(row, file: str, what: str, warnings: list[Problem]) -> None:
         if key not in row:
             raise Problem(file, row.line, f"{what}: price row without '{key}'")
     _validate_prices(row, file, row.line, what, warnings)
+    for key in FEE_KEYS:
+        if key in row:
+            _number(row[key], file, _line(row, key), f"{what} {key}")
     for tier in TIERS:
         _validate_tier(row.get(tier), row, file, f"{what} {tier}", warnings)
-    for lc in row.get("long_context") or []:
+    long_context = row.get("long_context") or []
+    if not isinstance(long_context, list):
+        raise Problem(file, _line(row, "long_context"), f"{what}: long_context must be a list")
+    for lc in long_context:
         if not isinstance(lc, dict) or "above_input_tokens" not in lc:
             raise Problem(file, row.line, f"{what}: long_context entries need above_input_tokens")
         _check_keys(lc, {"above_input_tokens", *PRICE_KEYS, *TIERS}, file, f"{what} long_context")
+        _number(
+            lc["above_input_tokens"], file, _line(lc, "above_input_tokens"), "above_input_tokens"
+        )
         _validate_prices(lc, file, lc.line, f"{what} long_context", warnings)
         for tier in TIERS:
             _validate_tier(lc.get(tier), lc, file, f"{what} long_context {tier}", warnings)
+    if row.get("off_peak") is not None:
+        off_peak_windows(row["off_peak"], file, f"{what} off_peak")
+        _off_peak_factors(row, file, f"{what} off_peak")
 
 
 def _validate_tier(tier, base, file, what, warnings) -> None:
@@ -257,6 +346,94 @@ def _validate_prices(prices, file, line, what, warnings, partial=False) -> None:
         warnings.append(Problem(file, line, f"{what}: output price below input price"))
 
 
+def _minutes(value, file: str, line: int, what: str) -> int:
+    text = str(value)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if (
+        not match
+        or int(match[1]) > 24
+        or int(match[2]) > 59
+        or (int(match[1]) == 24 and int(match[2]))
+    ):
+        raise Problem(file, line, f"{what} must be a UTC time HH:MM, got {value!r}")
+    return int(match[1]) * 60 + int(match[2])
+
+
+def _days_mask(value, file: str, line: int, what: str) -> int:
+    """``days: [mon, tue]`` or ``days: mon-fri`` -> bit mask (bit 0 = Monday)."""
+    if value is None:
+        return ALL_DAYS
+    items = value if isinstance(value, list) else [value]
+    mask = 0
+    for item in items:
+        text = str(item).lower()
+        ends = text.split("-")
+        if not all(e in DAYS for e in ends) or len(ends) > 2:
+            raise Problem(
+                file, line, f"{what}: days are mon..sun or a range like mon-fri, got {item!r}"
+            )
+        first, last = DAYS.index(ends[0]), DAYS.index(ends[-1])
+        for i in range(7):
+            if (first <= last and first <= i <= last) or (
+                first > last and (i >= first or i <= last)
+            ):
+                mask |= 1 << i
+    return mask
+
+
+def off_peak_windows(spec, file: str, what: str) -> list[tuple[int, int, int]]:
+    """The off-peak windows of an ``off_peak`` entry: [(days mask, from minute, to minute)].
+
+    A window may wrap midnight (16:30 -> 00:30); its days are the UTC day of the call.
+    """
+    if not isinstance(spec, dict):
+        raise Problem(file, 0, f"{what} must be a mapping (utc_from, utc_to, discount)")
+    _check_keys(spec, OFF_PEAK_KEYS, file, what)
+    windows = spec.get("windows")
+    if windows is None:
+        if "utc_from" not in spec or "utc_to" not in spec:
+            raise Problem(file, spec.line, f"{what} needs utc_from and utc_to, or windows")
+        windows = [spec]
+    elif not isinstance(windows, list) or not windows:
+        raise Problem(file, _line(spec, "windows"), f"{what}: windows must be a non-empty list")
+    out = []
+    for w in windows:
+        if not isinstance(w, dict):
+            raise Problem(file, spec.line, f"{what}: each window is a mapping")
+        if w is not spec:
+            _check_keys(w, WINDOW_KEYS, file, f"{what} window")
+        line = w.line
+        start = _minutes(w.get("utc_from"), file, line, f"{what} utc_from")
+        end = _minutes(w.get("utc_to"), file, line, f"{what} utc_to")
+        if start == end:
+            raise Problem(file, line, f"{what}: empty window {w.get('utc_from')}-{w.get('utc_to')}")
+        out.append((_days_mask(w.get("days"), file, line, f"{what}"), start, end))
+    return out
+
+
+def _off_peak_factors(row, file: str, what: str) -> dict[str, float]:
+    """Off-peak price / standard price for each price key of the row."""
+    spec = row["off_peak"]
+    if "discount" in spec:
+        discount = _number(spec["discount"], file, _line(spec, "discount"), f"{what} discount")
+        if discount > 1:
+            raise Problem(file, _line(spec, "discount"), f"{what}: discount is a fraction 0..1")
+        if any(k in spec for k in PRICE_KEYS):
+            raise Problem(file, spec.line, f"{what}: give a discount or explicit prices, not both")
+        return {k: 1 - discount for k in PRICE_KEYS}
+    if not any(k in spec for k in PRICE_KEYS):
+        raise Problem(file, spec.line, f"{what}: needs a discount or explicit prices")
+    factors = {}
+    for key in PRICE_KEYS:
+        if key in spec:
+            value = _number(spec[key], file, _line(spec, key), f"{what} {key}")
+            base = row.get(key)
+            factors[key] = value / base if base else 1.0
+        else:
+            factors[key] = 1.0
+    return factors
+
+
 def _tier_prices(base: dict, tier) -> dict:
     """Prices of a service tier given as a multiplier or as a (partial) dict."""
     if isinstance(tier, dict):
@@ -270,88 +447,188 @@ def _tier_prices(base: dict, tier) -> dict:
     return {k: (base[k] * tier if base.get(k) is not None else None) for k in PRICE_KEYS}
 
 
-class PriceBook:
-    """All loaded tables, with name resolution and flat price rows."""
+def _scaled(value: float | None, factor: float) -> float | None:
+    if value is None:
+        return None
+    return round(value * factor, 9) if factor != 1 else value
 
-    def __init__(self, tables: list[Table]):
+
+class PriceBook:
+    """All loaded tables, with name resolution and flat price rows.
+
+    ``discounts`` (negotiated, from llmcost.yaml) scale a provider's or a model's prices;
+    ``deployments`` map Azure deployment names to model names.
+    """
+
+    def __init__(
+        self,
+        tables: list[Table],
+        discounts: Iterable[Discount] = (),
+        deployments: dict[str, tuple[str, str]] | None = None,
+    ):
         self.tables = tables
+        self.discounts = list(discounts)
+        self.deployments = {k.lower(): v for k, v in (deployments or {}).items()}
         self.models: dict[tuple[str, str], Model] = {}
         self._names: dict[str, list[Model]] = {}
         self._patterns: list[tuple[str, Model]] = []
-        for table in tables:
+        self._table_of: dict[tuple[str, str], Table] = {}
+        self._layer: dict[int, int] = {}  # id(model) -> table index: later tables are overlays
+        for index, table in enumerate(tables):
             for model in table.models.values():
                 self.models[(model.provider, model.key)] = model
+                self._table_of[(model.provider, model.key)] = table
+                self._layer[id(model)] = index
                 for name in [model.key, *model.aliases]:
                     if name.endswith("*"):
                         self._patterns.append((name[:-1], model))
                     else:
                         self._names.setdefault(name, []).append(model)
         self._patterns.sort(key=lambda p: -len(p[0]))
+        self.fallbacks = {
+            t.provider: str(t.rules["fallback_provider"]).lower()
+            for t in tables
+            if t.rules.get("fallback_provider")
+        }
 
     @property
     def version(self) -> str:
         return max((t.version for t in self.tables), default="")
 
     def table_of(self, model: Model) -> Table:
-        for table in self.tables:
-            if table.file == model.file:
-                return table
-        raise KeyError(model.key)
+        return self._table_of[(model.provider, model.key)]
 
     def find(self, key: str, provider: str | None = None) -> Model | None:
-        found = self._names.get(key.lower(), [])
-        return self._prefer(found, provider)
+        return self._prefer(self._names.get(key.lower(), []), provider)
 
-    @staticmethod
-    def _prefer(found: list[Model], provider: str | None) -> Model | None:
+    def _prefer(self, found: list[Model], provider: str | None) -> Model | None:
+        """The call's own provider, then its fallback provider, then PROVIDER_ORDER, then
+        alphabetical (an overlay before a built-in table of the same provider): the same
+        name always resolves the same way."""
         if not found:
             return None
-        for model in found:
-            if provider and model.provider == provider:
-                return model
+        preferred = [provider, self.fallbacks.get(provider or "")]
 
-        def rank(m: Model) -> tuple[int, str]:
+        def rank(m: Model) -> tuple[int, int, str, int]:
+            layer = -self._layer.get(id(m), 0)  # same provider twice: the overlay wins
+            if m.provider in preferred:
+                return (0, preferred.index(m.provider), "", layer)
             order = PROVIDER_ORDER.index(m.provider) if m.provider in PROVIDER_ORDER else 99
-            return (order, m.provider)
+            return (1, order, m.provider, layer)
 
         return sorted(found, key=rank)[0]
 
     def resolve(self, name: str, provider: str | None = None) -> Resolution:
-        """Match a logged model name to a priced model; ``how`` explains the choice."""
+        """Match a logged model name to a priced model; ``how`` explains the choice and
+        ``steps`` lists every candidate name tried."""
+        steps: list[str] = []
+        provider = provider.lower() if provider else None
+        target = self.deployments.get(name.strip().lower()) or self.deployments.get(
+            name.strip().lower().rsplit("/", 1)[-1]
+        )
+        if target is not None:
+            mapped, origin = target
+            steps.append(f"Azure deployment {name!r} mapped to {mapped!r} ({origin})")
+            name, provider = mapped, provider or "azure"
+        hinted = name_provider(name)
+        host = name.strip().lower().split("/", 1)[0] in HOST_PREFIXES
+        if hinted and hinted != provider and (host or not provider):
+            steps.append(
+                f"name prefix says provider {hinted!r}"
+                + (f" (log said {provider!r})" if provider else "")
+            )
+            provider = hinted
         for candidate, how in candidate_names(name):
-            model = self.find(candidate, provider)
+            found = self._names.get(candidate, [])
+            model = self._prefer(found, provider)
+            text = how.format(candidate)
             if model is not None:
-                return Resolution(name, model.provider, model.key, how.format(candidate))
+                why = _why(model, found, provider, self.fallbacks)
+                steps.append(f"{text}: found in {model.provider} ({Path(model.file).name}){why}")
+                return Resolution(name, model.provider, model.key, f"{text}{why}", tuple(steps))
             for prefix, pmodel in self._patterns:
                 if candidate.startswith(prefix):
+                    steps.append(
+                        f"{text}: matches pattern {prefix}* of {pmodel.provider}/{pmodel.key}"
+                    )
                     return Resolution(
                         name,
                         pmodel.provider,
                         pmodel.key,
-                        f"pattern {prefix}* ({how.format(candidate)})",
+                        f"pattern {prefix}* ({text})",
+                        tuple(steps),
                     )
-        return Resolution(name, provider, None, "no pricing table knows this model")
+            steps.append(f"{text}: no table has it")
+        return Resolution(name, provider, None, "no pricing table knows this model", tuple(steps))
+
+    def discount_for(self, model: Model) -> Discount | None:
+        """The model's own discount wins over its provider's (they do not compound)."""
+        for d in self.discounts:
+            if d.model and self._discount_target(d) == (model.provider, model.key):
+                return d
+        for d in self.discounts:
+            if d.provider and d.provider == model.provider:
+                return d
+        return None
+
+    def _discount_target(self, d: Discount) -> tuple[str, str] | None:
+        r = self.resolve(d.model, d.provider) if d.model else None
+        return (r.provider, r.model_key) if r and r.priced else None
 
     def rows(self) -> list[PriceRow]:
         out: list[PriceRow] = []
         for table in self.tables:
             for model in table.models.values():
-                out.extend(_flatten(table, model))
+                out.extend(_flatten(table, model, self.discount_for(model)))
         return out
 
 
+def _why(model: Model, found: list[Model], provider: str | None, fallbacks: dict) -> str:
+    others = sorted({m.provider for m in found} - {model.provider})
+    if provider and model.provider == provider:
+        return ""
+    reason = (
+        f"; {provider} has no such model, its fallback is {model.provider}"
+        if provider and fallbacks.get(provider) == model.provider
+        else (f"; {provider} has no such model" if provider else "")
+    )
+    if others:
+        reason += f"; also in {', '.join(others)} — {model.provider} wins by provider order"
+    return reason
+
+
 _DATE_SUFFIX = re.compile(
-    r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{2}-\d{4}|-\d{3}|@\d{3}|-latest|@latest)$"
+    r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{2}-\d{4}|-\d{4}|-\d{3}|@\d{3}|-latest|@latest|@default)$"
 )
 _BEDROCK_VERSION = re.compile(r"-v\d+(:\d+)?$|:\d+$")
 _BEDROCK_REGION = re.compile(r"^(us|eu|apac|global|us-gov|jp|au|ca)\.")
 _BEDROCK_VENDOR = re.compile(
-    r"^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\."
+    r"^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer|moonshotai|minimax)\."
 )
+_ROUTER_SUFFIX = re.compile(r":(beta|free|thinking|online|nitro|floor|extended|exacto)$")
+_DOTTED_VERSION = re.compile(r"(\d)\.(\d)")
+
+
+def name_provider(name: str) -> str | None:
+    """The provider a ``provider/model`` name states (``groq/…``, ``openrouter/anthropic/…``)."""
+    parts = name.strip().lower().split("/")
+    if len(parts) < 2 or name.lower().startswith(("arn:", "projects/")):
+        return None
+    if parts[0] == "openrouter" and len(parts) > 2:
+        return NAME_PREFIX_PROVIDERS.get(parts[1])
+    return NAME_PREFIX_PROVIDERS.get(parts[0])
 
 
 def candidate_names(name: str) -> Iterable[tuple[str, str]]:
-    """Names to try for a logged model name, most literal first, each with its explanation."""
+    """Names to try for a logged model name, most literal first, each with its explanation.
+
+    Order: the exact name; an ARN's resource; the last path segment (provider/model prefixes,
+    Vertex resource paths); the Azure data-zone variant (``azure/eu/gpt-4o`` -> ``gpt-4o@eu``);
+    an OpenRouter ``:beta``-style suffix removed; the Bedrock region and vendor prefixes and
+    version suffix removed; then snapshot suffixes (dates, ``-001``, ``@…``, ``-latest``)
+    removed one at a time; then the same with dotted versions as dashes (OpenRouter writes
+    ``claude-3.5-sonnet`` for ``claude-3-5-sonnet``).
+    """
     seen: set[str] = set()
 
     def emit(n: str, how: str):
@@ -362,12 +639,23 @@ def candidate_names(name: str) -> Iterable[tuple[str, str]]:
     s = name.strip().lower()
     yield from emit(s, "exact name {}")
     base = s
+    region = None
     if s.startswith("arn:"):
         base = s.rsplit("/", 1)[-1]
         yield from emit(base, "ARN resource {}")
     if "/" in base:
-        base = base.rsplit("/", 1)[-1]  # openai/gpt-4o, projects/…/models/x, openrouter/a/b
+        parts = base.split("/")
+        if parts[0] in ("azure", "azure_ai") and len(parts) > 2 and parts[1] in AZURE_REGIONS:
+            region = parts[1]
+        base = parts[-1]  # openai/gpt-4o, projects/…/models/x, openrouter/a/b
+        if region:
+            yield from emit(f"{base}@{region}", f"Azure {region} data-zone deployment: {{}}")
         yield from emit(base, "provider/path prefix removed: {}")
+    if not base.startswith("ft:"):
+        unsuffixed = _ROUTER_SUFFIX.sub("", base)
+        if unsuffixed != base:
+            base = unsuffixed
+            yield from emit(base, "router suffix removed: {}")
     region_free = _BEDROCK_REGION.sub("", base)
     yield from emit(region_free, "inference-profile region removed: {}")
     vendor_free = _BEDROCK_VENDOR.sub("", region_free)
@@ -376,17 +664,27 @@ def candidate_names(name: str) -> Iterable[tuple[str, str]]:
         unversioned = _BEDROCK_VERSION.sub("", vendor_free)
         yield from emit(unversioned, "Bedrock version suffix removed: {}")
         vendor_free = unversioned
-    stem = vendor_free
-    while True:
-        shorter = _DATE_SUFFIX.sub("", stem)
-        if shorter == stem:
-            break
-        stem = shorter
-        yield from emit(stem, "snapshot/alias suffix removed: {}")
+    stems = [vendor_free]
+    dashed = _DOTTED_VERSION.sub(r"\1-\2", vendor_free)
+    if dashed != vendor_free:
+        stems.append(dashed)
+    for i, stem in enumerate(stems):
+        if i:
+            yield from emit(stem, "dotted version as dashes: {}")
+        while True:
+            shorter = _DATE_SUFFIX.sub("", stem)
+            if shorter == stem:
+                break
+            stem = shorter
+            if region:
+                yield from emit(f"{stem}@{region}", f"Azure {region} data-zone deployment: {{}}")
+            yield from emit(stem, "snapshot/alias suffix removed: {}")
 
 
-def _flatten(table: Table, model: Model) -> list[PriceRow]:
+def _flatten(table: Table, model: Model, discount: Discount | None = None) -> list[PriceRow]:
     rows = sorted(model.prices, key=lambda r: _date(r["from"], model.file, r.line, "from"))
+    counts_cache = bool(table.rules.get("long_context_counts_cache", True))
+    factor = 1 - discount.percent / 100 if discount else 1.0
     out: list[PriceRow] = []
     for i, row in enumerate(rows):
         start = _date(row["from"], model.file, row.line, "from")
@@ -396,9 +694,15 @@ def _flatten(table: Table, model: Model) -> list[PriceRow]:
             end = _date(rows[i + 1]["from"], model.file, rows[i + 1].line, "from")
         else:
             end = FAR_FUTURE
+        windows = None
+        off_factors = None
+        if row.get("off_peak") is not None:
+            windows = off_peak_windows(row["off_peak"], model.file, "off_peak")
+            off_factors = _off_peak_factors(row, model.file, "off_peak")
         contexts = [(0, row)] + [
             (int(lc["above_input_tokens"]), lc) for lc in row.get("long_context") or []
         ]
+        per_search = row.get("per_search")
         for threshold, prices in contexts:
             standard = {k: prices.get(k) for k in PRICE_KEYS}
             variants = [("standard", standard)]
@@ -410,28 +714,42 @@ def _flatten(table: Table, model: Model) -> list[PriceRow]:
                 if spec is not None:
                     variants.append((tier, _tier_prices(standard, spec)))
             for tier, p in variants:
-                out.append(
-                    PriceRow(
-                        provider=model.provider,
-                        model_key=model.key,
-                        tier=tier,
-                        above_input_tokens=threshold,
-                        valid_from=start,
-                        valid_to=end,
-                        input=float(p["input"]),
-                        output=float(p["output"]),
-                        cache_read=p["cache_read"],
-                        cache_write=p["cache_write"],
-                        cache_write_1h=p["cache_write_1h"],
-                        per_request=float(row.get("per_request") or 0.0),
-                        version=table.version,
-                        source=model.source,
+                periods = [(None, {k: 1.0 for k in PRICE_KEYS})]
+                if windows:
+                    periods.append((windows, off_factors))
+                for window, f in periods:
+                    out.append(
+                        PriceRow(
+                            provider=model.provider,
+                            model_key=model.key,
+                            tier=tier,
+                            above_input_tokens=threshold,
+                            valid_from=start,
+                            valid_to=end,
+                            input=_scaled(float(p["input"]), f["input"] * factor),
+                            output=_scaled(float(p["output"]), f["output"] * factor),
+                            cache_read=_scaled(p["cache_read"], f["cache_read"] * factor),
+                            cache_write=_scaled(p["cache_write"], f["cache_write"] * factor),
+                            cache_write_1h=_scaled(
+                                p["cache_write_1h"], f["cache_write_1h"] * factor
+                            ),
+                            per_request=_scaled(float(row.get("per_request") or 0.0), factor),
+                            per_search=_scaled(
+                                float(per_search) if per_search is not None else None, factor
+                            ),
+                            version=table.version,
+                            source=model.source,
+                            counts_cache=counts_cache,
+                            off_peak=window,
+                            discount_pct=discount.percent if discount else 0.0,
+                        )
                     )
-                )
     return out
 
 
-def load_tables(paths: Iterable[Path]) -> tuple[list[Table], list[Problem]]:
+def load_tables(
+    paths: Iterable[Path], errors: list[Problem] | None = None
+) -> tuple[list[Table], list[Problem]]:
     tables, warnings = [], []
     for path in paths:
         try:
@@ -442,8 +760,11 @@ def load_tables(paths: Iterable[Path]) -> tuple[list[Table], list[Problem]]:
                 hint="check the path given to --pricing",
             ) from None
         try:
-            table, warns = parse_table(text, str(path))
+            table, warns = parse_table(text, str(path), errors)
         except Problem as problem:
+            if errors is not None:
+                errors.append(problem)
+                continue
             raise PricingError(
                 f"{problem.file}:{problem.line}: {problem.message}",
                 hint="fix the table (schema: pricing/SCHEMA.md) or run `llmcost pricing check`",
@@ -453,17 +774,37 @@ def load_tables(paths: Iterable[Path]) -> tuple[list[Table], list[Problem]]:
     return tables, warnings
 
 
-def load_pricing(overlays: Iterable[Path] = (), table_dir: Path | None = None) -> PriceBook:
-    """The built-in tables, then each overlay: an overlay's model replaces a same-named one."""
-    builtin, _ = load_tables(sorted((table_dir or default_table_dir()).glob("*.yaml")))
-    extra, _ = load_tables(list(overlays))
-    merged: dict[str, Table] = {}
-    for table in builtin:
-        merged[table.file] = table
+def merge(builtin: list[Table], extra: list[Table]) -> list[Table]:
+    """Overlay ``extra`` on ``builtin``: an overlay's model replaces a same-named one of the
+    same provider (its aliases and history go with it)."""
+    merged: list[Table] = list(builtin)
     for table in extra:
         for model in table.models.values():
-            for other in merged.values():
-                if other.provider == model.provider and model.key in other.models:
-                    del other.models[model.key]
-        merged[table.file] = table
-    return PriceBook(list(merged.values()))
+            for other in merged:
+                for key, m in list(other.models.items()):
+                    if m.provider == model.provider and m.key == model.key:
+                        del other.models[key]
+        merged.append(table)
+    return merged
+
+
+AUTO = "auto"
+
+
+def load_pricing(
+    overlays: Iterable[Path] = (), table_dir: Path | None = None, settings=AUTO
+) -> PriceBook:
+    """The built-in tables, then the ``pricing:`` settings of llmcost.yaml (``settings``:
+    ``"auto"`` finds the config, ``None`` ignores it), then each ``--pricing`` overlay: an
+    overlay's model replaces a same-named one."""
+    from llmcost import pricing_overrides
+
+    if settings == AUTO:
+        settings = pricing_overrides.from_config()
+    builtin, _ = load_tables(sorted((table_dir or default_table_dir()).glob("*.yaml")))
+    layers = pricing_overrides.tables(settings) if settings else []
+    extra, _ = load_tables(list(overlays))
+    tables = merge(builtin, layers + extra)
+    if settings:
+        return PriceBook(tables, settings.discounts, settings.deployments)
+    return PriceBook(tables)

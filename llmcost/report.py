@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmcost import __version__, costing, store
+from llmcost import attribution as _attribution
 from llmcost.analyses import Context, analyses
 from llmcost.errors import NoRecordsError
 from llmcost.ingest import FileResult, IngestResult, ingest_paths
@@ -28,6 +29,11 @@ class Options:
     until: dt.datetime | None = None
     top: int = 10
     as_of: dt.date | None = None
+    by: list[str] = field(default_factory=list)  # attribution dimensions (--by)
+    period: str | None = None  # daily | weekly | monthly (--period)
+    breakdown: bool = False  # per model within each period (--breakdown)
+    attribution: dict | None = None  # field mapping; None: the llmcost.yaml section
+    recount: bool = False  # recount every call's text for the audit (--recount)
 
 
 def fill_tokens(con, book: PriceBook) -> dict | None:
@@ -51,7 +57,9 @@ def fill_tokens(con, book: PriceBook) -> dict | None:
     return {k: v for k, v in vars(result).items()}
 
 
-def window_view(con, since: dt.datetime | None, until: dt.datetime | None) -> None:
+def window_view(
+    con, since: dt.datetime | None, until: dt.datetime | None, columns: str = "*"
+) -> None:
     clauses, params = [], []
     if since is not None:
         clauses.append("ts >= CAST(? AS TIMESTAMPTZ)")
@@ -63,21 +71,28 @@ def window_view(con, since: dt.datetime | None, until: dt.datetime | None) -> No
     # A view cannot hold parameters: inline the two validated ISO timestamps as literals.
     for value in params:
         where = where.replace("?", "'" + value.replace("'", "") + "'", 1)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW calls AS SELECT * FROM priced WHERE {where}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW calls AS SELECT {columns} FROM priced WHERE {where}")
 
 
 def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = None) -> dict:
     """Price what is in the store and run every analysis over the window."""
+    if options.recount:  # before the fill: only what the logs reported is audited
+        from llmcost import audit
+
+        audit.recount(con, book)
     tokens = fill_tokens(con, book)
     costing.prepare(con, book, options.as_of)
-    window_view(con, options.since, options.until)
-    if con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0:
+    wanted = _attribution.request_for(options)
+    window_view(con, options.since, options.until, _attribution.calls_columns(wanted.mapping))
+    # Usage-report buckets alone make a report too (analyses.buckets; per-call views empty).
+    if (con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
+            and con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0):
         raise NoRecordsError(
             "no usable LLM call records were found"
             + (" in the chosen period" if options.since or options.until else ""),
             hint="check the input format (llmcost formats) and the rejected lines above",
         )
-    ctx = Context(top=options.top, book=book)
+    ctx = Context(top=options.top, book=book, options=options)
     report: dict = {
         "llmcost_version": __version__,
         "pricing_version": book.version,
@@ -92,7 +107,11 @@ def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = 
         "notes": _notes(ingest),
     }
     for analysis in analyses():
-        report[analysis.name] = analysis.run(con, ctx)
+        result = analysis.run(con, ctx)
+        if result is not None:  # None: a view the report did not ask for (e.g. --by)
+            report[analysis.name] = result
+    if options.as_of:
+        costing.add_as_of(con, report, options.as_of)
     return report
 
 
@@ -129,6 +148,11 @@ def analyze(
     as_of: dt.date | None = None,
     on_file: Callable[[FileResult], None] | None = None,
     progress=None,
+    by: Iterable[str] | str | None = None,
+    period: str | None = None,
+    breakdown: bool = False,
+    attribution: dict | None = None,
+    recount: bool = False,
 ) -> dict:
     """Ingest ``paths`` (into ``db`` or memory), price every call and return the report."""
     options = Options(
@@ -140,7 +164,13 @@ def analyze(
         until=until,
         top=top,
         as_of=as_of,
+        by=_attribution.parse_by(by),
+        period=period,
+        breakdown=breakdown,
+        attribution=attribution,
+        recount=recount,
     )
+    _attribution.request_for(options)  # fail on a bad --by/--period before reading any log
     book = load_pricing(options.pricing)
     con = store.connect(options.db)
     try:

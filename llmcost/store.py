@@ -105,6 +105,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "web-search request counts (per-search fees)",
+        """
+        ALTER TABLE requests ADD COLUMN web_search_requests BIGINT;  -- server-side searches billed
+        """,
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ Accuracy, in short (details in the docstrings below):
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import hashlib
 import json
@@ -134,7 +135,17 @@ def _read_vocabulary(vocabulary: _Vocabulary) -> bytes:
 
 
 def _parse_ranks(data: bytes, source: str) -> dict[bytes, int]:
-    """Parse the .tiktoken format: one ``<base64 token> <rank>`` per line."""
+    """Parse the .tiktoken format: one ``<base64 token> <rank>`` per line.
+
+    The data is hash-checked before this runs, so the fast path (C-level ``map`` over all
+    fields: a third faster than a Python loop per line) only falls back to the line by line
+    parse to name the bad line of a file that does not parse."""
+    fields = data.split()
+    if len(fields) % 2 == 0:
+        try:
+            return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2])))
+        except ValueError:  # binascii.Error is a ValueError
+            pass
     ranks: dict[bytes, int] = {}
     for line in data.splitlines():
         if not line:

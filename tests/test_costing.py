@@ -250,3 +250,194 @@ def test_cost_parts_add_up_exactly(tmp_path_factory, uncached, read, w5, w1, out
         row["cost_input"] + row["cost_cache_read"] + row["cost_cache_write"] + row["cost_output"]
         == expected
     )
+
+
+# ---------------------------------------------------------------- billing rules, shipped tables
+
+
+def shipped() -> PriceBook:
+    return load_pricing(settings=None)
+
+
+def test_anthropic_long_context_counts_cache_reads_and_1h_writes(jsonl):
+    """claude-sonnet-4-5 (shipped): 150k uncached + 40k cache reads + 10k 5-minute + 5k
+    1-hour writes = 205k > 200k, so the whole call is billed at the long-context prices:
+    150k×$6 + 40k×$0.60 + 10k×$7.50 + 5k×$12 + 2k×$22.50 = $1.104."""
+    line = anthropic_line(
+        "2025-10-15T10:00:00Z",
+        150_000,
+        40_000,
+        10_000,
+        5_000,
+        2_000,
+        model="claude-sonnet-4-5-20250929",
+    )
+    line["provider"] = "anthropic"
+    [row] = priced(jsonl([line]), shipped())
+    assert row["cost_usd"] == Decimal("1.104")
+    assert row["price_above_tokens"] == 200_000
+
+
+def test_gemini_thinking_is_billed_as_output(jsonl):
+    """gemini-2.5-flash: 10k prompt ($0.30) + 1k answer + 3k thoughts, both at $2.50:
+    10k×0.30 + 4k×2.50 = $0.013."""
+    line = {
+        "createTime": "2025-08-01T00:00:00Z",
+        "modelVersion": "gemini-2.5-flash",
+        "candidates": [{"content": {"parts": [{"text": "hi"}]}, "finishReason": "STOP"}],
+        "usageMetadata": {
+            "promptTokenCount": 10_000,
+            "candidatesTokenCount": 1_000,
+            "thoughtsTokenCount": 3_000,
+            "totalTokenCount": 14_000,
+        },
+    }
+    [row] = priced(jsonl([line]), shipped())
+    assert (row["output_tokens"], row["reasoning_tokens"]) == (4_000, 3_000)
+    assert row["cost_usd"] == Decimal("0.013")
+
+
+def test_reasoning_is_billed_as_output_openai(jsonl):
+    """o3 (shipped $2/$8 from 2025-06-10): completion_tokens already include reasoning."""
+    line = {
+        "timestamp": "2025-07-01T00:00:00Z",
+        "model": "o3",
+        "usage": {
+            "prompt_tokens": 1_000,
+            "completion_tokens": 5_000,
+            "completion_tokens_details": {"reasoning_tokens": 4_500},
+        },
+    }
+    [row] = priced(jsonl([line]), shipped())
+    assert row["cost_usd"] == (Decimal(1_000) * 2 + Decimal(5_000) * 8) / 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("tier", "expected", "priced_at"),
+    [
+        ("default", Decimal("0.3"), "standard"),  # 100k×$2 + 10k×$10
+        ("flex", Decimal("0.15"), "flex"),  # flex: 0.5 → $1/$5
+        ("priority", Decimal("0.6"), "priority"),  # explicit $4/$20
+        ("batch", Decimal("0.15"), "batch"),  # batch: 0.5
+    ],
+)
+def test_openai_service_tiers_shipped(jsonl, tier, expected, priced_at):
+    line = {
+        "timestamp": "2026-10-01T00:00:00Z",
+        "model": "gpt-6.1-sol",
+        "service_tier": tier,
+        "usage": {"prompt_tokens": 100_000, "completion_tokens": 10_000},
+    }
+    [row] = priced(jsonl([line]), shipped())
+    assert (row["cost_usd"], row["price_tier"]) == (expected, priced_at)
+
+
+def test_anthropic_batch_shipped(jsonl):
+    line = anthropic_line(
+        "2025-10-15T10:00:00Z",
+        100_000,
+        0,
+        0,
+        0,
+        1_000,
+        model="claude-sonnet-4-5",
+        service_tier="batch",
+    )
+    line["provider"] = "anthropic"
+    [row] = priced(jsonl([line]), shipped())
+    assert row["cost_usd"] == Decimal("0.1575")  # 100k×$1.50 + 1k×$7.50
+
+
+def _deepseek(ts: str, model: str = "deepseek-chat") -> dict:
+    return {
+        "timestamp": ts,
+        "provider": "deepseek",
+        "model": model,
+        "usage": {
+            "prompt_tokens": 1_000_000,
+            "completion_tokens": 100_000,
+            "prompt_tokens_details": {"cached_tokens": 100_000},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("ts", "model", "expected", "off_peak"),
+    [
+        # deepseek-chat 2025: 900k×$0.27 + 100k×$0.07 + 100k×$1.10 = $0.36; 16:30-00:30 half
+        ("2025-03-03T12:00:00Z", "deepseek-chat", Decimal("0.36"), False),
+        ("2025-03-03T16:29:59Z", "deepseek-chat", Decimal("0.36"), False),
+        ("2025-03-03T16:30:00Z", "deepseek-chat", Decimal("0.18"), True),
+        ("2025-03-04T00:15:00Z", "deepseek-chat", Decimal("0.18"), True),  # wraps midnight
+        ("2025-03-04T00:30:00Z", "deepseek-chat", Decimal("0.36"), False),
+        # deepseek-reasoner: 900k×$0.55 + 100k×$0.14 + 100k×$2.19 = $0.728; off-peak 75% off
+        ("2025-03-03T20:00:00Z", "deepseek-reasoner", Decimal("0.182"), True),
+        ("2025-02-25T20:00:00Z", "deepseek-reasoner", Decimal("0.728"), False),  # before
+        # v4-pro from 2026-08-17: 900k×$1.32 + 100k×$0.044 + 100k×$3.96 = $1.5884 at peak
+        ("2026-08-24T02:00:00Z", "deepseek-v4-pro", Decimal("1.5884"), False),  # Mon peak
+        ("2026-08-24T05:00:00Z", "deepseek-v4-pro", Decimal("0.7942"), True),  # Mon gap
+        ("2026-08-24T12:00:00Z", "deepseek-v4-pro", Decimal("0.7942"), True),  # Mon afternoon
+        ("2026-08-22T02:00:00Z", "deepseek-v4-pro", Decimal("0.7942"), True),  # Saturday
+    ],
+)
+def test_deepseek_off_peak(jsonl, ts, model, expected, off_peak):
+    [row] = priced(jsonl([_deepseek(ts, model)]), shipped())
+    assert row["cost_usd"] == expected
+    assert row["price_off_peak"] is off_peak
+
+
+def test_web_search_fee_per_search(jsonl):
+    """claude-sonnet-4-5: 1k in ($3) + 100 out ($15) + 3 searches × $0.01 = $0.0345."""
+    line = {
+        "type": "message",
+        "role": "assistant",
+        "id": "msg_1",
+        "model": "claude-sonnet-4-5-20250929",
+        "content": [{"type": "text", "text": "x"}],
+        "stop_reason": "end_turn",
+        "timestamp": "2025-10-15T10:00:00Z",
+        "usage": {
+            "input_tokens": 1_000,
+            "output_tokens": 100,
+            "server_tool_use": {"web_search_requests": 3},
+        },
+    }
+    [row] = priced(jsonl([line]), shipped())
+    assert row["web_search_requests"] == 3
+    assert row["cost_search"] == Decimal("0.03")
+    assert row["cost_usd"] == Decimal("0.0345")
+
+
+def test_as_of_reprices_beside_the_historical_cost(jsonl):
+    """gpt-4o: $5/$15 before 2024-10-02, $2.50/$10 after. A 2024-09 call (1M in, 100k out)
+    costs $6.50 historically and $3.50 at the prices of 2025-01-01."""
+    path = jsonl(
+        [
+            {
+                "timestamp": "2024-09-01T12:00:00Z",
+                "model": "gpt-4o",
+                "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 100_000},
+            },
+            {
+                "timestamp": "2024-09-01T12:00:00Z",
+                "model": "mystery-1",
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+            },
+        ]
+    )
+    import datetime as dt
+
+    report = analyze([path], as_of=dt.date(2025, 1, 1))
+    if hasattr(report, "to_dict"):
+        report = report.to_dict()
+    summary = report["summary"]
+    assert summary["total_cost_usd"] == 6.5  # historical, unchanged
+    assert summary["as_of_cost_usd"] == 3.5
+    assert summary["as_of"] == "2025-01-01"
+    [gpt] = [m for m in report["by_model"] if m["model"] == "gpt-4o"]
+    assert (gpt["cost_usd"], gpt["as_of_cost_usd"]) == (6.5, 3.5)
+    [mystery] = [m for m in report["by_model"] if m["model"] == "mystery-1"]
+    assert mystery["as_of_cost_usd"] is None  # unpriced stays unpriced, never $0
+    from llmcost.render.markdown import render
+
+    assert "At prices of 2025-01-01: $3.50 (historical $6.50)" in render(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -192,3 +193,247 @@ def test_overlay_replaces_a_builtin_model(tmp_path):
     assert (
         b.resolve("gpt-4o-2024-08-06").model_key != "gpt-4o" or True
     )  # aliases left with the old entry
+
+
+# ---------------------------------------------------------------- alias forms (shipped)
+
+
+@pytest.mark.parametrize(
+    ("name", "provider", "expected"),
+    [
+        ("gpt-4o-mini-2024-07-18", None, ("openai", "gpt-4o-mini")),  # dated snapshot
+        ("GPT-4O-MINI", None, ("openai", "gpt-4o-mini")),  # case
+        ("claude-3-5-haiku-latest", None, ("anthropic", "claude-3-5-haiku")),  # -latest
+        ("claude-3-7-sonnet-latest", None, ("anthropic", "claude-3-7-sonnet")),
+        ("openai/gpt-4o", None, ("openai", "gpt-4o")),  # LiteLLM provider/model
+        ("groq/openai/gpt-oss-120b", None, ("groq", "gpt-oss-120b")),  # host prefix wins
+        ("groq/openai/gpt-oss-120b", "openai", ("groq", "gpt-oss-120b")),
+        ("openai/gpt-oss-120b", "groq", ("groq", "gpt-oss-120b")),  # Groq's own id
+        ("openai/gpt-oss-120b", "together", ("together", "gpt-oss-120b")),
+        (
+            "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            None,
+            ("together", "llama-3.3-70b-instruct-turbo"),
+        ),
+        (
+            "accounts/fireworks/models/llama-v3p3-70b-instruct",
+            "fireworks",
+            ("fireworks", "llama-v3p3-70b-instruct"),
+        ),
+        ("openrouter/anthropic/claude-3.5-sonnet", None, ("anthropic", "claude-3-5-sonnet")),
+        ("anthropic/claude-3.5-sonnet:beta", None, ("anthropic", "claude-3-5-sonnet")),
+        ("anthropic/claude-sonnet-4.5", None, ("anthropic", "claude-sonnet-4-5")),
+        (
+            "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "aws-bedrock",
+            ("aws-bedrock", "anthropic.claude-3-5-sonnet"),
+        ),
+        (
+            "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "aws-bedrock",
+            ("aws-bedrock", "anthropic.claude-3-5-sonnet"),
+        ),
+        (
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "aws-bedrock",
+            ("aws-bedrock", "anthropic.claude-sonnet-4-5-regional"),
+        ),  # +10% regional profile
+        (
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "aws-bedrock",
+            ("aws-bedrock", "anthropic.claude-sonnet-4-5"),
+        ),
+        (
+            "arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "aws-bedrock",
+            ("aws-bedrock", "anthropic.claude-3-5-sonnet"),
+        ),
+        ("claude-sonnet-4-5@20250929", "google", ("anthropic", "claude-sonnet-4-5")),  # Vertex @
+        (
+            "projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929",
+            None,
+            ("anthropic", "claude-sonnet-4-5"),
+        ),
+        ("vertex_ai/gemini-2.5-flash", None, ("google", "gemini-2.5-flash")),
+        ("models/gemini-2.5-flash", "google", ("google", "gemini-2.5-flash")),
+        ("gpt-4o", "azure", ("openai", "gpt-4o")),  # Azure global = OpenAI (fallback)
+        ("azure/eu/gpt-4o", None, ("azure", "gpt-4o@eu")),  # data zone: +10%
+        ("azure/eu/gpt-4o-mini-2024-07-18", None, ("azure", "gpt-4o-mini-2024-07-18@eu")),
+        ("gpt-35-turbo", "azure", ("azure", "gpt-35-turbo")),  # Azure-only name
+        ("deepseek/deepseek-chat", None, ("deepseek", "deepseek-chat")),
+    ],
+)
+def test_every_alias_form_resolves(name, provider, expected):
+    r = load_pricing(settings=None).resolve(name, provider)
+    assert (r.provider, r.model_key) == expected, r.steps
+
+
+def test_ambiguous_name_resolves_predictably_and_explains():
+    book = load_pricing(settings=None)
+    r = book.resolve("gpt-oss-120b")  # groq, together and fireworks all host it
+    # no provider: not openai/anthropic/google, so alphabetical among the hosts
+    assert r.provider == min(m.provider for m in book._names["gpt-oss-120b"])
+    assert "wins by provider order" in r.how
+    assert book.resolve("gpt-oss-120b", "together").provider == "together"
+    steps = book.resolve("openrouter/anthropic/claude-3.5-sonnet:beta").steps
+    assert steps[0] == "name prefix says provider 'anthropic'"
+    assert steps[-1].startswith("dotted version as dashes: claude-3-5-sonnet: found in anthropic")
+
+
+def test_fine_tunes_are_not_priced_as_their_base_model():
+    # ft: prices differ from the base model's: unpriced unless the user adds them
+    assert not load_pricing(settings=None).resolve("ft:gpt-4o-mini-2024-07-18:acme::abc").priced
+
+
+# ---------------------------------------------------------------- schema additions
+
+
+def test_off_peak_windows_and_validation():
+    text = TABLE.replace(
+        "        batch: 0.5\n",
+        "        batch: 0.5\n        per_search: 0.01\n"
+        '        off_peak: {utc_from: "16:30", utc_to: "00:30", discount: 0.25}\n',
+    )
+    rows = [r for r in book(text).rows() if r.model_key == "acme-large" and r.valid_from.month == 6]
+    off = {(r.tier, r.above_input_tokens): r for r in rows if r.off_peak}
+    assert off["standard", 0].off_peak == [(0b1111111, 16 * 60 + 30, 30)]
+    assert (off["standard", 0].input, off["standard", 0].output) == (1.5, 6.0)  # 25% off
+    assert off["batch", 0].input == 0.75  # batch and off-peak compound
+    assert off["standard", 100000].input == 3.0
+    assert all(r.per_search == 0.01 for r in rows)
+    bad = text.replace("discount: 0.25", "discount: 2")
+    with pytest.raises(Exception, match="discount is a fraction"):
+        parse_table(bad, "acme.yaml")
+    bad = text.replace('"16:30"', '"25:00"')
+    with pytest.raises(Exception, match="UTC time HH:MM"):
+        parse_table(bad, "acme.yaml")
+
+
+def test_days_and_several_windows():
+    from llmcost.pricing import off_peak_windows
+    from llmcost.yamlio import load
+
+    spec = load(
+        'windows:\n  - {utc_from: "10:00", utc_to: "24:00", days: mon-fri}\n'
+        '  - {utc_from: "00:00", utc_to: "24:00", days: [sat, sun]}\ndiscount: 0.5\n'
+    )
+    assert off_peak_windows(spec, "f", "off_peak") == [(0b0011111, 600, 1440), (0b1100000, 0, 1440)]
+
+
+def test_check_collects_every_error_with_file_and_line(tmp_path):
+    from llmcost.pricing_tools import check
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "provider: x\nversion: 2026-01-01\nsource: http://x\nmodels:\n"
+        "  a:\n    prices:\n      - from: 2026-01-01\n        input: 1\n        output: 2\n"
+        "        cache_read: 3\n"
+        "  b:\n    aliases: [a]\n    prices:\n      - from: 2026-01-01\n        input: 2\n"
+        "        output: 1\n"
+        "  c:\n    prices:\n      - input: 1\n        output: 1\n"
+    )
+    result = check([bad])
+    messages = [f"{p.line}: {p.message}" for p in result.errors]
+    assert any(m.startswith("10: model 'a': cache_read 3") for m in messages), messages
+    assert any(m.startswith("19: model 'c': price row without 'from'") for m in messages), messages
+    assert [f"{w.line}: {w.message}" for w in result.warnings] == [
+        "14: model 'b': output price below input price"
+    ]
+
+
+def test_duplicate_names_within_a_provider_are_errors(tmp_path):
+    from llmcost.pricing_tools import check
+
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "provider: x\nversion: 2026-01-01\nsource: http://x\nmodels:\n"
+        "  a:\n    aliases: [shared]\n    prices: [{from: 2026-01-01, input: 1, output: 1}]\n"
+        "  b:\n    aliases: [shared]\n    prices: [{from: 2026-01-01, input: 1, output: 1}]\n"
+    )
+    [error] = check([one]).errors
+    assert error.line == 9 and "'shared' means both 'a'" in error.message
+
+
+# ---------------------------------------------------------------- price history
+
+
+def _price_changes():
+    book = load_pricing(settings=None)
+    out = []
+    for (provider, key), model in sorted(book.models.items()):
+        if len(model.prices) < 2:
+            continue
+        for row in model.prices:
+            out.append(
+                pytest.param(provider, key, row["from"], id=f"{provider}/{key}@{row['from']}")
+            )
+    return out
+
+
+def _row_in_force(model, day):
+    """Independent of the flattening code: the row whose [from, to) holds ``day``."""
+    rows = sorted(model.prices, key=lambda r: r["from"])
+    for i, row in enumerate(rows):
+        end = row.get("to") or (rows[i + 1]["from"] if i + 1 < len(rows) else dt.date(9999, 1, 1))
+        if row["from"] <= day < end:
+            return row
+    return None
+
+
+@pytest.fixture(scope="module")
+def history_calls(tmp_path_factory):
+    """One ingest for every price change of every shipped model: a call the day before and
+    a call the day of each `from`, priced once."""
+    import json
+
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_paths
+
+    book = load_pricing(settings=None)
+    lines = []
+    for param in _price_changes():
+        provider, key, start = param.values
+        for when, day in (("before", start - dt.timedelta(days=1)), ("on", start)):
+            lines.append(
+                {
+                    "request_id": f"{provider}|{key}|{start}|{when}",
+                    "timestamp": f"{day.isoformat()}T12:00:00Z",
+                    "provider": provider,
+                    "model": key,
+                    "input_tokens": 1000,
+                    "output_tokens": 100,
+                }
+            )
+    path = tmp_path_factory.mktemp("history") / "calls.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    costing.prepare(con, book)
+    got = {
+        rid: (price_from, cost)
+        for rid, price_from, cost in con.execute(
+            "SELECT request_id, price_from, cost_usd FROM priced"
+        ).fetchall()
+    }
+    return book, got
+
+
+@pytest.mark.parametrize(("provider", "key", "start"), _price_changes())
+def test_call_before_and_on_each_price_change(history_calls, provider, key, start):
+    book, got = history_calls
+    model = book.models[(provider, key)]
+    assert book.resolve(key, provider).model_key == key
+    for when, day in (("before", start - dt.timedelta(days=1)), ("on", start)):
+        price_from, cost = got[f"{provider}|{key}|{start}|{when}"]
+        expected = _row_in_force(model, day)
+        if expected is None:
+            assert cost is None and price_from is None, (when, day)
+            continue
+        assert price_from == expected["from"], (when, day)
+        if expected.get("off_peak"):  # the time of day decides: see test_off_peak_*
+            continue
+        hand = (
+            Decimal(1000) * Decimal(str(expected["input"]))
+            + Decimal(100) * Decimal(str(expected["output"]))
+        ) / 1_000_000
+        assert cost == hand, (when, day)

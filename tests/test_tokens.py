@@ -96,6 +96,14 @@ def test_hash_mismatch_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     assert "reinstall" in (raised.value.hint or "")
 
 
+def test_rank_file_parse_names_a_bad_line() -> None:
+    good = b"aGk= 0\nd29ybGQ= 1\n"  # "hi", "world"
+    assert tokens._parse_ranks(good, "x") == {b"hi": 0, b"world": 1}
+    for bad in (b"aGk= 0\nd29ybGQ=\n", b"aGk= 0\nd29ybGQ= one\n"):
+        with pytest.raises(TokenizerError, match=r"bad line in x: b'd29ybGQ="):
+            tokens._parse_ranks(bad, "x")
+
+
 def test_unknown_encoding_is_a_clear_error() -> None:
     with pytest.raises(TokenizerError, match="unknown encoding 'p50k_base'"):
         tokens.get_encoding("p50k_base")
@@ -411,6 +419,34 @@ def test_fill_counts_each_distinct_text_once(monkeypatch: pytest.MonkeyPatch) ->
     assert seen == ["one prompt, five requests"]
     assert result.rows_filled == {"counted": 5}
     assert {row[0] for row in _rows(con).values()} == {5}
+
+
+def test_fill_tokenizes_a_shared_system_prompt_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct prompts that share a system prompt: each distinct message content is tokenized
+    once, and each prompt's count (framing + pieces) is still exact."""
+    seen: list[str] = []
+    real_count_texts = tokens.count_texts
+
+    def spy(texts, encoding, threads=2):
+        seen.extend(texts)
+        return real_count_texts(texts, encoding, threads)
+
+    system = "You are a careful assistant. " * 20
+    prompts = [
+        [{"role": "system", "content": system}, {"role": "user", "content": f"question {i}"}]
+        for i in range(4)
+    ]
+    expected = [tokens.chat_prompt_tokens(p, "o200k_base") for p in prompts]
+    monkeypatch.setattr(tokens, "count_texts", spy)
+    con = _store(
+        [(f"r{i}", "gpt-4o-mini", None, None, None, f"p{i}", None, None) for i in range(4)],
+        [(f"p{i}", "messages", json.dumps(p)) for i, p in enumerate(prompts)],
+    )
+    result = tokens.fill_missing_tokens(con, CHOICES)
+    assert result.texts_counted == 4
+    assert seen.count(system) == 1
+    assert sorted(seen) == sorted(["system", "user", system] + [f"question {i}" for i in range(4)])
+    assert [_rows(con)[f"r{i}"][0] for i in range(4)] == expected
 
 
 def test_fill_does_not_count_the_system_prompt_twice() -> None:

@@ -18,6 +18,10 @@ class Context:
     book: object = None  # the PriceBook
     rejected: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    options: object = None  # the report's Options (attribution views read --by/--period)
+    config: object = None  # the loaded llmcost.yaml (config.Config); None: not loaded yet
+    savings: list = field(default_factory=list)  # per-call saving offers (analyses.savings)
+    memo: dict = field(default_factory=dict)  # per-run tables shared between analyses
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,17 @@ BUILTIN_MODULES = [
     "llmcost.analyses.peaks",
     "llmcost.analyses.cache",
     "llmcost.analyses.downgrade",
+    "llmcost.analyses.batch",
+    "llmcost.analyses.waste",
+    "llmcost.analyses.bloat",
+    "llmcost.analyses.anomalies",
+    "llmcost.analyses.selfhost",
+    "llmcost.analyses.savings",
+    "llmcost.analyses.buckets",
     "llmcost.analyses.problems",
+    "llmcost.analyses.limits",
+    "llmcost.analyses.attribution",
+    "llmcost.analyses.audit",
 ]
 
 

@@ -1,50 +1,85 @@
-"""Cache-hit potential: exactly repeated prompts, and what prompt caching already saves."""
+"""Cache-hit potential, three kinds that never count the same call twice.
 
-from llmcost.analyses import register, rows, usd
+1. exact repeats (same model, same full prompt): what a response cache would save. The first
+   call of each prompt pays; every later one is a repeat (``sv_exact_repeats``);
+2. provider prompt caching of shared prefixes (``prompt_cache.py``), over the calls that are
+   not exact repeats;
+3. near-duplicate prompts (``near_duplicates.py``), a semantic-cache candidate rate, over
+   the first call of each distinct prompt (exact repeats excluded).
+
+Plus what the log shows prompt caching already saves.
+"""
+
+from llmcost.analyses import near_duplicates, prompt_cache, register, rows, savings, usd
 from llmcost.analyses.redact import preview
+
+EXACT_ASSUMPTION = (
+    "a response cache answers every repeat of an identical prompt to the same model (the "
+    "first call still pays); safe only where answers may be reused"
+)
+
+
+def exact_repeats(con, ctx) -> str:
+    """Temp table of the calls that repeat an earlier call's model and full prompt."""
+    if "sv_exact_repeats" not in ctx.memo:
+        base = savings.base(con, ctx)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sv_exact_repeats AS
+                SELECT request_id, cost_usd FROM (
+                  SELECT request_id, cost_usd, row_number() OVER (
+                    PARTITION BY model, prompt_hash ORDER BY ts NULLS LAST, request_id) AS nth
+                  FROM {base} WHERE prompt_hash IS NOT NULL)
+                WHERE nth > 1"""
+        )
+        ctx.memo["sv_exact_repeats"] = True
+    return "sv_exact_repeats"
 
 
 @register("cache", "Cache-hit potential", order=50)
 def cache(con, ctx) -> dict:
-    with_text = con.execute("SELECT count(*) FROM calls WHERE prompt_hash IS NOT NULL").fetchone()[
-        0
-    ]
+    base = savings.base(con, ctx)
+    requests, with_text = con.execute(f"SELECT count(*), count(prompt_hash) FROM {base}").fetchone()
+    repeats = exact_repeats(con, ctx)
     totals = rows(
         con,
-        """WITH ranked AS (
-             SELECT model, prompt_hash, cost_usd,
-               row_number() OVER (PARTITION BY model, prompt_hash ORDER BY ts, request_id) AS nth
-             FROM calls WHERE prompt_hash IS NOT NULL)
-           SELECT count(*) FILTER (WHERE nth > 1) AS repeat_requests,
-             coalesce(sum(cost_usd) FILTER (WHERE nth > 1), 0) AS usd,
-             count(DISTINCT (model, prompt_hash)) FILTER (WHERE nth > 1) AS repeated_prompts
-           FROM ranked""",
+        f"""SELECT count(*) AS repeat_requests, coalesce(sum(r.cost_usd), 0) AS usd,
+              count(DISTINCT (c.model, c.prompt_hash)) AS repeated_prompts
+            FROM {repeats} r JOIN {base} c USING (request_id)""",
     )[0]
     groups = rows(
         con,
-        f"""SELECT c.model, c.prompt_hash, count(*) AS requests,
-              sum(c.cost_usd) - arg_min(c.cost_usd, c.ts) AS usd,
-              any_value(CASE WHEN t.kind = 'messages'
-                             THEN json_extract_string(t.text, '$[#-1].content') ELSE t.text END)
+        f"""WITH g AS (
+              SELECT c.model, c.prompt_hash, count(*) + 1 AS requests, sum(r.cost_usd) AS usd
+              FROM {repeats} r JOIN {base} c USING (request_id)
+              GROUP BY c.model, c.prompt_hash
+              ORDER BY usd DESC NULLS LAST, requests DESC, c.prompt_hash LIMIT ?)
+            SELECT g.*, CASE WHEN t.kind = 'messages'
+                             THEN json_extract_string(t.text, '$[#-1].content') ELSE t.text END
                 AS prompt
-            FROM calls c LEFT JOIN texts t ON t.hash = c.prompt_hash
-            WHERE c.prompt_hash IS NOT NULL
-            GROUP BY c.model, c.prompt_hash HAVING count(*) > 1
-            ORDER BY usd DESC NULLS LAST LIMIT {int(ctx.top)}""",
+            FROM g LEFT JOIN texts t ON t.hash = g.prompt_hash
+            ORDER BY usd DESC NULLS LAST, requests DESC, g.prompt_hash""",
+        [ctx.top],
     )
     for group in groups:
         group["usd"] = usd(group["usd"])
         group["preview"] = preview(group.pop("prompt"))
+    savings.offer(
+        con,
+        ctx,
+        "response_cache",
+        f"SELECT request_id, cost_usd AS usd FROM {repeats} WHERE cost_usd IS NOT NULL",
+        EXACT_ASSUMPTION,
+        {"section": "cache.exact_repeats", "repeated_prompts": totals["repeated_prompts"]},
+    )
     in_use = rows(
         con,
-        """SELECT coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+        f"""SELECT coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
              count(*) FILTER (WHERE cache_read_tokens > 0) AS requests_with_cache_reads,
              coalesce(sum(cache_read_tokens * (p_input - coalesce(p_cache_read, p_input))), 0)
                AS saved_usd
-           FROM calls WHERE is_priced""",
+           FROM {base} WHERE is_priced""",
     )[0]
     in_use["saved_usd"] = usd(in_use["saved_usd"])
-    requests = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     return {
         "exact_repeats": {
             "requests": totals["repeat_requests"],
@@ -52,10 +87,14 @@ def cache(con, ctx) -> dict:
             "usd": usd(totals["usd"]),
             "repeated_prompts": totals["repeated_prompts"],
             "top": groups,
-            "assumption": "a response cache answers every repeat of an identical prompt to the "
-            "same model (the first call still pays); safe only where answers may be reused",
+            "assumption": EXACT_ASSUMPTION,
         },
+        "prompt_caching": prompt_cache.prompt_caching(con, ctx),
+        "near_duplicates": near_duplicates.near_duplicates(con, ctx),
         "prompt_caching_in_use": in_use,
         "requests_with_prompt_text": with_text,
-        "note": None if with_text else "the logs carry no prompt text: repeats cannot be found",
+        "note": None
+        if with_text
+        else "the logs carry no prompt text: exact repeats, shared prefixes and near-duplicates "
+        "cannot be found (log the request messages to see them)",
     }

@@ -1,55 +1,304 @@
-"""Model-downgrade savings: each model's calls repriced on its cheaper sibling."""
+"""Model-downgrade savings: simple calls repriced on a cheaper model, at several coverages.
+
+Each priced call gets a *target*: the first ``routing.rules`` entry of llmcost.yaml that
+matches its feature and/or model, else the cheaper sibling its pricing table names
+(``downgrade_to``). Calls are sorted into three classes by transparent signals:
+
+* **complex** when any of: reasoning tokens were used; the model called a tool
+  (``finish_reason`` tool_calls); input above ``LONG_INPUT`` tokens; output above
+  ``LONG_OUTPUT`` tokens; the task hint says complex;
+* **simple** when not complex, input at most ``SHORT_INPUT`` tokens, not truncated, and
+  either the task hint says simple with an output of at most ``SHORT_OUTPUT`` tokens, or
+  the output is at most ``TINY_OUTPUT`` tokens (a label, a yes/no, a number);
+* **medium** otherwise.
+
+The *task hint* comes from the feature name, else from the first 500 characters of the
+system prompt: whole words like classify, extract, label, yes/no, sentiment, triage, route
+mean simple (``SIMPLE_HINT``); code, pull request, debug, step by step, reasoning, analysis,
+proof, math, research mean complex (``COMPLEX_HINT``).
+
+Savings are shown at three coverage levels: simple calls only; simple plus a share of the
+medium ones (``routing.medium_share``, 50%); every call (the upper bound). A two-stage
+cascade estimate sends every call to the target first and escalates a share of them
+(``routing.escalation_share``, 20%) to the original model: cost = all calls on the target +
+that share of the calls on the original. Token counts are assumed unchanged; answer quality
+is NOT measured.
+"""
+
+from __future__ import annotations
 
 import polars as pl
 
-from llmcost.analyses import register, rows, usd
-from llmcost.costing import reprice_sql
+from llmcost.analyses import register, rows, savings, usd
+from llmcost.analyses.settings import settings
+from llmcost.errors import ConfigError
+
+SHORT_INPUT = 4000
+LONG_INPUT = 8000
+TINY_OUTPUT = 50
+SHORT_OUTPUT = 300
+LONG_OUTPUT = 1000
+SIMPLE_HINT = (
+    r"\b(classif\w*|categori[sz]\w*|label\w*|tagging|extract\w*|pars(e|ing)|yes[ /-]?no|"
+    r"true[ /-]?false|sentiment|detect\w*|triage|rout(e|ing)|short answer|one[- ]word|"
+    r"entit(y|ies)|moderat\w*|spam)\b"
+)
+COMPLEX_HINT = (
+    r"\b(code|codebase|pull requests?|diffs?|debug\w*|step[- ]by[- ]step|reasoning|"
+    r"analy[sz]e|analysis|proofs?|prove|math\w*|research|architecture|essays?)\b"
+)
 
 ASSUMPTION = (
-    "upper bound: every call of the model moves to the cheaper sibling named in the pricing "
-    "table (downgrade_to) with the same token counts; answer quality is not measured"
+    "simple calls (short prompt and answer, a classification/extraction-type task, no "
+    "reasoning or tool use) move to the cheaper model with the same token counts"
 )
+QUALITY = (
+    "answer quality is not measured: compare the cheaper model's answers on a sample of "
+    "these calls before switching"
+)
+
+
+def _targets(con, ctx, base: str) -> None:
+    """Temp table ``sv_dg_targets(request_id, provider, model_key, how)``."""
+    cfg = settings(ctx)
+    book = ctx.book
+    rules = []
+    for i, rule in enumerate(cfg.rules):
+        resolved = book.resolve(rule.to)
+        if not resolved.priced:
+            raise ConfigError(
+                f"{cfg.path or 'llmcost.yaml'}:{rule.line}: routing target {rule.to!r} has no "
+                "price in the pricing tables",
+                hint="use a model name the pricing tables know (llmcost pricing), or add its "
+                "price with --pricing",
+            )
+        rules.append((i, rule.feature, rule.model, resolved.provider, resolved.model_key))
+    savings.load_frame(
+        con,
+        "sv_dg_rules",
+        pl.DataFrame(
+            {
+                "idx": [r[0] for r in rules],
+                "feature": [r[1] for r in rules],
+                "model": [r[2].lower() if r[2] else None for r in rules],
+                "provider": [r[3] for r in rules],
+                "model_key": [r[4] for r in rules],
+            },
+            schema={
+                "idx": pl.Int64,
+                "feature": pl.String,
+                "model": pl.String,
+                "provider": pl.String,
+                "model_key": pl.String,
+            },
+        ),
+    )
+    pairs = [
+        (m.provider, m.key, m.downgrade_to)
+        for m in book.models.values()
+        if m.downgrade_to and (m.provider, m.downgrade_to) in book.models
+    ]
+    savings.load_frame(
+        con,
+        "sv_dg_siblings",
+        pl.DataFrame(
+            {
+                "provider": [p[0] for p in pairs],
+                "model_key": [p[1] for p in pairs],
+                "target_key": [p[2] for p in pairs],
+            },
+            schema={"provider": pl.String, "model_key": pl.String, "target_key": pl.String},
+        ),
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_dg_targets AS
+            WITH ruled AS (
+              SELECT c.request_id, arg_min(r.provider, r.idx) AS provider,
+                arg_min(r.model_key, r.idx) AS model_key, min(r.idx) AS idx
+              FROM {base} c JOIN sv_dg_rules r
+                ON (r.feature IS NULL OR r.feature = c.feature)
+               AND (r.model IS NULL OR r.model = lower(c.model) OR r.model = c.model_key)
+              WHERE c.cost_usd IS NOT NULL
+              GROUP BY c.request_id)
+            SELECT r.request_id, r.provider, r.model_key, 'routing rule ' || (r.idx + 1) AS how
+            FROM ruled r JOIN {base} c USING (request_id)
+            WHERE NOT (r.provider = c.priced_provider AND r.model_key = c.model_key)
+            UNION ALL
+            SELECT c.request_id, s.provider, s.target_key, 'downgrade_to' AS how
+            FROM {base} c JOIN sv_dg_siblings s
+              ON s.provider = c.priced_provider AND s.model_key = c.model_key
+            WHERE c.cost_usd IS NOT NULL
+              AND c.request_id NOT IN (SELECT request_id FROM ruled)"""
+    )
+
+
+def _classified(con, base: str) -> None:
+    """Temp table ``sv_dg_calls``: each call with a target, its class, cost on the target."""
+    repriced = savings.reprice_sql(base, "sv_dg_targets")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_dg_hints AS
+            SELECT system_hash,
+              CASE WHEN regexp_matches(head, ?) THEN 'simple'
+                   WHEN regexp_matches(head, ?) THEN 'complex' END AS hint
+            FROM (SELECT h.system_hash, lower(left(t.text, 500)) AS head
+                  FROM (SELECT DISTINCT system_hash FROM {base}) h
+                  JOIN texts t ON t.hash = h.system_hash)""",
+        [SIMPLE_HINT, COMPLEX_HINT],
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_dg_calls AS
+            WITH r AS ({repriced}),
+            f AS (
+              SELECT DISTINCT feature,
+                CASE WHEN regexp_matches(lower(feature), ?) THEN 'simple'
+                     WHEN regexp_matches(lower(feature), ?) THEN 'complex' END AS hint
+              FROM {base} WHERE feature IS NOT NULL),
+            j AS (
+              SELECT c.request_id, c.provider_eff AS provider, c.model, c.feature,
+                c.input_tokens, c.output_tokens, c.reasoning_tokens, c.finish_reason,
+                t.model_key AS target, t.how, r.cost_usd, r.target_cost_usd,
+                coalesce(f.hint, h.hint) AS hint
+              FROM r JOIN {base} c USING (request_id)
+              JOIN sv_dg_targets t USING (request_id)
+              LEFT JOIN f ON f.feature = c.feature
+              LEFT JOIN sv_dg_hints h ON h.system_hash = c.system_hash),
+            k AS (
+              SELECT *, CASE
+                  WHEN coalesce(reasoning_tokens, 0) > 0 THEN 'reasoning tokens used'
+                  WHEN finish_reason = 'tool_calls' THEN 'tool use'
+                  WHEN input_tokens > {LONG_INPUT} THEN 'long prompt'
+                  WHEN output_tokens > {LONG_OUTPUT} THEN 'long answer'
+                  WHEN hint = 'complex' THEN 'task hint'
+                END AS complex_reason
+              FROM j)
+            SELECT *, CASE
+                WHEN complex_reason IS NOT NULL THEN 'complex'
+                WHEN input_tokens <= {SHORT_INPUT}
+                     AND coalesce(finish_reason, '') <> 'length'
+                     AND ((hint = 'simple' AND output_tokens <= {SHORT_OUTPUT})
+                          OR output_tokens <= {TINY_OUTPUT}) THEN 'simple'
+                ELSE 'medium' END AS class,
+              cost_usd - target_cost_usd AS saving
+            FROM k""",
+        [SIMPLE_HINT, COMPLEX_HINT],
+    )
+
+
+def _levels_sql(medium_share: float, escalation: float) -> str:
+    return f"""count(*) AS calls,
+      count(*) FILTER (WHERE class = 'simple') AS simple_calls,
+      count(*) FILTER (WHERE class = 'medium') AS medium_calls,
+      count(*) FILTER (WHERE class = 'complex') AS complex_calls,
+      sum(cost_usd) AS cost_usd, sum(target_cost_usd) AS target_cost_usd,
+      coalesce(sum(saving) FILTER (WHERE class = 'simple'), 0) AS savings_simple_usd,
+      coalesce(sum(saving) FILTER (WHERE class = 'simple'), 0)
+        + {medium_share} * coalesce(sum(saving) FILTER (WHERE class = 'medium'), 0)
+        AS savings_partial_usd,
+      sum(saving) AS savings_all_usd,
+      sum(target_cost_usd) + {escalation} * sum(cost_usd) AS cascade_cost_usd,
+      sum(cost_usd) - sum(target_cost_usd) - {escalation} * sum(cost_usd) AS cascade_savings_usd"""
+
+
+_MONEY = (
+    "cost_usd",
+    "target_cost_usd",
+    "savings_simple_usd",
+    "savings_partial_usd",
+    "savings_all_usd",
+    "cascade_cost_usd",
+    "cascade_savings_usd",
+)
+
+
+def _money(items: list[dict]) -> list[dict]:
+    for item in items:
+        for key in _MONEY:
+            if key in item:
+                item[key] = usd(item[key])
+    return items
 
 
 @register("downgrade", "Model-downgrade savings", order=60)
 def downgrade(con, ctx) -> dict:
-    pairs = [
-        (m.provider, m.key, m.downgrade_to)
-        for m in ctx.book.models.values()
-        if m.downgrade_to and (m.provider, m.downgrade_to) in ctx.book.models
-    ]
-    if not pairs:
-        return {"assumption": ASSUMPTION, "candidates": [], "total_savings_usd": 0.0}
-    siblings = pl.DataFrame(  # noqa: F841 - read by DuckDB below
-        {
-            "provider": [p[0] for p in pairs],
-            "model_key": [p[1] for p in pairs],
-            "target_key": [p[2] for p in pairs],
-        }
+    cfg = settings(ctx)
+    base = savings.base(con, ctx)
+    _targets(con, ctx, base)
+    _classified(con, base)
+    medium, escalation = float(cfg.medium_share), float(cfg.escalation_share)
+    levels = _levels_sql(medium, escalation)
+    # Only pairs where the target is cheaper overall: a rule or sibling that costs more is
+    # shown but saves nothing.
+    by_model = _money(
+        rows(
+            con,
+            f"""SELECT provider, model, target, how, {levels}
+                FROM sv_dg_calls GROUP BY provider, model, target, how
+                ORDER BY savings_simple_usd DESC, savings_all_usd DESC, model, provider, target""",
+        )
     )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE downgrade_targets AS
-           SELECT c.request_id, s.provider, s.target_key AS model_key
-           FROM calls c JOIN siblings s
-             ON s.provider = c.priced_provider AND s.model_key = c.model_key
-           WHERE c.cost_usd IS NOT NULL"""
+    by_feature = _money(
+        rows(
+            con,
+            f"""SELECT coalesce(feature, '(none)') AS feature, {levels}
+                FROM sv_dg_calls WHERE saving > 0 GROUP BY 1
+                ORDER BY savings_simple_usd DESC, savings_all_usd DESC, feature LIMIT ?""",
+            [ctx.top],
+        )
     )
-    candidates = rows(
+    total = _money(rows(con, f"SELECT {levels} FROM sv_dg_calls WHERE saving > 0"))[0]
+    reasons = rows(
         con,
-        f"""WITH repriced AS ({reprice_sql("downgrade_targets")})
-            SELECT c.provider_eff AS provider, c.model, r.target_key AS target,
-              count(*) AS requests, sum(r.cost_usd) AS cost_usd,
-              sum(r.target_cost_usd) AS target_cost_usd,
-              sum(r.cost_usd) - sum(r.target_cost_usd) AS savings_usd
-            FROM repriced r JOIN calls c USING (request_id)
-            GROUP BY ALL HAVING sum(r.cost_usd) > sum(r.target_cost_usd)
-            ORDER BY savings_usd DESC""",
+        """SELECT complex_reason AS reason, count(*) AS calls FROM sv_dg_calls
+           WHERE class = 'complex' GROUP BY 1 ORDER BY calls DESC, reason""",
     )
-    for item in candidates:
-        for key in ("cost_usd", "target_cost_usd", "savings_usd"):
-            item[key] = usd(item[key])
+    savings.offer(
+        con,
+        ctx,
+        "downgrade",
+        "SELECT request_id, saving AS usd FROM sv_dg_calls WHERE class = 'simple'",
+        f"{ASSUMPTION}; {QUALITY}",
+        {"section": "downgrade", "coverage": "simple calls only"},
+    )
+    coverage = [
+        {
+            "level": "simple calls",
+            "calls": total["simple_calls"],
+            "savings_usd": total["savings_simple_usd"] or 0.0,
+        },
+        {
+            "level": f"simple + {medium:.0%} of medium calls",
+            "calls": total["simple_calls"] + round(medium * (total["medium_calls"] or 0)),
+            "savings_usd": total["savings_partial_usd"] or 0.0,
+        },
+        {
+            "level": "every call (upper bound)",
+            "calls": total["calls"],
+            "savings_usd": total["savings_all_usd"] or 0.0,
+        },
+    ]
     return {
         "assumption": ASSUMPTION,
-        "candidates": candidates,
-        "total_savings_usd": round(sum(c["savings_usd"] for c in candidates), 9),
+        "quality": QUALITY,
+        "signals": {
+            "short_input_tokens": SHORT_INPUT,
+            "long_input_tokens": LONG_INPUT,
+            "tiny_output_tokens": TINY_OUTPUT,
+            "short_output_tokens": SHORT_OUTPUT,
+            "long_output_tokens": LONG_OUTPUT,
+            "simple_hint": SIMPLE_HINT,
+            "complex_hint": COMPLEX_HINT,
+        },
+        "coverage": coverage,
+        "by_model": by_model,
+        "by_feature": by_feature,
+        "complex_reasons": reasons,
+        "cascade": {
+            "escalation_share": escalation,
+            "cost_usd": total["cost_usd"] or 0.0,
+            "cascade_cost_usd": total["cascade_cost_usd"] or 0.0,
+            "savings_usd": total["cascade_savings_usd"] or 0.0,
+            "rule": "every call goes to the target first; the escalated share is sent again "
+            "to the original model (paid twice)",
+        },
+        "total_savings_usd": total["savings_all_usd"] or 0.0,
     }

@@ -10,6 +10,13 @@ import importlib
 
 COMMAND_MODULES: list[str] = [
     "llmcost.commands.ingest",
+    "llmcost.commands.check",
+    "llmcost.commands.diff",
+    "llmcost.commands.report",
+    "llmcost.commands.export",
+    "llmcost.commands.pricing",
+    "llmcost.commands.audit",
+    "llmcost.commands.tokens",
 ]
 
 

@@ -150,6 +150,8 @@ def file_line(result) -> str:
         f"{result.source}: {result.format}{mode}, {result.lines_read:,} lines → "
         f"{result.ingested:,} calls, {result.skipped:,} skipped, {result.rejected:,} rejected"
     )
+    if getattr(result, "buckets", 0):
+        text += f" ({result.buckets:,} of the skipped stored as usage-report buckets)"
     if result.pending_bytes:
         text += f"; an unfinished last line ({result.pending_bytes:,} bytes) waits for the next run"
     return text

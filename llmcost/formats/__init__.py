@@ -66,6 +66,17 @@ BUILTIN_MODULES = [
     "llmcost.formats.anthropic",
     "llmcost.formats.gemini",
     "llmcost.formats.flat",
+    "llmcost.formats.otel",
+    "llmcost.formats.litellm",
+    "llmcost.formats.langfuse",
+    "llmcost.formats.helicone",
+    "llmcost.formats.bedrock",
+    "llmcost.formats.bedrock_converse",
+    "llmcost.formats.openai_batch",
+    "llmcost.formats.usage_reports",
+    "llmcost.formats.claude_code",
+    "llmcost.formats.codex",
+    "llmcost.formats.custom",
     "llmcost.formats.jsonl",
 ]
 
@@ -85,9 +96,20 @@ def load_builtin() -> None:
         importlib.import_module(module)
 
 
+# Formats known only at run time (the column mappings of llmcost.yaml): functions returning
+# FileFormats, asked on every formats() call, so detect() and --input-format see them.
+_FORMAT_SOURCES: list[Callable[[], list[FileFormat]]] = []
+
+
+def register_format_source(source: Callable[[], list[FileFormat]]):
+    _FORMAT_SOURCES.append(source)
+    return source
+
+
 def formats() -> list[FileFormat]:
     load_builtin()
-    return sorted(_FORMATS.values(), key=lambda f: (f.priority, f.name))
+    extra = [fmt for source in _FORMAT_SOURCES for fmt in source()]
+    return sorted([*_FORMATS.values(), *extra], key=lambda f: (f.priority, f.name))
 
 
 def shapes() -> list[LineShape]:

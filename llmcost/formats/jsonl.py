@@ -16,7 +16,7 @@ import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.sql import RECORD_STRUCT, install_macros
-from llmcost.formats.stage import STAGE_COLUMNS, StageStats, stage_from_select
+from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
 
 MAX_LINE_BYTES = 512 * 1024 * 1024
@@ -81,6 +81,7 @@ WITH parsed AS (
     {column_sql("cache_write_1h")} AS cache_write_1h_tokens,
     {column_sql("output")} AS output_tokens,
     {column_sql("reasoning")} AS reasoning_tokens,
+    {column_sql("web_search")} AS web_search_requests,
     {bad_field_sql()} AS bad_usage,
     llm_blank(coalesce({_shape_case("request_id")}, p.request_id, p.id)) AS log_id,
     lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case("provider")}))) AS provider_given,
@@ -126,7 +127,7 @@ WITH parsed AS (
 SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   llm_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts,
   input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-  output_tokens, reasoning_tokens, bad_usage,
+  output_tokens, reasoning_tokens, web_search_requests, bad_usage,
   coalesce(log_id, md5(text)) AS request_id,
   coalesce(provider_given, llm_provider_of(model)) AS provider,
   service_tier, user_id, session_id, feature, tags, latency_ms, status, finish_reason,
@@ -144,7 +145,9 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   CASE WHEN json_extract_string(msgs, '$[0].role') IN ('system', 'developer')
          THEN llm_text(json_extract(msgs, '$[0].content'))
        ELSE sys_text END AS system_text,
-  completion_text
+  completion_text,
+  md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
+  md5(completion_text) AS completion_hash
 FROM texts
 """
 
@@ -163,7 +166,7 @@ def reject_reason_sql() -> str:
 
 def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int) -> StageStats:
     """From the temp table ``lines(line, text)`` to ``staged`` and ``rejects``."""
-    con.execute("DROP TABLE IF EXISTS staged_all")
+    drop_staged(con)
     con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
     con.execute("DROP TABLE lines")
     columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
@@ -173,6 +176,7 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
           AND ({reject_reason_sql()}) IS NULL""",
         source=source,
         format=format,
+        materialize=False,  # staged_all already holds the texts: do not copy them again
     )
     con.execute(
         f"""INSERT INTO rejects
@@ -186,8 +190,7 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
                   (SELECT count(*) FROM staged), (SELECT count(*) FROM staged WHERE naive_ts)
            FROM staged_all"""
     ).fetchone()
-    con.execute("DROP TABLE staged_all")
-    lines_read += undecodable
+    lines_read += undecodable  # staged_all is dropped with the staged view, after storing
     rejected = lines_read - skipped - staged
     return StageStats(lines_read, skipped, staged, rejected, naive)
 
@@ -195,10 +198,10 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
 def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 0) -> StageStats:
     """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``."""
     install_macros(con)
-    for table in ("llm_reject_errors", "llm_reject_scans", "lines_raw", "lines"):
+    for table in ("llm_reject_errors", "llm_reject_scans", "lines"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(
-        "CREATE TEMP TABLE lines_raw AS SELECT row_number() OVER () AS k, text FROM ("
+        "CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS line, text FROM ("
         + _read_lines_sql()
         + ")",
         [str(path)],
@@ -225,19 +228,13 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 
         con.executemany("INSERT INTO bad_lines VALUES (?)", [(u[0],) for u in undecodable])
         # The k-th decoded row's real line: k + (undecodable lines i with line_i - i < k).
         con.execute(
-            """CREATE TEMP TABLE lines AS
-            WITH b AS (SELECT line - row_number() OVER (ORDER BY line) AS good_before
-                       FROM bad_lines)
-            SELECT l.k + (SELECT count(*) FROM b WHERE b.good_before < l.k) + ? AS line, l.text
-            FROM lines_raw l""",
-            [line_offset],
+            """UPDATE lines SET line = lines.line + (
+                 SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) AS g
+                                       FROM bad_lines) b WHERE b.g < lines.line)"""
         )
         con.execute("DROP TABLE bad_lines")
-    else:
-        con.execute(
-            "CREATE TEMP TABLE lines AS SELECT k + ? AS line, text FROM lines_raw", [line_offset]
-        )
-    con.execute("DROP TABLE lines_raw")
+    if line_offset:
+        con.execute("UPDATE lines SET line = line + ?", [line_offset])
     return _stage_lines(con, source, ingest_id, "jsonl", len(undecodable))
 
 

@@ -33,6 +33,7 @@ class UsageStyle:
     cache_write: str = "NULL"
     cache_write_1h: str = "NULL"
     reasoning: str = "NULL"
+    web_search: str = "NULL"  # server-side web searches billed per search
     keys: tuple[str, ...] = ()  # JSON paths whose values must be non-negative integers
 
 
@@ -83,9 +84,11 @@ ANTHROPIC = UsageStyle(
     f"ELSE greatest({_A_WRITE} - {_A_WRITE_1H}, 0) END",
     cache_write_1h=_t("$.cache_creation.ephemeral_1h_input_tokens"),
     reasoning=_t("$.output_tokens_details.thinking_tokens"),
+    web_search=_t("$.server_tool_use.web_search_requests"),
     keys=(
         "$.input_tokens",
         "$.output_tokens",
+        "$.server_tool_use.web_search_requests",
         "$.cache_read_input_tokens",
         "$.cache_creation_input_tokens",
         "$.cache_creation.ephemeral_5m_input_tokens",
@@ -119,7 +122,9 @@ GENERIC = UsageStyle(
     cache_write=_t("$.cache_write_tokens"),
     cache_write_1h=_t("$.cache_write_1h_tokens"),
     reasoning=_t("$.reasoning_tokens"),
+    web_search=_t("$.web_search_requests"),
     keys=(
+        "$.web_search_requests",
         "$.input_tokens",
         "$.output_tokens",
         "$.cache_read_tokens",

@@ -27,14 +27,68 @@ class Section:
 
 def sections(report: dict) -> list[Section]:
     out = [_summary(report)]
+    out.extend(_savings(report))  # ranked savings, right after the summary
     out.append(_by_model(report))
     out.append(_by_day(report))
+    out.extend(_attribution(report))  # only the views asked for (--by, --period)
     out.extend(_expensive(report))
     out.append(_peaks(report))
-    out.append(_cache(report))
+    out.extend(_cache(report))
     out.append(_downgrade(report))
+    out.extend(_savings_sections(report))  # batch, waste, bloat, anomalies, self-hosting
+    out.extend(_usage_reports(report))  # only when provider usage reports were read
+    out.extend(audit_sections(report))  # only with --recount or logged costs
     out.extend(_problems(report))
     return out
+
+
+def _usage_reports(r: dict) -> list[Section]:
+    """Provider usage-report buckets: aggregates, priced apart from the calls."""
+    u = r.get("usage_reports") or {}
+    if not u.get("buckets"):
+        return []
+    section = Section("Provider usage reports (aggregates, not calls)")
+    span = f"{(u['first_start'] or '?')[:10]} → {(u['last_end'] or '?')[:10]}"
+    requests = "requests not reported" if u["requests"] is None else f"{count(u['requests'])} requests"
+    section.lines.append(
+        f"{count(u['buckets'])} buckets, {span}: {requests}, {count(u['input_tokens'])} input "
+        f"tokens (of which {count(u['cache_read_tokens'])} cache reads), "
+        f"{count(u['output_tokens'])} output tokens"
+    )
+    section.lines.append(
+        f"Computed at list prices: {money(u['computed_cost_usd'])}"
+        + (f" ({count(u['unpriced_buckets'])} buckets unpriced)" if u["unpriced_buckets"] else "")
+        + (f"; reported by the provider: {money(u['reported_cost_usd'])}"
+           if u["reported_cost_usd"] is not None else "")
+    )
+    for c in u["reported_vs_computed"]:
+        diff = "—" if c["difference_usd"] is None else money(c["difference_usd"])
+        section.lines.append(
+            f"{c['provider']}: reported {money(c['reported_cost_usd'])} vs computed "
+            f"{money(c['computed_cost_usd'])} over {count(c['days'])} days (difference {diff})"
+        )
+    if u["by_model"]:
+        section.tables.append(Table(
+            ["Model", "Provider", "Tier", "Requests", "Input tok", "Output tok", "Computed"],
+            [[m["model"] or "(all models)", m["provider"], m["service_tier"],
+              count(m["requests"]), count(m["input_tokens"]), count(m["output_tokens"]),
+              money(m["computed_cost_usd"]) if m["computed_cost_usd"] is not None else "unpriced"]
+             for m in u["by_model"]],
+            "lllrrrr",
+        ))
+    if any(p["project"] for p in u["by_project"]):
+        section.tables.append(Table(
+            ["Project / workspace", "Provider", "Requests", "Input tok", "Computed", "Reported"],
+            [[p["project"] or "(none)", p["provider"], count(p["requests"]),
+              count(p["input_tokens"]), money(p["computed_cost_usd"]),
+              money(p["reported_cost_usd"])] for p in u["by_project"]],
+            "llrrrr",
+        ))
+    section.lines.extend(u["notes"])
+    section.lines.append(
+        "Needs per-call logs, not reports: " + "; ".join(u["needs_per_call_logs"]) + "."
+    )
+    return [section]
 
 
 def _summary(r: dict) -> Section:
@@ -48,6 +102,12 @@ def _summary(r: dict) -> Section:
         "Cost by part: "
         + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in s["cost_by_part"].items()),
     ]
+    if s.get("as_of_cost_usd") is not None:  # analyze --as-of: what-if beside the history
+        lines.insert(
+            1,
+            f"At prices of {s['as_of']}: {money(s['as_of_cost_usd'])} "
+            f"(historical {money(s['total_cost_usd'])})",
+        )
     if s["unpriced_requests"]:
         lines.append(
             f"Unpriced: {count(s['unpriced_requests'])} calls of models without a price "
@@ -113,6 +173,193 @@ def _by_model(r: dict) -> Section:
 def _by_day(r: dict) -> Section:
     rows = [[d["day"], count(d["requests"]), money(d["cost_usd"])] for d in r["by_day"]]
     return Section("Cost by day", tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
+
+
+def _attribution(r: dict) -> list[Section]:
+    """--by, --period and session views; each only when the report has it."""
+    out = []
+    if r.get("attribution"):
+        out.append(_by_dimension(r["attribution"]))
+    if r.get("periods"):
+        out.append(_periods(r["periods"]))
+    if r.get("sessions"):
+        out.extend(_sessions(r["sessions"]))
+    return out
+
+
+def _by_dimension(a: dict) -> Section:
+    top = a.get("top") or len(a["rows"])
+    dims, rows = a["by"], a["rows"]
+
+    def measures(x: dict) -> list[str]:
+        cost = money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced"
+        return [
+            count(x["requests"]),
+            count(x["input_tokens"]),
+            count(x["output_tokens"]),
+            cost,
+            pct(x.get("share")),
+        ]
+
+    body = [[_value(x[d]) for d in dims] + measures(x) for x in rows[:top]]
+    rest = rows[top:]
+    if rest:
+        others = {
+            k: sum(x[k] or 0 for x in rest)
+            for k in ("requests", "input_tokens", "output_tokens", "cost_usd", "share")
+        }
+        body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(others))
+    t = a["totals"]
+    body.append(
+        ["Total"]
+        + [""] * (len(dims) - 1)
+        + [count(t["requests"]), "", "", money(t["cost_usd"]), ""]
+    )
+    section = Section(
+        "Cost by " + " × ".join(dims),
+        tables=[
+            Table(
+                [d.capitalize() for d in dims]
+                + ["Calls", "Input tok", "Output tok", "Cost", "Share"],
+                body,
+                "l" * len(dims) + "rrrrr",
+            )
+        ],
+    )
+    if t["unpriced_requests"]:
+        n = t["unpriced_requests"]
+        section.lines.append(
+            f"{count(n)} call{'s' if n != 1 else ''} of unpriced models "
+            "counted in Calls, not in Cost."
+        )
+    return section
+
+
+def _periods(p: dict) -> Section:
+    body = []
+    for x in p["rows"]:
+        body.append(
+            [
+                x["period"],
+                count(x["requests"]),
+                count(x["input_tokens"]),
+                count(x["output_tokens"]),
+                count(x["cache_read_tokens"]),
+                money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced",
+            ]
+        )
+        for m in x.get("models") or []:
+            body.append(
+                [
+                    f"↳ {m['model']}",
+                    count(m["requests"]),
+                    count(m["input_tokens"]),
+                    count(m["output_tokens"]),
+                    count(m["cache_read_tokens"]),
+                    money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
+                ]
+            )
+    t = p["totals"]
+    body.append(
+        [
+            "Total",
+            count(t["requests"]),
+            count(t["input_tokens"]),
+            count(t["output_tokens"]),
+            count(t["cache_read_tokens"]),
+            money(t["cost_usd"]),
+        ]
+    )
+    name = {"daily": "day", "weekly": "week", "monthly": "month"}[p["period"]]
+    section = Section(
+        f"Cost by {name} ({p['timezone']})",
+        tables=[
+            Table(
+                [name.capitalize(), "Calls", "Input tok", "Output tok", "Cache read", "Cost"],
+                body,
+                "lrrrrr",
+            )
+        ],
+    )
+    if p.get("week_starts"):
+        section.lines.append("Weeks: ISO 8601, Monday to Sunday, named by ISO year and week.")
+    if p["requests_without_timestamp"]:
+        n = p["requests_without_timestamp"]
+        section.lines.append(
+            f"{count(n)} call{'s' if n != 1 else ''} without a timestamp "
+            "in no period (and not in the totals)."
+        )
+    return section
+
+
+def _sessions(s: dict) -> list[Section]:
+    out = []
+    summary = Section("Sessions (most expensive)")
+    if not s["sessions"]:
+        summary.lines.append(s.get("note") or "no session ids")
+        return [summary]
+    summary.lines.append(
+        f"{count(s['sessions'])} sessions, {count(s['requests'])} calls: "
+        f"{money(s['avg_cost_usd'])} per session on average (median "
+        f"{money(s['median_cost_usd'])}), {s['avg_requests']:.1f} calls, "
+        f"{_duration(s['avg_duration_s'])} from first to last call."
+    )
+    if s["requests_without_session"]:
+        n = s["requests_without_session"]
+        summary.lines.append(f"{count(n)} call{'s' if n != 1 else ''} without a session id.")
+    for key, section in (
+        ("most_expensive", summary),
+        ("most_calls", Section("Longest sessions (calls)")),
+        ("longest", Section("Longest sessions (duration)")),
+    ):
+        section.tables.append(
+            Table(
+                ["Session", "User", "Feature", "Calls", "Duration", "Cost", "Models"],
+                [
+                    [
+                        x["session_id"],
+                        x["user_id"] or "",
+                        x["feature"] or "",
+                        count(x["requests"]),
+                        _duration(x["duration_s"]),
+                        money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced",
+                        _models(x["models"]),
+                    ]
+                    for x in s[key]
+                ],
+                "lllrrrl",
+            )
+        )
+        out.append(section)
+    return out
+
+
+def _models(models: list[str]) -> str:
+    """At most two model names, then how many more (a session may use many)."""
+    if len(models) <= 2:
+        return ", ".join(models)
+    return f"{models[0]}, {models[1]} +{len(models) - 2}"
+
+
+def _value(value, width: int = 40) -> str:
+    """A dimension value for a table cell: '—' for none, very long ones shortened."""
+    if value is None:
+        return "—"
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600:02d}h"
 
 
 def _expensive(r: dict) -> list[Section]:
@@ -207,7 +454,8 @@ def _cell(value: float | None) -> str:
     return "<.01"
 
 
-def _cache(r: dict) -> Section:
+def _cache(r: dict) -> list[Section]:
+    """Three sections: exact repeats, prompt caching, near-duplicates (no call counted twice)."""
     c = r["cache"]
     e = c["exact_repeats"]
     section = Section("Cache-hit potential")
@@ -236,33 +484,143 @@ def _cache(r: dict) -> Section:
             f"Prompt caching already in use: {count(used['cache_read_tokens'])} cached input tokens "
             f"on {count(used['requests_with_cache_reads'])} calls saved {money(used['saved_usd'])}."
         )
-    return section
+    out = [section]
+    if not c.get("note"):
+        out.extend(_prompt_caching(c.get("prompt_caching")))
+        out.extend(_near_duplicates(c.get("near_duplicates")))
+    return out
+
+
+def _prompt_caching(p: dict | None) -> list[Section]:
+    if not p:
+        return []
+    section = Section("Cache-hit potential: provider prompt caching")
+    section.lines.append(
+        f"Shared prefixes (system prompt, conversation so far) of the calls that are not exact "
+        f"repeats: {money(p['usd'])} on {count(p['family_count'])} prompt families "
+        f"({count(p['calls_considered'])} calls considered)."
+    )
+    section.lines.append(f"Assumption: {p['assumption']}.")
+    section.lines.extend(p.get("notes") or [])
+    if p["families"]:
+        section.tables.append(
+            Table(
+                ["Saving", "Calls", "Reads", "TTL", "Prefix", "Model", "System prompt"],
+                [
+                    [
+                        money(f["saving_usd"]),
+                        count(f["calls"]),
+                        count(f["cache_reads"]),
+                        f["ttl"],
+                        count(f["prefix_tokens"]),
+                        f["model"],
+                        f["preview"] or "",
+                    ]
+                    for f in p["families"]
+                ],
+                "rrrlrll",
+            )
+        )
+        already = sum(f["already_saved_usd"] or 0 for f in p["families"])
+        section.lines.append(
+            f"Saving is net of what these families' own cache reads and writes already save "
+            f"({money(already)}); TTL: the cheaper cache lifetime; Prefix: tokens per call."
+        )
+    return [section]
+
+
+def _near_duplicates(n: dict | None) -> list[Section]:
+    if not n:
+        return []
+    section = Section("Cache-hit potential: near-duplicate prompts")
+    section.lines.append(
+        f"Semantic-cache candidates among the calls that are not exact repeats: "
+        f"{count(n['requests'])} calls ({pct(n['share'])} of calls with text) at similarity "
+        f"≥ {n['threshold']:g} — {money(n['usd'])}."
+    )
+    section.lines.append(f"Method: {n['method']}. Assumption: {n['assumption']}.")
+    if n.get("note"):
+        section.lines.append(n["note"])
+    if n["top"]:
+        section.tables.append(
+            Table(
+                ["Cost", "Similar", "Model", "Where", "Prompt"],
+                [
+                    [
+                        money(x["usd"]),
+                        f"{x['similarity']:.2f}",
+                        x["model"],
+                        x["place"],
+                        x["preview"] or "",
+                    ]
+                    for x in n["top"]
+                ],
+                "rrlll",
+            )
+        )
+    return [section]
 
 
 def _downgrade(r: dict) -> Section:
     d = r["downgrade"]
-    section = Section("Model-downgrade savings (upper bound)")
-    if not d["candidates"]:
-        section.lines.append("no priced model here has a cheaper sibling in the pricing tables")
+    section = Section("Model-downgrade savings")
+    if not d.get("by_model"):
+        section.lines.append(
+            "no priced call has a cheaper target (pricing downgrade_to or routing rules)"
+        )
         return section
-    section.lines.append(f"Up to {money(d['total_savings_usd'])} — {d['assumption']}.")
+    section.lines.append(
+        "Coverage: "
+        + "; ".join(f"{c['level']} {money(c['savings_usd'])}" for c in d["coverage"])
+        + "."
+    )
+    cascade = d["cascade"]
+    section.lines.append(
+        f"Cascade (cheaper model first, {pct(cascade['escalation_share'])} escalated to the "
+        f"original): {money(cascade['cost_usd'])} → {money(cascade['cascade_cost_usd'])}, "
+        f"saving {money(cascade['savings_usd'])}."
+    )
+    section.lines.append(f"Assumption: {d['assumption']}.")
+    section.lines.append(f"Quality: {d['quality']}.")
     section.tables.append(
         Table(
-            ["Model", "→ Cheaper sibling", "Calls", "Cost now", "Cost on sibling", "Saving"],
+            ["Model", "→ Target", "Calls", "Simple/med/complex", "Simple only", "+ medium",
+             "All calls", "Cascade"],
             [
                 [
-                    c["model"],
-                    c["target"],
-                    count(c["requests"]),
-                    money(c["cost_usd"]),
-                    money(c["target_cost_usd"]),
-                    money(c["savings_usd"]),
+                    m["model"],
+                    m["target"],
+                    count(m["calls"]),
+                    f"{m['simple_calls']}/{m['medium_calls']}/{m['complex_calls']}",
+                    money(m["savings_simple_usd"]),
+                    money(m["savings_partial_usd"]),
+                    money(m["savings_all_usd"]),
+                    money(m["cascade_savings_usd"]),
                 ]
-                for c in d["candidates"]
+                for m in d["by_model"]
             ],
-            "llrrrr",
+            "llrrrrrr",
         )
     )
+    if d.get("by_feature"):
+        section.tables.append(
+            Table(
+                ["Feature", "Calls", "Simple/med/complex", "Simple only", "+ medium",
+                 "All calls"],
+                [
+                    [
+                        f["feature"],
+                        count(f["calls"]),
+                        f"{f['simple_calls']}/{f['medium_calls']}/{f['complex_calls']}",
+                        money(f["savings_simple_usd"]),
+                        money(f["savings_partial_usd"]),
+                        money(f["savings_all_usd"]),
+                    ]
+                    for f in d["by_feature"]
+                ],
+                "lrrrrr",
+            )
+        )
     return section
 
 
@@ -313,3 +671,425 @@ def _problems(r: dict) -> list[Section]:
 
 def _short(path: str) -> str:
     return path.rsplit("/", 1)[-1]
+
+
+# ---------------------------------------------------------------------------------------
+# Savings sections (issue 6): the ranked summary and one section per analysis
+# ---------------------------------------------------------------------------------------
+
+
+def _savings(r: dict) -> list[Section]:
+    if "savings" not in r:
+        return []
+    section = Section("Savings")
+    items, total = r["savings"], r.get("savings_total") or {}
+    if not items:
+        section.lines.append("no saving found by the analyses below")
+        return [section]
+    section.lines.append(
+        f"Up to {money(total.get('usd'))} ({pct(total.get('share_of_cost'))} of "
+        f"{money(total.get('total_cost_usd'))}) on {count(total.get('calls'))} calls, "
+        "ranked by dollars."
+    )
+    section.tables.append(
+        Table(
+            ["Saving", "Calls", "Kind", "Alone"],
+            [
+                [
+                    money(s["usd"]),
+                    count(s["calls"]),
+                    s.get("title") or s["kind"],
+                    money(s["details"].get("usd_before_overlap")),
+                ]
+                for s in items
+            ],
+            "rrlr",
+        )
+    )
+    notes = Section("Savings: assumptions")
+    if total.get("overlap_rule"):
+        notes.lines.append(f"No double counting: {total['overlap_rule']}.")
+    notes.lines.append("Alone: the kind's saving before other kinds claim the same calls.")
+    notes.lines.extend(f"{s.get('title') or s['kind']}: {s['assumption']}." for s in items)
+    return [section, notes]
+
+
+def _savings_sections(r: dict) -> list[Section]:
+    out = []
+    for key, build in (
+        ("batch", _batch),
+        ("waste", _waste),
+        ("bloat", _bloat),
+        ("anomalies", _anomalies),
+        ("selfhost", _selfhost),
+    ):
+        if key in r:
+            out.append(build(r[key]))
+    return out
+
+
+def _batch(b: dict) -> Section:
+    section = Section("Batch eligibility")
+    if not b["sources"]:
+        section.lines.append(
+            "no offline traffic found (configure savings.offline_features in llmcost.yaml to "
+            "name batch jobs)"
+        )
+        return section
+    section.lines.append(f"Batch rates would save {money(b['usd'])}. Assumption: {b['assumption']}.")
+    section.tables.append(
+        Table(
+            ["Source", "Calls", "Cost", "On batch", "Saving", "Not repriced", "Why"],
+            [
+                [
+                    s["source"],
+                    count(s["batchable_calls"]),
+                    money(s["cost_usd"]),
+                    money(s["batch_cost_usd"]),
+                    money(s["savings_usd"]),
+                    count(s["unbatchable_calls"]),
+                    s["why"],
+                ]
+                for s in b["sources"]
+            ],
+            "lrrrrrl",
+        )
+    )
+    section.lines.append(
+        "Not repriced: calls already on batch, unpriced, or of models without a batch price."
+    )
+    return section
+
+
+def _waste(w: dict) -> Section:
+    section = Section("Output waste")
+    t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
+    section.lines.append(
+        f"Truncated answers (hit max_tokens): {count(t['calls'])} calls, {money(t['usd'])} — "
+        f"{t['note']}."
+    )
+    section.lines.append(f"Failed but billed: {count(f['calls'])} calls, {money(f['usd'])}.")
+    section.lines.append(
+        f"Retries within {rt['seconds']:g}s of a successful identical call: "
+        f"{count(rt['after_success'])} calls, {money(rt['usd'])} "
+        f"({count(rt['after_failure'])} more retried a failed call: legitimate)."
+    )
+    if rt["top"]:
+        section.tables.append(
+            Table(
+                ["Retry cost", "Calls", "Feature", "Model", "First", "Example"],
+                [
+                    [
+                        money(x["usd"]),
+                        count(x["calls"]),
+                        x["feature"],
+                        x["model"],
+                        (x["first_ts"] or "")[:16].replace("T", " "),
+                        x["example"],
+                    ]
+                    for x in rt["top"]
+                ],
+                "rrllll",
+            )
+        )
+    section.lines.append(
+        f"Runaway outputs (above median + {ru['k']:g} × robust sigma of their feature and "
+        f"model): {count(ru['calls'])} calls; a cap at that length saves {money(ru['usd'])}."
+    )
+    if ru["top"]:
+        section.tables.append(
+            Table(
+                ["Excess cost", "Calls", "Feature", "Model", "Median out", "Threshold",
+                 "Max out", "Worst at"],
+                [
+                    [
+                        money(x["usd"]),
+                        count(x["calls"]),
+                        x["feature"],
+                        x["model"],
+                        count(round(x["median_output"])),
+                        count(round(x["threshold"])),
+                        count(x["max_output"]),
+                        x["example"],
+                    ]
+                    for x in ru["top"]
+                ],
+                "rrllrrrl",
+            )
+        )
+    caps = w["caps"]
+    if caps["features"]:
+        section.lines.append(f"max_tokens far above real use: {caps['note']}.")
+        section.tables.append(
+            Table(
+                ["Feature", "Calls", "p99 output", "Suggested cap", "Median max_tokens",
+                 "Calls above"],
+                [
+                    [
+                        c["feature"],
+                        count(c["calls"]),
+                        count(round(c["p99_output"])),
+                        count(c["suggested_max_tokens"]),
+                        count(c["median_max_tokens"]),
+                        count(c["calls_above_suggested"]),
+                    ]
+                    for c in caps["features"]
+                ],
+                "lrrrrr",
+            )
+        )
+    return section
+
+
+def _bloat(b: dict) -> Section:
+    section = Section("Prompt bloat")
+    if b.get("note"):
+        section.lines.append(b["note"])
+        return section
+    section.lines.append(
+        f"System prompts cost {money(b['system_usd'])} of {money(b['input_usd'])} input-side "
+        f"spend; repeated boilerplate (system prompts shared by several calls) is "
+        f"{money(b['boilerplate_usd'])} ({pct(b['boilerplate_share'])})."
+    )
+    section.tables.append(
+        Table(
+            ["System cost", "Of its input", "Calls", "Tokens", "System prompt"],
+            [
+                [
+                    money(x["system_usd"]),
+                    pct(x["share_of_input"]),
+                    count(x["calls"]),
+                    count(x["system_tokens"]),
+                    x["preview"] or "",
+                ]
+                for x in b["top"]
+            ],
+            "rrrrl",
+        )
+    )
+    section.lines.append(f"Method: {b['method']}.")
+    return section
+
+
+def _anomalies(a: dict) -> Section:
+    section = Section("Anomalies and forecast")
+    f = a.get("forecast")
+    if f:
+        section.lines.append(
+            f"Month to date ({f['month']}, {f['days_elapsed']:g} of {f['days_in_month']} days): "
+            f"{money(f['month_to_date_usd'])}; month-end projection {money(f['projection_usd'])} "
+            f"(80% range {money(f['low_usd'])} – {money(f['high_usd'])})."
+        )
+        section.lines.append(f"Projection: {f['method']}.")
+    found = a["days"] + a["users_and_features"]
+    section.lines.append(
+        f"Anomalies: {count(a['count'])} ({a['rule']})."
+        if a["days_checked"]
+        else "Anomalies: not enough history (needs a week of days before the one checked)."
+    )
+    if found:
+        section.tables.append(
+            Table(
+                ["Day", "Scope", "Who", "Cost", "Baseline", "Excess"],
+                [
+                    [
+                        x["day"],
+                        x["scope"],
+                        x["key"],
+                        money(x["cost_usd"]),
+                        money(x["baseline_usd"]),
+                        money(x["excess_usd"]),
+                    ]
+                    for x in found
+                ],
+                "lllrrr",
+            )
+        )
+    return section
+
+
+def _selfhost(s: dict) -> Section:
+    section = Section("Self-hosting break-even")
+    if s.get("note"):
+        section.lines.append(s["note"])
+        return section
+    section.lines.append(
+        f"At {money(s['gpu_hour_usd'])} per GPU-hour, volumes scaled to a month from "
+        f"{s['log_days']:g} days of log. Assumption: {s['assumption']}."
+    )
+    section.tables.append(
+        Table(
+            ["Model", "Open-weight class", "Tokens/month", "API/month", "Self-host/month",
+             "Break-even tokens/month"],
+            [
+                [
+                    w["model"],
+                    w["reference"],
+                    count(w["monthly_input_tokens"] + w["monthly_output_tokens"]),
+                    money(w["monthly_api_usd"]),
+                    money(w["selfhost_monthly_usd"]),
+                    count(w["breakeven_monthly_tokens"])
+                    if w["breakeven_monthly_tokens"] is not None
+                    else "never",
+                ]
+                for w in s["workloads"]
+            ],
+            "llrrrr",
+        )
+    )
+    return section
+
+
+# ---------------------------------------------------------------------------------------
+# Audit (issue 4): reported vs recounted tokens, reported vs computed cost
+# ---------------------------------------------------------------------------------------
+
+
+def audit_sections(r: dict) -> list[Section]:
+    """The ``audit`` of a report (``analyze --recount``, logged costs, ``llmcost audit``)."""
+    a = r.get("audit")
+    if not a:
+        return []
+    out = []
+    threshold = f"{a['threshold_pct']:g}%"
+    t = a.get("tokens")
+    if t is not None:
+        section = Section("Audit: reported vs recounted tokens")
+        section.lines.append(
+            f"{count(t['compared_requests'])} calls compared (reported − recounted; off = more "
+            f"than {threshold} from the recount); {count(t['requests_without_reported_counts'])}"
+            f" recounted had no reported counts, {count(t['requests_without_text'])} had no "
+            "text to recount"
+        )
+        for source, title in (("counted", "Counted exactly"), ("estimated", "Estimated")):
+            models = [m for m in t["by_model"] if m["token_source"] == source]
+            if not models:
+                continue
+            tot = t["totals"][source]
+            encodings = ", ".join(sorted({m["encoding"] for m in models}))
+            section.lines.append(
+                f"{title} ({encodings}): {count(tot['calls'])} calls, "
+                f"{count(tot['off_calls'])} off by more than {threshold}; Δ input "
+                f"{_audit_signed(tot['input_delta_tokens'])}, Δ output "
+                f"{_audit_signed(tot['output_delta_tokens'])} tokens = "
+                f"{_audit_signed_money(tot['delta_cost_usd'])}"
+            )
+            section.tables.append(
+                Table(
+                    ["Model", "Side", "Calls", "Reported", "Recounted", "Mean Δ", "Mean Δ%",
+                     "Worst Δ", "Worst Δ%", "Off", "Δ $"],
+                    [
+                        [
+                            m["model"] + ("" if m["factor"] == 1 else f" ×{m['factor']:g}"),
+                            side,
+                            count(s["calls"]),
+                            count(s["reported_tokens"]),
+                            count(s["recounted_tokens"]),
+                            _audit_signed(s["mean_delta"], 1),
+                            _audit_signed_pct(s["mean_delta_pct"]),
+                            _audit_signed(s["worst"]["delta"]),
+                            _audit_signed_pct(s["worst_pct"]["delta_pct"]),
+                            count(s["off_calls"]),
+                            _audit_signed_money(s["delta_cost_usd"]),
+                        ]
+                        for m in models
+                        for side in ("input", "output")
+                        if (s := m[side])
+                    ],
+                    "llrrrrrrrrr",
+                )
+            )
+        if t["off_calls"]:
+            section.tables.append(
+                Table(
+                    ["Call", "Where", "Model", "Input rep/recount", "Output rep/recount", "Δ $"],
+                    [
+                        [
+                            c["request_id"],
+                            f"{_short(c['source'] or '?')}:{c['line']}",
+                            c["model"] + (" (est.)" if c["token_source"] == "estimated" else ""),
+                            _audit_pair(c["reported_input"], c["recounted_input"]),
+                            _audit_pair(c["reported_output"], c["recounted_output"]),
+                            _audit_signed_money(c["delta_cost_usd"]),
+                        ]
+                        for c in t["off_calls"]
+                    ],
+                    "lllrrr",
+                )
+            )
+        section.lines.extend(f"Hint: {h}" for h in t["hints"])
+        out.append(section)
+    c = a.get("cost")
+    if c is not None:
+        section = Section("Audit: reported vs computed cost")
+        section.lines.append(
+            f"{count(c['requests_with_reported_cost'])} calls carry a cost in the log: reported "
+            f"{money(c['reported_cost_usd'])} vs computed {money(c['computed_cost_usd'])} "
+            f"(Δ {_audit_signed_money(c['delta_usd'])}, {_audit_signed_pct(c['delta_pct'])}); "
+            f"{count(c['off_calls'])} calls differ by more than {threshold}"
+            + (f"; {count(c['unpriced_requests'])} unpriced" if c["unpriced_requests"] else "")
+        )
+        section.tables.append(
+            Table(
+                ["Model", "Provider", "Calls", "Reported", "Computed", "Δ", "Δ%", "Off", "Unpriced"],
+                [
+                    [
+                        m["model"],
+                        m["provider"] or "?",
+                        count(m["calls"]),
+                        money(m["reported_cost_usd"]),
+                        money(m["computed_cost_usd"]),
+                        _audit_signed_money(m["delta_usd"]),
+                        _audit_signed_pct(m["delta_pct"]),
+                        count(m["off_calls"]),
+                        count(m["unpriced_calls"]),
+                    ]
+                    for m in c["by_model"]
+                ],
+                "llrrrrrrr",
+            )
+        )
+        if c["disagreements"]:
+            section.tables.append(
+                Table(
+                    ["Call", "Where", "Model", "Reported", "Computed", "Δ", "Δ%"],
+                    [
+                        [
+                            d["request_id"],
+                            f"{_short(d['source'] or '?')}:{d['line']}",
+                            d["model"],
+                            money(d["reported_cost_usd"]),
+                            money(d["computed_cost_usd"]),
+                            _audit_signed_money(d["delta_usd"]),
+                            _audit_signed_pct(d["delta_pct"]),
+                        ]
+                        for d in c["disagreements"]
+                    ],
+                    "lllrrrr",
+                )
+            )
+        section.lines.extend(f"Hint: {h}" for h in c["hints"])
+        out.append(section)
+    return out
+
+
+def _audit_signed(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+,.{digits}f}"
+
+
+def _audit_signed_pct(value) -> str:
+    return "—" if value is None else f"{value:+.1f}%"
+
+
+def _audit_signed_money(value) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "−" if value < 0 else "") + money(abs(value))
+
+
+def _audit_pair(reported, recounted) -> str:
+    if reported is None and recounted is None:
+        return "—"
+    return f"{count(reported)} / {count(recounted)}"

@@ -1,0 +1,172 @@
+"""Anomalies and forecast: days, users and features far above their own recent past, and
+where this month's spend is heading.
+
+**Anomalies.** For each series (total cost per day; cost per day of each of the
+``MAX_KEYS`` highest-spending users and features), a day is compared with the same series
+over the previous ``savings.baseline_days`` (14) days, zeros included for idle days, once at
+least ``MIN_HISTORY`` days of history exist:
+
+    anomalous when cost > median + k x sigma,  sigma = max(1.4826 x MAD, 10% of median, floor)
+
+with MAD the median absolute deviation from the median (a robust standard deviation: one
+spike does not inflate its own baseline, as a mean and standard deviation would), k =
+``savings.anomaly_k`` (3.5, the usual cut-off for robust z-scores, Iglewicz & Hoaglin 1993)
+and ``floor`` = 1% of the average daily total, so that a user who usually spends nothing is
+flagged only for a visible amount.
+
+**Forecast.** Month-to-date spend of the month of the last call, and a month-end projection:
+MTD + remaining days x the mean cost of the last ``FORECAST_DAYS`` complete days, with an 80%
+range of +-1.28 x sd x sqrt(remaining days) (independent days, no weekly pattern assumed).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+
+from llmcost.analyses import register, rows, savings, usd
+from llmcost.analyses.settings import settings
+
+MIN_HISTORY = 7
+MAX_KEYS = 100
+MAD_SCALE = 1.4826
+MEDIAN_FLOOR = 0.1
+TOTAL_FLOOR = 0.01
+FORECAST_DAYS = 28
+Z80 = 1.2816
+
+
+def _series(base: str) -> str:
+    """Dense daily series: (scope, key, day, cost) for the total, top users, top features."""
+    return f"""
+    WITH d AS (
+      SELECT CAST(ts AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost
+      FROM {base} WHERE ts IS NOT NULL),
+    span AS (SELECT min(day) AS first_day, max(day) AS last_day FROM d),
+    days AS (
+      SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
+      FROM span),
+    top_users AS (
+      SELECT user_id AS key FROM d WHERE user_id IS NOT NULL GROUP BY 1
+      ORDER BY sum(cost) DESC, 1 LIMIT {MAX_KEYS}),
+    top_features AS (
+      SELECT feature AS key FROM d WHERE feature IS NOT NULL GROUP BY 1
+      ORDER BY sum(cost) DESC, 1 LIMIT {MAX_KEYS}),
+    raw AS (
+      SELECT 'day' AS scope, 'all calls' AS key, day, sum(cost) AS cost FROM d GROUP BY day
+      UNION ALL
+      SELECT 'user', user_id, day, sum(cost) FROM d
+      WHERE user_id IN (SELECT key FROM top_users) GROUP BY ALL
+      UNION ALL
+      SELECT 'feature', feature, day, sum(cost) FROM d
+      WHERE feature IN (SELECT key FROM top_features) GROUP BY ALL),
+    starts AS (SELECT scope, key, min(day) AS first_day FROM raw GROUP BY ALL)
+    SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost
+    FROM starts s JOIN days ON days.day >= s.first_day
+    LEFT JOIN raw r ON r.scope = s.scope AND r.key = s.key AND r.day = days.day"""
+
+
+@register("anomalies", "Anomalies and forecast", order=70)
+def anomalies(con, ctx) -> dict:
+    cfg = settings(ctx)
+    base = savings.base(con, ctx)
+    k, window = float(cfg.anomaly_k), int(cfg.baseline_days)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(base)}")
+    floor = con.execute(
+        f"SELECT {TOTAL_FLOOR} * coalesce(avg(cost), 0) FROM sv_series WHERE scope = 'day'"
+    ).fetchone()[0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_baseline AS
+            WITH hist AS (
+              SELECT scope, key, day, cost, list(cost) OVER (
+                  PARTITION BY scope, key ORDER BY day
+                  ROWS BETWEEN {window} PRECEDING AND 1 PRECEDING) AS past
+              FROM sv_series),
+            med AS (
+              SELECT scope, key, day, cost, len(past) AS n,
+                list_aggregate(past, 'median') AS median, past
+              FROM hist WHERE len(past) >= {MIN_HISTORY}),
+            mad AS (
+              SELECT *, list_aggregate(list_transform(past, lambda x: abs(x - median)),
+                                       'median') AS mad
+              FROM med)
+            SELECT scope, key, day, cost, n, median, mad,
+              median + {k} * greatest({MAD_SCALE} * mad, {MEDIAN_FLOOR} * median, ?)
+                AS threshold
+            FROM mad""",
+        [floor],
+    )
+    found = rows(
+        con,
+        """SELECT scope, key, day, cost AS cost_usd, median AS baseline_usd,
+             threshold AS threshold_usd, cost - median AS excess_usd, n AS history_days
+           FROM sv_baseline WHERE cost > threshold
+           ORDER BY (scope = 'day') DESC, excess_usd DESC, scope, key, day""",
+    )
+    for item in found:
+        item["day"] = item["day"].isoformat()
+        for key in ("cost_usd", "baseline_usd", "threshold_usd", "excess_usd"):
+            item[key] = round(float(item[key]), 9)
+    days = [a for a in found if a["scope"] == "day"]
+    others = sorted(
+        (a for a in found if a["scope"] != "day"), key=lambda a: (-a["excess_usd"], a["key"])
+    )
+    checked = con.execute(
+        "SELECT count(*) FILTER (WHERE scope = 'day'), count(DISTINCT (scope, key)) "
+        "FROM sv_baseline"
+    ).fetchone()
+    return {
+        "days": days[: ctx.top],
+        "users_and_features": others[: ctx.top],
+        "count": len(found),
+        "days_checked": checked[0],
+        "series_checked": checked[1],
+        "rule": f"cost above the median of the previous {window} days + {k} x robust sigma "
+        f"(1.4826 x MAD, at least 10% of the median and 1% of an average day's total); "
+        f"needs {MIN_HISTORY} days of history",
+        "forecast": _forecast(con, base),
+    }
+
+
+def _forecast(con, base: str) -> dict | None:
+    last = con.execute(f"SELECT max(ts) FROM {base}").fetchone()[0]
+    if last is None:
+        return None
+    start = last.date().replace(day=1)
+    days_in_month = calendar.monthrange(start.year, start.month)[1]
+    mtd, elapsed = con.execute(
+        f"""SELECT coalesce(sum(cost_usd), 0),
+              (epoch(max(ts)) - epoch(CAST(? AS TIMESTAMPTZ))) / 86400
+            FROM {base} WHERE ts >= CAST(? AS TIMESTAMPTZ)""",
+        [start.isoformat(), start.isoformat()],
+    ).fetchone()
+    # complete days before the last one (which may be partial), at most FORECAST_DAYS
+    stats = con.execute(
+        f"""SELECT count(*), avg(cost), coalesce(stddev_samp(cost), 0) FROM (
+              SELECT cost FROM sv_series WHERE scope = 'day' AND day < CAST(? AS DATE)
+              ORDER BY day DESC LIMIT {FORECAST_DAYS})""",
+        [last.date().isoformat()],
+    ).fetchone()
+    n, mean, sd = stats[0], float(stats[1] or 0), float(stats[2] or 0)
+    mtd = usd(mtd)
+    remaining = max(days_in_month - float(elapsed or 0), 0.0)
+    if n == 0:
+        # a single (partial) day: its own rate
+        mean = mtd / max(float(elapsed or 0), 1 / 24)
+    projection = mtd + remaining * mean
+    spread = Z80 * sd * math.sqrt(remaining)
+    return {
+        "month": start.strftime("%Y-%m"),
+        "as_of": last.isoformat(),
+        "month_to_date_usd": mtd,
+        "days_elapsed": round(float(elapsed or 0), 2),
+        "days_in_month": days_in_month,
+        "daily_mean_usd": round(mean, 9),
+        "daily_sd_usd": round(sd, 9),
+        "history_days": n,
+        "projection_usd": round(projection, 6),
+        "low_usd": round(max(mtd, projection - spread), 6),
+        "high_usd": round(projection + spread, 6),
+        "method": f"month-to-date + remaining days x mean of the last {FORECAST_DAYS} complete "
+        "days; range = 80% interval (+-1.28 sd x sqrt(remaining days))",
+    }

@@ -1,0 +1,192 @@
+"""Savings: every analysis's per-call saving, ranked by dollars, no dollar counted twice.
+
+Each savings analysis *offers* a table ``(request_id, usd)``: what it would save on each
+call. Two offers can cover the same call: a retried call is also an exact repeat; a call
+that a response cache would answer can also be batched, downgraded or cached. The summary
+assigns each call's saving to ONE kind (in SQL, per call):
+
+1. kinds that REMOVE the call (no call is made at all) win first, in this fixed order:
+   failed calls, retries, exact repeats (response cache), near-duplicates (semantic cache);
+2. otherwise the kind that CHANGES THE PRICE of the call with the largest saving on it:
+   runaway-output caps, prompt caching, batch, downgrade, self-hosting.
+
+So a kind's ``usd`` is what it saves on the calls assigned to it; ``details`` keeps what it
+would save on its own (``usd_before_overlap``). The sum of ``usd`` is therefore a floor of
+the combined potential: price changes can stack (a batched call can also be cached), which
+is not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llmcost.analyses import register, rows, usd
+
+# kind: (class, order, title). Class 0 = removes the call, class 1 = changes its price.
+KINDS: dict[str, tuple[int, int, str]] = {
+    "failed_calls": (0, 1, "Failed but billed calls"),
+    "retries": (0, 2, "Retries of calls that had succeeded"),
+    "response_cache": (0, 3, "Response cache (exact repeats)"),
+    "semantic_cache": (0, 4, "Semantic cache (near-duplicate prompts)"),
+    "runaway_output": (1, 5, "Output caps on runaway generations"),
+    "prompt_caching": (1, 6, "Provider prompt caching"),
+    "batch": (1, 7, "Batch API for offline traffic"),
+    "downgrade": (1, 8, "Cheaper model for simple calls"),
+    "self_hosting": (1, 9, "Self-hosting an open-weight model"),
+}
+
+OVERLAP_RULE = (
+    "each call's saving is counted once: kinds that remove the call win first (failed, "
+    "retry, exact repeat, near-duplicate, in that order), otherwise the price change that "
+    "saves the most on that call; savings that could stack are not added up"
+)
+
+
+@dataclass
+class Offer:
+    kind: str
+    table: str
+    assumption: str
+    details: dict = field(default_factory=dict)
+
+
+# The columns of ``calls`` the savings analyses read (copying all of them, JSON tags
+# included, takes several times longer), plus those repricing needs (costing.TOKEN_COLUMNS).
+_BASE_COLUMNS = (
+    "request_id ts provider_eff priced_provider model model_key user_id session_id feature "
+    "status finish_reason max_tokens service_tier tier_wanted input_tokens "
+    "uncached_input_tokens cache_read_tokens cache_write_tokens cache_write_1h_tokens "
+    "output_tokens reasoning_tokens prompt_hash system_hash is_priced cost_usd cost_input "
+    "cost_cache_read cost_cache_write cost_output p_input p_output p_cache_read p_cache_write "
+    "p_cache_write_1h per_request source source_line"
+).split()
+
+
+def base(con, ctx) -> str:
+    """Name of a temp table holding this run's calls: ``calls`` is a view that prices every
+    call again on each query, so the savings analyses read it once."""
+    if "sv_calls" not in ctx.memo:
+        from llmcost import costing
+
+        present = {row[0] for row in con.execute("DESCRIBE calls").fetchall()}
+        wanted = dict.fromkeys([*_BASE_COLUMNS, *getattr(costing, "TOKEN_COLUMNS", ())])
+        columns = ", ".join(c for c in wanted if c in present)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sv_calls AS SELECT {columns} FROM calls")
+        ctx.memo["sv_calls"] = True
+    return "sv_calls"
+
+
+def reprice_sql(relation: str, targets: str | None = None) -> str:
+    """``costing.reprice_sql`` over any relation of calls (alias-free name) instead of the
+    ``calls`` view: each priced call of ``relation`` with ``target_cost_usd``, its tokens
+    priced on ``targets(request_id, provider, model_key)`` (None: its own model) at the row
+    its ``tier_wanted`` selects (same date, long-context tier and off-peak window)."""
+    from llmcost.costing import candidates_sql, cost_sql
+
+    cand = candidates_sql(relation, "coalesce(b.ts, now())", targets, with_tokens=True)
+    return f"""
+WITH cand AS ({cand})
+SELECT c.request_id, p.model_key AS target_key, p.tier AS target_tier, c.cost_usd,
+  {cost_sql("p.", "p.t_")} AS target_cost_usd
+FROM {relation} c JOIN cand p ON p.request_id = c.request_id AND p.rn = 1
+WHERE c.cost_usd IS NOT NULL"""
+
+
+def load_frame(con, name: str, frame) -> str:
+    """Create temp table ``name`` from a Polars frame."""
+    con.register("sv_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM sv_frame")
+    finally:
+        con.unregister("sv_frame")
+    return name
+
+
+def offer(
+    con,
+    ctx,
+    kind: str,
+    select_sql: str,
+    assumption: str,
+    details: dict | None = None,
+    params: list | None = None,
+) -> None:
+    """Record ``kind``'s per-call saving: ``select_sql`` yields (request_id, usd)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown savings kind {kind!r}")
+    table = f"sv_offer_{kind}"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT request_id, CAST(usd AS DECIMAL(38, 12)) AS usd FROM ({select_sql}) o
+            WHERE usd > 0""",
+        params or [],
+    )
+    ctx.savings[:] = [o for o in ctx.savings if o.kind != kind]
+    ctx.savings.append(Offer(kind, table, assumption, details or {}))
+
+
+@register("savings", "Savings", order=97)
+def savings(con, ctx) -> list[dict]:
+    offers = {o.kind: o for o in ctx.savings}
+    total_cost = con.execute(f"SELECT coalesce(sum(cost_usd), 0) FROM {base(con, ctx)}").fetchone()[
+        0
+    ]
+    if not offers:
+        ctx.memo["savings_total"] = _total(0.0, 0, total_cost, [])
+        return []
+    union = " UNION ALL ".join(
+        f"SELECT '{o.kind}' AS kind, {KINDS[o.kind][0]} AS cls, {KINDS[o.kind][1]} AS prec, "
+        f"request_id, usd FROM {o.table}"
+        for o in offers.values()
+    )
+    per_kind = rows(
+        con,
+        f"""WITH offers AS ({union}),
+            ranked AS (
+              SELECT *, row_number() OVER (
+                PARTITION BY request_id
+                ORDER BY cls, CASE WHEN cls = 0 THEN prec ELSE 0 END, usd DESC, prec) AS rn
+              FROM offers)
+            SELECT kind, count(*) FILTER (WHERE rn = 1) AS calls,
+              coalesce(sum(usd) FILTER (WHERE rn = 1), 0) AS usd,
+              count(*) AS calls_alone, sum(usd) AS usd_alone
+            FROM ranked GROUP BY kind""",
+    )
+    out = []
+    for item in per_kind:
+        o = offers[item["kind"]]
+        out.append(
+            {
+                "kind": o.kind,
+                "title": KINDS[o.kind][2],
+                "usd": usd(item["usd"]),
+                "calls": item["calls"],
+                "assumption": o.assumption,
+                "details": {
+                    **o.details,
+                    "usd_before_overlap": usd(item["usd_alone"]),
+                    "calls_before_overlap": item["calls_alone"],
+                },
+            }
+        )
+    out.sort(key=lambda s: (-s["usd"], KINDS[s["kind"]][1]))
+    assigned = con.execute(f"SELECT count(DISTINCT request_id) FROM ({union}) o").fetchone()[0]
+    ctx.memo["savings_total"] = _total(sum(s["usd"] for s in out), assigned, total_cost, out)
+    return out
+
+
+def _total(amount: float, calls: int, total_cost, out: list[dict]) -> dict:
+    cost = usd(total_cost) or 0.0
+    return {
+        "usd": round(amount, 9),
+        "calls": calls,
+        "share_of_cost": (amount / cost) if cost else 0.0,
+        "total_cost_usd": cost,
+        "overlap_rule": OVERLAP_RULE,
+        "kinds": len(out),
+    }
+
+
+@register("savings_total", "Savings total", order=98)
+def savings_total(con, ctx) -> dict:
+    return ctx.memo.get("savings_total") or _total(0.0, 0, 0, [])

@@ -1,0 +1,230 @@
+"""Output waste: truncated answers, failed-but-billed calls, retries, runaway generations,
+and ``max_tokens`` caps far above what is used.
+
+* **Truncated**: ``finish_reason`` length — the whole cost bought an answer that was cut off.
+  Shown, but not counted as a saving (the answer is usually needed; the fix is a larger cap
+  or a shorter answer, not skipping the call).
+* **Failed but billed**: ``status`` error with a cost: paid for nothing.
+* **Retries**: the same prompt to the same model from the same user and session within
+  ``savings.retry_seconds`` (60) of the previous one. After a FAILED call a retry is
+  legitimate (the failed call is the waste); after a SUCCESSFUL call the retry itself is
+  waste (a client that re-sends, a double click, a retry loop).
+* **Runaway generations**: per feature and model (groups of at least ``MIN_GROUP`` successful
+  calls), an output above median + k x sigma, sigma = 1.4826 x MAD (the median absolute
+  deviation, a robust standard deviation), floored at 10% of the median so that near-constant
+  outputs do not flag tiny deviations; k = ``savings.runaway_k`` (5). The saving counted is
+  the output above that threshold, at the call's output price: what a ``max_tokens`` cap at
+  the threshold would have cut.
+* **Caps**: per feature, the p99 of real outputs (successful, not truncated) rounded up to a
+  multiple of 64 is the suggested ``max_tokens``. A lower cap does not lower cost by itself
+  (a call pays for what it generates): it is risk control against runaways, so no dollars
+  are counted for it.
+"""
+
+from __future__ import annotations
+
+from llmcost.analyses import register, rows, savings, usd
+from llmcost.analyses.settings import settings
+
+MIN_GROUP = 10
+MAD_SCALE = 1.4826
+MEDIAN_FLOOR = 0.1
+CAP_ROUND = 64
+HEADROOM = 2  # a cap is "far above" use when the median max_tokens exceeds HEADROOM x p99
+
+FAILED_ASSUMPTION = (
+    "failed calls that were still billed bought nothing; fixing their cause saves their cost"
+)
+RETRY_ASSUMPTION = (
+    "a call that repeats the same prompt to the same model from the same user and session "
+    "within seconds of a successful call is a retry the client did not need"
+)
+RUNAWAY_ASSUMPTION = (
+    "outputs far above their feature's usual length (median + k x robust sigma) are runaway "
+    "generations; a max_tokens cap at that threshold cuts the excess"
+)
+
+
+def _money(items: list[dict], *keys: str) -> list[dict]:
+    for item in items:
+        for key in keys:
+            item[key] = usd(item[key])
+    return items
+
+
+@register("waste", "Output waste", order=64)
+def waste(con, ctx) -> dict:
+    cfg = settings(ctx)
+    base = savings.base(con, ctx)
+    top = ctx.top
+    truncated = _money(
+        rows(
+            con,
+            f"""SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
+                  coalesce(sum(cost_usd), 0) AS usd, median(max_tokens) AS max_tokens
+                FROM {base} WHERE finish_reason = 'length' GROUP BY ALL
+                ORDER BY usd DESC, calls DESC, feature, model""",
+        ),
+        "usd",
+    )
+    failed = _money(
+        rows(
+            con,
+            f"""SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
+                  sum(cost_usd) AS usd
+                FROM {base} WHERE status = 'error' AND cost_usd > 0 GROUP BY ALL
+                ORDER BY usd DESC, calls DESC, feature, model""",
+        ),
+        "usd",
+    )
+    savings.offer(
+        con,
+        ctx,
+        "failed_calls",
+        f"SELECT request_id, cost_usd AS usd FROM {base} WHERE status = 'error'",
+        FAILED_ASSUMPTION,
+        {"section": "waste.failed"},
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_retries AS
+            SELECT * FROM (
+              SELECT request_id, feature, model, cost_usd, ts, source, source_line,
+                epoch(ts) - epoch(lag(ts) OVER w) AS gap, lag(status) OVER w AS prev_status
+              FROM {base} WHERE prompt_hash IS NOT NULL AND ts IS NOT NULL
+              WINDOW w AS (PARTITION BY model, prompt_hash, user_id, session_id
+                           ORDER BY ts, request_id))
+            WHERE gap <= ?""",
+        [cfg.retry_seconds],
+    )
+    retries = rows(
+        con,
+        """SELECT count(*) FILTER (WHERE prev_status = 'error') AS after_failure,
+             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS after_success,
+             coalesce(sum(cost_usd) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error'), 0)
+               AS usd
+           FROM sv_retries""",
+    )[0]
+    retries["usd"] = usd(retries["usd"])
+    retries["seconds"] = cfg.retry_seconds
+    retries["top"] = _money(
+        rows(
+            con,
+            """SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
+                 sum(cost_usd) AS usd, min(ts) AS first_ts,
+                 first(regexp_extract(source, '[^/]*$') || ':' || source_line
+                       ORDER BY ts, source, source_line) AS example
+               FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'
+               GROUP BY ALL ORDER BY usd DESC NULLS LAST, calls DESC, feature, model LIMIT ?""",
+            [top],
+        ),
+        "usd",
+    )
+    for item in retries["top"]:
+        item["first_ts"] = item["first_ts"].isoformat() if item["first_ts"] else None
+    savings.offer(
+        con,
+        ctx,
+        "retries",
+        "SELECT request_id, cost_usd AS usd FROM sv_retries "
+        "WHERE coalesce(prev_status, 'ok') <> 'error'",
+        RETRY_ASSUMPTION,
+        {"section": "waste.retries", "seconds": cfg.retry_seconds},
+    )
+    k = float(cfg.runaway_k)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_runaway_groups AS
+            WITH ok AS (
+              SELECT coalesce(feature, '(none)') AS feature, model, output_tokens
+              FROM {base} WHERE status = 'ok' AND output_tokens IS NOT NULL),
+            med AS (
+              SELECT feature, model, count(*) AS n, median(output_tokens) AS median
+              FROM ok GROUP BY ALL HAVING count(*) >= {MIN_GROUP}),
+            mad AS (
+              SELECT o.feature, o.model, median(abs(o.output_tokens - m.median)) AS mad
+              FROM ok o JOIN med m USING (feature, model) GROUP BY ALL)
+            SELECT m.feature, m.model, m.n, m.median, d.mad,
+              m.median + {k} * greatest({MAD_SCALE} * d.mad, {MEDIAN_FLOOR} * m.median)
+                AS threshold
+            FROM med m JOIN mad d USING (feature, model)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_runaways AS
+            SELECT c.request_id, g.feature, c.model, c.output_tokens, g.threshold, g.median,
+              c.cost_usd,
+              CAST((c.output_tokens - g.threshold) * c.p_output AS DECIMAL(38, 12)) AS excess_usd,
+              regexp_extract(c.source, '[^/]*$') || ':' || c.source_line AS place
+            FROM {base} c JOIN sv_runaway_groups g
+              ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
+            WHERE c.output_tokens > g.threshold AND c.p_output IS NOT NULL"""
+    )
+    runaway = _money(
+        rows(
+            con,
+            """SELECT feature, model, count(*) AS calls, any_value(median) AS median_output,
+                 round(any_value(threshold)) AS threshold, max(output_tokens) AS max_output,
+                 sum(excess_usd) AS usd, sum(cost_usd) AS cost_usd,
+                 first(place ORDER BY excess_usd DESC, place) AS example
+               FROM sv_runaways GROUP BY ALL ORDER BY usd DESC, calls DESC, feature, model""",
+        ),
+        "usd",
+        "cost_usd",
+    )
+    savings.offer(
+        con,
+        ctx,
+        "runaway_output",
+        "SELECT request_id, excess_usd AS usd FROM sv_runaways",
+        RUNAWAY_ASSUMPTION,
+        {"section": "waste.runaway", "k": k},
+    )
+    caps = rows(
+        con,
+        f"""WITH real AS (
+              SELECT coalesce(feature, '(none)') AS feature,
+                quantile_cont(output_tokens, 0.99) AS p99, median(max_tokens) AS max_tokens,
+                count(*) AS calls
+              FROM {base}
+              WHERE status = 'ok' AND coalesce(finish_reason, '') <> 'length'
+                AND output_tokens IS NOT NULL
+              GROUP BY 1 HAVING count(*) >= {MIN_GROUP}),
+            over AS (
+              SELECT coalesce(c.feature, '(none)') AS feature, count(*) AS n
+              FROM {base} c JOIN real r ON r.feature = coalesce(c.feature, '(none)')
+              WHERE c.output_tokens > ceil(r.p99 / {CAP_ROUND}) * {CAP_ROUND} GROUP BY 1)
+            SELECT r.feature, r.calls, round(r.p99) AS p99_output,
+              CAST(ceil(r.p99 / {CAP_ROUND}) * {CAP_ROUND} AS BIGINT) AS suggested_max_tokens,
+              CAST(r.max_tokens AS BIGINT) AS median_max_tokens,
+              coalesce(o.n, 0) AS calls_above_suggested
+            FROM real r LEFT JOIN over o USING (feature)
+            WHERE r.max_tokens > {HEADROOM} * ceil(r.p99 / {CAP_ROUND}) * {CAP_ROUND}
+            ORDER BY r.max_tokens / greatest(r.p99, 1) DESC, r.feature""",
+    )
+    return {
+        "truncated": {
+            "calls": sum(t["calls"] for t in truncated),
+            "usd": round(sum(t["usd"] for t in truncated), 9),
+            "top": truncated[:top],
+            "note": "money spent on answers cut at max_tokens; not counted as a saving (the "
+            "answer is usually needed: raise the cap or ask for shorter answers)",
+        },
+        "failed": {
+            "calls": sum(f["calls"] for f in failed),
+            "usd": round(sum(f["usd"] for f in failed), 9),
+            "top": failed[:top],
+            "assumption": FAILED_ASSUMPTION,
+        },
+        "retries": {**retries, "assumption": RETRY_ASSUMPTION},
+        "runaway": {
+            "calls": sum(r["calls"] for r in runaway),
+            "usd": round(sum(r["usd"] for r in runaway), 9),
+            "k": k,
+            "top": runaway[:top],
+            "assumption": RUNAWAY_ASSUMPTION,
+        },
+        "caps": {
+            "features": caps[:top],
+            "note": "a lower max_tokens does not lower cost by itself (calls pay for what they "
+            "generate): it bounds runaway outputs; suggested cap = p99 of real outputs, rounded "
+            f"up to a multiple of {CAP_ROUND}",
+        },
+    }

@@ -1,0 +1,605 @@
+"""Budget policies (``llmcost check``), period alerts (``llmcost report``), report diffs.
+
+Everything here is a pure function over report dicts (what ``analyze --format json``
+prints): policies come from flags or the ``budgets:`` / ``alerts:`` sections of
+``llmcost.yaml``, and each rule yields a row with its limit, the actual value and a status.
+
+A rule is breached when the actual value is strictly above its limit. Rules of the ``warn``
+level never fail a run; a breached ``fail`` rule makes ``check`` exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from llmcost import config
+from llmcost.errors import UsageError
+from llmcost.yamlio import line_of
+
+EACH = "*"  # in per_model/per_feature/per_user: the limit for every name not listed
+
+
+@dataclass(frozen=True)
+class Limits:
+    """One level of limits (fail or warn). ``None`` = no such rule."""
+
+    max_cost: float | None = None
+    max_daily_cost: float | None = None
+    max_request_cost: float | None = None
+    max_increase_pct: float | None = None
+    per_model: dict[str, float] = field(default_factory=dict)
+    per_feature: dict[str, float] = field(default_factory=dict)
+    per_user: dict[str, float] = field(default_factory=dict)
+
+    def empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, {}) for f in fields(self))
+
+    def merged(self, other: Limits) -> Limits:
+        """``other``'s rules win where it has one (flags over config)."""
+        changes = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, dict):
+                changes[f.name] = {**mine, **theirs}
+            elif theirs is not None:
+                changes[f.name] = theirs
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Policy:
+    fail: Limits = field(default_factory=Limits)
+    warn: Limits = field(default_factory=Limits)
+    fail_on_unpriced: bool = False
+
+    def empty(self) -> bool:
+        return self.fail.empty() and self.warn.empty() and not self.fail_on_unpriced
+
+    def merged(self, other: Policy) -> Policy:
+        return Policy(
+            self.fail.merged(other.fail),
+            self.warn.merged(other.warn),
+            self.fail_on_unpriced or other.fail_on_unpriced,
+        )
+
+    @property
+    def needs_baseline(self) -> bool:
+        return self.fail.max_increase_pct is not None or self.warn.max_increase_pct is not None
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """``llmcost report`` thresholds: any alert raised makes it exit 1."""
+
+    max_cost: float | None = None  # period cost above this
+    max_day_over_day_pct: float | None = None  # one day's cost up more than this on the day before
+    anomalies: bool = False  # any finding of the `anomalies` analysis
+
+    def merged(self, other: Alerts) -> Alerts:
+        return Alerts(
+            other.max_cost if other.max_cost is not None else self.max_cost,
+            other.max_day_over_day_pct
+            if other.max_day_over_day_pct is not None
+            else self.max_day_over_day_pct,
+            self.anomalies or other.anomalies,
+        )
+
+
+# ---------------------------------------------------------------- llmcost.yaml sections
+
+_AMOUNTS = ("max_cost", "max_daily_cost", "max_request_cost", "max_increase_pct")
+_PER = ("per_model", "per_feature", "per_user")
+BUDGET_KEYS = {*_AMOUNTS, *_PER, "warn", "fail_on_unpriced"}
+WARN_KEYS = {*_AMOUNTS, *_PER}
+ALERT_KEYS = {"max_cost", "max_day_over_day_pct", "anomalies"}
+
+
+def _number(mapping, key, fail, where: str) -> float:
+    value = mapping[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        fail(line_of(mapping, key), f"{where}{key} must be a number ≥ 0, not {value!r}")
+    if not math.isfinite(value):
+        fail(line_of(mapping, key), f"{where}{key} must be a finite number")
+    return float(value)
+
+
+def _limits(mapping, fail, where: str, allowed: set[str]) -> Limits:
+    config.check_keys(mapping, allowed, fail, where.rstrip(".") or "budgets")
+    values: dict = {}
+    for key in _AMOUNTS:
+        if key in mapping:
+            values[key] = _number(mapping, key, fail, where)
+    for key in _PER:
+        if key not in mapping:
+            continue
+        per = mapping[key]
+        if not isinstance(per, dict):
+            fail(line_of(mapping, key), f"{where}{key} must map names to amounts in USD")
+        values[key] = {str(name): _number(per, name, fail, f"{where}{key}.") for name in per}
+    return Limits(**values)
+
+
+@config.section("budgets")
+def budgets_section(value, fail) -> Policy:
+    """``budgets:`` — the rules ``llmcost check`` enforces (see the README)."""
+    if value is None:
+        return Policy()
+    if not isinstance(value, dict):
+        fail(line_of(value), "budgets must be a mapping of rules")
+    fail_limits = _limits(value, fail, "budgets.", BUDGET_KEYS)
+    warn = Limits()
+    if "warn" in value:
+        if not isinstance(value["warn"], dict):
+            fail(line_of(value, "warn"), "budgets.warn must be a mapping of rules")
+        warn = _limits(value["warn"], fail, "budgets.warn.", WARN_KEYS)
+    strict = value.get("fail_on_unpriced", False)
+    if not isinstance(strict, bool):
+        fail(line_of(value, "fail_on_unpriced"), "budgets.fail_on_unpriced must be true or false")
+    return Policy(fail_limits, warn, strict)
+
+
+@config.section("alerts")
+def alerts_section(value, fail) -> Alerts:
+    """``alerts:`` — thresholds that make ``llmcost report`` exit 1."""
+    if value is None:
+        return Alerts()
+    config.check_keys(value, ALERT_KEYS, fail, "alerts")
+    out = {
+        k: _number(value, k, fail, "alerts.")
+        for k in ("max_cost", "max_day_over_day_pct")
+        if k in value
+    }
+    if "anomalies" in value:
+        if not isinstance(value["anomalies"], bool):
+            fail(line_of(value, "anomalies"), "alerts.anomalies must be true or false")
+        out["anomalies"] = value["anomalies"]
+    return Alerts(**out)
+
+
+def parse_named(values: list[str] | None, option: str) -> dict[str, float]:
+    """``--max-model-cost gpt-4o=50`` (repeatable) → ``{"gpt-4o": 50.0}``."""
+    out: dict[str, float] = {}
+    for raw in values or []:
+        name, sep, amount = raw.rpartition("=")
+        try:
+            number = float(amount)
+        except ValueError:
+            number = -1.0
+        if not sep or not name or not number >= 0 or not math.isfinite(number):
+            raise UsageError(
+                f"{option} {raw!r} is not NAME=USD",
+                hint=f"e.g. {option} gpt-4o=50, or {option} '*=5' for each one not named",
+            )
+        out[name] = number
+    return out
+
+
+# ---------------------------------------------------------------- reading reports
+
+
+def load_report(path: Path, what: str = "report") -> dict:
+    """A report written by ``llmcost analyze --format json`` (a baseline, a diff side)."""
+    hint = "write one with `llmcost analyze LOGS --format json -o FILE`"
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such {what} file", hint=hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the {what}: {exc}", hint=hint) from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path}:{exc.lineno}: the {what} is not JSON ({exc.msg})", hint=hint
+        ) from None
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("summary"), dict)
+        or "total_cost_usd" not in doc["summary"]
+        or not isinstance(doc.get("by_model"), list)
+    ):
+        raise UsageError(f"{path}: not an llmcost JSON report (no summary/by_model)", hint=hint)
+    return doc
+
+
+# ---------------------------------------------------------------- evaluating a policy
+
+
+def _rule(rule, title, scope, level, limit, actual, unit, detail="", known=True) -> dict:
+    if not known:
+        status = "unknown"
+    elif actual is not None and actual > limit + 1e-12:
+        status = level
+    else:
+        status = "ok"
+    return {
+        "rule": rule,
+        "title": title,
+        "scope": scope,
+        "level": level,
+        "limit": limit,
+        "actual": actual,
+        "unit": unit,
+        "status": status,
+        "detail": detail,
+    }
+
+
+def _named_costs(items: list[dict], key: str) -> dict[str | None, float]:
+    out: dict[str | None, float] = {}
+    for item in items:
+        out[item[key]] = out.get(item[key], 0.0) + (item.get("cost_usd") or 0.0)
+    return out
+
+
+def _per_rules(kind, level, limits, costs, aliases, truncated) -> list[dict]:
+    """Rules for per_model / per_feature / per_user: one per name, one for ``*``."""
+    title = {"model": "Model cost", "feature": "Feature cost", "user": "User cost"}[kind]
+    out = []
+    named = [n for n in limits if n != EACH]
+    covered: set = set()
+    for name in named:
+        keys = {k for k in costs if k == name or aliases.get(k) == name}
+        covered |= keys
+        actual = round(sum(costs[k] for k in keys), 9)
+        known = bool(keys) or not truncated
+        detail = (
+            "" if keys else f"no calls of this {kind}" if known else f"not among the listed {kind}s"
+        )
+        if len(keys) > 1 or (keys and keys != {name}):
+            detail = "as " + ", ".join(sorted(str(k) for k in keys))
+        out.append(
+            _rule(f"per_{kind}", title, name, level, limits[name], actual, "usd", detail, known)
+        )
+    if EACH in limits:
+        limit = limits[EACH]
+        rest = sorted(
+            ((k, v) for k, v in costs.items() if k is not None and k not in covered),
+            key=lambda kv: (-kv[1], str(kv[0])),
+        )
+        above = [(k, v) for k, v in rest if v > limit + 1e-12]
+        worst = rest[0] if rest else None
+        if above:
+            shown = ", ".join(f"{k} ({_usd(v)})" for k, v in above[:5])
+            more = f" and {len(above) - 5} more" if len(above) > 5 else ""
+            detail = f"{len(above)} above: {shown}{more}"
+        elif worst:
+            detail = f"highest: {worst[0]}"
+        else:
+            detail = f"no {kind}s"
+        out.append(
+            _rule(
+                f"per_{kind}",
+                title,
+                f"each {kind}" + (" not named" if named else ""),
+                level,
+                limit,
+                round(worst[1], 9) if worst else 0.0,
+                "usd",
+                detail,
+            )
+        )
+    return out
+
+
+def _usd(value: float | None) -> str:
+    from llmcost.render import money
+
+    return money(value)
+
+
+def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict:
+    """Every rule of ``policy`` checked against ``report`` (and ``baseline``), JSON-ready.
+
+    Returns ``{"status": ok|warn|fail, "rules": [...], "total_cost_usd", ...}``.
+    """
+    if policy.needs_baseline and baseline is None:
+        raise UsageError(
+            "--max-increase (budgets.max_increase_pct) needs a baseline report",
+            hint="give --baseline report.json, written by `llmcost analyze --format json`",
+        )
+    s = report["summary"]
+    limits = report.get("limits") or {}
+    by_day = report.get("by_day") or []
+    max_day = max(by_day, key=lambda d: (d["cost_usd"], d["day"]), default=None)
+    max_req = limits.get("max_request")
+    model_costs = _named_costs(report["by_model"], "model")
+    model_alias = {m["model"]: m.get("priced_as") for m in report["by_model"]}
+    feature_costs = _named_costs(limits.get("by_feature") or [], "feature")
+    user_costs = _named_costs(limits.get("by_user") or [], "user_id")
+    truncated = limits.get("truncated") or {}
+    increase = None
+    if baseline is not None:
+        base, head = baseline["summary"]["total_cost_usd"], s["total_cost_usd"]
+        increase = _pct(base, head)
+
+    rules: list[dict] = []
+    for level, lim in (("fail", policy.fail), ("warn", policy.warn)):
+        if lim.max_cost is not None:
+            rules.append(
+                _rule(
+                    "max_cost",
+                    "Total cost",
+                    "all calls",
+                    level,
+                    lim.max_cost,
+                    s["total_cost_usd"],
+                    "usd",
+                    f"{s['requests']:,} calls",
+                )
+            )
+        if lim.max_daily_cost is not None:
+            rules.append(
+                _rule(
+                    "max_daily_cost",
+                    "Daily cost",
+                    "costliest day (UTC)",
+                    level,
+                    lim.max_daily_cost,
+                    max_day["cost_usd"] if max_day else None,
+                    "usd",
+                    max_day["day"] if max_day else "no call has a timestamp",
+                    known=max_day is not None,
+                )
+            )
+        if lim.max_request_cost is not None:
+            detail = ""
+            if max_req:
+                detail = f"{max_req['model']}, {_short(max_req['source'])}:{max_req['line']}"
+            rules.append(
+                _rule(
+                    "max_request_cost",
+                    "Request cost",
+                    "costliest call",
+                    level,
+                    lim.max_request_cost,
+                    max_req["cost_usd"] if max_req else 0.0,
+                    "usd",
+                    detail,
+                )
+            )
+        if lim.max_increase_pct is not None:
+            base = baseline["summary"]["total_cost_usd"]
+            grew_from_zero = base == 0 and s["total_cost_usd"] > 0
+            rule = _rule(
+                "max_increase_pct",
+                "Increase vs baseline",
+                "total cost",
+                level,
+                lim.max_increase_pct,
+                increase,
+                "pct",
+                f"{_usd(base)} → {_usd(s['total_cost_usd'])}",
+            )
+            if grew_from_zero:  # +∞ %: from nothing to something is above any limit
+                rule["status"], rule["detail"] = level, rule["detail"] + " (baseline $0)"
+            rules.append(rule)
+        rules += _per_rules("model", level, lim.per_model, model_costs, model_alias, False)
+        rules += _per_rules(
+            "feature", level, lim.per_feature, feature_costs, {}, truncated.get("by_feature")
+        )
+        rules += _per_rules("user", level, lim.per_user, user_costs, {}, truncated.get("by_user"))
+
+    uncosted = s["unpriced_requests"] + s.get("unknown_token_requests", 0)
+    if uncosted or policy.fail_on_unpriced:
+        names = ", ".join(u["model"] for u in (report.get("unpriced_models") or [])[:5])
+        rule = _rule(
+            "fail_on_unpriced",
+            "Calls without a price",
+            "all calls",
+            "fail" if policy.fail_on_unpriced else "warn",
+            0,
+            uncosted,
+            "calls",
+            names or ("calls without token counts" if uncosted else ""),
+        )
+        rules.append(rule)
+
+    statuses = {r["status"] for r in rules}
+    status = "fail" if "fail" in statuses else "warn" if statuses & {"warn", "unknown"} else "ok"
+    return {
+        "status": status,
+        "rules": rules,
+        "breached": sum(r["status"] == "fail" for r in rules),
+        "warnings": sum(r["status"] in ("warn", "unknown") for r in rules),
+        "total_cost_usd": s["total_cost_usd"],
+        "requests": s["requests"],
+        "first_ts": s.get("first_ts"),
+        "last_ts": s.get("last_ts"),
+        "top_models": [
+            {k: m.get(k) for k in ("model", "provider", "requests", "cost_usd", "share")}
+            for m in report["by_model"][:5]
+        ],
+        "baseline": compare(baseline, report, top=10) if baseline is not None else None,
+    }
+
+
+def _short(path: str | None) -> str:
+    return (path or "?").rsplit("/", 1)[-1]
+
+
+def _pct(base: float | None, head: float | None) -> float | None:
+    """Percent change; None when the base is zero (from nothing, any change is infinite)."""
+    base, head = base or 0.0, head or 0.0
+    if base == 0:
+        return 0.0 if head == 0 else None
+    return round((head - base) / base * 100, 6)
+
+
+# ---------------------------------------------------------------- diffs between reports
+
+
+def _diff_rows(base: list[dict], head: list[dict], key: str, top: int | None) -> dict:
+    b, h = _named_costs(base, key), _named_costs(head, key)
+    b_calls = {x[key]: x.get("requests", 0) for x in base}
+    h_calls = {x[key]: x.get("requests", 0) for x in head}
+    rows = []
+    for name in set(b) | set(h):
+        bv, hv = round(b.get(name, 0.0), 9), round(h.get(name, 0.0), 9)
+        rows.append(
+            {
+                key: name,
+                "base_usd": bv,
+                "head_usd": hv,
+                "change_usd": round(hv - bv, 9),
+                "change_pct": _pct(bv, hv),
+                "base_requests": b_calls.get(name, 0),
+                "head_requests": h_calls.get(name, 0),
+                "state": "new" if name not in b else "gone" if name not in h else "",
+            }
+        )
+    rows.sort(key=lambda r: (-abs(r["change_usd"]), -r["head_usd"], str(r[key])))
+    shown = rows if top is None else rows[:top]
+    return {"rows": shown, "more": len(rows) - len(shown)}
+
+
+def compare(base: dict, head: dict, top: int | None = 10) -> dict:
+    """Cost change from report ``base`` to report ``head``: total, calls, and the top movers by
+    model, feature and user (by absolute change in dollars)."""
+    bs, hs = base["summary"], head["summary"]
+    out = {
+        "total": {
+            "base_usd": bs["total_cost_usd"],
+            "head_usd": hs["total_cost_usd"],
+            "change_usd": round(hs["total_cost_usd"] - bs["total_cost_usd"], 9),
+            "change_pct": _pct(bs["total_cost_usd"], hs["total_cost_usd"]),
+        },
+        "requests": {
+            "base": bs["requests"],
+            "head": hs["requests"],
+            "change": hs["requests"] - bs["requests"],
+            "change_pct": _pct(bs["requests"], hs["requests"]),
+        },
+        "by_model": _diff_rows(base["by_model"], head["by_model"], "model", top),
+        "notes": [],
+    }
+    bl, hl = base.get("limits"), head.get("limits")
+    for name, key in (("by_feature", "feature"), ("by_user", "user_id")):
+        if bl and hl:
+            out[name] = _diff_rows(bl.get(name) or [], hl.get(name) or [], key, top)
+        else:
+            out[name] = None
+    if not (bl and hl):
+        out["notes"].append(
+            "a report predates per-feature and per-user costs: only models are compared"
+        )
+    if base.get("pricing_version") != head.get("pricing_version"):
+        out["notes"].append(
+            f"priced with different tables ({base.get('pricing_version')} vs "
+            f"{head.get('pricing_version')}): some change may come from prices"
+        )
+    return out
+
+
+# ---------------------------------------------------------------- period alerts
+
+
+def day_over_day(daily: list[dict], first_day: str) -> dict | None:
+    """The largest rise of one day's cost over the day before, for days from ``first_day``.
+
+    ``daily`` lists ``{"day", "cost_usd"}`` (ISO dates, any order, missing days = $0),
+    including the day before ``first_day``. Days after a $0 day have no percentage and are
+    skipped.
+    """
+    import datetime as dt
+
+    costs = {d["day"]: d["cost_usd"] or 0.0 for d in daily}
+    best = None
+    for day in sorted(costs):
+        if day < first_day:
+            continue
+        before = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+        prev = costs.get(before, 0.0)
+        if prev <= 0:
+            continue
+        pct = (costs[day] - prev) / prev * 100
+        if best is None or pct > best["change_pct"]:
+            best = {
+                "day": day,
+                "cost_usd": costs[day],
+                "previous_day": before,
+                "previous_cost_usd": prev,
+                "change_pct": round(pct, 6),
+            }
+    return best
+
+
+def anomaly_items(report: dict) -> list[dict]:
+    """The findings of an ``anomalies`` analysis, when the report has one (a list, or a
+    mapping whose list values are findings)."""
+    found = report.get("anomalies")
+    if isinstance(found, list):
+        return [x for x in found if x]
+    if isinstance(found, dict):
+        items = []
+        for value in found.values():
+            if isinstance(value, list):
+                items.extend(x for x in value if x)
+        return items
+    return []
+
+
+def _describe(item) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    if "day" in item and isinstance(item.get("cost_usd"), (int, float)):
+        scope = item.get("scope")
+        who = f"{scope} {item.get('key')} on " if scope not in (None, "day") else ""
+        text = f"{who}{item['day']}: {_usd(item['cost_usd'])}"
+        if isinstance(item.get("baseline_usd"), (int, float)):
+            text += f" (usually {_usd(item['baseline_usd'])})"
+        return text
+    parts = [
+        f"{k}={v}"
+        for k, v in item.items()
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    ]
+    return ", ".join(parts[:6])
+
+
+def evaluate_alerts(alerts: Alerts, report: dict) -> list[dict]:
+    """The alerts raised by a period report (``report["report_period"]`` filled by periods.run)."""
+    out = []
+    total = report["summary"]["total_cost_usd"]
+    if alerts.max_cost is not None and total > alerts.max_cost + 1e-12:
+        out.append(
+            {
+                "alert": "max_cost",
+                "limit": alerts.max_cost,
+                "actual": total,
+                "message": f"period cost {_usd(total)} is above {_usd(alerts.max_cost)}",
+            }
+        )
+    jump = (report.get("report_period") or {}).get("day_over_day")
+    if (
+        alerts.max_day_over_day_pct is not None
+        and jump is not None
+        and jump["change_pct"] > alerts.max_day_over_day_pct + 1e-9
+    ):
+        out.append(
+            {
+                "alert": "max_day_over_day_pct",
+                "limit": alerts.max_day_over_day_pct,
+                "actual": jump["change_pct"],
+                "message": (
+                    f"{jump['day']} cost {_usd(jump['cost_usd'])}, up {jump['change_pct']:.1f}% "
+                    f"on {jump['previous_day']} ({_usd(jump['previous_cost_usd'])}); "
+                    f"the limit is {alerts.max_day_over_day_pct:g}%"
+                ),
+            }
+        )
+    if alerts.anomalies:
+        items = anomaly_items(report)
+        if items:
+            out.append(
+                {
+                    "alert": "anomalies",
+                    "limit": 0,
+                    "actual": len(items),
+                    "message": f"{len(items)} anomalies: "
+                    + "; ".join(_describe(x) for x in items[:3])
+                    + (" …" if len(items) > 3 else ""),
+                }
+            )
+    return out

@@ -1,0 +1,109 @@
+"""``llmcost audit``: what the logs claim (tokens, cost) against a recount and the price tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llmcost.commands import common
+from llmcost.commands.common import ReportFormat, handles_errors
+
+
+@handles_errors
+def audit(
+    paths: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            help="Log files, directories, globs or - for stdin (none: what --db holds)."
+        ),
+    ] = None,
+    db: Annotated[
+        Optional[Path], typer.Option(help="DuckDB file to ingest into (default: in memory).")
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="A call is off when its reported tokens (or cost) differ from the recount "
+            "(or computed cost) by more than this percentage.",
+            min=0,
+        ),
+    ] = 10.0,
+    top: Annotated[int, typer.Option(help="How many calls in the worst-calls lists.", min=1)] = 10,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.table,
+    pricing: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
+        ),
+    ] = None,
+    input_format: Annotated[
+        Optional[str],
+        typer.Option(help="Read every file as this format (see `llmcost formats`)."),
+    ] = None,
+) -> None:
+    """Audit the logs: reported vs recounted prompt/completion tokens per model (mean and
+    worst deltas, calls off by more than --threshold, what it means in dollars), and the
+    cost the logs claim vs the cost computed from the pricing tables."""
+    from llmcost.audit import run
+    from llmcost.errors import UsageError
+
+    if not paths and db is None:
+        raise UsageError("nothing to audit", hint="name log files, or --db FILE for stored calls")
+    err = common.stderr()
+    with common.progress_bar() as progress:
+        result = run(
+            paths or [],
+            db=db,
+            pricing=pricing or [],
+            input_format=input_format,
+            threshold_pct=threshold,
+            top=top,
+            on_file=lambda r: err.print(f"[dim]{common.file_line(r)}[/dim]", soft_wrap=True),
+            progress=progress,
+        )
+    if format is ReportFormat.json:
+        from llmcost.render.json import render
+
+        sys.stdout.write(render(result))
+        return
+    from llmcost.render.layout import audit_sections
+
+    sections = audit_sections(result)
+    if not sections:  # cannot happen after a recount, but say so rather than print nothing
+        err.print("nothing to audit: no call has logged text or a logged cost")
+        return
+    if format is ReportFormat.markdown:
+        from llmcost.render.markdown import table
+
+        out = ["# LLM log audit", ""]
+        for section in sections:
+            out += [f"## {section.title}", ""]
+            out += [f"- {line}" for line in section.lines]
+            out += [""] if section.lines else []
+            for t in section.tables:
+                out += [*table(t), ""]
+        sys.stdout.write("\n".join(out).rstrip() + "\n")
+        return
+    from rich.console import Console
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from llmcost.render.terminal import _table
+
+    console = Console(highlight=False)
+    for section in sections:
+        console.print(Rule(Text(section.title, style="bold cyan"), align="left"))
+        for line in section.lines:
+            console.print(Text(line))
+        for t in section.tables:
+            console.print(_table(t))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(audit)

@@ -1,0 +1,66 @@
+"""``llmcost diff``: the cost change between two JSON reports, ready for a pull request."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llmcost.commands.common import handles_errors
+
+
+class DiffFormat(str, Enum):
+    markdown = "markdown"
+    table = "table"
+    json = "json"
+
+
+@handles_errors
+def diff(
+    base: Annotated[Path, typer.Argument(help="The report before (`analyze --format json`).")],
+    head: Annotated[Path, typer.Argument(help="The report after.")],
+    format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiffFormat.markdown,
+    top: Annotated[int, typer.Option(help="Rows per table (largest changes first).", min=1)] = 10,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Cost change by model, feature and user between two reports (absolute and %).
+
+    Markdown by default, to paste into a pull request or append to $GITHUB_STEP_SUMMARY.
+    """
+    import sys
+
+    from rich.console import Console
+
+    from llmcost import budgets
+    from llmcost.render import budget as view
+
+    result = budgets.compare(
+        budgets.load_report(base, "base report"), budgets.load_report(head, "head report"), top
+    )
+    if format is DiffFormat.table:
+        if output:
+            with output.open("w", encoding="utf-8") as fh:
+                view.terminal(view.diff_sections(result), Console(file=fh, width=160))
+        else:
+            view.terminal(view.diff_sections(result), Console(highlight=False))
+        return
+    if format is DiffFormat.json:
+        from llmcost.render.json import render
+
+        text = render(result)
+    else:
+        text = view.markdown(view.diff_sections(result))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(diff)

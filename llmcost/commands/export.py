@@ -1,0 +1,104 @@
+"""``llmcost export``: one row per call with its price row and cost split (CSV, Parquet, JSONL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llmcost.commands import common
+from llmcost.commands.common import handles_errors, parse_when
+from llmcost.export import ExportFormat
+
+
+@handles_errors
+def export(
+    paths: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Log files, directories or globs (none: the calls stored in --db)."),
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write; a directory (or a path ending in /) gets Parquet partitioned "
+            "by day; - is stdout (CSV, JSONL).",
+        ),
+    ] = ...,
+    format: Annotated[
+        Optional[ExportFormat],
+        typer.Option("--format", "-f", help="Output format (default: from the -o extension)."),
+    ] = None,
+    db: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="DuckDB file to ingest into and export from (default: in memory; without "
+            "PATHs: $LLMCOST_DB, else ~/.local/share/llmcost/llmcost.duckdb)."
+        ),
+    ] = None,
+    since: Annotated[
+        Optional[str],
+        typer.Option(help="Only calls at or after this time (ISO 8601, UTC if no zone)."),
+    ] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only calls before this time.")] = None,
+    pricing: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
+        ),
+    ] = None,
+    input_format: Annotated[
+        Optional[str],
+        typer.Option(help="Read every file as this format (see `llmcost formats`)."),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Write into a non-empty -o directory, replacing the days this export covers "
+            "(other days are kept: export one day at a time into a growing folder).",
+        ),
+    ] = False,
+) -> None:
+    """Write the per-call cost log: every call with the model it was priced as, the price
+    row used (table version, effective date, tier) and its cost split into input, cache
+    read, cache write, output and total (exact decimals)."""
+    from llmcost.api import export_calls as run
+    from llmcost.errors import InputError
+    from llmcost.store import default_db_path
+
+    since_ts, until_ts = parse_when(since, "--since"), parse_when(until, "--until")
+    if not paths and db is None:
+        db = default_db_path()
+        if not db.exists():
+            raise InputError(
+                f"no logs named and no database at {db}",
+                hint="name log files, or --db FILE made by `llmcost ingest`",
+            )
+    err = common.stderr()
+    result = run(
+        paths or [],
+        output,
+        format.value if format else None,
+        db=db,
+        pricing=pricing or [],
+        input_format=input_format,
+        since=since_ts,
+        until=until_ts,
+        overwrite=overwrite,
+        on_file=lambda r: err.print(f"[dim]{common.file_line(r)}[/dim]", soft_wrap=True),
+    )
+    where = "stdout" if output == "-" else output
+    layout = ", one folder per day" if result.partitioned else ""
+    err.print(
+        f"{result.rows:,} calls → {where} ({result.format}{layout}): "
+        f"{result.priced_rows:,} with a cost totalling ${result.total_cost_usd:,.2f}, "
+        f"{result.unpriced_rows:,} of unpriced models (cost left empty)",
+        soft_wrap=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)

@@ -1,0 +1,343 @@
+"""``llmcost pricing …``: list, show, resolve, check, diff and import price tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llmcost.commands import common
+from llmcost.commands.common import handles_errors
+
+app = typer.Typer(
+    name="pricing",
+    help="Inspect, check and update the pricing tables.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+)
+
+PRICING_HELP = "Extra pricing YAML overriding the built-in tables (repeatable)."
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _book(pricing: list[Path] | None):
+    from llmcost.pricing import load_pricing
+
+    return load_pricing(pricing or [])
+
+
+def _json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _money(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@app.command("list")
+@handles_errors
+def list_(
+    provider: Annotated[Optional[str], typer.Option(help="Only this provider.")] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="Prices in force on this date (default today).")
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    pricing: Annotated[Optional[list[Path]], typer.Option("--pricing", help=PRICING_HELP)] = None,
+) -> None:
+    """Models and their prices in force (USD per million tokens)."""
+    from llmcost.pricing_tools import in_force
+
+    on = common.parse_day(as_of, "--as-of") or dt.datetime.now(dt.timezone.utc).date()
+    items = in_force(_book(pricing), on, provider)
+    if format is Format.json:
+        _json({"as_of": on.isoformat(), "models": items})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Prices in force on {on} (USD per million tokens)", title_justify="left")
+    for col in (
+        "provider",
+        "model",
+        "input",
+        "cache read",
+        "cache write",
+        "output",
+        "from",
+        "extras",
+    ):
+        table.add_column(
+            col,
+            justify="right" if col in ("input", "cache read", "cache write", "output") else "left",
+        )
+    for m in items:
+        extras = list(m["tiers"])
+        extras += [f">{t:,} tok" for t in m["long_context_above"]]
+        if m["off_peak"]:
+            extras.append("off-peak")
+        if m["discount_pct"]:
+            extras.append(f"-{m['discount_pct']:g}%")
+        table.add_row(
+            m["provider"],
+            m["model"],
+            _money(m.get("input")),
+            _money(m.get("cache_read")),
+            _money(m.get("cache_write")),
+            _money(m.get("output")),
+            m["from"],
+            " ".join(extras),
+        )
+    _console().print(table)
+    common.stderr().print(f"[dim]{len(items)} models[/dim]")
+
+
+@app.command()
+@handles_errors
+def show(
+    model: Annotated[str, typer.Argument(help="A model name as logged (any alias form).")],
+    provider: Annotated[Optional[str], typer.Option(help="The provider the call went to.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    pricing: Annotated[Optional[list[Path]], typer.Option("--pricing", help=PRICING_HELP)] = None,
+) -> None:
+    """A model's price history, tiers, long-context and off-peak prices, source and note."""
+    from llmcost.pricing_tools import show as show_model
+
+    info = show_model(_book(pricing), model, provider)
+    if format is Format.json:
+        _json(info)
+        return
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"[bold]{info['provider']}/{info['model']}[/bold]  ({info['resolved_by']})")
+    console.print(f"source: {info['source']}   defined at {info['defined_at']}")
+    console.print(f"table version: {info['table_version']}", soft_wrap=True)
+    if info["aliases"]:
+        console.print("aliases: " + ", ".join(info["aliases"]), soft_wrap=True)
+    if info["discount"]:
+        console.print(
+            f"discount: {info['discount']['percent']:g}% ({info['discount']['origin']}), "
+            "applied to every price below"
+        )
+    if info["note"]:
+        console.print(f"note: {info['note']}", soft_wrap=True)
+    table = Table(title="History (USD per million tokens)", title_justify="left")
+    cols = (
+        "from",
+        "to",
+        "tier",
+        "context",
+        "time",
+        "input",
+        "cache read",
+        "cache write",
+        "write 1h",
+        "output",
+        "fees",
+    )
+    for col in cols:
+        table.add_column(col)
+    for h in info["history"]:
+        fees = []
+        if h.get("per_request"):
+            fees.append(f"${h['per_request']:g}/call")
+        if h.get("per_search") is not None:
+            fees.append(f"${h['per_search']:g}/search")
+        table.add_row(
+            h["from"],
+            h["to"] or "",
+            h["tier"],
+            f">{h['above_input_tokens']:,}" if h["above_input_tokens"] else "",
+            h["off_peak"] or "",
+            _money(h.get("input")),
+            _money(h.get("cache_read")),
+            _money(h.get("cache_write")),
+            _money(h.get("cache_write_1h")),
+            _money(h.get("output")),
+            " ".join(fees),
+        )
+    console.print(table)
+
+
+@app.command()
+@handles_errors
+def resolve(
+    name: Annotated[str, typer.Argument(help="A model name as logged.")],
+    provider: Annotated[Optional[str], typer.Option(help="The provider the log names.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    pricing: Annotated[Optional[list[Path]], typer.Option("--pricing", help=PRICING_HELP)] = None,
+) -> None:
+    """Explain which priced model a logged name resolves to: each candidate name tried,
+    in order, which table had it and why it won. Exit 1 when nothing matches."""
+    r = _book(pricing).resolve(name, provider)
+    if format is Format.json:
+        _json(
+            {
+                "name": name,
+                "provider": r.provider,
+                "model": r.model_key,
+                "priced": r.priced,
+                "how": r.how,
+                "steps": list(r.steps),
+            }
+        )
+    else:
+        console = _console()
+        for i, step in enumerate(r.steps, 1):
+            console.print(f"{i:>2}. {step}", soft_wrap=True)
+        if r.priced:
+            console.print(f"→ [bold]{r.provider}/{r.model_key}[/bold]")
+        else:
+            console.print("→ [bold red]unpriced[/bold red]: no pricing table knows this model")
+    if not r.priced:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def check(
+    files: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Tables to check (default: the shipped tables and llmcost.yaml's)."),
+    ] = None,
+) -> None:
+    """Validate pricing tables: schema, overlapping dates, cache read above input, sources,
+    names meaning two models (errors, exit 2); output below input (warnings)."""
+    from llmcost import pricing_overrides
+    from llmcost.pricing_tools import check as run_check
+    from llmcost.pricing_tools import shipped_paths
+
+    shipped = not files
+    if shipped:
+        settings = pricing_overrides.from_config()
+        paths = shipped_paths() + pricing_overrides.table_paths(settings)
+    else:
+        paths = list(files)
+    result = run_check(paths, shipped=shipped)
+    err = common.stderr()
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w.file}:{w.line}: {w.message}", soft_wrap=True)
+    for e in result.errors:
+        err.print(f"[bold red]error:[/bold red] {e.file}:{e.line}: {e.message}", soft_wrap=True)
+    summary = (
+        f"{len(result.files)} tables, {result.models} models: {len(result.errors)} errors, "
+        f"{len(result.warnings)} warnings"
+    )
+    print(summary)
+    if result.errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+@handles_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="Old tables: a file, a directory or a git revision.")],
+    new: Annotated[
+        Optional[str],
+        typer.Argument(
+            help="New tables: a file, a directory or a git revision (default: pricing/)."
+        ),
+    ] = None,
+    log: Annotated[
+        Optional[list[str]],
+        typer.Option("--log", help="A log whose bill to recompute with both (repeatable)."),
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """What changed between two versions of the tables, and how much a log's bill moves."""
+    from llmcost.pricing_tools import bill_delta, book_of, load_version
+    from llmcost.pricing_tools import diff as run_diff
+
+    old_tables, old_label = load_version(old)
+    new_tables, new_label = load_version(new)
+    changes = run_diff(old_tables, new_tables)
+    bill = None
+    if log:
+        # each side is complete when it is a full directory/revision; a single file is
+        # applied on top of the shipped tables, so that other providers still price
+        base, _ = load_version(None) if Path(old).is_file() else ([], "")
+        old_book = book_of(base, old_tables) if base else book_of(old_tables)
+        base, _ = load_version(None) if new and Path(new).is_file() else ([], "")
+        new_book = book_of(base, new_tables) if base else book_of(new_tables)
+        bill = bill_delta(log, old_book, new_book)
+    if format is Format.json:
+        _json({"old": old_label, "new": new_label, "changes": changes, "bill": bill})
+        return
+    console = _console()
+    console.print(f"[bold]{old_label} → {new_label}[/bold]: {len(changes)} models changed")
+    for c in changes:
+        console.print(f"  {c['change']:<8} {c['provider']}/{c['model']}", soft_wrap=True)
+        for r in c["rows"]:
+            if r["change"] == "changed":
+                what = ", ".join(f"{k} {a} → {b}" for k, (a, b) in r["fields"].items())
+            else:
+                what = ", ".join(f"{k} {v}" for k, v in (r.get("new") or r.get("old")).items())
+            console.print(f"           {r['change']} row {r['row']}: {what}", soft_wrap=True)
+    if bill:
+        console.print(
+            f"\nBill of {', '.join(log)}: ${bill['old_cost_usd']:,.6f} → "
+            f"${bill['new_cost_usd']:,.6f} ({bill['delta_usd']:+,.6f})"
+        )
+        for m in bill["by_model"]:
+            if m["delta_usd"]:
+                console.print(
+                    f"  {m['provider']}/{m['model']}: {m['old_cost_usd']} → {m['new_cost_usd']} "
+                    f"({m['delta_usd']:+.6f}, {m['requests']} calls)",
+                    soft_wrap=True,
+                )
+
+
+@app.command("import-litellm")
+@handles_errors
+def import_litellm(
+    file: Annotated[Path, typer.Argument(help="LiteLLM's model_prices_and_context_window.json.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the YAML here (default stdout).")
+    ] = None,
+    only_missing: Annotated[
+        bool,
+        typer.Option("--only-missing", help="Only models our tables (and overrides) cannot price."),
+    ] = False,
+    start: Annotated[
+        Optional[str],
+        typer.Option("--from", help="Effective date of the imported prices (default 2020-01-01)."),
+    ] = None,
+) -> None:
+    """Convert LiteLLM's community price map into an overlay YAML in our schema."""
+    from llmcost.pricing import load_pricing
+    from llmcost.pricing_tools import import_litellm as convert
+    from llmcost.pricing_tools import litellm_yaml, read_litellm
+
+    since = common.parse_day(start, "--from") or dt.date(2020, 1, 1)
+    data = read_litellm(file)
+    result = convert(data, load_pricing() if only_missing else None, only_missing, since)
+    text = litellm_yaml(result, dt.datetime.now(dt.timezone.utc).date(), since, file.name)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    err = common.stderr()
+    for why in result.dropped:
+        err.print(f"[yellow]left out:[/yellow] {why}", soft_wrap=True)
+    err.print(
+        f"{len(result.models)} models imported, {result.skipped_known} already priced, "
+        f"{result.skipped_other} not chat models or without token prices"
+    )
+
+
+def register(root) -> None:
+    root.add_typer(app, name="pricing")

@@ -1,0 +1,198 @@
+"""``llmcost tokens``: count a text's tokens for some models and price them at today's prices."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from llmcost.commands import common
+from llmcost.commands.common import handles_errors
+from llmcost.errors import InputError, UsageError
+
+
+class Side(str, Enum):
+    input = "input"
+    output = "output"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _read_input(text: str | None, file: str | None) -> str:
+    if text is not None and file is not None:
+        raise UsageError("give the text or --file, not both", hint="llmcost tokens --file F")
+    if file is not None and file != "-":
+        try:
+            return Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"cannot read {file}: {exc}", hint="give a readable UTF-8 text file"
+            ) from None
+    if text is not None and text != "-":
+        return text
+    if file is None and text is None and sys.stdin.isatty():
+        raise UsageError(
+            "no text to count",
+            hint="llmcost tokens 'some text' --model gpt-4o, or --file F, or pipe it in with -",
+        )
+    return sys.stdin.read()
+
+
+def _messages(raw: str) -> list[dict]:
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(
+            f"--messages: the input is not JSON ({exc})",
+            hint='give a JSON array like [{"role": "user", "content": "Hello"}]',
+        ) from None
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        raise UsageError(
+            "--messages: the input is not a JSON array of message objects",
+            hint='e.g. [{"role": "system", "content": "…"}, {"role": "user", "content": "…"}]',
+        )
+    return value
+
+
+@handles_errors
+def tokens(
+    text: Annotated[
+        Optional[str], typer.Argument(help="The text to count; - (or nothing, piped) reads stdin.")
+    ] = None,
+    file: Annotated[
+        Optional[str], typer.Option("--file", help="Read the text from this file (- is stdin).")
+    ] = None,
+    model: Annotated[
+        Optional[list[str]],
+        typer.Option("--model", "-m", help="A model to count and price for (repeatable)."),
+    ] = None,
+    as_: Annotated[
+        Side, typer.Option("--as", help="Price the tokens as the prompt (input) or the answer.")
+    ] = Side.input,
+    messages: Annotated[
+        bool,
+        typer.Option(
+            "--messages",
+            help="The input is a JSON array of chat messages: count it with the chat framing "
+            "the API bills.",
+        ),
+    ] = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    pricing: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Count the tokens of a text, a file or stdin for one or more models, and price them as
+    input or output at today's prices: what will this prompt cost on model X, Y and Z?
+    OpenAI models are counted exactly; others (tokenizer not public) are estimated."""
+    from llmcost.api import UnpricedModelError, count_tokens, load_pricing, price
+
+    if not model:
+        raise UsageError("name at least one model", hint="--model gpt-4o --model claude-sonnet-4-5")
+    if messages and as_ is Side.output:
+        raise UsageError(
+            "--messages counts a prompt; it cannot be priced --as output",
+            hint="drop --messages to count an answer's text",
+        )
+    raw = _read_input(text, file)
+    subject = _messages(raw) if messages else raw
+    book = load_pricing(pricing or [])
+    rows = []
+    for name in dict.fromkeys(model):
+        n = count_tokens(subject, name, pricing=book)
+        usage = {"input_tokens": int(n), "output_tokens": 0}
+        if as_ is Side.output:
+            usage = {"input_tokens": 0, "output_tokens": int(n)}
+        row = {
+            "model": name,
+            "tokens": int(n),
+            "token_source": n.source,
+            "encoding": n.encoding,
+            "factor": n.factor,
+            "priced": False,
+            "priced_as": None,
+            "usd_per_million": None,
+            "cost_usd": None,
+            "price_from": None,
+            "unpriced_reason": None,
+        }
+        try:
+            cost = price(name, usage, style="generic", pricing=book)
+        except UnpricedModelError as exc:
+            row["unpriced_reason"] = exc.message
+        else:
+            part = cost.input if as_ is Side.input else cost.output
+            row.update(
+                priced=True,
+                priced_as=f"{cost.priced_provider}/{cost.model_key}",
+                cost_usd=float(round(part, 12)),
+                usd_per_million=float(round(part * 1_000_000 / int(n), 9)) if int(n) else None,
+                price_from=cost.price_from.isoformat(),
+            )
+        rows.append(row)
+    result = {
+        "as": as_.value,
+        "messages": messages,
+        "characters": len(raw),
+        "pricing_version": book.version,
+        "models": rows,
+    }
+    if format is Format.json:
+        sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        return
+    _print_table(result)
+    unpriced = [r["model"] for r in rows if not r["priced"]]
+    if unpriced:
+        common.stderr().print(
+            f"[yellow]unpriced:[/yellow] {', '.join(unpriced)}: no price in the tables "
+            "(counted anyway; add a price with --pricing)",
+            soft_wrap=True,
+        )
+
+
+def _print_table(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from llmcost.render import money
+
+    table = Table(
+        title=f"{result['characters']:,} characters priced as {result['as']} at today's prices",
+        title_justify="left",
+    )
+    for col, justify in (
+        ("Model", "left"),
+        ("Tokenizer", "left"),
+        ("Tokens", "right"),
+        ("USD / 1M", "right"),
+        ("Cost", "right"),
+        ("Priced as", "left"),
+    ):
+        table.add_column(col, justify=justify)
+    for r in result["models"]:
+        tokenizer = r["encoding"]
+        if r["token_source"] == "estimated":
+            tokenizer += f" ×{r['factor']:g} (est.)"
+        table.add_row(
+            r["model"],
+            tokenizer,
+            f"{r['tokens']:,}",
+            f"${r['usd_per_million']:g}" if r["usd_per_million"] is not None else "—",
+            money(r["cost_usd"]) if r["priced"] else "unpriced",
+            r["priced_as"] or "—",
+        )
+    Console(highlight=False).print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(tokens)

@@ -1,0 +1,168 @@
+"""OpenAI Batch API files: the output (and error) file, or the input file of a batch.
+
+OUTPUT lines (``BatchRequestOutput``): ``{id, custom_id, response: {status_code, request_id,
+body}, error}`` where ``body`` is the endpoint's response (a chat completion, a Responses API
+object, embeddings). Every line is a call priced at the batch rates (service_tier 'batch').
+A failed line (``error`` set, or ``status_code`` >= 400) is kept with status 'error': with no
+usage it bills nothing (0 tokens), but it is counted; its model is 'unknown' when the line
+does not name one (an error line carries no response body).
+
+INPUT lines (``BatchRequestInput``): ``{custom_id, method, url, body}``: a batch before it
+runs. There is no usage yet: the tokens are left NULL and the prompt is staged, so the
+tokenizer counts the input (token_source 'counted'); the output stays unknown. Ingest either
+the input file (a forecast) or the output file of a batch, not both: they cannot be matched
+across batches (custom_id is unique only within one batch).
+
+The two are told apart line by line by their keys (``response``/``error`` vs ``url``/``body``).
+Spec: openai-openapi ``BatchRequestInput`` / ``BatchRequestOutput``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from llmcost.formats import FileFormat, register_format
+from llmcost.formats.lines import INVALID_JSON, LINE_STATE, finish, read_lines
+from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
+
+_V = "VARCHAR"
+STRUCT = json.dumps(
+    {
+        "id": _V,
+        "custom_id": _V,
+        "method": _V,
+        "url": _V,
+        "response": {"status_code": _V, "request_id": _V, "body": "JSON"},
+        "error": "JSON",
+        "body": "JSON",
+    }
+)
+
+RECORDS_SQL = f"""
+WITH parsed AS (
+  SELECT line, text, {LINE_STATE} AS state FROM lines
+), rec AS (
+  SELECT *, CASE WHEN state = 'ok' THEN json_transform(text, '{STRUCT}') END AS b FROM parsed
+), kinds AS (
+  SELECT *,
+    CASE WHEN state <> 'ok' THEN NULL
+         WHEN json_exists(text, '$.response') OR json_exists(text, '$.error') THEN 'output'
+         WHEN json_type(b.body) = 'OBJECT' AND b.url IS NOT NULL THEN 'input'
+    END AS kind,
+    b.response.body AS rb, b.body AS q
+  FROM rec
+), used AS (
+  SELECT *, CASE WHEN kind = 'output' AND json_type(rb, '$.usage') = 'OBJECT'
+                 THEN json_extract(rb, '$.usage') END AS u
+  FROM kinds
+), styled AS (
+  SELECT *, {AUTO_STYLE_SQL} AS usage_style,
+    CASE WHEN kind = 'output' AND (coalesce(json_type(b.error), 'NULL') <> 'NULL'
+                                   OR TRY_CAST(b.response.status_code AS INTEGER) >= 400
+                                   OR json_type(rb, '$.error') = 'OBJECT')
+         THEN 'error' ELSE 'ok' END AS status
+  FROM used
+), f AS (
+  SELECT *,
+    {column_sql("input")} AS n_in,
+    {column_sql("cache_read")} AS n_read,
+    {column_sql("cache_write")} AS n_write,
+    {column_sql("output")} AS n_out,
+    {column_sql("reasoning")} AS n_reasoning,
+    {bad_field_sql()} AS bad_usage,
+    CASE WHEN json_type(q, '$.messages') = 'ARRAY' THEN json_extract(q, '$.messages')
+         WHEN json_type(q, '$.input') = 'ARRAY' THEN json_extract(q, '$.input') END AS msgs,
+    CASE WHEN json_type(q, '$.input') = 'VARCHAR' THEN q ->> '$.input'
+         WHEN json_type(q, '$.prompt') = 'VARCHAR' THEN q ->> '$.prompt' END AS prompt_plain,
+    CASE WHEN json_type(q, '$.instructions') = 'VARCHAR' THEN q ->> '$.instructions' END
+      AS instructions
+  FROM styled
+)
+SELECT line, text,
+  CASE WHEN state = 'blank' THEN 'blank line' END AS skip_reason,
+  CASE
+    WHEN state = 'invalid' THEN {INVALID_JSON}
+    WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+    WHEN kind IS NULL
+      THEN 'neither a batch output line (response/error) nor a batch input line (url/body)'
+    WHEN kind = 'input' AND llm_blank(q ->> '$.model') IS NULL THEN 'no body.model'
+    WHEN bad_usage IS NOT NULL THEN bad_usage
+  END AS reject_reason,
+  CASE WHEN kind = 'output' THEN coalesce(llm_blank(b.response.request_id), llm_blank(b.id),
+                                          md5(text))
+       ELSE md5(text) END AS request_id,
+  llm_ts(coalesce(rb ->> '$.created', rb ->> '$.created_at')) AS ts,
+  'openai' AS provider,
+  CASE WHEN kind = 'input' THEN q ->> '$.model'
+       ELSE coalesce(llm_blank(rb ->> '$.model'), 'unknown') END AS model,
+  CASE WHEN kind = 'output' AND u IS NULL AND status = 'error' THEN 0 ELSE n_in END
+    AS input_tokens,
+  n_read AS cache_read_tokens,
+  n_write AS cache_write_tokens,
+  CASE WHEN kind = 'output' AND u IS NULL AND status = 'error' THEN 0
+       WHEN n_in IS NOT NULL THEN coalesce(n_out, 0) END AS output_tokens,
+  n_reasoning AS reasoning_tokens,
+  'batch' AS service_tier,
+  json_object('custom_id', b.custom_id, 'batch_request_id', b.id, 'url', b.url,
+              'status_code', TRY_CAST(b.response.status_code AS INTEGER),
+              'error_code', coalesce(b.error ->> '$.code', rb ->> '$.error.code')) AS tags,
+  CASE WHEN kind = 'output' THEN status ELSE 'ok' END AS status,
+  llm_finish(coalesce(
+    json_extract_string(rb, '$.choices[0].finish_reason'),
+    CASE WHEN rb ->> '$.object' = 'response' AND rb ->> '$.status' = 'incomplete'
+           THEN rb ->> '$.incomplete_details.reason'
+         WHEN rb ->> '$.object' = 'response' AND rb ->> '$.status' = 'completed' THEN 'stop'
+    END)) AS finish_reason,
+  llm_tok(coalesce(q ->> '$.max_tokens', q ->> '$.max_completion_tokens',
+                   q ->> '$.max_output_tokens')) AS max_tokens,
+  CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
+    AS prompt_kind,
+  CASE
+    WHEN msgs IS NOT NULL AND instructions IS NOT NULL
+      THEN '[' || json_object('role', 'system', 'content', instructions)
+           || CASE WHEN json_array_length(msgs) > 0 THEN ',' || substr(CAST(msgs AS VARCHAR), 2)
+                   ELSE ']' END
+    WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
+    WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', instructions, prompt_plain)
+  END AS prompt_text,
+  coalesce(
+    llm_join(json_extract_string(rb, '$.choices[*].message.content')),
+    llm_join(json_extract_string(rb, '$.output[*].content[*].text'))
+  ) AS completion_text
+FROM f
+"""
+
+
+def load_batch(con, path: Path, source: str, ingest_id: int, line_offset: int = 0):
+    """Stage the lines of a batch output (or input) file; see the module docstring."""
+    undecodable = read_lines(con, path, source, ingest_id, line_offset)
+    return finish(
+        con,
+        RECORDS_SQL,
+        source=source,
+        ingest_id=ingest_id,
+        format="openai-batch",
+        extra_read=undecodable,
+    )
+
+
+def _sniff(head: bytes, path: Path) -> bool:
+    if b'"custom_id"' not in head:
+        return False
+    output = b'"response"' in head and (b'"status_code"' in head or b'"error"' in head)
+    return output or (b'"url"' in head and b'"body"' in head)
+
+
+register_format(
+    FileFormat(
+        name="openai-batch",
+        description="OpenAI Batch API output file (priced at batch rates; failed requests "
+        "counted) or input file (a forecast: input tokens counted from the prompts)",
+        recognized_by='"custom_id" with "response" (output) or "url" + "body" (input)',
+        sniff=_sniff,
+        load=load_batch,
+        priority=30,
+        line_based=True,
+    )
+)

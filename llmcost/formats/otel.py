@@ -1,0 +1,592 @@
+"""OpenTelemetry GenAI spans in OTLP JSON: one document, or one per line (file exporter).
+
+A document is ``{"resourceSpans": [{resource, scopeSpans: [{scope, spans: […]}]}]}``;
+attribute values are wrapped (``{"stringValue": …}``, ``{"intValue": "412"}`` with the int
+as a string, ``{"doubleValue": …}``, ``{"arrayValue": {"values": […]}}``) or plain; times
+are nanosecond strings. Each span is one record: ``line`` is the span's line for JSON
+lines, its ordinal in the file for a document.
+
+Attribute names read (current semconv first, then deprecated ones, OpenLLMetry's, and
+OpenInference's): tokens ``gen_ai.usage.input_tokens``/``prompt_tokens``,
+``llm.usage.prompt_tokens``, ``llm.token_count.prompt`` (and the output, total, cache and
+reasoning counterparts listed in ``_TOKENS``); model ``gen_ai.response.model`` over
+``gen_ai.request.model``/``llm.model_name``; provider ``gen_ai.provider.name``/
+``gen_ai.system``/``llm.provider``/``llm.system``.
+
+Which spans are calls. A span is a model call when it carries token counts, or its
+operation is a model operation (``gen_ai.operation.name`` chat / text_completion /
+generate_content / embeddings, OpenInference kind LLM/EMBEDDING, OpenLLMetry
+``llm.request.type``). Other spans (HTTP, workflow, tool, non-GenAI) are skipped. A call
+span that has another call span below it (same trace, down the parentSpanId chain) is a
+wrapper (an SDK span around the instrumented client span, a LangChain span around the
+OpenAI span) or an aggregate (an agent span summing its calls): it is skipped and the
+innermost span is counted, so one model call is counted once. Fields the inner span lacks
+(the response model, texts, user, finish reason) are taken from the nearest wrapper with
+the same input and output counts. ``request_id`` is ``gen_ai.response.id`` (else
+traceId:spanId), so one call exported twice is stored once. A line that is not an OTLP
+document is rejected; metrics and logs documents are skipped.
+
+Token convention. Canonical input includes cache reads and writes, output includes
+reasoning. The current semconv says ``gen_ai.usage.input_tokens`` SHOULD include cache
+tokens (docs_gen-ai_anthropic.md: Anthropic's ``input_tokens + cache_read_input_tokens +
+cache_creation_input_tokens``), and OpenInference's ``llm.token_count.prompt`` does too;
+but older Anthropic instrumentations (OpenLLMetry before its semconv-ai 0.5, Strands)
+reported Anthropic's raw ``input_tokens``, EXCLUDING cache. The rule, per span:
+
+1. cache tokens (read + write) are added to input when input < cache tokens (an input
+   that includes its cache cannot be smaller), or when the span's total tokens equal
+   input + cache + output and not input + output;
+2. likewise reasoning is added to output when output < reasoning, or when the total
+   equals input + output + reasoning and not input + output;
+3. otherwise the counts follow the current semconv (cache inside input, reasoning inside
+   output). ``llm.anthropic.usage.total_input_tokens`` (old OpenLLMetry) is the whole input.
+
+Texts: ``gen_ai.input.messages``/``gen_ai.output.messages`` (JSON strings, parts
+flattened to text; tool calls as ``{"type":"tool_call","name","arguments"}``), else
+OpenLLMetry's ``gen_ai.prompt.N.*``/``gen_ai.completion.N.*`` or OpenInference's
+``llm.input_messages.N.message.*``, else span events (``gen_ai.user.message`` …,
+``gen_ai.choice``, ``gen_ai.content.prompt``/``completion``). Attribution: user from
+``user.id``/``enduser.id``/``gen_ai.user.id``/``gen_ai.user``/``llm.user``, session from
+``session.id``/``gen_ai.conversation.id``, feature from ``traceloop.workflow.name``; tags
+keep ``service.name`` and the other resource/span names worth grouping by.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmcost.formats import FileFormat, register_format
+from llmcost.formats.records import finish, head_json_keys, read_records
+from llmcost.formats.stage import StageStats
+
+# Attribute keys per canonical field, in order of preference.
+_TOKENS = {
+    "in": [
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.prompt_tokens",
+        "llm.usage.prompt_tokens",
+        "llm.token_count.prompt",
+    ],
+    "out": [
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.completion_tokens",
+        "llm.usage.completion_tokens",
+        "llm.token_count.completion",
+    ],
+    "total": ["gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"],
+    "cr": [
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.cache_read_input_tokens",
+        "llm.usage.cache_read_input_tokens",
+        "llm.anthropic.usage.cache_read_input_tokens",
+        "llm.token_count.prompt_details.cache_read",
+    ],
+    "cw": [
+        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_creation_input_tokens",
+        "gen_ai.usage.cache_write_input_tokens",
+        "llm.usage.cache_creation_input_tokens",
+        "llm.anthropic.usage.cache_creation_input_tokens",
+        "llm.token_count.prompt_details.cache_write",
+    ],
+    "r": [
+        "gen_ai.usage.reasoning.output_tokens",
+        "gen_ai.usage.reasoning_tokens",
+        "llm.usage.reasoning_tokens",
+        "llm.token_count.completion_details.reasoning",
+    ],
+    "in_all": ["llm.anthropic.usage.total_input_tokens"],
+}
+_MODEL = [
+    "gen_ai.response.model",
+    "gen_ai.request.model",
+    "llm.response.model",
+    "llm.model_name",
+    "llm.request.model",
+]
+_PROVIDER = ["gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"]
+_USER = ["user.id", "enduser.id", "gen_ai.user.id", "gen_ai.user", "llm.user", "langfuse.user.id"]
+_SESSION = ["session.id", "gen_ai.conversation.id", "langfuse.session.id"]
+_MAX_TOKENS = [
+    "gen_ai.request.max_tokens",
+    "gen_ai.request.max_completion_tokens",
+    "gen_ai.request.max_output_tokens",
+    "llm.request.max_tokens",
+]
+_TIER = ["openai.response.service_tier", "gen_ai.openai.response.service_tier",
+         "openai.request.service_tier", "gen_ai.openai.request.service_tier"]  # fmt: skip
+_MODEL_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "embeddings")
+
+# A wrapped attribute value, read once: {stringValue | intValue | doubleValue | boolValue |
+# arrayValue: {values}}; anything else is a plain (unwrapped) JSON value.
+_WRAPPED = (
+    '{"stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR", '
+    '"boolValue": "VARCHAR", "arrayValue": {"values": "JSON"}}'
+)
+_KV = '[{"key": "VARCHAR", "value": "JSON"}]'
+# One parse per document, then one per span.
+_DOC = (
+    '{"resourceSpans": [{"resource": {"attributes": ' + _KV + "}, "
+    '"scopeSpans": [{"scope": {"name": "VARCHAR"}, "spans": ["JSON"]}]}]}'
+)
+_SPAN = (
+    '{"traceId": "VARCHAR", "spanId": "VARCHAR", "parentSpanId": "VARCHAR", "name": "VARCHAR", '
+    '"startTimeUnixNano": "VARCHAR", "endTimeUnixNano": "VARCHAR", "status": {"code": "VARCHAR"}, '
+    '"attributes": ' + _KV + ', "events": [{"name": "VARCHAR", "attributes": ' + _KV + "}]}"
+)
+
+MACROS = r"""
+-- An attribute value as text: the wrapped scalar, an array's strings as a JSON array, or
+-- the plain value.
+CREATE OR REPLACE TEMP MACRO otel_str(v, w) AS (
+    CASE WHEN w.stringValue IS NOT NULL THEN w.stringValue
+         WHEN w.intValue IS NOT NULL THEN w.intValue
+         WHEN w.doubleValue IS NOT NULL THEN w.doubleValue
+         WHEN w.boolValue IS NOT NULL THEN w.boolValue
+         WHEN w.arrayValue IS NOT NULL THEN CAST(to_json(
+             json_extract_string(w.arrayValue."values", '$[*].stringValue')) AS VARCHAR)
+         WHEN json_type(v) = 'VARCHAR' THEN json_extract_string(v, '$')
+         ELSE CAST(v AS VARCHAR) END);
+-- An array attribute's first element (gen_ai.response.finish_reasons).
+CREATE OR REPLACE TEMP MACRO otel_first(v, w) AS (
+    CASE WHEN w.arrayValue IS NOT NULL
+           THEN json_extract_string(w.arrayValue."values", '$[0].stringValue')
+         WHEN json_type(v) = 'ARRAY' THEN json_extract_string(v, '$[0]') END);
+-- The JSON a string attribute holds (gen_ai.input.messages is recorded as a JSON string).
+CREATE OR REPLACE TEMP MACRO otel_json(s) AS (
+    CASE WHEN left(ltrim(s), 1) IN ('{', '[') AND json_valid(s) THEN json(s) END);
+-- A message part as text; tool calls as {"type": "tool_call", "name", "arguments"}.
+CREATE OR REPLACE TEMP MACRO otel_part_text(p) AS (
+    CASE
+      WHEN json_type(p) = 'VARCHAR' THEN json_extract_string(p, '$')
+      WHEN json_extract_string(p, '$.type') = 'text'
+           OR (json_extract_string(p, '$.type') IS NULL
+               AND json_type(json_extract(p, '$.content')) = 'VARCHAR')
+        THEN coalesce(json_extract_string(p, '$.content'), json_extract_string(p, '$.text'))
+      WHEN json_extract_string(p, '$.type') IN ('reasoning', 'thinking') THEN NULL
+      WHEN json_extract_string(p, '$.type') = 'tool_call'
+        THEN CAST(json_object('type', 'tool_call', 'name', json_extract_string(p, '$.name'),
+                              'arguments', rec_json(json_extract(p, '$.arguments'))) AS VARCHAR)
+      WHEN json_extract_string(p, '$.type') = 'tool_call_response'
+        THEN coalesce(llm_text(json_extract(p, '$.response')),
+                      llm_text(json_extract(p, '$.result')))
+      ELSE CAST(p AS VARCHAR)
+    END);
+CREATE OR REPLACE TEMP MACRO otel_msg_text(m) AS (
+    CASE
+      WHEN json_type(json_extract(m, '$.content')) = 'VARCHAR'
+        THEN json_extract_string(m, '$.content')
+      WHEN json_type(json_extract(m, '$.parts')) = 'ARRAY'
+        THEN llm_join(list_transform(json_extract(m, '$.parts[*]'), lambda p: otel_part_text(p)))
+      WHEN json_type(json_extract(m, '$.content')) = 'ARRAY'
+        THEN llm_join(list_transform(json_extract(m, '$.content[*]'),
+                                     lambda p: otel_part_text(p)))
+      ELSE llm_text(json_extract(m, '$.content'))
+    END);
+-- gen_ai.input.messages as [{role, content}] with content as text.
+CREATE OR REPLACE TEMP MACRO otel_msgs(j) AS (
+    CASE WHEN json_type(j) = 'ARRAY' THEN CAST(to_json(list_transform(json_extract(j, '$[*]'),
+        lambda m: json_object('role', json_extract_string(m, '$.role'),
+                              'content', otel_msg_text(m)))) AS VARCHAR) END);
+CREATE OR REPLACE TEMP MACRO otel_msgs_text(j) AS (
+    CASE WHEN json_type(j) = 'ARRAY' THEN array_to_string(list_filter(list_transform(
+        json_extract(j, '$[*]'), lambda m: otel_msg_text(m)), lambda t: t IS NOT NULL), '\n') END);
+"""
+
+
+def _attr(key: str) -> str:
+    """The column of ``otel_attrs`` holding attribute ``key`` (as text)."""
+    return f'"{key}"'
+
+
+def _first(keys: list[str]) -> str:
+    return "coalesce(" + ", ".join(_attr(k) for k in keys) + ")"
+
+
+def _tok(field: str) -> str:
+    return "coalesce(" + ", ".join(f"llm_tok({_attr(k)})" for k in _TOKENS[field]) + ")"
+
+
+def _bad_tokens() -> str:
+    arms = " ".join(
+        f"WHEN llm_bad_tok({_attr(k)}) THEN 'attribute {k} is not a non-negative integer: ' "
+        f"|| left({_attr(k)}, 40)"
+        for keys in _TOKENS.values()
+        for k in keys
+    )
+    return f"(CASE {arms} END)"
+
+
+def _has_tokens() -> str:
+    return "(" + " OR ".join(f"{_attr(k)} IS NOT NULL" for k in sum(_TOKENS.values(), [])) + ")"
+
+
+_OTHER_KEYS = [
+    "gen_ai.operation.name",
+    "openinference.span.kind",
+    "llm.request.type",
+    "gen_ai.response.id",
+    "gen_ai.response.finish_reason",
+    "llm.response.finish_reason",
+    "traceloop.workflow.name",
+    "traceloop.association.properties.feature",
+    "error.type",
+    "gen_ai.agent.name",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "llm.invocation_parameters",
+]
+
+
+def _keys() -> list[str]:
+    keys = [k for ks in _TOKENS.values() for k in ks]
+    keys += _MODEL + _PROVIDER + _USER + _SESSION + _MAX_TOKENS + _TIER + _OTHER_KEYS
+    return list(dict.fromkeys(keys))
+
+
+def _spans_sql() -> str:
+    """``otel_spans``: one row per span (parsed once), with its line and resource/scope."""
+    return f"""
+CREATE TEMP TABLE otel_spans AS
+WITH docs AS (
+  SELECT line, json_transform(rec, '{_DOC}') AS d FROM rec_in
+), res AS (
+  SELECT line, generate_subscripts(d.resourceSpans, 1) AS ri, unnest(d.resourceSpans) AS rs
+  FROM docs WHERE d.resourceSpans IS NOT NULL
+), res_ctx AS (
+  SELECT line, ri, rs.scopeSpans AS scopes,
+    list_filter(rs.resource.attributes, lambda a: a.key = 'service.name')[1].value AS sn,
+    list_filter(rs.resource.attributes, lambda a: a.key = 'service.version')[1].value AS sv,
+    list_filter(rs.resource.attributes, lambda a: a.key IN ('deployment.environment.name',
+                                                             'deployment.environment'))[1].value
+      AS env
+  FROM res
+), scope AS (
+  SELECT line, ri, sn, sv, env, generate_subscripts(scopes, 1) AS si, unnest(scopes) AS ss
+  FROM res_ctx WHERE scopes IS NOT NULL
+), span AS (
+  SELECT line, ri, si, sn, sv, env, ss.scope.name AS scope_name,
+    generate_subscripts(ss.spans, 1) AS pi, unnest(ss.spans) AS raw
+  FROM scope WHERE ss.spans IS NOT NULL
+)
+SELECT *, lower(span.traceId) AS trace_id, lower(span.spanId) AS span_id,
+  lower(llm_blank(span.parentSpanId)) AS parent_id
+FROM (
+  SELECT row_number() OVER (ORDER BY line, ri, si, pi) AS sid, line, raw,
+    json_transform(raw, '{_SPAN}') AS span, scope_name,
+    otel_str(sn, json_transform(sn, '{_WRAPPED}')) AS service_name,
+    otel_str(sv, json_transform(sv, '{_WRAPPED}')) AS service_version,
+    otel_str(env, json_transform(env, '{_WRAPPED}')) AS environment
+  FROM span)
+"""
+
+
+def _attrs_sql() -> str:
+    """``otel_kv_long`` (span attributes, one row each) and ``otel_attrs`` (one row a span,
+    one column per attribute the adapter reads)."""
+    pivot = ",\n  ".join(f"max(vs) FILTER (WHERE k = '{k}') AS \"{k}\"" for k in _keys())
+    return f"""
+CREATE TEMP TABLE otel_kv_long AS
+SELECT sid, k, otel_str(v, w) AS vs, otel_first(v, w) AS v0
+FROM (SELECT sid, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
+      FROM (SELECT sid, unnest(span.attributes) AS a FROM otel_spans
+            WHERE span.attributes IS NOT NULL));
+CREATE TEMP TABLE otel_attrs AS
+SELECT sid, {pivot},
+  max(v0) FILTER (WHERE k = 'gen_ai.response.finish_reasons') AS "finish_reasons.0",
+  max(vs) FILTER (WHERE k = 'gen_ai.response.finish_reasons') AS "finish_reasons"
+FROM otel_kv_long WHERE k IS NOT NULL GROUP BY sid;
+"""
+
+
+def _texts_sql() -> str:
+    """``otel_texts``: messages kept as indexed attributes or as span events, per span."""
+    pattern = (
+        r"^(gen_ai\.prompt|gen_ai\.completion|llm\.input_messages|llm\.output_messages)"
+        r"\.(\d+)\.(?:message\.)?(.+)$"
+    )
+    return rf"""
+CREATE TEMP TABLE otel_texts AS
+WITH idx AS (
+  SELECT sid, vs AS val,
+    CASE WHEN regexp_extract(k, '{pattern}', 1) IN ('gen_ai.prompt', 'llm.input_messages')
+         THEN 'in' ELSE 'out' END AS side,
+    TRY_CAST(regexp_extract(k, '{pattern}', 2) AS INTEGER) AS n,
+    regexp_extract(k, '{pattern}', 3) AS field
+  FROM otel_kv_long WHERE regexp_matches(k, '{pattern}')
+), msg AS (
+  SELECT sid, side, n,
+    max(val) FILTER (WHERE field = 'role') AS role,
+    coalesce(max(val) FILTER (WHERE field = 'content'),
+             string_agg(val, '' ORDER BY field)
+               FILTER (WHERE regexp_matches(field, '^contents\.\d+\.message_content\.text$')))
+      AS content
+  FROM idx GROUP BY sid, side, n
+), tool_parts AS (
+  SELECT sid, side, n,
+    TRY_CAST(regexp_extract(field, '^tool_calls\.(\d+)\.', 1) AS INTEGER) AS t,
+    max(val) FILTER (WHERE regexp_matches(field, '^tool_calls\.\d+\.(function\.)?name$'))
+      AS tname,
+    max(val) FILTER (WHERE regexp_matches(field, '^tool_calls\.\d+\.(function\.)?arguments$'))
+      AS targs
+  FROM idx WHERE regexp_matches(field, '^tool_calls\.\d+\.') GROUP BY ALL
+), tools AS (
+  SELECT sid, side, n, string_agg(CAST(json_object('type', 'tool_call', 'name', tname,
+      'arguments', rec_json(to_json(targs))) AS VARCHAR), '' ORDER BY t) AS tools
+  FROM tool_parts GROUP BY ALL
+), full_msg AS (
+  SELECT m.sid, m.side, m.n, m.role, coalesce(m.content, t.tools) AS content
+  FROM msg m LEFT JOIN tools t USING (sid, side, n)
+), by_idx AS (
+  SELECT sid,
+    CAST(to_json(list(json_object('role', role, 'content', content) ORDER BY n)
+                 FILTER (WHERE side = 'in')) AS VARCHAR) AS idx_prompt,
+    string_agg(content, '\n' ORDER BY n) FILTER (WHERE side = 'out') AS idx_completion
+  FROM full_msg GROUP BY sid
+), events AS (
+  SELECT sid, ei, e.name AS ename, e.attributes AS attrs
+  FROM (SELECT sid, generate_subscripts(span.events, 1) AS ei, unnest(span.events) AS e
+        FROM otel_spans WHERE span.events IS NOT NULL)
+), ev_kv AS (
+  SELECT sid, ei, ename, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
+  FROM (SELECT sid, ei, ename, unnest(attrs) AS a FROM events
+        WHERE ename LIKE 'gen_ai.%' AND attrs IS NOT NULL)
+), ev AS (
+  SELECT sid, ei, ename, json_group_object(k, to_json(otel_str(v, w))) AS ea
+  FROM ev_kv GROUP BY sid, ei, ename
+), by_event AS (
+  SELECT sid,
+    CAST(to_json(list(json_object(
+        'role', coalesce(json_extract_string(ea, '$.role'),
+                         regexp_extract(ename, '^gen_ai\.(\w+)\.message$', 1)),
+        'content', json_extract_string(ea, '$.content')) ORDER BY ei)
+      FILTER (WHERE regexp_matches(ename, '^gen_ai\.(system|user|assistant|tool)\.message$')))
+      AS VARCHAR) AS ev_prompt,
+    string_agg(coalesce(
+        json_extract_string(otel_json(json_extract_string(ea, '$.message')), '$.content'),
+        json_extract_string(ea, '$.content')), '\n' ORDER BY ei)
+      FILTER (WHERE ename = 'gen_ai.choice') AS ev_completion,
+    first(otel_json(coalesce(json_extract_string(ea, '$."gen_ai.input.messages"'),
+                             json_extract_string(ea, '$."gen_ai.prompt"'))) ORDER BY ei)
+      FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
+                              'gen_ai.content.prompt'))
+      AS ev_input,
+    first(otel_json(coalesce(json_extract_string(ea, '$."gen_ai.output.messages"'),
+                             json_extract_string(ea, '$."gen_ai.completion"'))) ORDER BY ei)
+      FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
+                              'gen_ai.content.completion'))
+      AS ev_output
+  FROM ev GROUP BY sid
+)
+SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, ev_prompt, ev_completion,
+  ev_input, ev_output
+FROM by_idx i FULL JOIN by_event e ON e.sid = i.sid
+"""
+
+
+def _fields_sql() -> str:
+    """``otel_fields``: the canonical columns of every span that may be a call."""
+    ops = ", ".join(f"'{o}'" for o in _MODEL_OPERATIONS)
+    t = {f: _tok(f) for f in _TOKENS}
+    return f"""
+CREATE TEMP TABLE otel_fields AS
+WITH base AS (
+  SELECT s.sid, s.line, s.span, s.trace_id, s.span_id, s.parent_id, s.scope_name,
+    s.service_name, s.service_version, s.environment, a.* EXCLUDE (sid),
+    {_has_tokens()} AS has_tokens,
+    {_attr("gen_ai.operation.name")} AS op,
+    upper({_attr("openinference.span.kind")}) AS oi_kind,
+    {_attr("llm.request.type")} AS llm_type,
+    {t["in"]} AS t_in, {t["out"]} AS t_out, {t["total"]} AS t_total,
+    {t["cr"]} AS t_cr, {t["cw"]} AS t_cw, {t["r"]} AS t_r, {t["in_all"]} AS t_in_all,
+    {_bad_tokens()} AS bad_usage
+  FROM otel_spans s LEFT JOIN otel_attrs a USING (sid)
+), calls AS (
+  SELECT *,
+    has_tokens OR op IN ({ops}) OR oi_kind IN ('LLM', 'EMBEDDING')
+      OR llm_type IN ('chat', 'completion', 'embedding') AS is_call,
+    coalesce(t_cr, 0) + coalesce(t_cw, 0) AS t_cache
+  FROM base
+), conv AS (
+  SELECT *,
+    t_cache > 0 AND (t_in < t_cache OR (t_total IS NOT NULL
+        AND t_total NOT IN (t_in + t_out, t_in + t_out + coalesce(t_r, 0))
+        AND t_total IN (t_in + t_cache + t_out, t_in + t_cache + t_out + coalesce(t_r, 0))))
+      AS cache_outside,
+    coalesce(t_r, 0) > 0 AND (t_out < t_r OR (t_total IS NOT NULL
+        AND t_total NOT IN (t_in + t_out, t_in + t_cache + t_out)
+        AND t_total IN (t_in + t_out + t_r, t_in + t_cache + t_out + t_r)))
+      AS reasoning_outside
+  FROM calls WHERE is_call
+)
+SELECT sid, line, span, trace_id, span_id, parent_id, bad_usage, t_in, t_out,
+  llm_blank({_first(_MODEL)}) AS model,
+  llm_blank({_first(["gen_ai.response.model", "llm.response.model"])}) AS response_model,
+  llm_blank(span.startTimeUnixNano) AS ts_raw,
+  rec_ts(llm_blank(span.startTimeUnixNano)) AS ts,
+  (TRY_CAST(span.endTimeUnixNano AS HUGEINT) - TRY_CAST(span.startTimeUnixNano AS HUGEINT)) / 1e6
+    AS latency_ms,
+  rec_provider_for({_first(_PROVIDER)}, llm_blank({_first(_MODEL)})) AS provider,
+  coalesce(t_in_all, t_in + CASE WHEN cache_outside THEN t_cache ELSE 0 END) AS input_tokens,
+  t_cr AS cache_read_tokens, t_cw AS cache_write_tokens,
+  t_out + CASE WHEN reasoning_outside THEN t_r ELSE 0 END AS output_tokens,
+  t_r AS reasoning_tokens,
+  llm_blank({_attr("gen_ai.response.id")}) AS response_id,
+  llm_tier({_first(_TIER)}) AS service_tier,
+  llm_blank({_first(_USER)}) AS user_id,
+  llm_blank({_first(_SESSION)}) AS session_id,
+  llm_blank({_first(["traceloop.workflow.name", "traceloop.association.properties.feature"])})
+    AS feature,
+  CASE WHEN span.status.code IN ('STATUS_CODE_ERROR', '2')
+         OR {_attr("error.type")} IS NOT NULL THEN 'error' ELSE 'ok' END AS status,
+  coalesce("finish_reasons.0", "gen_ai.response.finish_reason", "llm.response.finish_reason",
+           "finish_reasons") AS finish_raw,
+  coalesce({", ".join(f"llm_tok({_attr(k)})" for k in _MAX_TOKENS)},
+           llm_tok(json_extract_string(otel_json("llm.invocation_parameters"), '$.max_tokens')),
+           llm_tok(json_extract_string(otel_json("llm.invocation_parameters"),
+                                       '$.max_completion_tokens'))) AS max_tokens,
+  otel_json("gen_ai.input.messages") AS in_msgs,
+  otel_json("gen_ai.output.messages") AS out_msgs,
+  otel_json("gen_ai.system_instructions") AS sys_instr,
+  rec_obj([
+    {{'k': 'service.name', 'v': service_name}}, {{'k': 'service.version', 'v': service_version}},
+    {{'k': 'deployment.environment', 'v': environment}},
+    {{'k': 'span.name', 'v': span.name}}, {{'k': 'scope', 'v': scope_name}},
+    {{'k': 'operation', 'v': op}}, {{'k': 'agent', 'v': {_attr("gen_ai.agent.name")}}},
+    {{'k': 'trace_id', 'v': trace_id}}, {{'k': 'span_id', 'v': span_id}}]) AS tags
+FROM conv
+"""
+
+
+def _calls_sql(document: bool) -> str:
+    """``cand``: one row per record read — every span, and documents that hold none."""
+    line = "s.sid" if document else "s.line"
+    return f"""
+CREATE TEMP TABLE cand AS
+WITH RECURSIVE up(sid, anc, depth) AS (
+  SELECT f.sid, p.sid, 1 FROM otel_fields f
+  JOIN otel_spans p ON p.trace_id = f.trace_id AND p.span_id = f.parent_id
+  UNION ALL
+  SELECT up.sid, p.sid, up.depth + 1 FROM up
+  JOIN otel_spans a ON a.sid = up.anc
+  JOIN otel_spans p ON p.trace_id = a.trace_id AND p.span_id = a.parent_id
+  WHERE up.depth < 64
+), wrappers AS (
+  SELECT DISTINCT up.anc AS sid FROM up JOIN otel_fields f ON f.sid = up.anc
+), fill AS (  -- nearest wrapper with the same counts: fills what the inner span lacks
+  SELECT up.sid, arg_min(up.anc, up.depth) AS anc FROM up
+  JOIN otel_fields i ON i.sid = up.sid JOIN otel_fields w ON w.sid = up.anc
+  WHERE i.t_in IS NOT DISTINCT FROM w.t_in AND i.t_out IS NOT DISTINCT FROM w.t_out
+  GROUP BY up.sid
+), texts AS (
+  SELECT f.sid,
+    coalesce(f.in_msgs, x.ev_input) AS in_msgs, coalesce(f.out_msgs, x.ev_output) AS out_msgs,
+    f.sys_instr, x.idx_prompt, x.idx_completion, x.ev_prompt, x.ev_completion
+  FROM otel_fields f LEFT JOIN otel_texts x USING (sid)
+), shaped AS (
+  SELECT t.sid,
+    CASE WHEN t.sys_instr IS NOT NULL THEN llm_join(list_transform(
+        coalesce(json_extract(t.sys_instr, '$[*]'), [t.sys_instr]), lambda p: otel_part_text(p)))
+    END AS sys_text,
+    coalesce(otel_msgs(t.in_msgs), t.idx_prompt, t.ev_prompt) AS msgs,
+    coalesce(otel_msgs_text(t.out_msgs), t.idx_completion, t.ev_completion) AS completion_text
+  FROM texts t
+), own AS (
+  SELECT f.*, s.completion_text,
+    CASE WHEN s.sys_text IS NOT NULL AND s.msgs IS NOT NULL
+           AND json_extract_string(s.msgs, '$[0].role') IS DISTINCT FROM 'system'
+           THEN '[' || json_object('role', 'system', 'content', s.sys_text)
+                || CASE WHEN json_array_length(s.msgs) > 0 THEN ',' || substr(s.msgs, 2)
+                        ELSE ']' END
+         ELSE s.msgs END AS prompt_text,
+    CASE WHEN json_extract_string(s.msgs, '$[0].role') IN ('system', 'developer')
+           THEN json_extract_string(s.msgs, '$[0].content') ELSE s.sys_text END AS system_text
+  FROM otel_fields f JOIN shaped s USING (sid)
+), merged AS (
+  SELECT o.sid, o.line, o.span, o.bad_usage, o.ts_raw, o.ts, o.latency_ms, o.input_tokens,
+    o.cache_read_tokens, o.cache_write_tokens, o.output_tokens, o.reasoning_tokens,
+    o.status, o.tags,
+    coalesce(o.response_model, w.response_model, o.model, w.model) AS model,
+    coalesce(o.provider, w.provider) AS provider,
+    coalesce(o.response_id, w.response_id) AS response_id,
+    coalesce(o.service_tier, w.service_tier) AS service_tier,
+    coalesce(o.user_id, w.user_id) AS user_id,
+    coalesce(o.session_id, w.session_id) AS session_id,
+    coalesce(o.feature, w.feature) AS feature,
+    coalesce(o.finish_raw, w.finish_raw) AS finish_raw,
+    coalesce(o.max_tokens, w.max_tokens) AS max_tokens,
+    coalesce(o.prompt_text, w.prompt_text) AS prompt_text,
+    coalesce(o.system_text, w.system_text) AS system_text,
+    coalesce(o.completion_text, w.completion_text) AS completion_text,
+    o.trace_id, o.span_id
+  FROM own o LEFT JOIN fill ON fill.sid = o.sid LEFT JOIN own w ON w.sid = fill.anc
+)
+SELECT {line} AS line,
+  CASE WHEN m.sid IS NULL THEN 'not a model call span'
+       WHEN m.sid IN (SELECT sid FROM wrappers)
+         THEN 'wraps an inner model call span (counted there)' END AS skip_reason,
+  CASE WHEN m.model IS NULL THEN 'model call span without a model (gen_ai.request.model)'
+       WHEN m.bad_usage IS NOT NULL THEN m.bad_usage
+       WHEN m.ts_raw IS NOT NULL AND m.ts IS NULL
+         THEN 'timestamp not understood: ' || left(m.ts_raw, 40) END AS reject_reason,
+  CAST(s.raw AS VARCHAR) AS raw,
+  coalesce(m.response_id, s.trace_id || ':' || s.span_id, md5(s.raw)) AS request_id,
+  m.ts, FALSE AS naive_ts, m.provider, m.model, m.input_tokens, m.cache_read_tokens,
+  m.cache_write_tokens, m.output_tokens, m.reasoning_tokens, m.service_tier, m.user_id,
+  m.session_id, m.feature, m.tags, m.latency_ms, m.status,
+  llm_finish(CASE WHEN lower(m.finish_raw) = 'tool_call' THEN 'tool_calls' ELSE m.finish_raw END)
+    AS finish_reason,
+  m.max_tokens,
+  CASE WHEN m.prompt_text IS NOT NULL THEN 'messages' END AS prompt_kind,
+  m.prompt_text, m.system_text, m.completion_text
+FROM otel_spans s LEFT JOIN merged m USING (sid)
+"""
+
+
+def _documents_sql() -> str:
+    """Records that hold no span: an empty document, another signal, or not OTLP at all."""
+    return """
+INSERT INTO cand (line, skip_reason, reject_reason, raw)
+SELECT line,
+  CASE WHEN json_type(json_extract(rec, '$.resourceSpans')) = 'ARRAY'
+         THEN 'OTLP document without spans'
+       WHEN json_extract(rec, '$.resourceMetrics') IS NOT NULL
+            OR json_extract(rec, '$.resourceLogs') IS NOT NULL
+         THEN 'OTLP metrics or logs, not spans' END,
+  'not an OTLP traces document (no resourceSpans)', CAST(rec AS VARCHAR)
+FROM rec_in r WHERE NOT EXISTS (SELECT 1 FROM otel_spans s WHERE s.line = r.line)
+"""
+
+
+def load_otel(con, path: Path, source: str, ingest_id: int) -> StageStats:
+    records = read_records(con, path, source, ingest_id)
+    con.execute(MACROS)
+    for table in ("otel_spans", "otel_kv_long", "otel_attrs", "otel_texts", "otel_fields", "cand"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(_spans_sql())
+    con.execute(_attrs_sql())
+    con.execute(_texts_sql())
+    con.execute(_fields_sql())
+    con.execute(_calls_sql(records.document))
+    con.execute(_documents_sql())
+    for table in ("otel_spans", "otel_kv_long", "otel_attrs", "otel_texts", "otel_fields"):
+        con.execute(f"DROP TABLE {table}")
+    return finish(con, source=source, ingest_id=ingest_id, fmt="otel", records=records)
+
+
+def _sniff(head: bytes, path: Path) -> bool:
+    return head_json_keys(head, b"resourceSpans")
+
+
+register_format(
+    FileFormat(
+        name="otel",
+        description="OpenTelemetry GenAI spans, OTLP JSON (one document, or one per line as "
+        "the collector's file exporter writes); OpenLLMetry and OpenInference attributes too",
+        recognized_by='a "resourceSpans" key in the first 64 KiB',
+        sniff=_sniff,
+        load=load_otel,
+        priority=20,
+    )
+)

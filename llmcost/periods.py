@@ -1,0 +1,283 @@
+"""Report periods: named windows (yesterday, last-7d, …) computed in a time zone.
+
+Every window is half-open, ``[since, until)``, and made of local calendar days: a day in
+``Europe/Paris`` starts at local midnight, so it lasts 23 or 25 hours on the days the clocks
+change. Bounds are returned as UTC instants, ready for the ``calls`` view. The period before
+a window (what the report compares with) is the same number of local days just before it;
+for month-based periods it is the previous calendar month (or the same span of it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from llmcost.errors import UsageError
+
+PERIODS = ("yesterday", "last-7d", "last-30d", "month-to-date", "previous-month")
+
+
+@dataclass(frozen=True)
+class Window:
+    """``[since, until)`` as aware UTC datetimes, with how to name it."""
+
+    since: dt.datetime
+    until: dt.datetime
+    label: str
+    tz: str
+
+    def local(self, when: dt.datetime) -> dt.datetime:
+        return when.astimezone(ZoneInfo(self.tz))
+
+    def describe(self) -> str:
+        """``2026-11-14 → 2026-11-15 (Europe/Paris)``, with times only when not midnight."""
+        return f"{_show(self.local(self.since))} → {_show(self.local(self.until))} ({self.tz})"
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "describe": self.describe(),
+            "tz": self.tz,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "local_since": self.local(self.since).isoformat(),
+            "local_until": self.local(self.until).isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Periods:
+    current: Window
+    previous: Window
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"--tz {name!r} is not a known time zone",
+            hint="use an IANA name such as UTC, Europe/Paris or America/New_York",
+        ) from None
+
+
+def _show(local: dt.datetime) -> str:
+    if local.time() == dt.time(0):
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The first instant of ``day`` in ``tz``, as UTC.
+
+    Where a zone skips midnight (clocks jump from 00:00 to 01:00), the day starts at the
+    jump; ``fold=0`` reads the missing time with the offset in force before it, which lands
+    on exactly that instant.
+    """
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+
+
+def _month_start(day: dt.date, back: int = 0) -> dt.date:
+    month = day.year * 12 + day.month - 1 - back
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def _days(start: dt.date, end: dt.date, tz: ZoneInfo, label: str, name: str) -> Window:
+    return Window(midnight(start, tz), midnight(end, tz), label, name)
+
+
+def resolve(
+    period: str | None = None,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    tz: str = "UTC",
+    now: dt.datetime | None = None,
+) -> Periods:
+    """The window to report on and the one before it.
+
+    ``period`` is one of PERIODS; or give ``since`` (and optionally ``until``, default now)
+    as ISO dates or times, read in ``tz`` when they carry no offset.
+    """
+    zinfo = zone(tz)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.timezone.utc)
+    today = now.astimezone(zinfo).date()
+    if period is not None and (since or until):
+        raise UsageError(
+            "give either --period or --since/--until, not both",
+            hint="e.g. --period yesterday, or --since 2026-11-01 --until 2026-11-08",
+        )
+    if period is None:
+        if since is None:
+            raise UsageError(
+                "no period given", hint="use --period yesterday (or last-7d, …) or --since DATE"
+            )
+        start = _instant(since, zinfo, "--since")
+        end = _instant(until, zinfo, "--until") if until else now.astimezone(dt.timezone.utc)
+        if end <= start:
+            raise UsageError(
+                f"--until ({until or 'now'}) is not after --since ({since})",
+                hint="the window is [since, until): until must be later",
+            )
+        current = Window(start, end, f"{since} → {until or 'now'}", tz)
+        previous = Window(start - (end - start), start, "the same length before", tz)
+        return Periods(current, previous)
+    if period == "yesterday":
+        day = today - dt.timedelta(days=1)
+        return Periods(
+            _days(day, today, zinfo, f"yesterday ({day.isoformat()})", tz),
+            _days(day - dt.timedelta(days=1), day, zinfo, "the day before", tz),
+        )
+    if period in ("last-7d", "last-30d"):
+        n = 7 if period == "last-7d" else 30
+        start = today - dt.timedelta(days=n)
+        return Periods(
+            _days(start, today, zinfo, f"last {n} days", tz),
+            _days(start - dt.timedelta(days=n), start, zinfo, f"the {n} days before", tz),
+        )
+    if period == "previous-month":
+        start, end = _month_start(today, 1), _month_start(today)
+        before = _month_start(today, 2)
+        return Periods(
+            _days(start, end, zinfo, f"{start:%B %Y}", tz),
+            _days(before, start, zinfo, f"{before:%B %Y}", tz),
+        )
+    if period == "month-to-date":
+        start = _month_start(today)
+        current = Window(
+            midnight(start, zinfo), now.astimezone(dt.timezone.utc), f"{start:%B %Y} to date", tz
+        )
+        # The same span of the previous month, cut at its end (March 31 → all of February).
+        before = _month_start(today, 1)
+        try:
+            local_now = now.astimezone(zinfo)
+            same = local_now.replace(year=before.year, month=before.month)
+            prev_end = same.astimezone(dt.timezone.utc)
+        except ValueError:  # day 29-31 that the previous month does not have
+            prev_end = current.since
+        return Periods(current, Window(midnight(before, zinfo), prev_end, f"{before:%B %Y}", tz))
+    raise UsageError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
+
+
+def _instant(value: str, zinfo: ZoneInfo, option: str) -> dt.datetime:
+    """An ISO date (local midnight) or time (local unless it has an offset), as UTC."""
+    try:
+        if len(value) == 10:
+            return midnight(dt.date.fromisoformat(value), zinfo)
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not a date or time",
+            hint=f"use ISO 8601, e.g. {option} 2026-11-01 or 2026-11-01T12:00",
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zinfo)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def parse_now(value: str | None) -> dt.datetime | None:
+    """``--now``: pretend the report runs at this time (UTC when no offset)."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--now {value!r} is not a date or time", hint="e.g. --now 2026-11-16T06:00Z"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+# ---------------------------------------------------------------- the scheduled report
+
+
+def run(con, book, periods: Periods, *, top: int = 10, alerts=None) -> dict:
+    """The report for ``periods.current`` on an open store, compared with the period before.
+
+    The result is the usual report dict (every analysis over the window) plus
+    ``report_period`` (the windows, costs by local day and a local hour × weekday grid, the
+    largest day-over-day rise), ``comparison`` (top movers, see budgets.compare) and
+    ``alerts`` (see budgets.evaluate_alerts).
+    """
+    from llmcost import budgets
+    from llmcost.analyses import usd
+    from llmcost.report import Options, build
+
+    cur, prev = periods.current, periods.previous
+    report = build(con, book, Options(since=cur.since, until=cur.until, top=top))
+    previous = _previous(con, book, prev, top)
+
+    tz = cur.tz
+    by_model = con.execute(
+        """SELECT CAST(timezone(?, ts) AS DATE) AS day, model, count(*) AS requests,
+             coalesce(sum(cost_usd), 0) AS cost_usd
+           FROM priced WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts < CAST(? AS TIMESTAMPTZ)
+           GROUP BY ALL ORDER BY day, cost_usd DESC, model""",
+        [tz, prev.since.isoformat(), cur.until.isoformat()],
+    ).fetchall()
+    grid = con.execute(
+        """SELECT isodow(timezone(?, ts)) - 1 AS weekday, hour(timezone(?, ts)) AS hour,
+             count(*) AS requests, coalesce(sum(cost_usd), 0) AS cost_usd
+           FROM priced WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts < CAST(? AS TIMESTAMPTZ)
+           GROUP BY ALL ORDER BY weekday, hour""",
+        [tz, tz, cur.since.isoformat(), cur.until.isoformat()],
+    ).fetchall()
+
+    first_day = cur.local(cur.since).date().isoformat()
+    daily: dict[str, dict] = {}
+    daily_by_model = []
+    for day, model, requests, cost in by_model:
+        key = day.isoformat()
+        entry = daily.setdefault(key, {"day": key, "requests": 0, "cost_usd": 0})
+        entry["requests"] += requests
+        entry["cost_usd"] += cost  # exact DECIMAL sums; dollars once per day below
+        if key >= first_day:
+            daily_by_model.append(
+                {"day": key, "model": model, "requests": requests, "cost_usd": usd(cost)}
+            )
+    for entry in daily.values():
+        entry["cost_usd"] = usd(entry["cost_usd"])
+    report["report_period"] = {
+        **cur.as_dict(),
+        "previous": {
+            **prev.as_dict(),
+            "requests": previous["summary"]["requests"] if previous else 0,
+            "total_cost_usd": previous["summary"]["total_cost_usd"] if previous else 0.0,
+        },
+        "daily": [d for k, d in sorted(daily.items()) if k >= first_day],
+        "daily_by_model": daily_by_model,
+        "grid": [
+            {"weekday": w, "hour": h, "requests": n, "cost_usd": usd(c)} for w, h, n, c in grid
+        ],
+        "day_over_day": budgets.day_over_day(list(daily.values()), first_day),
+    }
+    report["comparison"] = budgets.compare(previous, report, top) if previous else None
+    report["alerts"] = budgets.evaluate_alerts(alerts or budgets.Alerts(), report)
+    return report
+
+
+# What the comparison reads of the period before: no need to run every analysis on it.
+PREVIOUS_ANALYSES = ("summary", "by_model", "limits")
+
+
+def _previous(con, book, window: Window, top: int) -> dict | None:
+    """The summary, cost by model and the budget measures of ``window`` (None: no calls).
+
+    Runs after ``build`` priced the store; the ``calls`` view is made the way ``build``
+    makes it (attribution from llmcost.yaml included), over the earlier window.
+    """
+    from llmcost import attribution
+    from llmcost.analyses import Context, analyses
+    from llmcost.report import Options, window_view
+
+    options = Options(since=window.since, until=window.until, top=top)
+    mapping = attribution.request_for(options).mapping
+    window_view(con, window.since, window.until, attribution.calls_columns(mapping))
+    if con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0:
+        return None
+    ctx = Context(top=top, book=book, options=options)
+    found = {a.name: a.run(con, ctx) for a in analyses() if a.name in PREVIOUS_ANALYSES}
+    return {"pricing_version": book.version, **found}

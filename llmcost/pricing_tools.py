@@ -1,0 +1,533 @@
+"""What ``llmcost pricing`` does, callable without the CLI: list the prices in force, show a
+model's history, check tables, diff two versions of them (and what that does to a log's
+bill), and import LiteLLM's community price map as an overlay in our schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from llmcost.errors import PricingError, UsageError
+from llmcost.pricing import (
+    FAR_FUTURE,
+    PRICE_KEYS,
+    TIERS,
+    Model,
+    PriceBook,
+    PriceRow,
+    Problem,
+    Table,
+    _flatten,
+    default_table_dir,
+    load_tables,
+    merge,
+    parse_table,
+)
+
+# --------------------------------------------------------------------------------------
+# list / show
+# --------------------------------------------------------------------------------------
+
+
+def _prices(r: PriceRow) -> dict:
+    out = {k: getattr(r, k) for k in PRICE_KEYS if getattr(r, k) is not None}
+    if r.per_request:
+        out["per_request"] = r.per_request
+    if r.per_search is not None:
+        out["per_search"] = r.per_search
+    return out
+
+
+def _flat(book: PriceBook, model: Model) -> list[PriceRow]:
+    return _flatten(book.table_of(model), model, book.discount_for(model))
+
+
+def in_force(book: PriceBook, on: dt.date, provider: str | None = None) -> list[dict]:
+    """Every model's standard prices in force on ``on`` (models without a price that day are
+    left out), with the tiers, long-context thresholds and off-peak windows it has."""
+    out = []
+    for (prov, key), model in sorted(book.models.items()):
+        if provider and prov != provider.lower():
+            continue
+        rows = [r for r in _flat(book, model) if r.valid_from <= on < r.valid_to]
+        base = [
+            r for r in rows if r.tier == "standard" and not r.above_input_tokens and not r.off_peak
+        ]
+        if not base:
+            continue
+        row = base[0]
+        discount = book.discount_for(model)
+        out.append(
+            {
+                "provider": prov,
+                "model": key,
+                **_prices(row),
+                "from": row.valid_from.isoformat(),
+                "tiers": sorted({r.tier for r in rows} - {"standard"}, key=TIERS.index),
+                "long_context_above": sorted({r.above_input_tokens for r in rows} - {0}),
+                "off_peak": any(r.off_peak for r in rows),
+                "discount_pct": discount.percent if discount else 0.0,
+                "source": model.source,
+            }
+        )
+    return out
+
+
+def _window_text(windows) -> str:
+    from llmcost.pricing import ALL_DAYS, DAYS
+
+    parts = []
+    for days, start, end in windows:
+        span = f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d} UTC"
+        if days != ALL_DAYS:
+            span += " " + ",".join(d for i, d in enumerate(DAYS) if days >> i & 1)
+        parts.append(span)
+    return "; ".join(parts)
+
+
+def show(book: PriceBook, name: str, provider: str | None = None) -> dict:
+    """A model's resolution, history (every price row, tier, long-context and off-peak
+    variant), aliases, source, note and any override that applies to it."""
+    resolution = book.resolve(name, provider)
+    if not resolution.priced:
+        raise UsageError(
+            f"no pricing table knows {name!r}",
+            hint="see `llmcost pricing resolve NAME` for the names tried, `llmcost pricing list`",
+        )
+    model = book.models[(resolution.provider, resolution.model_key)]
+    table = book.table_of(model)
+    discount = book.discount_for(model)
+    history = []
+    for r in sorted(
+        _flat(book, model),
+        key=lambda r: (
+            r.valid_from,
+            TIERS.index(r.tier) + 1 if r.tier in TIERS else 0,
+            r.above_input_tokens,
+            bool(r.off_peak),
+        ),
+        reverse=True,
+    ):
+        history.append(
+            {
+                "from": r.valid_from.isoformat(),
+                "to": None if r.valid_to == FAR_FUTURE else r.valid_to.isoformat(),
+                "tier": r.tier,
+                "above_input_tokens": r.above_input_tokens or None,
+                "off_peak": _window_text(r.off_peak) if r.off_peak else None,
+                **_prices(r),
+            }
+        )
+    return {
+        "name": name,
+        "provider": model.provider,
+        "model": model.key,
+        "resolved_by": resolution.how,
+        "aliases": model.aliases,
+        "family": model.family,
+        "downgrade_to": model.downgrade_to,
+        "source": model.source,
+        "defined_at": f"{model.file}:{model.line}",
+        "table_version": table.version,
+        "long_context_counts_cache": bool(table.rules.get("long_context_counts_cache", True)),
+        "note": model.note,
+        "discount": (
+            {"percent": discount.percent, "origin": discount.origin} if discount else None
+        ),
+        "history": history,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    files: list[str] = field(default_factory=list)
+    models: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def shipped_paths() -> list[Path]:
+    return sorted(default_table_dir().glob("*.yaml"))
+
+
+def check(paths: list[Path], shipped: bool = False) -> CheckResult:
+    """Validate tables: the schema (pricing/SCHEMA.md), dates that overlap, cache read above
+    input, sources present (http(s) URLs in the shipped tables), one name meaning one model
+    per provider; output below input is a warning. Every problem has its file:line."""
+    result = CheckResult(files=[str(p) for p in paths])
+    tables, warnings = load_tables(paths, result.errors)
+    result.warnings.extend(warnings)
+    owner: dict[tuple[str, str], Model] = {}
+    for table in tables:
+        try:
+            dt.date.fromisoformat(table.version)
+        except ValueError:
+            result.warnings.append(
+                Problem(table.file, 1, f"version {table.version!r} is not a date YYYY-MM-DD")
+            )
+        for model in table.models.values():
+            result.models += 1
+            if shipped and not re.match(r"https?://", model.source):
+                result.errors.append(
+                    Problem(model.file, model.line, f"model {model.key!r}: source is not a URL")
+                )
+            for name in [model.key, *model.aliases]:
+                other = owner.get((model.provider, name))
+                if other is not None and other is not model:
+                    result.errors.append(
+                        Problem(
+                            model.file,
+                            model.line,
+                            f"{model.provider} name {name!r} means both {other.key!r} "
+                            f"({Path(other.file).name}:{other.line}) and {model.key!r}",
+                        )
+                    )
+                owner[(model.provider, name)] = model
+    result.errors.sort(key=lambda p: (p.file, p.line))
+    result.warnings.sort(key=lambda p: (p.file, p.line))
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# diff
+# --------------------------------------------------------------------------------------
+
+
+def _repo_root() -> Path:
+    return default_table_dir().parent
+
+
+def load_version(spec: str | Path | None) -> tuple[list[Table], str]:
+    """Tables from a file, a directory of *.yaml, or a git revision (``HEAD~3``: the
+    ``pricing/*.yaml`` of that commit); None = the tables in the working tree."""
+    if spec is None:
+        tables, _ = load_tables(shipped_paths())
+        return tables, str(default_table_dir())
+    path = Path(spec)
+    if path.is_file():
+        return load_tables([path])[0], str(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.yaml"))
+        if not files:
+            raise UsageError(f"{path}: no *.yaml tables in this directory")
+        return load_tables(files)[0], str(path)
+    root = _repo_root()
+    rev = str(spec)
+    listing = _git(root, "ls-tree", "--name-only", f"{rev}:pricing")
+    if listing is None:
+        raise UsageError(
+            f"{rev!r} is not a file, a directory or a git revision of {root}",
+            hint="e.g. llmcost pricing diff HEAD~3, or two table files",
+        )
+    tables = []
+    for name in sorted(n for n in listing.splitlines() if n.endswith(".yaml")):
+        text = _git(root, "show", f"{rev}:pricing/{name}")
+        label = f"{rev}:pricing/{name}"
+        try:
+            table, _ = parse_table(text or "", label)
+        except Problem as problem:
+            raise PricingError(f"{problem.file}:{problem.line}: {problem.message}") from None
+        tables.append(table)
+    return tables, rev
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _row_map(table: Table, model: Model) -> dict[tuple, dict]:
+    out = {}
+    for r in _flatten(table, model):
+        key = (r.valid_from, r.tier, r.above_input_tokens, bool(r.off_peak))
+        out[key] = {**_prices(r), "to": r.valid_to}
+    return out
+
+
+def _key_text(key: tuple) -> str:
+    start, tier, above, off = key
+    text = f"from {start.isoformat()}"
+    if tier != "standard":
+        text += f" {tier}"
+    if above:
+        text += f" above {above:,} input tokens"
+    if off:
+        text += " off-peak"
+    return text
+
+
+def diff(old: list[Table], new: list[Table]) -> list[dict]:
+    """What changed, model by model: added, removed, or each price row that differs."""
+
+    def index(tables):
+        return {(m.provider, m.key): (t, m) for t in tables for m in t.models.values()}
+
+    a, b = index(old), index(new)
+    changes = []
+    for key in sorted(set(a) | set(b)):
+        provider, model = key
+        if key not in a:
+            changes.append({"provider": provider, "model": model, "change": "added", "rows": []})
+            continue
+        if key not in b:
+            changes.append({"provider": provider, "model": model, "change": "removed", "rows": []})
+            continue
+        ra, rb = _row_map(*a[key]), _row_map(*b[key])
+        rows = []
+        for rk in sorted(set(ra) | set(rb), key=lambda k: (k[0], k[1], k[2], k[3])):
+            if rk not in ra:
+                rows.append({"row": _key_text(rk), "change": "added", "new": _plain(rb[rk])})
+            elif rk not in rb:
+                rows.append({"row": _key_text(rk), "change": "removed", "old": _plain(ra[rk])})
+            elif ra[rk] != rb[rk]:
+                fields = {
+                    f: [_plain_value(ra[rk].get(f)), _plain_value(rb[rk].get(f))]
+                    for f in sorted(set(ra[rk]) | set(rb[rk]))
+                    if ra[rk].get(f) != rb[rk].get(f)
+                }
+                rows.append({"row": _key_text(rk), "change": "changed", "fields": fields})
+        if rows:
+            changes.append(
+                {"provider": provider, "model": model, "change": "changed", "rows": rows}
+            )
+    return changes
+
+
+def _plain_value(v):
+    if isinstance(v, dt.date):
+        return None if v == FAR_FUTURE else v.isoformat()
+    return v
+
+
+def _plain(d: dict) -> dict:
+    return {k: _plain_value(v) for k, v in d.items()}
+
+
+def bill_delta(log_paths: list[str], old: PriceBook, new: PriceBook) -> dict:
+    """How much a log's bill moves from ``old`` to ``new`` prices: total and per model."""
+    from llmcost import costing, store
+    from llmcost.analyses import usd
+    from llmcost.ingest import ingest_paths
+
+    con = store.connect()
+    try:
+        ingest_paths(con, log_paths)
+        sums = []
+        for book in (old, new):
+            costing.prepare(con, book)
+            sums.append(
+                {
+                    (p, m): (c, n, u)
+                    for p, m, c, n, u in con.execute(
+                        "SELECT provider_eff, model, sum(cost_usd), count(*), "
+                        "count(*) FILTER (WHERE NOT is_priced) FROM priced GROUP BY ALL"
+                    ).fetchall()
+                }
+            )
+    finally:
+        con.close()
+    models = []
+    for key in sorted(set(sums[0]) | set(sums[1]), key=lambda k: (str(k[0]), k[1])):
+        before = sums[0].get(key, (None, 0, 0))
+        after = sums[1].get(key, (None, 0, 0))
+        delta = None
+        if before[0] is not None and after[0] is not None:
+            delta = after[0] - before[0]
+        models.append(
+            {
+                "provider": key[0],
+                "model": key[1],
+                "requests": after[1] or before[1],
+                "old_cost_usd": usd(before[0]),
+                "new_cost_usd": usd(after[0]),
+                "delta_usd": usd(delta),
+                "unpriced_old": before[2],
+                "unpriced_new": after[2],
+            }
+        )
+    total_old = sum((v[0] for v in sums[0].values() if v[0] is not None), start=0)
+    total_new = sum((v[0] for v in sums[1].values() if v[0] is not None), start=0)
+    models.sort(key=lambda m: -abs(m["delta_usd"] or 0))
+    return {
+        "old_cost_usd": usd(total_old),
+        "new_cost_usd": usd(total_new),
+        "delta_usd": usd(total_new - total_old),
+        "by_model": models,
+    }
+
+
+def book_of(tables: list[Table], overlays: list[Table] | None = None) -> PriceBook:
+    return PriceBook(merge(tables, overlays or []))
+
+
+# --------------------------------------------------------------------------------------
+# import-litellm
+# --------------------------------------------------------------------------------------
+
+LITELLM_SOURCE = "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
+LITELLM_PROVIDERS = {
+    "openai": "openai",
+    "text-completion-openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "google",
+    "vertex_ai-language-models": "google",
+    "vertex_ai-anthropic_models": "anthropic",
+    "bedrock": "aws-bedrock",
+    "bedrock_converse": "aws-bedrock",
+    "azure": "azure",
+    "azure_ai": "azure",
+    "mistral": "mistral",
+    "deepseek": "deepseek",
+    "xai": "xai",
+    "groq": "groq",
+    "together_ai": "together",
+    "fireworks_ai": "fireworks",
+}
+LITELLM_MODES = {"chat", "completion", "responses"}
+_ABOVE = re.compile(
+    r"^(input|output|cache_read_input)_(?:token_)?cost(?:_per_token)?_above_(\d+)k_tokens$"
+)
+
+
+@dataclass
+class ImportResult:
+    models: dict = field(default_factory=dict)  # key -> entry (table schema)
+    skipped_known: int = 0
+    skipped_other: int = 0
+    dropped: list[str] = field(default_factory=list)  # "model: why" for values left out
+
+
+def _m(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return round(float(value) * 1_000_000, 6)
+
+
+def import_litellm(
+    data: dict,
+    book: PriceBook | None = None,
+    only_missing: bool = False,
+    start: dt.date = dt.date(2020, 1, 1),
+) -> ImportResult:
+    """LiteLLM's map (USD per token) -> model entries of our schema (USD per million).
+
+    Only chat/completion/responses entries with input and output prices are taken. LiteLLM
+    has no effective dates: every row starts at ``start``. With ``only_missing``, entries
+    whose name our tables already resolve (for that provider) are skipped."""
+    result = ImportResult()
+    entries = []
+    for name, v in sorted(data.items()):
+        if not isinstance(v, dict) or v.get("mode") not in LITELLM_MODES:
+            result.skipped_other += 1
+            continue
+        inp, out = _m(v.get("input_cost_per_token")), _m(v.get("output_cost_per_token"))
+        if inp is None or out is None:
+            result.skipped_other += 1
+            continue
+        provider = LITELLM_PROVIDERS.get(v.get("litellm_provider"), v.get("litellm_provider"))
+        provider = str(provider or "litellm").lower()
+        if only_missing and book is not None and book.resolve(name, provider).priced:
+            result.skipped_known += 1
+            continue
+        entries.append((name.lower(), provider, v, inp, out))
+    tails: dict[tuple[str, str], int] = {}
+    for name, provider, *_ in entries:
+        tail = name.rsplit("/", 1)[-1]
+        tails[(provider, tail)] = tails.get((provider, tail), 0) + 1
+    for name, provider, v, inp, out in entries:
+        row: dict = {"from": start, "input": inp, "output": out}
+        for ours, theirs in (
+            ("cache_read", "cache_read_input_token_cost"),
+            ("cache_write", "cache_creation_input_token_cost"),
+            ("cache_write_1h", "cache_creation_input_token_cost_above_1hr"),
+        ):
+            value = _m(v.get(theirs))
+            if value is not None:
+                row[ours] = value
+        if row.get("cache_read", 0) > inp:
+            result.dropped.append(f"{name}: cache_read {row.pop('cache_read')} above input")
+        for tier, suffix in (("batch", "_batches"), ("flex", "_flex"), ("priority", "_priority")):
+            prices = {
+                "input": _m(v.get(f"input_cost_per_token{suffix}")),
+                "output": _m(v.get(f"output_cost_per_token{suffix}")),
+                "cache_read": _m(v.get(f"cache_read_input_token_cost{suffix}")),
+            }
+            prices = {k: p for k, p in prices.items() if p is not None}
+            if "input" in prices and "output" in prices:
+                if prices.get("cache_read", 0) > prices["input"]:
+                    prices.pop("cache_read")
+                row[tier] = prices
+        above: dict[int, dict] = {}
+        for key, value in v.items():
+            match = _ABOVE.match(key)
+            if match and _m(value) is not None:
+                ours = {"input": "input", "output": "output", "cache_read_input": "cache_read"}
+                above.setdefault(int(match[2]) * 1000, {})[ours[match[1]]] = _m(value)
+        tiers = [
+            {"above_input_tokens": threshold, **prices}
+            for threshold, prices in sorted(above.items())
+            if "input" in prices
+            and "output" in prices
+            and prices.get("cache_read", 0) <= prices["input"]
+        ]
+        if tiers:
+            row["long_context"] = tiers
+        search = v.get("search_context_cost_per_query")
+        if isinstance(search, dict) and _m(search.get("search_context_size_medium")) is not None:
+            row["per_search"] = float(search["search_context_size_medium"])
+        entry: dict = {"provider": provider}
+        tail = name.rsplit("/", 1)[-1]
+        if tail != name and tails[(provider, tail)] == 1:
+            entry["aliases"] = [tail]
+        entry["source"] = v.get("source") or LITELLM_SOURCE
+        entry["note"] = "imported from LiteLLM's price map; no effective date known"
+        entry["prices"] = [row]
+        result.models[name] = entry
+    return result
+
+
+def litellm_yaml(result: ImportResult, today: dt.date, start: dt.date, file: str) -> str:
+    header = (
+        f"# Imported from {file} by `llmcost pricing import-litellm` on {today.isoformat()}.\n"
+        "# LiteLLM's community map, converted to USD per million tokens. It has no effective\n"
+        f"# dates: every row starts {start.isoformat()}. Check the prices against the\n"
+        "# providers' pages, then apply with --pricing FILE or pricing.tables in llmcost.yaml.\n"
+    )
+    doc = {
+        "provider": "litellm",
+        "version": today.isoformat(),
+        "source": LITELLM_SOURCE,
+        "models": result.models,
+    }
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def read_litellm(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg})",
+            hint="pass LiteLLM's model_prices_and_context_window.json",
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a JSON object of model name -> prices")
+    return data

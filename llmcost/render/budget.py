@@ -1,0 +1,278 @@
+"""Check results, report diffs and period comparisons as neutral sections, and their
+Markdown and terminal forms.
+
+Every cell is text from a report; the Markdown form escapes HTML and table syntax, so a
+model name or user id from a log cannot inject markup into a pull-request comment or a CI
+summary, and the terminal form never reads cells as Rich markup.
+"""
+
+from __future__ import annotations
+
+from llmcost.render import count, money, pct
+from llmcost.render.layout import Section, Table
+
+STATUS = {"ok": "✅ ok", "fail": "❌ FAIL", "warn": "⚠️ warn", "unknown": "❔ unknown"}
+PLAIN_STATUS = {"ok": "ok", "fail": "FAIL", "warn": "warn", "unknown": "unknown"}
+
+
+def signed_money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    text = money(abs(value))
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+def signed_pct(value: float | None, state: str = "") -> str:
+    if state in ("new", "gone"):
+        return state
+    if value is None:
+        return "new"  # from $0 to something
+    return f"{value:+.1f}%".replace("-", "−")
+
+
+def limit_text(rule: dict) -> str:
+    if rule["unit"] == "usd":
+        return money(rule["limit"])
+    if rule["unit"] == "pct":
+        return f"{rule['limit']:g}%"
+    return f"{rule['limit']:g} calls"
+
+
+def actual_text(rule: dict) -> str:
+    value = rule["actual"]
+    if value is None:
+        return "∞ (baseline $0)" if rule["unit"] == "pct" and rule["status"] != "unknown" else "—"
+    if rule["unit"] == "usd":
+        return money(value)
+    if rule["unit"] == "pct":
+        return f"{value:+.1f}%".replace("-", "−")
+    return f"{count(int(value))} call" + ("" if value == 1 else "s")
+
+
+def headline(result: dict) -> str:
+    n = len(result["rules"])
+    if result["status"] == "fail":
+        return f"{result['breached']} of {n} budget rules breached"
+    if result["status"] == "warn":
+        return f"budget holds, with {result['warnings']} warning(s) ({n} rules)"
+    return f"all {n} budget rules hold"
+
+
+def check_sections(result: dict, emoji: bool = True) -> list[Section]:
+    statuses = STATUS if emoji else PLAIN_STATUS
+    icon = {"fail": "❌ ", "warn": "⚠️ ", "ok": "✅ "}[result["status"]] if emoji else ""
+    summary = Section(f"{icon}LLM budget check: {headline(result)}")
+    when = ""
+    if result.get("first_ts"):
+        when = f", {result['first_ts'][:10]} → {result['last_ts'][:10]}"
+    summary.lines.append(
+        f"Total cost: {money(result['total_cost_usd'])} over {count(result['requests'])} calls{when}"
+    )
+    summary.tables.append(
+        Table(
+            ["Rule", "Scope", "Limit", "Actual", "Status", "Detail"],
+            [
+                [
+                    r["title"] + (" (warn)" if r["level"] == "warn" else ""),
+                    str(r["scope"]),
+                    limit_text(r),
+                    actual_text(r),
+                    statuses[r["status"]],
+                    r["detail"] or "",
+                ]
+                for r in result["rules"]
+            ],
+            "llrrll",
+        )
+    )
+    out = [summary]
+    if result["top_models"]:
+        out.append(
+            Section(
+                "Top models",
+                tables=[
+                    Table(
+                        ["Model", "Provider", "Calls", "Cost", "Share"],
+                        [
+                            [
+                                m["model"],
+                                m["provider"] or "?",
+                                count(m["requests"]),
+                                money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
+                                pct(m["share"]),
+                            ]
+                            for m in result["top_models"]
+                        ],
+                        "llrrr",
+                    )
+                ],
+            )
+        )
+    if result.get("baseline"):
+        out.extend(diff_sections(result["baseline"], "Change vs baseline"))
+    return out
+
+
+def _change_table(block: dict | None, key: str, label: str) -> Table | None:
+    if not block or not block["rows"]:
+        return None
+    rows = [
+        [
+            "(none)" if r[key] is None else str(r[key]),
+            money(r["base_usd"]),
+            money(r["head_usd"]),
+            signed_money(r["change_usd"]),
+            signed_pct(r["change_pct"], r["state"]),
+            f"{count(r['base_requests'])} → {count(r['head_requests'])}",
+        ]
+        for r in block["rows"]
+    ]
+    if block["more"]:
+        rows.append([f"… {block['more']} more", "", "", "", "", ""])
+    return Table([label, "Before", "After", "Change", "Change %", "Calls"], rows, "lrrrrr")
+
+
+def diff_sections(diff: dict, title: str = "LLM cost diff", movers: str = "") -> list[Section]:
+    t, r = diff["total"], diff["requests"]
+    head = Section(title)
+    head.lines.append(
+        f"Total cost: {money(t['base_usd'])} → {money(t['head_usd'])} "
+        f"({signed_money(t['change_usd'])}, {signed_pct(t['change_pct'])})"
+    )
+    head.lines.append(
+        f"Calls: {count(r['base'])} → {count(r['head'])} "
+        f"({'+' if r['change'] >= 0 else '−'}{count(abs(r['change']))}, {signed_pct(r['change_pct'])})"
+    )
+    head.lines.extend(diff.get("notes") or [])
+    out = [head]
+    suffix = f" {movers}" if movers else ""
+    for block, key, label, name in (
+        ("by_model", "model", "Model", "By model"),
+        ("by_feature", "feature", "Feature", "By feature"),
+        ("by_user", "user_id", "User", "By user"),
+    ):
+        table = _change_table(diff.get(block), key, label)
+        if table:
+            out.append(Section(name + suffix, tables=[table]))
+    return out
+
+
+def period_sections(report: dict, emoji: bool = True) -> list[Section]:
+    """The period, its comparison with the one before, alerts and daily costs (local days)."""
+    p = report["report_period"]
+    s = report["summary"]
+    alerts = report.get("alerts") or []
+    title = f"LLM cost report — {p['label']}"
+    if alerts:
+        title = ("🚨 " if emoji else "ALERT: ") + title
+    head = Section(title)
+    head.lines.append(f"Period: {p['describe']}")
+    head.lines.append(f"Cost: {money(s['total_cost_usd'])} over {count(s['requests'])} calls")
+    prev = p.get("previous") or {}
+    comparison = report.get("comparison")
+    if comparison:
+        t = comparison["total"]
+        head.lines.append(
+            f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
+            f"{money(t['base_usd'])} over {count(comparison['requests']['base'])} calls — "
+            f"change {signed_money(t['change_usd'])} ({signed_pct(t['change_pct'])})"
+        )
+    else:
+        head.lines.append(
+            f"Before ({prev.get('label', 'previous period')}): no calls to compare with"
+        )
+    jump = p.get("day_over_day")
+    if jump:
+        head.lines.append(
+            f"Largest day-over-day rise: {jump['day']} {money(jump['cost_usd'])}, "
+            f"{signed_pct(jump['change_pct'])} on {jump['previous_day']} "
+            f"({money(jump['previous_cost_usd'])})"
+        )
+    for alert in alerts:
+        head.lines.append(("🚨 Alert: " if emoji else "ALERT: ") + alert["message"])
+    out = [head]
+    if p.get("daily"):
+        out.append(
+            Section(
+                f"Cost by day ({p['tz']})",
+                tables=[
+                    Table(
+                        ["Day", "Calls", "Cost"],
+                        [
+                            [d["day"], count(d["requests"]), money(d["cost_usd"])]
+                            for d in p["daily"]
+                        ],
+                        "lrr",
+                    )
+                ],
+            )
+        )
+    if comparison:
+        out.extend(diff_sections(comparison, "Top movers", f"vs {prev.get('label', 'before')}")[1:])
+    return out
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def md_escape(cell) -> str:
+    """Text safe in a Markdown table cell: no HTML, no cell breaks, no line breaks."""
+    text = str(cell)
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(a, b)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def md_table(t: Table) -> list[str]:
+    align = t.align or ("l" + "r" * (len(t.columns) - 1))
+    rule = ["---:" if a == "r" else "---" for a in align]
+    out = [
+        "| " + " | ".join(md_escape(c) for c in t.columns) + " |",
+        "| " + " | ".join(rule) + " |",
+    ]
+    out.extend("| " + " | ".join(md_escape(c) for c in row) + " |" for row in t.rows)
+    return out
+
+
+def markdown(sections: list[Section], level: int = 2) -> str:
+    out: list[str] = []
+    for i, section in enumerate(sections):
+        hashes = "#" * (level if i == 0 else level + 1)
+        out += [f"{hashes} {md_escape(section.title)}", ""]
+        out += [f"- {md_escape(line)}" for line in section.lines]
+        if section.lines:
+            out.append("")
+        for t in section.tables:
+            out += md_table(t) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def terminal(sections: list[Section], console) -> None:
+    from rich.rule import Rule
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    for i, section in enumerate(sections):
+        if i == 0:
+            console.print(Text(section.title, style="bold underline"))
+        else:
+            console.print(Rule(Text(section.title, style="bold cyan"), align="left"))
+        for line in section.lines:
+            console.print(Text(line), soft_wrap=True)
+        for t in section.tables:
+            align = t.align or ("l" + "r" * (len(t.columns) - 1))
+            rt = RichTable(show_edge=False, box=None, pad_edge=False, header_style="bold")
+            for name, a in zip(t.columns, align):
+                rt.add_column(name, justify="right" if a == "r" else "left", overflow="fold")
+            for row in t.rows:
+                rt.add_row(*(Text(str(c), style=_style(c)) for c in row))
+            console.print(rt)
+
+
+def _style(cell) -> str:
+    return {"FAIL": "bold red", "warn": "yellow", "unknown": "yellow", "ok": "green"}.get(
+        str(cell), ""
+    )

@@ -1,0 +1,62 @@
+"""GitHub Actions: the job summary ($GITHUB_STEP_SUMMARY) and workflow-command annotations.
+
+Annotations are ``::error title=…::message`` lines that the runner turns into red and
+yellow notes on the job page and the pull request. Their text comes partly from logs, so it
+is escaped the way the runner expects (``%``, CR, LF; and ``:`` / ``,`` in properties): a
+model name holding a newline cannot start a workflow command of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from llmcost.render.budget import actual_text, check_sections, limit_text, markdown
+
+TITLE = "llmcost budget"
+
+
+def in_actions(environ=None) -> bool:
+    return (environ or os.environ).get("GITHUB_ACTIONS") == "true"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotations(result: dict) -> list[str]:
+    """One ``::error`` per breached rule, one ``::warning`` per warning."""
+    out = []
+    for rule in result["rules"]:
+        if rule["status"] == "ok":
+            continue
+        command = "error" if rule["status"] == "fail" else "warning"
+        verb = "is above" if rule["status"] != "unknown" else "cannot be checked against"
+        message = (
+            f"{rule['title']} ({rule['scope']}): {actual_text(rule)} {verb} the limit "
+            f"{limit_text(rule)}"
+        )
+        if rule["detail"]:
+            message += f" — {rule['detail']}"
+        out.append(f"::{command} title={escape_property(TITLE)}::{escape_data(message)}")
+    return out
+
+
+def summary_markdown(result: dict) -> str:
+    """The Markdown a job summary or a pull-request comment shows."""
+    return markdown(check_sections(result, emoji=True))
+
+
+def append_step_summary(text: str, environ=None) -> Path | None:
+    """Append ``text`` to $GITHUB_STEP_SUMMARY when it is set; return the file written."""
+    target = (environ or os.environ).get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(text if text.endswith("\n") else text + "\n")
+    return path

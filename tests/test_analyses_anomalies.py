@@ -1,0 +1,69 @@
+"""Anomalies against a robust trailing baseline, and the month-end forecast, by hand."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from tests.test_analyses_common import call, report
+
+DAY = 86400
+NOON = 12 * 3600
+DOLLAR = {"inp": 100_000, "out": 0}  # big-model: 100,000 input tokens at $10/M = $1
+
+
+def test_a_spike_day_user_and_feature(jsonl):
+    # 2026-03-02 .. 2026-03-11: $1 a day; 2026-03-12: $5 (five calls)
+    records = [call(d * DAY + NOON, feature="f", text=f"d{d}", **DOLLAR) for d in range(10)]
+    records += [call(10 * DAY + NOON + i, feature="f", text=f"s{i}", **DOLLAR) for i in range(5)]
+    a = report(jsonl, records)["anomalies"]
+    # baseline of the spike day: median $1, MAD 0 -> sigma = max(0, 10% of $1, 1% of the
+    # average day $15/11) = $0.10; threshold 1 + 3.5 x 0.10 = $1.35; the $1 days before are
+    # below it (and days 1-7 have under 7 days of history)
+    [day] = a["days"]
+    assert day["day"] == "2026-03-12"
+    assert day["cost_usd"] == pytest.approx(5)
+    assert day["baseline_usd"] == pytest.approx(1)
+    assert day["threshold_usd"] == pytest.approx(1.35)
+    assert day["excess_usd"] == pytest.approx(4)
+    assert day["history_days"] == 10
+    assert {(x["scope"], x["key"]) for x in a["users_and_features"]} == {
+        ("user", "u1"),
+        ("feature", "f"),
+    }
+    assert a["count"] == 3
+    assert a["days_checked"] == 4  # 2026-03-09 .. 2026-03-12 have 7+ days of history
+
+
+def test_forecast(jsonl):
+    # March 2026 (31 days): $1 at noon on each of the first 11 days (T0 is 2026-03-02)
+    records = [call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(1, 12)]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert f["month"] == "2026-03"
+    assert f["month_to_date_usd"] == pytest.approx(11)
+    # the last call is at noon of day 11: 10.5 days elapsed, 20.5 to go at $1 a day
+    assert f["days_elapsed"] == 10.5
+    assert f["daily_mean_usd"] == pytest.approx(1)
+    assert f["history_days"] == 10  # complete days before the last one
+    assert f["projection_usd"] == pytest.approx(11 + 20.5)
+    assert f["low_usd"] == f["high_usd"] == pytest.approx(31.5)  # no spread in the history
+
+
+def test_forecast_range_from_daily_spread(jsonl):
+    # 2026-03-01 .. 2026-03-11, alternating $1 and $3 days
+    costs = [1 if d % 2 == 0 else 3 for d in range(11)]
+    records = [
+        call((d - 1) * DAY + NOON + i, text=f"d{d}-{i}", **DOLLAR)
+        for d, dollars in enumerate(costs)
+        for i in range(dollars)
+    ]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    history = costs[:10]  # complete days before the last one
+    mean = sum(history) / 10  # $2
+    sd = statistics.stdev(history)
+    remaining = 31 - 10.5  # the last call is at noon of 2026-03-11
+    assert f["daily_sd_usd"] == pytest.approx(sd)
+    assert f["projection_usd"] == pytest.approx(sum(costs) + remaining * mean)
+    assert f["high_usd"] - f["projection_usd"] == pytest.approx(1.2816 * sd * remaining**0.5)
+    assert f["projection_usd"] - f["low_usd"] == pytest.approx(1.2816 * sd * remaining**0.5)

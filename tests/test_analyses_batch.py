@@ -1,0 +1,80 @@
+"""Batch eligibility: configured and shape-detected offline sources at batch prices, by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SAMPLES
+from tests.test_analyses_common import M, call, report
+
+DAY, HOUR = 86400, 3600
+COST = 1000 * 10 * M + 100 * 20 * M  # big-model, 1000 in / 100 out: $0.012; batch: half
+
+
+def _log() -> list[dict]:
+    records = []
+    for day in range(3):
+        # a nightly job: 02:00, five calls a minute apart, no user -> scheduled, userless, bursty
+        for i in range(5):
+            records.append(
+                call(day * DAY + 2 * HOUR + 60 * i, feature="nightly", user=None, text=f"n{day}{i}")
+            )
+        # interactive chat: users, spread over the day
+        for hour in (9, 13, 17):
+            records.append(call(day * DAY + hour * HOUR, feature="chat", text=f"c{day}{hour}"))
+    # a model without batch prices inside the nightly job: not repriced
+    records.append(call(2 * HOUR + 400, feature="nightly", user=None, model="other-model"))
+    # "report" is configured offline; one of its calls is already on the batch tier
+    records.append(call(11 * HOUR, feature="report", text="r1"))
+    records.append(call(15 * HOUR, feature="report", text="r2"))
+    records.append(call(16 * HOUR, feature="report", text="r3", tier="batch"))
+    return records
+
+
+def test_offline_sources_at_batch_prices(jsonl):
+    rep = report(jsonl, _log(), config="savings:\n  offline_features: [report]\n")
+    b = rep["batch"]
+    sources = {s["source"]: s for s in b["sources"]}
+    assert set(sources) == {"nightly", "report"}  # chat is interactive
+    nightly = sources["nightly"]
+    assert nightly["why"] == "shape: scheduled + no user + bursty"
+    assert (nightly["calls"], nightly["batchable_calls"], nightly["unbatchable_calls"]) == (
+        16,
+        15,
+        1,
+    )
+    assert nightly["savings_usd"] == pytest.approx(15 * COST / 2)
+    report_ = sources["report"]
+    assert report_["why"].startswith("configured offline")
+    assert (report_["batchable_calls"], report_["already_batch_calls"]) == (2, 1)
+    assert report_["savings_usd"] == pytest.approx(2 * COST / 2)
+    assert b["usd"] == pytest.approx(17 * COST / 2)
+
+
+def test_one_signal_is_not_enough(jsonl):
+    # calls without a user at varied hours, far apart: userless only
+    records = [
+        call(d * DAY + h * HOUR, feature="odd", user=None, text=f"{d}{h}")
+        for d in range(3)
+        for h in (1, 9, 20)
+    ]
+    records += [call(d * DAY + 12 * HOUR, feature="chat", text=f"c{d}") for d in range(3)]
+    assert report(jsonl, records)["batch"]["sources"] == []
+
+
+def test_no_user_ids_anywhere_is_no_signal(jsonl):
+    # a log without user ids: "no user" says nothing; scheduled alone is not enough
+    records = [call(d * DAY + 2 * HOUR, feature="job", user=None, text=f"{d}") for d in range(4)]
+    assert report(jsonl, records)["batch"]["sources"] == []
+
+
+def test_offline_features_through_the_cli_config(cli, tmp_path):
+    config = tmp_path / "team.yaml"
+    config.write_text("savings:\n  offline_features: [classify-ticket]\n")
+    result = cli("analyze", SAMPLES / "demo.jsonl", "--format", "json", "--config", config)
+    assert result.exit_code == 0, result.stderr
+    sources = {s["source"]: s for s in json.loads(result.stdout)["batch"]["sources"]}
+    assert sources["classify-ticket"]["why"].startswith("configured offline")
+    assert sources["nightly-summaries"]["why"].startswith("shape:")

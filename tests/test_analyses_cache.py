@@ -1,0 +1,169 @@
+"""Cache-hit potential: exact repeats, provider prompt caching, near-duplicates — worked by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcost import tokens
+from llmcost.analyses.prompt_cache import min_tokens
+from tests.test_analyses_common import M, call, offered, report
+
+SYSTEM = "hello" + " hello" * 1199  # exactly 1,200 o200k tokens (checked below)
+SHORT = "You are brief."  # far below every minimum cacheable length
+
+
+def test_the_system_prompt_is_1200_tokens():
+    assert tokens.count_texts([SYSTEM], "o200k_base") == [1200]
+
+
+def test_minimum_cacheable_lengths_table():
+    assert min_tokens("openai", "gpt-4o") == 1024
+    assert min_tokens("anthropic", "claude-sonnet-4-5") == 1024
+    assert min_tokens("anthropic", "claude-haiku-4-5") == 4096
+    assert min_tokens("anthropic", "claude-3-5-haiku") == 2048
+    assert min_tokens("anthropic", "claude-future-9") == 4096  # unlisted: conservative
+    assert min_tokens("google", "gemini-2.5-flash") == 2048
+    assert min_tokens("google", "gemini-3-pro") == 4096
+    assert min_tokens("deepseek", "deepseek-chat") == 64
+
+
+def test_openai_system_prompt_family(jsonl):
+    # big-model: input $10/M, cache read $1/M, no write premium; 5-minute lifetime, min 1024.
+    records = [
+        call(0, system=SYSTEM, text="q1", inp=1500, out=10),
+        call(60, system=SYSTEM, text="q2", inp=1500, out=10),
+        # already cached 1,024 tokens of its prefix: that part is not a new saving
+        call(120, system=SYSTEM, text="q3", inp=1500, out=10, cached=1024),
+        call(1000, system=SYSTEM, text="q4", inp=1500, out=10),  # 880 s later: alone
+        call(2000, system=SYSTEM, text="q5", inp=1500, out=10),
+        call(2100, system=SYSTEM, text="q6", inp=1500, out=10),
+        call(70, system=SYSTEM, text="q2", inp=1500, out=10, user="u2"),  # repeat of q2
+        # a short system prompt (2 calls within a minute): below the minimum, no saving
+        call(0, system=SHORT, text="a", inp=900, out=10),
+        call(30, system=SHORT, text="b", inp=900, out=10),
+    ]
+    rep = report(jsonl, records)
+    cache = rep["cache"]
+    # exact repeat: the second "q2" call, 1500 x $10/M + 10 x $20/M
+    assert cache["exact_repeats"]["requests"] == 1
+    assert cache["exact_repeats"]["usd"] == pytest.approx(1500 * 10 * M + 10 * 20 * M)
+    pc = cache["prompt_caching"]
+    # runs (5 min): [q1 q2 q3] [q4] [q5 q6]; reads on q2, q3, q6 of 1,200 tokens at $9/M less,
+    # minus what q3 already got from its 1,024 cached tokens
+    expected = 3 * 1200 * 9 * M - 1024 * 9 * M
+    assert pc["usd"] == pytest.approx(expected)
+    [family] = pc["families"]
+    assert family["model"] == "big-model"
+    assert family["calls"] == 6  # the exact repeat is left to the response cache
+    assert (family["cache_reads"], family["cache_writes"], family["ttl"]) == (3, 2, "5m")
+    assert family["prefix_tokens"] == 1200
+    assert family["already_saved_usd"] == pytest.approx(1024 * 9 * M)
+    assert family["saving_usd"] == pytest.approx(expected)
+    # the summary: the repeat goes to the response cache; the prefix saving is offered, but
+    # these short-answer calls save more on the cheaper sibling (the larger price change wins)
+    assert offered(rep, "response_cache")["usd"] == pytest.approx(0.0152)
+    caching = offered(rep, "prompt_caching")
+    assert caching["details"]["usd_before_overlap"] == pytest.approx(expected)
+    assert caching["usd"] == 0
+
+
+def test_anthropic_picks_the_cheaper_cache_lifetime(jsonl):
+    # claude-sonnet-4-5 (test prices): input 10, read 1, 5-min write 12.5, 1-hour write 20.
+    # No encoding in the table: the system prompt is estimated as 1,200 x 1.2 = 1,440 tokens.
+    other = SYSTEM.replace("hello", "world")  # another 1,200-token text
+    claude = {"model": "claude-sonnet-4-5", "provider": "anthropic", "inp": 2000, "out": 10}
+    records = [
+        # calls 10 minutes apart: no 5-minute hit; one 1-hour run of 4
+        *[call(600 * i, system=SYSTEM, text=f"s{i}", **claude) for i in range(4)],
+        # calls a minute apart: 5-minute writes are cheaper
+        *[call(60 * i, system=other, text=f"o{i}", **claude) for i in range(3)],
+    ]
+    pc = report(jsonl, records)["cache"]["prompt_caching"]
+    spaced = 3 * 1440 * (10 - 1) * M - 1440 * (20 - 10) * M  # reads - 1-hour write premium
+    close = 2 * 1440 * (10 - 1) * M - 1440 * (12.5 - 10) * M  # reads - 5-minute write premium
+    by_ttl = {f["ttl"]: f for f in pc["families"]}
+    assert by_ttl["1h"]["saving_usd"] == pytest.approx(spaced)
+    assert by_ttl["1h"]["prefix_tokens"] == 1440
+    assert by_ttl["5m"]["saving_usd"] == pytest.approx(close)
+    assert pc["usd"] == pytest.approx(spaced + close)
+
+
+def test_conversation_history_is_a_cacheable_prefix(jsonl):
+    # one session, the conversation grows: each call starts with all of the previous one
+    turns = [
+        {"role": "system", "content": SHORT},
+        {"role": "user", "content": "u1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "u2"},
+        {"role": "assistant", "content": "a2"},
+        {"role": "user", "content": "u3"},
+    ]
+    records = [
+        call(0, session="s1", messages=turns[:2], inp=1100, out=10),
+        call(30, session="s1", messages=turns[:4], inp=1300, out=10),
+        call(60, session="s1", messages=turns[:6], inp=1500, out=10),
+        # another session starting like the first: not a continuation of it
+        call(
+            90,
+            session="s2",
+            messages=turns[:2] + [{"role": "user", "content": "x"}],
+            inp=1200,
+            out=10,
+        ),
+    ]
+    pc = report(jsonl, records)["cache"]["prompt_caching"]
+    # the 2nd call reads the 1st call's 1,100 tokens, the 3rd the 2nd's 1,300, at $9/M less
+    assert pc["usd"] == pytest.approx((1100 + 1300) * 9 * M)
+    [family] = pc["families"]
+    assert (family["cache_reads"], family["calls"]) == (2, 4)
+
+
+def test_near_duplicates(jsonl):
+    base = "My invoice for March is wrong, please fix the amount on invoice 1234. Thanks!"
+    long = (
+        "please check why the export of tickets from the billing queue stops at row ten "
+        "thousand every night and tell me which setting"
+    )
+    records = [
+        call(0, model="small-model", system=SHORT, text=base.lower().replace(",", "")),
+        call(100, model="small-model", system=SHORT, text=base),  # same words: J = 1
+        call(200, model="small-model", system=SHORT, text="How do I export tickets to CSV?"),
+        call(300, model="small-model", system=SHORT, text=base),  # exact repeat of the 2nd
+        call(400, model="big-model", system=SHORT, text=base),  # another model: no match
+        call(500, model="small-model", system=SHORT, text=long + " applies"),
+        # one word changed at the end: 21 of 22 shingles shared, J = 21/23 = 0.91
+        call(600, model="small-model", system=SHORT, text=long + " matters"),
+    ]
+    rep = report(jsonl, records)
+    nd = rep["cache"]["near_duplicates"]
+    cost = 1000 * 1 * M + 100 * 2 * M  # small-model, 1000 in / 100 out
+    assert nd["requests"] == 2
+    assert nd["usd"] == pytest.approx(2 * cost)
+    assert nd["share"] == pytest.approx(2 / 7)
+    assert nd["threshold"] == 0.8
+    assert rep["cache"]["exact_repeats"]["requests"] == 1  # never counted twice
+    assert {round(x["similarity"], 1) for x in nd["top"]} <= {1.0, 0.9, 0.8}
+    assert offered(rep, "semantic_cache")["calls"] == 2
+
+
+def test_near_duplicate_threshold_from_config(jsonl):
+    long = "please check why the export of tickets from the billing queue stops at row ten"
+    records = [
+        call(0, text=long + " thousand every night"),
+        call(10, text=long + " million every day"),  # J = 13/19 = 0.68
+    ]
+    assert report(jsonl, records)["cache"]["near_duplicates"]["requests"] == 0
+    loose = report(jsonl, records, config="savings:\n  near_duplicate_threshold: 0.4\n")
+    assert loose["cache"]["near_duplicates"]["requests"] == 1
+
+
+def test_no_text_says_what_cannot_be_computed(jsonl):
+    records = [call(i * 10, messages=[]) for i in range(3)]
+    for record in records:
+        del record["messages"]
+    cache = report(jsonl, records)["cache"]
+    assert cache["requests_with_prompt_text"] == 0
+    assert "no prompt text" in cache["note"]
+    assert cache["prompt_caching"]["usd"] == 0
+    assert any("no system prompt" in n for n in cache["prompt_caching"]["notes"])
+    assert cache["near_duplicates"]["requests"] == 0

@@ -1,0 +1,118 @@
+"""The Savings summary: one kind per call, ranked by dollars; and the demo log end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost.analyses.savings import KINDS
+from tests.conftest import SAMPLES
+from tests.test_analyses_common import M, call, offered, report
+
+DEMO = SAMPLES / "demo.jsonl"
+
+
+def test_each_call_counts_once(jsonl):
+    # "job" is offline (batch at half price). c2 repeats c1 10 s later from the same user and
+    # session: a retry, an exact repeat and a batch candidate at once. c3 failed but was billed.
+    records = [
+        call(0, feature="job", session="s", text="summarise ticket 1", inp=1000, out=100),
+        call(10, feature="job", session="s", text="summarise ticket 1", inp=1000, out=100),
+        call(
+            20, feature="job", session="s", text="zzz", inp=1000, out=0, status="error", finish=None
+        ),
+    ]
+    rep = report(jsonl, records, config="savings:\n  offline_features: [job]\n")
+    c1 = c2 = 1000 * 10 * M + 100 * 20 * M  # $0.012
+    c3 = 1000 * 10 * M  # $0.010
+    retries, failed = offered(rep, "retries"), offered(rep, "failed_calls")
+    assert (retries["usd"], retries["calls"]) == (pytest.approx(c2), 1)
+    assert (failed["usd"], failed["calls"]) == (pytest.approx(c3), 1)
+    # the exact repeat is the retry, already counted: nothing left for the response cache
+    cache = offered(rep, "response_cache")
+    assert cache["usd"] == 0
+    assert cache["details"]["usd_before_overlap"] == pytest.approx(c2)
+    # batch keeps only c1: c2 and c3 are gone
+    batch = offered(rep, "batch")
+    assert batch["usd"] == pytest.approx(c1 / 2)
+    assert batch["details"]["usd_before_overlap"] == pytest.approx((c1 + c2 + c3) / 2)
+    # c3 (no output: "simple") would also be cheaper on small-model, but it was removed first
+    assert offered(rep, "downgrade")["usd"] == 0
+    total = rep["savings_total"]
+    assert total["usd"] == pytest.approx(c2 + c3 + c1 / 2)
+    assert total["calls"] == 3
+    assert [s["usd"] for s in rep["savings"]] == sorted(
+        (s["usd"] for s in rep["savings"]), reverse=True
+    )
+
+
+def test_the_largest_price_change_wins(jsonl):
+    # a short classification call on the offline job: batch saves half, the sibling 90%
+    records = [call(0, feature="classify-job", inp=1000, out=10, user=None)]
+    rep = report(jsonl, records, config="savings:\n  offline_features: [classify-job]\n")
+    cost = 1000 * 10 * M + 10 * 20 * M
+    assert offered(rep, "downgrade")["usd"] == pytest.approx(cost * 0.9)
+    assert offered(rep, "batch")["usd"] == 0
+    assert rep["savings_total"]["usd"] == pytest.approx(cost * 0.9)
+
+
+def test_demo_log(cli):
+    result = cli("analyze", DEMO, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rep = json.loads(result.stdout)
+    total_cost = rep["summary"]["total_cost_usd"]
+    savings, total = rep["savings"], rep["savings_total"]
+    assert savings and all(
+        {"kind", "usd", "calls", "assumption", "details"} <= set(s) for s in savings
+    )
+    assert {s["kind"] for s in savings} <= set(KINDS)
+    assert [s["usd"] for s in savings] == sorted((s["usd"] for s in savings), reverse=True)
+    for s in savings:
+        assert 0 <= s["usd"] <= s["details"]["usd_before_overlap"] + 1e-9
+        assert s["calls"] <= s["details"]["calls_before_overlap"]
+    assert total["usd"] == pytest.approx(sum(s["usd"] for s in savings))
+    assert 0 < total["usd"] < total_cost
+    assert total["calls"] <= rep["summary"]["requests"]
+    # what the demo log was built to contain (sample_logs/README.md)
+    assert rep["batch"]["sources"][0]["source"] == "nightly-summaries"
+    assert rep["waste"]["retries"]["after_success"] >= 70  # the 80-call retry storm
+    assert rep["waste"]["failed"]["calls"] == rep["summary"]["error_requests"]
+    assert rep["waste"]["truncated"]["calls"] == rep["summary"]["truncated_requests"]
+    assert rep["cache"]["exact_repeats"]["requests"] > 300  # about 15% repeats
+    assert rep["cache"]["prompt_caching"]["usd"] > 0
+    assert rep["downgrade"]["coverage"][0]["savings_usd"] <= rep["downgrade"]["total_savings_usd"]
+    assert rep["anomalies"]["forecast"]["month"] == "2026-11"
+    assert (
+        rep["anomalies"]["forecast"]["projection_usd"]
+        > rep["anomalies"]["forecast"]["month_to_date_usd"]
+    )
+    assert rep["selfhost"]["workloads"]  # small volumes: nowhere near break-even
+    assert all(w["monthly_saving_usd"] == 0 for w in rep["selfhost"]["workloads"])
+
+
+def test_markdown_puts_savings_right_after_the_summary(cli):
+    out = cli("analyze", DEMO, "--format", "markdown").stdout
+    headings = [line for line in out.splitlines() if line.startswith("## ")]
+    assert headings[:2] == ["## Summary", "## Savings"]
+    for heading in (
+        "## Cache-hit potential: provider prompt caching",
+        "## Cache-hit potential: near-duplicate prompts",
+        "## Model-downgrade savings",
+        "## Batch eligibility",
+        "## Output waste",
+        "## Prompt bloat",
+        "## Anomalies and forecast",
+        "## Self-hosting break-even",
+    ):
+        assert heading in headings
+
+
+def test_no_savings_at_all(jsonl):
+    # one call of a model without sibling, batch or cache price, nor open-weight substitute
+    rep = report(jsonl, [call(0, model="other-model")])
+    assert rep["savings"] == []
+    assert rep["savings_total"]["usd"] == 0
+    from llmcost.render.markdown import render
+
+    assert "no saving found" in render(rep)

@@ -1,0 +1,74 @@
+"""Self-hosting break-even against one always-on GPU replica, by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcost.analyses.selfhost import substitute
+from tests.test_analyses_common import call, offered, report
+
+MONTH = 30.44 * 86400  # the log spans exactly one month: volumes are used as they are
+CONFIG = """\
+savings:
+  gpu_hour_usd: 1
+  selfhost:
+    small: {gpus: 1, input_tps: 1000, output_tps: 100}
+"""
+
+
+def test_substitute_classes():
+    assert substitute("gpt-4o-mini")[0] == "small"
+    assert substitute("claude-haiku-4-5")[0] == "small"
+    assert substitute("gemini-2.5-flash")[0] == "small"
+    assert substitute("gpt-4o")[0] == "large"
+    assert substitute("gemini-2.5-pro")[0] == "large"
+    assert substitute("claude-opus-4-1") is None  # frontier: no open-weight substitute here
+    assert substitute("gpt-5") is None
+
+
+def test_break_even(jsonl):
+    # gpt-4o-mini (test prices in 1 / out 2): 360M input + 36M output tokens in the month
+    records = [
+        call(0, model="gpt-4o-mini", inp=180_000_000, out=18_000_000, text="a"),
+        call(MONTH, model="gpt-4o-mini", inp=180_000_000, out=18_000_000, text="b"),
+        # small-model has no open-weight substitute in the class table: not a workload
+        call(10, model="small-model", inp=1000, out=10, text="c"),
+    ]
+    rep = report(jsonl, records, config=CONFIG)
+    [w] = rep["selfhost"]["workloads"]
+    # API: 360 + 36 x 2 = $432 a month. GPU time: 360M / 1000 + 36M / 100 = 720,000 s = 200 h
+    # -> one replica, 730 h x $1 = $730 a month: not worth it yet
+    assert w["monthly_api_usd"] == pytest.approx(432)
+    assert (w["replicas"], w["gpus"]) == (1, 1)
+    assert w["selfhost_monthly_usd"] == 730
+    assert w["monthly_saving_usd"] == 0
+    # break-even at 730 / 432 times the volume: 1.6898 x 396M tokens
+    assert w["breakeven_multiple"] == pytest.approx(730 / 432, abs=1e-3)
+    assert w["breakeven_monthly_tokens"] == pytest.approx(730 / 432 * 396e6, rel=1e-6)
+    assert offered(rep, "self_hosting") is None
+
+
+def test_heavy_workload_saves(jsonl):
+    # 3.6 billion input tokens a month: $3,600 on the API; 1,000 GPU-hours -> 2 replicas, $1,460
+    records = [
+        call(0, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="a"),
+        call(MONTH, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="b"),
+    ]
+    rep = report(jsonl, records, config=CONFIG)
+    [w] = rep["selfhost"]["workloads"]
+    assert w["replicas"] == 2
+    assert w["selfhost_monthly_usd"] == 1460
+    assert w["monthly_saving_usd"] == pytest.approx(3600 - 1460)
+    assert w["breakeven_monthly_tokens"] == pytest.approx(730 / 3600 * 3.6e9, rel=1e-6)
+    item = offered(rep, "self_hosting")
+    assert item["usd"] == pytest.approx(3600 - 1460)  # the log is one month long
+
+
+def test_never_breaks_even_when_the_api_is_cheaper_per_gpu_hour(jsonl):
+    # output-heavy at $2/M: 100 tokens/s of output earn the API $0.72 an hour < $1 for the GPU
+    records = [
+        call(0, model="gpt-4o-mini", inp=0, out=36_000_000, text="a"),
+        call(MONTH, model="gpt-4o-mini", inp=0, out=36_000_000, text="b"),
+    ]
+    [w] = report(jsonl, records, config=CONFIG)["selfhost"]["workloads"]
+    assert w["breakeven_monthly_tokens"] is None

@@ -1,0 +1,70 @@
+"""Output waste: truncated, failed-but-billed, retries, runaway outputs and caps, by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_analyses_common import M, call, offered, report
+
+
+def _log() -> list[dict]:
+    records = [
+        # twelve answers of one feature: ten of 100 tokens, one of 110, one runaway of 1,000
+        *[call(100 * i, feature="faq", out=100, text=f"f{i}", max_tokens=4096) for i in range(10)],
+        call(1000, feature="faq", out=110, text="f10", max_tokens=4096),
+        call(1100, feature="faq", out=1000, text="f11", max_tokens=4096),
+        # truncated at max_tokens
+        call(2000, feature="story", out=256, finish="length", max_tokens=256, text="t1"),
+        # failed but billed: input only
+        call(3000, feature="story", out=0, status="error", finish=None, text="e1"),
+        # a retry 10 s after a successful identical call (same user and session)
+        call(4000, feature="story", session="s", text="same", out=50),
+        call(4010, feature="story", session="s", text="same", out=50),
+        # a retry 5 s after a FAILED call: legitimate
+        call(5000, feature="story", session="s", text="again", status="error", finish=None, out=0),
+        call(5005, feature="story", session="s", text="again", out=50),
+        # the same prompt from another user: not a retry
+        call(4005, feature="story", user="u2", session="s", text="same", out=50),
+        # 90 s later: outside the 60-second window
+        call(4100, feature="story", session="s", text="same", out=50),
+    ]
+    return records
+
+
+def test_waste(jsonl):
+    rep = report(jsonl, _log())
+    w = rep["waste"]
+    # truncated: 1000 in + 256 out at 10/20 per million
+    assert w["truncated"]["calls"] == 1
+    assert w["truncated"]["usd"] == pytest.approx(1000 * 10 * M + 256 * 20 * M)
+    # failed and billed: two calls of 1000 input tokens
+    assert w["failed"]["calls"] == 2
+    assert w["failed"]["usd"] == pytest.approx(2 * 1000 * 10 * M)
+    retries = w["retries"]
+    assert (retries["after_success"], retries["after_failure"]) == (1, 1)
+    assert retries["usd"] == pytest.approx(1000 * 10 * M + 50 * 20 * M)
+    # runaway: faq median 100, MAD 0 -> sigma floored at 10% of the median = 10; threshold
+    # 100 + 5 x 10 = 150; the 1,000-token answer has 850 tokens above it
+    runaway = w["runaway"]
+    assert runaway["calls"] == 1
+    assert runaway["usd"] == pytest.approx(850 * 20 * M)
+    assert runaway["top"][0]["threshold"] == 150
+    # caps: p99 of the twelve faq outputs = 110 + 0.89 x 890 = 902.1 -> 960 (15 x 64), far
+    # below the 4,096 asked for; one answer is above it
+    [cap] = w["caps"]["features"]
+    assert cap["feature"] == "faq"
+    assert cap["suggested_max_tokens"] == 960
+    assert cap["median_max_tokens"] == 4096
+    assert cap["calls_above_suggested"] == 1
+    assert offered(rep, "failed_calls")["usd"] == pytest.approx(0.02)
+    assert offered(rep, "retries")["calls"] == 1
+    assert offered(rep, "runaway_output")["usd"] == pytest.approx(850 * 20 * M)
+
+
+def test_retry_window_and_runaway_k_from_config(jsonl):
+    config = "savings:\n  retry_seconds: 120\n  runaway_k: 100\n"
+    w = report(jsonl, _log(), config=config)["waste"]
+    # the call 90 s after the previous identical one is now a retry too
+    assert w["retries"]["after_success"] == 2
+    # threshold 100 + 100 x 10 = 1,100: nothing runs away
+    assert w["runaway"]["calls"] == 0

@@ -1,0 +1,348 @@
+"""The audit: reported vs recounted tokens, reported vs computed cost, `llmcost audit`,
+`analyze --recount`. Every expected number is worked out by hand from the recount and the
+round prices of tests/data/audit (gpt-4o-mini $1/$2, o4-mini $4/$8, claude-haiku-4-5 $10/$20
+per million input/output tokens)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llmcost import audit, tokens
+from llmcost.report import analyze
+
+DATA = Path(__file__).parent / "data" / "audit"
+PRICES = [DATA / "openai-prices.yaml", DATA / "anthropic-prices.yaml"]
+PRICING_ARGS = [arg for path in PRICES for arg in ("--pricing", str(path))]
+
+SYSTEM = "You are a support agent for an invoicing product. Answer briefly."
+QUESTIONS = [
+    "How do I rotate an API key?",
+    "Why was my card charged twice this month, and how do I get a refund for it?",
+    "Can I export invoices?",
+    "What is the difference between the monthly and the yearly plan?",
+]
+ANSWERS = [
+    "Open Settings, then API keys, and press Rotate.",
+    "A second charge is usually a pending authorization; it disappears in a few days.",
+    "Yes: Invoices, then Export, as CSV or PDF.",
+    "The yearly plan costs ten months of the monthly one.",
+]
+
+
+def _messages(question: str) -> list[dict]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]
+
+
+def _prompt(question: str, reply_priming: int = 3) -> int:
+    """The exact recount of a logged prompt (chat framing, system prompt included)."""
+    return tokens.chat_prompt_tokens(_messages(question), "o200k_base", reply_priming=reply_priming)
+
+
+def _answer(text: str) -> int:
+    return tokens.count_texts([text], "o200k_base")[0]
+
+
+def _record(rid: str, model: str, question: str, answer: str, usage: dict | None, **more) -> dict:
+    record = {
+        "timestamp": "2026-10-01T10:00:00Z",
+        "request_id": rid,
+        "model": model,
+        "messages": _messages(question),
+        "response": answer,
+        **more,
+    }
+    if usage is not None:
+        record["usage"] = usage
+    return record
+
+
+# gpt-4o-mini: calls a0 and a2 report 50 input tokens more than their text holds (a hidden
+# prompt part); a1 and a3 are exact. Outputs are exact.
+N = [_prompt(q) for q in QUESTIONS]
+OUT = [_answer(a) for a in ANSWERS]
+WRONG = {0: 50, 2: 50}
+
+
+def _log_records() -> list[dict]:
+    records = [
+        _record(
+            f"a{i}",
+            "gpt-4o-mini",
+            QUESTIONS[i],
+            ANSWERS[i],
+            {"prompt_tokens": N[i] + WRONG.get(i, 0), "completion_tokens": OUT[i]},
+        )
+        for i in range(4)
+    ]
+    # o4-mini: reasoning model, priming 2; the output holds 100 reasoning tokens the log
+    # splits out, so the visible part matches the recount exactly.
+    records.append(
+        _record(
+            "r0",
+            "o4-mini",
+            QUESTIONS[0],
+            ANSWERS[0],
+            {
+                "prompt_tokens": _prompt(QUESTIONS[0], reply_priming=2),
+                "completion_tokens": OUT[0] + 100,
+                "completion_tokens_details": {"reasoning_tokens": 100},
+            },
+        )
+    )
+    # claude-haiku-4-5: tokenizer not public, the recount is an estimate; reported = the
+    # o200k count, so the estimate (x1.2) is above it.
+    records.append(
+        _record(
+            "c0",
+            "claude-haiku-4-5",
+            QUESTIONS[1],
+            ANSWERS[1],
+            {"input_tokens": N[1], "output_tokens": OUT[1]},
+            provider="anthropic",
+        )
+    )
+    # No usage: recounted, but there is nothing reported to compare.
+    records.append(_record("n0", "gpt-4o-mini", QUESTIONS[3], ANSWERS[3], None))
+    return records
+
+
+@pytest.fixture
+def audit_log(jsonl):
+    return jsonl(_log_records(), "audit.jsonl")
+
+
+def _run(paths, **kw):
+    return audit.run([str(p) for p in paths], pricing=PRICES, **kw)
+
+
+def test_token_audit_numbers_by_hand(audit_log: Path) -> None:
+    t = _run([audit_log])["audit"]["tokens"]
+    models = {m["model"]: m for m in t["by_model"]}
+    mini = models["gpt-4o-mini"]
+    assert mini["token_source"] == "counted"
+    assert mini["calls"] == 4  # n0 reported nothing: recounted, not compared
+    inp = mini["input"]
+    assert inp["calls"] == 4
+    assert inp["reported_tokens"] == sum(N) + 100
+    assert inp["recounted_tokens"] == sum(N)
+    assert inp["delta_tokens"] == 100
+    assert inp["mean_delta"] == 25.0
+    assert inp["mean_delta_pct"] == pytest.approx((50 / N[0] + 50 / N[2]) * 100 / 4, abs=1e-4)
+    # worst by tokens: a0 and a2 tie at +50, the first id wins; worst by %: the shorter prompt
+    assert inp["worst"] == {
+        "request_id": "a0",
+        "source": str(audit_log),
+        "line": 1,
+        "reported": N[0] + 50,
+        "recounted": N[0],
+        "delta": 50,
+        "delta_pct": round(5000 / N[0], 4),
+    }
+    short = 0 if N[0] < N[2] else 2
+    assert inp["worst_pct"]["request_id"] == f"a{short}"
+    assert inp["worst_pct"]["delta_pct"] == round(5000 / N[short], 4)
+    assert inp["off_calls"] == 2  # 50 tokens is more than 10% of each of these prompts
+    assert inp["delta_cost_usd"] == pytest.approx(100 * 1.00 / 1e6)  # $1 per million input
+    out = mini["output"]
+    assert (out["delta_tokens"], out["mean_delta"], out["off_calls"]) == (0, 0.0, 0)
+    assert out["delta_cost_usd"] == 0
+    assert mini["delta_cost_usd"] == pytest.approx(0.0001)
+    assert mini["off_calls"] == 2
+
+    # reasoning model: the reported reasoning tokens are taken out, the rest matches exactly
+    o4 = models["o4-mini"]
+    assert o4["reasoning"] and o4["reasoning_reported"]
+    assert o4["input"]["delta_tokens"] == 0 and o4["output"]["delta_tokens"] == 0
+    assert o4["off_calls"] == 0
+
+    # estimated model: recount = round(o200k count x 1.2), labelled and kept apart
+    claude = models["claude-haiku-4-5"]
+    assert (claude["token_source"], claude["factor"]) == ("estimated", 1.2)
+    recount_in = round(N[1] * 1.2)
+    assert claude["input"]["recounted_tokens"] == recount_in
+    assert claude["input"]["delta_tokens"] == N[1] - recount_in
+    assert claude["output"]["recounted_tokens"] == round(OUT[1] * 1.2)
+    expected_usd = ((N[1] - recount_in) * 10 + (OUT[1] - round(OUT[1] * 1.2)) * 20) / 1e6
+    assert claude["delta_cost_usd"] == pytest.approx(expected_usd)
+
+    assert t["totals"]["counted"]["calls"] == 5
+    assert t["totals"]["counted"]["input_delta_tokens"] == 100
+    assert t["totals"]["counted"]["delta_cost_usd"] == pytest.approx(0.0001)
+    assert t["totals"]["estimated"]["models"] == 1
+    assert t["totals"]["estimated"]["calls"] == 1
+    assert t["compared_requests"] == 6
+    assert t["recounted_requests"] == 7
+    assert t["requests_without_reported_counts"] == 1
+    assert t["requests_without_text"] == 0
+
+
+def test_off_calls_listed_with_source_line_and_estimates_labelled(audit_log: Path) -> None:
+    t = _run([audit_log])["audit"]["tokens"]
+    off = {c["request_id"]: c for c in t["off_calls"]}
+    assert set(off) == {"a0", "a2", "c0"}  # c0: the x1.2 estimate is 20% above o200k
+    assert off["a2"]["line"] == 3
+    assert off["a2"]["reported_input"] == N[2] + 50
+    assert off["a2"]["recounted_input"] == N[2]
+    assert off["a2"]["delta_cost_usd"] == pytest.approx(50 / 1e6)
+    assert off["a2"]["token_source"] == "counted"
+    assert off["c0"]["token_source"] == "estimated"
+    hints = " ".join(t["hints"])
+    assert "Reported input above the recount (gpt-4o-mini)" in hints
+    assert "Estimated, not counted: claude-haiku-4-5 ×1.2" in hints
+
+
+def test_threshold(audit_log: Path) -> None:
+    # a threshold above every delta: nothing is off, and the hint says so
+    t = _run([audit_log], threshold_pct=1000)["audit"]["tokens"]
+    assert t["off_calls"] == []
+    assert all(m["off_calls"] == 0 for m in t["by_model"])
+    assert "Every compared call is within 1000% of its recount." in t["hints"]
+
+
+def test_reported_vs_computed_cost(jsonl) -> None:
+    # computed = reported tokens at $1/$2 per million: a0 = (1000 + 2 * 500) / 1e6 = $0.002
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500}
+    records = [
+        _record("a0", "gpt-4o-mini", "q", "a", usage, cost_usd=0.002),  # agrees
+        _record("a1", "gpt-4o-mini", "q", "a", usage, cost_usd=0.0025),  # +$0.0005, +25%
+        _record("a2", "gpt-4o-mini", "q", "a", usage, cost_usd=0.0019),  # -$0.0001, -5%
+        _record("a3", "gpt-4o-mini", "q", "a", usage),  # no reported cost: not compared
+        # claude: (1000 * 10 + 500 * 20) / 1e6 = $0.02 computed; reported $0.03
+        _record(
+            "c0",
+            "claude-haiku-4-5",
+            "q",
+            "a",
+            {"input_tokens": 1000, "output_tokens": 500},
+            cost_usd=0.03,
+        ),
+        _record("m0", "mystery-model-x", "q", "a", usage, cost_usd=0.5),  # unpriced
+    ]
+    c = _run([jsonl(records, "costs.jsonl")])["audit"]["cost"]
+    assert c["requests_with_reported_cost"] == 5
+    assert c["unpriced_requests"] == 1
+    assert c["reported_cost_usd"] == pytest.approx(0.002 + 0.0025 + 0.0019 + 0.03)
+    assert c["computed_cost_usd"] == pytest.approx(3 * 0.002 + 0.02)
+    assert c["delta_usd"] == pytest.approx(0.0005 - 0.0001 + 0.01)
+    assert c["off_calls"] == 2  # a1 (+25%) and c0 (+50%); a2 is within 10%
+    models = {m["model"]: m for m in c["by_model"]}
+    assert models["gpt-4o-mini"]["calls"] == 3
+    assert models["gpt-4o-mini"]["delta_usd"] == pytest.approx(0.0004)
+    assert models["gpt-4o-mini"]["delta_pct"] == pytest.approx(0.0004 / 0.006 * 100, abs=1e-3)
+    assert models["claude-haiku-4-5"]["delta_pct"] == pytest.approx(50.0)
+    assert models["mystery-model-x"]["computed_cost_usd"] is None
+    assert models["mystery-model-x"]["unpriced_calls"] == 1
+    # the largest disagreements first, with where they came from
+    assert [(d["request_id"], d["line"]) for d in c["disagreements"]] == [("c0", 5), ("a1", 2)]
+    first = c["disagreements"][0]
+    assert first["reported_cost_usd"] == pytest.approx(0.03)
+    assert first["computed_cost_usd"] == pytest.approx(0.02)
+    assert first["delta_usd"] == pytest.approx(0.01)
+    assert first["delta_pct"] == pytest.approx(50.0)
+    assert first["source"].endswith("costs.jsonl")
+    hints = " ".join(c["hints"])
+    assert "above list price (claude-haiku-4-5)" in hints  # +50% on the model's total
+    assert "disagree while the model's total agrees (gpt-4o-mini)" in hints  # +6.7% in total
+    assert "1 call with a reported cost has no price" in hints
+
+
+def test_analyze_shows_audit_only_when_it_applies(jsonl, audit_log: Path) -> None:
+    plain = jsonl(
+        [_record("x", "gpt-4o-mini", "q", "a", {"prompt_tokens": 9, "completion_tokens": 1})]
+    )
+    assert "audit" not in analyze([plain], pricing=PRICES)
+    # --recount: the token audit, and no cost part (no reported costs)
+    report = analyze([audit_log], pricing=PRICES, recount=True)
+    assert report["audit"]["cost"] is None
+    costs = [abs(m["delta_cost_usd"]) for m in report["audit"]["tokens"]["by_model"]]
+    assert costs == sorted(costs, reverse=True) and costs[0] > 0  # the largest $ first
+    # reported counts are kept (the audit never overwrites them); n0 alone is filled
+    n3_filled = N[3] + OUT[3]
+    reported = sum(N) + 100 + sum(OUT) + _prompt(QUESTIONS[0], 2) + OUT[0] + 100 + N[1] + OUT[1]
+    s = report["summary"]
+    assert s["input_tokens"] + s["output_tokens"] == reported + n3_filled
+    # a logged cost alone brings the cost part, without a recount
+    costly = jsonl(
+        [
+            _record(
+                "y",
+                "gpt-4o-mini",
+                "q",
+                "a",
+                {"prompt_tokens": 1000, "completion_tokens": 0},
+                cost_usd=0.001,
+            )
+        ]
+    )
+    report = analyze([costly], pricing=PRICES)
+    assert report["audit"]["tokens"] is None
+    assert report["audit"]["cost"]["delta_usd"] == pytest.approx(0.0)
+
+
+def test_recount_matches_analyze_without_recount(audit_log: Path) -> None:
+    """--recount changes nothing but the audit section."""
+    a = analyze([audit_log], pricing=PRICES)
+    b = analyze([audit_log], pricing=PRICES, recount=True)
+    for key in ("summary", "by_model"):
+        assert a[key] == b[key]
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def test_audit_cli_json(cli, audit_log: Path) -> None:
+    result = cli("audit", audit_log, *PRICING_ARGS, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["audit"]["tokens"]["totals"]["counted"]["input_delta_tokens"] == 100
+    assert data["audit"]["threshold_pct"] == 10.0
+    assert "audit.jsonl" in result.stderr  # the per-file line goes to stderr
+
+
+def test_audit_cli_table_and_markdown_label_estimates(cli, audit_log: Path) -> None:
+    table = cli("audit", audit_log, *PRICING_ARGS)
+    assert table.exit_code == 0, table.stderr
+    assert "Audit: reported vs recounted tokens" in table.stdout
+    assert "Estimated (o200k_base)" in table.stdout
+    assert "claude-haiku-4-5 ×1.2" in table.stdout
+    markdown = cli("audit", audit_log, *PRICING_ARGS, "--format", "markdown", "--threshold", "5")
+    assert markdown.exit_code == 0
+    assert markdown.stdout.startswith("# LLM log audit")
+    assert "off = more than 5% from the recount" in markdown.stdout
+    assert "| a0 | audit.jsonl:1 | gpt-4o-mini |" in markdown.stdout
+    assert "claude-haiku-4-5 (est.)" in markdown.stdout
+
+
+def test_analyze_recount_renders_the_audit(cli, audit_log: Path) -> None:
+    result = cli("analyze", audit_log, *PRICING_ARGS, "--recount", "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    assert "## Audit: reported vs recounted tokens" in result.stdout
+    plain = cli("analyze", audit_log, *PRICING_ARGS, "--format", "markdown")
+    assert "Audit" not in plain.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--threshold", "-1"], ["--threshold", "x"], ["--bogus"], ["--format", "csv"]],
+)
+def test_audit_cli_usage_errors(cli, audit_log: Path, args: list[str]) -> None:
+    assert cli("audit", audit_log, *args).exit_code == 2
+
+
+def test_audit_cli_no_records(cli, jsonl) -> None:
+    result = cli("audit", jsonl(["not json"]))
+    assert result.exit_code == 3
+    assert "no usable LLM call records" in result.stderr
+
+
+def test_audit_cli_reads_a_stored_database(cli, audit_log: Path, tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert cli("ingest", audit_log, "--db", db).exit_code == 0
+    result = cli("audit", "--db", db, *PRICING_ARGS, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    tokens_part = json.loads(result.stdout)["audit"]["tokens"]
+    assert tokens_part["totals"]["counted"]["input_delta_tokens"] == 100
+    assert cli("audit").exit_code == 2  # neither logs nor --db

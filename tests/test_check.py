@@ -1,0 +1,498 @@
+"""`llmcost check`: every rule, every exit code, the baseline, the GitHub Actions summary and
+annotations, and the README's workflow run as written.
+
+Hand-worked costs of tests/data/ci/logs/calls.jsonl (gpt-4o $2.50/$10 per M input/output
+tokens, gpt-4o-mini $0.15/$0.60):
+
+  h1 2026-11-02 gpt-4o      alice chat       100k in, 10k out   0.25 + 0.10 = 0.35
+  h2 2026-11-02 gpt-4o      bob   chat       200k in, 20k out   0.50 + 0.20 = 0.70
+  h3 2026-11-03 gpt-4o-mini alice search     1M in, 100k out    0.15 + 0.06 = 0.21
+  h4 2026-11-03 gpt-4o-mini carol search     2M in              0.30
+  h5 2026-11-03 gpt-4o      carol summarize  40k in, 1k out     0.10 + 0.01 = 0.11
+  h6 2026-11-03 acme-llm-7b bob   chat       (no price)
+  total 1.67; days 11-02 1.05, 11-03 0.62; gpt-4o 1.16, gpt-4o-mini 0.51;
+  chat 1.05, search 0.51, summarize 0.11; bob 0.70, alice 0.56, carol 0.41.
+
+base.jsonl: gpt-4o 200k/20k = 0.70 (alice, chat) + gpt-4o-mini 2M = 0.30 (carol, search)
+= 1.00, so the head is +67%.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from llmcost.budgets import Limits, Policy, evaluate
+from llmcost.errors import UsageError
+from tests.conftest import DATA, ROOT
+
+CI = DATA / "ci"
+HEAD = CI / "logs" / "calls.jsonl"
+BASE = CI / "base.jsonl"
+
+
+@pytest.fixture(scope="module")
+def head() -> dict:
+    from llmcost.report import analyze
+
+    return analyze([HEAD])
+
+
+@pytest.fixture(scope="module")
+def base() -> dict:
+    from llmcost.report import analyze
+
+    return analyze([BASE])
+
+
+@pytest.fixture
+def baseline_file(tmp_path, base) -> Path:
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(base, default=str))
+    return path
+
+
+def rules_of(result: dict) -> dict[tuple[str, str, str], dict]:
+    return {(r["rule"], str(r["scope"]), r["level"]): r for r in result["rules"]}
+
+
+# ---------------------------------------------------------------- the numbers rules read
+
+
+def test_the_report_has_the_hand_worked_numbers(head):
+    assert head["summary"]["total_cost_usd"] == 1.67
+    assert {d["day"]: d["cost_usd"] for d in head["by_day"]} == {
+        "2026-11-02": 1.05,
+        "2026-11-03": 0.62,
+    }
+    limits = head["limits"]
+    assert limits["max_request"]["request_id"] == "h2"
+    assert limits["max_request"]["cost_usd"] == 0.70
+    assert limits["max_request"]["line"] == 2
+    assert {f["feature"]: f["cost_usd"] for f in limits["by_feature"]} == {
+        "chat": 1.05,
+        "search": 0.51,
+        "summarize": 0.11,
+    }
+    assert [(u["user_id"], u["cost_usd"]) for u in limits["by_user"]] == [
+        ("bob", 0.70),
+        ("alice", 0.56),
+        ("carol", 0.41),
+    ]
+    assert limits["truncated"] == {"by_feature": False, "by_user": False}
+
+
+# ---------------------------------------------------------------- every rule, pure
+
+
+def test_every_rule_holds_at_exactly_its_limit(head):
+    policy = Policy(
+        fail=Limits(
+            max_cost=1.67,
+            max_daily_cost=1.05,
+            max_request_cost=0.70,
+            per_model={"gpt-4o": 1.16, "gpt-4o-mini": 0.51},
+            per_feature={"chat": 1.05, "*": 0.51},
+            per_user={"bob": 0.70, "*": 0.56},
+        )
+    )
+    result = evaluate(head, policy)
+    fails = [r for r in result["rules"] if r["status"] not in ("ok",) and r["level"] == "fail"]
+    assert fails == []
+    # the only other row: the unpriced acme call, a warning by default
+    assert [r["rule"] for r in result["rules"] if r["status"] != "ok"] == ["fail_on_unpriced"]
+    assert result["status"] == "warn"
+    assert result["breached"] == 0
+
+
+@pytest.mark.parametrize(
+    "limits, key, actual, detail",
+    [
+        ({"max_cost": 1.66}, ("max_cost", "all calls"), 1.67, "6 calls"),
+        ({"max_daily_cost": 1.04}, ("max_daily_cost", "costliest day (UTC)"), 1.05, "2026-11-02"),
+        (
+            {"max_request_cost": 0.69},
+            ("max_request_cost", "costliest call"),
+            0.70,
+            "gpt-4o, calls.jsonl:2",
+        ),
+        ({"per_model": {"gpt-4o": 1.15}}, ("per_model", "gpt-4o"), 1.16, ""),
+        ({"per_model": {"*": 0.50}}, ("per_model", "each model"), 1.16, "2 above"),
+        ({"per_feature": {"chat": 1.0}}, ("per_feature", "chat"), 1.05, ""),
+        ({"per_feature": {"*": 0.11}}, ("per_feature", "each feature"), 1.05, "2 above"),
+        ({"per_user": {"alice": 0.55}}, ("per_user", "alice"), 0.56, ""),
+        ({"per_user": {"*": 0.60}}, ("per_user", "each user"), 0.70, "1 above: bob ($0.70)"),
+        (
+            {"per_user": {"bob": 1.00, "*": 0.50}},
+            ("per_user", "each user not named"),
+            0.56,
+            "1 above: alice ($0.56)",
+        ),
+    ],
+)
+def test_each_rule_breached_just_above(head, limits, key, actual, detail):
+    result = evaluate(head, Policy(fail=Limits(**limits)))
+    rule = rules_of(result)[(*key, "fail")]
+    assert rule["status"] == "fail"
+    assert rule["actual"] == pytest.approx(actual, abs=1e-9)
+    assert detail in rule["detail"]
+    assert result["status"] == "fail" and result["breached"] == 1
+
+
+def test_a_named_limit_and_star_split_the_names(head):
+    result = evaluate(head, Policy(fail=Limits(per_user={"bob": 1.00, "*": 0.60})))
+    rules = rules_of(result)
+    assert rules[("per_user", "bob", "fail")]["status"] == "ok"
+    # bob is not under '*': its highest is alice $0.56, within $0.60
+    star = rules[("per_user", "each user not named", "fail")]
+    assert star["status"] == "ok" and star["actual"] == 0.56 and "alice" in star["detail"]
+
+
+def test_a_name_with_no_calls_costs_nothing(head):
+    rule = rules_of(evaluate(head, Policy(fail=Limits(per_user={"dave": 0.01}))))[
+        ("per_user", "dave", "fail")
+    ]
+    assert rule["status"] == "ok" and rule["actual"] == 0
+    assert rule["detail"] == "no calls of this user"
+
+
+def test_per_model_limit_counts_every_alias_of_the_priced_model():
+    report = {
+        "summary": {"total_cost_usd": 1.5, "requests": 3, "unpriced_requests": 0},
+        "by_model": [
+            {"model": "gpt-4o-2024-11-20", "priced_as": "gpt-4o", "provider": "openai",
+             "requests": 2, "cost_usd": 1.0, "share": 0.66},
+            {"model": "gpt-4o", "priced_as": "gpt-4o", "provider": "openai", "requests": 1,
+             "cost_usd": 0.5, "share": 0.33},
+        ],
+    }  # fmt: skip
+    rule = evaluate(report, Policy(fail=Limits(per_model={"gpt-4o": 1.2})))["rules"][0]
+    assert rule["actual"] == 1.5 and rule["status"] == "fail"
+    assert rule["detail"] == "as gpt-4o, gpt-4o-2024-11-20"
+
+
+def test_a_user_missing_from_a_truncated_list_is_unknown_not_zero():
+    report = {
+        "summary": {"total_cost_usd": 9.0, "requests": 2000, "unpriced_requests": 0},
+        "by_model": [],
+        "limits": {"by_user": [{"user_id": "u1", "cost_usd": 0.2}], "by_feature": [],
+                   "truncated": {"by_user": True, "by_feature": False}},
+    }  # fmt: skip
+    result = evaluate(report, Policy(fail=Limits(per_user={"u9": 0.1})))
+    assert result["rules"][0]["status"] == "unknown"
+    assert result["status"] == "warn"
+
+
+def test_warn_rules_never_fail(head):
+    result = evaluate(head, Policy(warn=Limits(max_cost=1.5, max_request_cost=0.5)))
+    assert {r["rule"]: r["status"] for r in result["rules"]} == {
+        "max_cost": "warn",
+        "max_request_cost": "warn",
+        "fail_on_unpriced": "warn",
+    }
+    assert result["status"] == "warn" and result["breached"] == 0
+
+
+def test_unpriced_calls_warn_and_fail_on_request(head):
+    warn = rules_of(evaluate(head, Policy(fail=Limits(max_cost=9))))
+    rule = warn[("fail_on_unpriced", "all calls", "warn")]
+    assert rule["status"] == "warn" and rule["actual"] == 1 and rule["detail"] == "acme-llm-7b"
+    strict = evaluate(head, Policy(fail_on_unpriced=True))
+    assert strict["rules"][0]["status"] == "fail" and strict["status"] == "fail"
+
+
+def test_increase_against_a_baseline(head, base):
+    # (1.67 - 1.00) / 1.00 = +67%
+    ok = evaluate(head, Policy(fail=Limits(max_increase_pct=67)), base)
+    assert ok["rules"][0]["actual"] == pytest.approx(67.0)
+    assert ok["rules"][0]["status"] == "ok"
+    breached = evaluate(head, Policy(fail=Limits(max_increase_pct=66.9)), base)
+    assert breached["rules"][0]["status"] == "fail"
+    assert breached["rules"][0]["detail"] == "$1.00 → $1.67"
+    assert breached["baseline"]["total"]["change_usd"] == pytest.approx(0.67)
+
+
+def test_increase_from_a_zero_baseline_is_a_breach(head, base):
+    zero = json.loads(json.dumps(base))
+    zero["summary"]["total_cost_usd"] = 0.0
+    rule = evaluate(head, Policy(fail=Limits(max_increase_pct=1000)), zero)["rules"][0]
+    assert rule["actual"] is None and rule["status"] == "fail"
+    assert "baseline $0" in rule["detail"]
+
+
+def test_increase_needs_a_baseline(head):
+    with pytest.raises(UsageError, match="baseline"):
+        evaluate(head, Policy(fail=Limits(max_increase_pct=10)))
+
+
+# ---------------------------------------------------------------- the command: exit codes
+
+
+def test_exit_0_when_every_rule_holds(cli):
+    result = cli("check", HEAD, "--max-cost", "2", "--max-request-cost", "0.70")
+    assert result.exit_code == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Total cost "))
+    assert re.search(r"\$2\.00\s+\$1\.67\s+ok", line)
+    assert "budget holds, with 1 warning(s)" in result.stderr
+
+
+def test_exit_1_when_a_rule_is_breached(cli):
+    result = cli("check", HEAD, "--max-cost", "2", "--max-daily-cost", "1")
+    assert result.exit_code == 1
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Daily cost"))
+    assert re.search(r"\$1\.00\s+\$1\.05\s+FAIL\s+2026-11-02", line)
+    assert "1 of 3 budget rules breached" in result.stderr
+
+
+def test_exit_1_on_unpriced_calls_when_asked(cli):
+    assert cli("check", HEAD, "--max-cost", "2").exit_code == 0
+    assert cli("check", HEAD, "--max-cost", "2", "--fail-on-unpriced").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "no budget rules"),
+        (["--max-user-cost", "bob"], "is not NAME=USD"),
+        (["--max-model-cost", "gpt-4o=lots"], "is not NAME=USD"),
+        (["--max-increase", "10"], "needs a baseline"),
+        (["--max-cost", "1", "--baseline", "missing.json"], "no such baseline"),
+        (["--max-cost", "1", "--config", "missing.yaml"], "no such config"),
+        (["--max-cost", "-1"], ""),
+    ],
+)
+def test_exit_2_on_usage_errors(cli, args, message):
+    result = cli("check", HEAD, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_exit_2_on_a_baseline_that_is_not_a_report(cli, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"summary": {"total_cost_usd": 1},\n  oops}')
+    result = cli("check", HEAD, "--max-increase", "5", "--baseline", bad)
+    assert result.exit_code == 2
+    assert f"{bad}:2: the baseline is not JSON" in result.stderr
+    bad.write_text('{"totally": "different"}')
+    result = cli("check", HEAD, "--max-increase", "5", "--baseline", bad)
+    assert result.exit_code == 2 and "not an llmcost JSON report" in result.stderr
+
+
+def test_exit_3_when_no_record_is_usable(cli, jsonl):
+    log = jsonl(["not json", '{"no": "model"}'])
+    result = cli("check", log, "--max-cost", "1")
+    assert result.exit_code == 3
+    assert "no usable LLM call records" in result.stderr
+
+
+def test_json_output(cli, baseline_file):
+    result = cli(
+        "check", HEAD, "--max-cost", "2", "--max-increase", "50", "--baseline", baseline_file,
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "fail" and doc["total_cost_usd"] == 1.67
+    increase = next(r for r in doc["rules"] if r["rule"] == "max_increase_pct")
+    assert increase["actual"] == pytest.approx(67.0) and increase["limit"] == 50
+    assert doc["top_models"][0]["model"] == "gpt-4o"
+    assert doc["baseline"]["by_model"]["rows"][0]["model"] == "gpt-4o"
+
+
+# ---------------------------------------------------------------- policy from llmcost.yaml
+
+
+def test_policy_from_the_config_file(cli, baseline_file):
+    result = cli(
+        "check", HEAD, "--config", CI / "llmcost.yaml", "--baseline", baseline_file, "-f", "json"
+    )
+    assert result.exit_code == 1, result.stderr
+    got = {
+        (r["rule"], r["scope"], r["level"]): r["status"] for r in json.loads(result.stdout)["rules"]
+    }
+    assert got == {
+        ("max_cost", "all calls", "fail"): "ok",
+        ("max_daily_cost", "costliest day (UTC)", "fail"): "fail",
+        ("max_request_cost", "costliest call", "fail"): "ok",
+        ("max_increase_pct", "total cost", "fail"): "ok",
+        ("per_model", "gpt-4o", "fail"): "ok",
+        ("per_user", "each user", "fail"): "fail",
+        ("max_cost", "all calls", "warn"): "warn",
+        ("fail_on_unpriced", "all calls", "warn"): "warn",
+    }
+
+
+def test_config_found_in_the_working_directory_and_flags_win(cli, tmp_path, baseline_file):
+    shutil.copy(CI / "llmcost.yaml", tmp_path / "llmcost.yaml")  # tmp_path is the cwd
+    assert cli("check", HEAD, "--baseline", baseline_file).exit_code == 1
+    relaxed = cli(
+        "check", HEAD, "--baseline", baseline_file,
+        "--max-daily-cost", "1.05", "--max-user-cost", "*=0.70",
+    )  # fmt: skip
+    assert relaxed.exit_code == 0, relaxed.stdout
+
+
+def test_config_error_is_exit_2_with_file_and_line(cli, tmp_path):
+    config = tmp_path / "llmcost.yaml"
+    config.write_text("budgets:\n  max_cost: 10\n  max_costs: 20\n")
+    result = cli("check", HEAD)
+    assert result.exit_code == 2
+    assert "llmcost.yaml:3: unknown key 'max_costs' in budgets" in result.stderr
+
+
+# ---------------------------------------------------------------- GitHub Actions
+
+
+def _actions_env(tmp_path) -> tuple[dict, Path]:
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("## Earlier step\n\n")
+    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}, summary
+
+
+def test_step_summary_and_annotations(cli, tmp_path, baseline_file):
+    env, summary = _actions_env(tmp_path)
+    result = cli(
+        "check", HEAD, "--config", CI / "llmcost.yaml", "--baseline", baseline_file, env=env
+    )
+    assert result.exit_code == 1
+    annotations = [x for x in result.stdout.splitlines() if x.startswith("::")]
+    assert annotations == [
+        "::error title=llmcost budget::Daily cost (costliest day (UTC)): $1.05 is above the "
+        "limit $1.00 — 2026-11-02",
+        "::error title=llmcost budget::User cost (each user): $0.70 is above the limit $0.60 "
+        "— 1 above: bob ($0.70)",
+        "::warning title=llmcost budget::Total cost (all calls): $1.67 is above the limit $1.50 "
+        "— 6 calls",
+        "::warning title=llmcost budget::Calls without a price (all calls): 1 call is above "
+        "the limit 0 calls — acme-llm-7b",
+    ]
+    text = summary.read_text()
+    assert text.startswith(
+        "## Earlier step\n\n## ❌ LLM budget check: 2 of 8 budget rules breached"
+    )
+    assert "| Daily cost | costliest day (UTC) | $1.00 | $1.05 | ❌ FAIL | 2026-11-02 |" in text
+    assert "| Total cost (warn) | all calls | $1.50 | $1.67 | ⚠️ warn | 6 calls |" in text
+    assert "- Total cost: $1.67 over 6 calls, 2026-11-02 → 2026-11-03" in text
+    assert "### Top models" in text and "| gpt-4o | openai | 3 | $1.16 | 69.5% |" in text
+    assert "### Change vs baseline" in text
+    assert "- Total cost: $1.00 → $1.67 (+$0.67, +67.0%)" in text
+    assert "| bob | $0.00 | $0.70 | +$0.70 | new | 0 → 2 |" in text
+
+
+def test_annotations_with_json_output_go_to_stderr(cli, tmp_path):
+    env, summary = _actions_env(tmp_path)
+    result = cli("check", HEAD, "--max-cost", "1", "-f", "json", env=env)
+    assert result.exit_code == 1
+    json.loads(result.stdout)  # still exactly one JSON document
+    assert "::error title=llmcost budget::Total cost (all calls): $1.67" in result.stderr
+    assert "❌ LLM budget check" in summary.read_text()
+
+
+def test_log_text_cannot_forge_a_workflow_command_or_markup(cli, tmp_path, jsonl):
+    log = jsonl(
+        [
+            {"timestamp": "2026-11-02T09:00:00Z", "provider": "openai", "model": "gpt-4o",
+             "feature": "x\n::error::forged 100%", "input_tokens": 100_000, "output_tokens": 0},
+            {"timestamp": "2026-11-02T09:00:00Z", "provider": "openai", "model": "gpt-4o",
+             "feature": "<img src=x onerror=alert(1)>|", "input_tokens": 100_000,
+             "output_tokens": 0},
+        ]
+    )  # fmt: skip
+    env, summary = _actions_env(tmp_path)
+    result = cli("check", log, "--max-feature-cost", "*=0.1", env=env)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert not any(x.startswith("::error::forged") for x in lines)
+    [annotation] = [x for x in lines if x.startswith("::error")]
+    assert "x%0A::error::forged 100%25" in annotation
+    text = summary.read_text()
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;\\|" in text
+    assert "::error::forged" in text and "\n::error" not in text  # one cell, one line
+
+
+def test_markdown_file_outside_actions(cli, tmp_path):
+    out = tmp_path / "comment.md"
+    result = cli("check", HEAD, "--max-cost", "1", "--markdown", out)
+    assert result.exit_code == 1
+    assert not any(x.startswith("::") for x in result.stdout.splitlines())
+    text = out.read_text()
+    assert text.startswith("## ❌ LLM budget check: 1 of 2 budget rules breached")
+    assert "| Total cost | all calls | $1.00 | $1.67 | ❌ FAIL | 6 calls |" in text
+
+
+# ---------------------------------------------------------------- the README workflow, as written
+
+
+def readme_block(heading: str, fence: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(rf"```{fence}\n(.*?)```", section, re.S)
+    assert blocks, f"no ```{fence} block under '## {heading}' in the README"
+    return blocks[-1]
+
+
+def shell_env(extra: dict) -> dict:
+    """The current environment, the venv's scripts first on PATH (so `llmcost` is ours)."""
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, **extra}
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env["COLUMNS"] = "200"
+    for name in ("LLMCOST_CONFIG", "LLMCOST_DB"):
+        env.pop(name, None)
+    return env
+
+
+def test_readme_workflow_runs_as_written(tmp_path, base):
+    workflow = yaml.safe_load(readme_block("CI budget check", "yaml"))
+    steps = workflow["jobs"]["llm-budget"]["steps"]
+    commands = [
+        (step.get("name", ""), line.strip())
+        for step in steps
+        for line in (step.get("run") or "").splitlines()
+        if line.strip().startswith("llmcost ")
+    ]
+    assert [c for _, c in commands][0].startswith("llmcost check logs/")
+    assert len(commands) == 3
+
+    # The repository the workflow runs in: logs from the "eval" step, the policy, a baseline.
+    shutil.copytree(CI / "logs", tmp_path / "logs")
+    shutil.copy(CI / "llmcost.yaml", tmp_path / "llmcost.yaml")
+    (tmp_path / "llmcost-baseline.json").write_text(json.dumps(base, default=str))
+    env, summary = _actions_env(tmp_path)
+    env = shell_env(env)
+
+    results = []
+    for name, command in commands:
+        run = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        results.append((name, command, run))
+    check, analyze, diff = (r for _, _, r in results)
+    assert check.returncode == 1, check.stderr  # the policy is breached: the job fails
+    assert analyze.returncode == 0, analyze.stderr
+    assert diff.returncode == 0, diff.stderr
+    annotations = [x for x in check.stdout.splitlines() if x.startswith("::")]
+    assert [a.split("::")[1] for a in annotations] == [
+        "error title=llmcost budget",
+        "error title=llmcost budget",
+        "warning title=llmcost budget",
+        "warning title=llmcost budget",
+    ]
+    text = summary.read_text()
+    assert "## ❌ LLM budget check: 2 of 8 budget rules breached" in text
+    assert "| Daily cost | costliest day (UTC) | $1.00 | $1.05 | ❌ FAIL | 2026-11-02 |" in text
+    # the diff step appended its Markdown after the check's summary
+    assert text.index("## LLM cost diff") > text.index("## ❌ LLM budget check")
+    assert "| gpt-4o | $0.70 | $1.16 | +$0.46 | +65.7% | 1 → 3 |" in text
+    assert (
+        json.loads((tmp_path / "llmcost-report.json").read_text())["summary"]["total_cost_usd"]
+        == 1.67
+    )

@@ -1,0 +1,134 @@
+"""llmcost.yaml: the budgets: and alerts: sections, errors with file:line, and the README's
+full example (every section that exists) loads as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from llmcost import config
+from llmcost.budgets import Alerts, Limits, Policy
+from llmcost.errors import ConfigError
+from tests.conftest import DATA, ROOT
+
+FULL = """\
+budgets:
+  max_cost: 100
+  max_daily_cost: 20
+  max_request_cost: 0.5
+  per_model: {gpt-4o: 50, "*": 30}
+  per_feature:
+    support-chat: 40
+  per_user:
+    "*": 5
+    12345: 9
+  max_increase_pct: 20
+  fail_on_unpriced: true
+  warn:
+    max_cost: 80
+    per_user: {"*": 4}
+alerts:
+  max_cost: 50
+  max_day_over_day_pct: 100
+  anomalies: true
+"""
+
+
+def parse(text: str, name: str = "llmcost.yaml") -> config.Config:
+    return config.parse(text, Path(name))
+
+
+def test_budgets_and_alerts_parse():
+    cfg = parse(FULL)
+    assert cfg.get("budgets") == Policy(
+        fail=Limits(
+            max_cost=100.0,
+            max_daily_cost=20.0,
+            max_request_cost=0.5,
+            max_increase_pct=20.0,
+            per_model={"gpt-4o": 50.0, "*": 30.0},
+            per_feature={"support-chat": 40.0},
+            per_user={"*": 5.0, "12345": 9.0},  # a numeric user id is a name
+        ),
+        warn=Limits(max_cost=80.0, per_user={"*": 4.0}),
+        fail_on_unpriced=True,
+    )
+    assert cfg.get("alerts") == Alerts(max_cost=50.0, max_day_over_day_pct=100.0, anomalies=True)
+
+
+def test_empty_sections_mean_no_rules():
+    cfg = parse("budgets:\nalerts:\n")
+    assert cfg.get("budgets").empty()
+    assert cfg.get("alerts") == Alerts()
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        # an unknown key, at its line
+        ("budgets:\n  max_cost: 1\n  max_cots: 2\n", "llmcost.yaml:3: unknown key 'max_cots' in budgets"),
+        ("budgets:\n  warn:\n    max_cost: 1\n    fail_on_unpriced: true\n",
+         "llmcost.yaml:4: unknown key 'fail_on_unpriced' in budgets.warn"),
+        ("alerts:\n  max_cost: 1\n\n  jump: 5\n", "llmcost.yaml:4: unknown key 'jump' in alerts"),
+        ("budget:\n  max_cost: 1\n", "llmcost.yaml:1: unknown section 'budget'"),
+        # bad values, at their line
+        ("budgets:\n  max_cost: -5\n", "llmcost.yaml:2: budgets.max_cost must be a number ≥ 0, not -5"),
+        ("budgets:\n  max_cost: lots\n", "llmcost.yaml:2: budgets.max_cost must be a number ≥ 0"),
+        ("budgets:\n  max_cost: true\n", "llmcost.yaml:2: budgets.max_cost must be a number ≥ 0"),
+        ("budgets:\n  max_cost: .inf\n", "llmcost.yaml:2: budgets.max_cost must be a finite number"),
+        ("budgets:\n  per_user: 5\n", "llmcost.yaml:2: budgets.per_user must map names to amounts"),
+        ("budgets:\n  per_user:\n    bob: 1\n    eve: free\n", "llmcost.yaml:4: budgets.per_user.eve must be a number"),
+        ("budgets:\n  fail_on_unpriced: yes please\n", "llmcost.yaml:2: budgets.fail_on_unpriced must be true or false"),
+        ("budgets:\n  warn: 5\n", "llmcost.yaml:2: budgets.warn must be a mapping"),
+        ("budgets: [1, 2]\n", "budgets must be a mapping"),
+        ("alerts:\n  anomalies: 1\n", "llmcost.yaml:2: alerts.anomalies must be true or false"),
+        ("alerts:\n  max_day_over_day_pct: -1\n", "llmcost.yaml:2: alerts.max_day_over_day_pct must be a number"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_line(text, where):
+    with pytest.raises(ConfigError) as caught:
+        parse(text)
+    assert where in caught.value.message
+    assert "README" in caught.value.hint
+
+
+def test_cli_exits_2_naming_file_and_line(cli, tmp_path):
+    path = tmp_path / "ci.yaml"
+    path.write_text("# budget for CI\nbudgets:\n  max_cost: 10\n  per_users:\n    bob: 1\n")
+    log = DATA / "ci" / "logs" / "calls.jsonl"
+    for command in (["check", log], ["analyze", log], ["report", "--period", "yesterday"]):
+        result = cli(*command, "--config", path)
+        assert result.exit_code == 2, (command, result.stdout)
+        assert f"{path}:4: unknown key 'per_users' in budgets" in result.stderr
+
+
+def test_the_working_directory_config_is_found(cli, tmp_path):
+    (tmp_path / "llmcost.yaml").write_text("alerts:\n  max_cost: 1\n  foo: 2\n")
+    result = cli("check", DATA / "ci" / "logs" / "calls.jsonl", "--max-cost", "5")
+    assert result.exit_code == 2
+    assert "llmcost.yaml:3: unknown key 'foo' in alerts" in result.stderr
+
+
+def readme_config() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    return block
+
+
+def test_readme_example_loads_and_covers_every_section():
+    block = readme_config()
+    cfg = parse(block)
+    config._load_sections()
+    assert set(cfg.sections) == set(config._SECTIONS), (
+        "the README's Configuration example must show every llmcost.yaml section"
+    )
+    # every top-level key and every budgets/alerts key carries a comment
+    for line in block.splitlines():
+        if re.match(r"[a-z_]+:", line):
+            assert "#" in line, f"section without a comment: {line}"
+    budgets = cfg.get("budgets")
+    assert budgets.fail.max_cost is not None and budgets.warn.max_cost is not None
+    assert cfg.get("alerts").max_cost is not None

@@ -1,0 +1,122 @@
+"""`llmcost diff` and budgets.compare: cost change between two reports, worked by hand.
+
+base.jsonl: gpt-4o 0.70 (alice, chat, 1 call) + gpt-4o-mini 0.30 (carol, search) = 1.00.
+calls.jsonl (see test_check.py): gpt-4o 1.16 (3 calls), gpt-4o-mini 0.51 (2), acme unpriced;
+chat 1.05, search 0.51, summarize 0.11; bob 0.70, alice 0.56, carol 0.41; total 1.67.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost.budgets import compare
+from tests.conftest import DATA
+
+CI = DATA / "ci"
+
+
+@pytest.fixture(scope="module")
+def reports() -> tuple[dict, dict]:
+    from llmcost.report import analyze
+
+    return analyze([CI / "base.jsonl"]), analyze([CI / "logs" / "calls.jsonl"])
+
+
+@pytest.fixture
+def files(tmp_path, reports) -> tuple:
+    base, head = tmp_path / "base.json", tmp_path / "head.json"
+    base.write_text(json.dumps(reports[0], default=str))
+    head.write_text(json.dumps(reports[1], default=str))
+    return base, head
+
+
+def test_compare_by_hand(reports):
+    d = compare(*reports)
+    assert d["total"] == {
+        "base_usd": 1.0,
+        "head_usd": 1.67,
+        "change_usd": 0.67,
+        "change_pct": pytest.approx(67.0),
+    }
+    assert d["requests"] == {"base": 2, "head": 6, "change": 4, "change_pct": 200.0}
+    models = [(r["model"], r["base_usd"], r["head_usd"], r["change_usd"], r["state"])
+              for r in d["by_model"]["rows"]]  # fmt: skip
+    assert models == [
+        ("gpt-4o", 0.70, 1.16, 0.46, ""),
+        ("gpt-4o-mini", 0.30, 0.51, 0.21, ""),
+        ("acme-llm-7b", 0.0, 0.0, 0.0, "new"),  # unpriced: no dollars either side
+    ]
+    assert d["by_model"]["rows"][0]["change_pct"] == pytest.approx(46 / 70 * 100)
+    assert d["by_model"]["rows"][1]["change_pct"] == pytest.approx(70.0)
+    features = {r["feature"]: (r["change_usd"], r["change_pct"]) for r in d["by_feature"]["rows"]}
+    assert features["chat"] == (0.35, pytest.approx(50.0))
+    assert features["summarize"] == (0.11, None)  # new: no percentage from $0
+    # users by size of the change, losers too: bob +0.70, alice -0.14, carol +0.11
+    users = [(r["user_id"], r["change_usd"]) for r in d["by_user"]["rows"]]
+    assert users == [("bob", 0.70), ("alice", -0.14), ("carol", 0.11)]
+    assert d["by_user"]["rows"][1]["change_pct"] == pytest.approx(-20.0)
+    assert d["notes"] == []
+
+
+def test_top_cuts_the_tables(reports):
+    d = compare(*reports, top=1)
+    assert [r["user_id"] for r in d["by_user"]["rows"]] == ["bob"]
+    assert d["by_user"]["more"] == 2
+
+
+def test_diff_markdown_for_a_pull_request(cli, files):
+    result = cli("diff", *files)
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("## LLM cost diff\n")
+    assert "- Total cost: $1.00 → $1.67 (+$0.67, +67.0%)" in text
+    assert "- Calls: 2 → 6 (+4, +200.0%)" in text
+    assert "| Model | Before | After | Change | Change % | Calls |" in text
+    assert "| gpt-4o | $0.70 | $1.16 | +$0.46 | +65.7% | 1 → 3 |" in text
+    assert "| acme-llm-7b | $0.00 | $0.00 | ±$0.00 | new | 0 → 1 |" in text
+    assert "| summarize | $0.00 | $0.11 | +$0.11 | new | 0 → 1 |" in text
+    assert "| alice | $0.70 | $0.56 | −$0.14 | −20.0% | 1 → 2 |" in text
+
+
+def test_diff_the_other_way_round(cli, files):
+    text = cli("diff", files[1], files[0]).stdout
+    assert "- Total cost: $1.67 → $1.00 (−$0.67, −40.1%)" in text
+    assert "| bob | $0.70 | $0.00 | −$0.70 | gone | 2 → 0 |" in text
+
+
+def test_diff_json_and_table(cli, files, tmp_path):
+    doc = json.loads(cli("diff", *files, "--format", "json").stdout)
+    assert doc["total"]["change_usd"] == 0.67
+    table = cli("diff", *files, "--format", "table", "--top", "1")
+    assert table.exit_code == 0
+    assert "… 2 more" in table.stdout and "gpt-4o" in table.stdout
+    out = tmp_path / "diff.md"
+    assert cli("diff", *files, "-o", out).stdout == ""
+    assert "+$0.67" in out.read_text()
+
+
+def test_an_older_report_compares_models_only(cli, files, reports):
+    old = json.loads(files[0].read_text())
+    del old["limits"]
+    files[0].write_text(json.dumps(old))
+    result = cli("diff", *files)
+    assert result.exit_code == 0
+    assert "only models are compared" in result.stdout
+    assert "By feature" not in result.stdout and "By model" in result.stdout
+
+
+def test_different_pricing_tables_are_noted(reports):
+    base = json.loads(json.dumps(reports[0], default=str))
+    base["pricing_version"] = "2020-01-01"
+    assert any("different tables" in n for n in compare(base, reports[1])["notes"])
+
+
+def test_diff_errors_exit_2(cli, files, tmp_path):
+    missing = cli("diff", tmp_path / "nope.json", files[1])
+    assert missing.exit_code == 2 and "no such base report file" in missing.stderr
+    junk = tmp_path / "junk.json"
+    junk.write_text("[1, 2]")
+    result = cli("diff", files[0], junk)
+    assert result.exit_code == 2 and "not an llmcost JSON report" in result.stderr

@@ -1,0 +1,144 @@
+"""AWS Bedrock: model invocation logs (formats/bedrock.py) and Converse bodies in JSON lines.
+
+Expected numbers are worked out by hand from the records and the aws-bedrock price rows
+(USD per million tokens) in force at each record's date.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.ingest import ingest_paths
+from llmcost.pricing import load_pricing
+from llmcost.report import fill_tokens
+from tests.conftest import DATA, REAL, cassette_envelopes
+
+BEDROCK = DATA / "formats" / "bedrock"
+
+
+def load(*paths):
+    """(ingest result, priced calls as dicts ordered by line, connection)."""
+    con = store.connect()
+    result = ingest_paths(con, [str(p) for p in paths])
+    book = load_pricing()
+    fill_tokens(con, book)
+    costing.prepare(con, book)
+    cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
+    names = [d[0] for d in cur.description]
+    return result, [dict(zip(names, row)) for row in cur.fetchall()], con
+
+
+def test_panther_records_one_call_duplicates_and_a_non_invocation_skipped():
+    result, calls, con = load(BEDROCK / "panther_invocation_logs.jsonl")
+    [f] = result.files
+    assert f.format == "bedrock"
+    # 4 records: ListModels is not an invocation (skipped); the three Converse records share
+    # one requestId, so one call is stored and the two others are duplicates.
+    assert (f.lines_read, f.ingested, f.skipped, f.duplicates, f.rejected) == (4, 1, 3, 2, 0)
+    assert f.accounted
+    [call] = calls
+    assert call["request_id"] == "bb98d9a8-bd9a-47ca-976b-f165ef1f8b67"
+    assert call["provider"] == "aws-bedrock"
+    assert call["model"] == "anthropic.claude-3-haiku-20240307-v1:0"  # kept as logged
+    assert call["model_key"] == "anthropic.claude-3-haiku"
+    assert call["ts"].isoformat() == "2025-05-15T14:17:22+00:00"  # no zone: read as UTC
+    assert call["user_id"] == "arn:aws:sts::111111111111:assumed-role/role_details/suspicious.user"
+    assert json.loads(call["tags"]) == {
+        "operation": "Converse",
+        "region": "us-west-2",
+        "account_id": "111111111111",
+    }
+    # The log's own counts are 0 (the body's totalTokens 2000 is not a count of input/output).
+    assert (call["input_tokens"], call["output_tokens"], call["token_source"]) == (0, 0, "reported")
+    assert call["cost_usd"] == 0
+    assert call["latency_ms"] == 249
+    prompt, completion = con.execute(
+        "SELECT p.text, c.text FROM requests r JOIN texts p ON p.hash = r.prompt_hash "
+        "JOIN texts c ON c.hash = r.completion_hash"
+    ).fetchone()
+    assert json.loads(prompt)[0]["content"][0]["text"] == "I have a very suspicious question."
+    assert completion == "You shouldn't ask this question"
+
+
+def test_crafted_records_cache_tokens_added_to_input_and_priced():
+    result, calls, _ = load(BEDROCK / "crafted_invocation_logs.jsonl")
+    [f] = result.files
+    # 6 lines: 3 calls, a blank line and a record of another schemaType skipped, one rejected.
+    assert (f.lines_read, f.ingested, f.skipped, f.rejected) == (6, 3, 2, 1)
+    invoke, converse, nova = calls
+    # inputTokenCount 3 EXCLUDES the 25037 cache-write tokens: canonical input is 25040.
+    assert (invoke["input_tokens"], invoke["cache_read_tokens"], invoke["cache_write_tokens"]) == (
+        25040,
+        0,
+        25037,
+    )
+    assert (invoke["cache_write_1h_tokens"], invoke["output_tokens"]) == (0, 13)
+    assert invoke["model_key"] == "anthropic.claude-3-7-sonnet"  # us. inference profile
+    assert (invoke["finish_reason"], invoke["max_tokens"]) == ("stop", 1024)
+    # claude-3-7-sonnet on Bedrock from 2025-02-24: $3 in, $3.75 cache write, $15 out
+    assert float(invoke["cost_usd"]) == pytest.approx(3 * 3e-6 + 25037 * 3.75e-6 + 13 * 15e-6)
+    # An ARN model id (inference profile) resolves to the same price; 25037 cache reads at $0.30.
+    assert converse["model"].startswith("arn:aws:bedrock:us-east-1:111122223333:inference-profile/")
+    assert converse["model_key"] == "anthropic.claude-3-7-sonnet"
+    assert (converse["input_tokens"], converse["cache_read_tokens"]) == (25041, 25037)
+    assert (converse["finish_reason"], converse["max_tokens"], converse["latency_ms"]) == (
+        "length",
+        120,
+        1830,
+    )
+    assert float(converse["cost_usd"]) == pytest.approx(4 * 3e-6 + 25037 * 0.3e-6 + 120 * 15e-6)
+    # amazon.nova-lite: $0.06 in, $0.24 out; requestMetadata lands in tags.
+    assert (nova["input_tokens"], nova["output_tokens"]) == (1000, 200)
+    assert float(nova["cost_usd"]) == pytest.approx(1000 * 0.06e-6 + 200 * 0.24e-6)
+    assert json.loads(nova["tags"])["team"] == "search"
+    assert nova["user_id"].endswith("assumed-role/batch-jobs/nightly")
+
+
+def test_crafted_rejects_and_skips_say_why():
+    _, _, con = load(BEDROCK / "crafted_invocation_logs.jsonl")
+    assert con.execute("SELECT line, reason FROM rejects").fetchall() == [
+        (5, "input.inputTokenCount is not a non-negative integer: n/a")
+    ]
+
+
+def test_converse_response_in_json_lines(jsonl):
+    """The Converse cassette's body, logged with its model: usage.inputTokens & co."""
+    [envelope] = cassette_envelopes(REAL / "bedrock/cassette_nova_converse.yaml")
+    path = jsonl(
+        [{"timestamp": "2025-02-25T08:56:15Z", "model": "amazon.nova-lite-v1:0", **envelope}]
+    )
+    result, [call], con = load(path)
+    assert result.files[0].format == "jsonl"
+    assert (call["provider"], call["model_key"]) == ("aws-bedrock", "amazon.nova-lite")
+    assert (call["input_tokens"], call["output_tokens"]) == (54, 18)
+    assert call["finish_reason"] == "guardrail_intervened"
+    assert float(call["cost_usd"]) == pytest.approx(54 * 0.06e-6 + 18 * 0.24e-6)
+    completion = con.execute(
+        "SELECT t.text FROM requests r JOIN texts t ON t.hash = r.completion_hash"
+    ).fetchone()[0]
+    assert completion == "{ADDRESS} is the capital of Japan {Account Number}."
+
+
+def test_converse_cache_tokens_are_added_to_input(jsonl):
+    body = {
+        "output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}},
+        "stopReason": "end_turn",
+        "usage": {
+            "inputTokens": 4,
+            "outputTokens": 12,
+            "totalTokens": 2063,
+            "cacheReadInputTokens": 0,
+            "cacheWriteInputTokens": 2047,
+        },
+    }
+    path = jsonl([{"model": "anthropic.claude-3-7-sonnet-20250219-v1:0", "response": body}])
+    _, [call], _ = load(path)
+    assert (call["input_tokens"], call["cache_write_tokens"], call["output_tokens"]) == (
+        2051,
+        2047,
+        12,
+    )
+    assert call["finish_reason"] == "stop"

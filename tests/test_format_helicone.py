@@ -1,0 +1,120 @@
+"""Helicone request exports (CSV, JSON array, JSON lines).
+
+No real Helicone export file was found: the files in tests/data/formats/helicone are
+crafted, column for column, from Helicone's export tool and its HeliconeRequest type
+(tests/data/real/helicone/EXCERPT_*; README.md there). Expected numbers are worked out by
+hand from the rows and the price row in force on the request's date (USD per million).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.formats import detect
+from llmcost.ingest import ingest_file
+from llmcost.pricing import load_pricing
+from tests.conftest import DATA
+
+HELICONE = DATA / "formats" / "helicone"
+TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+          "output_tokens", "reasoning_tokens")  # fmt: skip
+
+
+def load(path):
+    con = store.connect()
+    result = ingest_file(con, str(path))
+    costing.prepare(con, load_pricing())
+    cur = con.execute("SELECT * FROM priced ORDER BY source_line")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    return result, rows, rejects, texts
+
+
+def tokens(row: dict) -> tuple:
+    return tuple(row[c] for c in TOKENS)
+
+
+def cost(row: dict) -> float:
+    return float(row["cost_usd"])
+
+
+def test_export_csv():
+    """The export tool's 12 CSV columns; its object cells carry doubled-twice quotes."""
+    result, rows, rejects, texts = load(HELICONE / "export.csv")
+    assert result.format == "helicone"
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (4, 3, 0, 1)
+    assert rejects == [(5, "prompt_tokens is not a non-negative integer: n/a")]
+    mini, sonnet, failed = rows
+    assert [r["source_line"] for r in rows] == [2, 3, 4]
+    assert (mini["request_id"], mini["model"], mini["provider"]) == (
+        "resp-csv-1",
+        "gpt-4o-mini-2024-07-18",
+        "openai",
+    )
+    assert mini["ts"].isoformat() == "2025-04-01T09:00:00+00:00"
+    assert tokens(mini)[0::4] == (1200, 300)
+    assert (mini["user_id"], mini["feature"], mini["latency_ms"]) == ("user-a", "search", 1200)
+    assert json.loads(mini["tags"]) == {"Feature": "search", "Environment": "prod"}
+    assert json.loads(texts[mini["prompt_hash"]]) == [
+        {"role": "user", "content": "Find flights to Oslo"}
+    ]
+    assert json.loads(texts[sonnet["prompt_hash"]]) == [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert sonnet["provider"] == "anthropic"  # the CSV has no provider column: from the model
+    assert failed["status"] == "error"  # response_status 500
+    # gpt-4o-mini: $0.15 in, $0.60 out; claude-3-5-sonnet: $3 in, $15 out
+    assert cost(mini) == pytest.approx(1200 * 0.15e-6 + 300 * 0.6e-6) == pytest.approx(0.00036)
+    assert cost(sonnet) == pytest.approx(50 * 3e-6 + 120 * 15e-6) == pytest.approx(0.00195)
+    assert [r["reported_cost_usd"] for r in rows] == [0.00036, 0.00195, 0.0]
+
+
+def test_export_json_lines_cache_tokens_outside_prompt_tokens():
+    """Helicone's prompt_tokens exclude the cache reads and writes: input adds them."""
+    result, rows, rejects, texts = load(HELICONE / "export.jsonl")
+    # 5 lines: 2 calls, a blank line, a Helicone cache hit (skipped), a garbage line
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (5, 2, 2, 1)
+    assert rejects == [(4, "not valid JSON")]
+    assert result.naive_timestamps == 1  # "2025-06-02 11:00:00.000"
+    gpt4o, sonnet = rows
+    assert gpt4o["model"] == "gpt-4o-2024-08-06"  # response_model first
+    assert tokens(gpt4o) == (800 + 1200, 1200, 0, None, 150, None)
+    assert (gpt4o["session_id"], gpt4o["feature"]) == ("sess-h1", "summarize")  # properties
+    assert (gpt4o["max_tokens"], gpt4o["finish_reason"]) == (800, "stop")
+    assert texts[gpt4o["system_hash"]] == "Summarize."
+    assert texts[gpt4o["completion_hash"]] == "Short."
+    assert (sonnet["provider"], sonnet["source_line"]) == ("anthropic", 3)
+    assert tokens(sonnet) == (20 + 3000, 0, 3000, None, 400, None)
+    assert sonnet["prompt_hash"] is None  # the body placeholder is not a prompt
+    # gpt-4o: $2.50 in, $1.25 cache read, $10 out
+    assert cost(gpt4o) == pytest.approx(800 * 2.5e-6 + 1200 * 1.25e-6 + 150 * 10e-6)
+    assert gpt4o["reported_cost_usd"] == pytest.approx(cost(gpt4o))
+    # claude-sonnet-4: $3 in, $3.75 cache write, $15 out
+    assert cost(sonnet) == pytest.approx(20 * 3e-6 + 3000 * 3.75e-6 + 400 * 15e-6)
+
+
+def test_export_json_array_with_the_tools_trailing_comma():
+    result, [call], rejects, _ = load(HELICONE / "export.json")
+    assert (result.lines_read, result.ingested, result.rejected) == (1, 1, 0)
+    assert (call["model"], call["input_tokens"], call["output_tokens"]) == ("gpt-4.1", 1000, 200)
+    assert call["latency_ms"] == 1500
+    assert cost(call) == pytest.approx(1000 * 2e-6 + 200 * 8e-6) == pytest.approx(0.0036)
+
+
+def test_detection(jsonl):
+    for name in ("export.csv", "export.json", "export.jsonl"):
+        path = HELICONE / name
+        assert detect(path, path.read_bytes()[:65536]).name == "helicone", name
+    plain = jsonl([{"model": "gpt-4o", "prompt_tokens": 3, "completion_tokens": 1}])
+    assert detect(plain, plain.read_bytes()).name == "jsonl"
+
+
+def test_formats_command_lists_helicone(cli):
+    result = cli("formats")
+    assert result.exit_code == 0 and "helicone" in result.stdout

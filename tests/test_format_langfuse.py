@@ -1,0 +1,162 @@
+"""Langfuse trace exports and observation lists: real traces and crafted files.
+
+Expected numbers are worked out by hand from usageDetails and the price row in force on the
+observation's date (USD per million tokens); Langfuse's own costDetails agree with them.
+Crafted files: tests/data/formats/langfuse (README.md).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.formats import detect
+from llmcost.ingest import ingest_file
+from llmcost.pricing import load_pricing
+from tests.conftest import DATA, REAL
+
+LANGFUSE = DATA / "formats" / "langfuse"
+TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+          "output_tokens", "reasoning_tokens")  # fmt: skip
+
+
+def load(path):
+    con = store.connect()
+    result = ingest_file(con, str(path))
+    costing.prepare(con, load_pricing())
+    cur = con.execute("SELECT * FROM priced ORDER BY source_line")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    return result, rows, rejects, texts
+
+
+def tokens(row: dict) -> tuple:
+    return tuple(row[c] for c in TOKENS)
+
+
+def cost(row: dict) -> float:
+    return float(row["cost_usd"])
+
+
+def test_real_gemini_trace_reasoning_nested_in_output():
+    """usageDetails {input 6, output 2055, completion_details.reasoning 1104, total 2061}:
+    total = input + output, so the 1104 reasoning tokens are already inside output."""
+    result, [call], rejects, texts = load(REAL / "langfuse/google-gemini.trace.json")
+    assert result.format == "langfuse"
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (1, 1, 0, 0)
+    assert (call["request_id"], call["model"], call["provider"]) == (
+        "b7a63ca7e1d083bc",
+        "gemini-2.5-flash",
+        "google",
+    )
+    assert tokens(call) == (6, None, None, None, 2055, 1104)
+    assert call["ts"].isoformat() == "2025-08-01T13:22:00.147000+00:00"
+    assert call["latency_ms"] == pytest.approx(12032)
+    assert call["feature"] == "GenerateContent"  # the trace's name
+    assert texts[call["prompt_hash"]] == "What is Langfuse?"
+    assert texts[call["completion_hash"]].startswith("**Langfuse** is an **open-source")
+    # gemini-2.5-flash: $0.30 in, $2.50 out; Langfuse reported 0.005139299999
+    assert cost(call) == pytest.approx(6 * 0.3e-6 + 2055 * 2.5e-6)
+    assert call["reported_cost_usd"] == pytest.approx(cost(call))
+
+
+def test_real_openai_agents_trace_counts_generations_only():
+    """Two AGENT observations, a TOOL and two GENERATIONs: two calls."""
+    result, rows, rejects, texts = load(REAL / "langfuse/openai-agents.trace.json")
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (5, 2, 3, 0)
+    assert rejects == []
+    second, first = rows  # observations 3 and 4 of the export
+    assert [r["source_line"] for r in rows] == [3, 4]
+    assert [r["request_id"] for r in rows] == ["90d94774e8e3724d", "98870087af69bf06"]
+    assert {r["model"] for r in rows} == {"gpt-4.1-2025-04-14"}
+    assert tokens(first) == (55, 0, None, None, 15, 0)
+    assert tokens(second) == (85, 0, None, None, 29, 0)
+    assert json.loads(texts[first["prompt_hash"]]) == [
+        {"role": "user", "content": "What's the weather in Tokyo?"}
+    ]
+    assert texts[second["completion_hash"]].startswith("The weather in Tokyo is currently sunny")
+    # gpt-4.1: $2 in, $8 out -- Langfuse: 0.00023 and 0.000402
+    assert cost(first) == pytest.approx(55 * 2e-6 + 15 * 8e-6) == pytest.approx(0.00023)
+    assert cost(second) == pytest.approx(85 * 2e-6 + 29 * 8e-6) == pytest.approx(0.000402)
+    assert [r["reported_cost_usd"] for r in rows] == [0.000402, 0.00023]
+
+
+def test_observation_lines_usage_styles_and_accounting():
+    result, rows, rejects, texts = load(LANGFUSE / "observations.jsonl")
+    # 7 lines: 4 calls, a SPAN skipped, a truncated line and a bad count rejected
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (7, 4, 1, 2)
+    assert rejects == [
+        (5, "not valid JSON (truncated or malformed line)"),
+        (7, "usageDetails.input is not a non-negative integer: many"),
+    ]
+    disjoint, anthropic, legacy, vertex = rows
+    assert [r["source_line"] for r in rows] == [1, 2, 3, 6]
+    # disjoint parts: 800 + 1200 cached = 2000 in, 150 + 50 reasoning = 200 out (total 2200)
+    assert tokens(disjoint) == (2000, 1200, None, None, 200, 50)
+    assert disjoint["max_tokens"] == 4000
+    assert texts[disjoint["system_hash"]] == "You are a router."
+    assert texts[disjoint["completion_hash"]] == "billing"
+    # Anthropic keys: 20 + 3000 cache writes = 3020 in
+    assert tokens(anthropic) == (3020, 0, 3000, None, 400, None)
+    assert anthropic["max_tokens"] == 2048  # "2048"
+    assert (legacy["input_tokens"], legacy["output_tokens"], legacy["status"]) == (100, 30, "error")
+    assert legacy["reported_cost_usd"] == pytest.approx(0.000033)  # calculatedTotalCost
+    assert texts[legacy["prompt_hash"]] == "plain prompt"
+    # nested (total 60 = input + output): reasoning 20 already inside output 50
+    assert tokens(vertex) == (10, None, None, None, 50, 20)
+    assert vertex["model"].startswith("projects/demo/")  # kept as logged
+    # o4-mini: $1.10 in, $0.275 cache read, $4.40 out
+    assert cost(disjoint) == pytest.approx(800 * 1.1e-6 + 1200 * 0.275e-6 + 200 * 4.4e-6)
+    # claude-sonnet-4: $3 in, $3.75 cache write, $15 out
+    assert cost(anthropic) == pytest.approx(20 * 3e-6 + 3000 * 3.75e-6 + 400 * 15e-6)
+    assert anthropic["reported_cost_usd"] == pytest.approx(cost(anthropic))
+    # the Vertex resource path resolves to gemini-2.5-flash: $0.30 in, $2.50 out
+    assert cost(vertex) == pytest.approx(10 * 0.3e-6 + 50 * 2.5e-6)
+
+
+def test_trace_from_the_api_with_user_and_session():
+    result, [call], rejects, texts = load(LANGFUSE / "trace_api.json")
+    assert (result.lines_read, result.ingested, result.skipped) == (2, 1, 1)  # EVENT skipped
+    assert (call["user_id"], call["session_id"], call["feature"]) == (
+        "user-99",
+        "session-5",
+        "support-chat",
+    )
+    tags = json.loads(call["tags"])
+    assert tags["tags"] == ["beta"] and tags["release"] == "v1.2"
+    assert json.loads(texts[call["prompt_hash"]]) == [
+        {"role": "user", "content": "Where is my order?"}
+    ]
+    assert texts[call["completion_hash"]] == "On its way."
+    assert cost(call) == pytest.approx(120 * 2e-6 + 15 * 8e-6)  # gpt-4.1
+
+
+def test_observations_csv():
+    result, [call], rejects, texts = load(LANGFUSE / "observations.csv")
+    assert result.format == "langfuse"
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (2, 1, 1, 0)
+    assert call["source_line"] == 2  # the header is line 1
+    assert tokens(call)[0::4] == (400, 60)  # usageDetails is a JSON string in a cell
+    assert call["reported_cost_usd"] == pytest.approx(0.000096)
+    assert cost(call) == pytest.approx(400 * 0.15e-6 + 60 * 0.6e-6)  # gpt-4o-mini
+
+
+def test_detection(jsonl):
+    for path in (
+        REAL / "langfuse/openai-agents.trace.json",
+        LANGFUSE / "observations.jsonl",
+        LANGFUSE / "observations.csv",
+        LANGFUSE / "trace_api.json",
+    ):
+        assert detect(path, path.read_bytes()[:65536]).name == "langfuse", path
+    plain = jsonl([{"model": "gpt-4o", "type": "chat", "startTime": "2025-01-01T00:00:00Z"}])
+    assert detect(plain, plain.read_bytes()).name == "jsonl"
+
+
+def test_formats_command_lists_langfuse(cli):
+    result = cli("formats")
+    assert result.exit_code == 0 and "langfuse" in result.stdout

@@ -1,0 +1,130 @@
+"""OpenAI Batch API files (formats/openai_batch.py): output priced at batch rates, failed
+requests counted, input files counted by the tokenizer.
+
+gpt-4o-mini (from 2024-07-18): $0.15 in, $0.60 out per million; batch is half of that.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.ingest import ingest_paths
+from llmcost.pricing import load_pricing
+from llmcost.report import fill_tokens
+from tests.conftest import REAL
+
+
+def load(*paths):
+    con = store.connect()
+    result = ingest_paths(con, [str(p) for p in paths])
+    book = load_pricing()
+    fill_tokens(con, book)
+    costing.prepare(con, book)
+    cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
+    names = [d[0] for d in cur.description]
+    return result, [dict(zip(names, row)) for row in cur.fetchall()], con
+
+
+def test_output_file_priced_at_half_the_standard_price():
+    result, calls, _ = load(REAL / "openai/batch_output.jsonl")
+    [f] = result.files
+    assert (f.format, f.lines_read, f.ingested, f.skipped, f.rejected) == (
+        "openai-batch",
+        2,
+        2,
+        0,
+        0,
+    )
+    first, second = calls
+    assert first["request_id"] == "07bc45ab4e7e26ac23a0c949973327e7"  # response.request_id
+    assert first["model"] == "gpt-4o-mini-2024-07-18"
+    assert first["ts"].isoformat() == "2024-12-23T20:36:42+00:00"  # body.created 1734986202
+    assert (first["input_tokens"], first["output_tokens"], first["cache_read_tokens"]) == (
+        20,
+        10,
+        0,
+    )
+    assert (first["service_tier"], first["price_tier"], first["status"]) == ("batch", "batch", "ok")
+    standard = 20 * 0.15e-6 + 10 * 0.60e-6
+    assert float(first["cost_usd"]) == pytest.approx(standard / 2, abs=1e-15)  # $0.0000045
+    assert float(second["cost_usd"]) == pytest.approx((22 * 0.15e-6 + 10 * 0.60e-6) / 2)
+    assert second["finish_reason"] == "length"
+    tags = json.loads(first["tags"])
+    assert tags["custom_id"] == "request-1"
+    assert tags["batch_request_id"] == "batch_req_6769ca596b38819093d7ae9f522de924"
+
+
+def test_failed_requests_are_counted_with_no_cost(jsonl):
+    ok = (REAL / "openai/batch_output.jsonl").read_text().splitlines()[0]
+    path = jsonl(
+        [
+            ok,
+            {
+                "id": "batch_req_expired",
+                "custom_id": "request-3",
+                "response": None,
+                "error": {"code": "batch_expired", "message": "This request could not be executed"},
+            },
+            {
+                "id": "batch_req_400",
+                "custom_id": "request-4",
+                "response": {
+                    "status_code": 400,
+                    "request_id": "req_bad",
+                    "body": {"error": {"message": "Invalid model", "code": "model_not_found"}},
+                },
+                "error": None,
+            },
+        ]
+    )
+    result, calls, _ = load(path)
+    [f] = result.files
+    assert (f.lines_read, f.ingested, f.rejected) == (3, 3, 0)
+    ok_call, expired, bad = calls
+    assert ok_call["status"] == "ok"
+    for call, code in ((expired, "batch_expired"), (bad, "model_not_found")):
+        assert call["status"] == "error"
+        assert (call["input_tokens"], call["output_tokens"]) == (0, 0)  # nothing billed
+        assert call["model"] == "unknown"  # an error line does not name its model
+        assert json.loads(call["tags"])["error_code"] == code
+        assert not call["cost_usd"]
+    assert expired["request_id"] == "batch_req_expired"  # no response: the line's id
+    assert bad["request_id"] == "req_bad"
+
+
+def test_input_file_tokens_counted_from_the_prompts():
+    """The input file of the batch above: no usage, so the prompts are tokenized; the counts
+    equal what the API then reported (prompt_tokens 20 and 22 in batch_output.jsonl)."""
+    result, calls, _ = load(REAL / "openai/batch_input.jsonl")
+    [f] = result.files
+    assert (f.format, f.lines_read, f.ingested, f.skipped, f.rejected) == (
+        "openai-batch",
+        3,  # two requests and the file's trailing blank line
+        2,
+        1,
+        0,
+    )
+    first, second = calls
+    assert (first["input_tokens"], second["input_tokens"]) == (20, 22)
+    assert first["output_tokens"] is None  # the answer is not known before the batch runs
+    assert (first["token_source"], first["service_tier"], first["max_tokens"]) == (
+        "counted",
+        "batch",
+        10,
+    )
+    assert first["model"] == "gpt-4o-mini"
+    assert float(first["cost_usd"]) == pytest.approx(20 * 0.075e-6)
+
+
+def test_a_line_that_is_neither_input_nor_output_is_rejected(jsonl):
+    ok = (REAL / "openai/batch_output.jsonl").read_text().splitlines()[0]
+    path = jsonl([ok, {"custom_id": "request-9", "note": "no body, no response"}, "{not json"])
+    result, calls, con = load(path)
+    assert result.files[0].format == "openai-batch"
+    assert (result.files[0].ingested, result.files[0].rejected) == (1, 2)
+    reasons = dict(con.execute("SELECT line, reason FROM rejects").fetchall())
+    assert reasons[2].startswith("neither a batch output line")
+    assert reasons[3] == "not valid JSON (truncated or malformed line)"

@@ -1,0 +1,241 @@
+"""OpenTelemetry GenAI spans (OTLP JSON): real instrumentations and crafted edge cases.
+
+Expected numbers are worked out by hand from the span attributes and the price row in force
+at the span's start time (USD per million tokens). Crafted files: tests/data/formats/otel
+(README.md there says what each one holds and which spec it follows).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.formats import detect
+from llmcost.ingest import ingest_file
+from llmcost.pricing import load_pricing
+from tests.conftest import DATA, REAL
+
+OTEL = DATA / "formats" / "otel"
+TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+          "output_tokens", "reasoning_tokens")  # fmt: skip
+
+
+def load(path, input_format=None):
+    """(file result, priced calls in file order, rejects, texts by hash) of one file."""
+    con = store.connect()
+    result = ingest_file(con, str(path), input_format)
+    costing.prepare(con, load_pricing())
+    cur = con.execute("SELECT * FROM priced ORDER BY source_line, request_id")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    return result, rows, rejects, texts
+
+
+def tokens(row: dict) -> tuple:
+    return tuple(row[c] for c in TOKENS)
+
+
+def cost(row: dict) -> float:
+    return float(row["cost_usd"])
+
+
+def test_same_call_from_two_instrumentations_gives_the_same_row():
+    """OpenLLMetry and opentelemetry-instrumentation-openai-v2 traced the same gpt-4o-mini
+    call: the columns both spans carry agree; only OpenLLMetry carries the cache and
+    reasoning details."""
+    r1, [llmetry], rej1, texts1 = load(REAL / "otel/openllmetry_chat.otlp.json")
+    r2, [v2], rej2, texts2 = load(REAL / "otel/otel_openai_v2_chat.otlp.json")
+    assert (r1.format, r2.format) == ("otel", "otel")
+    # OpenLLMetry also wrote its workflow span: read, skipped, not a call
+    assert (r1.lines_read, r1.ingested, r1.skipped, r1.rejected) == (2, 1, 1, 0)
+    assert (r2.lines_read, r2.ingested, r2.skipped, r2.rejected) == (1, 1, 0, 0)
+    assert rej1 == rej2 == []
+    same = ("request_id", "provider", "model", "input_tokens", "output_tokens", "max_tokens",
+            "finish_reason", "status", "prompt_hash", "system_hash", "completion_hash")  # fmt: skip
+    assert {c: llmetry[c] for c in same} == {c: v2[c] for c in same}
+    assert llmetry["request_id"] == "chatcmpl-CD8yqQ2y3kZs1o0Wm7bT"
+    assert (llmetry["provider"], llmetry["model"]) == ("openai", "gpt-4o-mini-2024-07-18")
+    assert llmetry["max_tokens"] == 1024
+    assert llmetry["finish_reason"] == "tool_calls"  # "tool_call" (semconv) and "tool_calls"
+    assert tokens(llmetry) == (412, 256, None, None, 27, 8)
+    assert tokens(v2) == (412, None, None, None, 27, None)
+    # startTimeUnixNano 1788788050235448000 and 1788792074027616000 (two captures)
+    assert llmetry["ts"].isoformat() == "2026-09-07T13:34:10.235448+00:00"
+    assert v2["ts"].isoformat() == "2026-09-07T14:41:14.027616+00:00"
+    assert llmetry["latency_ms"] == pytest.approx(22.993)  # (…258441000 - …235448000) / 1e6
+    assert llmetry["feature"] == "support_triage"  # traceloop.workflow.name
+    assert json.loads(llmetry["tags"])["service.name"] == "capture"
+    prompt = json.loads(texts1[llmetry["prompt_hash"]])
+    assert prompt == [
+        {"role": "system", "content": "You are a support agent. Use the tools you are given."},
+        {"role": "user", "content": "Where is order A-1187?"},
+    ]
+    assert json.loads(texts2[v2["completion_hash"]]) == {
+        "type": "tool_call",
+        "name": "lookup_order",
+        "arguments": {"order_id": "A-1187"},
+    }
+    # gpt-4o-mini: $0.15 in, $0.075 cache read, $0.60 out
+    assert cost(llmetry) == pytest.approx((412 - 256) * 0.15e-6 + 256 * 0.075e-6 + 27 * 0.6e-6)
+    assert cost(v2) == pytest.approx(412 * 0.15e-6 + 27 * 0.6e-6)
+
+
+def test_a_span_that_is_not_a_model_call_is_skipped():
+    result, rows, rejects, _ = load(REAL / "otel/otlp_proto_example_trace.json")
+    assert result.format == "otel"
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (1, 0, 1, 0)
+    assert rows == [] and rejects == []
+
+
+def test_anthropic_cache_tokens_inside_or_outside_input():
+    """Current semconv (input includes cache), old OpenLLMetry (excludes it: input < cache),
+    Strands (excludes it: total = input + cache + output). Ints come wrapped as strings,
+    wrapped as numbers, as doubles, and unwrapped."""
+    result, rows, rejects, _ = load(OTEL / "anthropic_cache_conventions.otlp.json")
+    assert (result.ingested, result.rejected) == (3, 0)
+    current, old, strands = rows
+    assert tokens(current) == (1300, 1000, 200, None, 250, None)
+    assert tokens(old) == (100 + 1000 + 200, 1000, 200, None, 250, None)
+    assert tokens(strands) == (4299 + 35574 + 17787, 35574, 17787, None, 631, None)
+    assert old["provider"] == "anthropic"  # gen_ai.system "Anthropic"
+    assert strands["provider"] == "anthropic"  # gen_ai.system names the framework
+    assert current["ts"].isoformat() == "2025-06-10T12:00:00+00:00"
+    assert (current["user_id"], current["session_id"]) == ("user-7", "sess-1")
+    assert current["finish_reason"] == "stop"  # end_turn
+    # claude-sonnet-4: $3 in, $0.30 cache read, $3.75 cache write, $15 out
+    per_call = 100 * 3e-6 + 1000 * 0.3e-6 + 200 * 3.75e-6 + 250 * 15e-6
+    assert cost(current) == cost(old) == pytest.approx(per_call)
+    assert cost(strands) == pytest.approx(
+        4299 * 3e-6 + 35574 * 0.3e-6 + 17787 * 3.75e-6 + 631 * 15e-6
+    )
+
+
+def test_wrapper_and_agent_spans_count_each_call_once():
+    """A LangChain span around the OpenAI span (same usage) is one call, counted on the inner
+    span with the texts and attribution only the wrapper has; an agent span summing two
+    calls is not a third call."""
+    result, rows, rejects, texts = load(OTEL / "wrapper_and_agent.otlp.json")
+    # 7 spans: 3 calls; the wrapper, the agent, the HTTP span and the tool span skipped
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (7, 3, 4, 0)
+    assert rejects == []
+    inner, a, b = rows
+    assert [r["request_id"] for r in rows] == [
+        "chatcmpl-crafted-inner",
+        "chatcmpl-crafted-a",
+        "chatcmpl-crafted-b",
+    ]
+    assert [r["source_line"] for r in rows] == [2, 5, 7]  # span ordinals in the document
+    assert inner["model"] == "gpt-4o-mini-2024-07-18"  # the inner span's response model
+    assert (inner["user_id"], inner["feature"]) == ("user-1", "geo_quiz")  # from the wrapper
+    assert json.loads(texts[inner["prompt_hash"]]) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Capital of France?"},
+    ]
+    assert texts[inner["completion_hash"]] == "Paris."
+    assert texts[inner["system_hash"]] == "Be brief."
+    assert [(r["input_tokens"], r["output_tokens"]) for r in rows] == [
+        (100, 20),
+        (200, 30),
+        (100, 20),
+    ]
+    # gpt-4o-mini: $0.15 in, $0.60 out; the agent's 300/50 are not counted again
+    total = sum(cost(r) for r in rows)
+    assert total == pytest.approx((100 + 200 + 100) * 0.15e-6 + (20 + 30 + 20) * 0.6e-6)
+
+
+def test_openinference_attributes():
+    result, [call], rejects, texts = load(OTEL / "openinference.otlp.json")
+    assert (result.lines_read, result.ingested, result.skipped) == (2, 1, 1)  # CHAIN skipped
+    assert (call["provider"], call["model"]) == ("anthropic", "claude-3-5-haiku-20241022")
+    # llm.token_count.prompt includes the cache details (2048 >= 1500 + 500; total 2060)
+    assert tokens(call) == (2048, 1500, 500, None, 12, None)
+    assert call["max_tokens"] == 1024  # llm.invocation_parameters
+    assert call["session_id"] == "conv-9"
+    assert json.loads(texts[call["prompt_hash"]]) == [
+        {"role": "system", "content": "You answer in French."},
+        {"role": "user", "content": "Hello"},
+    ]
+    assert texts[call["completion_hash"]] == "Bonjour"
+    # claude-3-5-haiku: $0.80 in, $0.08 cache read, $1.00 cache write, $4 out
+    assert cost(call) == pytest.approx(48 * 0.8e-6 + 1500 * 0.08e-6 + 500 * 1e-6 + 12 * 4e-6)
+
+
+def test_deprecated_attribute_names_and_event_texts():
+    result, [call], rejects, texts = load(OTEL / "deprecated_names.otlp.json")
+    assert rejects == []
+    assert (call["provider"], call["model"]) == ("openai", "gpt-4o")  # request model only
+    assert tokens(call) == (57, None, None, None, 9, None)  # stringValue "57" and "9"
+    assert call["user_id"] == "legacy-user"  # llm.user
+    assert call["status"] == "error"  # STATUS_CODE_ERROR
+    assert call["finish_reason"] == "length"
+    assert call["max_tokens"] == 256
+    assert json.loads(texts[call["prompt_hash"]]) == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Summarize the report."},
+    ]
+    assert texts[call["completion_hash"]] == "The report"  # gen_ai.choice message
+    # gpt-4o from 2024-10-02: $2.50 in, $10 out
+    assert cost(call) == pytest.approx(57 * 2.5e-6 + 9 * 10e-6)
+
+
+def test_file_exporter_lines_are_accounted():
+    """One OTLP document per line: spans are the records, bad lines are rejected with their
+    line number, a metrics document and a blank line are skipped."""
+    path = OTEL / "file_exporter.jsonl"
+    result, rows, rejects, _ = load(path)
+    assert result.format == "otel"
+    # 1 + 3 spans, a truncated line, a blank line, a metrics line, a non-OTLP object
+    assert (result.lines_read, result.ingested, result.skipped, result.rejected) == (8, 2, 3, 3)
+    assert result.accounted
+    assert [(r["source_line"], r["input_tokens"], r["output_tokens"]) for r in rows] == [
+        (1, 1000, 100),
+        (3, 2000, 200),
+    ]
+    assert [r["ts"].isoformat() for r in rows] == [
+        "2025-06-10T12:00:00+00:00",
+        "2025-06-10T12:00:01+00:00",
+    ]
+    assert rejects == [
+        (2, "not valid JSON (truncated or malformed line)"),
+        (3, "attribute gen_ai.usage.input_tokens is not a non-negative integer: lots"),
+        (6, "not an OTLP traces document (no resourceSpans)"),
+    ]
+    assert sum(cost(r) for r in rows) == pytest.approx(3000 * 0.15e-6 + 300 * 0.6e-6)
+
+
+def test_gzipped_export_is_detected_and_read(tmp_path):
+    gz = tmp_path / "traces.jsonl.gz"
+    with (OTEL / "file_exporter.jsonl").open("rb") as src, gzip.open(gz, "wb") as out:
+        shutil.copyfileobj(src, out)
+    result, rows, rejects, _ = load(gz)
+    assert result.format == "otel"
+    assert (result.ingested, result.rejected) == (2, 3)
+
+
+def test_detection_does_not_take_plain_json_lines(jsonl):
+    plain = jsonl([{"model": "gpt-4o", "usage": {"input_tokens": 1, "output_tokens": 1}}])
+    assert detect(plain, plain.read_bytes()).name == "jsonl"
+    doc = OTEL / "wrapper_and_agent.otlp.json"
+    assert detect(doc, doc.read_bytes()[:4096]).name == "otel"
+
+
+def test_formats_command_lists_otel(cli):
+    result = cli("formats")
+    assert result.exit_code == 0
+    assert "otel" in result.stdout and "resourceSpans" in result.stdout
+
+
+def test_a_broken_document_is_one_rejected_record(tmp_path):
+    path = tmp_path / "cut.otlp.json"
+    path.write_text('{\n  "resourceSpans": [\n    {"resource": {}, "scopeSpans": [\n')
+    result, rows, rejects, _ = load(path)
+    assert result.format == "otel"
+    assert (result.lines_read, result.ingested, result.rejected) == (1, 0, 1)
+    [(line, reason)] = rejects
+    assert line == 1 and reason.startswith("not a valid JSON document: Malformed JSON")

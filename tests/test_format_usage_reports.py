@@ -1,0 +1,182 @@
+"""Provider usage reports (formats/usage_reports.py, analyses/buckets.py): aggregates stored as
+usage buckets, never as calls, and priced apart.
+
+Prices per million tokens: gpt-4o-mini $0.15 in / $0.075 cached / $0.60 out (batch: half);
+gpt-5 $1.25 / $0.125 / $10; claude-sonnet-4-5 $3 in, $0.30 read, $3.75 5m write, $6 1h write,
+$15 out (batch: half); claude-haiku-4-5 $1 in, $5 out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.analyses import Context
+from llmcost.analyses.buckets import usage_reports
+from llmcost.ingest import ingest_paths
+from llmcost.pricing import load_pricing
+from tests.conftest import DATA, REAL
+
+REPORTS = DATA / "formats" / "usage_reports"
+
+
+def run(*paths, since=None):
+    con = store.connect()
+    result = ingest_paths(con, [str(p) for p in paths])
+    book = load_pricing()
+    costing.prepare(con, book)
+
+    class Options:
+        pass
+
+    options = Options()
+    options.since, options.until = since, None
+    return result, usage_reports(con, Context(book=book, options=options)), con
+
+
+def test_anthropic_report_is_stored_as_buckets_not_calls():
+    result, report, con = run(
+        REAL / "anthropic/admin_usage_report_messages.json",
+        REAL / "anthropic/admin_cost_report.json",
+    )
+    for f in result.files:
+        assert f.format == "usage-report"
+        assert (f.lines_read, f.ingested, f.skipped, f.rejected, f.buckets) == (1, 0, 1, 0, 1)
+        assert f.accounted
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
+    usage, cost = con.execute(
+        "SELECT model, service_tier, requests, input_tokens, cache_read_tokens, "
+        "cache_write_tokens, cache_write_1h_tokens, output_tokens, reported_cost_usd, "
+        "workspace_id FROM usage_buckets ORDER BY source"
+    ).fetchall()[::-1]
+    # canonical input = uncached 1500 + cache reads 200 + 5m writes 500 + 1h writes 1000
+    assert usage == (
+        "claude-opus-4-6", "standard", None, 3200, 200, 500, 1000, 500, None,
+        "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ",
+    )  # fmt: skip
+    # the cost report's amount is in cents: "123.78912" USD is $1.2378912
+    assert cost[0] == "claude-opus-5" and cost[8] == pytest.approx(1.2378912)
+    # claude-opus-4-6 was released 2026-02-05: no price in force on 2025-08-01.
+    assert report["unpriced_buckets"] == 1
+    assert report["unpriced"][0]["reason"].endswith("no price was in force at the bucket's date")
+    assert report["requests"] is None  # Anthropic reports carry no request count
+    assert report["reported_cost_usd"] == pytest.approx(1.2378912)
+
+
+def test_openai_usage_priced_with_batch_rates_and_projects():
+    result, report, _ = run(REPORTS / "crafted_openai_usage_completions.json")
+    [f] = result.files
+    # 7 results: 5 stored (4 completions, 1 embeddings), images skipped, one rejected.
+    assert (f.lines_read, f.skipped, f.rejected, f.buckets) == (7, 6, 1, 5)
+    models = {(m["model"], m["service_tier"]): m for m in report["by_model"]}
+    standard = models[("gpt-4o-mini-2024-07-18", "standard")]
+    assert standard["computed_cost_usd"] == pytest.approx(
+        800_000 * 0.15e-6 + 200_000 * 0.075e-6 + 100_000 * 0.60e-6  # $0.195
+    )
+    batch = models[("gpt-4o-mini-2024-07-18", "batch")]
+    at_standard = 2_000_000 * 0.15e-6 + 400_000 * 0.60e-6
+    assert batch["computed_cost_usd"] == pytest.approx(at_standard / 2)  # $0.27
+    assert batch["requests"] == 1000
+    gpt5 = models[("gpt-5-2025-08-07", "standard")]
+    assert gpt5["computed_cost_usd"] == pytest.approx(
+        50_000 * 1.25e-6 + 50_000 * 0.125e-6 + 20_000 * 10e-6
+    )
+    assert report["requests"] == 500 + 1000 + 40 + 7 + 100
+    assert report["computed_cost_usd"] == pytest.approx(0.195 + 0.27 + 0.26875)
+    assert {u["model"] for u in report["unpriced"]} == {
+        "ft:gpt-4o-mini-2024-07-18:acme::9abc",
+        "text-embedding-3-small",
+    }
+    projects = {p["project"]: p for p in report["by_project"]}
+    assert projects["proj_search"]["computed_cost_usd"] == pytest.approx(0.465)
+    assert projects["proj_agents"]["requests"] == 47
+    assert any("per-call" in n for n in report["notes"])
+
+
+def test_reported_cost_compared_with_computed():
+    _, report, _ = run(
+        REPORTS / "crafted_anthropic_usage_report.json",
+        REPORTS / "crafted_anthropic_cost_report.json",
+    )
+    # sonnet-4-5 batch bucket: 100k uncached, 1M reads, 50k 5m + 20k 1h writes, 30k out
+    sonnet = 100_000 * 1.5e-6 + 1_000_000 * 0.15e-6 + 50_000 * 1.875e-6 + 20_000 * 3e-6
+    sonnet += 30_000 * 7.5e-6
+    haiku = 200_000 * 1e-6 + 10_000 * 5e-6
+    assert report["computed_cost_usd"] == pytest.approx(sonnet + haiku)  # $0.92875
+    [compared] = report["reported_vs_computed"]
+    # amounts "68.0" + "25.0" cents
+    assert (compared["provider"], compared["days"]) == ("anthropic", 1)
+    assert compared["reported_cost_usd"] == pytest.approx(0.93)
+    assert compared["difference_usd"] == pytest.approx(0.93 - (sonnet + haiku))
+    workspaces = {p["project"]: p for p in report["by_project"]}
+    assert workspaces["wrkspc_research"]["reported_cost_usd"] == pytest.approx(0.68)
+    assert workspaces["wrkspc_research"]["kind"] == "workspace"
+
+
+def test_bad_results_rejected_with_their_record_number():
+    _, _, con = run(REPORTS / "crafted_openai_usage_completions.json")
+    assert con.execute("SELECT line, reason FROM rejects").fetchall() == [
+        (7, "input_tokens is not a non-negative integer: lots")
+    ]
+
+
+def test_buckets_are_stored_once(tmp_path):
+    copy = tmp_path / "again.json"
+    copy.write_bytes((REPORTS / "crafted_openai_costs.json").read_bytes())
+    result, report, con = run(REPORTS / "crafted_openai_costs.json", copy)
+    assert [f.buckets for f in result.files] == [2, 0]  # the copy's buckets are known
+    assert con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 2
+    assert report["reported_cost_usd"] == pytest.approx(0.77)
+
+
+def test_window_applies_to_buckets():
+    import datetime as dt
+
+    since = dt.datetime(2025, 10, 21, tzinfo=dt.timezone.utc)
+    _, report, _ = run(REPORTS / "crafted_openai_usage_completions.json", since=since)
+    assert {m["model"] for m in report["by_model"]} == {
+        "gpt-5-2025-08-07",
+        "ft:gpt-4o-mini-2024-07-18:acme::9abc",
+    }
+
+
+def test_no_buckets_is_a_quick_empty_answer(jsonl):
+    con = store.connect()
+    assert usage_reports(con, Context(book=None)) == {"buckets": 0}
+
+
+def test_a_file_that_is_not_json_is_one_rejected_record(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"object": "page", "data": [{"results": [{"object": "organization.usage.')
+    con = store.connect()
+    result = ingest_paths(con, [str(path)])
+    [f] = result.files
+    assert (f.format, f.lines_read, f.rejected) == ("usage-report", 1, 1)
+    assert (
+        con.execute("SELECT reason FROM rejects")
+        .fetchone()[0]
+        .startswith("not a readable JSON document")
+    )
+
+
+def test_analyze_with_only_usage_reports(cli):
+    """A report of buckets alone: no call, no exit 3; the section says what needs call logs."""
+    out = cli(
+        "analyze",
+        REPORTS / "crafted_anthropic_usage_report.json",
+        REPORTS / "crafted_anthropic_cost_report.json",
+        "--format",
+        "json",
+    )
+    assert out.exit_code == 0, out.stderr
+    import json
+
+    data = json.loads(out.stdout)
+    assert data["summary"]["requests"] == 0
+    assert data["usage_reports"]["buckets"] == 4
+    assert data["usage_reports"]["computed_cost_usd"] == pytest.approx(0.92875)
+    text = cli("analyze", REPORTS / "crafted_anthropic_usage_report.json", "--format", "markdown")
+    assert text.exit_code == 0, text.stderr
+    assert "Provider usage reports (aggregates, not calls)" in text.stdout
+    assert "Needs per-call logs" in text.stdout
+    assert "2 of the skipped stored as usage-report buckets" in text.stderr

@@ -1,0 +1,378 @@
+"""``llmcost pricing …`` commands and the ``pricing:`` section of llmcost.yaml."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+
+SLICE = DATA / "pricing" / "litellm_slice.json"
+
+OLD = """\
+provider: acme
+version: 2026-01-01
+source: https://acme.example/pricing
+models:
+  acme-large:
+    prices:
+      - from: 2026-01-01
+        input: 4.0
+        output: 20.0
+  acme-gone:
+    prices:
+      - from: 2026-01-01
+        input: 1.0
+        output: 1.0
+"""
+NEW = """\
+provider: acme
+version: 2026-06-01
+source: https://acme.example/pricing
+models:
+  acme-large:
+    prices:
+      - from: 2026-06-01
+        input: 3.0
+        output: 15.0
+      - from: 2026-01-01
+        input: 4.0
+        output: 20.0
+  acme-new:
+    prices:
+      - from: 2026-06-01
+        input: 1.0
+        output: 2.0
+"""
+
+
+def test_check_passes_on_the_shipped_tables(cli):
+    result = cli("pricing", "check")
+    assert result.exit_code == 0, result.stderr
+    assert "0 errors" in result.stdout
+    assert "error:" not in result.stderr
+
+
+def test_check_reports_file_line_and_exits_2(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(OLD.replace("output: 20.0", "output: 20.0\n        cache_read: 9.0"))
+    result = cli("pricing", "check", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:10: model 'acme-large': cache_read 9.0 above input" in result.stderr
+
+
+def test_list_show_resolve(cli):
+    listed = json.loads(
+        cli("pricing", "list", "--provider", "openai", "--as-of", "2024-09-01", "-f", "json").stdout
+    )
+    [gpt4o] = [m for m in listed["models"] if m["model"] == "gpt-4o"]
+    assert (gpt4o["input"], gpt4o["output"], gpt4o["from"]) == (5.0, 15.0, "2024-05-13")
+    assert {m["provider"] for m in listed["models"]} == {"openai"}
+    table = cli("pricing", "list", "--provider", "deepseek").stdout
+    assert "deepseek-v4-pro" in table and "off-peak" in table
+
+    info = json.loads(cli("pricing", "show", "claude-sonnet-4-5-20250929", "-f", "json").stdout)
+    assert info["model"] == "claude-sonnet-4-5" and info["long_context_counts_cache"]
+    tiers = {(h["tier"], h["above_input_tokens"]) for h in info["history"]}
+    assert ("batch", 200000) in tiers and ("standard", None) in tiers
+    assert info["source"].startswith("https://")
+    shown = cli("pricing", "show", "deepseek-chat").stdout
+    assert "16:30-00:30 UTC" in shown
+
+    out = cli("pricing", "resolve", "openrouter/anthropic/claude-3.5-sonnet")
+    assert out.exit_code == 0
+    assert "dotted version as dashes: claude-3-5-sonnet: found in anthropic" in out.stdout
+    missing = cli("pricing", "resolve", "acme-llm-7b")
+    assert missing.exit_code == 1 and "unpriced" in missing.stdout
+    assert cli("pricing", "show", "acme-llm-7b").exit_code == 2
+
+
+def test_diff_files_and_bill_of_a_log(cli, tmp_path, jsonl):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(OLD)
+    new.write_text(NEW)
+    log = jsonl(
+        [
+            {
+                "timestamp": "2026-07-01T00:00:00Z",
+                "provider": "acme",
+                "model": "acme-large",
+                "input_tokens": 1_000_000,
+                "output_tokens": 100_000,
+            },
+            {
+                "timestamp": "2026-07-01T00:00:00Z",
+                "provider": "acme",
+                "model": "acme-gone",
+                "input_tokens": 1_000_000,
+                "output_tokens": 0,
+            },
+        ]
+    )
+    result = cli("pricing", "diff", str(old), str(new), "--log", str(log), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    changes = {c["model"]: c for c in data["changes"]}
+    assert changes["acme-new"]["change"] == "added"
+    assert changes["acme-gone"]["change"] == "removed"
+    [row] = [r for r in changes["acme-large"]["rows"] if r["change"] == "added"]
+    assert row["row"] == "from 2026-06-01" and row["new"]["input"] == 3.0
+    bill = data["bill"]
+    # old: 1M×$4 + 0.1M×$20 = $6 (+ $1 for acme-gone); new: 1M×$3 + 0.1M×$15 = $4.50
+    assert (bill["old_cost_usd"], bill["new_cost_usd"], bill["delta_usd"]) == (7.0, 4.5, -2.5)
+    gone = [m for m in bill["by_model"] if m["model"] == "acme-gone"][0]
+    assert (gone["unpriced_old"], gone["unpriced_new"]) == (0, 1)  # now unpriced, never $0
+
+
+def test_diff_against_a_git_revision(cli, tmp_path, monkeypatch):
+    from llmcost import pricing_tools
+
+    repo = tmp_path / "repo"
+    (repo / "pricing").mkdir(parents=True)
+    table = repo / "pricing" / "acme.yaml"
+    table.write_text(OLD)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    table.write_text(NEW)
+    monkeypatch.setattr(pricing_tools, "_repo_root", lambda: repo)
+    result = cli("pricing", "diff", "HEAD", str(repo / "pricing"), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["old"] == "HEAD"
+    assert {c["model"]: c["change"] for c in data["changes"]} == {
+        "acme-gone": "removed",
+        "acme-large": "changed",
+        "acme-new": "added",
+    }
+    bad = cli("pricing", "diff", "no-such-rev~9", str(repo / "pricing"))
+    assert bad.exit_code == 2 and "not a file, a directory or a git revision" in bad.stderr
+
+
+def test_import_litellm_slice(cli, tmp_path, jsonl):
+    out = tmp_path / "litellm.yaml"
+    result = cli("pricing", "import-litellm", str(SLICE), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    from llmcost.pricing import parse_table
+
+    table, _ = parse_table(out.read_text(), str(out))
+    models = table.models
+    assert "text-embedding-3-small" not in models  # not a chat model
+    groq = models["groq/openai/gpt-oss-120b"]
+    assert (groq.provider, groq.aliases) == ("groq", ["gpt-oss-120b"])
+    [row] = groq.prices
+    assert (row["input"], row["output"], row["cache_read"], row["per_search"]) == (
+        0.15,
+        0.6,
+        0.075,
+        0.005,
+    )
+    [sonnet] = models["claude-sonnet-4-5"].prices
+    assert (sonnet["cache_write"], sonnet["cache_write_1h"]) == (3.75, 6.0)
+    assert sonnet["batch"] == {"input": 1.5, "output": 7.5, "cache_read": 0.15}
+    [fw] = models["fireworks_ai/accounts/fireworks/models/glm-5p3"].prices
+    assert fw["priority"] == {"input": 1.75, "output": 5.5, "cache_read": 0.325}
+    assert "6 " not in result.stderr and "5 models imported" in result.stderr
+
+    only = tmp_path / "missing.yaml"
+    result = cli("pricing", "import-litellm", str(SLICE), "--only-missing", "-o", str(only))
+    missing = parse_table(only.read_text(), str(only))[0].models
+    # gpt-4o, claude-sonnet-4-5 and Groq's gpt-oss-120b are in our tables; GLM-5.3 is not
+    assert set(missing) == {
+        "together_ai/zai-org/glm-5.3",
+        "fireworks_ai/accounts/fireworks/models/glm-5p3",
+    }
+    # the overlay prices a call our tables could not
+    log = jsonl(
+        [
+            {
+                "timestamp": "2026-10-01T00:00:00Z",
+                "provider": "together",
+                "model": "zai-org/GLM-5.3",
+                "input_tokens": 1_000_000,
+                "output_tokens": 0,
+            }
+        ]
+    )
+    report = json.loads(cli("analyze", str(log), "--pricing", str(only), "-f", "json").stdout)
+    assert report["summary"]["total_cost_usd"] == 1.4
+    assert report["summary"]["unpriced_requests"] == 0
+
+
+CONFIG = """\
+pricing:
+  tables: [extra.yaml]
+  discounts:
+    - {provider: openai, percent: 15}
+    - {model: gpt-4o-mini, percent: 50}
+  models:
+    "ft:gpt-4o-mini-2024-07-18:acme:*":
+      provider: openai
+      prices:
+        - {from: 2024-07-18, input: 0.30, output: 1.20}
+  self_hosted:
+    llama-3.1-8b-local: {gpu_hour_usd: 2.0, tokens_per_second: 1500}
+  azure_deployments:
+    my-gpt4o-prod: gpt-4o@eu
+"""
+EXTRA = """\
+provider: acme
+version: 2026-01-01
+source: https://acme.example
+models:
+  acme-large:
+    prices: [{from: 2026-01-01, input: 1.0, output: 1.0}]
+"""
+
+
+@pytest.fixture
+def config(tmp_path):
+    (tmp_path / "llmcost.yaml").write_text(CONFIG)
+    (tmp_path / "extra.yaml").write_text(EXTRA)
+    return tmp_path / "llmcost.yaml"
+
+
+def test_overrides_from_llmcost_yaml(config, jsonl):
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_paths
+    from llmcost.pricing import load_pricing
+
+    book = load_pricing()
+    calls = [
+        # gpt-4o: 1M×$2.50 + 0.1M×$10 = $3.50, 15% off (provider discount) = $2.975
+        ("gpt-4o", "openai", Decimal("2.975")),
+        # gpt-4o-mini: the model's 50% wins over openai's 15%: (1M×$0.15 + 0.1M×$0.60)/2
+        ("gpt-4o-mini", "openai", Decimal("0.105")),
+        # fine-tune: its own prices, discounted 15% as an openai model: (0.30 + 0.12)×0.85
+        ("ft:gpt-4o-mini-2024-07-18:acme:support:abc123", "openai", Decimal("0.357")),
+        # self-hosted: $2 × 1e6 / (3600 × 1500) = $0.370370/M for input and output
+        ("llama-3.1-8b-local", None, Decimal("0.370370") * Decimal("1.1")),
+        # Azure deployment mapped to the EU data zone: gpt-4o@eu $2.75/$11, no discount
+        ("my-gpt4o-prod", "azure", Decimal("3.85")),
+        ("acme-large", "acme", Decimal("1.1")),  # pricing.tables
+    ]
+    path = jsonl(
+        [
+            {
+                "timestamp": "2026-07-01T00:00:00Z",
+                "model": m,
+                "provider": p,
+                "input_tokens": 1_000_000,
+                "output_tokens": 100_000,
+            }
+            for m, p, _ in calls
+        ]
+    )
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    costing.prepare(con, book)
+    got = dict(con.execute("SELECT model, cost_usd FROM priced").fetchall())
+    for model, _, expected in calls:
+        assert got[model] == expected, model
+    assert book.resolve("my-gpt4o-prod").steps[0] == (
+        "Azure deployment 'my-gpt4o-prod' mapped to 'gpt-4o@eu' (llmcost.yaml:14)"
+    )
+
+
+def test_overrides_show_their_origin(config, cli):
+    shown = json.loads(cli("pricing", "show", "gpt-4o", "-f", "json").stdout)
+    assert shown["discount"] == {"percent": 15.0, "origin": "llmcost.yaml:4"}
+    [now] = [
+        h
+        for h in shown["history"]
+        if h["to"] is None and h["tier"] == "standard" and not h["above_input_tokens"]
+    ]
+    assert now["input"] == pytest.approx(2.125)  # $2.50 - 15%
+    local = json.loads(cli("pricing", "show", "llama-3.1-8b-local", "-f", "json").stdout)
+    assert local["source"] == "llmcost.yaml:12"
+    assert local["history"][0]["input"] == 0.37037
+    assert "3600 x tokens_per_second" in local["note"]
+    ft = json.loads(
+        cli("pricing", "show", "ft:gpt-4o-mini-2024-07-18:acme:x:1", "-f", "json").stdout
+    )
+    assert ft["source"] == "llmcost.yaml:7" and "pattern" in ft["resolved_by"]
+    assert cli("pricing", "check").exit_code == 0  # shipped + extra.yaml
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("pricing:\n  colour: red\n", "llmcost.yaml:2: unknown key 'colour' in pricing"),
+        (
+            "pricing:\n  discounts:\n    - {provider: openai, percent: 150}\n",
+            "llmcost.yaml:3: discount percent must be 0..100",
+        ),
+        (
+            "pricing:\n  discounts:\n    - {percent: 10}\n",
+            "llmcost.yaml:3: a discount names either a provider or a model",
+        ),
+        (
+            "pricing:\n  self_hosted:\n    x: {gpu_hour_usd: 2}\n",
+            "llmcost.yaml:3: x: tokens_per_second must be a positive number",
+        ),
+        (
+            "pricing:\n  models:\n    m:\n      prices: [{from: 2026-01-01, input: 1, output: 1}]\n",
+            "say which provider bills it",
+        ),
+    ],
+)
+def test_bad_pricing_section_names_file_and_line(tmp_path, cli, section, message):
+    (tmp_path / "llmcost.yaml").write_text(section)
+    result = cli("pricing", "list")
+    assert result.exit_code == 2
+    assert message in result.stderr.replace(str(tmp_path) + "/", "")
+
+
+def test_analyze_as_of_cli(cli, jsonl):
+    log = jsonl(
+        [
+            {
+                "timestamp": "2024-09-01T12:00:00Z",
+                "model": "gpt-4o",
+                "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 100_000},
+            }
+        ]
+    )
+    report = json.loads(cli("analyze", str(log), "--as-of", "2025-01-01", "-f", "json").stdout)
+    assert (report["summary"]["total_cost_usd"], report["summary"]["as_of_cost_usd"]) == (6.5, 3.5)
+    bad = cli("analyze", str(log), "--as-of", "yesterday")
+    assert bad.exit_code == 2 and "--as-of" in bad.stderr
+
+
+def test_unpriced_models_reported_with_counts(cli, jsonl):
+    log = jsonl(
+        [
+            {
+                "timestamp": "2026-07-01T00:00:00Z",
+                "model": "mystery-9000",
+                "input_tokens": 10,
+                "output_tokens": 1,
+            }
+        ]
+        * 1
+        + [
+            {
+                "timestamp": "2026-07-01T00:00:01Z",
+                "model": "mystery-9000",
+                "input_tokens": 20,
+                "output_tokens": 1,
+            }
+        ]
+    )
+    report = json.loads(cli("analyze", str(log), "-f", "json").stdout)
+    assert report["unpriced_models"][0]["model"] == "mystery-9000"
+    assert report["unpriced_models"][0]["requests"] == 2
+    assert report["summary"]["unpriced_requests"] == 2
+    assert report["by_model"][0]["cost_usd"] is None  # never $0
+
+
+def test_relative_paths_are_from_the_config(config):
+    from llmcost import pricing_overrides
+
+    settings = pricing_overrides.from_config()
+    assert pricing_overrides.table_paths(settings) == [Path(config).parent / "extra.yaml"]

@@ -1,0 +1,422 @@
+"""`llmcost report`: period windows (month/year boundaries, DST, --tz), the comparison with
+the period before, alerts and exit codes, and the README's crontab line run as written.
+
+tests/data/ci/period.jsonl, costs worked by hand (gpt-4o $2.50/$10, gpt-4o-mini $0.15/$0.60
+per M input/output tokens):
+
+  p6 2026-10-31T23:30Z gpt-4o-mini alice search  1M in         0.15  (Paris: Nov 1 00:30)
+  p4 2026-11-13T12:00Z gpt-4o-mini carol search  2M in         0.30
+  p1 2026-11-14T22:30Z gpt-4o      alice chat    100k/10k      0.35  (Paris: Nov 14 23:30)
+  p2 2026-11-14T23:30Z gpt-4o      bob   chat    200k/20k      0.70  (Paris: Nov 15 00:30)
+  p3 2026-11-15T10:00Z gpt-4o-mini alice search  1M/100k       0.21
+  p5 2026-11-15T23:30Z gpt-4o      carol summarize 40k/1k      0.11  (Paris: Nov 16 00:30)
+
+"yesterday" at 2026-11-16T06:00Z: in UTC, Nov 15 = p3 + p5 = 0.32 against Nov 14 = p1 + p2
+= 1.05; in Europe/Paris, Nov 15 = p2 + p3 = 0.91 against Nov 14 = p1 = 0.35 (+160%).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from llmcost import periods
+from llmcost.budgets import Alerts, anomaly_items, day_over_day, evaluate_alerts
+from llmcost.errors import UsageError
+from tests.conftest import DATA, write_jsonl
+from tests.test_check import readme_block, shell_env
+
+PERIOD_LOG = DATA / "ci" / "period.jsonl"
+NOW = "2026-11-16T06:00:00Z"
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.timezone.utc)
+
+
+# ---------------------------------------------------------------- windows, pure
+
+
+@pytest.mark.parametrize(
+    "period, tz, now, current, previous",
+    [
+        # a month boundary, UTC
+        ("yesterday", "UTC", utc(2026, 3, 1, 5),
+         (utc(2026, 2, 28), utc(2026, 3, 1)), (utc(2026, 2, 27), utc(2026, 2, 28))),
+        # spring forward in Paris: Sunday 29 March 2026 has 23 hours
+        ("yesterday", "Europe/Paris", utc(2026, 3, 30, 4),
+         (utc(2026, 3, 28, 23), utc(2026, 3, 29, 22)), (utc(2026, 3, 27, 23), utc(2026, 3, 28, 23))),
+        # fall back: Sunday 25 October 2026 has 25 hours
+        ("yesterday", "Europe/Paris", utc(2026, 10, 26, 6),
+         (utc(2026, 10, 24, 22), utc(2026, 10, 25, 23)), (utc(2026, 10, 23, 22), utc(2026, 10, 24, 22))),
+        # the local date decides "today": 02:00 UTC on Nov 1 is still Oct 31 in New York
+        ("yesterday", "America/New_York", utc(2026, 11, 1, 2),
+         (utc(2026, 10, 30, 4), utc(2026, 10, 31, 4)), (utc(2026, 10, 29, 4), utc(2026, 10, 30, 4))),
+        # a year boundary
+        ("last-7d", "UTC", utc(2027, 1, 3, 12),
+         (utc(2026, 12, 27), utc(2027, 1, 3)), (utc(2026, 12, 20), utc(2026, 12, 27))),
+        # 01:00 on March 2 in Tokyo (UTC+9): the 30 days are Jan 31 .. Mar 1, local
+        ("last-30d", "Asia/Tokyo", utc(2026, 3, 1, 16),
+         (utc(2026, 1, 30, 15), utc(2026, 3, 1, 15)), (utc(2025, 12, 31, 15), utc(2026, 1, 30, 15))),
+        ("previous-month", "UTC", utc(2026, 1, 15, 12),
+         (utc(2025, 12, 1), utc(2026, 1, 1)), (utc(2025, 11, 1), utc(2025, 12, 1))),
+        ("previous-month", "America/New_York", utc(2026, 11, 1, 2),
+         (utc(2026, 9, 1, 4), utc(2026, 10, 1, 4)), (utc(2026, 8, 1, 4), utc(2026, 9, 1, 4))),
+        # month to date on March 31: the whole of February before (it has no 31st)
+        ("month-to-date", "UTC", utc(2026, 3, 31, 10),
+         (utc(2026, 3, 1), utc(2026, 3, 31, 10)), (utc(2026, 2, 1), utc(2026, 3, 1))),
+        # mid-month in Paris: Mar 1 00:00 CET .. now, against Feb 1 .. Feb 15 12:00 CET
+        ("month-to-date", "Europe/Paris", utc(2026, 3, 15, 11),
+         (utc(2026, 2, 28, 23), utc(2026, 3, 15, 11)), (utc(2026, 1, 31, 23), utc(2026, 2, 15, 11))),
+        ("month-to-date", "UTC", utc(2026, 1, 10),
+         (utc(2026, 1, 1), utc(2026, 1, 10)), (utc(2025, 12, 1), utc(2025, 12, 10))),
+    ],
+)  # fmt: skip
+def test_named_periods(period, tz, now, current, previous):
+    p = periods.resolve(period, tz=tz, now=now)
+    assert (p.current.since, p.current.until) == current
+    assert (p.previous.since, p.previous.until) == previous
+    assert p.current.tz == tz
+
+
+def test_dst_days_are_23_and_25_hours_long():
+    spring = periods.resolve("yesterday", tz="Europe/Paris", now=utc(2026, 3, 30, 4)).current
+    autumn = periods.resolve("yesterday", tz="Europe/Paris", now=utc(2026, 10, 26, 6)).current
+    assert spring.until - spring.since == dt.timedelta(hours=23)
+    assert autumn.until - autumn.since == dt.timedelta(hours=25)
+    assert spring.describe() == "2026-03-29 → 2026-03-30 (Europe/Paris)"
+
+
+def test_since_and_until_are_read_in_the_zone():
+    p = periods.resolve(
+        since="2026-11-01", until="2026-11-08", tz="Asia/Tokyo", now=utc(2027, 1, 1)
+    )
+    assert (p.current.since, p.current.until) == (utc(2026, 10, 31, 15), utc(2026, 11, 7, 15))
+    assert (p.previous.since, p.previous.until) == (utc(2026, 10, 24, 15), utc(2026, 10, 31, 15))
+    explicit = periods.resolve(
+        since="2026-11-01T12:00+00:00", tz="Asia/Tokyo", now=utc(2026, 11, 2)
+    )
+    assert (explicit.current.since, explicit.current.until) == (
+        utc(2026, 11, 1, 12),
+        utc(2026, 11, 2),
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"period": "yesterday", "tz": "Mars/Olympus"}, "not a known time zone"),
+        ({"since": "2026-11-08", "until": "2026-11-01"}, "is not after"),
+        ({"period": "yesterday", "since": "2026-11-01"}, "not both"),
+        ({}, "no period given"),
+        ({"since": "last tuesday"}, "is not a date"),
+        ({"period": "fortnight"}, "unknown period"),
+    ],
+)
+def test_bad_windows(kwargs, message):
+    with pytest.raises(UsageError, match=message):
+        periods.resolve(kwargs.pop("period", None), now=utc(2026, 11, 16), **kwargs)
+
+
+def test_day_over_day_skips_days_after_a_zero_day():
+    daily = [
+        {"day": "2026-11-12", "cost_usd": 0.0},
+        {"day": "2026-11-13", "cost_usd": 0.30},
+        {"day": "2026-11-14", "cost_usd": 1.05},
+        {"day": "2026-11-15", "cost_usd": 0.32},
+    ]
+    jump = day_over_day(daily, "2026-11-13")
+    assert jump["day"] == "2026-11-14" and jump["change_pct"] == pytest.approx(250.0)
+    assert day_over_day(daily, "2026-11-15")["change_pct"] == pytest.approx(
+        (0.32 - 1.05) / 1.05 * 100
+    )
+    assert day_over_day(daily[:2], "2026-11-13") is None
+
+
+def test_anomaly_alerts_read_whatever_list_the_analysis_gives():
+    report = {
+        "summary": {"total_cost_usd": 1.0},
+        "anomalies": {"days": [{"day": "2026-11-14", "cost_usd": 9.5}], "users": [], "note": "x"},
+    }
+    assert anomaly_items(report) == [{"day": "2026-11-14", "cost_usd": 9.5}]
+    [alert] = evaluate_alerts(Alerts(anomalies=True), report)
+    assert alert["alert"] == "anomalies" and alert["message"] == "1 anomalies: 2026-11-14: $9.50"
+    # the shape of llmcost.analyses.anomalies: days, then users and features
+    report["anomalies"] = {
+        "days": [],
+        "users_and_features": [{"scope": "user", "key": "u7", "day": "2026-11-14",
+                                "cost_usd": 4.0, "baseline_usd": 0.5}],
+        "count": 1,
+    }  # fmt: skip
+    [alert] = evaluate_alerts(Alerts(anomalies=True), report)
+    assert alert["message"] == "1 anomalies: user u7 on 2026-11-14: $4.00 (usually $0.50)"
+    assert evaluate_alerts(Alerts(anomalies=False), report) == []
+    assert evaluate_alerts(Alerts(anomalies=True), {"summary": {"total_cost_usd": 1.0}}) == []
+
+
+# ---------------------------------------------------------------- the command
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    path = tmp_path_factory.mktemp("db") / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(PERIOD_LOG)])
+    finally:
+        con.close()
+    return path
+
+
+def report_json(cli, db, *args):
+    result = cli("report", "--db", db, "--now", NOW, "-f", "json", *args)
+    return result, (json.loads(result.stdout) if result.stdout else None)
+
+
+def test_yesterday_in_utc(cli, db):
+    result, r = report_json(cli, db, "--period", "yesterday")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # quiet when nothing is wrong: cron mails nothing
+    assert r["summary"]["total_cost_usd"] == 0.32 and r["summary"]["requests"] == 2
+    p = r["report_period"]
+    assert (p["since"], p["until"]) == ("2026-11-15T00:00:00+00:00", "2026-11-16T00:00:00+00:00")
+    assert p["previous"]["total_cost_usd"] == 1.05
+    assert p["daily"] == [{"day": "2026-11-15", "requests": 2, "cost_usd": 0.32}]
+    assert r["comparison"]["total"]["change_usd"] == -0.73
+    assert r["comparison"]["total"]["change_pct"] == pytest.approx(-73 / 1.05)
+    assert r["alerts"] == []
+
+
+def test_yesterday_in_paris(cli, db):
+    result, r = report_json(cli, db, "--period", "yesterday", "--tz", "Europe/Paris")
+    assert result.exit_code == 0
+    assert r["summary"]["total_cost_usd"] == 0.91
+    p = r["report_period"]
+    assert p["local_since"] == "2026-11-15T00:00:00+01:00"
+    assert p["since"] == "2026-11-14T23:00:00+00:00"
+    assert p["daily"] == [{"day": "2026-11-15", "requests": 2, "cost_usd": 0.91}]
+    assert p["day_over_day"]["previous_cost_usd"] == 0.35
+    assert p["day_over_day"]["change_pct"] == pytest.approx(160.0)
+    # the hour x weekday grid is local: p2 at 00:30 and p3 at 11:00 on Sunday (6)
+    assert [(c["weekday"], c["hour"], c["cost_usd"]) for c in p["grid"]] == [
+        (6, 0, 0.70),
+        (6, 11, 0.21),
+    ]
+    c = r["comparison"]
+    assert c["total"]["base_usd"] == 0.35 and c["total"]["change_pct"] == pytest.approx(160.0)
+    assert [(m["model"], m["change_usd"], m["state"]) for m in c["by_model"]["rows"]] == [
+        ("gpt-4o", 0.35, ""),
+        ("gpt-4o-mini", 0.21, "new"),
+    ]
+    assert [(u["user_id"], u["change_usd"]) for u in c["by_user"]["rows"]] == [
+        ("bob", 0.70),
+        ("alice", -0.14),
+    ]
+
+
+def test_month_boundary_depends_on_the_zone(cli, db):
+    now = "2026-12-02T12:00:00Z"
+    result = cli("report", "--db", db, "--now", now, "-f", "json", "--period", "previous-month")
+    utc_month = json.loads(result.stdout)
+    assert utc_month["summary"]["total_cost_usd"] == 1.67  # p6 is in October, UTC
+    assert utc_month["comparison"]["total"]["base_usd"] == 0.15
+    result = cli(
+        "report", "--db", db, "--now", now, "-f", "json", "--period", "previous-month",
+        "--tz", "Europe/Paris",
+    )  # fmt: skip
+    paris = json.loads(result.stdout)
+    assert paris["summary"]["total_cost_usd"] == 1.82  # p6 is Nov 1 00:30 in Paris
+    assert paris["report_period"]["label"] == "November 2026"
+    assert paris["comparison"] is None  # no call in October, Paris time
+    md = cli(
+        "report", "--db", db, "--now", now, "-f", "markdown", "--period", "previous-month",
+        "--tz", "Europe/Paris",
+    ).stdout  # fmt: skip
+    assert "- Before (October 2026): no calls to compare with" in md
+
+
+def test_last_7d_days_and_largest_rise(cli, db):
+    result, r = report_json(cli, db, "--period", "last-7d")
+    assert r["summary"]["total_cost_usd"] == 1.67
+    assert [(d["day"], d["cost_usd"]) for d in r["report_period"]["daily"]] == [
+        ("2026-11-13", 0.30),
+        ("2026-11-14", 1.05),
+        ("2026-11-15", 0.32),
+    ]
+    assert r["report_period"]["day_over_day"]["day"] == "2026-11-14"
+    assert r["report_period"]["day_over_day"]["change_pct"] == pytest.approx(250.0)
+
+
+def test_alerts_exit_1_and_say_why_on_stderr(cli, db):
+    args = ("--db", db, "--now", NOW, "--period", "yesterday", "-o", "r.md")
+    paris = cli("report", *args, "--tz", "Europe/Paris", "--alert-cost", "0.5")
+    assert paris.exit_code == 1
+    assert paris.stderr.strip() == "ALERT: period cost $0.91 is above $0.50"
+    assert cli("report", *args, "--alert-cost", "0.5").exit_code == 0  # UTC: $0.32
+
+    jump = cli("report", *args, "--tz", "Europe/Paris", "--alert-jump", "150")
+    assert jump.exit_code == 1
+    assert jump.stderr.strip() == (
+        "ALERT: 2026-11-15 cost $0.91, up 160.0% on 2026-11-14 ($0.35); the limit is 150%"
+    )
+    assert cli("report", *args, "--tz", "Europe/Paris", "--alert-jump", "170").exit_code == 0
+
+
+def test_alerts_from_the_config_and_in_the_report(cli, db, tmp_path):
+    (tmp_path / "llmcost.yaml").write_text("alerts:\n  max_cost: 0.25\n")
+    result, r = report_json(cli, db, "--period", "yesterday")
+    assert result.exit_code == 1
+    assert r["alerts"][0]["alert"] == "max_cost" and r["alerts"][0]["actual"] == 0.32
+    md = cli("report", "--db", db, "--now", NOW, "--period", "yesterday", "-f", "markdown").stdout
+    assert md.startswith("## 🚨 LLM cost report — yesterday (2026-11-15)")
+    assert "- 🚨 Alert: period cost $0.32 is above $0.25" in md
+    # a flag overrides the file
+    assert (
+        cli(
+            "report", "--db", db, "--now", NOW, "--period", "yesterday", "--alert-cost", "1"
+        ).exit_code
+        == 0
+    )
+
+
+def test_markdown_and_table_show_the_comparison(cli, db, tmp_path):
+    out = tmp_path / "yesterday.md"  # format taken from the suffix
+    result = cli(
+        "report",
+        "--db",
+        db,
+        "--now",
+        NOW,
+        "--period",
+        "yesterday",
+        "--tz",
+        "Europe/Paris",
+        "-o",
+        out,
+    )
+    assert result.exit_code == 0 and result.stdout == ""
+    md = out.read_text()
+    assert md.startswith("## LLM cost report — yesterday (2026-11-15)\n")
+    assert "- Period: 2026-11-15 → 2026-11-16 (Europe/Paris)" in md
+    assert "- Cost: $0.91 over 2 calls" in md
+    assert (
+        "- Before (the day before, 2026-11-14 → 2026-11-15 (Europe/Paris)): $0.35 over 1 calls"
+        in md
+    )
+    assert "### By user vs the day before" in md
+    assert "| bob | $0.00 | $0.70 | +$0.70 | new | 0 → 1 |" in md
+    assert "### Cost by model" in md  # the analyze sections follow
+    table = cli("report", "--db", db, "--now", NOW, "--period", "yesterday")
+    assert "LLM cost report — yesterday (2026-11-15)" in table.stdout
+    assert "Cost: $0.32 over 2 calls" in table.stdout
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--period", "yesterday", "--now", "2027-01-10"], 3, "no usable LLM call records"),
+        (["--period", "yesterday", "--tz", "Nowhere/Land"], 2, "not a known time zone"),
+        (["--period", "yesterday", "--since", "2026-11-01"], 2, "not both"),
+        ([], 2, "no period given"),
+    ],
+)
+def test_exit_codes(cli, db, args, code, message):
+    result = cli("report", "--db", db, *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+
+
+def test_a_missing_database_is_a_usage_error(cli, tmp_path):
+    result = cli("report", "--db", tmp_path / "nope.duckdb", "--period", "yesterday")
+    assert result.exit_code == 2
+    assert "no such database" in result.stderr and "llmcost ingest" in result.stderr
+
+
+# ---------------------------------------------------------------- the README crontab, as written
+
+
+def test_readme_crontab_runs_as_written(tmp_path):
+    block = readme_block("Scheduled reports", "crontab")
+    assignments = dict(
+        line.split("=", 1) for line in block.splitlines() if re.match(r"[A-Z_]+=", line)
+    )
+    [job] = [
+        line
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#") and not re.match(r"[A-Z_]+=", line)
+    ]
+    minute, hour, dom, month, dow, command = job.split(None, 5)
+    assert (minute, hour, dom, month, dow) == ("15", "6", "*", "*", "*")
+    assert "MAILTO" in assignments
+    # cron turns an unescaped % into a newline; the line must escape every one of them
+    assert re.search(r"(?<!\\)%", command) is None
+    command = command.replace("\\%", "%")
+    # The example's absolute paths, moved into a temporary directory.
+    moved = {
+        "/var/log/llm": tmp_path / "logs",
+        "/var/lib/llmcost": tmp_path / "lib",
+        "/srv/reports": tmp_path / "reports",
+    }
+    for old, new in moved.items():
+        assert old in block
+        new.mkdir()
+        command = command.replace(old, str(new))
+        assignments = {k: v.replace(old, str(new)) for k, v in assignments.items()}
+    env = shell_env({k: v for k, v in assignments.items() if k != "MAILTO"})
+    env["LLMCOST_DB"] = assignments["LLMCOST_DB"]
+
+    # Calls at noon yesterday and the day before, Paris time (the line reports in Paris).
+    paris = ZoneInfo("Europe/Paris")
+    today = dt.datetime.now(paris).date()
+
+    def at_noon(days_ago: int) -> str:
+        day = today - dt.timedelta(days=days_ago)
+        return dt.datetime.combine(day, dt.time(12), tzinfo=paris).isoformat()
+
+    log = tmp_path / "logs" / "app.jsonl"
+    calls = [
+        {"timestamp": at_noon(2), "provider": "openai", "model": "gpt-4o", "input_tokens": 100_000, "output_tokens": 10_000},
+        {"timestamp": at_noon(1), "provider": "openai", "model": "gpt-4o", "input_tokens": 100_000, "output_tokens": 10_000},
+    ]  # fmt: skip
+    write_jsonl(log, calls)
+
+    def run():
+        return subprocess.run(
+            ["sh", "-c", command], env=env, capture_output=True, text=True, cwd=tmp_path
+        )
+
+    quiet = run()
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""  # nothing for cron to mail
+    [html] = (tmp_path / "reports").glob("llm-cost-*.html")
+    assert re.fullmatch(r"llm-cost-\d{4}-\d{2}-\d{2}\.html", html.name)
+    assert "<svg" in html.read_text() and "$0.35 over 1 calls" in html.read_text()
+
+    # A runaway call yesterday: 20M input tokens of gpt-4o = $50, the day costs $50.35.
+    calls.append({"timestamp": at_noon(1), "provider": "openai", "model": "gpt-4o",
+                  "input_tokens": 20_000_000, "output_tokens": 0})  # fmt: skip
+    write_jsonl(log, calls)
+    loud = run()
+    assert loud.returncode == 1
+    alerts = (loud.stdout + loud.stderr).splitlines()
+    assert "ALERT: period cost $50.35 is above $50.00" in alerts
+    assert any(a.startswith("ALERT: ") and "up 14285.7%" in a for a in alerts)
+    assert (tmp_path / "lib" / "ingest.log").exists()
+
+
+def test_html_file_from_the_report_command(cli, db, tmp_path):
+    out = tmp_path / "r.html"
+    result = cli("report", "--db", db, "--now", NOW, "--period", "last-7d", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert "LLM cost report — last 7 days" in text
+    assert text.count("<svg") >= 4  # daily by model, heat map, features, users

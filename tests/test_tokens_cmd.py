@@ -1,0 +1,105 @@
+"""`llmcost tokens`: count a string, a file or stdin for several models and price them.
+
+Prices come from the round overlays in tests/data/audit (gpt-4o-mini $1/$2, claude-haiku-4-5
+$10/$20 per million input/output tokens). "tiktoken is great!" is 6 o200k_base tokens
+(test_tokens.test_known_token_ids): gpt-4o-mini counts 6, claude-haiku-4-5 is estimated as
+round(6 x 1.2) = 7.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data" / "audit"
+PRICING = [
+    "--pricing", str(DATA / "openai-prices.yaml"),
+    "--pricing", str(DATA / "anthropic-prices.yaml"),
+]  # fmt: skip
+TEXT = "tiktoken is great!"
+MODELS = ["--model", "gpt-4o-mini", "--model", "claude-haiku-4-5"]
+
+
+def _json(cli, *args, input: str | None = None) -> dict:
+    result = cli("tokens", *args, *PRICING, "--format", "json", input=input)
+    assert result.exit_code == 0, result.stderr
+    return {m["model"]: m for m in json.loads(result.stdout)["models"]}
+
+
+def _check_input_prices(models: dict) -> None:
+    mini, claude = models["gpt-4o-mini"], models["claude-haiku-4-5"]
+    assert (mini["tokens"], mini["token_source"], mini["factor"]) == (6, "counted", 1.0)
+    assert mini["cost_usd"] == pytest.approx(6 * 1.00 / 1e6)
+    assert mini["usd_per_million"] == 1.0
+    assert mini["priced_as"] == "openai/gpt-4o-mini"
+    assert (claude["tokens"], claude["token_source"], claude["factor"]) == (7, "estimated", 1.2)
+    assert claude["cost_usd"] == pytest.approx(7 * 10.00 / 1e6)
+
+
+def test_string_for_two_models(cli) -> None:
+    _check_input_prices(_json(cli, TEXT, *MODELS))
+
+
+def test_file(cli, tmp_path: Path) -> None:
+    path = tmp_path / "prompt.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    _check_input_prices(_json(cli, "--file", path, *MODELS))
+
+
+@pytest.mark.parametrize("args", [["-"], ["--file", "-"], []])
+def test_stdin(cli, args: list[str]) -> None:
+    _check_input_prices(_json(cli, *args, *MODELS, input=TEXT))
+
+
+def test_priced_as_output(cli) -> None:
+    models = _json(cli, TEXT, *MODELS, "--as", "output")
+    assert models["gpt-4o-mini"]["cost_usd"] == pytest.approx(6 * 2.00 / 1e6)
+    assert models["claude-haiku-4-5"]["cost_usd"] == pytest.approx(7 * 20.00 / 1e6)
+
+
+def test_messages_get_chat_framing(cli) -> None:
+    messages = json.dumps([{"role": "user", "content": TEXT}])
+    models = _json(cli, messages, *MODELS, "--messages")
+    # 3 framing + "user" (1) + 6 content + 3 reply priming
+    assert models["gpt-4o-mini"]["tokens"] == 13
+    assert models["gpt-4o-mini"]["cost_usd"] == pytest.approx(13 / 1e6)
+    assert models["claude-haiku-4-5"]["tokens"] == 16  # round(13 x 1.2)
+
+
+def test_table_labels_estimates_and_unpriced(cli) -> None:
+    result = cli("tokens", TEXT, *MODELS, "--model", "no-such-model-9", *PRICING)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "×1.2 (est.)" in out  # claude-haiku-4-5
+    assert "×1.1 (est.)" in out  # an unknown model: the default factor
+    assert "unpriced" in out
+    assert "$0.000006" in out and "$0.000070" in out
+    assert "no-such-model-9" in result.stderr and "unpriced" in result.stderr
+
+
+def test_unknown_model_still_counts(cli) -> None:
+    models = _json(cli, TEXT, "--model", "no-such-model-9")
+    unknown = models["no-such-model-9"]
+    assert (unknown["tokens"], unknown["token_source"]) == (7, "estimated")  # round(6 x 1.1)
+    assert unknown["priced"] is False and unknown["cost_usd"] is None
+    assert "no price" in unknown["unpriced_reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "input"),
+    [
+        ([TEXT, "--bogus", "--model", "gpt-4o"], None),  # unknown option
+        ([TEXT], None),  # no model
+        ([TEXT, "--model", "gpt-4o", "--as", "sideways"], None),
+        ([TEXT, "--file", "x.txt", "--model", "gpt-4o"], None),  # text and file
+        (["--file", "missing.txt", "--model", "gpt-4o"], None),
+        (["not json", "--messages", "--model", "gpt-4o"], None),
+        (['{"role": "user"}', "--messages", "--model", "gpt-4o"], None),  # not an array
+        (["[]", "--messages", "--as", "output", "--model", "gpt-4o"], None),
+    ],
+)
+def test_usage_errors_exit_2(cli, args: list[str], input: str | None) -> None:
+    result = cli("tokens", *args, input=input)
+    assert result.exit_code == 2, result.stdout
