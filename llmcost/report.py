@@ -71,7 +71,9 @@ def window_view(
     # A view cannot hold parameters: inline the two validated ISO timestamps as literals.
     for value in params:
         where = where.replace("?", "'" + value.replace("'", "") + "'", 1)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW calls AS SELECT {columns} FROM priced WHERE {where}")
+    # A table, not a view: every analysis reads it, and the priced view joins prices on
+    # each read. Priced once here, it is read many times.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS SELECT {columns} FROM priced WHERE {where}")
 
 
 def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = None) -> dict:

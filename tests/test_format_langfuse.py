@@ -57,6 +57,7 @@ def test_real_gemini_trace_reasoning_nested_in_output():
     assert call["ts"].isoformat() == "2025-08-01T13:22:00.147000+00:00"
     assert call["latency_ms"] == pytest.approx(12032)
     assert call["feature"] == "GenerateContent"  # the trace's name
+    assert json.loads(call["tags"])["project_id"] == "cloramnkj0002jz088vzn1ja4"
     assert texts[call["prompt_hash"]] == "What is Langfuse?"
     assert texts[call["completion_hash"]].startswith("**Langfuse** is an **open-source")
     # gemini-2.5-flash: $0.30 in, $2.50 out; Langfuse reported 0.005139299999
@@ -128,6 +129,8 @@ def test_trace_from_the_api_with_user_and_session():
     )
     tags = json.loads(call["tags"])
     assert tags["tags"] == ["beta"] and tags["release"] == "v1.2"
+    assert tags["team"] == "growth" and "request" not in tags  # short metadata values only
+    assert tags["time_to_first_token_ms"] == 300  # completionStartTime - startTime
     assert json.loads(texts[call["prompt_hash"]]) == [
         {"role": "user", "content": "Where is my order?"}
     ]

@@ -89,7 +89,7 @@ def test_spend_logs_csv_cache_conventions_and_accounting():
     assert (failed["status"], failed["input_tokens"], failed["model"]) == ("error", 0, "gpt-4o")
     assert read["user_id"] == "customer-42"  # end_user before the key owner
     tags = json.loads(read["tags"])
-    assert tags["team_id"] == "team-a" and tags["key_alias"] == "search-svc"
+    assert tags["team_id"] == "team-a" and tags["api_key_alias"] == "search-svc"
     assert tags["request_tags"] == ["feature:search"]
     assert read["session_id"] == "s-1"
     assert read["latency_ms"] == pytest.approx(1500)

@@ -21,7 +21,9 @@ class LineShape:
     """One shape a JSON record (a log line, or the ``response`` of an envelope) can take.
 
     Every attribute is SQL over the parsed structs ``r`` (the response object, or the line
-    itself), ``q`` (the request body, or the line itself) and ``p`` (the line). ``usage``
+    itself), ``q`` (the request body, or the line itself) and ``p`` (the line) — never over
+    the raw line text, which the fast reader does not keep; a field a shape needs must be in
+    ``formats.sql.RECORD_STRUCT``. ``usage``
     is a JSON expression; its style is told from its keys (see formats/usage.py) unless
     ``usage_style`` names one.
     """

@@ -40,8 +40,7 @@ register_shape(
         usage=_USAGE,
         usage_style="generic",
         completion="llm_join(json_extract_string(r.output, '$.message.content[*].text'))",
-        finish_reason="coalesce(json_extract_string(text, '$.response.stopReason'), "
-        "json_extract_string(text, '$.stopReason'))",
+        finish_reason="r.stopReason",
         provider="'aws-bedrock'",
         priority=40,
     )

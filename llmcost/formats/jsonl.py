@@ -38,23 +38,41 @@ def _shape_case(attr: str) -> str:
     return f"(CASE shape {arms} END)"
 
 
-def staging_sql() -> str:
-    """The SELECT that turns ``lines(line, text)`` into staged canonical rows."""
+SLOW_SOURCE = f"""
+  SELECT line, text, state, CASE WHEN state = 'ok' THEN json_transform(text, '{RECORD_STRUCT}') END AS p
+  FROM (SELECT line, text,
+          CASE WHEN text IS NULL OR trim(text) = '' THEN 'blank'
+               WHEN NOT json_valid(text) THEN 'invalid'
+               WHEN json_type(text) <> 'OBJECT' THEN 'notobject'
+               ELSE 'ok' END AS state
+        FROM lines)"""
+
+
+def fast_source(line_offset: int) -> str:
+    """DuckDB's parallel JSON reader, parsing each line straight into the record struct.
+
+    It turns a line that is not a JSON object into a row of NULLs and skips blank lines, so
+    its rows match the file's lines only when there is no blank line and no all-NULL row:
+    ``load_jsonl`` checks that and otherwise reads the chunk again the careful way."""
+    fields = json.loads(RECORD_STRUCT)
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in fields.items()) + "}"
+    pack = ", ".join(f'"{k}" := "{k}"' for k in fields)
+    anything = " OR ".join(f'"{k}" IS NOT NULL' for k in fields)
+    return f"""
+  SELECT row_number() OVER () + {int(line_offset)} AS line, NULL::VARCHAR AS text,
+         CASE WHEN {anything} THEN 'ok' ELSE 'invalid' END AS state, struct_pack({pack}) AS p
+  FROM read_json(?, format = 'newline_delimited', columns = {columns}, ignore_errors = true,
+                 maximum_object_size = {MAX_LINE_BYTES})"""
+
+
+def staging_sql(source: str = SLOW_SOURCE) -> str:
+    """The SELECT that turns ``source(line, text, state, p)`` into staged canonical rows."""
     shape_pick = " ".join(f"WHEN {s.match} THEN '{s.name}'" for s in shapes())
     fixed_styles = " ".join(
         f"WHEN '{s.name}' THEN '{s.usage_style}'" for s in shapes() if s.usage_style
     )
     return f"""
-WITH parsed AS (
-  SELECT line, text,
-    CASE WHEN text IS NULL OR trim(text) = '' THEN 'blank'
-         WHEN NOT json_valid(text) THEN 'invalid'
-         WHEN json_type(text) <> 'OBJECT' THEN 'notobject'
-         ELSE 'ok' END AS state
-  FROM lines
-), structs AS (
-  SELECT *, CASE WHEN state = 'ok' THEN json_transform(text, '{RECORD_STRUCT}') END AS p
-  FROM parsed
+WITH structs AS ({source}
 ), layered AS (
   SELECT *,
     CASE WHEN json_type(p.response) = 'OBJECT' THEN json_transform(p.response, '{RECORD_STRUCT}')
@@ -71,7 +89,7 @@ WITH parsed AS (
   SELECT *, coalesce(CASE shape {fixed_styles or "WHEN NULL THEN NULL"} END, {AUTO_STYLE_SQL})
     AS usage_style FROM used
 ), fields AS (
-  SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason,
+  SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason, p,
     llm_blank(coalesce(r.model, r.modelVersion, q.model, p.model)) AS model,
     coalesce(p.timestamp, p.ts, p.time, p.created_at, p.created, p.start_time, p.startTime,
              {_shape_case("ts")}) AS ts_raw,
@@ -128,7 +146,6 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   llm_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts,
   input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
   output_tokens, reasoning_tokens, web_search_requests, bad_usage,
-  coalesce(log_id, md5(text)) AS request_id,
   coalesce(provider_given, llm_provider_of(model)) AS provider,
   service_tier, user_id, session_id, feature, tags, latency_ms, status, finish_reason,
   max_tokens, reported_cost_usd,
@@ -147,7 +164,11 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
        ELSE sys_text END AS system_text,
   completion_text,
   md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
-  md5(completion_text) AS completion_hash
+  md5(completion_text) AS completion_hash,
+  -- no id in the log: the call's identity is its whole content (the record as parsed, the
+  -- same whichever reader parsed it), so the same call logged twice is one call
+  CASE WHEN log_id IS NOT NULL THEN log_id ELSE md5(CAST(to_json(p) AS VARCHAR)) END
+    AS request_id
 FROM texts
 """
 
@@ -164,11 +185,28 @@ def reject_reason_sql() -> str:
     END"""
 
 
-def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int) -> StageStats:
-    """From the temp table ``lines(line, text)`` to ``staged`` and ``rejects``."""
+def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int,
+                 fast: tuple[Path, int, int] | None = None) -> StageStats | None:
+    """From the temp table ``lines(line, text)`` (or, ``fast``, the file read by DuckDB's
+    JSON reader: (path, line offset, lines)) to ``staged`` and ``rejects``. In fast mode,
+    None when the reader did not give one object per line (then nothing was written)."""
     drop_staged(con)
-    con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
-    con.execute("DROP TABLE lines")
+    if fast:
+        path, offset, expected = fast
+        con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql(fast_source(offset)),
+                    [str(path)])
+        # every line an object, and nothing to reject (a reject keeps the raw line, which
+        # only the careful way has)
+        rows, bad = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE state <> 'ok' OR skip_reason IS NULL "
+            f"AND ({reject_reason_sql()}) IS NOT NULL) FROM staged_all"
+        ).fetchone()
+        if rows != expected or bad:
+            con.execute("DROP TABLE staged_all")
+            return None
+    else:
+        con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
+        con.execute("DROP TABLE lines")
     columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
     stage_from_select(
         con,
@@ -196,8 +234,17 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
 
 
 def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 0) -> StageStats:
-    """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``."""
+    """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``.
+
+    The fast way first (DuckDB's JSON reader); when the chunk has a blank line or a line
+    that is not a JSON object, it is read again line by line so every line keeps its
+    number and its exact reason."""
     install_macros(con)
+    lines = _fast_lines(con, path)
+    if lines:
+        stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=(path, line_offset, lines))
+        if stats is not None:
+            return stats
     for table in ("llm_reject_errors", "llm_reject_scans", "lines"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(
@@ -236,6 +283,27 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 
     if line_offset:
         con.execute("UPDATE lines SET line = line + ?", [line_offset])
     return _stage_lines(con, source, ingest_id, "jsonl", len(undecodable))
+
+
+def _fast_lines(con, path: Path) -> int:
+    """The number of lines of a plain chunk the fast reader may read (0: read it carefully):
+    not compressed, no blank line, every line decodable."""
+    if path.suffix in (".gz", ".zst"):
+        return 0
+    lines, blank = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE text IS NULL OR trim(text) = '') FROM ("
+        + _read_lines_sql() + ")",
+        [str(path)],
+    ).fetchone()
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'llm_reject_errors'"
+    ).fetchone()[0]
+    undecodable = (
+        con.execute("SELECT count(*) FROM llm_reject_errors").fetchone()[0] if exists else 0
+    )
+    con.execute("DROP TABLE IF EXISTS llm_reject_errors")
+    con.execute("DROP TABLE IF EXISTS llm_reject_scans")
+    return lines if blank == 0 and undecodable == 0 else 0
 
 
 def load_json_document(con, path: Path, source: str, ingest_id: int) -> StageStats:

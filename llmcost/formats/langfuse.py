@@ -23,7 +23,10 @@ input/output parts (audio). The legacy ``usage`` object (``input``/``output``/``
 Cost: ``costDetails.total`` (else ``totalCost``, ``calculatedTotalCost``,
 ``usage.totalCost``) is the cost Langfuse reported. Model names are kept as logged (Vertex
 resource paths are resolved by pricing). ``level`` ERROR marks an error; user and session
-come from the observation or its trace; the trace's name is the feature.
+come from the observation or its trace; ``metadata.feature``, else the trace's name, is the
+feature; tags keep the trace and observation names, environment, release, prompt name and
+version, trace and project ids, the trace's tags, the time to first token
+(``completionStartTime``) and the metadata's short top-level values.
 """
 
 from __future__ import annotations
@@ -81,8 +84,10 @@ CREATE OR REPLACE TEMP MACRO lf_sum(entries, cls) AS (
 _OBSERVATION = json.dumps(
     {
         **dict.fromkeys(
-            ["id", "traceId", "type", "name", "startTime", "endTime", "model", "release",
-             "providedModelName", "level", "latency", "userId", "sessionId", "environment",
+            ["id", "traceId", "projectId", "type", "name", "startTime", "endTime",
+             "completionStartTime", "model",
+             "release", "providedModelName", "level", "latency", "userId", "sessionId",
+             "environment",
              "version", "promptName", "promptVersion", "traceName", "totalCost",
              "calculatedTotalCost", "promptTokens", "completionTokens", "inputUsage",
              "outputUsage"],
@@ -238,7 +243,7 @@ SELECT {line} AS line,
   coalesce({_f("userId")}, {_f("userId", "t")}) AS user_id,
   coalesce({_f("sessionId")}, {_f("sessionId", "t")}) AS session_id,
   coalesce({_j("meta", "$.feature")}, {_f("name", "t")}, {_f("traceName")}) AS feature,
-  rec_obj([
+  json_merge_patch(rec_scalars(meta), rec_obj([
     {{'k': 'trace_name', 'v': to_json(coalesce({_f("name", "t")}, {_f("traceName")}))}},
     {{'k': 'name', 'v': to_json({_f("name")})}},
     {{'k': 'environment', 'v': to_json(coalesce({_f("environment")}, {_f("environment", "t")}))}},
@@ -247,9 +252,13 @@ SELECT {line} AS line,
     {{'k': 'release', 'v': to_json(coalesce({_f("release", "t")}, {_f("release")}))}},
     {{'k': 'version', 'v': to_json({_f("version")})}},
     {{'k': 'trace_id', 'v': to_json(coalesce({_f("traceId")}, {_f("id", "t")}))}},
+    {{'k': 'project_id', 'v': to_json({_f("projectId")})}},
     {{'k': 'tags', 'v': CASE WHEN json_array_length(coalesce(t.tags, f.tags)) > 0
-                            THEN coalesce(t.tags, f.tags) END}}
-  ]) AS tags,
+                            THEN coalesce(t.tags, f.tags) END}},
+    {{'k': 'time_to_first_token_ms',
+      'v': to_json(date_diff('microsecond', rec_ts(ts_raw),
+                             rec_ts({_f("completionStartTime")})) / 1000.0)}}
+  ])) AS tags,
   coalesce(date_diff('microsecond', rec_ts(ts_raw), rec_ts({_f("endTime")})) / 1000.0,
            TRY_CAST({_f("latency")} AS DOUBLE) * 1000) AS latency_ms,
   CASE WHEN upper(coalesce({_f("level")}, '')) = 'ERROR' THEN 'error' ELSE 'ok' END AS status,

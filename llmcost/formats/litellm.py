@@ -20,8 +20,12 @@ when it is at least reads + writes; prompt_tokens + writes when it holds only th
 prompt_tokens + reads + writes when it holds neither (raw Anthropic counts). Output adds
 reasoning only when completion_tokens is smaller than it.
 
-Rows answered from LiteLLM's own response cache (``cache_hit`` true) never reached a
-provider and are skipped, not counted as calls.
+Attribution: user = ``end_user`` (the caller's customer), else the key's user; tags keep
+``model_group``, ``call_type``, the hashed ``api_key`` and its alias, team, organization,
+``api_base``, ``request_tags`` and the short values of ``spend_logs_metadata``; the
+feature is ``spend_logs_metadata.feature`` when set. ``spend``/``response_cost`` is the
+reported cost. Rows answered from LiteLLM's own response cache (``cache_hit`` true) never
+reached a provider and are skipped, not counted as calls.
 """
 
 from __future__ import annotations
@@ -150,15 +154,15 @@ SELECT line,
   coalesce({_f("session_id")}, {_j("meta", "$.session_id")}) AS session_id,
   coalesce({_j("meta", "$.spend_logs_metadata.feature")},
            {_j("meta", "$.requester_metadata.feature")}) AS feature,
-  rec_obj([
+  json_merge_patch(rec_scalars(json_extract(meta, '$.spend_logs_metadata')), rec_obj([
     {{'k': 'model_group', 'v': to_json({_f("model_group")})}},
     {{'k': 'call_type', 'v': to_json({_f("call_type")})}},
     {{'k': 'api_key',
       'v': to_json(coalesce({_f("api_key")}, {_j("meta", "$.user_api_key_hash")}))}},
-    {{'k': 'key_alias', 'v': to_json({_j("meta", "$.user_api_key_alias")})}},
+    {{'k': 'api_key_alias', 'v': to_json({_j("meta", "$.user_api_key_alias")})}},
     {{'k': 'team_id',
       'v': to_json(coalesce({_f("team_id")}, {_j("meta", "$.user_api_key_team_id")}))}},
-    {{'k': 'team_alias', 'v': to_json({_j("meta", "$.user_api_key_team_alias")})}},
+    {{'k': 'team_name', 'v': to_json({_j("meta", "$.user_api_key_team_alias")})}},
     {{'k': 'organization_id',
       'v': to_json(coalesce({_f("organization_id")}, {_j("meta", "$.user_api_key_org_id")}))}},
     {{'k': 'user',
@@ -167,7 +171,7 @@ SELECT line,
     {{'k': 'api_base', 'v': to_json({_f("api_base")})}},
     {{'k': 'request_tags', 'v': CASE WHEN json_array_length(rec_json(f.request_tags)) > 0
                                     THEN rec_json(f.request_tags) END}}
-  ]) AS tags,
+  ])) AS tags,
   coalesce(TRY_CAST({_f("request_duration_ms")} AS DOUBLE),
            TRY_CAST({_f("response_time")} AS DOUBLE) * 1000,
            date_diff('microsecond', rec_ts(ts_raw), rec_ts(end_raw)) / 1000.0) AS latency_ms,

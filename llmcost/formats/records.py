@@ -75,6 +75,14 @@ CREATE OR REPLACE TEMP MACRO rec_ts(s) AS (
 -- A JSON object of the [{k, v}] entries whose value is not NULL.
 CREATE OR REPLACE TEMP MACRO rec_obj(entries) AS (
     CAST(map_from_entries(list_filter(entries, lambda e: e.v IS NOT NULL)) AS JSON));
+-- The top-level scalar entries of a JSON object (short ones), as a JSON object: user
+-- metadata worth keeping as tags; '{}' for anything else.
+CREATE OR REPLACE TEMP MACRO rec_scalars(o) AS (
+    CASE WHEN json_type(o) = 'OBJECT' THEN CAST(map_from_entries(list_filter(
+        map_entries(json_transform(o, '"MAP(VARCHAR, JSON)"')),
+        lambda e: json_type(e.value) NOT IN ('OBJECT', 'ARRAY', 'NULL')
+                  AND length(CAST(e.value AS VARCHAR)) <= 200)) AS JSON)
+    ELSE '{}'::JSON END);
 -- The text of a message's content: a string, or the text of its text blocks.
 CREATE OR REPLACE TEMP MACRO rec_content_text(t) AS (
     CASE

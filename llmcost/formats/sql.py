@@ -55,6 +55,7 @@ _VARCHAR = [
     "cost",
     "cost_usd",
     "response_cost",
+    "stopReason",
 ]
 _JSON = [
     "system",
@@ -92,17 +93,16 @@ CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL E
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE
       WHEN s IS NULL THEN NULL
-      WHEN regexp_full_match(trim(s), '\d{1,10}(\.\d+)?') THEN to_timestamp(CAST(trim(s) AS DOUBLE))
-      WHEN regexp_full_match(trim(s), '\d{11,13}(\.\d+)?')
-        THEN to_timestamp(CAST(trim(s) AS DOUBLE) / 1000)
-      WHEN regexp_full_match(trim(s), '\d{14,16}') THEN make_timestamp(CAST(trim(s) AS BIGINT))::TIMESTAMPTZ
-      WHEN regexp_full_match(trim(s), '\d{17,19}')
-        THEN make_timestamp(CAST(trim(s) AS BIGINT) // 1000)::TIMESTAMPTZ
-      ELSE TRY_CAST(trim(s) AS TIMESTAMPTZ)
+      WHEN TRY_CAST(s AS DOUBLE) IS NULL THEN TRY_CAST(trim(s) AS TIMESTAMPTZ)
+      WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e11 THEN to_timestamp(TRY_CAST(s AS DOUBLE))
+      WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e14 THEN to_timestamp(TRY_CAST(s AS DOUBLE) / 1000)
+      WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e17
+        THEN make_timestamp(TRY_CAST(trim(s) AS BIGINT))::TIMESTAMPTZ
+      ELSE make_timestamp(TRY_CAST(trim(s) AS BIGINT) // 1000)::TIMESTAMPTZ
     END);
 CREATE OR REPLACE TEMP MACRO llm_ts_naive(s) AS (
-    s IS NOT NULL AND NOT regexp_full_match(trim(s), '\d+(\.\d+)?')
-    AND NOT regexp_matches(trim(s), '(Z|z|[+-]\d\d(:?\d\d)?|UTC)$'));
+    s IS NOT NULL AND TRY_CAST(s AS DOUBLE) IS NULL AND right(trim(s), 1) NOT IN ('Z', 'z')
+    AND NOT regexp_matches(trim(s), '([+-]\d\d(:?\d\d)?|UTC)$'));
 CREATE OR REPLACE TEMP MACRO llm_text(j) AS (
     CASE WHEN json_type(j) = 'VARCHAR' THEN j ->> '$'
          WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
