@@ -195,15 +195,18 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
         path, offset, expected = fast
         con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql(fast_source(offset)),
                     [str(path)])
-        # every line an object, and nothing to reject (a reject keeps the raw line, which
-        # only the careful way has)
+        # The fast reader keeps no raw text: lines it could not read as objects (all-NULL
+        # rows) or that must be rejected (a reject keeps its raw line) are read again the
+        # careful way, and only those.
         rows, bad = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE state <> 'ok' OR skip_reason IS NULL "
             f"AND ({reject_reason_sql()}) IS NOT NULL) FROM staged_all"
         ).fetchone()
-        if rows != expected or bad:
+        if rows != expected or bad > max(100, rows // 10):
             con.execute("DROP TABLE staged_all")
             return None
+        if bad:
+            _redo_bad_lines(con, path, offset)
     else:
         con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
         con.execute("DROP TABLE lines")
@@ -283,6 +286,28 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 
     if line_offset:
         con.execute("UPDATE lines SET line = line + ?", [line_offset])
     return _stage_lines(con, source, ingest_id, "jsonl", len(undecodable))
+
+
+def _redo_bad_lines(con, path: Path, offset: int) -> None:
+    """Replace the fast reader's rows for unreadable or rejected lines with the careful
+    reading of those lines (their raw text, their exact reason)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE bad_line_numbers AS SELECT line FROM staged_all
+        WHERE state <> 'ok' OR skip_reason IS NULL AND ({reject_reason_sql()}) IS NOT NULL"""
+    )
+    con.execute("DELETE FROM staged_all WHERE line IN (SELECT line FROM bad_line_numbers)")
+    con.execute("DROP TABLE IF EXISTS lines")
+    con.execute(
+        "CREATE TEMP TABLE lines AS SELECT line, text FROM (SELECT row_number() OVER () + ? AS "
+        "line, text FROM (" + _read_lines_sql() + ")) "
+        "WHERE line IN (SELECT line FROM bad_line_numbers)",
+        [offset, str(path)],
+    )
+    con.execute("DROP TABLE IF EXISTS llm_reject_errors")
+    con.execute("DROP TABLE IF EXISTS llm_reject_scans")
+    con.execute("INSERT INTO staged_all " + staging_sql())
+    con.execute("DROP TABLE lines")
+    con.execute("DROP TABLE bad_line_numbers")
 
 
 def _fast_lines(con, path: Path) -> int:
