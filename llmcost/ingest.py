@@ -162,8 +162,32 @@ def _previous(con, source: str) -> _Previous | None:
     return _Previous(*row) if row else None
 
 
-def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[tuple[Path, int, int]]:
-    """Split a byte stream into temp files of whole lines: (path, first line - 1, bytes).
+@dataclass
+class Chunk:
+    """A temp file of whole lines cut from a log, and what was learnt while cutting it."""
+
+    path: Path
+    first: int  # lines of the log before this chunk
+    nbytes: int
+    lines: int
+    terminated: bool  # ends with a newline
+    plain: bool  # no blank line and valid UTF-8: the fast JSON reader may read it
+
+
+def _describe(path: Path, first: int, data: bytes) -> Chunk:
+    try:
+        data.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    terminated = data.endswith(b"\n")
+    lines = data.count(b"\n") + (0 if terminated else 1)
+    blank = data.startswith(b"\n") or b"\n\n" in data or b"\r\n\r\n" in data
+    return Chunk(path, first, len(data), lines, terminated, utf8 and not blank)
+
+
+def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[Chunk]:
+    """Split a byte stream into temp files of whole lines.
 
     The last chunk may end with an unterminated line; the caller decides whether to keep it.
     """
@@ -183,13 +207,14 @@ def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[tupl
         n += 1
         path = workdir / f"chunk{n}.jsonl"
         path.write_bytes(chunk)
-        yield path, line, len(chunk)
-        line += chunk.count(b"\n")
+        info = _describe(path, line, chunk)
+        yield info
+        line += info.lines
     if leftover:
         n += 1
         path = workdir / f"chunk{n}.jsonl"
         path.write_bytes(leftover)
-        yield path, line, len(leftover)
+        yield _describe(path, line, leftover)
 
 
 @contextmanager
@@ -275,14 +300,18 @@ def _ingest(
             with stream:
                 if start_offset:
                     stream.seek(start_offset)
-                for chunk, first, nbytes in _chunks(stream, start_line, workdir, chunk_bytes()):
-                    if not chunk.read_bytes().endswith(b"\n") and resumable and not compressed:
+                for part in _chunks(stream, start_line, workdir, chunk_bytes()):
+                    chunk, first, nbytes = part.path, part.first, part.nbytes
+                    if not part.terminated and resumable and not compressed:
                         # A writer may be in the middle of this line: keep it for next time,
                         # unless it is a complete record already.
                         if not _complete_json(chunk):
                             result.pending_bytes = nbytes
                             break
-                    stats = fmt.load(con, chunk, source, ingest_id, line_offset=first)
+                    extra = {"plain_lines": part.lines if part.plain else 0}
+                    if fmt.name != "jsonl":
+                        extra = {}
+                    stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
                     _account(con, result, stats, ingest_id)
                     end_offset += nbytes
                     end_line = first + stats.lines_read

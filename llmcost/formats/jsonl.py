@@ -236,14 +236,16 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
     return StageStats(lines_read, skipped, staged, rejected, naive)
 
 
-def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 0) -> StageStats:
+def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 0,
+               plain_lines: int | None = None) -> StageStats:
     """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``.
 
     The fast way first (DuckDB's JSON reader); when the chunk has a blank line or a line
     that is not a JSON object, it is read again line by line so every line keeps its
     number and its exact reason."""
     install_macros(con)
-    lines = _fast_lines(con, path)
+    # plain_lines: the chunker already counted the lines and found no blank or undecodable one
+    lines = plain_lines if plain_lines is not None else _fast_lines(con, path)
     if lines:
         stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=(path, line_offset, lines))
         if stats is not None:
