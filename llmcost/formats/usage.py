@@ -161,14 +161,18 @@ def column_sql(field: str, style_col: str = "usage_style") -> str:
 
 
 def bad_field_sql() -> str:
-    """SQL naming the first usage field whose value is not a non-negative integer."""
+    """SQL naming the first usage field whose value is not a non-negative integer.
+
+    One parse of the usage object for all the fields (a list of paths), not one per field."""
     paths: list[str] = []
     for s in STYLES.values():
         paths.extend(p for p in s.keys if p not in paths)
-    arms = " ".join(
-        f"WHEN llm_bad_tok(json_extract_string(u, '{p}')) THEN "
-        f"'usage field {p[2:]} is not a non-negative integer: ' || "
-        f"left(json_extract_string(u, '{p}'), 40)"
-        for p in paths
+    listed = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    names = "[" + ", ".join(f"'{p[2:]}'" for p in paths) + "]"
+    values = f"json_extract_string(u, {listed})"
+    first_bad = f"list_position(list_transform({values}, lambda v: llm_bad_tok(v)), true)"
+    return (
+        f"(CASE WHEN u IS NULL OR coalesce({first_bad}, 0) = 0 THEN NULL ELSE "
+        f"'usage field ' || {names}[{first_bad}] || ' is not a non-negative integer: ' || "
+        f"left({values}[{first_bad}], 40) END)"
     )
-    return f"(CASE {arms} END)"
