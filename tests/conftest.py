@@ -88,3 +88,21 @@ def cli():
         )
 
     return run
+
+
+def load_priced(path, input_format: str | None = None):
+    """One file through ingest and costing: (file result, priced calls in file order,
+    rejects as (line, reason), texts by hash)."""
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_file
+    from llmcost.pricing import load_pricing
+
+    con = store.connect()
+    result = ingest_file(con, str(path), input_format)
+    costing.prepare(con, load_pricing())
+    cur = con.execute("SELECT * FROM priced ORDER BY source_line, request_id")
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    return result, rows, rejects, texts

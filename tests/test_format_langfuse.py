@@ -11,27 +11,15 @@ import json
 
 import pytest
 
-from llmcost import costing, store
 from llmcost.formats import detect
-from llmcost.ingest import ingest_file
-from llmcost.pricing import load_pricing
-from tests.conftest import DATA, REAL
+from tests.conftest import DATA, REAL, load_priced
 
 LANGFUSE = DATA / "formats" / "langfuse"
 TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
           "output_tokens", "reasoning_tokens")  # fmt: skip
 
 
-def load(path):
-    con = store.connect()
-    result = ingest_file(con, str(path))
-    costing.prepare(con, load_pricing())
-    cur = con.execute("SELECT * FROM priced ORDER BY source_line")
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
-    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
-    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
-    return result, rows, rejects, texts
+load = load_priced
 
 
 def tokens(row: dict) -> tuple:

@@ -15,22 +15,15 @@ from pathlib import Path
 import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
+from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
 from llmcost.formats.sql import RECORD_STRUCT, install_macros
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
 
-MAX_LINE_BYTES = 512 * 1024 * 1024
-RAW_KEEP_CHARS = 65536  # how much of a rejected line is kept in `rejects.raw`
-
 
 def _read_lines_sql() -> str:
-    return (
-        "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\\x02', "
-        "quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', "
-        f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2}, "
-        "strict_mode = false, null_padding = true, ignore_errors = true, store_rejects = true, "
-        "rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')"
-    )
+    """One VARCHAR column per line (formats.lines' reading)."""
+    return _READ_LINES
 
 
 def _shape_case(attr: str) -> str:
@@ -250,44 +243,8 @@ def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 
         stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=(path, line_offset, lines))
         if stats is not None:
             return stats
-    for table in ("llm_reject_errors", "llm_reject_scans", "lines"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(
-        "CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS line, text FROM ("
-        + _read_lines_sql()
-        + ")",
-        [str(path)],
-    )
-    # Lines DuckDB could not decode (invalid UTF-8) come back with their real numbers.
-    undecodable = con.execute(
-        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
-    ).fetchall()
-    if undecodable:
-        con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    ingest_id,
-                    source,
-                    line + line_offset,
-                    f"cannot decode line: {msg.split('.')[0]}",
-                    (raw or "")[:RAW_KEEP_CHARS],
-                )
-                for line, raw, msg in undecodable
-            ],
-        )
-        con.execute("CREATE TEMP TABLE bad_lines (line BIGINT)")
-        con.executemany("INSERT INTO bad_lines VALUES (?)", [(u[0],) for u in undecodable])
-        # The k-th decoded row's real line: k + (undecodable lines i with line_i - i < k).
-        con.execute(
-            """UPDATE lines SET line = lines.line + (
-                 SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) AS g
-                                       FROM bad_lines) b WHERE b.g < lines.line)"""
-        )
-        con.execute("DROP TABLE bad_lines")
-    if line_offset:
-        con.execute("UPDATE lines SET line = line + ?", [line_offset])
-    return _stage_lines(con, source, ingest_id, "jsonl", len(undecodable))
+    undecodable = read_lines(con, path, source, ingest_id, line_offset)
+    return _stage_lines(con, source, ingest_id, "jsonl", undecodable)
 
 
 def _redo_bad_lines(con, path: Path, offset: int) -> None:

@@ -45,10 +45,10 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
     numbers; the others are renumbered around them. Returns how many were undecodable.
     """
     install_macros(con)
-    for table in ("llm_reject_errors", "llm_reject_scans", "lines_raw", "lines", "bad_lines"):
+    for table in ("llm_reject_errors", "llm_reject_scans", "lines", "bad_lines"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(
-        f"CREATE TEMP TABLE lines_raw AS SELECT row_number() OVER () AS k, text FROM ({_READ_LINES})",
+        f"CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS line, text FROM ({_READ_LINES})",
         [str(path)],
     )
     undecodable = con.execute(
@@ -72,19 +72,13 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
         con.executemany("INSERT INTO bad_lines VALUES (?)", [(u[0],) for u in undecodable])
         # The k-th decoded row's real line: k + (undecodable lines i with line_i - i < k).
         con.execute(
-            """CREATE TEMP TABLE lines AS
-            WITH b AS (SELECT line - row_number() OVER (ORDER BY line) AS good_before
-                       FROM bad_lines)
-            SELECT l.k + (SELECT count(*) FROM b WHERE b.good_before < l.k) + ? AS line, l.text
-            FROM lines_raw l""",
-            [line_offset],
+            """UPDATE lines SET line = lines.line + (
+                 SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) AS g
+                                       FROM bad_lines) b WHERE b.g < lines.line)"""
         )
         con.execute("DROP TABLE bad_lines")
-    else:
-        con.execute(
-            "CREATE TEMP TABLE lines AS SELECT k + ? AS line, text FROM lines_raw", [line_offset]
-        )
-    con.execute("DROP TABLE lines_raw")
+    if line_offset:
+        con.execute("UPDATE lines SET line = line + ?", [line_offset])
     return len(undecodable)
 
 
