@@ -70,18 +70,19 @@ def price_rows_frame(book: PriceBook) -> pl.DataFrame:
 
 def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
     """Create temp tables ``price_rows`` and ``model_map`` and the view ``priced``."""
-    frame = price_rows_frame(book)  # noqa: F841 - read by DuckDB below
+    con.register("llm_price_frame", price_rows_frame(book))
     casts = ", ".join(f"CAST(p_{k} AS DECIMAL(24, 12)) AS p_{k}" for k in PRICE_KEYS)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE price_rows AS SELECT provider, model_key, tier, "
         "above_input_tokens, counts_cache, valid_from, valid_to, off_peak, "
         "CAST(per_request AS DECIMAL(24, 12)) AS per_request, "
         "CAST(per_search AS DECIMAL(24, 12)) AS per_search, discount_pct, version, source, "
-        f"{casts} FROM frame"
+        f"{casts} FROM llm_price_frame"
     )
+    con.unregister("llm_price_frame")
     names = con.execute("SELECT DISTINCT model, provider FROM requests").fetchall()
     resolutions = [book.resolve(model, provider) for model, provider in names]
-    mapping = pl.DataFrame(  # noqa: F841 - read by DuckDB below
+    mapping = pl.DataFrame(
         {
             "model": [m for m, _ in names],
             "logged_provider": [p for _, p in names],
@@ -97,7 +98,9 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
             "how": pl.String,
         },
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE model_map AS SELECT * FROM mapping")
+    con.register("llm_model_map_frame", mapping)
+    con.execute("CREATE OR REPLACE TEMP TABLE model_map AS SELECT * FROM llm_model_map_frame")
+    con.unregister("llm_model_map_frame")
     if as_of is None:
         as_of_ctes, as_of_cols, as_of_join = "", AS_OF_NULLS, ""
     else:

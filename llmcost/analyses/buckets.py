@@ -53,7 +53,7 @@ def _price(con, ctx) -> None:
         "SELECT DISTINCT model, provider FROM bucket_base WHERE model IS NOT NULL"
     ).fetchall()
     resolutions = [ctx.book.resolve(model, provider) for model, provider in names]
-    mapping = pl.DataFrame(  # noqa: F841 - read by DuckDB below
+    mapping = pl.DataFrame(
         {
             "model": [m for m, _ in names],
             "logged_provider": [p for _, p in names],
@@ -66,7 +66,11 @@ def _price(con, ctx) -> None:
             for k in ("model", "logged_provider", "priced_provider", "model_key", "how")
         },
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE bucket_model_map AS SELECT * FROM mapping")
+    con.register("llm_bucket_map_frame", mapping)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bucket_model_map AS SELECT * FROM llm_bucket_map_frame"
+    )
+    con.unregister("llm_bucket_map_frame")
     # The calls the shared candidate query expects (alias b), one per token bucket: no input
     # count (so no long-context tier) and no timestamp (so no off-peak window).
     con.execute(
