@@ -132,7 +132,9 @@ WITH structs AS ({source}
       WHEN 'VARCHAR' THEN sys_json ->> '$'
       WHEN 'ARRAY' THEN llm_join(json_extract_string(sys_json, '$[*].text'))
       WHEN 'OBJECT' THEN llm_join(json_extract_string(sys_json, '$.parts[*].text'))
-    END AS sys_text
+    END AS sys_text,
+    -- the first message's role and content, in one parse of the (long) message list
+    json_extract(msgs, ['$[0].role', '$[0].content']) AS first_message
   FROM fields
 )
 SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
@@ -152,8 +154,8 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
     WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
     WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', sys_text, prompt_plain)
   END AS prompt_text,
-  CASE WHEN json_extract_string(msgs, '$[0].role') IN ('system', 'developer')
-         THEN llm_text(json_extract(msgs, '$[0].content'))
+  CASE WHEN first_message[1] ->> '$' IN ('system', 'developer')
+         THEN llm_text(first_message[2])
        ELSE sys_text END AS system_text,
   completion_text,
   md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
