@@ -106,3 +106,22 @@ def load_priced(path, input_format: str | None = None):
     rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
     texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
     return result, rows, rejects, texts
+
+
+def load_priced_paths(*paths, fill: bool = True):
+    """Several files through ingest (one run), token filling when ``fill``, and costing:
+    (ingest result, priced calls ordered by source and line, connection)."""
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_paths
+    from llmcost.pricing import load_pricing
+    from llmcost.report import fill_tokens
+
+    con = store.connect()
+    result = ingest_paths(con, [str(p) for p in paths])
+    book = load_pricing()
+    if fill:
+        fill_tokens(con, book)
+    costing.prepare(con, book)
+    cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
+    names = [d[0] for d in cur.description]
+    return result, [dict(zip(names, row)) for row in cur.fetchall()], con

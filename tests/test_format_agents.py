@@ -12,10 +12,8 @@ import json
 
 import pytest
 
-from llmcost import costing, store
-from llmcost.ingest import ingest_paths
-from llmcost.pricing import load_pricing
-from tests.conftest import DATA, REAL, write_jsonl
+from llmcost import store
+from tests.conftest import DATA, REAL, load_priced_paths, write_jsonl
 
 CLAUDE = REAL / "claude_code"
 CRAFTED = DATA / "formats" / "claude_code" / "crafted_streamed_session.jsonl"
@@ -25,12 +23,7 @@ TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_writ
 
 
 def load(*paths):
-    con = store.connect()
-    result = ingest_paths(con, [str(p) for p in paths])
-    costing.prepare(con, load_pricing())
-    cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
-    names = [d[0] for d in cur.description]
-    return result, [dict(zip(names, row)) for row in cur.fetchall()], con
+    return load_priced_paths(*paths, fill=False)
 
 
 def tokens(call):

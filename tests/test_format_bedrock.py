@@ -10,25 +10,13 @@ import json
 
 import pytest
 
-from llmcost import costing, store
-from llmcost.ingest import ingest_paths
-from llmcost.pricing import load_pricing
-from llmcost.report import fill_tokens
-from tests.conftest import DATA, REAL, cassette_envelopes
+from tests.conftest import DATA, REAL, cassette_envelopes, load_priced_paths
 
 BEDROCK = DATA / "formats" / "bedrock"
 
 
 def load(*paths):
-    """(ingest result, priced calls as dicts ordered by line, connection)."""
-    con = store.connect()
-    result = ingest_paths(con, [str(p) for p in paths])
-    book = load_pricing()
-    fill_tokens(con, book)
-    costing.prepare(con, book)
-    cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
-    names = [d[0] for d in cur.description]
-    return result, [dict(zip(names, row)) for row in cur.fetchall()], con
+    return load_priced_paths(*paths)
 
 
 def test_panther_records_one_call_duplicates_and_a_non_invocation_skipped():

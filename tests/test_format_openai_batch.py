@@ -10,22 +10,11 @@ import json
 
 import pytest
 
-from llmcost import costing, store
-from llmcost.ingest import ingest_paths
-from llmcost.pricing import load_pricing
-from llmcost.report import fill_tokens
-from tests.conftest import REAL
+from tests.conftest import REAL, load_priced_paths
 
 
 def load(*paths):
-    con = store.connect()
-    result = ingest_paths(con, [str(p) for p in paths])
-    book = load_pricing()
-    fill_tokens(con, book)
-    costing.prepare(con, book)
-    cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
-    names = [d[0] for d in cur.description]
-    return result, [dict(zip(names, row)) for row in cur.fetchall()], con
+    return load_priced_paths(*paths)
 
 
 def test_output_file_priced_at_half_the_standard_price():

@@ -24,7 +24,12 @@ import json
 from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
-from llmcost.formats.lines import INVALID_JSON, LINE_STATE, finish, read_lines, token_reason
+from llmcost.formats.lines import (
+    INVALID_JSON,
+    LINE_STATE,
+    stage_lines,
+    token_reason,
+)
 
 _V = "VARCHAR"
 STRUCT = json.dumps(
@@ -147,14 +152,8 @@ FROM g
 
 def load_bedrock(con, path: Path, source: str, ingest_id: int, line_offset: int = 0):
     """Stage the invocation records of ``path``; see the module docstring."""
-    undecodable = read_lines(con, path, source, ingest_id, line_offset)
-    return finish(
-        con,
-        RECORDS_SQL,
-        source=source,
-        ingest_id=ingest_id,
-        format="bedrock",
-        extra_read=undecodable,
+    return stage_lines(
+        con, path, source, ingest_id, RECORDS_SQL, format="bedrock", line_offset=line_offset
     )
 
 

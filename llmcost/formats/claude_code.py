@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
-from llmcost.formats.lines import INVALID_JSON, LINE_STATE, finish, read_lines
+from llmcost.formats.lines import INVALID_JSON, LINE_STATE, stage_lines
 from llmcost.formats.usage import bad_field_sql, column_sql
 
 _V = "VARCHAR"
@@ -136,15 +136,8 @@ FROM ranked
 
 def load_claude_code(con, path: Path, source: str, ingest_id: int):
     """Stage the assistant calls of one transcript; see the module docstring."""
-    undecodable = read_lines(con, path, source, ingest_id)
-    return finish(
-        con,
-        RECORDS_SQL,
-        params=[path.parent.name],
-        source=source,
-        ingest_id=ingest_id,
-        format="claude-code",
-        extra_read=undecodable,
+    return stage_lines(
+        con, path, source, ingest_id, RECORDS_SQL, format="claude-code", params=[path.parent.name]
     )
 
 

@@ -34,7 +34,12 @@ import json
 from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
-from llmcost.formats.lines import INVALID_JSON, LINE_STATE, finish, read_lines, token_reason
+from llmcost.formats.lines import (
+    INVALID_JSON,
+    LINE_STATE,
+    stage_lines,
+    token_reason,
+)
 
 STRUCT = json.dumps({"timestamp": "VARCHAR", "type": "VARCHAR", "payload": "JSON"})
 
@@ -163,15 +168,7 @@ FROM judged
 
 def load_codex(con, path: Path, source: str, ingest_id: int):
     """Stage the model calls of one Codex session log; see the module docstring."""
-    undecodable = read_lines(con, path, source, ingest_id)
-    return finish(
-        con,
-        RECORDS_SQL,
-        source=source,
-        ingest_id=ingest_id,
-        format="codex",
-        extra_read=undecodable,
-    )
+    return stage_lines(con, path, source, ingest_id, RECORDS_SQL, format="codex")
 
 
 def _sniff(head: bytes, path: Path) -> bool:

@@ -82,6 +82,30 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
     return len(undecodable)
 
 
+def stage_lines(
+    con,
+    path: Path,
+    source: str,
+    ingest_id: int,
+    records_sql: str,
+    *,
+    format: str,
+    line_offset: int = 0,
+    params: list | None = None,
+) -> StageStats:
+    """The whole load of a JSON-lines adapter: ``read_lines`` then ``finish``."""
+    undecodable = read_lines(con, path, source, ingest_id, line_offset)
+    return finish(
+        con,
+        records_sql,
+        source=source,
+        ingest_id=ingest_id,
+        format=format,
+        params=params,
+        extra_read=undecodable,
+    )
+
+
 def finish(
     con,
     records_sql: str,

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
-from llmcost.formats.lines import INVALID_JSON, LINE_STATE, finish, read_lines
+from llmcost.formats.lines import INVALID_JSON, LINE_STATE, stage_lines
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
 
 _V = "VARCHAR"
@@ -136,14 +136,8 @@ FROM f
 
 def load_batch(con, path: Path, source: str, ingest_id: int, line_offset: int = 0):
     """Stage the lines of a batch output (or input) file; see the module docstring."""
-    undecodable = read_lines(con, path, source, ingest_id, line_offset)
-    return finish(
-        con,
-        RECORDS_SQL,
-        source=source,
-        ingest_id=ingest_id,
-        format="openai-batch",
-        extra_read=undecodable,
+    return stage_lines(
+        con, path, source, ingest_id, RECORDS_SQL, format="openai-batch", line_offset=line_offset
     )
 
 
