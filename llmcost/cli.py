@@ -13,7 +13,17 @@ import typer
 
 from llmcost.attribution import Period
 from llmcost.commands import common, register_all
-from llmcost.commands.common import ReportFormat, emit, handles_errors, parse_when, stderr
+from llmcost.commands.common import (
+    InputFormatOption,
+    PricingOption,
+    ReportFormat,
+    SinceOption,
+    UntilOption,
+    emit,
+    handles_errors,
+    parse_when,
+    stderr,
+)
 from llmcost.errors import UsageError
 
 app = typer.Typer(
@@ -44,26 +54,13 @@ def analyze(
         ReportFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ReportFormat.table,
     top: Annotated[int, typer.Option(help="How many rows in the top-N lists.", min=1)] = 10,
-    since: Annotated[
-        Optional[str],
-        typer.Option(help="Only calls at or after this time (ISO 8601, UTC if no zone)."),
-    ] = None,
-    until: Annotated[Optional[str], typer.Option(help="Only calls before this time.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     db: Annotated[
         Optional[Path], typer.Option(help="DuckDB file to ingest into (default: in memory).")
     ] = None,
-    pricing: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
-        ),
-    ] = None,
-    input_format: Annotated[
-        Optional[str],
-        typer.Option(
-            help="Skip detection and read every file as this format (see `llmcost formats`)."
-        ),
-    ] = None,
+    pricing: PricingOption = None,
+    input_format: InputFormatOption = None,
     output: Annotated[
         Optional[Path],
         typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),

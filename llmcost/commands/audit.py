@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from llmcost.commands import common
-from llmcost.commands.common import ReportFormat, handles_errors
+from llmcost.commands.common import InputFormatOption, PricingOption, ReportFormat, handles_errors
 
 
 @handles_errors
@@ -36,16 +36,8 @@ def audit(
     format: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ReportFormat.table,
-    pricing: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
-        ),
-    ] = None,
-    input_format: Annotated[
-        Optional[str],
-        typer.Option(help="Read every file as this format (see `llmcost formats`)."),
-    ] = None,
+    pricing: PricingOption = None,
+    input_format: InputFormatOption = None,
 ) -> None:
     """Audit the logs: reported vs recounted prompt/completion tokens per model (mean and
     worst deltas, calls off by more than --threshold, what it means in dollars), and the

@@ -8,7 +8,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from llmcost.commands.common import handles_errors, parse_when, stderr
+from llmcost.commands.common import (
+    InputFormatOption,
+    PricingOption,
+    SinceOption,
+    UntilOption,
+    handles_errors,
+    parse_when,
+    stderr,
+)
 
 
 class CheckFormat(str, Enum):
@@ -119,20 +127,10 @@ def check(
             rich_help_panel=WARN,
         ),
     ] = None,
-    since: Annotated[
-        Optional[str],
-        typer.Option(help="Only calls at or after this time (ISO 8601, UTC if no zone)."),
-    ] = None,
-    until: Annotated[Optional[str], typer.Option(help="Only calls before this time.")] = None,
-    pricing: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
-        ),
-    ] = None,
-    input_format: Annotated[
-        Optional[str], typer.Option(help="Read every file as this format (see `llmcost formats`).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    pricing: PricingOption = None,
+    input_format: InputFormatOption = None,
     format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format of the rules.")
     ] = CheckFormat.table,

@@ -9,12 +9,30 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 from llmcost.errors import LlmcostError, UsageError
 
 _debug = False
+
+# Options several commands share, declared once.
+SinceOption = Annotated[
+    Optional[str],
+    typer.Option("--since", help="Only calls at or after this time (ISO 8601, UTC if no zone)."),
+]
+UntilOption = Annotated[Optional[str], typer.Option("--until", help="Only calls before this time.")]
+PricingOption = Annotated[
+    Optional[list[Path]],
+    typer.Option(
+        "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
+    ),
+]
+InputFormatOption = Annotated[
+    Optional[str],
+    typer.Option("--input-format", help="Read every file as this format (see `llmcost formats`)."),
+]
 
 
 def set_debug(value: bool) -> None:

@@ -8,7 +8,14 @@ from typing import Annotated, Optional
 import typer
 
 from llmcost.commands import common
-from llmcost.commands.common import handles_errors, parse_when
+from llmcost.commands.common import (
+    InputFormatOption,
+    PricingOption,
+    SinceOption,
+    UntilOption,
+    handles_errors,
+    parse_when,
+)
 from llmcost.export import ExportFormat
 
 
@@ -38,21 +45,10 @@ def export(
             "PATHs: $LLMCOST_DB, else ~/.local/share/llmcost/llmcost.duckdb)."
         ),
     ] = None,
-    since: Annotated[
-        Optional[str],
-        typer.Option(help="Only calls at or after this time (ISO 8601, UTC if no zone)."),
-    ] = None,
-    until: Annotated[Optional[str], typer.Option(help="Only calls before this time.")] = None,
-    pricing: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
-        ),
-    ] = None,
-    input_format: Annotated[
-        Optional[str],
-        typer.Option(help="Read every file as this format (see `llmcost formats`)."),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    pricing: PricingOption = None,
+    input_format: InputFormatOption = None,
     overwrite: Annotated[
         bool,
         typer.Option(

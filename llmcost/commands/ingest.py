@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from llmcost.commands import common
-from llmcost.commands.common import handles_errors
+from llmcost.commands.common import InputFormatOption, handles_errors
 
 DB_HELP = "DuckDB database file (default: $LLMCOST_DB, else ~/.local/share/llmcost/llmcost.duckdb)."
 
@@ -25,9 +25,7 @@ def ingest(
         list[str], typer.Argument(help="Log files, directories, globs, or - for stdin.")
     ],
     db: Annotated[Optional[Path], typer.Option(help=DB_HELP)] = None,
-    input_format: Annotated[
-        Optional[str], typer.Option(help="Read every file as this format (see `llmcost formats`).")
-    ] = None,
+    input_format: InputFormatOption = None,
 ) -> None:
     """Append new log lines to a persistent database (idempotent: nothing is counted twice).
 

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from llmcost.commands import common
-from llmcost.commands.common import handles_errors
+from llmcost.commands.common import PricingOption, handles_errors
 from llmcost.errors import InputError, UsageError
 
 
@@ -85,12 +85,7 @@ def tokens(
         ),
     ] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    pricing: Annotated[
-        Optional[list[Path]],
-        typer.Option(
-            "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
-        ),
-    ] = None,
+    pricing: PricingOption = None,
 ) -> None:
     """Count the tokens of a text, a file or stdin for one or more models, and price them as
     input or output at today's prices: what will this prompt cost on model X, Y and Z?
