@@ -172,18 +172,43 @@ class Chunk:
     lines: int
     terminated: bool  # ends with a newline
     plain: bool  # no blank line and valid UTF-8: the fast JSON reader may read it
+    short: bool  # no line longer than jsonl.FAST_MAX_LINE_BYTES
 
 
 def _describe(path: Path, first: int, data: bytes) -> Chunk:
-    try:
-        data.decode("utf-8")
-        utf8 = True
-    except UnicodeDecodeError:
-        utf8 = False
+    from llmcost.formats.jsonl import FAST_MAX_LINE_BYTES
+
     terminated = data.endswith(b"\n")
     lines = data.count(b"\n") + (0 if terminated else 1)
     blank = data.startswith(b"\n") or b"\n\n" in data or b"\r\n\r\n" in data
-    return Chunk(path, first, len(data), lines, terminated, utf8 and not blank)
+    return Chunk(
+        path,
+        first,
+        len(data),
+        lines,
+        terminated,
+        _utf8(data) and not blank,
+        _no_line_over(data, FAST_MAX_LINE_BYTES),
+    )
+
+
+def _utf8(data: bytes) -> bool:
+    if data.isascii():  # much faster than decoding, and the common case
+        return True
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _no_line_over(data: bytes, limit: int) -> bool:
+    """No line of ``data`` is longer than ``limit`` bytes: such a line would hold a whole
+    aligned window of ``limit // 2`` bytes without a newline, so look only at those."""
+    window = limit // 2
+    return all(
+        data.find(b"\n", at, at + window) >= 0 for at in range(0, len(data) - window + 1, window)
+    )
 
 
 def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[Chunk]:
@@ -308,7 +333,10 @@ def _ingest(
                         if not _complete_json(chunk):
                             result.pending_bytes = nbytes
                             break
-                    extra = {"plain_lines": part.lines if part.plain else 0}
+                    extra = {
+                        "plain_lines": part.lines if part.plain else 0,
+                        "short_lines": part.short,
+                    }
                     if fmt.name != "jsonl":
                         extra = {}
                     stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)

@@ -338,3 +338,36 @@ def test_gzip_input(tmp_path):
         fh.write('{"model": "gpt-4o", "input_tokens": 5, "output_tokens": 1}\n')
     result, rows, _, _ = load(path)
     assert [r["input_tokens"] for r in rows] == [5]
+
+
+def test_lines_keep_their_numbers_when_the_reader_splits_the_file(tmp_path):
+    # 24 MB: DuckDB reads it on several threads; the lines are numbered after the parallel
+    # read, from the order the rows were written in (see jsonl.keeps_order)
+    path = tmp_path / "big.jsonl"
+    bad = {30_000: "{not json", 59_990: '{"model": "gpt-4o", "input_tokens": "lots"}'}
+    with path.open("w") as out:
+        for i in range(1, 60_001):
+            record = {"request_id": f"r{i}", "model": "gpt-4o", "input_tokens": i,
+                      "output_tokens": 1, "prompt": "x" * 300}  # fmt: skip
+            out.write(bad.get(i, json.dumps(record)) + "\n")
+    result, rows, rejects, _ = load(path)
+    assert [line for line, _ in rejects] == [30_000, 59_990]
+    assert len(rows) == 59_998 and result.accounted
+    assert all(r["source_line"] == r["input_tokens"] for r in rows)
+    assert all(r["request_id"] == f"r{r['source_line']}" for r in rows)
+
+
+def test_line_numbering_after_the_read_needs_an_order_keeping_plan(tmp_path):
+    from llmcost.formats import jsonl
+
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"model": "gpt-4o"}\n')
+    con = store.connect()
+    read = "SELECT model FROM read_json(?, format = 'newline_delimited')"
+    assert jsonl.keeps_order(con, f"CREATE TEMP TABLE t1 AS {read}", [str(path)])
+    # an IN list DuckDB plans as a join: the rows may come out in another order
+    statuses = ", ".join(f"'s{i}'" for i in range(6))
+    joined = f"SELECT model, lower(coalesce(model, '')) IN ({statuses}) OR model = 'x' AS e FROM ({read})"
+    assert not jsonl.keeps_order(con, f"CREATE TEMP TABLE t2 AS {joined}", [str(path)])
+    aggregated = f"SELECT model, count(*) FROM ({read}) GROUP BY model"
+    assert not jsonl.keeps_order(con, f"CREATE TEMP TABLE t3 AS {aggregated}", [str(path)])

@@ -41,21 +41,73 @@ SLOW_SOURCE = f"""
         FROM lines)"""
 
 
-def fast_source(line_offset: int) -> str:
+# The fast reader's longest line: a longer one is a row of NULLs, read again the careful
+# way. Kept well under a chunk: DuckDB then splits a chunk between its threads.
+FAST_MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+def fast_source(
+    numbered: bool = False, line_offset: int = 0, max_line: int = MAX_LINE_BYTES
+) -> str:
     """DuckDB's parallel JSON reader, parsing each line straight into the record struct.
 
     It turns a line that is not a JSON object into a row of NULLs and skips blank lines, so
     its rows match the file's lines only when there is no blank line and no all-NULL row:
-    ``load_jsonl`` checks that and otherwise reads the chunk again the careful way."""
+    ``load_jsonl`` checks that and otherwise reads the chunk again the careful way.
+
+    Line numbers: ``row_number() OVER ()`` (``numbered``) makes the whole staging query run
+    on one thread, so by default the lines are numbered afterwards from the staged table's
+    row order (``number_lines``), which only a plan ``keeps_order`` may do.
+
+    ``max_line``: DuckDB fails the whole read on a longer line, and reads a chunk on one
+    thread when this is near the chunk's size; the chunker tells when all lines are short."""
     fields = json.loads(RECORD_STRUCT)
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in fields.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in fields)
     anything = " OR ".join(f'"{k}" IS NOT NULL' for k in fields)
+    line = f"row_number() OVER () + {int(line_offset)}" if numbered else "NULL::BIGINT"
     return f"""
-  SELECT row_number() OVER () + {int(line_offset)} AS line, NULL::VARCHAR AS text,
+  SELECT {line} AS line, NULL::VARCHAR AS text,
          CASE WHEN {anything} THEN 'ok' ELSE 'invalid' END AS state, struct_pack({pack}) AS p
   FROM read_json(?, format = 'newline_delimited', columns = {columns}, ignore_errors = true,
-                 maximum_object_size = {MAX_LINE_BYTES})"""
+                 maximum_object_size = {int(max_line)})"""
+
+
+_ORDER_KEEPING = {"READ_JSON", "PROJECTION", "FILTER"}
+_plans_keeping_order: dict[str, bool] = {}
+
+
+def keeps_order(con, create_sql: str, params: list) -> bool:
+    """Whether DuckDB writes the rows of this CREATE TABLE AS in the order it reads them:
+    a batch insert (DuckDB's order-preserving write) over a scan, projections and filters.
+    A join (which DuckDB may plan for an IN list) or an aggregate would lose the order."""
+    if create_sql not in _plans_keeping_order:
+        plan = json.loads(
+            con.execute("EXPLAIN (FORMAT json) " + create_sql, params).fetchall()[0][1]
+        )
+
+        def operators(node):
+            yield node["name"]
+            for child in node.get("children", []):
+                yield from operators(child)
+
+        root, *rest = [name for node in plan for name in operators(node)]
+        _plans_keeping_order[create_sql] = (
+            root == "BATCH_CREATE_TABLE_AS" and set(rest) <= _ORDER_KEEPING
+        )
+    return _plans_keeping_order[create_sql]
+
+
+def number_lines(con, table: str, line_offset: int) -> None:
+    """Number the rows of ``table`` (made by an order-keeping CREATE TABLE AS over
+    ``fast_source``): its rowid follows the file."""
+    # rowid order, not rowid values: inside a transaction DuckDB numbers new rows from a base
+    con.execute(
+        f"""UPDATE {table} SET line = n.line FROM (
+              SELECT rowid AS rid, row_number() OVER (ORDER BY rowid) + ? AS line FROM {table}
+            ) n WHERE {table}.rowid = n.rid""",
+        [int(line_offset)],
+    )
 
 
 def staging_sql(source: str = SLOW_SOURCE) -> str:
@@ -64,9 +116,7 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     fixed_styles = " ".join(
         f"WHEN '{s.name}' THEN '{s.usage_style}'" for s in shapes() if s.usage_style
     )
-    return f"""
-WITH structs AS ({source}
-), layered AS (
+    return f"WITH structs AS ({source}\n" + _first_char_types(f"""), layered AS (
   SELECT *,
     CASE WHEN json_type(p.response) = 'OBJECT' THEN json_transform(p.response, '{RECORD_STRUCT}')
          ELSE p END AS r,
@@ -106,8 +156,9 @@ WITH structs AS ({source}
     meta AS tags,
     coalesce(TRY_CAST(p.latency_ms AS DOUBLE), TRY_CAST(p.duration_ms AS DOUBLE),
              TRY_CAST(p.duration AS DOUBLE) * 1000) AS latency_ms,
-    CASE WHEN lower(coalesce(p.status, r.status, '')) IN
-              ('error', 'failed', 'failure', 'fail', 'cancelled', 'timeout')
+    -- a pattern, not IN: DuckDB plans this IN list as a join, which loses the row order
+    CASE WHEN regexp_full_match(lower(coalesce(p.status, r.status, '')),
+                                'error|failed|failure|fail|cancelled|timeout')
            OR TRY_CAST(p.status AS INTEGER) >= 400
            OR coalesce(json_type(p.error), 'NULL') NOT IN ('NULL', 'BOOLEAN')
            OR coalesce(json_type(r.error), 'NULL') NOT IN ('NULL', 'BOOLEAN')
@@ -134,7 +185,8 @@ WITH structs AS ({source}
       WHEN 'OBJECT' THEN llm_join(json_extract_string(sys_json, '$.parts[*].text'))
     END AS sys_text,
     -- the first message's role and content, in one parse of the (long) message list
-    json_extract(msgs, ['$[0].role', '$[0].content']) AS first_message
+    -- (json_extract_string gives a string's value and any other value's JSON text)
+    json_extract_string(msgs, ['$[0].role', '$[0].content']) AS first_message
   FROM fields
 )
 SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
@@ -154,8 +206,7 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
     WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
     WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', sys_text, prompt_plain)
   END AS prompt_text,
-  CASE WHEN first_message[1] ->> '$' IN ('system', 'developer')
-         THEN llm_text(first_message[2])
+  CASE WHEN first_message[1] IN ('system', 'developer') THEN first_message[2]
        ELSE sys_text END AS system_text,
   completion_text,
   md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
@@ -165,7 +216,13 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   CASE WHEN log_id IS NOT NULL THEN log_id ELSE md5(CAST(to_json(p) AS VARCHAR)) END
     AS request_id
 FROM texts
-"""
+""")
+
+
+def _first_char_types(sql: str) -> str:
+    """``json_type`` parses its whole argument (a message list can be kilobytes); the JSON
+    values here were written by DuckDB, minified, so their first character tells the type."""
+    return sql.replace("json_type(", "llm_jtype(")
 
 
 def reject_reason_sql() -> str:
@@ -180,16 +237,29 @@ def reject_reason_sql() -> str:
     END"""
 
 
-def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int,
-                 fast: tuple[Path, int, int] | None = None) -> StageStats | None:
+def _stage_lines(
+    con,
+    source: str,
+    ingest_id: int,
+    format: str,
+    undecodable: int,
+    fast: tuple[Path, int, int, int] | None = None,
+) -> StageStats | None:
     """From the temp table ``lines(line, text)`` (or, ``fast``, the file read by DuckDB's
-    JSON reader: (path, line offset, lines)) to ``staged`` and ``rejects``. In fast mode,
+    JSON reader: (path, line offset, lines, longest line allowed)) to ``staged`` and ``rejects``. In fast mode,
     None when the reader did not give one object per line (then nothing was written)."""
     drop_staged(con)
     if fast:
-        path, offset, expected = fast
-        con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql(fast_source(offset)),
-                    [str(path)])
+        path, offset, expected, max_line = fast
+        create = "CREATE TEMP TABLE staged_all AS " + staging_sql(fast_source(max_line=max_line))
+        if keeps_order(con, create, [str(path)]):
+            con.execute(create, [str(path)])
+            number_lines(con, "staged_all", offset)
+        else:
+            create = "CREATE TEMP TABLE staged_all AS " + staging_sql(
+                fast_source(True, offset, max_line)
+            )
+            con.execute(create, [str(path)])
         # The fast reader keeps no raw text: lines it could not read as objects (all-NULL
         # rows) or that must be rejected (a reject keeps its raw line) are read again the
         # careful way, and only those.
@@ -231,18 +301,28 @@ def _stage_lines(con, source: str, ingest_id: int, format: str, undecodable: int
     return StageStats(lines_read, skipped, staged, rejected, naive)
 
 
-def load_jsonl(con, path: Path, source: str, ingest_id: int, line_offset: int = 0,
-               plain_lines: int | None = None) -> StageStats:
+def load_jsonl(
+    con,
+    path: Path,
+    source: str,
+    ingest_id: int,
+    line_offset: int = 0,
+    plain_lines: int | None = None,
+    short_lines: bool = False,
+) -> StageStats:
     """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``.
 
     The fast way first (DuckDB's JSON reader); when the chunk has a blank line or a line
     that is not a JSON object, it is read again line by line so every line keeps its
     number and its exact reason."""
     install_macros(con)
-    # plain_lines: the chunker already counted the lines and found no blank or undecodable one
+    # plain_lines: the chunker already counted the lines and found no blank or undecodable
+    # one; short_lines: and none longer than FAST_MAX_LINE_BYTES
     lines = plain_lines if plain_lines is not None else _fast_lines(con, path)
+    max_line = FAST_MAX_LINE_BYTES if short_lines else MAX_LINE_BYTES
     if lines:
-        stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=(path, line_offset, lines))
+        fast = (path, line_offset, lines, max_line)
+        stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=fast)
         if stats is not None:
             return stats
     undecodable = read_lines(con, path, source, ingest_id, line_offset)
@@ -278,7 +358,8 @@ def _fast_lines(con, path: Path) -> int:
         return 0
     lines, blank = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE text IS NULL OR trim(text) = '') FROM ("
-        + _read_lines_sql() + ")",
+        + _read_lines_sql()
+        + ")",
         [str(path)],
     ).fetchone()
     exists = con.execute(

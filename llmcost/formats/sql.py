@@ -103,6 +103,11 @@ CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
 CREATE OR REPLACE TEMP MACRO llm_ts_naive(s) AS (
     s IS NOT NULL AND TRY_CAST(s AS DOUBLE) IS NULL AND right(trim(s), 1) NOT IN ('Z', 'z')
     AND NOT regexp_matches(trim(s), '([+-]\d\d(:?\d\d)?|UTC)$'));
+CREATE OR REPLACE TEMP MACRO llm_jtype(j) AS (
+    -- json_type(j) without parsing j: DuckDB writes JSON values minified, so the first
+    -- character tells arrays, objects and strings apart (anything else is short: parse it)
+    CASE left(j, 1) WHEN '[' THEN 'ARRAY' WHEN '{' THEN 'OBJECT' WHEN '"' THEN 'VARCHAR'
+         ELSE json_type(j) END);
 CREATE OR REPLACE TEMP MACRO llm_text(j) AS (
     CASE WHEN json_type(j) = 'VARCHAR' THEN j ->> '$'
          WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
