@@ -171,30 +171,26 @@ class Chunk:
     nbytes: int
     lines: int
     terminated: bool  # ends with a newline
-    plain: bool  # no blank line and valid UTF-8: the fast JSON reader may read it
+    plain: bool  # valid UTF-8: the fast JSON reader may read it
     short: bool  # no line longer than jsonl.FAST_MAX_LINE_BYTES
 
 
-def _describe(path: Path, first: int, data: bytes) -> Chunk:
+def _describe(path: Path, first: int, head: bytes, block: bytes, end: int) -> Chunk:
+    """The chunk ``head + block[:end]``, described without copying ``block``."""
     from llmcost.formats.jsonl import FAST_MAX_LINE_BYTES
 
-    terminated = data.endswith(b"\n")
-    lines = data.count(b"\n") + (0 if terminated else 1)
-    blank = data.startswith(b"\n") or b"\n\n" in data or b"\r\n\r\n" in data
+    nbytes = len(head) + end
+    terminated = (block[end - 1 : end] or head[-1:]) == b"\n"
+    lines = head.count(b"\n") + block.count(b"\n", 0, end) + (0 if terminated else 1)
+    # A blank line or a line that is not an object is found by the fast reader's row count.
+    plain = (head.isascii() and block.isascii()) or _utf8(head + block[:end])
     return Chunk(
-        path,
-        first,
-        len(data),
-        lines,
-        terminated,
-        _utf8(data) and not blank,
-        _no_line_over(data, FAST_MAX_LINE_BYTES),
-    )
+        path, first, nbytes, lines, terminated, plain,
+        _no_line_over(head, block, end, FAST_MAX_LINE_BYTES),
+    )  # fmt: skip
 
 
 def _utf8(data: bytes) -> bool:
-    if data.isascii():  # much faster than decoding, and the common case
-        return True
     try:
         data.decode("utf-8")
         return True
@@ -202,44 +198,45 @@ def _utf8(data: bytes) -> bool:
         return False
 
 
-def _no_line_over(data: bytes, limit: int) -> bool:
-    """No line of ``data`` is longer than ``limit`` bytes: such a line would hold a whole
-    aligned window of ``limit // 2`` bytes without a newline, so look only at those."""
+def _no_line_over(head: bytes, block: bytes, end: int, limit: int) -> bool:
+    """No line of ``head + block[:end]`` is longer than ``limit`` bytes. ``head`` is part
+    of the first line; a longer line elsewhere would hold a whole aligned window of
+    ``limit // 2`` bytes without a newline, so look only at those."""
+    first_newline = block.find(b"\n", 0, end)
+    if len(head) + (end if first_newline < 0 else first_newline) > limit:
+        return False
     window = limit // 2
-    return all(
-        data.find(b"\n", at, at + window) >= 0 for at in range(0, len(data) - window + 1, window)
-    )
+    return all(block.find(b"\n", at, at + window) >= 0 for at in range(0, end - window + 1, window))
 
 
 def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[Chunk]:
     """Split a byte stream into temp files of whole lines.
 
     The last chunk may end with an unterminated line; the caller decides whether to keep it.
+    Blocks are written and described in place (no copy of a whole block).
     """
     line = start_line
     n = 0
     leftover = b""
-    while True:
-        block = stream.read(limit)
-        if not block:
-            break
-        data = leftover + block
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:  # no newline in the whole block: a line longer than the chunk
-            leftover = data
+    while block := stream.read(limit):
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:  # no newline in the whole block: part of a line longer than the chunk
+            leftover += block
             continue
-        chunk, leftover = data[:cut], data[cut:]
         n += 1
         path = workdir / f"chunk{n}.jsonl"
-        path.write_bytes(chunk)
-        info = _describe(path, line, chunk)
+        with path.open("wb") as out:
+            out.write(leftover)
+            out.write(memoryview(block)[:cut])
+        info = _describe(path, line, leftover, block, cut)
+        leftover = block[cut:]
         yield info
         line += info.lines
     if leftover:
         n += 1
         path = workdir / f"chunk{n}.jsonl"
         path.write_bytes(leftover)
-        yield _describe(path, line, leftover)
+        yield _describe(path, line, b"", leftover, len(leftover))
 
 
 @contextmanager
