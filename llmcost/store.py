@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -124,14 +125,65 @@ def default_db_path() -> Path:
     return Path(base) / "llmcost" / "llmcost.duckdb"
 
 
+# DuckDB's memory ceiling (env LLMCOST_MEMORY_LIMIT, any DuckDB size: '800MB', '4GB').
+# Past it, DuckDB spills to disk instead of growing: a log of gigabytes is read in bounded
+# memory. DuckDB's own default is 80% of RAM, which it then holds on to.
+DEFAULT_MEMORY_LIMIT = "1.5GB"
+
+
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open (and migrate) the store; in memory when ``path`` is None."""
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path) if path else ":memory:")
     con.execute("SET TimeZone = 'UTC'")  # days, hours and naive timestamps are UTC
+    bound_memory(con, spill_here=path is None)
     migrate(con)
     return con
+
+
+def bound_memory(con: duckdb.DuckDBPyConnection, spill_here: bool = False) -> None:
+    """Set DuckDB's memory ceiling; ``spill_here``: spill to this process's temp directory."""
+    limit = os.environ.get("LLMCOST_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error:
+        from llmcost.errors import UsageError
+
+        raise UsageError(
+            f"LLMCOST_MEMORY_LIMIT={limit!r} is not a size",
+            hint="write it the way DuckDB does, e.g. 800MB or 4GB",
+        ) from None
+    if spill_here:  # an in-memory database; a file database spills next to its file
+        con.execute(f"SET temp_directory = '{_spill_dir()}'")
+
+
+@contextmanager
+def memory_lifted(con: duckdb.DuckDBPyConnection):
+    """DuckDB's own ceiling (80% of RAM) for a statement that must hold one huge value at
+    once: a JSON document read whole, a line of tens of megabytes (every string function
+    copies it). The bounded ceiling is set again afterwards."""
+    con.execute("RESET memory_limit")
+    try:
+        yield
+    finally:
+        bound_memory(con)
+
+
+_spill: list[str] = []
+
+
+def _spill_dir() -> str:
+    """A private temp directory for this process's spills, removed at exit (DuckDB's default
+    for an in-memory database is ``.tmp`` in the current directory)."""
+    if not _spill:
+        import atexit
+        import shutil
+        import tempfile
+
+        _spill.append(tempfile.mkdtemp(prefix="llmcost-spill-"))
+        atexit.register(shutil.rmtree, _spill[0], ignore_errors=True)
+    return _spill[0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:

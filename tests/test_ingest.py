@@ -218,3 +218,16 @@ def test_analyze_needs_paths_or_db(cli):
     result = cli("analyze")
     assert result.exit_code == 2
     assert "nothing to analyze" in result.stderr
+
+
+def test_memory_is_bounded_and_the_bound_can_be_set(monkeypatch, cli):
+    setting = "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    limit, spill = store.connect().execute(setting).fetchone()
+    assert limit == "1.3 GiB" and "llmcost-spill-" in spill  # 1.5 GB, spilled privately
+    monkeypatch.setenv("LLMCOST_MEMORY_LIMIT", "700MB")
+    assert store.connect().execute(setting).fetchone()[0] == "667.5 MiB"
+    monkeypatch.setenv("LLMCOST_MEMORY_LIMIT", "lots")
+    from tests.conftest import SAMPLES
+
+    result = cli("analyze", SAMPLES / "demo.jsonl")
+    assert result.exit_code == 2 and "LLMCOST_MEMORY_LIMIT='lots' is not a size" in result.stderr

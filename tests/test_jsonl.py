@@ -310,8 +310,10 @@ def test_huge_line_completes(jsonl):
         }
     )
     path = jsonl([big, '{"model": "gpt-4o", "input_tokens": 2, "output_tokens": 2}'])
-    result, rows, rejects, _ = load(path)
+    result, rows, rejects, con = load(path)
     assert len(rows) == 2 and rejects == []
+    # the memory ceiling, lifted for that chunk, is back
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "1.3 GiB"
 
 
 def test_duplicate_records_and_reingest_are_not_counted_twice(jsonl):

@@ -10,6 +10,7 @@ UTF-8) come back from its ``reject_errors`` table with their line numbers.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import duckdb
@@ -319,14 +320,27 @@ def load_jsonl(
     # plain_lines: the chunker already counted the lines and found no blank or undecodable
     # one; short_lines: and none longer than FAST_MAX_LINE_BYTES
     lines = plain_lines if plain_lines is not None else _fast_lines(con, path)
-    max_line = FAST_MAX_LINE_BYTES if short_lines else MAX_LINE_BYTES
-    if lines:
-        fast = (path, line_offset, lines, max_line)
-        stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=fast)
-        if stats is not None:
-            return stats
-    undecodable = read_lines(con, path, source, ingest_id, line_offset)
-    return _stage_lines(con, source, ingest_id, "jsonl", undecodable)
+    # (DuckDB allocates buffers of this size for each thread: no more than the file needs)
+    max_line = FAST_MAX_LINE_BYTES if short_lines else min(MAX_LINE_BYTES, _size(path) + 1)
+    with _room_for_long_lines(con, needed=not short_lines):
+        if lines:
+            fast = (path, line_offset, lines, max_line)
+            stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=fast)
+            if stats is not None:
+                return stats
+        undecodable = read_lines(con, path, source, ingest_id, line_offset)
+        return _stage_lines(con, source, ingest_id, "jsonl", undecodable)
+
+
+def _room_for_long_lines(con, needed: bool):
+    """The memory ceiling is lifted while a chunk with a line of megabytes is read."""
+    from llmcost import store
+
+    return store.memory_lifted(con) if needed else nullcontext()
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.suffix not in (".gz", ".zst") else MAX_LINE_BYTES
 
 
 def _redo_bad_lines(con, path: Path, offset: int) -> None:
@@ -400,7 +414,10 @@ def load_json_document(con, path: Path, source: str, ingest_id: int) -> StageSta
             con, "SELECT NULL::BIGINT AS line WHERE false", source=source, format="json"
         )
         return StageStats(lines_read=1, rejected=1)
-    con.execute(f"CREATE TEMP TABLE lines AS {read}", [str(path)])
+    from llmcost import store
+
+    with store.memory_lifted(con):  # read whole: a document is one value until split
+        con.execute(f"CREATE TEMP TABLE lines AS {read}", [str(path)])
     return _stage_lines(con, source, ingest_id, "json", 0)
 
 

@@ -275,6 +275,14 @@ def _read_document(con, path: Path) -> None:
             [f"not a valid JSON document: {message[:300]}"],
         )
         return
+    from llmcost import store
+
+    with store.memory_lifted(con):  # read whole: a document is one value until split
+        _split_document(con, read, path)
+    _reject_non_objects(con)
+
+
+def _split_document(con, read: str, path: Path) -> None:
     con.execute(
         f"""INSERT INTO rec_in
         WITH docs AS (SELECT row_number() OVER () AS d, doc FROM ({read})),
@@ -288,7 +296,6 @@ def _read_document(con, path: Path) -> None:
         SELECT row_number() OVER (ORDER BY d, i) AS line, rec FROM items""",
         [str(path)],
     )
-    _reject_non_objects(con)
 
 
 def _read_csv(con, path: Path) -> None:
