@@ -78,3 +78,16 @@ def test_offline_features_through_the_cli_config(cli, tmp_path):
     sources = {s["source"]: s for s in json.loads(result.stdout)["batch"]["sources"]}
     assert sources["classify-ticket"]["why"].startswith("configured offline")
     assert sources["nightly-summaries"]["why"].startswith("shape:")
+
+
+def test_burst_share_counts_runs_in_time_order(jsonl):
+    # runs of calls at most 120 s apart, in time order: 0-180 s (4 calls: not a burst),
+    # 1000-1300 s (5 calls, one gap of exactly 120 s: a burst), 5000 s (alone), and the last
+    # run 9000-9240 s (5 calls: a burst). 10 of 15 calls are in bursts. The log is not in
+    # time order.
+    times = [0, 60, 120, 180, 1000, 1120, 1180, 1240, 1300, 5000, *range(9000, 9241, 60)]
+    records = [call(t, feature="job", text=f"j{t}") for t in reversed(times)]
+    rep = report(jsonl, records, config="savings:\n  offline_features: [job]\n")
+    [job] = rep["batch"]["sources"]
+    assert (job["source"], job["calls"]) == ("job", 15)
+    assert job["burst_share"] == round(10 / 15, 3)

@@ -167,3 +167,31 @@ def test_no_text_says_what_cannot_be_computed(jsonl):
     assert cache["prompt_caching"]["usd"] == 0
     assert any("no system prompt" in n for n in cache["prompt_caching"]["notes"])
     assert cache["near_duplicates"]["requests"] == 0
+
+
+def test_near_duplicates_of_long_and_multipart_prompts(jsonl):
+    def parts(text: str) -> list[dict]:
+        return [{"role": "user", "content": [{"type": "text", "text": text}]}]
+
+    long = " ".join(f"w{i}" for i in range(120))  # 118 shingles: MinHash, not exact
+    head = " ".join(f"h{i}" for i in range(500))  # 2,389 characters
+    tail = " ".join(f"t{i}" for i in range(300))  # 1,389 characters
+    records = [
+        # a list of parts reads as its JSON text: words type, text, text, alpha, beta, ...
+        # 5 and 6 shingles, 5 shared: J = 5/6
+        call(0, system=SHORT, messages=parts("alpha beta gamma delta")),
+        call(10, system=SHORT, messages=parts("alpha beta gamma delta epsilon")),
+        # one word changed at the end of a long prompt: J = 117/119, estimated
+        call(20, system=SHORT, text=long),
+        call(30, system=SHORT, text=long.rsplit(" ", 1)[0] + " changed"),
+        call(40, system=SHORT, text=" ".join(f"v{i}" for i in range(120))),  # unrelated
+        # over 3,000 characters: compared on the first 2,000 and last 1,000 only, lower-cased
+        call(50, system=SHORT, text=f"{head} one middle {tail}"),
+        call(60, system=SHORT, text=f"{head.upper()} another quite different middle {tail}"),
+    ]
+    nd = report(jsonl, records)["cache"]["near_duplicates"]
+    assert nd["requests"] == 3
+    similarity = sorted(x["similarity"] for x in nd["top"])
+    assert similarity[0] == round(5 / 6, 3)
+    assert 0.9 <= similarity[1] < 1  # the MinHash estimate of 117/119 = 0.98
+    assert similarity[2] == 1.0  # the compared parts are the same

@@ -68,3 +68,15 @@ def test_retry_window_and_runaway_k_from_config(jsonl):
     assert w["retries"]["after_success"] == 2
     # threshold 100 + 100 x 10 = 1,100: nothing runs away
     assert w["runaway"]["calls"] == 0
+
+
+def test_retries_without_user_or_session(jsonl):
+    # no user and no session on either call: the same (empty) user and session, so a retry
+    records = [
+        call(0, user=None, text="q", out=50),
+        call(10, user=None, text="q", out=50),
+        call(20, user="u1", text="q", out=50),  # another user: starts its own sequence
+    ]
+    retries = report(jsonl, records)["waste"]["retries"]
+    assert (retries["after_success"], retries["after_failure"]) == (1, 0)
+    assert retries["usd"] == pytest.approx(1000 * 10 * M + 50 * 20 * M)

@@ -62,20 +62,21 @@ def batch(con, ctx) -> dict:
               SELECT a.source, max(a.n + coalesce(b.n, 0)) AS best
               FROM hours a LEFT JOIN hours b ON b.source = a.source AND b.h = (a.h + 1) % 24
               GROUP BY a.source),
-            gaps AS (
-              SELECT source, epoch(ts) - epoch(lag(ts) OVER w) AS gap
+            ordered AS (  -- each timed call's gap to the previous one and its position
+              SELECT source, epoch(ts) - epoch(lag(ts) OVER w) AS gap, row_number() OVER w AS pos
               FROM c WHERE ts IS NOT NULL WINDOW w AS (PARTITION BY source ORDER BY ts, request_id)),
-            runs AS (
-              SELECT source, sum(CAST(gap IS NULL OR gap > {BURST_GAP_SECONDS} AS INTEGER))
-                OVER (PARTITION BY source ROWS UNBOUNDED PRECEDING) AS run
-              FROM gaps),
-            bursts AS (
-              SELECT source, sum(n) FILTER (WHERE n >= {BURST_CALLS}) AS burst_calls
-              FROM (SELECT source, run, count(*) AS n FROM runs GROUP BY ALL) GROUP BY source),
+            starts AS (  -- the first call of each run, and the first of the next run
+              SELECT source, pos, lead(pos) OVER (PARTITION BY source ORDER BY pos) AS next_pos
+              FROM ordered WHERE gap IS NULL OR gap > {BURST_GAP_SECONDS}),
             s AS (
               SELECT source, count(*) AS calls, count(DISTINCT CAST(ts AS DATE)) AS days,
                 count(ts) AS timed, count(user_id) AS with_user
-              FROM c GROUP BY source)
+              FROM c GROUP BY source),
+            bursts AS (  -- a run's length: up to the next run's start, or the last timed call
+              SELECT source, sum(n) FILTER (WHERE n >= {BURST_CALLS}) AS burst_calls
+              FROM (SELECT r.source, coalesce(r.next_pos, s.timed + 1) - r.pos AS n
+                    FROM starts r JOIN s USING (source))
+              GROUP BY source)
             SELECT s.source, s.calls, s.days,
               coalesce(t.best, 0) / greatest(s.timed, 1) AS two_hour_share,
               1 - s.with_user / s.calls AS userless_share,

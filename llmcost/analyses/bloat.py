@@ -39,12 +39,14 @@ def bloat(con, ctx) -> dict:
                 least(strlen(s.text) / greatest(strlen(p.text), 1), 1) AS byte_share
               FROM c JOIN texts s ON s.hash = c.system_hash
               JOIN texts p ON p.hash = c.prompt_hash
-              WHERE c.sys_tokens IS NULL)
+              WHERE c.sys_tokens IS NULL),
+            uses AS (SELECT system_hash, count(*) AS uses FROM c GROUP BY system_hash)
             SELECT c.*, CAST(CASE WHEN c.sys_tokens IS NOT NULL
                              THEN least(c.sys_tokens / c.input_tokens, 1)
                              ELSE coalesce(r.byte_share, 0) END AS DECIMAL(38, 12)) AS share,
-              count(*) OVER (PARTITION BY c.system_hash) AS uses
-            FROM c LEFT JOIN ratio r USING (system_hash, prompt_hash)"""
+              u.uses
+            FROM c LEFT JOIN ratio r USING (system_hash, prompt_hash)
+            JOIN uses u USING (system_hash)"""
     )
     top = rows(
         con,

@@ -23,12 +23,17 @@ def exact_repeats(con, ctx) -> str:
     """Temp table of the calls that repeat an earlier call's model and full prompt."""
     if "sv_exact_repeats" not in ctx.memo:
         base = savings.base(con, ctx)
+        # Numbered only within the (model, prompt) pairs that come more than once.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE sv_exact_repeats AS
+                WITH again AS (
+                  SELECT model, prompt_hash FROM {base} WHERE prompt_hash IS NOT NULL
+                  GROUP BY ALL HAVING count(*) > 1)
                 SELECT request_id, cost_usd FROM (
                   SELECT request_id, cost_usd, row_number() OVER (
                     PARTITION BY model, prompt_hash ORDER BY ts NULLS LAST, request_id) AS nth
-                  FROM {base} WHERE prompt_hash IS NOT NULL)
+                  FROM {base} c SEMI JOIN again a
+                    ON a.model = c.model AND a.prompt_hash = c.prompt_hash)
                 WHERE nth > 1"""
         )
         ctx.memo["sv_exact_repeats"] = True

@@ -148,11 +148,11 @@ def _classified(con, base: str) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_dg_calls AS
             WITH r AS ({repriced}),
-            f AS (
-              SELECT DISTINCT feature,
+            f AS (  -- each distinct feature name matched once
+              SELECT feature,
                 CASE WHEN regexp_matches(lower(feature), ?) THEN 'simple'
                      WHEN regexp_matches(lower(feature), ?) THEN 'complex' END AS hint
-              FROM {base} WHERE feature IS NOT NULL),
+              FROM (SELECT DISTINCT feature FROM {base} WHERE feature IS NOT NULL)),
             j AS (
               SELECT c.request_id, c.provider_eff AS provider, c.model, c.feature,
                 c.input_tokens, c.output_tokens, c.reasoning_tokens, c.finish_reason,

@@ -14,11 +14,16 @@ _LAST_MESSAGE = """CASE WHEN t.kind = 'messages'
 def expensive(con, ctx) -> dict:
     top = rows(
         con,
-        f"""SELECT c.request_id, c.ts, c.provider_eff AS provider, c.model, c.user_id, c.feature,
+        # The top calls first, then their texts: a preview is made for the rows shown only.
+        f"""WITH c AS (
+              SELECT request_id, ts, provider_eff, model, user_id, feature, input_tokens,
+                output_tokens, cost_usd, source, source_line, prompt_hash
+              FROM calls WHERE cost_usd IS NOT NULL ORDER BY cost_usd DESC, request_id LIMIT ?)
+            SELECT c.request_id, c.ts, c.provider_eff AS provider, c.model, c.user_id, c.feature,
               c.input_tokens, c.output_tokens, c.cost_usd, c.source, c.source_line AS line,
               {_LAST_MESSAGE} AS prompt
-            FROM calls c LEFT JOIN texts t ON t.hash = c.prompt_hash
-            WHERE c.cost_usd IS NOT NULL ORDER BY c.cost_usd DESC, c.request_id LIMIT ?""",
+            FROM c LEFT JOIN texts t ON t.hash = c.prompt_hash
+            ORDER BY c.cost_usd DESC, c.request_id""",
         [ctx.top],
     )
     for item in top:
@@ -27,13 +32,16 @@ def expensive(con, ctx) -> dict:
         item["preview"] = preview(item.pop("prompt"))
     families = rows(
         con,
-        """SELECT c.system_hash, count(*) AS requests, sum(c.cost_usd) AS cost_usd,
-              avg(c.cost_usd) AS avg_cost_usd, list(DISTINCT c.model ORDER BY c.model) AS models,
-              any_value(t.text) AS system_prompt,
-              sum(c.cost_usd) / nullif((SELECT sum(cost_usd) FROM calls), 0) AS share
-            FROM calls c LEFT JOIN texts t ON t.hash = c.system_hash
-            WHERE c.system_hash IS NOT NULL AND c.cost_usd IS NOT NULL
-            GROUP BY c.system_hash ORDER BY cost_usd DESC LIMIT ?""",
+        """WITH f AS (
+              SELECT system_hash, count(*) AS requests, sum(cost_usd) AS cost_usd,
+                avg(cost_usd) AS avg_cost_usd, list(DISTINCT model ORDER BY model) AS models,
+                sum(cost_usd) / nullif((SELECT sum(cost_usd) FROM calls), 0) AS share
+              FROM calls WHERE system_hash IS NOT NULL AND cost_usd IS NOT NULL
+              GROUP BY system_hash ORDER BY cost_usd DESC, system_hash LIMIT ?)
+            SELECT f.system_hash, f.requests, f.cost_usd, f.avg_cost_usd, f.models,
+              t.text AS system_prompt, f.share
+            FROM f LEFT JOIN texts t ON t.hash = f.system_hash
+            ORDER BY f.cost_usd DESC, f.system_hash""",
         [ctx.top],
     )
     for item in families:

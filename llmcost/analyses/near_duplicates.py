@@ -45,12 +45,31 @@ ASSUMPTION = (
     "prompt; whether the earlier answer fits is not checked"
 )
 
-_USER_TEXT = """CASE WHEN t.kind = 'messages' THEN array_to_string(list_transform(
-      list_filter(CAST(json_extract(t.text, '$[*]') AS JSON[]),
-                  lambda m: coalesce(m ->> 'role', 'user') NOT IN ('system', 'developer')),
-      lambda m: m ->> 'content'), ' ')
-    WHEN s.text IS NOT NULL AND starts_with(t.text, s.text) THEN substr(t.text, length(s.text) + 1)
-    ELSE t.text END"""
+# The user part of a prompt. A chat prompt is parsed once, into (role, content) pairs: a
+# content that is not a string (a list of parts, a number) reads as its JSON text, a message
+# without a role counts as the user's. (A 'messages' text that is not a JSON list gives NULL
+# here, no words, like the empty text it would otherwise give.)
+_USER_TEXT = """CASE WHEN kind = 'messages' THEN array_to_string(list_transform(
+      list_filter(from_json(text, '[{"role": "VARCHAR", "content": "VARCHAR"}]'),
+                  lambda m: coalesce(m.role, 'user') NOT IN ('system', 'developer')),
+      lambda m: m.content), ' ')
+    WHEN system_text IS NOT NULL AND starts_with(text, system_text)
+    THEN substr(text, length(system_text) + 1)
+    ELSE text END"""
+
+
+def _band_slots(names_only: bool = False, match: bool = False) -> str:
+    """A band as ``BINS / BANDS`` columns, one per bin of the band: the bin's minimum, NULL
+    where the text has no shingle in that bin. Two texts have an identical band when these
+    columns are equal (NULL = NULL), that is, the same bins filled with the same minima.
+    ``names_only``: the column names; ``match``: the condition that ``s`` and ``k`` have
+    equal slots."""
+    width = BINS // BANDS
+    if names_only:
+        return ", ".join(f"b{i}" for i in range(width))
+    if match:
+        return " AND ".join(f"s.b{i} IS NOT DISTINCT FROM k.b{i}" for i in range(width))
+    return ", ".join(f"max(s.v) FILTER (WHERE s.bin % {width} = {i}) AS b{i}" for i in range(width))
 
 
 def near_duplicates(con, ctx) -> dict:
@@ -63,30 +82,39 @@ def near_duplicates(con, ctx) -> dict:
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_docs AS
             WITH firsts AS (
               SELECT c.request_id, c.model, c.system_hash, c.prompt_hash, c.ts, c.cost_usd,
-                regexp_extract(c.source, '[^/]*$') || ':' || c.source_line AS place
+                c.source, c.source_line
               FROM {base} c
               WHERE c.prompt_hash IS NOT NULL
                 AND c.request_id NOT IN (SELECT request_id FROM {repeats})
               ORDER BY c.ts DESC NULLS LAST, c.request_id DESC LIMIT {MAX_DOCS})
-            SELECT *, row_number() OVER (ORDER BY ts NULLS LAST, request_id) AS doc
+            SELECT request_id, model, system_hash, prompt_hash, ts, cost_usd,
+              regexp_extract(source, '[^/]*$') || ':' || source_line AS place,
+              row_number() OVER (ORDER BY ts NULLS LAST, request_id) AS doc
             FROM firsts"""
     )
     con.execute(
+        # The words are the runs of [a-z0-9]: what splitting at every run of other characters
+        # leaves. A text without words gives an empty list, not a filter: a filter on the
+        # words would compute them twice. Only the compared part is lower-cased (lower() maps
+        # each character to one character, so the cut is the same before or after it).
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_shingles AS
-            WITH users AS (
-              SELECT d.doc, lower({_USER_TEXT}) AS x
+            WITH src AS (
+              SELECT d.doc, t.kind, t.text, s.text AS system_text
               FROM sv_nd_docs d JOIN texts t ON t.hash = d.prompt_hash
               LEFT JOIN texts s ON s.hash = d.system_hash),
+            users AS (SELECT doc, {_USER_TEXT} AS x FROM src),
             words AS (
-              SELECT doc, list_filter(regexp_split_to_array(
+              SELECT doc, regexp_extract_all(
                   CASE WHEN length(x) > {HEAD_CHARS + TAIL_CHARS}
-                       THEN left(x, {HEAD_CHARS}) || ' ' || right(x, {TAIL_CHARS}) ELSE x END,
-                  '[^a-z0-9]+'), lambda w: w <> '') AS w
+                       THEN lower(left(x, {HEAD_CHARS})) || ' ' || lower(right(x, {TAIL_CHARS}))
+                       ELSE lower(x) END,
+                  '[a-z0-9]+') AS w
               FROM users)
-            SELECT DISTINCT doc, unnest(CASE WHEN len(w) < 3 THEN [hash(array_to_string(w, ' '))]
+            SELECT DISTINCT doc, unnest(CASE WHEN len(w) = 0 THEN []
+                WHEN len(w) < 3 THEN [hash(array_to_string(w, ' '))]
                 ELSE list_transform(range(1, len(w) - 1),
                                     lambda i: hash(w[i], w[i + 1], w[i + 2])) END) AS h
-            FROM words WHERE len(w) > 0"""
+            FROM words"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_sig AS
@@ -96,16 +124,22 @@ def near_duplicates(con, ctx) -> dict:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_pairs AS
             WITH bands AS (
-              SELECT s.doc, s.bin // {BINS // BANDS} AS band,
-                hash(list(s.bin ORDER BY s.bin), list(s.v ORDER BY s.bin)) AS sig
+              SELECT s.doc, s.bin // {BINS // BANDS} AS band, {_band_slots()}
               FROM sv_nd_sig s GROUP BY s.doc, band),
             keyed AS (
               SELECT b.*, d.model, coalesce(d.system_hash, '') AS fam
               FROM bands b JOIN sv_nd_docs d USING (doc)),
+            shared AS (  -- the band buckets of two texts or more: the others give no pair
+              SELECT model, fam, band, {_band_slots(names_only=True)} FROM keyed
+              GROUP BY ALL HAVING count(*) > 1),
             cand AS (
               SELECT doc,
                 first_value(doc) OVER g AS first_doc, lag(doc) OVER g AS prev_doc
-              FROM keyed WINDOW g AS (PARTITION BY model, fam, band, sig ORDER BY doc)),
+              FROM keyed k SEMI JOIN shared s
+                ON s.model = k.model AND s.fam = k.fam AND s.band = k.band
+               AND {_band_slots(match=True)}
+              WINDOW g AS (
+                PARTITION BY model, fam, band, {_band_slots(names_only=True)} ORDER BY doc)),
             pairs AS (
               SELECT DISTINCT doc, other FROM (
                 SELECT doc, first_doc AS other FROM cand WHERE first_doc < doc

@@ -257,21 +257,32 @@ def prompt_caching(con, ctx) -> dict:
             WHERE starts_with(this_text, prev_prefix)
               AND starts_with(ltrim(substr(this_text, length(prev_prefix) + 1)), ',')"""
     )
+    # The two orderings are computed over narrow rows, and each only where it is read: the
+    # family gaps for calls with a system prefix, the next call of the session for calls
+    # with a session (a window over every call would sort all the sessionless calls as one
+    # partition, on one thread).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_pc_calls AS
-            WITH e AS (
-              SELECT e.*, ch.prev_input, coalesce(ch.gap, 1e18) AS chain_gap,
-                CASE WHEN e.sys_prefix > 0
-                     THEN epoch(e.ts) - epoch(lag(e.ts) OVER fam) END AS sys_gap,
-                CASE WHEN e.sys_prefix > 0
-                     THEN epoch(lead(e.ts) OVER fam) - epoch(e.ts) END AS next_sys_gap,
+            WITH fam AS (
+              SELECT request_id,
+                epoch(ts) - epoch(lag(ts) OVER fam) AS sys_gap,
+                epoch(lead(ts) OVER fam) - epoch(ts) AS next_sys_gap
+              FROM sv_pc_elig WHERE sys_prefix > 0
+              WINDOW fam AS (PARTITION BY priced_provider, model_key, system_hash
+                             ORDER BY ts, request_id)),
+            ses AS (
+              SELECT e.request_id,
                 lead(coalesce(ch.gap, 1e18)) OVER ses AS next_chain_gap,
                 lead(ch.prev_input) OVER ses AS next_prev_input
               FROM sv_pc_elig e LEFT JOIN sv_pc_chain ch USING (request_id)
-              WINDOW fam AS (PARTITION BY e.priced_provider, e.model_key, e.system_hash,
-                                          e.sys_prefix > 0 ORDER BY e.ts, e.request_id),
-                     ses AS (PARTITION BY e.session_id, e.priced_provider, e.model_key
+              WHERE e.session_id IS NOT NULL
+              WINDOW ses AS (PARTITION BY e.session_id, e.priced_provider, e.model_key
                              ORDER BY e.ts, e.request_id)),
+            e AS (
+              SELECT e.*, ch.prev_input, coalesce(ch.gap, 1e18) AS chain_gap,
+                fam.sys_gap, fam.next_sys_gap, ses.next_chain_gap, ses.next_prev_input
+              FROM sv_pc_elig e LEFT JOIN sv_pc_chain ch USING (request_id)
+              LEFT JOIN fam USING (request_id) LEFT JOIN ses USING (request_id)),
             r AS (SELECT *, {_reads(TTL_SECONDS)}, {_reads(TTL_1H_SECONDS)} FROM e),
             w AS (SELECT *, {_writes(TTL_SECONDS)}, {_writes(TTL_1H_SECONDS)} FROM r)
             SELECT request_id, priced_provider, model, model_key, system_hash, sys_prefix,

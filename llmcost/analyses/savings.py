@@ -63,17 +63,24 @@ _BASE_COLUMNS = (
 
 
 def base(con, ctx) -> str:
-    """Name of a temp table holding this run's calls: ``calls`` is a view that prices every
-    call again on each query, so the savings analyses read it once."""
+    """Name of a table holding this run's calls: ``calls`` itself when it is a table (as
+    ``report.window_view`` makes it: priced once), else a copy of the columns the savings
+    analyses read, so that a ``calls`` view is priced once, not on each query."""
     if "sv_calls" not in ctx.memo:
         from llmcost import costing
 
+        is_table = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'calls' AND temporary"
+        ).fetchone()[0]
+        if is_table:
+            ctx.memo["sv_calls"] = "calls"
+            return "calls"
         present = {row[0] for row in con.execute("DESCRIBE calls").fetchall()}
         wanted = dict.fromkeys([*_BASE_COLUMNS, *getattr(costing, "TOKEN_COLUMNS", ())])
         columns = ", ".join(c for c in wanted if c in present)
         con.execute(f"CREATE OR REPLACE TEMP TABLE sv_calls AS SELECT {columns} FROM calls")
-        ctx.memo["sv_calls"] = True
-    return "sv_calls"
+        ctx.memo["sv_calls"] = "sv_calls"
+    return ctx.memo["sv_calls"]
 
 
 def reprice_sql(relation: str, targets: str | None = None) -> str:
@@ -94,6 +101,9 @@ WHERE c.cost_usd IS NOT NULL"""
 
 def load_frame(con, name: str, frame) -> str:
     """Create temp table ``name`` from a Polars frame."""
+    # DuckDB 2 refuses register() while a result of execute() is unread (a fetchone() leaves
+    # one); a new statement closes it.
+    con.execute("SELECT 1").fetchall()
     con.register("sv_frame", frame)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM sv_frame")

@@ -85,12 +85,22 @@ def waste(con, ctx) -> dict:
         FAILED_ASSUMPTION,
         {"section": "waste.failed"},
     )
+    # Only calls whose (model, prompt, user, session) comes more than once can follow an
+    # earlier one: the window runs over those alone.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_retries AS
+            WITH again AS (
+              SELECT model, prompt_hash, user_id, session_id
+              FROM {base} WHERE prompt_hash IS NOT NULL AND ts IS NOT NULL
+              GROUP BY ALL HAVING count(*) > 1)
             SELECT * FROM (
               SELECT request_id, feature, model, cost_usd, ts, source, source_line,
                 epoch(ts) - epoch(lag(ts) OVER w) AS gap, lag(status) OVER w AS prev_status
-              FROM {base} WHERE prompt_hash IS NOT NULL AND ts IS NOT NULL
+              FROM {base} c SEMI JOIN again a
+                ON a.model = c.model AND a.prompt_hash = c.prompt_hash
+                AND a.user_id IS NOT DISTINCT FROM c.user_id
+                AND a.session_id IS NOT DISTINCT FROM c.session_id
+              WHERE c.prompt_hash IS NOT NULL AND c.ts IS NOT NULL
               WINDOW w AS (PARTITION BY model, prompt_hash, user_id, session_id
                            ORDER BY ts, request_id))
             WHERE gap <= ?""",
