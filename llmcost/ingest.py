@@ -319,6 +319,7 @@ def _ingest(
     if result.mode != "unchanged":
         if fmt.line_based and path.suffix != ".zst":
             stream = _open(path)
+            reported = 0  # bytes of the file told to progress (the skipped start too)
             with stream:
                 if start_offset:
                     stream.seek(start_offset)
@@ -341,10 +342,14 @@ def _ingest(
                     end_offset += nbytes
                     end_line = first + stats.lines_read
                     chunk.unlink()
-                    if progress:
-                        progress(nbytes)
+                    if progress:  # in the file's bytes: a gzip file's compressed ones
+                        at = stream.fileobj.tell() if compressed else end_offset
+                        progress(at - reported)
+                        reported = at
             if compressed:
                 end_offset, end_line = size, None
+            if progress:
+                progress(size - reported)  # the part left pending, or gzip's read-ahead
         else:
             stats = fmt.load(con, path, source, ingest_id)
             _account(con, result, stats, ingest_id)

@@ -231,3 +231,23 @@ def test_memory_is_bounded_and_the_bound_can_be_set(monkeypatch, cli):
 
     result = cli("analyze", SAMPLES / "demo.jsonl")
     assert result.exit_code == 2 and "LLMCOST_MEMORY_LIMIT='lots' is not a size" in result.stderr
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_progress_counts_the_files_bytes_compressed_or_not(tmp_path, monkeypatch, compressed):
+    monkeypatch.setenv("LLMCOST_CHUNK_BYTES", "4096")  # many chunks
+    lines = "".join(call(i) + "\n" for i in range(400)).encode()
+    path = tmp_path / ("log.jsonl.gz" if compressed else "log.jsonl")
+    path.write_bytes(gzip.compress(lines) if compressed else lines)
+    told: list[tuple[int, int]] = []
+    steps: list[int] = []
+
+    def progress(total: int, files: int):
+        told.append((total, files))
+        return steps.append
+
+    result = ingest_paths(store.connect(), [str(path)], progress=progress)
+    assert result.files[0].ingested == 400
+    size = path.stat().st_size
+    assert told == [(size, 1)] and sum(steps) == size and len(steps) > 3
+    assert all(step >= 0 for step in steps)
