@@ -172,12 +172,12 @@ class Chunk:
     lines: int
     terminated: bool  # ends with a newline
     plain: bool  # valid UTF-8: the fast JSON reader may read it
-    short: bool  # no line longer than jsonl.FAST_MAX_LINE_BYTES
+    longest: int  # a bound on its longest line (see _line_bound), 0 when none of them holds
 
 
 def _describe(path: Path, first: int, head: bytes, block: bytes, end: int) -> Chunk:
     """The chunk ``head + block[:end]``, described without copying ``block``."""
-    from llmcost.formats.jsonl import FAST_MAX_LINE_BYTES
+    from llmcost.formats.jsonl import FAST_LINE_BOUNDS
 
     nbytes = len(head) + end
     terminated = (block[end - 1 : end] or head[-1:]) == b"\n"
@@ -186,7 +186,7 @@ def _describe(path: Path, first: int, head: bytes, block: bytes, end: int) -> Ch
     plain = (head.isascii() and block.isascii()) or _utf8(head + block[:end])
     return Chunk(
         path, first, nbytes, lines, terminated, plain,
-        _no_line_over(head, block, end, FAST_MAX_LINE_BYTES),
+        next((b for b in FAST_LINE_BOUNDS if _no_line_over(head, block, end, b)), 0),
     )  # fmt: skip
 
 
@@ -333,7 +333,7 @@ def _ingest(
                             break
                     extra = {
                         "plain_lines": part.lines if part.plain else 0,
-                        "short_lines": part.short,
+                        "line_bound": part.longest,
                     }
                     if fmt.name != "jsonl":
                         extra = {}

@@ -42,9 +42,13 @@ SLOW_SOURCE = f"""
         FROM lines)"""
 
 
-# The fast reader's longest line: a longer one is a row of NULLs, read again the careful
-# way. Kept well under a chunk: DuckDB then splits a chunk between its threads.
-FAST_MAX_LINE_BYTES = 16 * 1024 * 1024
+# Bounds on a chunk's longest line the chunker checks, smallest first. DuckDB's JSON reader
+# fails on a line longer than its maximum_object_size and reads a file on one thread when
+# that size is near the file's: with a small bound, a chunk is split between its threads.
+FAST_LINE_BOUNDS = (1024 * 1024, 16 * 1024 * 1024)
+# DuckDB's JSON reader hands buffers of this size to its threads: a smaller file is read on
+# one thread, so its lines are numbered as read (no plan check needed).
+READER_BUFFER_BYTES = 32 * 1024 * 1024
 
 
 def fast_source(
@@ -253,7 +257,7 @@ def _stage_lines(
     if fast:
         path, offset, expected, max_line = fast
         create = "CREATE TEMP TABLE staged_all AS " + staging_sql(fast_source(max_line=max_line))
-        if keeps_order(con, create, [str(path)]):
+        if _size(path) > READER_BUFFER_BYTES and keeps_order(con, create, [str(path)]):
             con.execute(create, [str(path)])
             number_lines(con, "staged_all", offset)
         else:
@@ -309,7 +313,7 @@ def load_jsonl(
     ingest_id: int,
     line_offset: int = 0,
     plain_lines: int | None = None,
-    short_lines: bool = False,
+    line_bound: int = 0,
 ) -> StageStats:
     """Stage the lines of ``path`` (numbered from ``line_offset + 1``) into ``staged``.
 
@@ -318,11 +322,11 @@ def load_jsonl(
     number and its exact reason."""
     install_macros(con)
     # plain_lines: the chunker already counted the lines and found no blank or undecodable
-    # one; short_lines: and none longer than FAST_MAX_LINE_BYTES
+    # one; line_bound: and none longer than that (one of FAST_LINE_BOUNDS), 0 if unknown
     lines = plain_lines if plain_lines is not None else _fast_lines(con, path)
     # (DuckDB allocates buffers of this size for each thread: no more than the file needs)
-    max_line = FAST_MAX_LINE_BYTES if short_lines else min(MAX_LINE_BYTES, _size(path) + 1)
-    with _room_for_long_lines(con, needed=not short_lines):
+    max_line = line_bound or min(MAX_LINE_BYTES, _size(path) + 1)
+    with _room_for_long_lines(con, needed=not line_bound):
         if lines:
             fast = (path, line_offset, lines, max_line)
             stats = _stage_lines(con, source, ingest_id, "jsonl", 0, fast=fast)
