@@ -344,7 +344,7 @@ def test_gzip_input(tmp_path):
 
 def test_lines_keep_their_numbers_when_the_reader_splits_the_file(tmp_path):
     # 24 MB: DuckDB reads it on several threads; the lines are numbered after the parallel
-    # read, from the order the rows were written in (see jsonl.keeps_order)
+    # read, from the order the rows were written in (see jsonl.create_keeping_order)
     path = tmp_path / "big.jsonl"
     bad = {30_000: "{not json", 59_990: '{"model": "gpt-4o", "input_tokens": "lots"}'}
     with path.open("w") as out:
@@ -366,10 +366,24 @@ def test_line_numbering_after_the_read_needs_an_order_keeping_plan(tmp_path):
     path.write_text('{"model": "gpt-4o"}\n')
     con = store.connect()
     read = "SELECT model FROM read_json(?, format = 'newline_delimited')"
-    assert jsonl.keeps_order(con, f"CREATE TEMP TABLE t1 AS {read}", [str(path)])
+    assert jsonl.create_keeping_order(con, f"CREATE TEMP TABLE t1 AS {read}", [str(path)])
     # an IN list DuckDB plans as a join: the rows may come out in another order
     statuses = ", ".join(f"'s{i}'" for i in range(6))
     joined = f"SELECT model, lower(coalesce(model, '')) IN ({statuses}) OR model = 'x' AS e FROM ({read})"
-    assert not jsonl.keeps_order(con, f"CREATE TEMP TABLE t2 AS {joined}", [str(path)])
+    assert not jsonl.create_keeping_order(con, f"CREATE TEMP TABLE t2 AS {joined}", [str(path)])
     aggregated = f"SELECT model, count(*) FROM ({read}) GROUP BY model"
-    assert not jsonl.keeps_order(con, f"CREATE TEMP TABLE t3 AS {aggregated}", [str(path)])
+    assert not jsonl.create_keeping_order(con, f"CREATE TEMP TABLE t3 AS {aggregated}", [str(path)])
+    assert con.execute("SELECT count(*) FROM t1, t2, t3").fetchone() == (1,)  # all were run
+
+
+def test_a_small_file_read_as_two_halves_keeps_its_line_numbers(tmp_path):
+    # 6 MB: under one reader buffer, so it is given to DuckDB as two files read in parallel
+    path = tmp_path / "mid.jsonl"
+    with path.open("w") as out:
+        for i in range(1, 15_001):
+            record = {"request_id": f"r{i}", "model": "gpt-4o", "input_tokens": i,
+                      "output_tokens": 1, "prompt": "y" * 350}  # fmt: skip
+            out.write(("{broken" if i == 7_777 else json.dumps(record)) + "\n")
+    result, rows, rejects, _ = load(path)
+    assert [line for line, _ in rejects] == [7_777] and len(rows) == 14_999
+    assert all(r["source_line"] == r["input_tokens"] for r in rows)

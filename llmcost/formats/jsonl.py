@@ -10,6 +10,7 @@ UTF-8) come back from its ``reject_errors`` table with their line numbers.
 from __future__ import annotations
 
 import json
+import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -49,6 +50,9 @@ FAST_LINE_BOUNDS = (1024 * 1024, 16 * 1024 * 1024)
 # DuckDB's JSON reader hands buffers of this size to its threads: a smaller file is read on
 # one thread, so its lines are numbered as read (no plan check needed).
 READER_BUFFER_BYTES = 32 * 1024 * 1024
+# A file between this and READER_BUFFER_BYTES is given to the reader as two halves
+# (it reads files in parallel); smaller, the split costs more than it saves.
+HALVES_MIN_BYTES = 4 * 1024 * 1024
 
 
 def fast_source(
@@ -62,7 +66,7 @@ def fast_source(
 
     Line numbers: ``row_number() OVER ()`` (``numbered``) makes the whole staging query run
     on one thread, so by default the lines are numbered afterwards from the staged table's
-    row order (``number_lines``), which only a plan ``keeps_order`` may do.
+    row order (``number_lines``), which only a plan ``create_keeping_order`` accepts.
 
     ``max_line``: DuckDB fails the whole read on a longer line, and reads a chunk on one
     thread when this is near the chunk's size; the chunker tells when all lines are short."""
@@ -79,28 +83,44 @@ def fast_source(
 
 
 _ORDER_KEEPING = {"READ_JSON", "PROJECTION", "FILTER"}
-_plans_keeping_order: dict[str, bool] = {}
 
 
-def keeps_order(con, create_sql: str, params: list) -> bool:
-    """Whether DuckDB writes the rows of this CREATE TABLE AS in the order it reads them:
-    a batch insert (DuckDB's order-preserving write) over a scan, projections and filters.
-    A join (which DuckDB may plan for an IN list) or an aggregate would lose the order."""
-    if create_sql not in _plans_keeping_order:
-        plan = json.loads(
-            con.execute("EXPLAIN (FORMAT json) " + create_sql, params).fetchall()[0][1]
-        )
+def create_keeping_order(con, create_sql: str, params: list) -> bool:
+    """Run a CREATE TABLE AS; whether DuckDB wrote the rows in the order it read them: the
+    plan it ran (profiled, not planned a second time) is a batch insert (DuckDB's
+    order-preserving write) over a scan, projections and filters. A join (which DuckDB may
+    plan for an IN list) or an aggregate would lose the order."""
+    con.execute("SET enable_profiling = 'no_output'")
+    try:
+        con.execute(create_sql, params)
+        plan = json.loads(con.get_profiling_information(format="json"))
+    finally:
+        con.execute("RESET enable_profiling")
 
-        def operators(node):
-            yield node["name"]
-            for child in node.get("children", []):
-                yield from operators(child)
+    def operators(node):
+        yield node["name"]
+        for child in node.get("children", []):
+            yield from operators(child)
 
-        root, *rest = [name for node in plan for name in operators(node)]
-        _plans_keeping_order[create_sql] = (
-            root == "BATCH_CREATE_TABLE_AS" and set(rest) <= _ORDER_KEEPING
-        )
-    return _plans_keeping_order[create_sql]
+    names = [name for node in plan["operator"] for name in operators(node)]
+    root, *rest = [name for name in names if name != "RESULT_COLLECTOR"]
+    return root == "BATCH_CREATE_TABLE_AS" and set(rest) <= _ORDER_KEEPING
+
+
+def _two_halves(path: Path, workdir: Path) -> list[str]:
+    """A file DuckDB would read on one thread (under one reader buffer) as two files it reads
+    on two, the same lines in the same order; a larger file as it is."""
+    size = _size(path)
+    if not HALVES_MIN_BYTES <= size <= READER_BUFFER_BYTES or path.suffix in (".gz", ".zst"):
+        return [str(path)]
+    data = path.read_bytes()
+    cut = data.find(b"\n", len(data) // 2) + 1
+    if not 0 < cut < len(data):
+        return [str(path)]
+    halves = [workdir / "first.jsonl", workdir / "second.jsonl"]
+    halves[0].write_bytes(memoryview(data)[:cut])
+    halves[1].write_bytes(memoryview(data)[cut:])
+    return [str(h) for h in halves]
 
 
 def number_lines(con, table: str, line_offset: int) -> None:
@@ -256,15 +276,18 @@ def _stage_lines(
     drop_staged(con)
     if fast:
         path, offset, expected, max_line = fast
-        create = "CREATE TEMP TABLE staged_all AS " + staging_sql(fast_source(max_line=max_line))
-        if _size(path) > READER_BUFFER_BYTES and keeps_order(con, create, [str(path)]):
-            con.execute(create, [str(path)])
-            number_lines(con, "staged_all", offset)
-        else:
-            create = "CREATE TEMP TABLE staged_all AS " + staging_sql(
-                fast_source(True, offset, max_line)
-            )
-            con.execute(create, [str(path)])
+        with tempfile.TemporaryDirectory(prefix="llmcost-") as workdir:
+            files = _two_halves(path, Path(workdir))
+            parallel = len(files) > 1 or _size(path) > READER_BUFFER_BYTES
+            create = "CREATE TEMP TABLE staged_all AS "
+            if parallel and create_keeping_order(
+                con, create + staging_sql(fast_source(max_line=max_line)), [files]
+            ):
+                number_lines(con, "staged_all", offset)
+            else:  # one thread, or (not seen with DuckDB 2.0) a plan that lost the order
+                con.execute("DROP TABLE IF EXISTS staged_all")
+                numbered = fast_source(True, offset, max_line)
+                con.execute(create + staging_sql(numbered), [str(path)])
         # The fast reader keeps no raw text: lines it could not read as objects (all-NULL
         # rows) or that must be rejected (a reject keeps its raw line) are read again the
         # careful way, and only those.
