@@ -179,3 +179,12 @@ def test_formats_lists_shapes(cli):
         "flat",
     ):
         assert name in result.stdout
+
+
+def test_log_text_that_looks_like_rich_markup_is_shown_as_written(cli, jsonl):
+    prompt = "close the tag [/bold] and [red]paint[/red] it"
+    path = jsonl([{"model": "gpt-4o", "input_tokens": 100_000, "output_tokens": 10,
+                   "prompt": prompt, "timestamp": "2026-11-01T00:00:00Z"}])  # fmt: skip
+    result = cli("analyze", path, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.stderr
+    assert "[/bold] and [red]paint" in result.stdout

@@ -44,8 +44,8 @@ def _table(t: Table) -> RichTable:
                     else "grey23"
                 )
                 cells.append(Text(cell, style=style))
-            else:
-                cells.append(cell)
+            else:  # Text, not str: a cell from a log is not Rich markup (and no parse)
+                cells.append(Text(cell))
         rt.add_row(*cells)
     return rt
 
