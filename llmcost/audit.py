@@ -27,6 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
+from llmcost import store
 from llmcost.errors import NoRecordsError
 
 DEFAULT_THRESHOLD_PCT = 10.0
@@ -86,8 +87,8 @@ def recount(con, book) -> int:
             "reasoning": pl.Boolean,
         },
     )
-    con.register("_audit_recounts", frame)
-    con.register("_audit_choices", chosen)
+    store.register_frame(con, "_audit_recounts", frame)
+    store.register_frame(con, "_audit_choices", chosen)
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {RECOUNTS_TABLE} AS

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from llmcost import store
 from llmcost.pricing import PRICE_KEYS, PriceBook
 
 _MILLION = Decimal(1_000_000)
@@ -70,7 +71,7 @@ def price_rows_frame(book: PriceBook) -> pl.DataFrame:
 
 def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
     """Create temp tables ``price_rows`` and ``model_map`` and the view ``priced``."""
-    con.register("llm_price_frame", price_rows_frame(book))
+    store.register_frame(con, "llm_price_frame", price_rows_frame(book))
     casts = ", ".join(f"CAST(p_{k} AS DECIMAL(24, 12)) AS p_{k}" for k in PRICE_KEYS)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE price_rows AS SELECT provider, model_key, tier, "
@@ -98,7 +99,7 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
             "how": pl.String,
         },
     )
-    con.register("llm_model_map_frame", mapping)
+    store.register_frame(con, "llm_model_map_frame", mapping)
     con.execute("CREATE OR REPLACE TEMP TABLE model_map AS SELECT * FROM llm_model_map_frame")
     con.unregister("llm_model_map_frame")
     if as_of is None:

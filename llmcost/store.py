@@ -170,6 +170,25 @@ def memory_lifted(con: duckdb.DuckDBPyConnection):
         bound_memory(con)
 
 
+class _ArrowStream:
+    """A polars frame seen as an Arrow C stream: DuckDB reads it (as often as a query scans
+    it) without converting it to a pyarrow Table, so pyarrow, numpy and their ~0.1 s of
+    imports are not loaded for a frame."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
+    """Make a polars DataFrame readable in SQL as ``name`` (``con.unregister`` removes it)."""
+    con.register(name, _ArrowStream(frame))
+
+
 _spill: list[str] = []
 
 

@@ -36,6 +36,7 @@ import polars as pl
 import tiktoken
 from tiktoken_ext.openai_public import ENDOFPROMPT, ENDOFTEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
+from llmcost import store
 from llmcost.errors import LlmcostError
 
 TokenSource = Literal["counted", "estimated"]
@@ -686,7 +687,7 @@ def fill_missing_tokens(
     reader = con.cursor()
     try:
         for connection in (con, reader):
-            connection.register("_llmcost_choices", choice_frame)
+            store.register_frame(connection, "_llmcost_choices", choice_frame)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _llmcost_text_tokens (hash VARCHAR, encoding VARCHAR, "
             "kind VARCHAR, tokens BIGINT, content_tokens BIGINT)"
@@ -695,7 +696,7 @@ def fill_missing_tokens(
         texts_counted = texts_malformed = 0
         while batch := reader.fetchmany(batch_size):
             counted, malformed = _count_text_batch(batch, threads)
-            con.register("_llmcost_batch", counted)
+            store.register_frame(con, "_llmcost_batch", counted)
             con.execute("INSERT INTO _llmcost_text_tokens SELECT * FROM _llmcost_batch")
             con.unregister("_llmcost_batch")
             texts_counted += counted.height

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from llmcost import store
 from llmcost.analyses import register, rows, usd
 from llmcost.costing import candidates_sql
 
@@ -66,7 +67,7 @@ def _price(con, ctx) -> None:
             for k in ("model", "logged_provider", "priced_provider", "model_key", "how")
         },
     )
-    con.register("llm_bucket_map_frame", mapping)
+    store.register_frame(con, "llm_bucket_map_frame", mapping)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE bucket_model_map AS SELECT * FROM llm_bucket_map_frame"
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from llmcost import store
 from llmcost.analyses import register, rows, usd
 
 # kind: (class, order, title). Class 0 = removes the call, class 1 = changes its price.
@@ -104,7 +105,7 @@ def load_frame(con, name: str, frame) -> str:
     # DuckDB 2 refuses register() while a result of execute() is unread (a fetchone() leaves
     # one); a new statement closes it.
     con.execute("SELECT 1").fetchall()
-    con.register("sv_frame", frame)
+    store.register_frame(con, "sv_frame", frame)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM sv_frame")
     finally:
