@@ -190,8 +190,11 @@ def write_results(args, rows, p1, p2, big, mb) -> None:
     lines.append(f"| P3 peak RSS (P1 / P2) | {p1.max_rss_mb:,.0f} / {p2.max_rss_mb:,.0f} MB | | | <= 2048 MB |")
     if big:
         lines.append(f"| P4 {args.big} gzip | {big.seconds:,.0f} s, {big.max_rss_mb:,.0f} MB peak | | | <= 3072 MB |")
-    with args.results.open("a") as fh:
-        fh.write("\n".join(lines) + "\n\n")
+    # newest first: the new table goes before the first one already there
+    block = "\n".join(lines) + "\n\n"
+    old = args.results.read_text() if args.results.exists() else ""
+    at = old.find("\n## ") + 1 if "\n## " in old else len(old)
+    args.results.write_text(old[:at] + block + old[at:])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from tests.conftest import ROOT
 
 
 def test_benchmark_harness_smoke(tmp_path):
+    (tmp_path / "RESULTS.md").write_text("# Benchmark results\n\nNewest first.\n\n## old run\n")
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--out", str(tmp_path),
          "--results", str(tmp_path / "RESULTS.md")],
@@ -19,3 +20,5 @@ def test_benchmark_harness_smoke(tmp_path):
     assert "P3 peak RSS" in out.stdout
     table = (tmp_path / "RESULTS.md").read_text()
     assert "| P1 usage present" in table and "x |" in table
+    # newest first: after the heading, before the older runs
+    assert table.index("Newest first.") < table.index("| P1 usage") < table.index("## old run")
