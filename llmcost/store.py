@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -167,7 +167,8 @@ def memory_lifted(con: duckdb.DuckDBPyConnection):
     try:
         yield
     finally:
-        bound_memory(con)
+        with suppress(duckdb.Error):  # an aborted transaction refuses it: keep the first error
+            bound_memory(con)
 
 
 class _ArrowStream:

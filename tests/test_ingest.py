@@ -231,6 +231,12 @@ def test_memory_is_bounded_and_the_bound_can_be_set(monkeypatch, cli):
 
     result = cli("analyze", SAMPLES / "demo.jsonl")
     assert result.exit_code == 2 and "LLMCOST_MEMORY_LIMIT='lots' is not a size" in result.stderr
+    # too low for a step that needs more at once: a clear error, not a traceback
+    monkeypatch.setenv("LLMCOST_MEMORY_LIMIT", "10MB")
+    result = cli("analyze", SAMPLES / "demo.jsonl")
+    assert result.exit_code == 2, result.stderr
+    assert "DuckDB ran out of memory under its ceiling of 10MB" in result.stderr
+    assert "LLMCOST_MEMORY_LIMIT=4GB" in result.stderr and result.stdout == ""
 
 
 @pytest.mark.parametrize("compressed", [False, True])

@@ -88,8 +88,30 @@ def handles_errors(fn):
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
+        except Exception as exc:
+            error = _out_of_memory(exc)
+            if error is None or _debug or os.environ.get("LLMCOST_DEBUG"):
+                raise
+            report_error(error)
+            raise typer.Exit(int(error.exit_code)) from None
 
     return wrapper
+
+
+def _out_of_memory(exc: Exception) -> LlmcostError | None:
+    """DuckDB's out-of-memory error as a usage error naming the ceiling to raise."""
+    duckdb = sys.modules.get("duckdb")  # not loaded: not a DuckDB error
+    if duckdb is None or not isinstance(exc, duckdb.OutOfMemoryException):
+        return None
+    from llmcost import store
+
+    limit = os.environ.get("LLMCOST_MEMORY_LIMIT", store.DEFAULT_MEMORY_LIMIT)
+    return UsageError(
+        f"DuckDB ran out of memory under its ceiling of {limit} "
+        f"({str(exc).splitlines()[0].removeprefix('Out of Memory Error: ')})",
+        hint="raise it, e.g. LLMCOST_MEMORY_LIMIT=4GB (most of it is spilled to disk, "
+        "but a step may need more at once)",
+    )
 
 
 def report_error(exc: LlmcostError) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 
 import duckdb
@@ -95,7 +95,10 @@ def create_keeping_order(con, create_sql: str, params: list) -> bool:
         con.execute(create_sql, params)
         plan = json.loads(con.get_profiling_information(format="json"))
     finally:
-        con.execute("RESET enable_profiling")
+        # (a failed statement aborts the transaction, and the RESET with it: let the
+        # statement's error through, not the RESET's)
+        with suppress(duckdb.Error):
+            con.execute("RESET enable_profiling")
 
     def operators(node):
         yield node["name"]
