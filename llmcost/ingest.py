@@ -172,7 +172,7 @@ class Chunk:
     lines: int
     terminated: bool  # ends with a newline
     plain: bool  # valid UTF-8: the fast JSON reader may read it
-    longest: int  # a bound on its longest line (see _line_bound), 0 when none of them holds
+    longest: int  # the first of jsonl.FAST_LINE_BOUNDS no line exceeds; 0 when none holds
 
 
 def _describe(path: Path, first: int, head: bytes, block: bytes, end: int) -> Chunk:
@@ -183,6 +183,7 @@ def _describe(path: Path, first: int, head: bytes, block: bytes, end: int) -> Ch
     terminated = (block[end - 1 : end] or head[-1:]) == b"\n"
     lines = head.count(b"\n") + block.count(b"\n", 0, end) + (0 if terminated else 1)
     # A blank line or a line that is not an object is found by the fast reader's row count.
+    # (all of the block ASCII: its first `end` bytes are; else decode just those)
     plain = (head.isascii() and block.isascii()) or _utf8(head + block[:end])
     return Chunk(
         path, first, nbytes, lines, terminated, plain,

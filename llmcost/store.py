@@ -142,9 +142,14 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def memory_limit() -> str:
+    """The memory ceiling asked for: $LLMCOST_MEMORY_LIMIT, else DEFAULT_MEMORY_LIMIT."""
+    return os.environ.get("LLMCOST_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+
+
 def bound_memory(con: duckdb.DuckDBPyConnection, spill_here: bool = False) -> None:
     """Set DuckDB's memory ceiling; ``spill_here``: spill to this process's temp directory."""
-    limit = os.environ.get("LLMCOST_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    limit = memory_limit()
     try:
         con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
     except duckdb.Error:

@@ -105,9 +105,8 @@ def _out_of_memory(exc: Exception) -> LlmcostError | None:
         return None
     from llmcost import store
 
-    limit = os.environ.get("LLMCOST_MEMORY_LIMIT", store.DEFAULT_MEMORY_LIMIT)
     return UsageError(
-        f"DuckDB ran out of memory under its ceiling of {limit} "
+        f"DuckDB ran out of memory under its ceiling of {store.memory_limit()} "
         f"({str(exc).splitlines()[0].removeprefix('Out of Memory Error: ')})",
         hint="raise it, e.g. LLMCOST_MEMORY_LIMIT=4GB (most of it is spilled to disk, "
         "but a step may need more at once)",

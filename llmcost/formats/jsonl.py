@@ -274,8 +274,9 @@ def _stage_lines(
     fast: tuple[Path, int, int, int] | None = None,
 ) -> StageStats | None:
     """From the temp table ``lines(line, text)`` (or, ``fast``, the file read by DuckDB's
-    JSON reader: (path, line offset, lines, longest line allowed)) to ``staged`` and ``rejects``. In fast mode,
-    None when the reader did not give one object per line (then nothing was written)."""
+    JSON reader: (path, line offset, lines, longest line allowed)) to ``staged`` and
+    ``rejects``. In fast mode, None when the reader did not give one object per line (then
+    nothing was written)."""
     drop_staged(con)
     if fast:
         path, offset, expected, max_line = fast
@@ -347,8 +348,9 @@ def load_jsonl(
     that is not a JSON object, it is read again line by line so every line keeps its
     number and its exact reason."""
     install_macros(con)
-    # plain_lines: the chunker already counted the lines and found no blank or undecodable
-    # one; line_bound: and none longer than that (one of FAST_LINE_BOUNDS), 0 if unknown
+    # plain_lines: the chunker already counted the lines and found them all decodable (a
+    # blank line shows in the fast reader's row count); line_bound: and none longer than
+    # that (one of FAST_LINE_BOUNDS), 0 when unknown
     lines = plain_lines if plain_lines is not None else _fast_lines(con, path)
     # (DuckDB allocates buffers of this size for each thread: no more than the file needs)
     max_line = line_bound or min(MAX_LINE_BYTES, _size(path) + 1)
