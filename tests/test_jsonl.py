@@ -387,3 +387,18 @@ def test_a_small_file_read_as_two_halves_keeps_its_line_numbers(tmp_path):
     result, rows, rejects, _ = load(path)
     assert [line for line, _ in rejects] == [7_777] and len(rows) == 14_999
     assert all(r["source_line"] == r["input_tokens"] for r in rows)
+
+
+def test_a_blank_line_in_a_file_read_as_two_halves_is_counted_and_skipped(tmp_path):
+    # the fast reader drops blank lines, so its row count differs: the file is then read
+    # line by line, and every line keeps its number
+    path = tmp_path / "blank.jsonl"
+    with path.open("w") as out:
+        for i in range(1, 15_001):
+            record = {"request_id": f"r{i}", "model": "gpt-4o", "input_tokens": i,
+                      "output_tokens": 1, "prompt": "z" * 350}  # fmt: skip
+            out.write(("" if i == 10_000 else json.dumps(record)) + "\n")
+    result, rows, rejects, _ = load(path)
+    assert rejects == [] and len(rows) == 14_999
+    assert (result.lines_read, result.skipped) == (15_000, 1) and result.accounted
+    assert all(r["source_line"] == r["input_tokens"] for r in rows)
