@@ -30,6 +30,7 @@ from llmcost.formats.lines import (
     stage_lines,
     token_reason,
 )
+from llmcost.formats.sql import prompt_columns
 
 _V = "VARCHAR"
 STRUCT = json.dumps(
@@ -128,16 +129,7 @@ SELECT line, text,
   llm_tok(coalesce(ib ->> '$.max_tokens', ib ->> '$.inferenceConfig.maxTokens',
                    ib ->> '$.textGenerationConfig.maxTokenCount', ib ->> '$.max_gen_len'))
     AS max_tokens,
-  CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
-    AS prompt_kind,
-  CASE
-    WHEN msgs IS NOT NULL AND sys_text IS NOT NULL
-      THEN '[' || json_object('role', 'system', 'content', sys_text)
-           || CASE WHEN json_array_length(msgs) > 0 THEN ',' || substr(CAST(msgs AS VARCHAR), 2)
-                   ELSE ']' END
-    WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
-    WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', sys_text, prompt_plain)
-  END AS prompt_text,
+  {prompt_columns()},
   sys_text AS system_text,
   coalesce(
     llm_join(list_transform(json_extract(ob, '$.content[*]'),

@@ -18,7 +18,7 @@ import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
-from llmcost.formats.sql import RECORD_STRUCT, install_macros
+from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
 
@@ -224,16 +224,7 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   coalesce(provider_given, llm_provider_of(model)) AS provider,
   service_tier, user_id, session_id, feature, tags, latency_ms, status, finish_reason,
   max_tokens, reported_cost_usd,
-  CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
-    AS prompt_kind,
-  CASE
-    WHEN msgs IS NOT NULL AND sys_text IS NOT NULL
-      THEN '[' || json_object('role', 'system', 'content', sys_text)
-           || CASE WHEN json_array_length(msgs) > 0 THEN ',' || substr(CAST(msgs AS VARCHAR), 2)
-                   ELSE ']' END
-    WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
-    WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', sys_text, prompt_plain)
-  END AS prompt_text,
+  {prompt_columns()},
   CASE WHEN first_message[1] IN ('system', 'developer') THEN first_message[2]
        ELSE sys_text END AS system_text,
   completion_text,

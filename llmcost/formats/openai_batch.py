@@ -24,6 +24,7 @@ from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
 from llmcost.formats.lines import INVALID_JSON, LINE_STATE, stage_lines
+from llmcost.formats.sql import prompt_columns
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
 
 _V = "VARCHAR"
@@ -116,16 +117,7 @@ SELECT line, text,
     END)) AS finish_reason,
   llm_tok(coalesce(q ->> '$.max_tokens', q ->> '$.max_completion_tokens',
                    q ->> '$.max_output_tokens')) AS max_tokens,
-  CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
-    AS prompt_kind,
-  CASE
-    WHEN msgs IS NOT NULL AND instructions IS NOT NULL
-      THEN '[' || json_object('role', 'system', 'content', instructions)
-           || CASE WHEN json_array_length(msgs) > 0 THEN ',' || substr(CAST(msgs AS VARCHAR), 2)
-                   ELSE ']' END
-    WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
-    WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', instructions, prompt_plain)
-  END AS prompt_text,
+  {prompt_columns("instructions")},
   coalesce(
     llm_join(json_extract_string(rb, '$.choices[*].message.content')),
     llm_join(json_extract_string(rb, '$.output[*].content[*].text'))

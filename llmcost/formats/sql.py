@@ -161,3 +161,19 @@ def install_macros(con) -> None:
 def jstr(json_expr: str, path: str) -> str:
     """SQL for the string value at ``path`` ('$.a.b') inside a JSON expression."""
     return f"json_extract_string({json_expr}, '{path}')"
+
+
+def prompt_columns(system: str = "sys_text") -> str:
+    """SQL for the columns ``prompt_kind`` and ``prompt_text`` from ``msgs`` (a JSON message
+    list), ``prompt_plain`` (a text prompt) and ``system`` (a system prompt the log keeps
+    apart): the system prompt becomes the list's first message, or the text's first line."""
+    return f"""CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
+    AS prompt_kind,
+  CASE
+    WHEN msgs IS NOT NULL AND {system} IS NOT NULL
+      THEN '[' || json_object('role', 'system', 'content', {system})
+           || CASE WHEN json_array_length(msgs) > 0 THEN ',' || substr(CAST(msgs AS VARCHAR), 2)
+                   ELSE ']' END
+    WHEN msgs IS NOT NULL THEN CAST(msgs AS VARCHAR)
+    WHEN prompt_plain IS NOT NULL THEN concat_ws('\n', {system}, prompt_plain)
+  END AS prompt_text"""
