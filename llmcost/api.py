@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from llmcost import _API
 from llmcost.errors import LlmcostError, UsageError
 
 if TYPE_CHECKING:
@@ -35,18 +36,7 @@ if TYPE_CHECKING:
 PathLike = Union[str, Path]
 When = Union[dt.datetime, dt.date, str, None]
 
-__all__ = [
-    "Cost",
-    "Report",
-    "TokenCount",
-    "UnpricedModelError",
-    "analyze",
-    "calls",
-    "count_tokens",
-    "export_calls",
-    "load_pricing",
-    "price",
-]
+__all__ = list(_API)  # the names llmcost re-exports (llmcost/__init__.py), listed once
 
 
 class UnpricedModelError(LlmcostError):
