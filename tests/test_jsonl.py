@@ -261,6 +261,47 @@ def test_anthropic_envelope_system_joins_the_prompt(jsonl):
     assert texts[row["system_hash"]] == "Be brief."
 
 
+
+def test_system_prompts_are_read_wherever_the_log_puts_them(jsonl):
+    """A system prompt as the first message (system or developer, text or parts), as a
+    separate field (which then goes first in the prompt, even before a system message),
+    beside a text prompt: each call keeps its own."""
+    usage = {"prompt_tokens": 1, "completion_tokens": 1}
+    parts = [{"type": "text", "text": "Parts."}]
+    records = [
+        # first message is the system prompt (twice: hashed once, both rows point to it)
+        {"model": "gpt-4o", "usage": usage, "messages": [
+            {"role": "system", "content": "Sys A"}, {"role": "user", "content": "1"}]},
+        {"model": "gpt-4o", "usage": usage, "messages": [
+            {"role": "system", "content": "Sys A"}, {"role": "user", "content": "2"}]},
+        {"model": "gpt-4o", "usage": usage, "messages": [
+            {"role": "developer", "content": "Dev \"quoted\" \u00e9"},
+            {"role": "user", "content": "3"}]},
+        {"model": "gpt-4o", "usage": usage, "messages": [
+            {"role": "system", "content": parts}, {"role": "user", "content": "4"}]},
+        # a separate system field, first message a user's
+        {"model": "claude-haiku-4-5", "usage": usage, "system": "Sys B",
+         "messages": [{"role": "user", "content": "5"}]},
+        # both: the first message is the system prompt, the field goes first in the prompt
+        {"model": "claude-haiku-4-5", "usage": usage, "system": "Field",
+         "messages": [{"role": "system", "content": "Sys C"}, {"role": "user", "content": "6"}]},
+        # a text prompt with a system prompt
+        {"model": "gpt-4o", "usage": usage, "instructions": "Sys B", "input": "7"},
+        {"model": "gpt-4o", "usage": usage, "messages": [{"role": "user", "content": "8"}]},
+        {"model": "gpt-4o", "usage": usage, "messages": []},
+    ]  # fmt: skip
+    _, rows, rejects, con = load(jsonl(records))
+    assert rejects == []
+    texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+    systems = [texts.get(row["system_hash"]) for row in rows]
+    assert systems == [
+        "Sys A", "Sys A", 'Dev "quoted" \u00e9', json.dumps(parts, separators=(",", ":")),
+        "Sys B", "Sys C", "Sys B", None, None,
+    ]  # fmt: skip
+    assert [row["system_hash"] is None for row in rows] == [False] * 7 + [True] * 2
+    assert json.loads(texts[rows[5]["prompt_hash"]])[0] == {"role": "system", "content": "Field"}
+
+
 GARBAGE = [
     '{"model": "gpt-4o", "usage": {"prompt_tokens": 3, "completion_tokens": 1}}',  # 1 ok
     "not json",  # 2
