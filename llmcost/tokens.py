@@ -355,8 +355,11 @@ class _Pieces:
     fixed: int = 0
     texts: list[str] = field(default_factory=list)
 
+    # (content texts only, when asked: what a completion stored as messages costs)
+    contents: list[str] | None = None
+
     def total(self, count: Callable[[str], int]) -> int:
-        return self.fixed + sum(count(text) for text in self.texts)
+        return self.fixed + sum(map(count, self.texts))
 
 
 def chat_prompt_tokens(
@@ -454,8 +457,11 @@ def _chat_pieces(
     tools: Sequence[Mapping[str, Any]] | None,
     tool_choice: str | Mapping[str, Any] | None,
     api: Literal["chat", "responses"],
+    contents: list[str] | None = None,
 ) -> _Pieces:
-    pieces = _Pieces(fixed=reply_priming)
+    """The framing and texts of a prompt; ``contents``, when given, receives the texts of
+    the messages' contents too."""
+    pieces = _Pieces(fixed=reply_priming, contents=contents)
     functions = _function_definitions(tools or ())
     call_names: dict[Any, str] = {}
     padded_system = False
@@ -469,6 +475,8 @@ def _chat_pieces(
         pieces.texts.append(role)
         start = len(pieces.texts)
         _content_texts(_message_content(message), pieces.texts)
+        if contents is not None:
+            contents += pieces.texts[start:]
         if functions and role in ("system", "developer") and not padded_system:
             # The tool namespace is appended to the first system message after a newline.
             padded_system = True
@@ -694,8 +702,10 @@ def fill_missing_tokens(
         )
         reader.execute(_WANTED_TEXTS_SQL, [recount, recount])
         texts_counted = texts_malformed = 0
+        systems: dict[str, str] = {}  # system_hash → its text
         while batch := reader.fetchmany(batch_size):
-            counted, malformed = _count_text_batch(batch, threads)
+            _read_systems(con, {row[4] for row in batch} - set(systems) - {None}, systems)
+            counted, malformed = _count_text_batch(batch, threads, systems)
             store.register_frame(con, "_llmcost_batch", counted)
             con.execute("INSERT INTO _llmcost_text_tokens SELECT * FROM _llmcost_batch")
             con.unregister("_llmcost_batch")
@@ -753,8 +763,16 @@ def _choices_frame(choices: Mapping[str, TokenizerChoice]) -> pl.DataFrame:
     )
 
 
-# Distinct (text, encoding) pairs the fill needs: prompt and system texts of rows missing
-# input, completion texts of rows missing output (every row when recounting: ? = recount).
+# Distinct (text, encoding) pairs the fill needs: prompt texts of rows missing input,
+# completion texts of rows missing output (every row when recounting: ? = recount).
+#
+# A chat prompt usually starts with the call's system prompt (kept apart as ``system_hash``),
+# the same on many calls: when the prompt's text starts with exactly that message, only the
+# rest of the list is sent (system_hash and the role tell which message goes first), so
+# the long shared message is fetched and parsed once, not once per prompt. The framing
+# adds up over messages, so the count is the same. (The messages texts the readers write
+# are minified by DuckDB, as ``to_json`` writes the system message; any other text is
+# sent whole.)
 _WANTED_TEXTS_SQL = """
 WITH targets AS (
     SELECT r.prompt_hash, r.system_hash, r.completion_hash, c.encoding,
@@ -762,11 +780,38 @@ WITH targets AS (
            r.output_tokens IS NULL OR ? AS need_output
     FROM requests r JOIN _llmcost_choices c ON r.model = c.model
 ), wanted AS (
-    SELECT prompt_hash AS hash, encoding FROM targets WHERE need_input
-    UNION SELECT completion_hash, encoding FROM targets WHERE need_output
+    -- one row per (hash, encoding); a prompt's text names one system prompt
+    SELECT hash, encoding, max(system_hash) AS system_hash FROM (
+        SELECT prompt_hash AS hash, encoding, system_hash FROM targets WHERE need_input
+        UNION ALL SELECT completion_hash, encoding, NULL FROM targets WHERE need_output)
+    WHERE hash IS NOT NULL GROUP BY ALL
+), systems AS (
+    SELECT hash AS system_hash, CAST(to_json(text) AS VARCHAR) AS content FROM texts
+    WHERE hash IN (SELECT system_hash FROM wanted)
+), matched AS (
+    SELECT w.hash, w.encoding, t.kind, t.text, w.system_hash,
+      CASE WHEN t.kind <> 'messages' OR s.content IS NULL THEN NULL
+           WHEN starts_with(t.text, '[{"role":"system","content":' || s.content || '}')
+             THEN 'system'
+           WHEN starts_with(t.text, '[{"role":"developer","content":' || s.content || '}')
+             THEN 'developer'
+      END AS role,
+      -- the character after that first message: ',' or the list's end
+      substr(t.text, length('[{"role":"","content":}') + length(role) + length(s.content) + 1, 1)
+        AS after,
+      length('[{"role":"","content":}') + length(role) + length(s.content) + 2 AS rest_at
+    FROM wanted w JOIN texts t ON t.hash = w.hash LEFT JOIN systems s USING (system_hash)
 )
-SELECT w.hash, w.encoding, t.kind, t.text
-FROM wanted w JOIN texts t ON t.hash = w.hash
+SELECT hash, encoding, kind,
+  CASE WHEN role IS NULL THEN text
+       WHEN after = ',' THEN '[' || substr(text, rest_at)
+       WHEN after = ']' AND length(text) = rest_at - 1 THEN '[]'
+       ELSE text END AS text,
+  CASE WHEN role IS NOT NULL AND (after = ',' OR after = ']' AND length(text) = rest_at - 1)
+       THEN system_hash END AS system_hash,
+  CASE WHEN role IS NOT NULL AND (after = ',' OR after = ']' AND length(text) = rest_at - 1)
+       THEN role END AS system_role
+FROM matched
 """
 
 # Per request: counted input/output (NULL when a needed text is missing), factor applied. A
@@ -827,10 +872,24 @@ WHERE r.rowid = n.rid AND (n.counted_input IS NOT NULL OR n.counted_output IS NO
 """
 
 
+def _read_systems(con, hashes: set[str], systems: dict[str, str]) -> None:
+    """Add the texts of ``hashes`` (system prompts) to ``systems``."""
+    if hashes:
+        systems.update(
+            con.execute(
+                "SELECT hash, text FROM texts WHERE hash IN (SELECT unnest(?))", [sorted(hashes)]
+            ).fetchall()
+        )
+
+
 def _count_text_batch(
-    batch: Sequence[tuple[str, str, str, str]], threads: int
+    batch: Sequence[tuple[str, str, str, str, str | None, str | None]],
+    threads: int,
+    systems: Mapping[str, str],
 ) -> tuple[pl.DataFrame, int]:
-    """Token counts of a batch of (hash, encoding, kind, text) rows.
+    """Token counts of a batch of (hash, encoding, kind, text, system_hash, system_role)
+    rows: a messages text whose system message was taken off (``_WANTED_TEXTS_SQL``) gets it
+    back first, from ``systems`` (system_hash → text), one shared message per system prompt.
 
     Returns one row per input row (hash, encoding, kind, tokens, content_tokens) and the
     number of malformed 'messages' texts. ``tokens`` of a messages text is its chat-framed
@@ -839,42 +898,42 @@ def _count_text_batch(
     """
     rows: list[tuple[str, str, str, int, int]] = []
     malformed = 0
-    by_encoding: dict[str, list[tuple[str, str, str]]] = {}
-    for hash_, encoding, kind, text in batch:
-        by_encoding.setdefault(encoding, []).append((hash_, kind, text))
+    by_encoding: dict[str, list[tuple[str, str, str, dict | None]]] = {}
+    first: dict[tuple[str, str], dict] = {}  # one system message object per (hash, role)
+    for hash_, encoding, kind, text, system_hash, role in batch:
+        system = None
+        if system_hash is not None:
+            system = first.get((system_hash, role))
+            if system is None:
+                system = first[system_hash, role] = {"role": role, "content": systems[system_hash]}
+        by_encoding.setdefault(encoding, []).append((hash_, kind, text, system))
     for encoding, items in by_encoding.items():
         plain: list[tuple[str, str]] = []
         structured: list[tuple[str, _Pieces, _Pieces]] = []
-        for hash_, kind, text in items:
+        for hash_, kind, text, system in items:
             messages = _parse_messages(text) if kind == "messages" else None
             if messages is None:
                 malformed += kind == "messages"
                 plain.append((hash_, text))
                 continue
-            framed = _chat_pieces(messages, 0, None, None, api="chat")
-            content = _Pieces()
-            for message in messages:
-                _content_texts(_message_content(message), content.texts)
-            structured.append((hash_, framed, content))
+            if system is not None:
+                messages.insert(0, system)
+            framed = _chat_pieces(messages, 0, None, None, api="chat", contents=[])
+            structured.append((hash_, framed))
         plain_counts = count_texts([text for _, text in plain], encoding, threads)
         rows += [(h, encoding, "text", n, n) for (h, _), n in zip(plain, plain_counts, strict=True)]
-        pieces = list(dict.fromkeys(t for _, framed, _ in structured for t in framed.texts))
+        pieces = list(dict.fromkeys(t for _, framed in structured for t in framed.texts))
         memo = dict(zip(pieces, count_texts(pieces, encoding, threads), strict=True))
         count = memo.__getitem__
         rows += [
-            (h, encoding, "messages", framed.total(count), content.total(count))
-            for h, framed, content in structured
+            (h, encoding, "messages", framed.total(count), sum(map(count, framed.contents)))
+            for h, framed in structured
         ]
+    names = ("hash", "encoding", "kind", "tokens", "content_tokens")
+    types = (pl.String, pl.String, pl.String, pl.Int64, pl.Int64)
+    columns = list(zip(*rows)) or [()] * len(names)
     frame = pl.DataFrame(
-        rows,
-        schema={
-            "hash": pl.String,
-            "encoding": pl.String,
-            "kind": pl.String,
-            "tokens": pl.Int64,
-            "content_tokens": pl.Int64,
-        },
-        orient="row",
+        [pl.Series(n, c, dtype=t) for n, c, t in zip(names, columns, types, strict=True)]
     )
     return frame, malformed
 

@@ -261,7 +261,6 @@ def test_anthropic_envelope_system_joins_the_prompt(jsonl):
     assert texts[row["system_hash"]] == "Be brief."
 
 
-
 def test_system_prompts_are_read_wherever_the_log_puts_them(jsonl):
     """A system prompt as the first message (system or developer, text or parts), as a
     separate field (which then goes first in the prompt, even before a system message),

@@ -464,6 +464,54 @@ def test_fill_does_not_count_the_system_prompt_twice() -> None:
     assert _rows(con)["with"] == _rows(con)["without"] == (expected, None, "counted")
 
 
+def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
+    jsonl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calls read from a log: a prompt whose text starts with its system prompt is sent to
+    the counter without it (the shared message joins it in Python, parsed once), and every
+    count equals framing the logged messages whole (system or developer, escapes and
+    non-ASCII, a system-only prompt, parts, a separate system field, tool calls)."""
+    system = 'Be "exact" \\ caf\u00e9 \u2014 \U0001f600\n' * 30
+    tool_call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "lookup", "arguments": '{"q": 1}'},
+    }
+    calls = [
+        [{"role": "system", "content": system}, {"role": "user", "content": "one"}],
+        [{"role": "system", "content": system}, {"role": "user", "content": "two"},
+         {"role": "assistant", "content": None, "tool_calls": [tool_call]},
+         {"role": "tool", "tool_call_id": "c1", "content": "42"}],
+        [{"role": "developer", "content": system}, {"role": "user", "content": "three"}],
+        [{"role": "system", "content": system}],
+        [{"role": "system", "content": [{"type": "text", "text": system}]},
+         {"role": "user", "content": "four"}],
+        [{"role": "user", "content": "five", "name": "ann"}],
+    ]  # fmt: skip
+    records = [{"model": "gpt-4o-mini", "messages": m} for m in calls]
+    records.append(  # the field goes first, before the list's own system message
+        {"model": "gpt-4o-mini", "system": "Field", "messages": calls[0]}
+    )
+    expected = [tokens.chat_prompt_tokens(m, "o200k_base") for m in calls]
+    expected.append(
+        tokens.chat_prompt_tokens([{"role": "system", "content": "Field"}, *calls[0]], "o200k_base")
+    )
+    parsed: list[str] = []
+    real_parse = tokens._parse_messages
+    monkeypatch.setattr(tokens, "_parse_messages", lambda t: parsed.append(t) or real_parse(t))
+    con = store.connect()
+    from llmcost.ingest import ingest_paths
+
+    ingest_paths(con, [str(jsonl(records))])
+    tokens.fill_missing_tokens(con, CHOICES)
+    counted = [row[0] for row in con.execute(
+        "SELECT input_tokens FROM requests ORDER BY source_line").fetchall()]  # fmt: skip
+    assert counted == expected
+    # the shared system prompt came once (as a system message object), not inside each text
+    whole = [t for t in parsed if 'Be \\"exact' in t]
+    assert len(parsed) == len(records) and len(whole) == 2  # the parts prompt, and "Field"'s
+
+
 def test_fill_streams_in_batches_and_survives_malformed_messages() -> None:
     texts = [(f"t{i}", "text", f"text number {i}") for i in range(7)]
     texts.append(("bad", "messages", "not json ["))
