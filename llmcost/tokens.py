@@ -700,8 +700,17 @@ def fill_missing_tokens(
             "CREATE OR REPLACE TEMP TABLE _llmcost_text_tokens (hash VARCHAR, encoding VARCHAR, "
             "kind VARCHAR, tokens BIGINT, content_tokens BIGINT)"
         )
-        reader.execute(_WANTED_TEXTS_SQL, [recount, recount])
-        texts_counted = texts_malformed = 0
+        # (work tables on the reader: its rows stream while ``con`` writes the counts)
+        reader.execute(_WANTED_TABLE_SQL, [PLAIN_MESSAGES_RE, recount, recount])
+        plain = _count_plain_messages(reader, threads, batch_size)
+        store.register_frame(con, "_llmcost_batch", plain)
+        con.execute("INSERT INTO _llmcost_text_tokens SELECT * FROM _llmcost_batch")
+        con.unregister("_llmcost_batch")
+        texts_counted, texts_malformed = plain.height, 0
+        reader.execute(
+            "SELECT hash, encoding, kind, text, system_hash, system_role FROM _llmcost_wanted "
+            "WHERE NOT plain"
+        )
         systems: dict[str, str] = {}  # system_hash → its text
         while batch := reader.fetchmany(batch_size):
             _read_systems(con, {row[4] for row in batch} - set(systems) - {None}, systems)
@@ -814,6 +823,73 @@ SELECT hash, encoding, kind,
 FROM matched
 """
 
+# A JSON string as DuckDB writes it (minified: no escapes but these), without an escaped
+# UTF-16 surrogate (Python would read a lone one differently): what json.loads reads back
+# as the same characters json_extract_string gives.
+_JSON_STRING_RE = (
+    r'"(?:[^"\\]|\\["\\/bfnrt]|\\u(?:[0-9a-cA-CefEF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}))*"'
+)
+_PLAIN_MESSAGE_RE = r'\{"role":"[A-Za-z_]+","content":' + _JSON_STRING_RE + r"\}"
+# A list of plain chat messages: each exactly {"role": <name>, "content": <string>}. Such a
+# list is framed in SQL (3 tokens + role + content per message, as ``_chat_pieces`` frames
+# it); anything else (names, tool calls, content parts, other writers' spacing) in Python.
+PLAIN_MESSAGES_RE = rf"\[(?:{_PLAIN_MESSAGE_RE}(?:,{_PLAIN_MESSAGE_RE})*)?\]"
+
+# The texts to count, with whether they are plain message lists (? = the pattern).
+_WANTED_TABLE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _llmcost_wanted AS
+SELECT *, kind = 'messages' AND regexp_full_match(text, ?) AS plain FROM ({_WANTED_TEXTS_SQL})
+"""
+
+# The messages of the plain lists, and every distinct string to tokenize for them: roles,
+# contents, and each system message taken off (its role and its text, once).
+_PLAIN_PIECES_SQL = """
+CREATE OR REPLACE TEMP TABLE _llmcost_messages AS
+SELECT hash, encoding, unnest(json_extract_string(text, '$[*].role')) AS role,
+       unnest(json_extract_string(text, '$[*].content')) AS content
+FROM _llmcost_wanted WHERE plain;
+CREATE OR REPLACE TEMP TABLE _llmcost_systems AS
+SELECT DISTINCT w.system_hash, w.system_role, w.encoding, t.text
+FROM _llmcost_wanted w JOIN texts t ON t.hash = w.system_hash WHERE w.plain;
+CREATE OR REPLACE TEMP TABLE _llmcost_pieces AS
+SELECT row_number() OVER (ORDER BY encoding) AS id, encoding, piece FROM (
+    SELECT DISTINCT encoding, piece FROM (
+        SELECT encoding, role AS piece FROM _llmcost_messages
+        UNION ALL SELECT encoding, content FROM _llmcost_messages
+        UNION ALL SELECT encoding, system_role FROM _llmcost_systems
+        UNION ALL SELECT encoding, text FROM _llmcost_systems));
+"""
+
+# Per plain list: MESSAGE_FRAMING + role + content per message, its system message's too;
+# content_tokens: the contents only. Piece counts: _llmcost_counts (id, tokens).
+_PLAIN_TOKENS_SQL = f"""
+WITH counted AS (
+    SELECT p.encoding, p.piece, c.tokens
+    FROM _llmcost_pieces p JOIN _llmcost_counts c USING (id)
+), messages AS (
+    SELECT m.hash, m.encoding, sum({MESSAGE_FRAMING} + r.tokens + c.tokens) AS tokens,
+           sum(c.tokens) AS content
+    FROM _llmcost_messages m
+    JOIN counted r ON r.encoding = m.encoding AND r.piece = m.role
+    JOIN counted c ON c.encoding = m.encoding AND c.piece = m.content
+    GROUP BY ALL
+), systems AS (
+    SELECT s.system_hash, s.system_role, s.encoding,
+           {MESSAGE_FRAMING} + r.tokens + c.tokens AS tokens, c.tokens AS content
+    FROM _llmcost_systems s
+    JOIN counted r ON r.encoding = s.encoding AND r.piece = s.system_role
+    JOIN counted c ON c.encoding = s.encoding AND c.piece = s.text
+)
+SELECT w.hash, w.encoding, 'messages' AS kind,
+       coalesce(m.tokens, 0) + coalesce(s.tokens, 0) AS tokens,
+       coalesce(m.content, 0) + coalesce(s.content, 0) AS content_tokens
+FROM _llmcost_wanted w
+LEFT JOIN messages m ON m.hash = w.hash AND m.encoding = w.encoding
+LEFT JOIN systems s
+  ON s.system_hash = w.system_hash AND s.system_role = w.system_role AND s.encoding = w.encoding
+WHERE w.plain
+"""
+
 # Per request: counted input/output (NULL when a needed text is missing), factor applied. A
 # reasoning model's counted output misses its hidden reasoning tokens: 'estimated'.
 _REQUEST_TOKENS_SQL = """
@@ -880,6 +956,37 @@ def _read_systems(con, hashes: set[str], systems: dict[str, str]) -> None:
                 "SELECT hash, text FROM texts WHERE hash IN (SELECT unnest(?))", [sorted(hashes)]
             ).fetchall()
         )
+
+
+def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame:
+    """Counts of the plain message lists of ``_llmcost_wanted`` (hash, encoding, kind,
+    tokens, content_tokens): their messages are taken apart in SQL and each distinct role,
+    content and system prompt is tokenized once; no message list is parsed in Python."""
+    from array import array
+
+    reader.execute(_PLAIN_PIECES_SQL)
+    reader.execute("SELECT id, encoding, piece FROM _llmcost_pieces ORDER BY id")
+    ids, counts = array("q"), array("q")
+    while batch := reader.fetchmany(batch_size):
+        by_encoding: dict[str, tuple[list[int], list[str]]] = {}
+        for id_, encoding, piece in batch:
+            group = by_encoding.setdefault(encoding, ([], []))
+            group[0].append(id_)
+            group[1].append(piece)
+        for encoding, (group_ids, pieces) in by_encoding.items():
+            ids.extend(group_ids)
+            counts.extend(count_texts(pieces, encoding, threads))
+    store.register_frame(
+        reader,
+        "_llmcost_counts",
+        pl.DataFrame(
+            [pl.Series("id", ids, dtype=pl.Int64), pl.Series("tokens", counts, dtype=pl.Int64)]
+        ),
+    )
+    try:
+        return reader.sql(_PLAIN_TOKENS_SQL).pl()
+    finally:
+        reader.unregister("_llmcost_counts")
 
 
 def _count_text_batch(

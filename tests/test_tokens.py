@@ -452,11 +452,17 @@ def test_fill_tokenizes_a_shared_system_prompt_once(monkeypatch: pytest.MonkeyPa
 def test_fill_does_not_count_the_system_prompt_twice() -> None:
     """The log readers put the system prompt inside the prompt text; system_hash only names
     that part, so a recount with or without it is the same."""
-    messages = json.dumps([{"role": "system", "content": "You are a helpful assistant."},
-                           {"role": "user", "content": "Say this is a test"}])
+    messages = json.dumps(
+        [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "Say this is a test"},
+        ]
+    )
     con = _store(
-        [("with", "gpt-4o-mini", None, None, None, "p", "s", None),
-         ("without", "gpt-4o-mini", None, None, None, "p", None, None)],
+        [
+            ("with", "gpt-4o-mini", None, None, None, "p", "s", None),
+            ("without", "gpt-4o-mini", None, None, None, "p", None, None),
+        ],
         [("p", "messages", messages), ("s", "text", "You are a helpful assistant.")],
     )
     tokens.fill_missing_tokens(con, CHOICES)
@@ -467,10 +473,11 @@ def test_fill_does_not_count_the_system_prompt_twice() -> None:
 def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
     jsonl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Calls read from a log: a prompt whose text starts with its system prompt is sent to
-    the counter without it (the shared message joins it in Python, parsed once), and every
-    count equals framing the logged messages whole (system or developer, escapes and
-    non-ASCII, a system-only prompt, parts, a separate system field, tool calls)."""
+    """Calls read from a log: a prompt whose text starts with its system prompt is counted
+    without it plus that message once; lists of plain messages are framed in SQL, the others
+    (names, tool calls, parts) in Python; every count equals framing the logged messages
+    whole (system or developer, escapes and non-ASCII, a system-only prompt, parts, a
+    separate system field, tool calls)."""
     system = 'Be "exact" \\ caf\u00e9 \u2014 \U0001f600\n' * 30
     tool_call = {
         "id": "c1",
@@ -499,6 +506,11 @@ def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
     parsed: list[str] = []
     real_parse = tokens._parse_messages
     monkeypatch.setattr(tokens, "_parse_messages", lambda t: parsed.append(t) or real_parse(t))
+    seen: list[str] = []
+    real_count_texts = tokens.count_texts
+    monkeypatch.setattr(
+        tokens, "count_texts", lambda t, e, n=2: seen.extend(t) or real_count_texts(t, e, n)
+    )
     con = store.connect()
     from llmcost.ingest import ingest_paths
 
@@ -507,9 +519,49 @@ def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
     counted = [row[0] for row in con.execute(
         "SELECT input_tokens FROM requests ORDER BY source_line").fetchall()]  # fmt: skip
     assert counted == expected
-    # the shared system prompt came once (as a system message object), not inside each text
-    whole = [t for t in parsed if 'Be \\"exact' in t]
-    assert len(parsed) == len(records) and len(whole) == 2  # the parts prompt, and "Field"'s
+    # Python parsed only the lists that are not plain messages (the one with tool calls
+    # without its system message); the system prompt was tokenized once by each way
+    assert sorted(json.loads(t)[-1]["content"] or "" for t in parsed) == ["42", "five", "four"]
+    assert seen.count(system) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("[]", True),
+        ('[{"role":"user","content":"hi"}]', True),
+        (
+            '[{"role":"system","content":""},{"role":"user","content":"a\\"b\\\\c\\n\\t\\u0001"}]',
+            True,
+        ),
+        ('[{"role":"user","content":"caf\u00e9 \\u00e9 \U0001f600"}]', True),
+        ('[{"role": "user", "content": "hi"}]', False),  # spaced: not DuckDB's writing
+        ('[{"role":"user","content":"hi","name":"ann"}]', False),
+        ('[{"content":"hi","role":"user"}]', False),
+        ('[{"role":"user","content":[{"type":"text","text":"hi"}]}]', False),
+        ('[{"role":"user","content":null}]', False),
+        ('[{"role":"","content":"hi"}]', False),  # framed as "user" in Python
+        ('[{"role":"user","content":"\\ud83d\\ude00"}]', False),  # escaped surrogates
+        ('[{"role":"user","content":"hi"}', False),
+        ('[{"role":"user","content":"a"}],[{"role":"user","content":"b"}]', False),
+    ],
+)
+def test_plain_message_lists_are_the_ones_sql_reads_as_python_does(text, plain) -> None:
+    """The lists framed in SQL: exactly role and content strings, as DuckDB writes them, and
+    json_extract_string reads them as json.loads does."""
+    con = store.connect()
+    match = con.execute(
+        "SELECT regexp_full_match(?, ?)", [text, tokens.PLAIN_MESSAGES_RE]
+    ).fetchone()[0]
+    assert match == plain
+    if plain:
+        roles, contents = con.execute(
+            "SELECT json_extract_string(?, '$[*].role'), json_extract_string(?, '$[*].content')",
+            [text, text],
+        ).fetchone()
+        messages = json.loads(text)
+        assert roles == [m["role"] for m in messages]
+        assert contents == [m["content"] for m in messages]
 
 
 def test_fill_streams_in_batches_and_survives_malformed_messages() -> None:
