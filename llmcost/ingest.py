@@ -210,8 +210,11 @@ def _no_line_over(head: bytes, block: bytes, end: int, limit: int) -> bool:
     return all(block.find(b"\n", at, at + window) >= 0 for at in range(0, end - window + 1, window))
 
 
-def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[Chunk]:
-    """Split a byte stream into temp files of whole lines.
+def _chunks(
+    stream, start_line: int, workdir: Path, limit: int, expected: int | None = None
+) -> Iterator[Chunk]:
+    """Split a byte stream (``expected`` bytes long, when known) into temp files of whole
+    lines.
 
     The last chunk may end with an unterminated line; the caller decides whether to keep it.
     Blocks are written and described in place (no copy of a whole block).
@@ -219,18 +222,24 @@ def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[Chun
     line = start_line
     n = 0
     leftover = b""
-    while block := stream.read(limit):
-        cut = block.rfind(b"\n") + 1
+    # One buffer, read into again for each block: a fresh 128 MB object per block costs
+    # more (the kernel maps and zeroes its pages each time) than reading the file does.
+    # Past the bytes read, it holds zeros or an earlier block: every look is bounded by
+    # `size`, but _describe's isascii (which then checks the chunk the exact way).
+    block = bytearray(max(1, limit if expected is None else min(limit, expected + 1)))
+    view = memoryview(block)
+    while size := _read_into(stream, view):
+        cut = block.rfind(b"\n", 0, size) + 1
         if cut == 0:  # no newline in the whole block: part of a line longer than the chunk
-            leftover += block
+            leftover += bytes(view[:size])
             continue
         n += 1
         path = workdir / f"chunk{n}.jsonl"
         with path.open("wb") as out:
             out.write(leftover)
-            out.write(memoryview(block)[:cut])
+            out.write(view[:cut])
         info = _describe(path, line, leftover, block, cut)
-        leftover = block[cut:]
+        leftover = bytes(view[cut:size])
         yield info
         line += info.lines
     if leftover:
@@ -238,6 +247,14 @@ def _chunks(stream, start_line: int, workdir: Path, limit: int) -> Iterator[Chun
         path = workdir / f"chunk{n}.jsonl"
         path.write_bytes(leftover)
         yield _describe(path, line, b"", leftover, len(leftover))
+
+
+def _read_into(stream, view: memoryview) -> int:
+    """Fill ``view`` from ``stream``; the bytes read (fewer only at the end of the stream)."""
+    filled = 0
+    while filled < len(view) and (got := stream.readinto(view[filled:])):
+        filled += got
+    return filled
 
 
 @contextmanager
@@ -324,7 +341,8 @@ def _ingest(
             with stream:
                 if start_offset:
                     stream.seek(start_offset)
-                for part in _chunks(stream, start_line, workdir, chunk_bytes()):
+                expected = None if compressed else size - start_offset
+                for part in _chunks(stream, start_line, workdir, chunk_bytes(), expected):
                     chunk, first, nbytes = part.path, part.first, part.nbytes
                     if not part.terminated and resumable and not compressed:
                         # A writer may be in the middle of this line: keep it for next time,
