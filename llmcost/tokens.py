@@ -805,22 +805,21 @@ WITH targets AS (
            WHEN starts_with(t.text, '[{"role":"developer","content":' || s.content || '}')
              THEN 'developer'
       END AS role,
-      -- the character after that first message: ',' or the list's end
-      substr(t.text, length('[{"role":"","content":}') + length(role) + length(s.content) + 1, 1)
-        AS after,
+      -- where the rest of the list starts, after the system message and a ','
       length('[{"role":"","content":}') + length(role) + length(s.content) + 2 AS rest_at
     FROM wanted w JOIN texts t ON t.hash = w.hash LEFT JOIN systems s USING (system_hash)
+), split AS (
+    SELECT *, role IS NOT NULL AND (substr(text, rest_at - 1, 1) = ','
+                                    OR substr(text, rest_at - 1) = ']') AS taken_off
+    FROM matched
 )
 SELECT hash, encoding, kind,
-  CASE WHEN role IS NULL THEN text
-       WHEN after = ',' THEN '[' || substr(text, rest_at)
-       WHEN after = ']' AND length(text) = rest_at - 1 THEN '[]'
-       ELSE text END AS text,
-  CASE WHEN role IS NOT NULL AND (after = ',' OR after = ']' AND length(text) = rest_at - 1)
-       THEN system_hash END AS system_hash,
-  CASE WHEN role IS NOT NULL AND (after = ',' OR after = ']' AND length(text) = rest_at - 1)
-       THEN role END AS system_role
-FROM matched
+  CASE WHEN NOT taken_off THEN text
+       WHEN substr(text, rest_at - 1, 1) = ']' THEN '[]'
+       ELSE '[' || substr(text, rest_at) END AS text,
+  CASE WHEN taken_off THEN system_hash END AS system_hash,
+  CASE WHEN taken_off THEN role END AS system_role
+FROM split
 """
 
 # A JSON string as DuckDB writes it (minified: no escapes but these), without an escaped
@@ -1016,7 +1015,7 @@ def _count_text_batch(
         by_encoding.setdefault(encoding, []).append((hash_, kind, text, system))
     for encoding, items in by_encoding.items():
         plain: list[tuple[str, str]] = []
-        structured: list[tuple[str, _Pieces, _Pieces]] = []
+        structured: list[tuple[str, _Pieces]] = []
         for hash_, kind, text, system in items:
             messages = _parse_messages(text) if kind == "messages" else None
             if messages is None:
