@@ -416,14 +416,20 @@ def test_line_numbering_after_the_read_needs_an_order_keeping_plan(tmp_path):
     assert con.execute("SELECT count(*) FROM t1, t2, t3").fetchone() == (1,)  # all were run
 
 
-def test_a_small_file_read_as_two_halves_keeps_its_line_numbers(tmp_path):
-    # 6 MB: under one reader buffer, so it is given to DuckDB as two files read in parallel
-    path = tmp_path / "mid.jsonl"
+def _numbered_log(path, odd_line: int, odd: str, lines: int = 15_000):
+    """A ~6 MB log (under one reader buffer: given to DuckDB as two halves) whose line i
+    reports i input tokens, except line ``odd_line``, which is ``odd``."""
     with path.open("w") as out:
-        for i in range(1, 15_001):
+        for i in range(1, lines + 1):
             record = {"request_id": f"r{i}", "model": "gpt-4o", "input_tokens": i,
                       "output_tokens": 1, "prompt": "y" * 350}  # fmt: skip
-            out.write(("{broken" if i == 7_777 else json.dumps(record)) + "\n")
+            out.write((odd if i == odd_line else json.dumps(record)) + "\n")
+    return path
+
+
+def test_a_small_file_read_as_two_halves_keeps_its_line_numbers(tmp_path):
+    # 6 MB: under one reader buffer, so it is given to DuckDB as two files read in parallel
+    path = _numbered_log(tmp_path / "mid.jsonl", odd_line=7_777, odd="{broken")
     result, rows, rejects, _ = load(path)
     assert [line for line, _ in rejects] == [7_777] and len(rows) == 14_999
     assert all(r["source_line"] == r["input_tokens"] for r in rows)
@@ -432,12 +438,7 @@ def test_a_small_file_read_as_two_halves_keeps_its_line_numbers(tmp_path):
 def test_a_blank_line_in_a_file_read_as_two_halves_is_counted_and_skipped(tmp_path):
     # the fast reader drops blank lines, so its row count differs: the file is then read
     # line by line, and every line keeps its number
-    path = tmp_path / "blank.jsonl"
-    with path.open("w") as out:
-        for i in range(1, 15_001):
-            record = {"request_id": f"r{i}", "model": "gpt-4o", "input_tokens": i,
-                      "output_tokens": 1, "prompt": "z" * 350}  # fmt: skip
-            out.write(("" if i == 10_000 else json.dumps(record)) + "\n")
+    path = _numbered_log(tmp_path / "blank.jsonl", odd_line=10_000, odd="")
     result, rows, rejects, _ = load(path)
     assert rejects == [] and len(rows) == 14_999
     assert (result.lines_read, result.skipped) == (15_000, 1) and result.accounted
