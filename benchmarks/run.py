@@ -13,6 +13,11 @@ figures are ratios, not absolute times:
   DuckDB, deduplicates them and counts them with tiktoken on two threads. Target <= 1.5x.
 - P3 peak RSS of llmcost on the P1 file: <= 2 GiB (stretch 1 GiB).
 - P4 (``--big``): a multi-GB gzip log completes with peak RSS <= 3 GiB.
+- Today's way, when litellm is installed (``--litellm-python`` names an interpreter that
+  has it; by default this one): a loop over the log's records calling
+  ``litellm.cost_per_token`` on the reported usage (P1's log) and ``litellm.completion_cost``
+  on the texts (P2's log), timed on the first ``--litellm-sample`` calls and scaled to the
+  whole log. litellm reads its packaged price map (LITELLM_LOCAL_MODEL_COST_MAP): no network.
 
 Results are printed and, with ``--results FILE``, written as a Markdown table.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -75,6 +81,41 @@ with ThreadPoolExecutor(2) as pool:
     print(len(texts), sum(pool.map(count, chunks)))
 """
 
+# What teams run today: a loop over the records, one litellm call per record. Prints
+# {"calls", "seconds", "failed", "cost"} as JSON; exits 3 when litellm is not installed.
+LITELLM_LOOP = r"""
+import json, sys, time
+path, sample, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+try:
+    from litellm import completion_cost, cost_per_token
+except ImportError:
+    sys.exit(3)
+calls = failed = 0
+total = 0.0
+start = time.perf_counter()
+with open(path, encoding="utf-8") as fh:
+    for line in fh:
+        if calls == sample:
+            break
+        rec = json.loads(line)
+        calls += 1
+        try:
+            if mode == "usage":
+                u = rec["usage"]
+                prompt = u.get("prompt_tokens", u.get("input_tokens", u.get("promptTokenCount")))
+                completion = u.get("completion_tokens",
+                                   u.get("output_tokens", u.get("candidatesTokenCount")))
+                total += sum(cost_per_token(model=rec["model"], prompt_tokens=prompt,
+                                            completion_tokens=completion))
+            else:
+                total += completion_cost(model=rec["model"], messages=rec["messages"],
+                                         completion=rec["response"])
+        except Exception:  # a model litellm does not know: the loop goes on, as a user's would
+            failed += 1
+print(json.dumps({"calls": calls, "seconds": time.perf_counter() - start, "failed": failed,
+                  "cost": total}))
+"""
+
 
 @dataclass
 class Run:
@@ -84,16 +125,18 @@ class Run:
     stderr: str
 
 
-def run(cmd: list[str], env: dict | None = None) -> Run:
-    """Run a child; wall time and its own peak RSS (os.wait4's rusage for that child)."""
+def run(cmd: list[str], env: dict | None = None, stdout: Path | None = None) -> Run:
+    """Run a child; wall time and its own peak RSS (os.wait4's rusage for that child).
+    Its stdout goes to ``stdout`` when given, else nowhere."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, **(env or {})})
-    stderr_chunks = []
-    # read stderr before waiting so a chatty child cannot block on a full pipe
-    for chunk in iter(lambda: proc.stderr.read(65536), b""):
-        stderr_chunks.append(chunk)
-    _, status, usage = os.wait4(proc.pid, 0)
+    with open(stdout or os.devnull, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE,
+                                env={**os.environ, **(env or {})})
+        stderr_chunks = []
+        # read stderr before waiting so a chatty child cannot block on a full pipe
+        for chunk in iter(lambda: proc.stderr.read(65536), b""):
+            stderr_chunks.append(chunk)
+        _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Run(seconds, usage.ru_maxrss / 1024, proc.returncode,
@@ -127,6 +170,33 @@ def best_of(times: int, cmd: list[str]) -> Run:
     return min(runs, key=lambda r: r.seconds)
 
 
+@dataclass
+class Loop:
+    """The litellm loop on a sample of a log, scaled to the log's calls."""
+
+    function: str
+    calls: int  # in the sample
+    failed: int
+    per_call: float  # seconds
+    scaled: float  # seconds for the whole log
+
+
+def litellm_loop(python: str, path: Path, sample: int, mode: str, calls: int,
+                 out: Path) -> Loop | str:
+    """Time the loop on ``sample`` calls of ``path``; a reason when it could not run."""
+    result = out / f"litellm-{mode}.json"
+    done = run([python, "-c", LITELLM_LOOP, str(path), str(sample), mode],
+               env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"}, stdout=result)
+    if done.returncode == 3:
+        return f"litellm is not installed for {python} (pip install litellm, or --litellm-python)"
+    if done.returncode != 0:
+        return f"the litellm loop failed: {done.stderr.strip().splitlines()[-1:]}"
+    got = json.loads(result.read_text())
+    per_call = got["seconds"] / max(got["calls"], 1)
+    function = "cost_per_token" if mode == "usage" else "completion_cost"
+    return Loop(function, got["calls"], got["failed"], per_call, per_call * calls)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200_000, help="calls per generated log")
@@ -135,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big", help="also run P4 on a gzip log of this size, e.g. 10G")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes: check the harness runs")
     ap.add_argument("--results", type=Path, help="write a Markdown table here")
+    ap.add_argument("--litellm-python", default=sys.executable,
+                    help="a Python with litellm installed, for today's-way loops")
+    ap.add_argument("--litellm-sample", type=int, default=5000,
+                    help="calls the litellm loops run on (then scaled to the log)")
     args = ap.parse_args(argv)
     if args.smoke:
         args.n = 300
@@ -162,6 +236,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {mine:.2f}s / {theirs:.2f}s = {ratio:.2f}x (target <= {target}x)")
     print(f"P3 peak RSS of analyze: P1 {p1.max_rss_mb:,.0f} MB, P2 {p2.max_rss_mb:,.0f} MB "
           f"(target <= 2048 MB)")
+    loops = []
+    for path, mode, mine in ((calls, "usage", p1), (nousage, "text", p2)):
+        loop = litellm_loop(args.litellm_python, path, min(args.litellm_sample, args.n), mode,
+                            args.n, args.out)
+        if isinstance(loop, str):
+            print(f"litellm loop: skipped ({loop})")
+            break
+        loops.append((loop, mine))
+        print(f"litellm loop, {loop.function} per call: {loop.per_call * 1e6:,.0f} us/call "
+              f"({loop.calls:,} calls, {loop.failed:,} failed) -> {loop.scaled:,.1f}s for "
+              f"{args.n:,} calls; llmcost analyze {mine.seconds:.2f}s; "
+              f"loop / analyze = {loop.scaled / mine.seconds:.1f}x")
     big = None
     if args.big:
         path = args.out / f"big-{args.big}.jsonl.gz"
@@ -171,11 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"P4 {args.big} gzip log: {'ok' if big.returncode == 0 else 'FAILED'} in "
               f"{big.seconds:,.0f}s, peak RSS {big.max_rss_mb:,.0f} MB (target <= 3072 MB)")
     if args.results:
-        write_results(args, rows, p1, p2, big, mb)
+        write_results(args, rows, p1, p2, big, mb, loops)
     return 0
 
 
-def write_results(args, rows, p1, p2, big, mb) -> None:
+def write_results(args, rows, p1, p2, big, mb, loops) -> None:
     lines = [
         f"## {dt.date.today().isoformat()} — {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
@@ -188,6 +274,11 @@ def write_results(args, rows, p1, p2, big, mb) -> None:
     for name, mine, theirs, target in rows:
         lines.append(f"| {name} | {mine:.2f} s | {theirs:.2f} s | {mine / theirs:.2f}x | <= {target}x |")
     lines.append(f"| P3 peak RSS (P1 / P2) | {p1.max_rss_mb:,.0f} / {p2.max_rss_mb:,.0f} MB | | | <= 2048 MB |")
+    for loop, mine in loops:
+        lines.append(
+            f"| today's way: litellm `{loop.function}` loop ({loop.per_call * 1e6:,.0f} us/call "
+            f"on {loop.calls:,} calls, scaled) / analyze | {mine.seconds:.2f} s | "
+            f"{loop.scaled:,.1f} s | {loop.scaled / mine.seconds:.1f}x (loop / analyze) | |")
     if big:
         lines.append(f"| P4 {args.big} gzip | {big.seconds:,.0f} s, {big.max_rss_mb:,.0f} MB peak | | | <= 3072 MB |")
     # newest first: the new table goes before the first one already there
