@@ -130,6 +130,7 @@ def analyze(
             breakdown=breakdown,
             as_of=common.parse_day(as_of, "--as-of"),
             recount=recount,
+            stage=progress.stage,
         )
     emit(report.to_dict(), format, output)
 

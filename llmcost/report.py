@@ -18,6 +18,9 @@ from llmcost.errors import NoRecordsError
 from llmcost.ingest import FileResult, IngestResult, ingest_paths
 from llmcost.pricing import PriceBook, load_pricing
 
+# Told what is being done after reading (the CLI's spinner): a short text.
+Stage = Callable[[str], None] | None
+
 
 @dataclass
 class Options:
@@ -36,7 +39,7 @@ class Options:
     recount: bool = False  # recount every call's text for the audit (--recount)
 
 
-def fill_tokens(con, book: PriceBook) -> dict | None:
+def fill_tokens(con, book: PriceBook, stage: Stage = None) -> dict | None:
     """Count tokens with tiktoken for calls whose log has text but no counts."""
     missing = con.execute(
         "SELECT DISTINCT model, provider FROM requests WHERE input_tokens IS NULL "
@@ -44,6 +47,8 @@ def fill_tokens(con, book: PriceBook) -> dict | None:
     ).fetchall()
     if not missing:
         return None
+    if stage:
+        stage("counting tokens of the calls logged without counts")
     from llmcost import tokens  # tiktoken is loaded only when something must be counted
 
     choices = {}
@@ -76,19 +81,31 @@ def window_view(
     con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS SELECT {columns} FROM priced WHERE {where}")
 
 
-def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = None) -> dict:
-    """Price what is in the store and run every analysis over the window."""
+def build(
+    con,
+    book: PriceBook,
+    options: Options,
+    ingest: IngestResult | None = None,
+    stage: Stage = None,
+) -> dict:
+    """Price what is in the store and run every analysis over the window. ``stage`` is
+    told what is being done (counting tokens, pricing, each analysis)."""
+    stage = stage or (lambda text: None)
     if options.recount:  # before the fill: only what the logs reported is audited
         from llmcost import audit
 
+        stage("recounting every call's tokens for the audit")
         audit.recount(con, book)
-    tokens = fill_tokens(con, book)
+    tokens = fill_tokens(con, book, stage)
+    stage("pricing")
     costing.prepare(con, book, options.as_of)
     wanted = _attribution.request_for(options)
     window_view(con, options.since, options.until, _attribution.calls_columns(wanted.mapping))
     # Usage-report buckets alone make a report too (analyses.buckets; per-call views empty).
-    if (con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
-            and con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0):
+    if (
+        con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
+        and con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
+    ):
         raise NoRecordsError(
             "no usable LLM call records were found"
             + (" in the chosen period" if options.since or options.until else ""),
@@ -108,7 +125,9 @@ def build(con, book: PriceBook, options: Options, ingest: IngestResult | None = 
         "tokens_counted": tokens,
         "notes": _notes(ingest),
     }
-    for analysis in analyses():
+    todo = analyses()
+    for n, analysis in enumerate(todo, 1):
+        stage(f"analyzing ({n}/{len(todo)}): {analysis.name.replace('_', ' ')}")
         result = analysis.run(con, ctx)
         if result is not None:  # None: a view the report did not ask for (e.g. --by)
             report[analysis.name] = result
@@ -155,8 +174,10 @@ def analyze(
     breakdown: bool = False,
     attribution: dict | None = None,
     recount: bool = False,
+    stage: Stage = None,
 ) -> dict:
-    """Ingest ``paths`` (into ``db`` or memory), price every call and return the report."""
+    """Ingest ``paths`` (into ``db`` or memory), price every call and return the report.
+    ``progress`` is ``ingest_paths``'s; ``stage`` is told each step after reading."""
     options = Options(
         paths=[str(p) for p in paths],
         db=Path(db) if db else None,
@@ -179,6 +200,6 @@ def analyze(
         ingest = ingest_paths(
             con, options.paths, options.input_format, on_file=on_file, progress=progress
         )
-        return build(con, book, options, ingest)
+        return build(con, book, options, ingest, stage)
     finally:
         con.close()

@@ -206,6 +206,7 @@ def check(
                 until=until_ts,
                 on_file=lambda r: err.print(f"[dim]{file_line(r)}[/dim]", soft_wrap=True),
                 progress=progress,
+                stage=progress.stage,
             )
     result = budgets.evaluate(report, policy, base)
 

@@ -147,10 +147,38 @@ def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
         sys.stdout.write(text)
 
 
+class _Progress:
+    """What ``progress_bar`` yields: called as ``progress(total_bytes, files)`` (the factory
+    ``ingest_paths`` expects), and ``stage(text)`` for the work after reading (a spinner
+    that says what is being done, in place of a full bar)."""
+
+    def __init__(self, bar, console, label: str) -> None:
+        self._bar, self._console, self._label = bar, console, label
+        self._status = None
+
+    def __call__(self, total: int, files: int):
+        task = self._bar.add_task(self._label, total=total or None)
+        return lambda done: self._bar.advance(task, done)
+
+    def stage(self, text: str) -> None:
+        if not self._console.is_terminal:
+            return
+        if self._status is None:
+            self._bar.stop()  # transient: the finished bar is cleared
+            self._status = self._console.status(f"[dim]{text}[/dim]")
+            self._status.start()
+        else:
+            self._status.update(f"[dim]{text}[/dim]")
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+
 @contextlib.contextmanager
 def progress_bar(label: str = "reading"):
-    """A byte progress bar with throughput on stderr (only on a terminal); yields the
-    ``progress(total_bytes, files)`` factory that ``ingest_paths`` expects."""
+    """A byte progress bar with throughput on stderr (only on a terminal), then a spinner
+    for the stages after reading; yields a ``_Progress``."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -171,13 +199,12 @@ def progress_bar(label: str = "reading"):
         transient=True,
         disable=not console.is_terminal,
     )
-
-    def factory(total: int, files: int):
-        task = bar.add_task(label, total=total or None)
-        return lambda done: bar.advance(task, done)
-
-    with bar:
-        yield factory
+    progress = _Progress(bar, console, label)
+    try:
+        with bar:
+            yield progress
+    finally:
+        progress.close()
 
 
 def file_line(result) -> str:
