@@ -336,42 +336,36 @@ def _share_off(side: dict | None, threshold_pct: float, sign: int) -> bool:
     )
 
 
+# The usual explanations of a model whose reported count is off its recount on average:
+# (side, direction, explanation); {models} names the models.
+_OFF_HINTS = [
+    ("input", 1, "Reported input above the recount ({models}): something was sent that the log "
+     "does not hold: a hidden system prompt, tool/function definitions (never in the logged "
+     "text), retrieved context, or images and files (billed by size)."),
+    ("input", -1, "Reported input below the recount ({models}): the logged prompt holds more "
+     "than was sent (history trimmed before the call, text added after it), or the counts "
+     "belong to another call: a logging bug."),
+    ("output", 1, "Reported output above the recount ({models}): tool-call arguments or "
+     "structured output not logged as text, an answer logged incomplete (streaming), or "
+     "hidden reasoning the log does not split out."),
+    ("output", -1, "Reported output below the recount ({models}): the logged answer is more "
+     "than was billed (several choices or retries joined), or the counts belong to another "
+     "call: a logging bug."),
+]  # fmt: skip
+
+
 def _token_hints(by_model: list[dict], threshold_pct: float) -> list[str]:
     """The usual explanations of the deltas found (none of them is proven by the numbers)."""
     counted = [m for m in by_model if m["token_source"] == "counted"]
     names = lambda ms: ", ".join(m["model"] for m in ms)  # noqa: E731
     hints = []
-    over_in = [m for m in counted if _share_off(m["input"], threshold_pct, 1)]
-    if over_in:
-        hints.append(
-            f"Reported input above the recount ({names(over_in)}): something was sent that "
-            "the log does not hold: a hidden system prompt, tool/function definitions (never "
-            "in the logged text), retrieved context, or images and files (billed by size)."
-        )
-    under_in = [m for m in counted if _share_off(m["input"], threshold_pct, -1)]
-    if under_in:
-        hints.append(
-            f"Reported input below the recount ({names(under_in)}): the logged prompt holds "
-            "more than was sent (history trimmed before the call, text added after it), or "
-            "the counts belong to another call: a logging bug."
-        )
-    over_out = [m for m in counted if _share_off(m["output"], threshold_pct, 1)]
-    if over_out:
-        hints.append(
-            f"Reported output above the recount ({names(over_out)}): tool-call arguments or "
-            "structured output not logged as text, an answer logged incomplete (streaming), "
-            "or hidden reasoning the log does not split out."
-        )
-    under_out = [m for m in counted if _share_off(m["output"], threshold_pct, -1)]
-    if under_out:
-        hints.append(
-            f"Reported output below the recount ({names(under_out)}): the logged answer is "
-            "more than was billed (several choices or retries joined), or the counts belong "
-            "to another call: a logging bug."
-        )
-    scattered = [
-        m for m in counted if m["off_calls"] and m not in over_in + under_in + over_out + under_out
-    ]
+    explained: list[dict] = []
+    for side, sign, text in _OFF_HINTS:
+        off = [m for m in counted if _share_off(m[side], threshold_pct, sign)]
+        if off:
+            hints.append(text.format(models=names(off)))
+            explained += off
+    scattered = [m for m in counted if m["off_calls"] and m not in explained]
     if scattered:
         hints.append(
             f"A few calls far off while most match ({names(scattered)}): typical of logging "

@@ -346,3 +346,29 @@ def test_audit_cli_reads_a_stored_database(cli, audit_log: Path, tmp_path: Path)
     tokens_part = json.loads(result.stdout)["audit"]["tokens"]
     assert tokens_part["totals"]["counted"]["input_delta_tokens"] == 100
     assert cli("audit").exit_code == 2  # neither logs nor --db
+
+
+def test_hints_name_each_direction_and_the_scattered_models_once() -> None:
+    def model(name, input_pct, output_pct, off_calls=0):
+        return {
+            "model": name,
+            "token_source": "counted",
+            "off_calls": off_calls,
+            "reasoning": False,
+            "reasoning_reported": False,
+            "input": {"mean_delta_pct": input_pct},
+            "output": {"mean_delta_pct": output_pct},
+        }
+
+    hints = audit._token_hints(
+        [model("a", 30, 0), model("b", -30, 40), model("c", 0, -30), model("d", 1, 1, 2),
+         model("e", 30, 0, 5)],
+        threshold_pct=10,
+    )  # fmt: skip
+    assert [h.split(":")[0] for h in hints] == [
+        "Reported input above the recount (a, e)",
+        "Reported input below the recount (b)",
+        "Reported output above the recount (b)",
+        "Reported output below the recount (c)",
+        "A few calls far off while most match (d)",  # e's calls are explained already
+    ]
