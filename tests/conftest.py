@@ -90,6 +90,20 @@ def cli():
     return run
 
 
+# The canonical token columns, in one order, for comparing a priced call's counts at once.
+TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_tokens",
+                 "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")  # fmt: skip
+
+
+def tokens(row: dict) -> tuple:
+    """A priced call's counts in ``TOKEN_COLUMNS`` order."""
+    return tuple(row[c] for c in TOKEN_COLUMNS)
+
+
+def cost(row: dict) -> float:
+    return float(row["cost_usd"])
+
+
 def load_priced(path, input_format: str | None = None):
     """One file through ingest and costing: (file result, priced calls in file order,
     rejects as (line, reason), texts by hash)."""

@@ -13,22 +13,12 @@ import json
 import pytest
 
 from llmcost.formats import detect
-from tests.conftest import DATA, load_priced
+from tests.conftest import DATA, cost, load_priced, tokens
 
 HELICONE = DATA / "formats" / "helicone"
-TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
-          "output_tokens", "reasoning_tokens")  # fmt: skip
 
 
 load = load_priced
-
-
-def tokens(row: dict) -> tuple:
-    return tuple(row[c] for c in TOKENS)
-
-
-def cost(row: dict) -> float:
-    return float(row["cost_usd"])
 
 
 def test_export_csv():

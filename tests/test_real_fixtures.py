@@ -11,16 +11,7 @@ import json
 import pytest
 
 from llmcost.report import analyze
-from tests.conftest import REAL, anthropic_txt_responses, cassette_envelopes
-
-TOKEN_COLUMNS = (
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
+from tests.conftest import REAL, anthropic_txt_responses, cassette_envelopes, tokens
 
 
 def calls(path, **kwargs) -> list[dict]:
@@ -38,10 +29,6 @@ def calls(path, **kwargs) -> list[dict]:
     cur = con.execute("SELECT * FROM priced ORDER BY source_line")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def tokens(call: dict) -> tuple:
-    return tuple(call[c] for c in TOKEN_COLUMNS)
 
 
 def test_openai_chat_completion(jsonl):
