@@ -23,13 +23,16 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from llmcost.errors import InputError
 from llmcost.formats import FileFormat, detect
 from llmcost.formats.stage import drop_staged
+
+T = TypeVar("T")
 
 HEAD_BYTES = 64 * 1024
 FINGERPRINT_BYTES = 4096
@@ -249,6 +252,41 @@ def _chunks(
         yield _describe(path, line, b"", leftover, len(leftover))
 
 
+def _one_ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each next one made on a thread while the caller uses this one (one ahead,
+    no more). A compressed log's chunks: decompressing the next (zlib lets go of the GIL)
+    overlaps DuckDB reading this one, where it would otherwise wait for it. The thread's
+    errors reach the caller; when the caller stops early, the item being made is waited for
+    (its chunk file lands in the workdir before that is removed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    end = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="llmcost-read") as pool:
+        upcoming = pool.submit(next, items, end)
+        try:
+            while (item := upcoming.result()) is not end:
+                upcoming = pool.submit(next, items, end)
+                yield item
+        finally:
+            with suppress(BaseException):  # the caller's exit or error goes on, not this one
+                upcoming.result()
+
+
+@contextmanager
+def _file_chunks(stream, start_line: int, workdir: Path, expected: int | None, compressed: bool):
+    """The stream's chunks, each with the compressed bytes read when it was cut (None for a
+    plain file). A compressed stream's next chunk is made while this one is read."""
+    parts = _chunks(stream, start_line, workdir, chunk_bytes(), expected)
+    if not compressed:
+        yield ((part, None) for part in parts)
+        return
+    ahead = _one_ahead((part, stream.fileobj.tell()) for part in parts)
+    try:
+        yield ahead
+    finally:
+        ahead.close()  # the chunk being made is waited for, before the stream is closed
+
+
 def _read_into(stream, view: memoryview) -> int:
     """Fill ``view`` from ``stream``; the bytes read (fewer only at the end of the stream)."""
     filled = 0
@@ -342,29 +380,30 @@ def _ingest(
                 if start_offset:
                     stream.seek(start_offset)
                 expected = None if compressed else size - start_offset
-                for part in _chunks(stream, start_line, workdir, chunk_bytes(), expected):
-                    chunk, first, nbytes = part.path, part.first, part.nbytes
-                    if not part.terminated and resumable and not compressed:
-                        # A writer may be in the middle of this line: keep it for next time,
-                        # unless it is a complete record already.
-                        if not _complete_json(chunk):
-                            result.pending_bytes = nbytes
-                            break
-                    extra = {
-                        "plain_lines": part.lines if part.plain else 0,
-                        "line_bound": part.longest,
-                    }
-                    if fmt.name != "jsonl":
-                        extra = {}
-                    stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
-                    _account(con, result, stats, ingest_id)
-                    end_offset += nbytes
-                    end_line = first + stats.lines_read
-                    chunk.unlink()
-                    if progress:  # in the file's bytes: a gzip file's compressed ones
-                        at = stream.fileobj.tell() if compressed else end_offset
-                        progress(at - reported)
-                        reported = at
+                with _file_chunks(stream, start_line, workdir, expected, compressed) as parts:
+                    for part, compressed_at in parts:
+                        chunk, first, nbytes = part.path, part.first, part.nbytes
+                        if not part.terminated and resumable and not compressed:
+                            # A writer may be in the middle of this line: keep it for next time,
+                            # unless it is a complete record already.
+                            if not _complete_json(chunk):
+                                result.pending_bytes = nbytes
+                                break
+                        extra = {
+                            "plain_lines": part.lines if part.plain else 0,
+                            "line_bound": part.longest,
+                        }
+                        if fmt.name != "jsonl":
+                            extra = {}
+                        stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
+                        _account(con, result, stats, ingest_id)
+                        end_offset += nbytes
+                        end_line = first + stats.lines_read
+                        chunk.unlink()
+                        if progress:  # in the file's bytes: a gzip file's compressed ones
+                            at = compressed_at if compressed else end_offset
+                            progress(at - reported)
+                            reported = at
             if compressed:
                 end_offset, end_line = size, None
             if progress:

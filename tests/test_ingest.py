@@ -6,6 +6,7 @@ import gzip
 import json
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -257,3 +258,65 @@ def test_progress_counts_the_files_bytes_compressed_or_not(tmp_path, monkeypatch
     size = path.stat().st_size
     assert told == [(size, 1)] and sum(steps) == size and len(steps) > 3
     assert all(step >= 0 for step in steps)
+
+
+def test_a_gzip_log_read_one_chunk_ahead_stores_what_the_plain_log_stores(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMCOST_CHUNK_BYTES", "4096")  # ~40 chunks, each made ahead
+    lines = "".join(call(i) + "\n" for i in range(400)).encode()
+    stored = []
+    for name, data in (("log.jsonl", lines), ("log.jsonl.gz", gzip.compress(lines))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        con = store.connect()
+        assert ingest_paths(con, [str(path)]).files[0].ingested == 400
+        stored.append(
+            con.execute(
+                "SELECT source_line, request_id, input_tokens, output_tokens FROM requests "
+                "ORDER BY source_line"
+            ).fetchall()
+        )
+    assert stored[0] == stored[1] and [r[0] for r in stored[0]] == list(range(1, 401))
+
+
+def test_one_ahead_keeps_order_and_makes_only_the_next_item():
+    from llmcost.ingest import _one_ahead
+
+    made: list[int] = []
+
+    def items():
+        for i in range(5):
+            made.append(i)
+            yield i
+
+    seen = []
+    for item in _one_ahead(items()):
+        time.sleep(0.02)  # the thread has time to run ahead, if it would
+        seen.append(item)
+        assert made[-1] <= item + 1
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_one_ahead_raises_the_makers_error_in_turn_and_waits_for_it_when_left_early():
+    from llmcost.ingest import _one_ahead
+
+    def failing():
+        yield 1
+        raise OSError("disk full")
+
+    ahead = _one_ahead(failing())
+    assert next(ahead) == 1
+    with pytest.raises(OSError, match="disk full"):
+        next(ahead)
+
+    done: list[int] = []
+
+    def slow():
+        for i in range(3):
+            time.sleep(0.1)
+            done.append(i)
+            yield i
+
+    ahead = _one_ahead(slow())
+    assert next(ahead) == 0  # item 1 is being made now
+    ahead.close()
+    assert done == [0, 1]  # close waited for it, and made nothing more
