@@ -66,6 +66,7 @@ class FileResult:
     naive_timestamps: int = 0
     pending_bytes: int = 0  # an unterminated last line left for the next ingest
     buckets: int = 0  # usage-report rows stored in usage_buckets (counted in skipped)
+    error: str | None = None  # why the file could not be read to its end (or at all)
 
     @property
     def accounted(self) -> bool:
@@ -123,29 +124,82 @@ def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
     return found
 
 
-def _open(path: Path):
-    """The file's decompressed bytes, as a stream."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    if path.suffix == ".zst":
-        return None  # read whole by DuckDB, which decompresses zstd itself
-    return path.open("rb")
+COMPRESSED = (".gz", ".zst")
+
+
+@contextmanager
+def _opened(path: Path):
+    """``(stream, raw)``: the file's decompressed bytes as a stream, and the file itself
+    (``raw.tell()``: the compressed bytes read). gzip and zstd (every frame of a file of
+    several, as ``zstd`` writes when appending) are decompressed as they are read."""
+    with path.open("rb") as raw:
+        if path.suffix == ".gz":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                yield stream, raw
+        elif path.suffix == ".zst":
+            yield _ZstdReader(raw), raw
+        else:
+            yield raw, raw
+
+
+class _ZstdReader:
+    """A zstd file's decompressed bytes, frame after frame. A file that ends inside a frame
+    raises EOFError, as gzip does (zstandard's own stream reader just stops there)."""
+
+    def __init__(self, raw, read_size: int = 1 << 20) -> None:
+        import zstandard
+
+        self._raw, self._read_size = raw, read_size
+        self._frame = zstandard.ZstdDecompressor().decompressobj
+        self._obj = self._frame()
+        self._in_frame = False  # input fed to the current frame, and its end not yet seen
+        self._out = memoryview(b"")  # decompressed, not yet read
+
+    def readinto(self, view) -> int:
+        while not self._out:
+            data = self._raw.read(self._read_size)
+            if not data:
+                if self._in_frame:
+                    raise EOFError("the zstd file ends inside a frame: it is truncated")
+                return 0
+            self._out = memoryview(self._feed(data))
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def read(self, size: int) -> bytes:
+        buffer = bytearray(size)
+        filled, view = 0, memoryview(buffer)
+        while filled < size and (got := self.readinto(view[filled:])):
+            filled += got
+        return bytes(buffer[:filled])
+
+    def _feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            self._in_frame = True
+            out.append(self._obj.decompress(data))
+            if not self._obj.eof:
+                break
+            data, self._obj, self._in_frame = self._obj.unused_data, self._frame(), False
+        return b"".join(out)
 
 
 def _head(path: Path) -> bytes:
-    stream = _open(path)
-    if stream is None:
-        import duckdb
+    """The file's first HEAD_BYTES, decompressed; a file that ends early gives what it has.
+    (``_Unreadable`` when not one byte can be.)"""
+    with _opened(path) as (stream, _):
+        buffer = bytearray(HEAD_BYTES)
+        problems: list[str] = []
+        size, _ = _read_into(stream, memoryview(buffer), problems)
+        if problems and not size:
+            raise _Unreadable(problems[0])
+        return bytes(buffer[:size])
 
-        lines = duckdb.sql(
-            "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\\x02', "
-            "quote = '', escape = '', header = false, auto_detect = false, ignore_errors = true) "
-            "LIMIT 200",
-            params=[str(path)],
-        ).fetchall()
-        return "\n".join(t or "" for (t,) in lines).encode()[:HEAD_BYTES]
-    with stream:
-        return stream.read(HEAD_BYTES)
+
+class _Unreadable(Exception):
+    """Not one byte of the file could be read (decompressed)."""
 
 
 @dataclass
@@ -214,13 +268,20 @@ def _no_line_over(head: bytes, block: bytes, end: int, limit: int) -> bool:
 
 
 def _chunks(
-    stream, start_line: int, workdir: Path, limit: int, expected: int | None = None
+    stream,
+    start_line: int,
+    workdir: Path,
+    limit: int,
+    expected: int | None = None,
+    problems: list[str] | None = None,
 ) -> Iterator[Chunk]:
     """Split a byte stream (``expected`` bytes long, when known) into temp files of whole
     lines.
 
     The last chunk may end with an unterminated line; the caller decides whether to keep it.
-    Blocks are written and described in place (no copy of a whole block).
+    Blocks are written and described in place (no copy of a whole block). A stream that
+    cannot be read to its end (a truncated or damaged compressed file) ends where it broke,
+    its error added to ``problems`` (raised when that is None).
     """
     line = start_line
     n = 0
@@ -231,7 +292,11 @@ def _chunks(
     # `size`, but _describe's isascii (which then checks the chunk the exact way).
     block = bytearray(max(1, limit if expected is None else min(limit, expected + 1)))
     view = memoryview(block)
-    while size := _read_into(stream, view):
+    broken = False
+    while not broken:
+        size, broken = _read_into(stream, view, problems)
+        if not size:
+            break
         cut = block.rfind(b"\n", 0, size) + 1
         if cut == 0:  # no newline in the whole block: part of a line longer than the chunk
             leftover += bytes(view[:size])
@@ -272,27 +337,58 @@ def _one_ahead(items: Iterator[T]) -> Iterator[T]:
                 upcoming.result()
 
 
+def _broken(path: Path, error, lines: int | None = None) -> str:
+    """What a user is told of a file that could not be read to its end (or at all)."""
+    what = {".gz": "gzip", ".zst": "zstd"}.get(path.suffix, "the file")
+    where = "could not be read" if lines is None else f"broke off after line {lines:,}"
+    return f"{what} {where}: {error} (a truncated or damaged file?)"
+
+
 @contextmanager
-def _file_chunks(stream, start_line: int, workdir: Path, expected: int | None, compressed: bool):
-    """The stream's chunks, each with the compressed bytes read when it was cut (None for a
-    plain file). A compressed stream's next chunk is made while this one is read."""
-    parts = _chunks(stream, start_line, workdir, chunk_bytes(), expected)
-    if not compressed:
+def _file_chunks(
+    stream, raw, start_line: int, workdir: Path, expected: int | None, problems: list[str]
+):
+    """The stream's chunks, each with the bytes of ``raw`` (the file) read when it was cut,
+    None when ``stream`` is the file itself. A compressed stream's next chunk is made while
+    this one is read."""
+    parts = _chunks(stream, start_line, workdir, chunk_bytes(), expected, problems)
+    if stream is raw:
         yield ((part, None) for part in parts)
         return
-    ahead = _one_ahead((part, stream.fileobj.tell()) for part in parts)
+    ahead = _one_ahead((part, raw.tell()) for part in parts)
     try:
         yield ahead
     finally:
         ahead.close()  # the chunk being made is waited for, before the stream is closed
 
 
-def _read_into(stream, view: memoryview) -> int:
-    """Fill ``view`` from ``stream``; the bytes read (fewer only at the end of the stream)."""
+def _read_into(stream, view: memoryview, problems: list[str] | None) -> tuple[int, bool]:
+    """Fill ``view`` from ``stream``: the bytes read (fewer only at the end of the stream)
+    and whether reading broke off (its error added to ``problems``, or raised)."""
+    # readinto1: one read of the stream's source at a time, so that when one breaks (a
+    # truncated gzip), what the reads before it gave is kept (readinto would drop it)
+    read = getattr(stream, "readinto1", stream.readinto)
     filled = 0
-    while filled < len(view) and (got := stream.readinto(view[filled:])):
-        filled += got
-    return filled
+    try:
+        while filled < len(view) and (got := read(view[filled:])):
+            filled += got
+    except _read_errors() as exc:
+        if problems is None:
+            raise
+        problems.append(str(exc) or type(exc).__name__)
+        return filled, True
+    return filled, False
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged or truncated file raises: OSError (gzip.BadGzipFile too),
+    EOFError (gzip and ``_ZstdReader`` ending inside a compressed block), zlib.error, and
+    zstandard's ZstdError when zstandard has been loaded."""
+    import zlib
+
+    errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
+    zstandard = sys.modules.get("zstandard")
+    return errors + (zstandard.ZstdError,) if zstandard else errors
 
 
 @contextmanager
@@ -325,7 +421,14 @@ def ingest_file(
         else:
             path = Path(name)
             source = str(path.resolve())
-        head = _head(path)
+        try:
+            head = _head(path)
+        except _Unreadable as exc:
+            if progress:
+                progress(path.stat().st_size)
+            return FileResult(
+                source=source, format="unreadable", mode="not read", error=_broken(path, exc)
+            )
         fmt = detect(path, head, input_format, fallback=named)
         if fmt is None:
             if progress:
@@ -358,7 +461,7 @@ def _ingest(
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = 0, 0
-    compressed = path.suffix in (".gz", ".zst")
+    compressed = path.suffix in COMPRESSED
     if previous is not None:
         same_start = previous.head_hash == head_hash
         if same_start and previous.size == size and previous.end_offset == size:
@@ -373,14 +476,15 @@ def _ingest(
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
     end_offset, end_line = start_offset, start_line
     if result.mode != "unchanged":
-        if fmt.line_based and path.suffix != ".zst":
-            stream = _open(path)
+        if fmt.line_based:
             reported = 0  # bytes of the file told to progress (the skipped start too)
-            with stream:
+            with _opened(path) as (stream, raw):
                 if start_offset:
                     stream.seek(start_offset)
                 expected = None if compressed else size - start_offset
-                with _file_chunks(stream, start_line, workdir, expected, compressed) as parts:
+                problems: list[str] = []
+                chunks = _file_chunks(stream, raw, start_line, workdir, expected, problems)
+                with chunks as parts:
                     for part, compressed_at in parts:
                         chunk, first, nbytes = part.path, part.first, part.nbytes
                         if not part.terminated and resumable and not compressed:
@@ -400,10 +504,12 @@ def _ingest(
                         end_offset += nbytes
                         end_line = first + stats.lines_read
                         chunk.unlink()
-                        if progress:  # in the file's bytes: a gzip file's compressed ones
+                        if progress:  # in the file's bytes: a compressed file's compressed ones
                             at = compressed_at if compressed else end_offset
                             progress(at - reported)
                             reported = at
+            if problems:
+                result.error = _broken(path, problems[0], result.lines_read)
             if compressed:
                 end_offset, end_line = size, None
             if progress:

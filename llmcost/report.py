@@ -145,11 +145,12 @@ def _input(f: FileResult) -> dict:
         "skipped": f.skipped,
         "duplicates": f.duplicates,
         "rejected": f.rejected,
+        "error": f.error,  # why the file was not read to its end (or at all)
     }
 
 
 def _notes(ingest: IngestResult | None) -> list[str]:
-    notes = []
+    notes = [f"{f.source}: {f.error}" for f in ingest.files if f.error] if ingest else []
     if ingest and ingest.total("naive_timestamps"):
         notes.append(
             f"{ingest.total('naive_timestamps')} timestamps had no time zone; they were read as UTC"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
 import subprocess
 import time
 
 import pytest
+import zstandard
 
 from llmcost import store
 from llmcost.ingest import ingest_paths
@@ -120,13 +122,88 @@ def test_gzip_and_zstd(tmp_path):
         fh.write(body)
     con = store.connect()
     assert ingest_paths(con, [str(gz)]).files[0].ingested == 5
-    if shutil.which("zstd"):
+    if shutil.which("zstd"):  # as the zstd tool writes it
         plain = tmp_path / "b.jsonl"
         plain.write_text("".join(call(i) + "\n" for i in range(5, 9)))
         subprocess.run(["zstd", "-q", str(plain), "-o", str(tmp_path / "b.jsonl.zst")], check=True)
         plain.unlink()
         result = ingest_paths(con, [str(tmp_path / "b.jsonl.zst")]).files[0]
-        assert (result.format, result.ingested) == ("jsonl", 4)
+        assert (result.format, result.ingested, result.error) == ("jsonl", 4, None)
+
+
+def _stored(path) -> tuple:
+    con = store.connect()
+    result = ingest_paths(con, [str(path)]).files[0]
+    rows = con.execute(
+        "SELECT source_line, request_id, input_tokens FROM requests ORDER BY source_line"
+    ).fetchall()
+    rejects = con.execute("SELECT line FROM rejects ORDER BY line").fetchall()
+    return result, rows, [line for (line,) in rejects]
+
+
+def test_a_zstd_log_of_several_frames_is_read_in_chunks_like_the_plain_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMCOST_CHUNK_BYTES", "4096")  # bounded memory: many chunks
+    lines = [call(i) + "\n" for i in range(300)]
+    plain = tmp_path / "log.jsonl"
+    plain.write_text("".join(lines))
+    # two frames, as `zstd` appending to a file writes them; the first ends mid-line
+    zst = tmp_path / "log.jsonl.zst"
+    text = "".join(lines).encode()
+    zst.write_bytes(zstandard.compress(text[:10_001]) + zstandard.compress(text[10_001:]))
+    expected, got = _stored(plain), _stored(zst)
+    assert got[1] == expected[1] and len(got[1]) == 300
+    assert (got[0].ingested, got[0].rejected, got[0].error) == (300, 0, None)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_a_truncated_compressed_log_keeps_what_it_holds_and_says_where_it_broke(
+    tmp_path, cli, suffix
+):
+    text = "".join(call(i) + "\n" for i in range(20_000)).encode()  # zstd: 128 KB blocks
+    whole = gzip.compress(text) if suffix == ".gz" else zstandard.compress(text)
+    cut = tmp_path / f"log.jsonl{suffix}"
+    cut.write_bytes(whole[: len(whole) // 2])  # a copy that stopped half-way
+    result, rows, rejects = _stored(cut)
+    # every whole line before the break is read; the cut one is rejected with its number
+    assert result.lines_read == len(rows) + 1 and rejects == [result.lines_read]
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)) and len(rows) > 5000
+    assert result.accounted
+    assert f"broke off after line {result.lines_read:,}" in result.error
+    assert "truncated" in result.error
+
+    out = cli("analyze", cut, "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["inputs"][0]["error"] == result.error
+    assert any(result.error in note for note in report["notes"])
+    assert result.error in out.stderr
+
+
+def test_a_compressed_file_that_is_not_is_left_unread_and_the_run_goes_on(tmp_path, cli):
+    bad = tmp_path / "a.jsonl.gz"
+    bad.write_text(call(0) + "\n")  # named .gz, but plain text
+    good = tmp_path / "b.jsonl"
+    good.write_text(call(1) + "\n")
+    out = cli("analyze", bad, good, "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    first, second = report["inputs"]
+    assert (first["format"], first["lines_read"], second["ingested"]) == ("unreadable", 0, 1)
+    assert first["error"].startswith("gzip could not be read: Not a gzipped file")
+    assert report["summary"]["requests"] == 1
+    assert f"{bad}: not read — gzip could not be read" in out.stderr
+
+
+def test_the_zstd_reader_ends_quietly_only_at_a_frame_end(tmp_path):
+    from llmcost.ingest import _ZstdReader
+
+    frame = zstandard.compress(b"hello\n" * 1000)
+    for data, expected in ((b"", b""), (frame + frame, b"hello\n" * 2000)):
+        reader = _ZstdReader(io.BytesIO(data), read_size=7)  # input fed in small pieces
+        assert reader.read(100_000) == expected
+    reader = _ZstdReader(io.BytesIO(frame[:-5]))
+    with pytest.raises(EOFError, match="truncated"):
+        reader.read(100_000)
 
 
 def test_json_documents(tmp_path):

@@ -211,6 +211,8 @@ def file_line(result) -> str:
     """One stderr line per file: what was read and what became of every line."""
     if result.format == "unrecognized":
         return f"{result.source}: not read — no log format recognized in its first lines"
+    if result.format == "unreadable":
+        return f"{result.source}: not read — {result.error}"
     mode = "" if result.mode == "new" else f" ({result.mode})"
     text = (
         f"{result.source}: {result.format}{mode}, {result.lines_read:,} lines → "
@@ -220,4 +222,6 @@ def file_line(result) -> str:
         text += f" ({result.buckets:,} of the skipped stored as usage-report buckets)"
     if result.pending_bytes:
         text += f"; an unfinished last line ({result.pending_bytes:,} bytes) waits for the next run"
+    if result.error:
+        text += f"; {result.error}"
     return text
