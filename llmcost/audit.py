@@ -28,7 +28,6 @@ from pathlib import Path
 import polars as pl
 
 from llmcost import store
-from llmcost.errors import NoRecordsError
 
 DEFAULT_THRESHOLD_PCT = 10.0
 RECOUNTS_TABLE = "audit_recounts"
@@ -543,21 +542,25 @@ def run(
     from llmcost import __version__, costing, store
     from llmcost.ingest import ingest_paths
     from llmcost.pricing import load_pricing
-    from llmcost.report import fill_tokens, window_view
+    from llmcost.report import fill_tokens, no_records, window_view
 
     book = load_pricing([Path(p) for p in pricing])
     con = store.connect(Path(db) if db else None)
     try:
-        ingest_paths(con, [str(p) for p in paths], input_format, on_file=on_file, progress=progress)
+        ingest_paths(
+            con,
+            [str(p) for p in paths],
+            input_format,
+            on_file=on_file,
+            progress=progress,
+            resumable=db is not None,
+        )
         recount(con, book)
         fill_tokens(con, book)
         costing.prepare(con, book)
         window_view(con, None, None)
         if con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0:
-            raise NoRecordsError(
-                "no usable LLM call records were found",
-                hint="check the input format (llmcost formats) and the rejected lines above",
-            )
+            raise no_records(con)
         rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
         return {
             "llmcost_version": __version__,

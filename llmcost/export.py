@@ -317,7 +317,7 @@ def prepare_calls(options, on_file: Callable | None = None, progress=None):
     con = store.connect(options.db)
     try:
         if options.paths:
-            kwargs = {"on_file": on_file}
+            kwargs = {"on_file": on_file, "resumable": options.db is not None}
             if progress is not None:
                 kwargs["progress"] = progress
             ingest_paths(con, options.paths, options.input_format, **kwargs)

@@ -407,11 +407,13 @@ def ingest_file(
     progress: Callable[[int], None] | None = None,
     workdir: Path | None = None,
     named: bool = True,
+    resumable: bool = True,
 ) -> FileResult:
     """Read one file (or stdin) into ``requests``/``texts``; rejects go to ``rejects``.
 
     A file met while walking a directory (``named=False``) whose content no format
-    recognizes is not read: its result says so (format 'unrecognized')."""
+    recognizes is not read: its result says so (format 'unrecognized'). ``resumable``: a
+    later ingest into this store may go on with the file (its unfinished last line waits)."""
     with _workdir() if workdir is None else _nullcontext(workdir) as wd:
         if name == STDIN:
             path = wd / "stdin.jsonl"
@@ -434,7 +436,9 @@ def ingest_file(
             if progress:
                 progress(path.stat().st_size)
             return FileResult(source=source, format="unrecognized", mode="not read")
-        return _ingest(con, path, source, head, fmt, progress, wd, resumable=name != STDIN)
+        return _ingest(
+            con, path, source, head, fmt, progress, wd, resumable=resumable and name != STDIN
+        )
 
 
 @contextmanager
@@ -475,6 +479,9 @@ def _ingest(
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
     end_offset, end_line = start_offset, start_line
+    # An unterminated last line waits for the next ingest (a writer may be in the middle of
+    # it); when no ingest comes next it is read now, and rejected if it is cut.
+    waits = resumable and not compressed
     if result.mode != "unchanged":
         if fmt.line_based:
             reported = 0  # bytes of the file told to progress (the skipped start too)
@@ -487,7 +494,7 @@ def _ingest(
                 with chunks as parts:
                     for part, compressed_at in parts:
                         chunk, first, nbytes = part.path, part.first, part.nbytes
-                        if not part.terminated and resumable and not compressed:
+                        if not part.terminated and waits:
                             # A writer may be in the middle of this line: keep it for next time,
                             # unless it is a complete record already.
                             if not _complete_json(chunk):
@@ -613,9 +620,12 @@ def ingest_paths(
     input_format: str | None = None,
     on_file: Callable[[FileResult], None] | None = None,
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    resumable: bool = True,
 ) -> IngestResult:
     """Ingest every file in one transaction. ``progress(total_bytes)`` may return a callback
-    that is told the bytes done after each chunk."""
+    that is told the bytes done after each chunk. ``resumable=False``: no later ingest will
+    go on with these files (a store that ends with this run), so an unfinished last line is
+    read now, not left for the writer to finish."""
     names = _expand(paths)
     total = sum(Path(n).stat().st_size for n, _ in names if n != STDIN)
     advance = progress(total, len(names)) if progress else None
@@ -624,7 +634,9 @@ def ingest_paths(
     try:
         with _workdir() as wd:
             for name, named in names:
-                file_result = ingest_file(con, name, input_format, advance, wd, named)
+                file_result = ingest_file(
+                    con, name, input_format, advance, wd, named, resumable=resumable
+                )
                 result.files.append(file_result)
                 if on_file:
                     on_file(file_result)

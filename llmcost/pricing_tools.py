@@ -327,7 +327,7 @@ def bill_delta(log_paths: list[str], old: PriceBook, new: PriceBook) -> dict:
 
     con = store.connect()
     try:
-        ingest_paths(con, log_paths)
+        ingest_paths(con, log_paths, resumable=False)
         sums = []
         for book in (old, new):
             costing.prepare(con, book)

@@ -106,11 +106,7 @@ def build(
         con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
         and con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
     ):
-        raise NoRecordsError(
-            "no usable LLM call records were found"
-            + (" in the chosen period" if options.since or options.until else ""),
-            hint="check the input format (llmcost formats) and the rejected lines above",
-        )
+        raise no_records(con, " in the chosen period" if options.since or options.until else "")
     ctx = Context(top=options.top, book=book, options=options)
     report: dict = {
         "llmcost_version": __version__,
@@ -136,6 +132,26 @@ def build(
     return report
 
 
+def no_records(con, where: str = "") -> NoRecordsError:
+    """The error of a run that found no usable call, with the commonest reasons its lines
+    were rejected (each with the first place it was met): no report is written to say so."""
+    reasons = con.execute(
+        """SELECT reason, count(*), arg_min(regexp_extract(source, '[^/]*$') || ':' || line,
+                                           (source, line))
+           FROM rejects GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 3"""
+    ).fetchall()
+    rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    message = f"no usable LLM call records were found{where}"
+    if rejected:
+        message += f"; {rejected:,} lines were rejected, most often because:" + "".join(
+            f"\n  {reason} ({n:,} line{'s' * (n != 1)}, first at {first})"
+            for reason, n, first in reasons
+        )
+    return NoRecordsError(
+        message, hint="check the input format: `llmcost formats` lists what can be read"
+    )
+
+
 def _input(f: FileResult) -> dict:
     return {
         "source": f.source,
@@ -150,7 +166,14 @@ def _input(f: FileResult) -> dict:
 
 
 def _notes(ingest: IngestResult | None) -> list[str]:
-    notes = [f"{f.source}: {f.error}" for f in ingest.files if f.error] if ingest else []
+    files = ingest.files if ingest else []
+    notes = [f"{f.source}: {f.error}" for f in files if f.error]
+    notes += [
+        f"{f.source}: an unfinished last line ({f.pending_bytes:,} bytes) waits for the next "
+        "ingest into this database"  # (only a stored file's: see ingest_paths' resumable)
+        for f in files
+        if f.pending_bytes
+    ]
     if ingest and ingest.total("naive_timestamps"):
         notes.append(
             f"{ingest.total('naive_timestamps')} timestamps had no time zone; they were read as UTC"
@@ -199,7 +222,12 @@ def analyze(
     con = store.connect(options.db)
     try:
         ingest = ingest_paths(
-            con, options.paths, options.input_format, on_file=on_file, progress=progress
+            con,
+            options.paths,
+            options.input_format,
+            on_file=on_file,
+            progress=progress,
+            resumable=options.db is not None,  # in memory: no later run reads the rest
         )
         return build(con, book, options, ingest, stage)
     finally:

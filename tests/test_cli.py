@@ -139,6 +139,24 @@ def test_no_records_exits_3(cli, jsonl):
     assert "no usable" in result.stderr
 
 
+def test_no_records_says_why_the_lines_were_rejected_and_where_first(cli, tmp_path):
+    log = tmp_path / "odd.jsonl"
+    bad_ts = '{"model": "gpt-4o", "timestamp": "[bold]noon[/bold]"}'
+    log.write_text("\n".join(["[1]", "not json", "also not", bad_ts, bad_ts, "{oops"]) + "\n")
+    result = cli("analyze", log)
+    assert result.exit_code == 3 and result.stdout == ""
+    err = result.stderr
+    assert "no usable LLM call records were found; 6 lines were rejected" in err
+    # the commonest reasons first (at most three), each with the first line it was met on
+    reasons = err.split("most often because:\n")[1].split("\nhint:")[0].splitlines()
+    assert [r.strip() for r in reasons] == [
+        "not valid JSON (2 lines, first at odd.jsonl:2)",
+        # what a log says is shown as it is, not read as terminal markup
+        "timestamp not understood: [bold]noon[/bold] (2 lines, first at odd.jsonl:4)",
+        "JSON array, not an object (1 line, first at odd.jsonl:1)",
+    ]
+
+
 def test_empty_window_exits_3(cli):
     result = cli("analyze", DEMO, "--since", "2030-01-01")
     assert result.exit_code == 3

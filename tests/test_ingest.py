@@ -397,3 +397,35 @@ def test_one_ahead_raises_the_makers_error_in_turn_and_waits_for_it_when_left_ea
     assert next(ahead) == 0  # item 1 is being made now
     ahead.close()
     assert done == [0, 1]  # close waited for it, and made nothing more
+
+
+def test_analyze_rejects_a_cut_last_line_and_a_database_waits_for_it(tmp_path, cli):
+    log = tmp_path / "app.jsonl"
+    full = call(1)
+    log.write_text(call(0) + "\n" + full[:20])
+    # in memory, nothing comes after this run: the cut line is read now, and rejected
+    out = cli("analyze", log, "--format", "json")
+    report = json.loads(out.stdout)
+    assert report["inputs"][0]["lines_read"] == 2 and report["rejected"]["count"] == 1
+    [sample] = report["rejected"]["samples"]
+    assert sample["line"] == 2 and "truncated" in sample["reason"]
+    assert report["notes"] == []
+    # into a database, the writer may still be writing it: it waits, and the report says so
+    db = tmp_path / "calls.duckdb"
+    out = cli("analyze", log, "--db", db, "--format", "json")
+    report = json.loads(out.stdout)
+    assert report["rejected"]["count"] == 0 and report["summary"]["requests"] == 1
+    assert report["notes"] == [
+        f"{log}: an unfinished last line (20 bytes) waits for the next ingest into this database"
+    ]
+    with log.open("a") as fh:
+        fh.write(full[20:] + "\n")
+    report = json.loads(cli("analyze", log, "--db", db, "--format", "json").stdout)
+    assert report["summary"]["requests"] == 2 and report["notes"] == []
+
+
+def test_a_complete_last_line_without_newline_is_read_when_nothing_comes_next(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + call(1))
+    result = ingest_paths(store.connect(), [str(log)], resumable=False).files[0]
+    assert (result.ingested, result.rejected, result.pending_bytes) == (2, 0, 0)

@@ -114,10 +114,12 @@ def _out_of_memory(exc: Exception) -> LlmcostError | None:
 
 
 def report_error(exc: LlmcostError) -> None:
+    from rich.markup import escape  # messages quote logs and paths: "[...]" is not markup
+
     err = stderr()
-    err.print(f"[bold red]error:[/bold red] {exc.message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
     if exc.hint:
-        err.print(f"[yellow]hint:[/yellow] {exc.hint}", soft_wrap=True)
+        err.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", soft_wrap=True)
 
 
 def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
