@@ -111,9 +111,6 @@ def analyze(
     if not paths and db is None:
         raise UsageError("nothing to analyze", hint="name log files, or --db FILE for stored calls")
 
-    def on_file(result) -> None:
-        err.print(f"[dim]{common.file_line(result)}[/dim]", soft_wrap=True)
-
     with cfg.using(config), common.progress_bar() as progress:
         report = run(
             paths or [],
@@ -124,7 +121,7 @@ def analyze(
             since=since_ts,
             until=until_ts,
             top=top,
-            on_file=on_file,
+            on_file=common.file_printer(err),
             by=by,
             period=period.value if period else None,
             breakdown=breakdown,

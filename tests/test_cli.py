@@ -157,6 +157,14 @@ def test_no_records_says_why_the_lines_were_rejected_and_where_first(cli, tmp_pa
     ]
 
 
+def test_a_file_line_on_stderr_shows_a_path_with_brackets_as_it_is(cli, tmp_path):
+    log = tmp_path / "calls [bold]now.jsonl"
+    log.write_text(DEMO.read_text())
+    result = cli("analyze", log, "--format", "json")
+    assert result.exit_code == 0
+    assert "calls [bold]now.jsonl: jsonl," in result.stderr
+
+
 def test_empty_window_exits_3(cli):
     result = cli("analyze", DEMO, "--since", "2030-01-01")
     assert result.exit_code == 3

@@ -56,7 +56,7 @@ def audit(
             input_format=input_format,
             threshold_pct=threshold,
             top=top,
-            on_file=lambda r: err.print(f"[dim]{common.file_line(r)}[/dim]", soft_wrap=True),
+            on_file=common.file_printer(err),
             progress=progress,
         )
     if format is ReportFormat.json:

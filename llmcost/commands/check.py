@@ -155,7 +155,7 @@ def check(
     from llmcost import budgets
     from llmcost import config as cfg
     from llmcost.budgets import Limits, Policy
-    from llmcost.commands.common import file_line, progress_bar
+    from llmcost.commands.common import file_printer, progress_bar
     from llmcost.errors import UsageError
     from llmcost.render import budget as view
     from llmcost.render import github
@@ -204,7 +204,7 @@ def check(
                 input_format=input_format,
                 since=since_ts,
                 until=until_ts,
-                on_file=lambda r: err.print(f"[dim]{file_line(r)}[/dim]", soft_wrap=True),
+                on_file=file_printer(err),
                 progress=progress,
                 stage=progress.stage,
             )

@@ -209,6 +209,14 @@ def progress_bar(label: str = "reading"):
         progress.close()
 
 
+def file_printer(err):
+    """An ``on_file`` callback: each file's ``file_line``, dim, on ``err`` (as text: a path
+    or an error may hold "[...]", which is not markup)."""
+    from rich.markup import escape
+
+    return lambda result: err.print(f"[dim]{escape(file_line(result))}[/dim]", soft_wrap=True)
+
+
 def file_line(result) -> str:
     """One stderr line per file: what was read and what became of every line."""
     if result.format == "unrecognized":

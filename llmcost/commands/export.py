@@ -84,7 +84,7 @@ def export(
         since=since_ts,
         until=until_ts,
         overwrite=overwrite,
-        on_file=lambda r: err.print(f"[dim]{common.file_line(r)}[/dim]", soft_wrap=True),
+        on_file=common.file_printer(err),
     )
     where = "stdout" if output == "-" else output
     layout = ", one folder per day" if result.partitioned else ""

@@ -45,7 +45,7 @@ def ingest(
                 con,
                 paths,
                 input_format,
-                on_file=lambda r: err.print(f"[dim]{common.file_line(r)}[/dim]", soft_wrap=True),
+                on_file=common.file_printer(err),
                 progress=progress,
             )
         stored = con.execute("SELECT count(*) FROM requests").fetchone()[0]
