@@ -412,6 +412,9 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
             for m in report["by_model"][:5]
         ],
         "baseline": compare(baseline, report, top=10) if baseline is not None else None,
+        # what the check could not see: lines rejected, files cut short or not read
+        "rejected": (report.get("rejected") or {}).get("count", 0),
+        "notes": list(report.get("notes") or []),
     }
 
 

@@ -19,6 +19,7 @@ base.jsonl: gpt-4o 200k/20k = 0.70 (alice, chat) + gpt-4o-mini 2M = 0.30 (carol,
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -496,3 +497,21 @@ def test_readme_workflow_runs_as_written(tmp_path, base):
         json.loads((tmp_path / "llmcost-report.json").read_text())["summary"]["total_cost_usd"]
         == 1.67
     )
+
+
+def test_the_check_says_what_it_could_not_count(cli, tmp_path):
+    """A budget that holds over part of the logs must say which part it did not see."""
+    lines = HEAD.read_text().splitlines()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode())[:-30])  # truncated
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text("not json\n" + lines[0] + "\n")
+    result = cli("check", cut, odd, "--max-cost", "1000", "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "ok" and doc["rejected"] >= 1
+    [note] = doc["notes"]
+    assert note.startswith(f"{cut}: gzip broke off after line")
+    md = cli("check", cut, odd, "--max-cost", "1000", "--format", "markdown").stdout
+    assert f"- Not counted: {doc['rejected']} log lines were rejected" in md
+    assert f"- {note}" in md

@@ -68,6 +68,12 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     summary.lines.append(
         f"Total cost: {money(result['total_cost_usd'])} over {count(result['requests'])} calls{when}"
     )
+    if result.get("rejected"):
+        summary.lines.append(
+            f"Not counted: {count(result['rejected'])} log lines were rejected (`llmcost analyze "
+            "--format json` lists each with its file, line and reason)"
+        )
+    summary.lines.extend(result.get("notes") or [])
     summary.tables.append(
         Table(
             ["Rule", "Scope", "Limit", "Actual", "Status", "Detail"],
