@@ -124,7 +124,15 @@ def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
     return found
 
 
-COMPRESSED = (".gz", ".zst")
+# How a compressed file starts, whatever its name (stdin, a rotated log without .gz).
+_MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def _compression(path: Path) -> str | None:
+    """'gzip' or 'zstd' when the file's first bytes say so, else None."""
+    with path.open("rb") as fh:
+        start = fh.read(4)
+    return next((kind for magic, kind in _MAGIC.items() if start.startswith(magic)), None)
 
 
 @contextmanager
@@ -132,11 +140,12 @@ def _opened(path: Path):
     """``(stream, raw)``: the file's decompressed bytes as a stream, and the file itself
     (``raw.tell()``: the compressed bytes read). gzip and zstd (every frame of a file of
     several, as ``zstd`` writes when appending) are decompressed as they are read."""
+    kind = _compression(path)
     with path.open("rb") as raw:
-        if path.suffix == ".gz":
+        if kind == "gzip":
             with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
                 yield stream, raw
-        elif path.suffix == ".zst":
+        elif kind == "zstd":
             yield _ZstdReader(raw), raw
         else:
             yield raw, raw
@@ -339,7 +348,7 @@ def _one_ahead(items: Iterator[T]) -> Iterator[T]:
 
 def _broken(path: Path, error, lines: int | None = None) -> str:
     """What a user is told of a file that could not be read to its end (or at all)."""
-    what = {".gz": "gzip", ".zst": "zstd"}.get(path.suffix, "the file")
+    what = _compression(path) or "the file"
     where = "could not be read" if lines is None else f"broke off after line {lines:,}"
     return f"{what} {where}: {error} (a truncated or damaged file?)"
 
@@ -465,7 +474,7 @@ def _ingest(
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = 0, 0
-    compressed = path.suffix in COMPRESSED
+    compressed = _compression(path) is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
         if same_start and previous.size == size and previous.end_offset == size:

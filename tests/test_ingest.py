@@ -179,9 +179,11 @@ def test_a_truncated_compressed_log_keeps_what_it_holds_and_says_where_it_broke(
     assert result.error in out.stderr
 
 
-def test_a_compressed_file_that_is_not_is_left_unread_and_the_run_goes_on(tmp_path, cli):
+def test_a_compressed_file_that_cannot_be_decompressed_is_left_unread_and_the_run_goes_on(
+    tmp_path, cli
+):
     bad = tmp_path / "a.jsonl.gz"
-    bad.write_text(call(0) + "\n")  # named .gz, but plain text
+    bad.write_bytes(b"\x1f\x8b" + b"\x00" * 40)  # gzip's first bytes, then no gzip at all
     good = tmp_path / "b.jsonl"
     good.write_text(call(1) + "\n")
     out = cli("analyze", bad, good, "--format", "json")
@@ -189,9 +191,26 @@ def test_a_compressed_file_that_is_not_is_left_unread_and_the_run_goes_on(tmp_pa
     report = json.loads(out.stdout)
     first, second = report["inputs"]
     assert (first["format"], first["lines_read"], second["ingested"]) == ("unreadable", 0, 1)
-    assert first["error"].startswith("gzip could not be read: Not a gzipped file")
+    assert first["error"].startswith("gzip could not be read: ")
     assert report["summary"]["requests"] == 1
     assert f"{bad}: not read — gzip could not be read" in out.stderr
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_compression_is_told_by_the_first_bytes_not_the_name(tmp_path, cli, kind):
+    text = "".join(call(i) + "\n" for i in range(3)).encode()
+    data = gzip.compress(text) if kind == "gzip" else zstandard.compress(text)
+    rotated = tmp_path / "app.log-20261101"  # compressed by a rotation, no suffix
+    rotated.write_bytes(data)
+    plain_named = tmp_path / "calls.jsonl.gz"  # named .gz, written plain
+    plain_named.write_bytes(text)
+    for path in (rotated, plain_named):
+        result = ingest_paths(store.connect(), [str(path)]).files[0]
+        assert (result.ingested, result.rejected, result.error) == (3, 0, None), path
+    # and piped in: `cat app.log.gz | llmcost analyze -`
+    out = cli("analyze", "-", "--format", "json", input=data)
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["summary"]["requests"] == 3
 
 
 def test_the_zstd_reader_ends_quietly_only_at_a_frame_end(tmp_path):
