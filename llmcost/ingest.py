@@ -16,23 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-import gzip
 import hashlib
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
+from llmcost import streams
 from llmcost.errors import InputError
 from llmcost.formats import FileFormat, detect
 from llmcost.formats.stage import drop_staged
-
-T = TypeVar("T")
 
 HEAD_BYTES = 64 * 1024
 FINGERPRINT_BYTES = 4096
@@ -124,84 +121,13 @@ def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
     return found
 
 
-# How a compressed file starts, whatever its name (stdin, a rotated log without .gz).
-_MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
-
-
-def _compression(path: Path) -> str | None:
-    """'gzip' or 'zstd' when the file's first bytes say so, else None."""
-    with path.open("rb") as fh:
-        start = fh.read(4)
-    return next((kind for magic, kind in _MAGIC.items() if start.startswith(magic)), None)
-
-
-@contextmanager
-def _opened(path: Path):
-    """``(stream, raw)``: the file's decompressed bytes as a stream, and the file itself
-    (``raw.tell()``: the compressed bytes read). gzip and zstd (every frame of a file of
-    several, as ``zstd`` writes when appending) are decompressed as they are read."""
-    kind = _compression(path)
-    with path.open("rb") as raw:
-        if kind == "gzip":
-            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                yield stream, raw
-        elif kind == "zstd":
-            yield _ZstdReader(raw), raw
-        else:
-            yield raw, raw
-
-
-class _ZstdReader:
-    """A zstd file's decompressed bytes, frame after frame. A file that ends inside a frame
-    raises EOFError, as gzip does (zstandard's own stream reader just stops there)."""
-
-    def __init__(self, raw, read_size: int = 1 << 20) -> None:
-        import zstandard
-
-        self._raw, self._read_size = raw, read_size
-        self._frame = zstandard.ZstdDecompressor().decompressobj
-        self._obj = self._frame()
-        self._in_frame = False  # input fed to the current frame, and its end not yet seen
-        self._out = memoryview(b"")  # decompressed, not yet read
-
-    def readinto(self, view) -> int:
-        while not self._out:
-            data = self._raw.read(self._read_size)
-            if not data:
-                if self._in_frame:
-                    raise EOFError("the zstd file ends inside a frame: it is truncated")
-                return 0
-            self._out = memoryview(self._feed(data))
-        n = min(len(view), len(self._out))
-        view[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
-
-    def read(self, size: int) -> bytes:
-        buffer = bytearray(size)
-        filled, view = 0, memoryview(buffer)
-        while filled < size and (got := self.readinto(view[filled:])):
-            filled += got
-        return bytes(buffer[:filled])
-
-    def _feed(self, data: bytes) -> bytes:
-        out = []
-        while data:
-            self._in_frame = True
-            out.append(self._obj.decompress(data))
-            if not self._obj.eof:
-                break
-            data, self._obj, self._in_frame = self._obj.unused_data, self._frame(), False
-        return b"".join(out)
-
-
 def _head(path: Path) -> bytes:
     """The file's first HEAD_BYTES, decompressed; a file that ends early gives what it has.
     (``_Unreadable`` when not one byte can be.)"""
-    with _opened(path) as (stream, _):
+    with streams.opened(path) as (stream, _):
         buffer = bytearray(HEAD_BYTES)
         problems: list[str] = []
-        size, _ = _read_into(stream, memoryview(buffer), problems)
+        size, _ = streams.read_into(stream, memoryview(buffer), problems)
         if problems and not size:
             raise _Unreadable(problems[0])
         return bytes(buffer[:size])
@@ -303,7 +229,7 @@ def _chunks(
     view = memoryview(block)
     broken = False
     while not broken:
-        size, broken = _read_into(stream, view, problems)
+        size, broken = streams.read_into(stream, view, problems)
         if not size:
             break
         cut = block.rfind(b"\n", 0, size) + 1
@@ -326,29 +252,9 @@ def _chunks(
         yield _describe(path, line, b"", leftover, len(leftover))
 
 
-def _one_ahead(items: Iterator[T]) -> Iterator[T]:
-    """``items``, each next one made on a thread while the caller uses this one (one ahead,
-    no more). A compressed log's chunks: decompressing the next (zlib lets go of the GIL)
-    overlaps DuckDB reading this one, where it would otherwise wait for it. The thread's
-    errors reach the caller; when the caller stops early, the item being made is waited for
-    (its chunk file lands in the workdir before that is removed)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    end = object()
-    with ThreadPoolExecutor(1, thread_name_prefix="llmcost-read") as pool:
-        upcoming = pool.submit(next, items, end)
-        try:
-            while (item := upcoming.result()) is not end:
-                upcoming = pool.submit(next, items, end)
-                yield item
-        finally:
-            with suppress(BaseException):  # the caller's exit or error goes on, not this one
-                upcoming.result()
-
-
 def _broken(path: Path, error, lines: int | None = None) -> str:
     """What a user is told of a file that could not be read to its end (or at all)."""
-    what = _compression(path) or "the file"
+    what = streams.compression(path) or "the file"
     where = "could not be read" if lines is None else f"broke off after line {lines:,}"
     return f"{what} {where}: {error} (a truncated or damaged file?)"
 
@@ -364,40 +270,11 @@ def _file_chunks(
     if stream is raw:
         yield ((part, None) for part in parts)
         return
-    ahead = _one_ahead((part, raw.tell()) for part in parts)
+    ahead = streams.one_ahead((part, raw.tell()) for part in parts)
     try:
         yield ahead
     finally:
         ahead.close()  # the chunk being made is waited for, before the stream is closed
-
-
-def _read_into(stream, view: memoryview, problems: list[str] | None) -> tuple[int, bool]:
-    """Fill ``view`` from ``stream``: the bytes read (fewer only at the end of the stream)
-    and whether reading broke off (its error added to ``problems``, or raised)."""
-    # readinto1: one read of the stream's source at a time, so that when one breaks (a
-    # truncated gzip), what the reads before it gave is kept (readinto would drop it)
-    read = getattr(stream, "readinto1", stream.readinto)
-    filled = 0
-    try:
-        while filled < len(view) and (got := read(view[filled:])):
-            filled += got
-    except _read_errors() as exc:
-        if problems is None:
-            raise
-        problems.append(str(exc) or type(exc).__name__)
-        return filled, True
-    return filled, False
-
-
-def _read_errors() -> tuple[type[BaseException], ...]:
-    """What reading a damaged or truncated file raises: OSError (gzip.BadGzipFile too),
-    EOFError (gzip and ``_ZstdReader`` ending inside a compressed block), zlib.error, and
-    zstandard's ZstdError when zstandard has been loaded."""
-    import zlib
-
-    errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
-    zstandard = sys.modules.get("zstandard")
-    return errors + (zstandard.ZstdError,) if zstandard else errors
 
 
 @contextmanager
@@ -474,7 +351,7 @@ def _ingest(
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = 0, 0
-    compressed = _compression(path) is not None
+    compressed = streams.compression(path) is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
         if same_start and previous.size == size and previous.end_offset == size:
@@ -494,7 +371,7 @@ def _ingest(
     if result.mode != "unchanged":
         if fmt.line_based:
             reported = 0  # bytes of the file told to progress (the skipped start too)
-            with _opened(path) as (stream, raw):
+            with streams.opened(path) as (stream, raw):
                 if start_offset:
                     stream.seek(start_offset)
                 expected = None if compressed else size - start_offset

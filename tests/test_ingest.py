@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import shutil
 import subprocess
-import time
 
 import pytest
 import zstandard
@@ -213,18 +211,6 @@ def test_compression_is_told_by_the_first_bytes_not_the_name(tmp_path, cli, kind
     assert json.loads(out.stdout)["summary"]["requests"] == 3
 
 
-def test_the_zstd_reader_ends_quietly_only_at_a_frame_end(tmp_path):
-    from llmcost.ingest import _ZstdReader
-
-    frame = zstandard.compress(b"hello\n" * 1000)
-    for data, expected in ((b"", b""), (frame + frame, b"hello\n" * 2000)):
-        reader = _ZstdReader(io.BytesIO(data), read_size=7)  # input fed in small pieces
-        assert reader.read(100_000) == expected
-    reader = _ZstdReader(io.BytesIO(frame[:-5]))
-    with pytest.raises(EOFError, match="truncated"):
-        reader.read(100_000)
-
-
 def test_json_documents(tmp_path):
     array = tmp_path / "calls.json"
     array.write_text(json.dumps([json.loads(call(i)) for i in range(3)], indent=2))
@@ -372,50 +358,6 @@ def test_a_gzip_log_read_one_chunk_ahead_stores_what_the_plain_log_stores(tmp_pa
             ).fetchall()
         )
     assert stored[0] == stored[1] and [r[0] for r in stored[0]] == list(range(1, 401))
-
-
-def test_one_ahead_keeps_order_and_makes_only_the_next_item():
-    from llmcost.ingest import _one_ahead
-
-    made: list[int] = []
-
-    def items():
-        for i in range(5):
-            made.append(i)
-            yield i
-
-    seen = []
-    for item in _one_ahead(items()):
-        time.sleep(0.02)  # the thread has time to run ahead, if it would
-        seen.append(item)
-        assert made[-1] <= item + 1
-    assert seen == [0, 1, 2, 3, 4]
-
-
-def test_one_ahead_raises_the_makers_error_in_turn_and_waits_for_it_when_left_early():
-    from llmcost.ingest import _one_ahead
-
-    def failing():
-        yield 1
-        raise OSError("disk full")
-
-    ahead = _one_ahead(failing())
-    assert next(ahead) == 1
-    with pytest.raises(OSError, match="disk full"):
-        next(ahead)
-
-    done: list[int] = []
-
-    def slow():
-        for i in range(3):
-            time.sleep(0.1)
-            done.append(i)
-            yield i
-
-    ahead = _one_ahead(slow())
-    assert next(ahead) == 0  # item 1 is being made now
-    ahead.close()
-    assert done == [0, 1]  # close waited for it, and made nothing more
 
 
 def test_analyze_rejects_a_cut_last_line_and_a_database_waits_for_it(tmp_path, cli):

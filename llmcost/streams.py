@@ -1,0 +1,133 @@
+"""A log file's bytes, decompressed as they are read: gzip and zstd told by their first
+bytes; reads that stop, not fail, at a truncated or damaged end; a one-ahead producer thread.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# How a compressed file starts, whatever its name (stdin, a rotated log without .gz).
+MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def compression(path: Path) -> str | None:
+    """'gzip' or 'zstd' when the file's first bytes say so, else None."""
+    with path.open("rb") as fh:
+        start = fh.read(4)
+    return next((kind for magic, kind in MAGIC.items() if start.startswith(magic)), None)
+
+
+@contextmanager
+def opened(path: Path):
+    """``(stream, raw)``: the file's decompressed bytes as a stream, and the file itself
+    (``raw.tell()``: the compressed bytes read). gzip and zstd (every frame of a file of
+    several, as ``zstd`` writes when appending) are decompressed as they are read."""
+    kind = compression(path)
+    with path.open("rb") as raw:
+        if kind == "gzip":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                yield stream, raw
+        elif kind == "zstd":
+            yield ZstdReader(raw), raw
+        else:
+            yield raw, raw
+
+
+class ZstdReader:
+    """A zstd file's decompressed bytes, frame after frame. A file that ends inside a frame
+    raises EOFError, as gzip does (zstandard's own stream reader just stops there)."""
+
+    def __init__(self, raw, read_size: int = 1 << 20) -> None:
+        import zstandard
+
+        self._raw, self._read_size = raw, read_size
+        self._frame = zstandard.ZstdDecompressor().decompressobj
+        self._obj = self._frame()
+        self._in_frame = False  # input fed to the current frame, and its end not yet seen
+        self._out = memoryview(b"")  # decompressed, not yet read
+
+    def readinto(self, view) -> int:
+        while not self._out:
+            data = self._raw.read(self._read_size)
+            if not data:
+                if self._in_frame:
+                    raise EOFError("the zstd file ends inside a frame: it is truncated")
+                return 0
+            self._out = memoryview(self._feed(data))
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def read(self, size: int) -> bytes:
+        buffer = bytearray(size)
+        filled, view = 0, memoryview(buffer)
+        while filled < size and (got := self.readinto(view[filled:])):
+            filled += got
+        return bytes(buffer[:filled])
+
+    def _feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            self._in_frame = True
+            out.append(self._obj.decompress(data))
+            if not self._obj.eof:
+                break
+            data, self._obj, self._in_frame = self._obj.unused_data, self._frame(), False
+        return b"".join(out)
+
+
+def one_ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each next one made on a thread while the caller uses this one (one ahead,
+    no more). A compressed log's chunks: decompressing the next (zlib lets go of the GIL)
+    overlaps DuckDB reading this one, where it would otherwise wait for it. The thread's
+    errors reach the caller; when the caller stops early, the item being made is waited for
+    (its chunk file lands in the workdir before that is removed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    end = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="llmcost-read") as pool:
+        upcoming = pool.submit(next, items, end)
+        try:
+            while (item := upcoming.result()) is not end:
+                upcoming = pool.submit(next, items, end)
+                yield item
+        finally:
+            with suppress(BaseException):  # the caller's exit or error goes on, not this one
+                upcoming.result()
+
+
+def read_into(stream, view: memoryview, problems: list[str] | None) -> tuple[int, bool]:
+    """Fill ``view`` from ``stream``: the bytes read (fewer only at the end of the stream)
+    and whether reading broke off (its error added to ``problems``, or raised)."""
+    # readinto1: one read of the stream's source at a time, so that when one breaks (a
+    # truncated gzip), what the reads before it gave is kept (readinto would drop it)
+    read = getattr(stream, "readinto1", stream.readinto)
+    filled = 0
+    try:
+        while filled < len(view) and (got := read(view[filled:])):
+            filled += got
+    except read_errors() as exc:
+        if problems is None:
+            raise
+        problems.append(str(exc) or type(exc).__name__)
+        return filled, True
+    return filled, False
+
+
+def read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged or truncated file raises: OSError (gzip.BadGzipFile too),
+    EOFError (gzip and ``ZstdReader`` ending inside a compressed block), zlib.error, and
+    zstandard's ZstdError when zstandard has been loaded."""
+    import zlib
+
+    errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
+    zstandard = sys.modules.get("zstandard")
+    return errors + (zstandard.ZstdError,) if zstandard else errors
