@@ -263,13 +263,10 @@ def _broken(path: Path, error, lines: int | None = None) -> str:
 def _file_chunks(
     stream, raw, start_line: int, workdir: Path, expected: int | None, problems: list[str]
 ):
-    """The stream's chunks, each with the bytes of ``raw`` (the file) read when it was cut,
-    None when ``stream`` is the file itself. A compressed stream's next chunk is made while
-    this one is read."""
+    """The stream's chunks, each with the bytes of ``raw`` (the file) read when it was cut
+    (a compressed file's compressed bytes). The next chunk is cut, and decompressed, on a
+    thread while DuckDB reads this one, instead of DuckDB waiting for it."""
     parts = _chunks(stream, start_line, workdir, chunk_bytes(), expected, problems)
-    if stream is raw:
-        yield ((part, None) for part in parts)
-        return
     ahead = streams.one_ahead((part, raw.tell()) for part in parts)
     try:
         yield ahead

@@ -86,7 +86,7 @@ class ZstdReader:
 
 def one_ahead(items: Iterator[T]) -> Iterator[T]:
     """``items``, each next one made on a thread while the caller uses this one (one ahead,
-    no more). A compressed log's chunks: decompressing the next (zlib lets go of the GIL)
+    no more). A log's chunks: cutting (and decompressing: zlib lets go of the GIL) the next
     overlaps DuckDB reading this one, where it would otherwise wait for it. The thread's
     errors reach the caller; when the caller stops early, the item being made is waited for
     (its chunk file lands in the workdir before that is removed)."""
