@@ -121,10 +121,10 @@ def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
     return found
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path, kind: str | None) -> bytes:
     """The file's first HEAD_BYTES, decompressed; a file that ends early gives what it has.
     (``_Unreadable`` when not one byte can be.)"""
-    with streams.opened(path) as (stream, _):
+    with streams.opened(path, kind) as (stream, _):
         buffer = bytearray(HEAD_BYTES)
         problems: list[str] = []
         size, _ = streams.read_into(stream, memoryview(buffer), problems)
@@ -252,26 +252,36 @@ def _chunks(
         yield _describe(path, line, b"", leftover, len(leftover))
 
 
-def _broken(path: Path, error, lines: int | None = None) -> str:
-    """What a user is told of a file that could not be read to its end (or at all)."""
-    what = streams.compression(path) or "the file"
+def _broken(kind: str | None, error, lines: int | None = None) -> str:
+    """What a user is told of a file (of ``compression`` ``kind``) that could not be read
+    to its end (or at all)."""
+    what = kind or "the file"
     where = "could not be read" if lines is None else f"broke off after line {lines:,}"
     return f"{what} {where}: {error} (a truncated or damaged file?)"
 
 
 @contextmanager
 def _file_chunks(
-    stream, raw, start_line: int, workdir: Path, expected: int | None, problems: list[str]
+    path: Path,
+    kind: str | None,
+    start_offset: int,
+    start_line: int,
+    workdir: Path,
+    problems: list[str],
 ):
-    """The stream's chunks, each with the bytes of ``raw`` (the file) read when it was cut
-    (a compressed file's compressed bytes). The next chunk is cut, and decompressed, on a
-    thread while DuckDB reads this one, instead of DuckDB waiting for it."""
-    parts = _chunks(stream, start_line, workdir, chunk_bytes(), expected, problems)
-    ahead = streams.one_ahead((part, raw.tell()) for part in parts)
-    try:
-        yield ahead
-    finally:
-        ahead.close()  # the chunk being made is waited for, before the stream is closed
+    """The chunks of the file (decompressed when ``kind``) from ``start_offset``, each with
+    the bytes of the file read when it was cut (a compressed file's compressed bytes). The
+    next chunk is cut, and decompressed, on a thread while DuckDB reads this one."""
+    with streams.opened(path, kind) as (stream, raw):
+        if start_offset:
+            stream.seek(start_offset)
+        expected = None if kind else path.stat().st_size - start_offset
+        parts = _chunks(stream, start_line, workdir, chunk_bytes(), expected, problems)
+        ahead = streams.one_ahead((part, raw.tell()) for part in parts)
+        try:
+            yield ahead
+        finally:
+            ahead.close()  # the chunk being made is waited for, before the file is closed
 
 
 @contextmanager
@@ -306,13 +316,14 @@ def ingest_file(
         else:
             path = Path(name)
             source = str(path.resolve())
+        kind = streams.compression(path)
         try:
-            head = _head(path)
+            head = _head(path, kind)
         except _Unreadable as exc:
             if progress:
                 progress(path.stat().st_size)
             return FileResult(
-                source=source, format="unreadable", mode="not read", error=_broken(path, exc)
+                source=source, format="unreadable", mode="not read", error=_broken(kind, exc)
             )
         fmt = detect(path, head, input_format, fallback=named)
         if fmt is None:
@@ -320,7 +331,7 @@ def ingest_file(
                 progress(path.stat().st_size)
             return FileResult(source=source, format="unrecognized", mode="not read")
         return _ingest(
-            con, path, source, head, fmt, progress, wd, resumable=resumable and name != STDIN
+            con, path, kind, source, head, fmt, progress, wd, resumable and name != STDIN
         )
 
 
@@ -332,6 +343,7 @@ def _nullcontext(value):
 def _ingest(
     con,
     path: Path,
+    kind: str | None,  # the file's compression
     source: str,
     head: bytes,
     fmt: FileFormat,
@@ -348,7 +360,7 @@ def _ingest(
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = 0, 0
-    compressed = streams.compression(path) is not None
+    compressed = kind is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
         if same_start and previous.size == size and previous.end_offset == size:
@@ -368,38 +380,34 @@ def _ingest(
     if result.mode != "unchanged":
         if fmt.line_based:
             reported = 0  # bytes of the file told to progress (the skipped start too)
-            with streams.opened(path) as (stream, raw):
-                if start_offset:
-                    stream.seek(start_offset)
-                expected = None if compressed else size - start_offset
-                problems: list[str] = []
-                chunks = _file_chunks(stream, raw, start_line, workdir, expected, problems)
-                with chunks as parts:
-                    for part, compressed_at in parts:
-                        chunk, first, nbytes = part.path, part.first, part.nbytes
-                        if not part.terminated and waits:
-                            # A writer may be in the middle of this line: keep it for next time,
-                            # unless it is a complete record already.
-                            if not _complete_json(chunk):
-                                result.pending_bytes = nbytes
-                                break
-                        extra = {
-                            "plain_lines": part.lines if part.plain else 0,
-                            "line_bound": part.longest,
-                        }
-                        if fmt.name != "jsonl":
-                            extra = {}
-                        stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
-                        _account(con, result, stats, ingest_id)
-                        end_offset += nbytes
-                        end_line = first + stats.lines_read
-                        chunk.unlink()
-                        if progress:  # in the file's bytes: a compressed file's compressed ones
-                            at = compressed_at if compressed else end_offset
-                            progress(at - reported)
-                            reported = at
+            problems: list[str] = []
+            chunks = _file_chunks(path, kind, start_offset, start_line, workdir, problems)
+            with chunks as parts:
+                for part, compressed_at in parts:
+                    chunk, first, nbytes = part.path, part.first, part.nbytes
+                    if not part.terminated and waits:
+                        # A writer may be in the middle of this line: keep it for next time,
+                        # unless it is a complete record already.
+                        if not _complete_json(chunk):
+                            result.pending_bytes = nbytes
+                            break
+                    extra = {
+                        "plain_lines": part.lines if part.plain else 0,
+                        "line_bound": part.longest,
+                    }
+                    if fmt.name != "jsonl":
+                        extra = {}
+                    stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
+                    _account(con, result, stats, ingest_id)
+                    end_offset += nbytes
+                    end_line = first + stats.lines_read
+                    chunk.unlink()
+                    if progress:  # in the file's bytes: a compressed file's compressed ones
+                        at = compressed_at if compressed else end_offset
+                        progress(at - reported)
+                        reported = at
             if problems:
-                result.error = _broken(path, problems[0], result.lines_read)
+                result.error = _broken(kind, problems[0], result.lines_read)
             if compressed:
                 end_offset, end_line = size, None
             if progress:

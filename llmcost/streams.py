@@ -25,11 +25,11 @@ def compression(path: Path) -> str | None:
 
 
 @contextmanager
-def opened(path: Path):
+def opened(path: Path, kind: str | None):
     """``(stream, raw)``: the file's decompressed bytes as a stream, and the file itself
-    (``raw.tell()``: the compressed bytes read). gzip and zstd (every frame of a file of
-    several, as ``zstd`` writes when appending) are decompressed as they are read."""
-    kind = compression(path)
+    (``raw.tell()``: the compressed bytes read). ``kind`` is the file's ``compression``:
+    gzip and zstd (every frame of a file of several, as ``zstd`` writes when appending) are
+    decompressed as they are read."""
     with path.open("rb") as raw:
         if kind == "gzip":
             with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
@@ -65,13 +65,6 @@ class ZstdReader:
         view[:n] = self._out[:n]
         self._out = self._out[n:]
         return n
-
-    def read(self, size: int) -> bytes:
-        buffer = bytearray(size)
-        filled, view = 0, memoryview(buffer)
-        while filled < size and (got := self.readinto(view[filled:])):
-            filled += got
-        return bytes(buffer[:filled])
 
     def _feed(self, data: bytes) -> bytes:
         out = []
