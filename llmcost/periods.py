@@ -194,20 +194,22 @@ def parse_now(value: str | None) -> dt.datetime | None:
 # ---------------------------------------------------------------- the scheduled report
 
 
-def run(con, book, periods: Periods, *, top: int = 10, alerts=None) -> dict:
+def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) -> dict:
     """The report for ``periods.current`` on an open store, compared with the period before.
 
     The result is the usual report dict (every analysis over the window) plus
     ``report_period`` (the windows, costs by local day and a local hour × weekday grid, the
     largest day-over-day rise), ``comparison`` (top movers, see budgets.compare) and
-    ``alerts`` (see budgets.evaluate_alerts).
+    ``alerts`` (see budgets.evaluate_alerts). ``stage`` is told each step (report.build's).
     """
     from llmcost import budgets
     from llmcost.analyses import usd
     from llmcost.report import Options, build
 
     cur, prev = periods.current, periods.previous
-    report = build(con, book, Options(since=cur.since, until=cur.until, top=top))
+    report = build(con, book, Options(since=cur.since, until=cur.until, top=top), stage=stage)
+    if stage:
+        stage("comparing with the period before")
     previous = _previous(con, book, prev, top)
 
     tz = cur.tz

@@ -68,3 +68,18 @@ def test_stages_write_nothing_when_stderr_is_not_a_terminal(monkeypatch):
         progress(10, 1)(10)
         progress.stage("pricing")
     assert out.getvalue() == ""
+
+
+def test_a_command_without_a_log_shows_only_the_spinner(monkeypatch):
+    console, out = _console(True)
+    monkeypatch.setattr(common, "stderr", lambda: console)
+    with common.spinner() as stage:
+        stage("pricing")
+        stage("comparing with the period before")
+    text = out.getvalue()
+    assert "comparing with the period before" in text and "reading" not in text
+    console, out = _console(False)  # cron: nothing
+    monkeypatch.setattr(common, "stderr", lambda: console)
+    with common.spinner() as stage:
+        stage("pricing")
+    assert out.getvalue() == ""

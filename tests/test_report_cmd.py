@@ -420,3 +420,20 @@ def test_html_file_from_the_report_command(cli, db, tmp_path):
     assert text.startswith("<!DOCTYPE html>")
     assert "LLM cost report — last 7 days" in text
     assert text.count("<svg") >= 4  # daily by model, heat map, features, users
+
+
+def test_a_period_report_tells_each_step_to_its_spinner(db):
+    from llmcost import periods, store
+    from llmcost.analyses import analyses
+    from llmcost.pricing import load_pricing
+
+    windows = periods.resolve("yesterday", now=periods.parse_now(NOW))
+    told: list[str] = []
+    con = store.connect(db)
+    try:
+        periods.run(con, load_pricing(), windows, stage=told.append)
+    finally:
+        con.close()
+    n = len(analyses())
+    assert told[0] == "pricing" and told[1] == f"analyzing (1/{n}): {analyses()[0].name}"
+    assert told[-1] == "comparing with the period before" and len(told) == n + 2

@@ -149,32 +149,60 @@ def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
         sys.stdout.write(text)
 
 
+class _Spinner:
+    """``spinner(text)``: what is being done, as a spinner on stderr (only on a terminal:
+    nothing is written for cron or CI)."""
+
+    def __init__(self, console) -> None:
+        self._console, self._status = console, None
+
+    def __call__(self, text: str) -> None:
+        if not self._console.is_terminal:
+            return
+        from rich.markup import escape
+
+        label = f"[dim]{escape(text)}[/dim]"
+        if self._status is None:
+            self._status = self._console.status(label)
+            self._status.start()
+        else:
+            self._status.update(label)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+
 class _Progress:
     """What ``progress_bar`` yields: called as ``progress(total_bytes, files)`` (the factory
     ``ingest_paths`` expects), and ``stage(text)`` for the work after reading (a spinner
     that says what is being done, in place of a full bar)."""
 
     def __init__(self, bar, console, label: str) -> None:
-        self._bar, self._console, self._label = bar, console, label
-        self._status = None
+        self._bar, self._label = bar, label
+        self._spinner = _Spinner(console)
 
     def __call__(self, total: int, files: int):
         task = self._bar.add_task(self._label, total=total or None)
         return lambda done: self._bar.advance(task, done)
 
     def stage(self, text: str) -> None:
-        if not self._console.is_terminal:
-            return
-        if self._status is None:
-            self._bar.stop()  # transient: the finished bar is cleared
-            self._status = self._console.status(f"[dim]{text}[/dim]")
-            self._status.start()
-        else:
-            self._status.update(f"[dim]{text}[/dim]")
+        self._bar.stop()  # transient: the finished bar is cleared (once; then a no-op)
+        self._spinner(text)
 
     def close(self) -> None:
-        if self._status is not None:
-            self._status.stop()
+        self._spinner.close()
+
+
+@contextlib.contextmanager
+def spinner():
+    """A spinner on stderr for a command that reads no log (only on a terminal); yields
+    ``stage(text)``, told each step."""
+    spin = _Spinner(stderr())
+    try:
+        yield spin
+    finally:
+        spin.close()
 
 
 @contextlib.contextmanager

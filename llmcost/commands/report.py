@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from llmcost.commands.common import handles_errors, stderr
+from llmcost.commands.common import handles_errors, spinner, stderr
 
 
 class PeriodName(str, Enum):
@@ -133,7 +133,8 @@ def report(
         book = load_pricing(pricing or [])
         con = store.connect(path)
         try:
-            result = periods.run(con, book, windows, top=top, alerts=alerts)
+            with spinner() as stage:
+                result = periods.run(con, book, windows, top=top, alerts=alerts, stage=stage)
         finally:
             con.close()
 
