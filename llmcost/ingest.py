@@ -260,6 +260,18 @@ def _broken(kind: str | None, error, lines: int | None = None) -> str:
     return f"{what} {where}: {error} (a truncated or damaged file?)"
 
 
+def _named_as_it_is(path: Path, kind: str | None, workdir: Path, problems: list[str]) -> Path:
+    """The path a format read whole by DuckDB is given. DuckDB tells compression by the
+    name, so a file whose name says otherwise (gzip without .gz, plain text named .gz) is
+    decompressed, or copied, to the workdir under its name without .gz/.zst."""
+    named = {".gz": "gzip", ".zst": "zstd"}.get(path.suffix)
+    if named == kind:
+        return path
+    target = workdir / (path.stem if named else path.name)
+    streams.decompressed_copy(path, kind, target, problems)
+    return target
+
+
 @contextmanager
 def _file_chunks(
     path: Path,
@@ -413,8 +425,12 @@ def _ingest(
             if progress:
                 progress(size - reported)  # the part left pending, or gzip's read-ahead
         else:
-            stats = fmt.load(con, path, source, ingest_id)
+            problems = []
+            whole = _named_as_it_is(path, kind, workdir, problems)
+            stats = fmt.load(con, whole, source, ingest_id)
             _account(con, result, stats, ingest_id)
+            if problems:
+                result.error = _broken(kind, problems[0])
             end_offset, end_line = size, None
             if progress:
                 progress(size)

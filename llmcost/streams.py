@@ -115,6 +115,19 @@ def read_into(stream, view: memoryview, problems: list[str] | None) -> tuple[int
     return filled, False
 
 
+def decompressed_copy(path: Path, kind: str | None, target: Path, problems: list[str]) -> None:
+    """Write ``path``'s bytes, decompressed (``kind``), to ``target``: all of them, or what
+    could be read before the file broke off (its error added to ``problems``)."""
+    view = memoryview(bytearray(1 << 20))
+    with opened(path, kind) as (stream, _), target.open("wb") as out:
+        broken = False
+        while not broken:
+            size, broken = read_into(stream, view, problems)
+            out.write(view[:size])
+            if size < len(view):
+                break
+
+
 def read_errors() -> tuple[type[BaseException], ...]:
     """What reading a damaged or truncated file raises: OSError (gzip.BadGzipFile too),
     EOFError (gzip and ``ZstdReader`` ending inside a compressed block), zlib.error, and

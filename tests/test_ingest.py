@@ -231,6 +231,26 @@ def test_json_documents(tmp_path):
     assert all(r.accounted for r in results.values())
 
 
+def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_path):
+    text = json.dumps([json.loads(call(i)) for i in range(3)], indent=2).encode()
+    files = {
+        "gzip named plain": ("calls.json", gzip.compress(text)),
+        "zstd named .gz": ("calls.json.gz", zstandard.compress(text)),
+        "plain named .zst": ("calls.json.zst", text),
+        "gzip named .gz": ("calls.json.gz", gzip.compress(text)),
+    }
+    for what, (name, data) in files.items():
+        (tmp_path / what).mkdir()
+        path = tmp_path / what / name
+        path.write_bytes(data)
+        result = ingest_paths(store.connect(), [str(path)]).files[0]
+        assert (result.format, result.ingested, result.error) == ("json", 3, None), what
+    cut = tmp_path / "cut.json"  # a compressed document cut short: what it held, and why
+    cut.write_bytes(gzip.compress(text)[:-20])
+    result = ingest_paths(store.connect(), [str(cut)]).files[0]
+    assert result.rejected == 1 and result.error.startswith("gzip could not be read: ")
+
+
 def test_directory_walk_skips_files_that_are_not_logs(tmp_path):
     (tmp_path / "logs" / "old").mkdir(parents=True)
     (tmp_path / "logs" / "README.md").write_text("# notes\nnothing here\n")
