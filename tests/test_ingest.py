@@ -231,7 +231,7 @@ def test_json_documents(tmp_path):
     assert all(r.accounted for r in results.values())
 
 
-def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_path):
+def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_path, cli):
     text = json.dumps([json.loads(call(i)) for i in range(3)], indent=2).encode()
     files = {
         "gzip named plain": ("calls.json", gzip.compress(text)),
@@ -245,6 +245,10 @@ def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_p
         path.write_bytes(data)
         result = ingest_paths(store.connect(), [str(path)]).files[0]
         assert (result.format, result.ingested, result.error) == ("json", 3, None), what
+    # piped in: stdin is copied to the workdir first, and read from there
+    out = cli("analyze", "-", "--format", "json", input=gzip.compress(text))
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["summary"]["requests"] == 3
     cut = tmp_path / "cut.json"  # a compressed document cut short: what it held, and why
     cut.write_bytes(gzip.compress(text)[:-20])
     result = ingest_paths(store.connect(), [str(cut)]).files[0]
