@@ -267,7 +267,8 @@ def _named_as_it_is(path: Path, kind: str | None, workdir: Path, problems: list[
     named = {".gz": "gzip", ".zst": "zstd"}.get(path.suffix)
     if named == kind:
         return path
-    target = workdir / "whole" / (path.stem if named else path.name)  # (stdin's copy is in
+    compressed_name = path.suffix in (".gz", ".zst", ".bz2", ".xz")
+    target = workdir / "whole" / (path.stem if compressed_name else path.name)  # (stdin's is in
     target.parent.mkdir(exist_ok=True)  # the workdir already: never write over the file read)
     streams.decompressed_copy(path, kind, target, problems)
     return target

@@ -1,5 +1,6 @@
-"""A log file's bytes, decompressed as they are read: gzip and zstd told by their first
-bytes; reads that stop, not fail, at a truncated or damaged end; a one-ahead producer thread.
+"""A log file's bytes, decompressed as they are read: gzip, zstd, bzip2 and xz told by their
+first bytes; reads that stop, not fail, at a truncated or damaged end; a one-ahead producer
+thread.
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # How a compressed file starts, whatever its name (stdin, a rotated log without .gz).
-MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+}
 
 
 def compression(path: Path) -> str | None:
-    """'gzip' or 'zstd' when the file's first bytes say so, else None."""
+    """'gzip', 'zstd', 'bzip2' or 'xz' when the file's first bytes say so, else None."""
     with path.open("rb") as fh:
-        start = fh.read(4)
+        start = fh.read(6)
     return next((kind for magic, kind in MAGIC.items() if start.startswith(magic)), None)
 
 
@@ -36,6 +42,13 @@ def opened(path: Path, kind: str | None):
                 yield stream, raw
         elif kind == "zstd":
             yield ZstdReader(raw), raw
+        elif kind in ("bzip2", "xz"):
+            import bz2
+            import lzma
+
+            opener = bz2.BZ2File if kind == "bzip2" else lzma.LZMAFile
+            with opener(raw, mode="rb") as stream:
+                yield stream, raw
         else:
             yield raw, raw
 
@@ -129,11 +142,12 @@ def decompressed_copy(path: Path, kind: str | None, target: Path, problems: list
 
 
 def read_errors() -> tuple[type[BaseException], ...]:
-    """What reading a damaged or truncated file raises: OSError (gzip.BadGzipFile too),
-    EOFError (gzip and ``ZstdReader`` ending inside a compressed block), zlib.error, and
-    zstandard's ZstdError when zstandard has been loaded."""
+    """What reading a damaged or truncated file raises: OSError (gzip.BadGzipFile and bzip2's
+    invalid data too), EOFError (a compressed stream ending inside a block), zlib.error,
+    lzma.LZMAError, and zstandard's ZstdError when zstandard has been loaded."""
+    import lzma
     import zlib
 
-    errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
+    errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, lzma.LZMAError)
     zstandard = sys.modules.get("zstandard")
     return errors + (zstandard.ZstdError,) if zstandard else errors

@@ -153,12 +153,21 @@ def test_a_zstd_log_of_several_frames_is_read_in_chunks_like_the_plain_one(tmp_p
     assert (got[0].ingested, got[0].rejected, got[0].error) == (300, 0, None)
 
 
-@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def _compress(text: bytes, kind: str) -> bytes:
+    import bz2
+    import lzma
+
+    compress = {"gzip": gzip.compress, "zstd": zstandard.compress, "bzip2": bz2.compress}
+    return compress.get(kind, lzma.compress)(text)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zst", ".bz2", ".xz"])
 def test_a_truncated_compressed_log_keeps_what_it_holds_and_says_where_it_broke(
     tmp_path, cli, suffix
 ):
     text = "".join(call(i) + "\n" for i in range(20_000)).encode()  # zstd: 128 KB blocks
-    whole = gzip.compress(text) if suffix == ".gz" else zstandard.compress(text)
+    kind = {".gz": "gzip", ".zst": "zstd", ".bz2": "bzip2", ".xz": "xz"}[suffix]
+    whole = _compress(text, kind)
     cut = tmp_path / f"log.jsonl{suffix}"
     cut.write_bytes(whole[: len(whole) // 2])  # a copy that stopped half-way
     result, rows, rejects = _stored(cut)
@@ -194,10 +203,10 @@ def test_a_compressed_file_that_cannot_be_decompressed_is_left_unread_and_the_ru
     assert f"{bad}: not read — gzip could not be read" in out.stderr
 
 
-@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+@pytest.mark.parametrize("kind", ["gzip", "zstd", "bzip2", "xz"])
 def test_compression_is_told_by_the_first_bytes_not_the_name(tmp_path, cli, kind):
     text = "".join(call(i) + "\n" for i in range(3)).encode()
-    data = gzip.compress(text) if kind == "gzip" else zstandard.compress(text)
+    data = _compress(text, kind)
     rotated = tmp_path / "app.log-20261101"  # compressed by a rotation, no suffix
     rotated.write_bytes(data)
     plain_named = tmp_path / "calls.jsonl.gz"  # named .gz, written plain
@@ -238,6 +247,7 @@ def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_p
         "zstd named .gz": ("calls.json.gz", zstandard.compress(text)),
         "plain named .zst": ("calls.json.zst", text),
         "gzip named .gz": ("calls.json.gz", gzip.compress(text)),
+        "xz named .xz": ("calls.json.xz", _compress(text, "xz")),  # DuckDB reads no xz
     }
     for what, (name, data) in files.items():
         (tmp_path / what).mkdir()
