@@ -262,13 +262,13 @@ def _broken(kind: str | None, error, lines: int | None = None) -> str:
 
 def _named_as_it_is(path: Path, kind: str | None, workdir: Path, problems: list[str]) -> Path:
     """The path a format read whole by DuckDB is given. DuckDB tells compression by the
-    name, so a file whose name says otherwise (gzip without .gz, plain text named .gz) is
-    decompressed, or copied, to the workdir under its name without .gz/.zst."""
-    named = {".gz": "gzip", ".zst": "zstd"}.get(path.suffix)
-    if named == kind:
+    name, and reads neither bzip2 nor xz, so any other file (gzip without .gz, plain text
+    named .gz, bzip2) is decompressed, or copied, to the workdir under its name without its
+    compression suffix."""
+    said = streams.SUFFIXES.get(path.suffix)
+    if said == kind and kind in streams.DUCKDB_READS:
         return path
-    compressed_name = path.suffix in (".gz", ".zst", ".bz2", ".xz")
-    target = workdir / "whole" / (path.stem if compressed_name else path.name)  # (stdin's is in
+    target = workdir / "whole" / (path.stem if said else path.name)  # (stdin's copy is in
     target.parent.mkdir(exist_ok=True)  # the workdir already: never write over the file read)
     streams.decompressed_copy(path, kind, target, problems)
     return target

@@ -22,6 +22,10 @@ MAGIC = {
     b"\xfd7zXZ\x00": "xz",
 }
 
+# What a name says of its file's compression, and the kinds DuckDB reads itself (by name).
+SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".bz2": "bzip2", ".xz": "xz"}
+DUCKDB_READS = (None, "gzip", "zstd")
+
 
 def compression(path: Path) -> str | None:
     """'gzip', 'zstd', 'bzip2' or 'xz' when the file's first bytes say so, else None."""
