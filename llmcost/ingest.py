@@ -262,9 +262,9 @@ def _broken(kind: str | None, error, lines: int | None = None) -> str:
 
 def _named_as_it_is(path: Path, kind: str | None, workdir: Path, problems: list[str]) -> Path:
     """The path a format read whole by DuckDB is given. DuckDB tells compression by the
-    name, and reads neither bzip2 nor xz, so any other file (gzip without .gz, plain text
-    named .gz, bzip2) is decompressed, or copied, to the workdir under its name without its
-    compression suffix."""
+    name, so a plain file and gzip named .gz are given as they are; any other (gzip without
+    .gz, plain text named .gz, zstd, bzip2: streams.DUCKDB_READS) is decompressed, or
+    copied, to the workdir under its name without its compression suffix."""
     said = streams.SUFFIXES.get(path.suffix)
     if said == kind and kind in streams.DUCKDB_READS:
         return path

@@ -22,9 +22,11 @@ MAGIC = {
     b"\xfd7zXZ\x00": "xz",
 }
 
-# What a name says of its file's compression, and the kinds DuckDB reads itself (by name).
+# What a name says of its file's compression, and the kinds a format read whole is given
+# as they are (by name): DuckDB reads zstd too, but the formats' own looks at a file's start
+# (a CSV header, a document's first bytes) inflate gzip only, so zstd is decompressed first.
 SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".bz2": "bzip2", ".xz": "xz"}
-DUCKDB_READS = (None, "gzip", "zstd")
+DUCKDB_READS = (None, "gzip")
 
 
 def compression(path: Path) -> str | None:

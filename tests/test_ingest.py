@@ -12,6 +12,7 @@ import zstandard
 
 from llmcost import store
 from llmcost.ingest import ingest_paths
+from tests.conftest import DATA
 
 
 def call(i: int, **extra) -> str:
@@ -263,6 +264,24 @@ def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_p
     cut.write_bytes(gzip.compress(text)[:-20])
     result = ingest_paths(store.connect(), [str(cut)]).files[0]
     assert result.rejected == 1 and result.error.startswith("gzip could not be read: ")
+
+
+@pytest.mark.parametrize(
+    "export", ["langfuse/observations.csv", "litellm/spend_logs.csv", "helicone/export.csv"]
+)
+def test_a_compressed_csv_export_is_read_like_the_plain_one(tmp_path, export):
+    # Read whole, by DuckDB, after the format looked at its header: zstd (which DuckDB reads
+    # but the header readers did not) was read as no calls at all
+    text = (DATA / "formats" / export).read_bytes()
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(text)
+    result, rows, rejects = _stored(plain)
+    assert rows and result.error is None
+    for suffix, kind in [(".gz", "gzip"), (".zst", "zstd"), (".bz2", "bzip2")]:
+        path = tmp_path / f"export.csv{suffix}"
+        path.write_bytes(_compress(text, kind))
+        got, got_rows, got_rejects = _stored(path)
+        assert (got.format, got_rows, got_rejects) == (result.format, rows, rejects), kind
 
 
 def test_directory_walk_skips_files_that_are_not_logs(tmp_path):

@@ -316,7 +316,8 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
     con.execute(
         f"""CREATE TEMP TABLE csv_raw AS SELECT * FROM read_csv(?, columns = {columns},
             header = true, auto_detect = false, delim = ?, quote = '"', escape = '"',
-            max_line_size = {MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,
+            max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2},
+            ignore_errors = true, store_rejects = true,
             rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')""",
         [str(path), custom.delimiter],
     )

@@ -21,6 +21,7 @@ from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, r
 from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
+from llmcost.streams import SUFFIXES
 
 
 def _read_lines_sql() -> str:
@@ -114,7 +115,7 @@ def _two_halves(path: Path, workdir: Path) -> list[str]:
     """A file DuckDB would read on one thread (under one reader buffer) as two files it reads
     on two, the same lines in the same order; a larger file as it is."""
     size = _size(path)
-    if not HALVES_MIN_BYTES <= size <= READER_BUFFER_BYTES or path.suffix in (".gz", ".zst"):
+    if not HALVES_MIN_BYTES <= size <= READER_BUFFER_BYTES or _named_compressed(path):
         return [str(path)]
     data = path.read_bytes()
     cut = data.find(b"\n", len(data) // 2) + 1
@@ -362,8 +363,14 @@ def _room_for_long_lines(con, needed: bool):
     return store.memory_lifted(con) if needed else nullcontext()
 
 
+def _named_compressed(path: Path) -> bool:
+    """DuckDB will decompress the file (it goes by the name: ingest gives a format read
+    whole a file named for its compression, and a line-based one plain chunks)."""
+    return path.suffix in SUFFIXES
+
+
 def _size(path: Path) -> int:
-    return path.stat().st_size if path.suffix not in (".gz", ".zst") else MAX_LINE_BYTES
+    return path.stat().st_size if not _named_compressed(path) else MAX_LINE_BYTES
 
 
 def _redo_bad_lines(con, path: Path, offset: int) -> None:
@@ -391,7 +398,7 @@ def _redo_bad_lines(con, path: Path, offset: int) -> None:
 def _fast_lines(con, path: Path) -> int:
     """The number of lines of a plain chunk the fast reader may read (0: read it carefully):
     not compressed, no blank line, every line decodable."""
-    if path.suffix in (".gz", ".zst"):
+    if _named_compressed(path):
         return 0
     lines, blank = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE text IS NULL OR trim(text) = '') FROM ("
@@ -415,7 +422,7 @@ def load_json_document(con, path: Path, source: str, ingest_id: int) -> StageSta
     (pretty-printed). ``line`` is then the record's ordinal (1-based)."""
     install_macros(con)
     con.execute("DROP TABLE IF EXISTS lines")
-    head = path.open("rb").read(4096).lstrip() if path.suffix not in (".gz", ".zst") else b""
+    head = path.open("rb").read(4096).lstrip() if not _named_compressed(path) else b""
     layout = "array" if head[:1] == b"[" else "auto"
     read = (
         "SELECT row_number() OVER () AS line, json AS text FROM read_json_objects(?, "
