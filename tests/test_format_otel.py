@@ -126,6 +126,20 @@ def test_wrapper_and_agent_spans_count_each_call_once():
     assert total == pytest.approx((100 + 200 + 100) * 0.15e-6 + (20 + 30 + 20) * 0.6e-6)
 
 
+def test_a_call_span_without_usage_takes_its_wrappers_counts_when_it_is_the_only_call():
+    """A streamed client span often carries no usage while the SDK span around it does: the
+    call is counted once, with the wrapper's counts (they were lost). An agent's sum over two
+    calls without usage is no one call's count: those stay unknown."""
+    result, rows, rejects, texts = load(OTEL / "usage_on_the_wrapper.otlp.json")
+    assert (result.lines_read, result.ingested, result.skipped, rejects) == (5, 3, 2, [])
+    assert [(r["source_line"], r["input_tokens"], r["output_tokens"]) for r in rows] == [
+        (2, 1000, 200),
+        (4, None, None),
+        (5, None, None),
+    ]
+    assert cost(rows[0]) == pytest.approx(1000 * 0.15e-6 + 200 * 0.6e-6)
+
+
 def test_openinference_attributes():
     result, [call], rejects, texts = load(OTEL / "openinference.otlp.json")
     assert (result.lines_read, result.ingested, result.skipped) == (2, 1, 1)  # CHAIN skipped

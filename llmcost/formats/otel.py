@@ -22,7 +22,9 @@ wrapper (an SDK span around the instrumented client span, a LangChain span aroun
 OpenAI span) or an aggregate (an agent span summing its calls): it is skipped and the
 innermost span is counted, so one model call is counted once. Fields the inner span lacks
 (the response model, texts, user, finish reason) are taken from the nearest wrapper with
-the same input and output counts. ``request_id`` is ``gen_ai.response.id`` (else
+the same input and output counts; an inner span with no counts at all (a streamed client
+span) takes the counts too, from the nearest wrapper that has them and no other call below
+it (an aggregate's sum is no one call's count). ``request_id`` is ``gen_ai.response.id`` (else
 traceId:spanId), so one call exported twice is stored once. A line that is not an OTLP
 document is rejected; metrics and logs documents are skipped.
 
@@ -474,10 +476,21 @@ WITH RECURSIVE up(sid, anc, depth) AS (
   WHERE up.depth < 64
 ), wrappers AS (
   SELECT DISTINCT up.anc AS sid FROM up JOIN otel_fields f ON f.sid = up.anc
-), fill AS (  -- nearest wrapper with the same counts: fills what the inner span lacks
-  SELECT up.sid, arg_min(up.anc, up.depth) AS anc FROM up
+), below AS (  -- how many call spans each wrapper has below it
+  SELECT anc AS sid, count(*) AS calls FROM up GROUP BY anc
+), fill AS (
+  -- the nearest wrapper with the same counts fills what the inner span lacks; an inner
+  -- span with no counts at all (a streamed client span) takes them from the nearest
+  -- wrapper that has counts and no other call below it (an aggregate's sum is not its)
+  SELECT up.sid, arg_min(up.anc, up.depth) AS anc,
+    bool_or(i.t_in IS NULL AND i.t_out IS NULL) AS counts_from_wrapper FROM up
   JOIN otel_fields i ON i.sid = up.sid JOIN otel_fields w ON w.sid = up.anc
-  WHERE i.t_in IS NOT DISTINCT FROM w.t_in AND i.t_out IS NOT DISTINCT FROM w.t_out
+  JOIN below b ON b.sid = up.anc
+  WHERE (i.t_in IS NOT NULL OR i.t_out IS NOT NULL)
+          AND i.t_in IS NOT DISTINCT FROM w.t_in AND i.t_out IS NOT DISTINCT FROM w.t_out
+     OR i.t_in IS NULL AND i.t_out IS NULL AND (w.t_in IS NOT NULL OR w.t_out IS NOT NULL)
+          AND b.calls = 1
+     OR i.t_in IS NULL AND i.t_out IS NULL AND w.t_in IS NULL AND w.t_out IS NULL
   GROUP BY up.sid
 ), texts AS (
   SELECT f.sid,
@@ -504,9 +517,9 @@ WITH RECURSIVE up(sid, anc, depth) AS (
            THEN json_extract_string(s.msgs, '$[0].content') ELSE s.sys_text END AS system_text
   FROM otel_fields f JOIN shaped s USING (sid)
 ), merged AS (
-  SELECT o.sid, o.line, o.span, o.bad_usage, o.ts_raw, o.ts, o.latency_ms, o.input_tokens,
-    o.cache_read_tokens, o.cache_write_tokens, o.output_tokens, o.reasoning_tokens,
-    o.status, o.tags,
+  SELECT o.sid, o.line, o.span, o.ts_raw, o.ts, o.latency_ms, o.status, o.tags,
+    c.bad_usage, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
+    c.reasoning_tokens,
     coalesce(o.response_model, w.response_model, o.model, w.model) AS model,
     coalesce(o.provider, w.provider) AS provider,
     coalesce(o.response_id, w.response_id) AS response_id,
@@ -521,6 +534,10 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     coalesce(o.completion_text, w.completion_text) AS completion_text,
     o.trace_id, o.span_id
   FROM own o LEFT JOIN fill ON fill.sid = o.sid LEFT JOIN own w ON w.sid = fill.anc
+  -- the span whose counts are the call's: its own, or its wrapper's when it has none
+  JOIN own c ON c.sid = CASE WHEN fill.counts_from_wrapper AND w.sid IS NOT NULL
+                             AND (w.t_in IS NOT NULL OR w.t_out IS NOT NULL)
+                             THEN w.sid ELSE o.sid END
 )
 SELECT {line} AS line,
   CASE WHEN m.sid IS NULL THEN 'not a model call span'
