@@ -113,6 +113,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE requests ADD COLUMN web_search_requests BIGINT;  -- server-side searches billed
         """,
     ),
+    (
+        4,
+        "usage buckets: web searches and the context window (long-context rates)",
+        """
+        ALTER TABLE usage_buckets ADD COLUMN web_search_requests BIGINT;
+        ALTER TABLE usage_buckets ADD COLUMN context_window VARCHAR;  -- as reported: 0-200k
+        """,
+    ),
 ]
 
 

@@ -63,6 +63,17 @@ def test_anthropic_report_is_stored_as_buckets_not_calls():
     assert report["reported_cost_usd"] == pytest.approx(1.2378912)
 
 
+def test_anthropic_buckets_pay_web_searches_and_long_context_rates():
+    # Each bucket: 1500 uncached, 200 cache read, 500 5m write, 1000 1h write, 500 out.
+    # Base rates: $3 / $0.30 / $3.75 / $6 / $15; above 200k input: $6 / $0.60 / $7.50 / $12 /
+    # $22.50; web search $10 per 1,000 (both were left out)
+    _, report, _ = run(REPORTS / "crafted_anthropic_usage_long_context.json")
+    base = (1500 * 3 + 200 * 0.3 + 500 * 3.75 + 1000 * 6 + 500 * 15) / 1e6
+    long = (1500 * 6 + 200 * 0.6 + 500 * 7.5 + 1000 * 12 + 500 * 22.5) / 1e6
+    assert report["unpriced_buckets"] == 0
+    assert report["computed_cost_usd"] == pytest.approx(base + 4 * 0.01 + long + 10 * 0.01)
+
+
 def test_openai_usage_priced_with_batch_rates_and_projects():
     result, report, _ = run(REPORTS / "crafted_openai_usage_completions.json")
     [f] = result.files

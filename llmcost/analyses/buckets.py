@@ -3,8 +3,10 @@
 A bucket (formats/usage_reports.py) is N requests of one model over a time span, not a
 call: it is priced here, apart from the per-call analyses, which never see it. Each bucket
 is priced like one call at its start date, on the price row of its service tier (a batch
-bucket at batch rates), but always at the model's base rates: a long-context surcharge
-applies per request, and a bucket does not say how its input was spread over requests.
+bucket at batch rates), at the model's base rates: a long-context surcharge applies per
+request, and a bucket does not say how its input was spread over requests — unless it says
+its context window (Anthropic groups by it): a "200k-1M" bucket is priced at the rates
+for inputs above 200k. Web searches (Anthropic's ``server_tool_use``) add their per-search fee.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ _COST = """uncached_input_tokens * p_input
   + coalesce(cache_write_tokens, 0) * coalesce(p_cache_write, p_input)
   + coalesce(cache_write_1h_tokens, 0) * coalesce(p_cache_write_1h, p_cache_write, p_input)
   + coalesce(output_tokens, 0) * p_output
-  + coalesce(requests, 0) * coalesce(per_request, 0)"""
+  + coalesce(requests, 0) * coalesce(per_request, 0)
+  + coalesce(web_search_requests, 0) * coalesce(per_search, 0)"""
 
 
 def _window(ctx) -> tuple[str, list]:
@@ -73,13 +76,21 @@ def _price(con, ctx) -> None:
     )
     con.unregister("llm_bucket_map_frame")
     # The calls the shared candidate query expects (alias b), one per token bucket: no input
-    # count (so no long-context tier) and no timestamp (so no off-peak window).
+    # count (so no long-context tier), unless the bucket names its context window: then an
+    # input just above the window's floor ("200k-1M": 200,001), which every request of the
+    # bucket had; and no timestamp (so no off-peak window).
+    floor = (
+        "TRY_CAST(regexp_extract(k.context_window, '^(\\d+)[kKmM]?-', 1) AS BIGINT) * CASE "
+        "lower(regexp_extract(k.context_window, '^\\d+([kKmM]?)-', 1)) WHEN 'k' THEN 1000 "
+        "WHEN 'm' THEN 1000000 ELSE 1 END"
+    )
     con.execute(
-        """CREATE OR REPLACE TEMP VIEW bucket_calls AS
+        f"""CREATE OR REPLACE TEMP VIEW bucket_calls AS
         SELECT k.bucket_id AS request_id, CAST(NULL AS TIMESTAMPTZ) AS ts,
                CAST(k.bucket_start AS DATE) AS price_day,
                coalesce(k.service_tier, 'standard') AS tier_wanted,
-               CAST(NULL AS BIGINT) AS input_tokens, CAST(NULL AS BIGINT) AS cache_read_tokens,
+               CASE WHEN {floor} > 0 THEN {floor} + 1 END AS input_tokens,
+               CAST(NULL AS BIGINT) AS cache_read_tokens,
                CAST(NULL AS BIGINT) AS cache_write_tokens,
                CAST(NULL AS BIGINT) AS cache_write_1h_tokens,
                m.model_key, m.priced_provider
@@ -93,6 +104,7 @@ def _price(con, ctx) -> None:
         joined AS (
           SELECT k.*, m.model_key, m.how, c.tier AS price_tier, c.p_input, c.p_output,
                  c.p_cache_read, c.p_cache_write, c.p_cache_write_1h, c.per_request,
+                 c.per_search,
                  greatest(k.input_tokens - coalesce(k.cache_read_tokens, 0)
                           - coalesce(k.cache_write_tokens, 0)
                           - coalesce(k.cache_write_1h_tokens, 0), 0) AS uncached_input_tokens

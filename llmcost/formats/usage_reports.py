@@ -14,7 +14,9 @@ of pages):
 - Anthropic ``GET /v1/organizations/usage_report/messages``: ``{data: [{starting_at,
   ending_at, results: [...]}]}`` with ``uncached_input_tokens``, ``cache_read_input_tokens``,
   ``cache_creation: {ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}``,
-  ``output_tokens`` (canonical input = the sum of the first three; no request count).
+  ``output_tokens`` (canonical input = the sum of the first three; no request count),
+  ``server_tool_use.web_search_requests`` (billed per search) and ``context_window``
+  ("0-200k", or above: every request of the bucket was priced at long-context rates).
 - Anthropic ``GET /v1/organizations/cost_report``: ``amount`` is a decimal string in the
   currency's LOWEST unit (cents): "123.45" USD is $1.2345 → reported cost.
 
@@ -73,6 +75,7 @@ _BAD_TOKENS = token_reason(
             "$.cache_creation_input_tokens",
             "$.cache_creation.ephemeral_5m_input_tokens",
             "$.cache_creation.ephemeral_1h_input_tokens",
+            "$.server_tool_use.web_search_requests",
         )
     )
 )
@@ -157,7 +160,12 @@ SELECT line, CAST(r AS VARCHAR) AS text, kind,
       THEN TRY_CAST({_t("$.amount.value")} AS DOUBLE)
     WHEN kind = 'anthropic_cost' AND upper(coalesce({_t("$.currency")}, 'USD')) = 'USD'
       THEN TRY_CAST({_t("$.amount")} AS DOUBLE) / 100
-  END AS reported_cost_usd
+  END AS reported_cost_usd,
+  CASE kind WHEN 'anthropic_usage'
+    THEN coalesce(llm_tok({_t("$.server_tool_use.web_search_requests")}), 0)
+  END AS web_search_requests,
+  CASE kind WHEN 'anthropic_usage' THEN llm_blank({_t("$.context_window")}) END
+    AS context_window
 FROM f
 """
 
@@ -186,7 +194,7 @@ def load_usage_report(con, path: Path, source: str, ingest_id: int) -> BucketSta
         SELECT bucket_id, bucket_start, bucket_end, provider, model, project_id, api_key_id,
           workspace_id, service_tier, requests, input_tokens, cache_read_tokens,
           cache_write_tokens, cache_write_1h_tokens, output_tokens, reported_cost_usd,
-          ?, line, 'usage-report', ?
+          ?, line, 'usage-report', ?, web_search_requests, context_window
         FROM report_rows r
         WHERE skip_reason IS NULL AND reject_reason IS NULL
           AND NOT EXISTS (SELECT 1 FROM usage_buckets b WHERE b.bucket_id = r.bucket_id)
