@@ -86,7 +86,7 @@ def audit(
     from rich.rule import Rule
     from rich.text import Text
 
-    from llmcost.render.terminal import _table
+    from llmcost.render.terminal import FitTable
 
     console = Console(highlight=False)
     for section in sections:
@@ -94,7 +94,7 @@ def audit(
         for line in section.lines:
             console.print(Text(line))
         for t in section.tables:
-            console.print(_table(t))
+            console.print(FitTable(t), crop=False)
 
 
 def register(app: typer.Typer) -> None:

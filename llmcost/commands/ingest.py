@@ -75,7 +75,7 @@ def rejects(
     import json
 
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
     from llmcost import store
     from llmcost.errors import InputError
@@ -100,12 +100,23 @@ def rejects(
         for src, line, reason, text in rows:
             print(json.dumps({"source": src, "line": line, "reason": reason, "raw": text}))
         return
-    table = Table(title=f"{total:,} rejected records", title_justify="left")
-    for col in ("where", "reason", "start of the line"):
-        table.add_column(col, overflow="ellipsis", no_wrap=True)
-    for src, line, reason, text in rows:
-        table.add_row(f"{src}:{line}", reason, (text or "")[:60].replace("\n", " "))
-    Console().print(table)
+    from llmcost.render import short_paths
+    from llmcost.render.layout import Table
+    from llmcost.render.terminal import FitTable
+
+    short = short_paths(src for src, *_ in rows)
+    table = Table(
+        ["where", "reason", "start of the line"],
+        [
+            [f"{short[src]}:{line}", reason, (text or "")[:60].replace("\n", " ")]
+            for src, line, reason, text in rows
+        ],
+        "lll",
+        whole=("where",),  # file:line, never cut
+    )
+    console = Console(highlight=False)
+    console.print(Text(f"{total:,} rejected records", style="italic"))
+    console.print(FitTable(table), crop=False)
 
 
 def register(app: typer.Typer) -> None:

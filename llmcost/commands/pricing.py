@@ -67,23 +67,12 @@ def list_(
     if format is Format.json:
         _json({"as_of": on.isoformat(), "models": items})
         return
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"Prices in force on {on} (USD per million tokens)", title_justify="left")
-    for col in (
-        "provider",
-        "model",
-        "input",
-        "cache read",
-        "cache write",
-        "output",
-        "from",
-        "extras",
-    ):
-        table.add_column(
-            col,
-            justify="right" if col in ("input", "cache read", "cache write", "output") else "left",
-        )
+    from llmcost.render.layout import Table
+    from llmcost.render.terminal import FitTable
+
+    rows = []
     for m in items:
         extras = list(m["tiers"])
         extras += [f">{t:,} tok" for t in m["long_context_above"]]
@@ -91,17 +80,28 @@ def list_(
             extras.append("off-peak")
         if m["discount_pct"]:
             extras.append(f"-{m['discount_pct']:g}%")
-        table.add_row(
-            m["provider"],
-            m["model"],
-            _money(m.get("input")),
-            _money(m.get("cache_read")),
-            _money(m.get("cache_write")),
-            _money(m.get("output")),
-            m["from"],
-            " ".join(extras),
+        rows.append(
+            [
+                m["provider"],
+                m["model"],
+                _money(m.get("input")),
+                _money(m.get("cache_read")),
+                _money(m.get("cache_write")),
+                _money(m.get("output")),
+                m["from"],
+                " ".join(extras),
+            ]
         )
-    _console().print(table)
+    table = Table(
+        ["provider", "model", "input", "cache read", "cache write", "output", "from", "extras"],
+        rows,
+        "llrrrrll",
+        optional=("extras", "from"),
+        whole=("model",),  # a model name is what the list is for: never cut
+    )
+    console = _console()
+    console.print(Text(f"Prices in force on {on} (USD per million tokens)", style="italic"))
+    console.print(FitTable(table), crop=False)
     common.stderr().print(f"[dim]{len(items)} models[/dim]")
 
 

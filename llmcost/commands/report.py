@@ -156,7 +156,7 @@ def report(
 
         def show(console: Console) -> None:
             view.terminal(sections, console)
-            console.print(renderable(result))
+            console.print(renderable(result), crop=False)
 
         if output:
             with output.open("w", encoding="utf-8") as fh:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from llmcost.render import WEEKDAYS, count, money, pct
+from llmcost.render import WEEKDAYS, count, money, pct, short_paths
 
 
 @dataclass
@@ -16,6 +16,11 @@ class Table:
     rows: list[list[str]]
     align: str = ""  # one char per column: l or r (default l for the first, r for the rest)
     heat: list[list[float]] | None = None  # cell weights 0..1 for a heat grid
+    # columns a narrow terminal may leave out, first to go first (the other formats keep them)
+    optional: tuple[str, ...] = ()
+    # left-aligned text columns a narrow terminal must still show whole (numbers, dates and
+    # file:line cells always are)
+    whole: tuple[str, ...] = ()
 
 
 @dataclass
@@ -377,12 +382,13 @@ def _expensive(r: dict) -> list[Section]:
                         x["user_id"] or "",
                         x["feature"] or "",
                         f"{count(x['input_tokens'])}/{count(x['output_tokens'])}",
-                        f"{_short(x['source'])}:{x['line']}",
+                        f"{_short(x['source'], r)}:{x['line']}",
                         x["preview"] or "",
                     ]
                     for x in e["requests"]
                 ],
                 "rlllllll",
+                optional=("User", "Feature", "When"),
             )
         ],
     )
@@ -584,7 +590,7 @@ def _downgrade(r: dict) -> Section:
     section.lines.append(f"Quality: {d['quality']}.")
     section.tables.append(
         Table(
-            ["Model", "→ Target", "Calls", "Simple/med/complex", "Simple only", "+ medium",
+            ["Model", "→ Target", "Calls", "Simple / med / complex", "Simple only", "+ medium",
              "All calls", "Cascade"],
             [
                 [
@@ -605,7 +611,7 @@ def _downgrade(r: dict) -> Section:
     if d.get("by_feature"):
         section.tables.append(
             Table(
-                ["Feature", "Calls", "Simple/med/complex", "Simple only", "+ medium",
+                ["Feature", "Calls", "Simple / med / complex", "Simple only", "+ medium",
                  "All calls"],
                 [
                     [
@@ -659,7 +665,7 @@ def _problems(r: dict) -> list[Section]:
         section.tables.append(
             Table(
                 ["Where", "Reason"],
-                [[f"{_short(x['source'])}:{x['line']}", x["reason"]] for x in rej["samples"]],
+                [[f"{_short(x['source'], r)}:{x['line']}", x["reason"]] for x in rej["samples"]],
                 "ll",
             )
         )
@@ -669,8 +675,10 @@ def _problems(r: dict) -> list[Section]:
     return out
 
 
-def _short(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
+def _short(path: str, r: dict) -> str:
+    """A source path as short as it stays unambiguous among the files the report read."""
+    sources = [i.get("source") for i in r.get("inputs") or []] + [path]
+    return short_paths(sources)[path]
 
 
 # ---------------------------------------------------------------------------------------
@@ -1006,7 +1014,7 @@ def audit_sections(r: dict) -> list[Section]:
                     [
                         [
                             c["request_id"],
-                            f"{_short(c['source'] or '?')}:{c['line']}",
+                            f"{_short(c['source'] or '?', r)}:{c['line']}",
                             c["model"] + (" (est.)" if c["token_source"] == "estimated" else ""),
                             _audit_pair(c["reported_input"], c["recounted_input"]),
                             _audit_pair(c["reported_output"], c["recounted_output"]),
@@ -1056,7 +1064,7 @@ def audit_sections(r: dict) -> list[Section]:
                     [
                         [
                             d["request_id"],
-                            f"{_short(d['source'] or '?')}:{d['line']}",
+                            f"{_short(d['source'] or '?', r)}:{d['line']}",
                             d["model"],
                             money(d["reported_cost_usd"]),
                             money(d["computed_cost_usd"]),

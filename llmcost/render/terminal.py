@@ -1,37 +1,187 @@
-"""The terminal report: Rich tables, a heat grid, clear headings."""
+"""The terminal report: Rich tables, a heat grid, clear headings.
+
+Tables are fitted to the width they are printed at: numbers, dates and ``file:line``
+cells are always shown whole; free-text columns (prompt previews, names, reasons) give
+up width first, shortened with an ellipsis.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+import re
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from llmcost.render.layout import Table, sections
 
-_FLEX = {"Prompt", "System prompt", "Why", "Reason"}
 _HEAT = ["grey35", "yellow4", "yellow", "dark_orange", "red"]
+# A left-aligned cell that must stay whole: file:line, a date or a time, numbers ("1,725/16,000").
+_WHOLE_CELL = re.compile(r"^(\S+:\d+|\d{4}-\d\d-\d\d[ T0-9:]*|[-+−$<]?[\d,.]+[%k]?(/[\d,.]+)*|—)$")
+_MIN_FREE = 8  # a free-text column is never shrunk below this (or its header)
+_COMFORT = 16  # ... nor below this while an optional column can be left out instead
 
 
-def _table(t: Table) -> RichTable:
+def _is_whole(t: Table, j: int, align: str) -> bool:
+    """Whether column ``j`` holds numbers (right-aligned) or file:line / date cells."""
+    if align[j] == "r" or t.columns[j] in t.whole:
+        return True
+    cells = [row[j] for row in t.rows if row[j]]
+    return bool(cells) and all(_WHOLE_CELL.match(str(c)) for c in cells)
+
+
+def fit_widths(
+    t: Table, width: int, min_free: int = _MIN_FREE, gap: int = 2
+) -> tuple[list[int], list[bool]] | None:
+    """Column widths (content, no padding) for ``t`` within ``width`` cells, and which
+    columns are whole; None when even the whole columns and shortest free text do not fit.
+
+    Free-text columns shrink first, the widest first, down to ``min_free`` (or their
+    header); then the headers of whole columns wrap onto a second line. A whole column is
+    never narrower than its widest cell."""
     align = t.align or ("l" + "r" * (len(t.columns) - 1))
-    compact = t.heat is not None
+    n = len(t.columns)
+    widths = [
+        max([cell_len(str(c)) for c in [t.columns[j], *(row[j] for row in t.rows)]])
+        for j in range(n)
+    ]
+    whole = [_is_whole(t, j, align) for j in range(n)]
+    room = width - gap * (n - 1)
+    floors = [
+        max(cell_len(str(row[j])) for row in t.rows) if whole[j] and t.rows else 0 for j in range(n)
+    ]
+    for j in range(n):
+        if not whole[j]:
+            longest_word = max(cell_len(w) for w in str(t.columns[j]).split() or [""])
+            floors[j] = min(widths[j], max(min_free, longest_word))
+    comfort = [min(widths[j], max(floors[j], _COMFORT)) if not whole[j] else 0 for j in range(n)]
+    widths = _shrink_free(widths, whole, comfort, room)
+    # whole columns: let a long header wrap at its spaces, never a cell
+    excess = sum(widths) - room
+    for j in range(n):
+        if excess <= 0:
+            break
+        if whole[j]:
+            longest_word = max(cell_len(w) for w in str(t.columns[j]).split() or [""])
+            cut = min(widths[j] - max(floors[j], longest_word), excess)
+            if cut > 0:
+                widths[j] -= cut
+                excess -= cut
+    widths = _shrink_free(widths, whole, floors, room)
+    excess = sum(widths) - room
+    if excess > 0:
+        return None
+    return widths, whole
+
+
+def plan(t: Table, width: int) -> tuple[Table, tuple[list[int], list[bool]] | None, int]:
+    """The columns to show, their widths and the gap between them: every column if free
+    text keeps ``_COMFORT`` cells, else without the table's optional columns (first to go
+    first), else without all of them and free text down to ``_MIN_FREE``, with two spaces
+    between columns, then one; widths None when nothing fits."""
+    candidates = [t] + [_without(t, t.optional[: k + 1]) for k in range(len(t.optional))]
+    for shown in candidates:
+        fitted = fit_widths(shown, width, _COMFORT)
+        if fitted is not None:
+            return shown, fitted, 2
+    for gap in (2, 1):
+        fitted = fit_widths(candidates[-1], width, _MIN_FREE, gap)
+        if fitted is not None:
+            return candidates[-1], fitted, gap
+    return t, None, 2
+
+
+def _without(t: Table, names) -> Table:
+    align = t.align or ("l" + "r" * (len(t.columns) - 1))
+    keep = [j for j, c in enumerate(t.columns) if c not in names]
+    return Table(
+        [t.columns[j] for j in keep],
+        [[row[j] for j in keep] for row in t.rows],
+        "".join(align[j] for j in keep),
+        None if t.heat is None else [[h[j] for j in keep] for h in t.heat],
+        whole=t.whole,
+    )
+
+
+def _shrink_free(widths: list[int], whole: list[bool], floors: list[int], room: int) -> list[int]:
+    """Take width from the free-text columns, the widest first (level with the next
+    widest, then both), none below its floor, until the columns fit in ``room``."""
+    widths = list(widths)
+    excess = sum(widths) - room
+    while excess > 0:
+        free = [j for j in range(len(widths)) if not whole[j] and widths[j] > floors[j]]
+        if not free:
+            break
+        top = max(widths[j] for j in free)
+        below = max([widths[j] for j in free if widths[j] < top] + [0])
+        for j in (j for j in free if widths[j] == top):
+            cut = min(top - max(below, floors[j]), excess) or 1
+            widths[j] -= cut
+            excess -= cut
+            if excess <= 0:
+                break
+    return widths
+
+
+class FitTable:
+    """A layout ``Table`` rendered to fit the width it is printed at."""
+
+    def __init__(self, t: Table) -> None:
+        self.t = t
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        t, width = self.t, options.max_width
+        if t.heat is not None:
+            yield from _heat_tables(t, width)
+            return
+        shown, fitted, gap = plan(t, width)
+        if fitted is None:  # too many whole columns: print wider than the screen, uncut
+            yield _rich_table(t, None, overflow=True)
+            return
+        yield _rich_table(shown, fitted, gap=gap)
+        left_out = [c for c in t.columns if c not in shown.columns]
+        if left_out:
+            yield Text(
+                f"({', '.join(left_out)} left out at this width; a wider terminal or "
+                "--format json shows every column)",
+                style="dim",
+            )
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, options.max_width)
+
+
+def _rich_table(t: Table, fitted, overflow: bool = False, gap: int = 2) -> RichTable:
+    align = t.align or ("l" + "r" * (len(t.columns) - 1))
+    if t.heat is not None:
+        gap = 0
+    if fitted is None:
+        widths = [
+            max(cell_len(str(c)) for c in [t.columns[j], *(row[j] for row in t.rows)])
+            for j in range(len(t.columns))
+        ]
+        whole = [True] * len(widths)
+    else:
+        widths, whole = fitted
     rt = RichTable(
         show_edge=False,
         box=None,
         pad_edge=False,
         expand=False,
-        padding=(0, 0 if compact else 1),
+        padding=(0, 1 if gap else 0, 0, 1 if gap == 2 else 0),
         header_style="bold",
+        width=(sum(widths) + gap * (len(widths) - 1)) if overflow else None,
     )
-    for name, a in zip(t.columns, align):
+    for j, (name, a) in enumerate(zip(t.columns, align)):
         rt.add_column(
-            name,
+            Text(name, no_wrap=False, overflow="fold"),  # a header may wrap at its spaces
             justify="right" if a == "r" else "left",
             overflow="ellipsis",
-            no_wrap=True,
-            min_width=4 if compact and name != t.columns[0] else None,
-            ratio=1 if name in _FLEX else None,
+            no_wrap=True,  # never wider than a whole column: only free text is shortened
+            width=widths[j],
         )
     for i, row in enumerate(t.rows):
         cells = []
@@ -50,6 +200,22 @@ def _table(t: Table) -> RichTable:
     return rt
 
 
+def _heat_tables(t: Table, width: int):
+    """The heat grid whole, or in two halves (hours 00–11, 12–23) when it is too wide."""
+    widths = [
+        max(4 if j else 0, *(cell_len(str(c)) for c in [t.columns[j], *(r[j] for r in t.rows)]))
+        for j in range(len(t.columns))
+    ]
+    if sum(widths) <= width:
+        yield _rich_table(t, (widths, [True] * len(widths)))
+        return
+    half = (len(t.columns) - 1) // 2
+    for part in (range(1, half + 1), range(half + 1, len(t.columns))):
+        keep = [0, *part]
+        sub = _without(t, [c for j, c in enumerate(t.columns) if j not in keep])
+        yield _rich_table(sub, ([widths[j] for j in keep], [True] * len(keep)))
+
+
 def renderable(report: dict) -> Group:
     parts = [Text("LLM cost report", style="bold underline")]
     for section in sections(report):
@@ -57,9 +223,9 @@ def renderable(report: dict) -> Group:
         for line in section.lines:
             parts.append(Text(line))
         for t in section.tables:
-            parts.append(_table(t))
+            parts.append(FitTable(t))
     return Group(*parts)
 
 
 def render(report: dict, console: Console) -> None:
-    console.print(renderable(report))
+    console.print(renderable(report), crop=False)

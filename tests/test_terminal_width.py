@@ -1,0 +1,111 @@
+"""The terminal report at ordinary widths: numbers and file:line are never cut."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from rich.console import Console
+
+from llmcost.render import money, short_paths
+from llmcost.render.layout import Table
+from llmcost.render.terminal import FitTable, render
+from tests.conftest import SAMPLES
+
+DEMO = SAMPLES / "demo.jsonl"
+WIDTHS = (80, 100, 120)
+
+
+def _print(renderable_or_report, width: int) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    if isinstance(renderable_or_report, dict):
+        render(renderable_or_report, console)
+    else:
+        console.print(renderable_or_report, crop=False)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def by_report(cli):
+    result = cli("analyze", DEMO, "--by", "feature,model", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _cells(text: str) -> set[str]:
+    """Every cell-like token of the text (split on runs of two spaces or more)."""
+    return {c.strip() for line in text.splitlines() for c in re.split(r"\s{2,}", line) if c}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_cost_and_file_line_is_whole(by_report, width):
+    text = _print(by_report, width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    cells = _cells(text)
+    e = by_report["expensive"]
+    wanted = {money(x["cost_usd"]) for x in e["requests"]}
+    wanted |= {f"demo.jsonl:{x['line']}" for x in e["requests"]}
+    wanted |= {money(f["cost_usd"]) for f in e["families"]}
+    wanted |= {money(f["avg_cost_usd"]) for f in e["families"]}
+    wanted |= {money(m["cost_usd"]) for m in by_report["by_model"] if m["cost_usd"] is not None}
+    wanted |= {money(x["cost_usd"]) for x in by_report["attribution"]["rows"][:10]}
+    wanted |= {f"demo.jsonl:{x['line']}" for x in by_report["rejected"]["samples"]}
+    missing = {w for w in wanted if w not in cells}
+    assert not missing, f"cut at {width} columns: {sorted(missing)}"
+    # the cost column of the most expensive calls and families is there, headed
+    calls = text.split("Most expensive calls")[1].split("Most expensive query families")[0]
+    families = text.split("Most expensive query families")[1].split("Peak times")[0]
+    assert calls.splitlines()[1].split()[0] == "Cost"
+    assert families.splitlines()[1].split()[0] == "Cost"
+
+
+def test_free_text_gives_way_and_optional_columns_go_first():
+    t = Table(
+        ["Cost", "Model", "User", "Where", "Prompt"],
+        [["$1,234.56", "claude-sonnet-4-5-20250929", "u_0001", "logs/a.jsonl:12345", "x " * 80]],
+        "rllll",
+        optional=("User",),
+    )
+    text = _print(FitTable(t), 60)
+    assert "$1,234.56" in text and "logs/a.jsonl:12345" in text
+    assert "u_0001" not in text and "User left out at this width" in text
+    assert "…" in text  # the prompt was shortened
+    wide = _print(FitTable(t), 200)
+    assert "u_0001" in wide and "left out" not in wide
+
+
+def test_whole_columns_that_cannot_fit_run_past_the_width_uncut():
+    t = Table([f"N{i}" for i in range(12)], [[f"{10**9 + i:,}" for i in range(12)]])
+    text = _print(FitTable(t), 80)
+    assert all(f"{10**9 + i:,}" in text for i in range(12))
+
+
+def test_paths_are_as_short_as_they_stay_unambiguous(tmp_path):
+    a, b, c = str(tmp_path / "x" / "log.jsonl"), str(tmp_path / "y" / "log.jsonl"), "/z/other.jsonl"
+    assert short_paths([a, b, c]) == {a: "x/log.jsonl", b: "y/log.jsonl", c: "other.jsonl"}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_rejects_shows_file_and_line_whole(cli, tmp_path, width):
+    db = tmp_path / "r.duckdb"
+    deep = tmp_path / ("a-rather-long-directory-name" * 2)
+    deep.mkdir()
+    (deep / "bad.jsonl").write_text('{"model": "gpt-4o"}\nnot json\n' * 3)
+    assert cli("ingest", deep / "bad.jsonl", "--db", db).exit_code == 0
+    result = cli("rejects", "--db", db, env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.stderr
+    for line in (2, 4, 6):
+        assert f"bad.jsonl:{line}" in result.stdout
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pricing_list_shows_model_names_and_prices_whole(cli, width):
+    text = cli("pricing", "list", "--provider", "openai", env={"COLUMNS": str(width)}).stdout
+    models = json.loads(cli("pricing", "list", "--provider", "openai", "-f", "json").stdout)
+    cells = _cells(text)
+    for m in models["models"]:
+        assert m["model"] in cells
+        assert f"{m['output']:g}" in text
