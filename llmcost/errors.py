@@ -43,3 +43,31 @@ class NoRecordsError(LlmcostError):
     """Nothing usable was read."""
 
     exit_code = ExitCode.NO_RECORDS
+
+
+def unwritable(path, exc: OSError) -> UsageError:
+    """An output path the tool cannot write, as a usage error that says what to fix."""
+    import errno
+    from pathlib import Path
+
+    target = Path(path)
+    for parent in target.parents:  # a file where a directory should be
+        if parent.exists() and not parent.is_dir():
+            return UsageError(
+                f"{parent} is a file, not a directory",
+                hint=f"write {target.name} into a directory",
+            )
+    if exc.errno == errno.ENOENT:
+        return UsageError(f"{target.parent}: no such directory", hint="create it first")
+    if exc.errno == errno.EISDIR or target.is_dir():
+        return UsageError(f"{target} is a directory", hint="give a file name")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return UsageError(
+            f"{target}: {exc.strerror or 'permission denied'}",
+            hint="write somewhere you may, or change the permissions",
+        )
+    if exc.errno == errno.ENOSPC:
+        return UsageError(
+            f"{target}: no space left on the device", hint="free space, or write elsewhere"
+        )
+    return UsageError(f"{target}: cannot write ({exc.strerror or exc})", hint="check the path")

@@ -11,6 +11,7 @@ loop over rows. Parquet written to a directory is partitioned by day (hive style
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import shutil
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
-from llmcost.errors import NoRecordsError, UsageError
+from llmcost.errors import NoRecordsError, UsageError, unwritable
 
 
 class ExportFormat(str, Enum):
@@ -184,7 +185,7 @@ def check_target(
     elif path.is_dir():
         raise UsageError(f"{target} is a directory", hint="give -o a file name")
     elif not to_stdout and not path.parent.is_dir():
-        raise UsageError(f"{path.parent}: no such directory", hint="create it first")
+        raise unwritable(path, FileNotFoundError(errno.ENOENT, "no such directory"))
     return partition
 
 
@@ -196,6 +197,8 @@ def copy_calls(
     ``output`` ``-`` writes CSV or JSON lines to stdout. A directory (existing, or a path
     ending in ``/``) is written partitioned by day; it must be empty unless ``overwrite``.
     """
+    import duckdb  # not at module top: `llmcost --help` stays fast
+
     stats = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE cost_usd IS NOT NULL),
              count(*) FILTER (WHERE NOT is_priced), coalesce(sum(cost_usd), 0), min(ts), max(ts)
@@ -210,7 +213,10 @@ def copy_calls(
     to_stdout = target == "-"
     path = Path(target)
     if partition:
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise unwritable(path, exc) from None
     options = {
         "csv": "FORMAT csv, HEADER true",
         "parquet": "FORMAT parquet, COMPRESSION zstd",
@@ -227,7 +233,13 @@ def copy_calls(
     try:
         if partition and overwrite:
             _clear(con, path)
-        con.execute(f"COPY ({select}) TO {_sql_string(target)} ({options})")
+        try:
+            con.execute(f"COPY ({select}) TO {_sql_string(target)} ({options})")
+        except duckdb.IOException as exc:
+            raise UsageError(
+                f"{target}: cannot write ({str(exc).splitlines()[0]})",
+                hint="check the path and its permissions",
+            ) from None
         if tmp is not None:
             with open(tmp.name, "rb") as fh:
                 sys.stdout.flush()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from llmcost.errors import UsageError, unwritable
+
 # Each migration is (number, name, SQL). Never edit a released migration: add a new one.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -142,8 +144,19 @@ DEFAULT_MEMORY_LIMIT = "1.5GB"
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open (and migrate) the store; in memory when ``path`` is None."""
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path) if path else ":memory:")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise unwritable(path, exc) from None
+        if Path(path).is_dir():
+            raise unwritable(path, IsADirectoryError(21, "is a directory"))
+    try:
+        con = duckdb.connect(str(path) if path else ":memory:")
+    except duckdb.IOException as exc:
+        raise UsageError(
+            f"{path}: cannot open the database ({str(exc).splitlines()[0]})",
+            hint="check the path and its permissions; another llmcost may hold it open",
+        ) from None
     con.execute("SET TimeZone = 'UTC'")  # days, hours and naive timestamps are UTC
     bound_memory(con, spill_here=path is None)
     migrate(con)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from llmcost.commands import common
 from llmcost.commands.common import (
     InputFormatOption,
     PricingOption,
@@ -222,9 +223,13 @@ def check(
 
     summary = github.summary_markdown(result)
     if markdown:
-        markdown.write_text(summary, encoding="utf-8")
+        common.write_output(markdown, summary)
     if github.in_actions():
-        github.append_step_summary(summary)
+        target = github.step_summary_path()
+        if target:
+            common.write_output(
+                target, summary if summary.endswith("\n") else summary + "\n", append=True
+            )
         # Workflow commands are read from stdout and stderr alike; keep JSON stdout pure.
         out = sys.stderr if format is CheckFormat.json else sys.stdout
         for line in github.annotations(result):

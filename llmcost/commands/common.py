@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from llmcost.errors import LlmcostError, UsageError
+from llmcost.errors import LlmcostError, UsageError, unwritable
 
 _debug = False
 
@@ -122,6 +122,27 @@ def report_error(exc: LlmcostError) -> None:
         err.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", soft_wrap=True)
 
 
+@contextlib.contextmanager
+def output_file(path: Path, append: bool = False):
+    """Open a file the tool writes (a report, a summary, an overlay) for text; a path that
+    cannot be written is a usage error naming it and what to do, not a traceback."""
+    try:
+        fh = Path(path).open("a" if append else "w", encoding="utf-8")
+    except OSError as exc:
+        raise unwritable(path, exc) from None
+    try:
+        with fh:
+            yield fh
+    except OSError as exc:  # e.g. the disk filled up while writing
+        raise unwritable(path, exc) from None
+
+
+def write_output(path: Path, text: str, append: bool = False) -> None:
+    """Write ``text`` to ``path`` (see ``output_file``)."""
+    with output_file(path, append) as fh:
+        fh.write(text)
+
+
 def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
     """Write a report in ``format`` to ``output`` or stdout."""
     if format is ReportFormat.json:
@@ -138,13 +159,13 @@ def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
         from llmcost.render.terminal import render
 
         if output:
-            with output.open("w", encoding="utf-8") as fh:
+            with output_file(output) as fh:
                 render(report, Console(file=fh, width=160, force_terminal=False))
             return
         render(report, Console(highlight=False))
         return
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         sys.stdout.write(text)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from llmcost.commands import common
 from llmcost.commands.common import handles_errors
 
 
@@ -45,7 +46,7 @@ def diff(
     )
     if format is DiffFormat.table:
         if output:
-            with output.open("w", encoding="utf-8") as fh:
+            with common.output_file(output) as fh:
                 view.terminal(view.diff_sections(result), Console(file=fh, width=160))
         else:
             view.terminal(view.diff_sections(result), Console(highlight=False))
@@ -57,7 +58,7 @@ def diff(
     else:
         text = view.markdown(view.diff_sections(result))
     if output:
-        output.write_text(text, encoding="utf-8")
+        common.write_output(output, text)
     else:
         sys.stdout.write(text)
 

@@ -327,7 +327,7 @@ def import_litellm(
     result = convert(data, load_pricing() if only_missing else None, only_missing, since)
     text = litellm_yaml(result, dt.datetime.now(dt.timezone.utc).date(), since, file.name)
     if output:
-        output.write_text(text, encoding="utf-8")
+        common.write_output(output, text)
     else:
         sys.stdout.write(text)
     err = common.stderr()

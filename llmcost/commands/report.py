@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from llmcost.commands import common
 from llmcost.commands.common import handles_errors, spinner, stderr
 
 
@@ -159,14 +160,14 @@ def report(
             console.print(renderable(result), crop=False)
 
         if output:
-            with output.open("w", encoding="utf-8") as fh:
+            with common.output_file(output) as fh:
                 show(Console(file=fh, width=160, force_terminal=False))
         else:
             show(Console(highlight=False))
         text = None
     if text is not None:
         if output:
-            output.write_text(text, encoding="utf-8")
+            common.write_output(output, text)
         else:
             sys.stdout.write(text)
 

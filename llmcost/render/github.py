@@ -51,12 +51,7 @@ def summary_markdown(result: dict) -> str:
     return markdown(check_sections(result, emoji=True))
 
 
-def append_step_summary(text: str, environ=None) -> Path | None:
-    """Append ``text`` to $GITHUB_STEP_SUMMARY when it is set; return the file written."""
+def step_summary_path(environ=None) -> Path | None:
+    """The job summary file ($GITHUB_STEP_SUMMARY) the check appends to, when set."""
     target = (environ or os.environ).get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return None
-    path = Path(target)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
-    return path
+    return Path(target) if target else None

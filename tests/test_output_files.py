@@ -1,0 +1,84 @@
+"""Output paths that cannot be written: one error line with a hint, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import DATA
+
+LOG = DATA / "ci" / "period.jsonl"
+BASE = DATA / "ci" / "base.jsonl"
+
+
+@pytest.fixture
+def blocked(tmp_path):
+    """A file where a directory should be, and a directory where a file should be."""
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "adir").mkdir()
+    return {"under_file": tmp_path / "file.txt" / "out", "dir": tmp_path / "adir"}
+
+
+def _report(cli, tmp_path):
+    path = tmp_path / "base.json"
+    path.write_text(cli("analyze", BASE, "-f", "json").stdout)
+    return path
+
+
+def _db(cli, tmp_path):
+    db = tmp_path / "llm.duckdb"
+    assert cli("ingest", LOG, "--db", db).exit_code == 0
+    return db
+
+
+CASES = {
+    "analyze -o": lambda cli, tmp, out: cli("analyze", LOG, "-o", out),
+    "analyze -o json": lambda cli, tmp, out: cli("analyze", LOG, "-f", "json", "-o", out),
+    "report -o": lambda cli, tmp, out: cli(
+        "report", "--db", _db(cli, tmp), "--now", "2026-11-16T09:00:00Z", "--period", "last-7d",
+        "-o", out,
+    ),
+    "check --markdown": lambda cli, tmp, out: cli(
+        "check", LOG, "--max-cost", "1000", "--markdown", out
+    ),
+    "GITHUB_STEP_SUMMARY": lambda cli, tmp, out: cli(
+        "check", LOG, "--max-cost", "1000",
+        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(out)},
+    ),
+    "diff -o": lambda cli, tmp, out: cli("diff", _report(cli, tmp), _report(cli, tmp), "-o", out),
+    "pricing import-litellm -o": lambda cli, tmp, out: cli(
+        "pricing", "import-litellm", DATA / "pricing" / "litellm_slice.json", "-o", out
+    ),
+    "ingest --db": lambda cli, tmp, out: cli("ingest", LOG, "--db", out),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("where", ["under_file", "dir"])
+def test_an_unwritable_output_is_a_usage_error(cli, tmp_path, blocked, case, where):
+    result = CASES[case](cli, tmp_path, blocked[where])
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("error:", "hint:"))]
+    assert len(lines) == 2, result.stderr
+    expected = "file.txt is a file, not a directory" if where == "under_file" else "is a directory"
+    assert expected in lines[0]
+
+
+def test_export_into_a_directory_under_a_file(cli, blocked):
+    result = cli("export", LOG, "-o", f"{blocked['under_file']}/")
+    assert result.exit_code == 2
+    assert "file.txt is a file, not a directory" in result.stderr
+
+
+def test_a_missing_directory_says_create_it(cli, tmp_path):
+    result = cli("analyze", LOG, "-f", "json", "-o", tmp_path / "nope" / "r.json")
+    assert result.exit_code == 2
+    assert "nope: no such directory" in result.stderr and "create it first" in result.stderr
+
+
+def test_a_writable_output_still_works(cli, tmp_path):
+    out = tmp_path / "r.json"
+    assert cli("analyze", LOG, "-f", "json", "-o", out).exit_code == 0
+    assert json.loads(out.read_text())["summary"]["requests"] > 0
