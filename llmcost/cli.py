@@ -48,11 +48,16 @@ def _main(
 def analyze(
     paths: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Log files, directories, globs or - for stdin (none: what --db holds)."),
+        typer.Argument(
+            help="Log files, directories, globs or - for stdin (none: what --db holds)."
+        ),
     ] = None,
     format: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ReportFormat.table,
+        Optional[ReportFormat],
+        typer.Option(
+            "--format", "-f", help="Output format (default: from the -o suffix, else table)."
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(help="How many rows in the top-N lists.", min=1)] = 10,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -129,6 +134,7 @@ def analyze(
             recount=recount,
             stage=progress.stage,
         )
+    format = common.output_format(format, output, ReportFormat, ReportFormat.table)
     emit(report.to_dict(), format, output)
 
 

@@ -82,3 +82,26 @@ def test_a_writable_output_still_works(cli, tmp_path):
     out = tmp_path / "r.json"
     assert cli("analyze", LOG, "-f", "json", "-o", out).exit_code == 0
     assert json.loads(out.read_text())["summary"]["requests"] > 0
+
+
+@pytest.mark.parametrize(
+    "name, args, check",
+    [
+        ("r.json", (), lambda text: json.loads(text)["summary"]["requests"] > 0),
+        ("r.md", (), lambda text: text.startswith("# LLM cost report")),
+        ("r.txt", (), lambda text: text.startswith("LLM cost report")),
+        ("r.json", ("-f", "markdown"), lambda text: text.startswith("# LLM cost report")),
+    ],
+)
+def test_analyze_takes_the_format_from_the_output_suffix(cli, tmp_path, name, args, check):
+    out = tmp_path / name
+    result = cli("analyze", LOG, "-o", out, *args)
+    assert result.exit_code == 0, result.stderr
+    assert check(out.read_text())
+
+
+def test_diff_takes_the_format_from_the_output_suffix(cli, tmp_path):
+    out = tmp_path / "d.json"
+    report = _report(cli, tmp_path)
+    assert cli("diff", report, report, "-o", out).exit_code == 0
+    assert "total" in json.loads(out.read_text())

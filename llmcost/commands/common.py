@@ -52,6 +52,25 @@ class ReportFormat(str, Enum):
     markdown = "markdown"
 
 
+# What an -o file's suffix says its format is, when --format is not given.
+OUTPUT_SUFFIXES = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def output_format(format: Enum | None, output: Path | None, formats: type[Enum], default: Enum):
+    """The format to write: ``--format`` when given, else the one ``output``'s suffix names
+    (among ``formats``, the command's choices), else ``default``."""
+    if format is not None:
+        return format
+    named = OUTPUT_SUFFIXES.get(output.suffix.lower()) if output else None
+    return formats(named) if named in {f.value for f in formats} else default
+
+
 def parse_when(value: str | None, option: str) -> dt.datetime | None:
     if value is None:
         return None

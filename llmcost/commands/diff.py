@@ -23,8 +23,11 @@ def diff(
     base: Annotated[Path, typer.Argument(help="The report before (`analyze --format json`).")],
     head: Annotated[Path, typer.Argument(help="The report after.")],
     format: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = DiffFormat.markdown,
+        Optional[DiffFormat],
+        typer.Option(
+            "--format", "-f", help="Output format (default: from the -o suffix, else markdown)."
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(help="Rows per table (largest changes first).", min=1)] = 10,
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")
@@ -41,6 +44,7 @@ def diff(
     from llmcost import budgets
     from llmcost.render import budget as view
 
+    format = common.output_format(format, output, DiffFormat, DiffFormat.markdown)
     result = budgets.compare(
         budgets.load_report(base, "base report"), budgets.load_report(head, "head report"), top
     )

@@ -27,7 +27,6 @@ class PeriodFormat(str, Enum):
     json = "json"
 
 
-_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
 ALERTS = "Alerts (override llmcost.yaml alerts:)"
 
 
@@ -120,8 +119,7 @@ def report(
         now=periods.parse_now(now),
     )
     path = db or store.default_db_path()
-    if format is None:
-        format = PeriodFormat(_SUFFIXES.get(output.suffix.lower(), "table") if output else "table")
+    format = common.output_format(format, output, PeriodFormat, PeriodFormat.table)
     with cfg.using(config) as settings:
         alerts = (settings.get("alerts") or budgets.Alerts()).merged(
             budgets.Alerts(alert_cost, alert_jump, alert_anomalies)
