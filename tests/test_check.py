@@ -364,7 +364,8 @@ def test_step_summary_and_annotations(cli, tmp_path, baseline_file):
         "check", HEAD, "--config", CI / "llmcost.yaml", "--baseline", baseline_file, env=env
     )
     assert result.exit_code == 1
-    annotations = [x for x in result.stdout.splitlines() if x.startswith("::")]
+    assert "::" not in result.stdout  # workflow commands go to stderr: stdout is the report
+    annotations = [x for x in result.stderr.splitlines() if x.startswith("::")]
     assert annotations == [
         "::error title=llmcost budget::Daily cost (costliest day (UTC)): $1.05 is above the "
         "limit $1.00 — 2026-11-02",
@@ -397,6 +398,15 @@ def test_annotations_with_json_output_go_to_stderr(cli, tmp_path):
     assert "❌ LLM budget check" in summary.read_text()
 
 
+@pytest.mark.parametrize("format", ["markdown", "table", "json"])
+def test_annotations_never_go_to_stdout(cli, tmp_path, format):
+    env, _ = _actions_env(tmp_path)
+    result = cli("check", HEAD, "--max-cost", "1", "-f", format, env=env)
+    assert result.exit_code == 1
+    assert not any(x.startswith("::") for x in result.stdout.splitlines())
+    assert "::error title=llmcost budget::Total cost (all calls): $1.67" in result.stderr
+
+
 def test_log_text_cannot_forge_a_workflow_command_or_markup(cli, tmp_path, jsonl):
     log = jsonl(
         [
@@ -410,8 +420,8 @@ def test_log_text_cannot_forge_a_workflow_command_or_markup(cli, tmp_path, jsonl
     env, summary = _actions_env(tmp_path)
     result = cli("check", log, "--max-feature-cost", "*=0.1", env=env)
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
-    assert not any(x.startswith("::error::forged") for x in lines)
+    lines = result.stderr.splitlines()
+    assert not any(x.startswith("::error::forged") for x in lines + result.stdout.splitlines())
     [annotation] = [x for x in lines if x.startswith("::error")]
     assert "x%0A::error::forged 100%25" in annotation
     text = summary.read_text()
@@ -480,7 +490,7 @@ def test_readme_workflow_runs_as_written(tmp_path, base):
     assert check.returncode == 1, check.stderr  # the policy is breached: the job fails
     assert analyze.returncode == 0, analyze.stderr
     assert diff.returncode == 0, diff.stderr
-    annotations = [x for x in check.stdout.splitlines() if x.startswith("::")]
+    annotations = [x for x in check.stderr.splitlines() if x.startswith("::")]
     assert [a.split("::")[1] for a in annotations] == [
         "error title=llmcost budget",
         "error title=llmcost budget",

@@ -230,11 +230,11 @@ def check(
             common.write_output(
                 target, summary if summary.endswith("\n") else summary + "\n", append=True
             )
-        # Workflow commands are read from stdout and stderr alike; keep JSON stdout pure.
-        out = sys.stderr if format is CheckFormat.json else sys.stdout
+        # The runner reads workflow commands from stderr as well: stdout stays the report
+        # (JSON for jq, Markdown for a comment), whatever the format.
         for line in github.annotations(result):
-            out.write(line + "\n")
-        out.flush()
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
     err.print(f"llmcost check: {view.headline(result)}", soft_wrap=True)
     if result["status"] == "fail":
         raise typer.Exit(1)
