@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from enum import IntEnum
 
 
@@ -71,3 +74,22 @@ def unwritable(path, exc: OSError) -> UsageError:
             f"{target}: no space left on the device", hint="free space, or write elsewhere"
         )
     return UsageError(f"{target}: cannot write ({exc.strerror or exc})", hint="check the path")
+
+
+@contextmanager
+def stdout_may_close():
+    """Output to stdout whose reader may stop early (``| head``): the rest is dropped and
+    the command goes on, so its messages and its exit code (check's verdict) stay what they
+    would have been, instead of click's exit 1 for a broken pipe."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        drop_stdout()
+
+
+def drop_stdout() -> None:
+    """stdout's reader went away: what is still buffered, and any later write, go nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
-from llmcost.errors import NoRecordsError, UsageError, unwritable
+from llmcost.errors import NoRecordsError, UsageError, stdout_may_close, unwritable
 
 
 class ExportFormat(str, Enum):
@@ -241,7 +241,7 @@ def copy_calls(
                 hint="check the path and its permissions",
             ) from None
         if tmp is not None:
-            with open(tmp.name, "rb") as fh:
+            with open(tmp.name, "rb") as fh, stdout_may_close():
                 sys.stdout.flush()
                 shutil.copyfileobj(fh, sys.stdout.buffer)
                 sys.stdout.buffer.flush()

@@ -214,3 +214,38 @@ def test_log_text_that_looks_like_rich_markup_is_shown_as_written(cli, jsonl):
     result = cli("analyze", path, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.stderr
     assert "[/bold] and [red]paint" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, code, said",
+    [
+        (["check", "--max-cost", "100"], 0, "llmcost check: budget holds"),
+        (["check", "--max-cost", "100", "-f", "markdown"], 0, "llmcost check: budget holds"),
+        (["check", "--max-cost", "1"], 1, "budget rules breached"),
+        (["export", "-o", "-", "-f", "jsonl"], 0, "calls → stdout (jsonl)"),
+        (["analyze"], 0, "2,993 calls"),
+    ],
+)
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path, args, code, said):
+    # `llmcost check … | head -1`: stdout closed before the command writes; a check's exit
+    # code stays its verdict (Rich and click answered a broken pipe with exit 1, which CI
+    # reads as a breached budget) and what goes to stderr is still said
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    command, *options = args
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "llmcost", command, str(DEMO), *options],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "LLMCOST_DB": str(tmp_path / "none.duckdb")},
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == code, done.stderr
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr

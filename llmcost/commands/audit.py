@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -62,7 +61,7 @@ def audit(
     if format is ReportFormat.json:
         from llmcost.render.json import render
 
-        sys.stdout.write(render(result))
+        common.write_stdout(render(result))
         return
     from llmcost.render.layout import audit_sections
 
@@ -80,15 +79,14 @@ def audit(
             out += [""] if section.lines else []
             for t in section.tables:
                 out += [*table(t), ""]
-        sys.stdout.write("\n".join(out).rstrip() + "\n")
+        common.write_stdout("\n".join(out).rstrip() + "\n")
         return
-    from rich.console import Console
     from rich.rule import Rule
     from rich.text import Text
 
     from llmcost.render.terminal import FitTable
 
-    console = Console(highlight=False)
+    console = common.stdout_console()
     for section in sections:
         console.print(Rule(Text(section.title, style="bold cyan"), align="left"))
         for line in section.lines:

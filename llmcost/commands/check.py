@@ -151,8 +151,6 @@ def check(
     """
     import sys
 
-    from rich.console import Console
-
     from llmcost import budgets
     from llmcost import config as cfg
     from llmcost.budgets import Limits, Policy
@@ -215,11 +213,11 @@ def check(
     if format is CheckFormat.json:
         from llmcost.render.json import render
 
-        sys.stdout.write(render(result))
+        common.write_stdout(render(result))
     elif format is CheckFormat.markdown:
-        sys.stdout.write(view.markdown(sections))
+        common.write_stdout(view.markdown(sections))
     else:
-        view.terminal(sections, Console(highlight=False, soft_wrap=False))
+        view.terminal(sections, common.stdout_console(soft_wrap=False))
 
     summary = github.summary_markdown(result)
     if markdown:

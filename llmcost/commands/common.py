@@ -13,7 +13,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from llmcost.errors import LlmcostError, UsageError, unwritable
+from llmcost.errors import (
+    LlmcostError,
+    UsageError,
+    drop_stdout,
+    stdout_may_close,
+    unwritable,
+)
 
 _debug = False
 
@@ -44,6 +50,20 @@ def stderr():
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
+
+
+def stdout_console(**options):
+    """A Rich console on stdout whose reader may stop early (``| head``): the rest is
+    dropped and the command goes on (Rich's own answer is exit 1, which a check's caller
+    reads as a breached budget)."""
+    from rich.console import Console
+
+    class StdoutConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            drop_stdout()
+
+    return StdoutConsole(highlight=False, **options)
 
 
 class ReportFormat(str, Enum):
@@ -162,6 +182,11 @@ def write_output(path: Path, text: str, append: bool = False) -> None:
         fh.write(text)
 
 
+def write_stdout(text: str) -> None:
+    with stdout_may_close():
+        sys.stdout.write(text)
+
+
 def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
     """Write a report in ``format`` to ``output`` or stdout."""
     if format is ReportFormat.json:
@@ -181,12 +206,12 @@ def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
             with output_file(output) as fh:
                 render(report, Console(file=fh, width=160, force_terminal=False))
             return
-        render(report, Console(highlight=False))
+        render(report, stdout_console())
         return
     if output:
         write_output(output, text)
     else:
-        sys.stdout.write(text)
+        write_stdout(text)
 
 
 class _Spinner:

@@ -37,7 +37,6 @@ def diff(
 
     Markdown by default, to paste into a pull request or append to $GITHUB_STEP_SUMMARY.
     """
-    import sys
 
     from rich.console import Console
 
@@ -53,7 +52,7 @@ def diff(
             with common.output_file(output) as fh:
                 view.terminal(view.diff_sections(result), Console(file=fh, width=160))
         else:
-            view.terminal(view.diff_sections(result), Console(highlight=False))
+            view.terminal(view.diff_sections(result), common.stdout_console())
         return
     if format is DiffFormat.json:
         from llmcost.render.json import render
@@ -64,7 +63,7 @@ def diff(
     if output:
         common.write_output(output, text)
     else:
-        sys.stdout.write(text)
+        common.write_stdout(text)
 
 
 def register(app: typer.Typer) -> None:

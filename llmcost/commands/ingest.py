@@ -74,7 +74,6 @@ def rejects(
     """Show the records that were rejected, with file, line and reason."""
     import json
 
-    from rich.console import Console
     from rich.text import Text
 
     from llmcost import store
@@ -114,7 +113,7 @@ def rejects(
         "lll",
         whole=("where",),  # file:line, never cut
     )
-    console = Console(highlight=False)
+    console = common.stdout_console()
     console.print(Text(f"{total:,} rejected records", style="italic"))
     console.print(FitTable(table), crop=False)
 

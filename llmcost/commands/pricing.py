@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -36,13 +35,11 @@ def _book(pricing: list[Path] | None):
 
 
 def _json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    common.write_stdout(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _console():
-    from rich.console import Console
-
-    return Console(highlight=False)
+    return common.stdout_console()
 
 
 def _money(value) -> str:
@@ -329,7 +326,7 @@ def import_litellm(
     if output:
         common.write_output(output, text)
     else:
-        sys.stdout.write(text)
+        common.write_stdout(text)
     err = common.stderr()
     for why in result.dropped:
         err.print(f"[yellow]left out:[/yellow] {why}", soft_wrap=True)

@@ -101,7 +101,6 @@ def report(
 
     Nothing is printed on stderr unless an alert is raised or something fails.
     """
-    import sys
 
     from rich.console import Console
 
@@ -161,13 +160,13 @@ def report(
             with common.output_file(output) as fh:
                 show(Console(file=fh, width=160, force_terminal=False))
         else:
-            show(Console(highlight=False))
+            show(common.stdout_console())
         text = None
     if text is not None:
         if output:
             common.write_output(output, text)
         else:
-            sys.stdout.write(text)
+            common.write_stdout(text)
 
     err = stderr()
     for alert in result["alerts"]:

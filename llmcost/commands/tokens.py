@@ -143,7 +143,7 @@ def tokens(
         "models": rows,
     }
     if format is Format.json:
-        sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        common.write_stdout(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         return
     _print_table(result)
     unpriced = [r["model"] for r in rows if not r["priced"]]
@@ -156,7 +156,6 @@ def tokens(
 
 
 def _print_table(result: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from llmcost.render import money
@@ -186,7 +185,7 @@ def _print_table(result: dict) -> None:
             money(r["cost_usd"]) if r["priced"] else "unpriced",
             r["priced_as"] or "—",
         )
-    Console(highlight=False).print(table)
+    common.stdout_console().print(table)
 
 
 def register(app: typer.Typer) -> None:
