@@ -18,7 +18,9 @@ versions disagree on Anthropic cache WRITES: most add ``cache_creation_input_tok
 ``prompt_tokens``, some (mid-2025) add only the reads. So, per row: input = prompt_tokens
 when it is at least reads + writes; prompt_tokens + writes when it holds only the reads;
 prompt_tokens + reads + writes when it holds neither (raw Anthropic counts). Output adds
-reasoning only when completion_tokens is smaller than it.
+reasoning only when completion_tokens is smaller than it. (The rule is the macros
+``llm_prompt_input`` / ``llm_completion_output`` of formats/sql.py: a log line with this
+usage object is read by the same rule, formats/usage.py.)
 
 Attribution: user = ``end_user`` (the caller's customer), else the key's user; tags keep
 ``model_group``, ``call_type``, the hashed ``api_key`` and its alias, team, organization,
@@ -138,16 +140,11 @@ SELECT line,
   rec_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts, model,
   rec_provider_for(coalesce({_f("custom_llm_provider")},
                             {_j("f.hidden_params", "$.custom_llm_provider")}), model) AS provider,
-  CASE
-    WHEN prompt IS NULL THEN NULL
-    WHEN prompt >= coalesce(cr, 0) + coalesce(cw, 0) THEN prompt
-    WHEN prompt >= coalesce(cr, 0) THEN prompt + coalesce(cw, 0)
-    ELSE prompt + coalesce(cr, 0) + coalesce(cw, 0)
-  END AS input_tokens,
+  llm_prompt_input(prompt, cr, cw) AS input_tokens,
   cr AS cache_read_tokens,
   CASE WHEN cw IS NOT NULL THEN greatest(cw - coalesce(cw_1h, 0), 0) END AS cache_write_tokens,
   cw_1h AS cache_write_1h_tokens,
-  completion + CASE WHEN completion < r THEN r ELSE 0 END AS output_tokens,
+  llm_completion_output(completion, r) AS output_tokens,
   r AS reasoning_tokens,
   coalesce({_f("end_user")}, {_j("meta", "$.user_api_key_end_user_id")}, {_f("user")},
            {_j("meta", "$.user_api_key_user_id")}) AS user_id,

@@ -89,6 +89,21 @@ CREATE OR REPLACE TEMP MACRO llm_tok(x) AS (
     CASE WHEN TRY_CAST(x AS DOUBLE) >= 0 AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
          THEN CAST(TRY_CAST(x AS DOUBLE) AS BIGINT) END);
 CREATE OR REPLACE TEMP MACRO llm_bad_tok(x) AS (x IS NOT NULL AND llm_tok(x) IS NULL);
+-- OpenAI-style counts with cache details (cr: reads, cw: writes) → ALL input. OpenAI's
+-- prompt_tokens holds both; gateways that add Anthropic's cache fields to OpenAI's keys
+-- (LiteLLM) disagree by version on the writes: most add them to prompt_tokens, some only
+-- the reads, and a raw Anthropic count holds neither. Told by which fit inside it.
+CREATE OR REPLACE TEMP MACRO llm_prompt_input(prompt, cr, cw) AS (
+    CASE
+      WHEN prompt IS NULL THEN NULL
+      WHEN prompt >= coalesce(cr, 0) + coalesce(cw, 0) THEN prompt
+      WHEN prompt >= coalesce(cr, 0) THEN prompt + coalesce(cw, 0)
+      ELSE prompt + coalesce(cr, 0) + coalesce(cw, 0)
+    END);
+-- completion_tokens → ALL output: it holds the reasoning, unless it is smaller than that
+-- (a gateway that passed a provider's reasoning-less count through).
+CREATE OR REPLACE TEMP MACRO llm_completion_output(completion, r) AS (
+    completion + CASE WHEN completion < r THEN r ELSE 0 END);
 CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL ELSE x END);
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE

@@ -4,7 +4,11 @@ Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes 
 ``output_tokens`` ALL output (reasoning included). The providers disagree:
 
 - OpenAI Chat: ``prompt_tokens`` already includes ``prompt_tokens_details.cached_tokens``;
-  ``completion_tokens`` includes ``completion_tokens_details.reasoning_tokens``.
+  ``completion_tokens`` includes ``completion_tokens_details.reasoning_tokens``. Gateways
+  (LiteLLM proxy and SDK) answer for Claude with these keys plus Anthropic's
+  ``cache_read_input_tokens`` / ``cache_creation_input_tokens``; whether the writes are
+  inside ``prompt_tokens`` depends on the version, told by the macro ``llm_prompt_input``
+  (formats/sql.py, the rule the LiteLLM adapter uses).
 - OpenAI Responses: same, as ``input_tokens``/``input_tokens_details.cached_tokens`` and
   ``output_tokens``/``output_tokens_details.reasoning_tokens``.
 - Anthropic: ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
@@ -41,18 +45,37 @@ def _t(path: str) -> str:
     return f"llm_tok(json_extract_string(u, '{path}'))"
 
 
+_C_READ = f"coalesce({_t('$.prompt_tokens_details.cached_tokens')}, "
+_C_READ += f"{_t('$.cache_read_input_tokens')})"
+# (LiteLLM also writes the writes as prompt_tokens_details.cache_creation_tokens and their
+# 1-hour part under cache_creation_token_details: formats/litellm.py reads the same paths)
+_C_WRITE = f"coalesce({_t('$.cache_creation_input_tokens')}, "
+_C_WRITE += f"{_t('$.prompt_tokens_details.cache_creation_tokens')})"
+_C_WRITE_1H = "coalesce(" + _t(
+    "$.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"
+)
+_C_WRITE_1H += f", {_t('$.cache_creation.ephemeral_1h_input_tokens')})"
+_C_REASONING = _t("$.completion_tokens_details.reasoning_tokens")
 OPENAI_CHAT = UsageStyle(
     name="openai_chat",
-    input=_t("$.prompt_tokens"),
-    output=_t("$.completion_tokens"),
-    cache_read=_t("$.prompt_tokens_details.cached_tokens"),
-    reasoning=_t("$.completion_tokens_details.reasoning_tokens"),
+    input=f"llm_prompt_input({_t('$.prompt_tokens')}, {_C_READ}, {_C_WRITE})",
+    output=f"llm_completion_output({_t('$.completion_tokens')}, {_C_REASONING})",
+    cache_read=_C_READ,
+    cache_write=f"CASE WHEN {_C_WRITE} IS NOT NULL "
+    f"THEN greatest({_C_WRITE} - coalesce({_C_WRITE_1H}, 0), 0) END",
+    cache_write_1h=_C_WRITE_1H,
+    reasoning=_C_REASONING,
     keys=(
         "$.prompt_tokens",
         "$.completion_tokens",
         "$.total_tokens",
         "$.prompt_tokens_details.cached_tokens",
         "$.completion_tokens_details.reasoning_tokens",
+        "$.cache_read_input_tokens",
+        "$.cache_creation_input_tokens",
+        "$.prompt_tokens_details.cache_creation_tokens",
+        "$.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens",
+        "$.cache_creation.ephemeral_1h_input_tokens",
     ),
 )
 
@@ -146,9 +169,9 @@ def _has(path: str) -> str:
 AUTO_STYLE_SQL = f"""CASE
     WHEN u IS NULL THEN NULL
     WHEN {_has("$.promptTokenCount")} OR {_has("$.candidatesTokenCount")} THEN 'gemini'
+    WHEN {_has("$.prompt_tokens")} OR {_has("$.completion_tokens")} THEN 'openai_chat'
     WHEN {_has("$.cache_read_input_tokens")} OR {_has("$.cache_creation_input_tokens")}
       THEN 'anthropic'
-    WHEN {_has("$.prompt_tokens")} OR {_has("$.completion_tokens")} THEN 'openai_chat'
     WHEN {_has("$.input_tokens_details")} OR {_has("$.output_tokens_details.reasoning_tokens")}
       THEN 'openai_responses'
     ELSE 'generic' END"""

@@ -1,0 +1,30 @@
+"""Usage objects in JSON-lines records (formats/usage.py, formats/flat.py): each provider's
+and gateway's token fields → the canonical columns, and the price that follows."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import DATA, cost, load_priced, tokens
+
+USAGE = DATA / "formats" / "usage"
+
+
+def test_litellm_style_claude_usage_keeps_its_tokens_and_cache():
+    """OpenAI's keys plus Anthropic's cache keys (LiteLLM for Claude): prompt_tokens holds
+    the reads and, from most versions, the writes; a version that adds only the reads gets
+    the writes added on top (the LiteLLM adapter's rule)."""
+    result, rows, rejects, _ = load_priced(USAGE / "litellm_claude_usage.jsonl")
+    assert rejects == []
+    # input, cache read, cache write (5m), cache write (1h), output, reasoning
+    assert [tokens(r) for r in rows] == [
+        (1167, 0, 1163, None, 187, None),
+        (2200, 2000, 0, None, 100, None),
+        (2200, 2000, 0, None, 100, None),
+        (3167, 2000, 1163, None, 10, None),
+    ]
+    assert [r["token_source"] for r in rows] == ["reported"] * 4
+    # claude-sonnet-4-5: $3 input, $0.30 cache read, $3.75 cache write, $15 output
+    assert [cost(r) for r in rows] == pytest.approx(
+        [0.00717825, 0.0027, 0.0027, (4 * 3 + 2000 * 0.3 + 1163 * 3.75 + 10 * 15) / 1e6]
+    )
