@@ -28,3 +28,17 @@ def test_litellm_style_claude_usage_keeps_its_tokens_and_cache():
     assert [cost(r) for r in rows] == pytest.approx(
         [0.00717825, 0.0027, 0.0027, (4 * 3 + 2000 * 0.3 + 1163 * 3.75 + 10 * 15) / 1e6]
     )
+
+
+def test_flat_record_with_anthropic_cache_keys_at_the_top_level():
+    """Top-level cache_read_input_tokens / cache_creation_input_tokens beside input_tokens
+    are Anthropic's: outside input_tokens, added to it; beside prompt_tokens, inside it."""
+    result, rows, rejects, _ = load_priced(USAGE / "flat_anthropic_cache.jsonl")
+    assert [tokens(r) for r in rows] == [
+        (6100, 5000, 1000, None, 50, None),
+        (6100, 5000, 1000, None, 50, None),
+    ]
+    assert [cost(r) for r in rows] == pytest.approx([0.0063, 0.0063])
+    assert rejects == [
+        (3, "usage field cache_read_input_tokens is not a non-negative integer: lots")
+    ]

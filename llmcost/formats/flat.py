@@ -3,13 +3,32 @@
 The fallback shape: any JSON object with a model. Aliases: ``ts``/``time``/``created_at``/
 ``created``; ``user``/``user_id``; ``prompt``/``input``; ``completion``/``output``/
 ``response`` (a string); token counts in ``usage`` (any provider's style, told by its keys)
-or flat at the top level (``input_tokens``/``output_tokens``/``prompt_tokens``/…).
+or flat at the top level (``input_tokens``/``output_tokens``/``prompt_tokens``/…, with
+Anthropic's ``cache_read_input_tokens``/``cache_creation_input_tokens`` read as Anthropic
+counts them: outside ``input_tokens``).
 """
 
 from llmcost.formats import LineShape, register_shape
 
+# Anthropic's cache keys at the top level keep their convention: with input_tokens (which
+# then excludes the cache) the object is Anthropic style, with prompt_tokens OpenAI chat
+# style (a gateway's; see formats/usage.py); the style is told from the keys.
+_ANTHROPIC_CACHE = (
+    "WHEN coalesce(r.cache_read_input_tokens, r.cache_creation_input_tokens) IS NOT NULL THEN "
+    "CASE WHEN r.input_tokens IS NOT NULL THEN json_object("
+    "'input_tokens', r.input_tokens,"
+    " 'output_tokens', coalesce(r.output_tokens, r.completion_tokens),"
+    " 'cache_read_input_tokens', r.cache_read_input_tokens,"
+    " 'cache_creation_input_tokens', r.cache_creation_input_tokens)"
+    " ELSE json_object("
+    "'prompt_tokens', r.prompt_tokens,"
+    " 'completion_tokens', coalesce(r.completion_tokens, r.output_tokens),"
+    " 'cache_read_input_tokens', r.cache_read_input_tokens,"
+    " 'cache_creation_input_tokens', r.cache_creation_input_tokens) END "
+)
 _FLAT_USAGE = (
-    "CASE WHEN coalesce(r.input_tokens, r.output_tokens, r.prompt_tokens, r.completion_tokens,"
+    f"CASE {_ANTHROPIC_CACHE}"
+    "WHEN coalesce(r.input_tokens, r.output_tokens, r.prompt_tokens, r.completion_tokens,"
     " r.cache_read_tokens, r.cached_tokens) IS NULL THEN NULL ELSE json_object("
     "'input_tokens', coalesce(r.input_tokens, r.prompt_tokens),"
     " 'output_tokens', coalesce(r.output_tokens, r.completion_tokens),"

@@ -41,6 +41,8 @@ _VARCHAR = [
     "cache_read_tokens",
     "cache_write_tokens",
     "cache_write_1h_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
     "reasoning_tokens",
     "latency_ms",
     "duration",
