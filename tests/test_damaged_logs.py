@@ -51,3 +51,39 @@ def test_a_damaged_log_never_crashes_the_run(tmp_path, log, how):
         return  # a clear message and an exit code (e.g. 3: nothing usable was left)
     for f in report["inputs"]:
         assert f["ingested"] + f["skipped"] + f["rejected"] == f["lines_read"], f
+
+
+# A token count in each format's test log (file, line, as written) and an out-of-range one.
+_COUNTS = [
+    ("bedrock/crafted_invocation_logs.jsonl", 5, '"inputTokenCount":"n/a"',
+     '"inputTokenCount":1e30'),
+    ("claude_code/crafted_streamed_session.jsonl", 14, '"output_tokens":"many"',
+     '"output_tokens":9223372036854775808'),
+    ("codex/crafted_rollout.jsonl", 13, '"output_tokens":"lots"', '"output_tokens":1e30'),
+    ("helicone/export.csv", 5, '"n/a"', '"1e30"'),
+    ("langfuse/observations.jsonl", 7, '"input": "many"', '"input": 1e30'),
+    ("litellm/spend_logs.csv", 2, ",2300,2200,100,", ",2300,1e30,100,"),
+    ("otel/file_exporter.jsonl", 3, '{"stringValue": "lots"}', '{"doubleValue": 1e30}'),
+    ("usage_reports/crafted_openai_usage_completions.json", 119, '"lots"', "1e30"),
+    ("usage/huge_counts.jsonl", 2, "", ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, line, was, now", _COUNTS, ids=lambda v: str(v))
+def test_an_out_of_range_token_count_rejects_its_line_not_the_run(tmp_path, name, line, was, now):
+    """A count too large for a BIGINT (or for a sum over calls) is a reject with its line and
+    reason, like any count that is not a non-negative integer; the other lines are read."""
+    from llmcost import store
+    from llmcost.ingest import ingest_file
+
+    path = DATA / "formats" / name
+    lines = path.read_text().split("\n")
+    assert was in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(was, now, 1)
+    copy = tmp_path / path.name
+    copy.write_text("\n".join(lines))
+    con = store.connect()
+    result = ingest_file(con, str(copy))
+    reasons = [r for (n, r) in con.execute("SELECT line, reason FROM rejects").fetchall()]
+    assert any("is too large for a token count (10^15 or more)" in r for r in reasons), reasons
+    assert result.ingested + result.buckets > 0 and result.accounted  # (reports: buckets)

@@ -42,3 +42,24 @@ def test_flat_record_with_anthropic_cache_keys_at_the_top_level():
     assert rejects == [
         (3, "usage field cache_read_input_tokens is not a non-negative integer: lots")
     ]
+
+
+def test_out_of_range_counts_are_rejected_with_their_line():
+    """A count of 10^15 or more (1e30, 2^63 …) is a reject with its reason, not a crash of
+    the run; one below is a count. max_tokens is the request's cap, not a billed count:
+    out of range, it is unknown and the call is kept."""
+    result, rows, rejects, _ = load_priced(USAGE / "huge_counts.jsonl")
+    assert [(r["source_line"], r["input_tokens"], r["max_tokens"]) for r in rows] == [
+        (1, 10, None),
+        (4, 10, None),
+        (7, 999_999_999_999_999, None),
+    ]
+    too_large = "is too large for a token count (10^15 or more)"
+    assert rejects == [
+        (2, f"usage field prompt_tokens {too_large}: 1e30"),
+        (3, f"usage field prompt_tokens {too_large}: 9223372036854775808"),
+        (5, f"usage field prompt_tokens_details.cached_tokens {too_large}: 1e30"),
+        (6, f"usage field prompt_tokens {too_large}: 1000000000000000"),
+        (8, f"usage field input_tokens {too_large}: 1e16"),
+    ]
+    assert result.accounted

@@ -394,7 +394,7 @@ def _records_sql(custom: CustomFormat, src_sql: str) -> str:
         return f"column {col[name]} ({name})".replace("'", "''")
 
     token_checks = " ".join(
-        f"WHEN llm_bad_tok(c_{name}) THEN '{label(name)} is not a non-negative integer: ' "
+        f"WHEN llm_bad_tok(c_{name}) THEN '{label(name)} ' || llm_tok_fault(c_{name}) || ': ' "
         f"|| left(c_{name}, 40)"
         for name in TOKEN_COLUMNS
         if name in col

@@ -91,7 +91,8 @@ def _j(obj: str, path: str) -> str:
 
 def _bad_tokens() -> str:
     arms = " ".join(
-        f"WHEN llm_bad_tok({_f(k)}) THEN '{k} is not a non-negative integer: ' || left({_f(k)}, 40)"
+        f"WHEN llm_bad_tok({_f(k)}) THEN '{k} ' || llm_tok_fault({_f(k)}) || ': ' "
+        f"|| left({_f(k)}, 40)"
         for k in _TOKEN_KEYS
     )
     return f"(CASE {arms} END)"

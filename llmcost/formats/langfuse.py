@@ -226,7 +226,7 @@ SELECT {line} AS line,
             || ', not a model call' END AS skip_reason,
   CASE WHEN model IS NULL THEN 'no model (looked for model, providedModelName)'
        WHEN bad IS NOT NULL
-         THEN 'usageDetails.' || bad.k || ' is not a non-negative integer: ' || left(bad.v, 40)
+         THEN 'usageDetails.' || bad.k || ' ' || llm_tok_fault(bad.v) || ': ' || left(bad.v, 40)
        WHEN ts_raw IS NOT NULL AND rec_ts(ts_raw) IS NULL
          THEN 'timestamp not understood: ' || left(ts_raw, 40) END AS reject_reason,
   CAST(o AS VARCHAR) AS raw,

@@ -164,7 +164,7 @@ def empty_stage(con, source: str, format: str) -> None:
 def token_reason(*pairs: tuple[str, str]) -> str:
     """SQL: the first (label, raw value) whose value is not a non-negative integer, as a reason."""
     arms = " ".join(
-        f"WHEN llm_bad_tok({raw}) THEN '{label} is not a non-negative integer: ' "
+        f"WHEN llm_bad_tok({raw}) THEN '{label} ' || llm_tok_fault({raw}) || ': ' "
         f"|| left(CAST({raw} AS VARCHAR), 40)"
         for label, raw in pairs
     )

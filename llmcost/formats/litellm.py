@@ -94,7 +94,8 @@ def _bad_tokens() -> str:
     pairs = [(k, _f(k)) for k in ("prompt_tokens", "completion_tokens")]
     pairs += [(f"usage{path[1:]}", _j("u", path)) for path in _USAGE.values()]
     arms = " ".join(
-        f"WHEN llm_bad_tok({raw}) THEN '{label} is not a non-negative integer: ' || left({raw}, 40)"
+        f"WHEN llm_bad_tok({raw}) THEN '{label} ' || llm_tok_fault({raw}) || ': ' "
+        f"|| left({raw}, 40)"
         for label, raw in pairs
     )
     return f"(CASE {arms} END)"

@@ -211,7 +211,7 @@ def _tok(field: str) -> str:
 
 def _bad_tokens() -> str:
     arms = " ".join(
-        f"WHEN llm_bad_tok({_attr(k)}) THEN 'attribute {k} is not a non-negative integer: ' "
+        f"WHEN llm_bad_tok({_attr(k)}) THEN 'attribute {k} ' || llm_tok_fault({_attr(k)}) || ': ' "
         f"|| left({_attr(k)}, 40)"
         for keys in _TOKENS.values()
         for k in keys

@@ -87,10 +87,19 @@ RECORD_STRUCT = json.dumps({**{k: "VARCHAR" for k in _VARCHAR}, **{k: "JSON" for
 
 # Macros every adapter may use. Created once per connection by ``install_macros``.
 MACROS = r"""
+-- A token count: a non-negative integer below 10^15 (exact as a DOUBLE, far beyond any
+-- call, and no BIGINT cast or sum over calls can overflow); anything else is NULL, and
+-- where the log had a value, llm_bad_tok tells the record is to be rejected.
 CREATE OR REPLACE TEMP MACRO llm_tok(x) AS (
-    CASE WHEN TRY_CAST(x AS DOUBLE) >= 0 AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
+    CASE WHEN TRY_CAST(x AS DOUBLE) >= 0 AND TRY_CAST(x AS DOUBLE) < 1e15
+              AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
          THEN CAST(TRY_CAST(x AS DOUBLE) AS BIGINT) END);
 CREATE OR REPLACE TEMP MACRO llm_bad_tok(x) AS (x IS NOT NULL AND llm_tok(x) IS NULL);
+-- What is wrong with a value llm_bad_tok refuses, for the reject reason.
+CREATE OR REPLACE TEMP MACRO llm_tok_fault(x) AS (
+    CASE WHEN TRY_CAST(x AS DOUBLE) >= 1e15 AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
+         THEN 'is too large for a token count (10^15 or more)'
+         ELSE 'is not a non-negative integer' END);
 -- OpenAI-style counts with cache details (cr: reads, cw: writes) → ALL input. OpenAI's
 -- prompt_tokens holds both; gateways that add Anthropic's cache fields to OpenAI's keys
 -- (LiteLLM) disagree by version on the writes: most add them to prompt_tokens, some only

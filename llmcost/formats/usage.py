@@ -196,6 +196,7 @@ def bad_field_sql() -> str:
     first_bad = f"list_position(list_transform({values}, lambda v: llm_bad_tok(v)), true)"
     return (
         f"(CASE WHEN u IS NULL OR coalesce({first_bad}, 0) = 0 THEN NULL ELSE "
-        f"'usage field ' || {names}[{first_bad}] || ' is not a non-negative integer: ' || "
+        f"'usage field ' || {names}[{first_bad}] || ' ' || "
+        f"llm_tok_fault({values}[{first_bad}]) || ': ' || "
         f"left({values}[{first_bad}], 40) END)"
     )
