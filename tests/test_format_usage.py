@@ -63,3 +63,18 @@ def test_out_of_range_counts_are_rejected_with_their_line():
         (8, f"usage field input_tokens {too_large}: 1e16"),
     ]
     assert result.accounted
+
+
+def test_a_usage_that_is_not_an_object_is_rejected():
+    """A usage of "lots" is a damaged record, not a call of unknown size (which would be
+    priced from nothing); a null usage is no usage: the call is kept."""
+    result, rows, rejects, _ = load_priced(USAGE / "usage_not_an_object.jsonl")
+    assert [r["source_line"] for r in rows] == [1, 7]
+    assert rejects == [
+        (2, 'usage is not an object: "lots"'),
+        (3, "usage is not an object: [10,1]"),
+        (4, "usage is not an object: 42"),
+        (5, 'usage is not an object: "lots"'),
+        (6, "usage is not an object: true"),
+    ]
+    assert result.accounted

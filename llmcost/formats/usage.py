@@ -184,7 +184,8 @@ def column_sql(field: str, style_col: str = "usage_style") -> str:
 
 
 def bad_field_sql() -> str:
-    """SQL naming the first usage field whose value is not a non-negative integer.
+    """SQL naming what is wrong with the usage object: not an object at all, or the first
+    field whose value is not a token count.
 
     One parse of the usage object for all the fields (a list of paths), not one per field."""
     paths: list[str] = []
@@ -195,7 +196,10 @@ def bad_field_sql() -> str:
     values = f"json_extract_string(u, {listed})"
     first_bad = f"list_position(list_transform({values}, lambda v: llm_bad_tok(v)), true)"
     return (
-        f"(CASE WHEN u IS NULL OR coalesce({first_bad}, 0) = 0 THEN NULL ELSE "
+        "(CASE WHEN u IS NULL THEN NULL "
+        "WHEN json_type(u) NOT IN ('OBJECT', 'NULL') "
+        "THEN 'usage is not an object: ' || left(CAST(u AS VARCHAR), 40) "
+        f"WHEN coalesce({first_bad}, 0) = 0 THEN NULL ELSE "
         f"'usage field ' || {names}[{first_bad}] || ' ' || "
         f"llm_tok_fault({values}[{first_bad}]) || ': ' || "
         f"left({values}[{first_bad}], 40) END)"
