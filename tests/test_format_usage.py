@@ -78,3 +78,15 @@ def test_a_usage_that_is_not_an_object_is_rejected():
         (6, "usage is not an object: true"),
     ]
     assert result.accounted
+
+
+def test_openai_cache_writes_are_priced_as_writes():
+    """input_tokens_details.cache_write_tokens (Responses) and
+    prompt_tokens_details.cache_write_tokens (Chat) are inside the input, at the write
+    price: gpt-5.6-terra 30k × $2 + 20k × $0.20 + 50k × $2.50 + 1k × $12 = $0.201."""
+    result, rows, rejects, _ = load_priced(USAGE / "openai_cache_writes.jsonl")
+    assert rejects == []
+    assert [tokens(r) for r in rows] == [(100_000, 20_000, 50_000, None, 1000, 0)] + [
+        (100_000, 20_000, 50_000, None, 1000, None)
+    ]
+    assert [cost(r) for r in rows] == pytest.approx([0.201, 0.201])

@@ -3,13 +3,15 @@
 Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes included),
 ``output_tokens`` ALL output (reasoning included). The providers disagree:
 
-- OpenAI Chat: ``prompt_tokens`` already includes ``prompt_tokens_details.cached_tokens``;
-  ``completion_tokens`` includes ``completion_tokens_details.reasoning_tokens``. Gateways
-  (LiteLLM proxy and SDK) answer for Claude with these keys plus Anthropic's
-  ``cache_read_input_tokens`` / ``cache_creation_input_tokens``; whether the writes are
-  inside ``prompt_tokens`` depends on the version, told by the macro ``llm_prompt_input``
-  (formats/sql.py, the rule the LiteLLM adapter uses).
-- OpenAI Responses: same, as ``input_tokens``/``input_tokens_details.cached_tokens`` and
+- OpenAI Chat: ``prompt_tokens`` already includes ``prompt_tokens_details.cached_tokens``
+  and ``prompt_tokens_details.cache_write_tokens``; ``completion_tokens`` includes
+  ``completion_tokens_details.reasoning_tokens``. Gateways (LiteLLM proxy and SDK) answer
+  for Claude with these keys plus Anthropic's ``cache_read_input_tokens`` /
+  ``cache_creation_input_tokens``; whether the writes are inside ``prompt_tokens`` depends
+  on the version, told by the macro ``llm_prompt_input`` (formats/sql.py, the rule the
+  LiteLLM adapter uses).
+- OpenAI Responses: same, as ``input_tokens``/``input_tokens_details.cached_tokens``/
+  ``input_tokens_details.cache_write_tokens`` and
   ``output_tokens``/``output_tokens_details.reasoning_tokens``.
 - Anthropic: ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
   ``cache_creation_input_tokens`` (we add them); the 1-hour part of the writes is
@@ -49,7 +51,8 @@ _C_READ = f"coalesce({_t('$.prompt_tokens_details.cached_tokens')}, "
 _C_READ += f"{_t('$.cache_read_input_tokens')})"
 # (LiteLLM also writes the writes as prompt_tokens_details.cache_creation_tokens and their
 # 1-hour part under cache_creation_token_details: formats/litellm.py reads the same paths)
-_C_WRITE = f"coalesce({_t('$.cache_creation_input_tokens')}, "
+_C_WRITE = f"coalesce({_t('$.prompt_tokens_details.cache_write_tokens')}, "
+_C_WRITE += f"{_t('$.cache_creation_input_tokens')}, "
 _C_WRITE += f"{_t('$.prompt_tokens_details.cache_creation_tokens')})"
 _C_WRITE_1H = "coalesce(" + _t(
     "$.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"
@@ -70,6 +73,7 @@ OPENAI_CHAT = UsageStyle(
         "$.completion_tokens",
         "$.total_tokens",
         "$.prompt_tokens_details.cached_tokens",
+        "$.prompt_tokens_details.cache_write_tokens",
         "$.completion_tokens_details.reasoning_tokens",
         "$.cache_read_input_tokens",
         "$.cache_creation_input_tokens",
@@ -84,12 +88,14 @@ OPENAI_RESPONSES = UsageStyle(
     input=_t("$.input_tokens"),
     output=_t("$.output_tokens"),
     cache_read=_t("$.input_tokens_details.cached_tokens"),
+    cache_write=_t("$.input_tokens_details.cache_write_tokens"),
     reasoning=_t("$.output_tokens_details.reasoning_tokens"),
     keys=(
         "$.input_tokens",
         "$.output_tokens",
         "$.total_tokens",
         "$.input_tokens_details.cached_tokens",
+        "$.input_tokens_details.cache_write_tokens",
         "$.output_tokens_details.reasoning_tokens",
     ),
 )
