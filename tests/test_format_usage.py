@@ -90,3 +90,20 @@ def test_openai_cache_writes_are_priced_as_writes():
         (100_000, 20_000, 50_000, None, 1000, None)
     ]
     assert [cost(r) for r in rows] == pytest.approx([0.201, 0.201])
+
+
+def test_openai_shaped_answers_of_other_providers_keep_their_provider():
+    """A chat.completion or Responses object names its model: DeepSeek's, xAI's and
+    Claude through a gateway are theirs; OpenAI's and a model no provider is known for
+    are OpenAI's."""
+    _, rows, rejects, _ = load_priced(USAGE / "openai_compatible.jsonl")
+    assert rejects == []
+    assert [(r["model"], r["provider"]) for r in rows] == [
+        ("deepseek-v4-pro", "deepseek"),
+        ("deepseek-v4-pro", "deepseek"),
+        ("grok-4", "xai"),
+        ("gpt-4o-mini", "openai"),
+        ("llama-3.3-70b-instruct", "openai"),
+    ]
+    _, rows, _, _ = load_priced(USAGE / "litellm_claude_usage.jsonl")
+    assert rows[2]["provider"] == "anthropic"  # Claude's answer as a chat.completion

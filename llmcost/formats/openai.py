@@ -1,6 +1,11 @@
-"""OpenAI response bodies: Chat Completions and the Responses API."""
+"""OpenAI response bodies: Chat Completions and the Responses API.
+
+Other providers (DeepSeek, xAI, Mistral …) and gateways answer in these shapes too: the
+provider is the one the model names, OpenAI when it names none."""
 
 from llmcost.formats import LineShape, register_shape
+
+_PROVIDER = "coalesce(llm_provider_of(coalesce(r.model, q.model)), 'openai')"
 
 register_shape(
     LineShape(
@@ -11,7 +16,7 @@ register_shape(
         usage_style=None,  # chat usage, or a gateway's Responses-style usage: tell by keys
         completion="llm_join(json_extract_string(r.choices, '$[*].message.content'))",
         finish_reason="json_extract_string(r.choices, '$[0].finish_reason')",
-        provider="'openai'",
+        provider=_PROVIDER,
         request_id="r.id",
         ts="r.created",
         # Streamed chunks repeat the call's id; only the final chunk carries usage.
@@ -35,7 +40,7 @@ register_shape(
             "THEN json_extract_string(r.incomplete_details, '$.reason') "
             "WHEN r.status = 'completed' THEN 'stop' ELSE r.status END"
         ),
-        provider="'openai'",
+        provider=_PROVIDER,
         request_id="r.id",
         ts="r.created_at",
         service_tier="r.service_tier",
