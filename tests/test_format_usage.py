@@ -107,3 +107,14 @@ def test_openai_shaped_answers_of_other_providers_keep_their_provider():
     ]
     _, rows, _, _ = load_priced(USAGE / "litellm_claude_usage.jsonl")
     assert rows[2]["provider"] == "anthropic"  # Claude's answer as a chat.completion
+
+
+def test_deepseek_cache_hits_are_read_from_its_own_fields():
+    """prompt_cache_hit_tokens is DeepSeek's name for the cache reads (inside prompt_tokens):
+    an answer with only DeepSeek's fields costs what one with OpenAI's does."""
+    _, rows, rejects, _ = load_priced(USAGE / "openai_compatible.jsonl")
+    assert rejects == []
+    deepseek = rows[:2]
+    assert [tokens(r) for r in deepseek] == [(100_000, 90_000, None, None, 1000, None)] * 2
+    # deepseek-v4-pro, Monday 2026-11-02 10:00 UTC: off-peak, half of $1.32 / $0.044 / $3.96
+    assert [cost(r) for r in deepseek] == pytest.approx([0.01056, 0.01056])

@@ -9,7 +9,7 @@ Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes 
   for Claude with these keys plus Anthropic's ``cache_read_input_tokens`` /
   ``cache_creation_input_tokens``; whether the writes are inside ``prompt_tokens`` depends
   on the version, told by the macro ``llm_prompt_input`` (formats/sql.py, the rule the
-  LiteLLM adapter uses).
+  LiteLLM adapter uses). DeepSeek calls the reads ``prompt_cache_hit_tokens``.
 - OpenAI Responses: same, as ``input_tokens``/``input_tokens_details.cached_tokens``/
   ``input_tokens_details.cache_write_tokens`` and
   ``output_tokens``/``output_tokens_details.reasoning_tokens``.
@@ -47,8 +47,10 @@ def _t(path: str) -> str:
     return f"llm_tok(json_extract_string(u, '{path}'))"
 
 
+# (DeepSeek's own names for the reads: prompt_cache_hit_tokens, with
+# prompt_cache_miss_tokens the rest of prompt_tokens; not every answer has OpenAI's too)
 _C_READ = f"coalesce({_t('$.prompt_tokens_details.cached_tokens')}, "
-_C_READ += f"{_t('$.cache_read_input_tokens')})"
+_C_READ += f"{_t('$.cache_read_input_tokens')}, {_t('$.prompt_cache_hit_tokens')})"
 # (LiteLLM also writes the writes as prompt_tokens_details.cache_creation_tokens and their
 # 1-hour part under cache_creation_token_details: formats/litellm.py reads the same paths)
 _C_WRITE = f"coalesce({_t('$.prompt_tokens_details.cache_write_tokens')}, "
@@ -76,6 +78,8 @@ OPENAI_CHAT = UsageStyle(
         "$.prompt_tokens_details.cache_write_tokens",
         "$.completion_tokens_details.reasoning_tokens",
         "$.cache_read_input_tokens",
+        "$.prompt_cache_hit_tokens",
+        "$.prompt_cache_miss_tokens",
         "$.cache_creation_input_tokens",
         "$.prompt_tokens_details.cache_creation_tokens",
         "$.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens",
