@@ -118,3 +118,13 @@ def test_deepseek_cache_hits_are_read_from_its_own_fields():
     assert [tokens(r) for r in deepseek] == [(100_000, 90_000, None, None, 1000, None)] * 2
     # deepseek-v4-pro, Monday 2026-11-02 10:00 UTC: off-peak, half of $1.32 / $0.044 / $3.96
     assert [cost(r) for r in deepseek] == pytest.approx([0.01056, 0.01056])
+
+
+def test_the_service_tier_in_a_usage_object_prices_the_call():
+    """Anthropic reports the tier in usage.service_tier: a Messages response, an envelope
+    and a flat record with that usage are priced alike (batch: half price)."""
+    _, rows, rejects, _ = load_priced(USAGE / "service_tier_in_usage.jsonl")
+    assert rejects == []
+    assert [r["service_tier"] for r in rows] == ["batch", "priority", "batch", "batch"]
+    # claude-sonnet-4-5: 100 × $3 + 1000 × $3.75 (write) + 10 × $15 = $0.0042; batch half
+    assert [cost(rows[i]) for i in (0, 2, 3)] == pytest.approx([0.0021] * 3)

@@ -16,7 +16,6 @@ register_shape(
         finish_reason="r.stop_reason",
         provider="'anthropic'",
         request_id="r.id",
-        service_tier="json_extract_string(r.usage, '$.service_tier')",
         priority=20,
     )
 )

@@ -175,8 +175,10 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     {bad_field_sql()} AS bad_usage,
     llm_blank(coalesce({_shape_case("request_id")}, p.request_id, p.id)) AS log_id,
     lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case("provider")}))) AS provider_given,
-    llm_tier(coalesce(p.service_tier, {_shape_case("service_tier")}, q.service_tier))
-      AS service_tier,
+    -- the tier the call ran on (the response's, or its usage's: Anthropic writes it there)
+    -- before the one the request asked for
+    llm_tier(coalesce(p.service_tier, {_shape_case("service_tier")}, u ->> '$.service_tier',
+                      q.service_tier)) AS service_tier,
     llm_blank(coalesce(p.user_id, p.user, meta ->> '$.user_id', meta ->> '$.user', q.user,
                        q.metadata ->> '$.user_id')) AS user_id,
     llm_blank(coalesce(p.session_id, p.conversation_id, meta ->> '$.session_id',
