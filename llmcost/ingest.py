@@ -378,7 +378,8 @@ def _ingest(
     if previous is not None:
         same_start = previous.head_hash == head_hash
         if same_start and previous.size == size and previous.end_offset == size:
-            result.mode = "unchanged"
+            result.mode = "unchanged"  # read nothing: the place reached stays where it was
+            start_offset, start_line = previous.end_offset, previous.end_line
         elif (
             same_start and size >= (previous.end_offset or 0) and fmt.line_based and not compressed
         ):

@@ -55,6 +55,26 @@ def test_growth_reads_only_new_lines(tmp_path):
     assert (third.mode, third.lines_read) == ("unchanged", 0)
 
 
+def test_a_run_that_found_nothing_new_keeps_the_place_for_the_next(tmp_path):
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + "garbage\n" + call(1) + "\n")
+    con = store.connect(tmp_path / "db.duckdb")
+    ingest_paths(con, [str(log)])
+    assert ingest_paths(con, [str(log)]).files[0].mode == "unchanged"
+    with log.open("a") as fh:
+        fh.write(call(2) + "\n")
+    grown = ingest_paths(con, [str(log)]).files[0]
+    assert (grown.mode, grown.lines_read, grown.ingested, grown.skipped, grown.rejected) == (
+        "appended",
+        1,
+        1,
+        0,
+        0,
+    )
+    assert lines_of(con) == [1, 3, 4]
+    assert con.execute("SELECT line FROM rejects").fetchall() == [(2,)]
+
+
 def test_rotation_and_truncation_are_detected(tmp_path):
     log = tmp_path / "app.jsonl"
     log.write_text("".join(call(i) + "\n" for i in range(4)))
