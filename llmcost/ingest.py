@@ -7,7 +7,8 @@ its first bytes, the byte offset and line reached — is kept in ``ingests``, so
 - a file read before and unchanged adds nothing;
 - a file that grew (same first bytes, larger) is read from where the last ingest stopped;
 - a file whose first bytes changed, or that shrank, was rotated or truncated: it is read
-  again from the start (calls already stored are recognized by request id and skipped).
+  again from the start (calls already stored are recognized by request id, rejected lines
+  already kept by their line and text, and skipped).
 
 Every line is accounted for: ingested + skipped + rejected = read.
 """
@@ -475,13 +476,28 @@ def _complete_json(path: Path) -> bool:
 
 def _account(con, result: FileResult, stats, ingest_id: int) -> None:
     duplicates = _store_staged(con, ingest_id)
+    known = _drop_known_rejects(con, ingest_id, result.source)
     result.lines_read += stats.lines_read
     result.ingested += stats.staged - duplicates
-    result.skipped += stats.skipped + duplicates
+    result.skipped += stats.skipped + duplicates + known
     result.duplicates += duplicates
-    result.rejected += stats.rejected
+    result.rejected += stats.rejected - known
     result.naive_timestamps += stats.naive_timestamps
     result.buckets += getattr(stats, "buckets", 0)  # formats/usage_reports.BucketStats
+
+
+def _drop_known_rejects(con, ingest_id: int, source: str) -> int:
+    """Drop this run's rejects of ``source`` that an earlier run kept already (the same line
+    with the same text: a rotated or truncated file read again), like calls already stored
+    are recognized by request id; returns how many (they count as skipped)."""
+    row = con.execute(
+        """DELETE FROM rejects r WHERE r.ingest_id = ? AND r.source = ?
+           AND EXISTS (SELECT 1 FROM rejects x
+                       WHERE x.ingest_id < r.ingest_id AND x.source = r.source
+                         AND x.line = r.line AND x.raw IS NOT DISTINCT FROM r.raw)""",
+        [ingest_id, source],
+    ).fetchone()
+    return row[0] if row else 0
 
 
 def _store_staged(con, ingest_id: int) -> int:

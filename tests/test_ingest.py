@@ -95,6 +95,33 @@ def test_rotation_and_truncation_are_detected(tmp_path):
     assert truncated.accounted and rotated.accounted
 
 
+def test_a_file_read_again_keeps_each_rejected_line_once(tmp_path, cli):
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + "garbage\n" + call(1) + "\n" + call(2) + "\n")
+    db = tmp_path / "db.duckdb"
+    con = store.connect(db)
+    ingest_paths(con, [str(log)])
+    log.write_text(call(0) + "\n" + "garbage\n" + call(1) + "\n")  # truncated: read again
+    again = ingest_paths(con, [str(log)]).files[0]
+    assert (again.mode, again.lines_read, again.ingested, again.skipped, again.rejected) == (
+        "rotated",
+        3,
+        0,
+        3,
+        0,
+    )
+    log.write_text(call(5) + "\n" + "garbage\n" + "other garbage\n")  # rotated: new lines
+    rotated = ingest_paths(con, [str(log)]).files[0]
+    assert (rotated.ingested, rotated.skipped, rotated.rejected) == (1, 1, 1)
+    assert con.execute("SELECT line, raw FROM rejects ORDER BY line").fetchall() == [
+        (2, "garbage"),
+        (3, "other garbage"),
+    ]
+    con.close()
+    report = json.loads(cli("analyze", "--db", db, "--format", "json").stdout)
+    assert report["rejected"]["count"] == 2
+
+
 def test_unfinished_last_line_waits_for_the_writer(tmp_path):
     log = tmp_path / "app.jsonl"
     full = call(1)
