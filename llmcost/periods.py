@@ -204,10 +204,13 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     """
     from llmcost import budgets
     from llmcost.analyses import usd
-    from llmcost.report import Options, build
+    from llmcost.report import Options, build, no_records
 
     cur, prev = periods.current, periods.previous
-    report = build(con, book, Options(since=cur.since, until=cur.until, top=top), stage=stage)
+    if not _holds_calls(con):
+        raise no_records(con)
+    options = Options(since=cur.since, until=cur.until, top=top)
+    report = build(con, book, options, stage=stage, empty_window=True)
     if stage:
         stage("comparing with the period before")
     previous = _previous(con, book, prev, top)
@@ -259,6 +262,16 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     report["comparison"] = budgets.compare(previous, report, top) if previous else None
     report["alerts"] = budgets.evaluate_alerts(alerts or budgets.Alerts(), report)
     return report
+
+
+def _holds_calls(con) -> bool:
+    """The store holds calls (or usage-report buckets) of any time: a period without any is a
+    report of none; a store without any is a run that found no usable records."""
+    return bool(
+        con.execute(
+            "SELECT EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM usage_buckets)"
+        ).fetchone()[0]
+    )
 
 
 # What the comparison reads of the period before: no need to run every analysis on it.

@@ -87,9 +87,12 @@ def build(
     options: Options,
     ingest: IngestResult | None = None,
     stage: Stage = None,
+    empty_window: bool = False,
 ) -> dict:
     """Price what is in the store and run every analysis over the window. ``stage`` is
-    told what is being done (counting tokens, pricing, each analysis)."""
+    told what is being done (counting tokens, pricing, each analysis). ``empty_window``: a
+    window without calls is a report of none (a scheduled report's quiet day), not an
+    error."""
     stage = stage or (lambda text: None)
     if options.recount:  # before the fill: only what the logs reported is audited
         from llmcost import audit
@@ -103,7 +106,8 @@ def build(
     window_view(con, options.since, options.until, _attribution.calls_columns(wanted.mapping))
     # Usage-report buckets alone make a report too (analyses.buckets; per-call views empty).
     if (
-        con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
+        not empty_window
+        and con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
         and con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
     ):
         raise no_records(con, " in the chosen period" if options.since or options.until else "")

@@ -322,7 +322,6 @@ def test_markdown_and_table_show_the_comparison(cli, db, tmp_path):
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (["--period", "yesterday", "--now", "2027-01-10"], 3, "no usable LLM call records"),
         (["--period", "yesterday", "--tz", "Nowhere/Land"], 2, "not a known time zone"),
         (["--period", "yesterday", "--since", "2026-11-01"], 2, "not both"),
         ([], 2, "no period given"),
@@ -332,6 +331,35 @@ def test_exit_codes(cli, db, args, code, message):
     result = cli("report", "--db", db, *args)
     assert result.exit_code == code
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("suffix", ["html", "md", "json"])
+def test_a_period_without_calls_is_a_report_of_none(cli, db, tmp_path, suffix):
+    """cron's quiet day: a file showing 0 calls and $0, exit 0, nothing on stderr."""
+    out = tmp_path / f"empty.{suffix}"
+    for now, before in (("2026-11-17T06:00Z", "$0.32"), ("2027-01-10", "no calls")):
+        result = cli("report", "--db", db, "--now", now, "--period", "yesterday", "-o", out)
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+        text = out.read_text()
+        if suffix == "json":
+            r = json.loads(text)
+            assert (r["summary"]["requests"], r["summary"]["total_cost_usd"]) == (0, 0.0)
+            assert r["by_model"] == [] and r["report_period"]["daily"] == []
+            assert r["alerts"] == []
+        else:
+            assert "Cost: $0.00 over 0 calls" in text and "No calls in this period." in text
+            assert "Cost by model" not in text  # no empty tables
+            assert before in text
+
+
+def test_a_period_report_of_a_database_without_any_call_finds_no_records(cli, tmp_path):
+    from llmcost import store
+
+    path = tmp_path / "empty.duckdb"
+    store.connect(path).close()
+    result = cli("report", "--db", path, "--period", "yesterday")
+    assert result.exit_code == 3
+    assert "no usable LLM call records were found" in result.stderr
 
 
 def test_a_missing_database_is_a_usage_error(cli, tmp_path):

@@ -31,6 +31,12 @@ class Section:
 
 
 def sections(report: dict) -> list[Section]:
+    if not report["summary"]["requests"] and not (report.get("usage_reports") or {}).get(
+        "buckets"
+    ):  # a period without calls (a scheduled report): no empty tables
+        quiet = _summary(report)
+        quiet.lines.insert(0, "No calls in this period.")
+        return [quiet, *_problems(report)]
     out = [_summary(report)]
     out.extend(_savings(report))  # ranked savings, right after the summary
     out.append(_by_model(report))
