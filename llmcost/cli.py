@@ -21,7 +21,7 @@ from llmcost.commands.common import (
     UntilOption,
     emit,
     handles_errors,
-    parse_when,
+    parse_window,
     stderr,
 )
 from llmcost.errors import UsageError
@@ -111,7 +111,7 @@ def analyze(
     from llmcost import config as cfg
     from llmcost.api import analyze as run
 
-    since_ts, until_ts = parse_when(since, "--since"), parse_when(until, "--until")
+    since_ts, until_ts = parse_window(since, until)
     err = stderr()
     if not paths and db is None:
         raise UsageError("nothing to analyze", hint="name log files, or --db FILE for stored calls")

@@ -117,11 +117,7 @@ def resolve(
             )
         start = _instant(since, zinfo, "--since")
         end = _instant(until, zinfo, "--until") if until else now.astimezone(dt.timezone.utc)
-        if end <= start:
-            raise UsageError(
-                f"--until ({until or 'now'}) is not after --since ({since})",
-                hint="the window is [since, until): until must be later",
-            )
+        check_order(start, end, since, until or "now")
         current = Window(start, end, f"{since} → {until or 'now'}", tz)
         previous = Window(start - (end - start), start, "the same length before", tz)
         return Periods(current, previous)
@@ -160,6 +156,16 @@ def resolve(
             prev_end = current.since
         return Periods(current, Window(midnight(before, zinfo), prev_end, f"{before:%B %Y}", tz))
     raise UsageError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
+
+
+def check_order(start: dt.datetime | None, end: dt.datetime | None, since: str, until: str) -> None:
+    """The one check every command makes of a window ``[--since, --until)`` (``since`` and
+    ``until`` as the user wrote them): ``until`` must be later, else nothing could be in it."""
+    if start is not None and end is not None and end <= start:
+        raise UsageError(
+            f"--until ({until}) is not after --since ({since})",
+            hint="the window is [since, until): until must be later",
+        )
 
 
 def _instant(value: str, zinfo: ZoneInfo, option: str) -> dt.datetime:

@@ -170,6 +170,17 @@ def test_empty_window_exits_3(cli):
     assert result.exit_code == 3
 
 
+@pytest.mark.parametrize(
+    "command", [["analyze"], ["check", "--max-cost", "1"], ["export", "-o", "calls.csv"]]
+)
+@pytest.mark.parametrize("until", ["2026-11-01", "2026-11-10"])
+def test_until_not_after_since_is_a_usage_error_in_every_command(cli, tmp_path, command, until):
+    result = cli(command[0], DEMO, *command[1:], "--since", "2026-11-10", "--until", until)
+    assert result.exit_code == 2, result.stderr
+    assert f"--until ({until}) is not after --since (2026-11-10)" in result.stderr
+    assert result.stdout == "" and not (tmp_path / "calls.csv").exists()
+
+
 def test_bad_option_exits_2(cli):
     assert cli("analyze", DEMO, "--format", "yaml").exit_code == 2
     assert cli("analyze", DEMO, "--since", "last tuesday").exit_code == 2

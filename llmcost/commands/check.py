@@ -15,7 +15,7 @@ from llmcost.commands.common import (
     SinceOption,
     UntilOption,
     handles_errors,
-    parse_when,
+    parse_window,
     stderr,
 )
 
@@ -178,7 +178,7 @@ def check(
         ),
         fail_on_unpriced=fail_on_unpriced,
     )
-    since_ts, until_ts = parse_when(since, "--since"), parse_when(until, "--until")
+    since_ts, until_ts = parse_window(since, until)
     if not paths and db is None:
         raise UsageError("nothing to check", hint="name log files, or --db FILE for stored calls")
     err = stderr()

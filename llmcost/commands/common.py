@@ -104,6 +104,17 @@ def parse_when(value: str | None, option: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+def parse_window(
+    since: str | None, until: str | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``--since`` and ``--until`` parsed, and checked the way ``report`` checks them."""
+    from llmcost.periods import check_order
+
+    start, end = parse_when(since, "--since"), parse_when(until, "--until")
+    check_order(start, end, since, until)
+    return start, end
+
+
 def parse_day(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None

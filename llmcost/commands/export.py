@@ -14,7 +14,7 @@ from llmcost.commands.common import (
     SinceOption,
     UntilOption,
     handles_errors,
-    parse_when,
+    parse_window,
 )
 from llmcost.export import ExportFormat
 
@@ -65,7 +65,7 @@ def export(
     from llmcost.errors import InputError
     from llmcost.store import default_db_path
 
-    since_ts, until_ts = parse_when(since, "--since"), parse_when(until, "--until")
+    since_ts, until_ts = parse_window(since, until)
     if not paths and db is None:
         db = default_db_path()
         if not db.exists():
