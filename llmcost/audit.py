@@ -544,12 +544,13 @@ def run(
     from llmcost.pricing import load_pricing
     from llmcost.report import fill_tokens, no_records, window_view
 
+    paths = [str(p) for p in paths]
     book = load_pricing([Path(p) for p in pricing])
-    con = store.connect(Path(db) if db else None)
+    con = store.connect(Path(db) if db else None, must_exist=not paths)
     try:
         ingest_paths(
             con,
-            [str(p) for p in paths],
+            paths,
             input_format,
             on_file=on_file,
             progress=progress,

@@ -326,7 +326,7 @@ def prepare_calls(options, on_file: Callable | None = None, progress=None):
 
     wanted = attribution_views.request_for(options)
     book = load_pricing(options.pricing)
-    con = store.connect(options.db)
+    con = store.connect(options.db, must_exist=not options.paths)
     try:
         if options.paths:
             kwargs = {"on_file": on_file, "resumable": options.db is not None}

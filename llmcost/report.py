@@ -223,7 +223,7 @@ def analyze(
     )
     _attribution.request_for(options)  # fail on a bad --by/--period before reading any log
     book = load_pricing(options.pricing)
-    con = store.connect(options.db)
+    con = store.connect(options.db, must_exist=not options.paths)
     try:
         ingest = ingest_paths(
             con,

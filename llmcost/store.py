@@ -141,8 +141,18 @@ def default_db_path() -> Path:
 DEFAULT_MEMORY_LIMIT = "1.5GB"
 
 
-def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (and migrate) the store; in memory when ``path`` is None."""
+def connect(
+    path: str | Path | None = None, *, must_exist: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open (and migrate) the store; in memory when ``path`` is None. ``must_exist``: a
+    database only read (no log to add to it) is not created where a path was mistyped."""
+    if path is not None and must_exist and not Path(path).is_file():
+        from llmcost.errors import InputError
+
+        raise InputError(
+            f"{path}: no such database",
+            hint="check the path, or fill it with `llmcost ingest LOGS --db FILE` first",
+        )
     if path is not None:
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

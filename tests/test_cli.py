@@ -181,6 +181,32 @@ def test_until_not_after_since_is_a_usage_error_in_every_command(cli, tmp_path, 
     assert result.stdout == "" and not (tmp_path / "calls.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyze"],
+        ["check", "--max-cost", "1"],
+        ["audit"],
+        ["export", "-o", "calls.csv"],
+        ["report", "--period", "yesterday"],
+        ["rejects"],
+    ],
+)
+def test_a_database_to_read_that_does_not_exist_is_not_created(cli, tmp_path, command):
+    db = tmp_path / "typo" / "llm.duckdb"
+    result = cli(*command, "--db", db)
+    assert result.exit_code == 2, result.stderr
+    assert f"{db}: no such database" in result.stderr
+    assert "llmcost ingest" in result.stderr
+    assert not db.parent.exists()
+
+
+def test_a_database_to_fill_is_created(cli, tmp_path):
+    db = tmp_path / "new" / "llm.duckdb"
+    assert cli("ingest", DEMO, "--db", db).exit_code == 0
+    assert cli("check", "--db", db, "--max-cost", "1000").exit_code == 0
+
+
 def test_bad_option_exits_2(cli):
     assert cli("analyze", DEMO, "--format", "yaml").exit_code == 2
     assert cli("analyze", DEMO, "--since", "last tuesday").exit_code == 2

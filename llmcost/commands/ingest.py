@@ -77,14 +77,8 @@ def rejects(
     from rich.text import Text
 
     from llmcost import store
-    from llmcost.errors import InputError
 
-    path = _db(db)
-    if not path.exists():
-        raise InputError(
-            f"{path}: no such database", hint="run `llmcost ingest LOGS --db FILE` first"
-        )
-    con = store.connect(path)
+    con = store.connect(_db(db), must_exist=True)
     try:
         where = "WHERE source LIKE ?" if source else ""
         params = [f"%{source}%"] if source else []

@@ -106,7 +106,6 @@ def report(
 
     from llmcost import budgets, periods, store
     from llmcost import config as cfg
-    from llmcost.errors import InputError
     from llmcost.pricing import load_pricing
     from llmcost.render import budget as view
 
@@ -123,13 +122,8 @@ def report(
         alerts = (settings.get("alerts") or budgets.Alerts()).merged(
             budgets.Alerts(alert_cost, alert_jump, alert_anomalies)
         )
-        if not path.is_file():
-            raise InputError(
-                f"{path}: no such database",
-                hint="fill one with `llmcost ingest LOGS --db FILE` first",
-            )
         book = load_pricing(pricing or [])
-        con = store.connect(path)
+        con = store.connect(path, must_exist=True)
         try:
             with spinner() as stage:
                 result = periods.run(con, book, windows, top=top, alerts=alerts, stage=stage)
