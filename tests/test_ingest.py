@@ -288,6 +288,55 @@ def test_json_documents(tmp_path):
     assert all(r.accounted for r in results.values())
 
 
+@pytest.mark.parametrize("layout", ["array", "objects"])
+def test_a_json_document_cut_short_keeps_the_records_before_the_cut(tmp_path, cli, layout):
+    records = [json.loads(call(i)) for i in range(20)]
+    if layout == "array":
+        text = json.dumps(records, indent=2)
+    else:
+        text = "\n".join(json.dumps(r, indent=2) for r in records)
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: text.index('"id": "r10"') + 12])  # inside the 11th record
+    result = ingest_paths(store.connect(), [str(cut)]).files[0]
+    assert (result.format, result.lines_read, result.ingested, result.rejected) == (
+        "json",
+        11,
+        10,
+        1,
+    )
+    assert result.accounted
+    out = cli("analyze", cut, "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["summary"]["requests"] == 10
+    [reject] = report["rejected"]["samples"]
+    assert reject["line"] == 11
+    assert reject["reason"].startswith("the JSON document ends inside record 11 (cut short?)")
+
+
+def test_a_json_document_broken_inside_keeps_the_records_before_the_break(tmp_path):
+    text = json.dumps([json.loads(call(i)) for i in range(20)], indent=2)
+    broken = tmp_path / "broken.json"
+    broken.write_text(text.replace('"r2",', '"r2" oops', 1))
+    gz = tmp_path / "cut.json.gz"  # a compressed one cut short: what it held is read
+    packed = gzip.compress(text.replace('"r', '"z').encode())
+    gz.write_bytes(packed[: len(packed) // 2])
+    con = store.connect()
+    bad, cut = ingest_paths(con, [str(broken), str(gz)]).files
+    assert (bad.ingested, bad.rejected, cut.rejected) == (2, 1, 1)
+    assert 0 < cut.ingested < 20 and cut.lines_read == cut.ingested + 1
+    [(line, reason), (cut_line, cut_reason)] = con.execute(
+        "SELECT line, reason FROM rejects ORDER BY source"
+    ).fetchall()
+    assert (line, reason) == (
+        3,
+        "record 3 of the JSON document is not valid JSON: Expecting ',' delimiter; "
+        "nothing after it is read",
+    )
+    assert cut_line == cut.ingested + 1
+    assert cut_reason.startswith(f"the JSON document ends inside record {cut_line} (cut short?)")
+
+
 def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_path, cli):
     text = json.dumps([json.loads(call(i)) for i in range(3)], indent=2).encode()
     files = {

@@ -10,8 +10,11 @@ UTF-8) come back from its ``reject_errors`` table with their line numbers.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
+from collections.abc import Iterator
 from contextlib import nullcontext, suppress
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -430,27 +433,135 @@ def load_json_document(con, path: Path, source: str, ingest_id: int) -> StageSta
         "SELECT row_number() OVER () AS line, json AS text FROM read_json_objects(?, "
         f"format = '{layout}', maximum_object_size = {MAX_LINE_BYTES})"
     )
-    try:  # on a throwaway connection: a failed statement would abort the ingest transaction
+    if _readable(read, path):
+        return _load_document(con, read, path, source, ingest_id)
+    # Cut short or broken inside: the records whole before the break are read (as the lines
+    # of a cut JSON-lines file are); the record it broke in is rejected with its number.
+    array = read.replace("'auto'", "'array'")
+    with tempfile.TemporaryDirectory(prefix="llmcost-doc-") as tmp:
+        whole = Path(tmp) / "complete.json"
+        kept, reason, raw = _complete_records(path, whole)
+        if kept and _readable(array, whole):
+            stats = _load_document(con, array, whole, source, ingest_id)
+        else:  # nothing before the break, or not even that reads: the document is one reject
+            stage_from_select(
+                con, "SELECT NULL::BIGINT AS line WHERE false", source=source, format="json"
+            )
+            stats = StageStats()
+            if kept or not reason:
+                kept, reason, raw = 0, "not a readable JSON document", ""
+            raw = raw or path.open("rb").read(RAW_KEEP_CHARS).decode("utf-8", "replace")
+    if not reason:  # every record was whole (DuckDB stopped at something after them)
+        return stats
+    con.execute(
+        "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
+        [ingest_id, source, kept + 1, reason, raw[:RAW_KEEP_CHARS]],
+    )
+    stats.lines_read += 1
+    stats.rejected += 1
+    return stats
+
+
+def _readable(read: str, path: Path) -> bool:
+    """DuckDB reads the document whole (tried on a throwaway connection: a failed statement
+    would abort the ingest transaction)."""
+    try:
         duckdb.connect().execute(f"SELECT count(*) FROM ({read})", [str(path)])
-    except duckdb.Error as exc:
-        con.execute(
-            "INSERT INTO rejects VALUES (?, ?, 1, ?, ?)",
-            [
-                ingest_id,
-                source,
-                f"not a readable JSON document: {str(exc).splitlines()[0][:200]}",
-                path.open("rb").read(RAW_KEEP_CHARS).decode("utf-8", "replace"),
-            ],
-        )
-        stage_from_select(
-            con, "SELECT NULL::BIGINT AS line WHERE false", source=source, format="json"
-        )
-        return StageStats(lines_read=1, rejected=1)
+        return True
+    except duckdb.Error:
+        return False
+
+
+def _load_document(con, read: str, path: Path, source: str, ingest_id: int) -> StageStats:
     from llmcost import store
 
     with store.memory_lifted(con):  # read whole: a document is one value until split
         con.execute(f"CREATE TEMP TABLE lines AS {read}", [str(path)])
     return _stage_lines(con, source, ingest_id, "json", 0)
+
+
+def _complete_records(path: Path, target: Path) -> tuple[int, str, str]:
+    """The records of a JSON document (an array, or objects one after another) that are
+    whole before the place it breaks, written to ``target`` as an array; the file is read
+    as a stream. Returns how many, why the next one is rejected, and its text."""
+    import codecs
+
+    from llmcost import streams
+
+    with streams.opened(path, streams.compression(path)) as (stream, _):
+        text = codecs.iterdecode(_blocks(stream), "utf-8", errors="replace")
+        with target.open("w", encoding="utf-8") as out:
+            out.write("[")
+            try:
+                return _copy_records(text, out)
+            finally:
+                out.write("\n]")
+
+
+def _blocks(stream) -> Iterator[bytes]:
+    """The stream's bytes in blocks; a compressed file broken off gives what it held."""
+    from llmcost import streams
+
+    view = memoryview(bytearray(1 << 20))
+    while True:
+        size, broken = streams.read_into(stream, view, [])
+        if size:
+            yield bytes(view[:size])
+        if broken or size < len(view):
+            return
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; DuckDB does not
+
+
+_SPACE, _SPACE_OR_COMMA = re.compile(r"\s*"), re.compile(r"[\s,]*")  # between records
+
+
+def _copy_records(text: Iterator[str], out) -> tuple[int, str, str]:
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
+    buffer, at, ended, array, kept = "", 0, False, None, 0
+    while True:
+        at = (_SPACE_OR_COMMA if array else _SPACE).match(buffer, at).end()
+        if at == len(buffer) and not ended:
+            buffer, at = buffer[at:] + next(text, ""), 0
+            ended = not buffer
+            continue
+        if array is None:  # the first character says: an array, or objects in a row
+            array = buffer[at : at + 1] == "["
+            at += array
+            continue
+        if at == len(buffer) and not array:
+            return kept, "", ""  # every record whole: nothing to reject
+        if at == len(buffer):
+            return kept, f"the JSON document ends after record {kept:,}: no closing ]", ""
+        if array and buffer[at] == "]":
+            after = (buffer[at + 1 :] + "".join(islice(text, 1))).strip()
+            if not after:
+                return kept, "", ""
+            return kept, f"text after the JSON array's {kept:,} records", after
+        try:
+            end = decoder.raw_decode(buffer, at)[1]
+            if end == len(buffer) and not ended:
+                raise json.JSONDecodeError("it may go on", buffer, end)
+        except ValueError as exc:
+            message = getattr(exc, "msg", str(exc))
+            # the record runs to the end of what is held (an unterminated string too)
+            at_end = isinstance(exc, json.JSONDecodeError) and (
+                exc.pos >= len(buffer) - 1 or message.startswith("Unterminated string")
+            )
+            if at_end and not ended and len(buffer) - at <= MAX_LINE_BYTES:
+                more = "".join(islice(text, max(1, (len(buffer) - at) >> 20)))
+                buffer, at, ended = buffer[at:] + more, 0, not more
+                continue
+            why = (
+                f"the JSON document ends inside record {kept + 1:,} (cut short?)"
+                if at_end and ended
+                else f"record {kept + 1:,} of the JSON document is not valid JSON"
+            )
+            return kept, f"{why}: {message}; nothing after it is read", buffer[at:]
+        out.write(("," if kept else "") + "\n" + buffer[at:end])
+        kept, at = kept + 1, end
 
 
 def _sniff_lines(head: bytes, path: Path) -> bool:
