@@ -366,7 +366,7 @@ class Cost:
 
 _PRICE_SQL = """
 WITH a AS (SELECT CAST(? AS JSON) AS u, CAST(? AS VARCHAR) AS forced),
-b AS (SELECT u, coalesce(forced, {auto}) AS usage_style FROM a)
+b AS (SELECT u, coalesce(forced, {auto}) AS usage_style, {tokens} AS u_tok FROM a)
 SELECT usage_style, {input}, {cache_read}, {cache_write}, {cache_write_1h}, {output},
   {reasoning}, {bad}
 FROM b
@@ -413,13 +413,22 @@ def normalize_usage(usage: Any, style: str | None = None) -> dict[str, Any]:
 
 def _normalize(con, usage: Any, style: str | None) -> dict[str, Any]:
     """``normalize_usage`` on a connection that has the log reader's macros."""
-    from llmcost.formats.usage import AUTO_STYLE_SQL, STYLES, bad_field_sql, column_sql
+    from llmcost.formats.usage import (
+        AUTO_STYLE_SQL,
+        STYLES,
+        bad_field_sql,
+        column_sql,
+        tokens_sql,
+    )
 
     if style is not None and style not in STYLES:
         raise UsageError(f"unknown usage style {style!r}", hint=f"use one of: {', '.join(STYLES)}")
     fields = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
     sql = _PRICE_SQL.format(
-        auto=AUTO_STYLE_SQL, bad=bad_field_sql(), **{f: column_sql(f) for f in fields}
+        auto=AUTO_STYLE_SQL,
+        tokens=tokens_sql(),
+        bad=bad_field_sql(),
+        **{f: column_sql(f) for f in fields},
     )
     row = con.execute(sql, [_usage_json(usage), style]).fetchone()
     if row[-1] is not None:

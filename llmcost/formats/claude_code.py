@@ -28,7 +28,7 @@ from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
 from llmcost.formats.lines import INVALID_JSON, LINE_STATE, stage_lines
-from llmcost.formats.usage import bad_field_sql, column_sql
+from llmcost.formats.usage import bad_field_sql, column_sql, tokens_sql
 
 _V = "VARCHAR"
 STRUCT = json.dumps(
@@ -67,6 +67,8 @@ WITH parsed AS (
     (c.type = 'assistant' OR (c.type IS NULL AND c.message.role = 'assistant'))
       AND json_type(c.message.usage) = 'OBJECT' AS is_call
   FROM rec
+), fu AS (
+  SELECT *, {tokens_sql()} AS u_tok FROM f
 ), g AS (
   SELECT *,
     CASE
@@ -87,7 +89,7 @@ WITH parsed AS (
     coalesce(llm_blank(c.message.id) || coalesce(':' || llm_blank(c.requestId), ''), md5(text))
       AS call_key,
     {column_sql("output", _STYLE)} AS n_out
-  FROM f
+  FROM fu
 ), h AS (
   SELECT *, pre_skip IS NULL AND pre_reject IS NULL AS clean FROM g
 ), ranked AS (

@@ -23,7 +23,7 @@ from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
 from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
-from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
+from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql, tokens_sql
 from llmcost.streams import SUFFIXES
 
 
@@ -162,7 +162,7 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
   SELECT *, {_shape_case("usage")} AS u FROM shaped
 ), styled AS (
   SELECT *, coalesce(CASE shape {fixed_styles or "WHEN NULL THEN NULL"} END, {AUTO_STYLE_SQL})
-    AS usage_style FROM used
+    AS usage_style, {tokens_sql()} AS u_tok FROM used
 ), fields AS (
   SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason, p,
     llm_blank(coalesce(r.model, r.modelVersion, q.model, p.model)) AS model,

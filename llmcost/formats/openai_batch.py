@@ -25,7 +25,7 @@ from pathlib import Path
 from llmcost.formats import FileFormat, register_format
 from llmcost.formats.lines import INVALID_JSON, LINE_STATE, stage_lines
 from llmcost.formats.sql import prompt_columns
-from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql
+from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql, tokens_sql
 
 _V = "VARCHAR"
 STRUCT = json.dumps(
@@ -58,7 +58,7 @@ WITH parsed AS (
                  THEN json_extract(rb, '$.usage') END AS u
   FROM kinds
 ), styled AS (
-  SELECT *, {AUTO_STYLE_SQL} AS usage_style,
+  SELECT *, {AUTO_STYLE_SQL} AS usage_style, {tokens_sql()} AS u_tok,
     CASE WHEN kind = 'output' AND (coalesce(json_type(b.error), 'NULL') <> 'NULL'
                                    OR TRY_CAST(b.response.status_code AS INTEGER) >= 400
                                    OR json_type(rb, '$.error') = 'OBJECT')

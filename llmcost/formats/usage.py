@@ -22,7 +22,8 @@ Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes 
 - Generic/flat keys (``input_tokens``, ``cache_read_tokens``, ``cache_write_tokens``,
   ``reasoning_tokens`` …) follow the canonical convention already.
 
-Each style is a set of SQL expressions over a JSON expression ``u`` (the usage object).
+Each style is a set of SQL expressions over ``u_tok``: the counts of the usage object ``u``
+at every path the styles read (``tokens_sql``).
 """
 
 from __future__ import annotations
@@ -43,8 +44,16 @@ class UsageStyle:
     keys: tuple[str, ...] = ()  # JSON paths whose values must be non-negative integers
 
 
+# Every path a style reads, in the order first read: the usage object is parsed once per
+# record for all of them (``tokens_sql``), and a style reads its counts from that list.
+_PATHS: list[str] = []
+
+
 def _t(path: str) -> str:
-    return f"llm_tok(json_extract_string(u, '{path}'))"
+    """The count at ``path`` of the usage object (NULL when absent or not a count)."""
+    if path not in _PATHS:
+        _PATHS.append(path)
+    return f"u_tok[{_PATHS.index(path) + 1}]"
 
 
 # (DeepSeek's own names for the reads: prompt_cache_hit_tokens, with
@@ -187,8 +196,17 @@ AUTO_STYLE_SQL = f"""CASE
     ELSE 'generic' END"""
 
 
+def tokens_sql() -> str:
+    """The column ``u_tok`` the styles read (``column_sql``): the count at each of their
+    paths, from one parse of ``u``. A style's expressions repeat a count (a macro repeats
+    its arguments): read from the list, it is not parsed again each time."""
+    listed = "[" + ", ".join(f"'{p}'" for p in _PATHS) + "]"
+    return f"list_transform(json_extract_string(u, {listed}), lambda v: llm_tok(v))"
+
+
 def column_sql(field: str, style_col: str = "usage_style") -> str:
-    """CASE over the styles for one canonical field ('input', 'cache_read', …)."""
+    """CASE over the styles for one canonical field ('input', 'cache_read', …), over the
+    columns ``u_tok`` (``tokens_sql``) and ``usage_style``."""
     arms = " ".join(f"WHEN '{s.name}' THEN {getattr(s, field)}" for s in STYLES.values())
     return f"(CASE {style_col} {arms} END)"
 
