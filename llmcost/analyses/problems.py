@@ -32,6 +32,6 @@ def rejected(con, ctx) -> dict:
     by_reason = rows(
         con,
         """SELECT regexp_replace(reason, ':.*', '') AS reason, count(*) AS lines
-           FROM rejects GROUP BY 1 ORDER BY lines DESC""",
+           FROM rejects GROUP BY 1 ORDER BY lines DESC, min(source), min(line), reason""",
     )
     return {"count": count, "samples": samples, "by_reason": by_reason}
