@@ -128,3 +128,23 @@ def test_the_service_tier_in_a_usage_object_prices_the_call():
     assert [r["service_tier"] for r in rows] == ["batch", "priority", "batch", "batch"]
     # claude-sonnet-4-5: 100 × $3 + 1000 × $3.75 (write) + 10 × $15 = $0.0042; batch half
     assert [cost(rows[i]) for i in (0, 2, 3)] == pytest.approx([0.0021] * 3)
+
+
+def test_sdk_field_names_are_read_like_the_rest_names():
+    """The google-genai SDK's model_dump() writes snake_case (usage_metadata,
+    prompt_token_count, model_version: the call was rejected, or its tokens unknown); boto3's
+    Converse names the model modelId (rejected: no model). gemini-2.5-flash: 600 × $0.30 +
+    400 cached × $0.03 + (200 + 300 thinking) × $2.50; nova-lite: 1000 × $0.06 + 100 × $0.24."""
+    result, rows, rejects, _ = load_priced(USAGE / "sdk_field_names.jsonl")
+    assert [line for line, _ in rejects] == [4]
+    assert "prompt_token_count is not a non-negative integer" in rejects[0][1]
+    gemini = [r for r in rows if r["model"] == "gemini-2.5-flash"]
+    assert [tokens(r) for r in gemini] == [(1000, 400, None, None, 500, 300)] * 3
+    assert [cost(r) for r in gemini] == pytest.approx(
+        [(600 * 0.3 + 400 * 0.03 + 500 * 2.5) / 1e6] * 3
+    )
+    assert [r["request_id"] for r in gemini][::2] == ["sdk-dump-1", "rest-1"]
+    assert [r["finish_reason"] for r in gemini][::2] == ["stop", "stop"]
+    [nova] = [r for r in rows if r["source_line"] == 5]
+    assert (nova["model"], nova["provider"]) == ("amazon.nova-lite-v1:0", "aws-bedrock")
+    assert cost(nova) == pytest.approx((1000 * 0.06 + 100 * 0.24) / 1e6)

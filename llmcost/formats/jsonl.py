@@ -165,7 +165,8 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     AS usage_style, {tokens_sql()} AS u_tok FROM used
 ), fields AS (
   SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason, p,
-    llm_blank(coalesce(r.model, r.modelVersion, q.model, p.model)) AS model,
+    llm_blank(coalesce(r.model, r.modelVersion, r.model_version, q.model, q.modelId, p.model,
+                       p.modelId)) AS model,
     coalesce(p.timestamp, p.ts, p.time, p.created_at, p.created, p.start_time, p.startTime,
              {_shape_case("ts")}) AS ts_raw,
     {column_sql("input")} AS input_tokens,
@@ -256,7 +257,7 @@ def reject_reason_sql() -> str:
         THEN 'not valid JSON (truncated or malformed line)'
       WHEN state = 'invalid' THEN 'not valid JSON'
       WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
-      WHEN model IS NULL THEN 'no model (looked for model, modelVersion, request.model, response.model)'
+      WHEN model IS NULL THEN 'no model (looked for model, modelVersion, modelId, request.model, response.model)'
       WHEN bad_usage IS NOT NULL THEN bad_usage
       WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'timestamp not understood: ' || left(ts_raw, 40)
     END"""

@@ -16,7 +16,8 @@ Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes 
 - Anthropic: ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
   ``cache_creation_input_tokens`` (we add them); the 1-hour part of the writes is
   ``cache_creation.ephemeral_1h_input_tokens``. ``output_tokens`` includes thinking.
-- Gemini: ``promptTokenCount`` includes ``cachedContentTokenCount``;
+- Gemini (REST names, or the google-genai SDK's snake_case ``prompt_token_count`` …):
+  ``promptTokenCount`` includes ``cachedContentTokenCount``;
   ``thoughtsTokenCount`` is NOT inside ``candidatesTokenCount`` (we add it to output);
   ``toolUsePromptTokenCount`` is billed as input on top of the prompt (we add it).
 - Generic/flat keys (``input_tokens``, ``cache_read_tokens``, ``cache_write_tokens``,
@@ -138,22 +139,35 @@ ANTHROPIC = UsageStyle(
     ),
 )
 
-_G_THOUGHTS = "coalesce(" + _t("$.thoughtsTokenCount") + ", 0)"
-_G_TOOL = "coalesce(" + _t("$.toolUsePromptTokenCount") + ", 0)"
+
+def _g_names(camel: str) -> tuple[str, str]:
+    """A Gemini count's paths: its REST name (``promptTokenCount``) and the name the
+    google-genai SDK's ``model_dump()`` writes (``prompt_token_count``)."""
+    return "$." + camel, "$." + "".join("_" + c.lower() if c.isupper() else c for c in camel)
+
+
+def _g(camel: str) -> str:
+    rest, sdk = _g_names(camel)
+    return f"coalesce({_t(rest)}, {_t(sdk)})"
+
+
+_G_COUNTS = (
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "cachedContentTokenCount",
+    "totalTokenCount",
+    "toolUsePromptTokenCount",
+)
+_G_THOUGHTS = "coalesce(" + _g("thoughtsTokenCount") + ", 0)"
+_G_TOOL = "coalesce(" + _g("toolUsePromptTokenCount") + ", 0)"
 GEMINI = UsageStyle(
     name="gemini",
-    input=f"({_t('$.promptTokenCount')} + {_G_TOOL})",
-    output=f"(coalesce({_t('$.candidatesTokenCount')}, 0) + {_G_THOUGHTS})",
-    cache_read=_t("$.cachedContentTokenCount"),
-    reasoning=_t("$.thoughtsTokenCount"),
-    keys=(
-        "$.promptTokenCount",
-        "$.candidatesTokenCount",
-        "$.thoughtsTokenCount",
-        "$.cachedContentTokenCount",
-        "$.totalTokenCount",
-        "$.toolUsePromptTokenCount",
-    ),
+    input=f"({_g('promptTokenCount')} + {_G_TOOL})",
+    output=f"(coalesce({_g('candidatesTokenCount')}, 0) + {_G_THOUGHTS})",
+    cache_read=_g("cachedContentTokenCount"),
+    reasoning=_g("thoughtsTokenCount"),
+    keys=tuple(path for camel in _G_COUNTS for path in _g_names(camel)),
 )
 
 GENERIC = UsageStyle(
@@ -187,7 +201,8 @@ def _has(path: str) -> str:
 # Which style a usage object follows, told by its keys (the most specific first).
 AUTO_STYLE_SQL = f"""CASE
     WHEN u IS NULL THEN NULL
-    WHEN {_has("$.promptTokenCount")} OR {_has("$.candidatesTokenCount")} THEN 'gemini'
+    WHEN {_has("$.promptTokenCount")} OR {_has("$.candidatesTokenCount")}
+      OR {_has("$.prompt_token_count")} OR {_has("$.candidates_token_count")} THEN 'gemini'
     WHEN {_has("$.prompt_tokens")} OR {_has("$.completion_tokens")} THEN 'openai_chat'
     WHEN {_has("$.cache_read_input_tokens")} OR {_has("$.cache_creation_input_tokens")}
       THEN 'anthropic'
