@@ -252,17 +252,19 @@ WHERE c.cost_usd IS NOT NULL
 
 def add_as_of(con, report: dict, as_of: dt.date) -> None:
     """What-if: put the cost at ``as_of``'s prices beside the historical cost in ``report``
-    (``summary.as_of_cost_usd``, ``by_model[].as_of_cost_usd``); calls whose model had no
-    price on that date are counted in ``summary.as_of_unpriced_requests``."""
+    (``summary.as_of_cost_usd``, ``by_model[].as_of_cost_usd``). The what-if covers only
+    the calls priced on that date (``summary.as_of_priced_requests``); priced calls whose
+    model had no price then are counted in ``summary.as_of_unpriced_requests``."""
     from llmcost.analyses import usd
 
-    total, unpriced = con.execute(
-        "SELECT coalesce(sum(as_of_cost_usd), 0), "
+    total, priced, unpriced = con.execute(
+        "SELECT coalesce(sum(as_of_cost_usd), 0), count(as_of_cost_usd), "
         "count(*) FILTER (WHERE cost_usd IS NOT NULL AND as_of_cost_usd IS NULL) FROM calls"
     ).fetchone()
     summary = report.setdefault("summary", {})
     summary["as_of"] = as_of.isoformat()
     summary["as_of_cost_usd"] = usd(total)
+    summary["as_of_priced_requests"] = priced
     summary["as_of_unpriced_requests"] = unpriced
     per_model = {
         (p, m): c

@@ -440,4 +440,4 @@ def test_as_of_reprices_beside_the_historical_cost(jsonl):
     assert mystery["as_of_cost_usd"] is None  # unpriced stays unpriced, never $0
     from llmcost.render.markdown import render
 
-    assert "At prices of 2025-01-01: $3.50 (historical $6.50)" in render(report)
+    assert "At prices of 2025-01-01: $3.50 for 1 of 2 calls (historical $6.50)" in render(report)

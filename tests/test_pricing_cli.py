@@ -344,6 +344,39 @@ def test_analyze_as_of_cli(cli, jsonl):
     assert bad.exit_code == 2 and "--as-of" in bad.stderr
 
 
+def test_as_of_says_which_calls_it_leaves_out(cli, jsonl):
+    """A call of a model not yet priced on the --as-of date is not in the what-if sum: the
+    terminal, Markdown and HTML say how many such calls there are, never a bare total."""
+    usage = {"prompt_tokens": 1_000_000, "completion_tokens": 100_000}
+    small = {"prompt_tokens": 100_000, "completion_tokens": 10_000}  # $0.45 on Sonnet 4.5
+    log = jsonl(
+        [
+            {"timestamp": "2024-09-01T12:00:00Z", "model": "gpt-4o", "usage": usage},
+            # released 2025-09-29: priced at its own date, not on 2025-01-01
+            {"timestamp": "2026-10-01T12:00:00Z", "model": "claude-sonnet-4-5", "usage": small},
+            {"timestamp": "2026-10-02T12:00:00Z", "model": "claude-sonnet-4-5", "usage": small},
+            {"timestamp": "2026-10-01T12:00:00Z", "model": "mystery-1", "usage": usage},
+        ]
+    )  # fmt: skip
+    report = json.loads(cli("analyze", str(log), "--as-of", "2025-01-01", "-f", "json").stdout)
+    summary = report["summary"]
+    assert (summary["as_of_cost_usd"], summary["total_cost_usd"]) == (3.5, 7.4)
+    assert (summary["as_of_priced_requests"], summary["as_of_unpriced_requests"]) == (1, 2)
+    line = (
+        "At prices of 2025-01-01: $3.50 for 1 of 4 calls (historical $7.40); 2 calls had no "
+        "price on that date (models not yet priced), not counted as $0"
+    )
+    for format in ("table", "markdown"):
+        out = cli(
+            "analyze", str(log), "--as-of", "2025-01-01", "-f", format, env={"COLUMNS": "250"}
+        )
+        assert out.exit_code == 0
+        assert line in out.stdout, format
+    from llmcost.render.html import render
+
+    assert line in render(report)
+
+
 def test_unpriced_models_reported_with_counts(cli, jsonl):
     log = jsonl(
         [

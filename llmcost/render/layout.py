@@ -114,11 +114,18 @@ def _summary(r: dict) -> Section:
         + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in s["cost_by_part"].items()),
     ]
     if s.get("as_of_cost_usd") is not None:  # analyze --as-of: what-if beside the history
-        lines.insert(
-            1,
-            f"At prices of {s['as_of']}: {money(s['as_of_cost_usd'])} "
-            f"(historical {money(s['total_cost_usd'])})",
+        # the what-if sums only the calls priced on that date: say which, and what is left out
+        line = (
+            f"At prices of {s['as_of']}: {money(s['as_of_cost_usd'])} for "
+            f"{count(s['as_of_priced_requests'])} of {count(s['requests'])} calls "
+            f"(historical {money(s['total_cost_usd'])})"
         )
+        if s["as_of_unpriced_requests"]:
+            line += (
+                f"; {count(s['as_of_unpriced_requests'])} calls had no price on that date "
+                "(models not yet priced), not counted as $0"
+            )
+        lines.insert(1, line)
     if s["unpriced_requests"]:
         lines.append(
             f"Unpriced: {count(s['unpriced_requests'])} calls of models without a price "
