@@ -284,3 +284,39 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path, args, code, said):
     assert done.returncode == code, done.stderr
     assert said in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_markdown_shows_log_text_as_text(cli, tmp_path):
+    """Markdown is pasted into pull requests: text from the logs (prompt previews, user,
+    feature and model names, reject reasons, file names) must not @mention anyone, inject
+    HTML or break a table, and must still read as it was written."""
+    prompt = "Review for @someone: <script>alert(1)</script> keep a | b\nsecond line, see #123"
+    call = {"timestamp": "2026-11-02T09:00:00Z", "model": "gpt-4o", "user_id": "@owner",
+            "feature": "<b>bold</b>", "messages": [{"role": "user", "content": prompt}],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 100}}  # fmt: skip
+    unpriced = {**call, "model": "@team/x<img src=y>", "timestamp": "2026-11-02T09:01:00Z"}
+    rejected = {**call, "timestamp": "<u>@bad|ts</u>"}  # its reason quotes the timestamp
+    log = tmp_path / "a@b<i>.jsonl"
+    log.write_text("".join(json.dumps(x) + "\n" for x in (call, unpriced, rejected)))
+    zwj = "\u200d"
+    raws = ("@someone", "@owner", "@team", "@bad", "<script", "<b>", "<img", "<u>", "<i>")
+
+    text = cli("analyze", log, "-f", "markdown").stdout
+    assert not [raw for raw in raws if raw in text]
+    assert (
+        f"Review for @{zwj}someone: &lt;script&gt;alert(1)&lt;/script&gt; keep a \\| b "
+        "second line, see #123"
+    ) in text  # the preview: one line, reads as written once rendered, #123 left alone
+    assert f"| @{zwj}owner | &lt;b&gt;bold&lt;/b&gt; |" in text  # user and feature
+    assert f"| @{zwj}team/x&lt;img src=y&gt; |" in text  # the unpriced model
+    assert (
+        f"| a@{zwj}b&lt;i&gt;.jsonl:3 | timestamp not understood: "
+        f"&lt;u&gt;@{zwj}bad\\|ts&lt;/u&gt; |"
+    ) in text  # the rejected line: its file and its reason
+    for block in (b for b in text.split("\n\n") if b.startswith("| ")):
+        cells = {row.replace("\\|", "").count("|") for row in block.splitlines()}
+        assert len(cells) == 1, block  # no row has more cells than its header
+
+    check = cli("check", log, "--max-feature-cost", "*=0.000001", "-f", "markdown").stdout
+    assert not [raw for raw in raws if raw in check]
+    assert "1 above: &lt;b&gt;bold&lt;/b&gt;" in check and f"@{zwj}team/x&lt;img" in check

@@ -26,6 +26,29 @@ def pct(value: float | None) -> str:
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
+# Markdown output is pasted where GitHub (or GitLab) renders it: a pull-request comment, a
+# CI job summary. Text from the logs (prompts, names, reject reasons, file names) must show
+# there as text and do nothing else.
+_MARKDOWN_SAFE = str.maketrans(
+    {
+        "&": "&amp;",  # HTML: no tags, no entities
+        "<": "&lt;",
+        ">": "&gt;",
+        "@": "@\u200d",  # a zero-width joiner after @: no @mention that pings someone
+        "[": "\\[",  # no link or image ([text](url), ![](url)), no task box
+        "|": "\\|",  # no table-cell break
+        "\r": " ",  # no line break (a new list item, a new table row)
+        "\n": " ",
+    }
+)
+
+
+def md_escape(text) -> str:
+    """``text`` made safe for one Markdown line or table cell, readable as it was: HTML
+    escaped, @mentions broken with an invisible joiner, ``[`` and ``|`` backslash-escaped,
+    line breaks turned into spaces. ``#123`` references stay as they are."""
+    return str(text).translate(_MARKDOWN_SAFE)
+
 
 def short_paths(paths) -> dict[str, str]:
     """Each path as short as it stays unambiguous among ``paths``: its file name when no

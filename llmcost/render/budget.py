@@ -1,15 +1,17 @@
 """Check results, report diffs and period comparisons as neutral sections, and their
 Markdown and terminal forms.
 
-Every cell is text from a report; the Markdown form escapes HTML and table syntax, so a
-model name or user id from a log cannot inject markup into a pull-request comment or a CI
-summary, and the terminal form never reads cells as Rich markup.
+Every cell is text from a report; the Markdown form escapes it (``render.md_escape``: HTML,
+@mentions, links, table syntax), so a model name or user id from a log cannot inject markup
+or ping anyone in a pull-request comment or a CI summary, and the terminal form never reads
+cells as Rich markup.
 """
 
 from __future__ import annotations
 
-from llmcost.render import count, money, pct
+from llmcost.render import count, md_escape, money, pct
 from llmcost.render.layout import Section, Table
+from llmcost.render.markdown import table
 
 STATUS = {"ok": "✅ ok", "fail": "❌ FAIL", "warn": "⚠️ warn", "unknown": "❔ unknown"}
 PLAIN_STATUS = {"ok": "ok", "fail": "FAIL", "warn": "warn", "unknown": "unknown"}
@@ -221,25 +223,6 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
 # ---------------------------------------------------------------- Markdown
 
 
-def md_escape(cell) -> str:
-    """Text safe in a Markdown table cell: no HTML, no cell breaks, no line breaks."""
-    text = str(cell)
-    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
-        text = text.replace(a, b)
-    return text.replace("\r", " ").replace("\n", " ")
-
-
-def md_table(t: Table) -> list[str]:
-    align = t.align or ("l" + "r" * (len(t.columns) - 1))
-    rule = ["---:" if a == "r" else "---" for a in align]
-    out = [
-        "| " + " | ".join(md_escape(c) for c in t.columns) + " |",
-        "| " + " | ".join(rule) + " |",
-    ]
-    out.extend("| " + " | ".join(md_escape(c) for c in row) + " |" for row in t.rows)
-    return out
-
-
 def markdown(sections: list[Section], level: int = 2) -> str:
     out: list[str] = []
     for i, section in enumerate(sections):
@@ -249,7 +232,7 @@ def markdown(sections: list[Section], level: int = 2) -> str:
         if section.lines:
             out.append("")
         for t in section.tables:
-            out += md_table(t) + [""]
+            out += table(t) + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -1,29 +1,33 @@
-"""Markdown, for pasting into an issue, a pull request or a CI summary."""
+"""Markdown, for pasting into an issue, a pull request or a CI summary.
+
+Every title, line and cell goes through ``render.md_escape``: prompt previews, names and
+reject reasons come from the logs, and must not ping anyone, inject HTML or break a table.
+"""
 
 from __future__ import annotations
 
+from llmcost.render import md_escape
 from llmcost.render.layout import Table, sections
-
-
-def _escape(cell: str) -> str:
-    return str(cell).replace("|", "\\|").replace("\n", " ")
 
 
 def table(t: Table) -> list[str]:
     align = t.align or ("l" + "r" * (len(t.columns) - 1))
     rule = ["---:" if a == "r" else "---" for a in align]
-    out = ["| " + " | ".join(_escape(c) for c in t.columns) + " |", "| " + " | ".join(rule) + " |"]
-    out.extend("| " + " | ".join(_escape(c) for c in row) + " |" for row in t.rows)
+    out = [
+        "| " + " | ".join(md_escape(c) for c in t.columns) + " |",
+        "| " + " | ".join(rule) + " |",
+    ]
+    out.extend("| " + " | ".join(md_escape(c) for c in row) + " |" for row in t.rows)
     return out
 
 
 def render(report: dict) -> str:
     out = ["# LLM cost report", ""]
     for section in sections(report):
-        out.append(f"## {section.title}")
+        out.append(f"## {md_escape(section.title)}")
         out.append("")
         for line in section.lines:
-            out.append(f"- {line}")
+            out.append(f"- {md_escape(line)}")
         if section.lines:
             out.append("")
         for t in section.tables:
