@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from llmcost.errors import UsageError, unwritable
+from llmcost.errors import InputError, UsageError, unwritable
 
 # Each migration is (number, name, SQL). Never edit a released migration: add a new one.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -147,8 +147,6 @@ def connect(
     """Open (and migrate) the store; in memory when ``path`` is None. ``must_exist``: a
     database only read (no log to add to it) is not created where a path was mistyped."""
     if path is not None and must_exist and not Path(path).is_file():
-        from llmcost.errors import InputError
-
         raise InputError(
             f"{path}: no such database",
             hint="check the path, or fill it with `llmcost ingest LOGS --db FILE` first",
@@ -184,8 +182,6 @@ def bound_memory(con: duckdb.DuckDBPyConnection, spill_here: bool = False) -> No
     try:
         con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
     except duckdb.Error:
-        from llmcost.errors import UsageError
-
         raise UsageError(
             f"LLMCOST_MEMORY_LIMIT={limit!r} is not a size",
             hint="write it the way DuckDB does, e.g. 800MB or 4GB",
