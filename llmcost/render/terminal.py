@@ -33,6 +33,16 @@ def _is_whole(t: Table, j: int, align: str) -> bool:
     return bool(cells) and all(_WHOLE_CELL.match(str(c)) for c in cells)
 
 
+def _natural_width(t: Table, j: int) -> int:
+    """Column ``j``'s width with nothing shortened: its widest cell or header."""
+    return max(cell_len(str(c)) for c in [t.columns[j], *(row[j] for row in t.rows)])
+
+
+def _longest_word(header) -> int:
+    """The width a header cannot wrap below (it wraps at its spaces)."""
+    return max(cell_len(w) for w in str(header).split() or [""])
+
+
 def fit_widths(
     t: Table, width: int, min_free: int = _MIN_FREE, gap: int = 2
 ) -> tuple[list[int], list[bool]] | None:
@@ -44,10 +54,7 @@ def fit_widths(
     never narrower than its widest cell."""
     align = t.align or ("l" + "r" * (len(t.columns) - 1))
     n = len(t.columns)
-    widths = [
-        max([cell_len(str(c)) for c in [t.columns[j], *(row[j] for row in t.rows)]])
-        for j in range(n)
-    ]
+    widths = [_natural_width(t, j) for j in range(n)]
     whole = [_is_whole(t, j, align) for j in range(n)]
     room = width - gap * (n - 1)
     floors = [
@@ -55,8 +62,7 @@ def fit_widths(
     ]
     for j in range(n):
         if not whole[j]:
-            longest_word = max(cell_len(w) for w in str(t.columns[j]).split() or [""])
-            floors[j] = min(widths[j], max(min_free, longest_word))
+            floors[j] = min(widths[j], max(min_free, _longest_word(t.columns[j])))
     comfort = [min(widths[j], max(floors[j], _COMFORT)) if not whole[j] else 0 for j in range(n)]
     widths = _shrink_free(widths, whole, comfort, room)
     # whole columns: let a long header wrap at its spaces, never a cell
@@ -65,8 +71,7 @@ def fit_widths(
         if excess <= 0:
             break
         if whole[j]:
-            longest_word = max(cell_len(w) for w in str(t.columns[j]).split() or [""])
-            cut = min(widths[j] - max(floors[j], longest_word), excess)
+            cut = min(widths[j] - max(floors[j], _longest_word(t.columns[j])), excess)
             if cut > 0:
                 widths[j] -= cut
                 excess -= cut
@@ -159,10 +164,7 @@ def _rich_table(t: Table, fitted, overflow: bool = False, gap: int = 2) -> RichT
     if t.heat is not None:
         gap = 0
     if fitted is None:
-        widths = [
-            max(cell_len(str(c)) for c in [t.columns[j], *(row[j] for row in t.rows)])
-            for j in range(len(t.columns))
-        ]
+        widths = [_natural_width(t, j) for j in range(len(t.columns))]
         whole = [True] * len(widths)
     else:
         widths, whole = fitted
@@ -202,10 +204,7 @@ def _rich_table(t: Table, fitted, overflow: bool = False, gap: int = 2) -> RichT
 
 def _heat_tables(t: Table, width: int):
     """The heat grid whole, or in two halves (hours 00–11, 12–23) when it is too wide."""
-    widths = [
-        max(4 if j else 0, *(cell_len(str(c)) for c in [t.columns[j], *(r[j] for r in t.rows)]))
-        for j in range(len(t.columns))
-    ]
+    widths = [max(4 if j else 0, _natural_width(t, j)) for j in range(len(t.columns))]
     if sum(widths) <= width:
         yield _rich_table(t, (widths, [True] * len(widths)))
         return
