@@ -342,7 +342,8 @@ def _validate_prices(prices, file, line, what, warnings, partial=False) -> None:
             _line(prices, "cache_read"),
             f"{what}: cache_read {prices['cache_read']} above input",
         )
-    if not partial and prices.get("output", 0) < prices.get("input", 0):
+    # (an output price of 0 is an input-only model: embeddings)
+    if not partial and 0 < prices.get("output", 0) < prices.get("input", 0):
         warnings.append(Problem(file, line, f"{what}: output price below input price"))
 
 

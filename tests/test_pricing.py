@@ -437,3 +437,44 @@ def test_call_before_and_on_each_price_change(history_calls, provider, key, star
             + Decimal(100) * Decimal(str(expected["output"]))
         ) / 1_000_000
         assert cost == hand, (when, day)
+
+
+def test_embedding_models_are_priced_by_their_input(jsonl):
+    # Input only (output 0, so no "output below input" warning): text-embedding-3-small
+    # $0.02/M, -3-large $0.13/M (2024-01-25), ada-002 $0.40/M until its 75% cut on 2023-06-13
+    from tests.conftest import cost, load_priced
+
+    path = jsonl(
+        [
+            {
+                "object": "list",
+                "model": "text-embedding-3-small",
+                "data": [],
+                "usage": {"prompt_tokens": 1_000_000, "total_tokens": 1_000_000},
+                "timestamp": "2025-06-01T10:00:00Z",
+            },
+            {
+                "timestamp": "2025-06-01T10:01:00Z",
+                "model": "text-embedding-3-large",
+                "input_tokens": 2_000_000,
+                "output_tokens": 0,
+            },
+            {
+                "timestamp": "2023-01-01T10:01:00Z",
+                "model": "text-embedding-ada-002",
+                "usage": {"prompt_tokens": 1_000_000},
+            },
+            {
+                "timestamp": "2023-07-01T10:01:00Z",
+                "model": "text-embedding-ada-002",
+                "usage": {"prompt_tokens": 1_000_000},
+            },
+        ]
+    )
+    _, rows, rejects, _ = load_priced(path)
+    assert rejects == []
+    assert [cost(r) for r in rows] == pytest.approx([0.02, 0.26, 0.40, 0.10])
+    _, warnings = load_tables(
+        sorted(__import__("llmcost.pricing").pricing.default_table_dir().glob("*.yaml"))
+    )
+    assert not [w for w in warnings if "embedding" in str(w)]
