@@ -109,3 +109,17 @@ def test_pricing_list_shows_model_names_and_prices_whole(cli, width):
     for m in models["models"]:
         assert m["model"] in cells
         assert f"{m['output']:g}" in text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pricing_show_gives_every_price_and_tier_whole(cli, width):
+    # the history table had eleven boxed columns: at 80 columns dates, tiers and prices
+    # were cut to "2024…", "bat…"; columns no row fills are left out, nothing is cut
+    text = cli("pricing", "show", "claude-sonnet-4-5", env={"COLUMNS": str(width)}).stdout
+    info = json.loads(cli("pricing", "show", "claude-sonnet-4-5", "-f", "json").stdout)
+    cells = _cells(text)
+    assert "…" not in text
+    for h in info["history"]:
+        assert h["from"] in cells and h["tier"] in cells
+        for key in ("input", "cache_read", "cache_write", "output"):
+            assert f"{h[key]:g}" in cells

@@ -117,7 +117,10 @@ def show(
     if format is Format.json:
         _json(info)
         return
-    from rich.table import Table
+    from rich.text import Text
+
+    from llmcost.render.layout import Table
+    from llmcost.render.terminal import FitTable
 
     console = _console()
     console.print(f"[bold]{info['provider']}/{info['model']}[/bold]  ({info['resolved_by']})")
@@ -132,7 +135,6 @@ def show(
         )
     if info["note"]:
         console.print(f"note: {info['note']}", soft_wrap=True)
-    table = Table(title="History (USD per million tokens)", title_justify="left")
     cols = (
         "from",
         "to",
@@ -146,28 +148,38 @@ def show(
         "output",
         "fees",
     )
-    for col in cols:
-        table.add_column(col)
+    rows = []
     for h in info["history"]:
         fees = []
         if h.get("per_request"):
             fees.append(f"${h['per_request']:g}/call")
         if h.get("per_search") is not None:
             fees.append(f"${h['per_search']:g}/search")
-        table.add_row(
-            h["from"],
-            h["to"] or "",
-            h["tier"],
-            f">{h['above_input_tokens']:,}" if h["above_input_tokens"] else "",
-            h["off_peak"] or "",
-            _money(h.get("input")),
-            _money(h.get("cache_read")),
-            _money(h.get("cache_write")),
-            _money(h.get("cache_write_1h")),
-            _money(h.get("output")),
-            " ".join(fees),
+        rows.append(
+            [
+                h["from"],
+                h["to"] or "",
+                h["tier"],
+                f">{h['above_input_tokens']:,}" if h["above_input_tokens"] else "",
+                h["off_peak"] or "",
+                _money(h.get("input")),
+                _money(h.get("cache_read")),
+                _money(h.get("cache_write")),
+                _money(h.get("cache_write_1h")),
+                _money(h.get("output")),
+                " ".join(fees),
+            ]
         )
-    console.print(table)
+    # a column no row of this model fills says nothing: left out, so the prices fit
+    shown = [j for j, c in enumerate(cols) if c in ("from", "tier") or any(r[j] for r in rows)]
+    table = Table(
+        [cols[j] for j in shown],
+        [[r[j] for j in shown] for r in rows],
+        "".join("llllrrrrrrl"[j] for j in shown),
+        whole=("tier", "context"),
+    )
+    console.print(Text("History (USD per million tokens)", style="italic"))
+    console.print(FitTable(table), crop=False)
 
 
 @app.command()
