@@ -123,3 +123,15 @@ def test_pricing_show_gives_every_price_and_tier_whole(cli, width):
         assert h["from"] in cells and h["tier"] in cells
         for key in ("input", "cache_read", "cache_write", "output"):
             assert f"{h[key]:g}" in cells
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tokens_gives_model_names_counts_and_costs_whole(cli, width):
+    models = ["gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash"]
+    args = ["tokens", "hello world, how are you", *(a for m in models for a in ("-m", m))]
+    text = cli(*args, env={"COLUMNS": str(width)}).stdout
+    result = json.loads(cli(*args, "-f", "json").stdout)
+    cells = _cells(text)
+    for r in result["models"]:
+        assert r["model"] in cells and f"{r['tokens']:,}" in cells
+        assert any(c.startswith("$0.0000") for c in cells)

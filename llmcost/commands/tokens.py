@@ -156,36 +156,41 @@ def tokens(
 
 
 def _print_table(result: dict) -> None:
-    from rich.table import Table
+    from rich.text import Text
 
     from llmcost.render import money
+    from llmcost.render.layout import Table
+    from llmcost.render.terminal import FitTable
 
-    table = Table(
-        title=f"{result['characters']:,} characters priced as {result['as']} at today's prices",
-        title_justify="left",
-    )
-    for col, justify in (
-        ("Model", "left"),
-        ("Tokenizer", "left"),
-        ("Tokens", "right"),
-        ("USD / 1M", "right"),
-        ("Cost", "right"),
-        ("Priced as", "left"),
-    ):
-        table.add_column(col, justify=justify)
+    rows = []
     for r in result["models"]:
         tokenizer = r["encoding"]
         if r["token_source"] == "estimated":
             tokenizer += f" ×{r['factor']:g} (est.)"
-        table.add_row(
-            r["model"],
-            tokenizer,
-            f"{r['tokens']:,}",
-            f"${r['usd_per_million']:g}" if r["usd_per_million"] is not None else "—",
-            money(r["cost_usd"]) if r["priced"] else "unpriced",
-            r["priced_as"] or "—",
+        rows.append(
+            [
+                r["model"],
+                tokenizer,
+                f"{r['tokens']:,}",
+                f"${r['usd_per_million']:g}" if r["usd_per_million"] is not None else "—",
+                money(r["cost_usd"]) if r["priced"] else "unpriced",
+                r["priced_as"] or "—",
+            ]
         )
-    common.stdout_console().print(table)
+    table = Table(
+        ["Model", "Tokenizer", "Tokens", "USD / 1M", "Cost", "Priced as"],
+        rows,
+        "llrrrl",
+        whole=("Model", "Tokenizer"),  # what was asked, and how it was counted: never cut
+    )
+    console = common.stdout_console()
+    console.print(
+        Text(
+            f"{result['characters']:,} characters priced as {result['as']} at today's prices",
+            style="italic",
+        )
+    )
+    console.print(FitTable(table), crop=False)
 
 
 def register(app: typer.Typer) -> None:
