@@ -103,6 +103,34 @@ def test_gemini_thoughts_added_to_output(jsonl):
     assert float(call["cost_usd"]) == pytest.approx(8 * 0.3e-6 + 1910 * 2.5e-6, abs=1e-12)
 
 
+def test_an_openai_stream_without_a_usage_chunk_is_still_a_call(jsonl):
+    """The same chunks without the final usage chunk (include_usage is off by default): the
+    call was lost (every chunk skipped); its last chunk is now the call, the pieces its
+    answer, the output counted from them (5, as the API reported) and the input unknown."""
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_paths
+    from llmcost.pricing import load_pricing
+    from llmcost.report import fill_tokens
+
+    text = (REAL / "openai/cassette_chat_completion_streaming.yaml").read_text()
+    chunks = [
+        line.strip()[len("data: ") :]
+        for line in text.splitlines()
+        if line.strip().startswith("data: {")
+    ]
+    chunks = [c for c in chunks if json.loads(c)["usage"] is None]
+    con = store.connect()
+    [result] = ingest_paths(con, [str(jsonl(chunks))]).files
+    assert (result.ingested, result.skipped, result.rejected) == (1, len(chunks) - 1, 0)
+    fill_tokens(con, load_pricing())
+    costing.prepare(con, load_pricing())
+    row = con.execute(
+        "SELECT r.source_line, r.input_tokens, r.output_tokens, r.token_source, r.finish_reason,"
+        " t.text FROM requests r JOIN texts t ON t.hash = r.completion_hash"
+    ).fetchone()
+    assert row == (len(chunks), None, 5, "counted", "stop", '"This is a test."')
+
+
 def test_openai_stream_chunks_count_once(jsonl):
     """Logged stream chunks: one call (the chunk with usage); the others are skipped."""
     text = (REAL / "openai/cassette_chat_completion_streaming.yaml").read_text()

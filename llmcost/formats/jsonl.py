@@ -21,6 +21,7 @@ import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
+from llmcost.formats.openai import STREAM_CHUNK
 from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
 from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql, tokens_sql
@@ -210,7 +211,12 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
            THEN array_to_string(json_extract_string(q.contents, '$[*].parts[*].text'), '\n')
          WHEN json_type(q.prompt) = 'VARCHAR' THEN q.prompt ->> '$'
          WHEN json_type(q.input) = 'VARCHAR' THEN q.input ->> '$' END AS prompt_plain,
-    {_shape_case("completion")} AS completion_text
+    {_shape_case("completion")} AS completion_text,
+    -- a streamed chunk's piece of the answer (a stream without a usage chunk: see
+    -- _streams_without_usage)
+    CASE WHEN r.object = 'chat.completion.chunk'
+         THEN coalesce(json_extract_string(r.choices, '$[0].delta.content'), '') END
+      AS stream_delta
   FROM styled
 ), texts AS (
   SELECT *,
@@ -234,7 +240,7 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   {prompt_columns()},
   CASE WHEN first_message[1] IN ('system', 'developer') THEN first_message[2]
        ELSE sys_text END AS system_text,
-  completion_text,
+  completion_text, stream_delta,
   md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
   md5(completion_text) AS completion_hash,
   -- no id in the log: the call's identity is its whole content (the record as parsed, the
@@ -305,6 +311,7 @@ def _stage_lines(
     else:
         con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
         con.execute("DROP TABLE lines")
+    _streams_without_usage(con)
     columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
     stage_from_select(
         con,
@@ -329,6 +336,30 @@ def _stage_lines(
     lines_read += undecodable  # staged_all is dropped with the staged view, after storing
     rejected = lines_read - skipped - staged
     return StageStats(lines_read, skipped, staged, rejected, naive)
+
+
+def _streams_without_usage(con) -> None:
+    """An OpenAI stream logged chunk by chunk without a usage chunk (stream_options
+    include_usage is off by default) is still a billed call: its last chunk becomes the
+    call, the chunks' pieces its answer, its tokens unknown (the answer is counted; the
+    prompt is not in the chunks). With a usage chunk, that chunk is the call, as before."""
+    if not con.execute(
+        f"SELECT count(*) FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' LIMIT 1"
+    ).fetchone()[0]:
+        return
+    con.execute(
+        f"""UPDATE staged_all SET skip_reason = NULL, completion_text = s.answer,
+          completion_hash = md5(s.answer)
+        FROM (
+          SELECT request_id, max(line) AS last, string_agg(stream_delta, '' ORDER BY line) AS answer
+          FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' AND request_id IS NOT NULL
+          GROUP BY request_id
+          HAVING request_id NOT IN (
+            SELECT request_id FROM staged_all
+            WHERE state = 'ok' AND skip_reason IS NULL AND request_id IS NOT NULL)
+        ) s
+        WHERE staged_all.line = s.last"""
+    )
 
 
 def load_jsonl(

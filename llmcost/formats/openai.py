@@ -5,6 +5,10 @@ provider is the one the model names, OpenAI when it names none."""
 
 from llmcost.formats import LineShape, register_shape
 
+# The skip reason of a streamed chunk that is not the call (formats/jsonl.py makes the last
+# chunk of a stream without a usage chunk the call)
+STREAM_CHUNK = "stream chunk without usage"
+
 _PROVIDER = "coalesce(llm_provider_of(coalesce(r.model, q.model)), 'openai')"
 
 register_shape(
@@ -21,7 +25,7 @@ register_shape(
         ts="r.created",
         # Streamed chunks repeat the call's id; only the final chunk carries usage.
         skip="CASE WHEN r.object = 'chat.completion.chunk' AND r.usage IS NULL "
-        "THEN 'stream chunk without usage' END",
+        f"THEN '{STREAM_CHUNK}' END",
         service_tier="r.service_tier",
         priority=10,
     )
