@@ -135,3 +135,20 @@ def test_tokens_gives_model_names_counts_and_costs_whole(cli, width):
     for r in result["models"]:
         assert r["model"] in cells and f"{r['tokens']:,}" in cells
         assert any(c.startswith("$0.0000") for c in cells)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_check_gives_each_rule_its_scope_limit_and_actual_whole(cli, width):
+    # the rule table wrapped cells mid-word ("claude-sonnet-4" / "-5") at 80 columns
+    args = ["check", str(DEMO), "--max-cost", "5", "--max-model-cost", "claude-sonnet-4-5=1"]
+    out = cli(*args, env={"COLUMNS": str(width)})
+    assert out.exit_code == 1, out.stderr
+    result = json.loads(cli(*args, "-f", "json").stdout)
+    lines = out.stdout.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("Rule "))
+    lines = lines[start + 1 : start + 1 + len(result["rules"])]
+    for rule in result["rules"]:  # each rule on one line: its title, scope, limit, actual
+        [line] = [x for x in lines if x.startswith(rule["title"])]
+        words = line.split()
+        assert str(rule["scope"]).split()[0] in words, line
+        assert rule["status"].upper() in line.upper(), line

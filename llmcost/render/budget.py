@@ -91,6 +91,7 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
                 for r in result["rules"]
             ],
             "llrrll",
+            whole=("Rule", "Scope"),  # which rule, on what: never cut (the detail gives way)
         )
     )
     out = [summary]
@@ -241,8 +242,9 @@ def markdown(sections: list[Section], level: int = 2) -> str:
 
 def terminal(sections: list[Section], console) -> None:
     from rich.rule import Rule
-    from rich.table import Table as RichTable
     from rich.text import Text
+
+    from llmcost.render.terminal import FitTable
 
     for i, section in enumerate(sections):
         if i == 0:
@@ -252,13 +254,7 @@ def terminal(sections: list[Section], console) -> None:
         for line in section.lines:
             console.print(Text(line), soft_wrap=True)
         for t in section.tables:
-            align = t.align or ("l" + "r" * (len(t.columns) - 1))
-            rt = RichTable(show_edge=False, box=None, pad_edge=False, header_style="bold")
-            for name, a in zip(t.columns, align):
-                rt.add_column(name, justify="right" if a == "r" else "left", overflow="fold")
-            for row in t.rows:
-                rt.add_row(*(Text(str(c), style=_style(c)) for c in row))
-            console.print(rt)
+            console.print(FitTable(t, style=_style), crop=False)
 
 
 def _style(cell) -> str:

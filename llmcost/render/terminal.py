@@ -132,10 +132,11 @@ def _shrink_free(widths: list[int], whole: list[bool], floors: list[int], room: 
 
 
 class FitTable:
-    """A layout ``Table`` rendered to fit the width it is printed at."""
+    """A layout ``Table`` rendered to fit the width it is printed at; ``style`` gives a
+    cell's Rich style from its text (a check's FAIL in red)."""
 
-    def __init__(self, t: Table) -> None:
-        self.t = t
+    def __init__(self, t: Table, style=None) -> None:
+        self.t, self.style = t, style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         t, width = self.t, options.max_width
@@ -144,9 +145,9 @@ class FitTable:
             return
         shown, fitted, gap = plan(t, width)
         if fitted is None:  # too many whole columns: print wider than the screen, uncut
-            yield _rich_table(t, None, overflow=True)
+            yield _rich_table(t, None, overflow=True, cell_style=self.style)
             return
-        yield _rich_table(shown, fitted, gap=gap)
+        yield _rich_table(shown, fitted, gap=gap, cell_style=self.style)
         left_out = [c for c in t.columns if c not in shown.columns]
         if left_out:
             yield Text(
@@ -159,7 +160,9 @@ class FitTable:
         return Measurement(1, options.max_width)
 
 
-def _rich_table(t: Table, fitted, overflow: bool = False, gap: int = 2) -> RichTable:
+def _rich_table(
+    t: Table, fitted, overflow: bool = False, gap: int = 2, cell_style=None
+) -> RichTable:
     align = t.align or ("l" + "r" * (len(t.columns) - 1))
     if t.heat is not None:
         gap = 0
@@ -197,7 +200,7 @@ def _rich_table(t: Table, fitted, overflow: bool = False, gap: int = 2) -> RichT
                 )
                 cells.append(Text(cell, style=style))
             else:  # Text, not str: a cell from a log is not Rich markup (and no parse)
-                cells.append(Text(cell))
+                cells.append(Text(cell, style=cell_style(cell) if cell_style else ""))
         rt.add_row(*cells)
     return rt
 
