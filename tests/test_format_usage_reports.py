@@ -93,13 +93,11 @@ def test_openai_usage_priced_with_batch_rates_and_projects():
         50_000 * 1.25e-6 + 50_000 * 0.125e-6 + 20_000 * 10e-6
     )
     assert report["requests"] == 500 + 1000 + 40 + 7 + 100
-    assert report["computed_cost_usd"] == pytest.approx(0.195 + 0.27 + 0.26875)
-    assert {u["model"] for u in report["unpriced"]} == {
-        "ft:gpt-4o-mini-2024-07-18:acme::9abc",
-        "text-embedding-3-small",
-    }
+    # + the embeddings bucket: text-embedding-3-small, 1M input tokens at $0.02
+    assert report["computed_cost_usd"] == pytest.approx(0.195 + 0.27 + 0.26875 + 0.02)
+    assert {u["model"] for u in report["unpriced"]} == {"ft:gpt-4o-mini-2024-07-18:acme::9abc"}
     projects = {p["project"]: p for p in report["by_project"]}
-    assert projects["proj_search"]["computed_cost_usd"] == pytest.approx(0.465)
+    assert projects["proj_search"]["computed_cost_usd"] == pytest.approx(0.465 + 0.02)
     assert projects["proj_agents"]["requests"] == 47
     assert any("per-call" in n for n in report["notes"])
 
