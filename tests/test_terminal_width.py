@@ -152,3 +152,11 @@ def test_check_gives_each_rule_its_scope_limit_and_actual_whole(cli, width):
         words = line.split()
         assert str(rule["scope"]).split()[0] in words, line
         assert rule["status"].upper() in line.upper(), line
+
+
+def test_the_hour_grid_keeps_its_cells_apart(by_report):
+    # "<.01" filled its four cells: "<.01<.01" read as one value
+    text = _print(by_report, 100)
+    days = ("Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun ")
+    rows = [x for x in text.splitlines() if x.startswith(days)]
+    assert rows and all(len(x.split()) == 25 for x in rows), rows

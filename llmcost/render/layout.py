@@ -457,7 +457,10 @@ def _peaks(r: dict) -> Section:
             f"Costliest hour: {h['hour'][:13].replace('T', ' ')}h — "
             f"{count(h['requests'])} calls, {money(h['cost_usd'])}"
         )
-    section.lines.append("Grid: cost in dollars per weekday and hour; '·' no calls, k = thousands.")
+    section.lines.append(
+        "Grid: cost in dollars per weekday and hour; '·' no calls, '<1¢' under a cent, "
+        "k = thousands."
+    )
     return section
 
 
@@ -470,7 +473,7 @@ def _cell(value: float | None) -> str:
         return f"{value:.0f}"
     if value >= 0.01:
         return f"{value:.2f}".lstrip("0") if value < 1 else f"{value:.1f}"
-    return "<.01"
+    return "<1¢"  # (three cells: "<.01" ran into its neighbour, "<.01<.01")
 
 
 def _cache(r: dict) -> list[Section]:
