@@ -344,8 +344,8 @@ def _streams_without_usage(con) -> None:
     call, the chunks' pieces its answer, its tokens unknown (the answer is counted; the
     prompt is not in the chunks). With a usage chunk, that chunk is the call, as before."""
     if not con.execute(
-        f"SELECT count(*) FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' LIMIT 1"
-    ).fetchone()[0]:
+        f"SELECT 1 FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' LIMIT 1"
+    ).fetchall():
         return
     con.execute(
         f"""UPDATE staged_all SET skip_reason = NULL, completion_text = s.answer,
