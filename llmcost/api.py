@@ -132,6 +132,15 @@ class Report(Mapping[str, Any]):
         )
 
 
+def _window(since: When, until: When) -> dict[str, dt.datetime | None]:
+    """``since`` and ``until`` read (``_when``) and checked as the commands check them."""
+    from llmcost.periods import check_order
+
+    start, end = _when(since, "since"), _when(until, "until")
+    check_order(start, end, str(since), str(until), names=("since", "until"))
+    return {"since": start, "until": end}
+
+
 def _when(value: When, what: str) -> dt.datetime | None:
     """A datetime (naive = UTC), a date (its midnight, UTC) or an ISO 8601 string."""
     if value is None:
@@ -212,8 +221,7 @@ def analyze(
         db=db,
         pricing=[Path(p) for p in _paths(pricing)],
         input_format=input_format,
-        since=_when(since, "since"),
-        until=_when(until, "until"),
+        **_window(since, until),
         top=top,
         as_of=_day(as_of, "as_of"),
         by=by,
@@ -253,8 +261,7 @@ def export_calls(
         db=db,
         pricing=_paths(pricing),
         input_format=input_format,
-        since=_when(since, "since"),
-        until=_when(until, "until"),
+        **_window(since, until),
         attribution=dict(attribution) if attribution is not None else None,
         overwrite=overwrite,
         on_file=on_file,
@@ -281,8 +288,7 @@ def calls(
         db=Path(db) if db else None,
         pricing=[Path(p) for p in _paths(pricing)],
         input_format=input_format,
-        since=_when(since, "since"),
-        until=_when(until, "until"),
+        **_window(since, until),
         attribution=dict(attribution) if attribution is not None else None,
     )
     if not options.paths and db is None:

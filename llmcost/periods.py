@@ -158,12 +158,19 @@ def resolve(
     raise UsageError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
 
 
-def check_order(start: dt.datetime | None, end: dt.datetime | None, since: str, until: str) -> None:
-    """The one check every command makes of a window ``[--since, --until)`` (``since`` and
-    ``until`` as the user wrote them): ``until`` must be later, else nothing could be in it."""
+def check_order(
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    since: str,
+    until: str,
+    names: tuple[str, str] = ("--since", "--until"),
+) -> None:
+    """The one check every command (and the Python API, whose ``names`` are its arguments)
+    makes of a window ``[since, until)`` (``since`` and ``until`` as the user wrote them):
+    ``until`` must be later, else nothing could be in it."""
     if start is not None and end is not None and end <= start:
         raise UsageError(
-            f"--until ({until}) is not after --since ({since})",
+            f"{names[1]} ({until}) is not after {names[0]} ({since})",
             hint="the window is [since, until): until must be later",
         )
 

@@ -283,3 +283,11 @@ def test_public_names_are_lazy_and_documented():
 def test_api_module_has_no_cli_imports():
     text = (ROOT / "llmcost" / "api.py").read_text()
     assert "import typer" not in text and "from rich" not in text and "import rich" not in text
+
+
+@pytest.mark.parametrize("fn", ["analyze", "export_calls", "calls"])
+def test_a_window_whose_until_is_not_after_its_since_is_a_usage_error(fn, tmp_path):
+    # it read everything and ended as "no usable records" (the CLI already said this)
+    args = {"export_calls": ([DEMO], str(tmp_path / "out.csv"))}.get(fn, ([DEMO],))
+    with pytest.raises(UsageError, match=r"until \(2026-11-01\) is not after since"):
+        getattr(llmcost, fn)(*args, since="2026-11-10", until="2026-11-01")
