@@ -117,3 +117,16 @@ def test_a_line_that_is_neither_input_nor_output_is_rejected(jsonl):
     reasons = dict(con.execute("SELECT line, reason FROM rejects").fetchall())
     assert reasons[2].startswith("neither a batch output line")
     assert reasons[3] == "not valid JSON (truncated or malformed line)"
+
+
+def test_a_batch_line_of_another_provider_keeps_its_provider(jsonl):
+    # OpenAI-compatible batch APIs take the same file: the provider was always 'openai'
+    ok = json.loads((REAL / "openai/batch_output.jsonl").read_text().splitlines()[0])
+    other = json.loads(json.dumps(ok))
+    other["id"], other["response"]["request_id"] = "batch_req_ds", "req_ds"
+    other["response"]["body"]["model"] = "deepseek-chat"
+    result, calls, _ = load(jsonl([ok, other]))
+    assert [(c["model"], c["provider"]) for c in calls] == [
+        (ok["response"]["body"]["model"], "openai"),
+        ("deepseek-chat", "deepseek"),
+    ]

@@ -94,7 +94,9 @@ SELECT line, text,
                                           md5(text))
        ELSE md5(text) END AS request_id,
   llm_ts(coalesce(rb ->> '$.created', rb ->> '$.created_at')) AS ts,
-  'openai' AS provider,
+  -- the provider the model names (a batch file of an OpenAI-compatible API), else OpenAI
+  coalesce(llm_provider_of(CASE WHEN kind = 'input' THEN q ->> '$.model'
+                                ELSE rb ->> '$.model' END), 'openai') AS provider,
   CASE WHEN kind = 'input' THEN q ->> '$.model'
        ELSE coalesce(llm_blank(rb ->> '$.model'), 'unknown') END AS model,
   CASE WHEN kind = 'output' AND u IS NULL AND status = 'error' THEN 0 ELSE n_in END
