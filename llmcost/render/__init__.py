@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 
 def money(value: float | None) -> str:
@@ -54,17 +55,7 @@ def short_paths(paths) -> dict[str, str]:
     """Each path as short as it stays unambiguous among ``paths``: its file name when no
     other path has that name, else relative to the working directory when under it, else
     as it is."""
-    paths = {p for p in paths if p}
-    names: dict[str, int] = {}
-    for p in paths:
-        name = p.rsplit("/", 1)[-1]
-        names[name] = names.get(name, 0) + 1
+    name = {p: p.rsplit("/", 1)[-1] for p in paths if p}
+    taken = Counter(name.values())
     cwd = os.getcwd().rstrip("/") + "/"
-    out = {}
-    for p in paths:
-        name = p.rsplit("/", 1)[-1]
-        if names[name] == 1:
-            out[p] = name
-        else:
-            out[p] = p[len(cwd) :] if p.startswith(cwd) else p
-    return out
+    return {p: n if taken[n] == 1 else p.removeprefix(cwd) for p, n in name.items()}
