@@ -314,9 +314,13 @@ def test_markdown_and_table_show_the_comparison(cli, db, tmp_path):
     assert "### By user vs the day before" in md
     assert "| bob | $0.00 | $0.70 | +$0.70 | new | 0 → 1 |" in md
     assert "### Cost by model" in md  # the analyze sections follow
+    assert "- Largest day-over-day rise: 2026-11-15 $0.91, +160.0% on 2026-11-14 ($0.35)" in md
     table = cli("report", "--db", db, "--now", NOW, "--period", "yesterday")
     assert "LLM cost report — yesterday (2026-11-15)" in table.stdout
     assert "Cost: $0.32 over 2 calls" in table.stdout
+    # in UTC yesterday cost less than the day before: a fall is not called a rise
+    assert "Largest day-over-day rise" not in table.stdout
+    assert "No day-over-day rise (the closest: 2026-11-15 $0.32, −69.5% on" in table.stdout
 
 
 @pytest.mark.parametrize(

@@ -192,11 +192,15 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         )
     jump = p.get("day_over_day")
     if jump:
-        head.lines.append(
-            f"Largest day-over-day rise: {jump['day']} {money(jump['cost_usd'])}, "
-            f"{signed_pct(jump['change_pct'])} on {jump['previous_day']} "
-            f"({money(jump['previous_cost_usd'])})"
+        change = (
+            f"{jump['day']} {money(jump['cost_usd'])}, {signed_pct(jump['change_pct'])} on "
+            f"{jump['previous_day']} ({money(jump['previous_cost_usd'])})"
         )
+        # (the largest change may be a fall: no day cost more than the day before)
+        if jump["change_pct"] > 0:
+            head.lines.append(f"Largest day-over-day rise: {change}")
+        else:
+            head.lines.append(f"No day-over-day rise (the closest: {change})")
     for alert in alerts:
         head.lines.append(("🚨 Alert: " if emoji else "ALERT: ") + alert["message"])
     out = [head]
