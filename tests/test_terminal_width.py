@@ -160,3 +160,28 @@ def test_the_hour_grid_keeps_its_cells_apart(by_report):
     days = ("Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun ")
     rows = [x for x in text.splitlines() if x.startswith(days)]
     assert rows and all(len(x.split()) == 25 for x in rows), rows
+
+
+def test_command_help_keeps_to_80_columns():
+    """Typer prints the lines after a help text's first paragraph as written (it reflows
+    only the first): a longer line wraps raggedly in an 80-column terminal ("…config
+    error,\\n 3 no usable records"). Each such line fits between the 1-column margins."""
+    import inspect
+
+    import typer
+
+    from llmcost.cli import app
+
+    def commands(command, name):
+        yield name, command
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            yield from commands(sub, f"{name} {sub_name}")
+
+    too_long = [
+        (name, line)
+        for name, command in commands(typer.main.get_command(app), "llmcost")
+        for paragraph in inspect.cleandoc(command.help or "").split("\n\n")[1:]
+        for line in paragraph.splitlines()
+        if len(line) > 78
+    ]
+    assert too_long == []

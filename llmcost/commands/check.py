@@ -144,9 +144,12 @@ def check(
 ) -> None:
     """Fail (exit 1) when LLM spend breaks a budget rule — the CI gate.
 
-    Rules come from the flags and from `budgets:` in llmcost.yaml (flags win). Exit codes:
-    0 every rule holds (warnings allowed), 1 a rule is breached, 2 usage or config error,
-    3 no usable records. With GITHUB_ACTIONS=true it also appends a Markdown summary to
+    Rules come from the flags and from `budgets:` in llmcost.yaml (flags win).
+
+    Exit codes: 0 every rule holds (warnings allowed), 1 a rule is breached,
+    2 usage or config error, 3 no usable records.
+
+    With GITHUB_ACTIONS=true it also appends a Markdown summary to
     $GITHUB_STEP_SUMMARY and prints ::error:: / ::warning:: annotations.
     """
     import sys

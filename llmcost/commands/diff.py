@@ -35,7 +35,7 @@ def diff(
 ) -> None:
     """Cost change by model, feature and user between two reports (absolute and %).
 
-    Markdown by default, to paste into a pull request or append to $GITHUB_STEP_SUMMARY.
+    Markdown by default: for a pull request, or to append to $GITHUB_STEP_SUMMARY.
     """
 
     from rich.console import Console

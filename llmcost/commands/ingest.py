@@ -29,8 +29,9 @@ def ingest(
 ) -> None:
     """Append new log lines to a persistent database (idempotent: nothing is counted twice).
 
-    A file seen before is resumed where the last run stopped; an unchanged file adds nothing;
-    a rotated or truncated file is read again and the calls already stored are recognized.
+    A file seen before is resumed where the last run stopped.
+    An unchanged file adds nothing.
+    A rotated or truncated file is read again; stored calls are recognized.
     The whole run is one transaction.
     """
     from llmcost import store
