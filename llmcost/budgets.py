@@ -283,10 +283,10 @@ def _per_rules(kind, level, limits, costs, aliases, truncated) -> list[dict]:
     return out
 
 
-def _usd(value: float | None) -> str:
-    from llmcost.render import money
+def _usd(value: float | None, beside: float | None = None) -> str:
+    from llmcost.render import money_beside
 
-    return money(value)
+    return money_beside(value, beside)
 
 
 def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict:
@@ -571,7 +571,8 @@ def evaluate_alerts(alerts: Alerts, report: dict) -> list[dict]:
                 "alert": "max_cost",
                 "limit": alerts.max_cost,
                 "actual": total,
-                "message": f"period cost {_usd(total)} is above {_usd(alerts.max_cost)}",
+                "message": f"period cost {_usd(total, alerts.max_cost)} is above "
+                f"{_usd(alerts.max_cost, total)}",
             }
         )
     jump = (report.get("report_period") or {}).get("day_over_day")

@@ -245,6 +245,26 @@ def test_exit_0_when_every_rule_holds(cli):
     assert "budget holds, with 1 warning(s)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "limit, shown, code",
+    [("1.669", r"\$1\.669\s+\$1\.670\s+FAIL", 1), ("1.674", r"\$1\.674\s+\$1\.670\s+ok", 0)],
+)
+def test_a_limit_and_an_actual_that_differ_never_read_the_same(cli, tmp_path, limit, shown, code):
+    # at cents both read $1.67: "Limit $1.67, Actual $1.67, FAIL" tells a developer nothing
+    summary = tmp_path / "summary.md"
+    result = cli(
+        "check", HEAD, "--max-cost", limit, "--markdown", summary,
+        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "step.md")},
+    )  # fmt: skip
+    assert result.exit_code == code
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Total cost "))
+    assert re.search(shown, line), line
+    assert re.search(shown.replace(r"\s+", r" \| ").replace("FAIL", "❌ FAIL").replace("ok", "✅ ok"),
+                     summary.read_text())  # fmt: skip
+    if code:
+        assert f"Total cost (all calls): $1.670 is above the limit ${limit}" in result.stderr
+
+
 def test_exit_1_when_a_rule_is_breached(cli):
     result = cli("check", HEAD, "--max-cost", "2", "--max-daily-cost", "1")
     assert result.exit_code == 1

@@ -138,6 +138,11 @@ def test_day_over_day_skips_days_after_a_zero_day():
     assert day_over_day(daily[:2], "2026-11-13") is None
 
 
+def test_a_cost_alert_never_reads_as_the_same_amount():
+    [alert] = evaluate_alerts(Alerts(max_cost=1.669), {"summary": {"total_cost_usd": 1.67}})
+    assert alert["message"] == "period cost $1.670 is above $1.669"  # not $1.67 above $1.67
+
+
 def test_anomaly_alerts_read_whatever_list_the_analysis_gives():
     report = {
         "summary": {"total_cost_usd": 1.0},

@@ -17,6 +17,20 @@ def money(value: float | None) -> str:
     return f"${value:,.2f}"
 
 
+def money_beside(value: float | None, other: float | None) -> str:
+    """``value`` in dollars, beside ``other`` (a limit and the actual amount): with as many more
+    digits as it takes for two different amounts not to read the same ("Limit $0.02,
+    Actual $0.02, FAIL" for $0.0218 over $0.02)."""
+    text = money(value)
+    if other is None or value == other or text != money(other):
+        return text
+    for digits in range(3, 9):
+        text = f"${value:,.{digits}f}"
+        if text != f"${other:,.{digits}f}":
+            break
+    return text
+
+
 def count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 

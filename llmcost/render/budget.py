@@ -9,7 +9,7 @@ cells as Rich markup.
 
 from __future__ import annotations
 
-from llmcost.render import count, md_escape, money, pct
+from llmcost.render import count, md_escape, money, money_beside, pct
 from llmcost.render.layout import Section, Table
 from llmcost.render.markdown import table
 
@@ -34,7 +34,7 @@ def signed_pct(value: float | None, state: str = "") -> str:
 
 def limit_text(rule: dict) -> str:
     if rule["unit"] == "usd":
-        return money(rule["limit"])
+        return money_beside(rule["limit"], rule["actual"])
     if rule["unit"] == "pct":
         return f"{rule['limit']:g}%"
     return f"{rule['limit']:g} calls"
@@ -45,7 +45,7 @@ def actual_text(rule: dict) -> str:
     if value is None:
         return "∞ (baseline $0)" if rule["unit"] == "pct" and rule["status"] != "unknown" else "—"
     if rule["unit"] == "usd":
-        return money(value)
+        return money_beside(value, rule["limit"])
     if rule["unit"] == "pct":
         return f"{value:+.1f}%".replace("-", "−")
     return f"{count(int(value))} call" + ("" if value == 1 else "s")
