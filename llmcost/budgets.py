@@ -433,10 +433,25 @@ def _pct(base: float | None, head: float | None) -> float | None:
 # ---------------------------------------------------------------- diffs between reports
 
 
+def _unpriced_calls(items: list[dict], key: str) -> dict[str | None, int]:
+    """Calls without a price per name: a cost row's ``unpriced_requests``, or all the calls
+    of a row whose cost is None (a model without a price)."""
+    out: dict[str | None, int] = {}
+    for item in items:
+        n = item.get("unpriced_requests")
+        if n is None:
+            n = item.get("requests", 0) if item.get("cost_usd") is None else 0
+        out[item[key]] = out.get(item[key], 0) + n
+    return out
+
+
 def _diff_rows(base: list[dict], head: list[dict], key: str, top: int | None) -> dict:
+    """Rows per name; the costs are those of priced calls, and ``*_unpriced_requests`` say
+    how many calls had no price (they are in no cost, never $0)."""
     b, h = _named_costs(base, key), _named_costs(head, key)
     b_calls = {x[key]: x.get("requests", 0) for x in base}
     h_calls = {x[key]: x.get("requests", 0) for x in head}
+    b_unpriced, h_unpriced = _unpriced_calls(base, key), _unpriced_calls(head, key)
     rows = []
     for name in set(b) | set(h):
         bv, hv = round(b.get(name, 0.0), 9), round(h.get(name, 0.0), 9)
@@ -450,6 +465,8 @@ def _diff_rows(base: list[dict], head: list[dict], key: str, top: int | None) ->
                 "base_requests": b_calls.get(name, 0),
                 "head_requests": h_calls.get(name, 0),
                 "state": "new" if name not in b else "gone" if name not in h else "",
+                "base_unpriced_requests": b_unpriced.get(name, 0),
+                "head_unpriced_requests": h_unpriced.get(name, 0),
             }
         )
     rows.sort(key=lambda r: (-abs(r["change_usd"]), -r["head_usd"], str(r[key])))
@@ -487,6 +504,12 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
         out["notes"].append(
             "a report predates per-feature and per-user costs: only models are compared"
         )
+    for side, summary in (("before", bs), ("after", hs)):
+        if summary.get("unpriced_requests"):
+            n = summary["unpriced_requests"]
+            out["notes"].append(
+                f"{side}: {n:,} call{'' if n == 1 else 's'} without a price, in no cost here"
+            )
     if base.get("pricing_version") != head.get("pricing_version"):
         out["notes"].append(
             f"priced with different tables ({base.get('pricing_version')} vs "

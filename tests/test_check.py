@@ -406,7 +406,7 @@ def test_step_summary_and_annotations(cli, tmp_path, baseline_file):
     assert "### Top models" in text and "| gpt-4o | openai | 3 | $1.16 | 69.5% |" in text
     assert "### Change vs baseline" in text
     assert "- Total cost: $1.00 → $1.67 (+$0.67, +67.0%)" in text
-    assert "| bob | $0.00 | $0.70 | +$0.70 | new | 0 → 2 |" in text
+    assert "| bob | $0.00 | $0.70 + 1 unpriced | +$0.70 | new | 0 → 2 |" in text
 
 
 def test_annotations_with_json_output_go_to_stderr(cli, tmp_path):

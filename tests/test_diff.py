@@ -48,6 +48,11 @@ def test_compare_by_hand(reports):
         ("gpt-4o-mini", 0.30, 0.51, 0.21, ""),
         ("acme-llm-7b", 0.0, 0.0, 0.0, "new"),  # unpriced: no dollars either side
     ]
+    unpriced = {r["model"]: (r["base_unpriced_requests"], r["head_unpriced_requests"])
+                for r in d["by_model"]["rows"]}  # fmt: skip
+    assert unpriced == {"gpt-4o": (0, 0), "gpt-4o-mini": (0, 0), "acme-llm-7b": (0, 1)}
+    chat = next(r for r in d["by_feature"]["rows"] if r["feature"] == "chat")
+    assert (chat["base_unpriced_requests"], chat["head_unpriced_requests"]) == (0, 1)
     assert d["by_model"]["rows"][0]["change_pct"] == pytest.approx(46 / 70 * 100)
     assert d["by_model"]["rows"][1]["change_pct"] == pytest.approx(70.0)
     features = {r["feature"]: (r["change_usd"], r["change_pct"]) for r in d["by_feature"]["rows"]}
@@ -57,7 +62,7 @@ def test_compare_by_hand(reports):
     users = [(r["user_id"], r["change_usd"]) for r in d["by_user"]["rows"]]
     assert users == [("bob", 0.70), ("alice", -0.14), ("carol", 0.11)]
     assert d["by_user"]["rows"][1]["change_pct"] == pytest.approx(-20.0)
-    assert d["notes"] == []
+    assert d["notes"] == ["after: 1 call without a price, in no cost here"]
 
 
 def test_top_cuts_the_tables(reports):
@@ -75,7 +80,10 @@ def test_diff_markdown_for_a_pull_request(cli, files):
     assert "- Calls: 2 → 6 (+4, +200.0%)" in text
     assert "| Model | Before | After | Change | Change % | Calls |" in text
     assert "| gpt-4o | $0.70 | $1.16 | +$0.46 | +65.7% | 1 → 3 |" in text
-    assert "| acme-llm-7b | $0.00 | $0.00 | ±$0.00 | new | 0 → 1 |" in text
+    # an unpriced model is never $0: it reads unpriced, its change unknown
+    assert "| acme-llm-7b | $0.00 | unpriced | — | new | 0 → 1 |" in text
+    assert "| chat | $0.70 | $1.05 + 1 unpriced | +$0.35 | +50.0% | 1 → 3 |" in text
+    assert "- after: 1 call without a price, in no cost here" in text
     assert "| summarize | $0.00 | $0.11 | +$0.11 | new | 0 → 1 |" in text
     assert "| alice | $0.70 | $0.56 | −$0.14 | −20.0% | 1 → 2 |" in text
 
@@ -83,7 +91,9 @@ def test_diff_markdown_for_a_pull_request(cli, files):
 def test_diff_the_other_way_round(cli, files):
     text = cli("diff", files[1], files[0]).stdout
     assert "- Total cost: $1.67 → $1.00 (−$0.67, −40.1%)" in text
-    assert "| bob | $0.70 | $0.00 | −$0.70 | gone | 2 → 0 |" in text
+    assert "| bob | $0.70 + 1 unpriced | $0.00 | −$0.70 | gone | 2 → 0 |" in text
+    assert "| acme-llm-7b | unpriced | $0.00 | — | gone | 1 → 0 |" in text
+    assert "- before: 1 call without a price, in no cost here" in text
 
 
 def test_diff_json_and_table(cli, files, tmp_path):

@@ -125,17 +125,28 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
 def _change_table(block: dict | None, key: str, label: str) -> Table | None:
     if not block or not block["rows"]:
         return None
-    rows = [
-        [
-            "(none)" if r[key] is None else str(r[key]),
-            money(r["base_usd"]),
-            money(r["head_usd"]),
-            signed_money(r["change_usd"]),
-            signed_pct(r["change_pct"], r["state"]),
-            f"{count(r['base_requests'])} → {count(r['head_requests'])}",
-        ]
-        for r in block["rows"]
-    ]
+
+    def cost(usd, calls, unpriced):
+        # calls without a price are in no cost: never shown as $0
+        if not unpriced:
+            return money(usd)
+        return "unpriced" if unpriced == calls else f"{money(usd)} + {count(unpriced)} unpriced"
+
+    rows = []
+    for r in block["rows"]:
+        b_unpriced = r.get("base_unpriced_requests", 0)
+        h_unpriced = r.get("head_unpriced_requests", 0)
+        priced = r["base_requests"] - b_unpriced or r["head_requests"] - h_unpriced
+        rows.append(
+            [
+                "(none)" if r[key] is None else str(r[key]),
+                cost(r["base_usd"], r["base_requests"], b_unpriced),
+                cost(r["head_usd"], r["head_requests"], h_unpriced),
+                signed_money(r["change_usd"]) if priced else "—",
+                signed_pct(r["change_pct"], r["state"]) if priced else r["state"] or "—",
+                f"{count(r['base_requests'])} → {count(r['head_requests'])}",
+            ]
+        )
     if block["more"]:
         rows.append([f"… {block['more']} more", "", "", "", "", ""])
     return Table([label, "Before", "After", "Change", "Change %", "Calls"], rows, "lrrrrr")
