@@ -605,3 +605,49 @@ def test_recount_returns_counts_without_writing() -> None:
     assert result.rows_filled == {"counted": 1, "estimated": 1}
     tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert not {t for t in tables if t.startswith("_llmcost")}
+
+
+def _logged_fill(jsonl, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Ingest ``records`` as a log, fill the missing counts, return (input, source) per line."""
+    from llmcost.ingest import ingest_paths
+
+    con = store.connect()
+    ingest_paths(con, [str(jsonl(records))])
+    models = [row[0] for row in con.execute("SELECT DISTINCT model FROM requests").fetchall()]
+    tokens.fill_missing_tokens(con, {m: tokens.encoding_for(m, None, "openai") for m in models})
+    return con.execute(
+        "SELECT input_tokens, token_source FROM requests ORDER BY source_line"
+    ).fetchall()
+
+
+def _responses_cases_without_tools() -> list[dict[str, Any]]:
+    """The recorded Responses calls whose prompt is all in the log (no function tools)."""
+    return [c for c in _upstream_cases() if c["api"] == "responses" and "tools" not in c["request"]]
+
+
+def _responses_record(request: dict[str, Any], i: int) -> dict[str, Any]:
+    """A logged Responses API call without usage: {request, response}."""
+    response = {"id": f"resp_{i}", "object": "response", "model": request["model"], "output": []}
+    return {"timestamp": "2026-10-01T10:00:00Z", "request": request, "response": response}
+
+
+def test_logged_responses_calls_fill_the_input_the_api_reported(jsonl) -> None:
+    """A Responses API call logged with a string ``input`` (and ``instructions``) is a chat
+    prompt for the API: its recount equals the recorded input_tokens (it was counted as the
+    plain text 'instructions\\ninput', 11 for 22)."""
+    cases = _responses_cases_without_tools()
+    assert any(isinstance(c["request"]["input"], str) for c in cases)
+    filled = _logged_fill(jsonl, [_responses_record(c["request"], i) for i, c in enumerate(cases)])
+    assert filled == [(c["usage"]["input_tokens"], "counted") for c in cases]
+
+
+def test_batch_input_lines_of_the_responses_api_fill_the_input_the_api_reported(jsonl) -> None:
+    """The same in a Batch API input file (url /v1/responses): a string ``input`` is a chat
+    prompt, not plain text."""
+    cases = _responses_cases_without_tools()
+    lines = [
+        {"custom_id": f"r{i}", "method": "POST", "url": "/v1/responses", "body": c["request"]}
+        for i, c in enumerate(cases)
+    ]
+    filled = _logged_fill(jsonl, lines)
+    assert filled == [(c["usage"]["input_tokens"], "counted") for c in cases]

@@ -206,7 +206,10 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     TRY_CAST(coalesce(p.cost_usd, p.cost, p.response_cost) AS DOUBLE) AS reported_cost_usd,
     coalesce(q.system, q.instructions, q.systemInstruction) AS sys_json,
     CASE WHEN json_type(q.messages) = 'ARRAY' THEN q.messages
-         WHEN json_type(q.input) = 'ARRAY' THEN q.input END AS msgs,
+         WHEN json_type(q.input) = 'ARRAY' THEN q.input
+         -- a Responses API input string is one user message (framed as a chat prompt)
+         WHEN shape = 'openai_responses' AND json_type(q.input) = 'VARCHAR'
+           THEN json_array(json_object('role', 'user', 'content', q.input ->> '$')) END AS msgs,
     CASE WHEN json_type(q.contents) = 'ARRAY'
            THEN array_to_string(json_extract_string(q.contents, '$[*].parts[*].text'), '\n')
          WHEN json_type(q.prompt) = 'VARCHAR' THEN q.prompt ->> '$'

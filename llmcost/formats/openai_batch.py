@@ -73,7 +73,10 @@ WITH parsed AS (
     {column_sql("reasoning")} AS n_reasoning,
     {bad_field_sql()} AS bad_usage,
     CASE WHEN json_type(q, '$.messages') = 'ARRAY' THEN json_extract(q, '$.messages')
-         WHEN json_type(q, '$.input') = 'ARRAY' THEN json_extract(q, '$.input') END AS msgs,
+         WHEN json_type(q, '$.input') = 'ARRAY' THEN json_extract(q, '$.input')
+         -- a Responses API input string is one user message (framed as a chat prompt)
+         WHEN json_type(q, '$.input') = 'VARCHAR' AND b.url LIKE '%/responses'
+           THEN json_array(json_object('role', 'user', 'content', q ->> '$.input')) END AS msgs,
     CASE WHEN json_type(q, '$.input') = 'VARCHAR' THEN q ->> '$.input'
          WHEN json_type(q, '$.prompt') = 'VARCHAR' THEN q ->> '$.prompt' END AS prompt_plain,
     CASE WHEN json_type(q, '$.instructions') = 'VARCHAR' THEN q ->> '$.instructions' END
