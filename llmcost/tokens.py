@@ -1022,6 +1022,8 @@ def _count_text_batch(
                 malformed += kind == "messages"
                 plain.append((hash_, text))
                 continue
+            if _has_responses_items(messages):
+                messages = _responses_messages(messages, None)
             if system is not None:
                 messages.insert(0, system)
             framed = _chat_pieces(messages, 0, None, None, api="chat", contents=[])
@@ -1042,6 +1044,12 @@ def _count_text_batch(
         [pl.Series(n, c, dtype=t) for n, c, t in zip(names, columns, types, strict=True)]
     )
     return frame, malformed
+
+
+def _has_responses_items(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """A logged Responses API ``input``: items other than messages (function_call,
+    function_call_output, reasoning, …), framed as ``responses_input_tokens`` frames them."""
+    return any(m.get("type") not in (None, "message") for m in messages)
 
 
 def _parse_messages(text: str) -> list[Mapping[str, Any]] | None:

@@ -651,3 +651,32 @@ def test_batch_input_lines_of_the_responses_api_fill_the_input_the_api_reported(
     ]
     filled = _logged_fill(jsonl, lines)
     assert filled == [(c["usage"]["input_tokens"], "counted") for c in cases]
+
+
+def test_logged_responses_items_are_framed_as_the_responses_api_frames_them(jsonl) -> None:
+    """Function calls, their outputs and reasoning items in a logged Responses ``input`` (the
+    second call of the openai-agents trace in tests/data/real/langfuse, plus a reasoning item)
+    are counted as ``responses_input_tokens`` counts them: a call addressed to its function,
+    the output authored by it, reasoning not counted. They were framed as role-less user
+    messages (38 for 50)."""
+    items = [
+        {"content": "What's the weather in Tokyo?", "role": "user"},
+        {"id": "rs_1", "type": "reasoning", "summary": []},
+        {
+            "arguments": '{"city":"Tokyo"}',
+            "call_id": "call_Kud0j0DxWSmLzv9W5m6qVqXn",
+            "name": "get_weather",
+            "type": "function_call",
+            "id": "fc_0f00ca5b7e22bb4c0068db9d00d258819d987f4b9b63189e76",
+            "status": "completed",
+        },
+        {
+            "call_id": "call_Kud0j0DxWSmLzv9W5m6qVqXn",
+            "output": "The weather in Tokyo is sunny.",
+            "type": "function_call_output",
+        },
+    ]
+    request = {"model": "gpt-4.1", "instructions": "You are a helpful agent.", "input": items}
+    expected = tokens.responses_input_tokens(items, request["instructions"], "o200k_base")
+    assert expected == 50
+    assert _logged_fill(jsonl, [_responses_record(request, 0)]) == [(expected, "counted")]
