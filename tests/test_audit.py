@@ -372,3 +372,17 @@ def test_hints_name_each_direction_and_the_scattered_models_once() -> None:
         "Reported output below the recount (c)",
         "A few calls far off while most match (d)",  # e's calls are explained already
     ]
+
+
+def test_audit_markdown_escapes_what_comes_from_the_log(cli, jsonl) -> None:
+    """Model names reach the audit's lines (hints) as well as its tables: in Markdown both are
+    escaped, as analyze's are (the hints went out raw: an @mention pinged, HTML ran)."""
+    model = "@octocat/<script>x</script>"
+    log = jsonl(
+        [_record("e0", model, QUESTIONS[0], ANSWERS[0], {"input_tokens": 1, "output_tokens": 1})]
+    )
+    result = cli("audit", log, *PRICING_ARGS, "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    assert "Hint: Estimated, not counted: @\u200doctocat/&lt;script&gt;" in result.stdout
+    assert "<script>" not in result.stdout
+    assert "@octocat" not in result.stdout

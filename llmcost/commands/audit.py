@@ -70,16 +70,9 @@ def audit(
         err.print("nothing to audit: no call has logged text or a logged cost")
         return
     if format is ReportFormat.markdown:
-        from llmcost.render.markdown import table
+        from llmcost.render.markdown import render_sections
 
-        out = ["# LLM log audit", ""]
-        for section in sections:
-            out += [f"## {section.title}", ""]
-            out += [f"- {line}" for line in section.lines]
-            out += [""] if section.lines else []
-            for t in section.tables:
-                out += [*table(t), ""]
-        common.write_stdout("\n".join(out).rstrip() + "\n")
+        common.write_stdout(render_sections("LLM log audit", sections))
         return
     from rich.rule import Rule
     from rich.text import Text

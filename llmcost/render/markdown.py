@@ -22,8 +22,13 @@ def table(t: Table) -> list[str]:
 
 
 def render(report: dict) -> str:
-    out = ["# LLM cost report", ""]
-    for section in sections(report):
+    return render_sections("LLM cost report", sections(report))
+
+
+def render_sections(title: str, report_sections: list) -> str:
+    """A Markdown document: ``title``, then each section's title, lines and tables."""
+    out = [f"# {md_escape(title)}", ""]
+    for section in report_sections:
         out.append(f"## {md_escape(section.title)}")
         out.append("")
         for line in section.lines:
