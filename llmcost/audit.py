@@ -195,6 +195,7 @@ _MODELS_SQL = """
 SELECT model, provider, any_value(count_source) AS token_source, any_value(encoding) AS encoding,
        any_value(factor) AS factor, bool_or(reasoning) AS reasoning,
        bool_or(reported_reasoning IS NOT NULL) AS reasoning_reported,
+       sum(reported_reasoning) FILTER (WHERE side = 'output') AS reasoning_excluded_tokens,
        count(DISTINCT request_id) AS calls, sum(delta_cost) AS delta_cost_usd,
        count(DISTINCT request_id) FILTER (WHERE off) AS off_calls
 FROM _audit_sides GROUP BY ALL
@@ -249,6 +250,8 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
                 "factor": m["factor"],
                 "reasoning": m["reasoning"],
                 "reasoning_reported": m["reasoning_reported"],
+                # reported reasoning tokens taken out of the output before comparing
+                "reasoning_excluded_tokens": m["reasoning_excluded_tokens"] or 0,
                 "calls": m["calls"],
                 "off_calls": m["off_calls"],
                 "delta_cost_usd": usd(m["delta_cost_usd"]),
@@ -377,6 +380,14 @@ def _token_hints(by_model: list[dict], threshold_pct: float) -> list[str]:
             f"Reasoning models whose log does not split out reasoning tokens ({names(hidden)}): "
             "their reported output includes hidden reasoning the text cannot show, so it "
             "exceeds any recount."
+        )
+    excluded = [m for m in by_model if m.get("reasoning_excluded_tokens")]
+    if excluded:
+        counts = ", ".join(f"{m['model']}: {m['reasoning_excluded_tokens']:,}" for m in excluded)
+        hints.append(
+            f"Output compared without the reasoning tokens the log reports ({counts} tokens): "
+            "reasoning has no text to recount, so the reported output shown is the log's "
+            "output less its reasoning."
         )
     estimated = [m for m in by_model if m["token_source"] == "estimated"]
     if estimated:

@@ -386,3 +386,16 @@ def test_audit_markdown_escapes_what_comes_from_the_log(cli, jsonl) -> None:
     assert "Hint: Estimated, not counted: @\u200doctocat/&lt;script&gt;" in result.stdout
     assert "<script>" not in result.stdout
     assert "@octocat" not in result.stdout
+
+
+def test_reasoning_tokens_taken_out_of_the_output_are_said(audit_log: Path) -> None:
+    """o4-mini's log reports OUT[0] + 100 output tokens, 100 of them reasoning: the audit
+    compares OUT[0] and says why (the table's 'Reported' output is not the log's number)."""
+    t = _run([audit_log])["audit"]["tokens"]
+    o4 = {m["model"]: m for m in t["by_model"]}["o4-mini"]
+    assert o4["output"]["reported_tokens"] == OUT[0]
+    assert o4["reasoning_excluded_tokens"] == 100
+    assert (
+        "Output compared without the reasoning tokens the log reports (o4-mini: 100 tokens)"
+        in " ".join(t["hints"])
+    )
