@@ -563,15 +563,20 @@ def price(
 class TokenCount(int):
     """A token count (an ``int``) that also says how it was obtained: ``encoding`` is the
     tiktoken encoding used, ``source`` is 'counted' (the model's own tokenizer) or
-    'estimated' (a model whose tokenizer is not public: o200k_base times a family factor)."""
+    'estimated' (a model whose tokenizer is not public: o200k_base times a family factor).
+    ``reasoning``: the model bills hidden reasoning tokens as output, which no text shows (an
+    answer's count is a lower bound of its output tokens)."""
 
     encoding: str
     source: str
     factor: float
+    reasoning: bool
 
-    def __new__(cls, value: int, encoding: str, source: str, factor: float = 1.0):
+    def __new__(
+        cls, value: int, encoding: str, source: str, factor: float = 1.0, reasoning: bool = False
+    ):
         obj = super().__new__(cls, value)
-        obj.encoding, obj.source, obj.factor = encoding, source, factor
+        obj.encoding, obj.source, obj.factor, obj.reasoning = encoding, source, factor, reasoning
         return obj
 
     def __repr__(self) -> str:
@@ -618,4 +623,4 @@ def count_tokens(
         )
     # As the store fill does: estimates are the count times the factor, rounded half up.
     value = raw if choice.factor == 1.0 else math.floor(raw * choice.factor + 0.5)
-    return TokenCount(value, choice.encoding, choice.token_source, choice.factor)
+    return TokenCount(value, choice.encoding, choice.token_source, choice.factor, choice.reasoning)

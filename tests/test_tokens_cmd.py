@@ -103,3 +103,16 @@ def test_unknown_model_still_counts(cli) -> None:
 def test_usage_errors_exit_2(cli, args: list[str], input: str | None) -> None:
     result = cli("tokens", *args, input=input)
     assert result.exit_code == 2, result.stdout
+
+
+def test_a_reasoning_models_answer_is_said_to_be_a_lower_bound(cli) -> None:
+    """o4-mini bills hidden reasoning as output: a text priced --as output says so (stderr,
+    and 'reasoning' in the JSON); gpt-4o-mini's count is its whole output."""
+    models = _json(cli, TEXT, "--model", "o4-mini", "--model", "gpt-4o-mini", "--as", "output")
+    assert (models["o4-mini"]["tokens"], models["o4-mini"]["reasoning"]) == (6, True)
+    assert models["gpt-4o-mini"]["reasoning"] is False
+    result = cli("tokens", TEXT, "--model", "o4-mini", "--model", "gpt-4o-mini", "--as", "output")
+    assert result.exit_code == 0, result.stderr
+    assert "reasoning models (o4-mini): they also bill hidden reasoning" in result.stderr
+    assert "gpt-4o-mini" not in result.stderr
+    assert "reasoning" not in cli("tokens", TEXT, "--model", "o4-mini").stderr  # as input

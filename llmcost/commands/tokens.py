@@ -114,6 +114,7 @@ def tokens(
             "token_source": n.source,
             "encoding": n.encoding,
             "factor": n.factor,
+            "reasoning": n.reasoning,
             "priced": False,
             "priced_as": None,
             "usd_per_million": None,
@@ -146,6 +147,14 @@ def tokens(
         common.write_stdout(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         return
     _print_table(result)
+    reasoning = [r["model"] for r in rows if r["reasoning"]]
+    if reasoning and as_ is Side.output:
+        common.stderr().print(
+            f"[yellow]reasoning models ({', '.join(reasoning)}):[/yellow] they also bill "
+            "hidden reasoning tokens as output, which no text shows: their count is a lower "
+            "bound",
+            soft_wrap=True,
+        )
     unpriced = [r["model"] for r in rows if not r["priced"]]
     if unpriced:
         common.stderr().print(
