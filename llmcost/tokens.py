@@ -1015,10 +1015,14 @@ def _count_text_batch(
         by_encoding.setdefault(encoding, []).append((hash_, kind, text, system))
     for encoding, items in by_encoding.items():
         plain: list[tuple[str, str]] = []
-        structured: list[tuple[str, _Pieces]] = []
+        structured: list[tuple[str, str, _Pieces]] = []
         for hash_, kind, text, system in items:
             messages = _parse_messages(text) if kind == "messages" else None
             if messages is None:
+                inputs = _input_texts(text) if kind == "messages" else None
+                if inputs is not None:  # an embeddings request's texts: no framing
+                    structured.append((hash_, "text", _Pieces(texts=inputs, contents=inputs)))
+                    continue
                 malformed += kind == "messages"
                 plain.append((hash_, text))
                 continue
@@ -1027,15 +1031,15 @@ def _count_text_batch(
             if system is not None:
                 messages.insert(0, system)
             framed = _chat_pieces(messages, 0, None, None, api="chat", contents=[])
-            structured.append((hash_, framed))
+            structured.append((hash_, "messages", framed))
         plain_counts = count_texts([text for _, text in plain], encoding, threads)
         rows += [(h, encoding, "text", n, n) for (h, _), n in zip(plain, plain_counts, strict=True)]
-        pieces = list(dict.fromkeys(t for _, framed in structured for t in framed.texts))
+        pieces = list(dict.fromkeys(t for _, _, framed in structured for t in framed.texts))
         memo = dict(zip(pieces, count_texts(pieces, encoding, threads), strict=True))
         count = memo.__getitem__
         rows += [
-            (h, encoding, "messages", framed.total(count), sum(map(count, framed.contents)))
-            for h, framed in structured
+            (h, encoding, kind, framed.total(count), sum(map(count, framed.contents)))
+            for h, kind, framed in structured
         ]
     names = ("hash", "encoding", "kind", "tokens", "content_tokens")
     types = (pl.String, pl.String, pl.String, pl.Int64, pl.Int64)
@@ -1054,10 +1058,24 @@ def _has_responses_items(messages: Sequence[Mapping[str, Any]]) -> bool:
 
 def _parse_messages(text: str) -> list[Mapping[str, Any]] | None:
     """A 'messages' text as a list of message dicts, or None when it is not one."""
+    value = _parse_json_list(text)
+    if value is None or not all(isinstance(m, Mapping) for m in value):
+        return None
+    return value
+
+
+def _input_texts(text: str) -> list[str] | None:
+    """A 'messages' text that is a list of strings (an embeddings request's ``input``), or
+    None when it is not one."""
+    value = _parse_json_list(text)
+    if value is None or not all(isinstance(v, str) for v in value):
+        return None
+    return value
+
+
+def _parse_json_list(text: str) -> list[Any] | None:
     try:
         value = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(value, list) or not all(isinstance(m, Mapping) for m in value):
-        return None
-    return value
+    return value if isinstance(value, list) else None

@@ -680,3 +680,12 @@ def test_logged_responses_items_are_framed_as_the_responses_api_frames_them(json
     expected = tokens.responses_input_tokens(items, request["instructions"], "o200k_base")
     assert expected == 50
     assert _logged_fill(jsonl, [_responses_record(request, 0)]) == [(expected, "counted")]
+
+
+def test_logged_embedding_inputs_are_each_text_counted(jsonl) -> None:
+    """An embeddings request's ``input`` list of strings is the texts embedded: each counted,
+    no chat framing, no JSON punctuation (it was counted as the JSON text: 11 for 8)."""
+    request = {"model": "text-embedding-3-small", "input": ["hello world", "tiktoken is great!"]}
+    response = {"object": "list", "model": "text-embedding-3-small", "data": []}
+    record = {"timestamp": "2026-10-01T10:00:00Z", "request": request, "response": response}
+    assert _logged_fill(jsonl, [record]) == [(2 + 6, "counted")]
