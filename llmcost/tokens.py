@@ -357,6 +357,8 @@ class _Pieces:
 
     # (content texts only, when asked: what a completion stored as messages costs)
     contents: list[str] | None = None
+    # a content part without text (image, audio, file) was left out: the total is too low
+    uncounted_parts: bool = False
 
     def total(self, count: Callable[[str], int]) -> int:
         return self.fixed + sum(map(count, self.texts))
@@ -474,7 +476,8 @@ def _chat_pieces(
         pieces.fixed += MESSAGE_FRAMING
         pieces.texts.append(role)
         start = len(pieces.texts)
-        _content_texts(_message_content(message), pieces.texts)
+        if not _content_texts(_message_content(message), pieces.texts):
+            pieces.uncounted_parts = True
         if contents is not None:
             contents += pieces.texts[start:]
         if functions and role in ("system", "developer") and not padded_system:
@@ -516,17 +519,19 @@ def _message_content(message: Mapping[str, Any]) -> Any:
     return message.get("parts") if content is None else content
 
 
-def _content_texts(content: Any, out: list[str]) -> None:
-    """Append the countable text of a message's content (string, part, or list of parts)."""
+def _content_texts(content: Any, out: list[str]) -> bool:
+    """Append the countable text of a message's content (string, part, or list of parts);
+    False when a part had no text to count (an image, audio or file part)."""
     if content is None:
-        return
+        return True
     if isinstance(content, str):
         out.append(content)
-        return
+        return True
     parts = [content] if isinstance(content, Mapping) else content
     if not isinstance(parts, list):
         out.append(str(content))
-        return
+        return True
+    counted = True
     for part in parts:
         if isinstance(part, str):
             out.append(part)
@@ -538,6 +543,9 @@ def _content_texts(content: Any, out: list[str]) -> None:
                 if isinstance(value, str):
                     out.append(value)
                     break
+            else:
+                counted = False
+    return counted
 
 
 def _tool_call_texts(
@@ -683,7 +691,8 @@ def fill_missing_tokens(
     reported. ``token_source`` becomes the choice's 'counted' or 'estimated' on every row where
     anything was filled (so a row with a reported input and a counted output reads 'counted'),
     and stays as it was elsewhere; a reasoning model's row with a counted output reads
-    'estimated' (its hidden reasoning tokens are not in the log). Rows without text stay NULL
+    'estimated' (its hidden reasoning tokens are not in the log), and so does a row whose
+    counted prompt has image, audio or file parts (billed by size). Rows without text stay NULL
     (unknown tokens). Tool definitions are not in ``texts``, so their tokens are not counted.
 
     With ``recount=True`` nothing is written: every row of a model in ``choices`` is recounted
@@ -698,7 +707,7 @@ def fill_missing_tokens(
             store.register_frame(connection, "_llmcost_choices", choice_frame)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _llmcost_text_tokens (hash VARCHAR, encoding VARCHAR, "
-            "kind VARCHAR, tokens BIGINT, content_tokens BIGINT)"
+            "kind VARCHAR, tokens BIGINT, content_tokens BIGINT, uncounted_parts BOOLEAN)"
         )
         # (work tables on the reader: its rows stream while ``con`` writes the counts)
         reader.execute(_WANTED_TABLE_SQL, [PLAIN_MESSAGES_RE, recount, recount])
@@ -881,7 +890,8 @@ WITH counted AS (
 )
 SELECT w.hash, w.encoding, 'messages' AS kind,
        coalesce(m.tokens, 0) + coalesce(s.tokens, 0) AS tokens,
-       coalesce(m.content, 0) + coalesce(s.content, 0) AS content_tokens
+       coalesce(m.content, 0) + coalesce(s.content, 0) AS content_tokens,
+       FALSE AS uncounted_parts
 FROM _llmcost_wanted w
 LEFT JOIN messages m ON m.hash = w.hash AND m.encoding = w.encoding
 LEFT JOIN systems s
@@ -890,7 +900,8 @@ WHERE w.plain
 """
 
 # Per request: counted input/output (NULL when a needed text is missing), factor applied. A
-# reasoning model's counted output misses its hidden reasoning tokens: 'estimated'.
+# reasoning model's counted output misses its hidden reasoning tokens, a prompt with image,
+# audio or file parts the tokens of those parts: both 'estimated' (lower bounds).
 _REQUEST_TOKENS_SQL = """
 CREATE OR REPLACE TEMP TABLE _llmcost_request_tokens AS
 WITH raw AS (
@@ -901,14 +912,14 @@ WITH raw AS (
            -- readers put it there); system_hash only names that part, it is not added
            p.tokens
              + CASE WHEN p.kind = 'messages' THEN c.reply_priming ELSE 0 END AS input_raw,
-           o.content_tokens AS output_raw
+           o.content_tokens AS output_raw, coalesce(p.uncounted_parts, FALSE) AS partial
     FROM requests r
     JOIN _llmcost_choices c ON r.model = c.model
     LEFT JOIN _llmcost_text_tokens p ON p.hash = r.prompt_hash AND p.encoding = c.encoding
     LEFT JOIN _llmcost_text_tokens o ON o.hash = r.completion_hash AND o.encoding = c.encoding
     WHERE ? OR r.input_tokens IS NULL OR r.output_tokens IS NULL
 ), counted AS (
-    SELECT rid, request_id, token_source, reasoning,
+    SELECT rid, request_id, token_source, reasoning, need_input AND partial AS partial,
            CASE WHEN need_input THEN CAST(round(input_raw * factor) AS BIGINT) END
                AS counted_input,
            CASE WHEN need_output THEN CAST(round(output_raw * factor) AS BIGINT) END
@@ -917,6 +928,7 @@ WITH raw AS (
 )
 SELECT rid, request_id, counted_input, counted_output,
        CASE WHEN reasoning AND counted_output IS NOT NULL THEN 'estimated'
+            WHEN partial AND counted_input IS NOT NULL THEN 'estimated'
             ELSE token_source END AS token_source
 FROM counted
 """
@@ -959,7 +971,7 @@ def _read_systems(con, hashes: set[str], systems: dict[str, str]) -> None:
 
 def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame:
     """Counts of the plain message lists of ``_llmcost_wanted`` (hash, encoding, kind,
-    tokens, content_tokens): their messages are taken apart in SQL and each distinct role,
+    tokens, content_tokens, uncounted_parts: always false): their messages are taken apart in SQL and each distinct role,
     content and system prompt is tokenized once; no message list is parsed in Python."""
     from array import array
 
@@ -997,12 +1009,13 @@ def _count_text_batch(
     rows: a messages text whose system message was taken off (``_WANTED_TEXTS_SQL``) gets it
     back first, from ``systems`` (system_hash → text), one shared message per system prompt.
 
-    Returns one row per input row (hash, encoding, kind, tokens, content_tokens) and the
-    number of malformed 'messages' texts. ``tokens`` of a messages text is its chat-framed
-    count without reply priming (added per model in SQL); ``content_tokens`` counts only
-    message contents (what a completion stored as messages costs as output).
+    Returns one row per input row (hash, encoding, kind, tokens, content_tokens,
+    uncounted_parts) and the number of malformed 'messages' texts. ``tokens`` of a messages
+    text is its chat-framed count without reply priming (added per model in SQL);
+    ``content_tokens`` counts only message contents (what a completion stored as messages
+    costs as output); ``uncounted_parts``: an image, audio or file part was left out.
     """
-    rows: list[tuple[str, str, str, int, int]] = []
+    rows: list[tuple[str, str, str, int, int, bool]] = []
     malformed = 0
     by_encoding: dict[str, list[tuple[str, str, str, dict | None]]] = {}
     first: dict[tuple[str, str], dict] = {}  # one system message object per (hash, role)
@@ -1033,16 +1046,26 @@ def _count_text_batch(
             framed = _chat_pieces(messages, 0, None, None, api="chat", contents=[])
             structured.append((hash_, "messages", framed))
         plain_counts = count_texts([text for _, text in plain], encoding, threads)
-        rows += [(h, encoding, "text", n, n) for (h, _), n in zip(plain, plain_counts, strict=True)]
+        rows += [
+            (h, encoding, "text", n, n, False)
+            for (h, _), n in zip(plain, plain_counts, strict=True)
+        ]
         pieces = list(dict.fromkeys(t for _, _, framed in structured for t in framed.texts))
         memo = dict(zip(pieces, count_texts(pieces, encoding, threads), strict=True))
         count = memo.__getitem__
         rows += [
-            (h, encoding, kind, framed.total(count), sum(map(count, framed.contents)))
+            (
+                h,
+                encoding,
+                kind,
+                framed.total(count),
+                sum(map(count, framed.contents)),
+                framed.uncounted_parts,
+            )
             for h, kind, framed in structured
         ]
-    names = ("hash", "encoding", "kind", "tokens", "content_tokens")
-    types = (pl.String, pl.String, pl.String, pl.Int64, pl.Int64)
+    names = ("hash", "encoding", "kind", "tokens", "content_tokens", "uncounted_parts")
+    types = (pl.String, pl.String, pl.String, pl.Int64, pl.Int64, pl.Boolean)
     columns = list(zip(*rows)) or [()] * len(names)
     frame = pl.DataFrame(
         [pl.Series(n, c, dtype=t) for n, c, t in zip(names, columns, types, strict=True)]

@@ -689,3 +689,18 @@ def test_logged_embedding_inputs_are_each_text_counted(jsonl) -> None:
     response = {"object": "list", "model": "text-embedding-3-small", "data": []}
     record = {"timestamp": "2026-10-01T10:00:00Z", "request": request, "response": response}
     assert _logged_fill(jsonl, [record]) == [(2 + 6, "counted")]
+
+
+def test_fill_labels_a_prompt_with_image_parts_estimated(jsonl) -> None:
+    """Image (audio, file) parts are billed by size, which a log does not carry: their text is
+    counted, and the row says 'estimated' (a lower bound), not 'counted' (exact)."""
+    image_url = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+    input_image = {"type": "input_image", "image_url": "https://example.com/cat.png"}
+    chat = [
+        [{"role": "user", "content": [{"type": "text", "text": "Say this is a test"}, image_url]}],
+        [{"role": "user", "content": [{"type": "text", "text": "Say this is a test"}]}],
+    ]
+    records: list[dict[str, Any]] = [{"model": "gpt-4o-mini", "messages": m} for m in chat]
+    items = [{"role": "user", "content": [{"type": "input_text", "text": "Say"}, input_image]}]
+    records.append(_responses_record({"model": "gpt-4o-mini", "input": items}, 0))
+    assert _logged_fill(jsonl, records) == [(12, "estimated"), (12, "counted"), (8, "estimated")]
