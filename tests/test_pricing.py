@@ -478,3 +478,56 @@ def test_embedding_models_are_priced_by_their_input(jsonl):
         sorted(__import__("llmcost.pricing").pricing.default_table_dir().glob("*.yaml"))
     )
     assert not [w for w in warnings if "embedding" in str(w)]
+
+
+# ---------------------------------------------------------------- published prices
+
+# (provider, logged name, call date, service tier, input tokens of the call, expected USD per
+# million: input, output, cache_read). Each line is a price the provider publishes (source in
+# the table's model entry); a wrong number or a wrong `from:` date in pricing/*.yaml fails it.
+PUBLISHED = [
+    # xAI retired these slugs 2026-05-15 12:00 PT; calls since bill at grok-4.3 prices
+    # (docs.x.ai/developers/migration/may-15-retirement)
+    ("xai", "grok-4", "2026-05-14", "standard", 1000, (3.00, 15.00, 0.75)),
+    ("xai", "grok-4", "2026-11-03", "standard", 1000, (1.25, 2.50, 0.20)),
+    ("xai", "grok-4-0709", "2026-06-01", "standard", 250_000, (2.50, 5.00, 0.40)),
+    ("xai", "grok-3", "2026-06-01", "standard", 1000, (1.25, 2.50, 0.20)),
+    ("xai", "grok-4-fast-reasoning", "2026-06-01", "standard", 1000, (1.25, 2.50, 0.20)),
+    ("xai", "grok-4-fast-non-reasoning", "2026-04-01", "standard", 1000, (0.20, 0.50, 0.05)),
+    ("xai", "grok-3-mini", "2026-06-01", "standard", 1000, (0.30, 0.50, 0.075)),
+]
+
+
+@pytest.fixture(scope="module")
+def shipped_rows():
+    book = load_pricing(settings=None)
+    return book, book.rows()
+
+
+def _published_row(book, rows, provider, name, day, tier, input_tokens):
+    """The flat price row a call of ``name`` on ``day`` with ``input_tokens`` is billed at."""
+    found = book.resolve(name, provider)
+    assert found.priced, name
+    day = dt.date.fromisoformat(day)
+    candidates = [
+        r
+        for r in rows
+        if (r.provider, r.model_key) == (found.provider, found.model_key)
+        and r.tier == tier
+        and r.off_peak is None
+        and r.valid_from <= day < r.valid_to
+        and (r.above_input_tokens == 0 or r.above_input_tokens < input_tokens)
+    ]
+    assert candidates, (name, day, tier)
+    return max(candidates, key=lambda r: r.above_input_tokens)
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "day", "tier", "input_tokens", "expected"),
+    PUBLISHED,
+    ids=[f"{p[1]}@{p[2]}-{p[3]}-{p[4]}" for p in PUBLISHED],
+)
+def test_published_prices(shipped_rows, provider, name, day, tier, input_tokens, expected):
+    book, rows = shipped_rows
+    row = _published_row(book, rows, provider, name, day, tier, input_tokens)
+    assert (row.input, row.output, row.cache_read) == pytest.approx(expected)
