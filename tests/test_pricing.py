@@ -495,6 +495,11 @@ PUBLISHED = [
     ("xai", "grok-4-fast-reasoning", "2026-06-01", "standard", 1000, (1.25, 2.50, 0.20)),
     ("xai", "grok-4-fast-non-reasoning", "2026-04-01", "standard", 1000, (0.20, 0.50, 0.05)),
     ("xai", "grok-3-mini", "2026-06-01", "standard", 1000, (0.30, 0.50, 0.075)),
+    # Grok 4.6 / 4.7: every rate doubles past 200k prompt tokens (500k context)
+    ("xai", "grok-4.7", "2026-10-01", "standard", 150_000, (2.00, 6.00, 0.50)),
+    ("xai", "grok-4.7", "2026-10-01", "standard", 300_000, (4.00, 12.00, 1.00)),
+    ("xai", "grok-4.7", "2026-10-01", "batch", 300_000, (3.20, 9.60, 0.80)),
+    ("xai", "grok-4.6", "2026-10-01", "standard", 300_000, (4.00, 12.00, 1.00)),
 ]
 
 
