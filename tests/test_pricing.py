@@ -500,6 +500,47 @@ PUBLISHED = [
     ("xai", "grok-4.7", "2026-10-01", "standard", 300_000, (4.00, 12.00, 1.00)),
     ("xai", "grok-4.7", "2026-10-01", "batch", 300_000, (3.20, 9.60, 0.80)),
     ("xai", "grok-4.6", "2026-10-01", "standard", 300_000, (4.00, 12.00, 1.00)),
+    # Bedrock Nova 2 Lite: each geography's cross-region profile has its own price
+    (
+        "aws-bedrock",
+        "us.amazon.nova-2-lite-v1:0",
+        "2026-01-10",
+        "standard",
+        1000,
+        (0.33, 2.75, 0.0825),
+    ),
+    (
+        "aws-bedrock",
+        "eu.amazon.nova-2-lite-v1:0",
+        "2026-01-10",
+        "standard",
+        1000,
+        (0.429, 3.597, 0.10725),
+    ),
+    (
+        "aws-bedrock",
+        "jp.amazon.nova-2-lite-v1:0",
+        "2026-01-10",
+        "standard",
+        1000,
+        (0.396, 3.311, 0.099),
+    ),
+    (
+        "aws-bedrock",
+        "jp.amazon.nova-2-lite-v1:0",
+        "2026-01-10",
+        "batch",
+        1000,
+        (0.198, 1.6555, 0.0495),
+    ),
+    (
+        "aws-bedrock",
+        "apac.amazon.nova-2-lite-v1:0",
+        "2026-01-10",
+        "standard",
+        1000,
+        (0.396, 3.311, 0.099),
+    ),
 ]
 
 
