@@ -541,6 +541,13 @@ PUBLISHED = [
         1000,
         (0.396, 3.311, 0.099),
     ),
+    # embeddings: input only
+    ("google", "gemini-embedding-001", "2025-09-01", "standard", 1000, (0.15, 0, None)),
+    ("google", "models/gemini-embedding-001", "2025-09-01", "batch", 1000, (0.075, 0, None)),
+    ("google", "gemini-embedding-2-preview", "2026-03-20", "standard", 1000, (0.20, 0, None)),
+    ("google", "gemini-embedding-2", "2026-06-01", "batch", 1000, (0.10, 0, None)),
+    ("mistral", "mistral-embed", "2025-01-01", "standard", 1000, (0.10, 0, None)),
+    ("mistral", "codestral-embed-2505", "2025-06-01", "standard", 1000, (0.15, 0, None)),
 ]
 
 
