@@ -541,6 +541,8 @@ PUBLISHED = [
         1000,
         (0.396, 3.311, 0.099),
     ),
+    ("xai", "grok-4.20-beta-reasoning", "2026-03-05", "standard", 1000, (1.25, 2.50, 0.20)),
+    ("xai", "grok-4.20-non-reasoning-gv2", "2026-06-01", "standard", 1000, (1.25, 2.50, 0.20)),
     # embeddings: input only
     ("google", "gemini-embedding-001", "2025-09-01", "standard", 1000, (0.15, 0, None)),
     ("google", "models/gemini-embedding-001", "2025-09-01", "batch", 1000, (0.075, 0, None)),
