@@ -50,6 +50,8 @@ def price_rows_frame(book: PriceBook) -> pl.DataFrame:
         "per_request": [_usd(r.per_request) for r in rows],
         "per_search": [_usd(r.per_search) for r in rows],
         "discount_pct": [r.discount_pct for r in rows],
+        "inference_geo": [r.inference_geo for r in rows],
+        "speed": [r.speed for r in rows],
         "version": [r.version for r in rows],
         "source": [r.source for r in rows],
     }
@@ -64,6 +66,8 @@ def price_rows_frame(book: PriceBook) -> pl.DataFrame:
             "per_request": pl.String,
             "per_search": pl.String,
             "discount_pct": pl.Float64,
+            "inference_geo": pl.String,
+            "speed": pl.String,
             **{f"p_{k}": pl.String for k in PRICE_KEYS},
         },
     )
@@ -77,7 +81,8 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
         "CREATE OR REPLACE TEMP TABLE price_rows AS SELECT provider, model_key, tier, "
         "above_input_tokens, counts_cache, valid_from, valid_to, off_peak, "
         "CAST(per_request AS DECIMAL(24, 12)) AS per_request, "
-        "CAST(per_search AS DECIMAL(24, 12)) AS per_search, discount_pct, version, source, "
+        "CAST(per_search AS DECIMAL(24, 12)) AS per_search, discount_pct, inference_geo, speed, "
+        "version, source, "
         f"{casts} FROM llm_price_frame"
     )
     con.unregister("llm_price_frame")
@@ -129,7 +134,9 @@ def candidates_sql(
 ) -> str:
     """Every price row that may price each call of ``calls`` (alias b) at ``price_at``,
     ranked: the wanted service tier first, then the highest long-context tier reached, then
-    an off-peak window the call falls in. ``rn = 1`` is the row that prices the call.
+    an off-peak window the call falls in, then the row for the call's reported
+    ``inference_geo`` and ``speed`` (scaled prices) over the plain row. ``rn = 1`` is the
+    row that prices the call.
     With ``targets(request_id, provider, model_key)``, the calls are priced on those models."""
     model = (
         (
@@ -146,11 +153,15 @@ def candidates_sql(
   SELECT b.request_id,{tokens} p.*,
          row_number() OVER (PARTITION BY b.request_id
                             ORDER BY (p.tier = b.tier_wanted) DESC, p.above_input_tokens DESC,
-                                     (p.off_peak IS NOT NULL) DESC) AS rn
+                                     (p.off_peak IS NOT NULL) DESC,
+                                     (p.inference_geo IS NOT NULL) DESC,
+                                     (p.speed IS NOT NULL) DESC) AS rn
   FROM {calls} b
   {model}
    AND CAST({price_at} AS DATE) >= p.valid_from AND CAST({price_at} AS DATE) < p.valid_to
    AND p.tier IN (b.tier_wanted, 'standard')
+   AND (p.inference_geo IS NULL OR p.inference_geo = b.inference_geo)
+   AND (p.speed IS NULL OR p.speed = b.speed)
    AND (p.above_input_tokens = 0 OR
         (CASE WHEN p.counts_cache THEN b.input_tokens
               ELSE b.input_tokens - coalesce(b.cache_read_tokens, 0)
@@ -208,6 +219,7 @@ WITH base AS (
   SELECT b.*, c.tier AS price_tier, c.above_input_tokens AS price_above_tokens,
          c.valid_from AS price_from, c.version AS pricing_version, c.source AS price_source,
          (c.off_peak IS NOT NULL) AS price_off_peak, c.discount_pct AS price_discount_pct,
+         c.inference_geo AS price_inference_geo, c.speed AS price_speed,
          c.p_input, c.p_output, c.p_cache_read, c.p_cache_write, c.p_cache_write_1h,
          c.per_request, c.per_search,
          greatest(b.input_tokens - coalesce(b.cache_read_tokens, 0)

@@ -55,6 +55,8 @@ CALL_COLUMNS = [
     "reasoning_tokens",
     "token_source",
     "service_tier",
+    "inference_geo",  # where the call ran, as its usage says (us | global)
+    "speed",  # fast | standard (fast mode), as its usage says
     "user_id",
     "session_id",
     "feature",
@@ -80,6 +82,8 @@ PRICE_COLUMNS = [
     "price_from",  # the date that price row took effect
     "price_tier",  # standard | batch | flex | priority
     "price_above_tokens",  # long-context tier threshold (0: the base prices)
+    "price_inference_geo",  # the row's prices are those for this inference_geo (e.g. us x1.1)
+    "price_speed",  # the row's prices are those for this speed (fast mode)
     "price_source",
 ]
 # The cost parts of the `calls` view, then the fixed fee; their sum is cost_usd.

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 from llmcost.errors import PricingError
@@ -21,7 +22,14 @@ from llmcost.yamlio import load as load_yaml
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 FEE_KEYS = ("per_request", "per_search")
 TIERS = ("batch", "flex", "priority")
-ROW_KEYS = {"from", "to", "long_context", "off_peak", "note", *PRICE_KEYS, *FEE_KEYS, *TIERS}
+# Per-call price modifiers a provider reports in the usage object (Anthropic: where the call
+# ran, ``usage.inference_geo``, and fast mode, ``usage.speed``): a row maps each value to a
+# multiplier of every token price of the row (its tiers and long-context tiers too); the
+# fees (per request, per search) are not scaled.
+MODIFIERS = ("inference_geo", "speed")
+ROW_KEYS = {
+    "from", "to", "long_context", "off_peak", "note", *PRICE_KEYS, *FEE_KEYS, *TIERS, *MODIFIERS
+}  # fmt: skip
 MODEL_KEYS = {
     "aliases",
     "family",
@@ -110,6 +118,9 @@ class PriceRow:
     counts_cache: bool = True
     off_peak: list[tuple[int, int, int]] | None = None
     discount_pct: float = 0.0
+    # the call's usage.inference_geo / usage.speed this row is for (None: any, unscaled)
+    inference_geo: str | None = None
+    speed: str | None = None
 
 
 @dataclass
@@ -318,6 +329,29 @@ def _validate_row(row, file: str, what: str, warnings: list[Problem]) -> None:
     if row.get("off_peak") is not None:
         off_peak_windows(row["off_peak"], file, f"{what} off_peak")
         _off_peak_factors(row, file, f"{what} off_peak")
+    for name in MODIFIERS:
+        _modifier(row, name, file, what)
+
+
+def _modifier(row, name: str, file: str, what: str) -> dict[str, float]:
+    """A row's ``inference_geo:`` / ``speed:`` mapping: the value the usage object reports
+    (lower case) → the multiplier of every token price ({} when the row has none)."""
+    spec = row.get(name)
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict) or not spec:
+        raise Problem(
+            file,
+            _line(row, name),
+            f"{what} {name} must map a value to a multiplier, e.g. {{us: 1.1}}",
+        )
+    out = {}
+    for value, factor in spec.items():
+        number = _number(factor, file, _line(spec, value), f"{what} {name} {value}")
+        if number == 0:
+            raise Problem(file, _line(spec, value), f"{what} {name} {value}: multiplier 0")
+        out[str(value).lower()] = number
+    return out
 
 
 def _validate_tier(tier, base, file, what, warnings) -> None:
@@ -704,6 +738,10 @@ def _flatten(table: Table, model: Model, discount: Discount | None = None) -> li
             (int(lc["above_input_tokens"]), lc) for lc in row.get("long_context") or []
         ]
         per_search = row.get("per_search")
+        # (None, 1.0): the row as written; then one variant per reported value, and per pair
+        geos = [(None, 1.0), *_modifier(row, "inference_geo", model.file, model.key).items()]
+        speeds = [(None, 1.0), *_modifier(row, "speed", model.file, model.key).items()]
+        modifiers = [(g, s, fg * fs) for g, fg in geos for s, fs in speeds]
         for threshold, prices in contexts:
             standard = {k: prices.get(k) for k in PRICE_KEYS}
             variants = [("standard", standard)]
@@ -718,7 +756,7 @@ def _flatten(table: Table, model: Model, discount: Discount | None = None) -> li
                 periods = [(None, {k: 1.0 for k in PRICE_KEYS})]
                 if windows:
                     periods.append((windows, off_factors))
-                for window, f in periods:
+                for (window, f), (geo, speed, m) in product(periods, modifiers):
                     out.append(
                         PriceRow(
                             provider=model.provider,
@@ -727,12 +765,12 @@ def _flatten(table: Table, model: Model, discount: Discount | None = None) -> li
                             above_input_tokens=threshold,
                             valid_from=start,
                             valid_to=end,
-                            input=_scaled(float(p["input"]), f["input"] * factor),
-                            output=_scaled(float(p["output"]), f["output"] * factor),
-                            cache_read=_scaled(p["cache_read"], f["cache_read"] * factor),
-                            cache_write=_scaled(p["cache_write"], f["cache_write"] * factor),
+                            input=_scaled(float(p["input"]), f["input"] * factor * m),
+                            output=_scaled(float(p["output"]), f["output"] * factor * m),
+                            cache_read=_scaled(p["cache_read"], f["cache_read"] * factor * m),
+                            cache_write=_scaled(p["cache_write"], f["cache_write"] * factor * m),
                             cache_write_1h=_scaled(
-                                p["cache_write_1h"], f["cache_write_1h"] * factor
+                                p["cache_write_1h"], f["cache_write_1h"] * factor * m
                             ),
                             per_request=_scaled(float(row.get("per_request") or 0.0), factor),
                             per_search=_scaled(
@@ -743,6 +781,8 @@ def _flatten(table: Table, model: Model, discount: Discount | None = None) -> li
                             counts_cache=counts_cache,
                             off_peak=window,
                             discount_pct=discount.percent if discount else 0.0,
+                            inference_geo=geo,
+                            speed=speed,
                         )
                     )
     return out

@@ -16,6 +16,7 @@ import yaml
 from llmcost.errors import PricingError, UsageError
 from llmcost.pricing import (
     FAR_FUTURE,
+    MODIFIERS,
     PRICE_KEYS,
     TIERS,
     Model,
@@ -44,6 +45,32 @@ def _prices(r: PriceRow) -> dict:
     return out
 
 
+def _plain_row(r: PriceRow) -> bool:
+    """A row as the table writes it, not one scaled for a reported inference_geo/speed."""
+    return r.inference_geo is None and r.speed is None
+
+
+def _modifiers(r: PriceRow, rows: list[PriceRow]) -> dict[str, dict[str, float]]:
+    """The multipliers the scaled variants of the plain row ``r`` apply, by usage field
+    (``{"inference_geo": {"us": 1.1}, "speed": {"fast": 6.0}}``), read off ``rows``."""
+    out: dict[str, dict[str, float]] = {}
+    for v in rows:
+        same = (v.valid_from, v.tier, v.above_input_tokens, v.off_peak) == (
+            r.valid_from, r.tier, r.above_input_tokens, r.off_peak
+        )  # fmt: skip
+        if not same or (v.inference_geo is None) == (v.speed is None) or not r.input:
+            continue  # (only one modifier at a time: the pairs are their products)
+        field, value = ("inference_geo", v.inference_geo) if v.inference_geo else ("speed", v.speed)
+        out.setdefault(field, {})[value] = round(v.input / r.input, 6)
+    return {field: out[field] for field in MODIFIERS if field in out}
+
+
+def _modifiers_text(modifiers: dict[str, dict[str, float]]) -> str:
+    return ", ".join(
+        f"{value} x{factor:g}" for values in modifiers.values() for value, factor in values.items()
+    )
+
+
 def _flat(book: PriceBook, model: Model) -> list[PriceRow]:
     return _flatten(book.table_of(model), model, book.discount_for(model))
 
@@ -57,7 +84,12 @@ def in_force(book: PriceBook, on: dt.date, provider: str | None = None) -> list[
             continue
         rows = [r for r in _flat(book, model) if r.valid_from <= on < r.valid_to]
         base = [
-            r for r in rows if r.tier == "standard" and not r.above_input_tokens and not r.off_peak
+            r
+            for r in rows
+            if r.tier == "standard"
+            and not r.above_input_tokens
+            and not r.off_peak
+            and _plain_row(r)
         ]
         if not base:
             continue
@@ -104,8 +136,9 @@ def show(book: PriceBook, name: str, provider: str | None = None) -> dict:
     table = book.table_of(model)
     discount = book.discount_for(model)
     history = []
+    flat = _flat(book, model)
     for r in sorted(
-        _flat(book, model),
+        filter(_plain_row, flat),
         key=lambda r: (
             r.valid_from,
             TIERS.index(r.tier) + 1 if r.tier in TIERS else 0,
@@ -122,6 +155,8 @@ def show(book: PriceBook, name: str, provider: str | None = None) -> dict:
                 "above_input_tokens": r.above_input_tokens or None,
                 "off_peak": _window_text(r.off_peak) if r.off_peak else None,
                 **_prices(r),
+                # every token price times this when the call's usage reports the value
+                "modifiers": _modifiers(r, flat) or None,
             }
         )
     return {
@@ -255,13 +290,16 @@ def _git(root: Path, *args: str) -> str | None:
 def _row_map(table: Table, model: Model) -> dict[tuple, dict]:
     out = {}
     for r in _flatten(table, model):
-        key = (r.valid_from, r.tier, r.above_input_tokens, bool(r.off_peak))
+        key = (
+            r.valid_from, r.tier, r.above_input_tokens, bool(r.off_peak),
+            r.inference_geo or "", r.speed or "",
+        )  # fmt: skip
         out[key] = {**_prices(r), "to": r.valid_to}
     return out
 
 
 def _key_text(key: tuple) -> str:
-    start, tier, above, off = key
+    start, tier, above, off, geo, speed = key
     text = f"from {start.isoformat()}"
     if tier != "standard":
         text += f" {tier}"
@@ -269,6 +307,10 @@ def _key_text(key: tuple) -> str:
         text += f" above {above:,} input tokens"
     if off:
         text += " off-peak"
+    if geo:
+        text += f" inference_geo {geo}"
+    if speed:
+        text += f" speed {speed}"
     return text
 
 
@@ -290,7 +332,7 @@ def diff(old: list[Table], new: list[Table]) -> list[dict]:
             continue
         ra, rb = _row_map(*a[key]), _row_map(*b[key])
         rows = []
-        for rk in sorted(set(ra) | set(rb), key=lambda k: (k[0], k[1], k[2], k[3])):
+        for rk in sorted(set(ra) | set(rb)):
             if rk not in ra:
                 rows.append({"row": _key_text(rk), "change": "added", "new": _plain(rb[rk])})
             elif rk not in rb:
@@ -491,6 +533,13 @@ def import_litellm(
         search = v.get("search_context_cost_per_query")
         if isinstance(search, dict) and _m(search.get("search_context_size_medium")) is not None:
             row["per_search"] = float(search["search_context_size_medium"])
+        # Anthropic's US-only inference and fast-mode multipliers (provider_specific_entry)
+        special = v.get("provider_specific_entry")
+        if isinstance(special, dict):
+            for ours, theirs, value in (("inference_geo", "us", "us"), ("speed", "fast", "fast")):
+                factor = special.get(theirs)
+                if isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0:
+                    row[ours] = {value: float(factor)}
         entry: dict = {"provider": provider}
         tail = name.rsplit("/", 1)[-1]
         if tail != name and tails[(provider, tail)] == 1:

@@ -123,6 +123,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE usage_buckets ADD COLUMN context_window VARCHAR;  -- as reported: 0-200k
         """,
     ),
+    (
+        5,
+        "price modifiers the usage reports: where the call ran, fast mode",
+        """
+        ALTER TABLE requests ADD COLUMN inference_geo VARCHAR;  -- usage.inference_geo: us | global
+        ALTER TABLE requests ADD COLUMN speed VARCHAR;          -- usage.speed: fast | standard
+        ALTER TABLE usage_buckets ADD COLUMN inference_geo VARCHAR;
+        ALTER TABLE usage_buckets ADD COLUMN speed VARCHAR;
+        """,
+    ),
 ]
 
 

@@ -93,7 +93,7 @@ def _price(con, ctx) -> None:
                CAST(NULL AS BIGINT) AS cache_read_tokens,
                CAST(NULL AS BIGINT) AS cache_write_tokens,
                CAST(NULL AS BIGINT) AS cache_write_1h_tokens,
-               m.model_key, m.priced_provider
+               k.inference_geo, k.speed, m.model_key, m.priced_provider
         FROM bucket_base k JOIN bucket_model_map m
           ON m.model = k.model AND m.logged_provider IS NOT DISTINCT FROM k.provider
         WHERE k.input_tokens IS NOT NULL AND m.model_key IS NOT NULL"""

@@ -111,6 +111,7 @@ def show(
     pricing: Annotated[Optional[list[Path]], typer.Option("--pricing", help=PRICING_HELP)] = None,
 ) -> None:
     """A model's price history, tiers, long-context and off-peak prices, source and note."""
+    from llmcost.pricing_tools import _modifiers_text
     from llmcost.pricing_tools import show as show_model
 
     info = show_model(_book(pricing), model, provider)
@@ -147,6 +148,7 @@ def show(
         "write 1h",
         "output",
         "fees",
+        "if usage says",
     )
     rows = []
     for h in info["history"]:
@@ -168,6 +170,7 @@ def show(
                 _money(h.get("cache_write_1h")),
                 _money(h.get("output")),
                 " ".join(fees),
+                _modifiers_text(h.get("modifiers") or {}),
             ]
         )
     # a column no row of this model fills says nothing: left out, so the prices fit
@@ -175,7 +178,7 @@ def show(
     table = Table(
         [cols[j] for j in shown],
         [[r[j] for j in shown] for r in rows],
-        "".join("llllrrrrrrl"[j] for j in shown),
+        "".join("llllrrrrrrll"[j] for j in shown),
         whole=("tier", "context"),
     )
     console.print(Text("History (USD per million tokens)", style="italic"))

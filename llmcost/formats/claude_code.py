@@ -28,7 +28,14 @@ from pathlib import Path
 
 from llmcost.formats import FileFormat, register_format
 from llmcost.formats.lines import INVALID_JSON, LINE_STATE, stage_lines
-from llmcost.formats.usage import bad_field_sql, column_sql, tokens_sql
+from llmcost.formats.usage import (
+    bad_field_sql,
+    column_sql,
+    modifier_sql,
+    tokens_sql,
+    usage_string_sql,
+    usage_strings_sql,
+)
 
 _V = "VARCHAR"
 STRUCT = json.dumps(
@@ -67,8 +74,10 @@ WITH parsed AS (
     (c.type = 'assistant' OR (c.type IS NULL AND c.message.role = 'assistant'))
       AND json_type(c.message.usage) = 'OBJECT' AS is_call
   FROM rec
+), fr AS (
+  SELECT *, {usage_strings_sql()} AS u_raw FROM f
 ), fu AS (
-  SELECT *, {tokens_sql()} AS u_tok FROM f
+  SELECT *, {tokens_sql("u_raw")} AS u_tok FROM fr
 ), g AS (
   SELECT *,
     CASE
@@ -117,13 +126,15 @@ SELECT line, text,
   {column_sql("cache_write_1h", _STYLE)} AS cache_write_1h_tokens,
   n_out AS output_tokens,
   {column_sql("reasoning", _STYLE)} AS reasoning_tokens,
-  llm_tier(u ->> '$.service_tier') AS service_tier,
+  llm_tier({usage_string_sql("$.service_tier")}) AS service_tier,
+  {modifier_sql("inference_geo")} AS inference_geo,
+  {modifier_sql("speed")} AS speed,
   llm_blank(c.sessionId) AS session_id,
   llm_blank(regexp_extract(c.cwd, '([^/\\\\]+)[/\\\\]*$', 1)) AS feature,
   json_merge_patch('{{}}', json_object(
     'project', ?, 'cwd', c.cwd, 'version', c.version, 'git_branch', c.gitBranch,
     'sidechain', TRY_CAST(c.isSidechain AS BOOLEAN), 'agent_id', c.agentId,
-    'speed', u ->> '$.speed')) AS tags,
+    'speed', {usage_string_sql("$.speed")})) AS tags,
   CASE WHEN TRY_CAST(c.isApiErrorMessage AS BOOLEAN) THEN 'error' ELSE 'ok' END AS status,
   llm_finish(c.message.stop_reason) AS finish_reason,
   TRY_CAST(c.costUSD AS DOUBLE) AS reported_cost_usd,

@@ -24,7 +24,15 @@ from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, r
 from llmcost.formats.openai import STREAM_CHUNK
 from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
-from llmcost.formats.usage import AUTO_STYLE_SQL, bad_field_sql, column_sql, tokens_sql
+from llmcost.formats.usage import (
+    AUTO_STYLE_SQL,
+    bad_field_sql,
+    column_sql,
+    modifier_sql,
+    tokens_sql,
+    usage_string_sql,
+    usage_strings_sql,
+)
 from llmcost.streams import SUFFIXES
 
 
@@ -161,9 +169,11 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
   SELECT *, CASE WHEN state <> 'ok' THEN NULL {shape_pick} END AS shape FROM layered
 ), used AS (
   SELECT *, {_shape_case("usage")} AS u FROM shaped
+), raw AS (
+  SELECT *, {usage_strings_sql()} AS u_raw FROM used
 ), styled AS (
   SELECT *, coalesce(CASE shape {fixed_styles or "WHEN NULL THEN NULL"} END, {AUTO_STYLE_SQL})
-    AS usage_style, {tokens_sql()} AS u_tok FROM used
+    AS usage_style, {tokens_sql("u_raw")} AS u_tok FROM raw
 ), fields AS (
   SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason, p,
     llm_blank(coalesce(r.model, r.modelVersion, r.model_version, q.model, q.modelId, p.model,
@@ -182,8 +192,10 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case("provider")}))) AS provider_given,
     -- the tier the call ran on (the response's, or its usage's: Anthropic writes it there)
     -- before the one the request asked for
-    llm_tier(coalesce(p.service_tier, {_shape_case("service_tier")}, u ->> '$.service_tier',
-                      q.service_tier)) AS service_tier,
+    llm_tier(coalesce(p.service_tier, {_shape_case("service_tier")},
+                      {usage_string_sql("$.service_tier")}, q.service_tier)) AS service_tier,
+    -- where the call ran and whether in fast mode, as its usage says (price modifiers)
+    {modifier_sql("inference_geo")} AS inference_geo, {modifier_sql("speed")} AS speed,
     llm_blank(coalesce(p.user_id, p.user, meta ->> '$.user_id', meta ->> '$.user', q.user,
                        q.metadata ->> '$.user_id')) AS user_id,
     llm_blank(coalesce(p.session_id, p.conversation_id, meta ->> '$.session_id',
@@ -238,8 +250,8 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
   output_tokens, reasoning_tokens, web_search_requests, bad_usage,
   coalesce(provider_given, llm_provider_of(model)) AS provider,
-  service_tier, user_id, session_id, feature, tags, latency_ms, status, finish_reason,
-  max_tokens, reported_cost_usd,
+  service_tier, inference_geo, speed, user_id, session_id, feature, tags, latency_ms, status,
+  finish_reason, max_tokens, reported_cost_usd,
   {prompt_columns()},
   CASE WHEN first_message[1] IN ('system', 'developer') THEN first_message[2]
        ELSE sys_text END AS system_text,

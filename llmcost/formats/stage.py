@@ -26,6 +26,8 @@ STAGE_COLUMNS: dict[str, str] = {
     "web_search_requests": "BIGINT",  # server-side web searches (per-search fees)
     "token_source": "VARCHAR",  # NULL: 'reported' when any count is present
     "service_tier": "VARCHAR",
+    "inference_geo": "VARCHAR",  # where the call ran, as its usage says (us | global)
+    "speed": "VARCHAR",  # fast | standard (Anthropic fast mode), as its usage says
     "user_id": "VARCHAR",
     "session_id": "VARCHAR",
     "feature": "VARCHAR",

@@ -211,12 +211,40 @@ AUTO_STYLE_SQL = f"""CASE
     ELSE 'generic' END"""
 
 
-def tokens_sql() -> str:
+# Strings a usage object may carry beside its counts: where the call ran and whether it ran
+# in fast mode (Anthropic's price modifiers), and the service tier (Anthropic writes it
+# there).
+_STRINGS = ("$.inference_geo", "$.speed", "$.service_tier")
+
+
+def tokens_sql(raw: str | None = None) -> str:
     """The column ``u_tok`` the styles read (``column_sql``): the count at each of their
     paths, from one parse of ``u``. A style's expressions repeat a count (a macro repeats
-    its arguments): read from the list, it is not parsed again each time."""
+    its arguments): read from the list, it is not parsed again each time.
+
+    ``raw``: a column made by ``usage_strings_sql`` (the counts are taken from it, and the
+    usage object is not parsed again)."""
+    if raw is not None:
+        return f"list_transform({raw}[1:{len(_PATHS)}], lambda v: llm_tok(v))"
     listed = "[" + ", ".join(f"'{p}'" for p in _PATHS) + "]"
     return f"list_transform(json_extract_string(u, {listed}), lambda v: llm_tok(v))"
+
+
+def usage_strings_sql() -> str:
+    """One parse of ``u``: the text at every path the styles count, then at ``_STRINGS``
+    (a column, e.g. ``u_raw``, for ``tokens_sql`` and ``usage_string_sql``)."""
+    listed = "[" + ", ".join(f"'{p}'" for p in (*_PATHS, *_STRINGS)) + "]"
+    return f"json_extract_string(u, {listed})"
+
+
+def usage_string_sql(path: str, raw: str = "u_raw") -> str:
+    """The string at ``path`` (one of ``_STRINGS``) of the usage object, from ``raw``."""
+    return f"{raw}[{len(_PATHS) + _STRINGS.index(path) + 1}]"
+
+
+def modifier_sql(name: str, raw: str = "u_raw") -> str:
+    """A price modifier the usage object reports (``inference_geo``, ``speed``), lower case."""
+    return f"lower(llm_blank(trim({usage_string_sql('$.' + name, raw)})))"
 
 
 def column_sql(field: str, style_col: str = "usage_style") -> str:

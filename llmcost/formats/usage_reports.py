@@ -165,7 +165,10 @@ SELECT line, CAST(r AS VARCHAR) AS text, kind,
     THEN coalesce(llm_tok({_t("$.server_tool_use.web_search_requests")}), 0)
   END AS web_search_requests,
   CASE kind WHEN 'anthropic_usage' THEN llm_blank({_t("$.context_window")}) END
-    AS context_window
+    AS context_window,
+  CASE kind WHEN 'anthropic_usage' THEN lower(llm_blank(trim({_t("$.inference_geo")}))) END
+    AS inference_geo,
+  CASE kind WHEN 'anthropic_usage' THEN lower(llm_blank(trim({_t("$.speed")}))) END AS speed
 FROM f
 """
 
@@ -194,7 +197,7 @@ def load_usage_report(con, path: Path, source: str, ingest_id: int) -> BucketSta
         SELECT bucket_id, bucket_start, bucket_end, provider, model, project_id, api_key_id,
           workspace_id, service_tier, requests, input_tokens, cache_read_tokens,
           cache_write_tokens, cache_write_1h_tokens, output_tokens, reported_cost_usd,
-          ?, line, 'usage-report', ?, web_search_requests, context_window
+          ?, line, 'usage-report', ?, web_search_requests, context_window, inference_geo, speed
         FROM report_rows r
         WHERE skip_reason IS NULL AND reject_reason IS NULL
           AND NOT EXISTS (SELECT 1 FROM usage_buckets b WHERE b.bucket_id = r.bucket_id)
