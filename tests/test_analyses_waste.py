@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_analyses_common import M, call, offered, report
+from llmcost.report import analyze
+from tests.test_analyses_common import PRICES, M, call, offered, report
 
 
 def _log() -> list[dict]:
@@ -80,3 +81,30 @@ def test_retries_without_user_or_session(jsonl):
     retries = report(jsonl, records)["waste"]["retries"]
     assert (retries["after_success"], retries["after_failure"]) == (1, 0)
     assert retries["usd"] == pytest.approx(1000 * 10 * M + 50 * 20 * M)
+
+
+def test_examples_name_their_file_as_the_report_does(tmp_path):
+    # Two logs of the same name in two directories: the bare name 'logs.jsonl:1' would not
+    # say which; the examples are named as every other file:line of the report is.
+    from llmcost.render import markdown
+    from tests.conftest import write_jsonl
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = write_jsonl(tmp_path / "a" / "logs.jsonl", [call(0, text="hi")])
+    # ... and in b, after _log()'s 20 lines, a near-duplicate (line 22) of line 21
+    phrase = "please check why the export of tickets from the billing queue stops at row ten"
+    more = [call(9000, text=phrase + " applies"), call(9100, text=phrase + " matters")]
+    b = write_jsonl(tmp_path / "b" / "logs.jsonl", _log() + more)
+    rep = analyze([a, b], pricing=PRICES)
+    [retry] = rep["waste"]["retries"]["top"]
+    assert retry["example"] == {"source": str(b), "line": 16}
+    [runaway] = rep["waste"]["runaway"]["top"]
+    assert runaway["example"] == {"source": str(b), "line": 12}
+    [dup] = rep["cache"]["near_duplicates"]["top"]
+    assert (dup["source"], dup["line"]) == (str(b), 22)
+    assert (dup["earlier_source"], dup["earlier_line"]) == (str(b), 21)
+    text = markdown.render(rep)
+    for where in ("b/logs.jsonl:16", "b/logs.jsonl:12", "b/logs.jsonl:22"):
+        assert f"| {where} |" in text
+    assert "| logs.jsonl:" not in text

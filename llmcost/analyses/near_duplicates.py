@@ -88,7 +88,7 @@ def near_duplicates(con, ctx) -> dict:
                 AND c.request_id NOT IN (SELECT request_id FROM {repeats})
               ORDER BY c.ts DESC NULLS LAST, c.request_id DESC LIMIT {MAX_DOCS})
             SELECT request_id, model, system_hash, prompt_hash, ts, cost_usd,
-              regexp_extract(source, '[^/]*$') || ':' || source_line AS place,
+              source, source_line AS line,
               row_number() OVER (ORDER BY ts NULLS LAST, request_id) AS doc
             FROM firsts"""
     )
@@ -186,7 +186,8 @@ def near_duplicates(con, ctx) -> dict:
         con,
         """WITH top AS (
              SELECT d.doc, d.model, d.cost_usd AS usd, m.similarity, d.ts, o.ts AS earlier_ts,
-               d.place, o.place AS earlier_place, d.prompt_hash, o.prompt_hash AS earlier_hash
+               d.source, d.line, o.source AS earlier_source, o.line AS earlier_line,
+               d.prompt_hash, o.prompt_hash AS earlier_hash
              FROM sv_nd_matches m JOIN sv_nd_docs d USING (doc)
              JOIN sv_nd_docs o ON o.doc = m.other
              ORDER BY d.cost_usd DESC NULLS LAST, d.doc LIMIT ?)

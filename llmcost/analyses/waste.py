@@ -121,7 +121,7 @@ def waste(con, ctx) -> dict:
             con,
             """SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
                  sum(cost_usd) AS usd, min(ts) AS first_ts,
-                 first(regexp_extract(source, '[^/]*$') || ':' || source_line
+                 first({'source': source, 'line': source_line}
                        ORDER BY ts, source, source_line) AS example
                FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'
                GROUP BY ALL ORDER BY usd DESC NULLS LAST, calls DESC, feature, model LIMIT ?""",
@@ -161,8 +161,7 @@ def waste(con, ctx) -> dict:
         f"""CREATE OR REPLACE TEMP TABLE sv_runaways AS
             SELECT c.request_id, g.feature, c.model, c.output_tokens, g.threshold, g.median,
               c.cost_usd,
-              CAST((c.output_tokens - g.threshold) * c.p_output AS DECIMAL(38, 12)) AS excess_usd,
-              regexp_extract(c.source, '[^/]*$') || ':' || c.source_line AS place
+              CAST((c.output_tokens - g.threshold) * c.p_output AS DECIMAL(38, 12)) AS excess_usd, c.source, c.source_line
             FROM {base} c JOIN sv_runaway_groups g
               ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
             WHERE c.output_tokens > g.threshold AND c.p_output IS NOT NULL"""
@@ -173,7 +172,8 @@ def waste(con, ctx) -> dict:
             """SELECT feature, model, count(*) AS calls, any_value(median) AS median_output,
                  round(any_value(threshold)) AS threshold, max(output_tokens) AS max_output,
                  sum(excess_usd) AS usd, sum(cost_usd) AS cost_usd,
-                 first(place ORDER BY excess_usd DESC, place) AS example
+                 first({'source': source, 'line': source_line}
+                       ORDER BY excess_usd DESC, source, source_line) AS example
                FROM sv_runaways GROUP BY ALL ORDER BY usd DESC, calls DESC, feature, model""",
         ),
         "usd",

@@ -509,7 +509,7 @@ def _cache(r: dict) -> list[Section]:
     out = [section]
     if not c.get("note"):
         out.extend(_prompt_caching(c.get("prompt_caching")))
-        out.extend(_near_duplicates(c.get("near_duplicates")))
+        out.extend(_near_duplicates(c.get("near_duplicates"), r))
     return out
 
 
@@ -551,7 +551,7 @@ def _prompt_caching(p: dict | None) -> list[Section]:
     return [section]
 
 
-def _near_duplicates(n: dict | None) -> list[Section]:
+def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
     if not n:
         return []
     section = Section("Cache-hit potential: near-duplicate prompts")
@@ -572,7 +572,7 @@ def _near_duplicates(n: dict | None) -> list[Section]:
                         money(x["usd"]),
                         f"{x['similarity']:.2f}",
                         x["model"],
-                        x["place"],
+                        _where(x, r),
                         x["preview"] or "",
                     ]
                     for x in n["top"]
@@ -691,6 +691,11 @@ def _problems(r: dict) -> list[Section]:
     return out
 
 
+def _where(place: dict, r: dict) -> str:
+    """A call's ``source`` and ``line`` as the report's file:line."""
+    return f"{_short(place['source'] or '?', r)}:{place['line']}"
+
+
 def _short(path: str, r: dict) -> str:
     """A source path as short as it stays unambiguous among the files the report read."""
     sources = [i.get("source") for i in r.get("inputs") or []] + [path]
@@ -742,7 +747,7 @@ def _savings_sections(r: dict) -> list[Section]:
     out = []
     for key, build in (
         ("batch", _batch),
-        ("waste", _waste),
+        ("waste", lambda w: _waste(w, r)),  # its examples' file:line need the report's inputs
         ("bloat", _bloat),
         ("anomalies", _anomalies),
         ("selfhost", _selfhost),
@@ -785,7 +790,7 @@ def _batch(b: dict) -> Section:
     return section
 
 
-def _waste(w: dict) -> Section:
+def _waste(w: dict, r: dict) -> Section:
     section = Section("Output waste")
     t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
     section.lines.append(
@@ -809,7 +814,7 @@ def _waste(w: dict) -> Section:
                         x["feature"],
                         x["model"],
                         (x["first_ts"] or "")[:16].replace("T", " "),
-                        x["example"],
+                        _where(x["example"], r),
                     ]
                     for x in rt["top"]
                 ],
@@ -834,7 +839,7 @@ def _waste(w: dict) -> Section:
                         count(round(x["median_output"])),
                         count(round(x["threshold"])),
                         count(x["max_output"]),
-                        x["example"],
+                        _where(x["example"], r),
                     ]
                     for x in ru["top"]
                 ],
