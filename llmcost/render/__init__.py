@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 
 
@@ -46,6 +47,8 @@ WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 # there as text and do nothing else.
 _MARKDOWN_SAFE = str.maketrans(
     {
+        "\\": "\\\\",  # so that the escapes below hold (a logged '\\`' would be '\\' then '`')
+        "`": "\\`",  # no code span (it would run to the next backtick of the cell or line)
         "&": "&amp;",  # HTML: no tags, no entities
         "<": "&lt;",
         ">": "&gt;",
@@ -58,11 +61,26 @@ _MARKDOWN_SAFE = str.maketrans(
 )
 
 
+# A list item's text is read as blocks: one starting like a heading, a list item, a rule or a
+# fence ('# x', '- x', '1. x', '---', '~~~') would be one inside the item. Its first mark is
+# escaped (a table cell is inline text only: the escape changes nothing there).
+_BLOCK_START = re.compile(
+    r"(?:#{1,6}|[-+*])(?=\s|$)|([-*_])(?:[ \t]*\1){2,}[ \t]*$|~{3,}|\d{1,9}(?=[.)](?:\s|$))"
+)
+
+
 def md_escape(text) -> str:
     """``text`` made safe for one Markdown line or table cell, readable as it was: HTML
-    escaped, @mentions broken with an invisible joiner, ``[`` and ``|`` backslash-escaped,
-    line breaks turned into spaces. ``#123`` references stay as they are."""
-    return str(text).translate(_MARKDOWN_SAFE)
+    escaped, @mentions broken with an invisible joiner, backslashes, backticks, ``[`` and
+    ``|`` backslash-escaped, line breaks turned into spaces, a leading block mark escaped and
+    leading blanks (an indented code block after ``- ``) dropped. ``#123`` references stay
+    as they are."""
+    text = str(text).translate(_MARKDOWN_SAFE).lstrip(" \t")
+    start = _BLOCK_START.match(text)
+    if start is None:
+        return text
+    cut = start.end() if text[0].isdigit() else 0
+    return f"{text[:cut]}\\{text[cut:]}"
 
 
 def short_paths(paths) -> dict[str, str]:
