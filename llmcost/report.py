@@ -37,6 +37,9 @@ class Options:
     breakdown: bool = False  # per model within each period (--breakdown)
     attribution: dict | None = None  # field mapping; None: the llmcost.yaml section
     recount: bool = False  # recount every call's text for the audit (--recount)
+    # The stored period's report (llmcost report): the rejected lines dated in [since, until)
+    # (analyses.problems); else every rejected line in the store.
+    rejects_in_window: bool = False
 
 
 def fill_tokens(con, book: PriceBook, stage: Stage = None) -> dict | None:

@@ -328,6 +328,63 @@ def test_markdown_and_table_show_the_comparison(cli, db, tmp_path):
     assert "No day-over-day rise (the closest: 2026-11-15 $0.32, −69.5% on" in table.stdout
 
 
+def test_rejected_lines_of_a_period_are_those_among_its_calls(cli, tmp_path):
+    """A rejected line has no time: cron's 'yesterday' counts the lines rejected among
+    yesterday's calls (dated by the call logged before each in its file, else after it, else
+    by its ingest's start), not every line rejected since the database was made."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    def call(n: int, ts: str) -> str:
+        return json.dumps({"request_id": f"r{n}", "timestamp": ts, "model": "gpt-4o",
+                           "input_tokens": 10, "output_tokens": 1})  # fmt: skip
+
+    log = tmp_path / "app.jsonl"
+    lines = [
+        "not json (line 1, before Nov 14's call: dated by it)",
+        call(1, "2026-11-14T12:00:00Z"),
+        "not json (line 3, after Nov 14's call)",
+        call(2, "2026-11-15T10:00:00Z"),
+        "not json (line 5)",  # after Nov 15's call, with line 6: yesterday's
+        "{}",
+    ]
+    log.write_text("".join(line + "\n" for line in lines))
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text("not json (a file without a call: dated by its ingest)\n")
+    path = tmp_path / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(log), str(only_bad)])
+        with log.open("a") as fh:  # the next ingest: its lines dated by its own calls
+            fh.write("not json (line 7)\n" + call(3, "2026-11-16T01:00:00Z") + "\n")
+        ingest_paths(con, [str(log)])
+        con.execute("UPDATE ingests SET started_at = TIMESTAMPTZ '2026-11-15 06:15Z'")
+        assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 6
+    finally:
+        con.close()
+
+    result, r = report_json(cli, path, "--period", "yesterday")
+    assert result.exit_code == 0, result.stderr
+    assert [(x["source"][-9:], x["line"]) for x in r["rejected"]["samples"]] == [
+        ("app.jsonl", 5),
+        ("app.jsonl", 6),
+        ("bad.jsonl", 1),
+    ]
+    assert r["rejected"]["count"] == 3
+    assert r["rejected"]["period"] == {
+        "since": "2026-11-15T00:00:00+00:00",
+        "until": "2026-11-16T00:00:00+00:00",
+    }
+    md = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", "markdown")
+    assert (
+        "- 3 lines were rejected in this period (dated by the call logged before or after "
+        "each): kept with their reason, not counted in any total." in md.stdout
+    )
+    for now, lines in (("2026-11-15T06:00Z", [1, 3]), ("2026-11-17T06:00Z", [7])):
+        other = cli("report", "--db", path, "--now", now, "--period", "yesterday", "-f", "json")
+        assert [x["line"] for x in json.loads(other.stdout)["rejected"]["samples"]] == lines
+
+
 @pytest.mark.parametrize(
     "args, code, message",
     [

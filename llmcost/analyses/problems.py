@@ -21,17 +21,45 @@ def unpriced_models(con, ctx) -> list[dict]:
     )
 
 
+# A rejected line has no time of its own: for a period, it is dated by the call logged
+# before it in its file by the same ingest, else the one after it, else by its ingest's start
+# (an ingest that stored no call). Each line falls in one period, beside the calls around it.
+_DATED_REJECTS = """
+    CREATE OR REPLACE TEMP TABLE dated_rejects AS
+    WITH near AS (  -- the calls that can date a rejected line: of the ingests that rejected
+      SELECT ingest_id, source, source_line, ts FROM requests
+      WHERE ts IS NOT NULL AND ingest_id IN (SELECT DISTINCT ingest_id FROM rejects))
+    SELECT r.source, r.line, r.reason, coalesce(b.ts, a.ts, i.started_at) AS dated_at
+    FROM rejects r
+    ASOF LEFT JOIN near b
+      ON b.ingest_id = r.ingest_id AND b.source = r.source AND r.line >= b.source_line
+    ASOF LEFT JOIN near a
+      ON a.ingest_id = r.ingest_id AND a.source = r.source AND r.line <= a.source_line
+    LEFT JOIN ingests i ON i.ingest_id = r.ingest_id"""
+
+
 @register("rejected", "Rejected lines", order=95)
 def rejected(con, ctx) -> dict:
-    count = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    """The rejected lines in the store; for a stored period's report (``period``: its
+    bounds), those dated in it (``_DATED_REJECTS``)."""
+    options = ctx.options
+    scope, params, period = "rejects", [], None
+    if options is not None and options.rejects_in_window:
+        con.execute(_DATED_REJECTS)
+        scope = """(SELECT * FROM dated_rejects
+                    WHERE dated_at >= CAST(? AS TIMESTAMPTZ) AND dated_at < CAST(? AS TIMESTAMPTZ))"""
+        params = [options.since.isoformat(), options.until.isoformat()]
+        period = {"since": params[0], "until": params[1]}
+    count = con.execute(f"SELECT count(*) FROM {scope}", params).fetchone()[0]
     samples = rows(
         con,
-        "SELECT source, line, reason FROM rejects ORDER BY source, line LIMIT ?",
-        [max(ctx.top, 20)],
+        f"SELECT source, line, reason FROM {scope} ORDER BY source, line LIMIT ?",
+        [*params, max(ctx.top, 20)],
     )
     by_reason = rows(
         con,
-        """SELECT regexp_replace(reason, ':.*', '') AS reason, count(*) AS lines
-           FROM rejects GROUP BY 1 ORDER BY lines DESC, min(source), min(line), reason""",
+        f"""SELECT regexp_replace(reason, ':.*', '') AS reason, count(*) AS lines
+           FROM {scope} GROUP BY 1 ORDER BY lines DESC, min(source), min(line), reason""",
+        params,
     )
-    return {"count": count, "samples": samples, "by_reason": by_reason}
+    return {"count": count, "samples": samples, "by_reason": by_reason, "period": period}

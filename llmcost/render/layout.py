@@ -674,8 +674,11 @@ def _problems(r: dict) -> list[Section]:
     rej = r["rejected"]
     if rej["count"]:
         section = Section("Rejected lines")
+        by = ""
+        if rej.get("period"):  # a line has no time of its own: dated by the calls around it
+            by = " in this period (dated by the call logged before or after each)"
         section.lines.append(
-            f"{count(rej['count'])} lines were rejected: kept with their reason, "
+            f"{count(rej['count'])} lines were rejected{by}: kept with their reason, "
             "not counted in any total."
         )
         section.tables.append(
