@@ -29,7 +29,7 @@ from pathlib import Path
 
 from llmcost import streams
 from llmcost.errors import InputError
-from llmcost.formats import FileFormat, detect
+from llmcost.formats import FileFormat, detect, pending_streams
 from llmcost.formats.stage import drop_staged
 
 HEAD_BYTES = 64 * 1024
@@ -394,6 +394,7 @@ def _ingest(
     # An unterminated last line waits for the next ingest (a writer may be in the middle of
     # it); when no ingest comes next it is read now, and rejected if it is cut.
     waits = resumable and not compressed
+    pending_streams.discard(con)  # (what an ingest that failed on this connection left)
     if result.mode != "unchanged":
         if fmt.line_based:
             reported = 0  # bytes of the file told to progress (the skipped start too)
@@ -439,6 +440,9 @@ def _ingest(
             end_offset, end_line = size, None
             if progress:
                 progress(size)
+        # streams logged chunk by chunk without usage, now that all their chunks are read
+        if (stats := pending_streams.finish(con, source, ingest_id, fmt.name)) is not None:
+            _account(con, result, stats, ingest_id)
     elif progress:
         progress(size)
     head_hash = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()  # stored for next time

@@ -131,6 +131,48 @@ def test_an_openai_stream_without_a_usage_chunk_is_still_a_call(jsonl):
     assert row == (len(chunks), None, 5, "counted", "stop", '"This is a test."')
 
 
+def _stream_chunks(usage: bool) -> list[str]:
+    text = (REAL / "openai/cassette_chat_completion_streaming.yaml").read_text()
+    chunks = [
+        line.strip()[len("data: ") :]
+        for line in text.splitlines()
+        if line.strip().startswith("data: {")
+    ]
+    return [c for c in chunks if usage or json.loads(c)["usage"] is None]
+
+
+@pytest.mark.parametrize("usage", [False, True])
+def test_a_stream_cut_by_a_chunk_of_the_file_is_one_call(jsonl, monkeypatch, usage):
+    """A file is read in chunks of whole lines (128 MB; 700 bytes here, about three stream
+    chunks): a stream with chunks on both sides of a cut was a call on each side, the first
+    stored kept: its answer '"This' (without a usage chunk), or, with one, a call without
+    its reported usage (12 in, 5 out) in place of the usage chunk's. The stream is one call,
+    whichever chunks of the file hold its pieces."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    chunks = _stream_chunks(usage)
+    # a second stream, interleaved, and a blank line (that chunk read the careful way)
+    other = [c.replace('"chatcmpl-', '"chatcmpl-2') for c in _stream_chunks(False)]
+    lines = [line for pair in zip(chunks, other) for line in pair] + chunks[len(other) :]
+    lines.insert(5, "")
+    monkeypatch.setenv("LLMCOST_CHUNK_BYTES", "700")
+    con = store.connect()
+    [result] = ingest_paths(con, [str(jsonl(lines))]).files
+    assert (result.ingested, result.skipped, result.rejected) == (2, len(lines) - 2, 0)
+    calls = con.execute(
+        "SELECT r.request_id, r.source_line, r.input_tokens, r.output_tokens, t.text"
+        " FROM requests r LEFT JOIN texts t ON t.hash = r.completion_hash ORDER BY 1"
+    ).fetchall()
+    # lines 1-15: the two streams' seven content chunks, one after the other, the blank 5th;
+    # line 16, with usage: the first stream's usage chunk (its call)
+    first = (16, 12, 5, None) if usage else (14, None, None, '"This is a test."')
+    assert calls == [
+        ("chatcmpl-2ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 15, None, None, '"This is a test."'),
+        ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", *first),
+    ]
+
+
 def test_openai_stream_chunks_count_once(jsonl):
     """Logged stream chunks: one call (the chunk with usage); the others are skipped."""
     text = (REAL / "openai/cassette_chat_completion_streaming.yaml").read_text()

@@ -355,26 +355,16 @@ def _stage_lines(
 
 def _streams_without_usage(con) -> None:
     """An OpenAI stream logged chunk by chunk without a usage chunk (stream_options
-    include_usage is off by default) is still a billed call: its last chunk becomes the
-    call, the chunks' pieces its answer, its tokens unknown (the answer is counted; the
-    prompt is not in the chunks). With a usage chunk, that chunk is the call, as before."""
+    include_usage is off by default) is still a billed call: its chunks are kept until the
+    whole file is read (a stream may cross a chunk's end), then made one call
+    (formats.pending_streams). With a usage chunk, that chunk is the call, as before."""
     if not con.execute(
         f"SELECT 1 FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' LIMIT 1"
     ).fetchall():
         return
-    con.execute(
-        f"""UPDATE staged_all SET skip_reason = NULL, completion_text = s.answer,
-          completion_hash = md5(s.answer)
-        FROM (
-          SELECT request_id, max(line) AS last, string_agg(stream_delta, '' ORDER BY line) AS answer
-          FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' AND request_id IS NOT NULL
-          GROUP BY request_id
-          HAVING request_id NOT IN (
-            SELECT request_id FROM staged_all
-            WHERE state = 'ok' AND skip_reason IS NULL AND request_id IS NOT NULL)
-        ) s
-        WHERE staged_all.line = s.last"""
-    )
+    from llmcost.formats import pending_streams
+
+    pending_streams.collect(con, STREAM_CHUNK)
 
 
 def load_jsonl(

@@ -1,0 +1,80 @@
+"""OpenAI streams logged chunk by chunk without a usage chunk, made calls once a file is read.
+
+Such a stream (``stream_options.include_usage`` is off by default) is still a billed call:
+its last chunk becomes the call, the chunks' pieces its answer, its tokens unknown (the
+answer is counted; the prompt is not in the chunks). A file is read in chunks of lines
+(ingest.chunk_bytes, 128 MB): a stream can have chunks on both sides of a cut, so each
+chunk's stream chunks are kept here (``collect``) and the calls made when the whole file is
+read (``finish``), from all of their pieces. A stream whose call is stored by then (its
+usage chunk, anywhere in the file, or an earlier ingest) makes none.
+"""
+
+from __future__ import annotations
+
+from llmcost.formats.lines import RAW_KEEP_CHARS
+from llmcost.formats.stage import STAGE_COLUMNS, StageStats, stage_from_select
+
+PIECES = "pending_stream_pieces"  # every stream chunk: (request_id, line, piece)
+LASTS = "pending_stream_lasts"  # each chunk's last row of each stream, whole
+
+
+def collect(con, skip_reason: str) -> None:
+    """Keep the stream chunks of ``staged_all`` (the rows skipped as ``skip_reason``)."""
+    chunks = f"FROM staged_all WHERE skip_reason = '{skip_reason}' AND request_id IS NOT NULL"
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {PIECES} AS "
+        f"SELECT request_id, line, stream_delta AS piece FROM staged_all LIMIT 0"
+    )
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LASTS} AS SELECT * FROM staged_all LIMIT 0")
+    con.execute(f"INSERT INTO {PIECES} SELECT request_id, line, stream_delta {chunks}")
+    con.execute(
+        f"""INSERT INTO {LASTS} BY NAME SELECT * {chunks}
+            QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line DESC) = 1"""
+    )
+
+
+def discard(con) -> None:
+    for name in (PIECES, LASTS):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
+    """Stage the calls of the streams kept since ``discard`` (None: there were none), as
+    ``staged``, and reject those with a reason to (their lines were counted as skipped:
+    the stats move them)."""
+    if not con.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'"
+        " AND table_catalog = 'temp'",
+        [LASTS],
+    ).fetchall():
+        return None
+    from llmcost.formats.jsonl import reject_reason_sql  # (not on import: it registers formats)
+
+    con.execute(
+        f"""CREATE TEMP TABLE staged_all AS
+        SELECT l.* REPLACE (CAST(NULL AS VARCHAR) AS skip_reason, s.answer AS completion_text,
+                            md5(s.answer) AS completion_hash)
+        FROM {LASTS} l JOIN (
+          SELECT request_id, max(line) AS last, string_agg(piece, '' ORDER BY line) AS answer
+          FROM {PIECES} GROUP BY request_id) s ON s.request_id = l.request_id AND s.last = l.line
+        WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)"""
+    )
+    discard(con)
+    columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
+    staged = stage_from_select(
+        con,
+        f"""SELECT {columns} FROM staged_all WHERE state = 'ok'
+          AND ({reject_reason_sql()}) IS NULL""",
+        source=source,
+        format=format,
+        materialize=False,
+    )
+    rejected = con.execute(
+        f"""INSERT INTO rejects
+        SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
+          SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all)
+        WHERE reason IS NOT NULL""",
+        [ingest_id, source],
+    ).fetchone()[0]
+    naive = con.execute("SELECT count(*) FROM staged WHERE naive_ts").fetchone()[0]
+    return StageStats(0, -(staged + rejected), staged, rejected, naive)
