@@ -544,4 +544,5 @@ def test_the_check_says_what_it_could_not_count(cli, tmp_path):
     assert note.startswith(f"{cut}: gzip broke off after line")
     md = cli("check", cut, odd, "--max-cost", "1000", "--format", "markdown").stdout
     assert f"- Not counted: {doc['rejected']} log lines were rejected" in md
+    assert "\\`" not in md  # the command named is plain text, no escaped code marks
     assert f"- {note}" in md

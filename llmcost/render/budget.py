@@ -72,8 +72,8 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     )
     if result.get("rejected"):
         summary.lines.append(
-            f"Not counted: {count(result['rejected'])} log lines were rejected (`llmcost analyze "
-            "--format json` lists each with its file, line and reason)"
+            f"Not counted: {count(result['rejected'])} log lines were rejected (llmcost analyze "
+            "--format json lists each with its file, line and reason)"
         )
     summary.lines.extend(result.get("notes") or [])
     summary.tables.append(
