@@ -54,14 +54,86 @@ def test_real_openai_agents_trace_counts_generations_only():
     assert {r["model"] for r in rows} == {"gpt-4.1-2025-04-14"}
     assert tokens(first) == (55, 0, None, None, 15, 0)
     assert tokens(second) == (85, 0, None, None, 29, 0)
+    # the request's instructions (in modelParameters) are the system prompt
     assert json.loads(texts[first["prompt_hash"]]) == [
-        {"role": "user", "content": "What's the weather in Tokyo?"}
+        {"role": "system", "content": "You are a helpful agent."},
+        {"role": "user", "content": "What's the weather in Tokyo?"},
     ]
+    assert texts[first["system_hash"]] == "You are a helpful agent."
     assert texts[second["completion_hash"]].startswith("The weather in Tokyo is currently sunny")
     # gpt-4.1: $2 in, $8 out -- Langfuse: 0.00023 and 0.000402
     assert cost(first) == pytest.approx(55 * 2e-6 + 15 * 8e-6) == pytest.approx(0.00023)
     assert cost(second) == pytest.approx(85 * 2e-6 + 29 * 8e-6) == pytest.approx(0.000402)
     assert [r["reported_cost_usd"] for r in rows] == [0.000402, 0.00023]
+
+
+def _recounted_inputs(path) -> list[int]:
+    """The audit's recount of each call's input, in time order."""
+    from llmcost import audit, store
+    from llmcost.ingest import ingest_paths
+    from llmcost.pricing import load_pricing
+
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    audit.recount(con, load_pricing())
+    return [
+        n
+        for (n,) in con.execute(
+            f"""SELECT a.counted_input FROM {audit.RECOUNTS_TABLE} a
+            JOIN requests r USING (request_id) ORDER BY r.ts"""
+        ).fetchall()
+    ]
+
+
+def _agents_generations() -> list[dict]:
+    trace = json.loads((REAL / "langfuse/openai-agents.trace.json").read_text())
+    calls = [o for o in trace["observations"] if o["type"] == "GENERATION"]
+    return sorted(calls, key=lambda o: o["startTime"])
+
+
+def test_real_openai_agents_trace_recounts_as_its_requests_logged_as_json_lines(jsonl):
+    """The openai-agents calls are Responses API requests: their instructions (in
+    modelParameters) are the system prompt and their input items (a function_call and its
+    function_call_output) are kept, so the recount equals that of the same requests logged as
+    JSON lines (23 and 50). The items were stored as messages of role 'function_call' and
+    the instructions dropped: 13 and 36."""
+    records = [
+        {
+            "timestamp": o["startTime"],
+            "request": {
+                "model": o["model"],
+                "instructions": o["modelParameters"]["instructions"],
+                "input": json.loads(o["input"]),
+            },
+            "response": {"object": "response", "model": o["model"], "output": []},
+        }
+        for o in _agents_generations()
+    ]
+    as_lines = _recounted_inputs(jsonl(records))
+    assert as_lines == [23, 50]
+    assert _recounted_inputs(REAL / "langfuse/openai-agents.trace.json") == as_lines
+
+
+@pytest.mark.parametrize("shape", ["items", "system first", "input object"])
+def test_responses_inputs_as_the_langfuse_sdk_logs_them(jsonl, shape):
+    """Langfuse's OpenAI integration logs a Responses request's instructions as a leading
+    system message ([system, *input]), wrapped in {input, tools} when the request has tools;
+    OTel ingestion keeps the instructions in modelParameters. Each counts as the request."""
+    call = _agents_generations()[1]  # the one with a function_call and its output
+    items = json.loads(call["input"])
+    instructions = call["modelParameters"]["instructions"]
+    system = {"role": "system", "content": instructions}
+    keys = ("id", "traceId", "type", "startTime", "model", "usageDetails")
+    observation = {k: call[k] for k in keys} | {"modelParameters": {}}
+    if shape == "items":
+        observation |= {"input": items, "modelParameters": {"instructions": instructions}}
+    elif shape == "system first":
+        observation["input"] = [system, *items]
+    else:
+        observation["input"] = {"input": [system, *items], "tools": [{"type": "function"}]}
+    path = jsonl([observation])
+    assert detect(path, path.read_bytes()).name == "langfuse"
+    assert _recounted_inputs(path) == [50]
 
 
 def test_observation_lines_usage_styles_and_accounting():

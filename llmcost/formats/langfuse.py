@@ -27,6 +27,12 @@ come from the observation or its trace; ``metadata.feature``, else the trace's n
 feature; tags keep the trace and observation names, environment, release, prompt name and
 version, trace and project ids, the trace's tags, the time to first token
 (``completionStartTime``) and the metadata's short top-level values.
+
+Prompt: chat messages are kept as text messages. An OpenAI Responses API input (items such as
+``function_call``, ``function_call_output``, ``reasoning``) is kept as logged, and its
+``instructions`` (in ``modelParameters`` with OTel ingestion, beside ``input`` in an input
+object, or already the list's leading system message with Langfuse's OpenAI integration) are
+the system prompt: the prompt the JSON-lines reader stores for the same request.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from llmcost.formats.records import (
     plain_head,
     read_records,
 )
+from llmcost.formats.sql import prompt_columns
 from llmcost.formats.stage import StageStats
 
 _PATTERNS = {
@@ -198,6 +205,12 @@ WITH base AS (
     {_f("startTime")} AS ts_raw,
     rec_json(f.input) AS inp, rec_json(f.output) AS outp
   FROM counted
+), request AS (  -- a Responses API request: its input (alone or beside its instructions)
+  SELECT *,
+    CASE WHEN json_type(inp) = 'OBJECT' AND json_extract(inp, '$.input') IS NOT NULL
+         THEN json_extract(inp, '$.input') ELSE inp END AS items,
+    coalesce({_j("inp", "$.instructions")}, {_j("mp", "$.instructions")}) AS instructions
+  FROM fields
 ), tokens AS (
   SELECT *,
     CASE WHEN other_unit IS NOT NULL THEN NULL
@@ -208,17 +221,31 @@ WITH base AS (
          WHEN has_details AND nested THEN out_main
          WHEN has_details THEN out_disjoint
          ELSE legacy_out END AS output_tokens,
-    CASE WHEN json_type(inp) = 'ARRAY' THEN rec_messages(inp)
+    -- Responses API items (function_call, function_call_output, reasoning, …) are kept as
+    -- logged, as the JSON-lines reader keeps them, for the fill to frame them as the API does
+    CASE WHEN json_type(items) = 'ARRAY'
+              AND len(list_filter(json_extract_string(items, '$[*].type'),
+                                  lambda t: t <> 'message')) > 0
+           THEN CAST(items AS VARCHAR)
+         WHEN json_type(items) = 'ARRAY' THEN rec_messages(items)
          WHEN json_type(json_extract(inp, '$.messages')) = 'ARRAY'
-           THEN rec_messages(json_extract(inp, '$.messages')) END AS msgs,
-    CASE WHEN json_type(inp) = 'VARCHAR' THEN json_extract_string(inp, '$')
+           THEN rec_messages(json_extract(inp, '$.messages'))
+         -- a Responses API input string is one user message (framed as a chat prompt)
+         WHEN instructions IS NOT NULL AND json_type(items) = 'VARCHAR'
+           THEN CAST(json_array(json_object('role', 'user', 'content', items ->> '$')) AS VARCHAR)
+    END AS msgs,
+    CASE WHEN json_type(items) = 'VARCHAR' THEN json_extract_string(items, '$')
          WHEN json_type(json_extract(inp, '$.contents')) = 'VARCHAR'
            THEN json_extract_string(inp, '$.contents')
          WHEN json_type(json_extract(inp, '$.contents')) = 'ARRAY'
            THEN array_to_string(json_extract_string(inp, '$.contents[*].parts[*].text'), '\n')
          WHEN json_type(json_extract(inp, '$.prompt')) = 'VARCHAR'
            THEN json_extract_string(inp, '$.prompt') END AS prompt_plain
-  FROM fields
+  FROM request
+), prompt AS (  -- the instructions are the system prompt, unless the input starts with it
+  SELECT *, json_extract_string(msgs, '$[0].role') IN ('system', 'developer') AS leads,
+    CASE WHEN NOT coalesce(leads, false) THEN instructions END AS sys_text
+  FROM tokens
 )
 SELECT {line} AS line,
   CASE WHEN otype NOT IN ('GENERATION', 'EMBEDDING')
@@ -268,13 +295,11 @@ SELECT {line} AS line,
   coalesce(TRY_CAST({_j("cd", "$.total")} AS DOUBLE), TRY_CAST({_f("totalCost")} AS DOUBLE),
            TRY_CAST({_f("calculatedTotalCost")} AS DOUBLE),
            TRY_CAST({_j("lu", "$.totalCost")} AS DOUBLE)) AS reported_cost_usd,
-  CASE WHEN msgs IS NOT NULL THEN 'messages' WHEN prompt_plain IS NOT NULL THEN 'text' END
-    AS prompt_kind,
-  coalesce(msgs, prompt_plain) AS prompt_text,
-  CASE WHEN json_extract_string(msgs, '$[0].role') IN ('system', 'developer')
-       THEN json_extract_string(msgs, '$[0].content') END AS system_text,
+  {prompt_columns()},
+  CASE WHEN leads THEN json_extract_string(msgs, '$[0].content') ELSE sys_text END
+    AS system_text,
   rec_completion(outp) AS completion_text
-FROM tokens
+FROM prompt
 """
 
 
