@@ -8,13 +8,18 @@ from collections import Counter
 
 
 def money(value: float | None) -> str:
-    """Dollars for people: cents for most amounts, more digits for tiny ones."""
+    """Dollars for people: cents for most amounts, more digits for tiny ones; an amount that
+    is not zero never reads as zero ("<$0.000001", "−<$0.000001" when negative)."""
     if value is None:
         return "—"
     if value == 0:
         return "$0.00"
     if abs(value) < 0.01:
-        return f"${value:.4f}" if abs(value) >= 0.0001 else f"${value:.6f}"
+        if abs(value) >= 0.0001:
+            return f"${value:.4f}"
+        if f"{abs(value):.6f}" == "0.000000":
+            return ("−" if value < 0 else "") + "<$0.000001"
+        return f"${value:.6f}"
     return f"${value:,.2f}"
 
 

@@ -279,7 +279,7 @@ def render(report: dict) -> str:
     )
     s = report.get("summary") or {}
     meta = (
-        f"{money(s.get('total_cost_usd'))} over {s.get('requests', 0):,} calls · "
+        f"{_e(money(s.get('total_cost_usd')))} over {s.get('requests', 0):,} calls · "
         f"prices checked {_e(report.get('pricing_version'))} · llmcost {_e(__version__)} · "
         f"generated {_e(report.get('generated_at'))}"
     )
