@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from llmcost import _API
 from llmcost.errors import LlmcostError, UsageError
+from llmcost.render import plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -127,7 +128,7 @@ class Report(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return (
-            f"<Report {self.requests:,} calls, ${self.total_cost_usd:,.2f}, "
+            f"<Report {plural(self.requests, 'call')}, ${self.total_cost_usd:,.2f}, "
             f"{self.unpriced_requests:,} unpriced>"
         )
 

@@ -17,6 +17,7 @@ from llmcost.analyses import Context, analyses
 from llmcost.errors import NoRecordsError
 from llmcost.ingest import FileResult, IngestResult, ingest_paths
 from llmcost.pricing import PriceBook, load_pricing
+from llmcost.render import plural
 
 # Told what is being done after reading (the CLI's spinner): a short text.
 Stage = Callable[[str], None] | None
@@ -150,9 +151,9 @@ def no_records(con, where: str = "") -> NoRecordsError:
     rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
     message = f"no usable LLM call records were found{where}"
     if rejected:
-        message += f"; {rejected:,} lines were rejected, most often because:" + "".join(
-            f"\n  {reason} ({n:,} line{'s' * (n != 1)}, first at {first})"
-            for reason, n, first in reasons
+        message += f"; {plural(rejected, 'line was', 'lines were')} rejected, most often because:"
+        message += "".join(
+            f"\n  {reason} ({plural(n, 'line')}, first at {first})" for reason, n, first in reasons
         )
     return NoRecordsError(
         message, hint="check the input format: `llmcost formats` lists what can be read"

@@ -242,7 +242,7 @@ def test_exit_0_when_every_rule_holds(cli):
     assert result.exit_code == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("Total cost "))
     assert re.search(r"\$2\.00\s+\$1\.67\s+ok", line)
-    assert "budget holds, with 1 warning(s)" in result.stderr
+    assert "budget holds, with 1 warning (3 rules)" in result.stderr
 
 
 @pytest.mark.parametrize(

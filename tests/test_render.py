@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from llmcost.render import money
+from llmcost.render import money, plural
 from llmcost.render.budget import signed_money
 from llmcost.render.layout import _audit_signed_money
 
@@ -58,3 +60,58 @@ def test_a_tiny_total_reads_as_not_zero(cli, jsonl, tmp_path):
     period = ("--since", "2026-10-01", "--until", "2026-10-02")
     assert cli("report", "--db", db, *period, "-o", page).exit_code == 0
     assert '<p class="meta">&lt;$0.000001 over' in page.read_text()
+
+
+@pytest.mark.parametrize(
+    ("n", "words", "text"),
+    [
+        (0, ("call",), "0 calls"),
+        (1, ("call",), "1 call"),
+        (2, ("call",), "2 calls"),
+        (1234, ("call",), "1,234 calls"),
+        (None, ("call",), "— calls"),
+        (1, ("prompt family", "prompt families"), "1 prompt family"),
+        (3, ("prompt family", "prompt families"), "3 prompt families"),
+        (1, ("line was", "lines were"), "1 line was"),
+        (2, ("line was", "lines were"), "2 lines were"),
+        (1.0, ("day",), "1 day"),
+        (2.5, ("day",), "2.5 days"),
+    ],
+)
+def test_plural(n, words, text):
+    assert plural(n, *words) == text
+
+
+# A count of one with a plural noun after it ('1 calls', '1 lines'), not '21 calls' or '0.1 days'
+ONE_PLURAL = re.compile(r"(?<![\d.,])1 [a-z]+s\b")
+
+
+def test_a_count_of_one_agrees_in_number(cli, jsonl, tmp_path):
+    """One call and one rejected line: every output said '1 calls', '1 lines were rejected',
+    'over 1 calls', '1 of 1 budget rules', '1 new calls', …"""
+    call = {
+        "timestamp": "2026-10-01T10:00:00Z",
+        "model": "gpt-4o-mini",
+        "session_id": "s1",
+        "messages": [{"role": "user", "content": "hello"}],
+        "usage": {"prompt_tokens": 8, "completion_tokens": 1},
+    }
+    log = jsonl([call])
+    log.write_text(log.read_text() + "{oops\n")
+    table = cli("analyze", log, env={"COLUMNS": "200"})
+    markdown = cli("analyze", log, "-f", "markdown")
+    check = cli("check", log, "--max-cost", "0.000001")
+    db = tmp_path / "calls.duckdb"
+    ingest = cli("ingest", log, "--db", db)
+    assert (table.exit_code, markdown.exit_code, check.exit_code, ingest.exit_code) == (0, 0, 1, 0)
+    assert f"{log}: jsonl, 2 lines → 1 call, 0 skipped, 1 rejected" in table.stderr
+    assert "Total cost: $0.000002 over 1 call, 2026-10-01" in table.stdout
+    assert "Busiest minute: 2026-10-01 10:00 — 1 call, 8 input and 1 output token" in table.stdout
+    assert "volumes scaled to a month from 1 day of log" in table.stdout
+    assert "1 line was rejected: kept with their reason" in table.stdout
+    assert "- 1 line was rejected: kept with their reason" in markdown.stdout
+    assert "LLM budget check: 1 of 1 budget rule breached" in check.stdout
+    assert "Not counted: 1 log line was rejected" in check.stdout
+    assert "2 lines read = 1 new call + 0 skipped + 1 rejected; 1 call in" in ingest.stderr
+    for result in (table, markdown, ingest):
+        assert not ONE_PLURAL.findall(result.stdout + result.stderr)

@@ -313,8 +313,7 @@ def test_markdown_and_table_show_the_comparison(cli, db, tmp_path):
     assert "- Period: 2026-11-15 → 2026-11-16 (Europe/Paris)" in md
     assert "- Cost: $0.91 over 2 calls" in md
     assert (
-        "- Before (the day before, 2026-11-14 → 2026-11-15 (Europe/Paris)): $0.35 over 1 calls"
-        in md
+        "- Before (the day before, 2026-11-14 → 2026-11-15 (Europe/Paris)): $0.35 over 1 call" in md
     )
     assert "### By user vs the day before" in md
     assert "| bob | $0.00 | $0.70 | +$0.70 | new | 0 → 1 |" in md
@@ -492,7 +491,7 @@ def test_readme_crontab_runs_as_written(tmp_path):
     assert quiet.stdout == "" and quiet.stderr == ""  # nothing for cron to mail
     [html] = (tmp_path / "reports").glob("llm-cost-*.html")
     assert re.fullmatch(r"llm-cost-\d{4}-\d{2}-\d{2}\.html", html.name)
-    assert "<svg" in html.read_text() and "$0.35 over 1 calls" in html.read_text()
+    assert "<svg" in html.read_text() and "$0.35 over 1 call" in html.read_text()
 
     # A runaway call yesterday: 20M input tokens of gpt-4o = $50, the day costs $50.35.
     calls.append({"timestamp": at_noon(1), "provider": "openai", "model": "gpt-4o",

@@ -20,6 +20,7 @@ from llmcost.errors import (
     stdout_may_close,
     unwritable,
 )
+from llmcost.render import plural
 
 _debug = False
 
@@ -329,13 +330,16 @@ def file_line(result) -> str:
         return f"{result.source}: not read — {result.error}"
     mode = "" if result.mode == "new" else f" ({result.mode})"
     text = (
-        f"{result.source}: {result.format}{mode}, {result.lines_read:,} lines → "
-        f"{result.ingested:,} calls, {result.skipped:,} skipped, {result.rejected:,} rejected"
+        f"{result.source}: {result.format}{mode}, {plural(result.lines_read, 'line')} → "
+        f"{plural(result.ingested, 'call')}, {result.skipped:,} skipped, {result.rejected:,} rejected"
     )
     if getattr(result, "buckets", 0):
         text += f" ({result.buckets:,} of the skipped stored as usage-report buckets)"
     if result.pending_bytes:
-        text += f"; an unfinished last line ({result.pending_bytes:,} bytes) waits for the next run"
+        text += (
+            f"; an unfinished last line ({plural(result.pending_bytes, 'byte')}) waits for the "
+            "next run"
+        )
     if result.error:
         text += f"; {result.error}"
     return text

@@ -17,6 +17,7 @@ from llmcost.commands.common import (
     parse_window,
 )
 from llmcost.export import ExportFormat
+from llmcost.render import plural
 
 
 @handles_errors
@@ -89,7 +90,7 @@ def export(
     where = "stdout" if output == "-" else output
     layout = ", one folder per day" if result.partitioned else ""
     err.print(
-        f"{result.rows:,} calls → {where} ({result.format}{layout}): "
+        f"{plural(result.rows, 'call')} → {where} ({result.format}{layout}): "
         f"{result.priced_rows:,} with a cost totalling ${result.total_cost_usd:,.2f}, "
         f"{result.unpriced_rows:,} of unpriced models (cost left empty)",
         soft_wrap=True,

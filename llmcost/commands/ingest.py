@@ -9,6 +9,7 @@ import typer
 
 from llmcost.commands import common
 from llmcost.commands.common import InputFormatOption, handles_errors
+from llmcost.render import plural
 
 DB_HELP = "DuckDB database file (default: $LLMCOST_DB, else ~/.local/share/llmcost/llmcost.duckdb)."
 
@@ -54,9 +55,9 @@ def ingest(
         con.close()
     read = result.total("lines_read")
     err.print(
-        f"{read:,} lines read = {result.total('ingested'):,} new calls + "
+        f"{plural(read, 'line')} read = {plural(result.total('ingested'), 'new call')} + "
         f"{result.total('skipped'):,} skipped + {result.total('rejected'):,} rejected; "
-        f"{stored:,} calls in {path}",
+        f"{plural(stored, 'call')} in {path}",
         soft_wrap=True,
     )
 
@@ -109,7 +110,7 @@ def rejects(
         whole=("where",),  # file:line, never cut
     )
     console = common.stdout_console()
-    console.print(Text(f"{total:,} rejected records", style="italic"))
+    console.print(Text(plural(total, "rejected record"), style="italic"))
     console.print(FitTable(table), crop=False)
 
 

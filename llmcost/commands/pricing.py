@@ -12,6 +12,7 @@ import typer
 
 from llmcost.commands import common
 from llmcost.commands.common import handles_errors
+from llmcost.render import plural
 
 app = typer.Typer(
     name="pricing",
@@ -99,7 +100,7 @@ def list_(
     console = _console()
     console.print(Text(f"Prices in force on {on} (USD per million tokens)", style="italic"))
     console.print(FitTable(table), crop=False)
-    common.stderr().print(f"[dim]{len(items)} models[/dim]")
+    common.stderr().print(f"[dim]{plural(len(items), 'model')}[/dim]")
 
 
 @app.command()
@@ -246,8 +247,8 @@ def check(
     for e in result.errors:
         err.print(f"[bold red]error:[/bold red] {e.file}:{e.line}: {e.message}", soft_wrap=True)
     summary = (
-        f"{len(result.files)} tables, {result.models} models: {len(result.errors)} errors, "
-        f"{len(result.warnings)} warnings"
+        f"{plural(len(result.files), 'table')}, {plural(result.models, 'model')}: "
+        f"{plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"
     )
     print(summary)
     if result.errors:
@@ -290,7 +291,9 @@ def diff(
         _json({"old": old_label, "new": new_label, "changes": changes, "bill": bill})
         return
     console = _console()
-    console.print(f"[bold]{old_label} → {new_label}[/bold]: {len(changes)} models changed")
+    console.print(
+        f"[bold]{old_label} → {new_label}[/bold]: {plural(len(changes), 'model')} changed"
+    )
     for c in changes:
         console.print(f"  {c['change']:<8} {c['provider']}/{c['model']}", soft_wrap=True)
         for r in c["rows"]:
@@ -308,7 +311,7 @@ def diff(
             if m["delta_usd"]:
                 console.print(
                     f"  {m['provider']}/{m['model']}: {m['old_cost_usd']} → {m['new_cost_usd']} "
-                    f"({m['delta_usd']:+.6f}, {m['requests']} calls)",
+                    f"({m['delta_usd']:+.6f}, {plural(m['requests'], 'call')})",
                     soft_wrap=True,
                 )
 
@@ -346,7 +349,7 @@ def import_litellm(
     for why in result.dropped:
         err.print(f"[yellow]left out:[/yellow] {why}", soft_wrap=True)
     err.print(
-        f"{len(result.models)} models imported, {result.skipped_known} already priced, "
+        f"{plural(len(result.models), 'model')} imported, {result.skipped_known} already priced, "
         f"{result.skipped_other} not chat models or without token prices"
     )
 

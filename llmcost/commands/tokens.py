@@ -167,7 +167,7 @@ def tokens(
 def _print_table(result: dict) -> None:
     from rich.text import Text
 
-    from llmcost.render import money
+    from llmcost.render import money, plural
     from llmcost.render.layout import Table
     from llmcost.render.terminal import FitTable
 
@@ -195,7 +195,8 @@ def _print_table(result: dict) -> None:
     console = common.stdout_console()
     console.print(
         Text(
-            f"{result['characters']:,} characters priced as {result['as']} at today's prices",
+            f"{plural(result['characters'], 'character')} priced as {result['as']} at today's "
+            "prices",
             style="italic",
         )
     )

@@ -41,6 +41,14 @@ def count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def plural(n: float | None, one: str, many: str | None = None) -> str:
+    """``n`` (as ``count`` writes it; a float as short as it goes) and the words that agree
+    with it: ``one`` for 1, else ``many`` (default ``one`` + "s"): plural(1, "call") is
+    "1 call", plural(2, "call") "2 calls", plural(1, "line was", "lines were") "1 line was"."""
+    number = f"{n:,g}" if isinstance(n, float) else count(n)
+    return f"{number} {one if n == 1 else (many or one + 's')}"
+
+
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 

@@ -9,7 +9,7 @@ cells as Rich markup.
 
 from __future__ import annotations
 
-from llmcost.render import count, md_escape, money, money_beside, pct
+from llmcost.render import count, md_escape, money, money_beside, pct, plural
 from llmcost.render.layout import Section, Table
 from llmcost.render.markdown import table
 
@@ -37,7 +37,7 @@ def limit_text(rule: dict) -> str:
         return money_beside(rule["limit"], rule["actual"])
     if rule["unit"] == "pct":
         return f"{rule['limit']:g}%"
-    return f"{rule['limit']:g} calls"
+    return plural(rule["limit"], "call")
 
 
 def actual_text(rule: dict) -> str:
@@ -48,16 +48,16 @@ def actual_text(rule: dict) -> str:
         return money_beside(value, rule["limit"])
     if rule["unit"] == "pct":
         return f"{value:+.1f}%".replace("-", "−")
-    return f"{count(int(value))} call" + ("" if value == 1 else "s")
+    return plural(int(value), "call")
 
 
 def headline(result: dict) -> str:
     n = len(result["rules"])
     if result["status"] == "fail":
-        return f"{result['breached']} of {n} budget rules breached"
+        return f"{result['breached']} of {plural(n, 'budget rule')} breached"
     if result["status"] == "warn":
-        return f"budget holds, with {result['warnings']} warning(s) ({n} rules)"
-    return f"all {n} budget rules hold"
+        return f"budget holds, with {plural(result['warnings'], 'warning')} ({plural(n, 'rule')})"
+    return f"{n} of {plural(n, 'budget rule holds', 'budget rules hold')}"
 
 
 def check_sections(result: dict, emoji: bool = True) -> list[Section]:
@@ -68,12 +68,13 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     if result.get("first_ts"):
         when = f", {result['first_ts'][:10]} → {result['last_ts'][:10]}"
     summary.lines.append(
-        f"Total cost: {money(result['total_cost_usd'])} over {count(result['requests'])} calls{when}"
+        f"Total cost: {money(result['total_cost_usd'])} over {plural(result['requests'], 'call')}"
+        + when
     )
     if result.get("rejected"):
         summary.lines.append(
-            f"Not counted: {count(result['rejected'])} log lines were rejected (llmcost analyze "
-            "--format json lists each with its file, line and reason)"
+            f"Not counted: {plural(result['rejected'], 'log line was', 'log lines were')} rejected "
+            "(llmcost analyze --format json lists each with its file, line and reason)"
         )
     summary.lines.extend(result.get("notes") or [])
     summary.tables.append(
@@ -187,14 +188,14 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         title = ("🚨 " if emoji else "ALERT: ") + title
     head = Section(title)
     head.lines.append(f"Period: {p['describe']}")
-    head.lines.append(f"Cost: {money(s['total_cost_usd'])} over {count(s['requests'])} calls")
+    head.lines.append(f"Cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}")
     prev = p.get("previous") or {}
     comparison = report.get("comparison")
     if comparison:
         t = comparison["total"]
         head.lines.append(
             f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
-            f"{money(t['base_usd'])} over {count(comparison['requests']['base'])} calls — "
+            f"{money(t['base_usd'])} over {plural(comparison['requests']['base'], 'call')} — "
             f"change {signed_money(t['change_usd'])} ({signed_pct(t['change_pct'])})"
         )
     else:

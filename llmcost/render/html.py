@@ -15,7 +15,7 @@ import io
 import re
 
 from llmcost import __version__
-from llmcost.render import WEEKDAYS, money
+from llmcost.render import WEEKDAYS, money, plural
 from llmcost.render.layout import Section, Table, sections
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -279,7 +279,7 @@ def render(report: dict) -> str:
     )
     s = report.get("summary") or {}
     meta = (
-        f"{_e(money(s.get('total_cost_usd')))} over {s.get('requests', 0):,} calls · "
+        f"{_e(money(s.get('total_cost_usd')))} over {plural(s.get('requests', 0), 'call')} · "
         f"prices checked {_e(report.get('pricing_version'))} · llmcost {_e(__version__)} · "
         f"generated {_e(report.get('generated_at'))}"
     )

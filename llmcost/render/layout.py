@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from llmcost.render import WEEKDAYS, count, money, pct, short_paths
+from llmcost.render import WEEKDAYS, count, money, pct, plural, short_paths
 
 
 @dataclass
@@ -60,15 +60,19 @@ def _usage_reports(r: dict) -> list[Section]:
         return []
     section = Section("Provider usage reports (aggregates, not calls)")
     span = f"{(u['first_start'] or '?')[:10]} → {(u['last_end'] or '?')[:10]}"
-    requests = "requests not reported" if u["requests"] is None else f"{count(u['requests'])} requests"
+    requests = (
+        "requests not reported" if u["requests"] is None else plural(u["requests"], "request")
+    )
     section.lines.append(
-        f"{count(u['buckets'])} buckets, {span}: {requests}, {count(u['input_tokens'])} input "
-        f"tokens (of which {count(u['cache_read_tokens'])} cache reads), "
-        f"{count(u['output_tokens'])} output tokens"
+        f"{plural(u['buckets'], 'bucket')}, {span}: {requests}, "
+        f"{plural(u['input_tokens'], 'input token')} (of which "
+        f"{plural(u['cache_read_tokens'], 'cache read')}), "
+        f"{plural(u['output_tokens'], 'output token')}"
     )
     section.lines.append(
         f"Computed at list prices: {money(u['computed_cost_usd'])}"
-        + (f" ({count(u['unpriced_buckets'])} buckets unpriced)" if u["unpriced_buckets"] else "")
+        + (f" ({plural(u['unpriced_buckets'], 'bucket')} unpriced)"
+           if u["unpriced_buckets"] else "")
         + (f"; reported by the provider: {money(u['reported_cost_usd'])}"
            if u["reported_cost_usd"] is not None else "")
     )
@@ -76,7 +80,7 @@ def _usage_reports(r: dict) -> list[Section]:
         diff = "—" if c["difference_usd"] is None else money(c["difference_usd"])
         section.lines.append(
             f"{c['provider']}: reported {money(c['reported_cost_usd'])} vs computed "
-            f"{money(c['computed_cost_usd'])} over {count(c['days'])} days (difference {diff})"
+            f"{money(c['computed_cost_usd'])} over {plural(c['days'], 'day')} (difference {diff})"
         )
     if u["by_model"]:
         section.tables.append(Table(
@@ -105,10 +109,11 @@ def _usage_reports(r: dict) -> list[Section]:
 def _summary(r: dict) -> Section:
     s = r["summary"]
     lines = [
-        f"Total cost: {money(s['total_cost_usd'])} over {count(s['requests'])} calls"
+        f"Total cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}"
         + (f", {s['first_ts'][:10]} → {s['last_ts'][:10]}" if s.get("first_ts") else ""),
-        f"Tokens: {count(s['input_tokens'])} input (of which {count(s['cache_read_tokens'])} "
-        f"cache reads, {count(s['cache_write_tokens'])} cache writes), "
+        f"Tokens: {count(s['input_tokens'])} input (of which "
+        f"{plural(s['cache_read_tokens'], 'cache read')}, "
+        f"{plural(s['cache_write_tokens'], 'cache write')}), "
         f"{count(s['output_tokens'])} output (of which {count(s['reasoning_tokens'])} reasoning)",
         "Cost by part: "
         + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in s["cost_by_part"].items()),
@@ -117,23 +122,23 @@ def _summary(r: dict) -> Section:
         # the what-if sums only the calls priced on that date: say which, and what is left out
         line = (
             f"At prices of {s['as_of']}: {money(s['as_of_cost_usd'])} for "
-            f"{count(s['as_of_priced_requests'])} of {count(s['requests'])} calls "
+            f"{count(s['as_of_priced_requests'])} of {plural(s['requests'], 'call')} "
             f"(historical {money(s['total_cost_usd'])})"
         )
         if s["as_of_unpriced_requests"]:
             line += (
-                f"; {count(s['as_of_unpriced_requests'])} calls had no price on that date "
+                f"; {plural(s['as_of_unpriced_requests'], 'call')} had no price on that date "
                 "(models not yet priced), not counted as $0"
             )
         lines.insert(1, line)
     if s["unpriced_requests"]:
         lines.append(
-            f"Unpriced: {count(s['unpriced_requests'])} calls of models without a price "
+            f"Unpriced: {plural(s['unpriced_requests'], 'call')} of models without a price "
             "(not counted as $0; listed below)"
         )
     if s["unknown_token_requests"]:
         lines.append(
-            f"Unknown tokens: {count(s['unknown_token_requests'])} calls had no token counts "
+            f"Unknown tokens: {plural(s['unknown_token_requests'], 'call')} had no token counts "
             "and no text to count"
         )
     if s["tokens_counted"] or s["tokens_estimated"]:
@@ -154,7 +159,7 @@ def _summary(r: dict) -> Section:
         )
     if s["requests_without_timestamp"]:
         lines.append(
-            f"{count(s['requests_without_timestamp'])} calls had no timestamp: "
+            f"{plural(s['requests_without_timestamp'], 'call')} had no timestamp: "
             "priced at today's prices, left out of daily and peak views"
         )
     lines.extend(r.get("notes") or [])
@@ -245,9 +250,8 @@ def _by_dimension(a: dict) -> Section:
         ],
     )
     if t["unpriced_requests"]:
-        n = t["unpriced_requests"]
         section.lines.append(
-            f"{count(n)} call{'s' if n != 1 else ''} of unpriced models "
+            f"{plural(t['unpriced_requests'], 'call')} of unpriced models "
             "counted in Calls, not in Cost."
         )
     return section
@@ -302,9 +306,8 @@ def _periods(p: dict) -> Section:
     if p.get("week_starts"):
         section.lines.append("Weeks: ISO 8601, Monday to Sunday, named by ISO year and week.")
     if p["requests_without_timestamp"]:
-        n = p["requests_without_timestamp"]
         section.lines.append(
-            f"{count(n)} call{'s' if n != 1 else ''} without a timestamp "
+            f"{plural(p['requests_without_timestamp'], 'call')} without a timestamp "
             "in no period (and not in the totals)."
         )
     return section
@@ -317,14 +320,15 @@ def _sessions(s: dict) -> list[Section]:
         summary.lines.append(s.get("note") or "no session ids")
         return [summary]
     summary.lines.append(
-        f"{count(s['sessions'])} sessions, {count(s['requests'])} calls: "
+        f"{plural(s['sessions'], 'session')}, {plural(s['requests'], 'call')}: "
         f"{money(s['avg_cost_usd'])} per session on average (median "
         f"{money(s['median_cost_usd'])}), {s['avg_requests']:.1f} calls, "
         f"{_duration(s['avg_duration_s'])} from first to last call."
     )
     if s["requests_without_session"]:
-        n = s["requests_without_session"]
-        summary.lines.append(f"{count(n)} call{'s' if n != 1 else ''} without a session id.")
+        summary.lines.append(
+            f"{plural(s['requests_without_session'], 'call')} without a session id."
+        )
     for key, section in (
         ("most_expensive", summary),
         ("most_calls", Section("Longest sessions (calls)")),
@@ -447,15 +451,16 @@ def _peaks(r: dict) -> Section:
     if p["busiest_minute"]:
         m = p["busiest_minute"]
         section.lines.append(
-            f"Busiest minute: {m['minute'][:16].replace('T', ' ')} — {count(m['requests'])} calls, "
-            f"{count(m['input_tokens'])} input and {count(m['output_tokens'])} output tokens, "
+            f"Busiest minute: {m['minute'][:16].replace('T', ' ')} — "
+            f"{plural(m['requests'], 'call')}, "
+            f"{count(m['input_tokens'])} input and {plural(m['output_tokens'], 'output token')}, "
             f"{money(m['cost_usd'])}"
         )
     if p["costliest_hour"]:
         h = p["costliest_hour"]
         section.lines.append(
             f"Costliest hour: {h['hour'][:13].replace('T', ' ')}h — "
-            f"{count(h['requests'])} calls, {money(h['cost_usd'])}"
+            f"{plural(h['requests'], 'call')}, {money(h['cost_usd'])}"
         )
     section.lines.append(
         "Grid: cost in dollars per weekday and hour; '·' no calls, '<1¢' under a cent, "
@@ -485,7 +490,7 @@ def _cache(r: dict) -> list[Section]:
         section.lines.append(c["note"])
     else:
         section.lines.append(
-            f"Exact repeats (same model, same full prompt): {count(e['requests'])} calls "
+            f"Exact repeats (same model, same full prompt): {plural(e['requests'], 'call')} "
             f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}."
         )
         section.lines.append(f"Assumption: {e['assumption']}.")
@@ -503,8 +508,9 @@ def _cache(r: dict) -> list[Section]:
     used = c["prompt_caching_in_use"]
     if used["cache_read_tokens"]:
         section.lines.append(
-            f"Prompt caching already in use: {count(used['cache_read_tokens'])} cached input tokens "
-            f"on {count(used['requests_with_cache_reads'])} calls saved {money(used['saved_usd'])}."
+            "Prompt caching already in use: "
+            f"{plural(used['cache_read_tokens'], 'cached input token')} on "
+            f"{plural(used['requests_with_cache_reads'], 'call')} saved {money(used['saved_usd'])}."
         )
     out = [section]
     if not c.get("note"):
@@ -519,8 +525,9 @@ def _prompt_caching(p: dict | None) -> list[Section]:
     section = Section("Cache-hit potential: provider prompt caching")
     section.lines.append(
         f"Shared prefixes (system prompt, conversation so far) of the calls that are not exact "
-        f"repeats: {money(p['usd'])} on {count(p['family_count'])} prompt families "
-        f"({count(p['calls_considered'])} calls considered)."
+        f"repeats: {money(p['usd'])} on "
+        f"{plural(p['family_count'], 'prompt family', 'prompt families')} "
+        f"({plural(p['calls_considered'], 'call')} considered)."
     )
     section.lines.append(f"Assumption: {p['assumption']}.")
     section.lines.extend(p.get("notes") or [])
@@ -557,7 +564,7 @@ def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
     section = Section("Cache-hit potential: near-duplicate prompts")
     section.lines.append(
         f"Semantic-cache candidates among the calls that are not exact repeats: "
-        f"{count(n['requests'])} calls ({pct(n['share'])} of calls with text) at similarity "
+        f"{plural(n['requests'], 'call')} ({pct(n['share'])} of calls with text) at similarity "
         f"≥ {n['threshold']:g} — {money(n['usd'])}."
     )
     section.lines.append(f"Method: {n['method']}. Assumption: {n['assumption']}.")
@@ -678,7 +685,7 @@ def _problems(r: dict) -> list[Section]:
         if rej.get("period"):  # a line has no time of its own: dated by the calls around it
             by = " in this period (dated by the call logged before or after each)"
         section.lines.append(
-            f"{count(rej['count'])} lines were rejected{by}: kept with their reason, "
+            f"{plural(rej['count'], 'line was', 'lines were')} rejected{by}: kept with their reason, "
             "not counted in any total."
         )
         section.tables.append(
@@ -720,7 +727,7 @@ def _savings(r: dict) -> list[Section]:
         return [section]
     section.lines.append(
         f"Up to {money(total.get('usd'))} ({pct(total.get('share_of_cost'))} of "
-        f"{money(total.get('total_cost_usd'))}) on {count(total.get('calls'))} calls, "
+        f"{money(total.get('total_cost_usd'))}) on {plural(total.get('calls'), 'call')}, "
         "ranked by dollars."
     )
     section.tables.append(
@@ -797,13 +804,13 @@ def _waste(w: dict, r: dict) -> Section:
     section = Section("Output waste")
     t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
     section.lines.append(
-        f"Truncated answers (hit max_tokens): {count(t['calls'])} calls, {money(t['usd'])} — "
+        f"Truncated answers (hit max_tokens): {plural(t['calls'], 'call')}, {money(t['usd'])} — "
         f"{t['note']}."
     )
-    section.lines.append(f"Failed but billed: {count(f['calls'])} calls, {money(f['usd'])}.")
+    section.lines.append(f"Failed but billed: {plural(f['calls'], 'call')}, {money(f['usd'])}.")
     section.lines.append(
         f"Retries within {rt['seconds']:g}s of a successful identical call: "
-        f"{count(rt['after_success'])} calls, {money(rt['usd'])} "
+        f"{plural(rt['after_success'], 'call')}, {money(rt['usd'])} "
         f"({count(rt['after_failure'])} more retried a failed call: legitimate)."
     )
     if rt["top"]:
@@ -826,7 +833,7 @@ def _waste(w: dict, r: dict) -> Section:
         )
     section.lines.append(
         f"Runaway outputs (above median + {ru['k']:g} × robust sigma of their feature and "
-        f"model): {count(ru['calls'])} calls; a cap at that length saves {money(ru['usd'])}."
+        f"model): {plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}."
     )
     if ru["top"]:
         section.tables.append(
@@ -947,7 +954,7 @@ def _selfhost(s: dict) -> Section:
         return section
     section.lines.append(
         f"At {money(s['gpu_hour_usd'])} per GPU-hour, volumes scaled to a month from "
-        f"{s['log_days']:g} days of log. Assumption: {s['assumption']}."
+        f"{plural(s['log_days'], 'day')} of log. Assumption: {s['assumption']}."
     )
     section.tables.append(
         Table(
@@ -988,7 +995,8 @@ def audit_sections(r: dict) -> list[Section]:
     if t is not None:
         section = Section("Audit: reported vs recounted tokens")
         section.lines.append(
-            f"{count(t['compared_requests'])} calls compared (reported − recounted; off = more "
+            f"{plural(t['compared_requests'], 'call')} compared (reported − recounted; off = "
+            "more "
             f"than {threshold} from the recount); {count(t['requests_without_reported_counts'])}"
             f" recounted had no reported counts, {count(t['requests_without_text'])} had no "
             "text to recount"
@@ -1000,7 +1008,7 @@ def audit_sections(r: dict) -> list[Section]:
             tot = t["totals"][source]
             encodings = ", ".join(sorted({m["encoding"] for m in models}))
             section.lines.append(
-                f"{title} ({encodings}): {count(tot['calls'])} calls, "
+                f"{title} ({encodings}): {plural(tot['calls'], 'call')}, "
                 f"{count(tot['off_calls'])} off by more than {threshold}; Δ input "
                 f"{_audit_signed(tot['input_delta_tokens'])}, Δ output "
                 f"{_audit_signed(tot['output_delta_tokens'])} tokens = "
@@ -1055,10 +1063,11 @@ def audit_sections(r: dict) -> list[Section]:
     if c is not None:
         section = Section("Audit: reported vs computed cost")
         section.lines.append(
-            f"{count(c['requests_with_reported_cost'])} calls carry a cost in the log: reported "
+            f"{plural(c['requests_with_reported_cost'], 'call carries', 'calls carry')} a cost in "
+            "the log: reported "
             f"{money(c['reported_cost_usd'])} vs computed {money(c['computed_cost_usd'])} "
             f"(Δ {_audit_signed_money(c['delta_usd'])}, {_audit_signed_pct(c['delta_pct'])}); "
-            f"{count(c['off_calls'])} calls differ by more than {threshold}"
+            f"{plural(c['off_calls'], 'call differs', 'calls differ')} by more than {threshold}"
             + (f"; {count(c['unpriced_requests'])} unpriced" if c["unpriced_requests"] else "")
         )
         section.tables.append(
