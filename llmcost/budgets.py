@@ -17,6 +17,7 @@ from pathlib import Path
 
 from llmcost import config
 from llmcost.errors import UsageError
+from llmcost.render import plural
 from llmcost.yamlio import line_of
 
 EACH = "*"  # in per_model/per_feature/per_user: the limit for every name not listed
@@ -326,7 +327,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                     lim.max_cost,
                     s["total_cost_usd"],
                     "usd",
-                    f"{s['requests']:,} calls",
+                    plural(s["requests"], "call"),
                 )
             )
         if lim.max_daily_cost is not None:
@@ -506,9 +507,9 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
         )
     for side, summary in (("before", bs), ("after", hs)):
         if summary.get("unpriced_requests"):
-            n = summary["unpriced_requests"]
             out["notes"].append(
-                f"{side}: {n:,} call{'' if n == 1 else 's'} without a price, in no cost here"
+                f"{side}: {plural(summary['unpriced_requests'], 'call')} without a price, "
+                "in no cost here"
             )
     if base.get("pricing_version") != head.get("pricing_version"):
         out["notes"].append(
@@ -624,7 +625,7 @@ def evaluate_alerts(alerts: Alerts, report: dict) -> list[dict]:
                     "alert": "anomalies",
                     "limit": 0,
                     "actual": len(items),
-                    "message": f"{len(items)} anomalies: "
+                    "message": f"{plural(len(items), 'anomaly', 'anomalies')}: "
                     + "; ".join(_describe(x) for x in items[:3])
                     + (" …" if len(items) > 3 else ""),
                 }

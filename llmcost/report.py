@@ -177,14 +177,14 @@ def _notes(ingest: IngestResult | None) -> list[str]:
     files = ingest.files if ingest else []
     notes = [f"{f.source}: {f.error}" for f in files if f.error]
     notes += [
-        f"{f.source}: an unfinished last line ({f.pending_bytes:,} bytes) waits for the next "
+        f"{f.source}: an unfinished last line ({plural(f.pending_bytes, 'byte')}) waits for the next "
         "ingest into this database"  # (only a stored file's: see ingest_paths' resumable)
         for f in files
         if f.pending_bytes
     ]
     if ingest and ingest.total("naive_timestamps"):
         notes.append(
-            f"{ingest.total('naive_timestamps')} timestamps had no time zone; they were read as UTC"
+            f"{plural(ingest.total('naive_timestamps'), 'timestamp')} had no time zone: read as UTC"
         )
     return notes
 

@@ -92,7 +92,6 @@ def test_a_count_of_one_agrees_in_number(cli, jsonl, tmp_path):
     call = {
         "timestamp": "2026-10-01T10:00:00Z",
         "model": "gpt-4o-mini",
-        "session_id": "s1",
         "messages": [{"role": "user", "content": "hello"}],
         "usage": {"prompt_tokens": 8, "completion_tokens": 1},
     }
@@ -108,10 +107,12 @@ def test_a_count_of_one_agrees_in_number(cli, jsonl, tmp_path):
     assert "Total cost: $0.000002 over 1 call, 2026-10-01" in table.stdout
     assert "Busiest minute: 2026-10-01 10:00 — 1 call, 8 input and 1 output token" in table.stdout
     assert "volumes scaled to a month from 1 day of log" in table.stdout
+    assert "1 call has no system prompt and no session id" in table.stdout
     assert "1 line was rejected: kept with their reason" in table.stdout
     assert "- 1 line was rejected: kept with their reason" in markdown.stdout
     assert "LLM budget check: 1 of 1 budget rule breached" in check.stdout
     assert "Not counted: 1 log line was rejected" in check.stdout
+    assert re.search(r"Total cost .* FAIL +1 call\b", check.stdout)
     assert "2 lines read = 1 new call + 0 skipped + 1 rejected; 1 call in" in ingest.stderr
-    for result in (table, markdown, ingest):
+    for result in (table, markdown, check, ingest):
         assert not ONE_PLURAL.findall(result.stdout + result.stderr)

@@ -150,7 +150,7 @@ def test_anomaly_alerts_read_whatever_list_the_analysis_gives():
     }
     assert anomaly_items(report) == [{"day": "2026-11-14", "cost_usd": 9.5}]
     [alert] = evaluate_alerts(Alerts(anomalies=True), report)
-    assert alert["alert"] == "anomalies" and alert["message"] == "1 anomalies: 2026-11-14: $9.50"
+    assert alert["alert"] == "anomalies" and alert["message"] == "1 anomaly: 2026-11-14: $9.50"
     # the shape of llmcost.analyses.anomalies: days, then users and features
     report["anomalies"] = {
         "days": [],
@@ -159,7 +159,7 @@ def test_anomaly_alerts_read_whatever_list_the_analysis_gives():
         "count": 1,
     }  # fmt: skip
     [alert] = evaluate_alerts(Alerts(anomalies=True), report)
-    assert alert["message"] == "1 anomalies: user u7 on 2026-11-14: $4.00 (usually $0.50)"
+    assert alert["message"] == "1 anomaly: user u7 on 2026-11-14: $4.00 (usually $0.50)"
     assert evaluate_alerts(Alerts(anomalies=False), report) == []
     assert evaluate_alerts(Alerts(anomalies=True), {"summary": {"total_cost_usd": 1.0}}) == []
 

@@ -35,6 +35,7 @@ import polars as pl
 
 from llmcost.analyses import rows, savings, usd
 from llmcost.analyses.redact import preview
+from llmcost.render import plural
 
 # Minimum cacheable prefix, in tokens, by provider and model-key pattern (first match wins).
 # Sources (checked 2026-11):
@@ -366,16 +367,18 @@ def prompt_caching(con, ctx) -> dict:
     notes = []
     if counts["no_prefix_text"]:
         notes.append(
-            f"{counts['no_prefix_text']} calls have no system prompt and no session id: their "
-            "shared prefixes cannot be seen"
+            f"{plural(counts['no_prefix_text'], 'call has', 'calls have')} no system prompt and "
+            "no session id: their shared prefixes cannot be seen"
         )
     if counts["no_cache_price"]:
         notes.append(
-            f"{counts['no_cache_price']} priced calls are on models with no cache price in the "
-            "pricing tables: left out"
+            f"{plural(counts['no_cache_price'], 'priced call is', 'priced calls are')} on models "
+            "with no cache price in the pricing tables: left out"
         )
     if counts["no_timestamp"]:
-        notes.append(f"{counts['no_timestamp']} calls have no timestamp: left out")
+        notes.append(
+            f"{plural(counts['no_timestamp'], 'call has', 'calls have')} no timestamp: left out"
+        )
     return {
         "usd": round(total, 9),
         "calls_considered": considered,
