@@ -337,6 +337,17 @@ def test_a_json_document_broken_inside_keeps_the_records_before_the_break(tmp_pa
     assert cut_reason.startswith(f"the JSON document ends inside record {cut_line} (cut short?)")
 
 
+@pytest.mark.parametrize("n, records", [(1, "1 record"), (2, "2 records")])
+def test_text_after_a_json_array_is_rejected_saying_what_was_kept(tmp_path, n, records):
+    doc = tmp_path / "trailing.json"
+    doc.write_text(json.dumps([json.loads(call(i)) for i in range(n)], indent=2) + "\nEOF junk\n")
+    con = store.connect()
+    [result] = ingest_paths(con, [str(doc)]).files
+    assert (result.ingested, result.rejected) == (n, 1)
+    [(reason,)] = con.execute("SELECT reason FROM rejects").fetchall()
+    assert reason.startswith(f"text after the JSON array of {records}")
+
+
 def test_a_json_document_whose_name_hides_its_compression_is_read_the_same(tmp_path, cli):
     text = json.dumps([json.loads(call(i)) for i in range(3)], indent=2).encode()
     files = {

@@ -33,6 +33,7 @@ from llmcost.formats.usage import (
     usage_string_sql,
     usage_strings_sql,
 )
+from llmcost.render import plural
 from llmcost.streams import SUFFIXES
 
 
@@ -576,7 +577,7 @@ def _copy_records(text: Iterator[str], out) -> tuple[int, str, str]:
             after = (buffer[at + 1 :] + "".join(islice(text, 1))).strip()
             if not after:
                 return kept, "", ""
-            return kept, f"text after the JSON array's {kept:,} records", after
+            return kept, f"text after the JSON array of {plural(kept, 'record')}", after
         try:
             end = decoder.raw_decode(buffer, at)[1]
             if end == len(buffer) and not ended:
