@@ -14,9 +14,9 @@ import typer
 from llmcost.attribution import Period
 from llmcost.commands import common, register_all
 from llmcost.commands.common import (
+    AnalyzeFormat,
     InputFormatOption,
     PricingOption,
-    ReportFormat,
     SinceOption,
     UntilOption,
     emit,
@@ -53,7 +53,7 @@ def analyze(
         ),
     ] = None,
     format: Annotated[
-        Optional[ReportFormat],
+        Optional[AnalyzeFormat],
         typer.Option(
             "--format", "-f", help="Output format (default: from the -o suffix, else table)."
         ),
@@ -134,7 +134,7 @@ def analyze(
             recount=recount,
             stage=progress.stage,
         )
-    format = common.output_format(format, output, ReportFormat, ReportFormat.table)
+    format = common.output_format(format, output, AnalyzeFormat, AnalyzeFormat.table)
     emit(report.to_dict(), format, output)
 
 

@@ -181,3 +181,19 @@ def test_renders_in_headless_chromium_without_console_errors(page, tmp_path):
     )
     assert any("CONSOLE" in line and "Content Security Policy" in line
                for line in bad.stderr.splitlines()), bad.stderr[-2000:]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [["-o", "report.html"], ["--format", "html"]])
+def test_analyze_writes_the_html_report_too(cli, tmp_path, args):
+    """`analyze -o report.html` wrote the terminal table into the .html file; the format
+    follows the suffix (or --format html) and the page is the same self-contained report."""
+    log = hostile_log(tmp_path)
+    out = tmp_path / "report.html"
+    result = cli("analyze", log, *[str(tmp_path / a) if a.endswith(".html") else a for a in args])
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text() if "-o" in args else result.stdout
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    parsed = Tags()
+    parsed.feed(page)
+    assert parsed.tags <= ALLOWED_TAGS and "script" not in parsed.tags
+    assert "$0.72 over 4 calls" in "".join(parsed.text)  # one of the 4 is unpriced

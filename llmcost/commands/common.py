@@ -73,6 +73,15 @@ class ReportFormat(str, Enum):
     markdown = "markdown"
 
 
+class AnalyzeFormat(str, Enum):
+    """analyze's formats: the report's, and one self-contained HTML file."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 # What an -o file's suffix says its format is, when --format is not given.
 OUTPUT_SUFFIXES = {
     ".json": "json",
@@ -199,14 +208,18 @@ def write_stdout(text: str) -> None:
         sys.stdout.write(text)
 
 
-def emit(report: dict, format: ReportFormat, output: Path | None) -> None:
+def emit(report: dict, format: ReportFormat | AnalyzeFormat, output: Path | None) -> None:
     """Write a report in ``format`` to ``output`` or stdout."""
-    if format is ReportFormat.json:
+    if format.value == "json":
         from llmcost.render.json import render
 
         text = render(report)
-    elif format is ReportFormat.markdown:
+    elif format.value == "markdown":
         from llmcost.render.markdown import render
+
+        text = render(report)
+    elif format.value == "html":
+        from llmcost.render.html import render
 
         text = render(report)
     else:
