@@ -150,6 +150,8 @@ def test_diff_against_a_git_revision(cli, tmp_path, monkeypatch):
         "acme-large": "changed",
         "acme-new": "added",
     }
+    text = cli("pricing", "diff", "HEAD", str(repo / "pricing")).stdout
+    assert "added row from" in text and "None" not in text  # an open-ended row: no 'to None'
     bad = cli("pricing", "diff", "no-such-rev~9", str(repo / "pricing"))
     assert bad.exit_code == 2 and "not a file, a directory or a git revision" in bad.stderr
 

@@ -298,9 +298,15 @@ def diff(
         console.print(f"  {c['change']:<8} {c['provider']}/{c['model']}", soft_wrap=True)
         for r in c["rows"]:
             if r["change"] == "changed":
-                what = ", ".join(f"{k} {a} → {b}" for k, (a, b) in r["fields"].items())
+                # (no value: a row without an end date, or a price the row does not set)
+                shown = lambda k, v: v if v is not None else "open" if k == "to" else "none"  # noqa: E731
+                what = ", ".join(
+                    f"{k} {shown(k, a)} → {shown(k, b)}" for k, (a, b) in r["fields"].items()
+                )
             else:
-                what = ", ".join(f"{k} {v}" for k, v in (r.get("new") or r.get("old")).items())
+                what = ", ".join(
+                    f"{k} {v}" for k, v in (r.get("new") or r.get("old")).items() if v is not None
+                )
             console.print(f"           {r['change']} row {r['row']}: {what}", soft_wrap=True)
     if bill:
         console.print(
