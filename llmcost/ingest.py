@@ -48,7 +48,7 @@ REQUEST_COLUMNS = [
     "token_source", "service_tier", "prompt_hash", "system_hash", "completion_hash", "user_id",
     "session_id", "feature", "tags", "latency_ms", "status", "finish_reason", "max_tokens",
     "reported_cost_usd", "source", "source_line", "format", "ingest_id", "web_search_requests",
-    "inference_geo", "speed",
+    "inference_geo", "speed", "tools_hash",
 ]  # fmt: skip
 
 
@@ -516,6 +516,8 @@ def _store_staged(con, ingest_id: int) -> int:
           WHERE system_hash IS NOT NULL
           UNION ALL SELECT completion_hash, 'text', completion_text FROM staged
           WHERE completion_hash IS NOT NULL
+          UNION ALL SELECT tools_hash, 'tools', tools_text FROM staged
+          WHERE tools_hash IS NOT NULL
         ) t WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.hash = t.hash)"""
     )
     before = con.execute("SELECT count(*) FROM staged").fetchone()[0]
@@ -531,7 +533,8 @@ def _store_staged(con, ingest_id: int) -> int:
                                       THEN 'reported' END),
           service_tier, prompt_hash, system_hash, completion_hash,
           user_id, session_id, feature, tags, latency_ms, status, finish_reason, max_tokens,
-          reported_cost_usd, source, line, format, ?, web_search_requests, inference_geo, speed
+          reported_cost_usd, source, line, format, ?, web_search_requests, inference_geo, speed,
+          tools_hash
         FROM (SELECT * FROM staged
               QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1) s
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = s.request_id)""",

@@ -133,6 +133,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE usage_buckets ADD COLUMN speed VARCHAR;
         """,
     ),
+    (
+        6,
+        "the function tool definitions a request sent (billed as prompt tokens)",
+        """
+        -- texts(tools_hash, kind 'tools'): the request's tools (or legacy functions), a JSON list
+        ALTER TABLE requests ADD COLUMN tools_hash VARCHAR;
+        """,
+    ),
 ]
 
 

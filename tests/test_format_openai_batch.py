@@ -130,3 +130,34 @@ def test_a_batch_line_of_another_provider_keeps_its_provider(jsonl):
         (ok["response"]["body"]["model"], "openai"),
         ("deepseek-chat", "deepseek"),
     ]
+
+
+def test_input_lines_keep_their_tools(jsonl):
+    """An input line's body.tools (legacy: body.functions) are kept beside its prompt (a
+    text of kind 'tools', the request's tools_hash): they are billed as prompt tokens. A line
+    without tools, or with an empty list, has none."""
+    messages = [{"role": "user", "content": "Hi"}]
+    tools = [{"type": "function", "function": {"name": "get_time"}}]
+    functions = [{"name": "get_time", "parameters": {}}]
+    bodies = [{"tools": tools}, {"functions": functions}, {}, {"tools": []}]
+    lines = [
+        {
+            "custom_id": f"r{i}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": messages, **body},
+        }
+        for i, body in enumerate(bodies)
+    ]
+    _, _, con = load_priced_paths(jsonl(lines), fill=False)
+    stored = con.execute(
+        "SELECT t.kind, t.text FROM requests r LEFT JOIN texts t ON t.hash = r.tools_hash "
+        "ORDER BY r.source_line"
+    ).fetchall()
+    compact = lambda value: json.dumps(value, separators=(",", ":"))  # noqa: E731
+    assert stored == [
+        ("tools", compact(tools)),
+        ("tools", compact(functions)),
+        (None, None),
+        (None, None),
+    ]

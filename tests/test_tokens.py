@@ -704,3 +704,49 @@ def test_fill_labels_a_prompt_with_image_parts_estimated(jsonl) -> None:
     items = [{"role": "user", "content": [{"type": "input_text", "text": "Say"}, input_image]}]
     records.append(_responses_record({"model": "gpt-4o-mini", "input": items}, 0))
     assert _logged_fill(jsonl, records) == [(12, "estimated"), (12, "counted"), (8, "estimated")]
+
+
+# --- tool definitions -------------------------------------------------------------------------
+
+
+def test_tools_keep_the_prompt_hash_and_request_id_of_the_call(jsonl) -> None:
+    """The tools are kept apart (texts of kind 'tools', requests.tools_hash): the prompt text
+    and hash of a call are the same with and without them, and a record logged without an id
+    keeps the id it had before tools were read (pinned: re-ingesting an old log finds its
+    calls stored) unless it has tools of its own at the top (then they are part of the call's
+    content), on the fast reader and the line-by-line one (a blank line)."""
+    from llmcost.ingest import ingest_paths
+
+    messages = [{"role": "user", "content": "Say this is a test"}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "f",
+                "parameters": {"type": "object", "properties": {"a": {"type": "string"}}},
+            },
+        }
+    ]
+    usage = {"prompt_tokens": 12, "completion_tokens": 5}
+    records: list[Any] = [
+        {"timestamp": "2026-10-01T10:00:00Z", "model": "gpt-4o-mini", "messages": messages,
+         "usage": usage},
+        {"timestamp": "2026-10-01T10:00:00Z", "model": "gpt-4o-mini", "messages": messages,
+         "tools": tools},
+        {"timestamp": "2026-10-01T10:00:00Z",
+         "request": {"model": "gpt-4o-mini", "messages": messages, "tools": tools},
+         "response": {"object": "chat.completion", "model": "gpt-4o-mini", "choices": []}},
+    ]  # fmt: skip
+    for log in (jsonl(records), jsonl([*records, ""])):
+        con = store.connect()
+        ingest_paths(con, [str(log)])
+        rows = con.execute(
+            "SELECT r.request_id, r.prompt_hash, p.text, t.kind, t.text FROM requests r "
+            "JOIN texts p ON p.hash = r.prompt_hash LEFT JOIN texts t ON t.hash = r.tools_hash "
+            "ORDER BY r.source_line"
+        ).fetchall()
+        prompt = ("0b3f7330dd73235b3f05e5042c5984f2", json.dumps(messages, separators=(",", ":")))
+        tools_text = ("tools", json.dumps(tools, separators=(",", ":")))
+        assert rows[0] == ("9cb4926928c47027f9397b6b82c9b31c", *prompt, None, None)
+        assert rows[1][1:] == (*prompt, *tools_text)
+        assert rows[2] == ("032219d91fc4b0f8b85826ac681f7416", *prompt, *tools_text)

@@ -228,6 +228,9 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
          WHEN json_type(q.prompt) = 'VARCHAR' THEN q.prompt ->> '$'
          WHEN json_type(q.input) = 'VARCHAR' THEN q.input ->> '$' END AS prompt_plain,
     {_shape_case("completion")} AS completion_text,
+    -- the function tools the request sent (legacy: functions); a Responses API object
+    -- repeats its request's tools
+    coalesce(q.tools, q.functions, r.tools) AS tools_json,
     -- a streamed chunk's piece of the answer (a stream without a usage chunk: see
     -- _streams_without_usage)
     CASE WHEN r.object = 'chat.completion.chunk'
@@ -257,12 +260,14 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   CASE WHEN first_message[1] IN ('system', 'developer') THEN first_message[2]
        ELSE sys_text END AS system_text,
   completion_text, stream_delta,
+  -- kept beside a prompt only (they are counted with it), a non-empty list as logged
+  CASE WHEN prompt_text IS NOT NULL AND json_type(tools_json) = 'ARRAY'
+            AND CAST(tools_json AS VARCHAR) <> '[]' THEN CAST(tools_json AS VARCHAR) END
+    AS tools_text,
   md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
-  md5(completion_text) AS completion_hash,
-  -- no id in the log: the call's identity is its whole content (the record as parsed, the
-  -- same whichever reader parsed it), so the same call logged twice is one call
-  CASE WHEN log_id IS NOT NULL THEN log_id ELSE md5(CAST(to_json(p) AS VARCHAR)) END
-    AS request_id
+  md5(completion_text) AS completion_hash, md5(tools_text) AS tools_hash,
+  -- no id in the log: the call's identity is its whole content
+  CASE WHEN log_id IS NOT NULL THEN log_id ELSE llm_record_id(p) END AS request_id
 FROM texts
 """)
 

@@ -80,7 +80,13 @@ WITH parsed AS (
     CASE WHEN json_type(q, '$.input') = 'VARCHAR' THEN q ->> '$.input'
          WHEN json_type(q, '$.prompt') = 'VARCHAR' THEN q ->> '$.prompt' END AS prompt_plain,
     CASE WHEN json_type(q, '$.instructions') = 'VARCHAR' THEN q ->> '$.instructions' END
-      AS instructions
+      AS instructions,
+    -- the function tools the request sends (legacy: functions); the body is parsed for
+    -- them only when it names them
+    CASE WHEN kind = 'input' AND (contains(CAST(q AS VARCHAR), '"tools"')
+                                  OR contains(CAST(q AS VARCHAR), '"functions"'))
+           THEN coalesce(json_extract(q, '$.tools'), json_extract(q, '$.functions')) END
+      AS tools_json
   FROM styled
 )
 SELECT line, text,
@@ -123,6 +129,9 @@ SELECT line, text,
   llm_tok(coalesce(q ->> '$.max_tokens', q ->> '$.max_completion_tokens',
                    q ->> '$.max_output_tokens')) AS max_tokens,
   {prompt_columns("instructions")},
+  CASE WHEN prompt_text IS NOT NULL AND json_type(tools_json) = 'ARRAY'
+            AND CAST(tools_json AS VARCHAR) <> '[]' THEN CAST(tools_json AS VARCHAR) END
+    AS tools_text,
   coalesce(
     llm_join(json_extract_string(rb, '$.choices[*].message.content')),
     llm_join(json_extract_string(rb, '$.output[*].content[*].text'))

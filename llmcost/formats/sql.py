@@ -86,6 +86,9 @@ _JSON = [
     "error",
     "incomplete_details",
     "generationConfig",
+    # last, and in this order: llm_record_id hashes a record without them as before
+    "tools",
+    "functions",
 ]
 
 RECORD_STRUCT = json.dumps({**{k: "VARCHAR" for k in _VARCHAR}, **{k: "JSON" for k in _JSON}})
@@ -120,6 +123,15 @@ CREATE OR REPLACE TEMP MACRO llm_prompt_input(prompt, cr, cw) AS (
 -- (a gateway that passed a provider's reasoning-less count through).
 CREATE OR REPLACE TEMP MACRO llm_completion_output(completion, r) AS (
     completion + CASE WHEN completion < r THEN r ELSE 0 END);
+-- An id for a record the log gave none: its whole content (the record as parsed, the same
+-- whichever reader parsed it), so the same call logged twice is one call. A record without
+-- tools or functions (the struct's last two keys) is hashed without those keys, as it was
+-- before they were read: the ids of such records already stored do not change.
+CREATE OR REPLACE TEMP MACRO llm_record_id(p) AS (
+    CASE WHEN p.tools IS NULL AND p.functions IS NULL
+         THEN md5(left(CAST(to_json(p) AS VARCHAR), -length(',"tools":null,"functions":null}'))
+                  || '}')
+         ELSE md5(CAST(to_json(p) AS VARCHAR)) END);
 CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL ELSE x END);
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE

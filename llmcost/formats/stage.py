@@ -41,14 +41,21 @@ STAGE_COLUMNS: dict[str, str] = {
     "prompt_text": "VARCHAR",
     "system_text": "VARCHAR",
     "completion_text": "VARCHAR",
+    # the request's tool definitions (tools, or legacy functions): a JSON list, as logged
+    "tools_text": "VARCHAR",
     "naive_ts": "BOOLEAN",  # the log's timestamp had no zone (read as UTC)
     # md5 of the texts; filled from the texts when the adapter does not give them
     "prompt_hash": "VARCHAR",
     "system_hash": "VARCHAR",
     "completion_hash": "VARCHAR",
+    "tools_hash": "VARCHAR",
 }
-_HASHED = {"prompt_hash": "prompt_text", "system_hash": "system_text",
-           "completion_hash": "completion_text"}
+_HASHED = {
+    "prompt_hash": "prompt_text",
+    "system_hash": "system_text",
+    "completion_hash": "completion_text",
+    "tools_hash": "tools_text",
+}
 
 
 @dataclass
