@@ -596,16 +596,48 @@ def _json_text(arguments: Any) -> str:
     return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
 
 
-def _function_definitions(tools: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Function definitions from chat tools, Responses tools, or legacy ``functions``."""
+def _function_definitions(tools: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """Function definitions from chat tools, Responses tools, or legacy ``functions`` (and,
+    for estimates, Anthropic tools and Gemini function declarations: their schema taken as
+    the parameters). Anything else is left out: see ``_all_functions``."""
     functions = []
     for tool in tools:
-        if tool.get("type", "function") != "function":
+        if not isinstance(tool, Mapping):
+            continue
+        declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
+        if isinstance(declarations, list):  # Gemini: one tool declares several functions
+            functions += _function_definitions(declarations)
+            continue
+        kind = tool.get("type", "function")
+        if kind != "function" and not (kind == "custom" and "input_schema" in tool):
             continue  # hosted tools (web_search, file_search, …): not countable from the log
         function = tool.get("function", tool)
         if isinstance(function, Mapping) and function.get("name"):
+            if "parameters" not in function and "input_schema" in function:  # Anthropic
+                function = {**function, "parameters": function["input_schema"]}
             functions.append(function)
     return functions
+
+
+def _all_functions(tools: Sequence[Any]) -> bool:
+    """Every tool is a function definition ``_function_definitions`` renders: no hosted
+    tool (web or file search, code interpreter, …), whose tokens the log cannot tell."""
+    declared = 0
+    for tool in tools:
+        declarations = None
+        if isinstance(tool, Mapping):
+            declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
+        declared += len(declarations) if isinstance(declarations, list) else 1
+    return len(_function_definitions(tools)) == declared
+
+
+def _tools_api(tools: Sequence[Any]) -> Literal["chat", "responses"]:
+    """The API whose tools these are: the Responses API writes a function flat
+    (``{"type": "function", "name": …}``), Chat Completions nests it under "function"."""
+    for tool in tools:
+        if isinstance(tool, Mapping) and tool.get("type") == "function" and "function" not in tool:
+            return "responses"
+    return "chat"
 
 
 def _render_functions(functions: Sequence[Mapping[str, Any]]) -> str:
@@ -614,7 +646,7 @@ def _render_functions(functions: Sequence[Mapping[str, Any]]) -> str:
         if function.get("description"):
             lines.append(f"// {function['description']}")
         parameters = function.get("parameters") or {}
-        if parameters.get("properties"):
+        if isinstance(parameters, Mapping) and parameters.get("properties"):
             lines.append(f"type {function['name']} = (_: {{")
             lines.append(_render_properties(parameters, 0))
             lines.append("}) => any;")
@@ -628,7 +660,10 @@ def _render_functions(functions: Sequence[Mapping[str, Any]]) -> str:
 def _render_properties(schema: Mapping[str, Any], indent: int) -> str:
     lines = []
     required = schema.get("required") or ()
-    for name, prop in (schema.get("properties") or {}).items():
+    properties = schema.get("properties")
+    for name, prop in (properties if isinstance(properties, Mapping) else {}).items():
+        if not isinstance(prop, Mapping):
+            prop = {}  # (JSON Schema allows true/false here)
         if prop.get("description") and indent < 2:
             lines.append(f"// {prop['description']}")
         optional = "" if name in required else "?"
@@ -647,7 +682,7 @@ def _render_type(prop: Mapping[str, Any], indent: int) -> str:
         return "\n".join(["{", _render_properties(prop, indent + 2), "}"])
     if kind == "array":
         items = prop.get("items")
-        return f"{_render_type(items, indent)}[]" if items else "any[]"
+        return f"{_render_type(items, indent)}[]" if isinstance(items, Mapping) else "any[]"
     return kind if kind in ("string", "boolean", "null") else "any"
 
 
@@ -683,17 +718,20 @@ def fill_missing_tokens(
 
     ``choices`` maps ``requests.model`` values to their tokenizer; rows of other models are left
     alone. Input = the prompt text (a 'messages' text gets chat framing and the model's reply
-    priming; the prompt holds the system prompt too, so ``system_hash`` adds nothing) and output = the completion
-    text's content. Each distinct text is tokenized once per encoding, whatever the number of
-    requests sharing it; estimated models' counts are multiplied by their factor and rounded.
+    priming; the prompt holds the system prompt too, so ``system_hash`` adds nothing) and the
+    function tools the request sent (``tools_hash``: rendered as the API renders them, once
+    per distinct prompt and tools); output = the completion text's content. Each distinct text
+    is tokenized once per encoding, whatever the number of requests sharing it; estimated
+    models' counts are multiplied by their factor and rounded.
 
     Only NULL counts are filled, and only the missing one of the two when the other was
     reported. ``token_source`` becomes the choice's 'counted' or 'estimated' on every row where
     anything was filled (so a row with a reported input and a counted output reads 'counted'),
     and stays as it was elsewhere; a reasoning model's row with a counted output reads
     'estimated' (its hidden reasoning tokens are not in the log), and so does a row whose
-    counted prompt has image, audio or file parts (billed by size). Rows without text stay NULL
-    (unknown tokens). Tool definitions are not in ``texts``, so their tokens are not counted.
+    counted prompt has image, audio or file parts (billed by size) or was sent with hosted tools
+    (web or file search, …: their definitions are not in the log). Rows without text stay NULL
+    (unknown tokens).
 
     With ``recount=True`` nothing is written: every row of a model in ``choices`` is recounted
     and returned as ``FillResult.recounts`` (request_id, counted_input, counted_output), to
@@ -707,7 +745,8 @@ def fill_missing_tokens(
             store.register_frame(connection, "_llmcost_choices", choice_frame)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _llmcost_text_tokens (hash VARCHAR, encoding VARCHAR, "
-            "kind VARCHAR, tokens BIGINT, content_tokens BIGINT, uncounted_parts BOOLEAN)"
+            "kind VARCHAR, tokens BIGINT, content_tokens BIGINT, uncounted_parts BOOLEAN, "
+            "tools_hash VARCHAR)"
         )
         # (work tables on the reader: its rows stream while ``con`` writes the counts)
         reader.execute(_WANTED_TABLE_SQL, [PLAIN_MESSAGES_RE, recount, recount])
@@ -717,13 +756,15 @@ def fill_missing_tokens(
         con.unregister("_llmcost_batch")
         texts_counted, texts_malformed = plain.height, 0
         reader.execute(
-            "SELECT hash, encoding, kind, text, system_hash, system_role FROM _llmcost_wanted "
-            "WHERE NOT plain"
+            "SELECT hash, encoding, kind, text, system_hash, system_role, tools_hash "
+            "FROM _llmcost_wanted WHERE NOT plain"
         )
         systems: dict[str, str] = {}  # system_hash → its text
+        tools: dict[str, list[Any]] = {}  # tools_hash → the tools (parsed)
         while batch := reader.fetchmany(batch_size):
             _read_systems(con, {row[4] for row in batch} - set(systems) - {None}, systems)
-            counted, malformed = _count_text_batch(batch, threads, systems)
+            _read_tools(con, {row[6] for row in batch} - set(tools) - {None}, tools)
+            counted, malformed = _count_text_batch(batch, threads, systems, tools)
             store.register_frame(con, "_llmcost_batch", counted)
             con.execute("INSERT INTO _llmcost_text_tokens SELECT * FROM _llmcost_batch")
             con.unregister("_llmcost_batch")
@@ -781,8 +822,9 @@ def _choices_frame(choices: Mapping[str, TokenizerChoice]) -> pl.DataFrame:
     )
 
 
-# Distinct (text, encoding) pairs the fill needs: prompt texts of rows missing input,
-# completion texts of rows missing output (every row when recounting: ? = recount).
+# Distinct (text, encoding) pairs the fill needs: prompt texts of rows missing input (with
+# the tools each was sent with), completion texts of rows missing output (every row when
+# recounting: ? = recount).
 #
 # A chat prompt usually starts with the call's system prompt (kept apart as ``system_hash``),
 # the same on many calls: when the prompt's text starts with exactly that message, only the
@@ -793,21 +835,23 @@ def _choices_frame(choices: Mapping[str, TokenizerChoice]) -> pl.DataFrame:
 # sent whole.)
 _WANTED_TEXTS_SQL = """
 WITH targets AS (
-    SELECT r.prompt_hash, r.system_hash, r.completion_hash, c.encoding,
+    SELECT r.prompt_hash, r.system_hash, r.completion_hash, r.tools_hash, c.encoding,
            r.input_tokens IS NULL OR ? AS need_input,
            r.output_tokens IS NULL OR ? AS need_output
     FROM requests r JOIN _llmcost_choices c ON r.model = c.model
 ), wanted AS (
-    -- one row per (hash, encoding); a prompt's text names one system prompt
-    SELECT hash, encoding, max(system_hash) AS system_hash FROM (
-        SELECT prompt_hash AS hash, encoding, system_hash FROM targets WHERE need_input
-        UNION ALL SELECT completion_hash, encoding, NULL FROM targets WHERE need_output)
+    -- one row per (hash, encoding, tools sent with a prompt); a prompt's text names one
+    -- system prompt
+    SELECT hash, encoding, tools_hash, max(system_hash) AS system_hash FROM (
+        SELECT prompt_hash AS hash, encoding, system_hash, tools_hash FROM targets
+        WHERE need_input
+        UNION ALL SELECT completion_hash, encoding, NULL, NULL FROM targets WHERE need_output)
     WHERE hash IS NOT NULL GROUP BY ALL
 ), systems AS (
     SELECT hash AS system_hash, CAST(to_json(text) AS VARCHAR) AS content FROM texts
     WHERE hash IN (SELECT system_hash FROM wanted)
 ), matched AS (
-    SELECT w.hash, w.encoding, t.kind, t.text, w.system_hash,
+    SELECT w.hash, w.encoding, t.kind, t.text, w.system_hash, w.tools_hash,
       CASE WHEN t.kind <> 'messages' OR s.content IS NULL THEN NULL
            WHEN starts_with(t.text, '[{"role":"system","content":' || s.content || '}')
              THEN 'system'
@@ -827,7 +871,7 @@ SELECT hash, encoding, kind,
        WHEN substr(text, rest_at - 1, 1) = ']' THEN '[]'
        ELSE '[' || substr(text, rest_at) END AS text,
   CASE WHEN taken_off THEN system_hash END AS system_hash,
-  CASE WHEN taken_off THEN role END AS system_role
+  CASE WHEN taken_off THEN role END AS system_role, tools_hash
 FROM split
 """
 
@@ -843,10 +887,12 @@ _PLAIN_MESSAGE_RE = r'\{"role":"[A-Za-z_]+","content":' + _JSON_STRING_RE + r"\}
 # it); anything else (names, tool calls, content parts, other writers' spacing) in Python.
 PLAIN_MESSAGES_RE = rf"\[(?:{_PLAIN_MESSAGE_RE}(?:,{_PLAIN_MESSAGE_RE})*)?\]"
 
-# The texts to count, with whether they are plain message lists (? = the pattern).
+# The texts to count, with whether they are plain message lists (? = the pattern) sent
+# without tools (a prompt with tools is counted in Python, with its tools).
 _WANTED_TABLE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE _llmcost_wanted AS
-SELECT *, kind = 'messages' AND regexp_full_match(text, ?) AS plain FROM ({_WANTED_TEXTS_SQL})
+SELECT *, kind = 'messages' AND tools_hash IS NULL AND regexp_full_match(text, ?) AS plain
+FROM ({_WANTED_TEXTS_SQL})
 """
 
 # The messages of the plain lists, and every distinct string to tokenize for them: roles,
@@ -891,7 +937,7 @@ WITH counted AS (
 SELECT w.hash, w.encoding, 'messages' AS kind,
        coalesce(m.tokens, 0) + coalesce(s.tokens, 0) AS tokens,
        coalesce(m.content, 0) + coalesce(s.content, 0) AS content_tokens,
-       FALSE AS uncounted_parts
+       FALSE AS uncounted_parts, NULL::VARCHAR AS tools_hash
 FROM _llmcost_wanted w
 LEFT JOIN messages m ON m.hash = w.hash AND m.encoding = w.encoding
 LEFT JOIN systems s
@@ -901,7 +947,8 @@ WHERE w.plain
 
 # Per request: counted input/output (NULL when a needed text is missing), factor applied. A
 # reasoning model's counted output misses its hidden reasoning tokens, a prompt with image,
-# audio or file parts the tokens of those parts: both 'estimated' (lower bounds).
+# audio or file parts (or hosted tools) the tokens of those: both 'estimated' (lower bounds).
+# A prompt is counted with the tools its request sent (tools_hash), a completion alone.
 _REQUEST_TOKENS_SQL = """
 CREATE OR REPLACE TEMP TABLE _llmcost_request_tokens AS
 WITH raw AS (
@@ -916,7 +963,9 @@ WITH raw AS (
     FROM requests r
     JOIN _llmcost_choices c ON r.model = c.model
     LEFT JOIN _llmcost_text_tokens p ON p.hash = r.prompt_hash AND p.encoding = c.encoding
+      AND p.tools_hash IS NOT DISTINCT FROM r.tools_hash
     LEFT JOIN _llmcost_text_tokens o ON o.hash = r.completion_hash AND o.encoding = c.encoding
+      AND o.tools_hash IS NULL
     WHERE ? OR r.input_tokens IS NULL OR r.output_tokens IS NULL
 ), counted AS (
     SELECT rid, request_id, token_source, reasoning, need_input AND partial AS partial,
@@ -969,9 +1018,23 @@ def _read_systems(con, hashes: set[str], systems: dict[str, str]) -> None:
         )
 
 
+def _read_tools(con, hashes: set[str], tools: dict[str, list[Any]]) -> None:
+    """Add the tool lists of ``hashes`` (texts of kind 'tools') to ``tools``, each parsed
+    once; a text that is not a JSON list (or is missing) is one tool we cannot count."""
+    if hashes:
+        texts = dict(
+            con.execute(
+                "SELECT hash, text FROM texts WHERE hash IN (SELECT unnest(?))", [sorted(hashes)]
+            ).fetchall()
+        )
+        for hash_ in hashes:
+            value = _parse_json_list(texts.get(hash_, ""))
+            tools[hash_] = [None] if value is None else value
+
+
 def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame:
     """Counts of the plain message lists of ``_llmcost_wanted`` (hash, encoding, kind,
-    tokens, content_tokens, uncounted_parts: always false): their messages are taken apart in SQL and each distinct role,
+    tokens, content_tokens, uncounted_parts: always false, tools_hash: NULL, they are sent without tools): their messages are taken apart in SQL and each distinct role,
     content and system prompt is tokenized once; no message list is parsed in Python."""
     from array import array
 
@@ -1001,56 +1064,74 @@ def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame
 
 
 def _count_text_batch(
-    batch: Sequence[tuple[str, str, str, str, str | None, str | None]],
+    batch: Sequence[tuple[str, str, str, str, str | None, str | None, str | None]],
     threads: int,
     systems: Mapping[str, str],
+    tools: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[pl.DataFrame, int]:
-    """Token counts of a batch of (hash, encoding, kind, text, system_hash, system_role)
-    rows: a messages text whose system message was taken off (``_WANTED_TEXTS_SQL``) gets it
-    back first, from ``systems`` (system_hash → text), one shared message per system prompt.
+    """Token counts of a batch of (hash, encoding, kind, text, system_hash, system_role,
+    tools_hash) rows: a messages text whose system message was taken off
+    (``_WANTED_TEXTS_SQL``) gets it back first, from ``systems`` (system_hash → text), one
+    shared message per system prompt; a prompt sent with tools is counted with them, from
+    ``tools`` (tools_hash → the parsed list), framed for the API they are written for.
 
     Returns one row per input row (hash, encoding, kind, tokens, content_tokens,
-    uncounted_parts) and the number of malformed 'messages' texts. ``tokens`` of a messages
-    text is its chat-framed count without reply priming (added per model in SQL);
+    uncounted_parts, tools_hash) and the number of malformed 'messages' texts. ``tokens`` of
+    a messages text is its chat-framed count without reply priming (added per model in SQL);
     ``content_tokens`` counts only message contents (what a completion stored as messages
-    costs as output); ``uncounted_parts``: an image, audio or file part was left out.
+    costs as output); ``uncounted_parts``: an image, audio or file part, or a hosted tool,
+    was left out.
     """
-    rows: list[tuple[str, str, str, int, int, bool]] = []
+    rows: list[tuple[str, str, str, int, int, bool, str | None]] = []
     malformed = 0
-    by_encoding: dict[str, list[tuple[str, str, str, dict | None]]] = {}
+    by_encoding: dict[str, list[tuple[str, str, str, dict | None, str | None]]] = {}
     first: dict[tuple[str, str], dict] = {}  # one system message object per (hash, role)
-    for hash_, encoding, kind, text, system_hash, role in batch:
+    for hash_, encoding, kind, text, system_hash, role, tools_hash in batch:
         system = None
         if system_hash is not None:
             system = first.get((system_hash, role))
             if system is None:
                 system = first[system_hash, role] = {"role": role, "content": systems[system_hash]}
-        by_encoding.setdefault(encoding, []).append((hash_, kind, text, system))
+        by_encoding.setdefault(encoding, []).append((hash_, kind, text, system, tools_hash))
     for encoding, items in by_encoding.items():
         plain: list[tuple[str, str]] = []
-        structured: list[tuple[str, str, _Pieces]] = []
-        for hash_, kind, text, system in items:
+        structured: list[tuple[str, str, _Pieces, str | None]] = []
+        for hash_, kind, text, system, tools_hash in items:
+            sent = None if tools_hash is None else (tools or {}).get(tools_hash, [None])
             messages = _parse_messages(text) if kind == "messages" else None
             if messages is None:
                 inputs = _input_texts(text) if kind == "messages" else None
-                if inputs is not None:  # an embeddings request's texts: no framing
-                    structured.append((hash_, "text", _Pieces(texts=inputs, contents=inputs)))
+                if inputs is not None and sent is None:  # an embeddings request's texts
+                    framed = _Pieces(texts=inputs, contents=inputs)
+                    structured.append((hash_, "text", framed, None))
                     continue
-                malformed += kind == "messages"
-                plain.append((hash_, text))
+                malformed += kind == "messages" and inputs is None
+                if sent is None:
+                    plain.append((hash_, text))
+                    continue
+                # a text prompt sent with tools: the text, and the tools as a chat renders them
+                framed = _tool_pieces([], sent, "chat")
+                framed.texts.insert(0, text)
+                structured.append((hash_, "text", framed, tools_hash))
                 continue
+            api = "chat"
             if _has_responses_items(messages):
                 messages = _responses_messages(messages, None)
+                api = "responses"
             if system is not None:
                 messages.insert(0, system)
-            framed = _chat_pieces(messages, 0, None, None, api="chat", contents=[])
-            structured.append((hash_, "messages", framed))
+            if sent is None:
+                framed = _chat_pieces(messages, 0, None, None, api="chat", contents=[])
+            else:
+                api = "responses" if api == "responses" else _tools_api(sent)
+                framed = _tool_pieces(messages, sent, api)
+            structured.append((hash_, "messages", framed, tools_hash))
         plain_counts = count_texts([text for _, text in plain], encoding, threads)
         rows += [
-            (h, encoding, "text", n, n, False)
+            (h, encoding, "text", n, n, False, None)
             for (h, _), n in zip(plain, plain_counts, strict=True)
         ]
-        pieces = list(dict.fromkeys(t for _, _, framed in structured for t in framed.texts))
+        pieces = list(dict.fromkeys(t for _, _, framed, _ in structured for t in framed.texts))
         memo = dict(zip(pieces, count_texts(pieces, encoding, threads), strict=True))
         count = memo.__getitem__
         rows += [
@@ -1059,18 +1140,33 @@ def _count_text_batch(
                 encoding,
                 kind,
                 framed.total(count),
-                sum(map(count, framed.contents)),
+                sum(map(count, framed.contents or ())),
                 framed.uncounted_parts,
+                tools_hash,
             )
-            for h, kind, framed in structured
+            for h, kind, framed, tools_hash in structured
         ]
-    names = ("hash", "encoding", "kind", "tokens", "content_tokens", "uncounted_parts")
-    types = (pl.String, pl.String, pl.String, pl.Int64, pl.Int64, pl.Boolean)
+    names = (
+        "hash", "encoding", "kind", "tokens", "content_tokens", "uncounted_parts", "tools_hash"
+    )  # fmt: skip
+    types = (pl.String, pl.String, pl.String, pl.Int64, pl.Int64, pl.Boolean, pl.String)
     columns = list(zip(*rows)) or [()] * len(names)
     frame = pl.DataFrame(
         [pl.Series(n, c, dtype=t) for n, c, t in zip(names, columns, types, strict=True)]
     )
     return frame, malformed
+
+
+def _tool_pieces(
+    messages: Sequence[Mapping[str, Any]], tools: Sequence[Any], api: Literal["chat", "responses"]
+) -> _Pieces:
+    """A prompt sent with ``tools``: the function definitions rendered into it (the tool
+    namespace of ``_chat_pieces``); any other tool (hosted, or not a tool at all) makes the
+    count a lower bound (``uncounted_parts``). (A prompt, never an answer: no contents.)"""
+    framed = _chat_pieces(messages, 0, tools, None, api=api)
+    if not _all_functions(tools):
+        framed.uncounted_parts = True
+    return framed
 
 
 def _has_responses_items(messages: Sequence[Mapping[str, Any]]) -> bool:

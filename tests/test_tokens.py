@@ -709,6 +709,74 @@ def test_fill_labels_a_prompt_with_image_parts_estimated(jsonl) -> None:
 # --- tool definitions -------------------------------------------------------------------------
 
 
+def _case(case_id: str) -> dict[str, Any]:
+    return next(c for c in _upstream_cases() if c["id"] == case_id)
+
+
+def _chat_record(request: dict[str, Any], i: int, usage: dict | None = None) -> dict[str, Any]:
+    """A logged Chat Completions call: {request, response}, without usage unless given."""
+    response = {"id": f"chatcmpl-{i}", "object": "chat.completion", "model": request["model"]}
+    response["choices"] = []
+    if usage is not None:
+        response["usage"] = usage
+    return {"timestamp": "2026-10-01T10:00:00Z", "request": request, "response": response}
+
+
+def test_logged_tools_are_counted_with_the_prompt(jsonl) -> None:
+    """Function tools are billed as prompt tokens (a namespace in the system message): a
+    logged request with tools and no usage is counted with them, as chat_prompt_tokens /
+    responses_input_tokens count it, and equals what the API reported on the recordings (75
+    and 36; they were counted without their tools: 26 and 12, labelled 'counted')."""
+    chat, responses = _case("chat_tools_with_system"), _case("responses_tool_no_params")
+    request = chat["request"]
+    expected = tokens.chat_prompt_tokens(request["messages"], "o200k_base", tools=request["tools"])
+    assert expected == chat["usage"]["prompt_tokens"] == 75
+    r_request = responses["request"]
+    r_expected = tokens.responses_input_tokens(
+        r_request["input"], None, "o200k_base", tools=r_request["tools"]
+    )
+    assert r_expected == responses["usage"]["input_tokens"] == 36
+    records = [_chat_record(request, 0), _responses_record(r_request, 1)]
+    assert _logged_fill(jsonl, records) == [(75, "counted"), (36, "counted")]
+
+
+def test_logged_legacy_functions_and_flat_tools_are_counted(jsonl) -> None:
+    """Legacy ``functions`` (Chat Completions before tools) count as the same function tools;
+    tools at the top of a flat record are read as well."""
+    messages = [{"role": "user", "content": "What's the weather in Paris?"}]
+    function = {
+        "name": "get_weather",
+        "description": "Get the weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    tools = [{"type": "function", "function": function}]
+    expected = tokens.chat_prompt_tokens(messages, "o200k_base", tools=tools)
+    assert expected > tokens.chat_prompt_tokens(messages, "o200k_base")
+    records = [
+        {"model": "gpt-4o-mini", "messages": messages, "functions": [function]},
+        {"model": "gpt-4o-mini", "messages": messages, "tools": tools},
+        {"model": "gpt-4o-mini", "messages": messages, "tools": []},
+    ]
+    assert _logged_fill(jsonl, records) == [
+        (expected, "counted"),
+        (expected, "counted"),
+        (tokens.chat_prompt_tokens(messages, "o200k_base"), "counted"),
+    ]
+
+
+def test_hosted_tools_make_the_count_an_estimate(jsonl) -> None:
+    """A hosted tool (web search, file search, …) is billed too, but its definition is not in
+    the log: the function tools are counted and the row reads 'estimated' (a lower bound)."""
+    function = {"type": "function", "name": "get_time", "parameters": {"type": "object"}}
+    request = {
+        "model": "gpt-4o-mini",
+        "input": "What time is it?",
+        "tools": [{"type": "web_search"}, function],
+    }
+    expected = tokens.responses_input_tokens(request["input"], None, "o200k_base", tools=[function])
+    assert _logged_fill(jsonl, [_responses_record(request, 0)]) == [(expected, "estimated")]
+
+
 def test_tools_keep_the_prompt_hash_and_request_id_of_the_call(jsonl) -> None:
     """The tools are kept apart (texts of kind 'tools', requests.tools_hash): the prompt text
     and hash of a call are the same with and without them, and a record logged without an id
@@ -750,3 +818,93 @@ def test_tools_keep_the_prompt_hash_and_request_id_of_the_call(jsonl) -> None:
         assert rows[0] == ("9cb4926928c47027f9397b6b82c9b31c", *prompt, None, None)
         assert rows[1][1:] == (*prompt, *tools_text)
         assert rows[2] == ("032219d91fc4b0f8b85826ac681f7416", *prompt, *tools_text)
+
+
+def test_batch_input_lines_with_tools_fill_the_input_the_api_reported(jsonl) -> None:
+    """A Batch API input file's body.tools are counted with its prompt (75 and 36 recorded;
+    they were 26 and 12)."""
+    cases = [_case("chat_tools_with_system"), _case("responses_tool_no_params")]
+    lines = [
+        {
+            "custom_id": f"r{i}",
+            "method": "POST",
+            "url": "/v1/chat/completions" if c["api"] == "chat" else "/v1/responses",
+            "body": c["request"],
+        }
+        for i, c in enumerate(cases)
+    ]
+    assert _logged_fill(jsonl, lines) == [(75, "counted"), (36, "counted")]
+
+
+def test_recount_of_a_log_with_tools_agrees_with_the_reported_input(jsonl) -> None:
+    """--recount / audit: the prompt is recounted with its tools, so a call whose API
+    numbers are known (75 reported) recounts to them instead of 26."""
+    from llmcost.ingest import ingest_paths
+
+    case = _case("chat_tools_with_system")
+    con = store.connect()
+    ingest_paths(con, [str(jsonl([_chat_record(case["request"], 0, case["usage"])]))])
+    result = tokens.fill_missing_tokens(con, CHOICES, recount=True)
+    assert result.recounts is not None
+    [row] = result.recounts.to_dicts()
+    assert row["counted_input"] == case["usage"]["prompt_tokens"] == 75
+    assert result.rows_filled == {"counted": 1}
+
+
+def test_a_prompt_with_and_without_tools_is_counted_each_way(jsonl) -> None:
+    """The same prompt sent with tools and without: each call gets its own count."""
+    case = _case("chat_tools_with_system")
+    request = case["request"]
+    bare = {k: v for k, v in request.items() if k not in ("tools", "tool_choice")}
+    without = tokens.chat_prompt_tokens(request["messages"], "o200k_base")
+    records = [_chat_record(r, i) for i, r in enumerate([request, bare] * 2)]
+    filled = _logged_fill(jsonl, records)
+    assert filled == [(75, "counted"), (without, "counted")] * 2
+
+
+def test_tools_in_odd_shapes_never_break_the_fill(jsonl) -> None:
+    """Tools as logged by anyone: not objects, schemas with booleans or lists, parameters
+    that are not a schema. Nothing crashes; what is not a function definition makes the
+    count an estimate."""
+    messages = [{"role": "user", "content": "Hi"}]
+    odd_schema = {"type": "object", "properties": {"a": True, "b": {"type": "array", "items": []}}}
+    records = [
+        {"model": "gpt-4o-mini", "messages": messages, "tools": ["search", 3]},
+        {"model": "gpt-4o-mini", "messages": messages,
+         "tools": [{"type": "function", "function": {"name": "f", "parameters": odd_schema}}]},
+        {"model": "gpt-4o-mini", "messages": messages,
+         "tools": [{"type": "function", "function": {"name": "f", "parameters": "x"}}]},
+    ]  # fmt: skip
+    filled = _logged_fill(jsonl, records)
+    plain = tokens.chat_prompt_tokens(messages, "o200k_base")
+    assert filled[0] == (plain, "estimated")
+    assert filled[1][1] == filled[2][1] == "counted"
+    assert filled[1][0] > filled[2][0] > plain
+
+
+def test_anthropic_and_gemini_tools_are_in_the_estimate(jsonl) -> None:
+    """Anthropic tools (input_schema) and Gemini function declarations are estimated as the
+    same function namespace (o200k x the family factor): the estimate no longer leaves them
+    out. A server tool (Anthropic's web search) is not in the log: still an estimate."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    function = {"name": "get_weather", "description": "Get the weather", "parameters": schema}
+    anthropic = {"name": "get_weather", "description": "Get the weather", "input_schema": schema}
+    messages = [{"role": "user", "content": "What's the weather in Paris?"}]
+    chat_tools = [{"type": "function", "function": function}]
+    with_tools = tokens.chat_prompt_tokens(messages, "o200k_base", tools=chat_tools)
+    gemini_tools = tokens.chat_prompt_tokens([], "o200k_base", reply_priming=0, tools=chat_tools)
+    [question] = tokens.count_texts([messages[0]["content"]], "o200k_base")
+    records = [
+        {"model": "claude-sonnet-4-5", "messages": messages, "tools": [anthropic]},
+        {"model": "claude-sonnet-4-5", "messages": messages,
+         "tools": [anthropic, {"type": "web_search_20250305", "name": "web_search"}]},
+        {"model": "gemini-2.5-flash",
+         "request": {"contents": [{"role": "user", "parts": [{"text": messages[0]["content"]}]}],
+                     "tools": [{"functionDeclarations": [function]}]},
+         "response": {"modelVersion": "gemini-2.5-flash", "candidates": []}},
+    ]  # fmt: skip
+    assert _logged_fill(jsonl, records) == [
+        (round(with_tools * 1.2), "estimated"),
+        (round(with_tools * 1.2), "estimated"),
+        (round((question + gemini_tools) * 1.1), "estimated"),
+    ]
