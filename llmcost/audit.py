@@ -98,7 +98,8 @@ def recount(con, book) -> int:
                    CASE WHEN r.token_source = 'reported' THEN r.reasoning_tokens END
                      AS reported_reasoning,
                    n.counted_input, n.counted_output,
-                   c.count_source, c.encoding, c.factor, c.reasoning
+                   c.count_source, c.encoding, c.factor, c.reasoning,
+                   r.tools_hash IS NOT NULL AS tools_logged
             FROM requests r
             JOIN _audit_recounts n ON n.request_id = r.request_id
             JOIN _audit_choices c ON c.model = r.model"""
@@ -148,7 +149,7 @@ WITH a AS (
          n.count_source, n.encoding, n.factor, n.reasoning,
          n.reported_input, n.counted_input,
          n.reported_output - coalesce(n.reported_reasoning, 0) AS reported_output,
-         n.reported_reasoning, n.counted_output, c.p_input, c.p_output
+         n.reported_reasoning, n.counted_output, n.tools_logged, c.p_input, c.p_output
   FROM calls c JOIN {RECOUNTS_TABLE} n ON n.request_id = c.request_id
 ), sides AS (
   SELECT *, 'input' AS side, reported_input AS reported, counted_input AS counted,
@@ -157,7 +158,7 @@ WITH a AS (
   SELECT *, 'output', reported_output, counted_output, p_output FROM a
 )
 SELECT request_id, model, provider, source, source_line, count_source, encoding, factor,
-       reasoning, reported_reasoning, side, reported, counted,
+       reasoning, reported_reasoning, tools_logged, side, reported, counted,
        reported - counted AS delta,
        CASE WHEN counted > 0 THEN 100.0 * (reported - counted) / counted END AS delta_pct,
        -- off by more than ? % of the recount (a recount of 0 is off when reported is not)
@@ -196,6 +197,7 @@ SELECT model, provider, any_value(count_source) AS token_source, any_value(encod
        any_value(factor) AS factor, bool_or(reasoning) AS reasoning,
        bool_or(reported_reasoning IS NOT NULL) AS reasoning_reported,
        sum(reported_reasoning) FILTER (WHERE side = 'output') AS reasoning_excluded_tokens,
+       bool_and(tools_logged) AS tools_logged,
        count(DISTINCT request_id) AS calls, sum(delta_cost) AS delta_cost_usd,
        count(DISTINCT request_id) FILTER (WHERE off) AS off_calls
 FROM _audit_sides GROUP BY ALL
@@ -252,6 +254,8 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
                 "reasoning_reported": m["reasoning_reported"],
                 # reported reasoning tokens taken out of the output before comparing
                 "reasoning_excluded_tokens": m["reasoning_excluded_tokens"] or 0,
+                # every compared call's tool definitions are in the log (and recounted)
+                "tools_logged": m["tools_logged"],
                 "calls": m["calls"],
                 "off_calls": m["off_calls"],
                 "delta_cost_usd": usd(m["delta_cost_usd"]),
@@ -339,11 +343,12 @@ def _share_off(side: dict | None, threshold_pct: float, sign: int) -> bool:
 
 
 # The usual explanations of a model whose reported count is off its recount on average:
-# (side, direction, explanation); {models} names the models.
+# (side, direction, explanation); {models} names the models, {tools} is _UNLOGGED_TOOLS when
+# some of their calls were logged without tool definitions (else the recount has them).
 _OFF_HINTS = [
     ("input", 1, "Reported input above the recount ({models}): something was sent that the log "
-     "does not hold: a hidden system prompt, tool/function definitions (never in the logged "
-     "text), retrieved context, or images and files (billed by size)."),
+     "does not hold: a hidden system prompt,{tools} retrieved context, or images and files "
+     "(billed by size)."),
     ("input", -1, "Reported input below the recount ({models}): the logged prompt holds more "
      "than was sent (history trimmed before the call, text added after it), or the counts "
      "belong to another call: a logging bug."),
@@ -356,6 +361,9 @@ _OFF_HINTS = [
 ]  # fmt: skip
 
 
+_UNLOGGED_TOOLS = " tool/function definitions (when the log does not keep them),"
+
+
 def _token_hints(by_model: list[dict], threshold_pct: float) -> list[str]:
     """The usual explanations of the deltas found (none of them is proven by the numbers)."""
     counted = [m for m in by_model if m["token_source"] == "counted"]
@@ -365,7 +373,8 @@ def _token_hints(by_model: list[dict], threshold_pct: float) -> list[str]:
     for side, sign, text in _OFF_HINTS:
         off = [m for m in counted if _share_off(m[side], threshold_pct, sign)]
         if off:
-            hints.append(text.format(models=names(off)))
+            tools = "" if all(m.get("tools_logged") for m in off) else _UNLOGGED_TOOLS
+            hints.append(text.format(models=names(off), tools=tools))
             explained += off
     scattered = [m for m in counted if m["off_calls"] and m not in explained]
     if scattered:

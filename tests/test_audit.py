@@ -399,3 +399,40 @@ def test_reasoning_tokens_taken_out_of_the_output_are_said(audit_log: Path) -> N
         "Output compared without the reasoning tokens the log reports (o4-mini: 100 tokens)"
         in " ".join(t["hints"])
     )
+
+
+def _tools_call(rid: str, prompt_tokens: int) -> dict:
+    """The recorded gpt-4o-mini chat call with a function tool (75 prompt tokens reported),
+    logged {request, response} with the given prompt_tokens."""
+    cases = json.loads((Path(__file__).parent / "data/tokens/otel_contrib_cases.json").read_text())
+    request = next(c for c in cases["cases"] if c["id"] == "chat_tools_with_system")["request"]
+    response = {
+        "id": rid,
+        "object": "chat.completion",
+        "model": "gpt-4o-mini",
+        "choices": [],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 51},
+    }
+    return {"timestamp": "2026-10-01T10:00:00Z", "request": request, "response": response}
+
+
+def test_tool_definitions_in_the_log_are_recounted_and_not_hinted(jsonl, audit_log) -> None:
+    """A log that keeps each call's tools: the recount includes them (75, as the API
+    reported: it was 26, every such call 'off'), and the hint about input above the recount
+    no longer names tool definitions as what the log lacks; for a log without tools it
+    still does."""
+    log = jsonl([_tools_call("t0", 75), _tools_call("t1", 75 + 50)])
+    t = _run([log])["audit"]["tokens"]
+    [mini] = t["by_model"]
+    assert mini["input"]["recounted_tokens"] == 2 * 75
+    assert mini["input"]["delta_tokens"] == 50
+    assert [c["request_id"] for c in t["off_calls"]] == ["t1"]
+    assert mini["tools_logged"] is True
+    [above] = [h for h in t["hints"] if h.startswith("Reported input above the recount")]
+    assert "tool/function definitions" not in above
+    assert "a hidden system prompt, retrieved context" in above
+
+    t = _run([audit_log])["audit"]["tokens"]
+    assert {m["model"]: m["tools_logged"] for m in t["by_model"]}["gpt-4o-mini"] is False
+    [above] = [h for h in t["hints"] if h.startswith("Reported input above the recount")]
+    assert "tool/function definitions (when the log does not keep them)" in above
