@@ -152,7 +152,8 @@ def candidates_sql(
     return f"""
   SELECT b.request_id,{tokens} p.*,
          row_number() OVER (PARTITION BY b.request_id
-                            ORDER BY (p.tier = b.tier_wanted) DESC, p.above_input_tokens DESC,
+                            ORDER BY {_MODIFIERS_MATCH} DESC,
+                                     (p.tier = b.tier_wanted) DESC, p.above_input_tokens DESC,
                                      (p.off_peak IS NOT NULL) DESC,
                                      (p.inference_geo IS NOT NULL) DESC,
                                      (p.speed IS NOT NULL) DESC) AS rn
@@ -160,8 +161,6 @@ def candidates_sql(
   {model}
    AND CAST({price_at} AS DATE) >= p.valid_from AND CAST({price_at} AS DATE) < p.valid_to
    AND p.tier IN (b.tier_wanted, 'standard')
-   AND (p.inference_geo IS NULL OR p.inference_geo = b.inference_geo)
-   AND (p.speed IS NULL OR p.speed = b.speed)
    AND (p.above_input_tokens = 0 OR
         (CASE WHEN p.counts_cache THEN b.input_tokens
               ELSE b.input_tokens - coalesce(b.cache_read_tokens, 0)
@@ -172,6 +171,14 @@ def candidates_sql(
           CASE WHEN w.m_from < w.m_to THEN {mod} >= w.m_from AND {mod} < w.m_to
                ELSE {mod} >= w.m_from OR {mod} < w.m_to END))) > 0))
 """
+
+
+# A price row for a reported inference_geo/speed fits only a call that reports it. Ranked
+# first, not joined on: a join condition on the call's columns here lets DuckDB join every
+# call with every price row of the day before the model (out of memory on 200k calls). A
+# plain row is there beside every scaled one, so the first row always fits.
+_MODIFIERS_MATCH = """((p.inference_geo IS NULL OR p.inference_geo = b.inference_geo)
+                                      AND (p.speed IS NULL OR p.speed = b.speed))"""
 
 
 TOKEN_COLUMNS = (

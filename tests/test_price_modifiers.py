@@ -192,3 +192,28 @@ def test_litellm_import_keeps_the_modifiers():
     day = dt.date(2026, 11, 27)
     table, _ = parse_table(litellm_yaml(result, day, day, "map.json"), "litellm.yaml")
     assert table.models["claude-opus-5"].prices[0]["speed"] == {"fast": 2.0}
+
+
+def test_repricing_joins_each_call_to_its_models_rows_only(jsonl):
+    """The downgrade repricing ran out of memory on 200k calls when a modifier condition on
+    the call sat in the join: DuckDB then joined every call with every price row of the day
+    (a piecewise merge join) before matching the model. The plan joins on the model."""
+    from llmcost import costing, store
+    from llmcost.analyses import savings
+    from llmcost.ingest import ingest_paths
+    from llmcost.report import Options, build
+
+    lines = [opus(f"r{i}", m, inference_geo="us") for i, m in
+             enumerate(["claude-opus-4-6", "claude-sonnet-4-5", "gpt-4o"] * 20)]  # fmt: skip
+    con = store.connect()
+    ingest_paths(con, [str(jsonl(lines))])
+    build(con, shipped(), Options())
+    plans = [
+        con.execute("EXPLAIN " + sql).fetchall()[0][1]
+        for sql in (
+            savings.reprice_sql("calls", "sv_dg_targets"),
+            costing.candidates_sql("calls", "coalesce(b.ts, now())"),
+        )
+    ]
+    for plan in plans:
+        assert "Piecewise" not in plan and "Nested Loop" not in plan and "Cross" not in plan
