@@ -351,6 +351,16 @@ def test_cli_json_and_text_views(cli):
     assert "Cost by team" not in plain.stdout and "Sessions" not in plain.stdout
 
 
+def test_rows_summed_beyond_top_of_unpriced_calls_only_read_unpriced(cli):
+    # --top 2 of three models: the one left is mystery-model, which has no price
+    result = cli(
+        "analyze", CALLS, "--pricing", PRICES, "--by", "model", "--top", "2", "--format", "markdown"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "| (1 more) | 1 | 1,000 | 1,000 | unpriced | — |" in result.stdout
+    assert "| Total | 10 |  |  | $3.64 |  |" in result.stdout
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

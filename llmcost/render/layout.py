@@ -227,10 +227,10 @@ def _by_dimension(a: dict) -> Section:
     body = [[_value(x[d]) for d in dims] + measures(x) for x in rows[:top]]
     rest = rows[top:]
     if rest:
-        others = {
-            k: sum(x[k] or 0 for x in rest)
-            for k in ("requests", "input_tokens", "output_tokens", "cost_usd", "share")
-        }
+        others = {k: sum(x[k] for x in rest) for k in ("requests", "input_tokens", "output_tokens")}
+        for k in ("cost_usd", "share"):  # rows of unpriced calls only: no cost, never $0
+            known = [x[k] for x in rest if x[k] is not None]
+            others[k] = sum(known) if known else None
         body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(others))
     t = a["totals"]
     body.append(
