@@ -351,6 +351,17 @@ def test_cli_json_and_text_views(cli):
     assert "Cost by team" not in plain.stdout and "Sessions" not in plain.stdout
 
 
+def test_period_table_says_unpriced_calls_are_not_in_its_cost(cli):
+    # January holds c7 (mystery-model): its cost is the priced calls' only, and says so
+    result = cli(
+        "analyze", CALLS, "--pricing", PRICES, "--period", "monthly", "--format", "markdown"
+    )
+    assert result.exit_code == 0, result.stderr
+    section = result.stdout.split("## Cost by month (UTC)")[1].split("\n## ")[0]
+    assert "| 2026-01 | 6 |" in section
+    assert "1 call of unpriced models counted in Calls, not in Cost." in section
+
+
 def test_rows_summed_beyond_top_of_unpriced_calls_only_read_unpriced(cli):
     # --top 2 of three models: the one left is mystery-model, which has no price
     result = cli(

@@ -305,6 +305,11 @@ def _periods(p: dict) -> Section:
     )
     if p.get("week_starts"):
         section.lines.append("Weeks: ISO 8601, Monday to Sunday, named by ISO year and week.")
+    if t["unpriced_requests"]:
+        section.lines.append(
+            f"{plural(t['unpriced_requests'], 'call')} of unpriced models "
+            "counted in Calls, not in Cost."
+        )
     if p["requests_without_timestamp"]:
         section.lines.append(
             f"{plural(p['requests_without_timestamp'], 'call')} without a timestamp "
