@@ -395,10 +395,13 @@ def periods(con, period: str, breakdown: bool = False) -> dict:
 
 def sessions(con, top: int) -> dict:
     """Cost per session (where the logs carry a session/conversation id): the most expensive,
-    the longest by calls and by duration (first to last call start)."""
+    the longest by calls and by duration (first to last call start). A session's cost is its
+    priced calls' (``unpriced_requests`` are not in it); a session of unpriced calls only has
+    no cost and is left out of the average and median (``unpriced_sessions``)."""
     base = """SELECT session_id,
           arg_min(user_id, ts) AS user_id, arg_min(feature, ts) AS feature,
-          count(*) AS requests, sum(cost_usd) AS cost_usd,
+          count(*) AS requests, count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+          sum(cost_usd) AS cost_usd,
           coalesce(sum(input_tokens), 0) AS input_tokens,
           coalesce(sum(output_tokens), 0) AS output_tokens,
           min(ts) AS first_ts, max(ts) AS last_ts,
@@ -409,6 +412,8 @@ def sessions(con, top: int) -> dict:
         con,
         f"""WITH s AS ({base})
             SELECT count(*) AS sessions, coalesce(sum(requests), 0) AS requests,
+              coalesce(sum(unpriced_requests), 0) AS unpriced_requests,
+              count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_sessions,
               sum(cost_usd) AS cost_usd, avg(cost_usd) AS avg_cost_usd,
               median(cost_usd) AS median_cost_usd, avg(requests) AS avg_requests,
               avg(duration_s) AS avg_duration_s

@@ -295,6 +295,44 @@ def test_sessions_cost_longest_and_most_expensive():
     assert s2["first_ts"] == "2025-12-31T23:45:00+00:00"
 
 
+def test_sessions_of_unpriced_calls_are_counted_not_costed(jsonl, cli):
+    def call(session, model, tokens):
+        return {
+            "model": model,
+            "provider": "acme",
+            "session_id": session,
+            "timestamp": "2026-01-01T10:00:00Z",
+            "usage": {"input_tokens": tokens, "output_tokens": 0},
+        }
+
+    log = jsonl(
+        [
+            call("a", "acme-small", 1_000_000),  # $1.00
+            call("a", "mystery-model", 1000),
+            call("b", "mystery-model", 1000),
+        ]
+    )
+    s = analyze([log], pricing=[PRICES], by="session", attribution={}).sessions
+    assert (s["sessions"], s["requests"], s["unpriced_requests"], s["unpriced_sessions"]) == (
+        2,
+        3,
+        2,
+        1,
+    )
+    assert s["avg_cost_usd"] == 1.0  # over the one session with a price
+    assert [
+        (x["session_id"], x["cost_usd"], x["unpriced_requests"]) for x in s["most_expensive"]
+    ] == [
+        ("a", 1.0, 1),
+        ("b", None, 1),
+    ]
+    md = cli("analyze", log, "--pricing", PRICES, "--by", "session", "--format", "markdown")
+    assert (
+        "2 calls of unpriced models counted in Calls, not in Cost; 1 session of such calls "
+        "only, left out of the average and median." in md.stdout
+    )
+
+
 def test_session_lists_follow_top():
     s = report(by="session", top=2)["sessions"]
     assert [x["session_id"] for x in s["most_expensive"]] == ["s4", "s2"]

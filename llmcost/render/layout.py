@@ -334,6 +334,18 @@ def _sessions(s: dict) -> list[Section]:
         summary.lines.append(
             f"{plural(s['requests_without_session'], 'call')} without a session id."
         )
+    if s.get("unpriced_requests"):
+        left_out = s["unpriced_sessions"]
+        summary.lines.append(
+            f"{plural(s['unpriced_requests'], 'call')} of unpriced models counted in Calls, "
+            "not in Cost"
+            + (
+                f"; {plural(left_out, 'session')} of such calls only, left out of the average "
+                "and median."
+                if left_out
+                else "."
+            )
+        )
     for key, section in (
         ("most_expensive", summary),
         ("most_calls", Section("Longest sessions (calls)")),
