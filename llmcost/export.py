@@ -278,6 +278,22 @@ def _clear(con, directory: Path) -> None:
             shutil.rmtree(folder)
 
 
+def _whole_days(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """A partitioned export with ``overwrite`` replaces every day folder it writes: a window
+    that starts or ends inside a day (UTC) would replace that day with part of its calls."""
+    for flag, value in (("--since", since), ("--until", until)):
+        if value is None:
+            continue
+        utc = value.astimezone(dt.timezone.utc) if value.tzinfo else value
+        if utc.time() != dt.time(0):
+            raise UsageError(
+                f"{flag} {value.isoformat()} is inside a day (UTC): --overwrite replaces whole "
+                "day folders, and that day's calls outside the window would be lost",
+                hint=f"give {flag} a date (e.g. {flag} {utc.date().isoformat()}): the export "
+                "then covers whole days",
+            )
+
+
 def export(
     paths: Iterable[str | Path],
     output: str | Path,
@@ -299,7 +315,8 @@ def export(
     from llmcost import report
 
     fmt = format_for(output, format)
-    check_target(output, fmt, overwrite)
+    if check_target(output, fmt, overwrite) and overwrite:
+        _whole_days(since, until)
     paths = [str(p) for p in paths]
     if not paths and db is None:
         raise UsageError("nothing to export", hint="name log files, or --db FILE for stored calls")

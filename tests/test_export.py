@@ -260,6 +260,26 @@ def test_cli_overwrite_partitions(cli, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "window", [["--since", "2026-01-31T12:00:00"], ["--until", "2026-01-05T08:30:00Z"]]
+)
+def test_cli_overwrite_refuses_a_window_that_cuts_a_day(cli, tmp_path, window):
+    out = tmp_path / "lake"
+    assert cli("export", CALLS, "--pricing", PRICES, "-o", f"{out}/").exit_code == 0
+    again = cli("export", CALLS, "--pricing", PRICES, "-o", out, "--overwrite", *window)
+    assert again.exit_code == 2
+    assert "inside a day" in again.stderr and "would be lost" in again.stderr
+    # every day folder is as the first export wrote it: no day lost calls
+    [(n, total)] = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*), sum(cost_usd) FROM read_parquet('{out}/*/*.parquet', hive_partitioning = true)"
+        )
+        .fetchall()
+    )
+    assert (n, total) == (10, Decimal("3.64"))
+
+
+@pytest.mark.parametrize(
     "args, message",
     [
         (["-o", "calls.txt"], "cannot tell the export format"),
