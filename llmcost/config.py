@@ -123,8 +123,14 @@ def parse(text: str, path: Path) -> Config:
         if key not in _SECTIONS:
             known = ", ".join(sorted(_SECTIONS))
             fail(line_of(doc, key), f"unknown section {key!r} (known: {known})")
-        config.sections[key] = _SECTIONS[key](value, fail)
+        config.sections[key] = _SECTIONS[key](value, _near(fail, line_of(doc, key)))
     return config
+
+
+def _near(fail: Callable[[int, str], None], line: int) -> Callable[[int, str], None]:
+    """``fail`` that names ``line`` (the section's) when the validator knows no line: a
+    value that is not a mapping (a list, a number) carries no line of its own."""
+    return lambda at, message: fail(at or line, message)
 
 
 def check_keys(mapping, allowed: set[str], fail, what: str) -> None:

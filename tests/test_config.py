@@ -94,6 +94,23 @@ def test_errors_name_the_line(text, where):
     assert "README" in caught.value.hint
 
 
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("# CI\nattribution: [team, user]\n", "llmcost.yaml:2: attribution must map"),
+        ("budgets:\n  max_cost: 1\nalerts: 5\n", "llmcost.yaml:3: alerts must be a mapping"),
+        ("savings: 5\n", "llmcost.yaml:1: savings must be a mapping"),
+        ("\nformats: 3\n", "llmcost.yaml:2: formats must be a mapping"),
+        ("routing:\n  rules: [5]\n", "llmcost.yaml:1: a routing rule must be a mapping"),
+    ],
+)
+def test_a_value_that_is_not_a_mapping_is_named_by_its_section_line(text, where):
+    # a list or a number carries no line of its own: the error names its section's, not 0
+    with pytest.raises(ConfigError) as caught:
+        parse(text)
+    assert where in caught.value.message
+
+
 def test_cli_exits_2_naming_file_and_line(cli, tmp_path):
     path = tmp_path / "ci.yaml"
     path.write_text("# budget for CI\nbudgets:\n  max_cost: 10\n  per_users:\n    bob: 1\n")
