@@ -98,7 +98,22 @@ def load(explicit: Path | None = None) -> Config:
     path = find(explicit)
     if path is None:
         return Config()
-    return parse(path.read_text(encoding="utf-8"), path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the config ({exc.strerror or exc})",
+            hint="check the file and its permissions",
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            hint="save llmcost.yaml as UTF-8",
+        ) from None
+    return parse(text, path)
 
 
 def parse(text: str, path: Path) -> Config:

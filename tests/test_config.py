@@ -121,6 +121,15 @@ def test_cli_exits_2_naming_file_and_line(cli, tmp_path):
         assert f"{path}:4: unknown key 'per_users' in budgets" in result.stderr
 
 
+def test_a_config_that_is_not_utf8_exits_2_naming_its_line(cli, tmp_path):
+    path = tmp_path / "llmcost.yaml"
+    path.write_bytes("budgets:\n  # caf\u00e9 team\n  max_cost: 5\n".encode("latin-1"))
+    result = cli("check", DATA / "ci" / "logs" / "calls.jsonl", "--config", path)
+    assert result.exit_code == 2
+    assert f"{path}:2: not UTF-8 text (byte 0xe9)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_working_directory_config_is_found(cli, tmp_path):
     (tmp_path / "llmcost.yaml").write_text("alerts:\n  max_cost: 1\n  foo: 2\n")
     result = cli("check", DATA / "ci" / "logs" / "calls.jsonl", "--max-cost", "5")
