@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmcost import config
+from llmcost.errors import ConfigError
 from llmcost.pricing import Discount, Problem, Table, parse_model
 from llmcost.yamlio import LineDict, line_of
 
@@ -199,5 +200,13 @@ def tables(settings: PricingSettings | None) -> list[Table]:
 
     if not settings:
         return []
-    files, _ = load_tables(table_paths(settings))
+    paths = table_paths(settings)
+    for path, (name, line) in zip(paths, settings.tables):
+        if not path.is_file():
+            raise ConfigError(
+                f"{settings.path or 'llmcost.yaml'}:{line}: pricing.tables: {name}: "
+                f"no such file ({path})",
+                hint="a path in pricing.tables is relative to the llmcost.yaml that lists it",
+            )
+    files, _ = load_tables(paths)
     return files + [t for t in (settings.models, settings.self_hosted) if t is not None]

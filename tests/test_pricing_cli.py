@@ -411,3 +411,12 @@ def test_relative_paths_are_from_the_config(config):
 
     settings = pricing_overrides.from_config()
     assert pricing_overrides.table_paths(settings) == [Path(config).parent / "extra.yaml"]
+
+
+def test_a_missing_table_of_the_config_names_the_config_line(config, cli, jsonl):
+    (config.parent / "extra.yaml").unlink()
+    log = jsonl([{"timestamp": "2026-10-01T00:00:00Z", "model": "gpt-4o", "input_tokens": 10}])
+    result = cli("analyze", log, "--config", config)
+    assert result.exit_code == 2
+    assert f"{config}:2: pricing.tables: extra.yaml: no such file" in result.stderr
+    assert "--pricing" not in result.stderr  # the config listed it, not a flag
