@@ -794,11 +794,19 @@ def load_tables(
     tables, warnings = [], []
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise PricingError(
                 f"cannot read pricing table {path}: {exc.strerror}",
                 hint="check the path given to --pricing",
+            ) from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise PricingError(
+                f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                hint="save the pricing table as UTF-8",
             ) from None
         try:
             table, warns = parse_table(text, str(path), errors)

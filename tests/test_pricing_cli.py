@@ -420,3 +420,13 @@ def test_a_missing_table_of_the_config_names_the_config_line(config, cli, jsonl)
     assert result.exit_code == 2
     assert f"{config}:2: pricing.tables: extra.yaml: no such file" in result.stderr
     assert "--pricing" not in result.stderr  # the config listed it, not a flag
+
+
+def test_a_pricing_table_that_is_not_utf8_exits_2_naming_its_line(cli, tmp_path, jsonl):
+    table = tmp_path / "deal.yaml"
+    table.write_bytes(EXTRA.replace("source:", "# négocié\nsource:").encode("latin-1"))
+    log = jsonl([{"timestamp": "2026-10-01T00:00:00Z", "model": "gpt-4o", "input_tokens": 10}])
+    for args in (["analyze", log, "--pricing", table], ["pricing", "check", table]):
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert f"{table}:3: not UTF-8 text (byte 0xe9)" in result.stderr
