@@ -22,6 +22,17 @@ class LineLoader(_BaseLoader):
 
 
 def _construct_mapping(loader, node, deep=False):
+    seen: dict = {}
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            if key.value in seen:  # PyYAML keeps the last one: the first would vanish silently
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key.value!r} (first on line {seen[key.value]})",
+                    key.start_mark,
+                )
+            seen[key.value] = key.start_mark.line + 1
     mapping = LineDict(_BaseLoader.construct_mapping(loader, node, deep=deep))
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {

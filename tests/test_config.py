@@ -111,6 +111,21 @@ def test_a_value_that_is_not_a_mapping_is_named_by_its_section_line(text, where)
     assert where in caught.value.message
 
 
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("budgets:\n  max_cost: 5\nbudgets:\n  max_cost: 50\n",
+         "llmcost.yaml:3: not valid YAML: duplicate key 'budgets' (first on line 1)"),
+        ("budgets:\n  per_user:\n    bob: 1\n    bob: 9\n",
+         "llmcost.yaml:4: not valid YAML: duplicate key 'bob' (first on line 3)"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_is_an_error_not_the_last_one_silently(text, where):
+    with pytest.raises(ConfigError) as caught:
+        parse(text)
+    assert where in caught.value.message
+
+
 def test_cli_exits_2_naming_file_and_line(cli, tmp_path):
     path = tmp_path / "ci.yaml"
     path.write_text("# budget for CI\nbudgets:\n  max_cost: 10\n  per_users:\n    bob: 1\n")
