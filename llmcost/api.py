@@ -446,6 +446,9 @@ def _normalize(con, usage: Any, style: str | None) -> dict[str, Any]:
     return out
 
 
+_TIERS = ("standard", "batch", "flex", "priority")
+
+
 def price(
     model: str,
     usage: Any,
@@ -489,6 +492,13 @@ def price(
         logged_provider = (provider or "").strip().lower() or con.execute(
             "SELECT llm_provider_of(?)", [model]
         ).fetchone()[0]
+        if service_tier is not None:
+            tier = con.execute("SELECT llm_tier(?)", [str(service_tier)]).fetchone()[0]
+            if tier not in _TIERS:  # the log reader's names, read by the same macro
+                raise UsageError(
+                    f"unknown service tier {service_tier!r}",
+                    hint=f"use one of: {', '.join(_TIERS)}",
+                )
         con.execute(
             """INSERT INTO requests (request_id, ts, provider, model, input_tokens,
                  cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,

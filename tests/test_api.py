@@ -291,3 +291,13 @@ def test_a_window_whose_until_is_not_after_its_since_is_a_usage_error(fn, tmp_pa
     args = {"export_calls": ([DEMO], str(tmp_path / "out.csv"))}.get(fn, ([DEMO],))
     with pytest.raises(UsageError, match=r"until \(2026-11-01\) is not after since"):
         getattr(llmcost, fn)(*args, since="2026-11-10", until="2026-11-01")
+
+
+def test_price_an_unknown_service_tier_is_a_usage_error():
+    # it was priced at the standard rates, silently, and the Cost said service_tier 'gold'
+    with pytest.raises(UsageError, match="unknown service tier 'gold'"):
+        llmcost.price("gpt-4o", {"prompt_tokens": 1000}, at="2025-01-01", service_tier="gold")
+    # the names a log may carry still read as the log reader reads them
+    for tier, want in (("Batch", "batch"), ("default", "standard"), ("scale", "priority")):
+        cost = llmcost.price("gpt-4o", {"prompt_tokens": 1000}, at="2025-01-01", service_tier=tier)
+        assert cost.service_tier == want
