@@ -217,6 +217,8 @@ def analyze(
     """
     from llmcost.report import analyze as core
 
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise UsageError(f"top must be a whole number ≥ 1, not {top!r}", hint="e.g. top=10")
     data = core(
         _paths(paths),
         db=db,

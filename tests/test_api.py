@@ -301,3 +301,10 @@ def test_price_an_unknown_service_tier_is_a_usage_error():
     for tier, want in (("Batch", "batch"), ("default", "standard"), ("scale", "priority")):
         cost = llmcost.price("gpt-4o", {"prompt_tokens": 1000}, at="2025-01-01", service_tier=tier)
         assert cost.service_tier == want
+
+
+@pytest.mark.parametrize("top", [-1, 0, "5", 2.5, True])
+def test_analyze_top_that_is_not_a_whole_number_from_1_is_a_usage_error(top):
+    # -1 ended in DuckDB's 'LIMIT/OFFSET cannot be negative', '5' in a TypeError from a slice
+    with pytest.raises(UsageError, match="top must be a whole number ≥ 1"):
+        llmcost.analyze([DEMO], top=top)
