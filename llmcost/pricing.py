@@ -850,7 +850,18 @@ def load_pricing(
 
     if settings == AUTO:
         settings = pricing_overrides.from_config()
-    builtin, _ = load_tables(sorted((table_dir or default_table_dir()).glob("*.yaml")))
+    files = sorted((table_dir or default_table_dir()).glob("*.yaml"))
+    if table_dir is not None and not files:  # else every model would read as unpriced
+        raise PricingError(
+            f"{table_dir}: "
+            + (
+                "no pricing tables (*.yaml) in it"
+                if Path(table_dir).is_dir()
+                else "no such directory"
+            ),
+            hint="give the folder that holds the tables (like pricing/ of llmcost)",
+        )
+    builtin, _ = load_tables(files)
     layers = pricing_overrides.tables(settings) if settings else []
     extra, _ = load_tables(list(overlays))
     tables = merge(builtin, layers + extra)

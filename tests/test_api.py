@@ -12,7 +12,7 @@ import pytest
 
 import llmcost
 from llmcost.api import Cost, Report, TokenCount, UnpricedModelError
-from llmcost.errors import UsageError
+from llmcost.errors import PricingError, UsageError
 from tests.conftest import DATA, REAL, ROOT, SAMPLES, anthropic_txt_responses, cassette_envelopes
 
 DEMO = SAMPLES / "demo.jsonl"
@@ -308,3 +308,12 @@ def test_analyze_top_that_is_not_a_whole_number_from_1_is_a_usage_error(top):
     # -1 ended in DuckDB's 'LIMIT/OFFSET cannot be negative', '5' in a TypeError from a slice
     with pytest.raises(UsageError, match="top must be a whole number ≥ 1"):
         llmcost.analyze([DEMO], top=top)
+
+
+def test_load_pricing_from_a_folder_without_tables_is_an_error(tmp_path):
+    # a book of no tables read every model as unpriced, without a word
+    for folder, why in ((tmp_path / "missing", "no such directory"), (tmp_path, r"no pricing")):
+        with pytest.raises(PricingError, match=why):
+            llmcost.load_pricing(table_dir=folder)
+    (tmp_path / "acme.yaml").write_text(PRICES.read_text())
+    assert llmcost.load_pricing(table_dir=tmp_path).resolve("acme-small", "acme").priced
