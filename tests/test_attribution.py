@@ -239,6 +239,26 @@ def test_breakdown_per_model_within_each_period():
     assert "models" not in report(period="weekly")["periods"]["rows"][0]
 
 
+def test_breakdown_names_the_provider_of_a_model_served_by_two(jsonl, cli):
+    log = jsonl(
+        [
+            {
+                "timestamp": "2026-01-01T10:00:00Z",
+                "model": "acme-small",
+                "provider": provider,
+                "usage": {"input_tokens": 1000, "output_tokens": 0},
+            }
+            for provider in ("acme", "acme-eu")
+        ]
+    )
+    result = cli(
+        "analyze", log, "--pricing", PRICES, "--period", "daily", "--breakdown", "-f", "markdown"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "| ↳ acme-small (acme) | 1 |" in result.stdout
+    assert "| ↳ acme-small (acme-eu) | 1 |" in result.stdout
+
+
 def test_calls_without_a_timestamp_are_counted_apart(jsonl):
     log = jsonl(
         [

@@ -5,6 +5,7 @@ Markdown and the terminal show the same numbers; only the formatting differs.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from llmcost.render import WEEKDAYS, count, money, pct, plural, short_paths
@@ -270,10 +271,15 @@ def _periods(p: dict) -> Section:
                 money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced",
             ]
         )
-        for m in x.get("models") or []:
+        models = x.get("models") or []
+        names = Counter(m["model"] for m in models)
+        for m in models:
+            # the breakdown is by provider and model: a model served by two providers
+            # (openai and azure) would read as the same line twice
+            label = m["model"] if names[m["model"]] == 1 else f"{m['model']} ({m['provider']})"
             body.append(
                 [
-                    f"↳ {m['model']}",
+                    f"↳ {label}",
                     count(m["requests"]),
                     count(m["input_tokens"]),
                     count(m["output_tokens"]),
