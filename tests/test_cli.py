@@ -320,3 +320,16 @@ def test_markdown_shows_log_text_as_text(cli, tmp_path):
     check = cli("check", log, "--max-feature-cost", "*=0.000001", "-f", "markdown").stdout
     assert not [raw for raw in raws if raw in check]
     assert "1 above: &lt;b&gt;bold&lt;/b&gt;" in check and f"@{zwj}team/x&lt;img" in check
+
+
+def test_rejects_says_when_limit_shows_fewer_than_there_are(cli, tmp_path):
+    db = tmp_path / "llm.duckdb"
+    log = tmp_path / "app.jsonl"
+    log.write_text("not json\n[1]\nnot json either\n")
+    cli("ingest", log, "--db", db)
+    shown = cli("rejects", "--db", db, "--limit", "1")
+    assert shown.exit_code == 0
+    assert "3 rejected records (1 shown: --limit for more)" in shown.stdout
+    assert "app.jsonl:1 " in shown.stdout and "app.jsonl:2 " not in shown.stdout
+    none = cli("rejects", "--db", db, "--source", "other.jsonl")
+    assert none.stdout.strip() == "0 rejected records"  # no table of no rows

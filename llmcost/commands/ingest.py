@@ -110,8 +110,10 @@ def rejects(
         whole=("where",),  # file:line, never cut
     )
     console = common.stdout_console()
-    console.print(Text(plural(total, "rejected record"), style="italic"))
-    console.print(FitTable(table), crop=False)
+    shown = f" ({len(rows):,} shown: --limit for more)" if len(rows) < total else ""
+    console.print(Text(plural(total, "rejected record") + shown, style="italic"))
+    if rows:
+        console.print(FitTable(table), crop=False)
 
 
 def register(app: typer.Typer) -> None:
