@@ -172,6 +172,19 @@ def _day(value: dt.date | str | None, what: str) -> dt.date | None:
         raise UsageError(f"{what} {value!r} is not a date", hint="e.g. 2026-11-01") from None
 
 
+def _mapping(attribution: Any) -> dict | None:
+    """``attribution=``: a mapping of dimension names to metadata paths, or None."""
+    if attribution is None:
+        return None
+    if not isinstance(attribution, Mapping):
+        raise UsageError(
+            f"attribution must map dimension names to metadata paths, "
+            f"not {type(attribution).__name__}",
+            hint="e.g. attribution={'team': 'metadata.team'}",
+        )
+    return dict(attribution)
+
+
 def _paths(paths: PathLike | Iterable[PathLike] | None) -> list[str]:
     if paths is None:
         return []
@@ -230,7 +243,7 @@ def analyze(
         by=by,
         period=period,
         breakdown=breakdown,
-        attribution=dict(attribution) if attribution is not None else None,
+        attribution=_mapping(attribution),
         on_file=on_file,
         **more,
     )
@@ -265,7 +278,7 @@ def export_calls(
         pricing=_paths(pricing),
         input_format=input_format,
         **_window(since, until),
-        attribution=dict(attribution) if attribution is not None else None,
+        attribution=_mapping(attribution),
         overwrite=overwrite,
         on_file=on_file,
     )
@@ -292,7 +305,7 @@ def calls(
         pricing=[Path(p) for p in _paths(pricing)],
         input_format=input_format,
         **_window(since, until),
-        attribution=dict(attribution) if attribution is not None else None,
+        attribution=_mapping(attribution),
     )
     if not options.paths and db is None:
         raise UsageError("nothing to read", hint="name log files, or db= for stored calls")
@@ -615,6 +628,8 @@ def count_tokens(
     """
     from llmcost import tokens
 
+    if not isinstance(model, str) or not model.strip():
+        raise UsageError("model must be a model name, e.g. 'gpt-4o'")
     book = _book(pricing)
     resolution = book.resolve(model, provider)
     encoding = None

@@ -234,10 +234,15 @@ def parse_by(by: str | Iterable[str] | None) -> list[str]:
     """``"user,model"`` or ``["user", "tag:team"]`` → ``["user", "model", "tag:team"]``."""
     if not by:
         return []
-    items = [by] if isinstance(by, str) else list(by)
+    items = [by] if isinstance(by, str) else by
+    if not isinstance(items, Iterable) or not all(isinstance(i, str) for i in items):
+        raise UsageError(
+            f"by must be dimension names, not {by!r}",
+            hint='e.g. by="user,feature" or by=["team", "tag:env"]',
+        )
     out = []
     for item in items:
-        for name in str(item).split(","):
+        for name in item.split(","):
             name = name.strip()
             if name and name not in out:
                 out.append(name)

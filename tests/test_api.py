@@ -317,3 +317,19 @@ def test_load_pricing_from_a_folder_without_tables_is_an_error(tmp_path):
             llmcost.load_pricing(table_dir=folder)
     (tmp_path / "acme.yaml").write_text(PRICES.read_text())
     assert llmcost.load_pricing(table_dir=tmp_path).resolve("acme-small", "acme").priced
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: llmcost.analyze([DEMO], by=5), "by must be dimension names"),
+        (lambda: llmcost.analyze([DEMO], by=["user", 3]), "by must be dimension names"),
+        (lambda: llmcost.analyze([DEMO], attribution=["team"]), "attribution must map"),
+        (lambda: llmcost.calls([DEMO], attribution="metadata.team"), "attribution must map"),
+        (lambda: llmcost.count_tokens("Hi", None), "model must be a model name"),
+    ],
+)
+def test_wrong_types_raise_usage_error(call, message):
+    # they raised TypeError, ValueError ('dictionary update sequence…') or AttributeError
+    with pytest.raises(UsageError, match=message):
+        call()
