@@ -232,6 +232,8 @@ def analyze(
 
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise UsageError(f"top must be a whole number ≥ 1, not {top!r}", hint="e.g. top=10")
+    if not _paths(paths) and db is None:  # as the CLI and calls() say
+        raise UsageError("nothing to analyze", hint="name log files, or db= for stored calls")
     data = core(
         _paths(paths),
         db=db,

@@ -333,3 +333,11 @@ def test_wrong_types_raise_usage_error(call, message):
     # they raised TypeError, ValueError ('dictionary update sequence…') or AttributeError
     with pytest.raises(UsageError, match=message):
         call()
+
+
+@pytest.mark.parametrize("paths", [[], None])
+def test_analyze_with_no_paths_and_no_db_is_a_usage_error(paths):
+    # it read nothing and raised NoRecordsError ('check the input format'), where the CLI
+    # and calls() say there is nothing to read
+    with pytest.raises(UsageError, match="nothing to analyze"):
+        llmcost.analyze(paths)
