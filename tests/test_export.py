@@ -201,6 +201,26 @@ def test_cli_format_from_extension_and_summary_on_stderr(cli, tmp_path):
     assert out.read_text().startswith("request_id,ts,day,provider,model,")
 
 
+def test_cli_summary_counts_every_call_and_never_reads_a_cost_as_zero(cli, jsonl, tmp_path):
+    log = jsonl(
+        [
+            {"timestamp": "2026-01-01T00:00:00Z", "model": "acme-small", "provider": "acme",
+             "usage": {"input_tokens": 10, "output_tokens": 0}},  # $0.00001
+            {"timestamp": "2026-01-01T00:00:00Z", "model": "acme-small", "provider": "acme"},
+        ]
+    )  # fmt: skip
+    result = cli("export", log, "--pricing", PRICES, "-o", tmp_path / "calls.csv")
+    assert result.exit_code == 0, result.stderr
+    err = result.stderr.replace("\n", " ")
+    # it read '1 with a cost totalling $0.00, 0 of unpriced models': one call unaccounted for
+    assert (
+        "2 calls → " in err
+        and "1 with a cost totalling $0.000010, 0 of unpriced models, 1 without token counts "
+        "(cost left empty)"
+        in err
+    )
+
+
 def test_cli_csv_to_stdout(cli):
     result = cli("export", CALLS, "--pricing", PRICES, "--format", "csv", "-o", "-")
     assert result.exit_code == 0, result.stderr

@@ -17,7 +17,7 @@ from llmcost.commands.common import (
     parse_window,
 )
 from llmcost.export import ExportFormat
-from llmcost.render import plural
+from llmcost.render import money, plural
 
 
 @handles_errors
@@ -89,10 +89,14 @@ def export(
     )
     where = "stdout" if output == "-" else output
     layout = ", one folder per day" if result.partitioned else ""
+    # a call of a priced model whose log has no token counts (nor text to count) has no cost
+    unknown = result.rows - result.priced_rows - result.unpriced_rows
     err.print(
         f"{plural(result.rows, 'call')} → {where} ({result.format}{layout}): "
-        f"{result.priced_rows:,} with a cost totalling ${result.total_cost_usd:,.2f}, "
-        f"{result.unpriced_rows:,} of unpriced models (cost left empty)",
+        f"{result.priced_rows:,} with a cost totalling {money(float(result.total_cost_usd))}, "
+        f"{result.unpriced_rows:,} of unpriced models"
+        + (f", {unknown:,} without token counts" if unknown else "")
+        + " (cost left empty)",
         soft_wrap=True,
     )
 
