@@ -324,6 +324,7 @@ def _rows(con, sql: str, params: Sequence = ()) -> list[dict]:
 
 _MEASURES = """count(*) AS requests,
   count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+  count(*) FILTER (WHERE is_priced AND input_tokens IS NULL) AS unknown_token_requests,
   coalesce(sum(input_tokens), 0) AS input_tokens,
   coalesce(sum(output_tokens), 0) AS output_tokens,
   coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
@@ -368,7 +369,8 @@ def periods(con, period: str, breakdown: bool = False) -> dict:
               FROM calls WHERE ts IS NOT NULL GROUP BY ALL),
             ml AS (
               SELECT start, list({{'provider': provider, 'model': model, 'requests': requests,
-                  'unpriced_requests': unpriced_requests, 'input_tokens': input_tokens,
+                  'unpriced_requests': unpriced_requests,
+                  'unknown_token_requests': unknown_token_requests, 'input_tokens': input_tokens,
                   'output_tokens': output_tokens, 'cache_read_tokens': cache_read_tokens,
                   'cache_write_tokens': cache_write_tokens, 'reasoning_tokens': reasoning_tokens,
                   'cost_usd': cost_usd}}

@@ -259,6 +259,28 @@ def test_breakdown_names_the_provider_of_a_model_served_by_two(jsonl, cli):
     assert "| ↳ acme-small (acme-eu) | 1 |" in result.stdout
 
 
+def test_a_group_of_calls_without_token_counts_reads_no_tokens_not_unpriced(jsonl, cli):
+    log = jsonl(
+        [
+            {"timestamp": "2026-01-01T10:00:00Z", "model": "acme-small", "provider": "acme",
+             "user_id": "x"},  # a priced model, but no token counts and no text to count
+            {"timestamp": "2026-01-01T10:00:00Z", "model": "acme-small", "provider": "acme",
+             "user_id": "y", "usage": {"input_tokens": 1_000_000, "output_tokens": 0}},
+        ]
+    )  # fmt: skip
+    r = analyze([log], pricing=[PRICES], by="user", period="daily", attribution={})
+    rows = {x["user"]: x for x in r.attribution["rows"]}
+    assert (rows["x"]["cost_usd"], rows["x"]["unpriced_requests"]) == (None, 0)
+    assert rows["x"]["unknown_token_requests"] == 1
+    assert r.attribution["totals"]["unknown_token_requests"] == 1
+    assert r.periods["totals"]["unknown_token_requests"] == 1
+    md = cli(
+        "analyze", log, "--pricing", PRICES, "--by", "user", "--period", "daily", "-f", "markdown"
+    )
+    assert "| x | 1 | 0 | 0 | no tokens | — |" in md.stdout
+    assert md.stdout.count("1 call without token counts (no text to count either)") == 2
+
+
 def test_calls_without_a_timestamp_are_counted_apart(jsonl):
     log = jsonl(
         [

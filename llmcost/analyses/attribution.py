@@ -40,7 +40,9 @@ def by_dimension(con, ctx) -> dict | None:
         return None
     rows = [_json(r) for r in attribution.by_dimensions(con, req.by)]
     total = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE NOT is_priced), sum(cost_usd) FROM calls"
+        """SELECT count(*), count(*) FILTER (WHERE NOT is_priced),
+             count(*) FILTER (WHERE is_priced AND input_tokens IS NULL), sum(cost_usd)
+           FROM calls"""
     ).fetchone()
     return {
         "by": [d.name for d in req.by],
@@ -49,7 +51,8 @@ def by_dimension(con, ctx) -> dict | None:
             "groups": len(rows),
             "requests": total[0],
             "unpriced_requests": total[1],
-            "cost_usd": usd(total[2]),
+            "unknown_token_requests": total[2],
+            "cost_usd": usd(total[3]),
         },
         "top": ctx.top,  # how many rows the text reports show; every row is in `rows`
     }

@@ -216,19 +216,27 @@ def _by_dimension(a: dict) -> Section:
     dims, rows = a["by"], a["rows"]
 
     def measures(x: dict) -> list[str]:
-        cost = money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced"
         return [
             count(x["requests"]),
             count(x["input_tokens"]),
             count(x["output_tokens"]),
-            cost,
+            _cost(x),
             pct(x.get("share")),
         ]
 
     body = [[_value(x[d]) for d in dims] + measures(x) for x in rows[:top]]
     rest = rows[top:]
     if rest:
-        others = {k: sum(x[k] for x in rest) for k in ("requests", "input_tokens", "output_tokens")}
+        others = {
+            k: sum(x.get(k) or 0 for x in rest)
+            for k in (
+                "requests",
+                "unpriced_requests",
+                "unknown_token_requests",
+                "input_tokens",
+                "output_tokens",
+            )
+        }
         for k in ("cost_usd", "share"):  # rows of unpriced calls only: no cost, never $0
             known = [x[k] for x in rest if x[k] is not None]
             others[k] = sum(known) if known else None
@@ -250,12 +258,34 @@ def _by_dimension(a: dict) -> Section:
             )
         ],
     )
-    if t["unpriced_requests"]:
-        section.lines.append(
-            f"{plural(t['unpriced_requests'], 'call')} of unpriced models "
+    section.lines.extend(_not_in_cost(t))
+    return section
+
+
+def _cost(x: dict) -> str:
+    """A row's cost; without one, why: calls of unpriced models, or calls of a priced model
+    whose log had no token counts (never $0)."""
+    if x["cost_usd"] is not None:
+        return money(x["cost_usd"])
+    if not x.get("unpriced_requests") and x.get("unknown_token_requests"):
+        return "no tokens"
+    return "unpriced"
+
+
+def _not_in_cost(totals: dict) -> list[str]:
+    """What a table's Calls count and its Cost does not: unpriced calls, calls without tokens."""
+    lines = []
+    if totals["unpriced_requests"]:
+        lines.append(
+            f"{plural(totals['unpriced_requests'], 'call')} of unpriced models "
             "counted in Calls, not in Cost."
         )
-    return section
+    if totals.get("unknown_token_requests"):
+        lines.append(
+            f"{plural(totals['unknown_token_requests'], 'call')} without token counts "
+            "(no text to count either) counted in Calls, not in Cost."
+        )
+    return lines
 
 
 def _periods(p: dict) -> Section:
@@ -268,7 +298,7 @@ def _periods(p: dict) -> Section:
                 count(x["input_tokens"]),
                 count(x["output_tokens"]),
                 count(x["cache_read_tokens"]),
-                money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced",
+                _cost(x),
             ]
         )
         models = x.get("models") or []
@@ -284,7 +314,7 @@ def _periods(p: dict) -> Section:
                     count(m["input_tokens"]),
                     count(m["output_tokens"]),
                     count(m["cache_read_tokens"]),
-                    money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
+                    _cost(m),
                 ]
             )
     t = p["totals"]
@@ -311,11 +341,7 @@ def _periods(p: dict) -> Section:
     )
     if p.get("week_starts"):
         section.lines.append("Weeks: ISO 8601, Monday to Sunday, named by ISO year and week.")
-    if t["unpriced_requests"]:
-        section.lines.append(
-            f"{plural(t['unpriced_requests'], 'call')} of unpriced models "
-            "counted in Calls, not in Cost."
-        )
+    section.lines.extend(_not_in_cost(t))
     if p["requests_without_timestamp"]:
         section.lines.append(
             f"{plural(p['requests_without_timestamp'], 'call')} without a timestamp "
