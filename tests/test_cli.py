@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -333,3 +334,28 @@ def test_rejects_says_when_limit_shows_fewer_than_there_are(cli, tmp_path):
     assert "app.jsonl:1 " in shown.stdout and "app.jsonl:2 " not in shown.stdout
     none = cli("rejects", "--db", db, "--source", "other.jsonl")
     assert none.stdout.strip() == "0 rejected records"  # no table of no rows
+
+
+def test_peak_times_never_show_unpriced_calls_as_free(cli, jsonl):
+    """A busiest minute of unpriced calls read '$0.00', their grid cell '<1¢'."""
+    call = {"model": "acme-7b", "input_tokens": 1000, "output_tokens": 100}
+    log = jsonl(
+        [
+            {**call, "timestamp": "2026-11-02T10:00:00Z"},
+            {**call, "timestamp": "2026-11-02T10:00:10Z"},
+            {**call, "timestamp": "2026-11-02T11:00:00Z", "model": "gpt-4o-mini"},
+            {**call, "timestamp": "2026-11-02T11:00:30Z"},
+        ]
+    )
+    peaks = json.loads(cli("analyze", log, "-f", "json").stdout)["peaks"]
+    minute, hour = peaks["busiest_minute"], peaks["costliest_hour"]
+    assert (minute["cost_usd"], minute["unpriced_requests"]) == (None, 2)
+    assert (hour["hour"][11:13], hour["cost_usd"], hour["unpriced_requests"]) == ("11", 0.00021, 1)
+    [ten, eleven] = peaks["grid"]
+    assert (ten["cost_usd"], ten["unpriced_requests"], eleven["cost_usd"]) == (None, 2, 0.00021)
+    text = cli("analyze", log, env={"COLUMNS": "140"}).stdout
+    assert "2,000 input and 200 output tokens, no price (unpriced models)" in text
+    assert "Costliest hour: 2026-11-02 11h — 2 calls, $0.0002 + 1 unpriced" in text
+    assert "'?' only calls without a price" in text
+    assert re.search(r"^Mon(\s+·){10}\s+\?\s+<1¢", text, re.M)
+

@@ -489,10 +489,12 @@ def _peaks(r: dict) -> Section:
         section.lines.append("no timestamps")
         return section
     cells = {(c["weekday"], c["hour"]): c["cost_usd"] for c in p["grid"]}
-    top = max(cells.values()) or 1.0
+    top = max((v for v in cells.values() if v is not None), default=0.0) or 1.0
     rows, heat = [], []
     for day in range(7):
-        rows.append([WEEKDAYS[day]] + [_cell(cells.get((day, h))) for h in range(24)])
+        rows.append(
+            [WEEKDAYS[day]] + [_cell(cells.get((day, h)), (day, h) in cells) for h in range(24)]
+        )
         heat.append([0.0] + [(cells.get((day, h)) or 0.0) / top for h in range(24)])
     section.tables.append(
         Table(["Cost"] + [f"{h:02d}" for h in range(24)], rows, "l" + "r" * 24, heat)
@@ -503,24 +505,34 @@ def _peaks(r: dict) -> Section:
             f"Busiest minute: {m['minute'][:16].replace('T', ' ')} — "
             f"{plural(m['requests'], 'call')}, "
             f"{count(m['input_tokens'])} input and {plural(m['output_tokens'], 'output token')}, "
-            f"{money(m['cost_usd'])}"
+            f"{_priced_cost(m)}"
         )
     if p["costliest_hour"]:
         h = p["costliest_hour"]
         section.lines.append(
             f"Costliest hour: {h['hour'][:13].replace('T', ' ')}h — "
-            f"{plural(h['requests'], 'call')}, {money(h['cost_usd'])}"
+            f"{plural(h['requests'], 'call')}, {_priced_cost(h)}"
         )
+    unpriced = any(c["cost_usd"] is None for c in p["grid"])
     section.lines.append(
         "Grid: cost in dollars per weekday and hour; '·' no calls, '<1¢' under a cent, "
-        "k = thousands."
+        + ("'?' only calls without a price, " if unpriced else "")
+        + "k = thousands."
     )
     return section
 
 
-def _cell(value: float | None) -> str:
+def _priced_cost(item: dict) -> str:
+    """A cost beside the calls it leaves out: unpriced calls are in no sum, never $0."""
+    unpriced = item.get("unpriced_requests") or 0
+    if item["cost_usd"] is None:
+        return "no price (unpriced models)" if unpriced else money(None)
+    return money(item["cost_usd"]) + (f" + {count(unpriced)} unpriced" if unpriced else "")
+
+
+def _cell(value: float | None, calls: bool = False) -> str:
     if value is None:
-        return "·"
+        return "?" if calls else "·"
     if value >= 1000:
         return f"{value / 1000:.1f}k"
     if value >= 10:
