@@ -359,3 +359,13 @@ def test_peak_times_never_show_unpriced_calls_as_free(cli, jsonl):
     assert "'?' only calls without a price" in text
     assert re.search(r"^Mon(\s+·){10}\s+\?\s+<1¢", text, re.M)
 
+
+def test_rejects_source_is_a_plain_substring(cli, tmp_path):
+    """'_' and '%' in --source were LIKE wildcards: 'app_1' matched 'appX1.jsonl' too."""
+    db = tmp_path / "llm.duckdb"
+    for name in ("app_1.jsonl", "appX1.jsonl"):
+        (tmp_path / name).write_text("not json\n")
+    cli("ingest", tmp_path / "app_1.jsonl", tmp_path / "appX1.jsonl", "--db", db)
+    shown = cli("rejects", "--db", db, "--source", "app_1")
+    assert "1 rejected record" in shown.stdout and "appX1" not in shown.stdout
+    assert cli("rejects", "--db", db, "--source", "%").stdout.strip() == "0 rejected records"

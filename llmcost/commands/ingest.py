@@ -82,8 +82,9 @@ def rejects(
 
     con = store.connect(_db(db), must_exist=True)
     try:
-        where = "WHERE source LIKE ?" if source else ""
-        params = [f"%{source}%"] if source else []
+        # (a substring, as written: '_' and '%' in a file name are not wildcards)
+        where = "WHERE contains(source, ?)" if source else ""
+        params = [source] if source else []
         total = con.execute(f"SELECT count(*) FROM rejects {where}", params).fetchone()[0]
         rows = con.execute(
             f"SELECT source, line, reason, raw FROM rejects {where} ORDER BY source, line LIMIT ?",
