@@ -246,6 +246,8 @@ def parse_by(by: str | Iterable[str] | None) -> list[str]:
             name = name.strip()
             if name and name not in out:
                 out.append(name)
+    if not out:  # '--by ,' or '--by " "': a table was asked for, of nothing
+        raise UsageError(f"by names no dimension: {by!r}", hint="e.g. --by user,feature")
     return out
 
 

@@ -369,3 +369,9 @@ def test_rejects_source_is_a_plain_substring(cli, tmp_path):
     shown = cli("rejects", "--db", db, "--source", "app_1")
     assert "1 rejected record" in shown.stdout and "appX1" not in shown.stdout
     assert cli("rejects", "--db", db, "--source", "%").stdout.strip() == "0 rejected records"
+
+
+@pytest.mark.parametrize("by", [",", " ", ", ,"])
+def test_a_blank_by_is_a_usage_error(cli, by):
+    result = cli("analyze", SAMPLES / "demo.jsonl", "--by", by)
+    assert result.exit_code == 2 and "names no dimension" in result.stderr
