@@ -85,8 +85,9 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
     return [name for name, _ in _expand(paths)]
 
 
-def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
-    """(file, named): ``named`` is False for files met while walking a directory."""
+def _expand(paths: Iterable[str], skip: frozenset[Path] = frozenset()) -> list[tuple[str, bool]]:
+    """(file, named): ``named`` is False for files met while walking a directory, which
+    leaves out the files in ``skip`` (the store's own database and its WAL)."""
     found: list[tuple[str, bool]] = []
     for raw in paths:
         path = Path(raw)
@@ -98,6 +99,7 @@ def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.resolve() not in skip
             )
         elif path.is_file():
             found.append((str(path), True))
@@ -121,6 +123,17 @@ def _expand(paths: Iterable[str]) -> list[tuple[str, bool]]:
                 f"cannot read {name}: {exc.strerror}", hint="check the file's permissions"
             ) from None
     return found
+
+
+def _store_files(con) -> frozenset[Path]:
+    """The database file ``con`` writes to, and its WAL (none in memory)."""
+    [(name,)] = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    if not name:
+        return frozenset()
+    path = Path(name).resolve()
+    return frozenset({path, path.with_name(path.name + ".wal")})
 
 
 def _head(path: Path, kind: str | None) -> bytes:
@@ -560,7 +573,7 @@ def ingest_paths(
     that is told the bytes done after each chunk. ``resumable=False``: no later ingest will
     go on with these files (a store that ends with this run), so an unfinished last line is
     read now, not left for the writer to finish."""
-    names = _expand(paths)
+    names = _expand(paths, _store_files(con))
     total = sum(Path(n).stat().st_size for n, _ in names if n != STDIN)
     advance = progress(total, len(names)) if progress else None
     result = IngestResult()

@@ -375,3 +375,17 @@ def test_rejects_source_is_a_plain_substring(cli, tmp_path):
 def test_a_blank_by_is_a_usage_error(cli, by):
     result = cli("analyze", SAMPLES / "demo.jsonl", "--by", by)
     assert result.exit_code == 2 and "names no dimension" in result.stderr
+
+
+def test_a_directory_holding_the_database_does_not_read_it(cli, tmp_path):
+    """ingest logs/ --db logs/llm.duckdb said of its own database, every run: 'not read —
+    no log format recognized'."""
+    (tmp_path / "app.jsonl").write_text(
+        '{"timestamp": "2026-11-02T10:00:00Z", "model": "gpt-4o", "input_tokens": 1, '
+        '"output_tokens": 1}\n'
+    )
+    db = tmp_path / "llm.duckdb"
+    for _ in range(2):
+        result = cli("ingest", tmp_path, "--db", db)
+        assert result.exit_code == 0 and "llm.duckdb" not in result.stderr.split(";")[0]
+        assert "not read" not in result.stderr
