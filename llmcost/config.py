@@ -18,6 +18,7 @@ from pathlib import Path
 
 from llmcost.errors import ConfigError
 from llmcost.yamlio import YamlProblem, line_of
+from llmcost.yamlio import decode as decode_yaml
 from llmcost.yamlio import load as load_yaml
 
 CONFIG_NAME = "llmcost.yaml"
@@ -106,12 +107,10 @@ def load(explicit: Path | None = None) -> Config:
             hint="check the file and its permissions",
         ) from None
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        text = decode_yaml(data)
+    except YamlProblem as problem:
         raise ConfigError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
-            hint="save llmcost.yaml as UTF-8",
+            f"{path}:{problem.line}: {problem.message}", hint="save llmcost.yaml as UTF-8"
         ) from None
     return parse(text, path)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from llmcost.errors import PricingError
 from llmcost.yamlio import YamlProblem, line_of
+from llmcost.yamlio import decode as decode_yaml
 from llmcost.yamlio import load as load_yaml
 
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
@@ -801,11 +802,10 @@ def load_tables(
                 hint="check the path given to --pricing",
             ) from None
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
+            text = decode_yaml(data)
+        except YamlProblem as problem:
             raise PricingError(
-                f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                f"{path}:{problem.line}: {problem.message}",
                 hint="save the pricing table as UTF-8",
             ) from None
         try:

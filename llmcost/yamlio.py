@@ -66,3 +66,13 @@ def load(text: str):
         raise YamlProblem(
             mark.line + 1 if mark else 0, f"not valid YAML: {getattr(exc, 'problem', exc)}"
         ) from None
+
+
+def decode(data: bytes) -> str:
+    """YAML file bytes as text; raises YamlProblem naming the line of a byte that is not
+    UTF-8 (a file saved in Latin-1)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise YamlProblem(line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
