@@ -1034,7 +1034,8 @@ def _read_tools(con, hashes: set[str], tools: dict[str, list[Any]]) -> None:
 
 def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame:
     """Counts of the plain message lists of ``_llmcost_wanted`` (hash, encoding, kind,
-    tokens, content_tokens, uncounted_parts: always false, tools_hash: NULL, they are sent without tools): their messages are taken apart in SQL and each distinct role,
+    tokens, content_tokens, uncounted_parts: always false, tools_hash: NULL, as they are
+    sent without tools): their messages are taken apart in SQL and each distinct role,
     content and system prompt is tokenized once; no message list is parsed in Python."""
     from array import array
 
@@ -1098,9 +1099,8 @@ def _count_text_batch(
         structured: list[tuple[str, str, _Pieces, str | None]] = []
         for hash_, kind, text, system, tools_hash in items:
             sent = None if tools_hash is None else (tools or {}).get(tools_hash, [None])
-            messages = _parse_messages(text) if kind == "messages" else None
+            messages, inputs = _messages_or_inputs(text) if kind == "messages" else (None, None)
             if messages is None:
-                inputs = _input_texts(text) if kind == "messages" else None
                 if inputs is not None and sent is None:  # an embeddings request's texts
                     framed = _Pieces(texts=inputs, contents=inputs)
                     structured.append((hash_, "text", framed, None))
@@ -1175,21 +1175,17 @@ def _has_responses_items(messages: Sequence[Mapping[str, Any]]) -> bool:
     return any(m.get("type") not in (None, "message") for m in messages)
 
 
-def _parse_messages(text: str) -> list[Mapping[str, Any]] | None:
-    """A 'messages' text as a list of message dicts, or None when it is not one."""
+def _messages_or_inputs(text: str) -> tuple[list[Mapping[str, Any]] | None, list[str] | None]:
+    """A 'messages' text, parsed once: its list of message dicts, or else its list of
+    strings (an embeddings request's ``input``); (None, None) when it is neither."""
     value = _parse_json_list(text)
-    if value is None or not all(isinstance(m, Mapping) for m in value):
-        return None
-    return value
-
-
-def _input_texts(text: str) -> list[str] | None:
-    """A 'messages' text that is a list of strings (an embeddings request's ``input``), or
-    None when it is not one."""
-    value = _parse_json_list(text)
-    if value is None or not all(isinstance(v, str) for v in value):
-        return None
-    return value
+    if value is None:
+        return None, None
+    if all(isinstance(m, Mapping) for m in value):
+        return value, None
+    if all(isinstance(v, str) for v in value):
+        return None, value
+    return None, None
 
 
 def _parse_json_list(text: str) -> list[Any] | None:

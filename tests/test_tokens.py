@@ -504,8 +504,8 @@ def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
         tokens.chat_prompt_tokens([{"role": "system", "content": "Field"}, *calls[0]], "o200k_base")
     )
     parsed: list[str] = []
-    real_parse = tokens._parse_messages
-    monkeypatch.setattr(tokens, "_parse_messages", lambda t: parsed.append(t) or real_parse(t))
+    real_parse = tokens._messages_or_inputs
+    monkeypatch.setattr(tokens, "_messages_or_inputs", lambda t: parsed.append(t) or real_parse(t))
     seen: list[str] = []
     real_count_texts = tokens.count_texts
     monkeypatch.setattr(
