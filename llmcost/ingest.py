@@ -381,7 +381,8 @@ def _ingest(
     resumable: bool,
 ) -> FileResult:
     size = path.stat().st_size
-    head_hash = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()
+    fingerprint = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()  # stored for next time
+    head_hash = fingerprint
     previous = _previous(con, source) if resumable else None
     if previous is not None:
         # compare the same prefix as last time: a small file's first bytes grow with it
@@ -429,7 +430,7 @@ def _ingest(
                     if fmt.name != "jsonl":
                         extra = {}
                     stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
-                    _account(con, result, stats, ingest_id)
+                    _account(con, result, stats, ingest_id, fingerprint)
                     end_offset += nbytes
                     end_line = first + stats.lines_read
                     chunk.unlink()
@@ -447,7 +448,7 @@ def _ingest(
             problems = []
             whole = _named_as_it_is(path, kind, workdir, problems)
             stats = fmt.load(con, whole, source, ingest_id)
-            _account(con, result, stats, ingest_id)
+            _account(con, result, stats, ingest_id, fingerprint)
             if problems:
                 result.error = _broken(kind, problems[0])
             end_offset, end_line = size, None
@@ -455,10 +456,9 @@ def _ingest(
                 progress(size)
         # streams logged chunk by chunk without usage, now that all their chunks are read
         if (stats := pending_streams.finish(con, source, ingest_id, fmt.name)) is not None:
-            _account(con, result, stats, ingest_id)
+            _account(con, result, stats, ingest_id, fingerprint)
     elif progress:
         progress(size)
-    head_hash = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()  # stored for next time
     con.execute(
         """INSERT INTO ingests (ingest_id, started_at, source, format, size_bytes, head_hash,
              lines_read, ingested, skipped, rejected, end_offset, end_line, mode)
@@ -469,7 +469,7 @@ def _ingest(
             source,
             fmt.name,
             size,
-            head_hash,
+            fingerprint,
             result.lines_read,
             result.ingested,
             result.skipped,
@@ -492,9 +492,9 @@ def _complete_json(path: Path) -> bool:
         return False
 
 
-def _account(con, result: FileResult, stats, ingest_id: int) -> None:
+def _account(con, result: FileResult, stats, ingest_id: int, fingerprint: str) -> None:
     duplicates = _store_staged(con, ingest_id)
-    known = _drop_known_rejects(con, ingest_id, result.source)
+    known = _drop_known_rejects(con, ingest_id, result.source, fingerprint)
     result.lines_read += stats.lines_read
     result.ingested += stats.staged - duplicates
     result.skipped += stats.skipped + duplicates + known
@@ -504,16 +504,20 @@ def _account(con, result: FileResult, stats, ingest_id: int) -> None:
     result.buckets += getattr(stats, "buckets", 0)  # formats/usage_reports.BucketStats
 
 
-def _drop_known_rejects(con, ingest_id: int, source: str) -> int:
+def _drop_known_rejects(con, ingest_id: int, source: str, fingerprint: str) -> int:
     """Drop this run's rejects of ``source`` that an earlier run kept already (the same line
-    with the same text: a rotated or truncated file read again), like calls already stored
-    are recognized by request id; returns how many (they count as skipped)."""
+    with the same text: a rotated or truncated file read again, under its name or, rotated
+    and renamed — app.log read again as app.log.1.gz —, under another whose first bytes were
+    the same, ``fingerprint``), like calls already stored are recognized by request id;
+    returns how many (they count as skipped)."""
     row = con.execute(
         """DELETE FROM rejects r WHERE r.ingest_id = ? AND r.source = ?
            AND EXISTS (SELECT 1 FROM rejects x
-                       WHERE x.ingest_id < r.ingest_id AND x.source = r.source
+                       WHERE x.ingest_id < r.ingest_id
+                         AND (x.source = r.source
+                              OR x.source IN (SELECT source FROM ingests WHERE head_hash = ?))
                          AND x.line = r.line AND x.raw IS NOT DISTINCT FROM r.raw)""",
-        [ingest_id, source],
+        [ingest_id, source, fingerprint],
     ).fetchone()
     return row[0] if row else 0
 

@@ -122,6 +122,30 @@ def test_a_file_read_again_keeps_each_rejected_line_once(tmp_path, cli):
     assert report["rejected"]["count"] == 2
 
 
+def test_a_rotated_file_renamed_keeps_each_rejected_line_once(tmp_path, cli):
+    """logrotate: app.jsonl read, then renamed and compressed (app.jsonl.1.gz) and a new
+    app.jsonl started. Its calls were recognized by id, but its bad lines were stored again
+    under the new name (2 bad lines counted 4)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.jsonl"
+    text = call(0) + "\n" + "garbage\n" + call(1) + "\n" + "[1]\n"
+    log.write_text(text)
+    db = tmp_path / "db.duckdb"
+    con = store.connect(db)
+    ingest_paths(con, [str(logs)])
+    (logs / "app.jsonl.1.gz").write_bytes(gzip.compress(text.encode()))
+    log.write_text(call(7) + "\n" + "new garbage\n")  # the new file: its bad line is new
+    old, new = sorted(ingest_paths(con, [str(logs)]).files, key=lambda f: f.source, reverse=True)
+    assert old.source.endswith("app.jsonl.1.gz")
+    assert (old.ingested, old.duplicates, old.skipped, old.rejected) == (0, 2, 4, 0)
+    assert (new.mode, new.ingested, new.rejected) == ("rotated", 1, 1)
+    assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 3
+    con.close()
+    report = json.loads(cli("analyze", "--db", db, "--format", "json").stdout)
+    assert report["rejected"]["count"] == 3
+
+
 def test_unfinished_last_line_waits_for_the_writer(tmp_path):
     log = tmp_path / "app.jsonl"
     full = call(1)
