@@ -12,7 +12,7 @@ import json
 import pytest
 
 from llmcost.api import analyze
-from tests.conftest import DATA
+from tests.conftest import DATA, SAMPLES
 
 HERE = DATA / "attribution"
 CALLS = HERE / "calls.jsonl"
@@ -467,3 +467,11 @@ def test_cli_bad_options_exit_2(cli, args, message):
     assert result.exit_code == 2
     assert message in result.stderr.replace("\n", " ")
     assert result.stdout == ""
+
+
+def test_by_column_titles_read_as_words(cli):
+    """'--by tag:env,api_key,priced_as' titled its columns 'Tag:env', 'Api_key', 'Priced_as'."""
+    md = cli(
+        "analyze", SAMPLES / "demo.jsonl", "--by", "tag:env,api_key,priced_as", "-f", "markdown"
+    )
+    assert "| env (tag) | API key | Priced as | Calls |" in md.stdout

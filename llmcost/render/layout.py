@@ -251,7 +251,7 @@ def _by_dimension(a: dict) -> Section:
         "Cost by " + " × ".join(dims),
         tables=[
             Table(
-                [d.capitalize() for d in dims]
+                [_dimension_title(d) for d in dims]
                 + ["Calls", "Input tok", "Output tok", "Cost", "Share"],
                 body,
                 "l" * len(dims) + "rrrrr",
@@ -528,6 +528,16 @@ def _priced_cost(item: dict) -> str:
     if item["cost_usd"] is None:
         return "no price (unpriced models)" if unpriced else money(None)
     return money(item["cost_usd"]) + (f" + {count(unpriced)} unpriced" if unpriced else "")
+
+
+def _dimension_title(name: str) -> str:
+    """A --by dimension as a column title: 'tag:env' is 'env (tag)', 'api_key' 'API key',
+    'priced_as' 'Priced as'; a name of llmcost.yaml's attribution section as written."""
+    if name.startswith("tag:"):
+        return f"{name[4:]} (tag)"
+    if name == "api_key":
+        return "API key"
+    return name[:1].upper() + name[1:].replace("_", " ")
 
 
 def _cell(value: float | None, calls: bool = False) -> str:
