@@ -148,3 +148,30 @@ def test_sdk_field_names_are_read_like_the_rest_names():
     [nova] = [r for r in rows if r["source_line"] == 5]
     assert (nova["model"], nova["provider"]) == ("amazon.nova-lite-v1:0", "aws-bedrock")
     assert cost(nova) == pytest.approx((1000 * 0.06 + 100 * 0.24) / 1e6)
+
+
+def test_anthropic_cache_writes_given_only_by_their_ttl_breakdown(jsonl):
+    """Anthropic's Usage type has cache_creation_input_tokens and the cache_creation
+    breakdown (ephemeral_5m/1h_input_tokens) both optional: a usage with only the breakdown
+    wrote 300 + 200 tokens, inside the input as the total's would be (they were left out of
+    the input, and the 5-minute writes out of every count). claude-sonnet-4-5: 10 × $3 +
+    100 read × $0.30 + 300 × $3.75 + 200 × $6 (1h) + 5 × $15."""
+    usage = {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 100}
+    breakdown = {"ephemeral_5m_input_tokens": 300, "ephemeral_1h_input_tokens": 200}
+    message = {"type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+               "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn"}  # fmt: skip
+    path = jsonl([
+        {**message, "id": "msg_only_breakdown", "usage": {**usage, "cache_creation": breakdown}},
+        {**message, "id": "msg_both", "usage": {**usage, "cache_creation": breakdown,
+                                                "cache_creation_input_tokens": 500}},
+        {**message, "id": "msg_only_5m", "usage": {
+            **usage, "cache_creation": {"ephemeral_5m_input_tokens": 300}}},
+    ])  # fmt: skip
+    _, rows, rejects, _ = load_priced(path)
+    assert rejects == []
+    assert [tokens(r) for r in rows] == [
+        (610, 100, 300, 200, 5, None),
+        (610, 100, 300, 200, 5, None),
+        (410, 100, 300, None, 5, None),
+    ]
+    assert cost(rows[0]) == pytest.approx((10 * 3 + 100 * 0.3 + 300 * 3.75 + 200 * 6 + 75) / 1e6)

@@ -115,15 +115,24 @@ OPENAI_RESPONSES = UsageStyle(
 )
 
 _A_READ = "coalesce(" + _t("$.cache_read_input_tokens") + ", 0)"
-_A_WRITE = "coalesce(" + _t("$.cache_creation_input_tokens") + ", 0)"
-_A_WRITE_1H = "coalesce(" + _t("$.cache_creation.ephemeral_1h_input_tokens") + ", 0)"
+# The writes: cache_creation_input_tokens (the 5m and 1h writes together), else the sum of
+# the cache_creation breakdown (both optional in the API's Usage type: a usage with only
+# the breakdown still wrote those tokens).
+_A_5M, _A_1H = (
+    _t("$.cache_creation.ephemeral_5m_input_tokens"),
+    _t("$.cache_creation.ephemeral_1h_input_tokens"),
+)
+_A_WRITES = f"coalesce({_t('$.cache_creation_input_tokens')}, CASE WHEN {_A_5M} IS NOT NULL "
+_A_WRITES += f"OR {_A_1H} IS NOT NULL THEN coalesce({_A_5M}, 0) + coalesce({_A_1H}, 0) END)"
+_A_WRITE = f"coalesce({_A_WRITES}, 0)"
+_A_WRITE_1H = f"coalesce({_A_1H}, 0)"
 ANTHROPIC = UsageStyle(
     name="anthropic",
     input=f"({_t('$.input_tokens')} + {_A_READ} + {_A_WRITE})",
     output=_t("$.output_tokens"),
     cache_read=_t("$.cache_read_input_tokens"),
-    # cache_creation_input_tokens is the total of 5m and 1h writes; keep the two apart.
-    cache_write=f"CASE WHEN {_t('$.cache_creation_input_tokens')} IS NULL THEN NULL "
+    # the writes are 5m and 1h writes together; keep the two apart.
+    cache_write=f"CASE WHEN {_A_WRITES} IS NULL THEN NULL "
     f"ELSE greatest({_A_WRITE} - {_A_WRITE_1H}, 0) END",
     cache_write_1h=_t("$.cache_creation.ephemeral_1h_input_tokens"),
     reasoning=_t("$.output_tokens_details.thinking_tokens"),
