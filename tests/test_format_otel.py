@@ -230,3 +230,56 @@ def test_a_broken_document_is_one_rejected_record(tmp_path):
     assert (result.lines_read, result.ingested, result.rejected) == (1, 0, 1)
     [(line, reason)] = rejects
     assert line == 1 and reason.startswith("not a valid JSON document: Malformed JSON")
+
+
+def test_the_deprecated_gen_ai_prompt_and_completion_attributes_are_the_texts(tmp_path):
+    """gen_ai.prompt / gen_ai.completion (deprecated in the semconv registry, "use Event
+    API", but still emitted) hold the messages as a string: they were not read, so a span
+    without counts had no text to count and its cost stayed unknown. Messages as JSON are
+    read as messages; other text (the registry's own example is a Python repr) as the text."""
+    from tests.conftest import load_priced_paths
+
+    def span(span_id: str, prompt: str, completion: str) -> dict:
+        attrs = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.system": "openai",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.prompt": prompt,
+            "gen_ai.completion": completion,
+        }
+        return {
+            "traceId": "a" * 32,
+            "spanId": span_id,
+            "name": "chat gpt-4o",
+            "startTimeUnixNano": "1762000000000000000",
+            "endTimeUnixNano": "1762000001000000000",
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+        }
+
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "What is the capital of France?"},
+    ]
+    answer = [{"role": "assistant", "content": "The capital of France is Paris."}]
+    repr_prompt = "[{'role': 'user', 'content': 'What is the capital of France?'}]"
+    spans = [
+        span("1" * 16, json.dumps(messages), json.dumps(answer)),
+        span("2" * 16, repr_prompt, "The capital of France is Paris."),
+    ]
+    path = tmp_path / "old.otlp.json"
+    path.write_text(
+        json.dumps(
+            {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
+        )
+    )
+    _, calls, rejects, texts = load(path)
+    assert rejects == []
+    assert json.loads(texts[calls[0]["prompt_hash"]]) == messages
+    assert texts[calls[0]["system_hash"]] == "Be brief."
+    assert texts[calls[0]["completion_hash"]] == "The capital of France is Paris."
+    assert json.loads(texts[calls[1]["prompt_hash"]]) == [{"role": "user", "content": repr_prompt}]
+    assert texts[calls[1]["completion_hash"]] == "The capital of France is Paris."
+    _, calls, _ = load_priced_paths(path)
+    assert [c["token_source"] for c in calls] == ["counted", "counted"]
+    assert [(c["input_tokens"], c["output_tokens"]) for c in calls] == [(21, 7), (27, 7)]
+    assert cost(calls[0]) == pytest.approx(21 * 2.5e-6 + 7 * 10e-6)  # gpt-4o: $2.50 / $10

@@ -238,6 +238,8 @@ _OTHER_KEYS = [
     "gen_ai.output.messages",
     "gen_ai.system_instructions",
     "llm.invocation_parameters",
+    "gen_ai.prompt",
+    "gen_ai.completion",
 ]
 
 
@@ -451,6 +453,7 @@ SELECT sid, line, span, trace_id, span_id, parent_id, bad_usage, t_in, t_out,
   otel_json("gen_ai.input.messages") AS in_msgs,
   otel_json("gen_ai.output.messages") AS out_msgs,
   otel_json("gen_ai.system_instructions") AS sys_instr,
+  llm_blank("gen_ai.prompt") AS old_prompt, llm_blank("gen_ai.completion") AS old_completion,
   rec_obj([
     {{'k': 'service.name', 'v': service_name}}, {{'k': 'service.version', 'v': service_version}},
     {{'k': 'deployment.environment', 'v': environment}},
@@ -495,15 +498,22 @@ WITH RECURSIVE up(sid, anc, depth) AS (
 ), texts AS (
   SELECT f.sid,
     coalesce(f.in_msgs, x.ev_input) AS in_msgs, coalesce(f.out_msgs, x.ev_output) AS out_msgs,
-    f.sys_instr, x.idx_prompt, x.idx_completion, x.ev_prompt, x.ev_completion
+    f.sys_instr, x.idx_prompt, x.idx_completion, x.ev_prompt, x.ev_completion,
+    f.old_prompt, f.old_completion
   FROM otel_fields f LEFT JOIN otel_texts x USING (sid)
 ), shaped AS (
   SELECT t.sid,
     CASE WHEN t.sys_instr IS NOT NULL THEN llm_join(list_transform(
         coalesce(json_extract(t.sys_instr, '$[*]'), [t.sys_instr]), lambda p: otel_part_text(p)))
     END AS sys_text,
-    coalesce(otel_msgs(t.in_msgs), t.idx_prompt, t.ev_prompt) AS msgs,
-    coalesce(otel_msgs_text(t.out_msgs), t.idx_completion, t.ev_completion) AS completion_text
+    -- the deprecated gen_ai.prompt / gen_ai.completion attributes: messages as JSON, or a
+    -- text (the prompt then one user message)
+    coalesce(otel_msgs(t.in_msgs), t.idx_prompt, t.ev_prompt, otel_msgs(otel_json(t.old_prompt)),
+             CASE WHEN t.old_prompt IS NOT NULL THEN CAST(json_array(json_object(
+                 'role', 'user', 'content', t.old_prompt)) AS VARCHAR) END)
+      AS msgs,
+    coalesce(otel_msgs_text(t.out_msgs), t.idx_completion, t.ev_completion,
+             otel_msgs_text(otel_json(t.old_completion)), t.old_completion) AS completion_text
   FROM texts t
 ), own AS (
   SELECT f.*, s.completion_text,
