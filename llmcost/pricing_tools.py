@@ -24,7 +24,9 @@ from llmcost.pricing import (
     PriceRow,
     Problem,
     Table,
+    _date,
     _flatten,
+    _modifier,
     default_table_dir,
     load_tables,
     merge,
@@ -50,19 +52,14 @@ def _plain_row(r: PriceRow) -> bool:
     return r.inference_geo is None and r.speed is None
 
 
-def _modifiers(r: PriceRow, rows: list[PriceRow]) -> dict[str, dict[str, float]]:
-    """The multipliers the scaled variants of the plain row ``r`` apply, by usage field
-    (``{"inference_geo": {"us": 1.1}, "speed": {"fast": 6.0}}``), read off ``rows``."""
-    out: dict[str, dict[str, float]] = {}
-    for v in rows:
-        same = (v.valid_from, v.tier, v.above_input_tokens, v.off_peak) == (
-            r.valid_from, r.tier, r.above_input_tokens, r.off_peak
-        )  # fmt: skip
-        if not same or (v.inference_geo is None) == (v.speed is None) or not r.input:
-            continue  # (only one modifier at a time: the pairs are their products)
-        field, value = ("inference_geo", v.inference_geo) if v.inference_geo else ("speed", v.speed)
-        out.setdefault(field, {})[value] = round(v.input / r.input, 6)
-    return {field: out[field] for field in MODIFIERS if field in out}
+def _modifiers(model: Model, start: dt.date) -> dict[str, dict[str, float]]:
+    """The ``inference_geo`` / ``speed`` multipliers of the model's price row from ``start``,
+    as the table writes them (``{"inference_geo": {"us": 1.1}, "speed": {"fast": 6.0}}``)."""
+    for row in model.prices:
+        if _date(row["from"], model.file, row.line, "from") == start:
+            found = {name: _modifier(row, name, model.file, model.key) for name in MODIFIERS}
+            return {name: values for name, values in found.items() if values}
+    return {}
 
 
 def _modifiers_text(modifiers: dict[str, dict[str, float]]) -> str:
@@ -136,9 +133,8 @@ def show(book: PriceBook, name: str, provider: str | None = None) -> dict:
     table = book.table_of(model)
     discount = book.discount_for(model)
     history = []
-    flat = _flat(book, model)
     for r in sorted(
-        filter(_plain_row, flat),
+        filter(_plain_row, _flat(book, model)),
         key=lambda r: (
             r.valid_from,
             TIERS.index(r.tier) + 1 if r.tier in TIERS else 0,
@@ -156,7 +152,7 @@ def show(book: PriceBook, name: str, provider: str | None = None) -> dict:
                 "off_peak": _window_text(r.off_peak) if r.off_peak else None,
                 **_prices(r),
                 # every token price times this when the call's usage reports the value
-                "modifiers": _modifiers(r, flat) or None,
+                "modifiers": _modifiers(model, r.valid_from) or None,
             }
         )
     return {
