@@ -333,22 +333,7 @@ def _stage_lines(
         con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
         con.execute("DROP TABLE lines")
     _streams_without_usage(con)
-    columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
-    stage_from_select(
-        con,
-        f"""SELECT {columns} FROM staged_all WHERE state = 'ok' AND skip_reason IS NULL
-          AND ({reject_reason_sql()}) IS NULL""",
-        source=source,
-        format=format,
-        materialize=False,  # staged_all already holds the texts: do not copy them again
-    )
-    con.execute(
-        f"""INSERT INTO rejects
-        SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
-          SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all
-          WHERE state <> 'blank' AND skip_reason IS NULL) WHERE reason IS NOT NULL""",
-        [ingest_id, source],
-    )
+    stage_staged_all(con, ingest_id, source, format)
     lines_read, skipped, staged, naive = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE state = 'blank' OR skip_reason IS NOT NULL),
                   (SELECT count(*) FROM staged), (SELECT count(*) FROM staged WHERE naive_ts)
@@ -357,6 +342,28 @@ def _stage_lines(
     lines_read += undecodable  # staged_all is dropped with the staged view, after storing
     rejected = lines_read - skipped - staged
     return StageStats(lines_read, skipped, staged, rejected, naive)
+
+
+def stage_staged_all(con, ingest_id: int, source: str, format: str) -> tuple[int, int]:
+    """``staged`` from the rows of ``staged_all`` that are calls, and their rejected lines
+    into ``rejects``; returns (staged, rejected)."""
+    columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
+    staged = stage_from_select(
+        con,
+        f"""SELECT {columns} FROM staged_all WHERE state = 'ok' AND skip_reason IS NULL
+          AND ({reject_reason_sql()}) IS NULL""",
+        source=source,
+        format=format,
+        materialize=False,  # staged_all already holds the texts: do not copy them again
+    )
+    rejected = con.execute(
+        f"""INSERT INTO rejects
+        SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
+          SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all
+          WHERE state <> 'blank' AND skip_reason IS NULL) WHERE reason IS NOT NULL""",
+        [ingest_id, source],
+    ).fetchone()[0]
+    return staged, rejected
 
 
 def _streams_without_usage(con) -> None:

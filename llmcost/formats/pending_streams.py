@@ -11,8 +11,7 @@ usage chunk, anywhere in the file, or an earlier ingest) makes none.
 
 from __future__ import annotations
 
-from llmcost.formats.lines import RAW_KEEP_CHARS
-from llmcost.formats.stage import STAGE_COLUMNS, StageStats, stage_from_select
+from llmcost.formats.stage import StageStats
 
 PIECES = "pending_stream_pieces"  # every stream chunk: (request_id, line, piece)
 LASTS = "pending_stream_lasts"  # each chunk's last row of each stream, whole
@@ -48,7 +47,7 @@ def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
         [LASTS],
     ).fetchall():
         return None
-    from llmcost.formats.jsonl import reject_reason_sql  # (not on import: it registers formats)
+    from llmcost.formats.jsonl import stage_staged_all  # (not on import: it registers formats)
 
     con.execute(
         f"""CREATE TEMP TABLE staged_all AS
@@ -60,21 +59,6 @@ def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)"""
     )
     discard(con)
-    columns = ", ".join(c for c in STAGE_COLUMNS if c != "token_source")
-    staged = stage_from_select(
-        con,
-        f"""SELECT {columns} FROM staged_all WHERE state = 'ok'
-          AND ({reject_reason_sql()}) IS NULL""",
-        source=source,
-        format=format,
-        materialize=False,
-    )
-    rejected = con.execute(
-        f"""INSERT INTO rejects
-        SELECT ?, ?, line, reason, left(text, {RAW_KEEP_CHARS}) FROM (
-          SELECT line, text, ({reject_reason_sql()}) AS reason FROM staged_all)
-        WHERE reason IS NOT NULL""",
-        [ingest_id, source],
-    ).fetchone()[0]
+    staged, rejected = stage_staged_all(con, ingest_id, source, format)
     naive = con.execute("SELECT count(*) FROM staged WHERE naive_ts").fetchone()[0]
     return StageStats(0, -(staged + rejected), staged, rejected, naive)
