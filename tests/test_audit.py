@@ -436,3 +436,16 @@ def test_tool_definitions_in_the_log_are_recounted_and_not_hinted(jsonl, audit_l
     assert {m["model"]: m["tools_logged"] for m in t["by_model"]}["gpt-4o-mini"] is False
     [above] = [h for h in t["hints"] if h.startswith("Reported input above the recount")]
     assert "tool/function definitions (when the log does not keep them)" in above
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_audit_tables_fit_the_terminal(cli, columns) -> None:
+    # the largest cost disagreements of a real ccusage log: long ids and file names
+    log = DATA.parent / "real" / "claude_code" / "ccusage_project_alpha.jsonl"
+    result = cli("audit", log, env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)
+    for line in (1, 2, 3):  # each call's place stays whole
+        assert f"ccusage_project_alpha.jsonl:{line}" in result.stdout
+    # the per-model table tells its two Claude models apart (it showed 'claude-…' twice)
+    assert "claude-opus-4" in result.stdout and "claude-sonnet-4" in result.stdout

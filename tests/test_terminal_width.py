@@ -185,3 +185,22 @@ def test_command_help_keeps_to_80_columns():
         if len(line) > 78
     ]
     assert too_long == []
+
+
+REAL_LOGS = sorted(
+    p
+    for p in (SAMPLES.parent / "tests" / "data" / "real").rglob("*")
+    if p.suffix in {".json", ".jsonl", ".txt"}
+)
+
+
+@pytest.mark.parametrize("log", REAL_LOGS, ids=lambda p: p.name)
+def test_real_logs_audit_fits_80_columns(cli, log):
+    """No table of the audit of a real log prints wider than the terminal (its call tables
+    printed uncut at 119-138 columns)."""
+    result = cli("audit", log, env={"COLUMNS": "80"})
+    assert result.exit_code in (0, 3), result.stderr  # 3: a file with no usable records
+    lines = result.stdout.splitlines()
+    assert max((len(line) for line in lines), default=0) <= 80, "\n".join(
+        line for line in lines if len(line) > 80
+    )

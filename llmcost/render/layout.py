@@ -1108,24 +1108,39 @@ def audit_sections(r: dict) -> list[Section]:
                         if (s := m[side])
                     ],
                     "llrrrrrrrrr",
+                    optional=("Mean Δ", "Worst Δ"),  # the model's name before the raw deltas
                 )
             )
         if t["off_calls"]:
+            # a side no listed call was compared on (all "—") is left out
+            sides = [
+                side
+                for side in ("input", "output")
+                if any(
+                    c[f"reported_{side}"] is not None or c[f"recounted_{side}"] is not None
+                    for c in t["off_calls"]
+                )
+            ]
             section.tables.append(
                 Table(
-                    ["Call", "Where", "Model", "Input rep/recount", "Output rep/recount", "Δ $"],
+                    ["Call", "Where", "Model"]
+                    + [f"{side.capitalize()} rep/recount" for side in sides]
+                    + ["Δ $"],
                     [
                         [
                             c["request_id"],
                             f"{_short(c['source'] or '?', r)}:{c['line']}",
                             c["model"] + (" (est.)" if c["token_source"] == "estimated" else ""),
-                            _audit_pair(c["reported_input"], c["recounted_input"]),
-                            _audit_pair(c["reported_output"], c["recounted_output"]),
+                            *(
+                                _audit_pair(c[f"reported_{side}"], c[f"recounted_{side}"])
+                                for side in sides
+                            ),
                             _audit_signed_money(c["delta_cost_usd"]),
                         ]
                         for c in t["off_calls"]
                     ],
-                    "lllrrr",
+                    "lll" + "r" * (len(sides) + 1),
+                    optional=("Call",),  # Where names the call; a narrow terminal drops the id
                 )
             )
         section.lines.extend(f"Hint: {h}" for h in t["hints"])
@@ -1159,6 +1174,7 @@ def audit_sections(r: dict) -> list[Section]:
                     for m in c["by_model"]
                 ],
                 "llrrrrrrr",
+                optional=("Provider",),  # the model's name names it
             )
         )
         if c["disagreements"]:
@@ -1178,6 +1194,7 @@ def audit_sections(r: dict) -> list[Section]:
                         for d in c["disagreements"]
                     ],
                     "lllrrrr",
+                    optional=("Call",),
                 )
             )
         section.lines.extend(f"Hint: {h}" for h in c["hints"])
