@@ -76,6 +76,7 @@ def test_table_labels_estimates_and_unpriced(cli) -> None:
     assert "×1.1 (est.)" in out  # an unknown model: the default factor
     assert "unpriced" in out
     assert "$0.000006" in out and "$0.000070" in out
+    assert "$1.00" in out and "$10.00" in out  # the prices per million, as money ("$1" before)
     assert "no-such-model-9" in result.stderr and "unpriced" in result.stderr
 
 

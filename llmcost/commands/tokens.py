@@ -164,6 +164,14 @@ def tokens(
         )
 
 
+def _per_million(usd: float | None) -> str:
+    """A price per million tokens as money: "$2.50", "$3.00", or every digit it has
+    ("$0.075", "$0.0375")."""
+    if usd is None:
+        return "—"
+    return f"${usd:,.2f}" if round(usd, 2) == usd else f"${usd:,g}"
+
+
 def _print_table(result: dict) -> None:
     from rich.text import Text
 
@@ -181,7 +189,7 @@ def _print_table(result: dict) -> None:
                 r["model"],
                 tokenizer,
                 f"{r['tokens']:,}",
-                f"${r['usd_per_million']:g}" if r["usd_per_million"] is not None else "—",
+                _per_million(r["usd_per_million"]),
                 money(r["cost_usd"]) if r["priced"] else "unpriced",
                 r["priced_as"] or "—",
             ]
