@@ -139,3 +139,28 @@ def load_priced_paths(*paths, fill: bool = True):
     cur = con.execute("SELECT * FROM priced ORDER BY source, source_line")
     names = [d[0] for d in cur.description]
     return result, [dict(zip(names, row)) for row in cur.fetchall()], con
+
+
+def recorded_call(case_id: str) -> dict:
+    """A recorded OpenAI call (request body and the usage the API reported) from
+    tests/data/tokens/otel_contrib_cases.json."""
+    cases = json.loads((DATA / "tokens" / "otel_contrib_cases.json").read_text())["cases"]
+    return next(c for c in cases if c["id"] == case_id)
+
+
+def logged_tools(path: Path) -> list[tuple]:
+    """Ingest ``path`` and fill its missing counts: (tools_hash, tools text, input_tokens,
+    token_source) per call, in file order."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+    from llmcost.pricing import load_pricing
+    from llmcost.report import fill_tokens
+
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    fill_tokens(con, load_pricing())
+    return con.execute(
+        "SELECT r.tools_hash, t.text, r.input_tokens, r.token_source FROM requests r "
+        "LEFT JOIN texts t ON t.hash = r.tools_hash AND t.kind = 'tools' "
+        "ORDER BY r.source_line, r.request_id"
+    ).fetchall()

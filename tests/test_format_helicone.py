@@ -13,7 +13,15 @@ import json
 import pytest
 
 from llmcost.formats import detect
-from tests.conftest import DATA, cost, load_priced, tokens
+from tests.conftest import (
+    DATA,
+    cost,
+    load_priced,
+    logged_tools,
+    recorded_call,
+    tokens,
+    write_jsonl,
+)
 
 HELICONE = DATA / "formats" / "helicone"
 
@@ -83,6 +91,31 @@ def test_export_json_array_with_the_tools_trailing_comma():
     assert (call["model"], call["input_tokens"], call["output_tokens"]) == ("gpt-4.1", 1000, 200)
     assert call["latency_ms"] == 1500
     assert cost(call) == pytest.approx(1000 * 2e-6 + 200 * 8e-6) == pytest.approx(0.0036)
+
+
+def test_request_body_tools_are_kept_and_counted(tmp_path, jsonl):
+    """The request body's tools are the call's tool definitions: kept as the JSON-lines reader
+    keeps the same request's (same tools_hash), and counted with the prompt when the export
+    has no counts: the recorded call's 75 prompt tokens (26 without its tool)."""
+    case = recorded_call("chat_tools_with_system")
+    request = case["request"]
+    row = {
+        "request_id": "h-tools",
+        "request_created_at": "2026-10-01T10:00:00Z",
+        "provider": "OPENAI",
+        "model": request["model"],
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "request_body": request,
+        "response_body": {},
+    }
+    [(tools_hash, text, input_tokens, source)] = logged_tools(
+        write_jsonl(tmp_path / "helicone.jsonl", [row])
+    )
+    [(jsonl_hash, _, jsonl_input, _)] = logged_tools(jsonl([{"request": request}]))
+    assert tools_hash == jsonl_hash and json.loads(text) == request["tools"]
+    assert (input_tokens, source) == (jsonl_input, "counted")
+    assert input_tokens == case["usage"]["prompt_tokens"] == 75
 
 
 def test_detection(jsonl):

@@ -11,7 +11,16 @@ import json
 import pytest
 
 from llmcost.formats import detect
-from tests.conftest import DATA, REAL, cost, load_priced, tokens
+from tests.conftest import (
+    DATA,
+    REAL,
+    cost,
+    load_priced,
+    logged_tools,
+    recorded_call,
+    tokens,
+    write_jsonl,
+)
 
 LITELLM = DATA / "formats" / "litellm"
 
@@ -48,6 +57,35 @@ def test_standard_logging_payload_texts():
     assert texts[call["completion_hash"]] == "hi"
     assert call["finish_reason"] == "stop"
     assert call["latency_ms"] == pytest.approx(7.394075393676758)  # response_time 0.00739 s
+
+
+def test_request_tools_are_kept_and_counted(tmp_path, jsonl):
+    """The request's tools, in a payload's model_parameters (LiteLLM's optional params) or a
+    SpendLogs row's proxy_server_request, are kept as the JSON-lines reader keeps the same
+    request's (same tools_hash) and counted with the prompt when the counts are missing:
+    the recorded call's 75 prompt tokens (26 without its tool)."""
+    case = recorded_call("chat_tools_with_system")
+    request = case["request"]
+    payload = json.loads((REAL / "litellm/standard_logging_payload.json").read_text())
+    spend_row = json.loads((REAL / "litellm/spend_logs_payload.json").read_text())
+    for record in (payload, spend_row):
+        record.update(
+            prompt_tokens=None,
+            completion_tokens=None,
+            total_tokens=None,
+            model=request["model"],
+            response={},
+            messages=request["messages"],
+        )
+    payload["model_parameters"] = {"tools": request["tools"], "tool_choice": "auto"}
+    spend_row["proxy_server_request"] = json.dumps(request)  # a string, as the table keeps it
+    spend_row["metadata"] = "{}"
+    path = write_jsonl(tmp_path / "litellm.jsonl", [payload, spend_row])
+    [(jsonl_hash, _, _, _)] = logged_tools(jsonl([{"request": request}]))
+    logged = logged_tools(path)
+    assert [(h, json.loads(t)) for h, t, _, _ in logged] == [(jsonl_hash, request["tools"])] * 2
+    assert [(n, source) for _, _, n, source in logged] == [(75, "counted")] * 2
+    assert case["usage"]["prompt_tokens"] == 75
 
 
 def test_spend_logs_csv_cache_conventions_and_accounting():

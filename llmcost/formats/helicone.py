@@ -9,6 +9,8 @@ Columns and keys follow Helicone's ``HeliconeRequest`` and its export CSV
 ``helicone_user``, ``request_properties``/``properties`` (custom properties: tags; a
 ``Feature`` property is the feature, ``Helicone-Session-Id`` the session),
 ``response_status``, ``delay_ms``/``latency`` (ms), ``request_body``/``response_body``.
+The request body's ``tools`` (legacy ``functions``) are the call's tool definitions, kept as
+the JSON-lines reader keeps them; an export without bodies has none.
 
 Token convention: Helicone stores ``prompt_tokens`` WITHOUT the cached tokens (its OpenAI
 body processor subtracts ``prompt_tokens_details.cached_tokens`` and the audio tokens; for
@@ -169,7 +171,12 @@ SELECT line,
        ELSE json_extract_string(req, '$.prompt') END AS prompt_text,
   coalesce(sys, CASE WHEN json_extract_string(m, '$[0].role') IN ('system', 'developer')
                      THEN rec_content_text(json_extract(m, '$[0].content')) END) AS system_text,
-  rec_completion(resp) AS completion_text
+  rec_completion(resp) AS completion_text,
+  -- the request's function tools (legacy: functions), kept beside a prompt as the JSON-lines
+  -- reader keeps them (the same tools, the same tools_hash)
+  CASE WHEN m IS NOT NULL OR json_type(json_extract(req, '$.prompt')) = 'VARCHAR'
+       THEN coalesce(rec_tools(json_extract(req, '$.tools')),
+                     rec_tools(json_extract(req, '$.functions'))) END AS tools_text
 FROM msgs
 """
 

@@ -9,7 +9,10 @@ export: ``request_id``, ``startTime``/``endTime`` (naive timestamps, read as UTC
 reasoning details. A StandardLoggingPayload (one JSON object per line, or a document) has
 ``id``, ``response_cost``, ``startTime`` (epoch seconds, or a timestamp), ``metadata``
 (``user_api_key_*``), ``messages``, ``response`` (the OpenAI-format response, with
-``usage``), ``model_parameters`` and ``hidden_params``.
+``usage``), ``model_parameters`` and ``hidden_params``. The request's ``tools`` (legacy
+``functions``) are read from ``model_parameters`` or the proxy's ``proxy_server_request``
+(a SpendLogs row keeps it only when the proxy stores prompts) and kept as the JSON-lines
+reader keeps them.
 
 Token convention. LiteLLM normalizes every provider to OpenAI's: ``prompt_tokens``
 includes the cached tokens (``prompt_tokens_details.cached_tokens``, for Anthropic also
@@ -185,7 +188,15 @@ SELECT line,
   CASE WHEN json_type(msgs) = 'ARRAY' THEN CAST(msgs AS VARCHAR) END AS prompt_text,
   CASE WHEN json_extract_string(msgs, '$[0].role') IN ('system', 'developer')
        THEN llm_text(json_extract(msgs, '$[0].content')) END AS system_text,
-  rec_completion(resp) AS completion_text
+  rec_completion(resp) AS completion_text,
+  -- the request's function tools (legacy: functions): LiteLLM keeps them in the payload's
+  -- model_parameters (its optional params) and in the proxy's request body; kept beside a
+  -- prompt as the JSON-lines reader keeps them (the same tools, the same tools_hash)
+  CASE WHEN json_type(msgs) = 'ARRAY'
+       THEN coalesce(rec_tools(json_extract(f.model_parameters, '$.tools')),
+                     rec_tools(json_extract(psr, '$.tools')),
+                     rec_tools(json_extract(f.model_parameters, '$.functions')),
+                     rec_tools(json_extract(psr, '$.functions'))) END AS tools_text
 FROM counts
 """
 

@@ -68,6 +68,12 @@ CREATE OR REPLACE TEMP MACRO rec_json(x) AS (
               AND json_valid(json_extract_string(x, '$'))
            THEN json(json_extract_string(x, '$'))
          ELSE x END);
+-- A request's tool definitions as the JSON-lines reader keeps them: a non-empty JSON list
+-- (one kept as a JSON string too), minified as DuckDB writes it, so the same tools logged
+-- by any reader have the same tools_hash; else NULL.
+CREATE OR REPLACE TEMP MACRO rec_tools(j) AS (
+    CASE WHEN json_type(rec_json(j)) = 'ARRAY' AND CAST(rec_json(j) AS VARCHAR) <> '[]'
+         THEN CAST(rec_json(j) AS VARCHAR) END);
 -- llm_ts without the overflow of a 19+-digit number (read as not understood instead).
 CREATE OR REPLACE TEMP MACRO rec_ts(s) AS (
     llm_ts(CASE WHEN regexp_full_match(trim(s), '\d{17,}') AND TRY_CAST(trim(s) AS BIGINT) IS NULL
