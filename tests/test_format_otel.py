@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from llmcost.formats import detect
-from tests.conftest import DATA, REAL, cost, load_priced, tokens
+from tests.conftest import DATA, REAL, cost, load_priced, logged_tools, recorded_call, tokens
 
 OTEL = DATA / "formats" / "otel"
 
@@ -283,3 +283,74 @@ def test_the_deprecated_gen_ai_prompt_and_completion_attributes_are_the_texts(tm
     assert [c["token_source"] for c in calls] == ["counted", "counted"]
     assert [(c["input_tokens"], c["output_tokens"]) for c in calls] == [(21, 7), (27, 7)]
     assert cost(calls[0]) == pytest.approx(21 * 2.5e-6 + 7 * 10e-6)  # gpt-4o: $2.50 / $10
+
+
+def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
+    """A span's tool definitions (gen_ai.tool.definitions; OpenInference's
+    llm.tools.N.tool.json_schema; OpenLLMetry's older llm.request.functions.N.*) were not
+    read: a span without counts was counted without them (12 and 26 tokens for recorded calls
+    the API billed 36 and 75). They are kept as the JSON-lines reader keeps the same
+    request's tools (same tools_hash) and counted with the prompt."""
+    responses = recorded_call("responses_tool_no_params")
+    chat = recorded_call("chat_tools_with_system")
+    [function] = [t["function"] for t in chat["request"]["tools"]]
+    system, user = chat["request"]["messages"]
+
+    def span(span_id: str, attrs: dict) -> dict:
+        attrs = {"gen_ai.operation.name": "chat", "gen_ai.system": "openai",
+                 "gen_ai.request.model": "gpt-4o-mini", **attrs}  # fmt: skip
+        return {
+            "traceId": "b" * 32,
+            "spanId": span_id,
+            "name": "chat gpt-4o-mini",
+            "startTimeUnixNano": "1762000000000000000",
+            "endTimeUnixNano": "1762000001000000000",
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+        }
+
+    question = [
+        {"role": "user", "parts": [{"type": "text", "content": responses["request"]["input"]}]}
+    ]
+    oi_messages = {
+        f"llm.input_messages.{i}.message.{field}": m[field]
+        for i, m in enumerate([system, user])
+        for field in ("role", "content")
+    }
+    old_prompt = {
+        f"gen_ai.prompt.{i}.{field}": m[field]
+        for i, m in enumerate([system, user])
+        for field in ("role", "content")
+    }
+    spans = [
+        span("1" * 16, {"gen_ai.input.messages": json.dumps(question),
+                        "gen_ai.tool.definitions": json.dumps(responses["request"]["tools"])}),
+        span("2" * 16, {**oi_messages,
+                        "llm.tools.0.tool.json_schema": json.dumps(chat["request"]["tools"][0])}),
+        span("3" * 16, {**old_prompt, **{f"llm.request.functions.0.{k}": v if isinstance(v, str)
+                                         else json.dumps(v) for k, v in function.items()}}),
+    ]  # fmt: skip
+    path = tmp_path / "tools.otlp.json"
+    document = {
+        "resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]
+    }
+    path.write_text(json.dumps(document))
+    logged = logged_tools(path)
+    chat_functions = {**chat["request"], "functions": [function]}
+    del chat_functions["tools"]
+    same_in_jsonl = [
+        logged_tools(jsonl([{"request": request}]))[0][0]
+        for request in (responses["request"], chat["request"], chat_functions)
+    ]
+    assert [h for h, _, _, _ in logged] == same_in_jsonl
+    assert json.loads(logged[0][1]) == responses["request"]["tools"]
+    assert json.loads(logged[2][1]) == [function]
+    assert [(n, source) for _, _, n, source in logged] == [
+        (responses["usage"]["input_tokens"], "counted"),  # 36
+        (chat["usage"]["prompt_tokens"], "counted"),  # 75
+        (chat["usage"]["prompt_tokens"], "counted"),  # legacy functions render the same
+    ]
+
+
+def test_the_real_openllmetry_span_keeps_its_tool_definitions():
+    _, [call], _, texts = load(REAL / "otel" / "openllmetry_chat.otlp.json")
+    assert [t["name"] for t in json.loads(texts[call["tools_hash"]])] == ["lookup_order"]

@@ -51,6 +51,14 @@ OpenLLMetry's ``gen_ai.prompt.N.*``/``gen_ai.completion.N.*`` or OpenInference's
 ``user.id``/``enduser.id``/``gen_ai.user.id``/``gen_ai.user``/``llm.user``, session from
 ``session.id``/``gen_ai.conversation.id``, feature from ``traceloop.workflow.name``; tags
 keep ``service.name`` and the other resource/span names worth grouping by.
+
+Tools: the request's tool definitions are ``gen_ai.tool.definitions`` (a JSON list, the
+semconv's Tool Definitions schema: ``{"type": "function", "name", "description",
+"parameters"}``), else OpenInference's ``llm.tools.N.tool.json_schema`` or OpenLLMetry's
+older ``llm.request.functions.N.*``; kept beside the prompt, as the JSON-lines reader keeps
+a request's ``tools``, to be counted with it. The semconv writes every function flat, as
+the Responses API does, so a Chat Completions span's tools are framed as the Responses API
+frames them (a few tokens apart). The semconv has no ``tool_choice`` attribute.
 """
 
 from __future__ import annotations
@@ -240,6 +248,7 @@ _OTHER_KEYS = [
     "llm.invocation_parameters",
     "gen_ai.prompt",
     "gen_ai.completion",
+    "gen_ai.tool.definitions",
 ]
 
 
@@ -389,6 +398,37 @@ FROM by_idx i FULL JOIN by_event e ON e.sid = i.sid
 """
 
 
+def _tools_sql() -> str:
+    """``otel_tools``: tool definitions kept as indexed attributes, per span: OpenInference's
+    ``llm.tools.N.tool.json_schema`` (each a JSON definition) and OpenLLMetry's older
+    ``llm.request.functions.N.name``/``description``/``parameters``."""
+    oi = r"^llm\.tools\.(\d+)\.tool\.json_schema$"
+    fn = r"^llm\.request\.functions\.(\d+)\.(name|description|parameters)$"
+    return f"""
+CREATE TEMP TABLE otel_tools AS
+WITH oi AS (
+  SELECT sid, TRY_CAST(regexp_extract(k, '{oi}', 1) AS INTEGER) AS i, json(vs) AS d
+  FROM otel_kv_long WHERE regexp_matches(k, '{oi}') AND json_valid(vs)
+), fn_parts AS (
+  SELECT sid, TRY_CAST(regexp_extract(k, '{fn}', 1) AS INTEGER) AS i,
+    max(vs) FILTER (WHERE regexp_extract(k, '{fn}', 2) = 'name') AS name,
+    max(vs) FILTER (WHERE regexp_extract(k, '{fn}', 2) = 'description') AS description,
+    max(vs) FILTER (WHERE regexp_extract(k, '{fn}', 2) = 'parameters') AS parameters
+  FROM otel_kv_long WHERE regexp_matches(k, '{fn}') GROUP BY ALL
+), fn AS (
+  SELECT sid, i, rec_obj([{{'k': 'name', 'v': to_json(name)}},
+                          {{'k': 'description', 'v': to_json(description)}},
+                          {{'k': 'parameters', 'v': CASE WHEN json_valid(parameters)
+                                                         THEN json(parameters) END}}]) AS d
+  FROM fn_parts WHERE name IS NOT NULL
+)
+SELECT sid, '[' || string_agg(CAST(d AS VARCHAR), ',' ORDER BY i) || ']' AS idx_tools
+FROM (SELECT * FROM oi UNION ALL BY NAME
+      SELECT * FROM fn WHERE sid NOT IN (SELECT sid FROM oi))
+GROUP BY sid
+"""
+
+
 def _fields_sql() -> str:
     """``otel_fields``: the canonical columns of every span that may be a call."""
     ops = ", ".join(f"'{o}'" for o in _MODEL_OPERATIONS)
@@ -454,6 +494,7 @@ SELECT sid, line, span, trace_id, span_id, parent_id, bad_usage, t_in, t_out,
   otel_json("gen_ai.output.messages") AS out_msgs,
   otel_json("gen_ai.system_instructions") AS sys_instr,
   llm_blank("gen_ai.prompt") AS old_prompt, llm_blank("gen_ai.completion") AS old_completion,
+  otel_json("gen_ai.tool.definitions") AS tool_defs,
   rec_obj([
     {{'k': 'service.name', 'v': service_name}}, {{'k': 'service.version', 'v': service_version}},
     {{'k': 'deployment.environment', 'v': environment}},
@@ -524,8 +565,9 @@ WITH RECURSIVE up(sid, anc, depth) AS (
                         ELSE ']' END
          ELSE s.msgs END AS prompt_text,
     CASE WHEN json_extract_string(s.msgs, '$[0].role') IN ('system', 'developer')
-           THEN json_extract_string(s.msgs, '$[0].content') ELSE s.sys_text END AS system_text
-  FROM otel_fields f JOIN shaped s USING (sid)
+           THEN json_extract_string(s.msgs, '$[0].content') ELSE s.sys_text END AS system_text,
+    coalesce(rec_tools(f.tool_defs), rec_tools(ot.idx_tools)) AS tools_text
+  FROM otel_fields f JOIN shaped s USING (sid) LEFT JOIN otel_tools ot USING (sid)
 ), merged AS (
   SELECT o.sid, o.line, o.span, o.ts_raw, o.ts, o.latency_ms, o.status, o.tags,
     c.bad_usage, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
@@ -542,6 +584,7 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     coalesce(o.prompt_text, w.prompt_text) AS prompt_text,
     coalesce(o.system_text, w.system_text) AS system_text,
     coalesce(o.completion_text, w.completion_text) AS completion_text,
+    coalesce(o.tools_text, w.tools_text) AS tools_text,
     o.trace_id, o.span_id
   FROM own o LEFT JOIN fill ON fill.sid = o.sid LEFT JOIN own w ON w.sid = fill.anc
   -- the span whose counts are the call's: its own, or its wrapper's when it has none
@@ -566,7 +609,9 @@ SELECT {line} AS line,
     AS finish_reason,
   m.max_tokens,
   CASE WHEN m.prompt_text IS NOT NULL THEN 'messages' END AS prompt_kind,
-  m.prompt_text, m.system_text, m.completion_text
+  m.prompt_text, m.system_text, m.completion_text,
+  -- the tools are kept beside a prompt only (they are counted with it)
+  CASE WHEN m.prompt_text IS NOT NULL THEN m.tools_text END AS tools_text
 FROM otel_spans s LEFT JOIN merged m USING (sid)
 """
 
@@ -589,15 +634,17 @@ FROM rec_in r WHERE NOT EXISTS (SELECT 1 FROM otel_spans s WHERE s.line = r.line
 def load_otel(con, path: Path, source: str, ingest_id: int) -> StageStats:
     records = read_records(con, path, source, ingest_id)
     con.execute(MACROS)
-    for table in ("otel_spans", "otel_kv_long", "otel_attrs", "otel_texts", "otel_fields", "cand"):
+    tables = ("otel_spans", "otel_kv_long", "otel_attrs", "otel_texts", "otel_tools")
+    for table in (*tables, "otel_fields", "cand"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(_spans_sql())
     con.execute(_attrs_sql())
     con.execute(_texts_sql())
+    con.execute(_tools_sql())
     con.execute(_fields_sql())
     con.execute(_calls_sql(records.document))
     con.execute(_documents_sql())
-    for table in ("otel_spans", "otel_kv_long", "otel_attrs", "otel_texts", "otel_fields"):
+    for table in (*tables, "otel_fields"):
         con.execute(f"DROP TABLE {table}")
     return finish(con, source=source, ingest_id=ingest_id, fmt="otel", records=records)
 
