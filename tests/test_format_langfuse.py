@@ -12,7 +12,16 @@ import json
 import pytest
 
 from llmcost.formats import detect
-from tests.conftest import DATA, REAL, cost, load_priced, tokens
+from tests.conftest import (
+    DATA,
+    REAL,
+    cost,
+    load_priced,
+    logged_tools,
+    recorded_call,
+    tokens,
+    write_jsonl,
+)
 
 LANGFUSE = DATA / "formats" / "langfuse"
 
@@ -94,24 +103,57 @@ def _agents_generations() -> list[dict]:
 def test_real_openai_agents_trace_recounts_as_its_requests_logged_as_json_lines(jsonl):
     """The openai-agents calls are Responses API requests: their instructions (in
     modelParameters) are the system prompt and their input items (a function_call and its
-    function_call_output) are kept, so the recount equals that of the same requests logged as
-    JSON lines (23 and 50). The items were stored as messages of role 'function_call' and
-    the instructions dropped: 13 and 36."""
-    records = [
-        {
-            "timestamp": o["startTime"],
-            "request": {
-                "model": o["model"],
-                "instructions": o["modelParameters"]["instructions"],
-                "input": json.loads(o["input"]),
-            },
-            "response": {"object": "response", "model": o["model"], "output": []},
-        }
-        for o in _agents_generations()
-    ]
+    function_call_output) are kept, and so are the tools OTel ingestion left in the metadata
+    (OpenInference's llm.tools.0.tool.json_schema), so the recount equals that of the same
+    requests logged as JSON lines with those tools: 50 and 75 for the 55 and 85 the API
+    billed. The items were stored as messages of role 'function_call' and the instructions
+    dropped (13 and 36); the tools were dropped (23 and 50)."""
+    records = []
+    for o in _agents_generations():
+        attributes = json.loads(o["metadata"])["attributes"]
+        records.append(
+            {
+                "timestamp": o["startTime"],
+                "request": {
+                    "model": o["model"],
+                    "instructions": o["modelParameters"]["instructions"],
+                    "input": json.loads(o["input"]),
+                    "tools": [json.loads(attributes["llm.tools.0.tool.json_schema"])],
+                },
+                "response": {"object": "response", "model": o["model"], "output": []},
+            }
+        )
     as_lines = _recounted_inputs(jsonl(records))
-    assert as_lines == [23, 50]
+    assert as_lines == [50, 75]
     assert _recounted_inputs(REAL / "langfuse/openai-agents.trace.json") == as_lines
+    assert [o["usageDetails"]["input"] for o in _agents_generations()] == [55, 85]
+
+
+def test_tools_of_the_langfuse_openai_integration_are_kept_and_counted(tmp_path, jsonl):
+    """Langfuse's OpenAI integration logs a request with tools as the input object
+    {tools, messages}: its messages were kept but its tools dropped, so a generation without
+    usage was counted 26 for the recorded call the API billed 75. The tools are kept as the
+    JSON-lines reader keeps the same request's (same tools_hash) and counted with them; so
+    are tools in modelParameters."""
+    case = recorded_call("chat_tools_with_system")
+    request = case["request"]
+
+    def generation(i: int, **fields) -> dict:
+        return {"id": f"gen-{i}", "traceId": "t-1", "type": "GENERATION", "name": "chat",
+                "startTime": "2026-10-01T10:00:00Z", "model": request["model"], **fields}  # fmt: skip
+
+    observations = [
+        generation(1, input={"tools": request["tools"], "messages": request["messages"]}),
+        generation(2, input=request["messages"], modelParameters={"tools": request["tools"]}),
+    ]
+    path = write_jsonl(
+        tmp_path / "langfuse.jsonl", [{"trace": {"id": "t-1"}, "observations": observations}]
+    )
+    [(jsonl_hash, _, _, _)] = logged_tools(jsonl([{"request": request}]))
+    logged = logged_tools(path)
+    assert [(h, json.loads(t)) for h, t, _, _ in logged] == [(jsonl_hash, request["tools"])] * 2
+    assert [(n, source) for _, _, n, source in logged] == [(75, "counted")] * 2
+    assert case["usage"]["prompt_tokens"] == 75
 
 
 @pytest.mark.parametrize("shape", ["items", "system first", "input object"])

@@ -33,6 +33,13 @@ Prompt: chat messages are kept as text messages. An OpenAI Responses API input (
 ``instructions`` (in ``modelParameters`` with OTel ingestion, beside ``input`` in an input
 object, or already the list's leading system message with Langfuse's OpenAI integration) are
 the system prompt: the prompt the JSON-lines reader stores for the same request.
+
+Tools: the request's function tools are kept beside the prompt, as the JSON-lines reader
+keeps a request's ``tools``, to be counted with it: from the input object Langfuse's OpenAI
+integration logs (``{messages, tools}`` or legacy ``{messages, functions}``), else
+``modelParameters.tools``, else OpenInference's ``llm.tools.N.tool.json_schema`` in the
+metadata's ``attributes`` (OTel ingestion). The observation's own ``toolDefinitions`` field
+is not read: the exports we have leave it empty (``{}``).
 """
 
 from __future__ import annotations
@@ -151,6 +158,9 @@ SELECT row_number() OVER (ORDER BY line, oi) AS n, * FROM (
 """
 
 
+_OI_TOOL = r"^llm\.tools\.(\d+)\.tool\.json_schema$"
+
+
 def _calls_sql(document: bool) -> str:
     """``cand``: one row per observation object, a call or a reason why not."""
     line = "n" if document else "line"
@@ -242,10 +252,29 @@ WITH base AS (
          WHEN json_type(json_extract(inp, '$.prompt')) = 'VARCHAR'
            THEN json_extract_string(inp, '$.prompt') END AS prompt_plain
   FROM request
+), oi_tools AS (  -- OpenInference's llm.tools.N.tool.json_schema (OTel ingestion metadata)
+  SELECT n, '[' || string_agg(CAST(json(a.value) AS VARCHAR), ','
+                              ORDER BY TRY_CAST(regexp_extract(a.key, '{_OI_TOOL}', 1) AS INTEGER))
+            || ']' AS tools
+  FROM (SELECT n, unnest(map_entries(json_transform(json_extract(meta, '$.attributes'),
+                                                    '"MAP(VARCHAR, VARCHAR)"'))) AS a
+        FROM base WHERE contains(CAST(meta AS VARCHAR), '"llm.tools.')
+          AND json_type(json_extract(meta, '$.attributes')) = 'OBJECT')
+  WHERE regexp_matches(a.key, '{_OI_TOOL}') AND json_valid(a.value)
+  GROUP BY n
 ), prompt AS (  -- the instructions are the system prompt, unless the input starts with it
   SELECT *, json_extract_string(msgs, '$[0].role') IN ('system', 'developer') AS leads,
-    CASE WHEN NOT coalesce(leads, false) THEN instructions END AS sys_text
-  FROM tokens
+    CASE WHEN NOT coalesce(leads, false) THEN instructions END AS sys_text,
+    -- the function tools the request sent: Langfuse's OpenAI integration logs the input as
+    -- {{messages, tools | functions}}; other integrations put them in modelParameters, OTel
+    -- ingestion (OpenInference) in the metadata's attributes
+    CASE WHEN msgs IS NOT NULL OR prompt_plain IS NOT NULL
+         THEN coalesce(rec_tools(json_extract(inp, '$.tools')),
+                       rec_tools(json_extract(inp, '$.functions')),
+                       rec_tools(json_extract(mp, '$.tools')),
+                       rec_tools(json_extract(mp, '$.functions')),
+                       rec_tools(oi_tools.tools)) END AS tools_text
+  FROM tokens LEFT JOIN oi_tools USING (n)
 )
 SELECT {line} AS line,
   CASE WHEN otype NOT IN ('GENERATION', 'EMBEDDING')
@@ -298,7 +327,7 @@ SELECT {line} AS line,
   {prompt_columns()},
   CASE WHEN leads THEN json_extract_string(msgs, '$[0].content') ELSE sys_text END
     AS system_text,
-  rec_completion(outp) AS completion_text
+  rec_completion(outp) AS completion_text, tools_text
 FROM prompt
 """
 
