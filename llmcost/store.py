@@ -141,6 +141,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE requests ADD COLUMN tools_hash VARCHAR;
         """,
     ),
+    (
+        7,
+        "the tool_choice a request with tools sent (a forced tool changes the prompt's tokens)",
+        """
+        -- as logged, JSON: "auto", "none", "required", {"type": "function", …}, {"type": "any"}
+        ALTER TABLE requests ADD COLUMN tool_choice VARCHAR;
+        """,
+    ),
 ]
 
 

@@ -344,8 +344,19 @@ def _memo_counter(encoding: str, counts: dict[str, int] | None) -> Callable[[str
 _CHAT_TOOLS_OVERHEAD = 9
 _CHAT_TOOLS_SYSTEM_DISCOUNT = 4
 _RESPONSES_TOOLS_OVERHEAD = 3
-# tool_choice forcing one function: its name + 4; "none": 1 (hmarr/openai-chat-tokens).
-_FORCED_TOOL_CHOICE = 4
+# tool_choice (not public either; from prompt_tokens the API reported):
+# - forcing one function ({"type": "function", …}, Chat Completions or Responses): 7 + the
+#   name's tokens. Three Chat Completions calls measured against the API by
+#   pamelafox/openai-messages-token-helper (tests/functions.py: 75 forced vs 66 auto, 64 vs
+#   54 "none", 51 vs 42; names of 2, 4 and 2 tokens) and our Responses recording
+#   (responses_forced_tool_choice: 72, exact; 69 with hmarr's 4).
+# - "none": 1 (the same measurements: 67 vs 66).
+# - legacy function_call {"name": …} (no "type"): 4 + the name's tokens, as hmarr/
+#   openai-chat-tokens measured on the 2023 function-calling models.
+# - "required", "auto" and anything else: nothing measured, nothing added.
+_FORCED_TOOL_CHOICE = 7
+_FORCED_FUNCTION_CALL = 4
+_TOOL_CHOICE_NONE = 1
 
 
 @dataclass
@@ -407,8 +418,7 @@ def responses_input_tokens(
     become assistant tool calls and tool results. ``reasoning`` items and hosted-tool items
     are not counted. Exact on the recorded gpt-4o-mini (22, 23) and gpt-5-mini / gpt-5.4 (16,
     44, with ``reply_priming=2``) calls. Function ``tools`` are approximate here: recordings
-    came out exact (36), 1 over (44 vs 43), and, with a forced ``tool_choice``, 3 under (69 vs
-    72).
+    came out exact (36, and 72 with a forced ``tool_choice``) and 1 over (44 vs 43).
     """
     messages = _responses_messages(input, instructions)
     pieces = _chat_pieces(messages, reply_priming, tools, tool_choice, api="responses")
@@ -503,14 +513,28 @@ def _chat_pieces(
             pieces.fixed += _CHAT_TOOLS_OVERHEAD
             if padded_system:
                 pieces.fixed -= _CHAT_TOOLS_SYSTEM_DISCOUNT
-    if tool_choice == "none":
-        pieces.fixed += 1
-    elif isinstance(tool_choice, Mapping):
-        forced = tool_choice.get("function") or tool_choice
-        if isinstance(forced, Mapping) and forced.get("name"):
-            pieces.fixed += _FORCED_TOOL_CHOICE
-            pieces.texts.append(str(forced["name"]))
+    fixed, texts = _tool_choice_pieces(tool_choice)
+    pieces.fixed += fixed
+    pieces.texts += texts
     return pieces
+
+
+def _tool_choice_pieces(tool_choice: Any) -> tuple[int, list[str]]:
+    """What a request's ``tool_choice`` (legacy ``function_call``) adds to an OpenAI prompt:
+    fixed tokens and texts to count (see ``_FORCED_TOOL_CHOICE``)."""
+    if tool_choice == "none":
+        return _TOOL_CHOICE_NONE, []
+    if not isinstance(tool_choice, Mapping):
+        return 0, []
+    function = tool_choice.get("function")
+    name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+    if not name:
+        return 0, []
+    if tool_choice.get("type") == "function":
+        return _FORCED_TOOL_CHOICE, [str(name)]
+    if "type" not in tool_choice:
+        return _FORCED_FUNCTION_CALL, [str(name)]
+    return 0, []
 
 
 def _message_content(message: Mapping[str, Any]) -> Any:
@@ -720,7 +744,8 @@ def fill_missing_tokens(
     alone. Input = the prompt text (a 'messages' text gets chat framing and the model's reply
     priming; the prompt holds the system prompt too, so ``system_hash`` adds nothing) and the
     function tools the request sent (``tools_hash``: rendered as the API renders them, once
-    per distinct prompt and tools); output = the completion text's content. Each distinct text
+    per distinct prompt and tools) with what its ``tool_choice`` adds (``_tool_prompts_frame``);
+    output = the completion text's content. Each distinct text
     is tokenized once per encoding, whatever the number of requests sharing it; estimated
     models' counts are multiplied by their factor and rounded.
 
@@ -770,7 +795,10 @@ def fill_missing_tokens(
             con.unregister("_llmcost_batch")
             texts_counted += counted.height
             texts_malformed += malformed
+        tool_prompts = _tool_prompts_frame(con, choices, recount, threads)
+        store.register_frame(con, "_llmcost_tool_prompts", tool_prompts)
         con.execute(_REQUEST_TOKENS_SQL, [recount, recount, recount])
+        con.unregister("_llmcost_tool_prompts")
         filled = con.execute(_FILLED_ROWS_SQL).fetchall()
         if recount:
             recounts = con.sql(
@@ -797,6 +825,38 @@ def fill_missing_tokens(
         texts_malformed=texts_malformed,
         seconds=time.perf_counter() - started,
         recounts=recounts,
+    )
+
+
+def _tool_prompts_frame(
+    con, choices: Mapping[str, TokenizerChoice], recount: bool, threads: int
+) -> pl.DataFrame:
+    """Tokens a request with tools has beyond its prompt and the tools' definitions, per
+    (model, tool_choice) of the rows to count: what its ``tool_choice`` adds to an OpenAI
+    prompt (``_tool_choice_pieces``) for a counted model; else nothing known (0)."""
+    pairs = con.execute(
+        "SELECT DISTINCT r.model, r.tool_choice FROM requests r "
+        "JOIN _llmcost_choices c ON r.model = c.model "
+        "WHERE r.tools_hash IS NOT NULL AND (? OR r.input_tokens IS NULL)",
+        [recount],
+    ).fetchall()
+    rows: list[tuple[str, str | None, int]] = []
+    for model, logged in pairs:
+        choice = choices[model]
+        tool_choice = None if logged is None else _json_value(logged)
+        if choice.token_source == "counted":
+            fixed, texts = _tool_choice_pieces(tool_choice)
+            tokens = fixed + sum(count_texts(texts, choice.encoding, threads))
+        else:
+            tokens = 0
+        rows.append((model, logged, tokens))
+    columns = list(zip(*rows)) or [(), (), ()]
+    return pl.DataFrame(
+        [
+            pl.Series("model", columns[0], dtype=pl.String),
+            pl.Series("tool_choice", columns[1], dtype=pl.String),
+            pl.Series("tokens", columns[2], dtype=pl.Int64),
+        ]
     )
 
 
@@ -959,17 +1019,22 @@ WITH raw AS (
            -- readers put it there); system_hash only names that part, it is not added
            p.tokens
              + CASE WHEN p.kind = 'messages' THEN c.reply_priming ELSE 0 END AS input_raw,
-           o.content_tokens AS output_raw, coalesce(p.uncounted_parts, FALSE) AS partial
+           o.content_tokens AS output_raw, coalesce(p.uncounted_parts, FALSE) AS partial,
+           coalesce(t.tokens, 0) AS tool_prompt
     FROM requests r
     JOIN _llmcost_choices c ON r.model = c.model
     LEFT JOIN _llmcost_text_tokens p ON p.hash = r.prompt_hash AND p.encoding = c.encoding
       AND p.tools_hash IS NOT DISTINCT FROM r.tools_hash
     LEFT JOIN _llmcost_text_tokens o ON o.hash = r.completion_hash AND o.encoding = c.encoding
       AND o.tools_hash IS NULL
+    LEFT JOIN _llmcost_tool_prompts t ON r.tools_hash IS NOT NULL AND t.model = r.model
+      AND t.tool_choice IS NOT DISTINCT FROM r.tool_choice
     WHERE ? OR r.input_tokens IS NULL OR r.output_tokens IS NULL
 ), counted AS (
+    -- the tokens tools add beyond their definitions (tool_choice; Anthropic's tool-use
+    -- system prompt, given in the model's own tokens) after the factor
     SELECT rid, request_id, token_source, reasoning, need_input AND partial AS partial,
-           CASE WHEN need_input THEN CAST(round(input_raw * factor) AS BIGINT) END
+           CASE WHEN need_input THEN CAST(round(input_raw * factor) AS BIGINT) + tool_prompt END
                AS counted_input,
            CASE WHEN need_output THEN CAST(round(output_raw * factor) AS BIGINT) END
                AS counted_output

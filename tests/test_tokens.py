@@ -289,7 +289,6 @@ def _recount(case: dict[str, Any], counts: dict[str, int] | None = None) -> tupl
 # public. counted - reported, pinned so a change shows up (and can be checked against them).
 KNOWN_DELTAS = {
     "responses_tool_with_params": +1,  # 44 vs 43: a parameter without a description
-    "responses_forced_tool_choice": -3,  # 69 vs 72: tool_choice forcing a function
 }
 
 
@@ -821,9 +820,13 @@ def test_tools_keep_the_prompt_hash_and_request_id_of_the_call(jsonl) -> None:
 
 
 def test_batch_input_lines_with_tools_fill_the_input_the_api_reported(jsonl) -> None:
-    """A Batch API input file's body.tools are counted with its prompt (75 and 36 recorded;
-    they were 26 and 12)."""
-    cases = [_case("chat_tools_with_system"), _case("responses_tool_no_params")]
+    """A Batch API input file's body.tools are counted with its prompt, and its tool_choice
+    (75, 36 and 72 recorded; they were 26, 12 and, with a forced function, 62)."""
+    cases = [
+        _case("chat_tools_with_system"),
+        _case("responses_tool_no_params"),
+        _case("responses_forced_tool_choice"),
+    ]
     lines = [
         {
             "custom_id": f"r{i}",
@@ -833,7 +836,7 @@ def test_batch_input_lines_with_tools_fill_the_input_the_api_reported(jsonl) -> 
         }
         for i, c in enumerate(cases)
     ]
-    assert _logged_fill(jsonl, lines) == [(75, "counted"), (36, "counted")]
+    assert _logged_fill(jsonl, lines) == [(75, "counted"), (36, "counted"), (72, "counted")]
 
 
 def test_recount_of_a_log_with_tools_agrees_with_the_reported_input(jsonl) -> None:
@@ -907,4 +910,29 @@ def test_anthropic_and_gemini_tools_are_in_the_estimate(jsonl) -> None:
         (round(with_tools * 1.2), "estimated"),
         (round(with_tools * 1.2), "estimated"),
         (round((question + gemini_tools) * 1.1), "estimated"),
+    ]
+
+
+def test_logged_tool_choice_is_counted(jsonl) -> None:
+    """A request's tool_choice was not stored: a forced function (7 tokens + its name on the
+    recorded Responses call, 72 billed, counted 62 without it) or "none" (1) was left out of
+    the count. It is kept (requests.tool_choice, beside the tools) and counted."""
+    case = _case("responses_forced_tool_choice")
+    request = case["request"]
+    chat = _case("chat_tools_with_system")["request"]
+    chat_none = {**chat, "tool_choice": "none"}
+    forced = {"type": "function", "function": {"name": "get_current_weather"}}
+    chat_forced = {**chat, "tool_choice": forced}
+    [name] = tokens.count_texts(["get_current_weather"], "o200k_base")
+    records = [
+        _responses_record(request, 0),
+        _chat_record(chat, 1),
+        _chat_record(chat_none, 2),
+        _chat_record(chat_forced, 3),
+    ]
+    assert _logged_fill(jsonl, records) == [
+        (case["usage"]["input_tokens"], "counted"),  # 72
+        (75, "counted"),  # tool_choice auto: nothing added
+        (75 + 1, "counted"),
+        (75 + 7 + name, "counted"),
     ]

@@ -231,6 +231,8 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     -- the function tools the request sent (legacy: functions); a Responses API object
     -- repeats its request's tools
     coalesce(q.tools, q.functions, r.tools) AS tools_json,
+    CASE WHEN q.tools IS NOT NULL OR q.functions IS NOT NULL THEN q.tool_choice
+         ELSE r.tool_choice END AS tool_choice_json,
     -- a streamed chunk's piece of the answer (a stream without a usage chunk: see
     -- _streams_without_usage)
     CASE WHEN r.object = 'chat.completion.chunk'
@@ -264,6 +266,8 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   CASE WHEN prompt_text IS NOT NULL AND json_type(tools_json) = 'ARRAY'
             AND CAST(tools_json AS VARCHAR) <> '[]' THEN CAST(tools_json AS VARCHAR) END
     AS tools_text,
+  CASE WHEN json_type(tool_choice_json) NOT IN ('NULL')
+       THEN CAST(tool_choice_json AS VARCHAR) END AS tool_choice,
   md5(prompt_text) AS prompt_hash, md5(system_text) AS system_hash,
   md5(completion_text) AS completion_hash, md5(tools_text) AS tools_hash,
   -- no id in the log: the call's identity is its whole content

@@ -86,7 +86,9 @@ WITH parsed AS (
     CASE WHEN kind = 'input' AND (contains(CAST(q AS VARCHAR), '"tools"')
                                   OR contains(CAST(q AS VARCHAR), '"functions"'))
            THEN coalesce(json_extract(q, '$.tools'), json_extract(q, '$.functions')) END
-      AS tools_json
+      AS tools_json,
+    CASE WHEN kind = 'input' AND contains(CAST(q AS VARCHAR), '"tool_choice"')
+           THEN CAST(json_extract(q, '$.tool_choice') AS VARCHAR) END AS tool_choice
   FROM styled
 )
 SELECT line, text,
@@ -132,6 +134,7 @@ SELECT line, text,
   CASE WHEN prompt_text IS NOT NULL AND json_type(tools_json) = 'ARRAY'
             AND CAST(tools_json AS VARCHAR) <> '[]' THEN CAST(tools_json AS VARCHAR) END
     AS tools_text,
+  tool_choice,
   coalesce(
     llm_join(json_extract_string(rb, '$.choices[*].message.content')),
     llm_join(json_extract_string(rb, '$.output[*].content[*].text'))

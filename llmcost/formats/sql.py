@@ -89,6 +89,7 @@ _JSON = [
     # last, and in this order: llm_record_id hashes a record without them as before
     "tools",
     "functions",
+    "tool_choice",
 ]
 
 RECORD_STRUCT = json.dumps({**{k: "VARCHAR" for k in _VARCHAR}, **{k: "JSON" for k in _JSON}})
@@ -124,13 +125,16 @@ CREATE OR REPLACE TEMP MACRO llm_prompt_input(prompt, cr, cw) AS (
 CREATE OR REPLACE TEMP MACRO llm_completion_output(completion, r) AS (
     completion + CASE WHEN completion < r THEN r ELSE 0 END);
 -- An id for a record the log gave none: its whole content (the record as parsed, the same
--- whichever reader parsed it), so the same call logged twice is one call. A record without
--- tools or functions (the struct's last two keys) is hashed without those keys, as it was
--- before they were read: the ids of such records already stored do not change.
+-- whichever reader parsed it), so the same call logged twice is one call. The struct's last
+-- keys were read later (tools and functions, then tool_choice): a record without them is
+-- hashed without those keys, as it was before they were read, so the ids of records
+-- already stored do not change.
 CREATE OR REPLACE TEMP MACRO llm_record_id(p) AS (
-    CASE WHEN p.tools IS NULL AND p.functions IS NULL
-         THEN md5(left(CAST(to_json(p) AS VARCHAR), -length(',"tools":null,"functions":null}'))
-                  || '}')
+    CASE WHEN p.tools IS NULL AND p.functions IS NULL AND p.tool_choice IS NULL
+         THEN md5(left(CAST(to_json(p) AS VARCHAR),
+                       -length(',"tools":null,"functions":null,"tool_choice":null}')) || '}')
+         WHEN p.tool_choice IS NULL
+         THEN md5(left(CAST(to_json(p) AS VARCHAR), -length(',"tool_choice":null}')) || '}')
          ELSE md5(CAST(to_json(p) AS VARCHAR)) END);
 CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL ELSE x END);
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (

@@ -43,6 +43,8 @@ STAGE_COLUMNS: dict[str, str] = {
     "completion_text": "VARCHAR",
     # the request's tool definitions (tools, or legacy functions): a JSON list, as logged
     "tools_text": "VARCHAR",
+    # the tool_choice of a request with tools, as logged (JSON: "auto", {"type": …})
+    "tool_choice": "VARCHAR",
     "naive_ts": "BOOLEAN",  # the log's timestamp had no zone (read as UTC)
     # md5 of the texts; filled from the texts when the adapter does not give them
     "prompt_hash": "VARCHAR",
