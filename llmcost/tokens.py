@@ -23,6 +23,7 @@ import binascii
 import gzip
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -357,6 +358,63 @@ _RESPONSES_TOOLS_OVERHEAD = 3
 _FORCED_TOOL_CHOICE = 7
 _FORCED_FUNCTION_CALL = 4
 _TOOL_CHOICE_NONE = 1
+
+
+# Anthropic adds a tool-use system prompt to every request that has tools: a fixed count per
+# model, for tool_choice auto/none and for any/tool, documented in Claude tokens ("Tool use
+# system prompt token count", https://platform.claude.com/docs/en/agents-and-tools/tool-use/
+# overview, Pricing; the table as crawled in July 2026). Models the page no longer lists keep the
+# figures of its earlier versions (docs.anthropic.com tool-use pricing, 2024-2025). They are
+# added to the estimate as they are (already Claude tokens, not multiplied by the factor).
+# (family, major, minor) → (auto or none, any or tool)
+ANTHROPIC_TOOL_SYSTEM_PROMPT: dict[tuple[str, int, int | None], tuple[int, int]] = {
+    ("opus", 4, 8): (290, 410),
+    ("opus", 4, 7): (675, 804),
+    ("opus", 4, 6): (497, 589),
+    ("opus", 4, 5): (496, 588),
+    ("opus", 4, 1): (313, 315),
+    ("opus", 4, None): (313, 315),
+    ("sonnet", 5, None): (354, 474),
+    ("sonnet", 4, 6): (497, 589),
+    ("sonnet", 4, 5): (496, 588),
+    ("sonnet", 4, None): (313, 315),
+    ("haiku", 4, 5): (496, 588),
+    ("haiku", 3, 5): (264, 355),
+    # earlier versions of the page
+    ("sonnet", 3, 7): (346, 313),
+    ("sonnet", 3, 5): (346, 313),  # Claude 3.5 Sonnet (Oct 2024); June 2024: below
+    ("opus", 3, None): (530, 281),
+    ("sonnet", 3, None): (159, 235),
+    ("haiku", 3, None): (264, 340),
+}
+_CLAUDE_3_5_SONNET_JUNE = (294, 261)  # claude-3-5-sonnet-20240620
+# claude-opus-4-1-20250805, claude-sonnet-4-20250514 (a date is no minor version),
+# anthropic.claude-3-5-sonnet-20241022-v2:0, claude-3-haiku@20240307, claude-sonnet-4.5
+_CLAUDE_NEW_NAME = re.compile(r"claude-(opus|sonnet|haiku)-(\d+)(?:[-.](\d)(?!\d))?")
+_CLAUDE_OLD_NAME = re.compile(r"claude-(\d+)(?:[-.](\d))?-(opus|sonnet|haiku)")
+
+
+def anthropic_tool_system_prompt(model: str, tool_choice: Any = None) -> int | None:
+    """Tokens of the tool-use system prompt Anthropic adds to a ``model`` request with tools
+    (``ANTHROPIC_TOOL_SYSTEM_PROMPT``), for its ``tool_choice`` (Anthropic's {"type": "auto" |
+    "none" | "any" | "tool"}, or OpenAI's "required" / a forced function as a gateway passes
+    it); None for a model that is not a Claude model the documentation lists."""
+    name = model.lower()
+    new, old = _CLAUDE_NEW_NAME.search(name), _CLAUDE_OLD_NAME.search(name)
+    if new:
+        family, major, minor = new[1], int(new[2]), new[3]
+    elif old:
+        family, major, minor = old[3], int(old[1]), old[2]
+    else:
+        return None
+    key = (family, major, None if minor is None else int(minor))
+    counts = ANTHROPIC_TOOL_SYSTEM_PROMPT.get(key)
+    if key == ("sonnet", 3, 5) and "20240620" in name:
+        counts = _CLAUDE_3_5_SONNET_JUNE
+    if counts is None:
+        return None
+    kind = tool_choice.get("type") if isinstance(tool_choice, Mapping) else tool_choice
+    return counts[1] if kind in ("any", "tool", "required", "function") else counts[0]
 
 
 @dataclass
@@ -833,7 +891,8 @@ def _tool_prompts_frame(
 ) -> pl.DataFrame:
     """Tokens a request with tools has beyond its prompt and the tools' definitions, per
     (model, tool_choice) of the rows to count: what its ``tool_choice`` adds to an OpenAI
-    prompt (``_tool_choice_pieces``) for a counted model; else nothing known (0)."""
+    prompt (``_tool_choice_pieces``) for a counted model; Anthropic's tool-use system prompt
+    (``anthropic_tool_system_prompt``) for a Claude model; else nothing known (0)."""
     pairs = con.execute(
         "SELECT DISTINCT r.model, r.tool_choice FROM requests r "
         "JOIN _llmcost_choices c ON r.model = c.model "
@@ -848,7 +907,7 @@ def _tool_prompts_frame(
             fixed, texts = _tool_choice_pieces(tool_choice)
             tokens = fixed + sum(count_texts(texts, choice.encoding, threads))
         else:
-            tokens = 0
+            tokens = anthropic_tool_system_prompt(model, tool_choice) or 0
         rows.append((model, logged, tokens))
     columns = list(zip(*rows)) or [(), (), ()]
     return pl.DataFrame(

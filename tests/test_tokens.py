@@ -887,8 +887,10 @@ def test_tools_in_odd_shapes_never_break_the_fill(jsonl) -> None:
 
 def test_anthropic_and_gemini_tools_are_in_the_estimate(jsonl) -> None:
     """Anthropic tools (input_schema) and Gemini function declarations are estimated as the
-    same function namespace (o200k x the family factor): the estimate no longer leaves them
-    out. A server tool (Anthropic's web search) is not in the log: still an estimate."""
+    same function namespace (o200k x the family factor), plus, for Claude, the tool-use
+    system prompt Anthropic documents (496 tokens for Sonnet 4.5 with tool_choice auto): the
+    estimate no longer leaves them out. A server tool (Anthropic's web search) is not in the
+    log: still an estimate."""
     schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     function = {"name": "get_weather", "description": "Get the weather", "parameters": schema}
     anthropic = {"name": "get_weather", "description": "Get the weather", "input_schema": schema}
@@ -907,10 +909,85 @@ def test_anthropic_and_gemini_tools_are_in_the_estimate(jsonl) -> None:
          "response": {"modelVersion": "gemini-2.5-flash", "candidates": []}},
     ]  # fmt: skip
     assert _logged_fill(jsonl, records) == [
-        (round(with_tools * 1.2), "estimated"),
-        (round(with_tools * 1.2), "estimated"),
+        (round(with_tools * 1.2) + 496, "estimated"),
+        (round(with_tools * 1.2) + 496, "estimated"),
         (round((question + gemini_tools) * 1.1), "estimated"),
     ]
+
+
+def test_anthropic_tool_use_system_prompt_is_in_the_estimate(jsonl) -> None:
+    """Anthropic adds a tool-use system prompt to a request with tools, documented per model
+    and tool_choice (auto/none vs any/tool): it was left out of a Claude call's estimate (58
+    tokens for a Sonnet 4.5 prompt with one tool, where Anthropic bills 496 more). It is
+    added as documented (Claude tokens, after the o200k x 1.2 factor), by the logged
+    tool_choice; nothing without tools."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    tool = {"name": "get_weather", "description": "Get the weather", "input_schema": schema}
+    messages = [{"role": "user", "content": "What's the weather in Paris?"}]
+    chat_tools = [{"type": "function", "function": {**tool, "parameters": schema}}]
+    with_tools = round(tokens.chat_prompt_tokens(messages, "o200k_base", tools=chat_tools) * 1.2)
+    bare = round(tokens.chat_prompt_tokens(messages, "o200k_base") * 1.2)
+
+    def call(model: str, **request: Any) -> dict[str, Any]:
+        return {"model": model, "messages": messages, "tools": [tool], **request}
+
+    records = [
+        call("claude-sonnet-4-5-20250929"),
+        call("claude-sonnet-4-5-20250929", tool_choice={"type": "any"}),
+        call("claude-sonnet-4-5-20250929", tool_choice={"type": "tool", "name": "get_weather"}),
+        call("claude-sonnet-4-5-20250929", tool_choice={"type": "none"}),
+        call("claude-opus-4-8"),
+        call("claude-opus-4-8", tool_choice={"type": "any"}),
+        call("claude-sonnet-4-20250514"),
+        call("claude-3-5-sonnet-20240620"),
+        call("anthropic.claude-3-5-sonnet-20241022-v2:0", tool_choice={"type": "tool"}),
+        {"model": "claude-sonnet-4-5-20250929", "messages": messages},
+    ]
+    assert _logged_fill(jsonl, records) == [
+        (with_tools + 496, "estimated"),
+        (with_tools + 588, "estimated"),
+        (with_tools + 588, "estimated"),
+        (with_tools + 496, "estimated"),
+        (with_tools + 290, "estimated"),
+        (with_tools + 410, "estimated"),
+        (with_tools + 313, "estimated"),
+        (with_tools + 294, "estimated"),
+        (with_tools + 313, "estimated"),
+        (bare, "estimated"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "model, auto, forced",
+    [
+        ("claude-opus-4-8", 290, 410),
+        ("claude-opus-4-7", 675, 804),
+        ("claude-opus-4-6", 497, 589),
+        ("claude-sonnet-4.6", 497, 589),
+        ("claude-haiku-4-5-20251001", 496, 588),
+        ("claude-opus-4-1-20250805", 313, 315),
+        ("claude-opus-4-20250514", 313, 315),
+        ("claude-sonnet-5", 354, 474),
+        ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", 346, 313),
+        ("claude-3-5-haiku@20241022", 264, 355),
+        ("claude-3-opus-20240229", 530, 281),
+        ("claude-3-haiku-20240307", 264, 340),
+    ],
+)
+def test_anthropic_tool_system_prompt_by_model(model: str, auto: int, forced: int) -> None:
+    """The documented counts, found from the names as Anthropic, Bedrock and Vertex spell them;
+    a gateway's OpenAI-style "required" or forced function is Anthropic's any / tool."""
+    assert tokens.anthropic_tool_system_prompt(model) == auto
+    assert tokens.anthropic_tool_system_prompt(model, {"type": "none"}) == auto
+    assert tokens.anthropic_tool_system_prompt(model, {"type": "any"}) == forced
+    assert tokens.anthropic_tool_system_prompt(model, "required") == forced
+    forced_function = {"type": "function", "function": {"name": "f"}}
+    assert tokens.anthropic_tool_system_prompt(model, forced_function) == forced
+
+
+def test_no_tool_system_prompt_for_models_the_documentation_does_not_list() -> None:
+    for model in ("gpt-4o", "gemini-2.5-flash", "claude-2.1", "claude-instant-1.2"):
+        assert tokens.anthropic_tool_system_prompt(model) is None
 
 
 def test_logged_tool_choice_is_counted(jsonl) -> None:
