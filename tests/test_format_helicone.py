@@ -96,7 +96,8 @@ def test_export_json_array_with_the_tools_trailing_comma():
 def test_request_body_tools_are_kept_and_counted(tmp_path, jsonl):
     """The request body's tools are the call's tool definitions: kept as the JSON-lines reader
     keeps the same request's (same tools_hash), and counted with the prompt when the export
-    has no counts: the recorded call's 75 prompt tokens (26 without its tool)."""
+    has no counts: the recorded call's 75 prompt tokens (26 without its tool); with its
+    tool_choice (a forced function: 7 + the name's 3 tokens)."""
     case = recorded_call("chat_tools_with_system")
     request = case["request"]
     row = {
@@ -109,13 +110,20 @@ def test_request_body_tools_are_kept_and_counted(tmp_path, jsonl):
         "request_body": request,
         "response_body": {},
     }
-    [(tools_hash, text, input_tokens, source)] = logged_tools(
-        write_jsonl(tmp_path / "helicone.jsonl", [row])
+    forced = {"type": "function", "function": {"name": "get_current_weather"}}
+    forced_row = {
+        **row,
+        "request_id": "h-forced",
+        "request_body": {**request, "tool_choice": forced},
+    }
+    [(tools_hash, text, input_tokens, source), forced_call] = logged_tools(
+        write_jsonl(tmp_path / "helicone.jsonl", [row, forced_row])
     )
     [(jsonl_hash, _, jsonl_input, _)] = logged_tools(jsonl([{"request": request}]))
     assert tools_hash == jsonl_hash and json.loads(text) == request["tools"]
     assert (input_tokens, source) == (jsonl_input, "counted")
     assert input_tokens == case["usage"]["prompt_tokens"] == 75
+    assert forced_call == (tools_hash, text, 75 + 7 + 3, "counted")
 
 
 def test_detection(jsonl):

@@ -134,7 +134,8 @@ def test_tools_of_the_langfuse_openai_integration_are_kept_and_counted(tmp_path,
     {tools, messages}: its messages were kept but its tools dropped, so a generation without
     usage was counted 26 for the recorded call the API billed 75. The tools are kept as the
     JSON-lines reader keeps the same request's (same tools_hash) and counted with them; so
-    are tools in modelParameters."""
+    are tools in modelParameters, with their tool_choice (a forced function, given as the JSON
+    string Langfuse keeps: 7 + the name's 3 tokens)."""
     case = recorded_call("chat_tools_with_system")
     request = case["request"]
 
@@ -144,7 +145,14 @@ def test_tools_of_the_langfuse_openai_integration_are_kept_and_counted(tmp_path,
 
     observations = [
         generation(1, input={"tools": request["tools"], "messages": request["messages"]}),
-        generation(2, input=request["messages"], modelParameters={"tools": request["tools"]}),
+        generation(
+            2,
+            input=request["messages"],
+            modelParameters={
+                "tools": request["tools"],
+                "tool_choice": json.dumps({"type": "function", "name": "get_current_weather"}),
+            },
+        ),
     ]
     path = write_jsonl(
         tmp_path / "langfuse.jsonl", [{"trace": {"id": "t-1"}, "observations": observations}]
@@ -152,7 +160,7 @@ def test_tools_of_the_langfuse_openai_integration_are_kept_and_counted(tmp_path,
     [(jsonl_hash, _, _, _)] = logged_tools(jsonl([{"request": request}]))
     logged = logged_tools(path)
     assert [(h, json.loads(t)) for h, t, _, _ in logged] == [(jsonl_hash, request["tools"])] * 2
-    assert [(n, source) for _, _, n, source in logged] == [(75, "counted")] * 2
+    assert [(n, source) for _, _, n, source in logged] == [(75, "counted"), (85, "counted")]
     assert case["usage"]["prompt_tokens"] == 75
 
 

@@ -63,7 +63,8 @@ def test_request_tools_are_kept_and_counted(tmp_path, jsonl):
     """The request's tools, in a payload's model_parameters (LiteLLM's optional params) or a
     SpendLogs row's proxy_server_request, are kept as the JSON-lines reader keeps the same
     request's (same tools_hash) and counted with the prompt when the counts are missing:
-    the recorded call's 75 prompt tokens (26 without its tool)."""
+    the recorded call's 75 prompt tokens (26 without its tool); with its tool_choice (the
+    proxy's request here forces the function: 7 + the name's 3 tokens)."""
     case = recorded_call("chat_tools_with_system")
     request = case["request"]
     payload = json.loads((REAL / "litellm/standard_logging_payload.json").read_text())
@@ -78,13 +79,15 @@ def test_request_tools_are_kept_and_counted(tmp_path, jsonl):
             messages=request["messages"],
         )
     payload["model_parameters"] = {"tools": request["tools"], "tool_choice": "auto"}
-    spend_row["proxy_server_request"] = json.dumps(request)  # a string, as the table keeps it
+    forced = {"type": "function", "function": {"name": "get_current_weather"}}
+    # a string, as the table keeps it
+    spend_row["proxy_server_request"] = json.dumps({**request, "tool_choice": forced})
     spend_row["metadata"] = "{}"
     path = write_jsonl(tmp_path / "litellm.jsonl", [payload, spend_row])
     [(jsonl_hash, _, _, _)] = logged_tools(jsonl([{"request": request}]))
     logged = logged_tools(path)
     assert [(h, json.loads(t)) for h, t, _, _ in logged] == [(jsonl_hash, request["tools"])] * 2
-    assert [(n, source) for _, _, n, source in logged] == [(75, "counted")] * 2
+    assert [(n, source) for _, _, n, source in logged] == [(75, "counted"), (85, "counted")]
     assert case["usage"]["prompt_tokens"] == 75
 
 

@@ -290,7 +290,8 @@ def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
     llm.tools.N.tool.json_schema; OpenLLMetry's older llm.request.functions.N.*) were not
     read: a span without counts was counted without them (12 and 26 tokens for recorded calls
     the API billed 36 and 75). They are kept as the JSON-lines reader keeps the same
-    request's tools (same tools_hash) and counted with the prompt."""
+    request's tools (same tools_hash) and counted with the prompt, with OpenInference's
+    invocation parameters' tool_choice."""
     responses = recorded_call("responses_tool_no_params")
     chat = recorded_call("chat_tools_with_system")
     [function] = [t["function"] for t in chat["request"]["tools"]]
@@ -325,7 +326,8 @@ def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
         span("1" * 16, {"gen_ai.input.messages": json.dumps(question),
                         "gen_ai.tool.definitions": json.dumps(responses["request"]["tools"])}),
         span("2" * 16, {**oi_messages,
-                        "llm.tools.0.tool.json_schema": json.dumps(chat["request"]["tools"][0])}),
+                        "llm.tools.0.tool.json_schema": json.dumps(chat["request"]["tools"][0]),
+                        "llm.invocation_parameters": json.dumps({"tool_choice": "none"})}),
         span("3" * 16, {**old_prompt, **{f"llm.request.functions.0.{k}": v if isinstance(v, str)
                                          else json.dumps(v) for k, v in function.items()}}),
     ]  # fmt: skip
@@ -346,7 +348,7 @@ def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
     assert json.loads(logged[2][1]) == [function]
     assert [(n, source) for _, _, n, source in logged] == [
         (responses["usage"]["input_tokens"], "counted"),  # 36
-        (chat["usage"]["prompt_tokens"], "counted"),  # 75
+        (chat["usage"]["prompt_tokens"] + 1, "counted"),  # 75, and tool_choice "none": 1
         (chat["usage"]["prompt_tokens"], "counted"),  # legacy functions render the same
     ]
 

@@ -9,8 +9,9 @@ Columns and keys follow Helicone's ``HeliconeRequest`` and its export CSV
 ``helicone_user``, ``request_properties``/``properties`` (custom properties: tags; a
 ``Feature`` property is the feature, ``Helicone-Session-Id`` the session),
 ``response_status``, ``delay_ms``/``latency`` (ms), ``request_body``/``response_body``.
-The request body's ``tools`` (legacy ``functions``) are the call's tool definitions, kept as
-the JSON-lines reader keeps them; an export without bodies has none.
+The request body's ``tools`` (legacy ``functions``) and ``tool_choice`` are the call's tool
+definitions and choice, kept as the JSON-lines reader keeps them; an export without bodies
+has none.
 
 Token convention: Helicone stores ``prompt_tokens`` WITHOUT the cached tokens (its OpenAI
 body processor subtracts ``prompt_tokens_details.cached_tokens`` and the audio tokens; for
@@ -176,7 +177,8 @@ SELECT line,
   -- reader keeps them (the same tools, the same tools_hash)
   CASE WHEN m IS NOT NULL OR json_type(json_extract(req, '$.prompt')) = 'VARCHAR'
        THEN coalesce(rec_tools(json_extract(req, '$.tools')),
-                     rec_tools(json_extract(req, '$.functions'))) END AS tools_text
+                     rec_tools(json_extract(req, '$.functions'))) END AS tools_text,
+  rec_tool_choice(json_extract(req, '$.tool_choice')) AS tool_choice
 FROM msgs
 """
 

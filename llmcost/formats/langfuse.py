@@ -38,7 +38,8 @@ Tools: the request's function tools are kept beside the prompt, as the JSON-line
 keeps a request's ``tools``, to be counted with it: from the input object Langfuse's OpenAI
 integration logs (``{messages, tools}`` or legacy ``{messages, functions}``), else
 ``modelParameters.tools``, else OpenInference's ``llm.tools.N.tool.json_schema`` in the
-metadata's ``attributes`` (OTel ingestion). The observation's own ``toolDefinitions`` field
+metadata's ``attributes`` (OTel ingestion); the ``tool_choice`` from ``modelParameters`` (or
+the integration's legacy ``function_call``). The observation's own ``toolDefinitions`` field
 is not read: the exports we have leave it empty (``{}``).
 """
 
@@ -273,7 +274,9 @@ WITH base AS (
                        rec_tools(json_extract(inp, '$.functions')),
                        rec_tools(json_extract(mp, '$.tools')),
                        rec_tools(json_extract(mp, '$.functions')),
-                       rec_tools(oi_tools.tools)) END AS tools_text
+                       rec_tools(oi_tools.tools)) END AS tools_text,
+    coalesce(rec_tool_choice(json_extract(mp, '$.tool_choice')),
+             rec_tool_choice(json_extract(inp, '$.function_call'))) AS tool_choice
   FROM tokens LEFT JOIN oi_tools USING (n)
 )
 SELECT {line} AS line,
@@ -327,7 +330,7 @@ SELECT {line} AS line,
   {prompt_columns()},
   CASE WHEN leads THEN json_extract_string(msgs, '$[0].content') ELSE sys_text END
     AS system_text,
-  rec_completion(outp) AS completion_text, tools_text
+  rec_completion(outp) AS completion_text, tools_text, tool_choice
 FROM prompt
 """
 

@@ -10,7 +10,8 @@ reasoning details. A StandardLoggingPayload (one JSON object per line, or a docu
 ``id``, ``response_cost``, ``startTime`` (epoch seconds, or a timestamp), ``metadata``
 (``user_api_key_*``), ``messages``, ``response`` (the OpenAI-format response, with
 ``usage``), ``model_parameters`` and ``hidden_params``. The request's ``tools`` (legacy
-``functions``) are read from ``model_parameters`` or the proxy's ``proxy_server_request``
+``functions``) and ``tool_choice`` are read from ``model_parameters`` or the proxy's
+``proxy_server_request``
 (a SpendLogs row keeps it only when the proxy stores prompts) and kept as the JSON-lines
 reader keeps them.
 
@@ -196,7 +197,9 @@ SELECT line,
        THEN coalesce(rec_tools(json_extract(f.model_parameters, '$.tools')),
                      rec_tools(json_extract(psr, '$.tools')),
                      rec_tools(json_extract(f.model_parameters, '$.functions')),
-                     rec_tools(json_extract(psr, '$.functions'))) END AS tools_text
+                     rec_tools(json_extract(psr, '$.functions'))) END AS tools_text,
+  coalesce(rec_tool_choice(json_extract(f.model_parameters, '$.tool_choice')),
+           rec_tool_choice(json_extract(psr, '$.tool_choice'))) AS tool_choice
 FROM counts
 """
 

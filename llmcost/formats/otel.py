@@ -58,7 +58,8 @@ semconv's Tool Definitions schema: ``{"type": "function", "name", "description",
 older ``llm.request.functions.N.*``; kept beside the prompt, as the JSON-lines reader keeps
 a request's ``tools``, to be counted with it. The semconv writes every function flat, as
 the Responses API does, so a Chat Completions span's tools are framed as the Responses API
-frames them (a few tokens apart). The semconv has no ``tool_choice`` attribute.
+frames them (a few tokens apart). The semconv has no ``tool_choice`` attribute; OpenInference's
+``llm.invocation_parameters`` may hold one.
 """
 
 from __future__ import annotations
@@ -495,6 +496,8 @@ SELECT sid, line, span, trace_id, span_id, parent_id, bad_usage, t_in, t_out,
   otel_json("gen_ai.system_instructions") AS sys_instr,
   llm_blank("gen_ai.prompt") AS old_prompt, llm_blank("gen_ai.completion") AS old_completion,
   otel_json("gen_ai.tool.definitions") AS tool_defs,
+  rec_tool_choice(json_extract(otel_json("llm.invocation_parameters"), '$.tool_choice'))
+    AS tool_choice,
   rec_obj([
     {{'k': 'service.name', 'v': service_name}}, {{'k': 'service.version', 'v': service_version}},
     {{'k': 'deployment.environment', 'v': environment}},
@@ -566,7 +569,7 @@ WITH RECURSIVE up(sid, anc, depth) AS (
          ELSE s.msgs END AS prompt_text,
     CASE WHEN json_extract_string(s.msgs, '$[0].role') IN ('system', 'developer')
            THEN json_extract_string(s.msgs, '$[0].content') ELSE s.sys_text END AS system_text,
-    coalesce(rec_tools(f.tool_defs), rec_tools(ot.idx_tools)) AS tools_text
+    coalesce(rec_tools(f.tool_defs), rec_tools(ot.idx_tools)) AS tools_text, f.tool_choice
   FROM otel_fields f JOIN shaped s USING (sid) LEFT JOIN otel_tools ot USING (sid)
 ), merged AS (
   SELECT o.sid, o.line, o.span, o.ts_raw, o.ts, o.latency_ms, o.status, o.tags,
@@ -585,6 +588,7 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     coalesce(o.system_text, w.system_text) AS system_text,
     coalesce(o.completion_text, w.completion_text) AS completion_text,
     coalesce(o.tools_text, w.tools_text) AS tools_text,
+    coalesce(o.tool_choice, w.tool_choice) AS tool_choice,
     o.trace_id, o.span_id
   FROM own o LEFT JOIN fill ON fill.sid = o.sid LEFT JOIN own w ON w.sid = fill.anc
   -- the span whose counts are the call's: its own, or its wrapper's when it has none
@@ -611,7 +615,7 @@ SELECT {line} AS line,
   CASE WHEN m.prompt_text IS NOT NULL THEN 'messages' END AS prompt_kind,
   m.prompt_text, m.system_text, m.completion_text,
   -- the tools are kept beside a prompt only (they are counted with it)
-  CASE WHEN m.prompt_text IS NOT NULL THEN m.tools_text END AS tools_text
+  CASE WHEN m.prompt_text IS NOT NULL THEN m.tools_text END AS tools_text, m.tool_choice
 FROM otel_spans s LEFT JOIN merged m USING (sid)
 """
 

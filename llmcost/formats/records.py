@@ -74,6 +74,9 @@ CREATE OR REPLACE TEMP MACRO rec_json(x) AS (
 CREATE OR REPLACE TEMP MACRO rec_tools(j) AS (
     CASE WHEN json_type(rec_json(j)) = 'ARRAY' AND CAST(rec_json(j) AS VARCHAR) <> '[]'
          THEN CAST(rec_json(j) AS VARCHAR) END);
+-- A request's tool_choice as the JSON-lines reader keeps it ("auto", {"type": …}; one kept
+-- as a JSON string too), else NULL.
+CREATE OR REPLACE TEMP MACRO rec_tool_choice(j) AS (CAST(rec_json(j) AS VARCHAR));
 -- llm_ts without the overflow of a 19+-digit number (read as not understood instead).
 CREATE OR REPLACE TEMP MACRO rec_ts(s) AS (
     llm_ts(CASE WHEN regexp_full_match(trim(s), '\d{17,}') AND TRY_CAST(trim(s) AS BIGINT) IS NULL
