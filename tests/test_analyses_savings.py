@@ -116,3 +116,29 @@ def test_no_savings_at_all(jsonl):
     from llmcost.render.markdown import render
 
     assert "no saving found" in render(rep)
+
+
+def test_a_failed_call_leaves_nothing_to_cache(jsonl):
+    # Hand-worked (big-model: in $10/M, out $20/M). q fails (billed 1000 in), is sent again
+    # 10 s later and answered, then asked a third time: only the third call could be answered
+    # from a cache. Likewise the reworded question after a failed call is no near-duplicate
+    # hit. Before, the answered call was an "exact repeat" of the failed one: the failed call
+    # AND the call that had to be paid were both counted as saved.
+    question = "please check why the export of tickets from the billing queue stops at row ten"
+    records = [
+        call(0, text="same question", inp=1000, out=0, status="error", finish=None),
+        call(10, text="same question", inp=1000, out=100),
+        call(900, text="same question", inp=1000, out=100),
+        call(2000, text=question + " today", inp=1000, out=0, status="error", finish=None),
+        call(2010, text=question + " tonight", inp=1000, out=100),
+    ]
+    rep = report(jsonl, records)
+    answered, failed = 1000 * 10 * M + 100 * 20 * M, 1000 * 10 * M
+    assert rep["cache"]["exact_repeats"]["requests"] == 1
+    assert offered(rep, "response_cache")["usd"] == pytest.approx(answered)
+    assert rep["cache"]["near_duplicates"]["requests"] == 0
+    assert offered(rep, "semantic_cache") is None
+    assert offered(rep, "failed_calls")["usd"] == pytest.approx(2 * failed)
+    # the failed calls and the third call: never the two calls that had to be paid
+    assert rep["savings_total"]["usd"] == pytest.approx(2 * failed + answered)
+    assert rep["savings_total"]["usd"] <= rep["summary"]["total_cost_usd"] - 2 * answered

@@ -1,7 +1,7 @@
 """Cache-hit potential, three kinds that never count the same call twice.
 
 1. exact repeats (same model, same full prompt): what a response cache would save. The first
-   call of each prompt pays; every later one is a repeat (``sv_exact_repeats``);
+   answered call of each prompt pays; every later one is a repeat (``sv_exact_repeats``);
 2. provider prompt caching of shared prefixes (``prompt_cache.py``), over the calls that are
    not exact repeats;
 3. near-duplicate prompts (``near_duplicates.py``), a semantic-cache candidate rate, over
@@ -20,21 +20,25 @@ EXACT_ASSUMPTION = (
 
 
 def exact_repeats(con, ctx) -> str:
-    """Temp table of the calls that repeat an earlier call's model and full prompt."""
+    """Temp table of the calls that repeat the model and full prompt of an earlier call that
+    was answered (not failed): a failed call leaves no answer to cache, so the first answered
+    call pays, and the failed calls before it are failed calls, not repeats."""
     if "sv_exact_repeats" not in ctx.memo:
         base = savings.base(con, ctx)
-        # Numbered only within the (model, prompt) pairs that come more than once.
+        # Looked at only within the (model, prompt) pairs that come more than once.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE sv_exact_repeats AS
                 WITH again AS (
                   SELECT model, prompt_hash FROM {base} WHERE prompt_hash IS NOT NULL
                   GROUP BY ALL HAVING count(*) > 1)
                 SELECT request_id, cost_usd FROM (
-                  SELECT request_id, cost_usd, row_number() OVER (
-                    PARTITION BY model, prompt_hash ORDER BY ts NULLS LAST, request_id) AS nth
+                  SELECT request_id, cost_usd,
+                    count(*) FILTER (WHERE coalesce(status, 'ok') <> 'error') OVER (
+                      PARTITION BY model, prompt_hash ORDER BY ts NULLS LAST, request_id
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS answered_before
                   FROM {base} c SEMI JOIN again a
                     ON a.model = c.model AND a.prompt_hash = c.prompt_hash)
-                WHERE nth > 1"""
+                WHERE answered_before > 0"""
         )
         ctx.memo["sv_exact_repeats"] = True
     return "sv_exact_repeats"

@@ -18,8 +18,9 @@ similarity, in SQL:
    exact Jaccard similarity, longer ones with the MinHash estimate;
 6. only the ``MAX_DOCS`` most recent distinct prompts are compared (a time bound for big
    logs; the result says so when it applies);
-7. a prompt is a near-duplicate when an EARLIER prompt of the same model and system prompt
-   has estimated Jaccard >= the threshold (``savings.near_duplicate_threshold``, 0.8).
+7. a prompt is a near-duplicate when an EARLIER prompt of the same model and system prompt,
+   whose call was answered (not failed), has estimated Jaccard >= the threshold
+   (``savings.near_duplicate_threshold``, 0.8).
 
 Only the first call of each distinct prompt is considered: later calls with the very same
 prompt are exact repeats (counted by the response-cache estimate), so nothing is counted
@@ -82,13 +83,13 @@ def near_duplicates(con, ctx) -> dict:
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_docs AS
             WITH firsts AS (
               SELECT c.request_id, c.model, c.system_hash, c.prompt_hash, c.ts, c.cost_usd,
-                c.source, c.source_line
+                c.source, c.source_line, coalesce(c.status, 'ok') <> 'error' AS answered
               FROM {base} c
               WHERE c.prompt_hash IS NOT NULL
                 AND c.request_id NOT IN (SELECT request_id FROM {repeats})
               ORDER BY c.ts DESC NULLS LAST, c.request_id DESC LIMIT {MAX_DOCS})
             SELECT request_id, model, system_hash, prompt_hash, ts, cost_usd,
-              source, source_line AS line,
+              source, source_line AS line, answered,
               row_number() OVER (ORDER BY ts NULLS LAST, request_id) AS doc
             FROM firsts"""
     )
@@ -170,7 +171,9 @@ def near_duplicates(con, ctx) -> dict:
               GROUP BY p.doc, p.other),
             scored AS (SELECT * FROM exact UNION ALL SELECT * FROM estimated)
             SELECT doc, first(other ORDER BY j DESC, other) AS other, max(j) AS similarity
-            FROM scored WHERE j >= ? GROUP BY doc""",
+            FROM scored  -- the earlier prompt's call was answered: a failed one has no answer
+            WHERE j >= ? AND other IN (SELECT doc FROM sv_nd_docs WHERE answered)
+            GROUP BY doc""",
         [threshold],
     )
     totals = rows(
