@@ -6,7 +6,7 @@ import pytest
 
 from llmcost import tokens
 from llmcost.analyses.prompt_cache import min_tokens
-from tests.test_analyses_common import M, call, offered, report
+from tests.test_analyses_common import PRICES, M, call, offered, report
 
 SYSTEM = "hello" + " hello" * 1199  # exactly 1,200 o200k tokens (checked below)
 SHORT = "You are brief."  # far below every minimum cacheable length
@@ -86,6 +86,35 @@ def test_anthropic_picks_the_cheaper_cache_lifetime(jsonl):
     assert by_ttl["1h"]["prefix_tokens"] == 1440
     assert by_ttl["5m"]["saving_usd"] == pytest.approx(close)
     assert pc["usd"] == pytest.approx(spaced + close)
+
+
+def test_caching_in_use_is_net_of_the_write_premium(jsonl, cli):
+    # claude-sonnet-4-5 (test prices): input 10, read 1, 5-min write 12.5, 1-hour write 20.
+    # The log's own cache use: a 5-minute write of 2,000 tokens, a read of them, and a 1-hour
+    # write of 1,000. The reads saved 2,000 x $9/M; the writes cost 2,000 x $2.5/M and
+    # 1,000 x $10/M more than plain input. Before, the writes' premium was left out ($0.018).
+    claude = {"model": "claude-sonnet-4-5", "provider": "anthropic", "inp": 3000, "out": 10}
+    hour = call(120, text="c", **claude)
+    hour["usage"]["input_tokens"] = 2000
+    hour["usage"]["cache_creation"] = {
+        "ephemeral_5m_input_tokens": 0,
+        "ephemeral_1h_input_tokens": 1000,
+    }
+    records = [
+        call(0, text="a", written=2000, **claude),
+        call(60, text="b", cached=2000, **claude),
+        hour,
+    ]
+    used = report(jsonl, records)["cache"]["prompt_caching_in_use"]
+    premium = 2000 * 2.5 * M + 1000 * 10 * M
+    assert used["write_premium_usd"] == pytest.approx(premium)
+    assert used["saved_usd"] == pytest.approx(2000 * 9 * M - premium)
+    assert (used["cache_read_tokens"], used["cache_write_tokens"]) == (2000, 3000)
+    args = [x for p in PRICES for x in ("--pricing", str(p))]
+    text = cli("analyze", str(jsonl(records)), *args).stdout
+    assert "on 1 call saved $0.0030 (net of $0.01 paid to write the cache)." in " ".join(
+        text.split()
+    )
 
 
 def test_conversation_history_is_a_cacheable_prefix(jsonl):

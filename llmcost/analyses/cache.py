@@ -7,7 +7,7 @@
 3. near-duplicate prompts (``near_duplicates.py``), a semantic-cache candidate rate, over
    the first call of each distinct prompt (exact repeats excluded).
 
-Plus what the log shows prompt caching already saves.
+Plus what the log shows prompt caching already saves (net of the cache-write premium).
 """
 
 from llmcost.analyses import near_duplicates, prompt_cache, register, rows, savings, usd
@@ -80,15 +80,24 @@ def cache(con, ctx) -> dict:
         EXACT_ASSUMPTION,
         {"section": "cache.exact_repeats", "repeated_prompts": totals["repeated_prompts"]},
     )
+    # Net of the premium paid to write the cache (Anthropic: 1.25x input, 2x for 1 hour).
     in_use = rows(
         con,
         f"""SELECT coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
              count(*) FILTER (WHERE cache_read_tokens > 0) AS requests_with_cache_reads,
+             coalesce(sum(coalesce(cache_write_tokens, 0) + coalesce(cache_write_1h_tokens, 0)),
+                      0) AS cache_write_tokens,
              coalesce(sum(cache_read_tokens * (p_input - coalesce(p_cache_read, p_input))), 0)
-               AS saved_usd
+               AS read_discount_usd,
+             coalesce(sum(
+               coalesce(cache_write_tokens, 0) * (coalesce(p_cache_write, p_input) - p_input)
+               + coalesce(cache_write_1h_tokens, 0)
+                 * (coalesce(p_cache_write_1h, p_cache_write, p_input) - p_input)), 0)
+               AS write_premium_usd
            FROM {base} WHERE is_priced""",
     )[0]
-    in_use["saved_usd"] = usd(in_use["saved_usd"])
+    in_use["saved_usd"] = usd(in_use.pop("read_discount_usd") - in_use["write_premium_usd"])
+    in_use["write_premium_usd"] = usd(in_use["write_premium_usd"])
     return {
         "exact_repeats": {
             "requests": totals["repeat_requests"],

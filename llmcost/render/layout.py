@@ -577,11 +577,13 @@ def _cache(r: dict) -> list[Section]:
                 )
             )
     used = c["prompt_caching_in_use"]
-    if used["cache_read_tokens"]:
+    if used["cache_read_tokens"] or used.get("cache_write_tokens"):
+        premium = used.get("write_premium_usd")
         section.lines.append(
             "Prompt caching already in use: "
             f"{plural(used['cache_read_tokens'], 'cached input token')} on "
-            f"{plural(used['requests_with_cache_reads'], 'call')} saved {money(used['saved_usd'])}."
+            f"{plural(used['requests_with_cache_reads'], 'call')} saved {money(used['saved_usd'])}"
+            + (f" (net of {money(premium)} paid to write the cache)." if premium else ".")
         )
     out = [section]
     if not c.get("note"):
