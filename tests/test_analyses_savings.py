@@ -8,9 +8,10 @@ import pytest
 
 from llmcost.analyses.savings import KINDS
 from tests.conftest import SAMPLES
-from tests.test_analyses_common import M, call, offered, report
+from tests.test_analyses_common import PRICES, M, call, offered, report
 
 DEMO = SAMPLES / "demo.jsonl"
+PRICING_ARGS = [x for p in PRICES for x in ("--pricing", str(p))]
 
 
 def test_each_call_counts_once(jsonl):
@@ -142,3 +143,24 @@ def test_a_failed_call_leaves_nothing_to_cache(jsonl):
     # the failed calls and the third call: never the two calls that had to be paid
     assert rep["savings_total"]["usd"] == pytest.approx(2 * failed + answered)
     assert rep["savings_total"]["usd"] <= rep["summary"]["total_cost_usd"] - 2 * answered
+
+
+def test_the_share_says_it_leaves_out_unpriced_calls(jsonl, cli):
+    # Hand-worked: two big-model calls (in $10/M, out $20/M), one failed and billed $0.01;
+    # three calls of a model no table prices. The share is of the $0.022 the priced calls cost,
+    # and the text now says that three calls are not in it (before: "45.5% of $0.022" alone).
+    records = [
+        call(0, text="a", inp=1000, out=100),
+        call(10, text="b", inp=1000, out=0, status="error", finish=None),
+        *[call(20 + i, model="mystery-model", text=f"m{i}") for i in range(3)],
+    ]
+    total = report(jsonl, records)["savings_total"]
+    assert total["total_cost_usd"] == pytest.approx(0.022)
+    assert total["usd"] == pytest.approx(0.01)
+    assert total["share_of_cost"] == pytest.approx(0.01 / 0.022)
+    assert total["calls_without_cost"] == 3
+    text = cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout
+    assert (
+        "Up to $0.01 (45.5% of $0.02, the cost of the priced calls; 3 calls without a price "
+        "not included) on 1 call" in " ".join(text.split())
+    )

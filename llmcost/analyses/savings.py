@@ -139,11 +139,12 @@ def offer(
 @register("savings", "Savings", order=97)
 def savings(con, ctx) -> list[dict]:
     offers = {o.kind: o for o in ctx.savings}
-    total_cost = con.execute(f"SELECT coalesce(sum(cost_usd), 0) FROM {base(con, ctx)}").fetchone()[
-        0
-    ]
+    # the share is of the priced calls' cost: the calls without one are counted, and said
+    total_cost, no_cost = con.execute(
+        f"SELECT coalesce(sum(cost_usd), 0), count(*) - count(cost_usd) FROM {base(con, ctx)}"
+    ).fetchone()
     if not offers:
-        ctx.memo["savings_total"] = _total(0.0, 0, total_cost, [])
+        ctx.memo["savings_total"] = _total(0.0, 0, total_cost, [], no_cost)
         return []
     union = " UNION ALL ".join(
         f"SELECT '{o.kind}' AS kind, {KINDS[o.kind][0]} AS cls, {KINDS[o.kind][1]} AS prec, "
@@ -182,17 +183,20 @@ def savings(con, ctx) -> list[dict]:
         )
     out.sort(key=lambda s: (-s["usd"], KINDS[s["kind"]][1]))
     assigned = con.execute(f"SELECT count(DISTINCT request_id) FROM ({union}) o").fetchone()[0]
-    ctx.memo["savings_total"] = _total(sum(s["usd"] for s in out), assigned, total_cost, out)
+    ctx.memo["savings_total"] = _total(
+        sum(s["usd"] for s in out), assigned, total_cost, out, no_cost
+    )
     return out
 
 
-def _total(amount: float, calls: int, total_cost, out: list[dict]) -> dict:
+def _total(amount: float, calls: int, total_cost, out: list[dict], no_cost: int = 0) -> dict:
     cost = usd(total_cost) or 0.0
     return {
         "usd": round(amount, 9),
         "calls": calls,
         "share_of_cost": (amount / cost) if cost else 0.0,
-        "total_cost_usd": cost,
+        "total_cost_usd": cost,  # of the priced calls
+        "calls_without_cost": no_cost,  # unpriced, or no token counts: not in total_cost_usd
         "overlap_rule": OVERLAP_RULE,
         "kinds": len(out),
     }

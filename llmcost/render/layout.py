@@ -798,10 +798,17 @@ def _savings(r: dict) -> list[Section]:
     if not items:
         section.lines.append("no saving found by the analyses below")
         return [section]
+    no_cost = total.get("calls_without_cost")
     section.lines.append(
         f"Up to {money(total.get('usd'))} ({pct(total.get('share_of_cost'))} of "
-        f"{money(total.get('total_cost_usd'))}) on {plural(total.get('calls'), 'call')}, "
-        "ranked by dollars."
+        f"{money(total.get('total_cost_usd'))}"
+        + (
+            f", the cost of the priced calls; {plural(no_cost, 'call')} without a price not "
+            "included"
+            if no_cost
+            else ""
+        )
+        + f") on {plural(total.get('calls'), 'call')}, ranked by dollars."
     )
     section.tables.append(
         Table(
