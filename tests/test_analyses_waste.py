@@ -7,6 +7,8 @@ import pytest
 from llmcost.report import analyze
 from tests.test_analyses_common import PRICES, M, call, offered, report
 
+PRICING_ARGS = [x for p in PRICES for x in ("--pricing", str(p))]
+
 
 def _log() -> list[dict]:
     records = [
@@ -108,3 +110,31 @@ def test_examples_name_their_file_as_the_report_does(tmp_path):
     for where in ("b/logs.jsonl:16", "b/logs.jsonl:12", "b/logs.jsonl:22"):
         assert f"| {where} |" in text
     assert "| logs.jsonl:" not in text
+
+
+def test_unpriced_truncated_and_failed_calls_are_not_zero(jsonl, cli):
+    # Hand-worked (big-model: in $10/M, out $20/M; mystery-model: no price). One priced and
+    # one unpriced call cut at max_tokens, one priced and one unpriced failed call. Before, the
+    # unpriced truncated call was a $0 row, and the unpriced failed call was not mentioned:
+    # "Failed calls: 2 (billed $0.01)" read as both billed.
+    records = [
+        call(0, feature="f", text="a", inp=1000, out=100, finish="length"),
+        call(10, model="mystery-model", feature="f", text="b", inp=1000, finish="length"),
+        call(20, feature="f", text="c", inp=1000, out=0, status="error", finish=None),
+        call(30, model="mystery-model", feature="f", text="d", status="error", finish=None),
+    ]
+    rep = report(jsonl, records)
+    truncated, failed = rep["waste"]["truncated"], rep["waste"]["failed"]
+    assert (truncated["calls"], truncated["unpriced_calls"]) == (2, 1)
+    assert truncated["usd"] == pytest.approx(1000 * 10 * M + 100 * 20 * M)
+    assert {t["model"]: t["usd"] for t in truncated["top"]}["mystery-model"] is None
+    assert (failed["calls"], failed["unpriced_calls"]) == (1, 1)
+    assert failed["usd"] == pytest.approx(1000 * 10 * M)
+    summary = rep["summary"]
+    assert (summary["error_requests"], summary["error_unpriced_requests"]) == (2, 1)
+    assert (summary["truncated_requests"], summary["truncated_unpriced_requests"]) == (2, 1)
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "Failed calls: 2 (billed $0.01 + 1 unpriced)" in text
+    assert "Truncated answers (hit max tokens): 2 ($0.01 + 1 unpriced)" in text
+    assert "Truncated answers (hit max_tokens): 2 calls, $0.01 + 1 unpriced —" in text
+    assert "Failed but billed: 1 call, $0.01 (1 more failed call unpriced)." in text

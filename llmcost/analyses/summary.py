@@ -26,8 +26,11 @@ def summary(con, ctx) -> dict:
           count(*) FILTER (WHERE ts IS NULL) AS requests_without_timestamp,
           count(*) FILTER (WHERE status = 'error') AS error_requests,
           coalesce(sum(cost_usd) FILTER (WHERE status = 'error'), 0) AS error_cost_usd,
+          count(*) FILTER (WHERE status = 'error' AND cost_usd IS NULL) AS error_unpriced_requests,
           count(*) FILTER (WHERE finish_reason = 'length') AS truncated_requests,
           coalesce(sum(cost_usd) FILTER (WHERE finish_reason = 'length'), 0) AS truncated_cost_usd,
+          count(*) FILTER (WHERE finish_reason = 'length' AND cost_usd IS NULL)
+            AS truncated_unpriced_requests,
           count(*) FILTER (WHERE token_source = 'reported') AS tokens_reported,
           count(*) FILTER (WHERE token_source = 'counted') AS tokens_counted,
           count(*) FILTER (WHERE token_source = 'estimated') AS tokens_estimated,

@@ -61,9 +61,10 @@ def waste(con, ctx) -> dict:
         rows(
             con,
             f"""SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
-                  coalesce(sum(cost_usd), 0) AS usd, median(max_tokens) AS max_tokens
+                  sum(cost_usd) AS usd, count(*) - count(cost_usd) AS unpriced_calls,
+                  median(max_tokens) AS max_tokens
                 FROM {base} WHERE finish_reason = 'length' GROUP BY ALL
-                ORDER BY usd DESC, calls DESC, feature, model""",
+                ORDER BY usd DESC NULLS LAST, calls DESC, feature, model""",
         ),
         "usd",
     )
@@ -77,6 +78,9 @@ def waste(con, ctx) -> dict:
         ),
         "usd",
     )
+    failed_unpriced = con.execute(
+        f"SELECT count(*) FROM {base} WHERE status = 'error' AND cost_usd IS NULL"
+    ).fetchone()[0]
     savings.offer(
         con,
         ctx,
@@ -212,7 +216,8 @@ def waste(con, ctx) -> dict:
     return {
         "truncated": {
             "calls": sum(t["calls"] for t in truncated),
-            "usd": round(sum(t["usd"] for t in truncated), 9),
+            "usd": round(sum(t["usd"] or 0 for t in truncated), 9),  # of the priced ones
+            "unpriced_calls": sum(t["unpriced_calls"] for t in truncated),
             "top": truncated[:top],
             "note": "money spent on answers cut at max_tokens; not counted as a saving (the "
             "answer is usually needed: raise the cap or ask for shorter answers)",
@@ -220,6 +225,7 @@ def waste(con, ctx) -> dict:
         "failed": {
             "calls": sum(f["calls"] for f in failed),
             "usd": round(sum(f["usd"] for f in failed), 9),
+            "unpriced_calls": failed_unpriced,  # failed, no price: billed or not, unknown
             "top": failed[:top],
             "assumption": FAILED_ASSUMPTION,
         },

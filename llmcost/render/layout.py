@@ -107,6 +107,11 @@ def _usage_reports(r: dict) -> list[Section]:
     return [section]
 
 
+def _unpriced_part(n: int | None) -> str:
+    """' + N unpriced' after an amount that leaves out N calls without a price."""
+    return f" + {count(n)} unpriced" if n else ""
+
+
 def _summary(r: dict) -> Section:
     s = r["summary"]
     lines = [
@@ -151,12 +156,16 @@ def _summary(r: dict) -> Section:
         )
     if s["error_requests"]:
         lines.append(
-            f"Failed calls: {count(s['error_requests'])} (billed {money(s['error_cost_usd'])})"
+            f"Failed calls: {count(s['error_requests'])} (billed {money(s['error_cost_usd'])}"
+            + _unpriced_part(s.get("error_unpriced_requests"))
+            + ")"
         )
     if s["truncated_requests"]:
         lines.append(
             f"Truncated answers (hit max tokens): {count(s['truncated_requests'])} "
-            f"({money(s['truncated_cost_usd'])})"
+            f"({money(s['truncated_cost_usd'])}"
+            + _unpriced_part(s.get("truncated_unpriced_requests"))
+            + ")"
         )
     if s["requests_without_timestamp"]:
         lines.append(
@@ -884,10 +893,19 @@ def _waste(w: dict, r: dict) -> Section:
     section = Section("Output waste")
     t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
     section.lines.append(
-        f"Truncated answers (hit max_tokens): {plural(t['calls'], 'call')}, {money(t['usd'])} — "
-        f"{t['note']}."
+        f"Truncated answers (hit max_tokens): {plural(t['calls'], 'call')}, {money(t['usd'])}"
+        + _unpriced_part(t.get("unpriced_calls"))
+        + f" — {t['note']}."
     )
-    section.lines.append(f"Failed but billed: {plural(f['calls'], 'call')}, {money(f['usd'])}.")
+    section.lines.append(
+        f"Failed but billed: {plural(f['calls'], 'call')}, {money(f['usd'])}"
+        + (
+            f" ({plural(f['unpriced_calls'], 'more failed call')} unpriced)"
+            if f.get("unpriced_calls")
+            else ""
+        )
+        + "."
+    )
     section.lines.append(
         f"Retries within {rt['seconds']:g}s of a successful identical call: "
         f"{plural(rt['after_success'], 'call')}, {money(rt['usd'])} "
