@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.test_analyses_common import M, call, report
+from tests.test_analyses_common import M, call, offered, report
 
 DAY, HOUR = 86400, 3600
 COST = 1000 * 10 * M + 100 * 20 * M  # big-model, 1000 in / 100 out: $0.012; batch: half
@@ -91,3 +91,24 @@ def test_burst_share_counts_runs_in_time_order(jsonl):
     [job] = rep["batch"]["sources"]
     assert (job["source"], job["calls"]) == ("job", 15)
     assert job["burst_share"] == round(10 / 15, 3)
+
+
+def test_calls_on_flex_are_not_batched_again(jsonl):
+    # Hand-worked, "job" configured offline. gpt-5-mini (pricing/openai.yaml: in $0.25/M,
+    # out $2/M; flex and batch both half price): a flex call already pays batch prices.
+    # big-model (test prices) has no flex row, so its flex call is priced at the standard
+    # price, and was "saved" half of it by batching. Flex is a discounted asynchronous tier
+    # like batch: both are left out now, only the standard calls are repriced.
+    records = [
+        call(0, model="gpt-5-mini", feature="job", text="a", inp=10000, out=1000, tier="flex"),
+        call(10, model="gpt-5-mini", feature="job", text="b", inp=10000, out=1000),
+        call(20, feature="job", text="c", inp=1000, out=100, tier="flex"),
+        call(30, feature="job", text="d", inp=1000, out=100),
+    ]
+    rep = report(jsonl, records, config="savings:\n  offline_features: [job]\n")
+    [job] = rep["batch"]["sources"]
+    mini, big = 10000 * 0.25 * M + 1000 * 2 * M, 1000 * 10 * M + 100 * 20 * M
+    assert (job["batchable_calls"], job["already_batch_calls"]) == (2, 2)
+    assert job["cost_usd"] == pytest.approx(mini + big)
+    assert job["savings_usd"] == pytest.approx((mini + big) / 2)
+    assert offered(rep, "batch")["details"]["usd_before_overlap"] == pytest.approx((mini + big) / 2)

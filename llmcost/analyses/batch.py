@@ -14,8 +14,9 @@ without a feature form one source, "(no feature)"); it is offline when:
     calls of the source with at most ``BURST_GAP_SECONDS`` between consecutive calls.
 
 Each call of an offline source is repriced on the batch tier of its own model (same date,
-same long-context rule); calls already on the batch tier, and calls of models with no
-batch price, are left out (the latter are counted).
+same long-context rule); calls already on the batch or flex tier (flex is the providers'
+other discounted, slower tier: OpenAI and Gemini bill it at batch prices), and calls of
+models with no batch price, are left out (the latter are counted).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def batch(con, ctx) -> dict:
         f"""CREATE OR REPLACE TEMP VIEW sv_batch_wanted AS
             SELECT c.* REPLACE ('batch' AS tier_wanted), s.source AS batch_source
             FROM {base} c JOIN sv_batch_sources s ON s.source = coalesce(c.feature, '(no feature)')
-            WHERE c.cost_usd IS NOT NULL AND c.tier_wanted <> 'batch'"""
+            WHERE c.cost_usd IS NOT NULL AND c.tier_wanted NOT IN ('batch', 'flex')"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_batch_calls AS
@@ -124,7 +125,7 @@ def batch(con, ctx) -> dict:
               FROM sv_batch_calls GROUP BY source),
             already AS (
               SELECT coalesce(feature, '(no feature)') AS source, count(*) AS n
-              FROM {base} WHERE tier_wanted = 'batch' GROUP BY 1)
+              FROM {base} WHERE tier_wanted IN ('batch', 'flex') GROUP BY 1)
             SELECT s.source, s.why, sh.calls, sh.days,
               round(sh.two_hour_share, 3) AS two_hour_share,
               round(sh.userless_share, 3) AS userless_share,

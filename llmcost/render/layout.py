@@ -884,7 +884,8 @@ def _batch(b: dict) -> Section:
         )
     )
     section.lines.append(
-        "Not repriced: calls already on batch, unpriced, or of models without a batch price."
+        "Not repriced: calls already on batch or flex, unpriced, or of models without a batch "
+        "price."
     )
     return section
 
