@@ -204,7 +204,14 @@ def _by_model(r: dict) -> Section:
 
 
 def _by_day(r: dict) -> Section:
-    rows = [[d["day"], count(d["requests"]), money(d["cost_usd"])] for d in r["by_day"]]
+    rows = [
+        [
+            d["day"],
+            count(d["requests"]),
+            money(d["cost_usd"]) + _unpriced_part(d.get("unpriced_requests")),
+        ]
+        for d in r["by_day"]
+    ]
     return Section("Cost by day", tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
 
 
