@@ -6,9 +6,10 @@ import statistics
 
 import pytest
 
-from tests.test_analyses_common import call, report
+from tests.test_analyses_common import PRICES, call, report
 
 DAY = 86400
+PRICING_ARGS = [x for p in PRICES for x in ("--pricing", str(p))]
 NOON = 12 * 3600
 DOLLAR = {"inp": 100_000, "out": 0}  # big-model: 100,000 input tokens at $10/M = $1
 
@@ -67,3 +68,24 @@ def test_forecast_range_from_daily_spread(jsonl):
     assert f["projection_usd"] == pytest.approx(sum(costs) + remaining * mean)
     assert f["high_usd"] - f["projection_usd"] == pytest.approx(1.2816 * sd * remaining**0.5)
     assert f["projection_usd"] - f["low_usd"] == pytest.approx(1.2816 * sd * remaining**0.5)
+
+
+def test_forecast_counts_the_calls_without_a_price(jsonl, cli):
+    # The test_forecast log, plus two calls a day of a model no table prices on days 10-11:
+    # the month to date is still the $11 of the priced calls, and now says that 4 calls are
+    # not in it (before: "$11.00" alone, as if the whole month were counted).
+    records = [call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(1, 12)]
+    records += [
+        call((d - 2) * DAY + NOON - i, model="mystery-model", text=f"m{d}{i}")
+        for d in (10, 11)
+        for i in (1, 2)
+    ]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert f["month_to_date_usd"] == pytest.approx(11)
+    assert f["unpriced_requests"] == 4
+    assert f["projection_usd"] == pytest.approx(11 + 20.5)
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert (
+        "Month to date (2026-03, 10.5 of 31 days): $11.00 + 4 unpriced; month-end projection "
+        "of the priced calls $31.50" in text
+    )

@@ -134,9 +134,10 @@ def _forecast(con, base: str) -> dict | None:
         return None
     start = last.date().replace(day=1)
     days_in_month = calendar.monthrange(start.year, start.month)[1]
-    mtd, elapsed = con.execute(
+    mtd, elapsed, unpriced = con.execute(
         f"""SELECT coalesce(sum(cost_usd), 0),
-              (epoch(max(ts)) - epoch(CAST(? AS TIMESTAMPTZ))) / 86400
+              (epoch(max(ts)) - epoch(CAST(? AS TIMESTAMPTZ))) / 86400,
+              count(*) - count(cost_usd)
             FROM {base} WHERE ts >= CAST(? AS TIMESTAMPTZ)""",
         [start.isoformat(), start.isoformat()],
     ).fetchone()
@@ -158,7 +159,8 @@ def _forecast(con, base: str) -> dict | None:
     return {
         "month": start.strftime("%Y-%m"),
         "as_of": last.isoformat(),
-        "month_to_date_usd": mtd,
+        "month_to_date_usd": mtd,  # of the priced calls
+        "unpriced_requests": unpriced,  # this month's calls without a price: not in the sums
         "days_elapsed": round(float(elapsed or 0), 2),
         "days_in_month": days_in_month,
         "daily_mean_usd": round(mean, 9),

@@ -1022,7 +1022,10 @@ def _anomalies(a: dict) -> Section:
     if f:
         section.lines.append(
             f"Month to date ({f['month']}, {f['days_elapsed']:g} of {f['days_in_month']} days): "
-            f"{money(f['month_to_date_usd'])}; month-end projection {money(f['projection_usd'])} "
+            f"{money(f['month_to_date_usd'])}{_unpriced_part(f.get('unpriced_requests'))}; "
+            "month-end projection"
+            + (" of the priced calls" if f.get("unpriced_requests") else "")
+            + f" {money(f['projection_usd'])} "
             f"(80% range {money(f['low_usd'])} – {money(f['high_usd'])})."
         )
         section.lines.append(f"Projection: {f['method']}.")
