@@ -2,10 +2,12 @@
 repeated boilerplate.
 
 A call's input-side cost (uncached input + cache reads + cache writes) is split between its
-system prompt and the rest in proportion to tokens: the system prompt's share is its token
-count (``prompt_cache.system_tokens``: counted once per text with the tokenizer) over the
+system prompt and the rest by tokens: the system prompt's tokens are its token count
+(``prompt_cache.system_tokens``: counted once per text with the tokenizer), at most the
 call's input tokens. A system text used by one call only is not counted with the tokenizer:
-its share is estimated from text lengths (system text bytes / prompt text bytes).
+its share of the input is estimated from text lengths (system text bytes / prompt text
+bytes). The system prompt opens the prompt, so its tokens are the cached prefix first: they
+are priced as the call's cache reads, then its cache writes, then uncached input.
 
 *Boilerplate* is the system-prompt part of calls whose system prompt is shared with other
 calls: text the model re-reads on every call. Prompt caching makes it cheaper (see the cache
@@ -29,6 +31,12 @@ def bloat(con, ctx) -> dict:
               SELECT c.request_id, c.system_hash, c.prompt_hash, c.priced_provider,
                 c.model_key, c.input_tokens, c.cost_usd,
                 c.cost_input + c.cost_cache_read + c.cost_cache_write AS input_usd,
+                coalesce(c.cache_read_tokens, 0) AS r_tokens,
+                coalesce(c.cache_write_tokens, 0) AS w_tokens,
+                coalesce(c.cache_write_1h_tokens, 0) AS w1_tokens, c.p_input,
+                coalesce(c.p_cache_read, c.p_input) AS p_read,
+                coalesce(c.p_cache_write, c.p_input) AS p_write,
+                coalesce(c.p_cache_write_1h, c.p_cache_write, c.p_input) AS p_write_1h,
                 st.tokens AS sys_tokens
               FROM {base} c LEFT JOIN {sys_table} st
                 USING (system_hash, priced_provider, model_key)
@@ -40,19 +48,33 @@ def bloat(con, ctx) -> dict:
               FROM c JOIN texts s ON s.hash = c.system_hash
               JOIN texts p ON p.hash = c.prompt_hash
               WHERE c.sys_tokens IS NULL),
-            uses AS (SELECT system_hash, count(*) AS uses FROM c GROUP BY system_hash)
-            SELECT c.*, CAST(CASE WHEN c.sys_tokens IS NOT NULL
-                             THEN least(c.sys_tokens / c.input_tokens, 1)
-                             ELSE coalesce(r.byte_share, 0) END AS DECIMAL(38, 12)) AS share,
-              u.uses
-            FROM c LEFT JOIN ratio r USING (system_hash, prompt_hash)
-            JOIN uses u USING (system_hash)"""
+            uses AS (SELECT system_hash, count(*) AS uses FROM c GROUP BY system_hash),
+            s AS (
+              SELECT c.*, CAST(CASE WHEN c.sys_tokens IS NOT NULL
+                               THEN least(c.sys_tokens / c.input_tokens, 1)
+                               ELSE coalesce(r.byte_share, 0) END AS DECIMAL(38, 12)) AS share,
+                u.uses
+              FROM c LEFT JOIN ratio r USING (system_hash, prompt_hash)
+              JOIN uses u USING (system_hash)),
+            parts AS (  -- the system prompt's tokens: cache reads first, then writes, then input
+              SELECT *, least(share * input_tokens, r_tokens) AS s_read,
+                least(share * input_tokens - least(share * input_tokens, r_tokens), w_tokens)
+                  AS s_write
+              FROM s),
+            parts2 AS (
+              SELECT *, least(share * input_tokens - s_read - s_write, w1_tokens) AS s_write_1h
+              FROM parts)
+            SELECT * EXCLUDE (s_read, s_write, s_write_1h),
+              CAST(s_read * p_read + s_write * p_write + s_write_1h * p_write_1h
+                   + (share * input_tokens - s_read - s_write - s_write_1h) * p_input
+                   AS DECIMAL(38, 12)) AS system_usd
+            FROM parts2"""
     )
     top = rows(
         con,
         """WITH g AS (
              SELECT system_hash, count(*) AS calls, sum(cost_usd) AS cost_usd,
-               sum(input_usd) AS input_usd, sum(share * input_usd) AS system_usd,
+               sum(input_usd) AS input_usd, sum(system_usd) AS system_usd,
                avg(share * input_tokens) AS system_tokens,
                list(DISTINCT model_key ORDER BY model_key) AS models
              FROM sv_bloat GROUP BY system_hash
@@ -73,8 +95,8 @@ def bloat(con, ctx) -> dict:
         con,
         f"""SELECT (SELECT coalesce(sum(cost_input + cost_cache_read + cost_cache_write), 0)
                     FROM {base} WHERE cost_usd IS NOT NULL) AS input_usd,
-              coalesce(sum(share * input_usd) FILTER (WHERE uses >= 2), 0) AS boilerplate_usd,
-              coalesce(sum(share * input_usd), 0) AS system_usd,
+              coalesce(sum(system_usd) FILTER (WHERE uses >= 2), 0) AS boilerplate_usd,
+              coalesce(sum(system_usd), 0) AS system_usd,
               count(DISTINCT system_hash) AS system_prompts
             FROM sv_bloat""",
     )[0]
@@ -89,7 +111,7 @@ def bloat(con, ctx) -> dict:
         "boilerplate_share": (boiler / input_usd) if input_usd else 0.0,
         "method": "input-side cost split by the system prompt's share of the call's input "
         "tokens (tokenizer count of each shared system text; text-length ratio for one-off "
-        "texts)",
+        "texts), its tokens priced as the call's cache reads first (it opens the prompt)",
         "note": None
         if totals["system_prompts"]
         else "no system prompts in the logs: bloat cannot be measured",
