@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from llmcost.analyses.savings import KINDS
+from llmcost.report import analyze
 from tests.conftest import SAMPLES
 from tests.test_analyses_common import PRICES, M, call, offered, report
 
@@ -164,3 +166,49 @@ def test_the_share_says_it_leaves_out_unpriced_calls(jsonl, cli):
         "Up to $0.01 (45.5% of $0.02, the cost of the priced calls; 3 calls without a price "
         "not included) on 1 call" in " ".join(text.split())
     )
+
+
+def test_self_hosting_is_taken_for_all_of_a_model_or_not_at_all(jsonl):
+    # Hand-worked at the shipped prices: gpt-4o-mini in $0.15/M, out $0.60/M, batch half;
+    # self-hosted on one GPU at $2.50/h = $1,825 a month. One day of log (30.44 days a month):
+    # A (offline job) 300M in + 10k out = $45.006; B (chat) 200M in + 10k out = $30.006.
+    # Self-hosting both saves $75.012 - $1,825 / 30.44 = $15.058; batching A saves $22.503.
+    # Before, A went to batch and B kept its share of the self-hosting saving (B x (1 - GPU
+    # share) = $6.02): $28.53, more than any plan can save — the GPUs cost the same for B alone.
+    Path("llmcost.yaml").write_text("savings:\n  offline_features: [job]\n")
+    records = [
+        call(0, model="gpt-4o-mini", feature="job", text="a", inp=300_000_000, out=10_000),
+        call(3600, model="gpt-4o-mini", feature="chat", text="b", inp=200_000_000, out=10_000),
+    ]
+    rep = analyze([jsonl(records)])
+    a_cost, b_cost = 300 * 0.15 + 10_000 * 0.6 * M, 200 * 0.15 + 10_000 * 0.6 * M
+    alone = a_cost + b_cost - 730 * 2.5 / 30.44
+    assert rep["summary"]["total_cost_usd"] == pytest.approx(a_cost + b_cost)
+    hosting = offered(rep, "self_hosting")
+    assert hosting["details"]["usd_before_overlap"] == pytest.approx(alone)
+    assert (hosting["usd"], hosting["calls"]) == (0, 0)  # batching A alone saves more
+    assert offered(rep, "batch")["usd"] == pytest.approx(a_cost / 2)
+    assert rep["savings_total"]["usd"] == pytest.approx(a_cost / 2)
+    assert rep["savings_total"]["calls"] == 1
+
+
+def test_a_prompt_family_is_cached_whole_or_not_at_all(jsonl):
+    # big-model (test prices: in $10/M, out $20/M, cache read $1/M, no write premium; the
+    # sibling small-model in $1/M, out $2/M). Three calls 60 s apart share a 1,200-token
+    # system prompt: caching saves 2 reads x 1,200 x $9/M = $0.0216, $0.0072 a call. Calls 1
+    # and 2 are simple (10-token answers): $0.01368 each on small-model; call 3 used
+    # reasoning (complex). Before, call 3 kept its $0.0072 of the family's saving, though
+    # with calls 1 and 2 moved to small-model nothing writes the cache that it would read.
+    system = "hello" + " hello" * 1199
+    records = [
+        call(0, system=system, text="q1", inp=1500, out=10),
+        call(60, system=system, text="q2", inp=1500, out=10),
+        call(120, system=system, text="q3", inp=1500, out=10, reasoning=5),
+    ]
+    rep = report(jsonl, records)
+    downgrade = 1500 * 9 * M + 10 * 18 * M
+    caching = offered(rep, "prompt_caching")
+    assert caching["details"]["usd_before_overlap"] == pytest.approx(2 * 1200 * 9 * M)
+    assert (caching["usd"], caching["calls"]) == (0, 0)
+    assert offered(rep, "downgrade")["usd"] == pytest.approx(2 * downgrade)
+    assert rep["savings_total"]["usd"] == pytest.approx(2 * downgrade)

@@ -345,7 +345,8 @@ def prompt_caching(con, ctx) -> dict:
              SELECT provider AS priced_provider, model_key, system_hash, ttl,
                CASE WHEN ttl = '1h' THEN saving_1h ELSE saving_5m END AS saving, current_usd
              FROM sv_pc_families)
-           SELECT c.request_id, b.saving * c.current_usd / b.current_usd AS usd
+           SELECT c.request_id, b.saving * c.current_usd / b.current_usd AS usd,
+             concat_ws(' ', c.priced_provider, c.model_key, c.system_hash) AS block
            FROM sv_pc_calls c JOIN best b
              ON b.priced_provider = c.priced_provider AND b.model_key = c.model_key
             AND b.system_hash IS NOT DISTINCT FROM c.system_hash
@@ -353,6 +354,7 @@ def prompt_caching(con, ctx) -> dict:
         ASSUMPTION + "; the saving of a family is shared by its calls in proportion to their "
         "input cost",
         {"section": "cache.prompt_caching", "families": len(families)},
+        blocks=True,  # a family's reads need its writes: its saving is not the calls' alone
     )
     counts = rows(
         con,

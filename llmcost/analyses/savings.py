@@ -10,6 +10,14 @@ assigns each call's saving to ONE kind (in SQL, per call):
 2. otherwise the kind that CHANGES THE PRICE of the call with the largest saving on it:
    runaway-output caps, prompt caching, batch, downgrade, self-hosting.
 
+Two kinds save on a *block* of calls as a whole, not call by call: prompt caching (a prompt
+family: the first call pays to write the cache, the later ones read it) and self-hosting (a
+model's calls share the fixed price of its GPUs). Their per-call saving is the block's saving
+shared by its calls; given only some of them, it would still pay the whole write or GPU
+bill. So a block is taken whole or not at all: after the per-call assignment above, in
+``KINDS`` order, a block takes all its calls when its saving is larger than what the kinds
+assigned to those calls save on them, else it saves nothing.
+
 So a kind's ``usd`` is what it saves on the calls assigned to it; ``details`` keeps what it
 would save on its own (``usd_before_overlap``). The sum of ``usd`` is therefore a floor of
 the combined potential: price changes can stack (a batched call can also be cached), which
@@ -39,7 +47,9 @@ KINDS: dict[str, tuple[int, int, str]] = {
 OVERLAP_RULE = (
     "each call's saving is counted once: kinds that remove the call win first (failed, "
     "retry, exact repeat, near-duplicate, in that order), otherwise the price change that "
-    "saves the most on that call; savings that could stack are not added up"
+    "saves the most on that call; prompt caching (per prompt family) and self-hosting (per "
+    "model) count only where they win all the calls of the family or model; savings that "
+    "could stack are not added up"
 )
 
 
@@ -49,6 +59,7 @@ class Offer:
     table: str
     assumption: str
     details: dict = field(default_factory=dict)
+    blocks: bool = False  # the table has a ``block`` column: its calls are taken whole
 
 
 # The columns of ``calls`` the savings analyses read (copying all of them, JSON tags
@@ -121,19 +132,22 @@ def offer(
     assumption: str,
     details: dict | None = None,
     params: list | None = None,
+    blocks: bool = False,
 ) -> None:
-    """Record ``kind``'s per-call saving: ``select_sql`` yields (request_id, usd)."""
+    """Record ``kind``'s per-call saving: ``select_sql`` yields (request_id, usd), and with
+    ``blocks`` a ``block`` column too: the calls that save only together (see above)."""
     if kind not in KINDS:
         raise ValueError(f"unknown savings kind {kind!r}")
     table = f"sv_offer_{kind}"
+    block = ", block" if blocks else ""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT request_id, CAST(usd AS DECIMAL(38, 12)) AS usd FROM ({select_sql}) o
+            SELECT request_id, CAST(usd AS DECIMAL(38, 12)) AS usd{block} FROM ({select_sql}) o
             WHERE usd > 0""",
         params or [],
     )
     ctx.savings[:] = [o for o in ctx.savings if o.kind != kind]
-    ctx.savings.append(Offer(kind, table, assumption, details or {}))
+    ctx.savings.append(Offer(kind, table, assumption, details or {}, blocks))
 
 
 @register("savings", "Savings", order=97)
@@ -146,23 +160,39 @@ def savings(con, ctx) -> list[dict]:
     if not offers:
         ctx.memo["savings_total"] = _total(0.0, 0, total_cost, [], no_cost)
         return []
-    union = " UNION ALL ".join(
-        f"SELECT '{o.kind}' AS kind, {KINDS[o.kind][0]} AS cls, {KINDS[o.kind][1]} AS prec, "
-        f"request_id, usd FROM {o.table}"
-        for o in offers.values()
-    )
-    per_kind = rows(
-        con,
-        f"""WITH offers AS ({union}),
+    # each call to one kind: the per-call kinds first, then each block kind, whole or not
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_assigned AS
+            WITH offers AS ({_union(o for o in offers.values() if not o.blocks)}),
             ranked AS (
               SELECT *, row_number() OVER (
                 PARTITION BY request_id
                 ORDER BY cls, CASE WHEN cls = 0 THEN prec ELSE 0 END, usd DESC, prec) AS rn
               FROM offers)
-            SELECT kind, count(*) FILTER (WHERE rn = 1) AS calls,
-              coalesce(sum(usd) FILTER (WHERE rn = 1), 0) AS usd,
-              count(*) AS calls_alone, sum(usd) AS usd_alone
-            FROM ranked GROUP BY kind""",
+            SELECT request_id, kind, usd FROM ranked WHERE rn = 1"""
+    )
+    for o in sorted((o for o in offers.values() if o.blocks), key=lambda o: KINDS[o.kind][1]):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sv_block_won AS
+                WITH b AS (
+                  SELECT o.block, sum(o.usd) AS usd, coalesce(sum(a.usd), 0) AS assigned_usd
+                  FROM {o.table} o LEFT JOIN sv_assigned a USING (request_id) GROUP BY o.block)
+                SELECT o.request_id, o.usd FROM {o.table} o SEMI JOIN b
+                  ON b.block = o.block AND b.usd > b.assigned_usd"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sv_assigned AS
+                SELECT * FROM sv_assigned ANTI JOIN sv_block_won w USING (request_id)
+                UNION ALL SELECT request_id, '{o.kind}' AS kind, usd FROM sv_block_won"""
+        )
+    per_kind = rows(
+        con,
+        f"""WITH alone AS (
+              SELECT kind, count(*) AS calls_alone, sum(usd) AS usd_alone
+              FROM ({_union(offers.values())}) o GROUP BY kind),
+            won AS (SELECT kind, count(*) AS calls, sum(usd) AS usd FROM sv_assigned GROUP BY kind)
+            SELECT alone.*, coalesce(won.calls, 0) AS calls, coalesce(won.usd, 0) AS usd
+            FROM alone LEFT JOIN won USING (kind)""",
     )
     out = []
     for item in per_kind:
@@ -182,11 +212,23 @@ def savings(con, ctx) -> list[dict]:
             }
         )
     out.sort(key=lambda s: (-s["usd"], KINDS[s["kind"]][1]))
-    assigned = con.execute(f"SELECT count(DISTINCT request_id) FROM ({union}) o").fetchone()[0]
+    assigned = con.execute("SELECT count(*) FROM sv_assigned").fetchone()[0]
     ctx.memo["savings_total"] = _total(
         sum(s["usd"] for s in out), assigned, total_cost, out, no_cost
     )
     return out
+
+
+def _union(items) -> str:
+    """The offers of ``items`` as one relation (kind, cls, prec, request_id, usd)."""
+    return " UNION ALL ".join(
+        f"SELECT '{o.kind}' AS kind, {KINDS[o.kind][0]} AS cls, {KINDS[o.kind][1]} AS prec, "
+        f"request_id, usd FROM {o.table}"
+        for o in items
+    ) or (
+        "SELECT CAST(NULL AS VARCHAR) AS kind, 0 AS cls, 0 AS prec, "
+        "CAST(NULL AS VARCHAR) AS request_id, CAST(0 AS DECIMAL(38, 12)) AS usd LIMIT 0"
+    )
 
 
 def _total(amount: float, calls: int, total_cost, out: list[dict], no_cost: int = 0) -> dict:

@@ -154,12 +154,14 @@ def selfhost(con, ctx) -> dict:
         con,
         ctx,
         "self_hosting",
-        f"""SELECT c.request_id, c.cost_usd * (1 - s.keep) AS usd
+        f"""SELECT c.request_id, c.cost_usd * (1 - s.keep) AS usd,
+              c.priced_provider || ' ' || c.model_key AS block
             FROM {base} c JOIN sv_selfhost s
               ON s.provider = c.priced_provider AND s.model_key = c.model_key
             WHERE c.cost_usd IS NOT NULL""",
         ASSUMPTION,
         {"section": "selfhost", "gpu_hour_usd": price},
+        blocks=True,  # the GPUs cost the same for a part of the model's calls
     )
     return {
         "gpu_hour_usd": price,
