@@ -224,3 +224,28 @@ def test_near_duplicates_of_long_and_multipart_prompts(jsonl):
     assert similarity[0] == round(5 / 6, 3)
     assert 0.9 <= similarity[1] < 1  # the MinHash estimate of 117/119 = 0.98
     assert similarity[2] == 1.0  # the compared parts are the same
+
+
+def test_unpriced_repeats_are_not_zero_savings(jsonl, cli):
+    # Hand-made: calls of a model no table prices. "q" is sent twice 10 s apart (an exact
+    # repeat, and a retry of an answered call); a question is asked again reworded (a
+    # near-duplicate). Before, each read "$0.00" as if the repeats cost nothing.
+    question = "please check why the export of tickets from the billing queue stops at row ten"
+    mystery = {"model": "mystery-model"}
+    records = [
+        call(0, text="q", **mystery),
+        call(10, text="q", **mystery),
+        call(1000, text=question + " today", **mystery),
+        call(2000, text=question + " tonight", **mystery),
+    ]
+    rep = report(jsonl, records)
+    repeats, near = rep["cache"]["exact_repeats"], rep["cache"]["near_duplicates"]
+    retries = rep["waste"]["retries"]
+    assert (repeats["requests"], repeats["unpriced_requests"], repeats["usd"]) == (1, 1, 0)
+    assert (near["requests"], near["unpriced_requests"], near["usd"]) == (1, 1, 0)
+    assert (retries["after_success"], retries["unpriced_calls"], retries["usd"]) == (1, 1, 0)
+    args = [x for p in PRICES for x in ("--pricing", str(p))]
+    text = " ".join(cli("analyze", str(jsonl(records)), *args).stdout.split())
+    assert "a response cache would save $0.00 + 1 unpriced." in text
+    assert "at similarity ≥ 0.8 — $0.00 + 1 unpriced." in text
+    assert "of a successful identical call: 1 call, $0.00 + 1 unpriced (0 more" in text

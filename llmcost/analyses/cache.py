@@ -52,6 +52,7 @@ def cache(con, ctx) -> dict:
     totals = rows(
         con,
         f"""SELECT count(*) AS repeat_requests, coalesce(sum(r.cost_usd), 0) AS usd,
+              count(*) - count(r.cost_usd) AS unpriced_requests,
               count(DISTINCT (c.model, c.prompt_hash)) AS repeated_prompts
             FROM {repeats} r JOIN {base} c USING (request_id)""",
     )[0]
@@ -102,7 +103,8 @@ def cache(con, ctx) -> dict:
         "exact_repeats": {
             "requests": totals["repeat_requests"],
             "share": (totals["repeat_requests"] / requests) if requests else 0.0,
-            "usd": usd(totals["usd"]),
+            "usd": usd(totals["usd"]),  # of the priced repeats
+            "unpriced_requests": totals["unpriced_requests"],  # not counted as $0
             "repeated_prompts": totals["repeated_prompts"],
             "top": groups,
             "assumption": EXACT_ASSUMPTION,

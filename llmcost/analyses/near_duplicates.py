@@ -182,7 +182,8 @@ def near_duplicates(con, ctx) -> dict:
               (SELECT count(*) FROM sv_nd_docs) AS distinct_prompts,
               (SELECT count(*) FROM {base} WHERE prompt_hash IS NOT NULL AND request_id NOT IN
                  (SELECT request_id FROM {repeats})) AS distinct_prompts_total,
-              count(*) AS calls, coalesce(sum(d.cost_usd), 0) AS usd
+              count(*) AS calls, coalesce(sum(d.cost_usd), 0) AS usd,
+              count(*) - count(d.cost_usd) AS unpriced
             FROM sv_nd_matches m JOIN sv_nd_docs d USING (doc)""",
     )[0]
     top = rows(
@@ -231,7 +232,8 @@ def near_duplicates(con, ctx) -> dict:
     return {
         "requests": totals["calls"],
         "share": (totals["calls"] / with_text) if with_text else 0.0,
-        "usd": usd(totals["usd"]),
+        "usd": usd(totals["usd"]),  # of the priced calls
+        "unpriced_requests": totals["unpriced"],  # not counted as $0
         "distinct_prompts": totals["distinct_prompts"],
         "threshold": threshold,
         "method": f"MinHash ({BINS} bins, {BANDS} LSH bands) over word 3-shingles of the "

@@ -115,7 +115,9 @@ def waste(con, ctx) -> dict:
         """SELECT count(*) FILTER (WHERE prev_status = 'error') AS after_failure,
              count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS after_success,
              coalesce(sum(cost_usd) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error'), 0)
-               AS usd
+               AS usd,
+             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND cost_usd IS NULL)
+               AS unpriced_calls
            FROM sv_retries""",
     )[0]
     retries["usd"] = usd(retries["usd"])

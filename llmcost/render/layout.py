@@ -578,7 +578,8 @@ def _cache(r: dict) -> list[Section]:
     else:
         section.lines.append(
             f"Exact repeats (same model, same full prompt): {plural(e['requests'], 'call')} "
-            f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}."
+            f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}"
+            f"{_unpriced_part(e.get('unpriced_requests'))}."
         )
         section.lines.append(f"Assumption: {e['assumption']}.")
         if e["top"]:
@@ -654,7 +655,7 @@ def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
     section.lines.append(
         f"Semantic-cache candidates among the calls that are not exact repeats: "
         f"{plural(n['requests'], 'call')} ({pct(n['share'])} of calls with text) at similarity "
-        f"≥ {n['threshold']:g} — {money(n['usd'])}."
+        f"≥ {n['threshold']:g} — {money(n['usd'])}{_unpriced_part(n.get('unpriced_requests'))}."
     )
     section.lines.append(f"Method: {n['method']}. Assumption: {n['assumption']}.")
     if n.get("note"):
@@ -916,7 +917,8 @@ def _waste(w: dict, r: dict) -> Section:
     )
     section.lines.append(
         f"Retries within {rt['seconds']:g}s of a successful identical call: "
-        f"{plural(rt['after_success'], 'call')}, {money(rt['usd'])} "
+        f"{plural(rt['after_success'], 'call')}, {money(rt['usd'])}"
+        f"{_unpriced_part(rt.get('unpriced_calls'))} "
         f"({count(rt['after_failure'])} more retried a failed call: legitimate)."
     )
     if rt["top"]:
