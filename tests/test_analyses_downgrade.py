@@ -106,3 +106,23 @@ def test_a_routing_target_without_a_price_is_a_config_error(jsonl):
 def test_config_mistakes_name_the_line(jsonl, text, message):
     with pytest.raises(ConfigError, match=message):
         report(jsonl, [call(0)], config=text)
+
+
+def test_a_failed_call_is_not_simple_for_its_empty_answer(jsonl):
+    # Hand-worked (big-model 10/20 -> small-model 1/2). A chat call failed after reading 2,000
+    # tokens: no answer, so no "tiny answer" to call it simple; it is medium (its task is not
+    # known). Before, it was a simple call saving 2,000 x $9/M in the downgrade section.
+    records = [
+        call(0, feature="chat", inp=2000, out=0, status="error", finish=None, text="a"),
+        call(10, feature="chat", inp=1000, out=10, text="b"),
+    ]
+    rep = report(jsonl, records)
+    d = rep["downgrade"]
+    [big] = d["by_model"]
+    assert (big["simple_calls"], big["medium_calls"]) == (1, 1)
+    levels = {c["level"]: c["savings_usd"] for c in d["coverage"]}
+    assert levels["simple calls"] == pytest.approx(1000 * 9 * M + 10 * 18 * M)
+    assert levels["simple + 50% of medium calls"] == pytest.approx(
+        1000 * 9 * M + 10 * 18 * M + 0.5 * 2000 * 9 * M
+    )
+    assert offered(rep, "downgrade")["details"]["calls_before_overlap"] == 1

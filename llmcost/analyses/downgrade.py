@@ -7,9 +7,10 @@ matches its feature and/or model, else the cheaper sibling its pricing table nam
 * **complex** when any of: reasoning tokens were used; the model called a tool
   (``finish_reason`` tool_calls); input above ``LONG_INPUT`` tokens; output above
   ``LONG_OUTPUT`` tokens; the task hint says complex;
-* **simple** when not complex, input at most ``SHORT_INPUT`` tokens, not truncated, and
-  either the task hint says simple with an output of at most ``SHORT_OUTPUT`` tokens, or
-  the output is at most ``TINY_OUTPUT`` tokens (a label, a yes/no, a number);
+* **simple** when not complex, input at most ``SHORT_INPUT`` tokens, not truncated, not
+  failed (a failed call's short output says nothing of its task), and either the task hint
+  says simple with an output of at most ``SHORT_OUTPUT`` tokens, or the output is at most
+  ``TINY_OUTPUT`` tokens (a label, a yes/no, a number);
 * **medium** otherwise.
 
 The *task hint* comes from the feature name, else from the first 500 characters of the
@@ -155,7 +156,7 @@ def _classified(con, base: str) -> None:
               FROM (SELECT DISTINCT feature FROM {base} WHERE feature IS NOT NULL)),
             j AS (
               SELECT c.request_id, c.provider_eff AS provider, c.model, c.feature,
-                c.input_tokens, c.output_tokens, c.reasoning_tokens, c.finish_reason,
+                c.input_tokens, c.output_tokens, c.reasoning_tokens, c.finish_reason, c.status,
                 t.model_key AS target, t.how, r.cost_usd, r.target_cost_usd,
                 coalesce(f.hint, h.hint) AS hint
               FROM r JOIN {base} c USING (request_id)
@@ -175,6 +176,7 @@ def _classified(con, base: str) -> None:
                 WHEN complex_reason IS NOT NULL THEN 'complex'
                 WHEN input_tokens <= {SHORT_INPUT}
                      AND coalesce(finish_reason, '') <> 'length'
+                     AND coalesce(status, 'ok') <> 'error'
                      AND ((hint = 'simple' AND output_tokens <= {SHORT_OUTPUT})
                           OR output_tokens <= {TINY_OUTPUT}) THEN 'simple'
                 ELSE 'medium' END AS class,
