@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llmcost.errors import ConfigError
+from llmcost.report import analyze
 from tests.test_analyses_common import M, call, offered, report
 
 ROUTING = """\
@@ -126,3 +127,21 @@ def test_a_failed_call_is_not_simple_for_its_empty_answer(jsonl):
         1000 * 9 * M + 10 * 18 * M + 0.5 * 2000 * 9 * M
     )
     assert offered(rep, "downgrade")["details"]["calls_before_overlap"] == 1
+
+
+def test_calls_before_the_target_existed_are_counted_not_repriced(jsonl, cli):
+    # Hand-worked at the shipped prices: gpt-4o ($5/$15 per M until 2024-10-02) names
+    # gpt-4o-mini ($0.15/$0.60, released 2024-07-18) as its cheaper sibling. The June call
+    # has no target on its date: it is not repriced, and now says so (before: left out
+    # without a word). The August call saves 1000 x $4.85/M + 10 x $14.40/M.
+    records = [call(0, model="gpt-4o", text="a", inp=1000, out=10) for _ in range(2)]
+    records[0]["timestamp"] = "2024-06-01T00:00:00Z"
+    records[1]["timestamp"] = "2024-08-01T00:00:00Z"
+    records[1]["messages"][0]["content"] = "b"
+    d = analyze([jsonl(records)])["downgrade"]
+    assert d["target_unpriced_calls"] == 1
+    [gpt4o] = d["by_model"]
+    assert (gpt4o["calls"], gpt4o["target"]) == (1, "gpt-4o-mini")
+    assert gpt4o["savings_simple_usd"] == pytest.approx(1000 * 4.85 * M + 10 * 14.4 * M)
+    text = " ".join(cli("analyze", str(jsonl(records))).stdout.split())
+    assert "1 call not repriced: the target had no price on the call's date" in text

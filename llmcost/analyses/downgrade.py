@@ -248,6 +248,10 @@ def downgrade(con, ctx) -> dict:
         )
     )
     total = _money(rows(con, f"SELECT {levels} FROM sv_dg_calls WHERE saving > 0"))[0]
+    # calls with a target that had no price on their date (not released yet): not repriced
+    unpriced_target = con.execute(
+        "SELECT count(*) FROM sv_dg_targets t ANTI JOIN sv_dg_calls c USING (request_id)"
+    ).fetchone()[0]
     reasons = rows(
         con,
         """SELECT complex_reason AS reason, count(*) AS calls FROM sv_dg_calls
@@ -303,4 +307,5 @@ def downgrade(con, ctx) -> dict:
             "to the original model (paid twice)",
         },
         "total_savings_usd": total["savings_all_usd"] or 0.0,
+        "target_unpriced_calls": unpriced_target,
     }

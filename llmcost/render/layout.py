@@ -683,9 +683,16 @@ def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
 def _downgrade(r: dict) -> Section:
     d = r["downgrade"]
     section = Section("Model-downgrade savings")
+    missing = d.get("target_unpriced_calls")
+    missing_line = (
+        f"{plural(missing, 'call')} not repriced: the target had no price on the call's date "
+        "(not released yet)"
+    )
     if not d.get("by_model"):
         section.lines.append(
-            "no priced call has a cheaper target (pricing downgrade_to or routing rules)"
+            missing_line
+            if missing
+            else "no priced call has a cheaper target (pricing downgrade_to or routing rules)"
         )
         return section
     section.lines.append(
@@ -701,6 +708,8 @@ def _downgrade(r: dict) -> Section:
     )
     section.lines.append(f"Assumption: {d['assumption']}.")
     section.lines.append(f"Quality: {d['quality']}.")
+    if missing:
+        section.lines.append(missing_line + ".")
     section.tables.append(
         Table(
             ["Model", "→ Target", "Calls", "Simple / med / complex", "Simple only", "+ medium",
