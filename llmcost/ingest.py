@@ -8,7 +8,10 @@ its first bytes, the byte offset and line reached — is kept in ``ingests``, so
 - a file that grew (same first bytes, larger) is read from where the last ingest stopped;
 - a file whose first bytes changed, or that shrank, was rotated or truncated: it is read
   again from the start (calls already stored are recognized by request id, rejected lines
-  already kept by their line and text, and skipped).
+  already kept by their line and text, and skipped);
+- an OpenAI stream logged chunk by chunk that has not ended when the file ends (its writer
+  is still writing it) is held: the place kept is its first chunk, read again next time
+  with what follows (formats.pending_streams says when a held stream is let go).
 
 Every line is accounted for: ingested + skipped + rejected = read.
 """
@@ -64,12 +67,24 @@ class FileResult:
     rejected: int = 0
     naive_timestamps: int = 0
     pending_bytes: int = 0  # an unterminated last line left for the next ingest
+    held_streams: int = 0  # streams still being written, held for the next ingest
+    held_from: int = 0  # the line of their first chunk: the next ingest reads from there
     buckets: int = 0  # usage-report rows stored in usage_buckets (counted in skipped)
     error: str | None = None  # why the file could not be read to its end (or at all)
 
     @property
     def accounted(self) -> bool:
         return self.ingested + self.skipped + self.rejected == self.lines_read
+
+    def held(self) -> str:
+        """What of the file waits for the next ingest: the streams still being written."""
+        from llmcost.render import plural
+
+        return (
+            f"{plural(self.held_streams, 'stream')} logged chunk by chunk still being written "
+            f"(no final chunk yet; from line {self.held_from:,}) held for the next ingest into "
+            "this database, which reads on from there"
+        )
 
 
 @dataclass
@@ -158,11 +173,12 @@ class _Previous:
     head_hash: str
     end_offset: int | None
     end_line: int | None
+    read_line: int | None  # past end_line when streams were held
 
 
 def _previous(con, source: str) -> _Previous | None:
     row = con.execute(
-        """SELECT size_bytes, head_hash, end_offset, end_line FROM ingests
+        """SELECT size_bytes, head_hash, end_offset, end_line, read_line FROM ingests
            WHERE source = ? AND end_offset IS NOT NULL ORDER BY ingest_id DESC LIMIT 1""",
         [source],
     ).fetchone()
@@ -390,6 +406,7 @@ def _ingest(
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = 0, 0
+    seen = 0  # the last line of this file an earlier ingest read (streams held: past start)
     compressed = kind is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
@@ -401,10 +418,12 @@ def _ingest(
         ):
             result.mode = "appended"
             start_offset, start_line = previous.end_offset, previous.end_line
+            seen = previous.end_line if previous.read_line is None else previous.read_line
         else:
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
     end_offset, end_line = start_offset, start_line
+    read_line = None  # the last line read, when streams held put end_line before it
     # An unterminated last line waits for the next ingest (a writer may be in the middle of
     # it); when no ingest comes next it is read now, and rejected if it is cut.
     waits = resumable and not compressed
@@ -454,15 +473,21 @@ def _ingest(
             end_offset, end_line = size, None
             if progress:
                 progress(size)
-        # streams logged chunk by chunk without usage, now that all their chunks are read
+        # streams logged chunk by chunk without usage, now that all their chunks are read;
+        # those still being written wait for the next ingest, which reads them again whole
+        if waits and fmt.line_based and (held := pending_streams.hold(con, seen)):
+            result.held_streams, result.held_from = held
+            read_line = end_line
+            end_offset = _line_start(path, start_offset, start_line, result.held_from)
+            end_line = result.held_from - 1
         if (stats := pending_streams.finish(con, source, ingest_id, fmt.name)) is not None:
             _account(con, result, stats, ingest_id, fingerprint)
     elif progress:
         progress(size)
     con.execute(
         """INSERT INTO ingests (ingest_id, started_at, source, format, size_bytes, head_hash,
-             lines_read, ingested, skipped, rejected, end_offset, end_line, mode)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+             lines_read, ingested, skipped, rejected, end_offset, end_line, mode, read_line)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             ingest_id,
             dt.datetime.now(dt.timezone.utc),
@@ -477,9 +502,32 @@ def _ingest(
             end_offset if resumable else None,
             end_line,
             result.mode,
+            read_line,
         ],
     )
     return result
+
+
+def _line_start(path: Path, offset: int, line: int, wanted: int) -> int:
+    """The byte offset where line ``wanted`` of the file begins, counted from ``offset``,
+    where line ``line + 1`` begins."""
+    todo = wanted - 1 - line
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        while todo > 0:
+            block = fh.read(1024 * 1024)
+            found = block.count(b"\n")
+            if found < todo:
+                if not block:
+                    raise ValueError(f"{path} has no line {wanted:,} past byte {offset:,}")
+                todo -= found
+                offset += len(block)
+                continue
+            at = -1
+            for _ in range(todo):
+                at = block.index(b"\n", at + 1)
+            return offset + at + 1
+    return offset
 
 
 def _complete_json(path: Path) -> bool:

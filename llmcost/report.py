@@ -182,6 +182,7 @@ def _notes(ingest: IngestResult | None) -> list[str]:
         for f in files
         if f.pending_bytes
     ]
+    notes += [f"{f.source}: {f.held()}" for f in files if f.held_streams]
     if ingest and ingest.total("naive_timestamps"):
         notes.append(
             f"{plural(ingest.total('naive_timestamps'), 'timestamp')} had no time zone: read as UTC"

@@ -149,6 +149,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE requests ADD COLUMN tool_choice VARCHAR;
         """,
     ),
+    (
+        8,
+        "the last line an ingest read, when streams still being written are held back",
+        """
+        -- end_offset/end_line: where the next ingest of the file starts; before read_line
+        -- when an OpenAI stream logged chunk by chunk had not ended (its chunks are read
+        -- again, with what follows them, by the next ingest)
+        ALTER TABLE ingests ADD COLUMN read_line BIGINT;
+        """,
+    ),
 ]
 
 

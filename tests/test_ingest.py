@@ -12,7 +12,7 @@ import zstandard
 
 from llmcost import store
 from llmcost.ingest import ingest_paths
-from tests.conftest import DATA
+from tests.conftest import DATA, REAL
 
 
 def call(i: int, **extra) -> str:
@@ -574,3 +574,108 @@ def test_a_complete_last_line_without_newline_is_read_when_nothing_comes_next(tm
     log.write_text(call(0) + "\n" + call(1))
     result = ingest_paths(store.connect(), [str(log)], resumable=False).files[0]
     assert (result.ingested, result.rejected, result.pending_bytes) == (2, 0, 0)
+
+
+def _stream(usage: bool, stream_id: str = "chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl") -> list[str]:
+    """A real OpenAI stream logged chunk by chunk: seven chunks (the 7th with finish_reason
+    'stop'), then, with ``usage``, the usage chunk (12 in, 5 out)."""
+    text = (REAL / "openai/cassette_chat_completion_streaming.yaml").read_text()
+    chunks = [
+        line.strip()[len("data: ") :]
+        for line in text.splitlines()
+        if line.strip().startswith("data: {")
+    ]
+    chunks = [c for c in chunks if usage or json.loads(c)["usage"] is None]
+    return [c.replace("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", stream_id) for c in chunks]
+
+
+def _calls(db) -> list[tuple]:
+    con = store.connect(db)
+    try:
+        return con.execute(
+            "SELECT r.request_id, r.source_line, r.input_tokens, r.output_tokens, t.text"
+            " FROM requests r LEFT JOIN texts t ON t.hash = r.completion_hash ORDER BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("usage", [False, True])
+def test_a_stream_still_being_written_when_cron_runs_is_held_and_made_whole_next_run(
+    tmp_path, cli, usage
+):
+    """ingest from cron while a stream is being logged chunk by chunk: the run made a call of
+    the chunks so far ('"This is', no usage), and the next run's chunks, the same call by
+    id, were dropped: the answer stayed cut and the usage chunk (12 in, 5 out) was lost. A
+    stream without its final chunk now waits, and the next run reads it whole."""
+    chunks = _stream(usage)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.jsonl"
+    db = tmp_path / "costs.duckdb"
+    log.write_text(call(1) + "\n" + "\n".join(chunks[:3]) + "\n" + call(2) + "\n")
+    first = cli("ingest", logs, "--db", db)
+    assert first.exit_code == 0, first.stderr
+    assert "5 lines read = 2 new calls + 3 skipped + 0 rejected" in first.stderr
+    assert (
+        "1 stream logged chunk by chunk still being written (no final chunk yet; from line 2) "
+        "held for the next ingest into this database" in first.stderr
+    )
+    assert [c[0] for c in _calls(db)] == ["r1", "r2"]
+    with log.open("a") as fh:
+        fh.write("\n".join(chunks[3:]) + "\n" + call(3) + "\n")
+    second = cli("ingest", logs, "--db", db)
+    assert second.exit_code == 0, second.stderr
+    # read again from the stream's first chunk: r2 is known, the stream and r3 are new
+    lines = 1 + len(chunks) + 1
+    assert f"{lines} lines read = 2 new calls + {lines - 2} skipped + 0 rejected" in second.stderr
+    assert "held" not in second.stderr
+    # lines 2-4 and 6-9: the seven content chunks; line 10, with usage: the usage chunk
+    made = (10, 12, 5, None) if usage else (9, None, None, '"This is a test."')
+    assert _calls(db) == [
+        ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", *made),
+        ("r1", 1, 11, 1, None),
+        ("r2", 5, 12, 1, None),
+        ("r3", lines + 1, 13, 1, None),
+    ]
+    third = cli("ingest", logs, "--db", db)
+    assert "0 lines read" in third.stderr and len(_calls(db)) == 4
+
+
+def test_a_stream_that_stops_growing_is_made_a_call_as_it_stands_by_the_next_run(tmp_path, cli):
+    """A stream whose writer died never gets its final chunk: it is held by one run only,
+    then made the call a one-shot run makes of it, whether or not the file grew."""
+    chunks = _stream(False)
+    log = tmp_path / "app.jsonl"
+    log.write_text("\n".join(chunks[:3]) + "\n")
+    # one-shot (nothing comes after this run): made a call now, as before
+    report = json.loads(cli("analyze", log, "--format", "json").stdout)
+    assert report["summary"]["requests"] == 1 and report["notes"] == []
+    for grows in (False, True):
+        db = tmp_path / f"grows-{grows}.duckdb"
+        con = store.connect(db)
+        held = ingest_paths(con, [str(log)]).files[0]
+        con.close()
+        assert (held.held_streams, held.held_from, held.ingested) == (1, 1, 0)
+        if grows:  # the writer goes on with other calls, never with this stream
+            with log.open("a") as fh:
+                fh.write(call(1) + "\n")
+        report = json.loads(cli("analyze", log, "--db", db, "--format", "json").stdout)
+        assert report["notes"] == []
+        assert report["summary"]["requests"] == 1 + grows
+        stream = [c for c in _calls(db) if c[0].startswith("chatcmpl")]
+        # its answer so far, the output counted from it ('"This is': 2 tokens)
+        assert stream == [("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 3, None, 2, '"This is')]
+        assert ingest_paths(store.connect(db), [str(log)]).files[0].mode == "unchanged"
+
+
+def test_the_report_notes_a_held_stream(tmp_path, cli):
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + "\n".join(_stream(True)[:4]) + "\n")
+    db = tmp_path / "calls.duckdb"
+    report = json.loads(cli("analyze", log, "--db", db, "--format", "json").stdout)
+    assert report["summary"]["requests"] == 1
+    assert report["notes"] == [
+        f"{log}: 1 stream logged chunk by chunk still being written (no final chunk yet; from "
+        "line 2) held for the next ingest into this database, which reads on from there"
+    ]

@@ -353,6 +353,8 @@ def file_line(result) -> str:
             f"; an unfinished last line ({plural(result.pending_bytes, 'byte')}) waits for the "
             "next run"
         )
+    if getattr(result, "held_streams", 0):
+        text += f"; {result.held()}"
     if result.error:
         text += f"; {result.error}"
     return text

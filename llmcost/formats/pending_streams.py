@@ -7,6 +7,14 @@ answer is counted; the prompt is not in the chunks). A file is read in chunks of
 chunk's stream chunks are kept here (``collect``) and the calls made when the whole file is
 read (``finish``), from all of their pieces. A stream whose call is stored by then (its
 usage chunk, anywhere in the file, or an earlier ingest) makes none.
+
+A file that a later ingest goes on with (``ingest`` into a database, from cron) may end in
+the middle of a stream its writer is still writing: made a call now, it would be cut (its
+answer, its usage chunk to come). Such a stream (no chunk with a finish_reason, no call
+stored) is held (``hold``): no call is made, and the file's place is kept before its first
+chunk, so the next ingest reads it again, whole. It is held while it grows: a stream
+without a chunk after ``read_before`` (the last line the ingest before read) did not go on
+since that ingest, and is made a call as it stands, as a one-shot run makes it.
 """
 
 from __future__ import annotations
@@ -37,15 +45,48 @@ def discard(con) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+def _kept(con) -> bool:
+    """Stream chunks were kept since ``discard``."""
+    return bool(
+        con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
+            " AND table_schema = 'main' AND table_catalog = 'temp'",
+            [LASTS],
+        ).fetchall()
+    )
+
+
+def hold(con, read_before: int) -> tuple[int, int] | None:
+    """Leave out of ``finish`` the streams kept that have not ended (no chunk with a
+    finish_reason, no call stored) and have a chunk after line ``read_before``; returns
+    how many, and the line of the first of their chunks (None: none held)."""
+    if not _kept(con):
+        return None
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pending_stream_held AS
+        SELECT request_id FROM {LASTS} l
+        WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)
+        GROUP BY request_id HAVING count(finish_reason) = 0 AND max(line) > ?""",
+        [read_before],
+    )
+    held, first = con.execute(
+        f"""SELECT count(*), (SELECT min(line) FROM {PIECES}
+                              WHERE request_id IN (SELECT request_id FROM pending_stream_held))
+        FROM pending_stream_held"""
+    ).fetchone()
+    for name in (PIECES, LASTS):
+        con.execute(
+            f"DELETE FROM {name} WHERE request_id IN (SELECT request_id FROM pending_stream_held)"
+        )
+    con.execute("DROP TABLE pending_stream_held")
+    return (held, first) if held else None
+
+
 def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
     """Stage the calls of the streams kept since ``discard`` (None: there were none), as
     ``staged``, and reject those with a reason to (their lines were counted as skipped:
     the stats move them)."""
-    if not con.execute(
-        "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'"
-        " AND table_catalog = 'temp'",
-        [LASTS],
-    ).fetchall():
+    if not _kept(con):
         return None
     from llmcost.formats.jsonl import stage_staged_all  # (not on import: it registers formats)
 
