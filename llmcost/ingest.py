@@ -418,6 +418,9 @@ def _ingest(
         ):
             result.mode = "appended"
             start_offset, start_line = previous.end_offset, previous.end_line
+            # a last line read without its newline (a whole record): the newline written
+            # since ends that line, it does not start one
+            start_offset += _own_newline(path, start_offset)
             seen = previous.end_line if previous.read_line is None else previous.read_line
         else:
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
@@ -506,6 +509,19 @@ def _ingest(
         ],
     )
     return result
+
+
+def _own_newline(path: Path, offset: int) -> int:
+    """How many bytes at ``offset`` end the line before it (1 or 2 for a newline written
+    after an ingest read that line unterminated, else 0)."""
+    if not offset:
+        return 0
+    with path.open("rb") as fh:
+        fh.seek(offset - 1)
+        data = fh.read(3)
+    if data[:1] == b"\n":
+        return 0
+    return 1 if data[1:2] == b"\n" else 2 if data[1:3] == b"\r\n" else 0
 
 
 def _line_start(path: Path, offset: int, line: int, wanted: int) -> int:

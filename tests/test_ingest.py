@@ -679,3 +679,26 @@ def test_the_report_notes_a_held_stream(tmp_path, cli):
         f"{log}: 1 stream logged chunk by chunk still being written (no final chunk yet; from "
         "line 2) held for the next ingest into this database, which reads on from there"
     ]
+
+
+def test_a_last_line_read_without_its_newline_keeps_the_line_numbers_when_it_comes(tmp_path):
+    """A whole record without its newline is read at once; the newline the writer adds
+    next was read by the next run as a blank line: every later line numbered one too far
+    (a call at line 4, a reject at line 5, in a file of 4 lines)."""
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + call(1))
+    con = store.connect(tmp_path / "db.duckdb")
+    assert ingest_paths(con, [str(log)]).files[0].ingested == 2
+    with log.open("a") as fh:
+        fh.write("\n" + call(2) + "\n" + "garbage\n")
+    grown = ingest_paths(con, [str(log)]).files[0]
+    assert (grown.lines_read, grown.ingested, grown.skipped, grown.rejected) == (2, 1, 0, 1)
+    assert lines_of(con) == [1, 2, 3]
+    assert con.execute("SELECT line, raw FROM rejects").fetchall() == [(4, "garbage")]
+    with log.open("a") as fh:  # (a file read up to a newline goes on as before)
+        fh.write(call(3) + "\r\n" + call(4))
+    ingest_paths(con, [str(log)])
+    with log.open("a") as fh:
+        fh.write("\r\n" + call(5) + "\n")
+    assert ingest_paths(con, [str(log)]).files[0].lines_read == 1
+    assert lines_of(con) == [1, 2, 3, 5, 6, 7]
