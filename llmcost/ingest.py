@@ -370,14 +370,34 @@ def ingest_file(
             return FileResult(
                 source=source, format="unreadable", mode="not read", error=_broken(kind, exc)
             )
+        hole = _hole(path) if kind is None and head[:1] == b"\0" else 0
+        if hole:  # (copytruncate under a writer without O_APPEND: see _hole)
+            with path.open("rb") as fh:
+                fh.seek(hole)
+                head = fh.read(HEAD_BYTES)
         fmt = detect(path, head, input_format, fallback=named)
         if fmt is None:
             if progress:
                 progress(path.stat().st_size)
             return FileResult(source=source, format="unrecognized", mode="not read")
         return _ingest(
-            con, path, kind, source, head, fmt, progress, wd, resumable and name != STDIN
+            con, path, kind, source, head, fmt, progress, wd, resumable and name != STDIN, hole
         )
+
+
+def _hole(path: Path) -> int:
+    """How many NUL bytes the file starts with. logrotate's copytruncate empties a log its
+    writer keeps open; a writer that does not append (O_APPEND) goes on writing where it
+    was, and the file starts with a hole of zeros as long as the part copied away, glued
+    to its first new line (which would be rejected, or the file not recognized)."""
+    hole = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1024 * 1024):
+            data = block.lstrip(b"\0")
+            hole += len(block) - len(data)
+            if data:
+                break
+    return hole
 
 
 @contextmanager
@@ -395,6 +415,7 @@ def _ingest(
     progress,
     workdir: Path,
     resumable: bool,
+    hole: int = 0,  # NUL bytes the file starts with (_hole): the first line starts after
 ) -> FileResult:
     size = path.stat().st_size
     fingerprint = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()  # stored for next time
@@ -402,11 +423,11 @@ def _ingest(
     previous = _previous(con, source) if resumable else None
     if previous is not None:
         # compare the same prefix as last time: a small file's first bytes grow with it
-        seen = min(FINGERPRINT_BYTES, previous.size)
+        seen = min(FINGERPRINT_BYTES, max(previous.size - hole, 0))
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
-    start_offset, start_line = 0, 0
-    seen = 0  # the last line of this file an earlier ingest read (streams held: past start)
+    start_offset, start_line = hole, 0
+    read_before = 0  # the last line an earlier ingest read (streams held: past the start)
     compressed = kind is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
@@ -421,7 +442,7 @@ def _ingest(
             # a last line read without its newline (a whole record): the newline written
             # since ends that line, it does not start one
             start_offset += _own_newline(path, start_offset)
-            seen = previous.end_line if previous.read_line is None else previous.read_line
+            read_before = previous.read_line if previous.read_line is not None else start_line
         else:
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
@@ -478,7 +499,7 @@ def _ingest(
                 progress(size)
         # streams logged chunk by chunk without usage, now that all their chunks are read;
         # those still being written wait for the next ingest, which reads them again whole
-        if waits and fmt.line_based and (held := pending_streams.hold(con, seen)):
+        if waits and fmt.line_based and (held := pending_streams.hold(con, read_before)):
             result.held_streams, result.held_from = held
             read_line = end_line
             end_offset = _line_start(path, start_offset, start_line, result.held_from)

@@ -702,3 +702,37 @@ def test_a_last_line_read_without_its_newline_keeps_the_line_numbers_when_it_com
         fh.write("\r\n" + call(5) + "\n")
     assert ingest_paths(con, [str(log)]).files[0].lines_read == 1
     assert lines_of(con) == [1, 2, 3, 5, 6, 7]
+
+
+@pytest.mark.parametrize("walked", [False, True])
+def test_copytruncate_under_a_writer_that_does_not_append_loses_no_call(tmp_path, walked):
+    """logrotate copytruncate: app.jsonl copied to app.jsonl.1 and emptied in place. A writer
+    that does not open its log to append writes on at its old offset: the file starts with
+    that many NUL bytes, glued to its first new line. That call was rejected (and a file with
+    one new line, met in a directory, not recognized at all); the zeros are now passed over."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.jsonl"
+    log.write_text("".join(call(i) + "\n" for i in range(3)))
+    con = store.connect(tmp_path / "db.duckdb")
+    where = str(logs if walked else log)
+    ingest_paths(con, [where])
+    shutil.copy(log, logs / "app.jsonl.1")
+    with log.open("r+b") as fh:  # the writer's file descriptor, still at the end
+        at = fh.seek(0, 2)
+        fh.truncate(0)
+        fh.seek(at)
+        fh.write((call(3) + "\n").encode())
+    rotated = [f for f in ingest_paths(con, [where]).files if f.source == str(log)][0]
+    assert (rotated.format, rotated.mode, rotated.lines_read, rotated.ingested) == (
+        "jsonl",
+        "rotated",
+        1,
+        1,
+    )
+    with log.open("a") as fh:  # appended after the hole: read from where the run stopped
+        fh.write(call(4) + "\n")
+    grown = [f for f in ingest_paths(con, [where]).files if f.source == str(log)][0]
+    assert (grown.mode, grown.lines_read, grown.ingested) == ("appended", 1, 1)
+    assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
+    assert sorted(lines_of(con, "request_id")) == [f"r{i}" for i in range(5)]
