@@ -420,6 +420,7 @@ def _ingest(
     size = path.stat().st_size
     fingerprint = hashlib.sha256(head[:FINGERPRINT_BYTES]).hexdigest()  # stored for next time
     head_hash = fingerprint
+    starts = _starts(con, head, fingerprint)
     previous = _previous(con, source) if resumable else None
     if previous is not None:
         # compare the same prefix as last time: a small file's first bytes grow with it
@@ -473,7 +474,7 @@ def _ingest(
                     if fmt.name != "jsonl":
                         extra = {}
                     stats = fmt.load(con, chunk, source, ingest_id, line_offset=first, **extra)
-                    _account(con, result, stats, ingest_id, fingerprint)
+                    _account(con, result, stats, ingest_id, starts)
                     end_offset += nbytes
                     end_line = first + stats.lines_read
                     chunk.unlink()
@@ -491,7 +492,7 @@ def _ingest(
             problems = []
             whole = _named_as_it_is(path, kind, workdir, problems)
             stats = fmt.load(con, whole, source, ingest_id)
-            _account(con, result, stats, ingest_id, fingerprint)
+            _account(con, result, stats, ingest_id, starts)
             if problems:
                 result.error = _broken(kind, problems[0])
             end_offset, end_line = size, None
@@ -505,7 +506,7 @@ def _ingest(
             end_offset = _line_start(path, start_offset, start_line, result.held_from)
             end_line = result.held_from - 1
         if (stats := pending_streams.finish(con, source, ingest_id, fmt.name)) is not None:
-            _account(con, result, stats, ingest_id, fingerprint)
+            _account(con, result, stats, ingest_id, starts)
     elif progress:
         progress(size)
     con.execute(
@@ -577,9 +578,20 @@ def _complete_json(path: Path) -> bool:
         return False
 
 
-def _account(con, result: FileResult, stats, ingest_id: int, fingerprint: str) -> None:
+def _starts(con, head: bytes, fingerprint: str) -> list[str]:
+    """The head hashes an earlier ingest of a file that began as this one does stored: its
+    first FINGERPRINT_BYTES, or, of a file smaller then, all of it (that file may have grown
+    before it was rotated and renamed)."""
+    sizes = con.execute(
+        "SELECT DISTINCT size_bytes FROM ingests WHERE size_bytes BETWEEN 1 AND least(?, ?)",
+        [FINGERPRINT_BYTES - 1, len(head)],
+    ).fetchall()
+    return [fingerprint, *(hashlib.sha256(head[:n]).hexdigest() for (n,) in sizes)]
+
+
+def _account(con, result: FileResult, stats, ingest_id: int, starts: list[str]) -> None:
     duplicates = _store_staged(con, ingest_id)
-    known = _drop_known_rejects(con, ingest_id, result.source, fingerprint)
+    known = _drop_known_rejects(con, ingest_id, result.source, starts)
     result.lines_read += stats.lines_read
     result.ingested += stats.staged - duplicates
     result.skipped += stats.skipped + duplicates + known
@@ -589,20 +601,21 @@ def _account(con, result: FileResult, stats, ingest_id: int, fingerprint: str) -
     result.buckets += getattr(stats, "buckets", 0)  # formats/usage_reports.BucketStats
 
 
-def _drop_known_rejects(con, ingest_id: int, source: str, fingerprint: str) -> int:
+def _drop_known_rejects(con, ingest_id: int, source: str, starts: list[str]) -> int:
     """Drop this run's rejects of ``source`` that an earlier run kept already (the same line
     with the same text: a rotated or truncated file read again, under its name or, rotated
     and renamed — app.log read again as app.log.1.gz —, under another whose first bytes were
-    the same, ``fingerprint``), like calls already stored are recognized by request id;
+    the same, ``starts``), like calls already stored are recognized by request id;
     returns how many (they count as skipped)."""
     row = con.execute(
         """DELETE FROM rejects r WHERE r.ingest_id = ? AND r.source = ?
            AND EXISTS (SELECT 1 FROM rejects x
                        WHERE x.ingest_id < r.ingest_id
                          AND (x.source = r.source
-                              OR x.source IN (SELECT source FROM ingests WHERE head_hash = ?))
+                              OR x.ingest_id IN (SELECT ingest_id FROM ingests
+                                                 WHERE head_hash IN (SELECT unnest(?))))
                          AND x.line = r.line AND x.raw IS NOT DISTINCT FROM r.raw)""",
-        [ingest_id, source, fingerprint],
+        [ingest_id, source, starts],
     ).fetchone()
     return row[0] if row else 0
 

@@ -736,3 +736,37 @@ def test_copytruncate_under_a_writer_that_does_not_append_loses_no_call(tmp_path
     assert (grown.mode, grown.lines_read, grown.ingested) == ("appended", 1, 1)
     assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
     assert sorted(lines_of(con, "request_id")) == [f"r{i}" for i in range(5)]
+
+
+def test_a_small_log_that_grew_before_it_was_rotated_keeps_each_rejected_line_once(tmp_path):
+    """logrotate create: app.jsonl read, a call written to it, then renamed app.jsonl.1 and
+    a new app.jsonl begun. A file is known by its first 4 KB, or all of a smaller one: the
+    small log read had fewer bytes than the renamed one, its bad line was not recognized
+    and stored a second time (1 bad line counted 2)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.jsonl"
+    log.write_text(call(0) + "\n" + "garbage\n" + call(1) + "\n")
+    con = store.connect(tmp_path / "db.duckdb")
+    ingest_paths(con, [str(logs)])
+    with log.open("a") as fh:
+        fh.write("more garbage\n")
+    ingest_paths(con, [str(logs)])  # appended: read at another size
+    with log.open("a") as fh:
+        fh.write(call(2) + "\n")
+    log.rename(logs / "app.jsonl.1")
+    log.write_text(call(3) + "\n")
+    files = {f.source.rsplit("/", 1)[-1]: f for f in ingest_paths(con, [str(logs)]).files}
+    old = files["app.jsonl.1"]
+    assert (old.lines_read, old.ingested, old.duplicates, old.skipped, old.rejected) == (
+        5,
+        1,
+        2,
+        4,
+        0,
+    )
+    assert files["app.jsonl"].ingested == 1
+    assert con.execute("SELECT line, raw FROM rejects ORDER BY line").fetchall() == [
+        (2, "garbage"),
+        (4, "more garbage"),
+    ]
