@@ -33,6 +33,9 @@ def ingest(
     A file seen before is resumed where the last run stopped.
     An unchanged file adds nothing.
     A rotated or truncated file is read again; stored calls are recognized.
+    A line still being written waits for the next run.
+    So does a chunk-by-chunk stream: until its end, or until it stops growing.
+    Give the log directory, not only the live file: rotated files hold the rest.
     The whole run is one transaction.
     """
     from llmcost import store
