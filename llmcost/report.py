@@ -127,7 +127,7 @@ def build(
         },
         "inputs": [_input(f) for f in ingest.files] if ingest else [],
         "tokens_counted": tokens,
-        "notes": _notes(ingest),
+        "notes": _notes(ingest) if ingest and ingest.files else _held_in_store(con),
     }
     todo = analyses()
     for n, analysis in enumerate(todo, 1):
@@ -171,6 +171,25 @@ def _input(f: FileResult) -> dict:
         "rejected": f.rejected,
         "error": f.error,  # why the file was not read to its end (or at all)
     }
+
+
+def _held_in_store(con) -> list[str]:
+    """A report of the store alone (``llmcost report``): the lines of each file its last
+    ingest read but holds for the next (streams still being written: not in the report).
+    A file gone since (rotated under another name, read whole there) holds nothing."""
+    rows = con.execute(
+        """SELECT source, end_line + 1, read_line FROM ingests
+           WHERE end_offset IS NOT NULL
+           QUALIFY row_number() OVER (PARTITION BY source ORDER BY ingest_id DESC) = 1
+             AND read_line > end_line
+           ORDER BY source"""
+    ).fetchall()
+    return [
+        f"{source}: lines {first:,}-{last:,} (a stream logged chunk by chunk still being "
+        "written when it was last read) wait for the next ingest, and are not in this report"
+        for source, first, last in rows
+        if Path(source).is_file()
+    ]
 
 
 def _notes(ingest: IngestResult | None) -> list[str]:

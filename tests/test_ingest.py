@@ -770,3 +770,29 @@ def test_a_small_log_that_grew_before_it_was_rotated_keeps_each_rejected_line_on
         (2, "garbage"),
         (4, "more garbage"),
     ]
+
+
+def test_the_scheduled_report_notes_what_the_last_ingest_holds(tmp_path, cli):
+    """cron: `ingest` then `report`. The report said nothing of a stream held by the ingest
+    (not in the report yet); it names the file and the lines the next ingest reads again."""
+    log = tmp_path / "app.jsonl"
+    log.write_text(call(0) + "\n" + "\n".join(_stream(True)[:4]) + "\n")
+    db = tmp_path / "costs.duckdb"
+    assert cli("ingest", log, "--db", db).exit_code == 0
+    window = ["--since", "2026-11-01", "--until", "2026-11-02", "--format", "json"]
+    out = cli("report", "--db", db, *window)
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["summary"]["requests"] == 1
+    assert report["notes"] == [
+        f"{log}: lines 2-5 (a stream logged chunk by chunk still being written when it was "
+        "last read) wait for the next ingest, and are not in this report"
+    ]
+    with log.open("a") as fh:
+        fh.write("\n".join(_stream(True)[4:]) + "\n")
+    shutil.copy(log, tmp_path / "rotated.jsonl")
+    log.unlink()  # rotated away under a name the ingest is not given: nothing waits now
+    assert json.loads(cli("report", "--db", db, *window).stdout)["notes"] == []
+    shutil.copy(tmp_path / "rotated.jsonl", log)
+    assert cli("ingest", log, "--db", db).exit_code == 0
+    assert json.loads(cli("report", "--db", db, *window).stdout)["notes"] == []
