@@ -127,6 +127,12 @@ def _expand(paths: Iterable[str], skip: frozenset[Path] = frozenset()) -> list[t
             raise InputError(f"{raw} is not a regular file", hint="pass a log file or a directory")
         else:
             raise InputError(f"{raw}: no such file or directory", hint="check the path")
+    # A file named twice, or met again through a symlink (logs/current.jsonl -> app.jsonl),
+    # is read once: read again in the same run, what the first read held would be let go.
+    once: dict[Path | str, tuple[str, bool]] = {}
+    for name, named in found:
+        once.setdefault(name if name == STDIN else Path(name).resolve(), (name, named))
+    found = list(once.values())
     for name, _ in found:
         if name == STDIN:
             continue

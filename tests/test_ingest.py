@@ -796,3 +796,24 @@ def test_the_scheduled_report_notes_what_the_last_ingest_holds(tmp_path, cli):
     shutil.copy(tmp_path / "rotated.jsonl", log)
     assert cli("ingest", log, "--db", db).exit_code == 0
     assert json.loads(cli("report", "--db", db, *window).stdout)["notes"] == []
+
+
+def test_a_log_met_twice_in_a_run_is_read_once(tmp_path, cli):
+    """A directory with a symlink to its live log (current.jsonl -> app.jsonl, as date-named
+    logs have): the log was read twice in one run, and the second read let go the stream
+    the first held, as a call cut short ('"This is', no usage)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.jsonl"
+    chunks = _stream(True)
+    log.write_text(call(0) + "\n" + "\n".join(chunks[:3]) + "\n")
+    (logs / "current.jsonl").symlink_to(log)
+    db = tmp_path / "costs.duckdb"
+    first = cli("ingest", logs, log, "--db", db)
+    assert first.exit_code == 0, first.stderr
+    assert first.stderr.count(str(log)) == 1 and "1 stream" in first.stderr
+    assert [c[0] for c in _calls(db)] == ["r0"]
+    with log.open("a") as fh:
+        fh.write("\n".join(chunks[3:]) + "\n")
+    assert cli("ingest", logs, "--db", db).exit_code == 0
+    assert _calls(db)[0] == ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, None)
