@@ -434,7 +434,6 @@ def _ingest(
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = hole, 0
-    read_before = 0  # the last line an earlier ingest read (streams held: past the start)
     compressed = kind is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
@@ -449,7 +448,6 @@ def _ingest(
             # a last line read without its newline (a whole record): the newline written
             # since ends that line, it does not start one
             start_offset += _own_newline(path, start_offset)
-            read_before = previous.read_line if previous.read_line is not None else start_line
         else:
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
@@ -506,7 +504,11 @@ def _ingest(
                 progress(size)
         # streams logged chunk by chunk without usage, now that all their chunks are read;
         # those still being written wait for the next ingest, which reads them again whole
-        if waits and fmt.line_based and (held := pending_streams.hold(con, read_before)):
+        if (
+            waits
+            and fmt.line_based
+            and (held := pending_streams.hold(con, _settled(con, source, result.mode)))
+        ):
             result.held_streams, result.held_from = held
             read_line = end_line
             end_offset = _line_start(path, start_offset, start_line, result.held_from)
@@ -550,6 +552,22 @@ def _own_newline(path: Path, offset: int) -> int:
     if data[:1] == b"\n":
         return 0
     return 1 if data[1:2] == b"\n" else 2 if data[1:3] == b"\r\n" else 0
+
+
+def _settled(con, source: str, mode: str) -> int:
+    """The last line of the file read by an earlier ingest that ran at least
+    pending_streams.SILENCE ago (0: none; a file read from its start begins anew): a stream
+    whose chunks all end there has been silent that long."""
+    if mode != "appended":
+        return 0
+    [(line,)] = con.execute(
+        """SELECT coalesce(max(coalesce(read_line, end_line)), 0) FROM ingests
+           WHERE source = ? AND end_offset IS NOT NULL AND started_at <= ?
+             AND ingest_id >= (SELECT max(ingest_id) FROM ingests WHERE source = ?
+                               AND end_offset IS NOT NULL AND mode IN ('new', 'rotated'))""",
+        [source, dt.datetime.now(dt.timezone.utc) - pending_streams.SILENCE, source],
+    ).fetchall()
+    return line
 
 
 def _line_start(path: Path, offset: int, line: int, wanted: int) -> int:

@@ -642,9 +642,11 @@ def test_a_stream_still_being_written_when_cron_runs_is_held_and_made_whole_next
     assert "0 lines read" in third.stderr and len(_calls(db)) == 4
 
 
-def test_a_stream_that_stops_growing_is_made_a_call_as_it_stands_by_the_next_run(tmp_path, cli):
-    """A stream whose writer died never gets its final chunk: it is held by one run only,
-    then made the call a one-shot run makes of it, whether or not the file grew."""
+def test_a_stream_silent_for_ten_minutes_is_made_a_call_as_it_stands(tmp_path, cli):
+    """A stream whose writer died never gets its final chunk. It is held while it may go on
+    (a reasoning model can be silent for minutes: cron runs every minute hold it still);
+    10 minutes without a new chunk (the OpenAI SDKs' timeout), whether or not the file grew,
+    it is made the call a one-shot run makes of it."""
     chunks = _stream(False)
     log = tmp_path / "app.jsonl"
     log.write_text("\n".join(chunks[:3]) + "\n")
@@ -653,13 +655,19 @@ def test_a_stream_that_stops_growing_is_made_a_call_as_it_stands_by_the_next_run
     assert report["summary"]["requests"] == 1 and report["notes"] == []
     for grows in (False, True):
         db = tmp_path / f"grows-{grows}.duckdb"
-        con = store.connect(db)
-        held = ingest_paths(con, [str(log)]).files[0]
-        con.close()
-        assert (held.held_streams, held.held_from, held.ingested) == (1, 1, 0)
+        for _ in range(2):  # a minute apart, say: silent, but not for long
+            con = store.connect(db)
+            held = ingest_paths(con, [str(log)]).files[0]
+            con.close()
+            assert (held.held_streams, held.held_from, held.ingested) == (1, 1, 0)
         if grows:  # the writer goes on with other calls, never with this stream
             with log.open("a") as fh:
                 fh.write(call(1) + "\n")
+        con = store.connect(db)
+        held = ingest_paths(con, [str(log)]).files[0]
+        assert (held.held_streams, held.ingested) == (1, grows)
+        con.execute("UPDATE ingests SET started_at = started_at - INTERVAL 10 MINUTE")
+        con.close()
         report = json.loads(cli("analyze", log, "--db", db, "--format", "json").stdout)
         assert report["notes"] == []
         assert report["summary"]["requests"] == 1 + grows

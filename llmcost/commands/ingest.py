@@ -34,7 +34,7 @@ def ingest(
     An unchanged file adds nothing.
     A rotated or truncated file is read again; stored calls are recognized.
     A line still being written waits for the next run.
-    So does a chunk-by-chunk stream: until its end, or until it stops growing.
+    So does a chunk-by-chunk stream: until its end, or 10 minutes of silence.
     Give the log directory, not only the live file: rotated files hold the rest.
     The whole run is one transaction.
     """

@@ -12,14 +12,21 @@ A file that a later ingest goes on with (``ingest`` into a database, from cron) 
 the middle of a stream its writer is still writing: made a call now, it would be cut (its
 answer, its usage chunk to come). Such a stream (no chunk with a finish_reason, no call
 stored) is held (``hold``): no call is made, and the file's place is kept before its first
-chunk, so the next ingest reads it again, whole. It is held while it grows: a stream
-without a chunk after ``read_before`` (the last line the ingest before read) did not go on
-since that ingest, and is made a call as it stands, as a one-shot run makes it.
+chunk, so the next ingest reads it again, whole. It is held while it may go on: a stream
+with no new chunk for SILENCE (no chunk after the last line an ingest that ran that long
+ago had read) is over, and is made a call as it stands, as a one-shot run makes it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from llmcost.formats.stage import StageStats
+
+# How long a stream may go without a new chunk and still go on: the OpenAI SDKs give up on
+# a response after 600 s without a byte (their default timeout). A reasoning model can be
+# silent for minutes before its first words, longer than a cron job's period.
+SILENCE = dt.timedelta(minutes=10)
 
 PIECES = "pending_stream_pieces"  # every stream chunk: (request_id, line, piece)
 LASTS = "pending_stream_lasts"  # each chunk's last row of each stream, whole
@@ -56,10 +63,11 @@ def _kept(con) -> bool:
     )
 
 
-def hold(con, read_before: int) -> tuple[int, int] | None:
+def hold(con, settled: int) -> tuple[int, int] | None:
     """Leave out of ``finish`` the streams kept that have not ended (no chunk with a
-    finish_reason, no call stored) and have a chunk after line ``read_before``; returns
-    how many, and the line of the first of their chunks (None: none held)."""
+    finish_reason, no call stored) and have a chunk after line ``settled`` (read by an
+    ingest at least SILENCE ago); returns how many, and the line of the first of their
+    chunks (None: none held)."""
     if not _kept(con):
         return None
     con.execute(
@@ -67,7 +75,7 @@ def hold(con, read_before: int) -> tuple[int, int] | None:
         SELECT request_id FROM {LASTS} l
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)
         GROUP BY request_id HAVING count(finish_reason) = 0 AND max(line) > ?""",
-        [read_before],
+        [settled],
     )
     held, first = con.execute(
         f"""SELECT count(*), (SELECT min(line) FROM {PIECES}
