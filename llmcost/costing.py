@@ -125,6 +125,11 @@ def prepare(con, book: PriceBook, as_of: dt.date | None = None) -> None:
             as_of_join=as_of_join,
             cost=cost_sql(""),
             as_of_cost=cost_sql("a_"),
+            price_cols=", ".join(f"c.{c}" for c in _PRICE_COLUMNS),
+            as_of_excluded=", ".join(f"a_{c}" for c in _PRICE_COLUMNS),
+            cost_input=input_cost_sql(),
+            cost_cache_read=cache_read_cost_sql(),
+            cost_output=output_cost_sql(),
         )
     )
 
@@ -188,31 +193,62 @@ TOKEN_COLUMNS = (
     "cache_write_1h_tokens",
     "output_tokens",
     "web_search_requests",
+    # the audio parts of the three above (the priced view's, never NULL, never above them)
+    "audio_uncached_input",
+    "audio_cache_read",
+    "audio_output",
 )
+
+# Audio parts are billed at the audio price, else at the text price of the same key.
+_IN_AUDIO = "coalesce({p}p_input_audio, {p}p_input)"
+_READ_AUDIO = "coalesce({p}p_cache_read_audio, {p}p_cache_read, {p}p_input)"
+_OUT_AUDIO = "coalesce({p}p_output_audio, {p}p_output)"
+
+
+def input_cost_sql(p: str = "", t: str = "") -> str:
+    """The uncached input's cost: its text part at ``input``, its audio part at
+    ``input_audio``."""
+    return (
+        f"({t}uncached_input_tokens - {t}audio_uncached_input) * {p}p_input"
+        f" + {t}audio_uncached_input * {_IN_AUDIO.format(p=p)}"
+    )
+
+
+def cache_read_cost_sql(p: str = "", t: str = "") -> str:
+    return (
+        f"(coalesce({t}cache_read_tokens, 0) - {t}audio_cache_read)"
+        f" * coalesce({p}p_cache_read, {p}p_input)"
+        f" + {t}audio_cache_read * {_READ_AUDIO.format(p=p)}"
+    )
+
+
+def output_cost_sql(p: str = "", t: str = "") -> str:
+    return (
+        f"(coalesce({t}output_tokens, 0) - {t}audio_output) * {p}p_output"
+        f" + {t}audio_output * {_OUT_AUDIO.format(p=p)}"
+    )
 
 
 def cost_sql(prefix: str, tokens: str = "") -> str:
     """The cost of a call from its token columns ``{tokens}*`` and the price columns
     ``{prefix}p_*``."""
     p, t = prefix, tokens
-    return f"""{t}uncached_input_tokens * {p}p_input
-          + coalesce({t}cache_read_tokens, 0) * coalesce({p}p_cache_read, {p}p_input)
+    return f"""{input_cost_sql(p, t)}
+          + {cache_read_cost_sql(p, t)}
           + coalesce({t}cache_write_tokens, 0) * coalesce({p}p_cache_write, {p}p_input)
           + coalesce({t}cache_write_1h_tokens, 0)
             * coalesce({p}p_cache_write_1h, {p}p_cache_write, {p}p_input)
-          + coalesce({t}output_tokens, 0) * {p}p_output + {p}per_request
+          + {output_cost_sql(p, t)} + {p}per_request
           + coalesce({t}web_search_requests, 0) * coalesce({p}per_search, 0)"""
 
 
-AS_OF_NULLS = """, CAST(NULL AS DATE) AS as_of_price_from, CAST(NULL AS DECIMAL(24, 12)) AS a_p_input,
-  CAST(NULL AS DECIMAL(24, 12)) AS a_p_output, CAST(NULL AS DECIMAL(24, 12)) AS a_p_cache_read,
-  CAST(NULL AS DECIMAL(24, 12)) AS a_p_cache_write, CAST(NULL AS DECIMAL(24, 12)) AS a_p_cache_write_1h,
-  CAST(NULL AS DECIMAL(24, 12)) AS a_per_request, CAST(NULL AS DECIMAL(24, 12)) AS a_per_search"""
-
-AS_OF_COLUMNS = """, a.valid_from AS as_of_price_from, a.p_input AS a_p_input, a.p_output AS a_p_output,
-  a.p_cache_read AS a_p_cache_read, a.p_cache_write AS a_p_cache_write,
-  a.p_cache_write_1h AS a_p_cache_write_1h, a.per_request AS a_per_request,
-  a.per_search AS a_per_search"""
+_PRICE_COLUMNS = [f"p_{k}" for k in PRICE_KEYS] + ["per_request", "per_search"]
+AS_OF_NULLS = ", CAST(NULL AS DATE) AS as_of_price_from, " + ", ".join(
+    f"CAST(NULL AS DECIMAL(24, 12)) AS a_{c}" for c in _PRICE_COLUMNS
+)
+AS_OF_COLUMNS = ", a.valid_from AS as_of_price_from, " + ", ".join(
+    f"a.{c} AS a_{c}" for c in _PRICE_COLUMNS
+)
 
 PRICED_VIEW = """
 CREATE OR REPLACE TEMP VIEW priced AS
@@ -227,24 +263,30 @@ WITH base AS (
          c.valid_from AS price_from, c.version AS pricing_version, c.source AS price_source,
          (c.off_peak IS NOT NULL) AS price_off_peak, c.discount_pct AS price_discount_pct,
          c.inference_geo AS price_inference_geo, c.speed AS price_speed,
-         c.p_input, c.p_output, c.p_cache_read, c.p_cache_write, c.p_cache_write_1h,
-         c.per_request, c.per_search,
+         {price_cols},
          greatest(b.input_tokens - coalesce(b.cache_read_tokens, 0)
                   - coalesce(b.cache_write_tokens, 0) - coalesce(b.cache_write_1h_tokens, 0), 0)
-           AS uncached_input_tokens
+           AS uncached_input_tokens,
+         -- the audio parts, each within the part it belongs to (billed at audio prices)
+         least(greatest(coalesce(b.input_audio_tokens, 0)
+                        - coalesce(b.cache_read_audio_tokens, 0), 0),
+               uncached_input_tokens) AS audio_uncached_input,
+         least(coalesce(b.cache_read_audio_tokens, 0), greatest(coalesce(b.cache_read_tokens, 0), 0))
+           AS audio_cache_read,
+         least(coalesce(b.output_audio_tokens, 0), greatest(coalesce(b.output_tokens, 0), 0))
+           AS audio_output
          {as_of_cols}
   FROM base b LEFT JOIN candidates c ON c.request_id = b.request_id AND c.rn = 1
   {as_of_join}
 )
-SELECT * EXCLUDE (a_p_input, a_p_output, a_p_cache_read, a_p_cache_write, a_p_cache_write_1h,
-                  a_per_request, a_per_search),
+SELECT * EXCLUDE ({as_of_excluded}),
   (model_key IS NOT NULL AND p_input IS NOT NULL) AS is_priced,
-  uncached_input_tokens * p_input AS cost_input,
-  coalesce(cache_read_tokens, 0) * coalesce(p_cache_read, p_input) AS cost_cache_read,
+  {cost_input} AS cost_input,
+  {cost_cache_read} AS cost_cache_read,
   coalesce(cache_write_tokens, 0) * coalesce(p_cache_write, p_input)
     + coalesce(cache_write_1h_tokens, 0) * coalesce(p_cache_write_1h, p_cache_write, p_input)
     AS cost_cache_write,
-  coalesce(output_tokens, 0) * p_output AS cost_output,
+  {cost_output} AS cost_output,
   coalesce(web_search_requests, 0) * coalesce(per_search, 0) AS cost_search,
   CASE WHEN p_input IS NULL OR input_tokens IS NULL THEN NULL
        ELSE {cost} END AS cost_usd,

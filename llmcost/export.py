@@ -53,6 +53,9 @@ CALL_COLUMNS = [
     "cache_write_1h_tokens",
     "output_tokens",
     "reasoning_tokens",
+    "input_audio_tokens",  # the audio part of input_tokens (billed at the audio price)
+    "cache_read_audio_tokens",  # the audio part of cache_read_tokens
+    "output_audio_tokens",  # the audio part of output_tokens
     "token_source",
     "service_tier",
     "inference_geo",  # where the call ran, as its usage says (us | global)

@@ -51,7 +51,8 @@ REQUEST_COLUMNS = [
     "token_source", "service_tier", "prompt_hash", "system_hash", "completion_hash", "user_id",
     "session_id", "feature", "tags", "latency_ms", "status", "finish_reason", "max_tokens",
     "reported_cost_usd", "source", "source_line", "format", "ingest_id", "web_search_requests",
-    "inference_geo", "speed", "tools_hash", "tool_choice",
+    "inference_geo", "speed", "tools_hash", "tool_choice", "input_audio_tokens",
+    "cache_read_audio_tokens", "output_audio_tokens",
 ]  # fmt: skip
 
 
@@ -673,7 +674,8 @@ def _store_staged(con, ingest_id: int) -> int:
           service_tier, prompt_hash, system_hash, completion_hash,
           user_id, session_id, feature, tags, latency_ms, status, finish_reason, max_tokens,
           reported_cost_usd, source, line, format, ?, web_search_requests, inference_geo, speed,
-          tools_hash, CASE WHEN tools_hash IS NOT NULL THEN tool_choice END
+          tools_hash, CASE WHEN tools_hash IS NOT NULL THEN tool_choice END,
+          input_audio_tokens, cache_read_audio_tokens, output_audio_tokens
         FROM (SELECT * FROM staged
               QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1) s
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = s.request_id)""",

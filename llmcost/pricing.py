@@ -20,7 +20,14 @@ from llmcost.yamlio import YamlProblem, line_of
 from llmcost.yamlio import decode as decode_yaml
 from llmcost.yamlio import load as load_yaml
 
-PRICE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+PRICE_KEYS = (
+    "input", "output", "cache_read", "cache_write", "cache_write_1h",
+    # audio parts of the input, the output and the cache reads (OpenAI audio/realtime
+    # models, Gemini Flash): absent => billed at the text price of the same key
+    "input_audio", "output_audio", "cache_read_audio",
+)  # fmt: skip
+# an audio price and the text price it falls back to
+AUDIO_KEYS = {"input_audio": "input", "output_audio": "output", "cache_read_audio": "cache_read"}
 FEE_KEYS = ("per_request", "per_search")
 TIERS = ("batch", "flex", "priority")
 # Per-call price modifiers a provider reports in the usage object (Anthropic: where the call
@@ -122,6 +129,10 @@ class PriceRow:
     # the call's usage.inference_geo / usage.speed this row is for (None: any, unscaled)
     inference_geo: str | None = None
     speed: str | None = None
+    # audio prices (None: audio billed at the text price of the same key)
+    input_audio: float | None = None
+    output_audio: float | None = None
+    cache_read_audio: float | None = None
 
 
 @dataclass
@@ -325,6 +336,11 @@ def _validate_row(row, file: str, what: str, warnings: list[Problem]) -> None:
             lc["above_input_tokens"], file, _line(lc, "above_input_tokens"), "above_input_tokens"
         )
         _validate_prices(lc, file, lc.line, f"{what} long_context", warnings)
+        for key in AUDIO_KEYS:  # else the tier would bill audio at its text price
+            if key in row and key not in lc:
+                raise Problem(
+                    file, lc.line, f"{what}: the row has {key}, its long_context needs one too"
+                )
         for tier in TIERS:
             _validate_tier(lc.get(tier), lc, file, f"{what} long_context {tier}", warnings)
     if row.get("off_peak") is not None:
@@ -371,12 +387,9 @@ def _validate_prices(prices, file, line, what, warnings, partial=False) -> None:
     for key in PRICE_KEYS:
         if key in prices:
             _number(prices[key], file, _line(prices, key), f"{what} {key}")
-    if "input" in prices and "cache_read" in prices and prices["cache_read"] > prices["input"]:
-        raise Problem(
-            file,
-            _line(prices, "cache_read"),
-            f"{what}: cache_read {prices['cache_read']} above input",
-        )
+    for read, base in (("cache_read", "input"), ("cache_read_audio", "input_audio")):
+        if base in prices and read in prices and prices[read] > prices[base]:
+            raise Problem(file, _line(prices, read), f"{what}: {read} {prices[read]} above {base}")
     # (an output price of 0 is an input-only model: embeddings)
     if not partial and 0 < prices.get("output", 0) < prices.get("input", 0):
         warnings.append(Problem(file, line, f"{what}: output price below input price"))
@@ -768,11 +781,11 @@ def _flatten(table: Table, model: Model, discount: Discount | None = None) -> li
                             valid_to=end,
                             input=_scaled(float(p["input"]), f["input"] * factor * m),
                             output=_scaled(float(p["output"]), f["output"] * factor * m),
-                            cache_read=_scaled(p["cache_read"], f["cache_read"] * factor * m),
-                            cache_write=_scaled(p["cache_write"], f["cache_write"] * factor * m),
-                            cache_write_1h=_scaled(
-                                p["cache_write_1h"], f["cache_write_1h"] * factor * m
-                            ),
+                            **{
+                                k: _scaled(p[k], f[k] * factor * m)
+                                for k in PRICE_KEYS
+                                if k not in ("input", "output")
+                            },
                             per_request=_scaled(float(row.get("per_request") or 0.0), factor),
                             per_search=_scaled(
                                 float(per_search) if per_search is not None else None, factor

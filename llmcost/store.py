@@ -159,6 +159,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE ingests ADD COLUMN read_line BIGINT;
         """,
     ),
+    (
+        9,
+        "audio tokens (billed at audio prices)",
+        """
+        ALTER TABLE requests ADD COLUMN input_audio_tokens BIGINT;       -- part of input_tokens
+        ALTER TABLE requests ADD COLUMN cache_read_audio_tokens BIGINT;  -- part of cache_read_tokens
+        ALTER TABLE requests ADD COLUMN output_audio_tokens BIGINT;      -- part of output_tokens
+        """,
+    ),
 ]
 
 

@@ -24,6 +24,9 @@ STAGE_COLUMNS: dict[str, str] = {
     "output_tokens": "BIGINT",  # ALL output, reasoning included
     "reasoning_tokens": "BIGINT",
     "web_search_requests": "BIGINT",  # server-side web searches (per-search fees)
+    "input_audio_tokens": "BIGINT",  # audio part of input_tokens (cached audio included)
+    "cache_read_audio_tokens": "BIGINT",  # audio part of cache_read_tokens
+    "output_audio_tokens": "BIGINT",  # audio part of output_tokens
     "token_source": "VARCHAR",  # NULL: 'reported' when any count is present
     "service_tier": "VARCHAR",
     "inference_geo": "VARCHAR",  # where the call ran, as its usage says (us | global)

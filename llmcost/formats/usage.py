@@ -12,7 +12,14 @@ Canonical (DESIGN.md): ``input_tokens`` holds ALL input (cache reads and writes 
   LiteLLM adapter uses). DeepSeek calls the reads ``prompt_cache_hit_tokens``.
 - OpenAI Responses: same, as ``input_tokens``/``input_tokens_details.cached_tokens``/
   ``input_tokens_details.cache_write_tokens`` and
-  ``output_tokens``/``output_tokens_details.reasoning_tokens``.
+  ``output_tokens``/``output_tokens_details.reasoning_tokens``. The Realtime API writes
+  ``input_token_details`` / ``output_token_details`` (singular ``token``).
+- Audio (billed at audio prices): OpenAI's ``prompt_tokens_details.audio_tokens`` and
+  ``completion_tokens_details.audio_tokens`` (inside prompt/completion), the Realtime API's
+  ``input_token_details.audio_tokens`` with its cached part
+  ``input_token_details.cached_tokens_details.audio_tokens``, and
+  ``output_token_details.audio_tokens``; Gemini's AUDIO entries of
+  ``promptTokensDetails`` / ``cacheTokensDetails`` / ``candidatesTokensDetails``.
 - Anthropic: ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
   ``cache_creation_input_tokens`` (we add them); the 1-hour part of the writes is
   ``cache_creation.ephemeral_1h_input_tokens``. ``output_tokens`` includes thinking.
@@ -42,7 +49,27 @@ class UsageStyle:
     cache_write_1h: str = "NULL"
     reasoning: str = "NULL"
     web_search: str = "NULL"  # server-side web searches billed per search
+    # the audio parts of input, of the cache reads and of output (billed at audio prices)
+    input_audio: str = "NULL"
+    cache_read_audio: str = "NULL"
+    output_audio: str = "NULL"
     keys: tuple[str, ...] = ()  # JSON paths whose values must be non-negative integers
+
+
+# Strings a usage object may carry beside its counts: where the call ran and whether it ran
+# in fast mode (Anthropic's price modifiers), the service tier (Anthropic writes it there),
+# and Gemini's counts by modality (JSON lists, REST and SDK names).
+_STRINGS = (
+    "$.inference_geo", "$.speed", "$.service_tier",
+    "$.promptTokensDetails", "$.prompt_tokens_details",
+    "$.cacheTokensDetails", "$.cache_tokens_details",
+    "$.candidatesTokensDetails", "$.candidates_tokens_details",
+)  # fmt: skip
+
+
+def usage_string_sql(path: str, raw: str = "u_raw") -> str:
+    """The string at ``path`` (one of ``_STRINGS``) of the usage object, from ``raw``."""
+    return f"{raw}[{_STRINGS.index(path) + 1}]"
 
 
 # Every path a style reads, in the order first read: the usage object is parsed once per
@@ -71,6 +98,10 @@ _C_WRITE_1H = "coalesce(" + _t(
 )
 _C_WRITE_1H += f", {_t('$.cache_creation.ephemeral_1h_input_tokens')})"
 _C_REASONING = _t("$.completion_tokens_details.reasoning_tokens")
+_C_AUDIO_IN, _C_AUDIO_OUT = (
+    "$.prompt_tokens_details.audio_tokens",
+    "$.completion_tokens_details.audio_tokens",
+)
 OPENAI_CHAT = UsageStyle(
     name="openai_chat",
     input=f"llm_prompt_input({_t('$.prompt_tokens')}, {_C_READ}, {_C_WRITE})",
@@ -80,7 +111,12 @@ OPENAI_CHAT = UsageStyle(
     f"THEN greatest({_C_WRITE} - coalesce({_C_WRITE_1H}, 0), 0) END",
     cache_write_1h=_C_WRITE_1H,
     reasoning=_C_REASONING,
+    # (the cached tokens are not broken down by modality here: the audio is taken uncached)
+    input_audio=_t(_C_AUDIO_IN),
+    output_audio=_t(_C_AUDIO_OUT),
     keys=(
+        _C_AUDIO_IN,
+        _C_AUDIO_OUT,
         "$.prompt_tokens",
         "$.completion_tokens",
         "$.total_tokens",
@@ -97,20 +133,34 @@ OPENAI_CHAT = UsageStyle(
     ),
 )
 
+# The Realtime API (and the audio transcription models) write the details as
+# input_token_details / output_token_details, with the cached part broken down by modality
+# (input_token_details.cached_tokens_details.audio_tokens).
+_R_AUDIO = (
+    "$.input_token_details.audio_tokens",
+    "$.input_token_details.cached_tokens_details.audio_tokens",
+    "$.output_token_details.audio_tokens",
+)
 OPENAI_RESPONSES = UsageStyle(
     name="openai_responses",
     input=_t("$.input_tokens"),
     output=_t("$.output_tokens"),
-    cache_read=_t("$.input_tokens_details.cached_tokens"),
+    cache_read=f"coalesce({_t('$.input_tokens_details.cached_tokens')}, "
+    f"{_t('$.input_token_details.cached_tokens')})",
     cache_write=_t("$.input_tokens_details.cache_write_tokens"),
     reasoning=_t("$.output_tokens_details.reasoning_tokens"),
+    input_audio=_t(_R_AUDIO[0]),
+    cache_read_audio=_t(_R_AUDIO[1]),
+    output_audio=_t(_R_AUDIO[2]),
     keys=(
         "$.input_tokens",
         "$.output_tokens",
         "$.total_tokens",
         "$.input_tokens_details.cached_tokens",
+        "$.input_token_details.cached_tokens",
         "$.input_tokens_details.cache_write_tokens",
         "$.output_tokens_details.reasoning_tokens",
+        *_R_AUDIO,
     ),
 )
 
@@ -170,12 +220,31 @@ _G_COUNTS = (
 )
 _G_THOUGHTS = "coalesce(" + _g("thoughtsTokenCount") + ", 0)"
 _G_TOOL = "coalesce(" + _g("toolUsePromptTokenCount") + ", 0)"
+# Gemini breaks counts down by modality in lists ([{modality: AUDIO, tokenCount: 120}, …]):
+# the lists' JSON texts come from the one parse of the usage object (``_STRINGS``, in the
+# column ``u_raw``), and only a Gemini usage that has one parses that short text again.
+_MODALITIES = '[{"modality": "VARCHAR", "tokenCount": "VARCHAR", "token_count": "VARCHAR"}]'
+
+
+def _g_audio(camel: str) -> str:
+    """The AUDIO count of a Gemini modality list (NULL when the list is absent)."""
+    d = "coalesce(" + ", ".join(usage_string_sql(p) for p in _g_names(camel)) + ")"
+    return (
+        f"(CASE WHEN {d} IS NOT NULL THEN coalesce(list_sum(list_transform(list_filter("
+        f"json_transform({d}, '{_MODALITIES}'), lambda m: upper(m.modality) = 'AUDIO'), "
+        f"lambda m: llm_tok(coalesce(m.tokenCount, m.token_count)))), 0) END)"
+    )
+
+
 GEMINI = UsageStyle(
     name="gemini",
     input=f"({_g('promptTokenCount')} + {_G_TOOL})",
     output=f"(coalesce({_g('candidatesTokenCount')}, 0) + {_G_THOUGHTS})",
     cache_read=_g("cachedContentTokenCount"),
     reasoning=_g("thoughtsTokenCount"),
+    input_audio=_g_audio("promptTokensDetails"),
+    cache_read_audio=_g_audio("cacheTokensDetails"),
+    output_audio=_g_audio("candidatesTokensDetails"),
     keys=tuple(path for camel in _G_COUNTS for path in _g_names(camel)),
 )
 
@@ -188,7 +257,13 @@ GENERIC = UsageStyle(
     cache_write_1h=_t("$.cache_write_1h_tokens"),
     reasoning=_t("$.reasoning_tokens"),
     web_search=_t("$.web_search_requests"),
+    input_audio=_t("$.input_audio_tokens"),
+    cache_read_audio=_t("$.cache_read_audio_tokens"),
+    output_audio=_t("$.output_audio_tokens"),
     keys=(
+        "$.input_audio_tokens",
+        "$.cache_read_audio_tokens",
+        "$.output_audio_tokens",
         "$.web_search_requests",
         "$.input_tokens",
         "$.output_tokens",
@@ -216,14 +291,9 @@ AUTO_STYLE_SQL = f"""CASE
     WHEN {_has("$.cache_read_input_tokens")} OR {_has("$.cache_creation_input_tokens")}
       THEN 'anthropic'
     WHEN {_has("$.input_tokens_details")} OR {_has("$.output_tokens_details.reasoning_tokens")}
+      OR {_has("$.input_token_details")} OR {_has("$.output_token_details")}
       THEN 'openai_responses'
     ELSE 'generic' END"""
-
-
-# Strings a usage object may carry beside its counts: where the call ran and whether it ran
-# in fast mode (Anthropic's price modifiers), and the service tier (Anthropic writes it
-# there).
-_STRINGS = ("$.inference_geo", "$.speed", "$.service_tier")
 
 
 def tokens_sql(raw: str | None = None) -> str:
@@ -234,21 +304,17 @@ def tokens_sql(raw: str | None = None) -> str:
     ``raw``: a column made by ``usage_strings_sql`` (the counts are taken from it, and the
     usage object is not parsed again)."""
     if raw is not None:
-        return f"list_transform({raw}[1:{len(_PATHS)}], lambda v: llm_tok(v))"
+        return f"list_transform({raw}[{len(_STRINGS) + 1}:], lambda v: llm_tok(v))"
     listed = "[" + ", ".join(f"'{p}'" for p in _PATHS) + "]"
     return f"list_transform(json_extract_string(u, {listed}), lambda v: llm_tok(v))"
 
 
 def usage_strings_sql() -> str:
-    """One parse of ``u``: the text at every path the styles count, then at ``_STRINGS``
-    (a column, e.g. ``u_raw``, for ``tokens_sql`` and ``usage_string_sql``)."""
-    listed = "[" + ", ".join(f"'{p}'" for p in (*_PATHS, *_STRINGS)) + "]"
+    """One parse of ``u``: the text at ``_STRINGS``, then at every path the styles count
+    (a column, e.g. ``u_raw``, for ``tokens_sql`` and ``usage_string_sql``; the audio
+    counts of a Gemini usage are read from it)."""
+    listed = "[" + ", ".join(f"'{p}'" for p in (*_STRINGS, *_PATHS)) + "]"
     return f"json_extract_string(u, {listed})"
-
-
-def usage_string_sql(path: str, raw: str = "u_raw") -> str:
-    """The string at ``path`` (one of ``_STRINGS``) of the usage object, from ``raw``."""
-    return f"{raw}[{len(_PATHS) + _STRINGS.index(path) + 1}]"
 
 
 def modifier_sql(name: str, raw: str = "u_raw") -> str:
@@ -258,7 +324,8 @@ def modifier_sql(name: str, raw: str = "u_raw") -> str:
 
 def column_sql(field: str, style_col: str = "usage_style") -> str:
     """CASE over the styles for one canonical field ('input', 'cache_read', …), over the
-    columns ``u_tok`` (``tokens_sql``) and ``usage_style``."""
+    columns ``u_tok`` (``tokens_sql``) and ``usage_style`` (and, for the audio fields,
+    ``u_raw``: ``usage_strings_sql``)."""
     arms = " ".join(f"WHEN '{s.name}' THEN {getattr(s, field)}" for s in STYLES.values())
     return f"(CASE {style_col} {arms} END)"
 

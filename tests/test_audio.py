@@ -1,0 +1,258 @@
+"""Audio tokens are billed at audio prices: the audio parts of input, cache reads and output
+(input_audio_tokens, cache_read_audio_tokens, output_audio_tokens) from every format whose
+usage has them, priced by the table's input_audio / cache_read_audio / output_audio (else at
+the text price of the same key). Expected costs are worked out by hand (USD per million)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+import pytest
+
+from llmcost import costing, store
+from llmcost.api import export_calls
+from llmcost.ingest import ingest_paths
+from llmcost.pricing import PriceBook, Problem, load_pricing, parse_table
+from tests.conftest import load_priced
+
+AUDIO = ("input_audio_tokens", "cache_read_audio_tokens", "output_audio_tokens")
+TS = "2026-03-01T10:00:00Z"
+
+
+def audio(row: dict) -> tuple:
+    return tuple(row[c] for c in AUDIO)
+
+
+def chat(model: str, details: bool = True) -> dict:
+    """A Chat Completions answer of an audio model: 1,200 prompt tokens of which 1,000 audio,
+    600 completion tokens of which 500 audio."""
+    usage = {"prompt_tokens": 1200, "completion_tokens": 600, "total_tokens": 1800}
+    if details:
+        usage["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 1000}
+        usage["completion_tokens_details"] = {"reasoning_tokens": 0, "audio_tokens": 500}
+    return {"timestamp": TS, "request_id": f"{model}-{details}", "model": model, "usage": usage}
+
+
+def test_chat_completions_audio_billed_at_audio_prices(jsonl):
+    _, (row,), _, _ = load_priced(jsonl([chat("gpt-4o-audio-preview-2025-06-03")]))
+    assert audio(row) == (1000, None, 500)
+    # gpt-4o-audio-preview: text $2.50 in / $10 out, audio $40 in / $80 out:
+    # 200 × 2.50 + 1,000 × 40 + 100 × 10 + 500 × 80 = 500 + 40,000 + 1,000 + 40,000 = $0.0815
+    assert row["cost_usd"] == Decimal("0.0815")
+    assert row["cost_input"] == Decimal("0.0405") and row["cost_output"] == Decimal("0.041")
+    assert row["price_from"].isoformat() == "2024-12-17"
+
+
+def test_gemini_audio_modality(jsonl):
+    """promptTokensDetails / cacheTokensDetails / candidatesTokensDetails AUDIO entries (REST
+    and SDK names): the cached audio is part of the cache reads and of the audio input."""
+    rest = {
+        "modelVersion": "gemini-2.5-flash",
+        "usageMetadata": {
+            "promptTokenCount": 1500,
+            "candidatesTokenCount": 100,
+            "cachedContentTokenCount": 500,
+            "promptTokensDetails": [
+                {"modality": "TEXT", "tokenCount": 300},
+                {"modality": "AUDIO", "tokenCount": 1200},
+            ],
+            "cacheTokensDetails": [
+                {"modality": "AUDIO", "tokenCount": 400},
+                {"modality": "TEXT", "tokenCount": 100},
+            ],
+            "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": 100}],
+        },
+    }
+    sdk = {
+        "model_version": "gemini-2.5-flash",
+        "usage_metadata": {
+            "prompt_token_count": 1500,
+            "candidates_token_count": 100,
+            "cached_content_token_count": 500,
+            "prompt_tokens_details": [
+                {"modality": "AUDIO", "token_count": 1200},
+                {"modality": "TEXT", "token_count": 300},
+            ],
+            "cache_tokens_details": [{"modality": "AUDIO", "token_count": 400}],
+        },
+    }
+    records = [
+        {"timestamp": TS, "request_id": n, "response": r} for n, r in (("a", rest), ("b", sdk))
+    ]
+    _, rows, _, _ = load_priced(jsonl(records))
+    assert [audio(r) for r in rows] == [(1200, 400, 0), (1200, 400, None)]
+    # gemini-2.5-flash: text $0.30, cached text $0.03, audio $1.00, cached audio $0.10, out $2.50
+    # uncached: 1,000 = 200 text + 800 audio; cached: 500 = 100 text + 400 audio
+    # 200 × 0.30 + 800 × 1.00 + 100 × 0.03 + 400 × 0.10 + 100 × 2.50
+    #   = 60 + 800 + 3 + 40 + 250 = $0.001153
+    assert [r["cost_usd"] for r in rows] == [Decimal("0.001153")] * 2
+    assert rows[0]["cost_cache_read"] == Decimal("0.000043")
+
+
+def test_realtime_usage_with_cached_audio(jsonl):
+    """The Realtime API's response.done usage (input_token_details, singular)."""
+    usage = {
+        "total_tokens": 821,
+        "input_tokens": 789,
+        "output_tokens": 32,
+        "input_token_details": {
+            "text_tokens": 313,
+            "audio_tokens": 476,
+            "cached_tokens": 640,
+            "cached_tokens_details": {"text_tokens": 256, "audio_tokens": 384},
+        },
+        "output_token_details": {"text_tokens": 9, "audio_tokens": 23},
+    }
+    line = {"timestamp": TS, "model": "gpt-realtime-2025-08-28", "usage": usage}
+    _, (row,), _, _ = load_priced(jsonl([line]))
+    assert (row["input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == (789, 640, 32)
+    assert audio(row) == (476, 384, 23)
+    # gpt-realtime: text $4 / cached $0.40 / out $16; audio $32 / cached $0.40 / out $64
+    # uncached text 57, uncached audio 92, cached text 256, cached audio 384, out 9 + 23:
+    # 57 × 4 + 92 × 32 + 256 × 0.4 + 384 × 0.4 + 9 × 16 + 23 × 64
+    #   = 228 + 2,944 + 102.4 + 153.6 + 144 + 1,472 = $0.005044
+    assert row["cost_usd"] == Decimal("0.005044")
+
+
+def test_a_model_without_an_audio_price_bills_audio_at_text_prices(jsonl):
+    """gpt-4o has no separate audio rate: the audio details change nothing."""
+    _, rows, _, _ = load_priced(jsonl([chat("gpt-4o"), chat("gpt-4o", details=False)]))
+    with_audio, without = sorted(rows, key=lambda r: r["input_audio_tokens"] is None)
+    assert audio(with_audio) == (1000, None, 500)
+    # 1,200 × $2.50 + 600 × $10 = $0.009
+    assert with_audio["cost_usd"] == without["cost_usd"] == Decimal("0.009")
+
+
+VOICE = """\
+provider: acme
+version: 2026-11-01
+source: https://acme.example/pricing
+models:
+  acme-voice:
+    prices:
+      - from: 2026-01-01
+        input: 2.0
+        output: 8.0
+        cache_read: 0.5
+        input_audio: 20.0
+        output_audio: 40.0
+        batch: 0.5
+        flex: {input: 1.0, output: 4.0}
+        long_context:
+          - above_input_tokens: 100000
+            input: 4.0
+            output: 16.0
+            input_audio: 40.0
+            output_audio: 80.0
+"""
+
+
+def voice_costs(jsonl, lines: list[dict]) -> list[Decimal]:
+    records = [
+        {
+            "timestamp": TS,
+            "request_id": str(i),
+            "provider": "acme",
+            "model": "acme-voice",
+            "service_tier": usage.pop("service_tier", None),
+            "usage": usage,  # the generic (canonical) usage keys
+        }
+        for i, usage in enumerate(dict(x) for x in lines)
+    ]
+    con = store.connect()
+    ingest_paths(con, [str(jsonl(records))])
+    table, _ = parse_table(VOICE, "acme.yaml")
+    costing.prepare(con, PriceBook([table]))
+    return [r[0] for r in con.execute("SELECT cost_usd FROM priced ORDER BY request_id").fetchall()]
+
+
+def test_tiers_and_long_context_apply_to_audio_prices(jsonl):
+    small = {"input_tokens": 10_000, "input_audio_tokens": 4_000}
+    small |= {"output_tokens": 2_000, "output_audio_tokens": 1_000}
+    large = {"input_tokens": 200_000, "input_audio_tokens": 100_000}
+    large |= {"output_tokens": 2_000, "output_audio_tokens": 1_000}
+    cached = {"input_tokens": 5_000, "input_audio_tokens": 2_000, "output_tokens": 0}
+    cached |= {"cache_read_tokens": 1_000, "cache_read_audio_tokens": 400}
+    costs = voice_costs(
+        jsonl,
+        [
+            small,
+            {**small, "service_tier": "batch"},
+            {**small, "service_tier": "flex"},
+            large,
+            cached,
+        ],
+    )
+    assert costs == [
+        # 6,000 × 2 + 4,000 × 20 + 1,000 × 8 + 1,000 × 40 = $0.14
+        Decimal("0.14"),
+        # batch 0.5: every price halved, audio too
+        Decimal("0.07"),
+        # flex {input: 1, output: 4}: audio scaled as input (x0.5): 6,000 × 1 + 4,000 × 10
+        #   + 1,000 × 4 + 1,000 × 20 = $0.07
+        Decimal("0.07"),
+        # above 100k: 100,000 × 4 + 100,000 × 40 + 1,000 × 16 + 1,000 × 80 = $4.496
+        Decimal("4.496"),
+        # no cache_read_audio: cached audio at the cache-read price. Uncached 4,000 = 2,400
+        # text + 1,600 audio; cached 1,000 = 600 text + 400 audio:
+        # 2,400 × 2 + 1,600 × 20 + 600 × 0.5 + 400 × 0.5 = $0.0373
+        Decimal("0.0373"),
+    ]
+
+
+def test_a_long_context_tier_must_give_the_rows_audio_prices():
+    without = VOICE.replace("            input_audio: 40.0\n", "")
+    with pytest.raises(Problem, match="has input_audio, its long_context needs one too"):
+        parse_table(without, "acme.yaml")
+    with pytest.raises(Problem, match="cache_read_audio 3.0 above input_audio"):
+        parse_table(
+            VOICE.replace("input_audio: 20.0", "input_audio: 2.0\n        cache_read_audio: 3.0"),
+            "acme.yaml",
+        )
+
+
+# ------------------------------------------------------------------------------ store, export
+
+
+def test_migration_adds_the_audio_columns_to_an_existing_database(tmp_path, monkeypatch, jsonl):
+    db = tmp_path / "old.duckdb"
+    before = [m for m in store.MIGRATIONS if "audio" not in m[1]]
+    assert len(before) == len(store.MIGRATIONS) - 1
+    with monkeypatch.context() as m:  # a database made before the audio columns
+        m.setattr(store, "MIGRATIONS", before)
+        con = store.connect(db)
+        columns = {r[0] for r in con.execute("DESCRIBE requests").fetchall()}
+        assert not columns & set(AUDIO)
+        con.execute(
+            "INSERT INTO requests (request_id, ts, provider, model, input_tokens, output_tokens) "
+            "VALUES ('old', TIMESTAMPTZ '2026-03-01 10:00:00+00', 'openai', "
+            "'gpt-4o-audio-preview', 1200, 600)"
+        )
+        con.close()
+    con = store.connect(db)
+    assert {r[0] for r in con.execute("DESCRIBE requests").fetchall()} >= set(AUDIO)
+    number = [n for n, name, _ in store.MIGRATIONS if "audio" in name][0]
+    assert number in {r[0] for r in con.execute("SELECT number FROM schema_migrations").fetchall()}
+    # the call stored before keeps its counts; its audio is unknown (billed as text)
+    assert con.execute(f"SELECT input_tokens, {', '.join(AUDIO)} FROM requests").fetchall() == [
+        (1200, None, None, None)
+    ]
+    costing.prepare(con, load_pricing())
+    # 1,200 × $2.50 + 600 × $10 (no audio known: the text prices)
+    assert con.execute("SELECT cost_usd FROM priced").fetchall() == [(Decimal("0.009"),)]
+    ingest_paths(con, [str(jsonl([chat("gpt-4o-audio-preview-2024-12-17")], "new.jsonl"))])
+    assert con.execute(
+        f"SELECT {', '.join(AUDIO)} FROM requests WHERE source LIKE '%new.jsonl'"
+    ).fetchall() == [(1000, None, 500)]
+    con.close()
+
+
+def test_export_has_the_audio_columns(tmp_path, jsonl):
+    out = tmp_path / "calls.csv"
+    export_calls([jsonl([chat("gpt-4o-audio-preview-2025-06-03")])], out)
+    with out.open() as f:
+        (row,) = list(csv.DictReader(f))
+    assert [row[c] for c in AUDIO] == ["1000", "", "500"]
+    assert Decimal(row["cost_usd"]) == Decimal("0.0815")
+    assert Decimal(row["cost_input"]) + Decimal(row["cost_output"]) == Decimal("0.0815")
