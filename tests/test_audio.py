@@ -212,6 +212,65 @@ def test_a_long_context_tier_must_give_the_rows_audio_prices():
         )
 
 
+# ------------------------------------------------------------------------------ readers
+
+
+def test_helicone_audio_columns(jsonl):
+    """Helicone's prompt_tokens exclude the audio (prompt_audio_tokens beside them)."""
+    record = {
+        "request_id": "h1",
+        "request_created_at": TS,
+        "response_status": 200,
+        "response_model": "gpt-4o-audio-preview-2025-06-03",
+        "provider": "OPENAI",
+        "prompt_tokens": 200,
+        "completion_tokens": 100,
+        "prompt_audio_tokens": 1000,
+        "completion_audio_tokens": 500,
+        "request_body": {},
+    }
+    result, (row,), _, _ = load_priced(jsonl([record]), "helicone")
+    assert result.format == "helicone"
+    assert (row["input_tokens"], row["output_tokens"]) == (1200, 600)
+    assert audio(row) == (1000, None, 500)
+    assert row["cost_usd"] == Decimal("0.0815")  # as the Chat Completions record above
+
+
+def test_langfuse_audio_usage_details(jsonl):
+    """usageDetails input_audio / output_audio (disjoint parts, Langfuse's SDK naming)."""
+    record = {
+        "id": "lf-1",
+        "type": "GENERATION",
+        "startTime": TS,
+        "model": "gpt-4o-audio-preview-2025-06-03",
+        "usageDetails": {"input": 200, "input_audio": 1000, "output": 100, "output_audio": 500},
+    }
+    result, (row,), _, _ = load_priced(jsonl([record]), "langfuse")
+    assert result.format == "langfuse"
+    assert (row["input_tokens"], row["output_tokens"]) == (1200, 600)
+    assert audio(row) == (1000, None, 500)
+    assert row["cost_usd"] == Decimal("0.0815")
+
+
+def test_litellm_usage_audio_details(jsonl):
+    usage = chat("x")["usage"]
+    record = {
+        "id": "ll-1",
+        "call_type": "completion",
+        "startTime": 1772359200.0,  # 2026-03-01T10:00:00Z
+        "model": "gpt-4o-audio-preview-2025-06-03",
+        "custom_llm_provider": "openai",
+        "prompt_tokens": 1200,
+        "completion_tokens": 600,
+        "response": {"model": "gpt-4o-audio-preview-2025-06-03", "usage": usage},
+    }
+    result, (row,), _, _ = load_priced(jsonl([record]), "litellm")
+    assert result.format == "litellm"
+    assert (row["input_tokens"], row["output_tokens"]) == (1200, 600)
+    assert audio(row) == (1000, None, 500)
+    assert row["cost_usd"] == Decimal("0.0815")
+
+
 # ------------------------------------------------------------------------------ store, export
 
 

@@ -149,6 +149,10 @@ SELECT line,
   {tok["prompt_cache_read_tokens"]} AS cache_read_tokens,
   {tok["prompt_cache_write_tokens"]} AS cache_write_tokens,
   {tok["completion_tokens"]} + coalesce({tok["completion_audio_tokens"]}, 0) AS output_tokens,
+  CASE WHEN {tok["prompt_tokens"]} IS NOT NULL THEN {tok["prompt_audio_tokens"]} END
+    AS input_audio_tokens,
+  CASE WHEN {tok["completion_tokens"]} IS NOT NULL THEN {tok["completion_audio_tokens"]} END
+    AS output_audio_tokens,
   coalesce({_f("request_user_id")}, {_f("helicone_user")}, {_j("req", "$.user")}) AS user_id,
   list_filter(pl, lambda e: e.k IN ('helicone-session-id', 'session', 'session_id'))[1].v
     AS session_id,

@@ -16,7 +16,8 @@ input + output (and not the sum of every key) the details are nested; otherwise 
 of all keys, or no total, which Langfuse defines as that sum — they are disjoint and are
 added up. Keys are classified by name: cache reads (``cache_read``/``cached``), cache writes
 (``cache_creation``/``cache_write``, ``1h`` for the one-hour part), reasoning, and other
-input/output parts (audio). The legacy ``usage`` object (``input``/``output``/``total``,
+input/output parts; those naming ``audio`` (``input_audio``, ``output_audio``; a cached one
+is a cache read) are also the call's audio counts, billed at audio prices. The legacy ``usage`` object (``input``/``output``/``total``,
 ``unit``; counts in another unit than TOKENS are not tokens) and
 ``promptTokens``/``completionTokens`` are read when ``usageDetails`` is empty.
 
@@ -68,6 +69,7 @@ _PATTERNS = {
     "cw_1h": "cache.*1h|1h.*cache",
     "cw_5m": "cache.*5m|5m.*cache",
     "r": "reasoning",
+    "audio": "audio",
     "in_side": "^(input|prompt)",
     "out_side": "^(output|completion)",
 }
@@ -80,14 +82,17 @@ CREATE OR REPLACE TEMP MACRO lf_class(k) AS (
       WHEN regexp_matches(k, '{_PATTERNS["in_main"]}') THEN 'in_main'
       WHEN regexp_matches(k, '{_PATTERNS["out_main"]}') THEN 'out_main'
       WHEN regexp_matches(k, '{_PATTERNS["cr"]}')
-           AND NOT regexp_matches(k, '{_PATTERNS["out_side"]}') THEN 'cr'
+           AND NOT regexp_matches(k, '{_PATTERNS["out_side"]}')
+        THEN CASE WHEN regexp_matches(k, '{_PATTERNS["audio"]}') THEN 'cr_audio' ELSE 'cr' END
       WHEN regexp_matches(k, '{_PATTERNS["cw_1h"]}') THEN 'cw_1h'
       WHEN regexp_matches(k, '{_PATTERNS["cw_5m"]}') THEN 'cw_5m'
       WHEN regexp_matches(k, '{_PATTERNS["cw"]}') THEN 'cw'
       WHEN regexp_matches(k, '{_PATTERNS["r"]}')
            AND NOT regexp_matches(k, '{_PATTERNS["in_side"]}') THEN 'r'
-      WHEN regexp_matches(k, '{_PATTERNS["in_side"]}') THEN 'in_other'
-      WHEN regexp_matches(k, '{_PATTERNS["out_side"]}') THEN 'out_other'
+      WHEN regexp_matches(k, '{_PATTERNS["in_side"]}')
+        THEN CASE WHEN regexp_matches(k, '{_PATTERNS["audio"]}') THEN 'in_audio' ELSE 'in_other' END
+      WHEN regexp_matches(k, '{_PATTERNS["out_side"]}')
+        THEN CASE WHEN regexp_matches(k, '{_PATTERNS["audio"]}') THEN 'out_audio' ELSE 'out_other' END
       ELSE 'other'
     END);
 CREATE OR REPLACE TEMP MACRO lf_sum(entries, cls) AS (
@@ -183,7 +188,12 @@ WITH base AS (
 ), parts AS (
   SELECT *,
     lf_sum(e, 'total') AS total, lf_sum(e, 'in_main') AS in_main,
-    lf_sum(e, 'out_main') AS out_main, lf_sum(e, 'cr') AS cr, lf_sum(e, 'cw') AS cw_all,
+    lf_sum(e, 'out_main') AS out_main, lf_sum(e, 'cw') AS cw_all,
+    -- cached audio is a cache read (and audio); in_audio/out_audio are parts beside the main
+    lf_sum(e, 'cr_audio') AS cr_audio, lf_sum(e, 'in_audio') AS in_audio,
+    lf_sum(e, 'out_audio') AS out_audio,
+    CASE WHEN lf_sum(e, 'cr') IS NOT NULL OR lf_sum(e, 'cr_audio') IS NOT NULL
+         THEN coalesce(lf_sum(e, 'cr'), 0) + coalesce(lf_sum(e, 'cr_audio'), 0) END AS cr,
     lf_sum(e, 'cw_1h') AS cw_1h, lf_sum(e, 'cw_5m') AS cw_5m, lf_sum(e, 'r') AS r,
     lf_sum(e, 'in_other') AS in_other, lf_sum(e, 'out_other') AS out_other,
     list_filter(e, lambda x: llm_bad_tok(x.v))[1] AS bad,
@@ -198,8 +208,11 @@ WITH base AS (
 ), counted AS (
   SELECT *,
     coalesce(in_main, 0) + coalesce(cr, 0) + coalesce(cw, 0) + coalesce(in_other, 0)
-      AS in_disjoint,
-    coalesce(out_main, 0) + coalesce(r, 0) + coalesce(out_other, 0) AS out_disjoint,
+      + coalesce(in_audio, 0) AS in_disjoint,
+    coalesce(out_main, 0) + coalesce(r, 0) + coalesce(out_other, 0) + coalesce(out_audio, 0)
+      AS out_disjoint,
+    CASE WHEN in_audio IS NOT NULL OR cr_audio IS NOT NULL
+         THEN coalesce(in_audio, 0) + coalesce(cr_audio, 0) END AS audio_in,
     in_main IS NOT NULL OR out_main IS NOT NULL OR cr IS NOT NULL OR cw IS NOT NULL
       AS has_details,
     coalesce({tok(_j("lu", "$.input"))}, {tok(_j("lu", "$.promptTokens"))},
@@ -299,6 +312,9 @@ SELECT {line} AS line,
   CASE WHEN input_tokens IS NOT NULL THEN cw_1h END AS cache_write_1h_tokens,
   output_tokens,
   CASE WHEN output_tokens IS NOT NULL THEN r END AS reasoning_tokens,
+  CASE WHEN input_tokens IS NOT NULL THEN audio_in END AS input_audio_tokens,
+  CASE WHEN input_tokens IS NOT NULL THEN cr_audio END AS cache_read_audio_tokens,
+  CASE WHEN output_tokens IS NOT NULL THEN out_audio END AS output_audio_tokens,
   coalesce({_f("userId")}, {_f("userId", "t")}) AS user_id,
   coalesce({_f("sessionId")}, {_f("sessionId", "t")}) AS session_id,
   coalesce({_j("meta", "$.feature")}, {_f("name", "t")}, {_f("traceName")}) AS feature,

@@ -25,6 +25,8 @@ prompt_tokens + reads + writes when it holds neither (raw Anthropic counts). Out
 reasoning only when completion_tokens is smaller than it. (The rule is the macros
 ``llm_prompt_input`` / ``llm_completion_output`` of formats/sql.py: a log line with this
 usage object is read by the same rule, formats/usage.py.)
+The audio parts are ``prompt_tokens_details.audio_tokens`` and
+``completion_tokens_details.audio_tokens`` of the usage object (inside prompt/completion).
 
 Attribution: user = ``end_user`` (the caller's customer), else the key's user; tags keep
 ``model_group``, ``call_type``, the hashed ``api_key`` and its alias, team, organization,
@@ -77,6 +79,9 @@ _USAGE = {
     "write_1h": "$.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens",
     "write_1h_anthropic": "$.cache_creation.ephemeral_1h_input_tokens",
     "reasoning": "$.completion_tokens_details.reasoning_tokens",
+    # the audio parts of prompt and completion (LiteLLM writes Gemini's AUDIO counts there too)
+    "audio_in": "$.prompt_tokens_details.audio_tokens",
+    "audio_out": "$.completion_tokens_details.audio_tokens",
 }
 
 
@@ -125,6 +130,7 @@ WITH base AS (
     coalesce({_u("cache_creation")}, {_u("cache_creation_details")}) AS cw,
     coalesce({_u("write_1h")}, {_u("write_1h_anthropic")}) AS cw_1h,
     {_u("reasoning")} AS r,
+    {_u("audio_in")} AS a_in, {_u("audio_out")} AS a_out,
     {_bad_tokens()} AS bad_usage,
     coalesce({_f("startTime")}, {_f("start_time")}) AS ts_raw,
     coalesce({_f("endTime")}, {_f("end_time")}) AS end_raw,
@@ -151,6 +157,8 @@ SELECT line,
   cw_1h AS cache_write_1h_tokens,
   llm_completion_output(completion, r) AS output_tokens,
   r AS reasoning_tokens,
+  CASE WHEN prompt IS NOT NULL THEN a_in END AS input_audio_tokens,
+  CASE WHEN completion IS NOT NULL THEN a_out END AS output_audio_tokens,
   coalesce({_f("end_user")}, {_j("meta", "$.user_api_key_end_user_id")}, {_f("user")},
            {_j("meta", "$.user_api_key_user_id")}) AS user_id,
   coalesce({_f("session_id")}, {_j("meta", "$.session_id")}) AS session_id,
