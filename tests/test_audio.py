@@ -6,6 +6,7 @@ the text price of the same key). Expected costs are worked out by hand (USD per 
 from __future__ import annotations
 
 import csv
+import json
 from decimal import Decimal
 
 import pytest
@@ -315,3 +316,20 @@ def test_export_has_the_audio_columns(tmp_path, jsonl):
     assert [row[c] for c in AUDIO] == ["1000", "", "500"]
     assert Decimal(row["cost_usd"]) == Decimal("0.0815")
     assert Decimal(row["cost_input"]) + Decimal(row["cost_output"]) == Decimal("0.0815")
+
+
+def test_pricing_show_lists_the_audio_prices(cli):
+    shown = cli("pricing", "show", "gpt-realtime").stdout
+    header = next(line for line in shown.splitlines() if line.startswith("from"))
+    assert header.split() == [
+        "from", "tier", "input", "cache", "read", "output", "audio", "in", "audio", "cached",
+        "audio", "out",
+    ]  # fmt: skip
+    row = next(line for line in shown.splitlines() if line.startswith("2025-08-28"))
+    assert row.split() == ["2025-08-28", "standard", "4", "0.4", "16", "32", "0.4", "64"]
+    info = json.loads(cli("pricing", "show", "gpt-4o-audio-preview", "-f", "json").stdout)
+    assert info["history"][0] == {
+        "from": "2024-12-17", "to": None, "tier": "standard", "above_input_tokens": None,
+        "off_peak": None, "input": 2.5, "output": 10.0, "input_audio": 40.0,
+        "output_audio": 80.0, "modifiers": None,
+    }  # fmt: skip

@@ -148,6 +148,9 @@ def show(
         "cache write",
         "write 1h",
         "output",
+        "audio in",
+        "audio cached",
+        "audio out",
         "fees",
         "if usage says",
     )
@@ -170,6 +173,9 @@ def show(
                 _money(h.get("cache_write")),
                 _money(h.get("cache_write_1h")),
                 _money(h.get("output")),
+                _money(h.get("input_audio")),
+                _money(h.get("cache_read_audio")),
+                _money(h.get("output_audio")),
                 " ".join(fees),
                 _modifiers_text(h.get("modifiers") or {}),
             ]
@@ -179,7 +185,7 @@ def show(
     table = Table(
         [cols[j] for j in shown],
         [[r[j] for j in shown] for r in rows],
-        "".join("llllrrrrrrll"[j] for j in shown),
+        "".join("llllrrrrrrrrrll"[j] for j in shown),
         whole=("tier", "context"),
     )
     console.print(Text("History (USD per million tokens)", style="italic"))
