@@ -333,3 +333,20 @@ def test_pricing_show_lists_the_audio_prices(cli):
         "off_peak": None, "input": 2.5, "output": 10.0, "input_audio": 40.0,
         "output_audio": 80.0, "modifiers": None,
     }  # fmt: skip
+
+
+def test_downgrade_reprices_the_audio_at_the_targets_audio_prices(jsonl):
+    from llmcost.api import analyze
+
+    usage = chat("x")["usage"] | {"completion_tokens": 60, "total_tokens": 1260}
+    usage["completion_tokens_details"] = {"reasoning_tokens": 0, "audio_tokens": 50}
+    line = {
+        "timestamp": TS,
+        "request": {"model": "gpt-audio", "messages": [{"role": "user", "content": "hi"}]},
+        "response": {"model": "gpt-audio-2025-08-28", "usage": usage},
+    }
+    (item,) = analyze([jsonl([line])]).to_dict()["downgrade"]["by_model"]
+    assert item["target"] == "gpt-audio-mini"
+    # gpt-audio: 200 × 2.50 + 1,000 × 32 + 10 × 10 + 50 × 64 = $0.0358
+    # gpt-audio-mini: 200 × 0.60 + 1,000 × 10 + 10 × 2.40 + 50 × 20 = $0.011144
+    assert (item["cost_usd"], item["target_cost_usd"]) == (0.0358, 0.011144)
