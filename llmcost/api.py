@@ -375,6 +375,10 @@ class Cost:
     cache_write_1h_tokens: int
     output_tokens: int  # ALL output, reasoning included
     reasoning_tokens: int
+    # the audio parts of input, cache reads and output (billed at the audio prices)
+    input_audio_tokens: int
+    cache_read_audio_tokens: int
+    output_audio_tokens: int
     input: Decimal
     cache_read: Decimal
     cache_write: Decimal
@@ -390,9 +394,10 @@ class Cost:
 
 _PRICE_SQL = """
 WITH a AS (SELECT CAST(? AS JSON) AS u, CAST(? AS VARCHAR) AS forced),
-b AS (SELECT u, coalesce(forced, {auto}) AS usage_style, {tokens} AS u_tok FROM a)
+r AS (SELECT *, {raw} AS u_raw FROM a),
+b AS (SELECT u, u_raw, coalesce(forced, {auto}) AS usage_style, {tokens} AS u_tok FROM r)
 SELECT usage_style, {input}, {cache_read}, {cache_write}, {cache_write_1h}, {output},
-  {reasoning}, {bad}
+  {reasoning}, {input_audio}, {cache_read_audio}, {output_audio}, {bad}
 FROM b
 """
 
@@ -443,14 +448,17 @@ def _normalize(con, usage: Any, style: str | None) -> dict[str, Any]:
         bad_field_sql,
         column_sql,
         tokens_sql,
+        usage_strings_sql,
     )
 
     if style is not None and style not in STYLES:
         raise UsageError(f"unknown usage style {style!r}", hint=f"use one of: {', '.join(STYLES)}")
     fields = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
+    fields += ("input_audio", "cache_read_audio", "output_audio")
     sql = _PRICE_SQL.format(
         auto=AUTO_STYLE_SQL,
-        tokens=tokens_sql(),
+        raw=usage_strings_sql(),
+        tokens=tokens_sql("u_raw"),
         bad=bad_field_sql(),
         **{f: column_sql(f) for f in fields},
     )
@@ -484,7 +492,9 @@ def price(
     ``cache_creation_input_tokens``), Gemini (``promptTokenCount``, ``thoughtsTokenCount``)
     or canonical (``input_tokens``, ``cache_read_tokens``, …). It is normalized exactly as
     the log reader does (told by its keys, or ``style``), then priced with the price row in
-    force on ``at``'s date — the same SQL as ``analyze``.
+    force on ``at``'s date — the same SQL as ``analyze``. Audio counts
+    (``prompt_tokens_details.audio_tokens``, Gemini's AUDIO modality, …) are billed at the
+    model's audio prices.
 
     ``service_tier``: standard (default), batch, flex or priority. ``pricing``: a PriceBook
     from ``load_pricing`` or overlay YAML paths. Raises ``UnpricedModelError`` when no price
@@ -519,8 +529,9 @@ def price(
         con.execute(
             """INSERT INTO requests (request_id, ts, provider, model, input_tokens,
                  cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
-                 reasoning_tokens, token_source, service_tier)
-               VALUES ('price', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', llm_tier(?))""",
+                 reasoning_tokens, input_audio_tokens, cache_read_audio_tokens,
+                 output_audio_tokens, token_source, service_tier)
+               VALUES ('price', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', llm_tier(?))""",
             [
                 when,
                 logged_provider,
@@ -531,6 +542,9 @@ def price(
                 tokens["cache_write_1h_tokens"],
                 tokens["output_tokens"],
                 tokens["reasoning_tokens"],
+                tokens["input_audio_tokens"],
+                tokens["cache_read_audio_tokens"],
+                tokens["output_audio_tokens"],
                 service_tier,
             ],
         )
@@ -574,6 +588,9 @@ def price(
         cache_write_1h_tokens=row["cache_write_1h_tokens"] or 0,
         output_tokens=row["output_tokens"] or 0,
         reasoning_tokens=row["reasoning_tokens"] or 0,
+        input_audio_tokens=row["input_audio_tokens"] or 0,
+        cache_read_audio_tokens=row["cache_read_audio_tokens"] or 0,
+        output_audio_tokens=row["output_audio_tokens"] or 0,
         input=row["cost_input"] if row["cost_input"] is not None else zero,
         cache_read=row["cost_cache_read"] if row["cost_cache_read"] is not None else zero,
         cache_write=row["cost_cache_write"] if row["cost_cache_write"] is not None else zero,

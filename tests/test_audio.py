@@ -350,3 +350,23 @@ def test_downgrade_reprices_the_audio_at_the_targets_audio_prices(jsonl):
     # gpt-audio: 200 × 2.50 + 1,000 × 32 + 10 × 10 + 50 × 64 = $0.0358
     # gpt-audio-mini: 200 × 0.60 + 1,000 × 10 + 10 × 2.40 + 50 × 20 = $0.011144
     assert (item["cost_usd"], item["target_cost_usd"]) == (0.0358, 0.011144)
+
+
+def test_api_price_bills_the_usage_audio():
+    import llmcost
+
+    cost = llmcost.price("gpt-4o-audio-preview", chat("x")["usage"], at="2026-03-01")
+    audio_counts = (cost.input_audio_tokens, cost.cache_read_audio_tokens)
+    assert audio_counts + (cost.output_audio_tokens,) == (1000, 0, 500)
+    assert (cost.input, cost.output, cost.total) == (
+        Decimal("0.0405"),  # 200 × 2.50 + 1,000 × 40
+        Decimal("0.041"),  # 100 × 10 + 500 × 80
+        Decimal("0.0815"),
+    )
+    gemini = {
+        "promptTokenCount": 1000,
+        "candidatesTokenCount": 10,
+        "promptTokensDetails": [{"modality": "AUDIO", "tokenCount": 1000}],
+    }
+    # 1,000 × $1.00 (audio) + 10 × $2.50
+    assert llmcost.price("gemini-2.5-flash", gemini, at="2026-03-01").total == Decimal("0.001025")
