@@ -175,3 +175,18 @@ def test_anthropic_cache_writes_given_only_by_their_ttl_breakdown(jsonl):
         (410, 100, 300, None, 5, None),
     ]
     assert cost(rows[0]) == pytest.approx((10 * 3 + 100 * 0.3 + 300 * 3.75 + 200 * 6 + 75) / 1e6)
+
+
+def test_anthropic_usage_with_only_the_write_breakdown_is_read_as_anthropic(jsonl):
+    """A usage with no cache_read/cache_creation_input_tokens key but the cache_creation
+    breakdown is Anthropic's (no other provider writes that key): it was read as a generic
+    usage, its 250 written tokens left out (input 10). claude-sonnet-4-5: 10 × $3 +
+    200 × $3.75 + 50 × $6 (1h) + 5 × $15."""
+    usage = {"input_tokens": 10, "output_tokens": 5, "cache_creation": {
+        "ephemeral_5m_input_tokens": 200, "ephemeral_1h_input_tokens": 50}}  # fmt: skip
+    path = jsonl([{"ts": "2026-11-02T10:00:00Z", "model": "claude-sonnet-4-5",
+                   "request_id": "plain-writes-only", "usage": usage}])  # fmt: skip
+    _, rows, rejects, _ = load_priced(path)
+    assert rejects == []
+    assert [tokens(r) for r in rows] == [(260, None, 200, 50, 5, None)]
+    assert cost(rows[0]) == pytest.approx((10 * 3 + 200 * 3.75 + 50 * 6 + 75) / 1e6)

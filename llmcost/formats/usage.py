@@ -289,7 +289,7 @@ AUTO_STYLE_SQL = f"""CASE
       OR {_has("$.prompt_token_count")} OR {_has("$.candidates_token_count")} THEN 'gemini'
     WHEN {_has("$.prompt_tokens")} OR {_has("$.completion_tokens")} THEN 'openai_chat'
     WHEN {_has("$.cache_read_input_tokens")} OR {_has("$.cache_creation_input_tokens")}
-      THEN 'anthropic'
+      OR {_has("$.cache_creation")} THEN 'anthropic'
     WHEN {_has("$.input_tokens_details")} OR {_has("$.output_tokens_details.reasoning_tokens")}
       OR {_has("$.input_token_details")} OR {_has("$.output_token_details")}
       THEN 'openai_responses'
