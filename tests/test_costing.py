@@ -216,6 +216,33 @@ def test_unpriced_model_is_listed_never_zero(jsonl):
     assert row["cost_usd"] is None
 
 
+def test_a_tier_without_its_own_price_is_said(jsonl, cli):
+    """A batch call of a model whose table has no batch price is priced at its standard
+    price (mistral-large-2411: Mistral's batch API is not in the table): a cost that may be
+    twice the bill. It was said nowhere but the export's price_tier."""
+    call = {
+        "ts": "2026-11-02T10:00:00Z",
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
+    }
+    path = jsonl([
+        {**call, "model": "mistral-large-2411", "service_tier": "batch"},
+        {**call, "model": "mistral-large-2411", "service_tier": "batch", "ts": "2026-11-03"},
+        {**call, "model": "gpt-4o-mini", "service_tier": "batch"},  # has a batch price
+        {**call, "model": "gpt-4o-mini"},
+    ])  # fmt: skip
+    report = analyze([path])
+    assert report["summary"]["tier_priced_as_standard"] == [
+        {"model": "mistral-large-2411", "tier": "batch", "requests": 2}
+    ]
+    result = cli("analyze", path)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert (
+        "Priced at standard rates: 2 batch calls of mistral-large-2411 (no batch price in the "
+        "tables; add one with --pricing)"
+    ) in text
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     uncached=st.integers(0, 500_000),

@@ -57,6 +57,15 @@ def summary(con, ctx) -> dict:
         "cache_write": r.pop("cost_cache_write"),
         "output": r.pop("cost_output"),
     }
+    # calls of a tier (batch, flex, priority) whose model has no price for it: priced at
+    # the standard price, which may be far from the bill (batch is half on most APIs)
+    r["tier_priced_as_standard"] = rows(
+        con,
+        """SELECT model, service_tier AS tier, count(*) AS requests FROM calls
+        WHERE cost_usd IS NOT NULL AND coalesce(service_tier, 'standard') <> 'standard'
+          AND price_tier = 'standard'
+        GROUP BY ALL ORDER BY requests DESC, model, tier""",
+    )
     r["pricing_versions"] = [
         x["pricing_version"]
         for x in rows(

@@ -142,6 +142,19 @@ def _summary(r: dict) -> Section:
             f"Unpriced: {plural(s['unpriced_requests'], 'call')} of models without a price "
             "(not counted as $0; listed below)"
         )
+    fallbacks = s.get("tier_priced_as_standard") or []
+    if fallbacks:
+        shown = "; ".join(
+            f"{plural(f['requests'], f['tier'] + ' call')} of {f['model']}" for f in fallbacks[:3]
+        )
+        more = len(fallbacks) - 3
+        lines.append(
+            f"Priced at standard rates: {shown}"
+            + (f"; {more} more" if more > 0 else "")
+            + " (no "
+            + "/".join(sorted({f["tier"] for f in fallbacks}))
+            + " price in the tables; add one with --pricing)"
+        )
     if s["unknown_token_requests"]:
         lines.append(
             f"Unknown tokens: {plural(s['unknown_token_requests'], 'call')} had no token counts "
