@@ -22,6 +22,20 @@ OTEL = DATA / "formats" / "otel"
 load = load_priced
 
 
+def _chat_span(trace_id: str, span_id: str, model: str, attrs: dict) -> dict:
+    """An OpenAI chat span of ``model`` with ``attrs`` (string attributes) and no counts."""
+    attrs = {"gen_ai.operation.name": "chat", "gen_ai.system": "openai",
+             "gen_ai.request.model": model, **attrs}  # fmt: skip
+    return {
+        "traceId": trace_id,
+        "spanId": span_id,
+        "name": f"chat {model}",
+        "startTimeUnixNano": "1762000000000000000",
+        "endTimeUnixNano": "1762000001000000000",
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+    }
+
+
 def test_same_call_from_two_instrumentations_gives_the_same_row():
     """OpenLLMetry and opentelemetry-instrumentation-openai-v2 traced the same gpt-4o-mini
     call: the columns both spans carry agree; only OpenLLMetry carries the cache and
@@ -240,21 +254,9 @@ def test_the_deprecated_gen_ai_prompt_and_completion_attributes_are_the_texts(tm
     from tests.conftest import load_priced_paths
 
     def span(span_id: str, prompt: str, completion: str) -> dict:
-        attrs = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.system": "openai",
-            "gen_ai.request.model": "gpt-4o",
-            "gen_ai.prompt": prompt,
-            "gen_ai.completion": completion,
-        }
-        return {
-            "traceId": "a" * 32,
-            "spanId": span_id,
-            "name": "chat gpt-4o",
-            "startTimeUnixNano": "1762000000000000000",
-            "endTimeUnixNano": "1762000001000000000",
-            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
-        }
+        return _chat_span(
+            "a" * 32, span_id, "gpt-4o", {"gen_ai.prompt": prompt, "gen_ai.completion": completion}
+        )
 
     messages = [
         {"role": "system", "content": "Be brief."},
@@ -298,16 +300,7 @@ def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
     system, user = chat["request"]["messages"]
 
     def span(span_id: str, attrs: dict) -> dict:
-        attrs = {"gen_ai.operation.name": "chat", "gen_ai.system": "openai",
-                 "gen_ai.request.model": "gpt-4o-mini", **attrs}  # fmt: skip
-        return {
-            "traceId": "b" * 32,
-            "spanId": span_id,
-            "name": "chat gpt-4o-mini",
-            "startTimeUnixNano": "1762000000000000000",
-            "endTimeUnixNano": "1762000001000000000",
-            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
-        }
+        return _chat_span("b" * 32, span_id, "gpt-4o-mini", attrs)
 
     question = [
         {"role": "user", "parts": [{"type": "text", "content": responses["request"]["input"]}]}
