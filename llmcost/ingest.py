@@ -83,8 +83,8 @@ class FileResult:
 
         return (
             f"{plural(self.held_streams, 'stream')} logged chunk by chunk still being written "
-            f"(no final chunk yet; from line {self.held_from:,}) held for the next ingest into "
-            "this database, which reads on from there"
+            f"(its last chunks or usage not read yet; from line {self.held_from:,}) held for the "
+            "next ingest into this database, which reads on from there"
         )
 
 
@@ -508,7 +508,7 @@ def _ingest(
         if (
             waits
             and fmt.line_based
-            and (held := pending_streams.hold(con, _settled(con, source, result.mode)))
+            and (held := pending_streams.hold(con, _settled(con, source, result.mode), end_line))
         ):
             result.held_streams, result.held_from = held
             read_line = end_line

@@ -618,8 +618,8 @@ def test_a_stream_still_being_written_when_cron_runs_is_held_and_made_whole_next
     assert first.exit_code == 0, first.stderr
     assert "5 lines read = 2 new calls + 3 skipped + 0 rejected" in first.stderr
     assert (
-        "1 stream logged chunk by chunk still being written (no final chunk yet; from line 2) "
-        "held for the next ingest into this database" in first.stderr
+        "1 stream logged chunk by chunk still being written (its last chunks or usage not read "
+        "yet; from line 2) held for the next ingest into this database" in first.stderr
     )
     assert [c[0] for c in _calls(db)] == ["r1", "r2"]
     with log.open("a") as fh:
@@ -677,6 +677,29 @@ def test_a_stream_silent_for_ten_minutes_is_made_a_call_as_it_stands(tmp_path, c
         assert ingest_paths(store.connect(db), [str(log)]).files[0].mode == "unchanged"
 
 
+def test_a_stream_whose_final_chunk_ends_the_file_waits_for_its_usage_chunk(tmp_path, cli):
+    """The run read a stream up to its finish_reason chunk, the file's last line, before the
+    writer logged the usage chunk that follows it: the call was made without usage, and the
+    next run dropped the usage chunk as the same call (12 in / 5 out lost). A stream whose
+    final chunk is the last line read is held like an unfinished one."""
+    chunks = _stream(True)  # 7 chunks, the 7th with finish_reason, then the usage chunk
+    log = tmp_path / "app.jsonl"
+    db = tmp_path / "costs.duckdb"
+    log.write_text(call(1) + "\n" + "\n".join(chunks[:7]) + "\n")
+    first = cli("ingest", log, "--db", db)
+    assert first.exit_code == 0, first.stderr
+    assert "held for the next ingest" in first.stderr
+    with log.open("a") as fh:
+        fh.write(chunks[7] + "\n" + call(2) + "\n")
+    second = cli("ingest", log, "--db", db)
+    assert second.exit_code == 0, second.stderr
+    assert _calls(db) == [
+        ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, None),
+        ("r1", 1, 11, 1, None),
+        ("r2", 10, 12, 1, None),
+    ]
+
+
 def test_the_report_notes_a_held_stream(tmp_path, cli):
     log = tmp_path / "app.jsonl"
     log.write_text(call(0) + "\n" + "\n".join(_stream(True)[:4]) + "\n")
@@ -684,8 +707,9 @@ def test_the_report_notes_a_held_stream(tmp_path, cli):
     report = json.loads(cli("analyze", log, "--db", db, "--format", "json").stdout)
     assert report["summary"]["requests"] == 1
     assert report["notes"] == [
-        f"{log}: 1 stream logged chunk by chunk still being written (no final chunk yet; from "
-        "line 2) held for the next ingest into this database, which reads on from there"
+        f"{log}: 1 stream logged chunk by chunk still being written (its last chunks or usage "
+        "not read yet; from line 2) held for the next ingest into this database, which reads "
+        "on from there"
     ]
 
 

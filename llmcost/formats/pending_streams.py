@@ -10,8 +10,8 @@ usage chunk, anywhere in the file, or an earlier ingest) makes none.
 
 A file that a later ingest goes on with (``ingest`` into a database, from cron) may end in
 the middle of a stream its writer is still writing: made a call now, it would be cut (its
-answer, its usage chunk to come). Such a stream (no chunk with a finish_reason, no call
-stored) is held (``hold``): no call is made, and the file's place is kept before its first
+answer, its usage chunk to come). Such a stream (no chunk with a finish_reason, or that
+chunk the file's last line, and no call stored) is held (``hold``): no call is made, and the file's place is kept before its first
 chunk, so the next ingest reads it again, whole. It is held while it may go on: a stream
 with no new chunk for SILENCE (no chunk after the last line an ingest that ran that long
 ago had read) is over, and is made a call as it stands, as a one-shot run makes it.
@@ -63,19 +63,21 @@ def _kept(con) -> bool:
     )
 
 
-def hold(con, settled: int) -> tuple[int, int] | None:
-    """Leave out of ``finish`` the streams kept that have not ended (no chunk with a
-    finish_reason, no call stored) and have a chunk after line ``settled`` (read by an
-    ingest at least SILENCE ago); returns how many, and the line of the first of their
-    chunks (None: none held)."""
+def hold(con, settled: int, last_line: int) -> tuple[int, int] | None:
+    """Leave out of ``finish`` the streams kept that may go on (no call stored, and no chunk
+    with a finish_reason, or that chunk is the file's last line ``last_line``: its usage
+    chunk, with ``stream_options.include_usage``, comes next) and have a chunk after line
+    ``settled`` (read by an ingest at least SILENCE ago); returns how many, and the line of
+    the first of their chunks (None: none held)."""
     if not _kept(con):
         return None
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE pending_stream_held AS
         SELECT request_id FROM {LASTS} l
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)
-        GROUP BY request_id HAVING count(finish_reason) = 0 AND max(line) > ?""",
-        [settled],
+        GROUP BY request_id
+        HAVING (count(finish_reason) = 0 OR max(line) = ?) AND max(line) > ?""",
+        [last_line, settled],
     )
     held, first = con.execute(
         f"""SELECT count(*), (SELECT min(line) FROM {PIECES}
