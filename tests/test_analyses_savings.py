@@ -195,9 +195,10 @@ def test_self_hosting_is_taken_for_all_of_a_model_or_not_at_all(jsonl):
 def test_a_prompt_family_is_cached_whole_or_not_at_all(jsonl):
     # big-model (test prices: in $10/M, out $20/M, cache read $1/M, no write premium; the
     # sibling small-model in $1/M, out $2/M). Three calls 60 s apart share a 1,200-token
-    # system prompt: caching saves 2 reads x 1,200 x $9/M = $0.0216, $0.0072 a call. Calls 1
-    # and 2 are simple (10-token answers): $0.01368 each on small-model; call 3 used
-    # reasoning (complex). Before, call 3 kept its $0.0072 of the family's saving, though
+    # system prompt: caching saves 2 reads x 1,152 (OpenAI's steps of 128 past 1,024) x $9/M
+    # = $0.020736, $0.006912 a call. Calls 1 and 2 are simple (10-token answers): $0.01368
+    # each on small-model; call 3 used reasoning (complex). Before, call 3 kept its share of
+    # the family's saving, though
     # with calls 1 and 2 moved to small-model nothing writes the cache that it would read.
     system = "hello" + " hello" * 1199
     records = [
@@ -208,7 +209,7 @@ def test_a_prompt_family_is_cached_whole_or_not_at_all(jsonl):
     rep = report(jsonl, records)
     downgrade = 1500 * 9 * M + 10 * 18 * M
     caching = offered(rep, "prompt_caching")
-    assert caching["details"]["usd_before_overlap"] == pytest.approx(2 * 1200 * 9 * M)
+    assert caching["details"]["usd_before_overlap"] == pytest.approx(2 * 1152 * 9 * M)
     assert (caching["usd"], caching["calls"]) == (0, 0)
     assert offered(rep, "downgrade")["usd"] == pytest.approx(2 * downgrade)
     assert rep["savings_total"]["usd"] == pytest.approx(2 * downgrade)

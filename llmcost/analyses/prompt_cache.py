@@ -77,7 +77,8 @@ TTL_1H_PROVIDERS = {"anthropic"}
 ASSUMPTION = (
     "calls sharing a system prompt (or continuing a conversation) reuse it from the "
     "provider's prompt cache when they come within its lifetime (5 minutes, 1 hour where "
-    "offered and cheaper) and it is above the model's minimum length; prefix lengths of the "
+    "offered and cheaper) and it is above the model's minimum length (OpenAI reads it in "
+    "steps of 128 tokens past that); prefix lengths of the "
     "system prompts are counted with the tokenizer (estimated for non-OpenAI models)"
 )
 
@@ -185,11 +186,15 @@ def _rules_table(con, base: str) -> None:
 def _reads(ttl: int) -> str:
     """Tokens each call reads from the cache for one lifetime: the system prompt when the
     previous call of its family came within ``ttl``; the previous call's whole input when it
-    continues that call's conversation within ``ttl``; the longer of the two."""
-    return f"""greatest(
+    continues that call's conversation within ``ttl``; the longer of the two, down to the
+    provider's step (``step``: OpenAI reads 1024 tokens, then steps of 128)."""
+    reads = f"""greatest(
         CASE WHEN sys_prefix > 0 AND sys_gap <= {ttl} THEN sys_prefix ELSE 0 END,
         CASE WHEN chain_gap <= {ttl} AND prev_input >= min_tokens
-             THEN least(prev_input, input_tokens) ELSE 0 END) AS read_{ttl}"""
+             THEN least(prev_input, input_tokens) ELSE 0 END)"""
+    return f"""CASE WHEN step > 1 AND {reads} >= min_tokens
+             THEN min_tokens + floor(({reads} - min_tokens) / step) * step
+             ELSE {reads} END AS read_{ttl}"""
 
 
 def _writes(ttl: int) -> str:
@@ -225,6 +230,11 @@ def prompt_caching(con, ctx) -> dict:
               c.p_input, c.p_cache_read, c.p_cache_write, c.p_cache_write_1h,
               c.cost_input + c.cost_cache_read + c.cost_cache_write AS current_usd,
               r.min_tokens, r.ttl_1h,
+              -- OpenAI's cache hits come in steps of 128 tokens past the 1024 minimum (its
+              -- prompt caching guide, for the models before GPT-5.6: those without a
+              -- cache-write price; 5.6 and later cache at explicit breakpoints)
+              CASE WHEN c.priced_provider IN ('openai', 'azure') AND c.p_cache_write IS NULL
+                   THEN 128 ELSE 1 END AS step,
               CASE WHEN st.tokens >= r.min_tokens THEN least(st.tokens, c.input_tokens)
                    ELSE 0 END AS sys_prefix
             FROM {base} c
