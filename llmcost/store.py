@@ -168,6 +168,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE requests ADD COLUMN output_audio_tokens BIGINT;      -- part of output_tokens
         """,
     ),
+    (
+        10,
+        "usage buckets: audio tokens (billed at audio prices)",
+        """
+        -- as in requests: audio parts of input_tokens, cache_read_tokens and output_tokens
+        ALTER TABLE usage_buckets ADD COLUMN input_audio_tokens BIGINT;
+        ALTER TABLE usage_buckets ADD COLUMN cache_read_audio_tokens BIGINT;
+        ALTER TABLE usage_buckets ADD COLUMN output_audio_tokens BIGINT;
+        """,
+    ),
 ]
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 
 from llmcost import costing, store
+from llmcost.analyses import Context
+from llmcost.analyses.buckets import usage_reports
 from llmcost.api import export_calls
 from llmcost.ingest import ingest_paths
 from llmcost.pricing import PriceBook, Problem, load_pricing, parse_table
@@ -272,13 +274,66 @@ def test_litellm_usage_audio_details(jsonl):
     assert row["cost_usd"] == Decimal("0.0815")
 
 
+# ------------------------------------------------------------------------------ usage reports
+
+
+def openai_usage_page(tmp_path, **result) -> str:
+    """An OpenAI organization usage page with one completions result (2025-07-01)."""
+    result = {"object": "organization.usage.completions.result", **result}
+    bucket = {"object": "bucket", "start_time": 1751328000, "end_time": 1751414400}
+    page = {"object": "page", "data": [{**bucket, "results": [result]}], "has_more": False}
+    path = tmp_path / "usage.json"
+    path.write_text(json.dumps(page))
+    return str(path)
+
+
+def test_openai_usage_report_audio_billed_at_audio_prices(tmp_path):
+    """The usage API's input_audio_tokens are the UNCACHED audio input,
+    input_cached_audio_tokens the cached (spec: UsageCompletionsResult)."""
+    path = openai_usage_page(
+        tmp_path, model="gpt-4o-realtime-preview-2025-06-03", num_model_requests=5,
+        input_tokens=5000, input_cached_tokens=1800, input_cache_write_tokens=200,
+        output_tokens=1000, input_audio_tokens=300, input_cached_audio_tokens=100,
+        output_audio_tokens=100,
+    )  # fmt: skip
+    con = store.connect()
+    ingest_paths(con, [path])
+    # stored as a call's counts: the audio input (cached included), its cached part, output
+    assert con.execute(f"SELECT {', '.join(AUDIO)} FROM usage_buckets").fetchall() == [
+        (400, 100, 100)
+    ]
+    book = load_pricing()
+    costing.prepare(con, book)
+    report = usage_reports(con, Context(book=book, options=None))
+    # gpt-4o-realtime-preview: text $5 / cached $2.50 / out $20, audio $40 / cached $2.50 /
+    # out $80, cache writes at input ($5): uncached 3,000 of which 300 audio, cached 1,800 of
+    # which 100 audio, 200 written, out 1,000 of which 100 audio:
+    # 2,700 × 5 + 300 × 40 + 1,700 × 2.5 + 100 × 2.5 + 200 × 5 + 900 × 20 + 100 × 80
+    #   = 13,500 + 12,000 + 4,250 + 250 + 1,000 + 18,000 + 8,000 = $0.057
+    assert report["unpriced_buckets"] == 0
+    assert report["computed_cost_usd"] == pytest.approx(0.057, abs=1e-12)
+
+
+def test_openai_usage_report_bad_audio_count_rejected(tmp_path):
+    path = openai_usage_page(
+        tmp_path, model="gpt-4o-realtime-preview", num_model_requests=1, input_tokens=10,
+        output_tokens=5, output_audio_tokens="lots",
+    )  # fmt: skip
+    con = store.connect()
+    ingest_paths(con, [path])
+    assert con.execute("SELECT line, reason FROM rejects").fetchall() == [
+        (1, "output_audio_tokens is not a non-negative integer: lots")
+    ]
+    assert con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
+
+
 # ------------------------------------------------------------------------------ store, export
 
 
 def test_migration_adds_the_audio_columns_to_an_existing_database(tmp_path, monkeypatch, jsonl):
     db = tmp_path / "old.duckdb"
     before = [m for m in store.MIGRATIONS if "audio" not in m[1]]
-    assert len(before) == len(store.MIGRATIONS) - 1
+    assert len(before) == len(store.MIGRATIONS) - 2  # calls' (9), usage buckets' (10)
     with monkeypatch.context() as m:  # a database made before the audio columns
         m.setattr(store, "MIGRATIONS", before)
         con = store.connect(db)
@@ -292,8 +347,9 @@ def test_migration_adds_the_audio_columns_to_an_existing_database(tmp_path, monk
         con.close()
     con = store.connect(db)
     assert {r[0] for r in con.execute("DESCRIBE requests").fetchall()} >= set(AUDIO)
-    number = [n for n, name, _ in store.MIGRATIONS if "audio" in name][0]
-    assert number in {r[0] for r in con.execute("SELECT number FROM schema_migrations").fetchall()}
+    assert {r[0] for r in con.execute("DESCRIBE usage_buckets").fetchall()} >= set(AUDIO)
+    numbers = {n for n, name, _ in store.MIGRATIONS if "audio" in name}
+    assert numbers <= {r[0] for r in con.execute("SELECT number FROM schema_migrations").fetchall()}
     # the call stored before keeps its counts; its audio is unknown (billed as text)
     assert con.execute(f"SELECT input_tokens, {', '.join(AUDIO)} FROM requests").fetchall() == [
         (1200, None, None, None)

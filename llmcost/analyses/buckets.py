@@ -7,6 +7,8 @@ bucket at batch rates), at the model's base rates: a long-context surcharge appl
 request, and a bucket does not say how its input was spread over requests — unless it says
 its context window (Anthropic groups by it): a "200k-1M" bucket is priced at the rates
 for inputs above 200k. Web searches (Anthropic's ``server_tool_use``) add their per-search fee.
+Audio tokens (OpenAI's ``input_audio_tokens``, ``input_cached_audio_tokens``,
+``output_audio_tokens``) are billed at the model's audio prices.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import polars as pl
 
 from llmcost import store
 from llmcost.analyses import register, rows, usd
-from llmcost.costing import candidates_sql
+from llmcost.costing import (
+    cache_read_cost_sql,
+    candidates_sql,
+    input_cost_sql,
+    output_cost_sql,
+)
 
 NEEDS_CALLS = [
     "most expensive calls and query families",
@@ -25,11 +32,12 @@ NEEDS_CALLS = [
     "failed and truncated calls",
 ]
 
-_COST = """uncached_input_tokens * p_input
-  + coalesce(cache_read_tokens, 0) * coalesce(p_cache_read, p_input)
+# the audio parts (OpenAI's audio counts) at the audio prices, as a call's are
+_COST = f"""{input_cost_sql()}
+  + {cache_read_cost_sql()}
   + coalesce(cache_write_tokens, 0) * coalesce(p_cache_write, p_input)
   + coalesce(cache_write_1h_tokens, 0) * coalesce(p_cache_write_1h, p_cache_write, p_input)
-  + coalesce(output_tokens, 0) * p_output
+  + {output_cost_sql()}
   + coalesce(requests, 0) * coalesce(per_request, 0)
   + coalesce(web_search_requests, 0) * coalesce(per_search, 0)"""
 
@@ -104,10 +112,18 @@ def _price(con, ctx) -> None:
         joined AS (
           SELECT k.*, m.model_key, m.how, c.tier AS price_tier, c.p_input, c.p_output,
                  c.p_cache_read, c.p_cache_write, c.p_cache_write_1h, c.per_request,
-                 c.per_search,
+                 c.per_search, c.p_input_audio, c.p_output_audio, c.p_cache_read_audio,
                  greatest(k.input_tokens - coalesce(k.cache_read_tokens, 0)
                           - coalesce(k.cache_write_tokens, 0)
-                          - coalesce(k.cache_write_1h_tokens, 0), 0) AS uncached_input_tokens
+                          - coalesce(k.cache_write_1h_tokens, 0), 0) AS uncached_input_tokens,
+                 -- the audio parts, each within the part it belongs to (as in costing.py)
+                 least(greatest(coalesce(k.input_audio_tokens, 0)
+                                - coalesce(k.cache_read_audio_tokens, 0), 0),
+                       uncached_input_tokens) AS audio_uncached_input,
+                 least(coalesce(k.cache_read_audio_tokens, 0),
+                       greatest(coalesce(k.cache_read_tokens, 0), 0)) AS audio_cache_read,
+                 least(coalesce(k.output_audio_tokens, 0),
+                       greatest(coalesce(k.output_tokens, 0), 0)) AS audio_output
           FROM bucket_base k
           LEFT JOIN bucket_model_map m
             ON m.model = k.model AND m.logged_provider IS NOT DISTINCT FROM k.provider

@@ -7,7 +7,9 @@ of pages):
   ``{object: "page", data: [{start_time, end_time, results: [...]}]}`` whose results
   (``organization.usage.completions.result``) carry ``input_tokens`` (cache reads and
   writes included, the canonical convention), ``input_cached_tokens``,
-  ``input_cache_write_tokens``, ``output_tokens``, ``num_model_requests`` and, when grouped
+  ``input_cache_write_tokens``, ``output_tokens``, the audio parts ``input_audio_tokens``
+  (uncached), ``input_cached_audio_tokens``, ``output_audio_tokens`` (billed at the model's
+  audio prices), ``num_model_requests`` and, when grouped
   by them, ``model``, ``project_id``, ``api_key_id``, ``batch``, ``service_tier``.
 - OpenAI ``GET /v1/organization/costs``: ``organization.costs.result`` with
   ``amount: {value, currency}`` (in currency units) → reported cost.
@@ -69,6 +71,9 @@ _BAD_TOKENS = token_reason(
             "$.input_cached_tokens",
             "$.input_cache_write_tokens",
             "$.output_tokens",
+            "$.input_audio_tokens",
+            "$.input_cached_audio_tokens",
+            "$.output_audio_tokens",
             "$.num_model_requests",
             "$.uncached_input_tokens",
             "$.cache_read_input_tokens",
@@ -111,7 +116,9 @@ WITH pages AS (
     coalesce(llm_tok({_t("$.cache_read_input_tokens")}), 0) AS an_read,
     coalesce(llm_tok({_t("$.cache_creation.ephemeral_5m_input_tokens")}),
              llm_tok({_t("$.cache_creation_input_tokens")}), 0) AS an_write_5m,
-    coalesce(llm_tok({_t("$.cache_creation.ephemeral_1h_input_tokens")}), 0) AS an_write_1h
+    coalesce(llm_tok({_t("$.cache_creation.ephemeral_1h_input_tokens")}), 0) AS an_write_1h,
+    coalesce(llm_tok({_t("$.input_audio_tokens")}), 0) AS oa_audio_in,
+    coalesce(llm_tok({_t("$.input_cached_audio_tokens")}), 0) AS oa_audio_read
   FROM numbered
 )
 SELECT line, CAST(r AS VARCHAR) AS text, kind,
@@ -168,7 +175,13 @@ SELECT line, CAST(r AS VARCHAR) AS text, kind,
     AS context_window,
   CASE kind WHEN 'anthropic_usage' THEN lower(llm_blank(trim({_t("$.inference_geo")}))) END
     AS inference_geo,
-  CASE kind WHEN 'anthropic_usage' THEN lower(llm_blank(trim({_t("$.speed")}))) END AS speed
+  CASE kind WHEN 'anthropic_usage' THEN lower(llm_blank(trim({_t("$.speed")}))) END AS speed,
+  -- OpenAI's input_audio_tokens are the UNCACHED audio: the canonical audio input (part of
+  -- input_tokens) is it plus the cached audio (part of the cache reads)
+  CASE kind WHEN 'openai_completions' THEN oa_audio_in + oa_audio_read END AS input_audio_tokens,
+  CASE kind WHEN 'openai_completions' THEN oa_audio_read END AS cache_read_audio_tokens,
+  CASE kind WHEN 'openai_completions' THEN coalesce(llm_tok({_t("$.output_audio_tokens")}), 0)
+  END AS output_audio_tokens
 FROM f
 """
 
@@ -197,7 +210,8 @@ def load_usage_report(con, path: Path, source: str, ingest_id: int) -> BucketSta
         SELECT bucket_id, bucket_start, bucket_end, provider, model, project_id, api_key_id,
           workspace_id, service_tier, requests, input_tokens, cache_read_tokens,
           cache_write_tokens, cache_write_1h_tokens, output_tokens, reported_cost_usd,
-          ?, line, 'usage-report', ?, web_search_requests, context_window, inference_geo, speed
+          ?, line, 'usage-report', ?, web_search_requests, context_window, inference_geo, speed,
+          input_audio_tokens, cache_read_audio_tokens, output_audio_tokens
         FROM report_rows r
         WHERE skip_reason IS NULL AND reject_reason IS NULL
           AND NOT EXISTS (SELECT 1 FROM usage_buckets b WHERE b.bucket_id = r.bucket_id)
