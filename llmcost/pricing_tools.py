@@ -437,9 +437,17 @@ LITELLM_PROVIDERS = {
     "together_ai": "together",
     "fireworks_ai": "fireworks",
 }
-LITELLM_MODES = {"chat", "completion", "responses"}
+# realtime: the Realtime API's models (token-priced, audio at their audio prices)
+LITELLM_MODES = {"chat", "completion", "responses", "realtime"}
+# our audio keys <- LiteLLM's (each with the tier suffixes _batches, _flex, _priority)
+LITELLM_AUDIO = (
+    ("input_audio", "input_cost_per_audio_token"),
+    ("output_audio", "output_cost_per_audio_token"),
+    ("cache_read_audio", "cache_read_input_audio_token_cost"),
+)
 _ABOVE = re.compile(
-    r"^(input|output|cache_read_input)_(?:token_)?cost(?:_per_token)?_above_(\d+)k_tokens$"
+    r"^(input|output|cache_read_input)_(?:token_)?cost(?:_per_(?:audio_)?token)?"
+    r"_above_(\d+)k_tokens$"
 )
 
 
@@ -465,7 +473,8 @@ def import_litellm(
 ) -> ImportResult:
     """LiteLLM's map (USD per token) -> model entries of our schema (USD per million).
 
-    Only chat/completion/responses entries with input and output prices are taken. LiteLLM
+    Only chat/completion/responses/realtime entries with input and output prices are taken
+    (audio prices too). LiteLLM
     has no effective dates: every row starts at ``start``. With ``only_missing``, entries
     whose name our tables already resolve (for that provider) are skipped."""
     result = ImportResult()
@@ -494,29 +503,38 @@ def import_litellm(
             ("cache_read", "cache_read_input_token_cost"),
             ("cache_write", "cache_creation_input_token_cost"),
             ("cache_write_1h", "cache_creation_input_token_cost_above_1hr"),
+            *LITELLM_AUDIO,
         ):
             value = _m(v.get(theirs))
             if value is not None:
                 row[ours] = value
         if row.get("cache_read", 0) > inp:
             result.dropped.append(f"{name}: cache_read {row.pop('cache_read')} above input")
+        if "input_audio" in row and row.get("cache_read_audio", 0) > row["input_audio"]:
+            result.dropped.append(
+                f"{name}: cache_read_audio {row.pop('cache_read_audio')} above input_audio"
+            )
         for tier, suffix in (("batch", "_batches"), ("flex", "_flex"), ("priority", "_priority")):
             prices = {
                 "input": _m(v.get(f"input_cost_per_token{suffix}")),
                 "output": _m(v.get(f"output_cost_per_token{suffix}")),
                 "cache_read": _m(v.get(f"cache_read_input_token_cost{suffix}")),
+                **{ours: _m(v.get(f"{theirs}{suffix}")) for ours, theirs in LITELLM_AUDIO},
             }
             prices = {k: p for k, p in prices.items() if p is not None}
             if "input" in prices and "output" in prices:
                 if prices.get("cache_read", 0) > prices["input"]:
                     prices.pop("cache_read")
+                if prices.get("cache_read_audio", 0) > prices.get("input_audio", float("inf")):
+                    prices.pop("cache_read_audio")
                 row[tier] = prices
         above: dict[int, dict] = {}
         for key, value in v.items():
             match = _ABOVE.match(key)
             if match and _m(value) is not None:
                 ours = {"input": "input", "output": "output", "cache_read_input": "cache_read"}
-                above.setdefault(int(match[2]) * 1000, {})[ours[match[1]]] = _m(value)
+                key_ours = ours[match[1]] + ("_audio" if "_audio_" in key else "")
+                above.setdefault(int(match[2]) * 1000, {})[key_ours] = _m(value)
         tiers = [
             {"above_input_tokens": threshold, **prices}
             for threshold, prices in sorted(above.items())
@@ -524,6 +542,16 @@ def import_litellm(
             and "output" in prices
             and prices.get("cache_read", 0) <= prices["input"]
         ]
+        # a long-context tier must give the row's audio prices: one LiteLLM gives none for is
+        # left out (said), else the tier would bill the audio at its text prices
+        for t in list(tiers):
+            missing = [k for k, _ in LITELLM_AUDIO if k in row and k not in t]
+            if missing or t.get("cache_read_audio", 0) > t.get("input_audio", float("inf")):
+                tiers.remove(t)
+                result.dropped.append(
+                    f"{name}: long_context above {t['above_input_tokens']} "
+                    f"(no {', '.join(missing) or 'cache_read_audio within input_audio'})"
+                )
         if tiers:
             row["long_context"] = tiers
         search = v.get("search_context_cost_per_query")

@@ -6,6 +6,7 @@ the text price of the same key). Expected costs are worked out by hand (USD per 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from llmcost.analyses.buckets import usage_reports
 from llmcost.api import export_calls
 from llmcost.ingest import ingest_paths
 from llmcost.pricing import PriceBook, Problem, load_pricing, parse_table
+from llmcost.pricing_tools import import_litellm, litellm_yaml
 from tests.conftest import load_priced
 
 AUDIO = ("input_audio_tokens", "cache_read_audio_tokens", "output_audio_tokens")
@@ -325,6 +327,69 @@ def test_openai_usage_report_bad_audio_count_rejected(tmp_path):
         (1, "output_audio_tokens is not a non-negative integer: lots")
     ]
     assert con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------------------ import-litellm
+
+
+def test_import_litellm_takes_the_audio_prices():
+    """LiteLLM's input/output_cost_per_audio_token and cache_read_input_audio_token_cost (and
+    their tier suffixes) become input_audio / output_audio / cache_read_audio; the Realtime
+    models (mode realtime) are taken."""
+    data = {  # as in LiteLLM's map (USD per token)
+        "gpt-4o-audio-preview-2024-12-17": {
+            "litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+            "input_cost_per_audio_token": 4e-05, "output_cost_per_audio_token": 8e-05,
+        },
+        "gpt-realtime": {
+            "litellm_provider": "openai", "mode": "realtime",
+            "input_cost_per_token": 4e-06, "output_cost_per_token": 1.6e-05,
+            "cache_read_input_token_cost": 4e-07, "input_cost_per_audio_token": 3.2e-05,
+            "output_cost_per_audio_token": 6.4e-05, "cache_read_input_audio_token_cost": 4e-07,
+        },
+        "gemini/gemini-2.5-flash": {
+            "litellm_provider": "gemini", "mode": "chat",
+            "input_cost_per_token": 3e-07, "output_cost_per_token": 2.5e-06,
+            "cache_read_input_token_cost": 3e-08, "input_cost_per_audio_token": 1e-06,
+            "cache_read_input_audio_token_cost": 1e-07,
+            "input_cost_per_token_batches": 1.5e-07, "output_cost_per_token_batches": 1.25e-06,
+            "input_cost_per_audio_token_batches": 5e-07,
+            # a text long-context tier without an audio price: left out (said)
+            "input_cost_per_token_above_200k_tokens": 6e-07,
+            "output_cost_per_token_above_200k_tokens": 5e-06,
+        },
+        "crafted-long": {
+            "litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06,
+            "input_cost_per_audio_token": 1e-05,
+            "input_cost_per_token_above_128k_tokens": 2e-06,
+            "output_cost_per_token_above_128k_tokens": 4e-06,
+            "input_cost_per_audio_token_above_128k_tokens": 2e-05,
+        },
+    }  # fmt: skip
+    result = import_litellm(data)
+    [audio_row] = result.models["gpt-4o-audio-preview-2024-12-17"]["prices"]
+    assert (audio_row["input_audio"], audio_row["output_audio"]) == (40.0, 80.0)
+    assert "cache_read_audio" not in audio_row
+    [realtime] = result.models["gpt-realtime"]["prices"]
+    assert (realtime["input_audio"], realtime["output_audio"], realtime["cache_read_audio"]) == (
+        32.0, 64.0, 0.4,
+    )  # fmt: skip
+    [flash] = result.models["gemini/gemini-2.5-flash"]["prices"]
+    assert (flash["input_audio"], flash["cache_read_audio"]) == (1.0, 0.1)
+    assert flash["batch"] == {"input": 0.15, "output": 1.25, "input_audio": 0.5}
+    assert "long_context" not in flash
+    why = "long_context above 200000 (no input_audio, cache_read_audio)"
+    assert f"gemini/gemini-2.5-flash: {why}" in result.dropped
+    [long] = result.models["crafted-long"]["prices"]
+    assert long["long_context"] == [
+        {"above_input_tokens": 128000, "input": 2.0, "output": 4.0, "input_audio": 20.0}
+    ]
+    # the table written is a valid one, and it bills the audio at the audio prices
+    text = litellm_yaml(result, dt.date(2026, 11, 1), dt.date(2020, 1, 1), "map.json")
+    table, _ = parse_table(text, "litellm.yaml")
+    assert table.models["gpt-realtime"].prices[0]["cache_read_audio"] == 0.4
 
 
 # ------------------------------------------------------------------------------ store, export
