@@ -95,6 +95,39 @@ def test_gemini_audio_modality(jsonl):
     assert rows[0]["cost_cache_read"] == Decimal("0.000043")
 
 
+def test_gemini_modality_count_that_is_not_a_count_is_rejected(jsonl):
+    """A modality entry's count is checked as every other count of the usage: "12" is 12
+    (as a count given as a string elsewhere), "abc", a list or a negative rejects the
+    call with its field and value; a modality list that is not a list too."""
+
+    def line(n: str, details, name: str = "promptTokensDetails") -> dict:
+        usage = {"promptTokenCount": 1500, "candidatesTokenCount": 100, name: details}
+        return {"timestamp": TS, "request_id": n, "response": {
+            "modelVersion": "gemini-2.5-flash", "usageMetadata": usage}}  # fmt: skip
+
+    def entries(count) -> list:
+        return [{"modality": "TEXT", "tokenCount": 300}, {"modality": "AUDIO", "tokenCount": count}]
+
+    records = [
+        line("string", entries("1200")),
+        line("word", entries("abc")),
+        line("list", entries([1200])),
+        line("negative", [{"modality": "AUDIO", "token_count": -5}], "prompt_tokens_details"),
+        line("text", [{"modality": "TEXT", "tokenCount": "many"}], "candidatesTokensDetails"),
+        line("not a list", "AUDIO 1200"),
+    ]
+    _, rows, rejects, _ = load_priced(jsonl(records))
+    assert [(r["request_id"], audio(r)) for r in rows] == [("string", (1200, None, None))]
+    field = "usage field promptTokensDetails[].tokenCount is not a non-negative integer"
+    assert rejects == [
+        (2, f"{field}: abc"),
+        (3, f"{field}: [1200]"),
+        (4, "usage field prompt_tokens_details[].token_count is not a non-negative integer: -5"),
+        (5, "usage field candidatesTokensDetails[].tokenCount is not a non-negative integer: many"),
+        (6, "usage field promptTokensDetails is not a list of modality counts: AUDIO 1200"),
+    ]
+
+
 def test_realtime_usage_with_cached_audio(jsonl):
     """The Realtime API's response.done usage (input_token_details, singular)."""
     usage = {

@@ -91,7 +91,7 @@ WITH parsed AS (
     CASE
       WHEN state = 'invalid' THEN {INVALID_JSON}
       WHEN llm_blank(c.message.model) IS NULL THEN 'no message.model'
-      WHEN {bad_field_sql()} IS NOT NULL THEN {bad_field_sql()}
+      WHEN {bad_field_sql(_STYLE)} IS NOT NULL THEN {bad_field_sql(_STYLE)}
       WHEN c.timestamp IS NOT NULL AND llm_ts(c.timestamp) IS NULL
         THEN 'timestamp not understood: ' || left(c.timestamp, 40)
     END AS pre_reject,

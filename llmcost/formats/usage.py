@@ -67,6 +67,9 @@ _STRINGS = (
 )  # fmt: skip
 
 
+_G_LISTS = _STRINGS[3:]  # Gemini's modality lists (their counts checked by bad_field_sql)
+
+
 def usage_string_sql(path: str, raw: str = "u_raw") -> str:
     """The string at ``path`` (one of ``_STRINGS``) of the usage object, from ``raw``."""
     return f"{raw}[{_STRINGS.index(path) + 1}]"
@@ -229,8 +232,9 @@ _MODALITIES = '[{"modality": "VARCHAR", "tokenCount": "VARCHAR", "token_count": 
 def _g_audio(camel: str) -> str:
     """The AUDIO count of a Gemini modality list (NULL when the list is absent)."""
     d = "coalesce(" + ", ".join(usage_string_sql(p) for p in _g_names(camel)) + ")"
+    # (a list that is not JSON is rejected by ``bad_field_sql``; read as no list here)
     return (
-        f"(CASE WHEN {d} IS NOT NULL THEN coalesce(list_sum(list_transform(list_filter("
+        f"(CASE WHEN json_valid({d}) THEN coalesce(list_sum(list_transform(list_filter("
         f"json_transform({d}, '{_MODALITIES}'), lambda m: upper(m.modality) = 'AUDIO'), "
         f"lambda m: llm_tok(coalesce(m.tokenCount, m.token_count)))), 0) END)"
     )
@@ -330,24 +334,45 @@ def column_sql(field: str, style_col: str = "usage_style") -> str:
     return f"(CASE {style_col} {arms} END)"
 
 
-def bad_field_sql() -> str:
+def bad_field_sql(style_col: str = "usage_style") -> str:
     """SQL naming what is wrong with the usage object: not an object at all, or the first
-    field whose value is not a token count.
+    field whose value is not a token count (in a Gemini usage, ``style_col``, also a count
+    of its modality lists, or a modality list that is not a list).
 
     One parse of the usage object for all the fields (a list of paths), not one per field."""
     paths: list[str] = []
     for s in STYLES.values():
         paths.extend(p for p in s.keys if p not in paths)
-    listed = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    listed = "[" + ", ".join(f"'{p}'" for p in (*paths, *_G_LISTS)) + "]"
     names = "[" + ", ".join(f"'{p[2:]}'" for p in paths) + "]"
-    values = f"json_extract_string(u, {listed})"
+    texts = f"json_extract_string(u, {listed})"
+    values = f"{texts}[1:{len(paths)}]"
     first_bad = f"list_position(list_transform({values}, lambda v: llm_bad_tok(v)), true)"
+    # Gemini's counts by modality: a list of {modality, tokenCount} (SDK: token_count);
+    # only in a Gemini usage (OpenAI's prompt_tokens_details is an object of counts)
+    gemini = f"{style_col} = 'gemini'"
+    lists = ""
+    for i, path in enumerate(_G_LISTS, start=len(paths) + 1):
+        text = f"{texts}[{i}]"
+        key = "token_count" if "_" in path else "tokenCount"
+        counts = (
+            f"list_filter(list_concat(json_extract_string({text}, '$[*].tokenCount'), "
+            f"json_extract_string({text}, '$[*].token_count')), lambda v: llm_bad_tok(v))[1]"
+        )
+        lists += (
+            f"WHEN {gemini} AND ((CASE WHEN json_valid({text}) THEN json_type({text}) END)"
+            f" <> 'ARRAY' OR NOT json_valid({text}))"
+            f" THEN 'usage field {path[2:]} is not a list of modality counts: ' || left({text}, 40)"
+            f" WHEN {gemini} AND {counts} IS NOT NULL"
+            f" THEN 'usage field {path[2:]}[].{key} ' || llm_tok_fault({counts}) || ': '"
+            f" || left({counts}, 40) "
+        )
     return (
         "(CASE WHEN u IS NULL THEN NULL "
         "WHEN json_type(u) NOT IN ('OBJECT', 'NULL') "
         "THEN 'usage is not an object: ' || left(CAST(u AS VARCHAR), 40) "
-        f"WHEN coalesce({first_bad}, 0) = 0 THEN NULL ELSE "
+        f"WHEN coalesce({first_bad}, 0) > 0 THEN "
         f"'usage field ' || {names}[{first_bad}] || ' ' || "
         f"llm_tok_fault({values}[{first_bad}]) || ': ' || "
-        f"left({values}[{first_bad}], 40) END)"
+        f"left({values}[{first_bad}], 40) {lists}END)"
     )
