@@ -49,6 +49,45 @@ def test_chat_completions_audio_billed_at_audio_prices(jsonl):
     assert row["price_from"].isoformat() == "2024-12-17"
 
 
+def test_first_audio_snapshots_priced_at_their_launch_prices(jsonl):
+    """gpt-4o-realtime-preview-2024-10-01 (2024-10-01; cached input from 2024-10-30) and
+    gpt-4o-audio-preview-2024-10-01 (2024-10-17) kept their launch prices after the
+    cheaper 2024-12-17 snapshots; the undated names are unpriced before 2024-12-17."""
+
+    def realtime(n: str, ts: str, model: str = "gpt-4o-realtime-preview-2024-10-01") -> dict:
+        cached = 0 if n == "launch" else 500  # (no cached input in Realtime before 2024-10-30)
+        usage = {
+            "input_tokens": 1100, "output_tokens": 300,
+            "input_token_details": {
+                "text_tokens": 100, "audio_tokens": 1000, "cached_tokens": cached,
+                "cached_tokens_details": {"text_tokens": 0, "audio_tokens": cached}},
+            "output_token_details": {"text_tokens": 100, "audio_tokens": 200},
+        }  # fmt: skip
+        return {"timestamp": ts, "request_id": n, "model": model, "usage": usage}
+
+    lines = [
+        realtime("launch", "2024-10-02T10:00:00Z"),
+        realtime("cached", "2024-11-01T10:00:00Z"),
+        realtime("after", "2025-01-15T10:00:00Z"),
+        realtime("undated", "2024-11-01T10:00:00Z", "gpt-4o-realtime-preview"),
+        {**chat("gpt-4o-audio-preview-2024-10-01"), "timestamp": "2024-11-01T10:00:00Z"},
+        {**chat("gpt-4o-audio-preview-2024-10-01"), "request_id": "x", "timestamp": "2025-02-01"},
+    ]
+    _, rows, _, _ = load_priced(jsonl(lines))
+    costs = {r["request_id"]: r["cost_usd"] for r in rows}
+    # text $5 / out $20, audio $100 / out $200 (launch): in 100 text + 1,000 audio, out 100
+    # text + 200 audio: 100 × 5 + 1,000 × 100 + 100 × 20 + 200 × 200
+    #   = 500 + 100,000 + 2,000 + 40,000
+    assert costs["launch"] == Decimal("0.1425")
+    # from 2024-10-30 cached audio $20: 500 of the audio cached:
+    # 100 × 5 + 500 × 100 + 500 × 20 + 2,000 + 40,000 = 500 + 50,000 + 10,000 + 42,000
+    assert costs["cached"] == costs["after"] == Decimal("0.1025")
+    assert costs["undated"] is None
+    # gpt-4o-audio-preview-2024-10-01: 200 × 2.50 + 1,000 × 100 + 100 × 10 + 500 × 200
+    #   = 500 + 100,000 + 1,000 + 100,000
+    assert costs["gpt-4o-audio-preview-2024-10-01-True"] == costs["x"] == Decimal("0.2015")
+
+
 def test_gemini_audio_modality(jsonl):
     """promptTokensDetails / cacheTokensDetails / candidatesTokensDetails AUDIO entries (REST
     and SDK names): the cached audio is part of the cache reads and of the audio input."""
