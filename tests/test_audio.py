@@ -167,6 +167,21 @@ def test_gemini_modality_count_that_is_not_a_count_is_rejected(jsonl):
     ]
 
 
+def test_flat_record_top_level_audio_counts(jsonl):
+    """A flat record's top-level counts under the canonical names (as llmcost export writes
+    them); a record without them keeps the id it had before they were read."""
+    flat = {"timestamp": TS, "model": "gpt-4o-audio-preview-2025-06-03",
+            "input_tokens": 1200, "output_tokens": 600}  # fmt: skip
+    with_audio = {**flat, "input_audio_tokens": 1000, "output_audio_tokens": 500}
+    bad = {**flat, "output_audio_tokens": "lots"}
+    _, rows, rejects, _ = load_priced(jsonl([with_audio, flat, bad]))
+    assert [audio(r) for r in rows] == [(1000, None, 500), (None, None, None)]
+    # as test_chat_completions_audio_billed_at_audio_prices: $0.0815; without audio, text
+    assert [r["cost_usd"] for r in rows] == [Decimal("0.0815"), Decimal("0.009")]
+    assert rows[1]["request_id"] == "3aab729bf3d18c32a83cb09ca0c12aa3"  # as before
+    assert rejects == [(3, "usage field output_audio_tokens is not a non-negative integer: lots")]
+
+
 def test_realtime_usage_with_cached_audio(jsonl):
     """The Realtime API's response.done usage (input_token_details, singular)."""
     usage = {

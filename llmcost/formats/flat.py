@@ -5,7 +5,9 @@ The fallback shape: any JSON object with a model. Aliases: ``ts``/``time``/``cre
 ``response`` (a string); token counts in ``usage`` (any provider's style, told by its keys)
 or flat at the top level (``input_tokens``/``output_tokens``/``prompt_tokens``/…, with
 Anthropic's ``cache_read_input_tokens``/``cache_creation_input_tokens`` read as Anthropic
-counts them: outside ``input_tokens``).
+counts them: outside ``input_tokens``; the audio parts under the canonical names, as
+``llmcost export`` writes them: ``input_audio_tokens``, ``cache_read_audio_tokens``,
+``output_audio_tokens``).
 """
 
 from llmcost.formats import LineShape, register_shape
@@ -35,7 +37,10 @@ _FLAT_USAGE = (
     " 'cache_read_tokens', coalesce(r.cache_read_tokens, r.cached_tokens),"
     " 'cache_write_tokens', r.cache_write_tokens,"
     " 'cache_write_1h_tokens', r.cache_write_1h_tokens,"
-    " 'reasoning_tokens', r.reasoning_tokens) END"
+    " 'reasoning_tokens', r.reasoning_tokens,"
+    " 'input_audio_tokens', r.input_audio_tokens,"
+    " 'cache_read_audio_tokens', r.cache_read_audio_tokens,"
+    " 'output_audio_tokens', r.output_audio_tokens) END"
 )
 
 register_shape(

@@ -90,6 +90,10 @@ _JSON = [
     "tools",
     "functions",
     "tool_choice",
+    # flat records' top-level audio counts (the canonical names, as the export writes them)
+    "input_audio_tokens",
+    "cache_read_audio_tokens",
+    "output_audio_tokens",
 ]
 
 RECORD_STRUCT = json.dumps({**{k: "VARCHAR" for k in _VARCHAR}, **{k: "JSON" for k in _JSON}})
@@ -126,16 +130,23 @@ CREATE OR REPLACE TEMP MACRO llm_completion_output(completion, r) AS (
     completion + CASE WHEN completion < r THEN r ELSE 0 END);
 -- An id for a record the log gave none: its whole content (the record as parsed, the same
 -- whichever reader parsed it), so the same call logged twice is one call. The struct's last
--- keys were read later (tools and functions, then tool_choice): a record without them is
--- hashed without those keys, as it was before they were read, so the ids of records
--- already stored do not change.
+-- keys were read later (tools and functions, then tool_choice, then the audio counts): a
+-- record without them is hashed without those keys, as it was before they were read, so
+-- the ids of records already stored do not change.
+CREATE OR REPLACE TEMP MACRO llm_record_json(p) AS (
+    CASE WHEN p.input_audio_tokens IS NULL AND p.cache_read_audio_tokens IS NULL
+              AND p.output_audio_tokens IS NULL
+         THEN left(CAST(to_json(p) AS VARCHAR), -length(',"input_audio_tokens":null,'
+                   || '"cache_read_audio_tokens":null,"output_audio_tokens":null}')) || '}'
+    END);
 CREATE OR REPLACE TEMP MACRO llm_record_id(p) AS (
-    CASE WHEN p.tools IS NULL AND p.functions IS NULL AND p.tool_choice IS NULL
-         THEN md5(left(CAST(to_json(p) AS VARCHAR),
+    CASE WHEN llm_record_json(p) IS NULL THEN md5(CAST(to_json(p) AS VARCHAR))
+         WHEN p.tools IS NULL AND p.functions IS NULL AND p.tool_choice IS NULL
+         THEN md5(left(llm_record_json(p),
                        -length(',"tools":null,"functions":null,"tool_choice":null}')) || '}')
          WHEN p.tool_choice IS NULL
-         THEN md5(left(CAST(to_json(p) AS VARCHAR), -length(',"tool_choice":null}')) || '}')
-         ELSE md5(CAST(to_json(p) AS VARCHAR)) END);
+         THEN md5(left(llm_record_json(p), -length(',"tool_choice":null}')) || '}')
+         ELSE md5(llm_record_json(p)) END);
 CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL ELSE x END);
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE
