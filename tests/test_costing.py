@@ -375,6 +375,25 @@ def test_anthropic_batch_shipped(jsonl):
     assert row["cost_usd"] == Decimal("0.1575")  # 100k×$1.50 + 1k×$7.50
 
 
+@pytest.mark.parametrize(
+    ("provider", "model", "ts", "expected"),
+    [
+        # fireworks deepseek-v4p1-flash $0.30/$1.20, batch 50%: 100k×$0.15 + 10k×$0.60
+        ("fireworks", "accounts/fireworks/models/deepseek-v4p1-flash", "2026-10-01", "0.021"),
+    ],
+)
+def test_batch_shipped_per_provider(jsonl, provider, model, ts, expected):
+    line = {
+        "timestamp": f"{ts}T00:00:00Z",
+        "provider": provider,
+        "model": model,
+        "service_tier": "batch",
+        "usage": {"prompt_tokens": 100_000, "completion_tokens": 10_000},
+    }
+    [row] = priced(jsonl([line]), shipped())
+    assert (row["cost_usd"], row["price_tier"]) == (Decimal(expected), "batch")
+
+
 def _deepseek(ts: str, model: str = "deepseek-chat") -> dict:
     return {
         "timestamp": ts,
