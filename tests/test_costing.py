@@ -380,6 +380,8 @@ def test_anthropic_batch_shipped(jsonl):
     [
         # fireworks deepseek-v4p1-flash $0.30/$1.20, batch 50%: 100k×$0.15 + 10k×$0.60
         ("fireworks", "accounts/fireworks/models/deepseek-v4p1-flash", "2026-10-01", "0.021"),
+        # together llama-3.3-70b-instruct-turbo $1.04/$1.04, batch 50%: 110k×$0.52
+        ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", "2025-07-01", "0.0572"),
     ],
 )
 def test_batch_shipped_per_provider(jsonl, provider, model, ts, expected):
