@@ -218,27 +218,27 @@ def test_unpriced_model_is_listed_never_zero(jsonl):
 
 def test_a_tier_without_its_own_price_is_said(jsonl, cli):
     """A batch call of a model whose table has no batch price is priced at its standard
-    price (mistral-large-2411: Mistral's batch API is not in the table): a cost that may be
-    twice the bill. It was said nowhere but the export's price_tier."""
+    price (llama-3.3-70b-versatile: Groq's batch discount is not established, so not in the
+    table): a cost that may be above the bill. It was said nowhere but the export's price_tier."""
     call = {
         "ts": "2026-11-02T10:00:00Z",
         "usage": {"prompt_tokens": 1000, "completion_tokens": 100},
     }
     path = jsonl([
-        {**call, "model": "mistral-large-2411", "service_tier": "batch"},
-        {**call, "model": "mistral-large-2411", "service_tier": "batch", "ts": "2026-11-03"},
+        {**call, "model": "llama-3.3-70b-versatile", "service_tier": "batch"},
+        {**call, "model": "llama-3.3-70b-versatile", "service_tier": "batch", "ts": "2026-11-03"},
         {**call, "model": "gpt-4o-mini", "service_tier": "batch"},  # has a batch price
         {**call, "model": "gpt-4o-mini"},
     ])  # fmt: skip
     report = analyze([path])
     assert report["summary"]["tier_priced_as_standard"] == [
-        {"model": "mistral-large-2411", "tier": "batch", "requests": 2}
+        {"model": "llama-3.3-70b-versatile", "tier": "batch", "requests": 2}
     ]
     result = cli("analyze", path)
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
     assert (
-        "Priced at standard rates: 2 batch calls of mistral-large-2411 (no batch price in the "
+        "Priced at standard rates: 2 batch calls of llama-3.3-70b-versatile (no batch price in the "
         "tables; add one with --pricing)"
     ) in text
 
@@ -382,6 +382,8 @@ def test_anthropic_batch_shipped(jsonl):
         ("fireworks", "accounts/fireworks/models/deepseek-v4p1-flash", "2026-10-01", "0.021"),
         # together llama-3.3-70b-instruct-turbo $1.04/$1.04, batch 50%: 110k×$0.52
         ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", "2025-07-01", "0.0572"),
+        # mistral-large-2411 $2/$6, batch 50%: 100k×$1 + 10k×$3
+        ("mistral", "mistral-large-2411", "2025-03-01", "0.13"),
     ],
 )
 def test_batch_shipped_per_provider(jsonl, provider, model, ts, expected):
