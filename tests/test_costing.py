@@ -384,6 +384,8 @@ def test_anthropic_batch_shipped(jsonl):
         ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", "2025-07-01", "0.0572"),
         # mistral-large-2411 $2/$6, batch 50%: 100k×$1 + 10k×$3
         ("mistral", "mistral-large-2411", "2025-03-01", "0.13"),
+        # azure gpt-4o@eu (data zone) $2.75/$11, batch 50%: 100k×$1.375 + 10k×$5.50
+        ("azure", "azure/eu/gpt-4o", "2025-06-01", "0.1925"),
     ],
 )
 def test_batch_shipped_per_provider(jsonl, provider, model, ts, expected):
