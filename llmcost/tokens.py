@@ -686,8 +686,8 @@ def _function_definitions(tools: Sequence[Any]) -> list[Mapping[str, Any]]:
     for tool in tools:
         if not isinstance(tool, Mapping):
             continue
-        declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
-        if isinstance(declarations, list):  # Gemini: one tool declares several functions
+        declarations = _declarations(tool)
+        if declarations is not None:  # Gemini: one tool declares several functions
             functions += _function_definitions(declarations)
             continue
         kind = tool.get("type", "function")
@@ -704,13 +704,16 @@ def _function_definitions(tools: Sequence[Any]) -> list[Mapping[str, Any]]:
 def _all_functions(tools: Sequence[Any]) -> bool:
     """Every tool is a function definition ``_function_definitions`` renders: no hosted
     tool (web or file search, code interpreter, …), whose tokens the log cannot tell."""
-    declared = 0
-    for tool in tools:
-        declarations = None
-        if isinstance(tool, Mapping):
-            declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
-        declared += len(declarations) if isinstance(declarations, list) else 1
+    declared = sum(1 if (d := _declarations(tool)) is None else len(d) for tool in tools)
     return len(_function_definitions(tools)) == declared
+
+
+def _declarations(tool: Any) -> list | None:
+    """A Gemini tool's function declarations (REST or SDK name); None for any other tool."""
+    if not isinstance(tool, Mapping):
+        return None
+    declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
+    return declarations if isinstance(declarations, list) else None
 
 
 def _tools_api(tools: Sequence[Any]) -> Literal["chat", "responses"]:
