@@ -586,3 +586,34 @@ def test_published_prices(shipped_rows, provider, name, day, tier, input_tokens,
     book, rows = shipped_rows
     row = _published_row(book, rows, provider, name, day, tier, input_tokens)
     assert (row.input, row.output, row.cache_read) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- batch prices, and their absence
+
+# (provider, logged name, call time, usage, expected total USD, expected price tier): a batch
+# call of a model whose provider publishes a batch price costs exactly that price, through
+# llmcost.price() (the same SQL as analyze).
+BATCH_PUBLISHED = [
+    # Azure o1-mini (global) $1.10/$4.40; LiteLLM azure/o1-mini batch $0.55/$2.20:
+    # 100k x $0.55 + 10k x $2.20 = $0.077 (was $0.154, the standard price, before the row had it)
+    (
+        "azure",
+        "azure/o1-mini",
+        "2025-06-01",
+        {"prompt_tokens": 100_000, "completion_tokens": 10_000},
+        "0.077",
+        "batch",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "at", "usage", "expected", "tier"),
+    BATCH_PUBLISHED,
+    ids=[f"{b[0]}:{b[1]}" for b in BATCH_PUBLISHED],
+)
+def test_batch_call_costs_the_published_batch_price(provider, model, at, usage, expected, tier):
+    import llmcost
+
+    cost = llmcost.price(model, usage, at=at, provider=provider, service_tier="batch")
+    assert (cost.total, cost.price_tier) == (Decimal(expected), tier)
