@@ -604,6 +604,16 @@ BATCH_PUBLISHED = [
         "0.077",
         "batch",
     ),
+    # text-embedding-ada-002 $0.10/M; batch $0.05/M (LiteLLM text-embedding-ada-002-v2):
+    # 1M x $0.05 = $0.05
+    (
+        "openai",
+        "text-embedding-ada-002",
+        "2025-06-01",
+        {"prompt_tokens": 1_000_000, "total_tokens": 1_000_000},
+        "0.05",
+        "batch",
+    ),
 ]
 
 
