@@ -627,3 +627,44 @@ def test_batch_call_costs_the_published_batch_price(provider, model, at, usage, 
 
     cost = llmcost.price(model, usage, at=at, provider=provider, service_tier="batch")
     assert (cost.total, cost.price_tier) == (Decimal(expected), tier)
+
+
+# Models whose tables say the provider publishes no batch price for them (each row's note
+# says why): a batch call is priced at standard and said in tier_priced_as_standard, not
+# given an invented discount.
+NO_BATCH = [
+    ("openai", "gpt-4o-mini-realtime-preview", "2025-06-01"),  # Realtime API: no batch
+    ("openai", "chatgpt-4o-latest", "2024-11-01"),
+    ("deepseek", "deepseek-v4-flash", "2026-10-03"),  # DeepSeek: off-peak, no batch tier
+    ("google", "gemini-1.5-flash", "2025-01-15"),
+    ("xai", "grok-3-mini", "2026-06-01"),
+    ("aws-bedrock", "bedrock/meta.llama3-2-11b-instruct-v1:0", "2025-06-01"),
+    ("together", "together_ai/deepseek-ai/DeepSeek-V3.1", "2025-10-01"),
+    ("azure", "azure/eu/gpt-5.1-codex", "2026-01-10"),
+]
+
+
+def test_a_model_without_a_batch_price_stays_at_standard_and_is_said(jsonl):
+    import llmcost
+
+    usage = {"prompt_tokens": 100_000, "completion_tokens": 10_000}
+    for provider, model, day in NO_BATCH:
+        batch = llmcost.price(model, usage, at=day, provider=provider, service_tier="batch")
+        standard = llmcost.price(model, usage, at=day, provider=provider)
+        assert batch.priced_provider == provider, model  # the table whose note says so
+        assert (batch.total, batch.price_tier) == (standard.total, "standard"), model
+    path = jsonl([
+        {
+            "timestamp": f"{day}T12:00:00Z",
+            "provider": provider,
+            "model": model,
+            "service_tier": "batch",
+            "usage": usage,
+        }
+        for provider, model, day in NO_BATCH
+    ])  # fmt: skip
+    report = llmcost.analyze([path])
+    said = {
+        (r["model"], r["tier"], r["requests"]) for r in report["summary"]["tier_priced_as_standard"]
+    }
+    assert said == {(model, "batch", 1) for _, model, _ in NO_BATCH}
