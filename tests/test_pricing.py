@@ -469,11 +469,18 @@ def test_embedding_models_are_priced_by_their_input(jsonl):
                 "model": "text-embedding-ada-002",
                 "usage": {"prompt_tokens": 1_000_000},
             },
+            {  # the name OpenAI's embeddings response and usage API report for ada-002
+                "object": "list",
+                "timestamp": "2023-07-01T10:02:00Z",
+                "model": "text-embedding-ada-002-v2",
+                "data": [],
+                "usage": {"prompt_tokens": 1_000_000, "total_tokens": 1_000_000},
+            },
         ]
     )
     _, rows, rejects, _ = load_priced(path)
     assert rejects == []
-    assert [cost(r) for r in rows] == pytest.approx([0.02, 0.26, 0.40, 0.10])
+    assert [cost(r) for r in rows] == pytest.approx([0.02, 0.26, 0.40, 0.10, 0.10])
     _, warnings = load_tables(
         sorted(__import__("llmcost.pricing").pricing.default_table_dir().glob("*.yaml"))
     )
