@@ -346,6 +346,72 @@ def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
     ]
 
 
-def test_the_real_openllmetry_span_keeps_its_tool_definitions():
-    _, [call], _, texts = load(REAL / "otel" / "openllmetry_chat.otlp.json")
-    assert [t["name"] for t in json.loads(texts[call["tools_hash"]])] == ["lookup_order"]
+def test_the_real_openllmetry_span_keeps_its_tool_definitions(jsonl):
+    """OpenLLMetry's span of a Chat Completions call (openai.chat, id chatcmpl-…) writes its
+    tool flat, as the semconv says; it is kept nested, as the chat request sent it (the same
+    tools_hash as that request logged as JSON lines), and recounted with the chat framing:
+    68, as chat_prompt_tokens counts the request. It was framed as a Responses API tool (66).
+    (The span's 412 is the canned usage of the capture server it was recorded against:
+    api_base http://127.0.0.1:8080, fingerprint fp_capture0.)"""
+    from llmcost import audit, store, tokens
+    from llmcost.ingest import ingest_paths
+    from llmcost.pricing import load_pricing
+
+    path = REAL / "otel" / "openllmetry_chat.otlp.json"
+    _, [call], _, texts = load(path)
+    [tool] = json.loads(texts[call["tools_hash"]])
+    assert tool["type"] == "function" and tool["function"]["name"] == "lookup_order"
+    messages = json.loads(texts[call["prompt_hash"]])
+    request = {"model": "gpt-4o-mini", "messages": messages, "tools": [tool]}
+    [(as_lines, _, _, _)] = logged_tools(jsonl([{"request": request}]))
+    assert call["tools_hash"] == as_lines
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    audit.recount(con, load_pricing())
+    recounted = con.execute(f"SELECT counted_input FROM {audit.RECOUNTS_TABLE}").fetchone()[0]
+    assert recounted == tokens.chat_prompt_tokens(messages, "o200k_base", tools=[tool]) == 68
+
+
+@pytest.mark.parametrize(
+    ("attrs", "framing"),
+    [
+        ({"gen_ai.response.id": "chatcmpl-AhjSMl7oZ79yIPHLRYgmgXSixTJr7"}, "chat"),
+        ({"openai.api.type": "chat_completions"}, "chat"),
+        ({"openai.api.type": "responses"}, "responses"),
+        ({}, "responses"),  # nothing tells the API: the flat shape's
+    ],
+)
+def test_a_chat_span_s_flat_tool_definitions_get_the_chat_framing(tmp_path, attrs, framing):
+    """The recorded Chat Completions call with a system message and a tool (billed 75
+    prompt tokens), traced as the semconv writes it: the tool flat in
+    gen_ai.tool.definitions. A span that says it is a chat call (its openai.api.type, or an
+    OpenAI chat id) is counted with the chat framing, 75 as the API billed; it was counted
+    with the Responses API's (73), as a span that tells nothing still is."""
+    chat = recorded_call("chat_tools_with_system")
+    flat = [{"type": "function", **t["function"]} for t in chat["request"]["tools"]]
+    parts = [
+        {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]}
+        for m in chat["request"]["messages"]
+    ]
+    span = _chat_span(
+        "c" * 32,
+        "1" * 16,
+        "gpt-4o-mini",
+        {
+            "gen_ai.input.messages": json.dumps(parts),
+            "gen_ai.tool.definitions": json.dumps(flat),
+            **attrs,
+        },
+    )
+    spans = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]}
+    path = tmp_path / "chat.otlp.json"
+    path.write_text(json.dumps(spans))
+    [(_, text, counted, source)] = logged_tools(path)
+    reported = chat["usage"]["prompt_tokens"]
+    assert source == "counted"
+    if framing == "chat":
+        assert json.loads(text) == chat["request"]["tools"]
+        assert counted == reported == 75
+    else:
+        assert json.loads(text) == flat
+        assert counted == reported - 2

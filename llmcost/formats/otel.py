@@ -57,9 +57,11 @@ semconv's Tool Definitions schema: ``{"type": "function", "name", "description",
 "parameters"}``), else OpenInference's ``llm.tools.N.tool.json_schema`` or OpenLLMetry's
 older ``llm.request.functions.N.*``; kept beside the prompt, as the JSON-lines reader keeps
 a request's ``tools``, to be counted with it. The semconv writes every function flat, as
-the Responses API does, so a Chat Completions span's tools are framed as the Responses API
-frames them (a few tokens apart). The semconv has no ``tool_choice`` attribute; OpenInference's
-``llm.invocation_parameters`` may hold one.
+the Responses API does; a span that says it is a Chat Completions call (``openai.api.type``
+``chat_completions``, else a ``chatcmpl-`` response id or OpenLLMetry's ``openai.chat`` span)
+gets them nested under ``function``, as that API takes them, so they are framed as it frames
+them (a span that does not say keeps the flat shape, and its framing). The semconv has no
+``tool_choice`` attribute; OpenInference's ``llm.invocation_parameters`` may hold one.
 """
 
 from __future__ import annotations
@@ -166,6 +168,17 @@ CREATE OR REPLACE TEMP MACRO otel_first(v, w) AS (
 -- The JSON a string attribute holds (gen_ai.input.messages is recorded as a JSON string).
 CREATE OR REPLACE TEMP MACRO otel_json(s) AS (
     CASE WHEN left(ltrim(s), 1) IN ('{', '[') AND json_valid(s) THEN json(s) END);
+-- Tool definitions as a Chat Completions request writes them: the semconv writes every
+-- function flat ({"type": "function", "name", …}, as the Responses API does); a chat span's
+-- are nested under "function", so they are framed as that API frames them.
+CREATE OR REPLACE TEMP MACRO otel_chat_tools(j) AS (
+    CASE WHEN json_type(j) = 'ARRAY' THEN to_json(list_transform(json_extract(j, '$[*]'),
+        lambda t: CASE WHEN t ->> 'type' = 'function' AND t ->> 'name' IS NOT NULL
+                            AND json_extract(t, '$.function') IS NULL
+                       THEN json_object('type', 'function',
+                                        'function', json_merge_patch(t, '{"type": null}'))
+                       ELSE t END))
+         ELSE j END);
 -- A message part as text; tool calls as {"type": "tool_call", "name", "arguments"}.
 CREATE OR REPLACE TEMP MACRO otel_part_text(p) AS (
     CASE
@@ -250,6 +263,7 @@ _OTHER_KEYS = [
     "gen_ai.prompt",
     "gen_ai.completion",
     "gen_ai.tool.definitions",
+    "openai.api.type",
 ]
 
 
@@ -495,7 +509,14 @@ SELECT sid, line, span, trace_id, span_id, parent_id, bad_usage, t_in, t_out,
   otel_json("gen_ai.output.messages") AS out_msgs,
   otel_json("gen_ai.system_instructions") AS sys_instr,
   llm_blank("gen_ai.prompt") AS old_prompt, llm_blank("gen_ai.completion") AS old_completion,
-  otel_json("gen_ai.tool.definitions") AS tool_defs,
+  -- a Chat Completions span (openai.api.type, else an OpenAI chat id or OpenLLMetry's span
+  -- name) gets its flat tool definitions nested, as that API takes them
+  CASE WHEN CASE lower({_attr("openai.api.type")})
+              WHEN 'chat_completions' THEN true WHEN 'responses' THEN false
+              ELSE starts_with({_attr("gen_ai.response.id")}, 'chatcmpl-')
+                   OR span.name = 'openai.chat' END
+       THEN otel_chat_tools(otel_json("gen_ai.tool.definitions"))
+       ELSE otel_json("gen_ai.tool.definitions") END AS tool_defs,
   rec_tool_choice(json_extract(otel_json("llm.invocation_parameters"), '$.tool_choice'))
     AS tool_choice,
   rec_obj([
