@@ -149,15 +149,22 @@ def no_records(con, where: str = "") -> NoRecordsError:
            FROM rejects GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 3"""
     ).fetchall()
     rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    buckets = con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0]
     message = f"no usable LLM call records were found{where}"
+    if buckets:
+        message += f" (only {plural(buckets, 'usage-report bucket')}: aggregates, not calls)"
     if rejected:
         message += f"; {plural(rejected, 'line was', 'lines were')} rejected, most often because:"
         message += "".join(
             f"\n  {reason} ({plural(n, 'line')}, first at {first})" for reason, n, first in reasons
         )
-    return NoRecordsError(
-        message, hint="check the input format: `llmcost formats` lists what can be read"
-    )
+    hint = "check the input format: `llmcost formats` lists what can be read"
+    if buckets:
+        hint = (
+            "usage and cost reports hold no per-call counts or texts; `llmcost analyze` prices"
+            " them and compares the cost they report"
+        )
+    return NoRecordsError(message, hint=hint)
 
 
 def _input(f: FileResult) -> dict:

@@ -338,6 +338,20 @@ def test_audit_cli_no_records(cli, jsonl) -> None:
     assert "no usable LLM call records" in result.stderr
 
 
+def test_audit_cli_of_usage_reports_only_says_what_they_are(cli) -> None:
+    """Anthropic's usage and cost report pages (the real documentation examples) are read
+    and stored as buckets; with no call to audit, the error said to check the input format,
+    as if nothing had been read. It says they are aggregates and that analyze prices them."""
+    real = DATA.parent / "real" / "anthropic"
+    result = cli(
+        "audit", real / "admin_usage_report_messages.json", real / "admin_cost_report.json"
+    )
+    assert result.exit_code == 3
+    assert "(only 2 usage-report buckets: aggregates, not calls)" in result.stderr
+    assert "`llmcost analyze` prices them" in result.stderr
+    assert "check the input format" not in result.stderr
+
+
 def test_audit_cli_reads_a_stored_database(cli, audit_log: Path, tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     assert cli("ingest", audit_log, "--db", db).exit_code == 0
