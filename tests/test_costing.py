@@ -493,3 +493,52 @@ def test_as_of_reprices_beside_the_historical_cost(jsonl):
     from llmcost.render.markdown import render
 
     assert "At prices of 2025-01-01: $3.50 for 1 of 2 calls (historical $6.50)" in render(report)
+
+
+def test_ranking_by_rowid_keeps_the_row_the_ranking_of_whole_rows_keeps(jsonl):
+    # The priced view and the repricing rank each call's candidate price rows by their
+    # price_rows rowid only (candidates_sql row_only: a fifth faster than carrying every
+    # column through the window) and join the kept row; it is the very row the ranking of
+    # whole rows keeps: off-peak windows, batch and priority tiers, long context, US-only
+    # inference and fast mode, an unpriced model.
+    geo_fast = {"input_tokens": 300_000, "output_tokens": 10, "inference_geo": "us"}
+    lines = [
+        _deepseek("2025-03-03T12:00:00Z"),
+        _deepseek("2025-03-03T16:30:00Z"),
+        _deepseek("2026-08-24T05:00:00Z", "deepseek-v4-pro"),
+        {**_deepseek("2026-08-24T05:00:00Z", "gpt-4o"), "provider": "openai",
+         "service_tier": "priority"},
+        {**_deepseek("2026-08-24T05:00:00Z", "gpt-4o-mini"), "provider": "openai",
+         "service_tier": "batch"},
+        {**_deepseek("2026-08-24T05:00:00Z", "gemini-2.5-pro"), "provider": "google"},
+        {"timestamp": "2026-11-02T10:00:00Z", "model": "claude-opus-4-6",
+         "usage": {**geo_fast, "speed": "fast"}},
+        {"timestamp": "2026-11-02T10:00:00Z", "model": "claude-sonnet-4-6", "usage": geo_fast},
+        {**_deepseek("2026-08-24T05:00:00Z", "no-such-model"), "provider": "acme"},
+    ]  # fmt: skip
+    con = store.connect()
+    ingest_paths(con, [str(jsonl(lines))])
+    costing.prepare(con, shipped())
+    con.execute("CREATE TEMP TABLE b_calls AS SELECT * FROM priced")
+    kept = (
+        "request_id, tier, above_input_tokens, valid_from, off_peak, inference_geo, speed, "
+        "p_input, p_output"
+    )
+    price_columns = ", ".join(f"p.{c}" for c in kept.split(", ")[1:])
+    at = "coalesce(b.ts, now())"
+    whole = con.execute(
+        f"SELECT {kept} FROM ({costing.candidates_sql('b_calls', at)}) WHERE rn = 1 "
+        "ORDER BY request_id"
+    ).fetchall()
+    by_row = con.execute(
+        f"SELECT k.request_id, {price_columns} "
+        f"FROM ({costing.candidates_sql('b_calls', at, row_only=True)}) k "
+        "JOIN price_rows p ON p.rowid = k.price_row WHERE k.rn = 1 ORDER BY k.request_id"
+    ).fetchall()
+    assert by_row == whole
+    assert len(whole) == len(lines) - 1  # the unpriced model has no candidate
+    tiers = {row[1] for row in whole}
+    assert {"batch", "priority", "standard"} <= tiers
+    assert any(row[4] is not None for row in whole)  # an off-peak row kept
+    assert any(row[5] == "us" for row in whole) and any(row[6] == "fast" for row in whole)
+    assert any(row[2] > 0 for row in whole)  # a long-context row kept

@@ -102,12 +102,15 @@ def reprice_sql(relation: str, targets: str | None = None) -> str:
     its ``tier_wanted`` selects (same date, long-context tier and off-peak window)."""
     from llmcost.costing import candidates_sql, cost_sql
 
-    cand = candidates_sql(relation, "coalesce(b.ts, now())", targets, with_tokens=True)
+    cand = candidates_sql(
+        relation, "coalesce(b.ts, now())", targets, with_tokens=True, row_only=True
+    )
     return f"""
 WITH cand AS ({cand})
 SELECT c.request_id, p.model_key AS target_key, p.tier AS target_tier, c.cost_usd,
-  {cost_sql("p.", "p.t_")} AS target_cost_usd
-FROM {relation} c JOIN cand p ON p.request_id = c.request_id AND p.rn = 1
+  {cost_sql("p.", "r.t_")} AS target_cost_usd
+FROM {relation} c JOIN cand r ON r.request_id = c.request_id AND r.rn = 1
+JOIN price_rows p ON p.rowid = r.price_row
 WHERE c.cost_usd IS NOT NULL"""
 
 
