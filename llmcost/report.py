@@ -127,7 +127,8 @@ def build(
         },
         "inputs": [_input(f) for f in ingest.files] if ingest else [],
         "tokens_counted": tokens,
-        "notes": _notes(ingest) if ingest and ingest.files else _held_in_store(con),
+        "notes": (_notes(ingest) if ingest and ingest.files else _held_in_store(con))
+        + _batch_read_twice(con),
     }
     todo = analyses()
     for n, analysis in enumerate(todo, 1):
@@ -196,6 +197,28 @@ def _held_in_store(con) -> list[str]:
         "written when it was last read) wait for the next ingest, and are not in this report"
         for source, first, last in rows
         if Path(source).is_file()
+    ]
+
+
+def _batch_read_twice(con) -> list[str]:
+    """A Batch API input file read with its output file: each request of the window is then
+    a call twice, estimated from its input and billed from its output (formats.openai_batch:
+    custom_id is unique only within a batch, so they are not merged, only pointed out)."""
+    [(both,)] = con.execute(
+        """SELECT count(*) FROM (
+             SELECT r.tags ->> '$.custom_id' AS custom_id FROM calls c
+             JOIN requests r USING (request_id)
+             WHERE r.format = 'openai-batch' AND r.tags ->> '$.custom_id' IS NOT NULL
+             GROUP BY custom_id
+             HAVING bool_or(r.tags ->> '$.url' IS NOT NULL) AND bool_or(r.tags ->> '$.url' IS NULL))"""
+    ).fetchall()
+    if not both:
+        return []
+    return [
+        f"{plural(both, 'Batch API custom_id')} {'appears' if both == 1 else 'appear'} in both"
+        " a batch input file and a batch output file: if they are one batch, each of those"
+        " requests is counted twice (estimated from its input, billed from its output); read"
+        " the output file alone (or the input file alone, for a forecast)"
     ]
 
 

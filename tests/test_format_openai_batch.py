@@ -161,3 +161,18 @@ def test_input_lines_keep_their_tools(jsonl):
         (None, None),
         (None, None),
     ]
+
+
+def test_an_input_file_read_with_its_output_file_is_pointed_out(tmp_path):
+    # The two real files of one batch: four calls where the batch ran two. They are not
+    # merged (custom_id is unique only within a batch), but the report says so.
+    from llmcost.report import analyze
+
+    both = analyze([REAL / "openai/batch_input.jsonl", REAL / "openai/batch_output.jsonl"])
+    assert both["summary"]["requests"] == 4
+    [note] = [n for n in both["notes"] if "custom_id" in n]
+    assert note.startswith("2 Batch API custom_ids appear in both a batch input file and")
+    assert "counted twice" in note
+    for alone in ("batch_input.jsonl", "batch_output.jsonl"):
+        notes = analyze([REAL / "openai" / alone])["notes"]
+        assert not [n for n in notes if "custom_id" in n], alone
