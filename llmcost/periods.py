@@ -231,7 +231,8 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     tz = cur.tz
     by_model = con.execute(
         """SELECT CAST(timezone(?, ts) AS DATE) AS day, model, count(*) AS requests,
-             coalesce(sum(cost_usd), 0) AS cost_usd
+             coalesce(sum(cost_usd), 0) AS cost_usd,  -- of the priced calls
+             count(*) - count(cost_usd) AS unpriced_requests  -- not counted as $0
            FROM priced WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts < CAST(? AS TIMESTAMPTZ)
            GROUP BY ALL ORDER BY day, cost_usd DESC, model""",
         [tz, prev.since.isoformat(), cur.until.isoformat()],
@@ -247,10 +248,13 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     first_day = cur.local(cur.since).date().isoformat()
     daily: dict[str, dict] = {}
     daily_by_model = []
-    for day, model, requests, cost in by_model:
+    for day, model, requests, cost, unpriced in by_model:
         key = day.isoformat()
-        entry = daily.setdefault(key, {"day": key, "requests": 0, "cost_usd": 0})
+        entry = daily.setdefault(
+            key, {"day": key, "requests": 0, "cost_usd": 0, "unpriced_requests": 0}
+        )
         entry["requests"] += requests
+        entry["unpriced_requests"] += unpriced
         entry["cost_usd"] += cost  # exact DECIMAL sums; dollars once per day below
         if key >= first_day:
             daily_by_model.append(

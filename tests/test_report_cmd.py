@@ -194,7 +194,10 @@ def test_yesterday_in_utc(cli, db):
     p = r["report_period"]
     assert (p["since"], p["until"]) == ("2026-11-15T00:00:00+00:00", "2026-11-16T00:00:00+00:00")
     assert p["previous"]["total_cost_usd"] == 1.05
-    assert p["daily"] == [{"day": "2026-11-15", "requests": 2, "cost_usd": 0.32}]
+    # (unpriced_requests: the day's calls without a price, as in analyze's by_day)
+    assert p["daily"] == [
+        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.32, "unpriced_requests": 0}
+    ]
     assert r["comparison"]["total"]["change_usd"] == -0.73
     assert r["comparison"]["total"]["change_pct"] == pytest.approx(-73 / 1.05)
     assert r["alerts"] == []
@@ -207,7 +210,9 @@ def test_yesterday_in_paris(cli, db):
     p = r["report_period"]
     assert p["local_since"] == "2026-11-15T00:00:00+01:00"
     assert p["since"] == "2026-11-14T23:00:00+00:00"
-    assert p["daily"] == [{"day": "2026-11-15", "requests": 2, "cost_usd": 0.91}]
+    assert p["daily"] == [
+        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.91, "unpriced_requests": 0}
+    ]
     assert p["day_over_day"]["previous_cost_usd"] == 0.35
     assert p["day_over_day"]["change_pct"] == pytest.approx(160.0)
     # the hour x weekday grid is local: p2 at 00:30 and p3 at 11:00 on Sunday (6)
@@ -382,6 +387,40 @@ def test_rejected_lines_of_a_period_are_those_among_its_calls(cli, tmp_path):
     for now, lines in (("2026-11-15T06:00Z", [1, 3]), ("2026-11-17T06:00Z", [7])):
         other = cli("report", "--db", path, "--now", now, "--period", "yesterday", "-f", "json")
         assert [x["line"] for x in json.loads(other.stdout)["rejected"]["samples"]] == lines
+
+
+def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, tmp_path):
+    """The period's Cost by day read "$0.01" for a day of one priced call and one call of a
+    model without a price, where the report's own Cost by day (and analyze's) read
+    "$0.01 + 1 unpriced": the same day, two figures."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    log = tmp_path / "app.jsonl"
+    write_jsonl(
+        log,
+        [
+            {"request_id": "a", "timestamp": "2026-11-15T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": "b", "timestamp": "2026-11-15T11:00:00Z", "model": "acme-llm-7b",
+             "input_tokens": 10, "output_tokens": 5},
+        ],
+    )  # fmt: skip
+    path = tmp_path / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(log)])
+    finally:
+        con.close()
+    result, r = report_json(cli, path, "--period", "yesterday")
+    assert r["report_period"]["daily"] == [
+        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.01, "unpriced_requests": 1}
+    ]
+    for fmt in ("markdown", "table"):
+        out = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
+        period_days = out.stdout.split("Cost by day (UTC)")[1].split("LLM cost report")[0]
+        assert "2026-11-15" in period_days, period_days
+        assert "$0.01 + 1 unpriced" in period_days, period_days
 
 
 @pytest.mark.parametrize(

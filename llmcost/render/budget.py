@@ -224,7 +224,17 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
                     Table(
                         ["Day", "Calls", "Cost"],
                         [
-                            [d["day"], count(d["requests"]), money(d["cost_usd"])]
+                            [
+                                d["day"],
+                                count(d["requests"]),
+                                # as analyze's Cost by day: calls without a price are not $0
+                                money(d["cost_usd"])
+                                + (
+                                    f" + {count(d['unpriced_requests'])} unpriced"
+                                    if d.get("unpriced_requests")
+                                    else ""
+                                ),
+                            ]
                             for d in p["daily"]
                         ],
                         "lrr",
