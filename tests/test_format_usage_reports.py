@@ -189,3 +189,15 @@ def test_analyze_with_only_usage_reports(cli):
     assert "Provider usage reports (aggregates, not calls)" in text.stdout
     assert "Needs per-call logs" in text.stdout
     assert "2 of the skipped stored as usage-report buckets" in text.stderr
+
+
+def test_usage_reports_whose_every_token_bucket_is_unpriced_never_read_as_zero(cli):
+    """The real Anthropic usage report's one token bucket (claude-opus-4-6 on 2025-08-01,
+    before its price took effect) has no price: its section read "Computed at list prices:
+    $0.00 (1 bucket unpriced)" beside a model table that said "unpriced"."""
+    path = REAL / "anthropic" / "admin_usage_report_messages.json"
+    for fmt in ("markdown", "table", "html"):
+        out = cli("analyze", path, "--format", fmt)
+        assert out.exit_code == 0, out.stderr
+        assert "Computed at list prices: none (1 bucket unpriced)" in out.stdout
+        assert "Computed at list prices: $0.00" not in out.stdout

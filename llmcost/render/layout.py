@@ -70,10 +70,13 @@ def _usage_reports(r: dict) -> list[Section]:
         f"{plural(u['cache_read_tokens'], 'cache read')}), "
         f"{plural(u['output_tokens'], 'output token')}"
     )
+    unpriced = u["unpriced_buckets"]
+    # no priced token bucket: nothing computed, never "$0.00"
+    computed = ("none" if unpriced and unpriced >= u["token_buckets"]
+                else money(u["computed_cost_usd"]))
     section.lines.append(
-        f"Computed at list prices: {money(u['computed_cost_usd'])}"
-        + (f" ({plural(u['unpriced_buckets'], 'bucket')} unpriced)"
-           if u["unpriced_buckets"] else "")
+        f"Computed at list prices: {computed}"
+        + (f" ({plural(unpriced, 'bucket')} unpriced)" if unpriced else "")
         + (f"; reported by the provider: {money(u['reported_cost_usd'])}"
            if u["reported_cost_usd"] is not None else "")
     )
