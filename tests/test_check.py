@@ -459,6 +459,27 @@ def test_markdown_file_outside_actions(cli, tmp_path):
     assert "| Total cost | all calls | $1.00 | $1.67 | ❌ FAIL | 6 calls |" in text
 
 
+def test_the_rules_that_fail_come_first(cli, tmp_path, baseline_file):
+    """A pull-request comment listed the rules in policy order: the Daily cost breach under
+    Total cost's ok, the User cost breach under Request and Model cost's ok, so the reason
+    the build failed was not on top. Breaches first, then warnings, then the rules that hold,
+    in the comment and in the terminal; --format json keeps the policy order."""
+    out = tmp_path / "comment.md"
+    args = ("check", HEAD, "--config", CI / "llmcost.yaml", "--baseline", baseline_file)
+    result = cli(*args, "--markdown", out)
+    assert result.exit_code == 1
+    lines = out.read_text().splitlines()
+    start = lines.index("| Rule | Scope | Limit | Actual | Status | Detail |") + 2
+    rows = [x.split(" | ") for x in lines[start : lines.index("", start)]]
+    assert [r[4].split()[-1] for r in rows] == ["FAIL"] * 2 + ["warn"] * 2 + ["ok"] * 4, rows
+    assert [r[0] for r in rows[:2]] == ["| Daily cost", "| User cost"]
+    terminal = result.stdout.splitlines()
+    start = next(i for i, x in enumerate(terminal) if x.startswith("Rule ")) + 1
+    assert [x.split()[0] for x in terminal[start : start + 3]] == ["Daily", "User", "Total"]
+    as_json = json.loads(cli(*args, "--format", "json").stdout)
+    assert as_json["rules"][0]["title"] == "Total cost"
+
+
 # ---------------------------------------------------------------- the README workflow, as written
 
 

@@ -15,6 +15,7 @@ from llmcost.render.markdown import table
 
 STATUS = {"ok": "✅ ok", "fail": "❌ FAIL", "warn": "⚠️ warn", "unknown": "❔ unknown"}
 PLAIN_STATUS = {"ok": "ok", "fail": "FAIL", "warn": "warn", "unknown": "unknown"}
+_RANK = {"fail": 0, "unknown": 1, "warn": 2, "ok": 3}
 
 
 def signed_money(value: float | None) -> str:
@@ -89,7 +90,8 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
                     statuses[r["status"]],
                     r["detail"] or "",
                 ]
-                for r in result["rules"]
+                # the reasons for failing first, then what is unknown, warned of, holds
+                for r in sorted(result["rules"], key=lambda r: _RANK.get(r["status"], 1))
             ],
             "llrrll",
             whole=("Rule", "Scope"),  # which rule, on what: never cut (the detail gives way)
