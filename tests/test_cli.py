@@ -360,6 +360,17 @@ def test_peak_times_never_show_unpriced_calls_as_free(cli, jsonl):
     assert re.search(r"^Mon(\s+·){10}\s+\?\s+<1¢", text, re.M)
 
 
+def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):
+    """Calls without a timestamp printed 'Cost by day' as a table of headers and no rows
+    (an empty Markdown table in a PR); it says there are no timestamps, as Peak times does."""
+    log = jsonl([{"model": "gpt-4o-mini", "input_tokens": 1000, "output_tokens": 100}])
+    md = cli("analyze", log, "-f", "markdown").stdout
+    assert "## Cost by day\n\n- no timestamps\n" in md
+    assert "| Day | Calls | Cost |" not in md
+    text = cli("analyze", log).stdout
+    assert re.search(r"^Cost by day ─+\nno timestamps$", text, re.M), text
+
+
 def test_rejects_source_is_a_plain_substring(cli, tmp_path):
     """'_' and '%' in --source were LIKE wildcards: 'app_1' matched 'appX1.jsonl' too."""
     db = tmp_path / "llm.duckdb"

@@ -228,6 +228,8 @@ def _by_day(r: dict) -> Section:
         ]
         for d in r["by_day"]
     ]
+    if not rows:  # not a table of no rows: the calls had no time (the summary says how many)
+        return Section("Cost by day", lines=["no timestamps"])
     return Section("Cost by day", tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
 
 
