@@ -231,6 +231,18 @@ def test_python_m_and_console_script_agree():
     assert out.returncode == 0 and out.stdout.strip()
 
 
+def test_the_command_lists_never_break_a_summary_mid_sentence(cli):
+    """`llmcost --help` showed report's summary as "...compared with the one" and "before it;
+    exit 1..." on the next line, at any width (the docstring's line breaks, kept by Typer's
+    Rich mode); export, audit, tokens and pricing resolve/check alike."""
+    wide = {"COLUMNS": "300", "TERMINAL_WIDTH": "300"}
+    top = cli("--help", env=wide).stdout
+    assert "stored calls, compared with the one before it; exit 1 when" in top
+    assert "the price row used (table version, effective date, tier) and its cost" in top
+    pricing = cli("pricing", "--help", env=wide).stdout
+    assert "each candidate name tried, in order, which table had it" in pricing
+
+
 def test_formats_lists_shapes(cli):
     result = cli("formats")
     assert result.exit_code == 0
