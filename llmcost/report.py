@@ -114,7 +114,9 @@ def build(
         and con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
         and con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
     ):
-        raise no_records(con, " in the chosen period" if options.since or options.until else "")
+        if options.since or options.until:
+            raise _none_in_window(con, options) or no_records(con, " in the chosen period")
+        raise no_records(con)
     ctx = Context(top=options.top, book=book, options=options)
     report: dict = {
         "llmcost_version": __version__,
@@ -166,6 +168,27 @@ def no_records(con, where: str = "") -> NoRecordsError:
             " them and compares the cost they report"
         )
     return NoRecordsError(message, hint=hint)
+
+
+def _none_in_window(con, options: Options) -> NoRecordsError | None:
+    """The error of a window that holds none of the calls read: it names the calls and
+    their span, not the lines rejected (which were not why)."""
+    n, first, last = con.execute(
+        """SELECT count(*), strftime(timezone('UTC', min(ts)), '%Y-%m-%d %H:%M'),
+             strftime(timezone('UTC', max(ts)), '%Y-%m-%d %H:%M') FROM priced"""
+    ).fetchone()
+    if not n:
+        return None
+    span = f": they run from {first} to {last} UTC" if first else ""
+    asked = " ".join(
+        f"--{name} {value.isoformat()}"
+        for name, value in (("since", options.since), ("until", options.until))
+        if value
+    )
+    return NoRecordsError(
+        f"none of the {plural(n, 'call')} read is in the chosen period ({asked}){span}",
+        hint="widen --since/--until, or leave them out to report every call",
+    )
 
 
 def _input(f: FileResult) -> dict:

@@ -171,6 +171,21 @@ def test_empty_window_exits_3(cli):
     assert result.exit_code == 3
 
 
+@pytest.mark.parametrize("command", [["analyze"], ["check", "--max-cost", "1"]])
+def test_an_empty_window_says_where_the_calls_are_not_why_lines_were_rejected(cli, command):
+    """A window holding none of the demo's 2,993 calls said "no usable LLM call records were
+    found in the chosen period; 5 lines were rejected, most often because: ..." with the
+    hint to check the input format: the logs were fine, the window missed them."""
+    result = cli(*command, DEMO, "--since", "2030-01-01")
+    assert result.exit_code == 3
+    assert (
+        "error: none of the 2,993 calls read is in the chosen period (--since "
+        "2030-01-01T00:00:00+00:00): they run from 2026-10-26 01:29 to 2026-11-15 19:41 UTC"
+    ) in result.stderr
+    assert "hint: widen --since/--until" in result.stderr
+    assert "most often because" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "command", [["analyze"], ["check", "--max-cost", "1"], ["export", "-o", "calls.csv"]]
 )
