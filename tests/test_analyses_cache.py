@@ -113,9 +113,14 @@ def test_caching_in_use_is_net_of_the_write_premium(jsonl, cli):
     assert (used["cache_read_tokens"], used["cache_write_tokens"]) == (2000, 3000)
     args = [x for p in PRICES for x in ("--pricing", str(p))]
     text = cli("analyze", str(jsonl(records)), *args).stdout
-    assert "on 1 call saved $0.0030 (net of $0.01 paid to write the cache)." in " ".join(
-        text.split()
+    # "net of $0.01 paid to write the cache" read as what the writes cost, beside a summary
+    # whose "cache write" is the writes' whole price (2,000 x $12.5/M + 1,000 x $20/M =
+    # $0.045): the $0.01 is their premium over the input price, and says so
+    assert (
+        "on 1 call saved $0.0030 (net of $0.01 paid above the input price to write the cache)."
+        in " ".join(text.split())
     )
+    assert "cache write $0.04," in " ".join(text.split())
 
 
 def test_conversation_history_is_a_cacheable_prefix(jsonl):

@@ -618,7 +618,10 @@ def _cache(r: dict) -> list[Section]:
             "Prompt caching already in use: "
             f"{plural(used['cache_read_tokens'], 'cached input token')} on "
             f"{plural(used['requests_with_cache_reads'], 'call')} saved {money(used['saved_usd'])}"
-            + (f" (net of {money(premium)} paid to write the cache)." if premium else ".")
+            # the writes' premium over the input price, not what the writes cost (the
+            # summary's "cache write")
+            + (f" (net of {money(premium)} paid above the input price to write the cache)."
+               if premium else ".")
         )
     out = [section]
     if not c.get("note"):
