@@ -135,6 +135,22 @@ def test_the_charts_are_there(page):
     assert "$x$" in page
 
 
+def test_the_savings_chart_names_each_kind_as_the_savings_table_does(page):
+    """Its bars read "response_cache: Response cache …" and "downgrade: Cheaper model for
+    si…": the internal key first, the words the Savings table uses cut off at 32 characters."""
+    from llmcost.render.html import _savings
+
+    report = {"savings": [
+        {"kind": "response_cache", "title": "Response cache (exact repeats)", "usd": 0.7},
+        {"kind": "downgrade", "title": "Cheaper model for simple calls", "usd": 0.9},
+    ]}  # fmt: skip
+    assert _savings(report) == [
+        ("Cheaper model for simple calls", 0.9),
+        ("Response cache (exact repeats)", 0.7),
+    ]
+    assert not re.search(r"\b(downgrade|response_cache|retries|batch): ", page)
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"

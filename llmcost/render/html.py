@@ -192,9 +192,8 @@ def _savings(report: dict) -> list[tuple[str, float]]:
     items = []
     for s in found:
         if isinstance(s, dict) and isinstance(s.get("usd"), (int, float)):
-            name = str(s.get("kind", "?"))
-            if s.get("title") or s.get("label"):
-                name = f"{name}: {s.get('title') or s.get('label')}"
+            # the kind's title, as the Savings table names it (not "response_cache: Resp…")
+            name = str(s.get("title") or s.get("label") or s.get("kind", "?"))
             items.append((name, float(s["usd"])))
     return sorted(items, key=lambda kv: -kv[1])
 
