@@ -234,8 +234,10 @@ def _named_costs(items: list[dict], key: str) -> dict[str | None, float]:
     return out
 
 
-def _per_rules(kind, level, limits, costs, aliases, truncated) -> list[dict]:
-    """Rules for per_model / per_feature / per_user: one per name, one for ``*``."""
+def _per_rules(kind, level, limits, costs, aliases, truncated, unpriced=None) -> list[dict]:
+    """Rules for per_model / per_feature / per_user: one per name, one for ``*``.
+    ``unpriced``: calls without a price per name (in no cost: the detail says so)."""
+    unpriced = unpriced or {}
     title = {"model": "Model cost", "feature": "Feature cost", "user": "User cost"}[kind]
     out = []
     named = [n for n in limits if n != EACH]
@@ -250,6 +252,9 @@ def _per_rules(kind, level, limits, costs, aliases, truncated) -> list[dict]:
         )
         if len(keys) > 1 or (keys and keys != {name}):
             detail = "as " + ", ".join(sorted(str(k) for k in keys))
+        uncosted = sum(unpriced.get(k, 0) for k in keys)
+        if uncosted:  # the actual is their priced calls' cost: never read as the whole
+            detail += ("; " if detail else "") + f"+ {plural(uncosted, 'call')} without a price"
         out.append(
             _rule(f"per_{kind}", title, name, level, limits[name], actual, "usd", detail, known)
         )
@@ -376,11 +381,33 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
             if grew_from_zero:  # +∞ %: from nothing to something is above any limit
                 rule["status"], rule["detail"] = level, rule["detail"] + " (baseline $0)"
             rules.append(rule)
-        rules += _per_rules("model", level, lim.per_model, model_costs, model_alias, False)
         rules += _per_rules(
-            "feature", level, lim.per_feature, feature_costs, {}, truncated.get("by_feature")
+            "model",
+            level,
+            lim.per_model,
+            model_costs,
+            model_alias,
+            False,
+            _unpriced_calls(report["by_model"], "model"),
         )
-        rules += _per_rules("user", level, lim.per_user, user_costs, {}, truncated.get("by_user"))
+        rules += _per_rules(
+            "feature",
+            level,
+            lim.per_feature,
+            feature_costs,
+            {},
+            truncated.get("by_feature"),
+            _unpriced_calls(limits.get("by_feature") or [], "feature"),
+        )
+        rules += _per_rules(
+            "user",
+            level,
+            lim.per_user,
+            user_costs,
+            {},
+            truncated.get("by_user"),
+            _unpriced_calls(limits.get("by_user") or [], "user_id"),
+        )
 
     uncosted = s["unpriced_requests"] + s.get("unknown_token_requests", 0)
     if uncosted or policy.fail_on_unpriced:

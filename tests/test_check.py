@@ -157,6 +157,20 @@ def test_a_named_limit_and_star_split_the_names(head):
     assert star["status"] == "ok" and star["actual"] == 0.56 and "alice" in star["detail"]
 
 
+def test_a_named_limit_says_the_calls_it_could_not_price(head):
+    """bob's rule read Actual "$0.70" with no detail, where the baseline diff beside it read
+    "$0.70 + 1 unpriced": one of his calls has no price, so its cost is not in the $0.70."""
+    limits = Limits(per_user={"bob": 1.00}, per_feature={"chat": 5.0, "search": 5.0})
+    rules = rules_of(evaluate(head, Policy(fail=limits)))
+    bob = rules[("per_user", "bob", "fail")]
+    assert (bob["actual"], bob["detail"]) == (0.7, "+ 1 call without a price")
+    assert rules[("per_feature", "chat", "fail")]["detail"] == "+ 1 call without a price"
+    assert rules[("per_feature", "search", "fail")]["detail"] == ""
+    acme = rules_of(evaluate(head, Policy(fail=Limits(per_model={"acme-llm-7b": 1}))))
+    rule = acme[("per_model", "acme-llm-7b", "fail")]
+    assert (rule["actual"], rule["detail"]) == (0, "+ 1 call without a price")
+
+
 def test_a_name_with_no_calls_costs_nothing(head):
     rule = rules_of(evaluate(head, Policy(fail=Limits(per_user={"dave": 0.01}))))[
         ("per_user", "dave", "fail")
