@@ -239,6 +239,24 @@ def test_db_file_persists(cli, tmp_path):
     assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] > 0
 
 
+def test_ingest_says_in_its_last_line_how_many_files_it_did_not_read(cli, tmp_path):
+    """Its last line (the one a cron log is read by) read "1 line read = 1 new call + 0
+    skipped + 0 rejected" for a directory where a damaged gzip and a file of no known format
+    were met and not read: those were only on lines above."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.jsonl").write_text(
+        json.dumps({"model": "gpt-4o", "input_tokens": 10, "output_tokens": 1}) + "\n"
+    )
+    (logs / "old.jsonl.gz").write_bytes(b"\x1f\x8b\x08garbage")
+    (logs / "notes.txt").write_text("deploy notes, not a log\n")
+    result = cli("ingest", logs, "--db", tmp_path / "llm.duckdb")
+    assert result.exit_code == 0, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("1 line read = 1 new call + 0 skipped + 0 rejected; 1 call in ")
+    assert last.endswith("; 2 files not read (listed above)"), last
+
+
 def test_python_m_and_console_script_agree():
     out = subprocess.run(
         [sys.executable, "-m", "llmcost", "version"], capture_output=True, text=True
