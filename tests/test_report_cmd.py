@@ -418,6 +418,8 @@ def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, t
     ]
     for fmt in ("markdown", "table"):
         out = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
+        # the headline too: not "$0.01 over 2 calls" as if both were in it
+        assert "Cost: $0.01 over 2 calls (1 without a price, not counted as $0)" in out.stdout
         period_days = out.stdout.split("Cost by day (UTC)")[1].split("LLM cost report")[0]
         assert "2026-11-15" in period_days, period_days
         assert "$0.01 + 1 unpriced" in period_days, period_days

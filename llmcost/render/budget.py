@@ -190,7 +190,12 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         title = ("🚨 " if emoji else "ALERT: ") + title
     head = Section(title)
     head.lines.append(f"Period: {p['describe']}")
-    head.lines.append(f"Cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}")
+    unpriced = s.get("unpriced_requests", 0) + s.get("unknown_token_requests", 0)
+    head.lines.append(
+        f"Cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}"
+        # the calls in no cost, as the days below and the summary say (never $0)
+        + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
+    )
     prev = p.get("previous") or {}
     comparison = report.get("comparison")
     if comparison:
