@@ -61,6 +61,11 @@ def load(text: str):
     """Parse YAML text into LineDicts; raises YamlProblem with the line of a syntax error."""
     try:
         return yaml.load(text, Loader=LineLoader)  # noqa: S506 - a safe loader subclass
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        raise YamlProblem(
+            text.count("\n", 0, exc.position) + 1,
+            f"not valid YAML: character #x{exc.character:04x} ({exc.reason})",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise YamlProblem(

@@ -134,6 +134,24 @@ def test_bad_pricing_yaml_exits_2_naming_file_and_line(cli, tmp_path):
     assert "from must be a date" in result.stderr
 
 
+def test_a_control_character_in_a_yaml_file_is_named_with_its_line(cli, tmp_path):
+    """A pricing table (or llmcost.yaml) holding a control character read "prices.yaml:0:
+    not valid YAML: unacceptable character #x0001 ... in "<unicode string>", position 37":
+    line 0 and a position in characters; the line it is on is named."""
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("provider: x\nversion: 1\nsource: http://x\nmodels:\n  m\x01: {}\n")
+    result = cli("analyze", DEMO, "--pricing", bad)
+    assert result.exit_code == 2
+    err = " ".join(result.stderr.split())
+    assert f"{bad}:5: not valid YAML: character #x0001 (" in err
+    assert "<unicode string>" not in err
+    config = tmp_path / "llmcost.yaml"
+    config.write_text("budgets:\n  max_cost: 1\x00\n")
+    result = cli("check", DEMO, "--config", config)
+    assert result.exit_code == 2
+    assert f"{config}:2: not valid YAML: character #x0000" in " ".join(result.stderr.split())
+
+
 def test_no_records_exits_3(cli, jsonl):
     result = cli("analyze", jsonl(["not json", "[1]"]))
     assert result.exit_code == 3
