@@ -254,7 +254,8 @@ def _per_rules(kind, level, limits, costs, aliases, truncated, unpriced=None) ->
             detail = "as " + ", ".join(sorted(str(k) for k in keys))
         uncosted = sum(unpriced.get(k, 0) for k in keys)
         if uncosted:  # the actual is their priced calls' cost: never read as the whole
-            detail += ("; " if detail else "") + f"+ {plural(uncosted, 'call')} without a price"
+            sep = "; " if detail else ""
+            detail += f"{sep}{plural(uncosted, 'call')} without a price, not in it"
         out.append(
             _rule(f"per_{kind}", title, name, level, limits[name], actual, "usd", detail, known)
         )

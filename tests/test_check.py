@@ -163,12 +163,12 @@ def test_a_named_limit_says_the_calls_it_could_not_price(head):
     limits = Limits(per_user={"bob": 1.00}, per_feature={"chat": 5.0, "search": 5.0})
     rules = rules_of(evaluate(head, Policy(fail=limits)))
     bob = rules[("per_user", "bob", "fail")]
-    assert (bob["actual"], bob["detail"]) == (0.7, "+ 1 call without a price")
-    assert rules[("per_feature", "chat", "fail")]["detail"] == "+ 1 call without a price"
+    assert (bob["actual"], bob["detail"]) == (0.7, "1 call without a price, not in it")
+    assert rules[("per_feature", "chat", "fail")]["detail"] == "1 call without a price, not in it"
     assert rules[("per_feature", "search", "fail")]["detail"] == ""
     acme = rules_of(evaluate(head, Policy(fail=Limits(per_model={"acme-llm-7b": 1}))))
     rule = acme[("per_model", "acme-llm-7b", "fail")]
-    assert (rule["actual"], rule["detail"]) == (0, "+ 1 call without a price")
+    assert (rule["actual"], rule["detail"]) == (0, "1 call without a price, not in it")
 
 
 def test_a_name_with_no_calls_costs_nothing(head):
