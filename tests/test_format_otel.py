@@ -281,7 +281,10 @@ def test_the_deprecated_gen_ai_prompt_and_completion_attributes_are_the_texts(tm
     assert texts[calls[0]["completion_hash"]] == "The capital of France is Paris."
     assert json.loads(texts[calls[1]["prompt_hash"]]) == [{"role": "user", "content": repr_prompt}]
     assert texts[calls[1]["completion_hash"]] == "The capital of France is Paris."
+    # (both spans are on the document's one line: ordered as the first read, by prompt)
+    order = [c["prompt_hash"] for c in calls]
     _, calls, _ = load_priced_paths(path)
+    calls.sort(key=lambda c: order.index(c["prompt_hash"]))
     assert [c["token_source"] for c in calls] == ["counted", "counted"]
     assert [(c["input_tokens"], c["output_tokens"]) for c in calls] == [(21, 7), (27, 7)]
     assert cost(calls[0]) == pytest.approx(21 * 2.5e-6 + 7 * 10e-6)  # gpt-4o: $2.50 / $10
