@@ -689,6 +689,23 @@ def _store_staged(con, ingest_id: int) -> int:
     return before - stored
 
 
+@contextmanager
+def _no_checkpoints(con, needed: bool):
+    """No automatic checkpoint while a store in memory takes a log statement by statement:
+    past ``checkpoint_threshold`` of commits DuckDB checkpoints it, compressing every table
+    so far again and again (one transaction, as a store on disk is filled, checkpoints
+    nothing until it ends). The threshold is set back afterwards."""
+    if not needed:
+        yield
+        return
+    [(threshold,)] = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()
+    con.execute("SET checkpoint_threshold = '1000TB'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{threshold}'")
+
+
 def ingest_paths(
     con,
     paths: Iterable[str],
@@ -700,14 +717,22 @@ def ingest_paths(
     """Ingest every file in one transaction. ``progress(total_bytes)`` may return a callback
     that is told the bytes done after each chunk. ``resumable=False``: no later ingest will
     go on with these files (a store that ends with this run), so an unfinished last line is
-    read now, not left for the writer to finish."""
-    names = _expand(paths, _store_files(con))
+    read now, not left for the writer to finish.
+
+    A store in memory that ends with this run (``resumable=False``: analyze without --db)
+    has nothing to keep whole when an ingest fails, so its statements commit one by one:
+    inside one transaction DuckDB keeps every chunk's staged rows, dropped or deleted, until
+    COMMIT (a log's worth of texts, spilled to disk past the memory ceiling)."""
+    store_files = _store_files(con)
+    names = _expand(paths, store_files)
     total = sum(Path(n).stat().st_size for n, _ in names if n != STDIN)
     advance = progress(total, len(names)) if progress else None
     result = IngestResult()
-    con.execute("BEGIN")
+    atomic = resumable or bool(store_files)
+    if atomic:
+        con.execute("BEGIN")
     try:
-        with _workdir() as wd:
+        with _workdir() as wd, _no_checkpoints(con, not atomic):
             for name, named in names:
                 file_result = ingest_file(
                     con, name, input_format, advance, wd, named, resumable=resumable
@@ -715,8 +740,10 @@ def ingest_paths(
                 result.files.append(file_result)
                 if on_file:
                     on_file(file_result)
-        con.execute("COMMIT")
+        if atomic:
+            con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        if atomic:
+            con.execute("ROLLBACK")
         raise
     return result

@@ -849,3 +849,61 @@ def test_a_log_met_twice_in_a_run_is_read_once(tmp_path, cli):
         fh.write("\n".join(chunks[3:]) + "\n")
     assert cli("ingest", logs, "--db", db).exit_code == 0
     assert _calls(db)[0] == ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, None)
+
+
+def _table_bytes(con) -> int:
+    [(used,)] = con.execute(
+        "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+        "WHERE tag = 'IN_MEMORY_TABLE'"
+    ).fetchall()
+    return used
+
+
+def test_a_store_in_memory_frees_each_chunk_it_staged(tmp_path, monkeypatch):
+    # analyze without --db: inside one transaction DuckDB kept every chunk's staged rows
+    # (texts and all) until COMMIT, twice the log's texts held (or spilled) at its end
+    monkeypatch.setenv("LLMCOST_CHUNK_BYTES", str(256 * 1024))  # ~16 chunks
+    text = "word " * 2000
+    logs = []
+    for n in range(2):
+        log = tmp_path / f"app{n}.jsonl"
+        log.write_text(
+            "".join(
+                call(n * 1000 + i, messages=[{"role": "user", "content": f"{i} {text}"}]) + "\n"
+                for i in range(200)
+            )
+        )
+        logs.append(str(log))
+    con = store.connect()
+    during, thresholds = [], []
+
+    def on_file(_):
+        during.append(_table_bytes(con))
+        [(threshold,)] = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()
+        thresholds.append(threshold)
+
+    [before] = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+    result = ingest_paths(con, logs, on_file=on_file, resumable=False)
+    assert result.total("ingested") == 400
+    after = _table_bytes(con)  # what the store holds: the staged rows are gone
+    assert during[-1] <= after * 1.2, (during, after)
+    # and it is not checkpointed (every table compressed anew) after each statement
+    assert before not in thresholds
+    assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0] == before
+
+
+@pytest.mark.parametrize("on_disk, resumable", [(True, False), (False, True)])
+def test_a_store_that_outlives_the_run_is_filled_all_or_nothing(tmp_path, on_disk, resumable):
+    logs = []
+    for n in range(2):
+        logs.append(tmp_path / f"app{n}.jsonl")
+        logs[-1].write_text(call(n) + "\n")
+    con = store.connect(tmp_path / "db.duckdb" if on_disk else None)
+
+    def on_file(_):
+        raise KeyboardInterrupt  # stopped after the first file
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(con, [str(p) for p in logs], on_file=on_file, resumable=resumable)
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
