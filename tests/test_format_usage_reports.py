@@ -201,3 +201,52 @@ def test_usage_reports_whose_every_token_bucket_is_unpriced_never_read_as_zero(c
         assert out.exit_code == 0, out.stderr
         assert "Computed at list prices: none (1 bucket unpriced)" in out.stdout
         assert "Computed at list prices: $0.00" not in out.stdout
+
+
+def test_usage_report_cost_is_null_not_zero_when_no_bucket_is_priced(cli, tmp_path):
+    """The real Anthropic usage report's one token bucket (claude-opus-4-6, no price on
+    2025-08-01): the JSON said "computed_cost_usd": 0 where the text said "none", and its
+    workspace row read "—" where the model table read "unpriced". Both are null / "unpriced";
+    a cost report alone (no token counts) computes nothing either: null, not $0."""
+    import json
+
+    path = REAL / "anthropic" / "admin_usage_report_messages.json"
+    _, report, _ = run(path)
+    assert report["computed_cost_usd"] is None
+    [project] = report["by_project"]
+    assert (project["computed_cost_usd"], project["unpriced_buckets"]) == (None, 1)
+    [model] = report["by_model"]
+    assert (model["computed_cost_usd"], model["unpriced_buckets"]) == (None, 1)
+    out = cli("analyze", path, "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["usage_reports"]["computed_cost_usd"] is None
+    (tmp_path / "report.json").write_text(out.stdout)
+    for fmt in ("markdown", "table", "html"):
+        text = cli("analyze", path, "--format", fmt).stdout
+        assert "Computed at list prices: none (1 bucket unpriced)" in text
+        workspace = next(line for line in text.splitlines() if "wrkspc_01JwQvzr7" in line)
+        assert "unpriced" in workspace, workspace
+    # diff reads a report whose usage-report figure is null
+    diffed = cli("diff", tmp_path / "report.json", tmp_path / "report.json")
+    assert diffed.exit_code == 0, diffed.stderr
+
+    cost = REAL / "anthropic" / "admin_cost_report.json"
+    _, report, _ = run(cost)
+    assert report["computed_cost_usd"] is None
+    text = cli("analyze", cost, "--format", "markdown").stdout
+    assert "Computed at list prices: none (no bucket has token counts)" in text
+
+
+def test_usage_report_project_with_an_unpriced_bucket_says_so():
+    """proj_agents holds gpt-5 ($0.26875) and a fine-tune without a price: its row read
+    "$0.27" as if that were all of it; it reads "$0.27 + 1 unpriced"."""
+    from llmcost.render.layout import _usage_reports
+
+    _, report, _ = run(REPORTS / "crafted_openai_usage_completions.json")
+    projects = {p["project"]: p for p in report["by_project"]}
+    assert projects["proj_agents"]["unpriced_buckets"] == 1
+    assert projects["proj_search"]["unpriced_buckets"] == 0
+    [section] = _usage_reports({"usage_reports": report})
+    rows = {r[0]: r for t in section.tables for r in t.rows}
+    assert rows["proj_agents"][4] == "$0.27 + 1 unpriced"
+    assert rows["proj_search"][4] == "$0.48"

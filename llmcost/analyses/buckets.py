@@ -155,7 +155,9 @@ def usage_reports(con, ctx) -> dict:
              coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
              coalesce(sum(coalesce(cache_write_tokens, 0) + coalesce(cache_write_1h_tokens, 0)), 0)
                AS cache_write_tokens,
-             coalesce(sum(computed_cost_usd), 0) AS computed_cost_usd,
+             -- null, never $0, when no bucket was priced (every one unpriced, or none has
+             -- token counts): the figures priced, not the ones left out
+             sum(computed_cost_usd) AS computed_cost_usd,
              count(*) FILTER (WHERE has_tokens AND computed_cost_usd IS NULL) AS unpriced_buckets,
              sum(reported_cost_usd) AS reported_cost_usd
            FROM bucket_costs""",
@@ -179,6 +181,7 @@ def usage_reports(con, ctx) -> dict:
                  AS cache_write_tokens,
                sum(computed_cost_usd) AS computed_cost_usd,
                bool_or(computed_cost_usd IS NULL) AS has_unpriced,
+               count(*) FILTER (WHERE computed_cost_usd IS NULL) AS unpriced_buckets,
                sum(computed_cost_usd) AS sort_cost
              FROM bucket_costs WHERE has_tokens
              GROUP BY provider, model, coalesce(service_tier, 'standard'))
@@ -193,6 +196,8 @@ def usage_reports(con, ctx) -> dict:
                count(*) AS buckets, sum(requests) AS requests,
                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
                sum(computed_cost_usd) AS computed_cost_usd,
+               count(*) FILTER (WHERE has_tokens AND computed_cost_usd IS NULL)
+                 AS unpriced_buckets,
                sum(reported_cost_usd) AS reported_cost_usd,
                coalesce(sum(computed_cost_usd), 0) + coalesce(sum(reported_cost_usd), 0)
                  AS sort_cost

@@ -71,12 +71,12 @@ def _usage_reports(r: dict) -> list[Section]:
         f"{plural(u['output_tokens'], 'output token')}"
     )
     unpriced = u["unpriced_buckets"]
-    # no priced token bucket: nothing computed, never "$0.00"
-    computed = ("none" if unpriced and unpriced >= u["token_buckets"]
-                else money(u["computed_cost_usd"]))
+    # no priced token bucket (computed is null): nothing computed, never "$0.00"
+    computed = "none" if u["computed_cost_usd"] is None else money(u["computed_cost_usd"])
     section.lines.append(
         f"Computed at list prices: {computed}"
-        + (f" ({plural(unpriced, 'bucket')} unpriced)" if unpriced else "")
+        + (f" ({plural(unpriced, 'bucket')} unpriced)" if unpriced
+           else " (no bucket has token counts)" if not u["token_buckets"] else "")
         + (f"; reported by the provider: {money(u['reported_cost_usd'])}"
            if u["reported_cost_usd"] is not None else "")
     )
@@ -84,14 +84,15 @@ def _usage_reports(r: dict) -> list[Section]:
         diff = "—" if c["difference_usd"] is None else money(c["difference_usd"])
         section.lines.append(
             f"{c['provider']}: reported {money(c['reported_cost_usd'])} vs computed "
-            f"{money(c['computed_cost_usd'])} over {plural(c['days'], 'day')} (difference {diff})"
+            f"{_bucket_cost(c['computed_cost_usd'], c['unpriced_buckets'])} over "
+            f"{plural(c['days'], 'day')} (difference {diff})"
         )
     if u["by_model"]:
         section.tables.append(Table(
             ["Model", "Provider", "Tier", "Requests", "Input tok", "Output tok", "Computed"],
             [[m["model"] or "(all models)", m["provider"], m["service_tier"],
               count(m["requests"]), count(m["input_tokens"]), count(m["output_tokens"]),
-              money(m["computed_cost_usd"]) if m["computed_cost_usd"] is not None else "unpriced"]
+              _bucket_cost(m["computed_cost_usd"], m["unpriced_buckets"])]
              for m in u["by_model"]],
             "lllrrrr",
         ))
@@ -99,7 +100,7 @@ def _usage_reports(r: dict) -> list[Section]:
         section.tables.append(Table(
             ["Project / workspace", "Provider", "Requests", "Input tok", "Computed", "Reported"],
             [[p["project"] or "(none)", p["provider"], count(p["requests"]),
-              count(p["input_tokens"]), money(p["computed_cost_usd"]),
+              count(p["input_tokens"]), _bucket_cost(p["computed_cost_usd"], p["unpriced_buckets"]),
               money(p["reported_cost_usd"])] for p in u["by_project"]],
             "llrrrr",
         ))
@@ -108,6 +109,15 @@ def _usage_reports(r: dict) -> list[Section]:
         "Needs per-call logs, not reports: " + "; ".join(u["needs_per_call_logs"]) + "."
     )
     return [section]
+
+
+def _bucket_cost(value: float | None, unpriced: int | None) -> str:
+    """A usage-report figure computed at list prices: "unpriced" when none of its token buckets
+    has a price (never "$0.00", nor the "—" of a row without token counts), and the priced part
+    " + N unpriced" when some have none, as the per-call tables read."""
+    if value is None:
+        return "unpriced" if unpriced else "—"
+    return money(value) + _unpriced_part(unpriced)
 
 
 def _unpriced_part(n: int | None) -> str:
