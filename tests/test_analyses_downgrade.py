@@ -6,7 +6,7 @@ import pytest
 
 from llmcost.errors import ConfigError
 from llmcost.report import analyze
-from tests.test_analyses_common import M, call, offered, report
+from tests.test_analyses_common import PRICES, M, call, offered, report
 
 ROUTING = """\
 routing:
@@ -145,3 +145,38 @@ def test_calls_before_the_target_existed_are_counted_not_repriced(jsonl, cli):
     assert gpt4o["savings_simple_usd"] == pytest.approx(1000 * 4.85 * M + 10 * 14.4 * M)
     text = " ".join(cli("analyze", str(jsonl(records))).stdout.split())
     assert "1 call not repriced: the target had no price on the call's date" in text
+
+
+def test_a_call_without_prompt_text_is_not_simple_for_its_short_answer(jsonl, cli):
+    # Hand-worked (big-model 10/20 -> small-model 1/2). Three 1,000-in / 10-out calls whose
+    # log holds no messages (a usage-only log): before, each was a "simple" call by its tiny
+    # answer alone and the section claimed 3 x (9,000 + 180) x $1/M for them. A prompt we
+    # cannot read may be a complex task with a one-number answer: the "chat" ones are medium,
+    # counted and said. The feature name "classify-ticket" is a task hint the text is not
+    # needed for: that call stays simple.
+    records = [
+        call(0, feature="chat", inp=1000, out=10, messages=[]),
+        call(10, feature=None, inp=1000, out=10, messages=[]),
+        call(20, feature="classify-ticket", inp=1000, out=10, messages=[]),
+        call(30, feature="chat", inp=1000, out=10, text="seen"),  # seen: simple as before
+    ]
+    for r in records[:3]:
+        r.pop("messages")
+    rep = report(jsonl, records)
+    d = rep["downgrade"]
+    [big] = d["by_model"]
+    assert (big["simple_calls"], big["medium_calls"]) == (2, 2)
+    assert d["no_prompt_text_calls"] == 2
+    one = 1000 * 9 * M + 10 * 18 * M
+    levels = {c["level"]: c["savings_usd"] for c in d["coverage"]}
+    assert levels["simple calls"] == pytest.approx(2 * one)
+    assert levels["simple + 50% of medium calls"] == pytest.approx(3 * one)
+    item = offered(rep, "downgrade")
+    assert item["details"]["calls_before_overlap"] == 2
+    note = "2 calls with a short answer have no prompt text in the log"
+    assert note in item["assumption"] and note in d["no_prompt_text_note"]
+    for fmt in ("table", "markdown"):
+        prices = [a for p in PRICES for a in ("--pricing", p)]
+        out = cli("analyze", str(jsonl(records)), *prices, "--format", fmt)
+        assert out.exit_code == 0, out.stderr
+        assert note in " ".join(out.stdout.split()), fmt

@@ -13,6 +13,12 @@ matches its feature and/or model, else the cheaper sibling its pricing table nam
   ``TINY_OUTPUT`` tokens (a label, a yes/no, a number);
 * **medium** otherwise.
 
+A call whose log holds no prompt text (neither messages nor a system prompt: a usage-only log)
+cannot be seen: its task is judged by its feature name alone, so it is simple only when the
+feature name says so. A short answer does not make it simple (a prompt we cannot read may be
+a complex task with a one-number answer): such calls are medium, counted and said
+(``no_prompt_text_calls``).
+
 The *task hint* comes from the feature name, else from the first 500 characters of the
 system prompt: whole words like classify, extract, label, yes/no, sentiment, triage, route
 mean simple (``SIMPLE_HINT``); code, pull request, debug, step by step, reasoning, analysis,
@@ -158,7 +164,8 @@ def _classified(con, base: str) -> None:
               SELECT c.request_id, c.provider_eff AS provider, c.model, c.feature,
                 c.input_tokens, c.output_tokens, c.reasoning_tokens, c.finish_reason, c.status,
                 t.model_key AS target, t.how, r.cost_usd, r.target_cost_usd,
-                coalesce(f.hint, h.hint) AS hint
+                coalesce(f.hint, h.hint) AS hint,
+                c.prompt_hash IS NULL AND c.system_hash IS NULL AS no_text
               FROM r JOIN {base} c USING (request_id)
               JOIN sv_dg_targets t USING (request_id)
               LEFT JOIN f ON f.feature = c.feature
@@ -172,16 +179,20 @@ def _classified(con, base: str) -> None:
                   WHEN hint = 'complex' THEN 'task hint'
                 END AS complex_reason
               FROM j)
-            SELECT *, CASE
+            SELECT * EXCLUDE (short), CASE
                 WHEN complex_reason IS NOT NULL THEN 'complex'
-                WHEN input_tokens <= {SHORT_INPUT}
-                     AND coalesce(finish_reason, '') <> 'length'
-                     AND coalesce(status, 'ok') <> 'error'
-                     AND ((hint = 'simple' AND output_tokens <= {SHORT_OUTPUT})
-                          OR output_tokens <= {TINY_OUTPUT}) THEN 'simple'
+                WHEN short AND ((hint = 'simple' AND output_tokens <= {SHORT_OUTPUT})
+                                OR (output_tokens <= {TINY_OUTPUT} AND NOT no_text))
+                  THEN 'simple'
                 ELSE 'medium' END AS class,
+              -- simple by its short answer alone, but its task cannot be seen: medium
+              complex_reason IS NULL AND short AND no_text AND coalesce(hint, '') <> 'simple'
+                AND output_tokens <= {TINY_OUTPUT} AS unseen,
               cost_usd - target_cost_usd AS saving
-            FROM k""",
+            FROM (SELECT *, coalesce(input_tokens <= {SHORT_INPUT}
+                       AND coalesce(finish_reason, '') <> 'length'
+                       AND coalesce(status, 'ok') <> 'error', FALSE) AS short
+                  FROM k)""",
         [SIMPLE_HINT, COMPLEX_HINT],
     )
 
@@ -191,6 +202,7 @@ def _levels_sql(medium_share: float, escalation: float) -> str:
       count(*) FILTER (WHERE class = 'simple') AS simple_calls,
       count(*) FILTER (WHERE class = 'medium') AS medium_calls,
       count(*) FILTER (WHERE class = 'complex') AS complex_calls,
+      count(*) FILTER (WHERE unseen) AS no_prompt_text_calls,
       sum(cost_usd) AS cost_usd, sum(target_cost_usd) AS target_cost_usd,
       coalesce(sum(saving) FILTER (WHERE class = 'simple'), 0) AS savings_simple_usd,
       coalesce(sum(saving) FILTER (WHERE class = 'simple'), 0)
@@ -257,12 +269,25 @@ def downgrade(con, ctx) -> dict:
         """SELECT complex_reason AS reason, count(*) AS calls FROM sv_dg_calls
            WHERE class = 'complex' GROUP BY 1 ORDER BY calls DESC, reason""",
     )
+    # the calls left out of "simple" for want of prompt text, with or without a saving
+    unseen = con.execute("SELECT count(*) FROM sv_dg_calls WHERE unseen").fetchone()[0]
+    unseen_note = (
+        (
+            "1 call with a short answer has no prompt text in the log: counted as medium, not "
+            "simple (its task cannot be seen)"
+            if unseen == 1
+            else f"{unseen} calls with a short answer have no prompt text in the log: counted "
+            "as medium, not simple (their task cannot be seen)"
+        )
+        if unseen
+        else None
+    )
     savings.offer(
         con,
         ctx,
         "downgrade",
         "SELECT request_id, saving AS usd FROM sv_dg_calls WHERE class = 'simple'",
-        f"{ASSUMPTION}; {QUALITY}",
+        "; ".join(x for x in (ASSUMPTION, unseen_note, QUALITY) if x),
         {"section": "downgrade", "coverage": "simple calls only"},
     )
     coverage = [
@@ -308,4 +333,6 @@ def downgrade(con, ctx) -> dict:
         },
         "total_savings_usd": total["savings_all_usd"] or 0.0,
         "target_unpriced_calls": unpriced_target,
+        "no_prompt_text_calls": unseen,
+        "no_prompt_text_note": unseen_note,
     }

@@ -738,6 +738,8 @@ def _downgrade(r: dict) -> Section:
         f"saving {money(cascade['savings_usd'])}."
     )
     section.lines.append(f"Assumption: {d['assumption']}.")
+    if d.get("no_prompt_text_note"):  # what "simple" rests on: calls whose task is not seen
+        section.lines.append(f"{d['no_prompt_text_note']}.")
     section.lines.append(f"Quality: {d['quality']}.")
     if missing:
         section.lines.append(missing_line + ".")
