@@ -89,3 +89,30 @@ def test_forecast_counts_the_calls_without_a_price(jsonl, cli):
         "Month to date (2026-03, 10.5 of 31 days): $11.00 + 4 unpriced; month-end projection "
         "of the priced calls $31.50" in text
     )
+
+
+def test_forecast_from_too_few_days_gives_no_range_and_says_why(jsonl, cli):
+    # Two days of log ($1 at noon on 2026-03-01 and 2026-03-02): one complete day before the
+    # last, whose spread is nothing (a sample of one has no standard deviation). Before, the
+    # report read "80% range $31.50 – $31.50": zero width, as if the month-end were certain.
+    # The projection stands (MTD $2 + 29.5 days x $1); the range needs 7 complete days.
+    records = [call((d - 1) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(2)]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert f["history_days"] == 1
+    assert f["projection_usd"] == pytest.approx(2 + 29.5)
+    assert f["low_usd"] is None and f["high_usd"] is None
+    assert f["range_note"] == "no 80% range: 1 complete day of history, and a range needs 7"
+    assert "the cost of the one complete day before the last" in f["method"]
+    for fmt in ("table", "markdown"):
+        out = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--format", fmt)
+        text = " ".join(out.stdout.split())
+        assert (
+            "month-end projection $31.50 (no 80% range: 1 complete day of history, and a range "
+            "needs 7)." in text
+        ), fmt
+        assert "80% range $" not in text
+    # six complete days: still no range; seven: a range
+    six = [call((d - 1) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(7)]
+    assert report(jsonl, six)["anomalies"]["forecast"]["low_usd"] is None
+    seven = [call((d - 1) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(8)]
+    assert report(jsonl, seven)["anomalies"]["forecast"]["low_usd"] == pytest.approx(31.5)

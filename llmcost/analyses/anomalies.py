@@ -17,6 +17,9 @@ flagged only for a visible amount.
 **Forecast.** Month-to-date spend of the month of the last call, and a month-end projection:
 MTD + remaining days x the mean cost of the last ``FORECAST_DAYS`` complete days, with an 80%
 range of +-1.28 x sd x sqrt(remaining days) (independent days, no weekly pattern assumed).
+The range needs ``FORECAST_MIN_DAYS`` (7) complete days: the spread of fewer days is no
+measure of it (one day has none, and read as a range of zero width): below that, the
+projection comes without a range, and says why (``range_note``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ MAD_SCALE = 1.4826
 MEDIAN_FLOOR = 0.1
 TOTAL_FLOOR = 0.01
 FORECAST_DAYS = 28
+FORECAST_MIN_DAYS = MIN_HISTORY  # complete days an 80% range needs (a week, as an anomaly)
 Z80 = 1.2816
 
 
@@ -156,6 +160,15 @@ def _forecast(con, base: str) -> dict | None:
         mean = mtd / max(float(elapsed or 0), 1 / 24)
     projection = mtd + remaining * mean
     spread = Z80 * sd * math.sqrt(remaining)
+    ranged = n >= FORECAST_MIN_DAYS
+    history = "no complete day" if n == 0 else f"{n} complete day{'' if n == 1 else 's'}"
+    rate = (
+        "the month-to-date cost per day elapsed (no complete day before the last call's)"
+        if n == 0
+        else "the cost of the one complete day before the last"
+        if n == 1
+        else f"the mean of the last {history}"
+    )
     return {
         "month": start.strftime("%Y-%m"),
         "as_of": last.isoformat(),
@@ -167,8 +180,15 @@ def _forecast(con, base: str) -> dict | None:
         "daily_sd_usd": round(sd, 9),
         "history_days": n,
         "projection_usd": round(projection, 6),
-        "low_usd": round(max(mtd, projection - spread), 6),
-        "high_usd": round(projection + spread, 6),
-        "method": f"month-to-date + remaining days x mean of the last {FORECAST_DAYS} complete "
-        "days; range = 80% interval (+-1.28 sd x sqrt(remaining days))",
+        "low_usd": round(max(mtd, projection - spread), 6) if ranged else None,
+        "high_usd": round(projection + spread, 6) if ranged else None,
+        "range_note": None
+        if ranged
+        else f"no 80% range: {history} of history, and a range needs {FORECAST_MIN_DAYS}",
+        "method": f"month-to-date + remaining days x {rate}; "
+        + (
+            "range = 80% interval (+-1.28 sd x sqrt(remaining days))"
+            if ranged
+            else f"a range needs the spread of {FORECAST_MIN_DAYS} complete days at least"
+        ),
     }

@@ -1070,7 +1070,11 @@ def _anomalies(a: dict) -> Section:
             "month-end projection"
             + (" of the priced calls" if f.get("unpriced_requests") else "")
             + f" {money(f['projection_usd'])} "
-            f"(80% range {money(f['low_usd'])} – {money(f['high_usd'])})."
+            + (
+                f"(80% range {money(f['low_usd'])} – {money(f['high_usd'])})."
+                if f.get("low_usd") is not None
+                else f"({f['range_note']})."
+            )
         )
         section.lines.append(f"Projection: {f['method']}.")
     found = a["days"] + a["users_and_features"]
