@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from llmcost.analyses.selfhost import substitute
-from tests.test_analyses_common import call, offered, report
+from tests.test_analyses_common import PRICES, call, offered, report
 
 MONTH = 30.44 * 86400  # the log spans exactly one month: volumes are used as they are
+PRICING_ARGS = [x for p in PRICES for x in ("--pricing", str(p))]
 CONFIG = """\
 savings:
   gpu_hour_usd: 1
@@ -72,3 +75,29 @@ def test_never_breaks_even_when_the_api_is_cheaper_per_gpu_hour(jsonl):
     ]
     [w] = report(jsonl, records, config=CONFIG)["selfhost"]["workloads"]
     assert w["breakeven_monthly_tokens"] is None
+
+
+def test_no_timestamps_no_monthly_figure(jsonl, cli):
+    # The heavy workload of test_heavy_workload_saves, but no call says when it was made.
+    # Before, the section read "volumes scaled to a month from 1 day of log": the log's
+    # 3.6 billion tokens taken as one day's, x 30.44 ($109,584 on the API a month), and the
+    # savings offered a self-hosting saving from that made-up span. With no timestamp there
+    # is no span: no workload, no saving, and the section says why.
+    records = [
+        call(0, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="a"),
+        call(10, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="b"),
+    ]
+    for r in records:
+        del r["timestamp"]
+    rep = report(jsonl, records, config=CONFIG)
+    s = rep["selfhost"]
+    assert s["workloads"] == [] and s["log_days"] is None and s["usd"] is None
+    assert s["note"].startswith("no timestamps: ")
+    assert offered(rep, "self_hosting") is None
+    Path("llmcost.yaml").write_text(CONFIG)
+    for fmt in ("table", "markdown"):
+        out = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--format", fmt)
+        assert out.exit_code == 0, out.stderr
+        text = " ".join(out.stdout.split())
+        assert "no span to scale its volume to a month" in text, fmt
+        assert "of log." not in text and "Self-hosting an open-weight model" not in text

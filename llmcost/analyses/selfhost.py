@@ -14,6 +14,9 @@ compared with one always-on replica of the reference model:
   bill equals one replica's month. When the API's price per GPU-hour of work is below the
   GPU price, self-hosting never breaks even ("never").
 
+A log whose calls have no timestamp has no span: nothing to scale to a month, so no monthly
+figure and no saving is offered (a note says why), rather than one from a made-up day.
+
 Not included: engineers' time, redundancy, storage and egress, quality differences.
 Throughputs and GPU counts per class are in ``settings.SELFHOST_CLASSES`` and can be set
 under ``savings.selfhost``.
@@ -85,9 +88,20 @@ def substitute(model_key: str) -> tuple[str, str] | None:
 def selfhost(con, ctx) -> dict:
     cfg = settings(ctx)
     base = savings.base(con, ctx)
-    span = con.execute(f"SELECT (epoch(max(ts)) - epoch(min(ts))) / 86400 FROM {base}").fetchone()[
-        0
-    ]
+    span, calls, timed = con.execute(
+        f"SELECT (epoch(max(ts)) - epoch(min(ts))) / 86400, count(*), count(ts) FROM {base}"
+    ).fetchone()
+    if calls and not timed:  # no span to scale from: no "1 day of log" made up
+        return {
+            "gpu_hour_usd": float(cfg.gpu_hour_usd),
+            "classes": cfg.selfhost,
+            "log_days": None,
+            "workloads": [],
+            "usd": None,
+            "assumption": ASSUMPTION,
+            "note": "no timestamps: no call in the log says when it was made, so the log has "
+            "no span to scale its volume to a month and no monthly figure is given",
+        }
     days = max(float(span or 0), 1.0)  # a log of less than a day counts as one day
     scale = DAYS_PER_MONTH / days
     workloads = rows(
