@@ -116,3 +116,16 @@ def test_forecast_from_too_few_days_gives_no_range_and_says_why(jsonl, cli):
     assert report(jsonl, six)["anomalies"]["forecast"]["low_usd"] is None
     seven = [call((d - 1) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(8)]
     assert report(jsonl, seven)["anomalies"]["forecast"]["low_usd"] == pytest.approx(31.5)
+
+
+def test_forecast_of_a_log_that_starts_late_in_the_month_uses_its_own_rate(jsonl):
+    # $1 at 06:00 and at 18:00 on 2026-03-29 (T0 is 2026-03-02): no complete day before the
+    # last call's, so the rate is the day's own: $2 over the 0.75 day logged, $2.667 a day,
+    # for the 2.25 days left of March. Before, the $2 was spread over the 28.75 days since
+    # the 1st, which the log does not cover ($0.07 a day: a projection of $2.16).
+    records = [call(27 * DAY + h * 3600, text=f"h{h}", **DOLLAR) for h in (6, 18)]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert (f["history_days"], f["days_elapsed"]) == (0, 28.75)
+    assert f["daily_mean_usd"] == pytest.approx(2 / 0.75)
+    assert f["projection_usd"] == pytest.approx(2 + 2.25 * 2 / 0.75)
+    assert "per day logged" in f["method"]

@@ -138,9 +138,11 @@ def _forecast(con, base: str) -> dict | None:
         return None
     start = last.date().replace(day=1)
     days_in_month = calendar.monthrange(start.year, start.month)[1]
-    mtd, elapsed, unpriced = con.execute(
+    mtd, elapsed, logged, unpriced = con.execute(
         f"""SELECT coalesce(sum(cost_usd), 0),
               (epoch(max(ts)) - epoch(CAST(? AS TIMESTAMPTZ))) / 86400,
+              -- from the first logged day of the month (the days before it are not in the log)
+              (epoch(max(ts)) - epoch(CAST(CAST(min(ts) AS DATE) AS TIMESTAMPTZ))) / 86400,
               count(*) - count(cost_usd)
             FROM {base} WHERE ts >= CAST(? AS TIMESTAMPTZ)""",
         [start.isoformat(), start.isoformat()],
@@ -156,14 +158,15 @@ def _forecast(con, base: str) -> dict | None:
     mtd = usd(mtd)
     remaining = max(days_in_month - float(elapsed or 0), 0.0)
     if n == 0:
-        # a single (partial) day: its own rate
-        mean = mtd / max(float(elapsed or 0), 1 / 24)
+        # a single (partial) day: its own rate, over the time it was logged (not since the
+        # 1st: a log that starts on the 29th is not a month of little spend)
+        mean = mtd / max(float(logged or 0), 1 / 24)
     projection = mtd + remaining * mean
     spread = Z80 * sd * math.sqrt(remaining)
     ranged = n >= FORECAST_MIN_DAYS
     history = "no complete day" if n == 0 else f"{n} complete day{'' if n == 1 else 's'}"
     rate = (
-        "the month-to-date cost per day elapsed (no complete day before the last call's)"
+        "the month-to-date cost per day logged (no complete day before the last call's)"
         if n == 0
         else "the cost of the one complete day before the last"
         if n == 1
