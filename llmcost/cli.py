@@ -115,6 +115,8 @@ def analyze(
     err = stderr()
     if not paths and db is None:
         raise UsageError("nothing to analyze", hint="name log files, or --db FILE for stored calls")
+    # before reading any log: an -o suffix that names no format is a usage error
+    format = common.output_format(format, output, AnalyzeFormat, AnalyzeFormat.table)
 
     with cfg.using(config), common.progress_bar() as progress:
         report = run(
@@ -134,7 +136,6 @@ def analyze(
             recount=recount,
             stage=progress.stage,
         )
-    format = common.output_format(format, output, AnalyzeFormat, AnalyzeFormat.table)
     emit(report.to_dict(), format, output)
 
 

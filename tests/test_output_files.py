@@ -105,3 +105,45 @@ def test_diff_takes_the_format_from_the_output_suffix(cli, tmp_path):
     report = _report(cli, tmp_path)
     assert cli("diff", report, report, "-o", out).exit_code == 0
     assert "total" in json.loads(out.read_text())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda cli, tmp, out, *more: cli("analyze", LOG, "-o", out, *more),
+        lambda cli, tmp, out, *more: cli(
+            "report",
+            "--db",
+            _db(cli, tmp),
+            "--now",
+            "2026-11-16T09:00:00Z",
+            "--period",
+            "last-7d",
+            "-o",
+            out,
+            *more,
+        ),
+        lambda cli, tmp, out, *more: cli(
+            "diff", _report(cli, tmp), _report(cli, tmp), "-o", out, *more
+        ),
+    ],
+    ids=["analyze", "report", "diff"],
+)
+def test_an_output_suffix_of_no_known_format_is_a_usage_error(cli, tmp_path, command):
+    # "-o x.pdf" wrote the terminal table (diff: Markdown) into x.pdf, exit 0, silently
+    out = tmp_path / "x.pdf"
+    result = command(cli, tmp_path, out)
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert "cannot tell which format to write to" in result.stderr and "'.pdf'" in result.stderr
+    assert "--format" in result.stderr and not out.exists()
+    # --format says which: written as asked, whatever the name
+    result = command(cli, tmp_path, out, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    json.loads(out.read_text())
+
+
+def test_an_output_without_a_format_suffix_gets_the_default(cli, tmp_path):
+    for name in ("report.txt", "report"):
+        result = cli("analyze", LOG, "-o", tmp_path / name)
+        assert result.exit_code == 0, result.stderr
+        assert "Total cost" in (tmp_path / name).read_text()

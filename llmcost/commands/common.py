@@ -90,6 +90,8 @@ OUTPUT_SUFFIXES = {
     ".html": "html",
     ".htm": "html",
 }
+# Suffixes (and none) that name no format of their own: the command's default is written.
+PLAIN_SUFFIXES = {"", ".txt", ".log", ".out"}
 
 
 def output_format(format: Enum | None, output: Path | None, formats: type[Enum], default: Enum):
@@ -97,8 +99,19 @@ def output_format(format: Enum | None, output: Path | None, formats: type[Enum],
     (among ``formats``, the command's choices), else ``default``."""
     if format is not None:
         return format
-    named = OUTPUT_SUFFIXES.get(output.suffix.lower()) if output else None
-    return formats(named) if named in {f.value for f in formats} else default
+    suffix = output.suffix.lower() if output else ""
+    if suffix in PLAIN_SUFFIXES:
+        return default
+    named = OUTPUT_SUFFIXES.get(suffix)
+    if named in {f.value for f in formats}:
+        return formats(named)
+    # "-o x.pdf" wrote the terminal table under a name that says something else: say so
+    known = [s for s, f in OUTPUT_SUFFIXES.items() if f in {f.value for f in formats}]
+    raise UsageError(
+        f"cannot tell which format to write to {output} from its suffix {suffix!r}",
+        hint=f"give --format ({'|'.join(f.value for f in formats)}), or name the file "
+        + ", ".join(known + [".txt"]),
+    )
 
 
 def parse_when(value: str | None, option: str) -> dt.datetime | None:
