@@ -537,7 +537,7 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
         if summary.get("unpriced_requests"):
             out["notes"].append(
                 f"{side}: {plural(summary['unpriced_requests'], 'call')} without a price, "
-                "in no cost here"
+                "not counted in these costs"
             )
     if base.get("pricing_version") != head.get("pricing_version"):
         out["notes"].append(

@@ -62,7 +62,7 @@ def test_compare_by_hand(reports):
     users = [(r["user_id"], r["change_usd"]) for r in d["by_user"]["rows"]]
     assert users == [("bob", 0.70), ("alice", -0.14), ("carol", 0.11)]
     assert d["by_user"]["rows"][1]["change_pct"] == pytest.approx(-20.0)
-    assert d["notes"] == ["after: 1 call without a price, in no cost here"]
+    assert d["notes"] == ["after: 1 call without a price, not counted in these costs"]
 
 
 def test_top_cuts_the_tables(reports):
@@ -83,7 +83,7 @@ def test_diff_markdown_for_a_pull_request(cli, files):
     # an unpriced model is never $0: it reads unpriced, its change unknown
     assert "| acme-llm-7b | $0.00 | unpriced | — | new | 0 → 1 |" in text
     assert "| chat | $0.70 | $1.05 + 1 unpriced | +$0.35 | +50.0% | 1 → 3 |" in text
-    assert "- after: 1 call without a price, in no cost here" in text
+    assert "- after: 1 call without a price, not counted in these costs" in text
     assert "| summarize | $0.00 | $0.11 | +$0.11 | new | 0 → 1 |" in text
     assert "| alice | $0.70 | $0.56 | −$0.14 | −20.0% | 1 → 2 |" in text
 
@@ -93,7 +93,7 @@ def test_diff_the_other_way_round(cli, files):
     assert "- Total cost: $1.67 → $1.00 (−$0.67, −40.1%)" in text
     assert "| bob | $0.70 + 1 unpriced | $0.00 | −$0.70 | gone | 2 → 0 |" in text
     assert "| acme-llm-7b | unpriced | $0.00 | — | gone | 1 → 0 |" in text
-    assert "- before: 1 call without a price, in no cost here" in text
+    assert "- before: 1 call without a price, not counted in these costs" in text
 
 
 def test_diff_json_and_table(cli, files, tmp_path):
