@@ -581,3 +581,16 @@ def test_the_check_says_what_it_could_not_count(cli, tmp_path):
     assert f"- Not counted: {doc['rejected']} log lines were rejected" in md
     assert "\\`" not in md  # the command named is plain text, no escaped code marks
     assert f"- {note}" in md
+
+
+def test_an_annotation_of_several_calls_says_are(cli, tmp_path):
+    # "20 calls is above the limit 0 calls"
+    from llmcost.render.github import annotations
+
+    rule = {"title": "Calls without a price", "scope": "all calls", "level": "fail",
+            "limit": 0, "unit": "calls", "status": "fail", "detail": "acme-llm-7b"}  # fmt: skip
+    [line] = annotations({"rules": [{**rule, "actual": 20}]})
+    assert line.endswith("Calls without a price (all calls): 20 calls are above the limit "
+                         "0 calls — acme-llm-7b")  # fmt: skip
+    [line] = annotations({"rules": [{**rule, "actual": 1}]})
+    assert "1 call is above the limit 0 calls" in line

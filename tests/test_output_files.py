@@ -42,10 +42,6 @@ CASES = {
     "check --markdown": lambda cli, tmp, out: cli(
         "check", LOG, "--max-cost", "1000", "--markdown", out
     ),
-    "GITHUB_STEP_SUMMARY": lambda cli, tmp, out: cli(
-        "check", LOG, "--max-cost", "1000",
-        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(out)},
-    ),
     "diff -o": lambda cli, tmp, out: cli("diff", _report(cli, tmp), _report(cli, tmp), "-o", out),
     "pricing import-litellm -o": lambda cli, tmp, out: cli(
         "pricing", "import-litellm", DATA / "pricing" / "litellm_slice.json", "-o", out
@@ -147,3 +143,24 @@ def test_an_output_without_a_format_suffix_gets_the_default(cli, tmp_path):
         result = cli("analyze", LOG, "-o", tmp_path / name)
         assert result.exit_code == 0, result.stderr
         assert "Total cost" in (tmp_path / name).read_text()
+
+
+@pytest.mark.parametrize("max_cost, code", [("1000", 0), ("0.01", 1)])
+@pytest.mark.parametrize("where", ["under_file", "dir"])
+def test_an_unwritable_job_summary_is_a_warning_not_the_verdict(
+    cli, blocked, where, max_cost, code
+):
+    # (it was in the usage errors above) an unwritable $GITHUB_STEP_SUMMARY made check exit
+    # 2, and a breached budget's exit 1 was lost: the summary is a courtesy, the code the rule's
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(blocked[where])}
+    result = cli("check", LOG, "--max-cost", max_cost, env=env)
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr and "error:" not in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("warning:")]
+    assert "the job summary was not written" in line
+    expected = "file.txt is a file, not a directory" if where == "under_file" else "is a directory"
+    assert expected in line
+    # and on the job page, as an annotation of its own
+    assert "::warning title=llmcost budget::the job summary was not written" in result.stderr
+    assert ("::error " in result.stderr) is bool(code)
+    assert "Total cost" in result.stdout  # the report is on stdout all the same

@@ -228,9 +228,20 @@ def check(
     if github.in_actions():
         target = github.step_summary_path()
         if target:
-            common.write_output(
-                target, summary if summary.endswith("\n") else summary + "\n", append=True
-            )
+            try:
+                common.write_output(
+                    target, summary if summary.endswith("\n") else summary + "\n", append=True
+                )
+            except UsageError as exc:
+                # the job summary is a courtesy: the budget's verdict (its exit code) stands
+                text = f"the job summary was not written: {exc.message}"
+                err.print(
+                    f"warning: {text} ({exc.hint})" if exc.hint else f"warning: {text}",
+                    soft_wrap=True,
+                    markup=False,
+                    highlight=False,
+                )
+                sys.stderr.write(github.warning(text) + "\n")
         # The runner reads workflow commands from stderr as well: stdout stays the report
         # (JSON for jq, Markdown for a comment), whatever the format.
         for line in github.annotations(result):

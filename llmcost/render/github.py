@@ -35,7 +35,11 @@ def annotations(result: dict) -> list[str]:
         if rule["status"] == "ok":
             continue
         command = "error" if rule["status"] == "fail" else "warning"
-        verb = "is above" if rule["status"] != "unknown" else "cannot be checked against"
+        if rule["status"] == "unknown":
+            verb = "cannot be checked against"
+        else:  # "1 call is above", "20 calls are above" (a count of calls is plural)
+            several = rule["unit"] == "calls" and rule["actual"] != 1
+            verb = "are above" if several else "is above"
         message = (
             f"{rule['title']} ({rule['scope']}): {actual_text(rule)} {verb} the limit "
             f"{limit_text(rule)}"
@@ -44,6 +48,11 @@ def annotations(result: dict) -> list[str]:
             message += f" — {rule['detail']}"
         out.append(f"::{command} title={escape_property(TITLE)}::{escape_data(message)}")
     return out
+
+
+def warning(message: str) -> str:
+    """A ``::warning`` annotation of the tool itself (not of a rule)."""
+    return f"::warning title={escape_property(TITLE)}::{escape_data(message)}"
 
 
 def summary_markdown(result: dict) -> str:
