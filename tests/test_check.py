@@ -594,3 +594,44 @@ def test_an_annotation_of_several_calls_says_are(cli, tmp_path):
                          "0 calls — acme-llm-7b")  # fmt: skip
     [line] = annotations({"rules": [{**rule, "actual": 1}]})
     assert "1 call is above the limit 0 calls" in line
+
+
+def _months_of_rejects(tmp_path) -> Path:
+    """October: two calls and three rejected lines; November: one call, one rejected line."""
+    call = '{{"timestamp": "{}", "provider": "openai", "model": "gpt-4o", "input_tokens": 1000, "output_tokens": 100}}\n'  # noqa: E501
+    log = tmp_path / "months.jsonl"
+    log.write_text(
+        call.format("2026-10-01T10:00:00Z") + "not json\n" * 3 + call.format("2026-10-02T10:00:00Z")
+        + call.format("2026-11-10T10:00:00Z") + "not json\n"
+    )  # fmt: skip
+    return log
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["log", "db"])
+def test_a_window_counts_the_rejected_lines_of_the_window(cli, tmp_path, stored):
+    # a check of November (or analyze --db X --since ...) counted October's rejected lines too
+    log = _months_of_rejects(tmp_path)
+    source = [log]
+    if stored:
+        db = tmp_path / "s.duckdb"
+        assert cli("ingest", log, "--db", db).exit_code == 0
+        source = ["--db", db]
+    window = ["--since", "2026-11-01"]
+    report = json.loads(cli("analyze", *source, *window, "-f", "json").stdout)
+    assert report["summary"]["requests"] == 1
+    assert report["rejected"]["count"] == 1
+    assert [x["line"] for x in report["rejected"]["samples"]] == [7]
+    assert report["rejected"]["period"] == {"since": "2026-11-01T00:00:00+00:00", "until": None}
+    markdown = cli("analyze", *source, *window, "-f", "markdown").stdout
+    assert "1 line was rejected in this period" in markdown
+    table = cli("analyze", *source, *window, env={"COLUMNS": "120"}).stdout
+    assert "1 line was rejected in this period" in table
+    check = [*source, *window, "--max-cost", "100"]
+    assert json.loads(cli("check", *check, "-f", "json").stdout)["rejected"] == 1
+    assert "Not counted: 1 log line was rejected" in cli("check", *check).stdout
+    assert "Not counted: 1 log line was rejected" in cli("check", *check, "-f", "markdown").stdout
+    # October alone: its three; no window: all four, as before
+    october = json.loads(cli("analyze", *source, "--until", "2026-11-01", "-f", "json").stdout)
+    assert october["rejected"]["count"] == 3
+    every = json.loads(cli("analyze", *source, "-f", "json").stdout)["rejected"]
+    assert every["count"] == 4 and every["period"] is None
