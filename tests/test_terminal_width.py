@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 
 from llmcost.render import money, short_paths
@@ -204,3 +205,71 @@ def test_real_logs_audit_fits_80_columns(cli, log):
     assert max((len(line) for line in lines), default=0) <= 80, "\n".join(
         line for line in lines if len(line) > 80
     )
+
+
+GEMINIS = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "gemini-2.5-flash-lite",
+           "gemini-2.0-flash-lite", "gemini-2.5-flash-preview-05-20", "gemini-2.0-flash-001"]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", range(4, 31))
+def test_cut_model_names_never_read_the_same(width):
+    from llmcost.render.terminal import name_forms
+
+    forms = name_forms(GEMINIS, width)
+    if forms is None:  # no telling them apart this narrow: the column is kept wider
+        return
+    assert all(cell_len(f) <= width for f in forms.values())
+    assert len(set(forms.values())) == len(GEMINIS), forms
+    for name, form in forms.items():  # and no other name could be read in it
+        head, _, tail = form.partition("…")
+        if form != name:
+            readers = [n for n in GEMINIS if n.startswith(head) and n.endswith(tail)]
+            assert readers == [name], (form, readers)
+    # a name that another cut name does not share its start with is cut at its end, as before
+    assert name_forms(["claude-sonnet-4-5-20250929", "gpt-4o"], 12)["gpt-4o"] == "gpt-4o"
+    assert (
+        name_forms(["claude-sonnet-4-5-20250929", "gpt-4o"], 12)["claude-sonnet-4-5-20250929"]
+        == "claude-sonn…"
+    )
+
+
+def _two_gemini_log(tmp_path):
+    line = (
+        '{{"timestamp": "2026-11-{day:02d}T10:00:00Z", "model": "{model}", "input_tokens": 2000,'
+        ' "output_tokens": 300, "prompt": "Classify this ticket {i} as spam or not",'
+        ' "completion": "spam"}}\n'
+    )
+    models = ("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash",
+              "claude-sonnet-4-5-20250929")  # fmt: skip
+    log = tmp_path / "gemini.jsonl"
+    log.write_text(
+        "".join(line.format(day=1 + i % 20, model=m, i=i) for i in range(60) for m in models)
+    )
+    return log
+
+
+def _column(text: str, title: str, header: str, column: int) -> list[str]:
+    """The cells of a column of the table under section ``title`` (rows after ``header``)."""
+    lines = text.split(title)[1].splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith(header))
+    rows = []
+    for x in lines[start + 1 :]:
+        if not x.strip() or "─" in x:
+            break
+        rows.append(re.split(r"\s{2,}", x.strip())[column])
+    return rows
+
+
+def test_downgrade_and_self_hosting_tell_two_gemini_models_apart(cli, tmp_path):
+    # at 80 columns gemini-2.5-pro and gemini-2.5-flash both read "gemini-2.5…"
+    text = cli("analyze", _two_gemini_log(tmp_path), env={"COLUMNS": "80"}).stdout
+    assert max(len(x) for x in text.splitlines()) <= 80
+    for title, header, column, n in (
+        ("Model-downgrade savings", "Model ", 0, 4),
+        ("Model-downgrade savings", "Model ", 1, 4),
+        ("Self-hosting break-even", "Model ", 0, 3),
+        ("Cost by model", "Model ", 0, 4),
+    ):
+        cells = _column(text, title, header, column)[:n]  # (a table may follow)
+        assert len(cells) == n and len(set(cells)) == n, (title, cells)
+        assert sum("…" in c for c in cells) >= (2 if title != "Cost by model" else 0), cells

@@ -22,6 +22,9 @@ class Table:
     # left-aligned text columns a narrow terminal must still show whole (numbers, dates and
     # file:line cells always are)
     whole: tuple[str, ...] = ()
+    # columns of names (models) a narrow terminal cuts so that two different names never
+    # read the same: "gemini-2.…" for two Gemini 2.x models told neither apart
+    names: tuple[str, ...] = ("Model", "→ Target", "Priced as", "Open-weight class")
 
 
 @dataclass

@@ -43,6 +43,45 @@ def _longest_word(header) -> int:
     return max(cell_len(w) for w in str(header).split() or [""])
 
 
+def name_forms(names, width: int) -> dict[str, str] | None:
+    """Each of ``names`` as shown in ``width`` cells: whole if it fits, else cut at the end
+    ("claude-sonnet-4-5-2…") or, when another cut name would read the same, cut in the
+    middle so that what tells it apart stays ("gemi…flash", "gemi…05-20"): a cut form is
+    never one that another cut name could be read as (the same start and the same end).
+    None when some name has no such form at this width."""
+    long = sorted({n for n in map(str, names) if cell_len(n) > width})
+    forms = {n: n for n in map(str, names) if cell_len(n) <= width}
+    if width < 2:
+        return forms if not long else None
+    keep = width - 1  # characters kept beside the ellipsis (names are mostly ASCII)
+    order = [keep] + sorted(range(keep), key=lambda k: (abs(k - keep // 2), -k))
+    for name in long:
+        for k in order:
+            head, tail = name[:k], name[len(name) - (keep - k) :] if keep > k else ""
+            if (
+                not any(o != name and o.startswith(head) and o.endswith(tail) for o in long)
+                and cell_len(head + tail) <= keep
+            ):
+                forms[name] = f"{head}…{tail}"
+                break
+        else:
+            return None
+    return forms
+
+
+def _names_floor(t: Table, j: int, floor: int, natural: int) -> int:
+    """The narrowest width, from ``floor``, at which a names column tells its names apart."""
+    cells = [row[j] for row in t.rows if row[j]]
+    for width in range(floor, natural):
+        if name_forms(cells, width) is not None:
+            return width
+    return natural
+
+
+def _is_names(t: Table, j: int, whole: list[bool]) -> bool:
+    return t.columns[j] in t.names and not whole[j]
+
+
 def fit_widths(
     t: Table, width: int, min_free: int = _MIN_FREE, gap: int = 2
 ) -> tuple[list[int], list[bool]] | None:
@@ -63,6 +102,8 @@ def fit_widths(
     for j in range(n):
         if not whole[j]:
             floors[j] = min(widths[j], max(min_free, _longest_word(t.columns[j])))
+        if _is_names(t, j, whole):  # never so narrow that two names read the same
+            floors[j] = _names_floor(t, j, floors[j], widths[j])
     comfort = [min(widths[j], max(floors[j], _COMFORT)) if not whole[j] else 0 for j in range(n)]
     widths = _shrink_free(widths, whole, comfort, room)
     # whole columns: let a long header wrap at its spaces, never a cell
@@ -108,6 +149,7 @@ def _without(t: Table, names) -> Table:
         "".join(align[j] for j in keep),
         None if t.heat is None else [[h[j] for j in keep] for h in t.heat],
         whole=t.whole,
+        names=t.names,
     )
 
 
@@ -188,9 +230,16 @@ def _rich_table(
             no_wrap=True,  # never wider than a whole column: only free text is shortened
             width=widths[j],
         )
+    forms = {  # names cut by hand, told apart (Rich's ellipsis would cut them alike)
+        j: name_forms([row[j] for row in t.rows], widths[j])
+        for j in range(len(t.columns))
+        if _is_names(t, j, whole) and widths[j] < _natural_width(t, j)
+    }
     for i, row in enumerate(t.rows):
         cells = []
         for j, cell in enumerate(row):
+            if forms.get(j):
+                cell = forms[j].get(str(cell), cell)
             if t.heat is not None and j > 0:
                 weight = t.heat[i][j]
                 style = (
