@@ -273,3 +273,33 @@ def test_downgrade_and_self_hosting_tell_two_gemini_models_apart(cli, tmp_path):
         cells = _column(text, title, header, column)[:n]  # (a table may follow)
         assert len(cells) == n and len(set(cells)) == n, (title, cells)
         assert sum("…" in c for c in cells) >= (2 if title != "Cost by model" else 0), cells
+
+
+@pytest.mark.parametrize("width", (60, 80, 100))
+def test_check_fits_the_width_and_keeps_every_detail_whole(cli, width):
+    # Rule and Scope were never cut: the table printed 217 columns wide at 80 (a model's
+    # full name as the scope), or fitted by cutting the Detail to "6 above:…"
+    args = [
+        "check", str(DEMO), "--max-model-cost", "claude-sonnet-4-5-20250929=1",
+        "--max-model-cost", "*=0.5", "--warn-daily-cost", "0.001", "--warn-request-cost",
+        "0.0001", "--max-user-cost", "*=0.01", "--max-feature-cost", "*=0.01",
+        "--fail-on-unpriced",
+    ]  # fmt: skip
+    out = cli(*args, env={"COLUMNS": str(width)})
+    assert out.exit_code == 1, out.stderr
+    rules = json.loads(cli(*args, "-f", "json").stdout)["rules"]
+    table = out.stdout.split("Top models")[0]
+    lines = table.splitlines()[3:]  # (the headline's lines are not wrapped: soft wrap)
+    assert max(len(x) for x in lines) <= width, "\n".join(x for x in lines if len(x) > width)
+    assert "…" not in table
+    words = " ".join(table.split())
+    assert sum(bool(r["detail"]) for r in rules) == 6
+    for rule in rules:
+        assert rule["detail"] in words, rule["detail"]
+        if width >= 80:  # each rule on one line, its scope whole
+            assert any(
+                x.startswith(rule["title"] + " ")
+                and rule["scope"] in x
+                and rule["status"].upper() in x.upper()
+                for x in lines
+            ), rule

@@ -94,7 +94,7 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
                 for r in sorted(result["rules"], key=lambda r: _RANK.get(r["status"], 1))
             ],
             "llrrll",
-            whole=("Rule", "Scope"),  # which rule, on what: never cut (the detail gives way)
+            whole=("Rule", "Scope"),  # which rule, on what: never cut (see terminal)
         )
     )
     out = [summary]
@@ -287,7 +287,43 @@ def terminal(sections: list[Section], console) -> None:
         for line in section.lines:
             console.print(Text(line), soft_wrap=True)
         for t in section.tables:
+            if t.columns[-1] == "Detail":
+                _rules(t, console)
+            else:
+                console.print(FitTable(t, style=_style), crop=False)
+
+
+def _rules(t, console) -> None:
+    """The check's rules: a table whose Detail (why a rule broke) shows whole when it fits
+    the width; else the table without it, its Rule and Scope wrapped if they must be (never
+    cut), and each rule's detail below it, wrapped to the width ("Feature cost, each
+    feature: 6 above: code-review ($3.23), ...")."""
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    from llmcost.render.terminal import FitTable, _natural_width, plan
+
+    shown, fitted, _ = plan(t, console.width)
+    if fitted is not None and shown.columns == t.columns:
+        if fitted[0][-1] >= _natural_width(t, len(t.columns) - 1):
             console.print(FitTable(t, style=_style), crop=False)
+            return
+    rules = Table(
+        t.columns[:-1],
+        [row[:-1] for row in t.rows],
+        t.align[:-1],
+        fold=t.whole,  # Rule and Scope: wrapped at this width, not cut
+    )
+    console.print(FitTable(rules, style=_style), crop=False)
+    details = [(row[0], row[1], row[-1]) for row in t.rows if row[-1]]
+    if not details:
+        return
+    grid = RichTable.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for rule, scope, detail in details:
+        grid.add_row("-", Text(f"{rule}, {scope}: {detail}"))
+    console.print(grid)
 
 
 def _style(cell) -> str:

@@ -25,6 +25,8 @@ class Table:
     # columns of names (models) a narrow terminal cuts so that two different names never
     # read the same: "gemini-2.…" for two Gemini 2.x models told neither apart
     names: tuple[str, ...] = ("Model", "→ Target", "Priced as", "Open-weight class")
+    # free-text columns a narrow terminal wraps onto several lines rather than cut
+    fold: tuple[str, ...] = ()
 
 
 @dataclass

@@ -27,6 +27,8 @@ _COMFORT = 16  # ... nor below this while an optional column can be left out ins
 
 def _is_whole(t: Table, j: int, align: str) -> bool:
     """Whether column ``j`` holds numbers (right-aligned) or file:line / date cells."""
+    if t.columns[j] in t.fold:
+        return False
     if align[j] == "r" or t.columns[j] in t.whole:
         return True
     cells = [row[j] for row in t.rows if row[j]]
@@ -150,6 +152,7 @@ def _without(t: Table, names) -> Table:
         None if t.heat is None else [[h[j] for j in keep] for h in t.heat],
         whole=t.whole,
         names=t.names,
+        fold=t.fold,
     )
 
 
@@ -223,11 +226,12 @@ def _rich_table(
         width=(sum(widths) + gap * (len(widths) - 1)) if overflow else None,
     )
     for j, (name, a) in enumerate(zip(t.columns, align)):
+        fold = name in t.fold  # wrapped onto several lines, never cut
         rt.add_column(
             Text(name, no_wrap=False, overflow="fold"),  # a header may wrap at its spaces
             justify="right" if a == "r" else "left",
-            overflow="ellipsis",
-            no_wrap=True,  # never wider than a whole column: only free text is shortened
+            overflow="fold" if fold else "ellipsis",
+            no_wrap=not fold,  # never wider than a whole column: only free text is shortened
             width=widths[j],
         )
     forms = {  # names cut by hand, told apart (Rich's ellipsis would cut them alike)
