@@ -38,9 +38,6 @@ class Options:
     breakdown: bool = False  # per model within each period (--breakdown)
     attribution: dict | None = None  # field mapping; None: the llmcost.yaml section
     recount: bool = False  # recount every call's text for the audit (--recount)
-    # The stored period's report (llmcost report): the rejected lines dated in [since, until)
-    # (analyses.problems); else every rejected line in the store.
-    rejects_in_window: bool = False
 
 
 def fill_tokens(con, book: PriceBook, stage: Stage = None) -> dict | None:
@@ -138,35 +135,9 @@ def build(
         result = analysis.run(con, ctx)
         if result is not None:  # None: a view the report did not ask for (e.g. --by)
             report[analysis.name] = result
-    if (options.since or options.until) and not options.rejects_in_window:
-        report["rejected"] = _rejected_in_window(con, ctx)
     if options.as_of:
         costing.add_as_of(con, report, options.as_of)
     return report
-
-
-def _rejected_in_window(con, ctx) -> dict:
-    """The rejected lines of a --since/--until window, as for a stored period's report
-    (``rejects_in_window``: each dated by the call logged before or after it): a check of
-    last week over a store (or a log) of months counted the months' rejected lines beside
-    the week's calls. An open end of the window is open here too."""
-    from dataclasses import replace
-
-    from llmcost.analyses import problems
-
-    o = ctx.options
-    bounded = replace(
-        o,
-        rejects_in_window=True,
-        since=o.since or dt.datetime.min.replace(tzinfo=dt.timezone.utc),
-        until=o.until or dt.datetime.max.replace(tzinfo=dt.timezone.utc),
-    )
-    result = problems.rejected(con, replace(ctx, options=bounded))
-    result["period"] = {
-        "since": o.since.isoformat() if o.since else None,
-        "until": o.until.isoformat() if o.until else None,
-    }
-    return result
 
 
 def no_records(con, where: str = "") -> NoRecordsError:
