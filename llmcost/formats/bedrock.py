@@ -98,7 +98,7 @@ SELECT line, text,
   END AS skip_reason,
   CASE
     WHEN state = 'invalid' THEN {INVALID_JSON}
-    WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+    WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
     WHEN llm_blank(b.modelId) IS NULL THEN 'no modelId'
     WHEN {_BAD_TOKENS} IS NOT NULL THEN {_BAD_TOKENS}
     WHEN b.timestamp IS NOT NULL AND llm_ts(b.timestamp) IS NULL

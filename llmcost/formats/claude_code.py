@@ -82,7 +82,7 @@ WITH parsed AS (
   SELECT *,
     CASE
       WHEN state = 'blank' THEN 'blank line'
-      WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+      WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
       WHEN state = 'ok' AND NOT is_call
         THEN 'not an assistant message with usage (' || coalesce(c.type, 'no type') || ' line)'
       WHEN state = 'ok' AND c.message.model = '<synthetic>'

@@ -126,7 +126,7 @@ WITH parsed AS (
 SELECT line, text,
   CASE
     WHEN state = 'blank' THEN 'blank line'
-    WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+    WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
     WHEN state = 'ok' AND NOT coalesce(is_token_count, FALSE)
       THEN 'not a token_count event (' || coalesce(kind, 'no type')
            || CASE WHEN kind = 'event_msg' THEN ': ' || coalesce(p ->> '$.type', '?') ELSE '' END

@@ -430,7 +430,7 @@ SELECT line, text,
   CASE WHEN state = 'blank' THEN 'blank line' END AS skip_reason,
   CASE
     WHEN state = 'invalid' THEN {INVALID_JSON}
-    WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+    WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
     WHEN llm_blank(c_model) IS NULL THEN 'no model: {model_label} is empty'
     {token_checks} {number_checks} {time_check}
   END AS reject_reason,

@@ -291,7 +291,7 @@ def reject_reason_sql() -> str:
       WHEN state = 'invalid' AND left(ltrim(text), 1) IN ('{', '[')
         THEN 'not valid JSON (truncated or malformed line)'
       WHEN state = 'invalid' THEN 'not valid JSON'
-      WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+      WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
       WHEN model IS NULL THEN 'no model (looked for model, modelVersion, modelId, request.model, response.model)'
       WHEN bad_usage IS NOT NULL THEN bad_usage
       WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'timestamp not understood: ' || left(ts_raw, 40)

@@ -95,7 +95,7 @@ SELECT line, text,
   CASE WHEN state = 'blank' THEN 'blank line' END AS skip_reason,
   CASE
     WHEN state = 'invalid' THEN {INVALID_JSON}
-    WHEN state = 'notobject' THEN 'JSON ' || lower(json_type(text)) || ', not an object'
+    WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
     WHEN kind IS NULL
       THEN 'neither a batch output line (response/error) nor a batch input line (url/body)'
     WHEN kind = 'input' AND llm_blank(q ->> '$.model') IS NULL THEN 'no body.model'

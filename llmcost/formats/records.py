@@ -221,7 +221,7 @@ def read_records(con, path: Path, source: str, ingest_id: int, *, csv: bool = Fa
         SELECT line, CASE
             WHEN j IS NULL AND c0 IN ('{{', '[') THEN 'not valid JSON (truncated or malformed line)'
             WHEN j IS NULL THEN 'not valid JSON'
-            ELSE 'JSON ' || lower(json_type(j)) || ', not an object' END,
+            ELSE 'JSON ' || llm_json_kind(j) || ', not an object' END,
           left(text, {RAW_KEEP_CHARS})
         FROM rec_lines WHERE j IS NULL OR c0 NOT IN ('{{', '[')"""
     )
@@ -261,7 +261,7 @@ def _reject_non_objects(con) -> None:
     """Array elements that are not objects are bad records too."""
     # (array elements come out of json_extract minified: the first byte tells the type)
     con.execute(
-        f"""INSERT INTO rec_bad SELECT line, 'JSON ' || lower(json_type(rec)) || ', not an object',
+        f"""INSERT INTO rec_bad SELECT line, 'JSON ' || llm_json_kind(rec) || ', not an object',
           left(CAST(rec AS VARCHAR), {RAW_KEEP_CHARS}) FROM rec_in
         WHERE left(CAST(rec AS VARCHAR), 1) <> '{{'"""
     )

@@ -166,6 +166,16 @@ CREATE OR REPLACE TEMP MACRO llm_jtype(j) AS (
     -- character tells arrays, objects and strings apart (anything else is short: parse it)
     CASE left(j, 1) WHEN '[' THEN 'ARRAY' WHEN '{' THEN 'OBJECT' WHEN '"' THEN 'VARCHAR'
          ELSE json_type(j) END);
+-- A JSON value's type in JSON's words (json_type says VARCHAR, UBIGINT, DOUBLE...): string,
+-- number, array, object, true, false or null; llm_json_a with its article ('a number').
+CREATE OR REPLACE TEMP MACRO llm_json_kind(j) AS (
+    CASE json_type(j) WHEN 'VARCHAR' THEN 'string' WHEN 'ARRAY' THEN 'array'
+         WHEN 'OBJECT' THEN 'object' WHEN 'NULL' THEN 'null'
+         WHEN 'BOOLEAN' THEN json_extract_string(j, '$') ELSE 'number' END);
+CREATE OR REPLACE TEMP MACRO llm_json_a(j) AS (
+    CASE llm_json_kind(j) WHEN 'string' THEN 'a string' WHEN 'number' THEN 'a number'
+         WHEN 'array' THEN 'an array' WHEN 'object' THEN 'an object'
+         ELSE llm_json_kind(j) END);
 CREATE OR REPLACE TEMP MACRO llm_text(j) AS (
     CASE WHEN json_type(j) = 'VARCHAR' THEN j ->> '$'
          WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL

@@ -1,0 +1,94 @@
+"""Every reader rejects a line that is not a JSON object with a reason in JSON's words
+(a string, a number, an array, true, null), never DuckDB's type names ('JSON varchar',
+'JSON ubigint'), and a model that is not a string as a bad line naming the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmcost import store
+from llmcost.ingest import ingest_file
+from tests.conftest import DATA, REAL
+
+NOT_OBJECTS = ['"a string"', "42", "[1, 2]", "true", "null"]
+WORDS = ["JSON string", "JSON number", "JSON array", "JSON true", "JSON null"]
+
+
+def _first_object(path) -> str:
+    for line in path.read_text().splitlines():
+        try:
+            if isinstance(json.loads(line), dict):
+                return line
+        except ValueError:
+            continue
+    raise AssertionError(path)
+
+
+def _rejects(path, fmt: str) -> list[tuple[int, str]]:
+    con = store.connect()
+    ingest_file(con, str(path), fmt)
+    return con.execute("SELECT line, reason FROM rejects ORDER BY line, reason").fetchall()
+
+
+# (format, a log of it whose first object is a call); an export reader (records.py) reads
+# the elements of an array line as records: [1, 2] is two numbers on line 4
+READERS = [
+    ("jsonl", DATA / "formats/usage/sdk_field_names.jsonl", False),
+    ("bedrock", DATA / "formats/bedrock/crafted_invocation_logs.jsonl", False),
+    ("openai-batch", REAL / "openai/batch_output.jsonl", False),
+    ("litellm", DATA / "formats/litellm/standard_logging_payload.jsonl", True),
+    ("helicone", DATA / "formats/helicone/export.jsonl", True),
+    ("langfuse", DATA / "formats/langfuse/observations.jsonl", True),
+    ("otel", DATA / "formats/otel/file_exporter.jsonl", True),
+]
+
+
+@pytest.mark.parametrize("fmt, log, records", READERS, ids=[r[0] for r in READERS])
+def test_a_line_that_is_not_an_object_is_named_in_json_words(tmp_path, fmt, log, records):
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join([_first_object(log), *NOT_OBJECTS]) + "\n")
+    expected = [(n, f"{w}, not an object") for n, w in enumerate(WORDS, start=2)]
+    if records:
+        expected[2:3] = [(4, "JSON number, not an object")] * 2
+    assert [r for r in _rejects(path, fmt) if r[0] > 1] == expected
+
+
+def test_a_custom_format_names_a_line_in_json_words(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "llmcost.yaml").write_text(
+        "formats:\n  custom:\n    - name: gateway-lines\n      type: jsonl\n"
+        "      columns: {model: req.model, input_tokens: usage.in, output_tokens: usage.out}\n"
+    )
+    ok = json.dumps({"req": {"model": "gpt-4o-mini"}, "usage": {"in": 10, "out": 5}})
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join([ok, *NOT_OBJECTS]) + "\n")
+    expected = [(n, f"{w}, not an object") for n, w in enumerate(WORDS, start=2)]
+    assert _rejects(path, "gateway-lines") == expected
+
+
+# Agent session logs skip a line that is not an object (it is not a call), with the reason.
+SKIPPERS = [
+    ("claude_code", DATA / "formats/claude_code/crafted_streamed_session.jsonl", ["s"]),
+    ("codex", DATA / "formats/codex/crafted_rollout.jsonl", []),
+]
+
+
+@pytest.mark.parametrize("module, log, params", SKIPPERS, ids=[r[0] for r in SKIPPERS])
+def test_a_session_log_skips_a_line_that_is_not_an_object_in_json_words(
+    tmp_path, module, log, params
+):
+    import importlib
+
+    from llmcost.formats.lines import read_lines
+
+    records_sql = importlib.import_module(f"llmcost.formats.{module}").RECORDS_SQL
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join([_first_object(log), *NOT_OBJECTS]) + "\n")
+    con = store.connect()
+    read_lines(con, path, "s", 1)
+    reasons = con.execute(
+        f"SELECT line, skip_reason FROM ({records_sql}) WHERE line > 1 ORDER BY line", params
+    ).fetchall()
+    assert reasons == [(n, f"{w}, not an object") for n, w in enumerate(WORDS, start=2)]
