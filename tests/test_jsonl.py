@@ -445,3 +445,50 @@ def test_a_blank_line_in_a_file_read_as_two_halves_is_counted_and_skipped(tmp_pa
     assert rejects == [] and len(rows) == 14_999
     assert (result.lines_read, result.skipped) == (15_000, 1) and result.accounted
     assert all(r["source_line"] == r["input_tokens"] for r in rows)
+
+
+def _call(model, **extra) -> dict:
+    return {"model": model, "usage": {"prompt_tokens": 3, "completion_tokens": 1}, **extra}
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        (_call(123), "model is a number, not a name"),
+        (_call(["gpt-4o"]), "model is an array, not a name"),
+        (_call(True), "model is true, not a name"),
+        (_call({"name": "gpt-4o"}), "model is an object, not a name"),
+        (_call(None, modelVersion=2.5), "modelVersion is a number, not a name"),
+        (_call("gpt-4o", response={"model": 4}), "response.model is a number, not a name"),
+        (_call(None, request={"model": [1]}), "request.model is an array, not a name"),
+    ],
+)
+def test_a_model_that_is_not_a_string_is_rejected_on_the_fast_path(
+    jsonl, monkeypatch, line, reason
+):
+    """DuckDB casts a number or a list read into the record struct's VARCHAR model to text:
+    '123' and '["gpt-4o"]' were counted as unpriced calls of those models. The fast reader
+    keeps no raw text: the line is read again the careful way and rejected with its reason
+    and its number; the other nine lines are read."""
+    from llmcost.formats import jsonl as reader
+
+    redone = []
+    redo = reader._redo_bad_lines
+    monkeypatch.setattr(reader, "_redo_bad_lines", lambda *a: redone.append(1) or redo(*a))
+    lines = [_call("gpt-4o", id=f"r{i}") for i in range(1, 11)]
+    lines[4] = {**line, "id": "r5"}
+    result, rows, rejects, _ = load(jsonl(lines))
+    assert redone  # the fast reader read the file, and only the bad line again
+    assert rejects == [(5, reason)]
+    assert [r["source_line"] for r in rows] == [1, 2, 3, 4, 6, 7, 8, 9, 10]
+    assert {r["model"] for r in rows} == {"gpt-4o"}
+    assert result.ingested == 9 and result.rejected == 1 and result.accounted
+
+
+def test_a_model_name_that_looks_like_json_is_still_a_name(jsonl):
+    """A string model "123" (or "null") is read again the careful way, and kept: its JSON
+    value is a string."""
+    lines = [_call("gpt-4o", id="a"), _call("123", id="b"), _call("null", id="c"), "[1]"]
+    _, rows, rejects, _ = load(jsonl(lines))
+    assert [r["model"] for r in rows] == ["gpt-4o", "123", "null"]
+    assert rejects == [(4, "JSON array, not an object")]

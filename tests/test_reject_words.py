@@ -92,3 +92,91 @@ def test_a_session_log_skips_a_line_that_is_not_an_object_in_json_words(
         f"SELECT line, skip_reason FROM ({records_sql}) WHERE line > 1 ORDER BY line", params
     ).fetchall()
     assert reasons == [(n, f"{w}, not an object") for n, w in enumerate(WORDS, start=2)]
+
+
+def _set(line: str, path: list[str], value) -> str:
+    record = json.loads(line)
+    at = record
+    for key in path[:-1]:
+        at = at[key]
+    at[path[-1]] = value
+    return json.dumps(record)
+
+
+def _calls(log, n: int) -> list[str]:
+    """The first n objects of the log that are calls with distinct ids (for the readers
+    below, the lines that carry a model and usage)."""
+    lines = []
+    for line in log.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            lines.append(line)
+    return lines[:n]
+
+
+# (format, log, where its model is, the reject's name for it); the log's first line is kept
+MODELS = [
+    ("bedrock", DATA / "formats/bedrock/crafted_invocation_logs.jsonl", ["modelId"], "modelId"),
+    ("openai-batch", REAL / "openai/batch_output.jsonl", ["response", "body", "model"],
+     "response.body.model"),
+    ("openai-batch", REAL / "openai/batch_input.jsonl", ["body", "model"], "body.model"),
+    ("helicone", DATA / "formats/helicone/export.jsonl", ["model"], "model"),
+    ("langfuse", DATA / "formats/langfuse/observations.jsonl", ["model"], "model"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt, log, where, name", MODELS, ids=lambda v: str(v)[-30:])
+@pytest.mark.parametrize(
+    "value, what", [(123, "a number"), (["gpt-4o"], "an array"), (False, "false")]
+)
+def test_a_model_that_is_not_a_string_is_a_bad_line(tmp_path, fmt, log, where, name, value, what):
+    """A struct's VARCHAR model (or ->>) took 123 as the model '123', ["gpt-4o"] as the model
+    '["gpt-4o"]': the call was counted, unpriced, under a name the log never gave."""
+    first, second = _calls(log, 2)
+    path = tmp_path / "log.jsonl"
+    path.write_text(first + "\n" + _set(second, where, value) + "\n")
+    con = store.connect()
+    ingest_file(con, str(path), fmt)
+    rejects = con.execute("SELECT line, reason FROM rejects").fetchall()
+    assert rejects == [(2, f"{name} is {what}, not a name")]
+    models = con.execute("SELECT model FROM requests").fetchall()
+    assert len(models) == 1 and models[0][0] not in ("123", '["gpt-4o"]', "false")
+
+
+def test_a_litellm_model_that_is_not_a_string_is_a_bad_line(tmp_path):
+    first, second = _calls(DATA / "formats/litellm/standard_logging_payload.jsonl", 2)
+    record = json.loads(second)
+    record["model"], record["response"] = 7, {"model": None}
+    record["id"] = "not-the-first"
+    path = tmp_path / "log.jsonl"
+    path.write_text(first + "\n" + json.dumps(record) + "\n")
+    assert _rejects(path, "litellm") == [(2, "model is a number, not a name")]
+
+
+def test_a_claude_code_model_that_is_not_a_string_is_a_bad_line(tmp_path):
+    log = DATA / "formats/claude_code/crafted_streamed_session.jsonl"
+    calls = [c for c in _calls(log, 100) if '"usage"' in c and '"assistant"' in c]
+    path = tmp_path / "session.jsonl"
+    path.write_text(calls[0] + "\n" + _set(calls[-1], ["message", "model"], 4.5) + "\n")
+    assert _rejects(path, "claude-code") == [(2, "message.model is a number, not a name")]
+
+
+def test_a_custom_format_model_that_is_not_a_string_is_a_bad_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "llmcost.yaml").write_text(
+        "formats:\n  custom:\n    - name: gateway-lines\n      type: jsonl\n"
+        "      columns: {model: req.model, input_tokens: usage.in, output_tokens: usage.out}\n"
+    )
+    lines = [
+        json.dumps({"req": {"model": model}, "usage": {"in": 10, "out": 5}})
+        for model in ("gpt-4o-mini", 7, ["gpt-4o"], "123")
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert _rejects(path, "gateway-lines") == [
+        (2, "column req.model (model) is a number, not a name"),
+        (3, "column req.model (model) is an array, not a name"),
+    ]

@@ -62,6 +62,9 @@ _BAD_TOKENS = token_reason(
     ("output.outputTokenCount", "b.output.outputTokenCount"),
 )
 
+# a modelId the struct read as VARCHAR that was not a string in the line (a number, a list)
+_BAD_MODEL = "llm_name_fault('modelId', b.modelId, text -> '$.modelId')"
+
 RECORDS_SQL = f"""
 WITH parsed AS (
   SELECT line, text, {LINE_STATE} AS state FROM lines
@@ -100,6 +103,7 @@ SELECT line, text,
     WHEN state = 'invalid' THEN {INVALID_JSON}
     WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
     WHEN llm_blank(b.modelId) IS NULL THEN 'no modelId'
+    WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
     WHEN {_BAD_TOKENS} IS NOT NULL THEN {_BAD_TOKENS}
     WHEN b.timestamp IS NOT NULL AND llm_ts(b.timestamp) IS NULL
       THEN 'timestamp not understood: ' || left(b.timestamp, 40)

@@ -63,6 +63,8 @@ STRUCT = json.dumps(
 )
 
 _STYLE = "'anthropic'"
+# a model the struct read as VARCHAR that was not a string in the line (a number, a list)
+_BAD_MODEL = "llm_name_fault('message.model', c.message.model, text -> '$.message.model')"
 
 RECORDS_SQL = f"""
 WITH parsed AS (
@@ -91,6 +93,7 @@ WITH parsed AS (
     CASE
       WHEN state = 'invalid' THEN {INVALID_JSON}
       WHEN llm_blank(c.message.model) IS NULL THEN 'no message.model'
+      WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
       WHEN {bad_field_sql(_STYLE)} IS NOT NULL THEN {bad_field_sql(_STYLE)}
       WHEN c.timestamp IS NOT NULL AND llm_ts(c.timestamp) IS NULL
         THEN 'timestamp not understood: ' || left(c.timestamp, 40)

@@ -285,6 +285,9 @@ def _jsonl_source(custom: CustomFormat) -> tuple[str, list]:
             params.append(_json_path(custom.columns[name]))
         else:
             cols.append(f"NULL::VARCHAR AS c_{name}")
+    # the model as JSON too: json_extract_string gives a number's or a list's text
+    cols.append("json_extract(text, ?) AS c_model_json")
+    params.append(_json_path(custom.columns["model"]))
     tag_pairs = []
     for tag in custom.tags:
         tag_pairs.append("?, json_extract_string(text, ?)")
@@ -382,6 +385,7 @@ def _csv_source(custom: CustomFormat) -> tuple[str, list]:
     tags = f"json_object({', '.join(tag_pairs)})" if tag_pairs else "NULL::JSON"
     sql = (
         f"SELECT _llm_line AS line, _llm_text AS text, 'ok' AS state, {', '.join(cols)}, "
+        "NULL::JSON AS c_model_json, "
         f"{tags} AS c_tags FROM csv_rows"
     )
     return sql, params
@@ -432,6 +436,8 @@ SELECT line, text,
     WHEN state = 'invalid' THEN {INVALID_JSON}
     WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
     WHEN llm_blank(c_model) IS NULL THEN 'no model: {model_label} is empty'
+    WHEN llm_name_fault('{model_label}', c_model, c_model_json) IS NOT NULL
+      THEN llm_name_fault('{model_label}', c_model, c_model_json)
     {token_checks} {number_checks} {time_check}
   END AS reject_reason,
   coalesce(llm_blank(c_request_id), md5(text)) AS request_id,

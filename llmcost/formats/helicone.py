@@ -101,6 +101,16 @@ def _bad_tokens() -> str:
     return f"(CASE {arms} END)"
 
 
+# a model the struct read as VARCHAR that was not a string in the record (a number, a list)
+_BAD_MODEL = (
+    "llm_names_fault(model, ['response_model', 'model', 'request_model', 'model_override', "
+    "'response_body.model', 'request_body.model'], [json_extract(rec, '$.response_model'), "
+    "json_extract(rec, '$.model'), json_extract(rec, '$.request_model'), "
+    "json_extract(rec, '$.model_override'), json_extract(resp, '$.model'), "
+    "json_extract(req, '$.model')])"
+)
+
+
 def _calls_sql() -> str:
     """``cand``: one row per record, a call or a reason why not."""
     tok = {k: f"llm_tok({_f(k)})" for k in _TOKEN_KEYS}
@@ -136,6 +146,7 @@ SELECT line,
   CASE WHEN coalesce({_f("cache_reference_id")}, '{NO_CACHE_REFERENCE}') <> '{NO_CACHE_REFERENCE}'
        THEN 'answered from the Helicone response cache (no provider call)' END AS skip_reason,
   CASE WHEN model IS NULL THEN 'no model (looked for response_model, model, request_model)'
+       WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
        WHEN bad_usage IS NOT NULL THEN bad_usage
        WHEN ts_raw IS NOT NULL AND rec_ts(ts_raw) IS NULL
          THEN 'timestamp not understood: ' || left(ts_raw, 40) END AS reject_reason,

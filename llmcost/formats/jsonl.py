@@ -179,6 +179,7 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
   SELECT line, text, state, shape, usage_style, {_shape_case("skip")} AS skip_reason, p,
     llm_blank(coalesce(r.model, r.modelVersion, r.model_version, q.model, q.modelId, p.model,
                        p.modelId)) AS model,
+    llm_line_model_fault(text, model) AS bad_model,  -- (the model just above)
     coalesce(p.timestamp, p.ts, p.time, p.created_at, p.created, p.start_time, p.startTime,
              {_shape_case("ts")}) AS ts_raw,
     {column_sql("input")} AS input_tokens,
@@ -258,6 +259,7 @@ SELECT line, text, state, shape, usage_style, skip_reason, model, ts_raw,
   llm_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts,
   input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
   output_tokens, reasoning_tokens, web_search_requests, bad_usage,
+  bad_model,
   input_audio_tokens, cache_read_audio_tokens, output_audio_tokens,
   coalesce(provider_given, llm_provider_of(model)) AS provider,
   service_tier, inference_geo, speed, user_id, session_id, feature, tags, latency_ms, status,
@@ -293,6 +295,7 @@ def reject_reason_sql() -> str:
       WHEN state = 'invalid' THEN 'not valid JSON'
       WHEN state = 'notobject' THEN 'JSON ' || llm_json_kind(text) || ', not an object'
       WHEN model IS NULL THEN 'no model (looked for model, modelVersion, modelId, request.model, response.model)'
+      WHEN bad_model IS NOT NULL THEN bad_model
       WHEN bad_usage IS NOT NULL THEN bad_usage
       WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'timestamp not understood: ' || left(ts_raw, 40)
     END"""

@@ -167,6 +167,13 @@ SELECT row_number() OVER (ORDER BY line, oi) AS n, * FROM (
 _OI_TOOL = r"^llm\.tools\.(\d+)\.tool\.json_schema$"
 
 
+# a model the struct read as VARCHAR that was not a string in the observation (a number, ...)
+_BAD_MODEL = (
+    "llm_names_fault(model, ['model', 'providedModelName'], "
+    "[json_extract(o, '$.model'), json_extract(o, '$.providedModelName')])"
+)
+
+
 def _calls_sql(document: bool) -> str:
     """``cand``: one row per observation object, a call or a reason why not."""
     line = "n" if document else "line"
@@ -297,6 +304,7 @@ SELECT {line} AS line,
        THEN 'observation of type ' || coalesce(nullif(otype, ''), 'unknown')
             || ', not a model call' END AS skip_reason,
   CASE WHEN model IS NULL THEN 'no model (looked for model, providedModelName)'
+       WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
        WHEN bad IS NOT NULL
          THEN 'usageDetails.' || bad.k || ' ' || llm_tok_fault(bad.v) || ': ' || left(bad.v, 40)
        WHEN ts_raw IS NOT NULL AND rec_ts(ts_raw) IS NULL

@@ -110,6 +110,14 @@ def _bad_tokens() -> str:
     return f"(CASE {arms} END)"
 
 
+# a model the struct read as VARCHAR that was not a string in the record (a number, a list)
+_BAD_MODEL = (
+    "llm_names_fault(model, ['response.model', 'model', 'model_group'], "
+    "[json_extract(resp, '$.model'), json_extract(rec, '$.model'), "
+    "json_extract(rec, '$.model_group')])"
+)
+
+
 def _calls_sql() -> str:
     """``cand``: one row per record, a call or a reason why not."""
     return f"""
@@ -142,6 +150,7 @@ SELECT line,
   CASE WHEN lower(coalesce({_f("cache_hit")}, '')) = 'true'
        THEN 'answered from the LiteLLM response cache (no provider call)' END AS skip_reason,
   CASE WHEN model IS NULL THEN 'no model (looked for model, model_group, response.model)'
+       WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
        WHEN bad_usage IS NOT NULL THEN bad_usage
        WHEN ts_raw IS NOT NULL AND rec_ts(ts_raw) IS NULL
          THEN 'timestamp not understood: ' || left(ts_raw, 40)

@@ -40,6 +40,12 @@ STRUCT = json.dumps(
     }
 )
 
+
+def _bad_model(body: str, field: str) -> str:
+    """A model ->> read as text that was not a string in the body (a number, a list)."""
+    return f"llm_name_fault('{field}', {body} ->> '$.model', {body} -> '$.model')"
+
+
 RECORDS_SQL = f"""
 WITH parsed AS (
   SELECT line, text, {LINE_STATE} AS state FROM lines
@@ -99,6 +105,10 @@ SELECT line, text,
     WHEN kind IS NULL
       THEN 'neither a batch output line (response/error) nor a batch input line (url/body)'
     WHEN kind = 'input' AND llm_blank(q ->> '$.model') IS NULL THEN 'no body.model'
+    WHEN kind = 'input' AND {_bad_model("q", "body.model")} IS NOT NULL
+      THEN {_bad_model("q", "body.model")}
+    WHEN kind = 'output' AND {_bad_model("rb", "response.body.model")} IS NOT NULL
+      THEN {_bad_model("rb", "response.body.model")}
     WHEN bad_usage IS NOT NULL THEN bad_usage
   END AS reject_reason,
   CASE WHEN kind = 'output' THEN coalesce(llm_blank(b.response.request_id), llm_blank(b.id),

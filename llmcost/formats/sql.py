@@ -176,6 +176,52 @@ CREATE OR REPLACE TEMP MACRO llm_json_a(j) AS (
     CASE llm_json_kind(j) WHEN 'string' THEN 'a string' WHEN 'number' THEN 'a number'
          WHEN 'array' THEN 'an array' WHEN 'object' THEN 'an object'
          ELSE llm_json_kind(j) END);
+-- A value that must be a string (a model name) was read as VARCHAR from a struct, which casts
+-- a number or an array to text silently: what is wrong with it, found in the raw JSON.
+-- llm_not_string(field, v): v is the raw value at that field (NULL or null: nothing wrong).
+CREATE OR REPLACE TEMP MACRO llm_not_string(field, v) AS (
+    CASE WHEN v IS NOT NULL AND json_type(v) NOT IN ('VARCHAR', 'NULL')
+         THEN field || ' is ' || llm_json_a(v) || ', not a name' END);
+-- A VARCHAR read from a struct that may have been another JSON value (a number, an array,
+-- true...): only a text that is valid JSON by itself ('123', '["gpt-4o"]') may be.
+CREATE OR REPLACE TEMP MACRO llm_maybe_not_string(x) AS (coalesce(json_valid(x), false));
+-- llm_not_string for a value read as VARCHAR (from a struct, or by ->>), its raw JSON raw
+-- looked at only when the VARCHAR may not have been a string.
+CREATE OR REPLACE TEMP MACRO llm_name_fault(field, value, raw) AS (
+    CASE WHEN llm_maybe_not_string(value) THEN llm_not_string(field, raw) END);
+-- llm_not_string for the first of the fields whose value (vals, raw JSON) is set (not
+-- null, not a blank string): the one a coalesce over them picks ('' when it is a string).
+CREATE OR REPLACE TEMP MACRO llm_first_not_string(fields, vals) AS (
+    list_filter(list_transform(list_zip(fields, vals),
+        lambda c: CASE WHEN c[2] IS NOT NULL AND json_type(c[2]) <> 'NULL'
+                            AND NOT (json_type(c[2]) = 'VARCHAR' AND trim(c[2] ->> '$') = '')
+                       THEN coalesce(llm_not_string(c[1], c[2]), '') END),
+      lambda r: r IS NOT NULL)[1]);
+-- The same for a value picked by a coalesce over those fields, read as VARCHAR: its raw
+-- JSON values are looked at only when it may not have been a string.
+CREATE OR REPLACE TEMP MACRO llm_names_fault(value, fields, vals) AS (
+    CASE WHEN llm_maybe_not_string(value)
+         THEN nullif(llm_first_not_string(fields, vals), '') END);
+CREATE OR REPLACE TEMP MACRO llm_model_fault_of(v) AS (llm_first_not_string(
+    CASE WHEN json_type(v[1]) = 'OBJECT'
+         THEN ['response.model', 'response.modelVersion', 'response.model_version']
+         ELSE ['model', 'modelVersion', 'model_version'] END
+    || CASE WHEN json_type(v[2]) = 'OBJECT' THEN ['request.model', 'request.modelId']
+            ELSE ['model', 'modelId'] END || ['model', 'modelId'],
+    CASE WHEN json_type(v[1]) = 'OBJECT' THEN [v[3], v[4], v[5]] ELSE [v[8], v[9], v[10]] END
+    || CASE WHEN json_type(v[2]) = 'OBJECT' THEN [v[6], v[7]] ELSE [v[8], v[11]] END
+    || [v[8], v[11]]));
+-- The JSON-lines reader's model (formats/jsonl.py: the response's model, modelVersion or
+-- model_version, the request's model or modelId, then the record's) when it is not a
+-- string: what it is, from the line's text t (the fast reader keeps none: with t NULL, a
+-- model that may not be a string is a reason to read the line again, the careful way).
+CREATE OR REPLACE TEMP MACRO llm_line_model_fault(t, model) AS (
+    CASE WHEN NOT llm_maybe_not_string(model) THEN NULL
+         WHEN t IS NULL THEN 'model may not be a string (the line is read again)'
+         ELSE nullif(llm_model_fault_of(json_extract(t, [
+             '$.response', '$.request', '$.response.model', '$.response.modelVersion',
+             '$.response.model_version', '$.request.model', '$.request.modelId', '$.model',
+             '$.modelVersion', '$.model_version', '$.modelId'])), '') END);
 CREATE OR REPLACE TEMP MACRO llm_text(j) AS (
     CASE WHEN json_type(j) = 'VARCHAR' THEN j ->> '$'
          WHEN j IS NULL OR json_type(j) = 'NULL' THEN NULL
