@@ -39,7 +39,9 @@ def _damaged(data: bytes, how: str, rng: random.Random) -> bytes:
     return text.encode()
 
 
-@pytest.mark.parametrize("how", ["cut", "bytes", "types"])
+# ("strings" was "types" here, which _damaged read as "nulls": the model as a number was
+# never tried; a model 7 was then counted, unpriced, as the model '7')
+@pytest.mark.parametrize("how", ["cut", "bytes", "strings", "nulls"])
 @pytest.mark.parametrize("log", LOGS + [SAMPLES / "demo.jsonl"], ids=lambda p: p.name)
 def test_a_damaged_log_never_crashes_the_run(tmp_path, log, how):
     rng = random.Random(f"{log.name}:{how}")
@@ -51,6 +53,8 @@ def test_a_damaged_log_never_crashes_the_run(tmp_path, log, how):
         return  # a clear message and an exit code (e.g. 3: nothing usable was left)
     for f in report["inputs"]:
         assert f["ingested"] + f["skipped"] + f["rejected"] == f["lines_read"], f
+    # a model that is not a string is a bad line, not a model named '7'
+    assert "7" not in {m["model"] for m in report["by_model"]}
 
 
 # A token count in each format's test log (file, line, as written) and an out-of-range one.
