@@ -492,3 +492,21 @@ def test_a_model_name_that_looks_like_json_is_still_a_name(jsonl):
     _, rows, rejects, _ = load(jsonl(lines))
     assert [r["model"] for r in rows] == ["gpt-4o", "123", "null"]
     assert rejects == [(4, "JSON array, not an object")]
+
+
+def test_a_streamed_answer_whose_model_is_not_a_string_is_rejected_with_its_reason(jsonl):
+    """A stream without a usage chunk is made one call after the file is read, from chunks
+    the fast reader skipped (and kept no text of): they are read again the careful way when
+    their model may not be a string, so the call's reject says what the model is."""
+    from llmcost.report import analyze
+
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000}
+    lines = [
+        {**chunk, "model": 123, "choices": [{"index": 0, "delta": {"content": f"w{i} "}}]}
+        for i in range(3)
+    ] + [_call("gpt-4o", id="x")]
+    report = analyze([jsonl(lines)])
+    assert [(s["line"], s["reason"]) for s in report["rejected"]["samples"]] == [
+        (3, "model is a number, not a name")
+    ]
+    assert [m["model"] for m in report["by_model"]] == ["gpt-4o"]

@@ -332,7 +332,8 @@ def _stage_lines(
         # rows) or that must be rejected (a reject keeps its raw line) are read again the
         # careful way, and only those.
         rows, bad = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE state <> 'ok' OR skip_reason IS NULL "
+            f"SELECT count(*), count(*) FILTER (WHERE state <> 'ok' OR bad_model IS NOT NULL OR "
+            f"skip_reason IS NULL "
             f"AND ({reject_reason_sql()}) IS NOT NULL) FROM staged_all"
         ).fetchone()
         if rows != expected or bad > max(100, rows // 10):
@@ -444,7 +445,8 @@ def _redo_bad_lines(con, path: Path, offset: int) -> None:
     reading of those lines (their raw text, their exact reason)."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bad_line_numbers AS SELECT line FROM staged_all
-        WHERE state <> 'ok' OR skip_reason IS NULL AND ({reject_reason_sql()}) IS NOT NULL"""
+        WHERE state <> 'ok' OR bad_model IS NOT NULL
+          OR skip_reason IS NULL AND ({reject_reason_sql()}) IS NOT NULL"""
     )
     con.execute("DELETE FROM staged_all WHERE line IN (SELECT line FROM bad_line_numbers)")
     con.execute("DROP TABLE IF EXISTS lines")
