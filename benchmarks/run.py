@@ -13,6 +13,9 @@ figures are ratios, not absolute times:
   DuckDB, deduplicates them and counts them with tiktoken on two threads. Target <= 1.5x.
 - P3 peak RSS of llmcost on the P1 file: <= 2 GiB (stretch 1 GiB).
 - P4 (``--big``): a multi-GB gzip log completes with peak RSS <= 3 GiB.
+- Startup: ``llmcost --help``, best of five, with Python's bytecode cache on (as an
+  installed package has it; one run first writes it), against ``python -c pass``. Target
+  under 0.3 s.
 - Today's way, when litellm is installed (``--litellm-python`` names an interpreter that
   has it; by default this one): a loop over the log's records calling
   ``litellm.cost_per_token`` on the reported usage (P1's log) and ``litellm.completion_cost``
@@ -130,8 +133,9 @@ def run(cmd: list[str], env: dict | None = None, stdout: Path | None = None) -> 
     Its stdout goes to ``stdout`` when given, else nowhere."""
     start = time.perf_counter()
     with open(stdout or os.devnull, "wb") as out:
+        merged = {**os.environ, **(env or {})}  # (a None value unsets a variable)
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE,
-                                env={**os.environ, **(env or {})})
+                                env={k: v for k, v in merged.items() if v is not None})
         stderr_chunks = []
         # read stderr before waiting so a chatty child cannot block on a full pipe
         for chunk in iter(lambda: proc.stderr.read(65536), b""):
@@ -162,12 +166,22 @@ def llmcost(path: Path) -> list[str]:
             "-o", os.devnull]
 
 
-def best_of(times: int, cmd: list[str]) -> Run:
-    runs = [run(cmd) for _ in range(times)]
+def best_of(times: int, cmd: list[str], env: dict | None = None) -> Run:
+    runs = [run(cmd, env) for _ in range(times)]
     for r in runs:
         if r.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
     return min(runs, key=lambda r: r.seconds)
+
+
+def startup() -> tuple[Run, Run]:
+    """``llmcost --help`` and ``python -c pass``, best of five each. The bytecode cache is
+    on (PYTHONDONTWRITEBYTECODE unset), as a pip-installed package has it; the first run
+    writes it and is not counted."""
+    cached = {"PYTHONDONTWRITEBYTECODE": None}
+    help_ = [sys.executable, "-m", "llmcost", "--help"]
+    run(help_, cached)
+    return best_of(5, help_, cached), best_of(5, [sys.executable, "-c", "pass"], cached)
 
 
 @dataclass
@@ -236,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {mine:.2f}s / {theirs:.2f}s = {ratio:.2f}x (target <= {target}x)")
     print(f"P3 peak RSS of analyze: P1 {p1.max_rss_mb:,.0f} MB, P2 {p2.max_rss_mb:,.0f} MB "
           f"(target <= 2048 MB)")
+    help_, bare = startup()
+    print(f"startup: llmcost --help {help_.seconds:.2f}s (python alone {bare.seconds:.2f}s; "
+          f"target < 0.3s)")
     loops = []
     for path, mode, mine in ((calls, "usage", p1), (nousage, "text", p2)):
         loop = litellm_loop(args.litellm_python, path, min(args.litellm_sample, args.n), mode,
@@ -257,11 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"P4 {args.big} gzip log: {'ok' if big.returncode == 0 else 'FAILED'} in "
               f"{big.seconds:,.0f}s, peak RSS {big.max_rss_mb:,.0f} MB (target <= 3072 MB)")
     if args.results:
-        write_results(args, rows, p1, p2, big, mb, loops)
+        write_results(args, rows, p1, p2, big, mb, loops, (help_, bare))
     return 0
 
 
-def write_results(args, rows, p1, p2, big, mb, loops) -> None:
+def write_results(args, rows, p1, p2, big, mb, loops, started) -> None:
     lines = [
         f"## {dt.date.today().isoformat()} — {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
@@ -274,6 +291,9 @@ def write_results(args, rows, p1, p2, big, mb, loops) -> None:
     for name, mine, theirs, target in rows:
         lines.append(f"| {name} | {mine:.2f} s | {theirs:.2f} s | {mine / theirs:.2f}x | <= {target}x |")
     lines.append(f"| P3 peak RSS (P1 / P2) | {p1.max_rss_mb:,.0f} / {p2.max_rss_mb:,.0f} MB | | | <= 2048 MB |")
+    help_, bare = started
+    lines.append(f"| startup: `llmcost --help` / `python -c pass` | {help_.seconds:.2f} s | "
+                 f"{bare.seconds:.2f} s | | < 0.3 s |")
     for loop, mine in loops:
         lines.append(
             f"| today's way: litellm `{loop.function}` loop ({loop.per_call * 1e6:,.0f} us/call "

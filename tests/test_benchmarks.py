@@ -35,6 +35,7 @@ def test_benchmark_harness_smoke(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "P1 usage present" in out.stdout and "P2 tokens missing" in out.stdout
     assert "P3 peak RSS" in out.stdout
+    assert "startup: llmcost --help " in out.stdout
     loops = [line for line in out.stdout.splitlines() if line.startswith("litellm loop")]
     assert len(loops) == 2, out.stdout
     # the sample's calls, the unknown models counted as failed, scaled to the log's 300
@@ -44,5 +45,6 @@ def test_benchmark_harness_smoke(tmp_path):
     table = (tmp_path / "RESULTS.md").read_text()
     assert "| P1 usage present" in table and "x |" in table
     assert table.count("| today's way: litellm") == 2
+    assert "| startup: `llmcost --help` / `python -c pass` |" in table
     # newest first: after the heading, before the older runs
     assert table.index("Newest first.") < table.index("| P1 usage") < table.index("## old run")
