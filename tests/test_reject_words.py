@@ -180,3 +180,38 @@ def test_a_custom_format_model_that_is_not_a_string_is_a_bad_line(tmp_path, monk
         (2, "column req.model (model) is a number, not a name"),
         (3, "column req.model (model) is an array, not a name"),
     ]
+
+
+def _codex_with_model(tmp_path, value) -> str:
+    """The crafted rollout with its second turn_context's model (gpt-5, line 10: the call on
+    line 11 is its turn's) set to value."""
+    lines = (DATA / "formats/codex/crafted_rollout.jsonl").read_text().splitlines()
+    assert json.loads(lines[9])["payload"]["model"] == "gpt-5"
+    lines[9] = _set(lines[9], ["payload", "model"], value)
+    path = tmp_path / "rollout.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "value, what", [(123, "a number"), (["gpt-5"], "an array"), (True, "true")]
+)
+def test_a_codex_turn_model_that_is_not_a_string_rejects_its_calls(tmp_path, value, what):
+    """The turn_context's model was read by ->> as the model '123' (or '["gpt-5"]', 'true'),
+    and the turn's call counted under it, unpriced; the call is a bad line naming the
+    turn_context's line, and the other turn's calls are kept."""
+    con = store.connect()
+    ingest_file(con, _codex_with_model(tmp_path, value), "codex")
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    assert rejects[0] == (11, f"turn_context.model is {what}, not a name (line 10)")
+    assert [r[0] for r in rejects[1:]] == [12, 13]  # the log's own damage, as before
+    models = con.execute("SELECT model, count(*) FROM requests GROUP BY 1").fetchall()
+    assert models == [("gpt-5-codex", 2)]
+
+
+def test_a_codex_model_that_is_a_string_of_digits_is_a_name(tmp_path):
+    con = store.connect()
+    ingest_file(con, _codex_with_model(tmp_path, "123"), "codex")
+    assert [r[0] for r in con.execute("SELECT line FROM rejects ORDER BY 1").fetchall()] == [12, 13]
+    models = con.execute("SELECT model, count(*) FROM requests GROUP BY 1 ORDER BY 1").fetchall()
+    assert models == [("123", 1), ("gpt-5-codex", 2)]

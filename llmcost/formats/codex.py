@@ -25,7 +25,8 @@ skipped. The call's usage is ``last_token_usage``; without it, the difference of
 totals (or the total itself after a reset). The request id is a hash of the session in force
 (the last ``session_meta`` read) and the running total, so a parent's history replayed into a
 fork under the parent's ``session_meta`` is recognized as already stored. The model is the
-last ``turn_context`` model before the event; an event with no model is rejected.
+last ``turn_context`` model before the event; an event with no model is rejected, and one
+whose model is not a string (``"model": 123``) is rejected naming the line that gave it.
 """
 
 from __future__ import annotations
@@ -92,7 +93,12 @@ WITH parsed AS (
     e.type = 'event_msg' AND e.payload ->> '$.type' = 'token_count' AS is_token_count,
     CASE WHEN json_type(e.payload, '$.info') = 'OBJECT' THEN e.payload -> '$.info' END AS info,
     CASE WHEN e.type = 'session_meta' THEN e.payload END AS meta,
-    CASE WHEN e.type = 'turn_context' THEN llm_blank(e.payload ->> '$.model') END AS tc_model,
+    -- a turn_context's model, and what is wrong with it when it is not a string (a number,
+    -- an array): the calls of its turns are rejected for it, naming its line
+    CASE WHEN e.type = 'turn_context' AND llm_blank(e.payload ->> '$.model') IS NOT NULL
+         THEN {{'model': e.payload ->> '$.model',
+               'fault': llm_not_string('turn_context.model', e.payload -> '$.model')
+                        || ' (line ' || line || ')'}} END AS tc,
     CASE WHEN e.type IN ('turn_context', 'session_meta') THEN llm_blank(e.payload ->> '$.cwd')
     END AS any_cwd
   FROM rec
@@ -103,8 +109,10 @@ WITH parsed AS (
     CASE WHEN json_type(info, '$.last_token_usage') = 'OBJECT'
          THEN info -> '$.last_token_usage' END AS last,
     first_value(meta IGNORE NULLS) OVER (ORDER BY line {_WHOLE_FILE}) AS file_meta,
+    first_value(CASE WHEN meta IS NOT NULL THEN line END IGNORE NULLS)
+      OVER (ORDER BY line {_WHOLE_FILE}) AS file_meta_line,
     last_value(meta ->> '$.id' IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS session_so_far,
-    last_value(tc_model IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS turn_model,
+    last_value(tc IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS turn,
     last_value(any_cwd IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS cwd
   FROM f
 ), h AS (
@@ -120,7 +128,12 @@ WITH parsed AS (
       AND t_out IS NOT DISTINCT FROM p_out AND t_reason IS NOT DISTINCT FROM p_reason
       AND t_total IS NOT DISTINCT FROM p_total AS unchanged,
     p_total IS NOT NULL AND (t_total < p_total OR t_in < p_in OR t_out < p_out) AS reset,
-    coalesce(info ->> '$.model', turn_model, file_meta ->> '$.model') AS model
+    coalesce(info ->> '$.model', turn.model, file_meta ->> '$.model') AS model,
+    CASE WHEN info ->> '$.model' IS NOT NULL
+           THEN llm_not_string('token_count info.model', info -> '$.model')
+         WHEN turn.model IS NOT NULL THEN turn.fault
+         ELSE llm_not_string('session_meta.model', file_meta -> '$.model')
+              || ' (line ' || file_meta_line || ')' END AS model_fault
   FROM lagged
 )
 SELECT line, text,
@@ -141,6 +154,7 @@ SELECT line, text,
     WHEN state = 'invalid' THEN {INVALID_JSON}
     WHEN {_BAD_TOKENS} IS NOT NULL THEN {_BAD_TOKENS}
     WHEN model IS NULL THEN 'no model (no turn_context before this token_count)'
+    WHEN model_fault IS NOT NULL THEN model_fault
     WHEN ts_raw IS NOT NULL AND llm_ts(ts_raw) IS NULL
       THEN 'timestamp not understood: ' || left(ts_raw, 40)
   END AS reject_reason,
