@@ -215,3 +215,77 @@ def test_a_codex_model_that_is_a_string_of_digits_is_a_name(tmp_path):
     assert [r[0] for r in con.execute("SELECT line FROM rejects ORDER BY 1").fetchall()] == [12, 13]
     models = con.execute("SELECT model, count(*) FROM requests GROUP BY 1 ORDER BY 1").fetchall()
     assert models == [("123", 1), ("gpt-5-codex", 2)]
+
+
+def _otel_model(span: dict, key: str, value) -> None:
+    for attribute in span["attributes"]:
+        if attribute["key"] == key:
+            attribute["value"] = value
+            return
+    raise AssertionError(key)
+
+
+@pytest.mark.parametrize(
+    "value, what",
+    [
+        ({"intValue": "123"}, "a number"),  # OTLP JSON writes an int64 as a string
+        ({"intValue": 123}, "a number"),
+        ({"doubleValue": 4.5}, "a number"),
+        ({"boolValue": True}, "true"),
+        ({"arrayValue": {"values": [{"stringValue": "gpt-4o"}]}}, "an array"),
+        ({"kvlistValue": {"values": []}}, "an object"),
+        (123, "a number"),  # unwrapped values
+        (["gpt-4o"], "an array"),
+    ],
+)
+def test_an_otel_model_attribute_that_is_not_a_string_is_a_bad_span(tmp_path, value, what):
+    """OTel attribute values are typed: the model's intValue was read as the model '123',
+    an arrayValue as '["gpt-4o"]', and the span counted under it, unpriced."""
+    first = (DATA / "formats/otel/file_exporter.jsonl").read_text().splitlines()[0]
+    doc = json.loads(first)
+    span = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["spanId"] = "f00000000000000a"
+    _otel_model(span, "gen_ai.response.id", {"stringValue": "chatcmpl-other"})
+    _otel_model(span, "gen_ai.request.model", value)
+    path = tmp_path / "spans.jsonl"
+    path.write_text(first + "\n" + json.dumps(doc) + "\n")
+    assert _rejects(path, "otel") == [(2, f"attribute gen_ai.request.model is {what}, not a name")]
+    con = store.connect()
+    ingest_file(con, str(path), "otel")
+    assert con.execute("SELECT model FROM requests").fetchall() == [("gpt-4o-mini",)]
+
+
+@pytest.mark.parametrize("value", [{"stringValue": "123"}, "123"])
+def test_an_otel_model_that_is_a_string_of_digits_is_a_name(tmp_path, value):
+    first = (DATA / "formats/otel/file_exporter.jsonl").read_text().splitlines()[0]
+    doc = json.loads(first)
+    _otel_model(doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0], "gen_ai.request.model", value)
+    path = tmp_path / "spans.jsonl"
+    path.write_text(json.dumps(doc) + "\n")
+    con = store.connect()
+    ingest_file(con, str(path), "otel")
+    assert con.execute("SELECT model FROM requests").fetchall() == [("123",)]
+    assert con.execute("SELECT count(*) FROM rejects").fetchone() == (0,)
+
+
+def test_an_otel_document_s_response_model_that_is_not_a_string_rejects_its_span(tmp_path):
+    """In one OTLP document a span's record is its ordinal in the file; the document's other
+    calls are kept."""
+    log = DATA / "formats/otel/anthropic_cache_conventions.otlp.json"
+    doc = json.loads(log.read_text())
+    spans = [s for rs in doc["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]]
+    at = [
+        n
+        for n, s in enumerate(spans, start=1)
+        if any(a["key"] == "gen_ai.response.model" for a in s["attributes"])
+    ]
+    assert len(at) == 1 and len(spans) == 3
+    _otel_model(spans[at[0] - 1], "gen_ai.response.model", {"intValue": "20250514"})
+    path = tmp_path / "trace.otlp.json"
+    path.write_text(json.dumps(doc))
+    con = store.connect()
+    ingest_file(con, str(path), "otel")
+    assert con.execute("SELECT line, reason FROM rejects").fetchall() == [
+        (at[0], "attribute gen_ai.response.model is a number, not a name")
+    ]
+    assert con.execute("SELECT count(*) FROM requests").fetchone() == (2,)

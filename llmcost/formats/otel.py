@@ -10,8 +10,9 @@ Attribute names read (current semconv first, then deprecated ones, OpenLLMetry's
 OpenInference's): tokens ``gen_ai.usage.input_tokens``/``prompt_tokens``,
 ``llm.usage.prompt_tokens``, ``llm.token_count.prompt`` (and the output, total, cache and
 reasoning counterparts listed in ``_TOKENS``); model ``gen_ai.response.model`` over
-``gen_ai.request.model``/``llm.model_name``; provider ``gen_ai.provider.name``/
-``gen_ai.system``/``llm.provider``/``llm.system``.
+``gen_ai.request.model``/``llm.model_name`` (a model attribute that is not a string, an
+``intValue`` or an ``arrayValue``, is no name: the span is rejected naming it); provider
+``gen_ai.provider.name``/``gen_ai.system``/``llm.provider``/``llm.system``.
 
 Which spans are calls. A span is a model call when it carries token counts, or its
 operation is a model operation (``gen_ai.operation.name`` chat / text_completion /
@@ -160,6 +161,16 @@ CREATE OR REPLACE TEMP MACRO otel_str(v, w) AS (
              json_extract_string(w.arrayValue."values", '$[*].stringValue')) AS VARCHAR)
          WHEN json_type(v) = 'VARCHAR' THEN json_extract_string(v, '$')
          ELSE CAST(v AS VARCHAR) END);
+-- What an attribute value that must be a name (a model) is when it is not a string, with
+-- its article as llm_json_a says it ('a number', 'an array', 'true'): an intValue or a
+-- doubleValue is a number, however it is written; NULL for a string (wrapped or plain).
+CREATE OR REPLACE TEMP MACRO otel_not_string(v, w) AS (
+    CASE WHEN w.stringValue IS NOT NULL THEN NULL
+         WHEN w.intValue IS NOT NULL OR w.doubleValue IS NOT NULL THEN 'a number'
+         WHEN w.boolValue IS NOT NULL THEN lower(w.boolValue)
+         WHEN w.arrayValue IS NOT NULL THEN 'an array'
+         WHEN json_type(v) IN ('VARCHAR', 'NULL') THEN NULL
+         ELSE llm_json_a(v) END);
 -- An array attribute's first element (gen_ai.response.finish_reasons).
 CREATE OR REPLACE TEMP MACRO otel_first(v, w) AS (
     CASE WHEN w.arrayValue IS NOT NULL
@@ -225,6 +236,23 @@ def _attr(key: str) -> str:
 
 def _first(keys: list[str]) -> str:
     return "coalesce(" + ", ".join(_attr(k) for k in keys) + ")"
+
+
+def _not_string(key: str) -> str:
+    """The column of ``otel_attrs`` saying what attribute ``key`` (a model) is when it is not
+    a string ('a number'); NULL for a string."""
+    return f'"{key}:not_string"'
+
+
+def _name_fault(keys: list[str]) -> str:
+    """Why the model ``_first(keys)`` picks is no name (its attribute was an intValue, an
+    arrayValue...), naming the attribute; NULL when it is a string."""
+    arms = " ".join(
+        f"WHEN {_attr(k)} IS NOT NULL THEN 'attribute {k} is ' || {_not_string(k)} "
+        "|| ', not a name'"
+        for k in keys
+    )
+    return f"(CASE {arms} END)"
 
 
 def _tok(field: str) -> str:
@@ -314,14 +342,19 @@ def _attrs_sql() -> str:
     """``otel_kv_long`` (span attributes, one row each) and ``otel_attrs`` (one row a span,
     one column per attribute the adapter reads)."""
     pivot = ",\n  ".join(f"max(vs) FILTER (WHERE k = '{k}') AS \"{k}\"" for k in _keys())
+    models = ", ".join(f"'{k}'" for k in _MODEL)
+    not_names = "".join(
+        f",\n  max(nk) FILTER (WHERE k = '{k}') AS {_not_string(k)}" for k in _MODEL
+    )
     return f"""
 CREATE TEMP TABLE otel_kv_long AS
-SELECT sid, k, otel_str(v, w) AS vs, otel_first(v, w) AS v0
+SELECT sid, k, otel_str(v, w) AS vs, otel_first(v, w) AS v0,
+  CASE WHEN k IN ({models}) THEN otel_not_string(v, w) END AS nk
 FROM (SELECT sid, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
       FROM (SELECT sid, unnest(span.attributes) AS a FROM otel_spans
             WHERE span.attributes IS NOT NULL));
 CREATE TEMP TABLE otel_attrs AS
-SELECT sid, {pivot},
+SELECT sid, {pivot}{not_names},
   max(v0) FILTER (WHERE k = 'gen_ai.response.finish_reasons') AS "finish_reasons.0",
   max(vs) FILTER (WHERE k = 'gen_ai.response.finish_reasons') AS "finish_reasons"
 FROM otel_kv_long WHERE k IS NOT NULL GROUP BY sid;
@@ -482,6 +515,8 @@ WITH base AS (
 SELECT sid, line, span, trace_id, span_id, parent_id, bad_usage, t_in, t_out,
   llm_blank({_first(_MODEL)}) AS model,
   llm_blank({_first(["gen_ai.response.model", "llm.response.model"])}) AS response_model,
+  {_name_fault(_MODEL)} AS model_fault,
+  {_name_fault(["gen_ai.response.model", "llm.response.model"])} AS response_model_fault,
   llm_blank(span.startTimeUnixNano) AS ts_raw,
   rec_ts(llm_blank(span.startTimeUnixNano)) AS ts,
   (TRY_CAST(span.endTimeUnixNano AS HUGEINT) - TRY_CAST(span.startTimeUnixNano AS HUGEINT)) / 1e6
@@ -597,6 +632,9 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     c.bad_usage, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens, c.output_tokens,
     c.reasoning_tokens,
     coalesce(o.response_model, w.response_model, o.model, w.model) AS model,
+    CASE WHEN o.response_model IS NOT NULL THEN o.response_model_fault
+         WHEN w.response_model IS NOT NULL THEN w.response_model_fault
+         WHEN o.model IS NOT NULL THEN o.model_fault ELSE w.model_fault END AS model_fault,
     coalesce(o.provider, w.provider) AS provider,
     coalesce(o.response_id, w.response_id) AS response_id,
     coalesce(o.service_tier, w.service_tier) AS service_tier,
@@ -622,6 +660,7 @@ SELECT {line} AS line,
        WHEN m.sid IN (SELECT sid FROM wrappers)
          THEN 'wraps an inner model call span (counted there)' END AS skip_reason,
   CASE WHEN m.model IS NULL THEN 'model call span without a model (gen_ai.request.model)'
+       WHEN m.model_fault IS NOT NULL THEN m.model_fault
        WHEN m.bad_usage IS NOT NULL THEN m.bad_usage
        WHEN m.ts_raw IS NOT NULL AND m.ts IS NULL
          THEN 'timestamp not understood: ' || left(m.ts_raw, 40) END AS reject_reason,
