@@ -303,3 +303,57 @@ def test_check_fits_the_width_and_keeps_every_detail_whole(cli, width):
                 and rule["status"].upper() in x.upper()
                 for x in lines
             ), rule
+
+
+CHECK_POLICY = """budgets:
+  max_cost: 2.00
+  max_daily_cost: 1.00
+  max_request_cost: 0.05
+  per_model: {gpt-4o: 1.50}
+  per_user: {"*": 0.60}
+  per_feature: {"*": 0.50}
+  warn: {max_cost: 1.50}
+"""
+
+
+def test_check_lines_above_the_rules_fit_80_columns(cli, tmp_path):
+    """The lines above the rule table were printed with soft_wrap: at 80 columns 'Not
+    counted: 5 log lines were rejected (llmcost analyze --format json lists each with its
+    file, line and reason)' ran to 112. Every line fits, wrapped at a space, the rest of a
+    line indented under it; the Markdown (a CI page) keeps each line whole."""
+    policy = tmp_path / "llmcost.yaml"
+    policy.write_text(CHECK_POLICY)
+    result = cli("check", SAMPLES, "--config", policy, env={"COLUMNS": "80"})
+    assert result.exit_code == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, [x for x in lines if len(x) > 80]
+    note = (
+        "Not counted: 5 log lines were rejected (llmcost analyze --format json lists each "
+        "with its file, line and reason)"
+    )
+    at = next(i for i, x in enumerate(lines) if x.startswith("Not counted:"))
+    assert lines[at + 1].startswith("  ") and not lines[at + 2].startswith("  ")
+    assert " ".join(x.strip() for x in lines[at : at + 2]) == note
+    markdown = cli("check", SAMPLES, "--config", policy, "-f", "markdown").stdout
+    assert f"- {note}\n" in markdown
+
+
+def test_a_check_line_breaks_at_spaces_never_in_a_path_url_or_number():
+    from llmcost.render.budget import terminal
+    from llmcost.render.layout import Section
+
+    path = "/home/someone/projects/a-rather-long-project-name/logs/2026/11/production-calls.jsonl"
+    url = "https://example.com/llmcost/docs/budgets#a-rather-long-anchor-name-for-this"
+    lines = [
+        f"{path}: an unfinished last line (1,234 bytes) waits for the next ingest",
+        f"Total cost: $1,234,567.89 over 12,345,678 calls; the pricing is at {url} today",
+    ]
+    buf = io.StringIO()
+    terminal([Section("LLM budget check", lines=list(lines))], Console(file=buf, width=80))
+    out = buf.getvalue().splitlines()[1:]
+    # a word wider than the terminal is kept whole, on a line of its own
+    assert [x for x in out if len(x) > 80] == [f"{path}:"]
+    assert any(url in x.split() for x in out), out
+    for word in ("$1,234,567.89", "12,345,678", "(1,234"):
+        assert any(word in x.split() for x in out), out
+    assert " ".join(x.strip() for x in out) == " ".join(lines)
