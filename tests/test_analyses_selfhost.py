@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,50 @@ def test_no_timestamps_no_monthly_figure(jsonl, cli):
         text = " ".join(out.stdout.split())
         assert "no span to scale its volume to a month" in text, fmt
         assert "of log." not in text and "Self-hosting an open-weight model" not in text
+
+
+def test_untimed_calls_are_left_out_of_the_monthly_volume(jsonl, cli):
+    # The heavy workload of test_heavy_workload_saves (two calls a month apart: 3.6 billion
+    # tokens a month) and a third call of 1.8 billion tokens that says not when it was made.
+    # Before, the untimed call was counted as if it fell inside the month: 5.4 billion
+    # tokens, $5,400 on the API a month, three replicas, a saving of $3,210 instead of
+    # $2,140. It has no place in the span: the month is the timed calls', and the section
+    # says how many calls were left out of it.
+    records = [
+        call(0, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="a"),
+        call(MONTH, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="b"),
+        call(10, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="c"),
+    ]
+    del records[2]["timestamp"]
+    rep = report(jsonl, records, config=CONFIG)
+    s = rep["selfhost"]
+    [w] = s["workloads"]
+    assert w["calls"] == 2
+    assert w["monthly_input_tokens"] == 3_600_000_000
+    assert w["monthly_api_usd"] == pytest.approx(3600)
+    assert (w["replicas"], w["selfhost_monthly_usd"]) == (2, 1460)
+    assert w["monthly_saving_usd"] == pytest.approx(3600 - 1460)
+    assert s["untimed_calls"] == 1 and s["usd"] == pytest.approx(3600 - 1460)
+    assert offered(rep, "self_hosting")["usd"] == pytest.approx(3600 - 1460)
+    assert s["note"] is None  # (the note says why there is no table)
+    Path("llmcost.yaml").write_text(CONFIG)
+    path = str(jsonl(records))
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", path, *PRICING_ARGS, "--format", fmt, "-o", f"r.{fmt}")
+        assert out.exit_code == 0, out.stderr
+        text = " ".join(html.unescape(Path(f"r.{fmt}").read_text()).split())
+        assert (
+            "1 call without a timestamp is left out of the monthly figures: a call that says "
+            "not when it was made has no place in the log's span" in text
+        ), fmt
+        assert "volumes scaled to a month from 30.44 days of log" in text, fmt
+
+
+def test_timed_calls_only_have_no_untimed_note(jsonl):
+    records = [
+        call(0, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="a"),
+        call(MONTH, model="gpt-4o-mini", inp=1_800_000_000, out=0, text="b"),
+    ]
+    s = report(jsonl, records, config=CONFIG)["selfhost"]
+    assert s["untimed_calls"] == 0 and s["note"] is None
+    assert s["log_days"] == pytest.approx(30.44)

@@ -15,7 +15,11 @@ compared with one always-on replica of the reference model:
   GPU price, self-hosting never breaks even ("never").
 
 A log whose calls have no timestamp has no span: nothing to scale to a month, so no monthly
-figure and no saving is offered (a note says why), rather than one from a made-up day.
+figure and no saving is offered (a note says why), rather than one from a made-up day. When
+only some calls have one, the month is the timed calls' (their volume over their span): an
+untimed call cannot be placed in the span, and counting it as if it fell inside would
+inflate the month's volume and the saving. The untimed calls are left out of the monthly
+figures and of the saving, and counted (``untimed_calls``, said under the section).
 
 Not included: engineers' time, redundancy, storage and egress, quality differences.
 Throughputs and GPU counts per class are in ``settings.SELFHOST_CLASSES`` and can be set
@@ -96,6 +100,7 @@ def selfhost(con, ctx) -> dict:
             "gpu_hour_usd": float(cfg.gpu_hour_usd),
             "classes": cfg.selfhost,
             "log_days": None,
+            "untimed_calls": calls,
             "workloads": [],
             "usd": None,
             "assumption": ASSUMPTION,
@@ -110,6 +115,7 @@ def selfhost(con, ctx) -> dict:
               count(*) AS calls, sum(input_tokens) AS input_tokens,
               sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd
             FROM {base} WHERE cost_usd IS NOT NULL AND input_tokens IS NOT NULL
+              AND ts IS NOT NULL  -- an untimed call has no place in the span scaled
             GROUP BY priced_provider, model_key ORDER BY cost_usd DESC, model_key""",
     )
     price = float(cfg.gpu_hour_usd)
@@ -172,7 +178,7 @@ def selfhost(con, ctx) -> dict:
               c.priced_provider || ' ' || c.model_key AS block
             FROM {base} c JOIN sv_selfhost s
               ON s.provider = c.priced_provider AND s.model_key = c.model_key
-            WHERE c.cost_usd IS NOT NULL""",
+            WHERE c.cost_usd IS NOT NULL AND c.ts IS NOT NULL""",
         ASSUMPTION,
         {"section": "selfhost", "gpu_hour_usd": price},
         blocks=True,  # the GPUs cost the same for a part of the model's calls
@@ -181,6 +187,7 @@ def selfhost(con, ctx) -> dict:
         "gpu_hour_usd": price,
         "classes": cfg.selfhost,
         "log_days": round(days, 2),
+        "untimed_calls": calls - timed,  # left out of the monthly figures
         "workloads": out[: ctx.top],
         "usd": usd(sum(w["window_saving_usd"] for w in winners)),
         "assumption": ASSUMPTION,

@@ -1118,6 +1118,14 @@ def _selfhost(s: dict) -> Section:
         f"At {money(s['gpu_hour_usd'])} per GPU-hour, volumes scaled to a month from "
         f"{plural(s['log_days'], 'day')} of log. Assumption: {s['assumption']}."
     )
+    if s.get("untimed_calls"):  # (a report of an older llmcost has none)
+        untimed = plural(
+            s["untimed_calls"], "call without a timestamp is", "calls without a timestamp are"
+        )
+        section.lines.append(
+            f"{untimed} left out of the monthly figures: a call that says not when it was "
+            "made has no place in the log's span"
+        )
     section.tables.append(
         Table(
             ["Model", "Open-weight class", "Tokens/month", "API/month", "Self-host/month",
