@@ -357,3 +357,27 @@ def test_a_check_line_breaks_at_spaces_never_in_a_path_url_or_number():
     for word in ("$1,234,567.89", "12,345,678", "(1,234"):
         assert any(word in x.split() for x in out), out
     assert " ".join(x.strip() for x in out) == " ".join(lines)
+
+
+def test_each_file_s_stderr_line_wraps_in_an_80_column_terminal():
+    """The line said of each file read went to stderr with soft_wrap: 99 columns for
+    sample_logs/shapes/anthropic_messages.jsonl under a checkout. In a terminal it wraps at
+    its spaces, its path whole; redirected (a CI log, a file) it stays one line a file."""
+    from types import SimpleNamespace
+
+    from llmcost.commands.common import file_line, file_printer
+
+    source = "/home/someone/checkouts/llmcost/sample_logs/shapes/anthropic_messages.jsonl"
+    result = SimpleNamespace(
+        source=source, format="jsonl", mode="new", lines_read=10, ingested=10, skipped=0,
+        rejected=0, pending_bytes=0, error=None,
+    )  # fmt: skip
+    for terminal, lines in ((True, 2), (False, 1)):
+        buf = io.StringIO()
+        err = Console(file=buf, width=80, force_terminal=terminal, color_system=None)
+        file_printer(err)(result)
+        out = buf.getvalue().splitlines()
+        assert len(out) == lines and " ".join(x.strip() for x in out) == file_line(result)
+        assert out[0].startswith(f"{source}:")
+        if terminal:
+            assert max(len(x) for x in out) <= 80 and out[1].startswith("  ")

@@ -342,10 +342,19 @@ def progress_bar(label: str = "reading"):
 
 def file_printer(err):
     """An ``on_file`` callback: each file's ``file_line``, dim, on ``err`` (as text: a path
-    or an error may hold "[...]", which is not markup)."""
-    from rich.markup import escape
+    or an error may hold "[...]", which is not markup). In a terminal it is wrapped to the
+    width at its spaces (its path never broken); redirected, it stays one line a file."""
+    from rich.text import Text
 
-    return lambda result: err.print(f"[dim]{escape(file_line(result))}[/dim]", soft_wrap=True)
+    from llmcost.render.terminal import print_wrapped
+
+    def show(result) -> None:
+        if err.is_terminal:
+            print_wrapped(err, file_line(result), style="dim")
+        else:
+            err.print(Text(file_line(result), style="dim"), soft_wrap=True)
+
+    return show
 
 
 def file_line(result) -> str:

@@ -277,7 +277,7 @@ def terminal(sections: list[Section], console) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
-    from llmcost.render.terminal import FitTable
+    from llmcost.render.terminal import FitTable, print_wrapped
 
     for i, section in enumerate(sections):
         if i == 0:
@@ -285,36 +285,12 @@ def terminal(sections: list[Section], console) -> None:
         else:
             console.print(Rule(Text(section.title, style="bold cyan"), align="left"))
         for line in section.lines:
-            for part in _wrapped(line, console):
-                part.rstrip()
-                console.print(part, no_wrap=True, overflow="ignore", crop=False)
+            print_wrapped(console, line)
         for t in section.tables:
             if t.columns[-1] == "Detail":
                 _rules(t, console)
             else:
                 console.print(FitTable(t, style=_style), crop=False)
-
-
-def _wrapped(line: str, console) -> list:
-    """A section's line wrapped to the console's width at its spaces, the lines after the
-    first indented by two so they read as its continuation ("Not counted: ... --format json
-    lists each\n  with its file, line and reason)");
-    a word is never broken, so a path, a URL or a number wider than the terminal is kept
-    whole on a line of its own (copied as one), not folded in the middle."""
-    from rich.text import Text
-
-    width = console.width
-    first, *rest = Text(line, overflow="ignore").wrap(console, width)
-    if not rest:
-        return [first]
-    tail = line[len(first.plain) :].strip()
-    return [
-        first,
-        *(
-            Text("  ") + part
-            for part in Text(tail, overflow="ignore").wrap(console, max(width - 2, 1))
-        ),
-    ]
 
 
 def _rules(t, console) -> None:

@@ -271,6 +271,38 @@ def _heat_tables(t: Table, width: int):
         yield _rich_table(sub, ([widths[j] for j in keep], [True] * len(keep)))
 
 
+def wrapped(line: str, console: Console) -> list[Text]:
+    """A line of text (not markup) wrapped to the console's width at its spaces, the lines
+    after the first indented by two so they read as its continuation ("Not counted: ...
+    --format json lists each\n  with its file, line and reason)"). A word is never broken:
+    a path, a URL or a number wider than the terminal stays whole on a line of its own
+    (copied as one), not folded in the middle."""
+    width = console.width
+    first, *rest = Text(line, overflow="ignore").wrap(console, width)
+    if not rest:
+        return [first]
+    tail = line[len(first.plain) :].strip()
+    return [
+        first,
+        *(
+            Text("  ") + part
+            for part in Text(tail, overflow="ignore").wrap(console, max(width - 2, 1))
+        ),
+    ]
+
+
+def print_wrapped(console: Console, line: str, style: str = "") -> None:
+    """``line`` printed as ``wrapped`` lays it out (in ``style``), in one print: a live
+    progress bar redraws between two."""
+    parts = wrapped(line, console)
+    for part in parts:
+        part.rstrip()
+    text = Text("\n").join(parts)
+    if style:
+        text.stylize(style)
+    console.print(text, no_wrap=True, overflow="ignore", crop=False)
+
+
 def renderable(report: dict) -> Group:
     parts = [Text("LLM cost report", style="bold underline")]
     for section in sections(report):
