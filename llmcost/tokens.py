@@ -1017,51 +1017,57 @@ SELECT *, kind = 'messages' AND tools_hash IS NULL AND regexp_full_match(text, ?
 FROM ({_WANTED_TEXTS_SQL})
 """
 
-# The messages of the plain lists, and every distinct string to tokenize for them: roles,
-# contents, and each system message taken off (its role and its text, once).
+# Every distinct role, content and system prompt taken off of the plain lists (each list
+# parsed once), with the lists that use it (``_llmcost_wanted`` rowids; a role once per
+# message). Each piece is tokenized once, and its count goes back to the lists by rowid; the
+# system messages taken off (role and text, one row each) find their pieces by rowid too.
 _PLAIN_PIECES_SQL = """
-CREATE OR REPLACE TEMP TABLE _llmcost_messages AS
-SELECT hash, encoding, unnest(json_extract_string(text, '$[*].role')) AS role,
-       unnest(json_extract_string(text, '$[*].content')) AS content
-FROM _llmcost_wanted WHERE plain;
-CREATE OR REPLACE TEMP TABLE _llmcost_systems AS
+CREATE OR REPLACE TEMP TABLE _llmcost_system_texts AS
 SELECT DISTINCT w.system_hash, w.system_role, w.encoding, t.text
 FROM _llmcost_wanted w JOIN texts t ON t.hash = w.system_hash WHERE w.plain;
 CREATE OR REPLACE TEMP TABLE _llmcost_pieces AS
-SELECT row_number() OVER (ORDER BY encoding) AS id, encoding, piece FROM (
-    SELECT DISTINCT encoding, piece FROM (
-        SELECT encoding, role AS piece FROM _llmcost_messages
-        UNION ALL SELECT encoding, content FROM _llmcost_messages
-        UNION ALL SELECT encoding, system_role FROM _llmcost_systems
-        UNION ALL SELECT encoding, text FROM _llmcost_systems));
+SELECT encoding, piece, list(no) FILTER (is_content AND no IS NOT NULL) AS content_uses,
+       list(no) FILTER (NOT is_content AND no IS NOT NULL) AS role_uses
+FROM (
+    SELECT no, encoding, unnest([{'piece': m.role, 'is_content': FALSE},
+                                 {'piece': m.content, 'is_content': TRUE}], recursive := TRUE)
+    FROM (SELECT rowid AS no, encoding,
+                 unnest(from_json(text, '[{"role": "VARCHAR", "content": "VARCHAR"}]')) AS m
+          FROM _llmcost_wanted WHERE plain)
+    UNION ALL SELECT NULL, encoding, system_role, FALSE FROM _llmcost_system_texts
+    UNION ALL SELECT NULL, encoding, text, TRUE FROM _llmcost_system_texts)
+GROUP BY encoding, piece;
+CREATE OR REPLACE TEMP TABLE _llmcost_systems AS
+SELECT s.system_hash, s.system_role, s.encoding, r.rowid AS role_id, t.rowid AS text_id
+FROM _llmcost_system_texts s
+JOIN _llmcost_pieces r ON r.encoding = s.encoding AND r.piece = s.system_role
+JOIN _llmcost_pieces t ON t.encoding = s.encoding AND t.piece = s.text;
 """
 
 # Per plain list: MESSAGE_FRAMING + role + content per message, its system message's too;
-# content_tokens: the contents only. Piece counts: _llmcost_counts (id, tokens).
+# content_tokens: the contents only. Piece counts by rowid: _llmcost_counts (id, tokens).
 _PLAIN_TOKENS_SQL = f"""
 WITH counted AS (
-    SELECT p.encoding, p.piece, c.tokens
-    FROM _llmcost_pieces p JOIN _llmcost_counts c USING (id)
+    SELECT p.content_uses, p.role_uses, c.tokens
+    FROM _llmcost_pieces p JOIN _llmcost_counts c ON c.id = p.rowid
+), uses AS (
+    SELECT unnest(content_uses) AS no, tokens, tokens AS content FROM counted
+    UNION ALL SELECT unnest(role_uses), {MESSAGE_FRAMING} + tokens, 0 FROM counted
 ), messages AS (
-    SELECT m.hash, m.encoding, sum({MESSAGE_FRAMING} + r.tokens + c.tokens) AS tokens,
-           sum(c.tokens) AS content
-    FROM _llmcost_messages m
-    JOIN counted r ON r.encoding = m.encoding AND r.piece = m.role
-    JOIN counted c ON c.encoding = m.encoding AND c.piece = m.content
-    GROUP BY ALL
+    SELECT no, sum(tokens) AS tokens, sum(content) AS content FROM uses GROUP BY no
 ), systems AS (
     SELECT s.system_hash, s.system_role, s.encoding,
-           {MESSAGE_FRAMING} + r.tokens + c.tokens AS tokens, c.tokens AS content
+           {MESSAGE_FRAMING} + r.tokens + t.tokens AS tokens, t.tokens AS content
     FROM _llmcost_systems s
-    JOIN counted r ON r.encoding = s.encoding AND r.piece = s.system_role
-    JOIN counted c ON c.encoding = s.encoding AND c.piece = s.text
+    JOIN _llmcost_counts r ON r.id = s.role_id
+    JOIN _llmcost_counts t ON t.id = s.text_id
 )
 SELECT w.hash, w.encoding, 'messages' AS kind,
        coalesce(m.tokens, 0) + coalesce(s.tokens, 0) AS tokens,
        coalesce(m.content, 0) + coalesce(s.content, 0) AS content_tokens,
        FALSE AS uncounted_parts, NULL::VARCHAR AS tools_hash
 FROM _llmcost_wanted w
-LEFT JOIN messages m ON m.hash = w.hash AND m.encoding = w.encoding
+LEFT JOIN messages m ON m.no = w.rowid
 LEFT JOIN systems s
   ON s.system_hash = w.system_hash AND s.system_role = w.system_role AND s.encoding = w.encoding
 WHERE w.plain
@@ -1163,32 +1169,48 @@ def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame
     """Counts of the plain message lists of ``_llmcost_wanted`` (hash, encoding, kind,
     tokens, content_tokens, uncounted_parts: always false, tools_hash: NULL, as they are
     sent without tools): their messages are taken apart in SQL and each distinct role,
-    content and system prompt is tokenized once; no message list is parsed in Python."""
-    from array import array
-
+    content and system prompt is tokenized once; no message list is parsed in Python, and
+    the pieces come as Arrow batches (``batch_size`` at a time), their counts go back by
+    rowid."""
     reader.execute(_PLAIN_PIECES_SQL)
-    reader.execute("SELECT id, encoding, piece FROM _llmcost_pieces ORDER BY id")
-    ids, counts = array("q"), array("q")
-    while batch := reader.fetchmany(batch_size):
-        by_encoding: dict[str, tuple[list[int], list[str]]] = {}
-        for id_, encoding, piece in batch:
-            group = by_encoding.setdefault(encoding, ([], []))
-            group[0].append(id_)
-            group[1].append(piece)
-        for encoding, (group_ids, pieces) in by_encoding.items():
-            ids.extend(group_ids)
-            counts.extend(count_texts(pieces, encoding, threads))
+    ids: list[pl.Series] = []
+    counts: list[pl.Series] = []
+    encodings = reader.execute("SELECT DISTINCT encoding FROM _llmcost_pieces").fetchall()
+    for (encoding,) in encodings:
+        pieces = reader.sql(
+            "SELECT rowid, piece FROM _llmcost_pieces WHERE encoding = $1", params=[encoding]
+        )
+        for batch in _arrow_batches(pieces, batch_size):
+            ids.append(pl.Series("id", batch.column(0), dtype=pl.Int64))
+            counts.append(
+                pl.Series(
+                    "tokens",
+                    count_texts(batch.column(1).to_pylist(), encoding, threads),
+                    dtype=pl.Int64,
+                )
+            )
     store.register_frame(
         reader,
         "_llmcost_counts",
         pl.DataFrame(
-            [pl.Series("id", ids, dtype=pl.Int64), pl.Series("tokens", counts, dtype=pl.Int64)]
+            [
+                pl.concat(ids) if ids else pl.Series("id", [], dtype=pl.Int64),
+                pl.concat(counts) if counts else pl.Series("tokens", [], dtype=pl.Int64),
+            ]
         ),
     )
     try:
         return reader.sql(_PLAIN_TOKENS_SQL).pl()
     finally:
         reader.unregister("_llmcost_counts")
+
+
+def _arrow_batches(relation, batch_size: int):
+    """A relation's rows as Arrow record batches of up to ``batch_size`` rows
+    (``to_arrow_reader``: newer DuckDB's name for ``fetch_arrow_reader``)."""
+    if hasattr(relation, "to_arrow_reader"):
+        return relation.to_arrow_reader(batch_size)
+    return relation.fetch_arrow_reader(batch_size)
 
 
 def _count_text_batch(

@@ -524,6 +524,51 @@ def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
     assert seen.count(system) == 2
 
 
+def test_plain_lists_share_pieces_across_lists_encodings_and_batches(
+    jsonl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain lists framed in SQL: a piece used by several lists, twice in one list, as a
+    content and as a role ("user"), as a system prompt taken off and as a content, by two
+    encodings, fetched over several batches, is counted once per encoding and its count goes
+    back to every list that uses it (each equal to framing the list whole in Python)."""
+    system = "You are terse. " * 20
+    calls = [
+        [{"role": "system", "content": system}, {"role": "user", "content": "hi"}],
+        [{"role": "system", "content": system}, {"role": "user", "content": "user"}],
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hi"},
+         {"role": "user", "content": "hi"}],
+        [{"role": "user", "content": system}, {"role": "assistant", "content": "system"}],
+        [{"role": "system", "content": system}],
+        [{"role": "developer", "content": system}, {"role": "user", "content": "caf\u00e9"}],
+    ]  # fmt: skip
+    models = {"gpt-4o-mini": "o200k_base", "gpt-4": "cl100k_base"}
+    records = [{"model": model, "messages": m} for model in models for m in calls]
+    choices = {model: tokens.encoding_for(model, None, "openai") for model in models}
+    expected = [tokens.chat_prompt_tokens(m, enc) for enc in models.values() for m in calls]
+    parsed: list[str] = []
+    real_parse = tokens._messages_or_inputs
+    monkeypatch.setattr(tokens, "_messages_or_inputs", lambda t: parsed.append(t) or real_parse(t))
+    seen: dict[str, list[str]] = {}
+    real_count_texts = tokens.count_texts
+    monkeypatch.setattr(
+        tokens,
+        "count_texts",
+        lambda t, e, n=2: seen.setdefault(e, []).extend(t) or real_count_texts(t, e, n),
+    )
+    con = store.connect()
+    from llmcost.ingest import ingest_paths
+
+    ingest_paths(con, [str(jsonl(records))])
+    tokens.fill_missing_tokens(con, choices, batch_size=2)
+    counted = [row[0] for row in con.execute(
+        "SELECT input_tokens FROM requests ORDER BY source_line").fetchall()]  # fmt: skip
+    assert counted == expected
+    assert [json.loads(t) for t in parsed] == []  # every list was plain
+    for encoding in models.values():
+        assert sorted(seen[encoding]) == sorted(set(seen[encoding]))
+        assert {"hi", "user", "system", system} <= set(seen[encoding])
+
+
 @pytest.mark.parametrize(
     ("text", "plain"),
     [
@@ -547,20 +592,21 @@ def test_fill_of_logged_calls_equals_counting_each_prompt_whole(
 )
 def test_plain_message_lists_are_the_ones_sql_reads_as_python_does(text, plain) -> None:
     """The lists framed in SQL: exactly role and content strings, as DuckDB writes them, and
-    json_extract_string reads them as json.loads does."""
+    from_json (``_PLAIN_PIECES_SQL``) reads them as json.loads does."""
     con = store.connect()
     match = con.execute(
         "SELECT regexp_full_match(?, ?)", [text, tokens.PLAIN_MESSAGES_RE]
     ).fetchone()[0]
     assert match == plain
     if plain:
-        roles, contents = con.execute(
-            "SELECT json_extract_string(?, '$[*].role'), json_extract_string(?, '$[*].content')",
-            [text, text],
+        (read,) = con.execute(
+            """SELECT from_json(?, '[{"role": "VARCHAR", "content": "VARCHAR"}]')""",
+            [text],
         ).fetchone()
         messages = json.loads(text)
-        assert roles == [m["role"] for m in messages]
-        assert contents == [m["content"] for m in messages]
+        assert [(m["role"], m["content"]) for m in read] == [
+            (m["role"], m["content"]) for m in messages
+        ]
 
 
 def test_fill_streams_in_batches_and_survives_malformed_messages() -> None:
