@@ -1006,7 +1006,7 @@ FROM split
 
 # A JSON string as DuckDB writes it (minified: no escapes but these), without an escaped
 # UTF-16 surrogate (Python would read a lone one differently): what json.loads reads back
-# as the same characters json_extract_string gives.
+# as the same characters from_json gives (``_PLAIN_PIECES_SQL``).
 _JSON_STRING_RE = (
     r'"(?:[^"\\]|\\["\\/bfnrt]|\\u(?:[0-9a-cA-CefEF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2}))*"'
 )
