@@ -645,22 +645,44 @@ def _drop_known_rejects(con, ingest_id: int, source: str, starts: list[str]) -> 
     return row[0] if row else 0
 
 
+# The texts of ``staged``, each with a number that names its row and column (its line
+# when lines name rows): the texts kept are picked by hash and number, so the large texts
+# pass through no hash table (copying them into one cost more than storing them).
+_STAGED_TEXTS = """
+    SELECT prompt_hash AS hash, prompt_kind AS kind, prompt_text AS text, line * 4 AS pick
+    FROM staged WHERE prompt_hash IS NOT NULL
+    UNION ALL SELECT system_hash, 'text', system_text, line * 4 + 1 FROM staged
+    WHERE system_hash IS NOT NULL
+    UNION ALL SELECT completion_hash, 'text', completion_text, line * 4 + 2 FROM staged
+    WHERE completion_hash IS NOT NULL
+    UNION ALL SELECT tools_hash, 'tools', tools_text, line * 4 + 3 FROM staged
+    WHERE tools_hash IS NOT NULL"""
+
+
 def _store_staged(con, ingest_id: int) -> int:
-    """Move ``staged`` into the store; returns how many were already stored (duplicates)."""
-    con.execute(
-        """INSERT INTO texts
-        SELECT DISTINCT ON (hash) hash, kind, text FROM (
-          SELECT prompt_hash AS hash, prompt_kind AS kind, prompt_text AS text FROM staged
-          WHERE prompt_hash IS NOT NULL
-          UNION ALL SELECT system_hash, 'text', system_text FROM staged
-          WHERE system_hash IS NOT NULL
-          UNION ALL SELECT completion_hash, 'text', completion_text FROM staged
-          WHERE completion_hash IS NOT NULL
-          UNION ALL SELECT tools_hash, 'tools', tools_text FROM staged
-          WHERE tools_hash IS NOT NULL
-        ) t WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.hash = t.hash)"""
-    )
-    before = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    """Move ``staged`` into the store; returns how many were already stored (duplicates).
+
+    A text is stored once (the first of its hash: the prompt's before the system prompt's,
+    the completion's, the tools', each by line), a call once (its first line), what is
+    stored already not again. When each row has its own line (every reader's), the rows kept
+    are found by line alone, so the texts and calls are copied only into their tables;
+    else (lines repeated or missing) by DISTINCT ON and row_number, which carry them."""
+    before, lines = con.execute("SELECT count(*), count(DISTINCT line) FROM staged").fetchone()
+    if lines == before:
+        con.execute(
+            f"""INSERT INTO texts SELECT hash, kind, text FROM ({_STAGED_TEXTS}) t
+            WHERE pick IN (SELECT min(pick) FROM ({_STAGED_TEXTS}) u GROUP BY hash)
+              AND NOT EXISTS (SELECT 1 FROM texts x WHERE x.hash = t.hash)"""
+        )
+        first = (
+            "SELECT * FROM staged WHERE line IN (SELECT min(line) FROM staged GROUP BY request_id)"
+        )
+    else:
+        con.execute(
+            f"""INSERT INTO texts SELECT DISTINCT ON (hash) hash, kind, text FROM (
+              {_STAGED_TEXTS}) t WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.hash = t.hash)"""
+        )
+        first = "SELECT * FROM staged QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1"
     stored_before = con.execute(
         "SELECT count(*) FROM requests WHERE ingest_id = ?", [ingest_id]
     ).fetchone()[0]
@@ -676,8 +698,7 @@ def _store_staged(con, ingest_id: int) -> int:
           reported_cost_usd, source, line, format, ?, web_search_requests, inference_geo, speed,
           tools_hash, CASE WHEN tools_hash IS NOT NULL THEN tool_choice END,
           input_audio_tokens, cache_read_audio_tokens, output_audio_tokens
-        FROM (SELECT * FROM staged
-              QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1) s
+        FROM ({first}) s
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = s.request_id)""",
         [ingest_id],
     )

@@ -907,3 +907,96 @@ def test_a_store_that_outlives_the_run_is_filled_all_or_nothing(tmp_path, on_dis
         ingest_paths(con, [str(p) for p in logs], on_file=on_file, resumable=resumable)
     assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
+
+
+class _Plans:
+    """A connection that keeps the plan DuckDB ran for each statement."""
+
+    def __init__(self, con):
+        self.con, self.plans = con, []
+
+    def execute(self, sql, *params):
+        result = self.con.execute(sql, *params)
+        self.plans.append(json.loads(self.con.get_profiling_information(format="json")))
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def _aggregates(node):
+    if node.get("name") in ("HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "WINDOW"):
+        yield node["name"], str(node.get("extra_info", {}).get("Aggregates", ""))
+    for child in node.get("children", []):
+        yield from _aggregates(child)
+
+
+def test_storing_a_chunk_carries_no_text_or_call_through_a_hash_table(tmp_path):
+    # Keeping each text once (DISTINCT ON: first(text) in a hash table) and each call once
+    # (row_number(): arg_min over the whole row) copied every text and call into a hash
+    # table before they were copied into their tables: the rows kept are picked by line,
+    # and only the hash and line go through a hash table.
+    from llmcost.formats.jsonl import load_jsonl
+    from llmcost.ingest import _store_staged
+
+    log = tmp_path / "app.jsonl"
+    system = {"role": "system", "content": "You are terse."}
+    log.write_text(
+        "".join(
+            call(i % 3, messages=[system, {"role": "user", "content": f"q{i}"}], response="ok")
+            + "\n"
+            for i in range(5)
+        )
+    )
+    con = store.connect(None)
+    stats = load_jsonl(con, log, str(log), 1)
+    con.execute("SET enable_profiling = 'no_output'")
+    plans = _Plans(con)
+    duplicates = _store_staged(plans, 1)
+    con.execute("RESET enable_profiling")
+    assert (stats.staged, duplicates) == (5, 2)
+    carried = [
+        (name, aggregates)
+        for plan in plans.plans
+        for node in plan.get("operator", [])
+        for name, aggregates in _aggregates(node)
+        if name == "WINDOW" or "first" in aggregates or "arg_m" in aggregates
+    ]
+    assert carried == []
+    # the first line of each id is kept; each text once (5 prompts, the system prompt, "ok")
+    assert con.execute("SELECT request_id, source_line FROM requests ORDER BY 1").fetchall() == [
+        ("r0", 1),
+        ("r1", 2),
+        ("r2", 3),
+    ]
+    assert con.execute("SELECT kind, count(*) FROM texts GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("messages", 5),
+        ("text", 2),
+    ]
+
+
+@pytest.mark.parametrize("lines", [(1, 2, 3, 4), (1, 1, 2, 2)])
+def test_storing_keeps_the_first_call_and_text_whether_or_not_lines_repeat(lines):
+    # Rows are picked by line when every row has its own (every reader's); a reader whose
+    # rows shared a line would be stored the way it was before (DISTINCT ON, row_number).
+    from llmcost.formats.stage import stage_from_select
+    from llmcost.ingest import _store_staged
+
+    con = store.connect(None)
+    rows = zip(lines, ["a", "a", "b", "c"], ["p1", "p1", "p2", "p1"], ["x", "y", "x", "x"])
+    values = ", ".join(f"({n}, '{r}', 'gpt-4o', '{p}', 'text', '{c}')" for n, r, p, c in rows)
+    stage_from_select(
+        con,
+        "SELECT * FROM (VALUES " + values + ") t(line, request_id, model, prompt_text, "
+        "prompt_kind, completion_text)",
+        source="s",
+        format="test",
+    )
+    assert _store_staged(con, 1) == 1
+    kept = con.execute(
+        "SELECT request_id, source_line, completion_hash = md5('x') FROM requests ORDER BY 1"
+    ).fetchall()
+    assert kept == [("a", lines[0], True), ("b", lines[2], True), ("c", lines[3], True)]
+    # (the texts of every row staged, as before: a duplicate's too)
+    texts = con.execute("SELECT text, kind FROM texts ORDER BY 1").fetchall()
+    assert texts == [("p1", "text"), ("p2", "text"), ("x", "text"), ("y", "text")]
