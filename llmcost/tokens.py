@@ -837,14 +837,14 @@ def fill_missing_tokens(
         # (work tables on the reader: its rows stream while ``con`` writes the counts)
         reader.execute(_SYSTEM_STARTS_SQL)
         reader.execute(_WANTED_TABLE_SQL, [PLAIN_MESSAGES_RE, recount, recount])
-        plain = _count_plain_messages(reader, threads, batch_size)
+        plain = _count_plain(reader, threads, batch_size)
         store.register_frame(con, "_llmcost_batch", plain)
         con.execute("INSERT INTO _llmcost_text_tokens SELECT * FROM _llmcost_batch")
         con.unregister("_llmcost_batch")
         texts_counted, texts_malformed = plain.height, 0
         reader.execute(
             "SELECT hash, encoding, kind, text, system_hash, system_role, tools_hash "
-            "FROM _llmcost_wanted WHERE NOT plain"
+            "FROM _llmcost_wanted WHERE NOT (plain OR whole)"
         )
         systems: dict[str, str] = {}  # system_hash → its text
         tools: dict[str, list[Any]] = {}  # tools_hash → the tools (parsed)
@@ -1017,10 +1017,13 @@ _PLAIN_MESSAGE_RE = r'\{"role":"[A-Za-z_]+","content":' + _JSON_STRING_RE + r"\}
 PLAIN_MESSAGES_RE = rf"\[(?:{_PLAIN_MESSAGE_RE}(?:,{_PLAIN_MESSAGE_RE})*)?\]"
 
 # The texts to count, with whether they are plain message lists (? = the pattern) sent
-# without tools (a prompt with tools is counted in Python, with its tools).
+# without tools, and whether they are texts counted whole (kind 'text' sent without tools:
+# a completion, a text prompt). Both are counted in SQL (``_PLAIN_PIECES_SQL``); the rest
+# (a prompt with tools is counted with its tools, a list that is not plain) in Python.
 _WANTED_TABLE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE _llmcost_wanted AS
-SELECT *, kind = 'messages' AND tools_hash IS NULL AND regexp_full_match(text, ?) AS plain
+SELECT *, kind = 'messages' AND tools_hash IS NULL AND regexp_full_match(text, ?) AS plain,
+       kind = 'text' AND tools_hash IS NULL AS whole
 FROM ({_WANTED_TEXTS_SQL})
 """
 
@@ -1028,6 +1031,9 @@ FROM ({_WANTED_TEXTS_SQL})
 # parsed once), with the lists that use it (``_llmcost_wanted`` rowids; a role once per
 # message). Each piece is tokenized once, and its count goes back to the lists by rowid; the
 # system messages taken off (role and text, one row each) find their pieces by rowid too.
+# Each text counted whole is a piece of its own, used once as a content by its row (the
+# texts are distinct per encoding already: no GROUP BY hashes them), added after the system
+# messages have found theirs.
 _PLAIN_PIECES_SQL = """
 CREATE OR REPLACE TEMP TABLE _llmcost_system_texts AS
 SELECT w.*, t.text FROM (
@@ -1051,10 +1057,13 @@ SELECT s.system_hash, s.system_role, s.encoding, r.rowid AS role_id, t.rowid AS 
 FROM _llmcost_system_texts s
 JOIN _llmcost_pieces r ON r.encoding = s.encoding AND r.piece = s.system_role
 JOIN _llmcost_pieces t ON t.encoding = s.encoding AND t.piece = s.text;
+INSERT INTO _llmcost_pieces
+SELECT encoding, text, [rowid], []::BIGINT[] FROM _llmcost_wanted WHERE whole;
 """
 
 # Per plain list: MESSAGE_FRAMING + role + content per message, its system message's too;
-# content_tokens: the contents only. Piece counts by rowid: _llmcost_counts (id, tokens).
+# content_tokens: the contents only; per text counted whole: its one piece's count, both.
+# Piece counts by rowid: _llmcost_counts (id, tokens).
 _PLAIN_TOKENS_SQL = f"""
 WITH counted AS (
     SELECT p.content_uses, p.role_uses, c.tokens
@@ -1071,7 +1080,7 @@ WITH counted AS (
     JOIN _llmcost_counts r ON r.id = s.role_id
     JOIN _llmcost_counts t ON t.id = s.text_id
 )
-SELECT w.hash, w.encoding, 'messages' AS kind,
+SELECT w.hash, w.encoding, w.kind,
        coalesce(m.tokens, 0) + coalesce(s.tokens, 0) AS tokens,
        coalesce(m.content, 0) + coalesce(s.content, 0) AS content_tokens,
        FALSE AS uncounted_parts, NULL::VARCHAR AS tools_hash
@@ -1079,7 +1088,7 @@ FROM _llmcost_wanted w
 LEFT JOIN messages m ON m.no = w.rowid
 LEFT JOIN systems s
   ON s.system_hash = w.system_hash AND s.system_role = w.system_role AND s.encoding = w.encoding
-WHERE w.plain
+WHERE w.plain OR w.whole
 """
 
 # Per request: counted input/output (NULL when a needed text is missing), factor applied. A
@@ -1174,13 +1183,13 @@ def _read_tools(con, hashes: set[str], tools: dict[str, list[Any]]) -> None:
             tools[hash_] = [None] if value is None else value
 
 
-def _count_plain_messages(reader, threads: int, batch_size: int) -> pl.DataFrame:
-    """Counts of the plain message lists of ``_llmcost_wanted`` (hash, encoding, kind,
-    tokens, content_tokens, uncounted_parts: always false, tools_hash: NULL, as they are
-    sent without tools): their messages are taken apart in SQL and each distinct role,
-    content and system prompt is tokenized once; no message list is parsed in Python, and
-    the pieces come as Arrow batches (``batch_size`` at a time), their counts go back by
-    rowid."""
+def _count_plain(reader, threads: int, batch_size: int) -> pl.DataFrame:
+    """Counts of the plain message lists and the texts counted whole of ``_llmcost_wanted``
+    (hash, encoding, kind, tokens, content_tokens, uncounted_parts: always false, tools_hash:
+    NULL, as they are sent without tools): the lists' messages are taken apart in SQL and
+    each distinct role, content and system prompt is tokenized once; no message list is
+    parsed in Python, no row walked there, and the pieces come as Arrow batches
+    (``batch_size`` at a time), their counts go back by rowid."""
     reader.execute(_PLAIN_PIECES_SQL)
     ids: list[pl.Series] = []
     counts: list[pl.Series] = []

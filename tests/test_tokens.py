@@ -609,6 +609,66 @@ def test_plain_message_lists_are_the_ones_sql_reads_as_python_does(text, plain) 
         ]
 
 
+def test_texts_counted_whole_come_to_tiktoken_in_batches_not_row_by_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Texts of kind 'text' sent without tools (completions, text prompts) are counted whole:
+    they come to tiktoken as Arrow batches with the plain lists' pieces, their counts go back
+    by rowid, and no row of them is walked in Python (``_count_text_batch``), under each
+    encoding, over several batches, a text that is also a plain list's content and an empty
+    one included; a text prompt sent with tools is still counted there, with its tools."""
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    texts = [
+        ("tp", "text", "Tell me a story about a test."),
+        ("c1", "text", "Once upon a time."),
+        ("c2", "text", "It was a dark and stormy night."),
+        ("empty", "text", ""),
+        (
+            "p",
+            "messages",
+            json.dumps([{"role": "user", "content": "Once upon a time."}], separators=(",", ":")),
+        ),
+        ("tl", "tools", json.dumps(tools)),
+    ]
+    columns = ("request_id", "model", "prompt_hash", "completion_hash", "tools_hash")
+    requests = [
+        ("a", "gpt-4o-mini", "tp", "c1", None),
+        ("b", "gpt-4", "tp", "c2", "tl"),
+        ("c", "gpt-4", "p", "c1", None),
+        ("d", "gpt-4o-mini", None, "empty", None),
+    ]
+    con = store.connect()
+    con.executemany(f"INSERT INTO requests ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?)", requests)
+    con.executemany("INSERT INTO texts (hash, kind, text) VALUES (?, ?, ?)", texts)
+    walked: list[str] = []
+    real_batch = tokens._count_text_batch
+    monkeypatch.setattr(
+        tokens,
+        "_count_text_batch",
+        lambda batch, *a: walked.extend(row[0] for row in batch) or real_batch(batch, *a),
+    )
+    choices = {m: tokens.encoding_for(m, None, "openai") for m in ("gpt-4o-mini", "gpt-4")}
+    result = tokens.fill_missing_tokens(con, choices, batch_size=1)
+    assert walked == ["tp"]  # the text prompt sent with tools, under cl100k_base
+    assert result.texts_counted == 7
+
+    def n(hash_: str, encoding: str) -> int:
+        text = dict((h, t) for h, _, t in texts)[hash_]
+        return len(tokens.get_encoding(encoding).encode_ordinary(text))
+
+    rows = _rows(con)
+    assert rows["a"] == (n("tp", "o200k_base"), n("c1", "o200k_base"), "counted")
+    assert rows["b"][1:] == (n("c2", "cl100k_base"), "counted")
+    assert rows["b"][0] > n("tp", "cl100k_base")  # with its tools
+    prompt = json.loads(texts[4][2])
+    assert rows["c"] == (
+        tokens.chat_prompt_tokens(prompt, "cl100k_base"),
+        n("c1", "cl100k_base"),
+        "counted",
+    )
+    assert rows["d"] == (None, 0, "counted")
+
+
 def test_fill_streams_in_batches_and_survives_malformed_messages() -> None:
     texts = [(f"t{i}", "text", f"text number {i}") for i in range(7)]
     texts.append(("bad", "messages", "not json ["))
