@@ -137,6 +137,10 @@ def build(
             report[analysis.name] = result
     if options.as_of:
         costing.add_as_of(con, report, options.as_of)
+    if "summary" in report:  # usage reports alone: its $0 is of no call, not of the reports
+        report["summary"]["usage_reports_only"] = not report["summary"]["requests"] and bool(
+            (report.get("usage_reports") or {}).get("buckets")
+        )
     return report
 
 

@@ -250,3 +250,39 @@ def test_usage_report_project_with_an_unpriced_bucket_says_so():
     rows = {r[0]: r for t in section.tables for r in t.rows}
     assert rows["proj_agents"][4] == "$0.27 + 1 unpriced"
     assert rows["proj_search"][4] == "$0.48"
+
+
+@pytest.mark.parametrize(
+    "name, cost",
+    [
+        ("admin_cost_report.json", "reported by the provider: $1.24"),
+        ("admin_usage_report_messages.json", "Computed at list prices: none (1 bucket unpriced)"),
+    ],
+)
+def test_usage_reports_alone_never_read_as_zero_cost(cli, jsonl, name, cost):
+    """A provider's cost report alone headed its report "Total cost: $0.00 over 0 calls" above
+    empty call tables (Cost by model, Most expensive calls (top 0)), and said the provider's
+    $1.24 only in the last section. With no call read, the summary says what the reports hold
+    (their buckets, span and cost) and the per-call sections are left out; the JSON keeps its
+    zero summary and says why (summary.usage_reports_only)."""
+    import json
+
+    path = REAL / "anthropic" / name
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", path, "--format", fmt)
+        assert out.exit_code == 0, out.stderr
+        text = out.stdout
+        summary = text[: text.index("Provider usage reports (aggregates")]
+        assert "$0.00" not in summary and "0 calls" not in summary, summary
+        assert "No per-call records" in summary and "1 usage-report bucket" in summary
+        assert "2025-08-01 → 2025-08-02" in summary and cost in summary
+        for empty in ("Cost by model", "Most expensive calls", "Cost by day", "Savings"):
+            assert empty not in text, (fmt, empty)
+    data = json.loads(cli("analyze", path, "--format", "json").stdout)
+    assert data["summary"]["usage_reports_only"] is True
+    assert (data["summary"]["requests"], data["summary"]["total_cost_usd"]) == (0, 0)
+    # calls beside the reports: the usual report, its summary the calls'
+    calls = jsonl([{"model": "gpt-4o", "usage": {"prompt_tokens": 10, "completion_tokens": 5}}])
+    data = json.loads(cli("analyze", path, calls, "--format", "json").stdout)
+    assert data["summary"]["usage_reports_only"] is False
+    assert "Total cost:" in cli("analyze", path, calls, "--format", "markdown").stdout

@@ -16,7 +16,14 @@ import re
 
 from llmcost import __version__
 from llmcost.render import WEEKDAYS, money, plural
-from llmcost.render.layout import Section, Table, sections
+from llmcost.render.layout import (
+    Section,
+    Table,
+    bucket_costs,
+    reports_headline,
+    sections,
+    usage_reports_only,
+)
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_SERIES = 8  # models shown in the daily chart; the rest are stacked as "other"
@@ -277,8 +284,14 @@ def render(report: dict) -> str:
         for caption, svg in charts(report)
     )
     s = report.get("summary") or {}
+    headline = (
+        f"no per-call records: {reports_headline(report['usage_reports'])} · "
+        + bucket_costs(report["usage_reports"])
+        if s and usage_reports_only(report)
+        else f"{money(s.get('total_cost_usd'))} over {plural(s.get('requests', 0), 'call')}"
+    )
     meta = (
-        f"{_e(money(s.get('total_cost_usd')))} over {plural(s.get('requests', 0), 'call')} · "
+        f"{_e(headline)} · "
         f"prices checked {_e(report.get('pricing_version'))} · llmcost {_e(__version__)} · "
         f"generated {_e(report.get('generated_at'))}"
     )

@@ -37,9 +37,15 @@ class Section:
 
 
 def sections(report: dict) -> list[Section]:
-    if not report["summary"]["requests"] and not (report.get("usage_reports") or {}).get(
-        "buckets"
-    ):  # a period without calls (a scheduled report): no empty tables
+    if not report["summary"]["requests"]:
+        if usage_reports_only(report):  # totals, no calls: not "$0.00 over 0 calls"
+            return [
+                _reports_summary(report),
+                *_usage_reports(report),
+                *audit_sections(report),
+                *_problems(report),
+            ]
+        # a period without calls (a scheduled report): no empty tables
         quiet = _summary(report)
         quiet.lines.insert(0, "No calls in this period.")
         return [quiet, *_problems(report)]
@@ -59,6 +65,58 @@ def sections(report: dict) -> list[Section]:
     return out
 
 
+def usage_reports_only(report: dict) -> bool:
+    """The input held provider usage reports (aggregate buckets) and no call."""
+    return not report["summary"]["requests"] and bool(
+        (report.get("usage_reports") or {}).get("buckets")
+    )
+
+
+def reports_headline(u: dict) -> str:
+    """What a run of usage reports alone read: its buckets and their span."""
+    span = f"{(u['first_start'] or '?')[:10]} → {(u['last_end'] or '?')[:10]}"
+    return f"{plural(u['buckets'], 'usage-report bucket')}, {span}"
+
+
+def _reports_summary(r: dict) -> Section:
+    """The summary of a run that read usage reports and no call: what the reports hold (a
+    provider's figure, the one computed from their token counts), never "$0.00 over 0 calls"."""
+    u = r["usage_reports"]
+    lines = [
+        f"No per-call records: usage reports give totals only. Read "
+        f"{reports_headline(u)} (aggregates of many requests each).",
+        bucket_costs(u),
+        "The per-call sections (cost by model and day, most expensive calls, cache, savings) "
+        "are left out: they need per-call logs (see Provider usage reports below).",
+    ]
+    lines.extend(r.get("notes") or [])
+    if r.get("pricing_version"):
+        lines.append(f"Prices: llmcost tables checked {r['pricing_version']}")
+    return Section("Summary", lines)
+
+
+def bucket_costs(u: dict) -> str:
+    """The buckets' cost computed at list prices (never "$0.00" when nothing was priced) and
+    the provider's own figure when its reports carry one."""
+    unpriced = u["unpriced_buckets"]
+    computed = "none" if u["computed_cost_usd"] is None else money(u["computed_cost_usd"])
+    return (
+        f"Computed at list prices: {computed}"
+        + (
+            f" ({plural(unpriced, 'bucket')} unpriced)"
+            if unpriced
+            else " (no bucket has token counts)"
+            if not u["token_buckets"]
+            else ""
+        )
+        + (
+            f"; reported by the provider: {money(u['reported_cost_usd'])}"
+            if u["reported_cost_usd"] is not None
+            else ""
+        )
+    )
+
+
 def _usage_reports(r: dict) -> list[Section]:
     """Provider usage-report buckets: aggregates, priced apart from the calls."""
     u = r.get("usage_reports") or {}
@@ -75,16 +133,8 @@ def _usage_reports(r: dict) -> list[Section]:
         f"{plural(u['cache_read_tokens'], 'cache read')}), "
         f"{plural(u['output_tokens'], 'output token')}"
     )
-    unpriced = u["unpriced_buckets"]
     # no priced token bucket (computed is null): nothing computed, never "$0.00"
-    computed = "none" if u["computed_cost_usd"] is None else money(u["computed_cost_usd"])
-    section.lines.append(
-        f"Computed at list prices: {computed}"
-        + (f" ({plural(unpriced, 'bucket')} unpriced)" if unpriced
-           else " (no bucket has token counts)" if not u["token_buckets"] else "")
-        + (f"; reported by the provider: {money(u['reported_cost_usd'])}"
-           if u["reported_cost_usd"] is not None else "")
-    )
+    section.lines.append(bucket_costs(u))
     for c in u["reported_vs_computed"]:
         diff = "—" if c["difference_usd"] is None else money(c["difference_usd"])
         section.lines.append(
