@@ -116,3 +116,22 @@ def test_a_count_of_one_agrees_in_number(cli, jsonl, tmp_path):
     assert "2 lines read = 1 new call + 0 skipped + 1 rejected; 1 call in" in ingest.stderr
     for result in (table, markdown, check, ingest):
         assert not ONE_PLURAL.findall(result.stdout + result.stderr)
+
+
+def test_no_priced_call_says_why_the_top_calls_are_empty(cli, jsonl):
+    """Ten calls of models no table prices printed "Most expensive calls (top 0)" over a
+    header row and no rows; the section says there is no priced call and why."""
+    from tests.conftest import DATA
+
+    path = DATA / "attribution" / "calls.jsonl"
+    for fmt in ("table", "markdown", "html"):
+        text = cli("analyze", path, "--format", fmt).stdout
+        assert "top 0" not in text
+        assert "no priced calls: 10 calls of unpriced models" in text, fmt
+        assert "In/out tok" not in text  # the empty table's header
+    unknown = jsonl([{"model": "gpt-4o"}, {"model": "acme-small", "usage": {"input_tokens": 5}}])
+    text = cli("analyze", unknown, "--format", "markdown").stdout
+    assert (
+        "no priced calls: 1 call of unpriced models (listed under Unpriced models); "
+        "1 call without token counts" in text
+    ), text

@@ -532,31 +532,25 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 86400}d {seconds % 86400 // 3600:02d}h"
 
 
+def _no_priced_calls(s: dict) -> str:
+    """Why a list of calls by cost is empty: none of the calls has a cost."""
+    why = []
+    if s["unpriced_requests"]:
+        why.append(
+            f"{plural(s['unpriced_requests'], 'call')} of unpriced models "
+            "(listed under Unpriced models)"
+        )
+    if s["unknown_token_requests"]:
+        why.append(f"{plural(s['unknown_token_requests'], 'call')} without token counts")
+    return "no priced calls" + (": " + "; ".join(why) if why else "")
+
+
 def _expensive(r: dict) -> list[Section]:
     e = r["expensive"]
-    calls = Section(
-        f"Most expensive calls (top {len(e['requests'])})",
-        tables=[
-            Table(
-                ["Cost", "Model", "When", "User", "Feature", "In/out tok", "Where", "Prompt"],
-                [
-                    [
-                        money(x["cost_usd"]),
-                        x["model"],
-                        (x["ts"] or "")[:16].replace("T", " "),
-                        x["user_id"] or "",
-                        x["feature"] or "",
-                        f"{count(x['input_tokens'])}/{count(x['output_tokens'])}",
-                        f"{_short(x['source'], r)}:{x['line']}",
-                        x["preview"] or "",
-                    ]
-                    for x in e["requests"]
-                ],
-                "rlllllll",
-                optional=("User", "Feature", "When"),
-            )
-        ],
-    )
+    if e["requests"]:
+        calls = _expensive_calls(e, r)
+    else:  # not a header over no rows: say why there is none
+        calls = Section("Most expensive calls", lines=[_no_priced_calls(r["summary"])])
     families = Section("Most expensive query families (same system prompt)")
     if e["families"]:
         families.tables.append(
@@ -579,6 +573,32 @@ def _expensive(r: dict) -> list[Section]:
     else:
         families.lines.append(e.get("note") or "none")
     return [calls, families]
+
+
+def _expensive_calls(e: dict, r: dict) -> Section:
+    return Section(
+        f"Most expensive calls (top {len(e['requests'])})",
+        tables=[
+            Table(
+                ["Cost", "Model", "When", "User", "Feature", "In/out tok", "Where", "Prompt"],
+                [
+                    [
+                        money(x["cost_usd"]),
+                        x["model"],
+                        (x["ts"] or "")[:16].replace("T", " "),
+                        x["user_id"] or "",
+                        x["feature"] or "",
+                        f"{count(x['input_tokens'])}/{count(x['output_tokens'])}",
+                        f"{_short(x['source'], r)}:{x['line']}",
+                        x["preview"] or "",
+                    ]
+                    for x in e["requests"]
+                ],
+                "rlllllll",
+                optional=("User", "Feature", "When"),
+            )
+        ],
+    )
 
 
 def _peaks(r: dict) -> Section:
