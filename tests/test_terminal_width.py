@@ -381,3 +381,38 @@ def test_each_file_s_stderr_line_wraps_in_an_80_column_terminal():
         assert out[0].startswith(f"{source}:")
         if terminal:
             assert max(len(x) for x in out) <= 80 and out[1].startswith("  ")
+
+
+WIDE_LOGS = [
+    SAMPLES.parent / "tests" / "data" / "formats" / "bedrock" / "crafted_invocation_logs.jsonl",
+    SAMPLES.parent / "tests" / "data" / "formats" / "bedrock" / "panther_invocation_logs.jsonl",
+    SAMPLES.parent / "tests" / "data" / "formats" / "usage" / "huge_counts.jsonl",
+]
+
+
+@pytest.mark.parametrize("log", WIDE_LOGS + REAL_LOGS, ids=lambda p: p.name)
+def test_real_logs_analyze_fits_80_columns(cli, log):
+    """No table of analyze prints wider than an 80-column terminal: a Bedrock model id ends
+    ':0' as a file:line cell does, so a Model column of them was kept whole (Cost by model
+    160 columns, Most expensive calls 292 with an ARN user); the downgrade and self-hosting
+    tables of huge counts ran to 112 and 130 (every column a whole number)."""
+    result = cli("analyze", log, env={"COLUMNS": "80"})
+    assert result.exit_code in (0, 3), result.stderr  # 3: a file with no usable records
+    lines = result.stdout.splitlines()
+    assert max((len(line) for line in lines), default=0) <= 80, "\n".join(
+        line for line in lines if len(line) > 80
+    )
+
+
+def test_bedrock_model_ids_are_cut_apart_and_whole_in_json(cli):
+    log = WIDE_LOGS[0]
+    text = cli("analyze", log, env={"COLUMNS": "80"}).stdout
+    models = _column(text, "Cost by model", "Model ", 0)
+    assert len(models) == 3 and len(set(models)) == 3 and any("…" in m for m in models), models
+    arn = "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0"  # fmt: skip
+    data = json.loads(cli("analyze", log, "--format", "json").stdout)
+    assert arn in {m["model"] for m in data["by_model"]}
+    # a wider terminal shows the calls' users, two ARNs of one account told apart
+    text = cli("analyze", log, env={"COLUMNS": "140"}).stdout
+    users = _column(text, "Most expensive calls", "   Cost", 3)
+    assert len(set(users)) == 2 and all(u.startswith("arn:aws") for u in users), users

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from llmcost.render import WEEKDAYS, count, money, pct, plural, short_paths
 
+NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
+
 
 @dataclass
 class Table:
@@ -19,12 +21,15 @@ class Table:
     heat: list[list[float]] | None = None  # cell weights 0..1 for a heat grid
     # columns a narrow terminal may leave out, first to go first (the other formats keep them)
     optional: tuple[str, ...] = ()
+    # columns it leaves out only when the table cannot fit with them, every free-text column
+    # at its narrowest (whole numbers too wide): first to go first
+    spare: tuple[str, ...] = ()
     # left-aligned text columns a narrow terminal must still show whole (numbers, dates and
     # file:line cells always are)
     whole: tuple[str, ...] = ()
     # columns of names (models) a narrow terminal cuts so that two different names never
     # read the same: "gemini-2.…" for two Gemini 2.x models told neither apart
-    names: tuple[str, ...] = ("Model", "→ Target", "Priced as", "Open-weight class")
+    names: tuple[str, ...] = NAMES
     # free-text columns a narrow terminal wraps onto several lines rather than cut
     fold: tuple[str, ...] = ()
 
@@ -596,6 +601,7 @@ def _expensive_calls(e: dict, r: dict) -> Section:
                 ],
                 "rlllllll",
                 optional=("User", "Feature", "When"),
+                names=(*NAMES, "User"),  # two ARNs of one account cut alike at their end
             )
         ],
     )
@@ -836,6 +842,8 @@ def _downgrade(r: dict) -> Section:
                 for m in d["by_model"]
             ],
             "llrrrrrr",
+            # when nothing else fits: the Coverage line above gives the totals
+            spare=("Simple / med / complex", "+ medium"),
         )
     )
     if d.get("by_feature"):
@@ -855,6 +863,7 @@ def _downgrade(r: dict) -> Section:
                     for f in d["by_feature"]
                 ],
                 "lrrrrr",
+                spare=("Simple / med / complex", "+ medium"),
             )
         )
     return section
@@ -1214,6 +1223,7 @@ def _selfhost(s: dict) -> Section:
                 for w in s["workloads"]
             ],
             "llrrrr",
+            spare=("Self-host/month",),  # the break-even volume says what it costs
         )
     )
     return section

@@ -31,6 +31,8 @@ def _is_whole(t: Table, j: int, align: str) -> bool:
         return False
     if align[j] == "r" or t.columns[j] in t.whole:
         return True
+    if t.columns[j] in t.names:  # cut as names are, told apart: a Bedrock id ends ":0" as
+        return False  # file:line cells do, yet is no place to copy whole
     cells = [row[j] for row in t.rows if row[j]]
     return bool(cells) and all(_WHOLE_CELL.match(str(c)) for c in cells)
 
@@ -129,16 +131,19 @@ def plan(t: Table, width: int) -> tuple[Table, tuple[list[int], list[bool]] | No
     """The columns to show, their widths and the gap between them: every column if free
     text keeps ``_COMFORT`` cells, else without the table's optional columns (first to go
     first), else without all of them and free text down to ``_MIN_FREE``, with two spaces
-    between columns, then one; widths None when nothing fits."""
+    between columns, then one, else without its spare columns too (first to go first);
+    widths None when nothing fits."""
     candidates = [t] + [_without(t, t.optional[: k + 1]) for k in range(len(t.optional))]
     for shown in candidates:
         fitted = fit_widths(shown, width, _COMFORT)
         if fitted is not None:
             return shown, fitted, 2
-    for gap in (2, 1):
-        fitted = fit_widths(candidates[-1], width, _MIN_FREE, gap)
-        if fitted is not None:
-            return candidates[-1], fitted, gap
+    spare = [_without(candidates[-1], t.spare[: k + 1]) for k in range(len(t.spare))]
+    for shown in [candidates[-1], *spare]:
+        for gap in (2, 1):
+            fitted = fit_widths(shown, width, _MIN_FREE, gap)
+            if fitted is not None:
+                return shown, fitted, gap
     return t, None, 2
 
 
