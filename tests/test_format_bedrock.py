@@ -130,3 +130,13 @@ def test_converse_cache_tokens_are_added_to_input(jsonl):
         12,
     )
     assert call["finish_reason"] == "stop"
+
+
+def test_a_call_logged_three_times_counts_its_timestamp_once(cli):
+    """The Panther log holds one call (three Converse records of one requestId, stored once)
+    and said "3 timestamps had no time zone": the duplicates' were counted too."""
+    result, _, _ = load(BEDROCK / "panther_invocation_logs.jsonl")
+    [f] = result.files
+    assert (f.ingested, f.naive_timestamps) == (1, 1)
+    text = cli("analyze", BEDROCK / "panther_invocation_logs.jsonl", "--format", "markdown")
+    assert "1 timestamp had no time zone: read as UTC" in text.stdout

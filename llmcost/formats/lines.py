@@ -138,10 +138,14 @@ def finish(
         WHERE skip_reason IS NULL AND reject_reason IS NOT NULL""",
         [ingest_id, source],
     )
+    # a call logged twice (one request_id) is stored once, its first line (ingest): so are
+    # its timestamps counted, not once a line
     read, skipped, rejected, naive_count = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE skip_reason IS NOT NULL),
                   count(*) FILTER (WHERE skip_reason IS NULL AND reject_reason IS NOT NULL),
-                  (SELECT count(*) FILTER (WHERE naive_ts) FROM staged)
+                  (SELECT count(*) FILTER (WHERE naive_ts) FROM (
+                     SELECT naive_ts FROM staged
+                     QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1))
            FROM records"""
     ).fetchone()
     staged = con.execute("SELECT count(*) FROM staged").fetchone()[0]
