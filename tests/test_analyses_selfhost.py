@@ -149,3 +149,19 @@ def test_timed_calls_only_have_no_untimed_note(jsonl):
     s = report(jsonl, records, config=CONFIG)["selfhost"]
     assert s["untimed_calls"] == 0 and s["note"] is None
     assert s["log_days"] == pytest.approx(30.44)
+
+
+def test_a_model_whose_calls_carry_no_tokens_is_no_workload(jsonl):
+    """The Panther Bedrock log's one call of claude-3-haiku reports 0 tokens: it was offered
+    as a self-hosting workload of 0 tokens a month, $1,825 to self-host, breaking even
+    "never". A workload of no tokens is not offered, and the note says why none is."""
+    rep = report(jsonl, [call(0, model="gpt-4o-mini", inp=0, out=0, text="a")], config=CONFIG)
+    assert rep["selfhost"]["workloads"] == []
+    assert "carry no tokens" in rep["selfhost"]["note"]
+    records = [
+        call(0, model="gpt-4o-mini", inp=0, out=0, text="a"),
+        call(MONTH, model="gpt-4o", inp=1000, out=10, text="b"),
+    ]
+    rep = report(jsonl, records, config=CONFIG)
+    assert [w["model"] for w in rep["selfhost"]["workloads"]] == ["gpt-4o"]
+    assert rep["selfhost"]["note"] is None

@@ -120,9 +120,13 @@ def selfhost(con, ctx) -> dict:
     )
     price = float(cfg.gpu_hour_usd)
     out = []
+    tokenless = 0  # models with a substitute whose calls carry no token: nothing to move
     for w in workloads:
         match = substitute(w["model_key"])
         if match is None:
+            continue
+        if not (w["input_tokens"] or w["output_tokens"]):  # "$1,825 a month, never" is no offer
+            tokenless += 1
             continue
         klass, reference = match
         spec = cfg.selfhost[klass]
@@ -193,5 +197,8 @@ def selfhost(con, ctx) -> dict:
         "assumption": ASSUMPTION,
         "note": None
         if out
+        else "the calls of the models with an open-weight substitute carry no tokens: no "
+        "volume to self-host"
+        if tokenless
         else "no model in the log has an open-weight substitute in the class table",
     }
