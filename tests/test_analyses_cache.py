@@ -256,3 +256,22 @@ def test_unpriced_repeats_are_not_zero_savings(jsonl, cli):
     assert "a response cache would save $0.00 + 1 unpriced." in text
     assert "at similarity ≥ 0.8 — $0.00 + 1 unpriced." in text
     assert "of a successful identical call: 1 call, $0.00 + 1 unpriced (0 more" in text
+
+
+def test_a_null_last_message_is_no_preview(cli, jsonl):
+    """The Langfuse openai-agents trace's second call ends on a function_call_output (no
+    content): its near-duplicate preview read 'null', as did a Most expensive call whose last
+    message's content is JSON null. Neither is text: no preview."""
+    import json
+
+    from tests.conftest import REAL
+
+    data = json.loads(
+        cli("analyze", REAL / "langfuse" / "openai-agents.trace.json", "--format", "json").stdout
+    )
+    [top] = data["cache"]["near_duplicates"]["top"]
+    assert (top["preview"], top["earlier_preview"]) == (None, "What's the weather in Tokyo?")
+    messages = [{"role": "user", "content": "Weather in Tokyo?"}, {"role": "assistant", "content": None}]  # fmt: skip
+    log = jsonl([{"model": "gpt-4o", "messages": messages, "usage": {"prompt_tokens": 9}}])
+    data = json.loads(cli("analyze", log, "--format", "json").stdout)
+    assert [x["preview"] for x in data["expensive"]["requests"]] == [None]

@@ -3,10 +3,12 @@
 from llmcost.analyses import register, rows, usd
 from llmcost.analyses.redact import preview
 
-# The last message of a chat prompt (the question asked), else the plain prompt.
+# The last message of a chat prompt (the question asked), else the plain prompt. A content
+# of parts reads as its JSON text; a null content is no text (not "null").
 _LAST_MESSAGE = """CASE WHEN t.kind = 'messages'
       THEN coalesce(json_extract_string(t.text, '$[#-1].content'),
-                    CAST(json_extract(t.text, '$[#-1].content') AS VARCHAR))
+                    CASE WHEN json_type(t.text, '$[#-1].content') <> 'NULL'
+                      THEN CAST(json_extract(t.text, '$[#-1].content') AS VARCHAR) END)
       ELSE t.text END"""
 
 

@@ -255,4 +255,6 @@ def _last_message(text: str | None, kind: str | None) -> str | None:
         content = messages[-1].get("content")
     except (ValueError, AttributeError, IndexError, TypeError):
         return text
+    if content is None:  # null or none (a tool call's output): no text, not "null"
+        return None
     return content if isinstance(content, str) else json.dumps(content)
