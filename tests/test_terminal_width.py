@@ -416,3 +416,23 @@ def test_bedrock_model_ids_are_cut_apart_and_whole_in_json(cli):
     text = cli("analyze", log, env={"COLUMNS": "140"}).stdout
     users = _column(text, "Most expensive calls", "   Cost", 3)
     assert len(set(users)) == 2 and all(u.startswith("arn:aws") for u in users), users
+
+
+def test_analyze_notes_keep_a_path_whole(cli, tmp_path):
+    """analyze's notes were folded by Rich at the 80th column, in the middle of a path
+    ('…/llm-gateway-production-eu-west-\\n1/2026/…'); they wrap as check's lines do, at their
+    spaces, a path wider than the terminal whole on a line of its own."""
+    import gzip
+
+    folder = tmp_path / "directory-of-team-logs" / "llm-gateway-production-eu-west-1" / "2026"
+    folder.mkdir(parents=True)
+    log = folder / "calls-requests-and-responses.jsonl.gz"
+    whole = gzip.compress(DEMO.read_bytes()[:20_000])
+    log.write_bytes(whole[: len(whole) // 2])  # a truncated file: a note names it
+    result = cli("analyze", log, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"{log}:" in lines  # whole, on a line of its own
+    at = lines.index(f"{log}:")
+    assert lines[at + 1].startswith("  gzip broke off after line")
+    assert len(str(log)) > 80 and [x for x in lines if len(x) > 80] == [f"{log}:"]

@@ -276,13 +276,13 @@ def _heat_tables(t: Table, width: int):
         yield _rich_table(sub, ([widths[j] for j in keep], [True] * len(keep)))
 
 
-def wrapped(line: str, console: Console) -> list[Text]:
-    """A line of text (not markup) wrapped to the console's width at its spaces, the lines
-    after the first indented by two so they read as its continuation ("Not counted: ...
+def wrapped(line: str, console: Console, width: int | None = None) -> list[Text]:
+    """A line of text (not markup) wrapped to ``width`` (the console's) at its spaces, the
+    lines after the first indented by two so they read as its continuation ("Not counted: ...
     --format json lists each\n  with its file, line and reason)"). A word is never broken:
     a path, a URL or a number wider than the terminal stays whole on a line of its own
     (copied as one), not folded in the middle."""
-    width = console.width
+    width = width or console.width
     first, *rest = Text(line, overflow="ignore").wrap(console, width)
     if not rest:
         return [first]
@@ -308,12 +308,29 @@ def print_wrapped(console: Console, line: str, style: str = "") -> None:
     console.print(text, no_wrap=True, overflow="ignore", crop=False)
 
 
+class WrappedLine:
+    """A line laid out as ``wrapped`` does, at the width it is printed at: a path in a note
+    stays whole ("…/llm-gateway-production-eu-west-1/2026/…" was folded at its 80th column)."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for part in wrapped(self.line, console, options.max_width):
+            part.rstrip()
+            part.no_wrap, part.overflow = True, "ignore"  # laid out already: not folded again
+            yield part
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, options.max_width)
+
+
 def renderable(report: dict) -> Group:
     parts = [Text("LLM cost report", style="bold underline")]
     for section in sections(report):
         parts.append(Rule(Text(section.title, style="bold cyan"), align="left"))
         for line in section.lines:
-            parts.append(Text(line))
+            parts.append(WrappedLine(line))
         for t in section.tables:
             parts.append(FitTable(t))
     return Group(*parts)
