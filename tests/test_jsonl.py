@@ -510,3 +510,17 @@ def test_a_streamed_answer_whose_model_is_not_a_string_is_rejected_with_its_reas
         (3, "model is a number, not a name")
     ]
     assert [m["model"] for m in report["by_model"]] == ["gpt-4o"]
+
+
+def test_a_call_logged_twice_counts_its_timestamp_once(jsonl):
+    """Two lines of one request_id are one call, stored once: its timestamp without a zone
+    is one timestamp read as UTC, not two."""
+    line = {
+        "request_id": "r1",
+        "timestamp": "2026-01-02 03:04:05",
+        "model": "gpt-4o",
+        "usage": {"prompt_tokens": 10, "completion_tokens": 2},
+    }
+    result, rows, rejects, _ = load(jsonl([line, line, {**line, "request_id": "r2"}]))
+    assert (len(rows), rejects) == (2, [])
+    assert result.naive_timestamps == 2

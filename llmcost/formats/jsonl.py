@@ -351,6 +351,11 @@ def _stage_lines(
                   (SELECT count(*) FROM staged), (SELECT count(*) FROM staged WHERE naive_ts)
            FROM staged_all"""
     ).fetchone()
+    if naive:  # a call logged twice (one request_id) is stored once, its first line
+        naive = con.execute(
+            """SELECT count(*) FILTER (WHERE naive_ts) FROM (SELECT naive_ts FROM staged
+               QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line) = 1)"""
+        ).fetchone()[0]
     lines_read += undecodable  # staged_all is dropped with the staged view, after storing
     rejected = lines_read - skipped - staged
     return StageStats(lines_read, skipped, staged, rejected, naive)
