@@ -199,8 +199,11 @@ def litellm_loop(python: str, path: Path, sample: int, mode: str, calls: int,
                  out: Path) -> Loop | str:
     """Time the loop on ``sample`` calls of ``path``; a reason when it could not run."""
     result = out / f"litellm-{mode}.json"
-    done = run([python, "-c", LITELLM_LOOP, str(path), str(sample), mode],
-               env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"}, stdout=result)
+    try:
+        done = run([python, "-c", LITELLM_LOOP, str(path), str(sample), mode],
+                   env={"LITELLM_LOCAL_MODEL_COST_MAP": "True"}, stdout=result)
+    except OSError as exc:  # no such interpreter: the loops are optional
+        return f"cannot run {python}: {exc.strerror}"
     if done.returncode == 3:
         return f"litellm is not installed for {python} (pip install litellm, or --litellm-python)"
     if done.returncode != 0:

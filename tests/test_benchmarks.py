@@ -48,3 +48,21 @@ def test_benchmark_harness_smoke(tmp_path):
     assert "| startup: `llmcost --help` / `python -c pass` |" in table
     # newest first: after the heading, before the older runs
     assert table.index("Newest first.") < table.index("| P1 usage") < table.index("## old run")
+
+
+def test_a_missing_litellm_interpreter_skips_the_loops(tmp_path):
+    """The loops are optional: an interpreter that does not exist is a reason to skip them,
+    not a crash after the timed runs (which lost their results)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # (its dataclasses look their module up)
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules[spec.name]
+    log = tmp_path / "calls.jsonl"
+    log.write_text("{}\n")
+    reason = bench.litellm_loop(str(tmp_path / "no-python"), log, 1, "usage", 1, tmp_path)
+    assert isinstance(reason, str) and reason.startswith("cannot run ")
