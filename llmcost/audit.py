@@ -427,8 +427,9 @@ FROM calls WHERE reported_cost_usd IS NOT NULL
 _COST_BY_MODEL_SQL = """
 SELECT model, provider, count(*) AS calls,
        count(*) FILTER (WHERE computed IS NULL) AS unpriced_calls,
-       sum(reported) AS reported_cost_usd,
-       sum(reported) FILTER (WHERE computed IS NOT NULL) AS reported_priced_usd,
+       -- what computed_cost_usd is compared with: the calls priced; the others apart
+       sum(reported) FILTER (WHERE computed IS NOT NULL) AS reported_cost_usd,
+       sum(reported) FILTER (WHERE computed IS NULL) AS unpriced_reported_cost_usd,
        sum(computed) AS computed_cost_usd, sum(delta) AS delta_usd,
        count(*) FILTER (WHERE off) AS off_calls
 FROM _audit_costs GROUP BY ALL
@@ -450,13 +451,18 @@ def cost_audit(con, threshold_pct: float, top: int) -> dict:
     try:
         by_model = []
         for m in _dict_rows(con, _COST_BY_MODEL_SQL):
-            reported, computed = m.pop("reported_priced_usd"), m["computed_cost_usd"]
+            reported, computed = m["reported_cost_usd"], m["computed_cost_usd"]
             m["delta_pct"] = (
                 _round(100 * (reported - computed) / computed)
                 if computed and reported is not None
                 else None
             )
-            for key in ("reported_cost_usd", "computed_cost_usd", "delta_usd"):
+            for key in (
+                "reported_cost_usd",
+                "unpriced_reported_cost_usd",
+                "computed_cost_usd",
+                "delta_usd",
+            ):
                 m[key] = _money(m[key])
             by_model.append(m)
         disagreements = _dict_rows(con, _COST_DISAGREEMENTS_SQL, [top])
@@ -469,6 +475,7 @@ def cost_audit(con, threshold_pct: float, top: int) -> dict:
             """SELECT count(*) AS requests, count(*) FILTER (WHERE computed IS NULL) AS unpriced,
                       count(*) FILTER (WHERE off) AS off_calls,
                       sum(reported) FILTER (WHERE computed IS NOT NULL) AS reported,
+                      sum(reported) FILTER (WHERE computed IS NULL) AS unpriced_reported,
                       sum(computed) AS computed FROM _audit_costs""",
         )[0]
     finally:
@@ -479,6 +486,7 @@ def cost_audit(con, threshold_pct: float, top: int) -> dict:
         "unpriced_requests": total["unpriced"],
         "off_calls": total["off_calls"],
         "reported_cost_usd": _money(reported),  # of the calls we could price too
+        "unpriced_reported_cost_usd": _money(total["unpriced_reported"]),  # of the others
         "computed_cost_usd": _money(computed),
         "delta_usd": _money(None if computed is None else reported - computed),
         "delta_pct": _round(100 * (reported - computed) / computed) if computed else None,

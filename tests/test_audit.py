@@ -463,3 +463,34 @@ def test_audit_tables_fit_the_terminal(cli, columns) -> None:
         assert f"ccusage_project_alpha.jsonl:{line}" in result.stdout
     # the per-model table tells its two Claude models apart (it showed 'claude-…' twice)
     assert "claude-opus-4" in result.stdout and "claude-sonnet-4" in result.stdout
+
+
+def test_a_models_unpriced_calls_are_kept_out_of_its_reported_cost(cli, jsonl) -> None:
+    # gpt-4o-mini is priced from 2024-01-01: p1 (2023) has no price. Its row read
+    # 'Reported $0.0040, Computed $0.0020, Δ $0.00': Reported held p1's $0.002 that Δ and
+    # Computed leave out. Reported is what Computed is compared with; p1's cost is apart.
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500}  # $0.002 at $1/$2 per million
+    records = [
+        _record("p0", "gpt-4o-mini", "q", "a", usage, cost_usd=0.002),
+        {
+            **_record("p1", "gpt-4o-mini", "q", "a", usage, cost_usd=0.002),
+            "timestamp": "2023-06-01",
+        },
+    ]
+    log = jsonl(records, "costs.jsonl")
+    c = _run([log])["audit"]["cost"]
+    [mini] = c["by_model"]
+    assert (mini["calls"], mini["unpriced_calls"]) == (2, 1)
+    assert mini["reported_cost_usd"] == pytest.approx(0.002)  # p0 only, as the total's
+    assert mini["unpriced_reported_cost_usd"] == pytest.approx(0.002)  # p1
+    assert mini["computed_cost_usd"] == pytest.approx(0.002)
+    assert mini["delta_usd"] == pytest.approx(0)
+    assert c["reported_cost_usd"] == pytest.approx(0.002)
+    assert c["unpriced_reported_cost_usd"] == pytest.approx(0.002)
+
+    result = cli("audit", log, *PRICING_ARGS, env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.endswith("1 ($0.0020)")]
+    assert row.split()[:8] == ["gpt-4o-mini", "openai", "2", "$0.0020", "$0.0020", "$0.00",
+                               "+0.0%", "0"]  # fmt: skip
+    assert "1 unpriced (reported $0.0020, not compared)" in " ".join(result.stdout.split())

@@ -1333,11 +1333,17 @@ def audit_sections(r: dict) -> list[Section]:
             f"{money(c['reported_cost_usd'])} vs computed {money(c['computed_cost_usd'])} "
             f"(Δ {_audit_signed_money(c['delta_usd'])}, {_audit_signed_pct(c['delta_pct'])}); "
             f"{plural(c['off_calls'], 'call differs', 'calls differ')} by more than {threshold}"
-            + (f"; {count(c['unpriced_requests'])} unpriced" if c["unpriced_requests"] else "")
+            + (
+                f"; {count(c['unpriced_requests'])} unpriced (reported "
+                f"{money(c['unpriced_reported_cost_usd'])}, not compared)"
+                if c["unpriced_requests"]
+                else ""
+            )
         )
         section.tables.append(
             Table(
-                ["Model", "Provider", "Calls", "Reported", "Computed", "Δ", "Δ%", "Off", "Unpriced"],
+                ["Model", "Provider", "Calls", "Reported", "Computed", "Δ", "Δ%", "Off",
+                 "Unpriced (reported)"],
                 [
                     [
                         m["model"],
@@ -1348,7 +1354,10 @@ def audit_sections(r: dict) -> list[Section]:
                         _audit_signed_money(m["delta_usd"]),
                         _audit_signed_pct(m["delta_pct"]),
                         count(m["off_calls"]),
-                        count(m["unpriced_calls"]),
+                        # the reported cost of calls not priced is not in Reported (nor Δ)
+                        f"{count(m['unpriced_calls'])} ({money(m['unpriced_reported_cost_usd'])})"
+                        if m["unpriced_calls"]
+                        else "0",
                     ]
                     for m in c["by_model"]
                 ],
