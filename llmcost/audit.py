@@ -431,7 +431,9 @@ SELECT model, provider, count(*) AS calls,
        sum(reported) FILTER (WHERE computed IS NOT NULL) AS reported_cost_usd,
        sum(reported) FILTER (WHERE computed IS NULL) AS unpriced_reported_cost_usd,
        sum(computed) AS computed_cost_usd, sum(delta) AS delta_usd,
-       count(*) FILTER (WHERE off) AS off_calls
+       count(*) FILTER (WHERE off) AS off_calls,
+       -- a cost of exactly 0 on a call that has one: the logger had no price for it
+       count(*) FILTER (WHERE reported = 0 AND computed > 0) AS zero_reported_calls
 FROM _audit_costs GROUP BY ALL
 ORDER BY abs(coalesce(sum(delta), 0)) DESC, sum(reported) DESC, model, provider
 """
@@ -513,10 +515,18 @@ def _cost_hints(by_model: list[dict], threshold_pct: float, unpriced: int) -> li
         for m in by_model
         if m["delta_pct"] is not None and m["delta_pct"] > threshold_pct
     ]
+    # a model whose every priced call was logged at $0.00 is not cheaper: its logger had no
+    # price for it (said apart below)
+    zero = [m for m in by_model if m["zero_reported_calls"]]
+    all_zero = {
+        m["model"] for m in zero if m["zero_reported_calls"] == m["calls"] - m["unpriced_calls"]
+    }
     under = [
         m["model"]
         for m in by_model
-        if m["delta_pct"] is not None and m["delta_pct"] < -threshold_pct
+        if m["delta_pct"] is not None
+        and m["delta_pct"] < -threshold_pct
+        and m["model"] not in all_zero
     ]
     if over:
         hints.append(
@@ -530,7 +540,19 @@ def _cost_hints(by_model: list[dict], threshold_pct: float, unpriced: int) -> li
             "or credits (add them to llmcost.yaml's pricing: section), cache or batch "
             "discounts the logger knew of, or an outdated price in the logger."
         )
-    scattered = [m["model"] for m in by_model if m["off_calls"] and m["model"] not in over + under]
+    if zero:
+        calls = sum(m["zero_reported_calls"] for m in zero)
+        names = ", ".join(f"{m['model']}: {m['zero_reported_calls']:,}" for m in zero)
+        hints.append(
+            f"{calls:,} {'call is' if calls == 1 else 'calls are'} logged at a cost of $0.00 "
+            f"({names}): the logger had no price for the model (LiteLLM logs 0 then), or "
+            "served the answer from its own cache, rather than a discount."
+        )
+    scattered = [
+        m["model"]
+        for m in by_model
+        if m["off_calls"] and m["model"] not in over + under and m["model"] not in all_zero
+    ]
     if scattered:
         hints.append(
             f"Some calls disagree while the model's total agrees ({', '.join(scattered)}): "

@@ -494,3 +494,30 @@ def test_a_models_unpriced_calls_are_kept_out_of_its_reported_cost(cli, jsonl) -
     assert row.split()[:8] == ["gpt-4o-mini", "openai", "2", "$0.0020", "$0.0020", "$0.00",
                                "+0.0%", "0"]  # fmt: skip
     assert "1 unpriced (reported $0.0020, not compared)" in " ".join(result.stdout.split())
+
+
+def test_a_cost_logged_as_zero_is_not_called_a_discount(jsonl) -> None:
+    # LiteLLM logs response_cost 0 for a model it has no price for (or a cache hit): the
+    # hint read 'below list price (gpt-4o-mini): negotiated discounts or credits …'.
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500}  # $0.002 at $1/$2 per million
+    records = [
+        _record("z0", "gpt-4o-mini", "q", "a", usage, cost_usd=0),
+        _record("z1", "gpt-4o-mini", "q", "a", usage, cost_usd=0.0),
+        _record("c0", "claude-haiku-4-5", "q", "a", usage, cost_usd=0.01),  # $0.02: -50%
+        _record("c1", "claude-haiku-4-5", "q", "a", usage, cost_usd=0),
+    ]
+    c = _run([jsonl(records, "costs.jsonl")])["audit"]["cost"]
+    models = {m["model"]: m for m in c["by_model"]}
+    assert models["gpt-4o-mini"]["zero_reported_calls"] == 2
+    assert models["claude-haiku-4-5"]["zero_reported_calls"] == 1
+    hints = c["hints"]
+    # claude-haiku-4-5 has a call logged below list price too: it stays in that hint
+    assert [h for h in hints if "below list price" in h][0].startswith(
+        "The log's cost is below list price (claude-haiku-4-5):"
+    )
+    [zero] = [h for h in hints if "$0.00" in h]
+    assert zero.startswith(
+        "3 calls are logged at a cost of $0.00 (claude-haiku-4-5: 1, gpt-4o-mini: 2): the "
+        "logger had no price for the model"
+    )
+    assert not any("disagree while the model's total agrees" in h for h in hints)
