@@ -117,3 +117,22 @@ def test_a_reasoning_models_answer_is_said_to_be_a_lower_bound(cli) -> None:
     assert "reasoning models (o4-mini): they also bill hidden reasoning" in result.stderr
     assert "gpt-4o-mini" not in result.stderr
     assert "reasoning" not in cli("tokens", TEXT, "--model", "o4-mini").stderr  # as input
+
+
+def test_an_unpriced_model_says_why(cli, tmp_path: Path) -> None:
+    # a retired model is in the tables, with no price in force today: stderr said 'no price
+    # in the tables' for it as for a name no table knows
+    retired = tmp_path / "retired.yaml"
+    retired.write_text(
+        "provider: openai\nversion: 2026-01-01\nsource: https://example.test/retired\n"
+        "models:\n  old-model-x:\n    encoding: o200k_base\n    prices:\n"
+        "      - from: 2024-01-01\n        to: 2025-01-01\n        input: 1.00\n"
+        "        output: 2.00\n"
+    )
+    args = ["--model", "old-model-x", "--model", "mystery-model-y", "--pricing", retired]
+    result = cli("tokens", TEXT, *args)
+    assert result.exit_code == 0, result.stderr
+    err = " ".join(result.stderr.split())
+    assert "unpriced: no price for 'old-model-x': old-model-x has no price in force on" in err
+    assert "unpriced: no price for 'mystery-model-y': no pricing table knows this model" in err
+    assert "no price in the tables" not in err

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from llmcost.commands import common
 from llmcost.commands.common import PricingOption, handles_errors
@@ -155,13 +156,14 @@ def tokens(
             "bound",
             soft_wrap=True,
         )
-    unpriced = [r["model"] for r in rows if not r["priced"]]
-    if unpriced:
-        common.stderr().print(
-            f"[yellow]unpriced:[/yellow] {', '.join(unpriced)}: no price in the tables "
-            "(counted anyway; add a price with --pricing)",
-            soft_wrap=True,
-        )
+    # each model's own reason: a retired model is in the tables, with no price in force today
+    for r in rows:
+        if not r["priced"]:
+            common.stderr().print(
+                f"[yellow]unpriced:[/yellow] {escape(r['unpriced_reason'])} (counted anyway; "
+                "add a price with --pricing)",
+                soft_wrap=True,
+            )
 
 
 def _per_million(usd: float | None) -> str:
