@@ -436,3 +436,17 @@ def test_analyze_notes_keep_a_path_whole(cli, tmp_path):
     at = lines.index(f"{log}:")
     assert lines[at + 1].startswith("  gzip broke off after line")
     assert len(str(log)) > 80 and [x for x in lines if len(x) > 80] == [f"{log}:"]
+
+
+def test_the_audit_of_every_real_log_at_once_fits_80_columns(cli):
+    """Read together, the real logs' off calls (a long file name on both sides' counts)
+    printed 160 columns wide; the estimates stay marked when their Model cell is cut."""
+    real = SAMPLES.parent / "tests" / "data" / "real"
+    result = cli("audit", real, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, "\n".join(x for x in lines if len(x) > 80)
+    [row] = [line for line in lines if line.startswith("claude_code_log_representative.jsonl:6 ")]
+    assert "95/~172" in row  # an estimated recount
+    [row] = [line for line in lines if line.startswith("standard_logging_payload.json:1 ")]
+    assert "10/11" in row and "20/1" in row  # counted exactly: no mark

@@ -1303,7 +1303,8 @@ def audit_sections(r: dict) -> list[Section]:
             section.tables.append(
                 Table(
                     ["Call", "Where", "Model"]
-                    + [f"{side.capitalize()} rep/recount" for side in sides]
+                    # the header wraps at its spaces, to the width of its cells
+                    + [f"{side.capitalize()} reported / recount" for side in sides]
                     + ["Δ $"],
                     [
                         [
@@ -1311,7 +1312,11 @@ def audit_sections(r: dict) -> list[Section]:
                             f"{_short(c['source'] or '?', r)}:{c['line']}",
                             c["model"] + (" (est.)" if c["token_source"] == "estimated" else ""),
                             *(
-                                _audit_pair(c[f"reported_{side}"], c[f"recounted_{side}"])
+                                _audit_pair(
+                                    c[f"reported_{side}"],
+                                    c[f"recounted_{side}"],
+                                    c["token_source"] == "estimated",
+                                )
                                 for side in sides
                             ),
                             _audit_signed_money(c["delta_cost_usd"]),
@@ -1406,7 +1411,9 @@ def _audit_signed_money(value) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "") + money(abs(value))
 
 
-def _audit_pair(reported, recounted) -> str:
+def _audit_pair(reported, recounted, estimated: bool = False) -> str:
+    """"reported/recount", the recount "~"-marked when it is an estimate: a cut Model cell
+    loses its "(est.)"."""
     if reported is None and recounted is None:
         return "—"
-    return f"{count(reported)} / {count(recounted)}"
+    return f"{count(reported)}/{'~' if estimated and recounted is not None else ''}{count(recounted)}"
