@@ -450,3 +450,14 @@ def test_the_audit_of_every_real_log_at_once_fits_80_columns(cli):
     assert "95/~172" in row  # an estimated recount
     [row] = [line for line in lines if line.startswith("standard_logging_payload.json:1 ")]
     assert "10/11" in row and "20/1" in row  # counted exactly: no mark
+
+
+def test_the_audit_wraps_its_lines_as_analyze_does(cli):
+    """The audit's summary and hint lines were folded by Rich at the last column, their
+    continuation flush left, so one hint could not be told from the next."""
+    result = cli("audit", SAMPLES.parent / "tests" / "data" / "real", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index(next(x for x in lines if x.startswith("Hint: Estimated, not counted")))
+    assert lines[start + 1].startswith("  ") and lines[start + 1][2] != " "
+    assert all(x == x.rstrip() for x in lines[: start + 2])  # no trailing spaces either

@@ -77,13 +77,13 @@ def audit(
     from rich.rule import Rule
     from rich.text import Text
 
-    from llmcost.render.terminal import FitTable
+    from llmcost.render.terminal import FitTable, print_wrapped
 
     console = common.stdout_console()
     for section in sections:
         console.print(Rule(Text(section.title, style="bold cyan"), align="left"))
-        for line in section.lines:
-            console.print(Text(line))
+        for line in section.lines:  # as analyze's: the rest of a line indented under it
+            print_wrapped(console, line)
         for t in section.tables:
             console.print(FitTable(t), crop=False)
 
