@@ -136,3 +136,20 @@ def test_an_unpriced_model_says_why(cli, tmp_path: Path) -> None:
     assert "unpriced: no price for 'old-model-x': old-model-x has no price in force on" in err
     assert "unpriced: no price for 'mystery-model-y': no pricing table knows this model" in err
     assert "no price in the tables" not in err
+
+
+def test_an_empty_text_still_shows_the_price(cli) -> None:
+    # 0 tokens cost $0.00, but the model's price is known: 'USD / 1M' read '—', as for an
+    # unpriced model
+    models = _json(cli, "", *MODELS)
+    assert models["gpt-4o-mini"]["tokens"] == 0
+    assert models["gpt-4o-mini"]["cost_usd"] == 0
+    assert models["gpt-4o-mini"]["usd_per_million"] == pytest.approx(1.00)
+    assert models["claude-haiku-4-5"]["usd_per_million"] == pytest.approx(10.00)
+    output = cli("tokens", "--as", "output", *MODELS, *PRICING, "--format", "json", input="")
+    assert output.exit_code == 0, output.stderr
+    prices = [m["usd_per_million"] for m in json.loads(output.stdout)["models"]]
+    assert prices == [pytest.approx(2.00), pytest.approx(20.00)]
+    table = cli("tokens", "", *MODELS, *PRICING, env={"COLUMNS": "120"})
+    [row] = [line for line in table.stdout.splitlines() if line.startswith("gpt-4o-mini ")]
+    assert "$1.00" in row and "—" not in row

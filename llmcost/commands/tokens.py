@@ -129,11 +129,20 @@ def tokens(
             row["unpriced_reason"] = exc.message
         else:
             part = cost.input if as_ is Side.input else cost.output
+            per_token = part / int(n) if int(n) else None
+            if per_token is None:  # no token (an empty text): the price of one, not "—"
+                one = (
+                    {"input_tokens": 1, "output_tokens": 0}
+                    if as_ is Side.input
+                    else {"input_tokens": 0, "output_tokens": 1}
+                )
+                unit = price(name, one, style="generic", pricing=book)
+                per_token = unit.input if as_ is Side.input else unit.output
             row.update(
                 priced=True,
                 priced_as=f"{cost.priced_provider}/{cost.model_key}",
                 cost_usd=float(round(part, 12)),
-                usd_per_million=float(round(part * 1_000_000 / int(n), 9)) if int(n) else None,
+                usd_per_million=float(round(per_token * 1_000_000, 9)),
                 price_from=cost.price_from.isoformat(),
             )
         rows.append(row)
