@@ -312,7 +312,8 @@ def _call(r: dict) -> dict:
 
 
 def _round(value, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
+    # + 0.0: a difference that rounds to nothing is 0, not -0 ('-0.0%' beside '$0.00')
+    return None if value is None else round(float(value), digits) + 0.0
 
 
 def _totals(by_model: list[dict], source: str) -> dict:
@@ -505,7 +506,7 @@ def _dict_rows(con, sql: str, params: list | None = None) -> list[dict]:
 
 
 def _money(value) -> float | None:
-    return None if value is None else round(float(value), 9)
+    return None if value is None else round(float(value), 9) + 0.0  # never -0
 
 
 def _cost_hints(by_model: list[dict], threshold_pct: float, unpriced: int) -> list[str]:

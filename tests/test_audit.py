@@ -6,6 +6,7 @@ per million input/output tokens)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -521,3 +522,16 @@ def test_a_cost_logged_as_zero_is_not_called_a_discount(jsonl) -> None:
         "logger had no price for the model"
     )
     assert not any("disagree while the model's total agrees" in h for h in hints)
+
+
+def test_an_agreeing_cost_reads_zero_not_minus_zero(cli) -> None:
+    # Langfuse's Gemini trace: its cost equals ours to the last digit, yet the difference
+    # came out -0 (JSON '-0', the table '-0.0%' beside '$0.00')
+    log = DATA.parent / "real" / "langfuse" / "google-gemini.trace.json"
+    result = cli("audit", log, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [gemini] = json.loads(result.stdout)["audit"]["cost"]["by_model"]
+    assert '"delta_pct": -0' not in result.stdout and '"delta_usd": -0' not in result.stdout
+    assert gemini["delta_usd"] == 0 and math.copysign(1, gemini["delta_usd"]) == 1
+    table = cli("audit", log, env={"COLUMNS": "120"})
+    assert "-0.0%" not in table.stdout and "+0.0%" in table.stdout
