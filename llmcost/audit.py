@@ -199,7 +199,8 @@ SELECT model, provider, any_value(count_source) AS token_source, any_value(encod
        sum(reported_reasoning) FILTER (WHERE side = 'output') AS reasoning_excluded_tokens,
        bool_and(tools_logged) AS tools_logged,
        count(DISTINCT request_id) AS calls, sum(delta_cost) AS delta_cost_usd,
-       count(DISTINCT request_id) FILTER (WHERE off) AS off_calls
+       count(DISTINCT request_id) FILTER (WHERE off) AS off_calls,
+       count(DISTINCT request_id) FILTER (WHERE delta_cost IS NULL) AS unpriced_calls
 FROM _audit_sides GROUP BY ALL
 ORDER BY abs(coalesce(sum(delta_cost), 0)) DESC, model, provider
 """
@@ -259,6 +260,7 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
                 "calls": m["calls"],
                 "off_calls": m["off_calls"],
                 "delta_cost_usd": usd(m["delta_cost_usd"]),
+                "unpriced_calls": m["unpriced_calls"],  # not in delta_cost_usd
             }
             for side in ("input", "output"):
                 s = stats.get((*key, side))
@@ -323,6 +325,7 @@ def _totals(by_model: list[dict], source: str) -> dict:
         "models": len(models),
         "calls": sum(m["calls"] for m in models),
         "off_calls": sum(m["off_calls"] for m in models),
+        "unpriced_calls": sum(m["unpriced_calls"] for m in models),  # not in delta_cost_usd
     }
     for side in ("input", "output"):
         sides = [m[side] for m in models if m[side]]

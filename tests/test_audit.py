@@ -535,3 +535,34 @@ def test_an_agreeing_cost_reads_zero_not_minus_zero(cli) -> None:
     assert gemini["delta_usd"] == 0 and math.copysign(1, gemini["delta_usd"]) == 1
     table = cli("audit", log, env={"COLUMNS": "120"})
     assert "-0.0%" not in table.stdout and "+0.0%" in table.stdout
+
+
+def test_token_deltas_of_unpriced_calls_are_not_read_as_priced(cli, jsonl) -> None:
+    # g1 (2023) has no price: the model's Δ $ covers g0 only, and a model with no price at
+    # all showed '—' and its group total '= —'
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500}
+    records = [
+        _record("g0", "gpt-4o-mini", QUESTIONS[0], ANSWERS[0], usage),
+        {
+            **_record("g1", "gpt-4o-mini", QUESTIONS[1], ANSWERS[1], usage),
+            "timestamp": "2023-06-01",
+        },
+        _record("m0", "mystery-model-x", QUESTIONS[2], ANSWERS[2], usage),
+    ]
+    log = jsonl(records, "tokens.jsonl")
+    t = _run([log])["audit"]["tokens"]
+    models = {m["model"]: m for m in t["by_model"]}
+    assert (models["gpt-4o-mini"]["calls"], models["gpt-4o-mini"]["unpriced_calls"]) == (2, 1)
+    assert models["mystery-model-x"]["unpriced_calls"] == 1
+    assert t["totals"]["counted"]["unpriced_calls"] == 1
+    result = cli("audit", log, *PRICING_ARGS, env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    g0_usd = ((1000 - N[0]) * 1.00 + (500 - OUT[0]) * 2.00) / 1e6  # g0's deltas at $1/$2
+    assert f"= +${g0_usd:.4f} (without 1 unpriced call)" in text
+    assert "Δ output " in text and "tokens = unpriced" in text  # the estimated group
+    rows = [line.split() for line in result.stdout.splitlines()]
+    mini = [r for r in rows if r[:2] == ["gpt-4o-mini", "input"]]
+    assert mini and mini[0][-3:] == [f"+${(1000 - N[0]) / 1e6:.4f}", "(1", "unpriced)"]
+    mystery = [r for r in rows if r[:2] and r[0].startswith("mystery-model-x")]
+    assert mystery and all(r[-1] == "unpriced" for r in mystery[:2])

@@ -1262,7 +1262,16 @@ def audit_sections(r: dict) -> list[Section]:
                 f"{count(tot['off_calls'])} off by more than {threshold}; Δ input "
                 f"{_audit_signed(tot['input_delta_tokens'])}, Δ output "
                 f"{_audit_signed(tot['output_delta_tokens'])} tokens = "
-                f"{_audit_signed_money(tot['delta_cost_usd'])}"
+                + (
+                    "unpriced"
+                    if tot["delta_cost_usd"] is None
+                    else _audit_signed_money(tot["delta_cost_usd"])
+                    + (
+                        f" (without {plural(tot['unpriced_calls'], 'unpriced call')})"
+                        if tot["unpriced_calls"]
+                        else ""
+                    )
+                )
             )
             section.tables.append(
                 Table(
@@ -1280,7 +1289,14 @@ def audit_sections(r: dict) -> list[Section]:
                             _audit_signed(s["worst"]["delta"]),
                             _audit_signed_pct(s["worst_pct"]["delta_pct"]),
                             count(s["off_calls"]),
-                            _audit_signed_money(s["delta_cost_usd"]),
+                            "unpriced"
+                            if s["unpriced_calls"] == s["calls"]
+                            else _audit_signed_money(s["delta_cost_usd"])
+                            + (
+                                f" ({count(s['unpriced_calls'])} unpriced)"
+                                if s["unpriced_calls"]
+                                else ""
+                            ),
                         ]
                         for m in models
                         for side in ("input", "output")
