@@ -459,6 +459,12 @@ def chat_prompt_tokens(
     return pieces.total(_memo_counter(encoding, counts))
 
 
+def has_uncounted_parts(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether chat ``messages`` hold a content part ``chat_prompt_tokens`` does not count (an
+    image, audio or file part, billed by size): its count is then a lower bound."""
+    return _chat_pieces(messages, REPLY_PRIMING, None, None, api="chat").uncounted_parts
+
+
 def responses_input_tokens(
     input: str | Sequence[Mapping[str, Any]],
     instructions: str | None,

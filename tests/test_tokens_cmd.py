@@ -153,3 +153,28 @@ def test_an_empty_text_still_shows_the_price(cli) -> None:
     table = cli("tokens", "", *MODELS, *PRICING, env={"COLUMNS": "120"})
     [row] = [line for line in table.stdout.splitlines() if line.startswith("gpt-4o-mini ")]
     assert "$1.00" in row and "—" not in row
+
+
+def test_messages_with_an_image_say_the_count_is_a_lower_bound(cli) -> None:
+    # the image part is billed by its size and not counted: the table read as the exact
+    # prompt cost of a prompt whose image was left out
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": TEXT},
+                {"type": "image_url", "image_url": {"url": "https://example.test/a.png"}},
+            ],
+        }
+    ]
+    args = ["-", "--messages", "--model", "gpt-4o-mini", *PRICING]
+    table = cli("tokens", *args, input=json.dumps(messages))
+    assert table.exit_code == 0, table.stderr
+    assert "image, audio or file parts" in table.stderr and "lower bound" in table.stderr
+    out = cli("tokens", *args, "--format", "json", input=json.dumps(messages))
+    assert json.loads(out.stdout)["uncounted_parts"] is True
+    plain = [{"role": "user", "content": TEXT}]
+    out = cli("tokens", *args, "--format", "json", input=json.dumps(plain))
+    assert json.loads(out.stdout)["uncounted_parts"] is False
+    table = cli("tokens", *args, input=json.dumps(plain))
+    assert "lower bound" not in table.stderr

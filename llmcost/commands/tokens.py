@@ -146,9 +146,14 @@ def tokens(
                 price_from=cost.price_from.isoformat(),
             )
         rows.append(row)
+    from llmcost.tokens import has_uncounted_parts
+
+    # an image, audio or file part is billed by its size, which no text count can give
+    uncounted = messages and has_uncounted_parts(subject)
     result = {
         "as": as_.value,
         "messages": messages,
+        "uncounted_parts": bool(uncounted),
         "characters": len(raw),
         "pricing_version": book.version,
         "models": rows,
@@ -157,6 +162,12 @@ def tokens(
         common.write_stdout(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         return
     _print_table(result)
+    if uncounted:
+        common.stderr().print(
+            "[yellow]not counted:[/yellow] the messages hold image, audio or file parts, "
+            "billed by their size: every count and cost above is a lower bound",
+            soft_wrap=True,
+        )
     reasoning = [r["model"] for r in rows if r["reasoning"]]
     if reasoning and as_ is Side.output:
         common.stderr().print(
