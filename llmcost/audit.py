@@ -567,8 +567,8 @@ def _cost_hints(by_model: list[dict], threshold_pct: float, unpriced: int) -> li
         calls = "call" if unpriced == 1 else "calls"
         hints.append(
             f"{unpriced:,} {calls} with a reported cost {'has' if unpriced == 1 else 'have'} "
-            "no price in llmcost's tables: "
-            "add their models with --pricing to compare them."
+            "no price in llmcost's tables (for their model, or on their date: a model priced "
+            "from a later day): add their prices with --pricing to compare them."
         )
     if by_model and not over and not under and not any(m["off_calls"] for m in by_model):
         hints.append(f"Reported and computed costs agree within {threshold_pct:g}%.")

@@ -488,6 +488,9 @@ def test_a_models_unpriced_calls_are_kept_out_of_its_reported_cost(cli, jsonl) -
     assert mini["delta_usd"] == pytest.approx(0)
     assert c["reported_cost_usd"] == pytest.approx(0.002)
     assert c["unpriced_reported_cost_usd"] == pytest.approx(0.002)
+    # p1's model is in the tables: the hint does not send the user to look for its name
+    [hint] = [h for h in c["hints"] if "no price in llmcost's tables" in h]
+    assert "or on their date" in hint
 
     result = cli("audit", log, *PRICING_ARGS, env={"COLUMNS": "120"})
     assert result.exit_code == 0, result.stderr
