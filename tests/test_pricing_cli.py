@@ -430,3 +430,12 @@ def test_a_pricing_table_that_is_not_utf8_exits_2_naming_its_line(cli, tmp_path,
         result = cli(*args)
         assert result.exit_code == 2, args
         assert f"{table}:3: not UTF-8 text (byte 0xe9)" in result.stderr
+
+
+def test_list_of_an_unknown_provider_is_a_usage_error(cli):
+    # a typo ('open-ai') printed an empty table and '0 models' with exit 0
+    result = cli("pricing", "list", "--provider", "open-ai")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no pricing table is for 'open-ai'" in result.stderr and "openai" in result.stderr
+    assert cli("pricing", "list", "--provider", "OpenAI").exit_code == 0  # any case

@@ -61,7 +61,16 @@ def list_(
     from llmcost.pricing_tools import in_force
 
     on = common.parse_day(as_of, "--as-of") or dt.datetime.now(dt.timezone.utc).date()
-    items = in_force(_book(pricing), on, provider)
+    book = _book(pricing)
+    known = sorted({prov for prov, _ in book.models})
+    if provider and provider.lower() not in known:  # a typo listed nothing, with exit 0
+        from llmcost.errors import UsageError
+
+        raise UsageError(
+            f"--provider: no pricing table is for {provider!r}",
+            hint=f"one of: {', '.join(known)}",
+        )
+    items = in_force(book, on, provider)
     if format is Format.json:
         _json({"as_of": on.isoformat(), "models": items})
         return
