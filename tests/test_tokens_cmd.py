@@ -178,3 +178,21 @@ def test_messages_with_an_image_say_the_count_is_a_lower_bound(cli) -> None:
     assert json.loads(out.stdout)["uncounted_parts"] is False
     table = cli("tokens", *args, input=json.dumps(plain))
     assert "lower bound" not in table.stderr
+
+
+def test_models_that_think_are_said_to_bill_more_output(cli) -> None:
+    # Gemini 2.5 Pro always thinks (billed as output), yet only OpenAI's reasoning models
+    # were said to make a counted answer a lower bound
+    args = [TEXT, "--as", "output", "--model", "gemini-2.5-pro", "--model", "gpt-4o-mini"]
+    result = cli("tokens", *args, *PRICING)
+    assert result.exit_code == 0, result.stderr
+    assert "reasoning models (gemini-2.5-pro): they also bill hidden reasoning" in " ".join(
+        result.stderr.split()
+    )
+    models = _json(cli, *args)
+    assert models["gemini-2.5-pro"]["reasoning"] is True
+    assert models["gpt-4o-mini"]["reasoning"] is False
+    lite = _json(cli, TEXT, "--as", "output", "--model", "gemini-2.5-flash-lite")
+    assert lite["gemini-2.5-flash-lite"]["reasoning"] is False  # thinking off by default
+    # the count itself is unchanged: o200k_base x 1.1, not an OpenAI reasoning framing
+    assert models["gemini-2.5-pro"]["tokens"] == round(6 * 1.1)

@@ -15,6 +15,34 @@ from llmcost.commands import common
 from llmcost.commands.common import PricingOption, handles_errors
 from llmcost.errors import InputError, UsageError
 
+# Models that think before they answer, billed as output, though their tokenizer is not an
+# OpenAI reasoning model's (TokenCount.reasoning, which also sets the chat framing): Gemini 2.5
+# and 3 (thinking on by default; always on for Pro), DeepSeek's reasoner, Grok 4 and 3 mini,
+# Magistral, QwQ.
+_THINKING = (
+    "gemini-2.5",
+    "gemini-3",
+    "deepseek-reasoner",
+    "deepseek-r1",
+    "grok-4",
+    "grok-3-mini",
+    "magistral",
+    "qwq",
+)
+
+
+# ... but not these variants: no thinking (grok-4-fast-non-reasoning), or off by default
+# (gemini-2.5-flash-lite), or no text answer (an image, speech or embedding model)
+_NOT_THINKING = ("non-reasoning", "-lite", "-image", "-tts", "embedding")
+
+
+def _thinks(model: str, reasoning: bool) -> bool:
+    """Whether ``model``'s answers carry hidden reasoning tokens billed as output."""
+    name = model.lower().rsplit("/", 1)[-1]
+    return reasoning or (
+        name.startswith(_THINKING) and not any(part in name for part in _NOT_THINKING)
+    )
+
 
 class Side(str, Enum):
     input = "input"
@@ -115,7 +143,7 @@ def tokens(
             "token_source": n.source,
             "encoding": n.encoding,
             "factor": n.factor,
-            "reasoning": n.reasoning,
+            "reasoning": _thinks(name, n.reasoning),  # hidden reasoning billed as output
             "priced": False,
             "priced_as": None,
             "usd_per_million": None,
@@ -172,8 +200,8 @@ def tokens(
     if reasoning and as_ is Side.output:
         common.stderr().print(
             f"[yellow]reasoning models ({', '.join(reasoning)}):[/yellow] they also bill "
-            "hidden reasoning tokens as output, which no text shows: their count is a lower "
-            "bound",
+            "hidden reasoning (thinking) tokens as output, which no text shows: their count "
+            "is a lower bound",
             soft_wrap=True,
         )
     # each model's own reason: a retired model is in the tables, with no price in force today
