@@ -562,10 +562,16 @@ def test_token_deltas_of_unpriced_calls_are_not_read_as_priced(cli, jsonl) -> No
     assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
     g0_usd = ((1000 - N[0]) * 1.00 + (500 - OUT[0]) * 2.00) / 1e6  # g0's deltas at $1/$2
-    assert f"= +${g0_usd:.4f} (without 1 unpriced call)" in text
+    assert (
+        f"= +${g0_usd:.4f} (without 1 unpriced call; * marks a Δ $ that leaves some of its "
+        "calls out)" in text
+    )
+    assert "tokens = unpriced" in text and "unpriced call; *" not in text.split("Estimated")[1]
     assert "Δ output " in text and "tokens = unpriced" in text  # the estimated group
     rows = [line.split() for line in result.stdout.splitlines()]
     mini = [r for r in rows if r[:2] == ["gpt-4o-mini", "input"]]
-    assert mini and mini[0][-3:] == [f"+${(1000 - N[0]) / 1e6:.4f}", "(1", "unpriced)"]
+    assert mini and mini[0][-1] == f"+${(1000 - N[0]) / 1e6:.4f}*"
+    narrow = cli("audit", log, *PRICING_ARGS, env={"COLUMNS": "80"})  # ran 114 wide
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     mystery = [r for r in rows if r[:2] and r[0].startswith("mystery-model-x")]
     assert mystery and all(r[-1] == "unpriced" for r in mystery[:2])

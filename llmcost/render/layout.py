@@ -1267,7 +1267,18 @@ def audit_sections(r: dict) -> list[Section]:
                     if tot["delta_cost_usd"] is None
                     else _audit_signed_money(tot["delta_cost_usd"])
                     + (
-                        f" (without {plural(tot['unpriced_calls'], 'unpriced call')})"
+                        f" (without {plural(tot['unpriced_calls'], 'unpriced call')}"
+                        + (
+                            "; * marks a Δ $ that leaves some of its calls out"
+                            if any(
+                                0 < m[side]["unpriced_calls"] < m[side]["calls"]
+                                for m in models
+                                for side in ("input", "output")
+                                if m[side]
+                            )
+                            else ""
+                        )
+                        + ")"
                         if tot["unpriced_calls"]
                         else ""
                     )
@@ -1292,11 +1303,7 @@ def audit_sections(r: dict) -> list[Section]:
                             "unpriced"
                             if s["unpriced_calls"] == s["calls"]
                             else _audit_signed_money(s["delta_cost_usd"])
-                            + (
-                                f" ({count(s['unpriced_calls'])} unpriced)"
-                                if s["unpriced_calls"]
-                                else ""
-                            ),
+                            + ("*" if s["unpriced_calls"] else ""),  # said above the table
                         ]
                         for m in models
                         for side in ("input", "output")
