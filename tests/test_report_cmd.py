@@ -571,3 +571,52 @@ def test_a_period_report_tells_each_step_to_its_spinner(db):
     n = len(analyses())
     assert told[0] == "pricing" and told[1] == f"analyzing (1/{n}): {analyses()[0].name}"
     assert told[-1] == "comparing with the period before" and len(told) == n + 2
+
+
+def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, tmp_path):
+    """cron's `report --period yesterday --alert-anomalies` could never fire: the anomalies
+    were looked for among the period's own days only, and one day has no week of history
+    ('not enough history', exit 0) though the database held two weeks of it. The month to
+    date was the period's cost alone too: 'Month to date (2026-11, 14.5 of 30 days): $5.00'
+    for a day of $5 after fourteen of $1. The days before the period are the history now,
+    and only the period's days are checked.
+
+    gpt-4o at $2.50/M input: $1 a day (400k input tokens) on 2026-11-01 .. 14, $5 on the 15th.
+    """
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    def call(n: int, day: int, tokens: int) -> dict:
+        return {"request_id": f"r{n}", "timestamp": f"2026-11-{day:02d}T12:00:00Z",
+                "model": "gpt-4o", "input_tokens": tokens, "output_tokens": 0,
+                "metadata": {"feature": "chat"}}  # fmt: skip
+
+    log = write_jsonl(
+        tmp_path / "app.jsonl",
+        [call(day, day, 400_000) for day in range(1, 15)] + [call(15, 15, 2_000_000)],
+    )
+    path = tmp_path / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(log)])
+    finally:
+        con.close()
+    result, r = report_json(cli, path, "--period", "yesterday", "--alert-anomalies")
+    assert r["summary"]["total_cost_usd"] == 5.0
+    a = r["anomalies"]
+    assert a["days_checked"] == 1  # the period's one day; the days before it are history
+    [day] = a["days"]
+    assert (day["day"], day["cost_usd"], day["baseline_usd"]) == ("2026-11-15", 5.0, 1.0)
+    assert [(x["scope"], x["key"]) for x in a["users_and_features"]] == [("feature", "chat")]
+    assert result.exit_code == 1
+    assert result.stderr.startswith("ALERT: 2 anomalies: 2026-11-15: $5.00 (usually $1.00)")
+    f = a["forecast"]
+    assert (f["month"], f["days_elapsed"], f["history_days"]) == ("2026-11", 14.5, 14)
+    assert f["month_to_date_usd"] == pytest.approx(19.0)  # from the 1st, not the period's $5
+    assert f["projection_usd"] == pytest.approx(19.0 + 15.5 * 1.0)
+    # a report of every day finds the same day, and the same month to date
+    everything = cli("report", "--db", path, "--since", "2026-11-01", "--until", "2026-11-16",
+                     "-f", "json")  # fmt: skip
+    full = json.loads(everything.stdout)["anomalies"]
+    assert [d["day"] for d in full["days"]] == ["2026-11-15"]
+    assert full["forecast"]["month_to_date_usd"] == pytest.approx(19.0)

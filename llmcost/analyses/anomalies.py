@@ -70,12 +70,44 @@ def _series(base: str) -> str:
     LEFT JOIN raw r ON r.scope = s.scope AND r.key = s.key AND r.day = days.day"""
 
 
+def _with_history(con, ctx, base: str, days: int) -> str:
+    """A window that starts at ``--since`` (a period report: yesterday, last 7 days) holds
+    no history of its own: its days are checked against the stored calls before it, and the
+    month-to-date runs from the 1st, as a report of everything would give. Name of a table of
+    the calls from ``days`` + a month before the window to its end (``base`` itself when
+    the window has no start, or the store's priced calls are not there to read)."""
+    options = ctx.options
+    since = getattr(options, "since", None)
+    priced = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'priced' AND temporary"
+    ).fetchone()[0]
+    if since is None or not priced:
+        return base
+    from llmcost import attribution
+
+    columns = attribution.calls_columns(attribution.request_for(options).mapping)
+    until = getattr(options, "until", None)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_history AS
+            SELECT ts, user_id, feature, cost_usd FROM (SELECT {columns} FROM priced
+              WHERE ts >= CAST(? AS TIMESTAMPTZ) - to_days(CAST(? AS INTEGER))
+                AND ts < coalesce(CAST(? AS TIMESTAMPTZ), 'infinity'))""",
+        [since.isoformat(), days + 32, until.isoformat() if until else None],
+    )
+    return "sv_history"
+
+
 @register("anomalies", "Anomalies and forecast", order=70)
 def anomalies(con, ctx) -> dict:
     cfg = settings(ctx)
     base = savings.base(con, ctx)
     k, window = float(cfg.anomaly_k), int(cfg.baseline_days)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(base)}")
+    history = _with_history(con, ctx, base, max(window, FORECAST_DAYS))
+    # the days of the window: only those are checked (the ones before are their history)
+    first_day, last_day = con.execute(
+        f"SELECT CAST(min(ts) AS DATE), CAST(max(ts) AS DATE) FROM {base}"
+    ).fetchone()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(history)}")
     floor = con.execute(
         f"SELECT {TOTAL_FLOOR} * coalesce(avg(cost), 0) FROM sv_series WHERE scope = 'day'"
     ).fetchone()[0]
@@ -104,8 +136,9 @@ def anomalies(con, ctx) -> dict:
         con,
         """SELECT scope, key, day, cost AS cost_usd, median AS baseline_usd,
              threshold AS threshold_usd, cost - median AS excess_usd, n AS history_days
-           FROM sv_baseline WHERE cost > threshold
+           FROM sv_baseline WHERE cost > threshold AND day BETWEEN ? AND ?
            ORDER BY (scope = 'day') DESC, excess_usd DESC, scope, key, day""",
+        [first_day, last_day],
     )
     for item in found:
         item["day"] = item["day"].isoformat()
@@ -117,7 +150,8 @@ def anomalies(con, ctx) -> dict:
     )
     checked = con.execute(
         "SELECT count(*) FILTER (WHERE scope = 'day'), count(DISTINCT (scope, key)) "
-        "FROM sv_baseline"
+        "FROM sv_baseline WHERE day BETWEEN ? AND ?",
+        [first_day, last_day],
     ).fetchone()
     return {
         "days": days[: ctx.top],
@@ -128,11 +162,13 @@ def anomalies(con, ctx) -> dict:
         "rule": f"cost above the median of the previous {window} days + {k} x robust sigma "
         f"(1.4826 x MAD, at least 10% of the median and 1% of an average day's total); "
         f"needs {MIN_HISTORY} days of history",
-        "forecast": _forecast(con, base),
+        "forecast": _forecast(con, base, history),
     }
 
 
-def _forecast(con, base: str) -> dict | None:
+def _forecast(con, base: str, history: str) -> dict | None:
+    """``base``'s last call fixes the month; its month-to-date is of ``history`` (the calls
+    before the window too), up to that call."""
     last = con.execute(f"SELECT max(ts) FROM {base}").fetchone()[0]
     if last is None:
         return None
@@ -144,8 +180,8 @@ def _forecast(con, base: str) -> dict | None:
               -- from the first logged day of the month (the days before it are not in the log)
               (epoch(max(ts)) - epoch(CAST(CAST(min(ts) AS DATE) AS TIMESTAMPTZ))) / 86400,
               count(*) - count(cost_usd)
-            FROM {base} WHERE ts >= CAST(? AS TIMESTAMPTZ)""",
-        [start.isoformat(), start.isoformat()],
+            FROM {history} WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts <= CAST(? AS TIMESTAMPTZ)""",
+        [start.isoformat(), start.isoformat(), last.isoformat()],
     ).fetchone()
     # complete days before the last one (which may be partial), at most FORECAST_DAYS
     stats = con.execute(
