@@ -221,7 +221,7 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
 
     cur, prev = periods.current, periods.previous
     if not _holds_calls(con):
-        raise no_records(con)
+        raise no_records(con, stored=True)
     options = Options(since=cur.since, until=cur.until, top=top)
     report = build(con, book, options, stage=stage, empty_window=True)
     if stage:

@@ -113,7 +113,7 @@ def build(
     ):
         if options.since or options.until:
             raise _none_in_window(con, options) or no_records(con, " in the chosen period")
-        raise no_records(con)
+        raise no_records(con, stored=not (ingest and ingest.files))
     ctx = Context(top=options.top, book=book, options=options)
     report: dict = {
         "llmcost_version": __version__,
@@ -144,9 +144,11 @@ def build(
     return report
 
 
-def no_records(con, where: str = "") -> NoRecordsError:
+def no_records(con, where: str = "", stored: bool = False) -> NoRecordsError:
     """The error of a run that found no usable call, with the commonest reasons its lines
-    were rejected (each with the first place it was met): no report is written to say so."""
+    were rejected (each with the first place it was met): no report is written to say so.
+    ``stored``: the run read no log, only a database (`report`, `check --db`): it holds
+    no call, and the input format is not what to check first."""
     reasons = con.execute(
         """SELECT reason, count(*), arg_min(regexp_extract(source, '[^/]*$') || ':' || line,
                                            (source, line))
@@ -154,7 +156,7 @@ def no_records(con, where: str = "") -> NoRecordsError:
     ).fetchall()
     rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
     buckets = con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0]
-    message = f"no usable LLM call records were found{where}"
+    message = f"no usable LLM call records were found{where}" + (" in the database" * stored)
     if buckets:
         message += f" (only {plural(buckets, 'usage-report bucket')}: aggregates, not calls)"
     if rejected:
@@ -163,6 +165,12 @@ def no_records(con, where: str = "") -> NoRecordsError:
             f"\n  {reason} ({plural(n, 'line')}, first at {first})" for reason, n, first in reasons
         )
     hint = "check the input format: `llmcost formats` lists what can be read"
+    if stored:
+        hint = "fill it with `llmcost ingest LOGS --db FILE` first" + (
+            " (and check the input format: `llmcost formats` lists what can be read)"
+            if rejected
+            else ""
+        )
     if buckets:
         hint = (
             "usage and cost reports hold no per-call counts or texts; `llmcost analyze` prices"

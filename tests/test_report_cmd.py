@@ -466,6 +466,15 @@ def test_a_period_report_of_a_database_without_any_call_finds_no_records(cli, tm
     result = cli("report", "--db", path, "--period", "yesterday")
     assert result.exit_code == 3
     assert "no usable LLM call records were found" in result.stderr
+    # no log was read: not "check the input format" but what fills the database; so for
+    # the CI gate run on a database (check --db)
+    for args in (["report", "--period", "yesterday"], ["check", "--max-cost", "1"]):
+        result = cli(*args, "--db", path)
+        assert result.exit_code == 3
+        assert result.stderr == (
+            "error: no usable LLM call records were found in the database\n"
+            "hint: fill it with `llmcost ingest LOGS --db FILE` first\n"
+        )
 
 
 def test_a_missing_database_is_a_usage_error(cli, tmp_path):
