@@ -429,13 +429,19 @@ def _ingest(
     head_hash = fingerprint
     starts = _starts(con, head, fingerprint)
     previous = _previous(con, source) if resumable else None
+    compressed = kind is not None
     if previous is not None:
         # compare the same prefix as last time: a small file's first bytes grow with it
-        seen = min(FINGERPRINT_BYTES, max(previous.size - hole, 0))
+        # (a compressed file's size is of its compressed bytes, not of the text it starts
+        # with: its prefix is the same FINGERPRINT_BYTES of text each time, or all of it)
+        seen = (
+            FINGERPRINT_BYTES
+            if compressed
+            else min(FINGERPRINT_BYTES, max(previous.size - hole, 0))
+        )
         head_hash = hashlib.sha256(head[:seen]).hexdigest()
     result = FileResult(source=source, format=fmt.name)
     start_offset, start_line = hole, 0
-    compressed = kind is not None
     if previous is not None:
         same_start = previous.head_hash == head_hash
         if same_start and previous.size == size and previous.end_offset == size:

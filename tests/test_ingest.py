@@ -201,6 +201,22 @@ def test_gzip_and_zstd(tmp_path):
         assert (result.format, result.ingested, result.error) == ("jsonl", 4, None)
 
 
+def test_a_compressed_log_read_before_is_unchanged_not_rotated(tmp_path):
+    """A rotated log kept as .gz (app.jsonl.1.gz beside the live file, as cron's ingest of the
+    log directory sees it) read 'jsonl (rotated), 12 lines → 0 calls, 12 skipped' on every
+    run, and was read whole again each time: its first bytes of text were compared with the
+    stored ones only up to its compressed size (2,956 bytes of gzip for 7 kB of text), never
+    the same prefix as the one stored."""
+    gz = tmp_path / "app.jsonl.1.gz"
+    gz.write_bytes(gzip.compress("".join(call(i) + "\n" for i in range(60)).encode()))
+    assert gz.stat().st_size < 4096 < len(gzip.decompress(gz.read_bytes()))
+    con = store.connect()
+    first = ingest_paths(con, [str(gz)]).files[0]
+    assert (first.mode, first.ingested) == ("new", 60)
+    again = ingest_paths(con, [str(gz)]).files[0]
+    assert (again.mode, again.lines_read, again.skipped) == ("unchanged", 0, 0)
+
+
 def _stored(path) -> tuple:
     con = store.connect()
     result = ingest_paths(con, [str(path)]).files[0]
