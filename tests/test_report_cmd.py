@@ -620,12 +620,20 @@ def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, 
     assert result.exit_code == 1
     assert result.stderr.startswith("ALERT: 2 anomalies: 2026-11-15: $5.00 (usually $1.00)")
     f = a["forecast"]
-    assert (f["month"], f["days_elapsed"], f["history_days"]) == ("2026-11", 14.5, 14)
+    # (the period runs to midnight: 15 days of November are over, 15 to go at $1 a day)
+    assert (f["month"], f["days_elapsed"], f["history_days"]) == ("2026-11", 15, 14)
     assert f["month_to_date_usd"] == pytest.approx(19.0)  # from the 1st, not the period's $5
-    assert f["projection_usd"] == pytest.approx(19.0 + 15.5 * 1.0)
+    assert f["projection_usd"] == pytest.approx(19.0 + 15 * 1.0)
     # a report of every day finds the same day, and the same month to date
     everything = cli("report", "--db", path, "--since", "2026-11-01", "--until", "2026-11-16",
                      "-f", "json")  # fmt: skip
     full = json.loads(everything.stdout)["anomalies"]
     assert [d["day"] for d in full["days"]] == ["2026-11-15"]
     assert full["forecast"]["month_to_date_usd"] == pytest.approx(19.0)
+    # A month that is over projects nothing more: November's report on December 2nd read
+    # 'Month to date (2026-11, 14.5 of 30 days): $19.00; month-end projection $34.50' when
+    # the log (or its ingest) stopped on the 15th; November ended at $19.
+    result, r = report_json(cli, path, "--period", "previous-month", "--now", "2026-12-02T06:00Z")
+    f = r["anomalies"]["forecast"]
+    assert (f["month"], f["days_elapsed"], f["days_in_month"]) == ("2026-11", 30, 30)
+    assert f["month_to_date_usd"] == f["projection_usd"] == pytest.approx(19.0)

@@ -25,6 +25,7 @@ projection comes without a range, and says why (``range_note``).
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import math
 
 from llmcost.analyses import register, rows, savings, usd
@@ -162,13 +163,15 @@ def anomalies(con, ctx) -> dict:
         "rule": f"cost above the median of the previous {window} days + {k} x robust sigma "
         f"(1.4826 x MAD, at least 10% of the median and 1% of an average day's total); "
         f"needs {MIN_HISTORY} days of history",
-        "forecast": _forecast(con, base, history),
+        "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None)),
     }
 
 
-def _forecast(con, base: str, history: str) -> dict | None:
+def _forecast(con, base: str, history: str, until=None) -> dict | None:
     """``base``'s last call fixes the month; its month-to-date is of ``history`` (the calls
-    before the window too), up to that call."""
+    before the window too), up to that call. A window that ends (``until``) after its last
+    call ran to its end without a call: the month is that far on (a report of a month that
+    is over projects nothing more, though its log stopped on the 15th)."""
     last = con.execute(f"SELECT max(ts) FROM {base}").fetchone()[0]
     if last is None:
         return None
@@ -192,6 +195,12 @@ def _forecast(con, base: str, history: str) -> dict | None:
     ).fetchone()
     n, mean, sd = stats[0], float(stats[1] or 0), float(stats[2] or 0)
     mtd = usd(mtd)
+    if until is not None and until > last:
+        month_start = dt.datetime.combine(start, dt.time(), last.tzinfo)
+        month_end = dt.datetime.combine(
+            start + dt.timedelta(days=days_in_month), dt.time(), last.tzinfo
+        )
+        elapsed = (min(until, month_end) - month_start).total_seconds() / 86400
     remaining = max(days_in_month - float(elapsed or 0), 0.0)
     if n == 0:
         # a single (partial) day: its own rate, over the time it was logged (not since the
