@@ -64,7 +64,8 @@ class FileResult:
     lines_read: int = 0
     ingested: int = 0
     skipped: int = 0  # blank lines, records that are not calls, calls already stored
-    duplicates: int = 0
+    duplicates: int = 0  # calls already stored (counted in skipped)
+    known_rejects: int = 0  # lines an earlier run rejected already (counted in skipped)
     rejected: int = 0
     naive_timestamps: int = 0
     pending_bytes: int = 0  # an unterminated last line left for the next ingest
@@ -627,6 +628,7 @@ def _account(con, result: FileResult, stats, ingest_id: int, starts: list[str]) 
     result.ingested += stats.staged - duplicates
     result.skipped += stats.skipped + duplicates + known
     result.duplicates += duplicates
+    result.known_rejects += known
     result.rejected += stats.rejected - known
     result.naive_timestamps += stats.naive_timestamps
     result.buckets += getattr(stats, "buckets", 0)  # formats/usage_reports.BucketStats

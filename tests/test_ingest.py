@@ -217,6 +217,31 @@ def test_a_compressed_log_read_before_is_unchanged_not_rotated(tmp_path):
     assert (again.mode, again.lines_read, again.skipped) == ("unchanged", 0, 0)
 
 
+def test_a_rotated_log_read_again_says_its_skipped_lines_were_stored_before(tmp_path, cli):
+    """cron's ingest of a log directory after a rotation (app.jsonl renamed app.jsonl.1, a new
+    app.jsonl begun) read 'app.jsonl.1: jsonl, 4 lines → 0 calls, 4 skipped, 0 rejected':
+    every line of a file of calls 'skipped', as a blank line or a record that is no call is,
+    without saying that each was stored (or rejected) by the run before."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "app.jsonl"
+    log.write_text(call(1) + "\n" + call(2) + "\n" + "not json\n" + call(3) + "\n")
+    db = tmp_path / "costs.duckdb"
+    assert cli("ingest", logs, "--db", db).exit_code == 0
+    log.rename(logs / "app.jsonl.1")
+    log.write_text(call(4) + "\n")
+    result = cli("ingest", logs, "--db", db)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"{logs / 'app.jsonl.1'}: jsonl, 4 lines → 0 calls, 4 skipped, 0 rejected (of the "
+        "skipped: 3 calls already stored, 1 line rejected before)"
+    ) in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"5 lines read = 1 new call + 4 skipped + 0 rejected; 4 calls in {db}; of the "
+        "skipped: 3 calls already stored, 1 line rejected before"
+    )
+
+
 def _stored(path) -> tuple:
     con = store.connect()
     result = ingest_paths(con, [str(path)]).files[0]

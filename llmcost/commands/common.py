@@ -357,6 +357,17 @@ def file_printer(err):
     return show
 
 
+def stored_before(duplicates: int, known_rejects: int) -> str:
+    """What of the skipped lines an earlier run (or an earlier line) stored or rejected
+    already: a rotated log read again is skipped whole, and says why."""
+    parts = []
+    if duplicates:
+        parts.append(f"{plural(duplicates, 'call')} already stored")
+    if known_rejects:
+        parts.append(f"{plural(known_rejects, 'line')} rejected before")
+    return ", ".join(parts)
+
+
 def file_line(result) -> str:
     """One stderr line per file: what was read and what became of every line."""
     if result.format == "unrecognized":
@@ -370,6 +381,8 @@ def file_line(result) -> str:
     )
     if getattr(result, "buckets", 0):
         text += f" ({result.buckets:,} of the skipped stored as usage-report buckets)"
+    if seen := stored_before(getattr(result, "duplicates", 0), getattr(result, "known_rejects", 0)):
+        text += f" (of the skipped: {seen})"
     if result.pending_bytes:
         text += (
             f"; an unfinished last line ({plural(result.pending_bytes, 'byte')}) waits for the "

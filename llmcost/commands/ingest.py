@@ -60,10 +60,12 @@ def ingest(
     # files met but not read (no format recognized, not decompressible): the last line,
     # the one a cron log is read by, says so too
     not_read = sum(f.mode == "not read" for f in result.files)
+    seen = common.stored_before(result.total("duplicates"), result.total("known_rejects"))
     err.print(
         f"{plural(read, 'line')} read = {plural(result.total('ingested'), 'new call')} + "
         f"{result.total('skipped'):,} skipped + {result.total('rejected'):,} rejected; "
         f"{plural(stored, 'call')} in {path}"
+        + (f"; of the skipped: {seen}" if seen else "")
         + (f"; {plural(not_read, 'file')} not read (listed above)" if not_read else ""),
         soft_wrap=True,
     )
