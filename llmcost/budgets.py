@@ -333,7 +333,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                     lim.max_cost,
                     s["total_cost_usd"],
                     "usd",
-                    plural(s["requests"], "call"),
+                    plural(s["requests"], "call") + _not_in_total(s),
                 )
             )
         if lim.max_daily_cost is not None:
@@ -434,6 +434,8 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "warnings": sum(r["status"] in ("warn", "unknown") for r in rules),
         "total_cost_usd": s["total_cost_usd"],
         "requests": s["requests"],
+        # the calls in no cost (no price, or no token counts): never read as $0
+        "unpriced_requests": uncosted,
         "first_ts": s.get("first_ts"),
         "last_ts": s.get("last_ts"),
         "top_models": [
@@ -445,6 +447,12 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "rejected": (report.get("rejected") or {}).get("count", 0),
         "notes": list(report.get("notes") or []),
     }
+
+
+def _not_in_total(summary: dict) -> str:
+    """'; 20 without a price, not in it': the calls of a total that none of its cost is of."""
+    n = summary.get("unpriced_requests", 0) + summary.get("unknown_token_requests", 0)
+    return f"; {n:,} without a price, not in it" if n else ""
 
 
 def _short(path: str | None) -> str:

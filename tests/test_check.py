@@ -405,8 +405,9 @@ def test_step_summary_and_annotations(cli, tmp_path, baseline_file):
         "limit $1.00 — 2026-11-02",
         "::error title=llmcost budget::User cost (each user): $0.70 is above the limit $0.60 "
         "— 1 above: bob ($0.70)",
+        # (was '— 6 calls': the acme call is in no cost, and read as if it were in $1.67)
         "::warning title=llmcost budget::Total cost (all calls): $1.67 is above the limit $1.50 "
-        "— 6 calls",
+        "— 6 calls; 1 without a price, not in it",
         "::warning title=llmcost budget::Calls without a price (all calls): 1 call is above "
         "the limit 0 calls — acme-llm-7b",
     ]
@@ -415,8 +416,15 @@ def test_step_summary_and_annotations(cli, tmp_path, baseline_file):
         "## Earlier step\n\n## ❌ LLM budget check: 2 of 8 budget rules breached"
     )
     assert "| Daily cost | costliest day (UTC) | $1.00 | $1.05 | ❌ FAIL | 2026-11-02 |" in text
-    assert "| Total cost (warn) | all calls | $1.50 | $1.67 | ⚠️ warn | 6 calls |" in text
-    assert "- Total cost: $1.67 over 6 calls, 2026-11-02 → 2026-11-03" in text
+    assert (
+        "| Total cost (warn) | all calls | $1.50 | $1.67 | ⚠️ warn | 6 calls; 1 without a price, "
+        "not in it |"
+    ) in text
+    # (was '$1.67 over 6 calls': report's headline says what its total leaves out, so does this)
+    assert (
+        "- Total cost: $1.67 over 6 calls (1 without a price, not counted as $0), "
+        "2026-11-02 → 2026-11-03"
+    ) in text
     assert "### Top models" in text and "| gpt-4o | openai | 3 | $1.16 | 69.5% |" in text
     assert "### Change vs baseline" in text
     assert "- Total cost: $1.00 → $1.67 (+$0.67, +67.0%)" in text
@@ -470,7 +478,10 @@ def test_markdown_file_outside_actions(cli, tmp_path):
     assert not any(x.startswith("::") for x in result.stdout.splitlines())
     text = out.read_text()
     assert text.startswith("## ❌ LLM budget check: 1 of 2 budget rules breached")
-    assert "| Total cost | all calls | $1.00 | $1.67 | ❌ FAIL | 6 calls |" in text
+    # (was '| 6 calls |': one of them, acme-llm-7b's, has no price and is not in the $1.67)
+    assert (
+        "| Total cost | all calls | $1.00 | $1.67 | ❌ FAIL | 6 calls; 1 without a price, not in it |"
+    ) in text
 
 
 def test_the_rules_that_fail_come_first(cli, tmp_path, baseline_file):

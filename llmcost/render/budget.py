@@ -68,8 +68,11 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     when = ""
     if result.get("first_ts"):
         when = f", {result['first_ts'][:10]} → {result['last_ts'][:10]}"
+    unpriced = result.get("unpriced_requests") or 0
     summary.lines.append(
         f"Total cost: {money(result['total_cost_usd'])} over {plural(result['requests'], 'call')}"
+        # the calls in no cost, as report's headline says (never $0)
+        + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
         + when
     )
     if result.get("rejected"):
