@@ -637,3 +637,15 @@ def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, 
     f = r["anomalies"]["forecast"]
     assert (f["month"], f["days_elapsed"], f["days_in_month"]) == ("2026-11", 30, 30)
     assert f["month_to_date_usd"] == f["projection_usd"] == pytest.approx(19.0)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_a_period_report_shows_its_days_once_in_its_zone(cli, db, fmt):
+    """A period report printed two Cost by day tables: the period's, in --tz days, and
+    analyze's, in UTC days, under no zone: in Paris 2026-11-15 read $0.91 in one and $0.32 in
+    the other (and in UTC the same table twice). The period's days are the report's days."""
+    out = cli("report", "--db", db, "--now", NOW, "--period", "yesterday", "--tz",
+              "Europe/Paris", "-f", fmt).stdout  # fmt: skip
+    assert out.count("Cost by day") == 1, out
+    assert "Cost by day (Europe/Paris)" in out
+    assert "$0.32" not in out  # the UTC day's cost

@@ -57,7 +57,8 @@ def sections(report: dict) -> list[Section]:
     out = [_summary(report)]
     out.extend(_savings(report))  # ranked savings, right after the summary
     out.append(_by_model(report))
-    out.append(_by_day(report))
+    if not report.get("report_period"):  # a period report has its days first, in its --tz
+        out.append(_by_day(report))
     out.extend(_attribution(report))  # only the views asked for (--by, --period)
     out.extend(_expensive(report))
     out.append(_peaks(report))
