@@ -275,10 +275,22 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
             {"weekday": w, "hour": h, "requests": n, "cost_usd": usd(c)} for w, h, n, c in grid
         ],
         "day_over_day": budgets.day_over_day(list(daily.values()), first_day),
+        # a period of no call: is it a quiet day, or an ingest that stopped (or reads the
+        # wrong directory)? The last call stored before the period's end says which.
+        "last_call_before_end": _last_call_before(con, cur.until)
+        if not report["summary"]["requests"]
+        else None,
     }
     report["comparison"] = budgets.compare(previous, report, top) if previous else None
     report["alerts"] = budgets.evaluate_alerts(alerts or budgets.Alerts(), report)
     return report
+
+
+def _last_call_before(con, until: dt.datetime) -> str | None:
+    last = con.execute(
+        "SELECT max(ts) FROM requests WHERE ts < CAST(? AS TIMESTAMPTZ)", [until.isoformat()]
+    ).fetchone()[0]
+    return last.astimezone(dt.timezone.utc).isoformat() if last is not None else None
 
 
 def _holds_calls(con) -> bool:

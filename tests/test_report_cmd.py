@@ -649,3 +649,24 @@ def test_a_period_report_shows_its_days_once_in_its_zone(cli, db, fmt):
     assert out.count("Cost by day") == 1, out
     assert "Cost by day (Europe/Paris)" in out
     assert "$0.32" not in out  # the UTC day's cost
+
+
+@pytest.mark.parametrize("suffix", ["html", "md", "json"])
+def test_a_period_without_calls_says_when_the_last_stored_call_was(cli, db, tmp_path, suffix):
+    """A day of no call read '$0.00 over 0 calls' and nothing else, the same whether the
+    service was idle or the logs were no longer ingested (a moved log directory: ingest
+    reads nothing and fails not). The last call stored before the period's end tells which."""
+    out = tmp_path / f"empty.{suffix}"
+    result = cli("report", "--db", db, "--now", "2026-11-20T06:00Z", "--period", "yesterday",
+                 "-o", out)  # fmt: skip
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    text = out.read_text()
+    if suffix == "json":
+        r = json.loads(text)["report_period"]
+        assert r["last_call_before_end"] == "2026-11-15T23:30:00+00:00"  # p5
+    else:
+        line = "Last call stored before the period's end: 2026-11-15 23:30 UTC"
+        assert (line.replace("'", "&#x27;") if suffix == "html" else line) in text
+    # a period with calls has none
+    result, r = report_json(cli, db, "--period", "yesterday")
+    assert r["report_period"]["last_call_before_end"] is None

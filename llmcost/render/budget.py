@@ -199,6 +199,9 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         # the calls in no cost, as the days below and the summary say (never $0)
         + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
     )
+    if p.get("last_call_before_end"):  # no call: a quiet period, or logs no longer read?
+        last = p["last_call_before_end"][:16].replace("T", " ")
+        head.lines.append(f"Last call stored before the period's end: {last} UTC")
     prev = p.get("previous") or {}
     comparison = report.get("comparison")
     if comparison:
