@@ -262,6 +262,7 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
             )
     for entry in daily.values():
         entry["cost_usd"] = usd(entry["cost_usd"])
+    undated = con.execute("SELECT count(*) FROM requests WHERE ts IS NULL").fetchone()[0]
     report["report_period"] = {
         **cur.as_dict(),
         "previous": {
@@ -280,6 +281,8 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
         "last_call_before_end": _last_call_before(con, cur.until)
         if not report["summary"]["requests"]
         else None,
+        # calls logged without a time are in no period: said, not silently left out
+        "undated_calls": undated,
     }
     report["comparison"] = budgets.compare(previous, report, top) if previous else None
     report["alerts"] = budgets.evaluate_alerts(alerts or budgets.Alerts(), report)

@@ -670,3 +670,30 @@ def test_a_period_without_calls_says_when_the_last_stored_call_was(cli, db, tmp_
     # a period with calls has none
     result, r = report_json(cli, db, "--period", "yesterday")
     assert r["report_period"]["last_call_before_end"] is None
+
+
+def test_a_period_report_says_the_stored_calls_without_a_time_are_in_none(cli, tmp_path):
+    """Calls logged without a time (a Batch API input file, raw response bodies) are stored
+    but fall in no period: every period report left them out without a word ('Cost: $0.03
+    over 18 calls' of a database of 22)."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    log = write_jsonl(
+        tmp_path / "app.jsonl",
+        [
+            {"request_id": "a", "timestamp": "2026-11-15T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": "b", "model": "gpt-4o", "input_tokens": 4000, "output_tokens": 0},
+        ],
+    )  # fmt: skip
+    path = tmp_path / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(log)])
+    finally:
+        con.close()
+    result, r = report_json(cli, path, "--period", "yesterday")
+    assert (r["summary"]["requests"], r["report_period"]["undated_calls"]) == (1, 1)
+    md = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", "markdown")
+    assert "- Not in any period: 1 stored call logged without a time\n" in md.stdout

@@ -202,6 +202,10 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
     if p.get("last_call_before_end"):  # no call: a quiet period, or logs no longer read?
         last = p["last_call_before_end"][:16].replace("T", " ")
         head.lines.append(f"Last call stored before the period's end: {last} UTC")
+    if p.get("undated_calls"):
+        head.lines.append(
+            f"Not in any period: {plural(p['undated_calls'], 'stored call')} logged without a time"
+        )
     prev = p.get("previous") or {}
     comparison = report.get("comparison")
     if comparison:
