@@ -130,3 +130,23 @@ def test_diff_errors_exit_2(cli, files, tmp_path):
     junk.write_text("[1, 2]")
     result = cli("diff", files[0], junk)
     assert result.exit_code == 2 and "not an llmcost JSON report" in result.stderr
+
+
+def test_a_change_from_under_a_cent_has_no_percentage():
+    """'Total cost: $0.000059 → $8.88 (+$8.88, +15052756.7%)': a change from under a cent
+    reads where it came from; calls keep their percentage (a count has no such floor)."""
+    from llmcost.render.budget import diff_sections, markdown
+
+    row = {"model": "gpt-4o", "base_usd": 0.000059, "head_usd": 8.88, "change_usd": 8.879941,
+           "change_pct": 15052442.4, "base_requests": 1, "head_requests": 9, "state": ""}  # fmt: skip
+    d = {
+        "total": {k: row[k] for k in ("base_usd", "head_usd", "change_usd", "change_pct")},
+        "requests": {"base": 1, "head": 9, "change": 8, "change_pct": 800.0},
+        "by_model": {"rows": [row], "more": 0},
+        "notes": [],
+    }
+    text = markdown(diff_sections(d))
+    assert "- Total cost: $0.000059 → $8.88 (+$8.88, from $0.000059)" in text
+    assert "- Calls: 1 → 9 (+8, +800.0%)" in text
+    assert "| gpt-4o | $0.000059 | $8.88 | +$8.88 | from $0.000059 | 1 → 9 |" in text
+    assert "15052442" not in text

@@ -697,3 +697,46 @@ def test_a_period_report_says_the_stored_calls_without_a_time_are_in_none(cli, t
     assert (r["summary"]["requests"], r["report_period"]["undated_calls"]) == (1, 1)
     md = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", "markdown")
     assert "- Not in any period: 1 stored call logged without a time\n" in md.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json"])
+def test_a_change_from_under_a_cent_reads_as_where_it_came_from(cli, tmp_path, fmt):
+    """A day of $2.50 after a day of $0.000015 read 'change +$2.50 (+16666566.7%)': right
+    arithmetic, and nothing a reader of a cron report can use. A change in dollars from under
+    a cent reads 'from $0.000015', the same in every format; the JSON keeps its percentage.
+
+    gpt-4o-mini at $0.15/M input: 100 tokens = $0.000015 on 2026-11-14; gpt-4o at $2.50/M:
+    1M tokens = $2.50 on the 15th.
+    """
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    log = write_jsonl(
+        tmp_path / "app.jsonl",
+        [
+            {"request_id": "a", "timestamp": "2026-11-14T12:00:00Z", "model": "gpt-4o-mini",
+             "input_tokens": 100, "output_tokens": 0, "user_id": "u"},
+            {"request_id": "b", "timestamp": "2026-11-15T12:00:00Z", "model": "gpt-4o",
+             "input_tokens": 1_000_000, "output_tokens": 0, "user_id": "u"},
+        ],
+    )  # fmt: skip
+    path = tmp_path / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(log)])
+    finally:
+        con.close()
+    result = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    if fmt == "json":
+        t = json.loads(out)["comparison"]["total"]
+        assert (t["base_usd"], t["head_usd"]) == (0.000015, 2.5)
+        assert t["change_pct"] == pytest.approx((2.5 - 0.000015) / 0.000015 * 100)
+        return
+    assert "16666566" not in out, out  # no percentage from under a cent, anywhere
+    assert "change +$2.50 (from $0.000015)" in out
+    assert "2026-11-15 $2.50 after $0.000015 on 2026-11-14" in out  # the day-over-day rise
+    # the user's row in the By user table: from under a cent too
+    row = r"\bu\b.{0,40}?\$0\.000015.{0,40}?\$2\.50.{0,40}?\+\$2\.50.{0,40}?from \$0\.000015"
+    assert re.search(row, out), out

@@ -25,11 +25,20 @@ def signed_money(value: float | None) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
-def signed_pct(value: float | None, state: str = "") -> str:
+# A change in dollars from less than this reads as where it came from, not as a percentage:
+# "+15052756.7%" from $0.000059 is right arithmetic and says nothing a reader can use.
+SMALL_BASE_USD = 0.01
+
+
+def signed_pct(value: float | None, state: str = "", base_usd: float | None = None) -> str:
+    """A percent change; a change in dollars (``base_usd`` given) from under a cent reads
+    "from $0.000059" (the JSON keeps the percentage)."""
     if state in ("new", "gone"):
         return state
     if value is None:
         return "new"  # from $0 to something
+    if base_usd is not None and 0 < abs(base_usd) < SMALL_BASE_USD and value != 0:
+        return f"from {money(base_usd)}"
     return f"{value:+.1f}%".replace("-", "−")
 
 
@@ -149,7 +158,9 @@ def _change_table(block: dict | None, key: str, label: str) -> Table | None:
                 cost(r["base_usd"], r["base_requests"], b_unpriced),
                 cost(r["head_usd"], r["head_requests"], h_unpriced),
                 signed_money(r["change_usd"]) if priced else "—",
-                signed_pct(r["change_pct"], r["state"]) if priced else r["state"] or "—",
+                signed_pct(r["change_pct"], r["state"], r["base_usd"])
+                if priced
+                else r["state"] or "—",
                 f"{count(r['base_requests'])} → {count(r['head_requests'])}",
             ]
         )
@@ -163,7 +174,7 @@ def diff_sections(diff: dict, title: str = "LLM cost diff", movers: str = "") ->
     head = Section(title)
     head.lines.append(
         f"Total cost: {money(t['base_usd'])} → {money(t['head_usd'])} "
-        f"({signed_money(t['change_usd'])}, {signed_pct(t['change_pct'])})"
+        f"({signed_money(t['change_usd'])}, {signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
     )
     head.lines.append(
         f"Calls: {count(r['base'])} → {count(r['head'])} "
@@ -213,7 +224,8 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         head.lines.append(
             f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
             f"{money(t['base_usd'])} over {plural(comparison['requests']['base'], 'call')} — "
-            f"change {signed_money(t['change_usd'])} ({signed_pct(t['change_pct'])})"
+            f"change {signed_money(t['change_usd'])} "
+            f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
         )
     else:
         head.lines.append(
@@ -225,6 +237,11 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
             f"{jump['day']} {money(jump['cost_usd'])}, {signed_pct(jump['change_pct'])} on "
             f"{jump['previous_day']} ({money(jump['previous_cost_usd'])})"
         )
+        if 0 < jump["previous_cost_usd"] < SMALL_BASE_USD:  # no percentage from under a cent
+            change = (
+                f"{jump['day']} {money(jump['cost_usd'])} after {money(jump['previous_cost_usd'])} "
+                f"on {jump['previous_day']}"
+            )
         # (the largest change may be a fall: no day cost more than the day before)
         if jump["change_pct"] > 0:
             head.lines.append(f"Largest day-over-day rise: {change}")
