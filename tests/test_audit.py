@@ -575,3 +575,26 @@ def test_token_deltas_of_unpriced_calls_are_not_read_as_priced(cli, jsonl) -> No
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     mystery = [r for r in rows if r[:2] and r[0].startswith("mystery-model-x")]
     assert mystery and all(r[-1] == "unpriced" for r in mystery[:2])
+
+
+def test_worst_delta_and_worst_percent_are_one_call(cli) -> None:
+    """gpt-4o-mini's output row read 'Worst Δ -2, Worst Δ% +11.1%': the call furthest off in
+    tokens (19 reported, 21 recounted: -9.5%) beside the call furthest off in percent (10 and
+    9: +11.1%), which read as one contradictory call. Both columns are that one call now, the
+    one furthest off in percent; the JSON keeps both calls."""
+    from tests.conftest import REAL
+
+    logs = [REAL / "otel/openllmetry_chat.otlp.json", REAL / "openai/batch_output.jsonl"]
+    data = json.loads(cli("audit", *logs, "--format", "json").stdout)
+    [mini] = [
+        m for m in data["audit"]["tokens"]["by_model"] if m["model"].startswith("gpt-4o-mini")
+    ]
+    out = mini["output"]
+    assert (out["worst"]["delta"], out["worst"]["delta_pct"]) == (-2, -9.5238)
+    assert (out["worst_pct"]["delta"], out["worst_pct"]["delta_pct"]) == (1, 11.1111)
+    markdown = cli("audit", *logs, "--format", "markdown")
+    assert markdown.exit_code == 0, markdown.stderr
+    row = next(line for line in markdown.stdout.splitlines() if "| output | 3 |" in line)
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[8:10] == ["+1", "+11.1%"], row  # Worst Δ, Worst Δ%: one call
+    assert "Worst Δ and Worst Δ%: the call furthest off from its recount" in markdown.stdout

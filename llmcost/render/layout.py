@@ -1252,6 +1252,10 @@ def audit_sections(r: dict) -> list[Section]:
             f" recounted had no reported counts, {count(t['requests_without_text'])} had no "
             "text to recount"
         )
+        section.lines.append(
+            "Worst Δ and Worst Δ%: the call furthest off from its recount, in tokens and in "
+            "percent"
+        )
         for source, title in (("counted", "Counted exactly"), ("estimated", "Estimated")):
             models = [m for m in t["by_model"] if m["token_source"] == source]
             if not models:
@@ -1298,7 +1302,10 @@ def audit_sections(r: dict) -> list[Section]:
                             count(s["recounted_tokens"]),
                             _audit_signed(s["mean_delta"], 1),
                             _audit_signed_pct(s["mean_delta_pct"]),
-                            _audit_signed(s["worst"]["delta"]),
+                            # one call, the furthest off in percent: "Worst Δ −2, Worst Δ%
+                            # +11.1%" read as one call and were two (the JSON's "worst" is
+                            # the call furthest off in tokens)
+                            _audit_signed(s["worst_pct"]["delta"]),
                             _audit_signed_pct(s["worst_pct"]["delta_pct"]),
                             count(s["off_calls"]),
                             "unpriced"
