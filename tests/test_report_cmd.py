@@ -21,11 +21,12 @@ import datetime as dt
 import json
 import re
 import subprocess
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from llmcost import periods
+from llmcost import periods, store
 from llmcost.budgets import Alerts, anomaly_items, day_over_day, evaluate_alerts
 from llmcost.errors import UsageError
 from tests.conftest import DATA, write_jsonl
@@ -176,6 +177,19 @@ def db(tmp_path_factory):
     con = store.connect(path)
     try:
         ingest_paths(con, [str(PERIOD_LOG)])
+    finally:
+        con.close()
+    return path
+
+
+def ingested(log: Path) -> Path:
+    """A database beside ``log`` (llm.duckdb) holding it, ingested as cron would."""
+    from llmcost.ingest import ingest_paths
+
+    path = log.parent / "llm.duckdb"
+    con = store.connect(path)
+    try:
+        ingest_paths(con, [str(log)])
     finally:
         con.close()
     return path
@@ -393,8 +407,6 @@ def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, t
     """The period's Cost by day read "$0.01" for a day of one priced call and one call of a
     model without a price, where the report's own Cost by day (and analyze's) read
     "$0.01 + 1 unpriced": the same day, two figures."""
-    from llmcost import store
-    from llmcost.ingest import ingest_paths
 
     log = tmp_path / "app.jsonl"
     write_jsonl(
@@ -406,12 +418,7 @@ def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, t
              "input_tokens": 10, "output_tokens": 5},
         ],
     )  # fmt: skip
-    path = tmp_path / "llm.duckdb"
-    con = store.connect(path)
-    try:
-        ingest_paths(con, [str(log)])
-    finally:
-        con.close()
+    path = ingested(log)
     result, r = report_json(cli, path, "--period", "yesterday")
     assert r["report_period"]["daily"] == [
         {"day": "2026-11-15", "requests": 2, "cost_usd": 0.01, "unpriced_requests": 1}
@@ -592,8 +599,6 @@ def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, 
 
     gpt-4o at $2.50/M input: $1 a day (400k input tokens) on 2026-11-01 .. 14, $5 on the 15th.
     """
-    from llmcost import store
-    from llmcost.ingest import ingest_paths
 
     def call(n: int, day: int, tokens: int) -> dict:
         return {"request_id": f"r{n}", "timestamp": f"2026-11-{day:02d}T12:00:00Z",
@@ -604,12 +609,7 @@ def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, 
         tmp_path / "app.jsonl",
         [call(day, day, 400_000) for day in range(1, 15)] + [call(15, 15, 2_000_000)],
     )
-    path = tmp_path / "llm.duckdb"
-    con = store.connect(path)
-    try:
-        ingest_paths(con, [str(log)])
-    finally:
-        con.close()
+    path = ingested(log)
     result, r = report_json(cli, path, "--period", "yesterday", "--alert-anomalies")
     assert r["summary"]["total_cost_usd"] == 5.0
     a = r["anomalies"]
@@ -676,8 +676,6 @@ def test_a_period_report_says_the_stored_calls_without_a_time_are_in_none(cli, t
     """Calls logged without a time (a Batch API input file, raw response bodies) are stored
     but fall in no period: every period report left them out without a word ('Cost: $0.03
     over 18 calls' of a database of 22)."""
-    from llmcost import store
-    from llmcost.ingest import ingest_paths
 
     log = write_jsonl(
         tmp_path / "app.jsonl",
@@ -687,12 +685,7 @@ def test_a_period_report_says_the_stored_calls_without_a_time_are_in_none(cli, t
             {"request_id": "b", "model": "gpt-4o", "input_tokens": 4000, "output_tokens": 0},
         ],
     )  # fmt: skip
-    path = tmp_path / "llm.duckdb"
-    con = store.connect(path)
-    try:
-        ingest_paths(con, [str(log)])
-    finally:
-        con.close()
+    path = ingested(log)
     result, r = report_json(cli, path, "--period", "yesterday")
     assert (r["summary"]["requests"], r["report_period"]["undated_calls"]) == (1, 1)
     md = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", "markdown")
@@ -708,8 +701,6 @@ def test_a_change_from_under_a_cent_reads_as_where_it_came_from(cli, tmp_path, f
     gpt-4o-mini at $0.15/M input: 100 tokens = $0.000015 on 2026-11-14; gpt-4o at $2.50/M:
     1M tokens = $2.50 on the 15th.
     """
-    from llmcost import store
-    from llmcost.ingest import ingest_paths
 
     log = write_jsonl(
         tmp_path / "app.jsonl",
@@ -720,12 +711,7 @@ def test_a_change_from_under_a_cent_reads_as_where_it_came_from(cli, tmp_path, f
              "input_tokens": 1_000_000, "output_tokens": 0, "user_id": "u"},
         ],
     )  # fmt: skip
-    path = tmp_path / "llm.duckdb"
-    con = store.connect(path)
-    try:
-        ingest_paths(con, [str(log)])
-    finally:
-        con.close()
+    path = ingested(log)
     result = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
