@@ -170,23 +170,15 @@ def test_anomaly_alerts_read_whatever_list_the_analysis_gives():
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    from llmcost import store
+    return ingested(PERIOD_LOG, tmp_path_factory.mktemp("db") / "llm.duckdb")
+
+
+def ingested(log: Path, path: Path | None = None) -> Path:
+    """A database at ``path`` (else llm.duckdb beside ``log``) holding ``log``, ingested as
+    cron would."""
     from llmcost.ingest import ingest_paths
 
-    path = tmp_path_factory.mktemp("db") / "llm.duckdb"
-    con = store.connect(path)
-    try:
-        ingest_paths(con, [str(PERIOD_LOG)])
-    finally:
-        con.close()
-    return path
-
-
-def ingested(log: Path) -> Path:
-    """A database beside ``log`` (llm.duckdb) holding it, ingested as cron would."""
-    from llmcost.ingest import ingest_paths
-
-    path = log.parent / "llm.duckdb"
+    path = path or log.parent / "llm.duckdb"
     con = store.connect(path)
     try:
         ingest_paths(con, [str(log)])
