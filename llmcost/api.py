@@ -459,7 +459,7 @@ def _normalize(con, usage: Any, style: str | None) -> dict[str, Any]:
         auto=AUTO_STYLE_SQL,
         raw=usage_strings_sql(),
         tokens=tokens_sql("u_raw"),
-        bad=bad_field_sql(),
+        bad=bad_field_sql(raw="u_raw"),
         **{f: column_sql(f) for f in fields},
     )
     row = con.execute(sql, [_usage_json(usage), style]).fetchone()

@@ -190,3 +190,21 @@ def test_anthropic_usage_with_only_the_write_breakdown_is_read_as_anthropic(json
     assert rejects == []
     assert [tokens(r) for r in rows] == [(260, None, 200, 50, 5, None)]
     assert cost(rows[0]) == pytest.approx((10 * 3 + 200 * 3.75 + 50 * 6 + 75) / 1e6)
+
+
+def test_a_bad_total_is_rejected_though_no_style_prices_it():
+    """total_tokens (totalTokenCount) is no part of the price, but a total that is not a
+    count marks a damaged record like any other count. Counts written as strings or as a
+    whole float are counts; "1,0" and true are not."""
+    _, rows, rejects, _ = load_priced(USAGE / "bad_totals.jsonl")
+    assert [(r["source_line"], r["input_tokens"], r["output_tokens"]) for r in rows] == [
+        (2, 10, 5),
+        (4, 10, 5),
+    ]
+    bad = "is not a non-negative integer"
+    assert rejects == [
+        (1, f"usage field total_tokens {bad}: lots"),
+        (3, f"usage field totalTokenCount {bad}: -1"),
+        (5, f"usage field prompt_tokens {bad}: 1,0"),
+        (6, f"usage field completion_tokens_details.reasoning_tokens {bad}: true"),
+    ]

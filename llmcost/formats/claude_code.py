@@ -94,7 +94,7 @@ WITH parsed AS (
       WHEN state = 'invalid' THEN {INVALID_JSON}
       WHEN llm_blank(c.message.model) IS NULL THEN 'no message.model'
       WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
-      WHEN {bad_field_sql(_STYLE)} IS NOT NULL THEN {bad_field_sql(_STYLE)}
+      WHEN {bad_field_sql(_STYLE, "u_raw")} IS NOT NULL THEN {bad_field_sql(_STYLE, "u_raw")}
       WHEN c.timestamp IS NOT NULL AND llm_ts(c.timestamp) IS NULL
         THEN 'timestamp not understood: ' || left(c.timestamp, 40)
     END AS pre_reject,

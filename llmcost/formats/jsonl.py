@@ -192,7 +192,7 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     {column_sql("input_audio")} AS input_audio_tokens,
     {column_sql("cache_read_audio")} AS cache_read_audio_tokens,
     {column_sql("output_audio")} AS output_audio_tokens,
-    {bad_field_sql()} AS bad_usage,
+    {bad_field_sql(raw="u_raw")} AS bad_usage,
     llm_blank(coalesce({_shape_case("request_id")}, p.request_id, p.id)) AS log_id,
     lower(llm_blank(coalesce(p.provider, q.provider, {_shape_case("provider")}))) AS provider_given,
     -- the tier the call ran on (the response's, or its usage's: Anthropic writes it there)

@@ -308,17 +308,34 @@ def tokens_sql(raw: str | None = None) -> str:
     ``raw``: a column made by ``usage_strings_sql`` (the counts are taken from it, and the
     usage object is not parsed again)."""
     if raw is not None:
-        return f"list_transform({raw}[{len(_STRINGS) + 1}:], lambda v: llm_tok(v))"
+        counts = f"{raw}[{len(_STRINGS) + 1}:{len(_STRINGS) + len(_PATHS)}]"
+        return f"list_transform({counts}, lambda v: llm_tok(v))"
     listed = "[" + ", ".join(f"'{p}'" for p in _PATHS) + "]"
     return f"list_transform(json_extract_string(u, {listed}), lambda v: llm_tok(v))"
 
 
 def usage_strings_sql() -> str:
-    """One parse of ``u``: the text at ``_STRINGS``, then at every path the styles count
-    (a column, e.g. ``u_raw``, for ``tokens_sql`` and ``usage_string_sql``; the audio
-    counts of a Gemini usage are read from it)."""
-    listed = "[" + ", ".join(f"'{p}'" for p in (*_STRINGS, *_PATHS)) + "]"
+    """One parse of ``u``: the text at ``_STRINGS``, then at every path the styles count,
+    then at the other paths whose values must be counts (a column, e.g. ``u_raw``, for
+    ``tokens_sql``, ``usage_string_sql`` and ``bad_field_sql``; the audio counts of a
+    Gemini usage are read from it)."""
+    listed = "[" + ", ".join(f"'{p}'" for p in (*_STRINGS, *_raw_counts())) + "]"
     return f"json_extract_string(u, {listed})"
+
+
+def _checked_paths() -> list[str]:
+    """Every path whose value must be a token count, in the order the styles list them."""
+    paths: list[str] = []
+    for s in STYLES.values():
+        paths.extend(p for p in s.keys if p not in paths)
+    return paths
+
+
+def _raw_counts() -> list[str]:
+    """The paths ``usage_strings_sql`` reads after ``_STRINGS``: those the styles count
+    (``_PATHS``, in that order: ``tokens_sql`` reads them), then the rest of the checked
+    ones (totals, which no style counts but a bad one rejects the record)."""
+    return [*_PATHS, *(p for p in _checked_paths() if p not in _PATHS)]
 
 
 def modifier_sql(name: str, raw: str = "u_raw") -> str:
@@ -334,26 +351,32 @@ def column_sql(field: str, style_col: str = "usage_style") -> str:
     return f"(CASE {style_col} {arms} END)"
 
 
-def bad_field_sql(style_col: str = "usage_style") -> str:
+def bad_field_sql(style_col: str = "usage_style", raw: str | None = None) -> str:
     """SQL naming what is wrong with the usage object: not an object at all, or the first
     field whose value is not a token count (in a Gemini usage, ``style_col``, also a count
     of its modality lists, or a modality list that is not a list).
 
-    One parse of the usage object for all the fields (a list of paths), not one per field."""
-    paths: list[str] = []
-    for s in STYLES.values():
-        paths.extend(p for p in s.keys if p not in paths)
-    listed = "[" + ", ".join(f"'{p}'" for p in (*paths, *_G_LISTS)) + "]"
+    One parse of the usage object for all the fields (a list of paths), not one per field;
+    ``raw``: a column made by ``usage_strings_sql``, read instead of parsing ``u`` again;
+    with it, the column ``u_tok`` (``tokens_sql(raw)``) must be there too: a usage whose
+    counts it took all (nearly every one) is passed before any field is checked on its own."""
+    paths = _checked_paths()
     names = "[" + ", ".join(f"'{p[2:]}'" for p in paths) + "]"
-    texts = f"json_extract_string(u, {listed})"
-    values = f"{texts}[1:{len(paths)}]"
+    if raw is None:
+        listed = "[" + ", ".join(f"'{p}'" for p in (*paths, *_G_LISTS)) + "]"
+        texts = f"json_extract_string(u, {listed})"
+        values = f"{texts}[1:{len(paths)}]"
+        list_texts = [f"{texts}[{len(paths) + i}]" for i in range(1, len(_G_LISTS) + 1)]
+    else:
+        at = {p: len(_STRINGS) + i for i, p in enumerate(_raw_counts(), start=1)}
+        values = "[" + ", ".join(f"{raw}[{at[p]}]" for p in paths) + "]"
+        list_texts = [usage_string_sql(p, raw) for p in _G_LISTS]
     first_bad = f"list_position(list_transform({values}, lambda v: llm_bad_tok(v)), true)"
     # Gemini's counts by modality: a list of {modality, tokenCount} (SDK: token_count);
     # only in a Gemini usage (OpenAI's prompt_tokens_details is an object of counts)
     gemini = f"{style_col} = 'gemini'"
     lists = ""
-    for i, path in enumerate(_G_LISTS, start=len(paths) + 1):
-        text = f"{texts}[{i}]"
+    for path, text in zip(_G_LISTS, list_texts, strict=True):
         key = "token_count" if "_" in path else "tokenCount"
         counts = (
             f"list_filter(list_concat(json_extract_string({text}, '$[*].tokenCount'), "
@@ -371,8 +394,25 @@ def bad_field_sql(style_col: str = "usage_style") -> str:
         "(CASE WHEN u IS NULL THEN NULL "
         "WHEN json_type(u) NOT IN ('OBJECT', 'NULL') "
         "THEN 'usage is not an object: ' || left(CAST(u AS VARCHAR), 40) "
+        f"{_all_plain_counts(raw, list_texts, gemini) if raw else ''}"
         f"WHEN coalesce({first_bad}, 0) > 0 THEN "
         f"'usage field ' || {names}[{first_bad}] || ' ' || "
         f"llm_tok_fault({values}[{first_bad}]) || ': ' || "
         f"left({values}[{first_bad}], 40) {lists}END)"
+    )
+
+
+def _all_plain_counts(raw: str, list_texts: list[str], gemini: str) -> str:
+    """A CASE arm passing a usage whose every count is one ``llm_tok`` takes and that has
+    no Gemini modality list to check: the counts the styles read were taken already
+    (``tokens_sql``: the column ``u_tok``), and as many as there are texts for them; the
+    other checked paths (totals) are looked at one by one."""
+    first = len(_STRINGS) + 1
+    styled = f"{raw}[{first}:{first + len(_PATHS) - 1}]"
+    totals = range(first + len(_PATHS), first + len(_raw_counts()))
+    others = " OR ".join(f"llm_bad_tok({raw}[{i}])" for i in totals) or "false"
+    no_lists = f"coalesce({', '.join(list_texts)}) IS NULL"
+    return (
+        f"WHEN list_count({styled}) = list_count(u_tok) AND NOT ({others}) "
+        f"AND (NOT coalesce({gemini}, false) OR {no_lists}) THEN NULL "
     )
