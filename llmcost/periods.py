@@ -222,7 +222,7 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     cur, prev = periods.current, periods.previous
     if not _holds_calls(con):
         raise no_records(con, stored=True)
-    options = Options(since=cur.since, until=cur.until, top=top)
+    options = Options(since=cur.since, until=cur.until, top=top, tz=cur.tz)
     report = build(con, book, options, stage=stage, empty_window=True)
     if stage:
         stage("comparing with the period before")
@@ -320,7 +320,7 @@ def _previous(con, book, window: Window, top: int) -> dict | None:
     from llmcost.analyses import Context, analyses
     from llmcost.report import Options, window_view
 
-    options = Options(since=window.since, until=window.until, top=top)
+    options = Options(since=window.since, until=window.until, top=top, tz=window.tz)
     mapping = attribution.request_for(options).mapping
     window_view(con, window.since, window.until, attribution.calls_columns(mapping))
     if con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0:

@@ -38,6 +38,7 @@ class Options:
     breakdown: bool = False  # per model within each period (--breakdown)
     attribution: dict | None = None  # field mapping; None: the llmcost.yaml section
     recount: bool = False  # recount every call's text for the audit (--recount)
+    tz: str = "UTC"  # the zone of days and hours (by_day, peaks, anomalies): report's --tz
 
 
 def fill_tokens(con, book: PriceBook, stage: Stage = None) -> dict | None:
@@ -123,6 +124,9 @@ def build(
             "since": options.since.isoformat() if options.since else None,
             "until": options.until.isoformat() if options.until else None,
             "as_of": options.as_of.isoformat() if options.as_of else None,
+            # the zone of every day and hour of the report (by_day, peaks, anomalies, the
+            # forecast's month): `report --tz`, UTC else
+            "tz": options.tz,
         },
         "inputs": [_input(f) for f in ingest.files] if ingest else [],
         "tokens_counted": tokens,

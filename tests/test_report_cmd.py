@@ -718,3 +718,82 @@ def test_a_change_from_under_a_cent_reads_as_where_it_came_from(cli, tmp_path, f
     # the user's row in the By user table: from under a cent too
     row = r"\bu\b.{0,40}?\$0\.000015.{0,40}?\$2\.50.{0,40}?\+\$2\.50.{0,40}?from \$0\.000015"
     assert re.search(row, out), out
+
+
+def test_every_day_and_hour_of_a_paris_report_is_a_paris_one(cli, db):
+    """`report --tz Europe/Paris` kept UTC days and hours in analyze's sections: by_day read
+    2026-11-15 as p3 + p5 ($0.32, UTC) under the period's Paris day of p2 + p3 ($0.91), and
+    the costliest hour was '2026-11-14 23h' (p2, Saturday 23:30 UTC: Sunday 00:30 in Paris).
+    Every day and hour is of --tz now, and the JSON says which zone (window.tz)."""
+    result, r = report_json(cli, db, "--period", "yesterday", "--tz", "Europe/Paris")
+    assert result.exit_code == 0, result.stderr
+    assert r["window"]["tz"] == r["peaks"]["timezone"] == r["anomalies"]["timezone"]
+    assert r["window"]["tz"] == "Europe/Paris"
+    assert [(d["day"], d["requests"], d["cost_usd"]) for d in r["by_day"]] == [
+        ("2026-11-15", 2, 0.91)
+    ]
+    p = r["peaks"]
+    # Sunday (6) 00:00 (p2, 0.70) and 11:00 (p3, 0.21), Paris time
+    assert [(c["weekday"], c["hour"], c["cost_usd"]) for c in p["grid"]] == [
+        (6, 0, 0.7),
+        (6, 11, 0.21),
+    ]
+    assert p["costliest_hour"]["hour"] == "2026-11-15T00:00:00+01:00"
+    assert p["busiest_minute"]["minute"] == "2026-11-15T00:30:00+01:00"
+    table = cli("report", "--db", db, "--now", NOW, "--period", "yesterday", "--tz",
+                "Europe/Paris").stdout  # fmt: skip
+    assert "Peak times (Europe/Paris)" in table and "Costliest hour: 2026-11-15 00h" in table
+    # UTC as before: the UTC day, the UTC hour
+    result, r = report_json(cli, db, "--period", "yesterday")
+    assert r["window"]["tz"] == "UTC" and r["by_day"][0]["cost_usd"] == 0.32
+    assert r["peaks"]["costliest_hour"]["hour"] == "2026-11-15T10:00:00+00:00"  # p3
+
+
+def test_a_zone_whose_hours_start_at_half_past(cli, db):
+    """Kolkata is UTC+5:30: its clock hours start at half past a UTC hour, and p2 (23:30 UTC)
+    is 05:00 on the 15th there."""
+    result, r = report_json(cli, db, "--period", "yesterday", "--tz", "Asia/Kolkata")
+    assert r["peaks"]["costliest_hour"]["hour"] == "2026-11-15T05:00:00+05:30"
+
+
+def test_the_anomaly_check_reads_the_days_of_the_report_zone(cli, tmp_path):
+    """A Paris report's anomaly check read UTC days: $1 a day at noon UTC for two weeks, then
+    $5 at 23:30 UTC on the 15th (00:30 on the 16th in Paris): 'yesterday' in Paris on the
+    17th is the 16th, of $5, and the anomaly found was '2026-11-15: $6.00', a UTC day that is
+    not the report's. The days are Paris days: the 16th is the anomaly, of $5 against $1."""
+
+    def call(n: int, when: str, tokens: int) -> dict:
+        return {"request_id": f"r{n}", "timestamp": when, "model": "gpt-4o",
+                "input_tokens": tokens, "output_tokens": 0}  # fmt: skip
+
+    log = write_jsonl(
+        tmp_path / "app.jsonl",
+        [call(day, f"2026-11-{day:02d}T12:00:00Z", 400_000) for day in range(1, 16)]
+        + [call(99, "2026-11-15T23:30:00Z", 2_000_000)],
+    )
+    path = ingested(log)
+    args = ("--period", "yesterday", "--now", "2026-11-17T06:00Z", "--alert-anomalies")
+    result, r = report_json(cli, path, *args, "--tz", "Europe/Paris")
+    assert r["summary"]["total_cost_usd"] == 5.0
+    a = r["anomalies"]
+    assert a["days_checked"] == 1
+    [day] = a["days"]
+    assert (day["day"], day["cost_usd"], day["baseline_usd"]) == ("2026-11-16", 5.0, 1.0)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("ALERT: 1 anomaly: 2026-11-16: $5.00 (usually $1.00)")
+    # the forecast's month to date is of Paris's November, to the last call, Paris time
+    f = a["forecast"]
+    assert f["as_of"] == "2026-11-16T00:30:00+01:00"
+    assert f["days_elapsed"] == 16  # (the period runs to Paris midnight on the 17th)
+
+
+def test_a_month_of_the_report_zone_is_forecast_whole(cli, db):
+    """November in Paris holds p6 (Oct 31 23:30 UTC): its report on December 2nd read
+    'Month to date (2026-11, 29.96 of 30 days): $1.67', November in UTC cut at the period's
+    end (Paris midnight, 23:00 UTC), beside a period cost of $1.82."""
+    result, r = report_json(cli, db, "--period", "previous-month", "--now", "2026-12-02T06:00Z",
+                            "--tz", "Europe/Paris")  # fmt: skip
+    f = r["anomalies"]["forecast"]
+    assert r["summary"]["total_cost_usd"] == 1.82
+    assert (f["month"], f["days_elapsed"], f["days_in_month"]) == ("2026-11", 30, 30)
+    assert f["month_to_date_usd"] == pytest.approx(1.82)

@@ -80,3 +80,18 @@ def rows(con, sql: str, params: list | None = None) -> list[dict]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def zone(ctx) -> str:
+    """The time zone of the report's days and hours: ``llmcost report --tz`` (UTC else)."""
+    return getattr(getattr(ctx, "options", None), "tz", None) or "UTC"
+
+
+def local_ts(ctx, column: str = "ts") -> str:
+    """SQL for ``column`` as a wall-clock TIMESTAMP in the report's zone (``zone``): its
+    CAST AS DATE, hour() and isodow() are that zone's. UTC: the column itself (the session
+    zone, store.connect's, is UTC). The zone is an IANA name checked by periods.zone."""
+    name = zone(ctx)
+    if name == "UTC":
+        return column
+    return f"timezone('{name.replace(chr(39), '')}', {column})"

@@ -27,8 +27,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+from zoneinfo import ZoneInfo
 
-from llmcost.analyses import register, rows, savings, usd
+from llmcost.analyses import local_ts, register, rows, savings, usd, zone
 from llmcost.analyses.settings import settings
 
 MIN_HISTORY = 7
@@ -41,11 +42,12 @@ FORECAST_MIN_DAYS = MIN_HISTORY  # complete days an 80% range needs (a week, as 
 Z80 = 1.2816
 
 
-def _series(base: str) -> str:
-    """Dense daily series: (scope, key, day, cost) for the total, top users, top features."""
+def _series(base: str, local: str = "ts") -> str:
+    """Dense daily series: (scope, key, day, cost) for the total, top users, top features;
+    days of ``local`` (analyses.local_ts: the report's zone)."""
     return f"""
     WITH d AS (
-      SELECT CAST(ts AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost
+      SELECT CAST({local} AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost
       FROM {base} WHERE ts IS NOT NULL),
     span AS (SELECT min(day) AS first_day, max(day) AS last_day FROM d),
     days AS (
@@ -104,11 +106,12 @@ def anomalies(con, ctx) -> dict:
     base = savings.base(con, ctx)
     k, window = float(cfg.anomaly_k), int(cfg.baseline_days)
     history = _with_history(con, ctx, base, max(window, FORECAST_DAYS))
+    local = local_ts(ctx)  # days of the report's zone (report --tz), UTC else
     # the days of the window: only those are checked (the ones before are their history)
     first_day, last_day = con.execute(
-        f"SELECT CAST(min(ts) AS DATE), CAST(max(ts) AS DATE) FROM {base}"
+        f"SELECT CAST(min({local}) AS DATE), CAST(max({local}) AS DATE) FROM {base}"
     ).fetchone()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(history)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(history, local)}")
     floor = con.execute(
         f"SELECT {TOTAL_FLOOR} * coalesce(avg(cost), 0) FROM sv_series WHERE scope = 'day'"
     ).fetchone()[0]
@@ -163,44 +166,53 @@ def anomalies(con, ctx) -> dict:
         "rule": f"cost above the median of the previous {window} days + {k} x robust sigma "
         f"(1.4826 x MAD, at least 10% of the median and 1% of an average day's total); "
         f"needs {MIN_HISTORY} days of history",
-        "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None)),
+        "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None), zone(ctx)),
+        # the zone of the days above and of the forecast's month (report --tz)
+        "timezone": zone(ctx),
     }
 
 
-def _forecast(con, base: str, history: str, until=None) -> dict | None:
-    """``base``'s last call fixes the month; its month-to-date is of ``history`` (the calls
-    before the window too), up to that call. A window that ends (``until``) after its last
-    call ran to its end without a call: the month is that far on (a report of a month that
-    is over projects nothing more, though its log stopped on the 15th)."""
+def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict | None:
+    """``base``'s last call fixes the month (of zone ``tz``: report --tz); its month-to-date
+    is of ``history`` (the calls before the window too), up to that call. A window that ends
+    (``until``) after its last call ran to its end without a call: the month is that far on
+    (a report of a month that is over projects nothing more, though its log stopped on the
+    15th). Days elapsed are days of the zone's clock (a month is 30 or 31 of them, though a
+    day is 23 or 25 hours long when the clocks change)."""
+    from llmcost.periods import midnight
+
     last = con.execute(f"SELECT max(ts) FROM {base}").fetchone()[0]
     if last is None:
         return None
-    start = last.date().replace(day=1)
+    zinfo = ZoneInfo(tz)
+
+    def wall(when: dt.datetime) -> dt.datetime:  # the zone's clock, naive
+        return when.astimezone(zinfo).replace(tzinfo=None)
+
+    start = wall(last).date().replace(day=1)
     days_in_month = calendar.monthrange(start.year, start.month)[1]
-    mtd, elapsed, logged, unpriced = con.execute(
-        f"""SELECT coalesce(sum(cost_usd), 0),
-              (epoch(max(ts)) - epoch(CAST(? AS TIMESTAMPTZ))) / 86400,
-              -- from the first logged day of the month (the days before it are not in the log)
-              (epoch(max(ts)) - epoch(CAST(CAST(min(ts) AS DATE) AS TIMESTAMPTZ))) / 86400,
-              count(*) - count(cost_usd)
+    mtd, first, unpriced = con.execute(
+        f"""SELECT coalesce(sum(cost_usd), 0), min(ts), count(*) - count(cost_usd)
             FROM {history} WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts <= CAST(? AS TIMESTAMPTZ)""",
-        [start.isoformat(), start.isoformat(), last.isoformat()],
+        [midnight(start, zinfo).isoformat(), last.isoformat()],
     ).fetchone()
+    month_start = dt.datetime.combine(start, dt.time())
+    elapsed = (wall(last) - month_start).total_seconds() / 86400
+    # from the first logged day of the month (the days before it are not in the log)
+    logged = wall(last) - dt.datetime.combine(wall(first or last).date(), dt.time())
+    logged = logged.total_seconds() / 86400
     # complete days before the last one (which may be partial), at most FORECAST_DAYS
     stats = con.execute(
         f"""SELECT count(*), avg(cost), coalesce(stddev_samp(cost), 0) FROM (
               SELECT cost FROM sv_series WHERE scope = 'day' AND day < CAST(? AS DATE)
               ORDER BY day DESC LIMIT {FORECAST_DAYS})""",
-        [last.date().isoformat()],
+        [wall(last).date().isoformat()],
     ).fetchone()
     n, mean, sd = stats[0], float(stats[1] or 0), float(stats[2] or 0)
     mtd = usd(mtd)
     if until is not None and until > last:
-        month_start = dt.datetime.combine(start, dt.time(), last.tzinfo)
-        month_end = dt.datetime.combine(
-            start + dt.timedelta(days=days_in_month), dt.time(), last.tzinfo
-        )
-        elapsed = (min(until, month_end) - month_start).total_seconds() / 86400
+        month_end = midnight(start + dt.timedelta(days=days_in_month), zinfo)
+        elapsed = (wall(min(until, month_end)) - month_start).total_seconds() / 86400
     remaining = max(days_in_month - float(elapsed or 0), 0.0)
     if n == 0:
         # a single (partial) day: its own rate, over the time it was logged (not since the
@@ -219,7 +231,7 @@ def _forecast(con, base: str, history: str, until=None) -> dict | None:
     )
     return {
         "month": start.strftime("%Y-%m"),
-        "as_of": last.isoformat(),
+        "as_of": last.astimezone(zinfo).isoformat(),
         "month_to_date_usd": mtd,  # of the priced calls
         "unpriced_requests": unpriced,  # this month's calls without a price: not in the sums
         "days_elapsed": round(float(elapsed or 0), 2),

@@ -1,6 +1,6 @@
 """Where the money goes: cost by model, by provider and by day."""
 
-from llmcost.analyses import register, rows, usd
+from llmcost.analyses import local_ts, register, rows, usd
 
 
 def _money(items: list[dict], *keys: str) -> list[dict]:
@@ -41,9 +41,10 @@ def by_provider(con, ctx) -> list[dict]:
 
 @register("by_day", "Cost by day", order=22)
 def by_day(con, ctx) -> list[dict]:
+    """Days of the report's zone (``report --tz``; UTC else): the JSON's window.tz."""
     items = rows(
         con,
-        """SELECT CAST(ts AS DATE) AS day, count(*) AS requests,
+        f"""SELECT CAST({local_ts(ctx)} AS DATE) AS day, count(*) AS requests,
              coalesce(sum(input_tokens), 0) AS input_tokens,
              coalesce(sum(output_tokens), 0) AS output_tokens,
              coalesce(sum(cost_usd), 0) AS cost_usd,  -- of the priced calls

@@ -1,16 +1,22 @@
-"""Peak times: an hour-of-day × weekday cost grid, the busiest hour and minute (UTC).
+"""Peak times: an hour-of-day × weekday cost grid, the busiest hour and minute, in the
+report's zone (``report --tz``; UTC else).
 
 Costs are those of the priced calls; a cell, minute or hour whose calls all lack a price has
-no cost (None, never $0), and ``unpriced_requests`` says how many calls had none."""
+no cost (None, never $0), and ``unpriced_requests`` says how many calls had none. The
+busiest minute and the costliest hour are instants (ISO with the zone's offset): the hour
+that a zone lives twice when its clocks go back is two hours, not one."""
 
-from llmcost.analyses import register, rows, usd
+from zoneinfo import ZoneInfo
+
+from llmcost.analyses import local_ts, register, rows, usd, zone
 
 
 @register("peaks", "Peak times", order=40)
 def peaks(con, ctx) -> dict:
+    local = local_ts(ctx)
     grid = rows(
         con,
-        """SELECT isodow(ts) - 1 AS weekday, hour(ts) AS hour, count(*) AS requests,
+        f"""SELECT isodow({local}) - 1 AS weekday, hour({local}) AS hour, count(*) AS requests,
              sum(cost_usd) AS cost_usd, count(*) - count(cost_usd) AS unpriced_requests
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL ORDER BY weekday, hour""",
     )
@@ -25,19 +31,27 @@ def peaks(con, ctx) -> dict:
            FROM calls WHERE ts IS NOT NULL GROUP BY 1
            ORDER BY 2 DESC, 3 + 4 DESC, 1 LIMIT 1""",
     )
+    # the instant the call's local clock hour began (a zone 5:30 from UTC starts its hours
+    # at half past); in UTC, date_trunc
+    start = (
+        "date_trunc('hour', ts)"
+        if local == "ts"
+        else f"ts - to_microseconds(epoch_us({local}) % 3600000000)"
+    )
     hour = rows(
         con,
-        """SELECT date_trunc('hour', ts) AS hour, count(*) AS requests,
+        f"""SELECT {start} AS hour, count(*) AS requests,
              sum(cost_usd) AS cost_usd, count(*) - count(cost_usd) AS unpriced_requests
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL
            ORDER BY cost_usd DESC NULLS LAST, hour LIMIT 1""",
     )
+    zinfo = ZoneInfo(zone(ctx))
     for item in minute + hour:
         item["cost_usd"] = usd(item["cost_usd"])
         key = "minute" if "minute" in item else "hour"
-        item[key] = item[key].isoformat()
+        item[key] = item[key].astimezone(zinfo).isoformat()
     return {
-        "timezone": "UTC",
+        "timezone": zone(ctx),
         "grid": grid,
         "busiest_minute": minute[0] if minute else None,
         "costliest_hour": hour[0] if hour else None,

@@ -102,7 +102,8 @@ def _daily_by_model(report: dict) -> tuple[list[str], dict[str, list[float]], st
         days = [d["day"] for d in p["daily"]]
     elif report.get("by_day"):
         days = [d["day"] for d in report["by_day"]]
-        return days, {"all models": [d["cost_usd"] for d in report["by_day"]]}, "UTC"
+        zone = (report.get("window") or {}).get("tz") or "UTC"  # (an older report: UTC)
+        return days, {"all models": [d["cost_usd"] for d in report["by_day"]]}, zone
     else:
         return None
     totals: dict[str, float] = {}
