@@ -22,6 +22,11 @@ from llmcost.yamlio import line_of
 
 EACH = "*"  # in per_model/per_feature/per_user: the limit for every name not listed
 
+# A change in dollars from less than this reads as where it came from, not as a percentage
+# ("+15052756.7%" from $0.000059 is right arithmetic and says nothing a reader can use), and
+# a day's rise from less than this is no percent rise: see day_over_day.
+SMALL_BASE_USD = 0.01
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -564,11 +569,16 @@ def day_over_day(daily: list[dict], first_day: str) -> dict | None:
     ``daily`` lists ``{"day", "cost_usd"}`` (ISO dates, any order, missing days = $0),
     including the day before ``first_day``. Days after a $0 day have no percentage and are
     skipped.
+
+    The largest rise is by percent among the days whose day before cost SMALL_BASE_USD or
+    more: a day of $0.40 after one of $0.000059 (+677,866%) is no measure of a change, and
+    never outranks a real rise. When no such day rose, it is the largest rise in dollars
+    after a day of less (``small_base``: true), which no percent alert fires on.
     """
     import datetime as dt
 
     costs = {d["day"]: d["cost_usd"] or 0.0 for d in daily}
-    best = None
+    real, small = [], []
     for day in sorted(costs):
         if day < first_day:
             continue
@@ -576,16 +586,21 @@ def day_over_day(daily: list[dict], first_day: str) -> dict | None:
         prev = costs.get(before, 0.0)
         if prev <= 0:
             continue
-        pct = (costs[day] - prev) / prev * 100
-        if best is None or pct > best["change_pct"]:
-            best = {
-                "day": day,
-                "cost_usd": costs[day],
-                "previous_day": before,
-                "previous_cost_usd": prev,
-                "change_pct": round(pct, 6),
-            }
-    return best
+        entry = {
+            "day": day,
+            "cost_usd": costs[day],
+            "previous_day": before,
+            "previous_cost_usd": prev,
+            "change_pct": round((costs[day] - prev) / prev * 100, 6),
+            "small_base": prev < SMALL_BASE_USD,  # no percent rise: see above
+        }
+        (small if entry["small_base"] else real).append(entry)
+    # max() keeps the earliest of equals, as the loop before it did
+    best = max(real, key=lambda e: e["change_pct"], default=None)
+    rise = max(small, key=lambda e: e["cost_usd"] - e["previous_cost_usd"], default=None)
+    if best is not None and (best["change_pct"] > 0 or rise is None or rise["change_pct"] <= 0):
+        return best
+    return rise or best
 
 
 def anomaly_items(report: dict) -> list[dict]:
@@ -639,6 +654,7 @@ def evaluate_alerts(alerts: Alerts, report: dict) -> list[dict]:
     if (
         alerts.max_day_over_day_pct is not None
         and jump is not None
+        and not jump.get("small_base")  # a rise from under a cent is no percent rise
         and jump["change_pct"] > alerts.max_day_over_day_pct + 1e-9
     ):
         out.append(

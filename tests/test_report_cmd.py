@@ -797,3 +797,57 @@ def test_a_month_of_the_report_zone_is_forecast_whole(cli, db):
     assert r["summary"]["total_cost_usd"] == 1.82
     assert (f["month"], f["days_elapsed"], f["days_in_month"]) == ("2026-11", 30, 30)
     assert f["month_to_date_usd"] == pytest.approx(1.82)
+
+
+def test_a_rise_from_under_a_cent_is_no_percent_rise():
+    """Day-over-day picked the day after a sub-cent day as the largest rise ($0.000059 ->
+    $0.40, +677,866%) over a real one (+50%), and --alert-jump fired on it. A rise from under
+    SMALL_BASE_USD never outranks a real rise by percent, and fires no percent alert."""
+    daily = [
+        {"day": "2026-11-12", "cost_usd": 1.0},
+        {"day": "2026-11-13", "cost_usd": 1.5},
+        {"day": "2026-11-14", "cost_usd": 0.000059},
+        {"day": "2026-11-15", "cost_usd": 0.40},
+    ]
+    jump = day_over_day(daily, "2026-11-13")
+    assert (jump["day"], jump["change_pct"], jump["small_base"]) == ("2026-11-13", 50.0, False)
+    # no real rise: the rise in dollars after the sub-cent day, marked, alerting on nothing
+    jump = day_over_day(daily, "2026-11-14")
+    assert (jump["day"], jump["small_base"]) == ("2026-11-15", True)
+    report = {"summary": {"total_cost_usd": 0.4}, "report_period": {"day_over_day": jump}}
+    assert evaluate_alerts(Alerts(max_day_over_day_pct=100), report) == []
+    # a real rise above the limit still fires
+    report["report_period"]["day_over_day"] = day_over_day(daily[:2], "2026-11-13")
+    [alert] = evaluate_alerts(Alerts(max_day_over_day_pct=40), report)
+    assert alert["alert"] == "max_day_over_day_pct"
+    # a fall on every real day, a rise after a sub-cent day: the rise is the largest
+    daily[1]["cost_usd"] = 0.5
+    assert day_over_day(daily[1:], "2026-11-14")["day"] == "2026-11-15"
+
+
+def test_the_jump_alert_of_a_cron_report_ignores_a_rise_from_under_a_cent(cli, tmp_path):
+    """gpt-4o at $2.50/M input: $1.00 on the 12th, $1.50 on the 13th (+50%); gpt-4o-mini at
+    $0.15/M: 100 tokens = $0.000015 on the 14th; gpt-4o $0.40 on the 15th."""
+
+    def call(n: int, day: int, model: str, tokens: int) -> dict:
+        return {"request_id": f"r{n}", "timestamp": f"2026-11-{day:02d}T12:00:00Z",
+                "model": model, "input_tokens": tokens, "output_tokens": 0}  # fmt: skip
+
+    log = write_jsonl(
+        tmp_path / "app.jsonl",
+        [call(1, 12, "gpt-4o", 400_000), call(2, 13, "gpt-4o", 600_000),
+         call(3, 14, "gpt-4o-mini", 100), call(4, 15, "gpt-4o", 160_000)],
+    )  # fmt: skip
+    path = ingested(log)
+    week = ("--since", "2026-11-13", "--until", "2026-11-16", "--alert-jump", "100")
+    result = cli("report", "--db", path, *week, "-f", "markdown")
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    assert "Largest day-over-day rise: 2026-11-13 $1.50, +50.0% on 2026-11-12 ($1.00)" in (
+        result.stdout
+    )
+    result = cli("report", "--db", path, "--now", NOW, "--period", "yesterday",
+                 "--alert-jump", "100", "-f", "markdown")  # fmt: skip
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    assert "Largest day-over-day rise: 2026-11-15 $0.40 after $0.000015 on 2026-11-14" in (
+        result.stdout
+    )

@@ -9,6 +9,8 @@ cells as Rich markup.
 
 from __future__ import annotations
 
+# (SMALL_BASE_USD: a change in dollars from less reads as where it came from, not a percent)
+from llmcost.budgets import SMALL_BASE_USD
 from llmcost.render import count, md_escape, money, money_beside, pct, plural
 from llmcost.render.layout import Section, Table
 from llmcost.render.markdown import table
@@ -23,11 +25,6 @@ def signed_money(value: float | None) -> str:
         return "—"
     text = money(abs(value))
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
-
-
-# A change in dollars from less than this reads as where it came from, not as a percentage:
-# "+15052756.7%" from $0.000059 is right arithmetic and says nothing a reader can use.
-SMALL_BASE_USD = 0.01
 
 
 def signed_pct(value: float | None, state: str = "", base_usd: float | None = None) -> str:
