@@ -851,3 +851,21 @@ def test_the_jump_alert_of_a_cron_report_ignores_a_rise_from_under_a_cent(cli, t
     assert "Largest day-over-day rise: 2026-11-15 $0.40 after $0.000015 on 2026-11-14" in (
         result.stdout
     )
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_a_month_that_is_over_reads_as_its_total_not_a_range(cli, db, fmt):
+    """November's report on December 2nd read 'month-end projection $1.67 (80% range $1.67 –
+    $1.67)': nothing is left to forecast, and the range of no day is noise. It reads as the
+    month's total, in every format."""
+    result = cli("report", "--db", db, "--now", "2026-12-02T06:00Z", "--period",
+                 "previous-month", "-f", fmt)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Month 2026-11 (over, all 30 days): $1.67, its total; nothing is left to project." in (
+        out
+    ), out
+    assert "80% range" not in out and "projection" not in out.lower()
+    # a month still running keeps its projection
+    running = cli("report", "--db", db, "--now", NOW, "--period", "month-to-date", "-f", fmt)
+    assert "month-end projection" in running.stdout

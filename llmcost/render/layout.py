@@ -1148,7 +1148,15 @@ def _bloat(b: dict) -> Section:
 def _anomalies(a: dict) -> Section:
     section = Section("Anomalies and forecast")
     f = a.get("forecast")
-    if f:
+    if f and f["days_elapsed"] >= f["days_in_month"]:
+        # a month that is over (a report of last month) has nothing left to project: its
+        # '80% range $6.59 – $6.59' was noise, its total is what it cost
+        section.lines.append(
+            f"Month {f['month']} (over, all {f['days_in_month']} days): "
+            f"{money(f['month_to_date_usd'])}{_unpriced_part(f.get('unpriced_requests'))}, "
+            "its total; nothing is left to project."
+        )
+    elif f:
         section.lines.append(
             f"Month to date ({f['month']}, {f['days_elapsed']:g} of {f['days_in_month']} days): "
             f"{money(f['month_to_date_usd'])}{_unpriced_part(f.get('unpriced_requests'))}; "
