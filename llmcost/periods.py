@@ -278,7 +278,7 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
         "day_over_day": budgets.day_over_day(list(daily.values()), first_day),
         # a period of no call: is it a quiet day, or an ingest that stopped (or reads the
         # wrong directory)? The last call stored before the period's end says which.
-        "last_call_before_end": _last_call_before(con, cur.until)
+        "last_call_before_end": _last_call_before(con, cur.until, cur.tz)
         if not report["summary"]["requests"]
         else None,
         # calls logged without a time are in no period: said, not silently left out
@@ -289,11 +289,12 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     return report
 
 
-def _last_call_before(con, until: dt.datetime) -> str | None:
+def _last_call_before(con, until: dt.datetime, tz: str = "UTC") -> str | None:
+    """ISO, with the offset of ``tz`` (the report's zone)."""
     last = con.execute(
         "SELECT max(ts) FROM requests WHERE ts < CAST(? AS TIMESTAMPTZ)", [until.isoformat()]
     ).fetchone()[0]
-    return last.astimezone(dt.timezone.utc).isoformat() if last is not None else None
+    return last.astimezone(ZoneInfo(tz)).isoformat() if last is not None else None
 
 
 def _holds_calls(con) -> bool:

@@ -869,3 +869,27 @@ def test_a_month_that_is_over_reads_as_its_total_not_a_range(cli, db, fmt):
     # a month still running keeps its projection
     running = cli("report", "--db", db, "--now", NOW, "--period", "month-to-date", "-f", fmt)
     assert "month-end projection" in running.stdout
+
+
+def test_the_times_of_a_paris_report_are_paris_times(cli, db):
+    """A Paris report of November 15th read 'Total cost: $0.91 over 2 calls, 2026-11-14 →
+    2026-11-15' (its first call, p2, is 23:30 UTC on the 14th: 00:30 on the 15th in Paris),
+    its costliest call's time and its last stored call in UTC. Its times are Paris times,
+    the JSON's with the Paris offset (the same instants)."""
+    result, r = report_json(cli, db, "--period", "yesterday", "--tz", "Europe/Paris")
+    s = r["summary"]
+    assert (s["first_ts"], s["last_ts"]) == (
+        "2026-11-15T00:30:00+01:00",
+        "2026-11-15T11:00:00+01:00",
+    )
+    assert r["expensive"]["requests"][0]["ts"] == "2026-11-15T00:30:00+01:00"  # p2, $0.70
+    assert r["limits"]["max_request"]["ts"] == "2026-11-15T00:30:00+01:00"
+    md = cli("report", "--db", db, "--now", NOW, "--period", "yesterday", "--tz",
+             "Europe/Paris", "-f", "markdown").stdout  # fmt: skip
+    assert "- Total cost: $0.91 over 2 calls, 2026-11-15 → 2026-11-15\n" in md
+    quiet = cli("report", "--db", db, "--now", "2026-11-20T06:00Z", "--period", "yesterday",
+                "--tz", "Europe/Paris", "-f", "markdown").stdout  # fmt: skip
+    assert "Last call stored before the period's end: 2026-11-16 00:30 Europe/Paris" in quiet
+    # UTC reports as before
+    result, r = report_json(cli, db, "--period", "yesterday")
+    assert r["summary"]["first_ts"] == "2026-11-15T10:00:00+00:00"

@@ -95,3 +95,13 @@ def local_ts(ctx, column: str = "ts") -> str:
     if name == "UTC":
         return column
     return f"timezone('{name.replace(chr(39), '')}', {column})"
+
+
+def local_iso(ctx, value) -> str | None:
+    """An instant (an aware datetime from DuckDB) as ISO 8601 with the offset of the
+    report's zone (``zone``): the same instant, its date and hour those of --tz."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(zone(ctx))).isoformat()

@@ -1,6 +1,6 @@
 """The most expensive calls, and the most expensive query families (same system prompt)."""
 
-from llmcost.analyses import register, rows, usd
+from llmcost.analyses import local_iso, register, rows, usd
 from llmcost.analyses.redact import preview
 
 # The last message of a chat prompt (the question asked), else the plain prompt. A content
@@ -30,7 +30,7 @@ def expensive(con, ctx) -> dict:
     )
     for item in top:
         item["cost_usd"] = usd(item["cost_usd"])
-        item["ts"] = item["ts"].isoformat() if item["ts"] else None
+        item["ts"] = local_iso(ctx, item["ts"])
         item["preview"] = preview(item.pop("prompt"))
     families = rows(
         con,

@@ -5,7 +5,7 @@
 missing user as $0 by mistake. Calls without a feature or user are grouped under ``null``.
 """
 
-from llmcost.analyses import register, rows, usd
+from llmcost.analyses import local_iso, register, rows, usd
 
 LIMIT = 1000
 
@@ -35,7 +35,7 @@ def limits(con, ctx) -> dict:
     )
     for item in top:
         item["cost_usd"] = usd(item["cost_usd"])
-        item["ts"] = item["ts"].isoformat() if item["ts"] else None
+        item["ts"] = local_iso(ctx, item["ts"])
     by_feature, more_features = _group(con, "feature", "feature")
     by_user, more_users = _group(con, "user_id", "user_id")
     return {

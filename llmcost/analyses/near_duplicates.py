@@ -29,7 +29,7 @@ twice. Lexical similarity finds reworded/retyped copies, not paraphrases with ot
 
 from __future__ import annotations
 
-from llmcost.analyses import rows, savings, usd
+from llmcost.analyses import local_iso, rows, savings, usd
 from llmcost.analyses.redact import preview
 from llmcost.analyses.settings import settings
 
@@ -206,7 +206,7 @@ def near_duplicates(con, ctx) -> dict:
         item["usd"] = usd(item["usd"])
         item["similarity"] = round(float(item["similarity"]), 3)
         for key in ("ts", "earlier_ts"):
-            item[key] = item[key].isoformat() if item[key] else None
+            item[key] = local_iso(ctx, item[key])
         item["preview"] = preview(_last_message(item.pop("prompt_text"), item.pop("kind")))
         item["earlier_preview"] = preview(
             _last_message(item.pop("earlier_text"), item.pop("earlier_kind"))

@@ -1,6 +1,6 @@
 """Summary: cost, calls, tokens by kind, period, and what could not be priced."""
 
-from llmcost.analyses import register, rows, usd
+from llmcost.analyses import local_iso, register, rows, usd
 
 
 @register("summary", "Summary", order=10)
@@ -50,7 +50,7 @@ def summary(con, ctx) -> dict:
     ):
         r[key] = usd(r[key])
     for key in ("first_ts", "last_ts"):
-        r[key] = r[key].isoformat() if r[key] is not None else None
+        r[key] = local_iso(ctx, r[key])  # with the offset of the report's zone
     r["cost_by_part"] = {
         "input": r.pop("cost_input"),
         "cache_read": r.pop("cost_cache_read"),

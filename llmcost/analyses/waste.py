@@ -23,7 +23,7 @@ and ``max_tokens`` caps far above what is used.
 
 from __future__ import annotations
 
-from llmcost.analyses import register, rows, savings, usd
+from llmcost.analyses import local_iso, register, rows, savings, usd
 from llmcost.analyses.settings import settings
 
 MIN_GROUP = 10
@@ -136,7 +136,7 @@ def waste(con, ctx) -> dict:
         "usd",
     )
     for item in retries["top"]:
-        item["first_ts"] = item["first_ts"].isoformat() if item["first_ts"] else None
+        item["first_ts"] = local_iso(ctx, item["first_ts"])
     savings.offer(
         con,
         ctx,

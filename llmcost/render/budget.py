@@ -209,7 +209,9 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
     )
     if p.get("last_call_before_end"):  # no call: a quiet period, or logs no longer read?
         last = p["last_call_before_end"][:16].replace("T", " ")
-        head.lines.append(f"Last call stored before the period's end: {last} UTC")
+        head.lines.append(
+            f"Last call stored before the period's end: {last} {p.get('tz') or 'UTC'}"
+        )
     if p.get("undated_calls"):
         head.lines.append(
             f"Not in any period: {plural(p['undated_calls'], 'stored call')} logged without a time"
