@@ -672,14 +672,20 @@ def evaluate_alerts(alerts: Alerts, report: dict) -> list[dict]:
     if alerts.anomalies:
         items = anomaly_items(report)
         if items:
+            # the lists hold the top N of each kind: the analysis's count is all of them
+            # ('10 anomalies' read beside the report's 'Anomalies: 45')
+            found = report.get("anomalies")
+            total = found.get("count") if isinstance(found, dict) else None
+            if not isinstance(total, int) or isinstance(total, bool) or total < len(items):
+                total = len(items)
             out.append(
                 {
                     "alert": "anomalies",
                     "limit": 0,
-                    "actual": len(items),
-                    "message": f"{plural(len(items), 'anomaly', 'anomalies')}: "
+                    "actual": total,
+                    "message": f"{plural(total, 'anomaly', 'anomalies')}: "
                     + "; ".join(_describe(x) for x in items[:3])
-                    + (" …" if len(items) > 3 else ""),
+                    + (" …" if total > 3 else ""),
                 }
             )
     return out

@@ -893,3 +893,16 @@ def test_the_times_of_a_paris_report_are_paris_times(cli, db):
     # UTC reports as before
     result, r = report_json(cli, db, "--period", "yesterday")
     assert r["summary"]["first_ts"] == "2026-11-15T10:00:00+00:00"
+
+
+def test_the_anomaly_alert_counts_every_anomaly_not_the_ones_listed():
+    """The anomalies analysis lists the top N of each kind and counts them all: the alert
+    read 'ALERT: 10 anomalies: …' under a report that said 'Anomalies: 45'."""
+    listed = [{"scope": "feature", "key": f"f{i}", "day": "2026-11-14", "cost_usd": 1.0}
+              for i in range(10)]  # fmt: skip
+    report = {
+        "summary": {"total_cost_usd": 1.0},
+        "anomalies": {"days": [], "users_and_features": listed, "count": 45},
+    }
+    [alert] = evaluate_alerts(Alerts(anomalies=True), report)
+    assert alert["actual"] == 45 and alert["message"].startswith("45 anomalies: feature f0 ")
