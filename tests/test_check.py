@@ -646,3 +646,15 @@ def test_a_window_counts_the_rejected_lines_of_the_window(cli, tmp_path, stored)
     assert october["rejected"]["count"] == 3
     every = json.loads(cli("analyze", *source, "-f", "json").stdout)["rejected"]
     assert every["count"] == 4 and every["period"] is None
+
+
+def test_both_daily_cost_rules_say_their_days_are_utc():
+    """--max-daily-cost said 'a day (UTC)', --warn-daily-cost only 'a day': check has no
+    --tz, and a team whose day is not UTC's must read which days both limits are of."""
+    from typer.main import get_command
+
+    from llmcost.cli import app
+
+    helps = {p.name: p.help for p in get_command(app).commands["check"].params}
+    assert "a day (UTC)" in helps["max_daily_cost"]
+    assert "a day (UTC)" in helps["warn_daily_cost"]

@@ -111,7 +111,9 @@ def check(
     ] = None,
     warn_daily_cost: Annotated[
         Optional[float],
-        typer.Option(help="Warn when a day costs more.", metavar=USD, min=0, rich_help_panel=WARN),
+        typer.Option(
+            help="Warn when a day (UTC) costs more.", metavar=USD, min=0, rich_help_panel=WARN
+        ),
     ] = None,
     warn_request_cost: Annotated[
         Optional[float],
