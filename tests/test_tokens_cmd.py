@@ -196,3 +196,53 @@ def test_models_that_think_are_said_to_bill_more_output(cli) -> None:
     assert lite["gemini-2.5-flash-lite"]["reasoning"] is False  # thinking off by default
     # the count itself is unchanged: o200k_base x 1.1, not an OpenAI reasoning framing
     assert models["gemini-2.5-pro"]["tokens"] == round(6 * 1.1)
+
+
+def _long_context_tables(tmp_path: Path, above: int) -> list:
+    """Both overlay models with a long-context tier above ``above`` input tokens (x4)."""
+    paths = []
+    for provider, model, encoding in [
+        ("openai", "gpt-4o-mini", "    encoding: o200k_base\n"),
+        ("anthropic", "claude-haiku-4-5", ""),
+    ]:
+        path = tmp_path / f"{provider}-long.yaml"
+        base = {"gpt-4o-mini": (1, 2), "claude-haiku-4-5": (10, 20)}[model]
+        path.write_text(
+            f"provider: {provider}\nversion: 2026-01-01\nsource: https://example.test/x\n"
+            f"models:\n  {model}:\n{encoding}    prices:\n      - from: 2024-01-01\n"
+            f"        input: {base[0]}\n        output: {base[1]}\n        long_context:\n"
+            f"          - above_input_tokens: {above}\n            input: {base[0] * 4}\n"
+            f"            output: {base[1] * 4}\n"
+        )
+        paths += ["--pricing", path]
+    return paths
+
+
+def test_a_tier_chosen_from_an_estimate_prices_both_tiers(cli, tmp_path: Path) -> None:
+    # claude-haiku-4-5's 7 tokens are round(6 x 1.2), an estimate: the true count may be 6, at
+    # or under the threshold of 6, so the long-context price ($40/1M) read as exact when the
+    # standard one ($10/1M) may apply. gpt-4o-mini's 6 are counted: its tier is known.
+    tables = _long_context_tables(tmp_path, 6)
+    result = cli("tokens", TEXT, *MODELS, *tables, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    models = {m["model"]: m for m in json.loads(result.stdout)["models"]}
+    claude, mini = models["claude-haiku-4-5"], models["gpt-4o-mini"]
+    assert (claude["tokens"], claude["usd_per_million"], claude["above_input_tokens"]) == (7, 40, 6)
+    assert [(t["above_input_tokens"], t["usd_per_million"]) for t in claude["tiers"]] == [
+        (0, 10),
+        (6, 40),
+    ]
+    assert [t["cost_usd"] for t in claude["tiers"]] == [pytest.approx(7e-5), pytest.approx(28e-5)]
+    assert (mini["usd_per_million"], mini["tiers"], mini["above_input_tokens"]) == (1, None, None)
+    table = cli("tokens", TEXT, *MODELS, *tables, env={"COLUMNS": "80"})
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("claude-haiku-4-5 "))
+    assert "$40.00" in lines[at]
+    assert lines[at + 1].split() == ["if", "at", "most", "6", "$10.00", "$0.000070"]
+    err = " ".join(table.stderr.split())
+    assert "tier uncertain: claude-haiku-4-5's 7 tokens are an estimate" in err
+    assert "gpt-4o-mini" not in err
+    # far from the threshold, the estimate's tier is the only one
+    far = _json(cli, TEXT, *MODELS, *_long_context_tables(tmp_path, 1000))
+    assert far["claude-haiku-4-5"]["tiers"] is None

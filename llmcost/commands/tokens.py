@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -34,6 +35,13 @@ _THINKING = (
 # ... but not these variants: no thinking (grok-4-fast-non-reasoning), or off by default
 # (gemini-2.5-flash-lite), or no text answer (an image, speech or embedding model)
 _NOT_THINKING = ("non-reasoning", "-lite", "-image", "-tts", "embedding")
+
+
+# An estimated count (o200k_base x a family factor) may be this far off either way: the
+# calibration samples in llmcost/tokens.py spread from -3% to +8% around their factor on
+# English, and code or non-English text runs further. Within it of a long-context threshold,
+# the price tier is not known: both tiers are priced.
+ESTIMATE_SPREAD = 0.15
 
 
 def _thinks(model: str, reasoning: bool) -> bool:
@@ -172,7 +180,11 @@ def tokens(
                 cost_usd=float(round(part, 12)),
                 usd_per_million=float(round(per_token * 1_000_000, 9)),
                 price_from=cost.price_from.isoformat(),
+                above_input_tokens=cost.price_above_tokens or None,
+                tiers=None,
             )
+            if n.source == "estimated" and as_ is Side.input and int(n):
+                row["tiers"] = _tiers_near(name, int(n), book)
         rows.append(row)
     from llmcost.tokens import has_uncounted_parts
 
@@ -204,6 +216,21 @@ def tokens(
             "is a lower bound",
             soft_wrap=True,
         )
+    from llmcost.render import money
+
+    for r in rows:  # the price tier chosen from an estimate: each tier it may be in
+        if r.get("tiers"):
+            low, high = r["tiers"][0], r["tiers"][-1]
+            side = "above" if r["above_input_tokens"] else "at or below"
+            common.stderr().print(
+                f"[yellow]tier uncertain:[/yellow] {escape(r['model'])}'s {r['tokens']:,} "
+                f"tokens are an estimate (±{ESTIMATE_SPREAD:.0%}) near its "
+                f"{high['above_input_tokens']:,}-token long-context threshold: "
+                f"{_per_million(low['usd_per_million'])}/1M ({money(low['cost_usd'])}) at or "
+                f"below it, {_per_million(high['usd_per_million'])}/1M "
+                f"({money(high['cost_usd'])}) above; the estimate is {side} it",
+                soft_wrap=True,
+            )
     # each model's own reason: a retired model is in the tables, with no price in force today
     for r in rows:
         if not r["priced"]:
@@ -212,6 +239,30 @@ def tokens(
                 "add a price with --pricing)",
                 soft_wrap=True,
             )
+
+
+def _tiers_near(name: str, n: int, book) -> list[dict] | None:
+    """The long-context tiers an estimated input count of ``n`` may fall in: None when the
+    whole ESTIMATE_SPREAD around it is in one tier, else each tier's price and the cost of the
+    ``n`` tokens at it (lowest first), with the threshold it starts above."""
+    from llmcost.api import price
+
+    found = {}
+    for count in (max(1, int(n * (1 - ESTIMATE_SPREAD))), n, math.ceil(n * (1 + ESTIMATE_SPREAD))):
+        usage = {"input_tokens": count, "output_tokens": 0}
+        cost = price(name, usage, style="generic", pricing=book)
+        per_token = cost.input / count
+        found[cost.price_above_tokens or 0] = per_token
+    if len(found) < 2:
+        return None
+    return [
+        {
+            "above_input_tokens": above,
+            "usd_per_million": float(round(per_token * 1_000_000, 9)),
+            "cost_usd": float(round(per_token * n, 12)),
+        }
+        for above, per_token in sorted(found.items())
+    ]
 
 
 def _per_million(usd: float | None) -> str:
@@ -244,6 +295,18 @@ def _print_table(result: dict) -> None:
                 r["priced_as"] or "—",
             ]
         )
+        # an estimate near a long-context threshold: the other tier's price, a row under it
+        for t in r.get("tiers") or []:
+            if t["above_input_tokens"] == (r["above_input_tokens"] or 0):
+                continue
+            side = (
+                f"if over {t['above_input_tokens']:,}"
+                if t["above_input_tokens"]
+                else f"if at most {r['above_input_tokens']:,}"
+            )
+            rows.append(
+                ["", side, "", _per_million(t["usd_per_million"]), money(t["cost_usd"]), ""]
+            )
     table = Table(
         ["Model", "Tokenizer", "Tokens", "USD / 1M", "Cost", "Priced as"],
         rows,
