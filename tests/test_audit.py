@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -598,3 +599,19 @@ def test_worst_delta_and_worst_percent_are_one_call(cli) -> None:
     cells = [c.strip() for c in row.split("|")]
     assert cells[8:10] == ["+1", "+11.1%"], row  # Worst Δ, Worst Δ%: one call
     assert "Worst Δ and Worst Δ%: the call furthest off from its recount" in markdown.stdout
+
+
+def test_every_negative_figure_of_the_audit_has_one_minus_sign(cli) -> None:
+    # the real fixtures' estimated group read 'Δ input -1, Δ output -213 tokens = −$0.0026':
+    # counts and percentages with a hyphen, money with a minus sign (−), in one line and
+    # across the tables; every renderer signs with − (render/budget.py signed_money, _pct)
+    from tests.conftest import REAL
+
+    for fmt in ("table", "markdown"):
+        result = cli("audit", REAL, "--format", fmt, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.stderr
+        text = result.stdout
+        assert "Δ output −213 tokens = −$0.0026" in text, fmt
+        assert "−31.5%" in text and "−$0.0024" in text, fmt
+        figures = re.findall(r"(?<![\w.])-[\d$<]", text)  # a hyphen before a number
+        assert figures == [], (fmt, figures)

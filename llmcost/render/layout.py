@@ -1435,13 +1435,15 @@ def audit_sections(r: dict) -> list[Section]:
 
 
 def _audit_signed(value, digits: int = 0) -> str:
+    """A signed count with a minus sign (−), as every renderer signs: "-213" beside
+    "−$0.0026" in one line read as two kinds of number."""
     if value is None:
         return "—"
-    return f"{value:+,.{digits}f}"
+    return f"{value:+,.{digits}f}".replace("-", "−")
 
 
 def _audit_signed_pct(value) -> str:
-    return "—" if value is None else f"{value:+.1f}%"
+    return "—" if value is None else f"{value:+.1f}%".replace("-", "−")
 
 
 def _audit_signed_money(value) -> str:
