@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from llmcost import store
+from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
 DEFAULT_THRESHOLD_PCT = 10.0
 RECOUNTS_TABLE = "audit_recounts"
@@ -407,9 +408,30 @@ def _token_hints(by_model: list[dict], threshold_pct: float) -> list[str]:
         factors = ", ".join(f"{m['model']} ×{m['factor']:g}" for m in estimated)
         hints.append(
             f"Estimated, not counted: {factors}. These tokenizers are not public, so the "
-            "recount is o200k_base times a rough family factor; deltas of 10-20% are expected "
-            "there and do not by themselves mean the log is wrong."
+            "recount is o200k_base times a rough family factor; a mean delta up to "
+            f"{ESTIMATE_SPREAD_PCT}% is expected there, does not by itself mean the log is "
+            "wrong and gets no hint."
         )
+    # an estimated model's mean delta beyond what its estimate may be off: the same causes as
+    # a counted model's, unless the factor does not fit this text
+    beyond = max(threshold_pct, ESTIMATE_SPREAD_PCT)
+    for side, sign, text in _OFF_HINTS:
+        off = [m for m in estimated if _share_off(m[side], beyond, sign)]
+        if off:
+            tools = "" if all(m.get("tools_logged") for m in off) else _UNLOGGED_TOOLS
+            models = ", ".join(
+                f"{m['model']} " + f"{m[side]['mean_delta_pct']:+.1f}%".replace("-", "−")
+                for m in off
+            )
+            said = text.format(models=models, tools=tools)
+            hints.append(
+                "Estimated models: "
+                + (said[:1].lower() + said[1:]).replace(
+                    "the recount", "the estimated recount, beyond its usual error", 1
+                )
+                + " Or the estimate is what is off: the family factor fits English prose, "
+                "less so code, math or other languages."
+            )
     if by_model and not any(m["off_calls"] for m in by_model):
         hints.append(f"Every compared call is within {threshold_pct:g}% of its recount.")
     return hints

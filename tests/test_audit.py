@@ -615,3 +615,38 @@ def test_every_negative_figure_of_the_audit_has_one_minus_sign(cli) -> None:
         assert "−31.5%" in text and "−$0.0024" in text, fmt
         figures = re.findall(r"(?<![\w.])-[\d$<]", text)  # a hyphen before a number
         assert figures == [], (fmt, figures)
+
+
+def test_estimated_models_get_hints_beyond_what_an_estimate_may_be_off() -> None:
+    # the real fixtures' claude-3-sonnet output is -31.5% from its estimated recount on average:
+    # counted models that far off got a hint, estimated ones none, not even why none
+    def model(name, input_pct, output_pct, off_calls=1):
+        return {
+            "model": name,
+            "token_source": "estimated",
+            "factor": 1.2,
+            "off_calls": off_calls,
+            "reasoning": False,
+            "reasoning_reported": False,
+            "input": {"mean_delta_pct": input_pct},
+            "output": {"mean_delta_pct": output_pct},
+        }
+
+    hints = audit._token_hints(
+        [model("far", 15, -31.5), model("near", -19, 19), model("above", 45, 0)], threshold_pct=10
+    )
+    [why, above, below] = hints
+    assert "a mean delta up to 20% is expected there, does not by itself mean the log" in why
+    assert above.startswith(
+        "Estimated models: reported input above the estimated recount, beyond its usual error "
+        "(above +45.0%): something was sent that the log does not hold"
+    )
+    assert below.startswith(
+        "Estimated models: reported output below the estimated recount, beyond its usual error "
+        "(far −31.5%)"
+    )
+    assert below.endswith("Or the estimate is what is off: the family factor fits English "
+                          "prose, less so code, math or other languages.")  # fmt: skip
+    assert "near" not in above + below  # within what an estimate may be off
+    # a threshold above the estimate's spread is the bar
+    assert len(audit._token_hints([model("far", 15, -31.5)], threshold_pct=40)) == 1

@@ -37,11 +37,8 @@ _THINKING = (
 _NOT_THINKING = ("non-reasoning", "-lite", "-image", "-tts", "embedding")
 
 
-# An estimated count (o200k_base x a family factor) may be this far off either way: the
-# calibration samples in llmcost/tokens.py spread from -3% to +8% around their factor on
-# English, and code or non-English text runs further. Within it of a long-context threshold,
-# the price tier is not known: both tiers are priced.
-ESTIMATE_SPREAD = 0.15
+# An estimated count within llmcost.tokens.ESTIMATE_SPREAD_PCT of a long-context threshold
+# may be on either side of it: both tiers are priced.
 
 
 def _thinks(model: str, reasoning: bool) -> bool:
@@ -217,6 +214,7 @@ def tokens(
             soft_wrap=True,
         )
     from llmcost.render import money
+    from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
     for r in rows:  # the price tier chosen from an estimate: each tier it may be in
         if r.get("tiers"):
@@ -224,7 +222,7 @@ def tokens(
             side = "above" if r["above_input_tokens"] else "at or below"
             common.stderr().print(
                 f"[yellow]tier uncertain:[/yellow] {escape(r['model'])}'s {r['tokens']:,} "
-                f"tokens are an estimate (±{ESTIMATE_SPREAD:.0%}) near its "
+                f"tokens are an estimate (±{ESTIMATE_SPREAD_PCT}%) near its "
                 f"{high['above_input_tokens']:,}-token long-context threshold: "
                 f"{_per_million(low['usd_per_million'])}/1M ({money(low['cost_usd'])}) at or "
                 f"below it, {_per_million(high['usd_per_million'])}/1M "
@@ -243,12 +241,14 @@ def tokens(
 
 def _tiers_near(name: str, n: int, book) -> list[dict] | None:
     """The long-context tiers an estimated input count of ``n`` may fall in: None when the
-    whole ESTIMATE_SPREAD around it is in one tier, else each tier's price and the cost of the
+    whole ESTIMATE_SPREAD_PCT around it is in one tier, else each tier's price and the cost of the
     ``n`` tokens at it (lowest first), with the threshold it starts above."""
     from llmcost.api import price
+    from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
+    spread = ESTIMATE_SPREAD_PCT / 100
     found = {}
-    for count in (max(1, int(n * (1 - ESTIMATE_SPREAD))), n, math.ceil(n * (1 + ESTIMATE_SPREAD))):
+    for count in (max(1, int(n * (1 - spread))), n, math.ceil(n * (1 + spread))):
         usage = {"input_tokens": count, "output_tokens": 0}
         cost = price(name, usage, style="generic", pricing=book)
         per_token = cost.input / count
