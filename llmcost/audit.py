@@ -8,7 +8,9 @@ Two comparisons, each over the ``calls`` view (the report window):
   compared; it keeps them beside the recount in the temp table ``audit_recounts``.
   Deltas are ``reported - recounted`` (positive: the log claims more than its text holds),
   in tokens, in % of the recount, and in dollars (the delta tokens priced at the call's own
-  input and output prices, ``p_input`` / ``p_output`` of the ``priced`` view). Models whose
+  input and output prices, ``p_input`` / ``p_output`` of the ``priced`` view; extra input
+  tokens, up to the cache reads the call reports, at its cache-read price: caching is by
+  prefix, and what a log leaves out of a prompt is at its front). Models whose
   tokenizer is not public are recounted as estimates (o200k_base × a family factor) and are
   kept apart from exactly counted ones.
 - **Cost**: the cost a log claimed (``reported_cost_usd``: LiteLLM, Langfuse, Helicone,
@@ -150,13 +152,22 @@ WITH a AS (
          n.count_source, n.encoding, n.factor, n.reasoning,
          n.reported_input, n.counted_input,
          n.reported_output - coalesce(n.reported_reasoning, 0) AS reported_output,
-         n.reported_reasoning, n.counted_output, n.tools_logged, c.p_input, c.p_output
+         n.reported_reasoning, n.counted_output, n.tools_logged, c.p_input, c.p_output,
+         c.cache_read_tokens, c.p_cache_read
   FROM calls c JOIN {RECOUNTS_TABLE} n ON n.request_id = c.request_id
 ), sides AS (
   SELECT *, 'input' AS side, reported_input AS reported, counted_input AS counted,
-         p_input AS price FROM a
+         p_input AS price,
+         -- extra input tokens the log reports read from cache, up to the extra: caching is
+         -- by prefix, and what a log leaves out of the prompt (a system prompt, tools) is
+         -- at its front, so it is read from cache whenever part of the prompt is
+         CASE WHEN reported_input > counted_input AND cache_read_tokens > 0
+                   AND p_cache_read IS NOT NULL
+              THEN least(reported_input - counted_input, cache_read_tokens) ELSE 0 END
+           AS cached_extra
+  FROM a
   UNION ALL
-  SELECT *, 'output', reported_output, counted_output, p_output FROM a
+  SELECT *, 'output', reported_output, counted_output, p_output, 0 FROM a
 )
 SELECT request_id, model, provider, source, source_line, count_source, encoding, factor,
        reasoning, reported_reasoning, tools_logged, side, reported, counted,
@@ -164,7 +175,11 @@ SELECT request_id, model, provider, source, source_line, count_source, encoding,
        CASE WHEN counted > 0 THEN 100.0 * (reported - counted) / counted END AS delta_pct,
        -- off by more than ? % of the recount (a recount of 0 is off when reported is not)
        abs(reported - counted) * 100 > ? * counted AS off,
-       (reported - counted) * price AS delta_cost
+       (reported - counted - cached_extra) * price + coalesce(cached_extra * p_cache_read, 0)
+         AS delta_cost,
+       -- every extra token at the input price (the figure before cache reads were told apart)
+       (reported - counted) * price AS delta_cost_uncached,
+       cached_extra
 FROM sides WHERE reported IS NOT NULL AND counted IS NOT NULL
 """
 
@@ -173,7 +188,8 @@ SELECT model, provider, side, count(*) AS calls,
        sum(reported) AS reported_tokens, sum(counted) AS recounted_tokens,
        sum(delta) AS delta_tokens, avg(delta) AS mean_delta, avg(delta_pct) AS mean_delta_pct,
        count(*) FILTER (WHERE off) AS off_calls,
-       sum(delta_cost) AS delta_cost_usd, count(*) FILTER (WHERE delta_cost IS NULL) AS unpriced
+       sum(delta_cost) AS delta_cost_usd, count(*) FILTER (WHERE delta_cost IS NULL) AS unpriced,
+       sum(cached_extra) AS cached_extra, sum(delta_cost_uncached) AS delta_cost_uncached
 FROM _audit_sides GROUP BY ALL
 """
 
@@ -277,6 +293,10 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
                         "mean_delta_pct": _round(s["mean_delta_pct"]),
                         "off_calls": s["off_calls"],
                         "delta_cost_usd": usd(s["delta_cost_usd"]),
+                        # extra input tokens priced at the cache-read price (the log reports
+                        # that many read from cache), and the Δ $ with them at the input price
+                        "cache_read_priced_tokens": int(s["cached_extra"] or 0),
+                        "delta_cost_at_input_price_usd": usd(s["delta_cost_uncached"]),
                         "unpriced_calls": s["unpriced"],
                         "worst": worst[(*key, side, "tokens")],
                         "worst_pct": worst[(*key, side, "pct")],
@@ -335,6 +355,14 @@ def _totals(by_model: list[dict], source: str) -> dict:
         out[f"{side}_delta_tokens"] = sum(s["delta_tokens"] for s in sides)
     costs = [m["delta_cost_usd"] for m in models if m["delta_cost_usd"] is not None]
     out["delta_cost_usd"] = round(sum(costs), 9) if costs else None
+    # extra input tokens priced at the cache-read price, and the Δ $ had they been at the input
+    # price (their log reports them read from cache)
+    inputs = [m["input"] for m in models if m["input"]]
+    out["cache_read_priced_tokens"] = sum(s["cache_read_priced_tokens"] for s in inputs)
+    full = [s["delta_cost_at_input_price_usd"] for s in inputs]
+    full += [m["output"]["delta_cost_usd"] for m in models if m["output"]]
+    full = [c for c in full if c is not None]
+    out["delta_cost_at_input_price_usd"] = round(sum(full), 9) if full else None
     return out
 
 

@@ -650,3 +650,45 @@ def test_estimated_models_get_hints_beyond_what_an_estimate_may_be_off() -> None
     assert "near" not in above + below  # within what an estimate may be off
     # a threshold above the estimate's spread is the bar
     assert len(audit._token_hints([model("far", 15, -31.5)], threshold_pct=40)) == 1
+
+
+def test_extra_input_read_from_cache_is_priced_at_the_cache_read_price(cli, jsonl, tmp_path):
+    # a0 reports 50 input tokens more than its text holds (a hidden system prompt) and 40 read
+    # from cache: the Δ $ priced all 50 at the input price ($1/1M), though caching is by prefix
+    # and a hidden prompt is at its front, the part read from cache ($0.25/1M here)
+    prices = tmp_path / "cached.yaml"
+    prices.write_text(
+        "provider: openai\nversion: 2026-01-01\nsource: https://example.test/x\nmodels:\n"
+        "  gpt-4o-mini:\n    encoding: o200k_base\n    prices:\n      - from: 2024-01-01\n"
+        "        input: 1.00\n        output: 2.00\n        cache_read: 0.25\n"
+    )
+    usage = {
+        "prompt_tokens": N[0] + 50,
+        "completion_tokens": OUT[0],
+        "prompt_tokens_details": {"cached_tokens": 40},
+    }
+    log = jsonl([_record("a0", "gpt-4o-mini", QUESTIONS[0], ANSWERS[0], usage)], "cached.jsonl")
+    t = audit.run([str(log)], pricing=[prices])["audit"]["tokens"]
+    [mini] = t["by_model"]
+    assert mini["input"]["cache_read_priced_tokens"] == 40
+    assert mini["input"]["delta_cost_usd"] == pytest.approx((10 * 1.00 + 40 * 0.25) / 1e6)
+    assert mini["input"]["delta_cost_at_input_price_usd"] == pytest.approx(50 * 1.00 / 1e6)
+    totals = t["totals"]["counted"]
+    assert totals["cache_read_priced_tokens"] == 40
+    assert totals["delta_cost_at_input_price_usd"] == pytest.approx(50e-6)
+    assert [c["delta_cost_usd"] for c in t["off_calls"]] == [pytest.approx(20e-6)]
+    text = " ".join(cli("audit", log, "--pricing", prices, env={"COLUMNS": "120"}).stdout.split())
+    assert (
+        "= +$0.000020; 40 extra input tokens priced at the cache-read price, as the log reports "
+        "them read from cache (+$0.000050 at the input price)" in text
+    )
+    # fewer extra tokens than cache reads: all of them at the cache-read price; none without
+    usage["prompt_tokens_details"]["cached_tokens"] = N[0] + 50
+    log = jsonl([_record("a0", "gpt-4o-mini", QUESTIONS[0], ANSWERS[0], usage)], "more.jsonl")
+    [mini] = audit.run([str(log)], pricing=[prices])["audit"]["tokens"]["by_model"]
+    assert mini["input"]["delta_cost_usd"] == pytest.approx(50 * 0.25 / 1e6)
+    del usage["prompt_tokens_details"]
+    log = jsonl([_record("a0", "gpt-4o-mini", QUESTIONS[0], ANSWERS[0], usage)], "none.jsonl")
+    [mini] = audit.run([str(log)], pricing=[prices])["audit"]["tokens"]["by_model"]
+    assert mini["input"]["cache_read_priced_tokens"] == 0
+    assert mini["input"]["delta_cost_usd"] == pytest.approx(50e-6)

@@ -1296,6 +1296,14 @@ def audit_sections(r: dict) -> list[Section]:
                         else ""
                     )
                 )
+                + (
+                    f"; {plural(tot['cache_read_priced_tokens'], 'extra input token')} priced "
+                    "at the cache-read price, as the log reports them read from cache "
+                    f"({_audit_signed_money(tot['delta_cost_at_input_price_usd'])} at the "
+                    "input price)"
+                    if tot.get("cache_read_priced_tokens")
+                    else ""
+                )
             )
             section.tables.append(
                 Table(
