@@ -104,6 +104,8 @@ class ExportResult:
     partitioned: bool
     first_ts: dt.datetime | None = None
     last_ts: dt.datetime | None = None
+    # of unpriced_rows: calls of a model the tables price, on a date no price of it covers
+    undated_rows: int = 0
 
 
 def format_for(output: str | Path, fmt: str | ExportFormat | None) -> str:
@@ -208,7 +210,9 @@ def copy_calls(
 
     stats = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE cost_usd IS NOT NULL),
-             count(*) FILTER (WHERE NOT is_priced), coalesce(sum(cost_usd), 0), min(ts), max(ts)
+             count(*) FILTER (WHERE NOT is_priced), coalesce(sum(cost_usd), 0), min(ts), max(ts),
+             -- a priced model's call with no price in force on its date (before its first)
+             count(*) FILTER (WHERE NOT is_priced AND model_key IS NOT NULL)
            FROM calls"""
     ).fetchone()
     if stats[0] == 0:
@@ -265,6 +269,7 @@ def copy_calls(
         partitioned=bool(partition),
         first_ts=stats[4],
         last_ts=stats[5],
+        undated_rows=stats[6],
     )
 
 

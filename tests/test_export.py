@@ -355,3 +355,27 @@ def test_calls_without_a_timestamp_go_to_the_hive_default_partition(jsonl, tmp_p
         ("2026-01-01", Decimal(1)),
         (None, Decimal(2)),
     ]
+
+
+def test_cli_summary_tells_a_call_before_its_models_first_price_from_an_unpriced_model(
+    cli, jsonl, tmp_path
+):
+    # acme-small's price starts in 2025 (tests/data/attribution/prices.yaml): its 2020 call has no cost, and
+    # stderr counted it among '2 of unpriced models' with the model no table knows
+    usage = {"input_tokens": 10, "output_tokens": 0}
+    log = jsonl(
+        [
+            {"timestamp": "2026-01-01T00:00:00Z", "model": "acme-small", "provider": "acme",
+             "usage": usage},
+            {"timestamp": "2020-01-01T00:00:00Z", "model": "acme-small", "provider": "acme",
+             "usage": usage},
+            {"timestamp": "2026-01-01T00:00:00Z", "model": "mystery-model-x", "usage": usage},
+        ]
+    )  # fmt: skip
+    result = cli("export", log, "--pricing", PRICES, "-o", tmp_path / "calls.csv")
+    assert result.exit_code == 0, result.stderr
+    err = " ".join(result.stderr.split())
+    assert (
+        "1 with a cost totalling $0.000010, 1 of unpriced models, 1 dated when its model had "
+        "no price in force (cost left empty)" in err
+    )

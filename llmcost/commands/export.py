@@ -94,7 +94,15 @@ def export(
     err.print(
         f"{plural(result.rows, 'call')} → {where} ({result.format}{layout}): "
         f"{result.priced_rows:,} with a cost totalling {money(float(result.total_cost_usd))}, "
-        f"{result.unpriced_rows:,} of unpriced models"
+        # a priced model's call dated before its first price is no call of an unpriced model
+        f"{result.unpriced_rows - result.undated_rows:,} of unpriced models"
+        + (
+            f", {result.undated_rows:,} dated when "
+            + ("its model" if result.undated_rows == 1 else "their models")
+            + " had no price in force"
+            if result.undated_rows
+            else ""
+        )
         + (f", {unknown:,} without token counts" if unknown else "")
         + " (cost left empty)",
         soft_wrap=True,
