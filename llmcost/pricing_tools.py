@@ -347,6 +347,33 @@ def diff(old: list[Table], new: list[Table]) -> list[dict]:
     return changes
 
 
+def alias_diff(old: list[Table], new: list[Table]) -> list[dict]:
+    """The aliases (logged names a model is priced as) added, removed, or moved to another
+    model of the same provider between two versions of the tables; an added or removed
+    model's aliases too (a log's name that priced, or did not, before)."""
+
+    def index(tables):
+        return {
+            (m.provider, alias): m.key
+            for t in tables
+            for m in t.models.values()
+            for alias in m.aliases
+        }
+
+    a, b = index(old), index(new)
+    out = []
+    for provider, alias in sorted(set(a) | set(b)):
+        before, after = a.get((provider, alias)), b.get((provider, alias))
+        if before == after:
+            continue
+        change = "added" if before is None else "removed" if after is None else "moved"
+        out.append(
+            {"provider": provider, "alias": alias, "change": change, "old_model": before,
+             "new_model": after}
+        )  # fmt: skip
+    return out
+
+
 def _plain_value(v):
     if isinstance(v, dt.date):
         return None if v == FAR_FUTURE else v.isoformat()

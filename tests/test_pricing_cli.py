@@ -439,3 +439,35 @@ def test_list_of_an_unknown_provider_is_a_usage_error(cli):
     assert result.stdout == ""
     assert "no pricing table is for 'open-ai'" in result.stderr and "openai" in result.stderr
     assert cli("pricing", "list", "--provider", "OpenAI").exit_code == 0  # any case
+
+
+def test_diff_lists_alias_changes(cli, tmp_path):
+    # an alias is a logged name a model is priced as: 'acme-l' moving from acme-large to
+    # acme-new reprices every call logged under it, and diff listed no alias change at all
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(
+        OLD.replace("  acme-large:\n", "  acme-large:\n    aliases: [acme-l, acme-big]\n")
+    )
+    new.write_text(
+        NEW.replace("  acme-large:\n", "  acme-large:\n    aliases: [acme-xl]\n").replace(
+            "  acme-new:\n", "  acme-new:\n    aliases: [acme-l]\n"
+        )
+    )
+    data = json.loads(cli("pricing", "diff", str(old), str(new), "-f", "json").stdout)
+    assert data["aliases"] == [
+        {"provider": "acme", "alias": "acme-big", "change": "removed", "old_model": "acme-large",
+         "new_model": None},
+        {"provider": "acme", "alias": "acme-l", "change": "moved", "old_model": "acme-large",
+         "new_model": "acme-new"},
+        {"provider": "acme", "alias": "acme-xl", "change": "added", "old_model": None,
+         "new_model": "acme-large"},
+    ]  # fmt: skip
+    result = cli("pricing", "diff", str(old), str(new), env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "3 models changed, 3 aliases changed" in " ".join(lines)
+    assert "removed alias acme/acme-big (was → acme-large)" in lines
+    assert "moved alias acme/acme-l → acme-new (was → acme-large)" in lines
+    assert "added alias acme/acme-xl → acme-large" in lines
+    same = json.loads(cli("pricing", "diff", str(old), str(old), "-f", "json").stdout)
+    assert same["aliases"] == []

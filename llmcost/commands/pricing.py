@@ -287,12 +287,13 @@ def diff(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """What changed between two versions of the tables, and how much a log's bill moves."""
-    from llmcost.pricing_tools import bill_delta, book_of, load_version
+    from llmcost.pricing_tools import alias_diff, bill_delta, book_of, load_version
     from llmcost.pricing_tools import diff as run_diff
 
     old_tables, old_label = load_version(old)
     new_tables, new_label = load_version(new)
     changes = run_diff(old_tables, new_tables)
+    aliases = alias_diff(old_tables, new_tables)
     bill = None
     if log:
         # each side is complete when it is a full directory/revision; a single file is
@@ -303,11 +304,15 @@ def diff(
         new_book = book_of(base, new_tables) if base else book_of(new_tables)
         bill = bill_delta(log, old_book, new_book)
     if format is Format.json:
-        _json({"old": old_label, "new": new_label, "changes": changes, "bill": bill})
+        _json(
+            {"old": old_label, "new": new_label, "changes": changes, "aliases": aliases,
+             "bill": bill}
+        )  # fmt: skip
         return
     console = _console()
     console.print(
         f"[bold]{old_label} → {new_label}[/bold]: {plural(len(changes), 'model')} changed"
+        + (f", {plural(len(aliases), 'alias', 'aliases')} changed" if aliases else "")
     )
     for c in changes:
         console.print(f"  {c['change']:<8} {c['provider']}/{c['model']}", soft_wrap=True)
@@ -323,18 +328,32 @@ def diff(
                     f"{k} {v}" for k, v in (r.get("new") or r.get("old")).items() if v is not None
                 )
             console.print(f"           {r['change']} row {r['row']}: {what}", soft_wrap=True)
+    for a in aliases:  # a logged name priced as another model now, or no longer
+        what = {
+            "added": f"→ {a['new_model']}",
+            "removed": f"(was → {a['old_model']})",
+            "moved": f"→ {a['new_model']} (was → {a['old_model']})",
+        }[a["change"]]
+        console.print(
+            f"  {a['change']:<8} alias {a['provider']}/{a['alias']} {what}", soft_wrap=True
+        )
     if bill:
         console.print(
             f"\nBill of {', '.join(log)}: ${bill['old_cost_usd']:,.6f} → "
-            f"${bill['new_cost_usd']:,.6f} ({bill['delta_usd']:+,.6f})"
+            f"${bill['new_cost_usd']:,.6f} ({_signed_usd(bill['delta_usd'])})"
         )
         for m in bill["by_model"]:
             if m["delta_usd"]:
                 console.print(
                     f"  {m['provider']}/{m['model']}: {m['old_cost_usd']} → {m['new_cost_usd']} "
-                    f"({m['delta_usd']:+.6f}, {plural(m['requests'], 'call')})",
+                    f"({_signed_usd(m['delta_usd'])}, {plural(m['requests'], 'call')})",
                     soft_wrap=True,
                 )
+
+
+def _signed_usd(value: float) -> str:
+    """A change in dollars signed as every renderer signs it: "−$2.500000", "+$0.000010"."""
+    return ("+" if value > 0 else "−" if value < 0 else "") + f"${abs(value):,.6f}"
 
 
 @app.command("import-litellm")
