@@ -126,6 +126,9 @@ def test_diff_files_and_bill_of_a_log(cli, tmp_path, jsonl):
     assert (bill["old_cost_usd"], bill["new_cost_usd"], bill["delta_usd"]) == (7.0, 4.5, -2.5)
     gone = [m for m in bill["by_model"] if m["model"] == "acme-gone"][0]
     assert (gone["unpriced_old"], gone["unpriced_new"]) == (0, 1)  # now unpriced, never $0
+    # the table signed the change with a hyphen and no dollar sign: '(-2.500000)'
+    table = cli("pricing", "diff", str(old), str(new), "--log", str(log), env={"COLUMNS": "200"})
+    assert "$7.000000 → $4.500000 (−$2.500000)" in table.stdout
 
 
 def test_diff_against_a_git_revision(cli, tmp_path, monkeypatch):
