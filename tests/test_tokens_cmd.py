@@ -246,3 +246,21 @@ def test_a_tier_chosen_from_an_estimate_prices_both_tiers(cli, tmp_path: Path) -
     # far from the threshold, the estimate's tier is the only one
     far = _json(cli, TEXT, *MODELS, *_long_context_tables(tmp_path, 1000))
     assert far["claude-haiku-4-5"]["tiers"] is None
+
+
+def test_priced_as_keeps_the_model_at_80_columns(cli) -> None:
+    # 'google/gemini-2.5-pro' and 'anthropic/claude-sonnet-4-5' were cut to 'google/gemini…'
+    # and 'anthro…net-4-5' at 80 columns: the provider kept, the model priced as cut. The
+    # provider is a column of its own, left out first.
+    args = ["-m", "gemini-2.5-pro", "-m", "claude-sonnet-4-5", "-m", "claude-sonnet-4-6"]
+    result = cli("tokens", TEXT, *args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert rows["gemini-2.5-pro"][-1].startswith("gemini-2.5")  # the model, not 'google/'
+    assert "google/" not in result.stdout and "anthropic/" not in result.stdout
+    cut = rows["claude-sonnet-4-5"][-1], rows["claude-sonnet-4-6"][-1]
+    assert cut[0] != cut[1] and cut[0].startswith("claud") and cut[0].endswith("4-5")
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    wide = cli("tokens", TEXT, *args, env={"COLUMNS": "160"})
+    rows = {line.split()[0]: line.split() for line in wide.stdout.splitlines() if line}
+    assert rows["claude-sonnet-4-5"][-2:] == ["claude-sonnet-4-5", "anthropic"]

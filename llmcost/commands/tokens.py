@@ -292,7 +292,9 @@ def _print_table(result: dict) -> None:
                 f"{r['tokens']:,}",
                 _per_million(r["usd_per_million"]),
                 money(r["cost_usd"]) if r["priced"] else "unpriced",
-                r["priced_as"] or "—",
+                # the model priced as, and its provider apart: 'google/gemini-2.5-pro' cut at
+                # 80 columns read 'google/gemini…', the provider kept and the model lost
+                *(r["priced_as"].split("/", 1) if r["priced_as"] else ["—", "—"])[::-1],
             ]
         )
         # an estimate near a long-context threshold: the other tier's price, a row under it
@@ -305,12 +307,13 @@ def _print_table(result: dict) -> None:
                 else f"if at most {r['above_input_tokens']:,}"
             )
             rows.append(
-                ["", side, "", _per_million(t["usd_per_million"]), money(t["cost_usd"]), ""]
+                ["", side, "", _per_million(t["usd_per_million"]), money(t["cost_usd"]), "", ""]
             )
     table = Table(
-        ["Model", "Tokenizer", "Tokens", "USD / 1M", "Cost", "Priced as"],
+        ["Model", "Tokenizer", "Tokens", "USD / 1M", "Cost", "Priced as", "Provider"],
         rows,
-        "llrrrl",
+        "llrrrll",
+        optional=("Provider",),  # the model priced as names it, mostly
         whole=("Model", "Tokenizer"),  # what was asked, and how it was counted: never cut
     )
     console = common.stdout_console()
