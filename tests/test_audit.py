@@ -680,7 +680,7 @@ def test_extra_input_read_from_cache_is_priced_at_the_cache_read_price(cli, json
     text = " ".join(cli("audit", log, "--pricing", prices, env={"COLUMNS": "120"}).stdout.split())
     assert (
         "= +$0.000020; 40 extra input tokens priced at the cache-read price, as the log reports "
-        "them read from cache (+$0.000050 at the input price)" in text
+        "them read from cache ($0.000030 less than at the input price)" in text
     )
     # fewer extra tokens than cache reads: all of them at the cache-read price; none without
     usage["prompt_tokens_details"]["cached_tokens"] = N[0] + 50

@@ -1298,10 +1298,12 @@ def audit_sections(r: dict) -> list[Section]:
                 )
                 + (
                     f"; {plural(tot['cache_read_priced_tokens'], 'extra input token')} priced "
-                    "at the cache-read price, as the log reports them read from cache "
-                    f"({_audit_signed_money(tot['delta_cost_at_input_price_usd'])} at the "
-                    "input price)"
+                    "at the cache-read price, as the log reports them read from cache ("
+                    + money(tot["delta_cost_at_input_price_usd"] - tot["delta_cost_usd"])
+                    + " less than at the input price)"
                     if tot.get("cache_read_priced_tokens")
+                    and tot["delta_cost_usd"] is not None
+                    and tot["delta_cost_at_input_price_usd"] is not None
                     else ""
                 )
             )
