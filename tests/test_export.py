@@ -379,3 +379,17 @@ def test_cli_summary_tells_a_call_before_its_models_first_price_from_an_unpriced
         "1 with a cost totalling $0.000010, 1 of unpriced models, 1 dated when its model had "
         "no price in force (cost left empty)" in err
     )
+
+
+def test_cli_summary_of_calls_all_priced_leaves_no_empty_cost_unsaid(cli, jsonl, tmp_path):
+    # the real fixtures read '22 with a cost totalling $0.04, 0 of unpriced models (cost left
+    # empty)': a cost left empty on no call
+    usage = {"input_tokens": 10, "output_tokens": 0}
+    log = jsonl(
+        [{"timestamp": "2026-01-01T00:00:00Z", "model": "acme-small", "provider": "acme",
+          "usage": usage}]
+    )  # fmt: skip
+    result = cli("export", log, "--pricing", PRICES, "-o", tmp_path / "calls.csv")
+    assert result.exit_code == 0, result.stderr
+    err = " ".join(result.stderr.split())
+    assert err.endswith("(csv): 1 with a cost totalling $0.000010"), err

@@ -91,11 +91,14 @@ def export(
     layout = ", one folder per day" if result.partitioned else ""
     # a call of a priced model whose log has no token counts (nor text to count) has no cost
     unknown = result.rows - result.priced_rows - result.unpriced_rows
+    empty = result.rows - result.priced_rows
     err.print(
         f"{plural(result.rows, 'call')} → {where} ({result.format}{layout}): "
-        f"{result.priced_rows:,} with a cost totalling {money(float(result.total_cost_usd))}, "
+        f"{result.priced_rows:,} with a cost totalling {money(float(result.total_cost_usd))}"
+        # every call priced: no '0 of unpriced models (cost left empty)' of no call
+        + ("" if not empty else ", ")
         # a priced model's call dated before its first price is no call of an unpriced model
-        f"{result.unpriced_rows - result.undated_rows:,} of unpriced models"
+        + (f"{result.unpriced_rows - result.undated_rows:,} of unpriced models" if empty else "")
         + (
             f", {result.undated_rows:,} dated when "
             + ("its model" if result.undated_rows == 1 else "their models")
@@ -104,7 +107,7 @@ def export(
             else ""
         )
         + (f", {unknown:,} without token counts" if unknown else "")
-        + " (cost left empty)",
+        + (" (cost left empty)" if empty else ""),
         soft_wrap=True,
     )
 
