@@ -243,6 +243,9 @@ def test_a_tier_chosen_from_an_estimate_prices_both_tiers(cli, tmp_path: Path) -
     err = " ".join(table.stderr.split())
     assert "tier uncertain: claude-haiku-4-5's 7 tokens are an estimate" in err
     assert "gpt-4o-mini" not in err
+    # an unpriced model's row has the same keys
+    mystery = _json(cli, TEXT, "-m", "mystery-model-y", "-m", "gpt-4o-mini")
+    assert set(mystery["mystery-model-y"]) == set(mystery["gpt-4o-mini"])
     # far from the threshold, the estimate's tier is the only one
     far = _json(cli, TEXT, *MODELS, *_long_context_tables(tmp_path, 1000))
     assert far["claude-haiku-4-5"]["tiers"] is None

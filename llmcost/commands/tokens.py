@@ -154,6 +154,8 @@ def tokens(
             "usd_per_million": None,
             "cost_usd": None,
             "price_from": None,
+            "above_input_tokens": None,  # the long-context tier priced at (None: standard)
+            "tiers": None,  # an estimate near a threshold: each tier it may be in
             "unpriced_reason": None,
         }
         try:
@@ -178,7 +180,6 @@ def tokens(
                 usd_per_million=float(round(per_token * 1_000_000, 9)),
                 price_from=cost.price_from.isoformat(),
                 above_input_tokens=cost.price_above_tokens or None,
-                tiers=None,
             )
             if n.source == "estimated" and as_ is Side.input and int(n):
                 row["tiers"] = _tiers_near(name, int(n), book)
