@@ -37,10 +37,6 @@ _THINKING = (
 _NOT_THINKING = ("non-reasoning", "-lite", "-image", "-tts", "embedding")
 
 
-# An estimated count within llmcost.tokens.ESTIMATE_SPREAD_PCT of a long-context threshold
-# may be on either side of it: both tiers are priced.
-
-
 def _thinks(model: str, reasoning: bool) -> bool:
     """Whether ``model``'s answers carry hidden reasoning tokens billed as output."""
     name = model.lower().rsplit("/", 1)[-1]
@@ -241,9 +237,10 @@ def tokens(
 
 
 def _tiers_near(name: str, n: int, book) -> list[dict] | None:
-    """The long-context tiers an estimated input count of ``n`` may fall in: None when the
-    whole ESTIMATE_SPREAD_PCT around it is in one tier, else each tier's price and the cost of the
-    ``n`` tokens at it (lowest first), with the threshold it starts above."""
+    """The long-context tiers an estimated input count of ``n`` may fall in (the true count
+    may be ESTIMATE_SPREAD_PCT either side of it): None when all of that is in one tier, else
+    each tier's price and the cost of the ``n`` tokens at it (lowest first), with the
+    threshold it starts above."""
     from llmcost.api import price
     from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
