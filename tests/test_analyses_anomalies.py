@@ -129,3 +129,52 @@ def test_forecast_of_a_log_that_starts_late_in_the_month_uses_its_own_rate(jsonl
     assert f["daily_mean_usd"] == pytest.approx(2 / 0.75)
     assert f["projection_usd"] == pytest.approx(2 + 2.25 * 2 / 0.75)
     assert "per day logged" in f["method"]
+
+
+def test_a_sparse_log_is_not_checked_and_says_why(jsonl):
+    """On the real fixtures (a few calls a month over two years) every day with a call was
+    an anomaly: its 14 days before were nearly all idle, median $0 and MAD $0, so the
+    threshold was about $0. A history of idle days cannot say what a usual day costs: a day
+    is checked when 7 of the 14 days before it had calls, and the days with calls that were
+    not are counted, with why, so that no anomaly is not read as 'all normal'.
+
+    $1 every tenth day for 60 days, then $1 on day 61 and $5 on day 62."""
+    records = [call(d * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(0, 61, 10)]
+    records += [call(61 * DAY + NOON, text="a", **DOLLAR)]
+    records += [call(62 * DAY + NOON + i, text=f"s{i}", **DOLLAR) for i in range(5)]
+    rep = report(jsonl, records)
+    a = rep["anomalies"]
+    assert a["days"] == [] and a["users_and_features"] == [] and a["count"] == 0
+    assert a["days_checked"] == 0 and a["series_checked"] == 0
+    # 63 days: 7 with under 7 days of log before them (day 0 has calls), 56 with too few
+    # days with calls before them (days 10, 20 .. 60, 61 and 62 have calls)
+    assert a["days_not_checked"] == {"short_history": 7, "few_days_with_calls": 56}
+    assert a["days_with_calls_not_checked"] == {"short_history": 1, "few_days_with_calls": 8}
+    assert (a["min_history_days"], a["min_days_with_calls"]) == (7, 7)
+    assert a["not_checked_note"].startswith(
+        "9 days with calls not checked: 8 have fewer than 7 days with calls among the 14 "
+        "before them (not enough days with calls"
+    )
+    assert "7 of them with calls" in a["rule"]
+    from llmcost.render.markdown import render
+
+    md = render(rep)
+    assert "Anomalies: none looked for, no day has the history it needs" in md
+    assert "- 9 days with calls not checked: 8 have fewer than 7 days with calls" in md
+
+
+def test_a_user_of_few_days_is_not_checked_on_a_dense_log(jsonl):
+    """A dense log (u1: $1 every day) with a user who calls now and then (u2: $0.10 every
+    fifth day): u2's median of the days before is $0, and each of its days was an anomaly
+    of its own. Only u1's spike (and the day's) is one; u2's days are not checked."""
+    dense = [call(d * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(20)]
+    dense += [call(20 * DAY + NOON + i, text=f"s{i}", **DOLLAR) for i in range(5)]
+    rare = [
+        call(d * DAY + NOON + 60, user="u2", text=f"r{d}", inp=10_000, out=0)
+        for d in range(0, 21, 5)
+    ]
+    a = report(jsonl, dense + rare)["anomalies"]
+    assert [d["day"] for d in a["days"]] == ["2026-03-22"]
+    assert [(x["scope"], x["key"]) for x in a["users_and_features"]] == [("user", "u1")]
+    assert a["days"][0]["history_days_with_calls"] == 14
+    assert a["days_with_calls_not_checked"] == {"short_history": 7, "few_days_with_calls": 0}

@@ -4,7 +4,10 @@ where this month's spend is heading.
 **Anomalies.** For each series (total cost per day; cost per day of each of the
 ``MAX_KEYS`` highest-spending users and features), a day is compared with the same series
 over the previous ``savings.baseline_days`` (14) days, zeros included for idle days, once at
-least ``MIN_HISTORY`` days of history exist:
+least ``MIN_HISTORY`` days of history exist, ``MIN_DAYS_WITH_CALLS`` of them with calls (a
+history of mostly idle days has a median and a MAD of $0: any day with a call would be
+'anomalous'; on a sparse log, a few calls a month, no day is checked, and the days with calls
+that were not are counted by why, so that no anomaly is not read as 'all normal'):
 
     anomalous when cost > median + k x sigma,  sigma = max(1.4826 x MAD, 10% of median, floor)
 
@@ -33,6 +36,9 @@ from llmcost.analyses import local_ts, register, rows, savings, usd, zone
 from llmcost.analyses.settings import settings
 
 MIN_HISTORY = 7
+# days with calls a day's history needs (of its ``baseline_days``): a history of mostly idle
+# days has a median of $0 and a MAD of $0, and any day with a call is 'anomalous' above it
+MIN_DAYS_WITH_CALLS = MIN_HISTORY
 MAX_KEYS = 100
 MAD_SCALE = 1.4826
 MEDIAN_FLOOR = 0.1
@@ -47,7 +53,8 @@ def _series(base: str, local: str = "ts") -> str:
     days of ``local`` (analyses.local_ts: the report's zone)."""
     return f"""
     WITH d AS (
-      SELECT CAST({local} AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost
+      SELECT CAST({local} AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost,
+        cost_usd IS NOT NULL AS priced
       FROM {base} WHERE ts IS NOT NULL),
     span AS (SELECT min(day) AS first_day, max(day) AS last_day FROM d),
     days AS (
@@ -60,15 +67,16 @@ def _series(base: str, local: str = "ts") -> str:
       SELECT feature AS key FROM d WHERE feature IS NOT NULL GROUP BY 1
       ORDER BY sum(cost) DESC, 1 LIMIT {MAX_KEYS}),
     raw AS (
-      SELECT 'day' AS scope, 'all calls' AS key, day, sum(cost) AS cost FROM d GROUP BY day
+      SELECT 'day' AS scope, 'all calls' AS key, day, sum(cost) AS cost,
+        count(*) FILTER (WHERE priced) AS calls FROM d GROUP BY day
       UNION ALL
-      SELECT 'user', user_id, day, sum(cost) FROM d
+      SELECT 'user', user_id, day, sum(cost), count(*) FILTER (WHERE priced) FROM d
       WHERE user_id IN (SELECT key FROM top_users) GROUP BY ALL
       UNION ALL
-      SELECT 'feature', feature, day, sum(cost) FROM d
+      SELECT 'feature', feature, day, sum(cost), count(*) FILTER (WHERE priced) FROM d
       WHERE feature IN (SELECT key FROM top_features) GROUP BY ALL),
     starts AS (SELECT scope, key, min(day) AS first_day FROM raw GROUP BY ALL)
-    SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost
+    SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost, coalesce(r.calls, 0) AS calls
     FROM starts s JOIN days ON days.day >= s.first_day
     LEFT JOIN raw r ON r.scope = s.scope AND r.key = s.key AND r.day = days.day"""
 
@@ -118,19 +126,22 @@ def anomalies(con, ctx) -> dict:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_baseline AS
             WITH hist AS (
-              SELECT scope, key, day, cost, list(cost) OVER (
-                  PARTITION BY scope, key ORDER BY day
-                  ROWS BETWEEN {window} PRECEDING AND 1 PRECEDING) AS past
-              FROM sv_series),
+              SELECT scope, key, day, cost, calls, list(cost) OVER past_days AS past,
+                count(*) FILTER (WHERE calls > 0) OVER past_days AS active
+              FROM sv_series
+              WINDOW past_days AS (PARTITION BY scope, key ORDER BY day
+                                   ROWS BETWEEN {window} PRECEDING AND 1 PRECEDING)),
             med AS (
-              SELECT scope, key, day, cost, len(past) AS n,
+              SELECT scope, key, day, cost, calls, coalesce(len(past), 0) AS n, active,
+                coalesce(len(past), 0) >= {MIN_HISTORY} AND active >= {MIN_DAYS_WITH_CALLS}
+                  AS checked,
                 list_aggregate(past, 'median') AS median, past
-              FROM hist WHERE len(past) >= {MIN_HISTORY}),
+              FROM hist),
             mad AS (
               SELECT *, list_aggregate(list_transform(past, lambda x: abs(x - median)),
                                        'median') AS mad
               FROM med)
-            SELECT scope, key, day, cost, n, median, mad,
+            SELECT scope, key, day, cost, calls, n, active, checked, median, mad,
               median + {k} * greatest({MAD_SCALE} * mad, {MEDIAN_FLOOR} * median, ?)
                 AS threshold
             FROM mad""",
@@ -139,8 +150,9 @@ def anomalies(con, ctx) -> dict:
     found = rows(
         con,
         """SELECT scope, key, day, cost AS cost_usd, median AS baseline_usd,
-             threshold AS threshold_usd, cost - median AS excess_usd, n AS history_days
-           FROM sv_baseline WHERE cost > threshold AND day BETWEEN ? AND ?
+             threshold AS threshold_usd, cost - median AS excess_usd, n AS history_days,
+             active AS history_days_with_calls
+           FROM sv_baseline WHERE checked AND cost > threshold AND day BETWEEN ? AND ?
            ORDER BY (scope = 'day') DESC, excess_usd DESC, scope, key, day""",
         [first_day, last_day],
     )
@@ -152,24 +164,68 @@ def anomalies(con, ctx) -> dict:
     others = sorted(
         (a for a in found if a["scope"] != "day"), key=lambda a: (-a["excess_usd"], a["key"])
     )
-    checked = con.execute(
-        "SELECT count(*) FILTER (WHERE scope = 'day'), count(DISTINCT (scope, key)) "
-        "FROM sv_baseline WHERE day BETWEEN ? AND ?",
+    # the window's days (of the total series), checked or not, and why not
+    counts = con.execute(
+        f"""SELECT count(*) FILTER (WHERE scope = 'day' AND checked),
+              count(DISTINCT (scope, key)) FILTER (WHERE checked),
+              count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n < {MIN_HISTORY}),
+              count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n >= {MIN_HISTORY}),
+              count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n < {MIN_HISTORY}
+                               AND calls > 0),
+              count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n >= {MIN_HISTORY}
+                               AND calls > 0)
+            FROM sv_baseline WHERE day BETWEEN ? AND ?""",
         [first_day, last_day],
     ).fetchone()
+    checked, series, short, sparse, short_called, sparse_called = counts
     return {
         "days": days[: ctx.top],
         "users_and_features": others[: ctx.top],
         "count": len(found),
-        "days_checked": checked[0],
-        "series_checked": checked[1],
+        "days_checked": checked,
+        "series_checked": series,
+        # the window's other days, by why they were not checked: no anomaly among them is
+        # no sign that they were usual (a day of no call is never one, so the days with
+        # calls are what a reader misses)
+        "days_not_checked": {"short_history": short, "few_days_with_calls": sparse},
+        "days_with_calls_not_checked": {
+            "short_history": short_called,
+            "few_days_with_calls": sparse_called,
+        },
+        "min_history_days": MIN_HISTORY,
+        "min_days_with_calls": MIN_DAYS_WITH_CALLS,
+        "not_checked_note": _not_checked_note(short_called, sparse_called, window),
         "rule": f"cost above the median of the previous {window} days + {k} x robust sigma "
         f"(1.4826 x MAD, at least 10% of the median and 1% of an average day's total); "
-        f"needs {MIN_HISTORY} days of history",
+        f"needs {MIN_HISTORY} days of history, {MIN_DAYS_WITH_CALLS} of them with calls",
         "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None), zone(ctx)),
         # the zone of the days above and of the forecast's month (report --tz)
         "timezone": zone(ctx),
     }
+
+
+def _not_checked_note(short: int, sparse: int, window: int) -> str | None:
+    """Why days with calls were not checked, in words; None when every one was."""
+    if not short and not sparse:
+        return None
+    parts = []
+    if sparse:
+        parts.append(
+            f"{sparse} {'has' if sparse == 1 else 'have'} fewer than {MIN_DAYS_WITH_CALLS} days with calls "
+            f"among the {window} before {'it' if sparse == 1 else 'them'} (not enough days "
+            "with calls: a history of idle days cannot say what a usual day costs)"
+        )
+    if short:
+        parts.append(
+            f"{short} {'has' if short == 1 else 'have'} fewer than {MIN_HISTORY} days of log before "
+            f"{'it' if short == 1 else 'them'}"
+        )
+    total = short + sparse
+    return (
+        f"{total} day{'' if total == 1 else 's'} with calls not checked: "
+        + "; ".join(parts)
+        + ". No anomaly on them is no sign that they were usual"
+    )
 
 
 def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict | None:

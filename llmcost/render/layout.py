@@ -1174,8 +1174,16 @@ def _anomalies(a: dict) -> Section:
     section.lines.append(
         f"Anomalies: {count(a['count'])} ({a['rule']})."
         if a["days_checked"]
-        else "Anomalies: not enough history (needs a week of days before the one checked)."
+        else "Anomalies: none looked for, no day has the history it needs "
+        + (
+            f"({a['rule'].split('; ')[-1]})."
+            if a.get("min_days_with_calls")
+            else "(needs a week of days before the one checked)."
+        )
     )
+    if a.get("not_checked_note"):
+        # no anomaly among days that were not checked is no sign that they were usual
+        section.lines.append(f"{a['not_checked_note']}.")
     if found:
         section.tables.append(
             Table(
