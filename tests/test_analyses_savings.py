@@ -105,7 +105,7 @@ def test_markdown_puts_savings_right_after_the_summary(cli):
         "## Batch eligibility",
         "## Output waste",
         "## Prompt bloat",
-        "## Anomalies and forecast",
+        "## Anomalies and forecast (UTC)",  # analyze's days are UTC ones, and say so
         "## Self-hosting break-even",
     ):
         assert heading in headings

@@ -428,10 +428,11 @@ def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):
     (an empty Markdown table in a PR); it says there are no timestamps, as Peak times does."""
     log = jsonl([{"model": "gpt-4o-mini", "input_tokens": 1000, "output_tokens": 100}])
     md = cli("analyze", log, "-f", "markdown").stdout
-    assert "## Cost by day\n\n- no timestamps\n" in md
+    # (the heading names its zone since analyze's days were labelled UTC, as report --tz's are)
+    assert "## Cost by day (UTC)\n\n- no timestamps\n" in md
     assert "| Day | Calls | Cost |" not in md
     text = cli("analyze", log).stdout
-    assert re.search(r"^Cost by day ─+\nno timestamps$", text, re.M), text
+    assert re.search(r"^Cost by day \(UTC\) ─+\nno timestamps$", text, re.M), text
 
 
 def test_rejects_source_is_a_plain_substring(cli, tmp_path):

@@ -299,9 +299,12 @@ def _by_day(r: dict) -> Section:
         ]
         for d in r["by_day"]
     ]
+    # days of the report's zone: analyze and check take no --tz, their days are UTC ones, and
+    # say so as report --tz names its zone ('Cost by day (Europe/Paris)')
+    title = f"Cost by day ({(r.get('window') or {}).get('tz') or 'UTC'})"
     if not rows:  # not a table of no rows: the calls had no time (the summary says how many)
-        return Section("Cost by day", lines=["no timestamps"])
-    return Section("Cost by day", tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
+        return Section(title, lines=["no timestamps"])
+    return Section(title, tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
 
 
 def _attribution(r: dict) -> list[Section]:
@@ -1146,7 +1149,8 @@ def _bloat(b: dict) -> Section:
 
 
 def _anomalies(a: dict) -> Section:
-    section = Section("Anomalies and forecast")
+    # its days and its month are of the report's zone (UTC for analyze and check)
+    section = Section(f"Anomalies and forecast ({a.get('timezone') or 'UTC'})")
     f = a.get("forecast")
     if f and f["days_elapsed"] >= f["days_in_month"]:
         # a month that is over (a report of last month) has nothing left to project: its
