@@ -450,6 +450,9 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "baseline": compare(baseline, report, top=10) if baseline is not None else None,
         # what the check could not see: lines rejected, files cut short or not read
         "rejected": (report.get("rejected") or {}).get("count", 0),
+        # of every rejected line stored: a window counts those it dates among its calls
+        "rejected_in_store": (report.get("rejected") or {}).get("in_store"),
+        "rejected_window": bool((report.get("rejected") or {}).get("period")),
         "notes": list(report.get("notes") or []),
     }
 

@@ -658,3 +658,30 @@ def test_both_daily_cost_rules_say_their_days_are_utc():
     helps = {p.name: p.help for p in get_command(app).commands["check"].params}
     assert "a day (UTC)" in helps["max_daily_cost"]
     assert "a day (UTC)" in helps["warn_daily_cost"]
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["log", "db"])
+def test_a_window_says_its_rejected_lines_are_some_of_those_stored(cli, tmp_path, stored):
+    """`check --db F --since 2026-11-01` said '4 log lines were rejected' where the ingest had
+    said 5: a window counts the rejected lines it dates among its calls (a line has no time
+    of its own), and said not that it did. It names the window, and how many are stored."""
+    log = _months_of_rejects(tmp_path)
+    source = [log]
+    if stored:
+        db = tmp_path / "s.duckdb"
+        assert cli("ingest", log, "--db", db).exit_code == 0
+        source = ["--db", db]
+    check = [*source, "--since", "2026-11-01", "--max-cost", "100"]
+    doc = json.loads(cli("check", *check, "-f", "json").stdout)
+    assert (doc["rejected"], doc["rejected_in_store"], doc["rejected_window"]) == (1, 4, True)
+    text = " ".join(cli("check", *check, env={"COLUMNS": "200"}).stdout.split())
+    assert "Not counted: 1 log line was rejected in this window, of 4 stored (a rejected " in text
+    assert "the call logged before it in its file dates it" in text
+    md = cli("check", *check, "-f", "markdown").stdout
+    assert "1 log line was rejected in this window, of 4 stored" in md
+    # no window: every stored line, and no word of a window
+    everything = cli("check", *source, "--max-cost", "100").stdout
+    assert "Not counted: 4 log lines were rejected (llmcost analyze" in everything
+    assert "in this window" not in everything
+    report = json.loads(cli("analyze", *source, "--since", "2026-11-01", "-f", "json").stdout)
+    assert (report["rejected"]["count"], report["rejected"]["in_store"]) == (1, 4)

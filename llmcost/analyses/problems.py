@@ -53,6 +53,9 @@ def rejected(con, ctx) -> dict:
         scope = f"(SELECT * FROM dated_rejects WHERE {' AND '.join(clauses)})"
         period = {name: at.isoformat() if at else None for name, _, at in ends}
     count = con.execute(f"SELECT count(*) FROM {scope}", params).fetchone()[0]
+    # every rejected line stored, whatever its date: a window's count is of those it places
+    # among its calls, and reads beside the ingest's ('5 rejected') as what it is
+    stored = count if period is None else con.execute("SELECT count(*) FROM rejects").fetchone()[0]
     samples = rows(
         con,
         f"SELECT source, line, reason FROM {scope} ORDER BY source, line LIMIT ?",
@@ -64,4 +67,10 @@ def rejected(con, ctx) -> dict:
            FROM {scope} GROUP BY 1 ORDER BY lines DESC, min(source), min(line), reason""",
         params,
     )
-    return {"count": count, "samples": samples, "by_reason": by_reason, "period": period}
+    return {
+        "count": count,
+        "samples": samples,
+        "by_reason": by_reason,
+        "period": period,
+        "in_store": stored,
+    }

@@ -81,7 +81,21 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
         + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
         + when
     )
-    if result.get("rejected"):
+    stored = result.get("rejected_in_store")
+    if (
+        result.get("rejected")
+        and result.get("rejected_window")
+        and (stored or 0) > result["rejected"]
+    ):
+        # a window's rejected lines are those it dates among its calls (a line has no time of
+        # its own): '4 log lines were rejected' read beside the ingest's '5 rejected'
+        summary.lines.append(
+            f"Not counted: {plural(result['rejected'], 'log line was', 'log lines were')} "
+            f"rejected in this window, of {count(stored)} stored (a rejected line has no time of"
+            " its own: the call logged before it in its file dates it; llmcost analyze --format"
+            " json lists each with its file, line and reason)"
+        )
+    elif result.get("rejected"):
         summary.lines.append(
             f"Not counted: {plural(result['rejected'], 'log line was', 'log lines were')} rejected "
             "(llmcost analyze --format json lists each with its file, line and reason)"
