@@ -178,3 +178,21 @@ def test_a_user_of_few_days_is_not_checked_on_a_dense_log(jsonl):
     assert [(x["scope"], x["key"]) for x in a["users_and_features"]] == [("user", "u1")]
     assert a["days"][0]["history_days_with_calls"] == 14
     assert a["days_with_calls_not_checked"] == {"short_history": 7, "few_days_with_calls": 0}
+
+
+def test_forecast_of_idle_days_has_no_range(jsonl):
+    """A log of a few calls a month read 'month-end projection $0.000059 (80% range $0.000059
+    – $0.000059)' (the real fixtures): its 28 complete days before the last were idle, a
+    spread of $0, a range of no width. The range needs 7 complete days with calls, as the
+    anomaly check does; the projection (month to date + the mean of those days) stands.
+
+    $1 on March 1st, 10th and 20th (T0 is 2026-03-02), then on the 30th."""
+    records = [call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in (1, 10, 20, 30)]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert (f["history_days"], f["history_days_with_calls"]) == (28, 2)
+    assert f["low_usd"] is None and f["high_usd"] is None
+    assert f["range_note"] == (
+        "no 80% range: 2 of the 28 complete days of history had calls, and a range needs 7: "
+        "the spread of idle days is no measure of it"
+    )
+    assert f["projection_usd"] == pytest.approx(4 + 1.5 * 2 / 28)

@@ -20,9 +20,10 @@ flagged only for a visible amount.
 **Forecast.** Month-to-date spend of the month of the last call, and a month-end projection:
 MTD + remaining days x the mean cost of the last ``FORECAST_DAYS`` complete days, with an 80%
 range of +-1.28 x sd x sqrt(remaining days) (independent days, no weekly pattern assumed).
-The range needs ``FORECAST_MIN_DAYS`` (7) complete days: the spread of fewer days is no
-measure of it (one day has none, and read as a range of zero width): below that, the
-projection comes without a range, and says why (``range_note``).
+The range needs ``FORECAST_MIN_DAYS`` (7) complete days, with calls: the spread of fewer
+days is no measure of it (one day has none, and read as a range of zero width), nor is the
+spread of idle days: below that, the projection comes without a range, and says why
+(``range_note``).
 """
 
 from __future__ import annotations
@@ -259,12 +260,13 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
     logged = logged.total_seconds() / 86400
     # complete days before the last one (which may be partial), at most FORECAST_DAYS
     stats = con.execute(
-        f"""SELECT count(*), avg(cost), coalesce(stddev_samp(cost), 0) FROM (
-              SELECT cost FROM sv_series WHERE scope = 'day' AND day < CAST(? AS DATE)
+        f"""SELECT count(*), avg(cost), coalesce(stddev_samp(cost), 0),
+              count(*) FILTER (WHERE calls > 0) FROM (
+              SELECT cost, calls FROM sv_series WHERE scope = 'day' AND day < CAST(? AS DATE)
               ORDER BY day DESC LIMIT {FORECAST_DAYS})""",
         [wall(last).date().isoformat()],
     ).fetchone()
-    n, mean, sd = stats[0], float(stats[1] or 0), float(stats[2] or 0)
+    n, mean, sd, active = stats[0], float(stats[1] or 0), float(stats[2] or 0), stats[3]
     mtd = usd(mtd)
     if until is not None and until > last:
         month_end = midnight(start + dt.timedelta(days=days_in_month), zinfo)
@@ -276,7 +278,10 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
         mean = mtd / max(float(logged or 0), 1 / 24)
     projection = mtd + remaining * mean
     spread = Z80 * sd * math.sqrt(remaining)
-    ranged = n >= FORECAST_MIN_DAYS
+    # the spread of idle days is no measure of it either: 28 days of $0 read '80% range
+    # $0.000059 - $0.000059' on a log of a few calls a month (as the anomaly check, a week of
+    # days with calls)
+    ranged = n >= FORECAST_MIN_DAYS and active >= FORECAST_MIN_DAYS
     history = "no complete day" if n == 0 else f"{n} complete day{'' if n == 1 else 's'}"
     rate = (
         "the month-to-date cost per day logged (no complete day before the last call's)"
@@ -295,16 +300,21 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
         "daily_mean_usd": round(mean, 9),
         "daily_sd_usd": round(sd, 9),
         "history_days": n,
+        "history_days_with_calls": active,
         "projection_usd": round(projection, 6),
         "low_usd": round(max(mtd, projection - spread), 6) if ranged else None,
         "high_usd": round(projection + spread, 6) if ranged else None,
         "range_note": None
         if ranged
-        else f"no 80% range: {history} of history, and a range needs {FORECAST_MIN_DAYS}",
+        else f"no 80% range: {history} of history, and a range needs {FORECAST_MIN_DAYS}"
+        if n < FORECAST_MIN_DAYS
+        else f"no 80% range: {active} of the {history} of history had calls, and a range "
+        f"needs {FORECAST_MIN_DAYS}: the spread of idle days is no measure of it",
         "method": f"month-to-date + remaining days x {rate}; "
         + (
             "range = 80% interval (+-1.28 sd x sqrt(remaining days))"
             if ranged
-            else f"a range needs the spread of {FORECAST_MIN_DAYS} complete days at least"
+            else f"a range needs the spread of {FORECAST_MIN_DAYS} complete days with calls"
+            " at least"
         ),
     }
