@@ -151,16 +151,18 @@ def test_a_sparse_log_is_not_checked_and_says_why(jsonl):
     assert a["days_not_checked"] == {"short_history": 7, "few_days_with_calls": 56}
     assert a["days_with_calls_not_checked"] == {"short_history": 1, "few_days_with_calls": 8}
     assert (a["min_history_days"], a["min_days_with_calls"]) == (7, 7)
-    assert a["not_checked_note"].startswith(
-        "9 days with calls not checked: 8 have fewer than 7 days with calls among the 14 "
-        "before them (not enough days with calls"
+    assert a["not_checked_note"] == (
+        "9 days with calls not checked: 8 with fewer than 7 days with calls among the 14 "
+        "before each (not enough days with calls: a history of idle days cannot say what a "
+        "usual day costs), 1 with fewer than 7 days of log before each; no anomaly found "
+        "there does not mean all was usual"
     )
     assert "7 of them with calls" in a["rule"]
     from llmcost.render.markdown import render
 
     md = render(rep)
     assert "Anomalies: none looked for, no day has the history it needs" in md
-    assert "- 9 days with calls not checked: 8 have fewer than 7 days with calls" in md
+    assert "- 9 days with calls not checked: 8 with fewer than 7 days with calls" in md
 
 
 def test_a_user_of_few_days_is_not_checked_on_a_dense_log(jsonl):

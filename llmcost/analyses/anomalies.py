@@ -209,23 +209,23 @@ def _not_checked_note(short: int, sparse: int, window: int) -> str | None:
     """Why days with calls were not checked, in words; None when every one was."""
     if not short and not sparse:
         return None
-    parts = []
-    if sparse:
-        parts.append(
-            f"{sparse} {'has' if sparse == 1 else 'have'} fewer than {MIN_DAYS_WITH_CALLS} days with calls "
-            f"among the {window} before {'it' if sparse == 1 else 'them'} (not enough days "
-            "with calls: a history of idle days cannot say what a usual day costs)"
-        )
-    if short:
-        parts.append(
-            f"{short} {'has' if short == 1 else 'have'} fewer than {MIN_HISTORY} days of log before "
-            f"{'it' if short == 1 else 'them'}"
-        )
     total = short + sparse
+    each = "it" if total == 1 else "each"
+    few = (
+        f"fewer than {MIN_DAYS_WITH_CALLS} days with calls among the {window} before {each} "
+        "(not enough days with calls: a history of idle days cannot say what a usual day costs)"
+    )
+    young = f"fewer than {MIN_HISTORY} days of log before {each}"
+    why = (
+        f"{sparse} with {few}, {short} with {young}"
+        if short and sparse
+        else few
+        if sparse
+        else young
+    )
     return (
-        f"{total} day{'' if total == 1 else 's'} with calls not checked: "
-        + "; ".join(parts)
-        + ". No anomaly on them is no sign that they were usual"
+        f"{total} day{'' if total == 1 else 's'} with calls not checked: {why}; no anomaly "
+        "found there does not mean all was usual"
     )
 
 
