@@ -198,3 +198,17 @@ def test_forecast_of_idle_days_has_no_range(jsonl):
         "the spread of idle days is no measure of it"
     )
     assert f["projection_usd"] == pytest.approx(4 + 1.5 * 2 / 28)
+
+
+def test_the_report_says_when_it_lists_some_of_the_anomalies():
+    """The demo read 'Anomalies: 28' above a table of 10 rows, as if the 10 were the 28: the
+    lists hold the top N of each kind (--top), and the report says so."""
+    from llmcost.render.layout import _anomalies
+
+    found = {"scope": "user", "key": "u1", "day": "2026-11-04", "cost_usd": 1.0,
+             "baseline_usd": 0.1, "excess_usd": 0.9}  # fmt: skip
+    a = {"days": [], "users_and_features": [found], "count": 28, "days_checked": 14,
+         "rule": "r", "forecast": None, "timezone": "UTC"}  # fmt: skip
+    lines = _anomalies(a).lines
+    assert "Listed: the 1 with the largest excess" in " ".join(lines)
+    assert not any(x.startswith("Listed:") for x in _anomalies({**a, "count": 1}).lines)

@@ -1188,6 +1188,12 @@ def _anomalies(a: dict) -> Section:
     if a.get("not_checked_note"):
         # no anomaly among days that were not checked is no sign that they were usual
         section.lines.append(f"{a['not_checked_note']}.")
+    if found and len(found) < a["count"]:
+        # 'Anomalies: 28' above a table of 10 rows: the lists hold the top N of each kind
+        section.lines.append(
+            f"Listed: the {len(found)} with the largest excess (the days, then the users and "
+            "features; --top sets how many of each)."
+        )
     if found:
         section.tables.append(
             Table(
