@@ -21,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
+import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -357,8 +359,10 @@ def ingest_file(
 ) -> FileResult:
     """Read one file (or stdin) into ``requests``/``texts``; rejects go to ``rejects``.
 
-    A file met while walking a directory (``named=False``) whose content no format
-    recognizes is not read: its result says so (format 'unrecognized'). ``resumable``: a
+    A file whose content no format recognizes is not read: its result says so (format
+    'unrecognized'); one named (``named``, not met while walking a directory) is read as
+    JSON lines when a line of it is a JSON object (``_holds_json_object``), else its
+    ``error`` says it is no log llmcost reads. ``resumable``: a
     later ingest into this store may go on with the file (its unfinished last line waits)."""
     with _workdir() if workdir is None else _nullcontext(workdir) as wd:
         if name == STDIN:
@@ -383,14 +387,73 @@ def ingest_file(
             with path.open("rb") as fh:
                 fh.seek(hole)
                 head = fh.read(HEAD_BYTES)
-        fmt = detect(path, head, input_format, fallback=named)
+        fmt = detect(path, head, input_format, fallback=False)
+        if fmt is None and named and _holds_json_object(path, kind):
+            # a file named, that no format recognizes by its start but that holds a JSON
+            # object on some line: a damaged log, read as JSON lines (every line accounted)
+            fmt = detect(path, head, input_format, fallback=True)
         if fmt is None:
             if progress:
                 progress(path.stat().st_size)
-            return FileResult(source=source, format="unrecognized", mode="not read")
+            return FileResult(
+                source=source,
+                format="unrecognized",
+                mode="not read",
+                error=NOT_A_LOG if named else None,
+            )
         return _ingest(
             con, path, kind, source, head, fmt, progress, wd, resumable and name != STDIN, hole
         )
+
+
+# A line whose first character (after blanks, NULs or a BOM) opens a JSON object; a line
+# that is not blank.
+_OBJECT_LINE = re.compile(rb"^[ \t\r\x00]*(?:\xef\xbb\xbf)?(\{[^\n]*)", re.MULTILINE)
+_TEXT_LINE = re.compile(rb"^[ \t\r\x00]*[^ \t\r\x00\n]", re.MULTILINE)
+
+
+def _holds_json_object(path: Path, kind: str | None, tries: int = 1000) -> bool:
+    """Whether the file (decompressed) is a log of JSON lines, however damaged: a line of it
+    is a JSON object, or half its lines or more open one (cut short, or Python's repr of a
+    dict: each is rejected with its line). A file named on the command line that no format
+    recognizes is read as JSON lines only then; else it holds no log (a README with a line of
+    JSON in it, a CSV, an image, a parquet file): its lines are not 'rejected'. Only the
+    first ``tries`` lines that open an object are parsed."""
+    view = memoryview(bytearray(1 << 20))
+    carry = b""
+    opened = lines = 0
+    with streams.opened(path, kind) as (stream, _):
+        while True:
+            size, broken = streams.read_into(stream, view, [])
+            data = carry + bytes(view[:size])
+            last = broken or size < len(view)
+            end = len(data) if last else data.rfind(b"\n") + 1
+            for match in _OBJECT_LINE.finditer(data, 0, end):
+                opened += 1
+                if opened > tries:
+                    continue
+                try:
+                    if isinstance(json.loads(match.group(1)), dict):
+                        return True
+                except ValueError:  # (UnicodeDecodeError too)
+                    pass
+            lines += len(_TEXT_LINE.findall(data, 0, end))
+            if last:
+                return opened > 0 and opened * 2 >= lines
+            carry = data[end:]
+            if not _OBJECT_LINE.match(carry):  # the rest of a line that opens no object: its
+                carry = b"x"  # start is enough to say so (a binary file's newline-less MBs)
+
+
+NOT_A_LOG = "not a log llmcost reads: no line is a JSON object, and no log format recognizes it"
+
+
+def known_formats() -> str:
+    """The formats llmcost reads, for a user who named a file that is none of them."""
+    from llmcost.formats import formats
+
+    names = ", ".join(f.name for f in formats())
+    return f"llmcost reads {names} (`llmcost formats` says how each is recognized)"
 
 
 def _hole(path: Path) -> int:

@@ -114,7 +114,9 @@ def build(
     ):
         if options.since or options.until:
             raise _none_in_window(con, options) or no_records(con, " in the chosen period")
-        raise no_records(con, stored=not (ingest and ingest.files))
+        raise no_records(
+            con, stored=not (ingest and ingest.files), not_read=ingest.files if ingest else ()
+        )
     ctx = Context(top=options.top, book=book, options=options)
     report: dict = {
         "llmcost_version": __version__,
@@ -148,11 +150,14 @@ def build(
     return report
 
 
-def no_records(con, where: str = "", stored: bool = False) -> NoRecordsError:
+def no_records(
+    con, where: str = "", stored: bool = False, not_read: Iterable[FileResult] = ()
+) -> NoRecordsError:
     """The error of a run that found no usable call, with the commonest reasons its lines
-    were rejected (each with the first place it was met): no report is written to say so.
-    ``stored``: the run read no log, only a database (`report`, `check --db`): it holds
-    no call, and the input format is not what to check first."""
+    were rejected (each with the first place it was met) and the files it did not read
+    (``not_read``: the run's files; those not read are named, with why): no report is
+    written to say so. ``stored``: the run read no log, only a database (`report`, `check
+    --db`): it holds no call, and the input format is not what to check first."""
     reasons = con.execute(
         """SELECT reason, count(*), arg_min(regexp_extract(source, '[^/]*$') || ':' || line,
                                            (source, line))
@@ -163,12 +168,24 @@ def no_records(con, where: str = "", stored: bool = False) -> NoRecordsError:
     message = f"no usable LLM call records were found{where}" + (" in the database" * stored)
     if buckets:
         message += f" (only {plural(buckets, 'usage-report bucket')}: aggregates, not calls)"
+    skipped = [f for f in not_read if f.mode == "not read"]
+    if skipped:
+        message += f"; {plural(len(skipped), 'file was', 'files were')} not read:" + "".join(
+            f"\n  {f.source}: {f.error or 'no log format recognized in its first lines'}"
+            for f in skipped[:5]
+        )
+        if len(skipped) > 5:
+            message += f"\n  … and {len(skipped) - 5:,} more (listed above)"
     if rejected:
         message += f"; {plural(rejected, 'line was', 'lines were')} rejected, most often because:"
         message += "".join(
             f"\n  {reason} ({plural(n, 'line')}, first at {first})" for reason, n, first in reasons
         )
     hint = "check the input format: `llmcost formats` lists what can be read"
+    if skipped:
+        from llmcost.ingest import known_formats
+
+        hint = f"name log files: {known_formats()}"
     if stored:
         hint = "fill it with `llmcost ingest LOGS --db FILE` first" + (
             " (and check the input format: `llmcost formats` lists what can be read)"

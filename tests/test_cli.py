@@ -389,7 +389,10 @@ def test_markdown_shows_log_text_as_text(cli, tmp_path):
 def test_rejects_says_when_limit_shows_fewer_than_there_are(cli, tmp_path):
     db = tmp_path / "llm.duckdb"
     log = tmp_path / "app.jsonl"
-    log.write_text("not json\n[1]\nnot json either\n")
+    # a log with a call (a file named that holds none, no JSON object on any line, is no
+    # log and not read: tests/test_wrong_inputs.py)
+    call = json.dumps({"model": "gpt-4o", "input_tokens": 1, "output_tokens": 1})
+    log.write_text(f"not json\n[1]\nnot json either\n{call}\n")
     cli("ingest", log, "--db", db)
     shown = cli("rejects", "--db", db, "--limit", "1")
     assert shown.exit_code == 0
@@ -438,8 +441,10 @@ def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):
 def test_rejects_source_is_a_plain_substring(cli, tmp_path):
     """'_' and '%' in --source were LIKE wildcards: 'app_1' matched 'appX1.jsonl' too."""
     db = tmp_path / "llm.duckdb"
-    for name in ("app_1.jsonl", "appX1.jsonl"):
-        (tmp_path / name).write_text("not json\n")
+    for n, name in enumerate(("app_1.jsonl", "appX1.jsonl")):
+        # a log with a call: a file of no JSON object is no log, and not read
+        call = json.dumps({"model": "gpt-4o", "input_tokens": n + 1, "output_tokens": 1})
+        (tmp_path / name).write_text(f"not json\n{call}\n")
     cli("ingest", tmp_path / "app_1.jsonl", tmp_path / "appX1.jsonl", "--db", db)
     shown = cli("rejects", "--db", db, "--source", "app_1")
     assert "1 rejected record" in shown.stdout and "appX1" not in shown.stdout

@@ -360,7 +360,9 @@ def test_rejected_lines_of_a_period_are_those_among_its_calls(cli, tmp_path):
     ]
     log.write_text("".join(line + "\n" for line in lines))
     only_bad = tmp_path / "bad.jsonl"
-    only_bad.write_text("not json (a file without a call: dated by its ingest)\n")
+    # a file without a call (its line is no call: dated by its ingest); a file of no JSON
+    # object at all is no log, and not read
+    only_bad.write_text('{"note": "not a call (a file without a call: dated by its ingest)"}\n')
     path = tmp_path / "llm.duckdb"
     con = store.connect(path)
     try:

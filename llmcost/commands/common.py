@@ -371,6 +371,10 @@ def stored_before(duplicates: int, known_rejects: int) -> str:
 def file_line(result) -> str:
     """One stderr line per file: what was read and what became of every line."""
     if result.format == "unrecognized":
+        if result.error:  # a file named on the command line: what it could have been
+            from llmcost.ingest import known_formats
+
+            return f"{result.source}: not read — {result.error}; {known_formats()}"
         return f"{result.source}: not read — no log format recognized in its first lines"
     if result.format == "unreadable":
         return f"{result.source}: not read — {result.error}"

@@ -69,6 +69,15 @@ def ingest(
         + (f"; {plural(not_read, 'file')} not read (listed above)" if not_read else ""),
         soft_wrap=True,
     )
+    if result.files and not_read == len(result.files):  # only files that hold no log
+        from llmcost.errors import NoRecordsError
+        from llmcost.ingest import known_formats
+
+        raise NoRecordsError(
+            f"no log was read: {'the file' if not_read == 1 else f'none of the {not_read:,} files'}"
+            " named or met could be read as a log (listed above, with why)",
+            hint=f"name log files: {known_formats()}",
+        )
 
 
 @handles_errors

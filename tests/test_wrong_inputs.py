@@ -1,0 +1,101 @@
+"""What a user sees when they point llmcost at files that are not logs, or at many files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from tests.conftest import ROOT, SAMPLES
+
+DEMO = SAMPLES / "demo.jsonl"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00\x01\n\x02IDAT\n\xff\xfe"
+
+
+def _call(n: int) -> str:
+    return json.dumps(
+        {"id": f"r{n}", "model": "gpt-4o", "input_tokens": 10, "output_tokens": 1,
+         "timestamp": f"2026-11-0{n % 9 + 1}T12:00:00Z"}
+    )  # fmt: skip
+
+
+def test_a_named_file_that_is_no_log_is_said_so_not_read_as_rejected_lines(cli, tmp_path):
+    """`llmcost analyze demo.jsonl README.md` read the README as JSON lines: 'README.md:
+    jsonl, 635 lines → 0 calls, 104 skipped, 531 rejected', and its 531 lines in the report's
+    rejected lines, where a directory walk skips such a file. A file named that holds no JSON
+    object on any line, and that no format recognizes, is not read: stderr says it is no log
+    llmcost reads and which formats it reads; the log beside it is read as before (exit 0)."""
+    image = tmp_path / "chart.png"
+    image.write_bytes(PNG)
+    readme = ROOT / "README.md"
+    result = cli("analyze", DEMO, readme, image, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    for path in (readme, image):
+        [line] = [x for x in lines if x.startswith(f"{path}:")]
+        assert line.startswith(f"{path}: not read — not a log llmcost reads: no line is a JSON "
+                               "object, and no log format recognizes it; llmcost reads otel, "), line  # fmt: skip
+        assert "jsonl, json (`llmcost formats` says how each is recognized)" in line
+    report = json.loads(result.stdout)
+    # the demo log's own 5 bad lines, and none of the README's or the image's
+    assert report["rejected"]["count"] == 5
+    assert {s["source"] for s in report["rejected"]["samples"]} == {str(DEMO.resolve())}
+    [readme_input] = [i for i in report["inputs"] if i["source"] == str(readme.resolve())]
+    assert readme_input["format"] == "unrecognized" and readme_input["lines_read"] == 0
+    assert readme_input["error"].startswith("not a log llmcost reads")
+
+
+def test_only_files_that_are_no_log_is_no_record_found_and_says_why(cli, tmp_path):
+    """`llmcost analyze README.md` said 'no usable LLM call records were found; 531 lines were
+    rejected, most often because: not valid JSON (530 lines ...)', as of a damaged log: it
+    says the file is no log llmcost reads, and the formats it reads (exit 3, as before)."""
+    notes = tmp_path / "notes.md.gz"
+    notes.write_bytes(gzip.compress(b"# notes\n\n{not json}\nplain text\n"))
+    for args in ([ROOT / "README.md"], [notes, ROOT / "README.md"]):
+        result = cli("analyze", *args)
+        assert result.exit_code == 3, result.stderr
+        assert "rejected" not in result.stderr
+        error = result.stderr[result.stderr.index("error:") :]
+        assert error.startswith(
+            f"error: no usable LLM call records were found; {len(args)} file"
+        ), error
+        assert f"{ROOT / 'README.md'}: not a log llmcost reads" in error
+        assert "hint: name log files: llmcost reads otel, " in error
+
+
+def test_ingest_of_files_that_are_none_a_log_fails_with_3(cli, tmp_path):
+    """ingest README.md --db F said 'README.md: jsonl, 635 lines → 0 calls, 104 skipped,
+    531 rejected' and exit 0, the 531 lines kept in the store's rejects. It stores nothing,
+    says why, and exits 3 (no usable records) when no file named or met held a log."""
+    db = tmp_path / "llm.duckdb"
+    result = cli("ingest", ROOT / "README.md", "--db", db)
+    assert result.exit_code == 3, result.stderr
+    assert "error: no log was read: the file named or met could be read as a log" in result.stderr
+    assert "0 lines read = 0 new calls + 0 skipped + 0 rejected" in result.stderr
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
+    # with a log beside it: read, exit 0
+    result = cli("ingest", ROOT / "README.md", DEMO, "--db", db)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("; 1 file not read (listed above)")
+
+
+def test_a_named_log_whose_first_lines_are_damaged_is_still_read_line_by_line(cli, tmp_path):
+    """No format recognizes a log whose first 30 lines are garbage (a format is sniffed from
+    its first 20): a JSON object further on says it is a log, read as JSON lines as before,
+    each bad line counted and shown."""
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"garbage {n}\n" for n in range(30)) + _call(1) + "\n" + _call(2) + "\n")
+    result = cli("analyze", log, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["requests"] == 2
+    assert report["rejected"]["count"] == 30
+    # and one whose lines open an object but are not JSON (Python's repr of a dict):
+    # still a damaged log of JSON lines (its lines rejected, as before), not 'no log'
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("{'model': 'gpt-4o', 'input_tokens': 3}\n" * 3)
+    result = cli("analyze", cut)
+    assert result.exit_code == 3
+    assert "3 lines were rejected" in result.stderr and "not a log" not in result.stderr
