@@ -17,7 +17,7 @@ from llmcost.analyses import Context, analyses
 from llmcost.errors import NoRecordsError
 from llmcost.ingest import FileResult, IngestResult, ingest_paths
 from llmcost.pricing import PriceBook, load_pricing
-from llmcost.render import plural
+from llmcost.render import plural, short_paths
 
 # Told what is being done after reading (the CLI's spinner): a short text.
 Stage = Callable[[str], None] | None
@@ -131,6 +131,9 @@ def build(
             "tz": options.tz,
         },
         "inputs": [_input(f) for f in ingest.files] if ingest else [],
+        # every file the store's calls and rejected lines came from (a report of a database
+        # read no input: its file:line places are told apart among these)
+        "sources": _sources(con),
         "tokens_counted": tokens,
         "notes": (_notes(ingest) if ingest and ingest.files else _held_in_store(con))
         + _batch_read_twice(con),
@@ -159,10 +162,11 @@ def no_records(
     written to say so. ``stored``: the run read no log, only a database (`report`, `check
     --db`): it holds no call, and the input format is not what to check first."""
     reasons = con.execute(
-        """SELECT reason, count(*), arg_min(regexp_extract(source, '[^/]*$') || ':' || line,
-                                           (source, line))
+        """SELECT reason, count(*), arg_min((source, line), (source, line))
            FROM rejects GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 3"""
     ).fetchall()
+    short = short_paths(s for (s,) in con.execute("SELECT DISTINCT source FROM rejects").fetchall())
+    reasons = [(reason, n, f"{short[source]}:{line}") for reason, n, (source, line) in reasons]
     rejected = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
     buckets = con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0]
     message = f"no usable LLM call records were found{where}" + (" in the database" * stored)
@@ -219,6 +223,18 @@ def _none_in_window(con, options: Options) -> NoRecordsError | None:
         f"none of the {plural(n, 'call')} read is in the chosen period ({asked}){span}",
         hint="widen --since/--until, or leave them out to report every call",
     )
+
+
+def _sources(con) -> list[str]:
+    """The files the stored calls and rejected lines came from."""
+    return [
+        source
+        for (source,) in con.execute(
+            """SELECT DISTINCT source FROM requests WHERE source IS NOT NULL
+               UNION SELECT DISTINCT source FROM rejects WHERE source IS NOT NULL
+               ORDER BY source"""
+        ).fetchall()
+    ]
 
 
 def _input(f: FileResult) -> dict:

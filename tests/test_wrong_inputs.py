@@ -99,3 +99,65 @@ def test_a_named_log_whose_first_lines_are_damaged_is_still_read_line_by_line(cl
     result = cli("analyze", cut)
     assert result.exit_code == 3
     assert "3 lines were rejected" in result.stderr and "not a log" not in result.stderr
+
+
+def _namesakes(tmp_path):
+    """logs/a/app.jsonl and logs/b/app.jsonl, each with calls and a bad line of its own."""
+    for n, folder in enumerate("ab"):
+        (tmp_path / "logs" / folder).mkdir(parents=True)
+        (tmp_path / "logs" / folder / "app.jsonl").write_text(
+            _call(2 * n) + "\n" + f"garbage {folder}\n" + _call(2 * n + 1) + "\n"
+        )
+    return tmp_path / "logs"
+
+
+def test_rejected_lines_of_a_stored_report_tell_files_of_one_name_apart(cli, tmp_path):
+    """A report of a database (analyze --db, report) read no input, so its Rejected lines
+    table named files by their name alone: 'app.jsonl:2' twice, for logs/a/app.jsonl and
+    logs/b/app.jsonl. They are told apart among every file the store holds lines of, in the
+    terminal, Markdown and HTML; the JSON keeps each sample's source (its whole path) and
+    lists those files (sources)."""
+    logs = _namesakes(tmp_path)
+    db = tmp_path / "llm.duckdb"
+    assert cli("ingest", logs, "--db", db).exit_code == 0
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", "--db", db, "--format", fmt).stdout
+        assert "logs/a/app.jsonl:2" in out and "logs/b/app.jsonl:2" in out, fmt
+    out = cli("report", "--db", db, "--since", "2026-01-01").stdout
+    assert "logs/a/app.jsonl:2" in out and "logs/b/app.jsonl:2" in out
+    report = json.loads(cli("analyze", "--db", db, "--format", "json").stdout)
+    paths = [str(logs / folder / "app.jsonl") for folder in "ab"]
+    assert [(s["source"], s["line"]) for s in report["rejected"]["samples"]] == [
+        (paths[0], 2),
+        (paths[1], 2),
+    ]
+    assert report["sources"] == paths
+    # `rejects` told apart among all files with rejected lines, not only the rows shown
+    out = cli("rejects", "--db", db, "--limit", "1").stdout
+    assert "logs/a/app.jsonl:2" in out
+
+
+def test_no_record_found_tells_files_of_one_name_apart(cli, tmp_path):
+    """'first at app.jsonl:1' named no file when two logs of that name were read."""
+    for folder in "ab":
+        (tmp_path / "logs" / folder).mkdir(parents=True)
+        (tmp_path / "logs" / folder / "app.jsonl").write_text(f"[{ord(folder)}]\n" + "{'x': 1}\n")
+    result = cli("analyze", tmp_path / "logs" / "b" / "app.jsonl", tmp_path / "logs" / "a")
+    assert result.exit_code == 3
+    assert "first at logs/a/app.jsonl:1)" in result.stderr, result.stderr
+
+
+def test_paths_outside_the_working_directory_are_told_apart_by_their_ends(tmp_path):
+    """Two logs of one name outside the working directory were shown as their whole paths;
+    their shortest ends that differ tell them apart."""
+    from llmcost.render import short_paths
+
+    a, b = "/var/log/svc/a/app.jsonl", "/var/log/svc/b/app.jsonl"
+    c, d = "/srv/x/one/app.jsonl", "/srv/y/one/app.jsonl"
+    assert short_paths([a, b, c, d, "/z/other.jsonl"]) == {
+        a: "a/app.jsonl",
+        b: "b/app.jsonl",
+        c: "x/one/app.jsonl",
+        d: "y/one/app.jsonl",
+        "/z/other.jsonl": "other.jsonl",
+    }

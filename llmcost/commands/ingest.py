@@ -108,6 +108,13 @@ def rejects(
             f"SELECT source, line, reason, raw FROM rejects {where} ORDER BY source, line LIMIT ?",
             [*params, limit],
         ).fetchall()
+        # shown apart among every file with a rejected line, not only the rows shown
+        sources = [
+            s
+            for (s,) in con.execute(
+                f"SELECT DISTINCT source FROM rejects {where}", params
+            ).fetchall()
+        ]
     finally:
         con.close()
     if raw:
@@ -118,7 +125,7 @@ def rejects(
     from llmcost.render.layout import Table
     from llmcost.render.terminal import FitTable
 
-    short = short_paths(src for src, *_ in rows)
+    short = short_paths(sources)
     table = Table(
         ["where", "reason", "start of the line"],
         [

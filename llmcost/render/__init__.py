@@ -99,8 +99,26 @@ def md_escape(text) -> str:
 def short_paths(paths) -> dict[str, str]:
     """Each path as short as it stays unambiguous among ``paths``: its file name when no
     other path has that name, else relative to the working directory when under it, else
-    as it is."""
+    its shortest ending (whole directories) no other path of that name ends with
+    (/var/log/a/app.jsonl and /srv/b/app.jsonl: a/app.jsonl and b/app.jsonl)."""
     name = {p: p.rsplit("/", 1)[-1] for p in paths if p}
     taken = Counter(name.values())
     cwd = os.getcwd().rstrip("/") + "/"
-    return {p: n if taken[n] == 1 else p.removeprefix(cwd) for p, n in name.items()}
+    namesakes: dict[str, list[str]] = {}
+    for p, n in name.items():
+        namesakes.setdefault(n, []).append(p)
+
+    def short(p: str, n: str) -> str:
+        if taken[n] == 1:
+            return n
+        if p.startswith(cwd):
+            return p.removeprefix(cwd)
+        parts = p.split("/")
+        others = [q for q in namesakes[n] if q != p]
+        for k in range(2, len(parts)):
+            end = "/".join(parts[-k:])
+            if not any(q == end or q.endswith("/" + end) for q in others):
+                return end
+        return p
+
+    return {p: short(p, n) for p, n in name.items()}

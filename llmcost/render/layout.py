@@ -928,7 +928,8 @@ def _where(place: dict, r: dict) -> str:
 
 def _short(path: str, r: dict) -> str:
     """A source path as short as it stays unambiguous among the files the report read."""
-    sources = [i.get("source") for i in r.get("inputs") or []] + [path]
+    sources = [i.get("source") for i in r.get("inputs") or []] + (r.get("sources") or [])
+    sources.append(path)
     return short_paths(sources)[path]
 
 
