@@ -113,10 +113,11 @@ def _expand(paths: Iterable[str], skip: frozenset[Path] = frozenset()) -> list[t
         if raw == STDIN:
             found.append((STDIN, True))
         elif path.is_dir():
+            # (a symlink to a file gone is met too: it is said not to be read, not skipped)
             found.extend(
                 (str(p), False)
                 for p in sorted(path.rglob("*"))
-                if p.is_file()
+                if (p.is_file() or (p.is_symlink() and not p.exists()))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 and p.resolve() not in skip
             )
@@ -137,17 +138,32 @@ def _expand(paths: Iterable[str], skip: frozenset[Path] = frozenset()) -> list[t
     for name, named in found:
         once.setdefault(name if name == STDIN else Path(name).resolve(), (name, named))
     found = list(once.values())
-    for name, _ in found:
-        if name == STDIN:
-            continue
-        try:
-            with open(name, "rb") as fh:
-                fh.read(1)
-        except OSError as exc:
-            raise InputError(
-                f"cannot read {name}: {exc.strerror}", hint="check the file's permissions"
-            ) from None
+    for name, named in found:  # a file met in a directory that cannot be read is not read
+        if named and name != STDIN and (why := _cannot_read(name)):  # (ingest_paths says so)
+            raise InputError(f"cannot read {name}: {why}", hint="check the file's permissions")
     return found
+
+
+def _cannot_read(name: str) -> str | None:
+    """Why the file cannot be read (None when it can)."""
+    try:
+        with open(name, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _not_readable(name: str, why: str) -> FileResult:
+    """The result of a file met in a directory that cannot be opened."""
+    gone = Path(name).is_symlink() and not Path(name).exists()
+    return FileResult(
+        source=str(Path(name).absolute() if gone else Path(name).resolve()),  # (as ingest_file)
+        format="unreadable",
+        mode="not read",
+        error=f"cannot be read: {why}"
+        + (" (a symlink to a file that is gone)" if gone else " (check the file's permissions)"),
+    )
 
 
 def _store_files(con) -> frozenset[Path]:
@@ -388,6 +404,10 @@ def ingest_file(
                 fh.seek(hole)
                 head = fh.read(HEAD_BYTES)
         fmt = detect(path, head, input_format, fallback=False)
+        if fmt is None and len(head) < HEAD_BYTES and not head.strip():
+            # empty (a log rotated a moment ago, a service without traffic yet): a log of
+            # JSON lines with none yet, not a file of no known format
+            fmt = detect(path, head, input_format, fallback=True)
         if fmt is None and named and _holds_json_object(path, kind):
             # a file named, that no format recognizes by its start but that holds a JSON
             # object on some line: a damaged log, read as JSON lines (every line accounted)
@@ -817,7 +837,7 @@ def ingest_paths(
     COMMIT (a log's worth of texts, spilled to disk past the memory ceiling)."""
     store_files = _store_files(con)
     names = _expand(paths, store_files)
-    total = sum(Path(n).stat().st_size for n, _ in names if n != STDIN)
+    total = sum(Path(n).stat().st_size for n, _ in names if n != STDIN and Path(n).exists())
     advance = progress(total, len(names)) if progress else None
     result = IngestResult()
     atomic = resumable or bool(store_files)
@@ -826,9 +846,14 @@ def ingest_paths(
     try:
         with _workdir() as wd, _no_checkpoints(con, not atomic):
             for name, named in names:
-                file_result = ingest_file(
-                    con, name, input_format, advance, wd, named, resumable=resumable
-                )
+                if not named and name != STDIN and (why := _cannot_read(name)):
+                    file_result = _not_readable(name, why)
+                    if advance and Path(name).exists():
+                        advance(Path(name).stat().st_size)
+                else:
+                    file_result = ingest_file(
+                        con, name, input_format, advance, wd, named, resumable=resumable
+                    )
                 result.files.append(file_result)
                 if on_file:
                     on_file(file_result)

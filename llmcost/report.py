@@ -293,7 +293,22 @@ def _batch_read_twice(con) -> list[str]:
 
 def _notes(ingest: IngestResult | None) -> list[str]:
     files = ingest.files if ingest else []
-    notes = [f"{f.source}: {f.error}" for f in files if f.error]
+    unknown = [f for f in files if f.format == "unrecognized"]
+    notes = [f"{f.source}: {f.error}" for f in files if f.error and f not in unknown]
+    # files of no log format llmcost knows, named or met in a directory: counted and named
+    for named, why in ((True, "not a log llmcost reads (no line is a JSON object, and no log "
+                        "format recognizes it)"),
+                       (False, "no log format recognized in {its} first lines")):  # fmt: skip
+        these = [f.source for f in unknown if bool(f.error) == named]
+        if not these:
+            continue
+        one = len(these) == 1
+        shown = ", ".join(these[:5]) + (f" and {len(these) - 5:,} more" if these[5:] else "")
+        notes.append(
+            f"{plural(len(these), 'file')} {'named' if named else 'met in the directories read'}"
+            f" {'was' if one else 'were'} not read, {why.format(its='its' if one else 'their')}: "
+            f"{shown} (`llmcost formats` lists what can be read)"
+        )
     notes += [
         f"{f.source}: an unfinished last line ({plural(f.pending_bytes, 'byte')}) waits for the next "
         "ingest into this database"  # (only a stored file's: see ingest_paths' resumable)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+
+import pytest
 
 from tests.conftest import ROOT, SAMPLES
 
@@ -161,3 +164,86 @@ def test_paths_outside_the_working_directory_are_told_apart_by_their_ends(tmp_pa
         d: "y/one/app.jsonl",
         "/z/other.jsonl": "other.jsonl",
     }
+
+
+def test_an_empty_log_met_in_a_directory_is_a_log_of_no_line_yet(cli, tmp_path):
+    """An empty file met walking a directory (the live log just rotated, a service without
+    traffic yet) read 'not read — no log format recognized in its first lines', as of a
+    README; named, it is no 'not a log' either: JSON lines, of no line yet."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.jsonl").write_text("")
+    (logs / "app.jsonl.1").write_text(_call(1) + "\n")
+    (tmp_path / "blank.jsonl").write_text("\n\n")
+    db = tmp_path / "llm.duckdb"
+    result = cli("ingest", logs, tmp_path / "blank.jsonl", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert f"{logs / 'app.jsonl'}: jsonl, 0 lines → 0 calls, 0 skipped, 0 rejected" in lines
+    assert f"{tmp_path / 'blank.jsonl'}: jsonl, 2 lines → 0 calls, 2 skipped, 0 rejected" in lines
+    assert "not read" not in result.stderr
+    # an empty log alone: nothing to read yet, not a failure
+    assert cli("ingest", logs / "app.jsonl", "--db", db).exit_code == 0
+
+
+def test_a_symlink_to_a_file_gone_met_in_a_directory_is_said_not_to_be_read(cli, tmp_path):
+    """A directory walk dropped a symlink whose file is gone (current.jsonl -> a log deleted
+    since) without a word: it is named, with why, and counted among the files not read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.jsonl").write_text(_call(1) + "\n")
+    (logs / "current.jsonl").symlink_to(logs / "app-2026-11-01.jsonl")
+    result = cli("ingest", logs, "--db", tmp_path / "llm.duckdb")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"{logs / 'current.jsonl'}: not read — cannot be read: No such file or directory (a "
+        "symlink to a file that is gone)" in result.stderr.splitlines()
+    )
+    assert result.stderr.strip().splitlines()[-1].endswith("; 1 file not read (listed above)")
+    report = json.loads(cli("analyze", logs, "--format", "json").stdout)
+    assert any(str(logs / "current.jsonl") in note for note in report["notes"])
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file of mode 000")
+def test_a_file_met_in_a_directory_that_cannot_be_read_does_not_stop_the_run(cli, tmp_path):
+    """One file of a log directory without read permission stopped the whole run
+    ('error: cannot read logs/secret.jsonl: Permission denied', exit 2), the logs beside it
+    unread: it is named, with why, and the run goes on (named alone, it is still exit 2)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.jsonl").write_text(_call(1) + "\n")
+    locked = logs / "secret.jsonl"
+    locked.write_text(_call(2) + "\n")
+    locked.chmod(0)
+    result = cli("analyze", logs, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert f"{locked}: not read — cannot be read: Permission denied" in result.stderr
+    assert json.loads(result.stdout)["summary"]["requests"] == 1
+    assert cli("analyze", locked).exit_code == 2
+
+
+def test_files_of_no_log_met_in_a_directory_are_counted_and_named_in_the_report(cli, tmp_path):
+    """analyze and check of a directory named the files in it of no log format on stderr
+    only: a CI job's summary (check's Markdown) said nothing of them. The report's notes
+    count and name them."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.jsonl").write_text(_call(1) + "\n")
+    (logs / "README.md").write_text("# the logs of the app\n")
+    (logs / "cassette.yaml").write_text("interactions: []\n")
+    note = (
+        f"2 files met in the directories read were not read, no log format recognized in "
+        f"their first lines: {logs / 'README.md'}, {logs / 'cassette.yaml'} (`llmcost formats` "
+        "lists what can be read)"
+    )
+    report = json.loads(cli("analyze", logs, "--format", "json").stdout)
+    assert note in report["notes"]
+    # named, in one note too (a glob of a directory names every file in it)
+    notes = json.loads(cli("analyze", *sorted(logs.glob("*")), "--format", "json").stdout)["notes"]
+    assert notes == [
+        f"2 files named were not read, not a log llmcost reads (no line is a JSON object, and "
+        f"no log format recognizes it): {logs / 'README.md'}, {logs / 'cassette.yaml'} "
+        "(`llmcost formats` lists what can be read)"
+    ], notes
+    out = cli("check", logs, "--max-cost", "10", "--format", "markdown").stdout
+    assert f"- {note}".replace("`", "\\`") in out, out
