@@ -473,7 +473,11 @@ def known_formats() -> str:
     from llmcost.formats import formats
 
     names = ", ".join(f.name for f in formats())
-    return f"llmcost reads {names} (`llmcost formats` says how each is recognized)"
+    return (
+        f"llmcost reads {names} (`llmcost formats` says how each is recognized), and a CSV or "
+        "JSON lines of your own layout once its columns are mapped in llmcost.yaml "
+        "(formats: custom:)"
+    )
 
 
 def _hole(path: Path) -> int:

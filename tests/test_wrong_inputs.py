@@ -63,6 +63,12 @@ def test_only_files_that_are_no_log_is_no_record_found_and_says_why(cli, tmp_pat
         ), error
         assert f"{ROOT / 'README.md'}: not a log llmcost reads" in error
         assert "hint: name log files: llmcost reads otel, " in error
+    # a CSV: what to do with one (a table of your own), which no built-in format reads
+    csv = tmp_path / "billing.csv"
+    csv.write_text("model,tokens_in,tokens_out\ngpt-4o,10,1\n")
+    result = cli("analyze", csv)
+    assert result.exit_code == 3
+    assert "a CSV or JSON lines of your own layout once its columns are mapped in llmcost.yaml (formats: custom:)" in result.stderr  # fmt: skip
 
 
 def test_ingest_of_files_that_are_none_a_log_fails_with_3(cli, tmp_path):
