@@ -150,7 +150,11 @@ def test_no_record_found_tells_files_of_one_name_apart(cli, tmp_path):
     """'first at app.jsonl:1' named no file when two logs of that name were read."""
     for folder in "ab":
         (tmp_path / "logs" / folder).mkdir(parents=True)
-        (tmp_path / "logs" / folder / "app.jsonl").write_text(f"[{ord(folder)}]\n" + "{'x': 1}\n")
+        # (a record without a model, then a Python dict: JSON lines, rejected line by line;
+        # a first line '[97]' was read as a JSON document only while any '[' opened one)
+        (tmp_path / "logs" / folder / "app.jsonl").write_text(
+            f'{{"x": {ord(folder)}}}\n' + "{'x': 1}\n"
+        )
     result = cli("analyze", tmp_path / "logs" / "b" / "app.jsonl", tmp_path / "logs" / "a")
     assert result.exit_code == 3
     assert "first at logs/a/app.jsonl:1)" in result.stderr, result.stderr
@@ -253,3 +257,41 @@ def test_files_of_no_log_met_in_a_directory_are_counted_and_named_in_the_report(
     ], notes
     out = cli("check", logs, "--max-cost", "10", "--format", "markdown").stdout
     assert f"- {note}".replace("`", "\\`") in out, out
+
+
+def test_a_toml_or_ini_file_named_is_no_json_document(cli, tmp_path):
+    """pyproject.toml (and an INI file) starts with '[': the JSON-document sniff took it for
+    an array of records and read '1 rejected'. An array of records opens with '[' then '{'
+    (or is empty); a '[section]' is no log, said so like any other file no format reads. A
+    real array of records beside them is read as before."""
+    ini = tmp_path / "settings.ini"
+    ini.write_text("[server]\nport = 8080\n")
+    records = tmp_path / "calls.json"
+    records.write_text("[\n  " + _call(1) + ",\n  " + _call(2) + "\n]\n")
+    result = cli("analyze", records, ROOT / "pyproject.toml", ini, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    for path in (ROOT / "pyproject.toml", ini):
+        [line] = [x for x in result.stderr.splitlines() if x.startswith(f"{path}:")]
+        assert "not read — not a log llmcost reads" in line, line
+    report = json.loads(result.stdout)
+    assert report["summary"]["requests"] == 2
+    assert report["rejected"]["count"] == 0
+
+
+def test_a_json_array_of_one_record_a_line_is_one_document(cli, tmp_path):
+    """A JSON array written one record a line ('[', then '{…},' lines, then ']') was read as
+    JSON lines, since its lines are objects: '4 lines → 1 call, 3 rejected', every record
+    but the last lost to its trailing comma. It is one JSON document; a file of JSON lines
+    whose first line is a whole array of its own is still JSON lines."""
+    dump = tmp_path / "calls.json"
+    dump.write_text("[\n  " + ",\n  ".join(_call(n) for n in range(1, 4)) + "\n]\n")
+    result = cli("analyze", dump, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["requests"] == 3
+    assert report["rejected"]["count"] == 0
+    lines = tmp_path / "calls.jsonl"
+    lines.write_text("[1, 2]\n" + _call(4) + "\n" + _call(5) + "\n")
+    report = json.loads(cli("analyze", lines, "--format", "json").stdout)
+    assert report["summary"]["requests"] == 2
+    assert [s["reason"] for s in report["rejected"]["samples"]] == ["JSON array, not an object"]

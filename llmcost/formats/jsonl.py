@@ -635,6 +635,8 @@ def _copy_records(text: Iterator[str], out) -> tuple[int, str, str]:
 def _sniff_lines(head: bytes, path: Path) -> bool:
     """JSON lines: one of the first non-blank lines is a whole JSON object by itself (a
     garbage first line does not hide a log)."""
+    if _opens_array(head):
+        return False  # its records are lines of it, each but the last ending in a comma
     lines = [line.strip() for line in head.split(b"\n")[:-1] if line.strip()][:20]
     if not lines and head.lstrip()[:1] == b"{":
         return True  # a single line longer than the sniffed head
@@ -648,11 +650,28 @@ def _sniff_lines(head: bytes, path: Path) -> bool:
     return False
 
 
+def _opens_array(head: bytes) -> bool:
+    """The text opens a JSON array of records, '[' then '{' (or ']'), blanks aside: not a
+    TOML or INI file's '[section]'. A first line that is a whole JSON value by itself
+    (``[{…}]`` then more lines) opens JSON lines, not one array."""
+    text = head.lstrip()
+    if text[:1] != b"[" or text[1:].lstrip()[:1] not in (b"{", b"]", b""):
+        return False
+    first, _, rest = text.partition(b"\n")
+    if not rest.strip():
+        return True
+    try:
+        json.loads(first)
+    except ValueError:
+        return True
+    return False
+
+
 def _sniff_document(head: bytes, path: Path) -> bool:
     """A JSON document: an array, or an object spread over several lines."""
     start = head.lstrip()[:1]
     if start == b"[":
-        return True
+        return _opens_array(head)
     first = head.lstrip().split(b"\n", 1)[0].strip()
     return start == b"{" and not first.endswith(b"}") and not _sniff_lines(head, path)
 
@@ -675,7 +694,8 @@ register_format(
         name="json",
         description="JSON document: an array of the records jsonl reads, or such objects "
         "pretty-printed one after another",
-        recognized_by="starts with '[', or with a '{' that does not close on its line",
+        recognized_by="starts with '[' and a '{' (or is '[]'), or with a '{' that does not "
+        "close on its line",
         sniff=_sniff_document,
         load=load_json_document,
         priority=91,
