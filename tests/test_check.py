@@ -618,15 +618,21 @@ def _months_of_rejects(tmp_path) -> Path:
     return log
 
 
+def _months_of_rejects_source(cli, tmp_path, stored: bool) -> list:
+    """The arguments naming ``_months_of_rejects``: the log, or (``stored``) a database
+    ingested from it."""
+    log = _months_of_rejects(tmp_path)
+    if not stored:
+        return [log]
+    db = tmp_path / "s.duckdb"
+    assert cli("ingest", log, "--db", db).exit_code == 0
+    return ["--db", db]
+
+
 @pytest.mark.parametrize("stored", [False, True], ids=["log", "db"])
 def test_a_window_counts_the_rejected_lines_of_the_window(cli, tmp_path, stored):
     # a check of November (or analyze --db X --since ...) counted October's rejected lines too
-    log = _months_of_rejects(tmp_path)
-    source = [log]
-    if stored:
-        db = tmp_path / "s.duckdb"
-        assert cli("ingest", log, "--db", db).exit_code == 0
-        source = ["--db", db]
+    source = _months_of_rejects_source(cli, tmp_path, stored)
     window = ["--since", "2026-11-01"]
     report = json.loads(cli("analyze", *source, *window, "-f", "json").stdout)
     assert report["summary"]["requests"] == 1
@@ -665,12 +671,7 @@ def test_a_window_says_its_rejected_lines_are_some_of_those_stored(cli, tmp_path
     """`check --db F --since 2026-11-01` said '4 log lines were rejected' where the ingest had
     said 5: a window counts the rejected lines it dates among its calls (a line has no time
     of its own), and said not that it did. It names the window, and how many are stored."""
-    log = _months_of_rejects(tmp_path)
-    source = [log]
-    if stored:
-        db = tmp_path / "s.duckdb"
-        assert cli("ingest", log, "--db", db).exit_code == 0
-        source = ["--db", db]
+    source = _months_of_rejects_source(cli, tmp_path, stored)
     check = [*source, "--since", "2026-11-01", "--max-cost", "100"]
     doc = json.loads(cli("check", *check, "-f", "json").stdout)
     assert (doc["rejected"], doc["rejected_in_store"], doc["rejected_window"]) == (1, 4, True)
