@@ -186,7 +186,14 @@ FROM sides WHERE reported IS NOT NULL AND counted IS NOT NULL
 _SIDE_STATS_SQL = """
 SELECT model, provider, side, count(*) AS calls,
        sum(reported) AS reported_tokens, sum(counted) AS recounted_tokens,
-       sum(delta) AS delta_tokens, avg(delta) AS mean_delta, avg(delta_pct) AS mean_delta_pct,
+       sum(delta) AS delta_tokens, avg(delta) AS mean_delta,
+       -- the percentage beside the mean delta: the delta of the sums in % of the recounted
+       -- sum, so it has the mean delta's sign and weighs calls by size (a mean of per-call
+       -- percentages read '+0.5%' beside a mean delta of -0.3 tokens: a few short calls a
+       -- token over outweighed a long one several under)
+       CASE WHEN sum(counted) > 0
+            THEN 100.0 * (sum(reported) - sum(counted)) / sum(counted) END AS mean_delta_pct,
+       avg(delta_pct) AS mean_call_delta_pct,
        count(*) FILTER (WHERE off) AS off_calls,
        sum(delta_cost) AS delta_cost_usd, count(*) FILTER (WHERE delta_cost IS NULL) AS unpriced,
        sum(cached_extra) AS cached_extra, sum(delta_cost_uncached) AS delta_cost_uncached
@@ -290,7 +297,11 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
                         "recounted_tokens": s["recounted_tokens"],
                         "delta_tokens": s["delta_tokens"],
                         "mean_delta": _round(s["mean_delta"]),
+                        # (Σ reported − Σ recounted) / Σ recounted, in %: the sign of
+                        # mean_delta, calls weighed by size (what the hints go by)
                         "mean_delta_pct": _round(s["mean_delta_pct"]),
+                        # the mean of the per-call percentages (calls with a recount > 0)
+                        "mean_call_delta_pct": _round(s["mean_call_delta_pct"]),
                         "off_calls": s["off_calls"],
                         "delta_cost_usd": usd(s["delta_cost_usd"]),
                         # extra input tokens priced at the cache-read price (the log reports

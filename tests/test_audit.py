@@ -132,7 +132,12 @@ def test_token_audit_numbers_by_hand(audit_log: Path) -> None:
     assert inp["recounted_tokens"] == sum(N)
     assert inp["delta_tokens"] == 100
     assert inp["mean_delta"] == 25.0
-    assert inp["mean_delta_pct"] == pytest.approx((50 / N[0] + 50 / N[2]) * 100 / 4, abs=1e-4)
+    # Mean Δ% is the Δ of the sums in % of the recounted sum, 100 / ΣN: it was the mean of the
+    # per-call percentages ((50/N0 + 50/N2) * 100 / 4), which can disagree in sign with the
+    # mean Δ beside it (the real gpt-4o-mini output read 'Mean Δ −0.3, Mean Δ% +0.5%'); that
+    # per-call mean is kept apart as mean_call_delta_pct
+    assert inp["mean_delta_pct"] == pytest.approx(100 * 100 / sum(N), abs=1e-4)
+    assert inp["mean_call_delta_pct"] == pytest.approx((50 / N[0] + 50 / N[2]) * 100 / 4, abs=1e-4)
     # worst by tokens: a0 and a2 tie at +50, the first id wins; worst by %: the shorter prompt
     assert inp["worst"] == {
         "request_id": "a0",
@@ -612,7 +617,9 @@ def test_every_negative_figure_of_the_audit_has_one_minus_sign(cli) -> None:
         assert result.exit_code == 0, result.stderr
         text = result.stdout
         assert "Δ output −213 tokens = −$0.0026" in text, fmt
-        assert "−31.5%" in text and "−$0.0024" in text, fmt
+        # −32.7%: (325 − 483) / 483, the Mean Δ% of the summed tokens (it was −31.5%, the
+        # mean of the per-call percentages, which may disagree in sign with the mean Δ)
+        assert "−32.7%" in text and "−$0.0024" in text, fmt
         figures = re.findall(r"(?<![\w.])-[\d$<]", text)  # a hyphen before a number
         assert figures == [], (fmt, figures)
 
@@ -692,3 +699,44 @@ def test_extra_input_read_from_cache_is_priced_at_the_cache_read_price(cli, json
     [mini] = audit.run([str(log)], pricing=[prices])["audit"]["tokens"]["by_model"]
     assert mini["input"]["cache_read_priced_tokens"] == 0
     assert mini["input"]["delta_cost_usd"] == pytest.approx(50e-6)
+
+
+def test_mean_delta_and_mean_delta_pct_agree_in_sign(cli) -> None:
+    """The real gpt-4o-mini output (3 calls, 39 reported, 40 recounted) read 'Mean Δ −0.3,
+    Mean Δ% +0.5%': a mean of tokens beside a mean of per-call percentages, in which a short
+    call one token over (+11.1%) outweighed longer ones under. Mean Δ% is the Δ of the sums
+    in % of the recounted sum now: −1 / 40 = −2.5%; the JSON keeps the per-call mean."""
+    from tests.conftest import REAL
+
+    logs = [REAL / "otel/openllmetry_chat.otlp.json", REAL / "openai/batch_output.jsonl"]
+    data = json.loads(cli("audit", *logs, "--format", "json").stdout)
+    [mini] = [
+        m for m in data["audit"]["tokens"]["by_model"] if m["model"].startswith("gpt-4o-mini")
+    ]
+    out = mini["output"]
+    assert (out["reported_tokens"], out["recounted_tokens"]) == (39, 40)
+    assert out["mean_delta"] == pytest.approx(-1 / 3, abs=1e-4)
+    assert out["mean_delta_pct"] == -2.5
+    assert out["mean_call_delta_pct"] > 0  # the old figure, of another sign
+    markdown = cli("audit", *logs, "--format", "markdown").stdout
+    row = next(line for line in markdown.splitlines() if "| output | 3 |" in line)
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[6:8] == ["−0.3", "−2.5%"], row  # Mean Δ, Mean Δ%
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_audit_legend_explains_only_the_columns_shown(cli, columns) -> None:
+    """At 80 columns the token table leaves Worst Δ (and Mean Δ) out, yet the line above it
+    still read 'Worst Δ and Worst Δ%: ... in tokens and in percent', of a column not there."""
+    from tests.conftest import REAL
+
+    text = cli("audit", REAL, env={"COLUMNS": columns}).stdout
+    flat = " ".join(line.strip() for line in text.splitlines())
+    header = next(
+        line for line in text.splitlines() if line.startswith("Model ") and "Side" in line
+    )
+    assert ("Worst Δ " in header + " ") == (columns == "200")
+    assert ("Worst Δ and Worst Δ%" in flat) == (columns == "200")
+    assert ("the sign of the Mean Δ" in flat) == (columns == "200")
+    assert "Worst Δ%: the call furthest off from its recount" in flat or columns == "200"
+    assert flat.count("longer calls weigh more") == 1  # said once, above the first table

@@ -262,7 +262,10 @@ def _section(section: Section) -> str:
     parts = [f"<h2>{_e(section.title)}</h2>"]
     if section.lines:
         parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in section.lines) + "</ul>")
-    parts.extend(_table(t) for t in section.tables)
+    for t in section.tables:
+        if t.legend:  # every column is shown
+            parts.append("<p>" + "<br>".join(_e(line) for line in t.legend(t.columns)) + "</p>")
+        parts.append(_table(t))
     return "\n".join(parts)
 
 

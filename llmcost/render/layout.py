@@ -6,6 +6,7 @@ Markdown and the terminal show the same numbers; only the formatting differs.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from llmcost.render import WEEKDAYS, count, money, pct, plural, short_paths
@@ -32,6 +33,9 @@ class Table:
     names: tuple[str, ...] = NAMES
     # free-text columns a narrow terminal wraps onto several lines rather than cut
     fold: tuple[str, ...] = ()
+    # the lines said above the table that explain its columns, given the columns shown (a
+    # narrow terminal leaves optional ones out: no line explains a column not there)
+    legend: Callable[[list[str]], list[str]] | None = None
 
 
 @dataclass
@@ -1279,10 +1283,6 @@ def audit_sections(r: dict) -> list[Section]:
             f" recounted had no reported counts, {count(t['requests_without_text'])} had no "
             "text to recount"
         )
-        section.lines.append(
-            "Worst Δ and Worst Δ%: the call furthest off from its recount, in tokens and in "
-            "percent"
-        )
         for source, title in (("counted", "Counted exactly"), ("estimated", "Estimated")):
             models = [m for m in t["by_model"] if m["token_source"] == source]
             if not models:
@@ -1356,6 +1356,9 @@ def audit_sections(r: dict) -> list[Section]:
                     ],
                     "llrrrrrrrrr",
                     optional=("Mean Δ", "Worst Δ"),  # the model's name before the raw deltas
+                    # said once, above the first table; of the columns it shows (a line about
+                    # a Worst Δ left out at 80 columns was read as about the table's Δ%)
+                    legend=None if section.tables else _audit_token_legend,
                 )
             )
         if t["off_calls"]:
@@ -1461,6 +1464,22 @@ def audit_sections(r: dict) -> list[Section]:
         section.lines.extend(f"Hint: {h}" for h in c["hints"])
         out.append(section)
     return out
+
+
+def _audit_token_legend(shown: list[str]) -> list[str]:
+    """The token audit table's columns explained, those ``shown`` only."""
+    worst = (
+        "Worst Δ and Worst Δ%: the call furthest off from its recount, in tokens and in "
+        "percent"
+        if "Worst Δ" in shown
+        else "Worst Δ%: the call furthest off from its recount, in percent"
+    )
+    return [
+        "Mean Δ%: the Δ of the summed tokens in % of the summed recount ("
+        + ("the sign of the Mean Δ; " if "Mean Δ" in shown else "")
+        + "longer calls weigh more); "
+        + worst
+    ]
 
 
 def _audit_signed(value, digits: int = 0) -> str:

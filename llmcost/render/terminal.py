@@ -195,6 +195,10 @@ class FitTable:
             return
         shown, fitted, gap = plan(t, width)
         if fitted is None:  # too many whole columns: print wider than the screen, uncut
+            shown = t
+        for line in t.legend(shown.columns) if t.legend else ():
+            yield from WrappedLine(line).__rich_console__(console, options)
+        if fitted is None:
             yield _rich_table(t, None, overflow=True, cell_style=self.style)
             return
         yield _rich_table(shown, fitted, gap=gap, cell_style=self.style)
