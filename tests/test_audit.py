@@ -740,3 +740,22 @@ def test_audit_legend_explains_only_the_columns_shown(cli, columns) -> None:
     assert ("the sign of the Mean Δ" in flat) == (columns == "200")
     assert "Worst Δ%: the call furthest off from its recount" in flat or columns == "200"
     assert flat.count("longer calls weigh more") == 1  # said once, above the first table
+
+
+def test_estimated_model_names_are_cut_without_their_factor(cli) -> None:
+    """At 80 columns the estimated models read 'cla…9 ×1.2' and 'cla…0 ×1.2': the family
+    factor was part of the name cell, and cut with it. It is a column of its own."""
+    from tests.conftest import REAL
+
+    text = cli("audit", REAL, env={"COLUMNS": "80"}).stdout
+    lines = text.splitlines()
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith("Model ") and "Factor" in line
+    )
+    rows = [line.split() for line in lines[start + 1 : start + 5]]
+    assert [r[1] for r in rows] == ["×1.2", "×1.1", "×1.1", "×1.2"]
+    names = [r[0] for r in rows]
+    assert names[0].startswith("claude-3-s") and names[3].startswith("claude-3-5")
+    assert names[1] == names[2] and names[1].startswith("gemini-2.5")  # one model, two sides
+    markdown = cli("audit", REAL, "--format", "markdown").stdout
+    assert "| claude-3-sonnet-20240229 | ×1.2 | output | 3 |" in markdown

@@ -1326,13 +1326,17 @@ def audit_sections(r: dict) -> list[Section]:
                     else ""
                 )
             )
+            # an estimate's family factor in a column of its own: appended to the name, it
+            # was cut with it at 80 columns ('cla…9 ×1.2', 'cla…0 ×1.2')
+            factors = any(m["factor"] != 1 for m in models)
             section.tables.append(
                 Table(
-                    ["Model", "Side", "Calls", "Reported", "Recounted", "Mean Δ", "Mean Δ%",
-                     "Worst Δ", "Worst Δ%", "Off", "Δ $"],
+                    ["Model", *(["Factor"] if factors else []), "Side", "Calls", "Reported",
+                     "Recounted", "Mean Δ", "Mean Δ%", "Worst Δ", "Worst Δ%", "Off", "Δ $"],
                     [
                         [
-                            m["model"] + ("" if m["factor"] == 1 else f" ×{m['factor']:g}"),
+                            m["model"],
+                            *([f"×{m['factor']:g}"] if factors else []),
                             side,
                             count(s["calls"]),
                             count(s["reported_tokens"]),
@@ -1354,7 +1358,7 @@ def audit_sections(r: dict) -> list[Section]:
                         for side in ("input", "output")
                         if (s := m[side])
                     ],
-                    "llrrrrrrrrr",
+                    "l" + ("r" if factors else "") + "lrrrrrrrrr",
                     optional=("Mean Δ", "Worst Δ"),  # the model's name before the raw deltas
                     # said once, above the first table; of the columns it shows (a line about
                     # a Worst Δ left out at 80 columns was read as about the table's Δ%)
