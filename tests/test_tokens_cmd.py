@@ -72,8 +72,13 @@ def test_table_labels_estimates_and_unpriced(cli) -> None:
     result = cli("tokens", TEXT, *MODELS, "--model", "no-such-model-9", *PRICING)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "×1.2 (est.)" in out  # claude-haiku-4-5
-    assert "×1.1 (est.)" in out  # an unknown model: the default factor
+    # an estimate is labelled by its factor beside the tokenizer and a '~' on its count (it
+    # read 'o200k_base ×1.2 (est.)', which left 80 columns no room for the model's name)
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line}
+    assert rows["claude-haiku-4-5"][1:4] == ["o200k_base", "×1.2", "~7"]
+    assert rows["no-such-model-9"][1:4] == ["o200k_base", "×1.1", "~7"]  # the default factor
+    assert rows["gpt-4o-mini"][1:3] == ["o200k_base", "6"]  # counted: no mark
+    assert "~ estimated (tokenizer not public): the Tokenizer's count × a family factor" in out
     assert "unpriced" in out
     assert "$0.000006" in out and "$0.000070" in out
     assert "$1.00" in out and "$10.00" in out  # the prices per million, as money ("$1" before)
@@ -267,3 +272,75 @@ def test_priced_as_keeps_the_model_at_80_columns(cli) -> None:
     wide = cli("tokens", TEXT, *args, env={"COLUMNS": "160"})
     rows = {line.split()[0]: line.split() for line in wide.stdout.splitlines() if line}
     assert rows["claude-sonnet-4-5"][-2:] == ["claude-sonnet-4-5", "anthropic"]
+
+
+def test_an_output_price_by_the_prompts_size_shows_each_tier(cli, tmp_path: Path) -> None:
+    # a long-context model's output price depends on the INPUT size: --as output showed the
+    # standard output price ($2/1M) as if certain, though above 1,000 input tokens it is $8/1M
+    tables = _long_context_tables(tmp_path, 1000)
+    result = cli("tokens", TEXT, *MODELS, *tables, "--as", "output", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["input_tokens"] is None
+    models = {m["model"]: m for m in data["models"]}
+    mini = models["gpt-4o-mini"]
+    assert (mini["usd_per_million"], mini["above_input_tokens"]) == (2, None)
+    assert [(t["above_input_tokens"], t["usd_per_million"]) for t in mini["tiers"]] == [
+        (0, 2),
+        (1000, 8),
+    ]
+    assert [t["cost_usd"] for t in mini["tiers"]] == [pytest.approx(12e-6), pytest.approx(48e-6)]
+    claude = models["claude-haiku-4-5"]
+    assert [t["usd_per_million"] for t in claude["tiers"]] == [20, 80]
+    table = cli("tokens", TEXT, *MODELS, *tables, "--as", "output", env={"COLUMNS": "80"})
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("gpt-4o-mini "))
+    assert "$2.00" in lines[at]
+    assert lines[at + 1].split() == ["prompt", ">1,000", "$8.00", "$0.000048"]
+    err = " ".join(table.stderr.split())
+    assert (
+        "tier unknown: gpt-4o-mini's output price depends on the prompt's size, and none was "
+        "given: $2.00/1M ($0.000012) with a prompt of at most 1,000 input tokens (shown), "
+        "$8.00/1M ($0.000048) above 1,000; give --input-tokens N to price one"
+    ) in err
+    assert "tier uncertain" not in err  # that note is of an estimated input's tier
+    # the prompt's size given: one tier, the one it picks
+    for size, per_million, above in ((1000, 2, None), (1001, 8, 1000)):
+        given = cli(
+            "tokens", TEXT, *MODELS, *tables, "--as", "output", "--input-tokens", str(size),
+            "--format", "json",
+        )  # fmt: skip
+        assert given.exit_code == 0, given.stderr
+        row = {m["model"]: m for m in json.loads(given.stdout)["models"]}["gpt-4o-mini"]
+        assert (row["usd_per_million"], row["above_input_tokens"], row["tiers"]) == (
+            per_million,
+            above,
+            None,
+        )
+    # a model with one output price: no tiers, no note
+    plain = cli("tokens", TEXT, *MODELS, *PRICING, "--as", "output")
+    assert "tier unknown" not in plain.stderr
+    assert cli("tokens", TEXT, *MODELS, "--input-tokens", "5").exit_code == 2  # --as input
+
+
+def test_a_long_model_name_fits_80_columns(cli) -> None:
+    # a Bedrock id printed the table 133 columns wide at 80: Model and Tokenizer were never cut
+    bedrock = [
+        "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+    ]
+    result = cli("tokens", TEXT, "-m", bedrock[0], "-m", bedrock[1], "-m", "gpt-4o",
+                 env={"COLUMNS": "80"})  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    names = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("us.")]
+    assert len(names) == 2 and names[0] != names[1]  # cut, and told apart
+    assert "o200k_base ×1.2" in result.stdout
+    # the common case keeps every name whole at 80 columns
+    common = ["-m", "gpt-4o", "-m", "claude-sonnet-4-5", "-m", "gemini-2.5-pro"]
+    result = cli("tokens", TEXT, *common, env={"COLUMNS": "80"})
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert rows["claude-sonnet-4-5"][-1] == "claude-sonnet-4-5"  # the model priced as, whole
+    assert rows["gemini-2.5-pro"][1:4] == ["o200k_base", "×1.1", "~7"]

@@ -114,6 +114,15 @@ def tokens(
             "the API bills.",
         ),
     ] = False,
+    input_tokens: Annotated[
+        Optional[int],
+        typer.Option(
+            "--input-tokens",
+            help="With --as output: the prompt's size in tokens, which picks a long-context "
+            "model's output price (without it, each tier's price is shown).",
+            min=0,
+        ),
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     pricing: PricingOption = None,
 ) -> None:
@@ -129,6 +138,11 @@ def tokens(
             "--messages counts a prompt; it cannot be priced --as output",
             hint="drop --messages to count an answer's text",
         )
+    if input_tokens is not None and as_ is Side.input:
+        raise UsageError(
+            "--input-tokens gives the prompt's size for --as output",
+            hint="the text is the prompt when priced --as input",
+        )
     raw = _read_input(text, file)
     subject = _messages(raw) if messages else raw
     book = load_pricing(pricing or [])
@@ -136,8 +150,8 @@ def tokens(
     for name in dict.fromkeys(model):
         n = count_tokens(subject, name, pricing=book)
         usage = {"input_tokens": int(n), "output_tokens": 0}
-        if as_ is Side.output:
-            usage = {"input_tokens": 0, "output_tokens": int(n)}
+        if as_ is Side.output:  # the prompt's size picks a long-context tier's output price
+            usage = {"input_tokens": input_tokens or 0, "output_tokens": int(n)}
         row = {
             "model": name,
             "tokens": int(n),
@@ -151,7 +165,9 @@ def tokens(
             "cost_usd": None,
             "price_from": None,
             "above_input_tokens": None,  # the long-context tier priced at (None: standard)
-            "tiers": None,  # an estimate near a threshold: each tier it may be in
+            # each tier the price may be at: an estimated input near a threshold, or an
+            # output priced with no --input-tokens (a long-context model's tier is by input)
+            "tiers": None,
             "unpriced_reason": None,
         }
         try:
@@ -165,7 +181,7 @@ def tokens(
                 one = (
                     {"input_tokens": 1, "output_tokens": 0}
                     if as_ is Side.input
-                    else {"input_tokens": 0, "output_tokens": 1}
+                    else {"input_tokens": input_tokens or 0, "output_tokens": 1}
                 )
                 unit = price(name, one, style="generic", pricing=book)
                 per_token = unit.input if as_ is Side.input else unit.output
@@ -179,6 +195,8 @@ def tokens(
             )
             if n.source == "estimated" and as_ is Side.input and int(n):
                 row["tiers"] = _tiers_near(name, int(n), book)
+            elif as_ is Side.output and input_tokens is None:
+                row["tiers"] = _output_tiers(name, int(n), cost, book)
         rows.append(row)
     from llmcost.tokens import has_uncounted_parts
 
@@ -186,6 +204,7 @@ def tokens(
     uncounted = messages and has_uncounted_parts(subject)
     result = {
         "as": as_.value,
+        "input_tokens": input_tokens,  # the prompt's size given for --as output (None: not)
         "messages": messages,
         "uncounted_parts": bool(uncounted),
         "characters": len(raw),
@@ -214,7 +233,7 @@ def tokens(
     from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
     for r in rows:  # the price tier chosen from an estimate: each tier it may be in
-        if r.get("tiers"):
+        if r.get("tiers") and as_ is Side.input:
             low, high = r["tiers"][0], r["tiers"][-1]
             side = "above" if r["above_input_tokens"] else "at or below"
             common.stderr().print(
@@ -224,6 +243,22 @@ def tokens(
                 f"{_per_million(low['usd_per_million'])}/1M ({money(low['cost_usd'])}) at or "
                 f"below it, {_per_million(high['usd_per_million'])}/1M "
                 f"({money(high['cost_usd'])}) above; the estimate is {side} it",
+                soft_wrap=True,
+            )
+    for r in rows:  # an output price by the prompt's size, and no size given
+        if r.get("tiers") and as_ is Side.output:
+            low, *high = r["tiers"]
+            above = ", ".join(
+                f"{_per_million(t['usd_per_million'])}/1M ({money(t['cost_usd'])}) above "
+                f"{t['above_input_tokens']:,}"
+                for t in high
+            )
+            common.stderr().print(
+                f"[yellow]tier unknown:[/yellow] {escape(r['model'])}'s output price depends "
+                f"on the prompt's size, and none was given: "
+                f"{_per_million(low['usd_per_million'])}/1M ({money(low['cost_usd'])}) with "
+                f"a prompt of at most {high[0]['above_input_tokens']:,} input tokens (shown), "
+                f"{above}; give --input-tokens N to price one",
                 soft_wrap=True,
             )
     # each model's own reason: a retired model is in the tables, with no price in force today
@@ -263,6 +298,38 @@ def _tiers_near(name: str, n: int, book) -> list[dict] | None:
     ]
 
 
+def _output_tiers(name: str, n: int, cost, book) -> list[dict] | None:
+    """A long-context model's output price at each of its tiers (by input tokens), and the
+    cost of ``n`` output tokens at it, standard first; None when its output price has one
+    tier today."""
+    from llmcost.api import price
+
+    model = book.models.get((cost.priced_provider, cost.model_key))
+    thresholds = sorted(
+        {
+            int(lc["above_input_tokens"])
+            for row in (model.prices if model else [])
+            for lc in row.get("long_context") or []
+        }
+    )
+    found = {}
+    for above in [0, *thresholds]:
+        usage = {"input_tokens": above + 1 if above else 0, "output_tokens": max(n, 1)}
+        tier = price(name, usage, style="generic", pricing=book)
+        if (tier.price_above_tokens or 0) == above:  # a tier in force today
+            found[above] = tier.output / max(n, 1)
+    if len(set(found.values())) < 2:
+        return None
+    return [
+        {
+            "above_input_tokens": above,
+            "usd_per_million": float(round(per_token * 1_000_000, 9)),
+            "cost_usd": float(round(per_token * n, 12)),
+        }
+        for above, per_token in sorted(found.items())
+    ]
+
+
 def _per_million(usd: float | None) -> str:
     """A price per million tokens as money: "$2.50", "$3.00", or every digit it has
     ("$0.075", "$0.0375")."""
@@ -280,14 +347,14 @@ def _print_table(result: dict) -> None:
 
     rows = []
     for r in result["models"]:
-        tokenizer = r["encoding"]
-        if r["token_source"] == "estimated":
-            tokenizer += f" ×{r['factor']:g} (est.)"
+        estimated = r["token_source"] == "estimated"
         rows.append(
             [
                 r["model"],
-                tokenizer,
-                f"{r['tokens']:,}",
+                # an estimate is '~' in Tokens, its factor here: 'o200k_base ×1.2 (est.)'
+                # made the table too wide for 80 columns with the model's name whole
+                r["encoding"] + (f" ×{r['factor']:g}" if estimated else ""),
+                ("~" if estimated else "") + f"{r['tokens']:,}",
                 _per_million(r["usd_per_million"]),
                 money(r["cost_usd"]) if r["priced"] else "unpriced",
                 # the model priced as, and its provider apart: 'google/gemini-2.5-pro' cut at
@@ -300,7 +367,10 @@ def _print_table(result: dict) -> None:
             if t["above_input_tokens"] == (r["above_input_tokens"] or 0):
                 continue
             side = (
-                f"if over {t['above_input_tokens']:,}"
+                # an output price by the prompt's size (no --input-tokens given)
+                f"prompt >{t['above_input_tokens']:,}"
+                if result["as"] == "output"
+                else f"if over {t['above_input_tokens']:,}"
                 if t["above_input_tokens"]
                 else f"if at most {r['above_input_tokens']:,}"
             )
@@ -308,11 +378,15 @@ def _print_table(result: dict) -> None:
                 ["", side, "", _per_million(t["usd_per_million"]), money(t["cost_usd"]), "", ""]
             )
     table = Table(
-        ["Model", "Tokenizer", "Tokens", "USD / 1M", "Cost", "Priced as", "Provider"],
+        # "USD/1M", not "USD / 1M": a header that does not wrap leaves the names their width
+        ["Model", "Tokenizer", "Tokens", "USD/1M", "Cost", "Priced as", "Provider"],
         rows,
         "llrrrll",
         optional=("Provider",),  # the model priced as names it, mostly
-        whole=("Model", "Tokenizer"),  # what was asked, and how it was counted: never cut
+        # the model asked for is cut as names are, told apart from the others; how it was
+        # counted wraps rather than being cut (both were never cut: a Bedrock id printed the
+        # table 133 columns wide at 80)
+        fold=("Tokenizer",),
     )
     console = common.stdout_console()
     console.print(
@@ -322,6 +396,13 @@ def _print_table(result: dict) -> None:
             style="italic",
         )
     )
+    if any(r["token_source"] == "estimated" for r in result["models"]):
+        console.print(
+            Text(
+                "~ estimated (tokenizer not public): the Tokenizer's count × a family factor",
+                style="italic",
+            )
+        )
     console.print(FitTable(table), crop=False)
 
 
