@@ -134,7 +134,10 @@ def test_tokens_gives_model_names_counts_and_costs_whole(cli, width):
     result = json.loads(cli(*args, "-f", "json").stdout)
     cells = _cells(text)
     for r in result["models"]:
-        assert r["model"] in cells and f"{r['tokens']:,}" in cells
+        # an estimated count is marked '~' (its '×1.2 (est.)' beside the tokenizer made the
+        # table too wide for a long model name at 80 columns); the count is whole still
+        mark = "~" if r["token_source"] == "estimated" else ""
+        assert r["model"] in cells and f"{mark}{r['tokens']:,}" in cells
         assert any(c.startswith("$0.0000") for c in cells)
 
 
