@@ -286,16 +286,7 @@ def _tiers_near(name: str, n: int, book) -> list[dict] | None:
         cost = price(name, usage, style="generic", pricing=book)
         per_token = cost.input / count
         found[cost.price_above_tokens or 0] = per_token
-    if len(found) < 2:
-        return None
-    return [
-        {
-            "above_input_tokens": above,
-            "usd_per_million": float(round(per_token * 1_000_000, 9)),
-            "cost_usd": float(round(per_token * n, 12)),
-        }
-        for above, per_token in sorted(found.items())
-    ]
+    return _tier_rows(found, n) if len(found) > 1 else None
 
 
 def _output_tiers(name: str, n: int, cost, book) -> list[dict] | None:
@@ -318,8 +309,12 @@ def _output_tiers(name: str, n: int, cost, book) -> list[dict] | None:
         tier = price(name, usage, style="generic", pricing=book)
         if (tier.price_above_tokens or 0) == above:  # a tier in force today
             found[above] = tier.output / max(n, 1)
-    if len(set(found.values())) < 2:
-        return None
+    return _tier_rows(found, n) if len(set(found.values())) > 1 else None
+
+
+def _tier_rows(found: dict[int, float], n: int) -> list[dict]:
+    """``found`` (the input tokens a tier starts above -> its price per token) as the JSON's
+    rows, lowest tier first, each with the cost of ``n`` tokens at it."""
     return [
         {
             "above_input_tokens": above,
