@@ -369,17 +369,22 @@ def test_audit_cli_reads_a_stored_database(cli, audit_log: Path, tmp_path: Path)
     assert cli("audit").exit_code == 2  # neither logs nor --db
 
 
+def _hint_group(name, input_pct, output_pct, off_calls=0, source="counted") -> dict:
+    """A token audit group as ``audit._token_hints`` reads it."""
+    group = {
+        "model": name,
+        "token_source": source,
+        "off_calls": off_calls,
+        "reasoning": False,
+        "reasoning_reported": False,
+        "input": {"mean_delta_pct": input_pct},
+        "output": {"mean_delta_pct": output_pct},
+    }
+    return group | ({"factor": 1.2} if source == "estimated" else {})
+
+
 def test_hints_name_each_direction_and_the_scattered_models_once() -> None:
-    def model(name, input_pct, output_pct, off_calls=0):
-        return {
-            "model": name,
-            "token_source": "counted",
-            "off_calls": off_calls,
-            "reasoning": False,
-            "reasoning_reported": False,
-            "input": {"mean_delta_pct": input_pct},
-            "output": {"mean_delta_pct": output_pct},
-        }
+    model = _hint_group
 
     hints = audit._token_hints(
         [model("a", 30, 0), model("b", -30, 40), model("c", 0, -30), model("d", 1, 1, 2),
@@ -627,17 +632,8 @@ def test_every_negative_figure_of_the_audit_has_one_minus_sign(cli) -> None:
 def test_estimated_models_get_hints_beyond_what_an_estimate_may_be_off() -> None:
     # the real fixtures' claude-3-sonnet output is -31.5% from its estimated recount on average:
     # counted models that far off got a hint, estimated ones none, not even why none
-    def model(name, input_pct, output_pct, off_calls=1):
-        return {
-            "model": name,
-            "token_source": "estimated",
-            "factor": 1.2,
-            "off_calls": off_calls,
-            "reasoning": False,
-            "reasoning_reported": False,
-            "input": {"mean_delta_pct": input_pct},
-            "output": {"mean_delta_pct": output_pct},
-        }
+    def model(name, input_pct, output_pct):
+        return _hint_group(name, input_pct, output_pct, off_calls=1, source="estimated")
 
     hints = audit._token_hints(
         [model("far", 15, -31.5), model("near", -19, 19), model("above", 45, 0)], threshold_pct=10
