@@ -724,18 +724,52 @@ def _account(con, result: FileResult, stats, ingest_id: int, starts: list[str]) 
 def _drop_known_rejects(con, ingest_id: int, source: str, starts: list[str]) -> int:
     """Drop this run's rejects of ``source`` that an earlier run kept already (the same line
     with the same text: a rotated or truncated file read again, under its name or, rotated
-    and renamed — app.log read again as app.log.1.gz —, under another whose first bytes were
-    the same, ``starts``), like calls already stored are recognized by request id;
-    returns how many (they count as skipped)."""
+    and renamed — app.jsonl read again as app.jsonl.1.gz —, under another whose first bytes
+    were the same, ``starts``), like calls already stored are recognized by request id;
+    returns how many (they count as skipped).
+
+    Another file's first bytes make it a candidate only: two logs that begin with the same
+    calls (a shared header of FINGERPRINT_BYTES) are two files, and the second's bad lines
+    were never shown. An earlier read of another file is the one this file was rotated
+    from only while no line the two were read at differs: a line where this read stored a
+    new call, or rejected a line, that the other read stored as a call or rejected with
+    other text (a rotated file holds the lines read before, the calls among them already
+    stored)."""
+    others = con.execute(
+        """SELECT list(DISTINCT x.ingest_id) FROM rejects r JOIN rejects x
+             ON x.line = r.line AND x.raw IS NOT DISTINCT FROM r.raw
+           WHERE r.ingest_id = ? AND r.source = ? AND x.ingest_id < r.ingest_id
+             AND x.source <> r.source
+             AND x.ingest_id IN (SELECT ingest_id FROM ingests WHERE head_hash IN (SELECT unnest(?)))""",
+        [ingest_id, source, starts],
+    ).fetchone()[0]
+    differ = []
+    if others:
+        differ = (
+            con.execute(
+                """WITH theirs AS (
+                 SELECT ingest_id, source_line AS line, NULL AS raw, true AS call FROM requests
+                 WHERE ingest_id IN (SELECT unnest(?))
+                 UNION ALL SELECT ingest_id, line, raw, false FROM rejects
+                 WHERE ingest_id IN (SELECT unnest(?))),
+               ours AS (
+                 SELECT source_line AS line, NULL AS raw, true AS call FROM requests
+                 WHERE ingest_id = ?
+                 UNION ALL SELECT line, raw, false FROM rejects WHERE ingest_id = ? AND source = ?)
+               SELECT list(DISTINCT t.ingest_id) FROM theirs t JOIN ours o ON o.line = t.line
+               WHERE o.call OR t.call OR o.raw IS DISTINCT FROM t.raw""",
+                [others, others, ingest_id, ingest_id, source],
+            ).fetchone()[0]
+            or []
+        )
+    rotated_from = [i for i in others or [] if i not in differ]
     row = con.execute(
         """DELETE FROM rejects r WHERE r.ingest_id = ? AND r.source = ?
            AND EXISTS (SELECT 1 FROM rejects x
                        WHERE x.ingest_id < r.ingest_id
-                         AND (x.source = r.source
-                              OR x.ingest_id IN (SELECT ingest_id FROM ingests
-                                                 WHERE head_hash IN (SELECT unnest(?))))
+                         AND (x.source = r.source OR x.ingest_id IN (SELECT unnest(?)))
                          AND x.line = r.line AND x.raw IS NOT DISTINCT FROM r.raw)""",
-        [ingest_id, source, starts],
+        [ingest_id, source, rotated_from],
     ).fetchone()
     return row[0] if row else 0
 

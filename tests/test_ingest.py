@@ -1041,3 +1041,31 @@ def test_storing_keeps_the_first_call_and_text_whether_or_not_lines_repeat(lines
     # (the texts of every row staged, as before: a duplicate's too)
     texts = con.execute("SELECT text, kind FROM texts ORDER BY 1").fetchall()
     assert texts == [("p1", "text"), ("p2", "text"), ("x", "text"), ("y", "text")]
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_two_logs_that_begin_alike_each_show_their_rejected_lines(tmp_path, cli, runs):
+    """Two different logs whose first 4 KB are the same calls (a shared header), each with a
+    bad line '{bad' at line 43: the second's read '1 line rejected before' and was not
+    shown, though it was never shown: the files' first bytes alone made the second a
+    rotation of the first. The second's line 41, a call the first did not hold there,
+    says they are two files."""
+    head = "".join(call(i, pad="x" * 100) + "\n" for i in range(40))
+    assert len(head.encode()) > 4096
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(head + call(100) + "\n" + "garbage A\n" + "{bad\n")
+    second.write_text(head + call(200) + "\n" + "garbage B\n" + "{bad\n" + "more B\n")
+    db = tmp_path / "db.duckdb"
+    con = store.connect(db)
+    if runs == 1:
+        files = ingest_paths(con, [str(first), str(second)]).files
+    else:
+        files = ingest_paths(con, [str(first)]).files + ingest_paths(con, [str(second)]).files
+    b = {f.source: f for f in files}[str(second)]
+    assert (b.ingested, b.duplicates, b.known_rejects, b.rejected) == (1, 40, 0, 3)
+    assert con.execute(
+        "SELECT line, raw FROM rejects WHERE source = ? ORDER BY line", [str(second)]
+    ).fetchall() == [(42, "garbage B"), (43, "{bad"), (44, "more B")]
+    con.close()
+    report = json.loads(cli("analyze", "--db", db, "--format", "json").stdout)
+    assert report["rejected"]["count"] == 5
