@@ -263,6 +263,8 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     for entry in daily.values():
         entry["cost_usd"] = usd(entry["cost_usd"])
     undated = con.execute("SELECT count(*) FROM requests WHERE ts IS NULL").fetchone()[0]
+    logged = logged_since(con)
+    idle, unlogged = _idle_days(cur, logged, set(daily))
     report["report_period"] = {
         **cur.as_dict(),
         "previous": {
@@ -283,10 +285,28 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
         else None,
         # calls logged without a time are in no period: said, not silently left out
         "undated_calls": undated,
+        # the days of the period without a call: idle days ($0, history the anomalies and
+        # the forecast read) from the day the store began logging; the days before it are
+        # unknown, no history
+        "logged_since": logged.astimezone(ZoneInfo(tz)).isoformat() if logged else None,
+        "idle_days": idle,
+        "days_not_logged": unlogged,
     }
     report["comparison"] = budgets.compare(previous, report, top) if previous else None
     report["alerts"] = budgets.evaluate_alerts(alerts or budgets.Alerts(), report)
     return report
+
+
+def _idle_days(window: Window, logged: dt.datetime | None, called: set[str]):
+    """The window's complete local days without a call since ``logged`` (ISO dates), and how
+    many of its days came before it (none logged: unknown). A day still going on at the
+    window's end (month-to-date's today) is no idle day yet."""
+    first = window.local(window.since).date()
+    last = window.local(window.until).date() - dt.timedelta(days=1)
+    start = window.local(logged).date() if logged else last + dt.timedelta(days=1)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    idle = [d.isoformat() for d in days if d >= start and d.isoformat() not in called]
+    return idle, sum(d < start for d in days)
 
 
 def _last_call_before(con, until: dt.datetime, tz: str = "UTC") -> str | None:
@@ -295,6 +315,16 @@ def _last_call_before(con, until: dt.datetime, tz: str = "UTC") -> str | None:
         "SELECT max(ts) FROM requests WHERE ts < CAST(? AS TIMESTAMPTZ)", [until.isoformat()]
     ).fetchone()[0]
     return last.astimezone(ZoneInfo(tz)).isoformat() if last is not None else None
+
+
+def logged_since(con) -> dt.datetime | None:
+    """When the store began logging: its first stored call (or usage-report bucket), or its
+    first ingest when that came before (a log ingested by cron before its first call). A day
+    from then on without a call is an idle day ($0); a day before it is unknown, no history."""
+    return con.execute(
+        """SELECT least((SELECT min(ts) FROM requests), (SELECT min(started_at) FROM ingests),
+                        (SELECT min(bucket_start) FROM usage_buckets))"""
+    ).fetchone()[0]
 
 
 def _holds_calls(con) -> bool:

@@ -908,3 +908,56 @@ def test_the_anomaly_alert_counts_every_anomaly_not_the_ones_listed():
     }
     [alert] = evaluate_alerts(Alerts(anomalies=True), report)
     assert alert["actual"] == 45 and alert["message"].startswith("45 anomalies: feature f0 ")
+
+
+def test_idle_days_of_a_period_are_history_and_days_before_logging_are_not(cli, tmp_path):
+    """A database built by cron: 'report --period last-30d' on a store whose calls came on
+    2026-08-01 and 2026-09-07 started its day-by-day history at 09-07, its first call in
+    the window: the 28 idle days before it were no history, and the forecast fell back to
+    'no complete day' (the cost of 09-07 per hour logged, over the month: $0.0023 on the
+    real fixtures). A day inside the store's logged span (from its first call, or the
+    first ingest when that came before) without a call is an idle day ($0); a day before
+    anything was logged is unknown, no history. The report says which days are which.
+
+    gpt-4o at $2.50/M input: $1 (400k input tokens) on 2026-09-07."""
+
+    def call(n: int, day: str) -> dict:
+        return {"request_id": f"r{n}", "timestamp": f"{day}T12:00:00Z", "model": "gpt-4o",
+                "input_tokens": 400_000, "output_tokens": 0}  # fmt: skip
+
+    def report(records, first_ingest=None):
+        path = ingested(write_jsonl(tmp_path / "app.jsonl", records), tmp_path / "db.duckdb")
+        if first_ingest:  # cron read the log before its first call
+            con = store.connect(path)
+            con.execute("UPDATE ingests SET started_at = ?", [first_ingest])
+            con.close()
+        out = cli("report", "--db", path, "--now", "2026-09-09T06:00Z", "--period", "last-30d",
+                  "-f", "json")  # fmt: skip
+        md = cli("report", "--db", path, "--now", "2026-09-09T06:00Z", "--period", "last-30d",
+                 "-f", "markdown")  # fmt: skip
+        path.unlink()
+        return json.loads(out.stdout), md.stdout
+
+    # logging since 08-01: the window's days without a call are idle days, history of $0
+    r, md = report([call(1, "2026-08-01"), call(2, "2026-09-07")])
+    p, f = r["report_period"], r["anomalies"]["forecast"]
+    assert p["logged_since"].startswith("2026-08-01")
+    assert len(p["idle_days"]) == 29 and "2026-09-07" not in p["idle_days"]
+    assert (p["idle_days"][0], p["idle_days"][-1], p["days_not_logged"]) == (
+        "2026-08-10", "2026-09-08", 0)  # fmt: skip
+    assert (f["history_days"], f["history_days_with_calls"], f["daily_mean_usd"]) == (28, 0, 0)
+    assert f["projection_usd"] == pytest.approx(1.0)  # idle days: nothing more this month
+    assert "Days without a call: 29 idle days (no call, counted as $0)" in md
+
+    # nothing logged before 09-07: the days before it are unknown, not 28 days of $0
+    r, md = report([call(2, "2026-09-07")])
+    p, f = r["report_period"], r["anomalies"]["forecast"]
+    assert (p["idle_days"], p["days_not_logged"]) == (["2026-09-08"], 28)
+    assert f["history_days"] == 0
+    assert "1 idle day (no call, counted as $0); 28 days before logging began (2026-09-07)" in md
+
+    # cron ingested the log from 08-20 on, before its first call: logged from then
+    r, md = report([call(2, "2026-09-07")], first_ingest="2026-08-20T03:00:00Z")
+    p, f = r["report_period"], r["anomalies"]["forecast"]
+    assert (len(p["idle_days"]), p["idle_days"][0], p["days_not_logged"]) == (19, "2026-08-20", 10)
+    assert (f["history_days"], f["history_days_with_calls"]) == (18, 0)

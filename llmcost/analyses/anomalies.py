@@ -49,15 +49,19 @@ FORECAST_MIN_DAYS = MIN_HISTORY  # complete days an 80% range needs (a week, as 
 Z80 = 1.2816
 
 
-def _series(base: str, local: str = "ts") -> str:
+def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
     """Dense daily series: (scope, key, day, cost) for the total, top users, top features;
-    days of ``local`` (analyses.local_ts: the report's zone)."""
+    days of ``local`` (analyses.local_ts: the report's zone). The total runs from its first
+    day with a call to its last, or over ``span`` (first, last: dates) when that is wider:
+    the days of a period report that the store had been logging, idle ones included."""
+    first, last = (f"DATE '{d.isoformat()}'" if d else "NULL" for d in (span or (None, None)))
     return f"""
     WITH d AS (
       SELECT CAST({local} AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost,
         cost_usd IS NOT NULL AS priced
       FROM {base} WHERE ts IS NOT NULL),
-    span AS (SELECT min(day) AS first_day, max(day) AS last_day FROM d),
+    span AS (SELECT least(min(day), {first}) AS first_day, greatest(max(day), {last}) AS last_day
+             FROM d),
     days AS (
       SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
       FROM span),
@@ -76,25 +80,31 @@ def _series(base: str, local: str = "ts") -> str:
       UNION ALL
       SELECT 'feature', feature, day, sum(cost), count(*) FILTER (WHERE priced) FROM d
       WHERE feature IN (SELECT key FROM top_features) GROUP BY ALL),
-    starts AS (SELECT scope, key, min(day) AS first_day FROM raw GROUP BY ALL)
+    starts AS (
+      SELECT scope, key, CASE WHEN scope = 'day' THEN any_value(span.first_day) ELSE min(day)
+                         END AS first_day
+      FROM raw, span GROUP BY scope, key)
     SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost, coalesce(r.calls, 0) AS calls
     FROM starts s JOIN days ON days.day >= s.first_day
     LEFT JOIN raw r ON r.scope = s.scope AND r.key = s.key AND r.day = days.day"""
 
 
-def _with_history(con, ctx, base: str, days: int) -> str:
+def _with_history(con, ctx, base: str, days: int) -> tuple[str, tuple | None]:
     """A window that starts at ``--since`` (a period report: yesterday, last 7 days) holds
     no history of its own: its days are checked against the stored calls before it, and the
     month-to-date runs from the 1st, as a report of everything would give. Name of a table of
     the calls from ``days`` + a month before the window to its end (``base`` itself when
-    the window has no start, or the store's priced calls are not there to read)."""
+    the window has no start, or the store's priced calls are not there to read), and the
+    days (first, last) its daily series covers, idle days included: from the first day of
+    that history or of the store's logging (periods.logged_since), the later, to the
+    window's last day; None when the series runs from the first call to the last."""
     options = ctx.options
     since = getattr(options, "since", None)
     priced = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = 'priced' AND temporary"
     ).fetchone()[0]
     if since is None or not priced:
-        return base
+        return base, None
     from llmcost import attribution
 
     columns = attribution.calls_columns(attribution.request_for(options).mapping)
@@ -106,7 +116,21 @@ def _with_history(con, ctx, base: str, days: int) -> str:
                 AND ts < coalesce(CAST(? AS TIMESTAMPTZ), 'infinity'))""",
         [since.isoformat(), days + 32, until.isoformat() if until else None],
     )
-    return "sv_history"
+    from llmcost.periods import logged_since
+
+    tz = ZoneInfo(zone(ctx))
+    # a day the store was logging and no call came is an idle day ($0, a real observation);
+    # a day before anything was logged is unknown, not history
+    logged = logged_since(con)
+    if logged is None:
+        return "sv_history", None
+    first = max(
+        (since - dt.timedelta(days=days + 32)).astimezone(tz).date(),
+        logged.astimezone(tz).date(),
+    )
+    # the window's last day ([since, until): the day of the instant before until)
+    last = (until - dt.timedelta(microseconds=1)).astimezone(tz).date() if until else None
+    return "sv_history", (first, last)
 
 
 @register("anomalies", "Anomalies and forecast", order=70)
@@ -114,13 +138,13 @@ def anomalies(con, ctx) -> dict:
     cfg = settings(ctx)
     base = savings.base(con, ctx)
     k, window = float(cfg.anomaly_k), int(cfg.baseline_days)
-    history = _with_history(con, ctx, base, max(window, FORECAST_DAYS))
+    history, span = _with_history(con, ctx, base, max(window, FORECAST_DAYS))
     local = local_ts(ctx)  # days of the report's zone (report --tz), UTC else
     # the days of the window: only those are checked (the ones before are their history)
     first_day, last_day = con.execute(
         f"SELECT CAST(min({local}) AS DATE), CAST(max({local}) AS DATE) FROM {base}"
     ).fetchone()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(history, local)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sv_series AS {_series(history, local, span)}")
     floor = con.execute(
         f"SELECT {TOTAL_FLOOR} * coalesce(avg(cost), 0) FROM sv_series WHERE scope = 'day'"
     ).fetchone()[0]

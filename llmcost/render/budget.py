@@ -221,6 +221,13 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         # the calls in no cost, as the days below and the summary say (never $0)
         + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
     )
+    idle, unlogged = p.get("idle_days") or [], p.get("days_not_logged") or 0
+    if idle or unlogged:  # which days of no call are history ($0), which unknown
+        since = (p.get("logged_since") or "")[:10]
+        parts = [f"{plural(len(idle), 'idle day')} (no call, counted as $0)"] if idle else []
+        if unlogged:
+            parts.append(f"{plural(unlogged, 'day')} before logging began ({since}): unknown")
+        head.lines.append("Days without a call: " + "; ".join(parts))
     if p.get("last_call_before_end"):  # no call: a quiet period, or logs no longer read?
         last = p["last_call_before_end"][:16].replace("T", " ")
         head.lines.append(
