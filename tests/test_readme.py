@@ -1,0 +1,43 @@
+"""The README against what the code does: the Python it asks for. (Its commands run as
+written: tests/test_check.py, the CI workflow; tests/test_report_cmd.py, the crontab;
+tests/test_config.py, the llmcost.yaml example; tests/test_export.py, the lake total.)"""
+
+from __future__ import annotations
+
+import re
+
+import tomllib
+
+from tests.conftest import ROOT
+
+
+def readme() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def section(heading: str) -> str:
+    return readme().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def floor(spec: str) -> tuple[int, ...]:
+    [version] = re.findall(r">=\s*([\d.]+)", spec)
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_quickstart_python_is_the_one_the_package_requires():
+    """The README asked for Python >= 3.10, as pyproject did, but a 3.10 venv installs
+    DuckDB 1.5 (DuckDB 2 has no 3.10 wheels) and `llmcost analyze sample_logs/demo.jsonl`
+    died on the first file: KeyError 'operator' (the profiling JSON of DuckDB 2), then a
+    ConversionException (`tags ->> '$.custom_id' IS NOT NULL`, parsed as DuckDB 2 does).
+    The floors say what the code runs on: DuckDB 2, hence Python 3.11."""
+    project = pyproject()["project"]
+    python = floor(project["requires-python"])
+    [duckdb] = [d for d in project["dependencies"] if re.match(r"duckdb\b", d)]
+    assert floor(duckdb) >= (2, 0)
+    assert python >= (3, 11)
+    [asked] = re.findall(r"\(Python ≥ ([\d.]+)\)", section("Quickstart"))
+    assert tuple(int(part) for part in asked.split(".")) == python
