@@ -1,6 +1,7 @@
-"""The README against what the code does: the Python it asks for. (Its commands run as
-written: tests/test_check.py, the CI workflow; tests/test_report_cmd.py, the crontab;
-tests/test_config.py, the llmcost.yaml example; tests/test_export.py, the lake total.)"""
+"""The README against what the code does: the Python it asks for, the columns of an
+export. (Its commands run as written: tests/test_check.py, the CI workflow;
+tests/test_report_cmd.py, the crontab; tests/test_config.py, the llmcost.yaml example;
+tests/test_export.py, the lake total.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import re
 
 import tomllib
 
-from tests.conftest import ROOT
+from llmcost import export
+from tests.conftest import ROOT, SAMPLES
 
 
 def readme() -> str:
@@ -41,3 +43,14 @@ def test_quickstart_python_is_the_one_the_package_requires():
     assert python >= (3, 11)
     [asked] = re.findall(r"\(Python ≥ ([\d.]+)\)", section("Quickstart"))
     assert tuple(int(part) for part in asked.split(".")) == python
+
+
+def test_export_columns_are_the_readme_table(cli):
+    """The Export table left out inference_geo, speed, price_inference_geo, price_speed and
+    cost_search (a part of the cost split the README said adds up to cost_usd)."""
+    table = section("Export").split("| columns | what |", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z_0-9]+)`", table))
+    result = cli("export", SAMPLES / "shapes" / "flat.jsonl", "-o", "-", "--format", "csv")
+    header = result.stdout.splitlines()[0].split(",")
+    assert {"cost_usd", *export.CALL_COLUMNS, *export.PRICE_COLUMNS} <= set(header)
+    assert [c for c in header if c not in named] == []
