@@ -74,9 +74,9 @@ def analyze(
         Optional[list[str]],
         typer.Option(
             "--by",
-            help="Cost, calls and tokens per DIM[,DIM]: provider, model, user, feature, session, "
-            "api_key, project, team, tier, status, tag:KEY (any metadata key), or a name from "
-            "llmcost.yaml's attribution section.",
+            help="Cost, calls and tokens per DIM[,DIM]: provider, model, priced_as, user, feature, "
+            "session, api_key, project, team, tier, status, finish_reason, token_source, source, "
+            "tag:KEY (any metadata key), or a name from llmcost.yaml's attribution section.",
         ),
     ] = None,
     period: Annotated[

@@ -1,15 +1,17 @@
 """The README against what the code does: the Python it asks for, the columns of an
-export. (Its commands run as written: tests/test_check.py, the CI workflow;
-tests/test_report_cmd.py, the crontab; tests/test_config.py, the llmcost.yaml example;
-tests/test_export.py, the lake total.)"""
+export, the --by dimensions. (Its commands run as written: tests/test_check.py, the CI
+workflow; tests/test_report_cmd.py, the crontab; tests/test_config.py, the llmcost.yaml
+example; tests/test_export.py, the lake total.)"""
 
 from __future__ import annotations
 
 import re
 
 import tomllib
+import typer
 
-from llmcost import export
+from llmcost import attribution, export
+from llmcost.cli import app
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -54,3 +56,20 @@ def test_export_columns_are_the_readme_table(cli):
     header = result.stdout.splitlines()[0].split(",")
     assert {"cost_usd", *export.CALL_COLUMNS, *export.PRICE_COLUMNS} <= set(header)
     assert [c for c in header if c not in named] == []
+
+
+def by_help() -> str:
+    command = typer.main.get_command(app)
+    analyze = command.commands["analyze"]
+    [option] = [p for p in analyze.params if "--by" in getattr(p, "opts", ())]
+    return option.help
+
+
+def test_by_help_and_readme_name_every_dimension():
+    """`analyze --help` named 10 of the 14 dimensions --by takes (priced_as, finish_reason,
+    token_source and source were missing); the README's table names them all."""
+    names = set(attribution.DIMENSIONS)
+    help_names = set(re.findall(r"[a-z_]+", by_help().split(":", 1)[1]))
+    assert names <= help_names, sorted(names - help_names)
+    table = section("Attribution").split("| dimension | from |", 1)[1].split("\n\n", 1)[0]
+    assert names <= set(re.findall(r"`([a-z_]+)`", table))
