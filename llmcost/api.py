@@ -384,6 +384,7 @@ class Cost:
     cache_write: Decimal
     output: Decimal
     per_request: Decimal
+    search: Decimal  # server-side web searches x the row's per-search fee
     total: Decimal
 
     def as_dict(self) -> dict[str, Any]:
@@ -397,7 +398,8 @@ WITH a AS (SELECT CAST(? AS JSON) AS u, CAST(? AS VARCHAR) AS forced),
 r AS (SELECT *, {raw} AS u_raw FROM a),
 b AS (SELECT u, u_raw, coalesce(forced, {auto}) AS usage_style, {tokens} AS u_tok FROM r)
 SELECT usage_style, {input}, {cache_read}, {cache_write}, {cache_write_1h}, {output},
-  {reasoning}, {input_audio}, {cache_read_audio}, {output_audio}, {bad}
+  {reasoning}, {input_audio}, {cache_read_audio}, {output_audio}, {web_search},
+  {inference_geo}, {speed}, {bad}
 FROM b
 """
 
@@ -447,6 +449,7 @@ def _normalize(con, usage: Any, style: str | None) -> dict[str, Any]:
         STYLES,
         bad_field_sql,
         column_sql,
+        modifier_sql,
         tokens_sql,
         usage_strings_sql,
     )
@@ -460,14 +463,19 @@ def _normalize(con, usage: Any, style: str | None) -> dict[str, Any]:
         raw=usage_strings_sql(),
         tokens=tokens_sql("u_raw"),
         bad=bad_field_sql(raw="u_raw"),
-        **{f: column_sql(f) for f in fields},
+        **{f: column_sql(f) for f in (*fields, "web_search")},
+        inference_geo=modifier_sql("inference_geo"),
+        speed=modifier_sql("speed"),
     )
     row = con.execute(sql, [_usage_json(usage), style]).fetchone()
     if row[-1] is not None:
         raise UsageError(row[-1], hint="token counts must be non-negative integers")
     out = {"usage_style": row[0]}
-    for name, value in zip(fields, row[1:-1]):
+    for name, value in zip(fields, row[1:-4]):
         out[f"{name}_tokens"] = value
+    # what else of the usage prices the call: server-side web searches (a fee per search),
+    # where and how it ran (Anthropic's inference_geo, speed: multipliers of the row)
+    out["web_search_requests"], out["inference_geo"], out["speed"] = row[-4:-1]
     return out
 
 
@@ -530,8 +538,10 @@ def price(
             """INSERT INTO requests (request_id, ts, provider, model, input_tokens,
                  cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
                  reasoning_tokens, input_audio_tokens, cache_read_audio_tokens,
-                 output_audio_tokens, token_source, service_tier)
-               VALUES ('price', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', llm_tier(?))""",
+                 output_audio_tokens, token_source, service_tier, web_search_requests,
+                 inference_geo, speed)
+               VALUES ('price', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reported', llm_tier(?),
+                       ?, ?, ?)""",
             [
                 when,
                 logged_provider,
@@ -546,6 +556,9 @@ def price(
                 tokens["cache_read_audio_tokens"],
                 tokens["output_audio_tokens"],
                 service_tier,
+                tokens["web_search_requests"],
+                tokens["inference_geo"],
+                tokens["speed"],
             ],
         )
         costing.prepare(con, book)
@@ -596,6 +609,7 @@ def price(
         cache_write=row["cost_cache_write"] if row["cost_cache_write"] is not None else zero,
         output=row["cost_output"] if row["cost_output"] is not None else zero,
         per_request=row["per_request"] if row["per_request"] is not None else zero,
+        search=row["cost_search"] if row["cost_search"] is not None else zero,
         total=row["cost_usd"],
     )
 

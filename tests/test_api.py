@@ -219,6 +219,37 @@ def test_price_equals_analyze_on_the_real_fixtures(jsonl):
     assert {"openai_chat", "openai_responses", "anthropic", "gemini"} <= styles
 
 
+def test_price_counts_what_else_the_usage_reports(jsonl):
+    """price() dropped what the usage says beside its tokens, which the log path prices:
+    2 web searches (Sonnet 4.5: 100 x $3 + 10 x $15 per 1M, + 2 x $0.01 = $0.02045, not
+    $0.00045), inference_geo us on Opus 4.6 (1M x $5 x 1.1 = $5.50, not $5) and fast mode
+    (x6 = $30). Each now costs what the same usage costs in a log."""
+    at = dt.datetime(2026, 11, 2, 10, tzinfo=dt.timezone.utc)
+    searches = {"input_tokens": 100, "cache_creation_input_tokens": 0, "output_tokens": 10,
+                "server_tool_use": {"web_search_requests": 2}}  # fmt: skip
+    cases = [
+        ("claude-sonnet-4-5", searches, Decimal("0.02045")),
+        ("claude-opus-4-6", {"input_tokens": 10**6, "output_tokens": 0, "inference_geo": "us"},
+         Decimal("5.5")),
+        ("claude-opus-4-6", {"input_tokens": 10**6, "output_tokens": 0, "speed": "fast"},
+         Decimal("30")),
+    ]  # fmt: skip
+    lines = [
+        {"type": "message", "role": "assistant", "id": f"msg_{i}", "model": model,
+         "content": [{"type": "text", "text": "x"}], "timestamp": at.isoformat(), "usage": usage}
+        for i, (model, usage, _) in enumerate(cases)
+    ]  # fmt: skip
+    frame = llmcost.calls([jsonl(lines)], attribution={}).sort("source_line")
+    for (model, usage, expected), row in zip(cases, frame.iter_rows(named=True)):
+        cost = llmcost.price(model, usage, at=at)
+        assert cost.total == expected == row["cost_usd"], model
+    cost = llmcost.price("claude-sonnet-4-5", searches, at=at)
+    assert cost.search == Decimal("0.02")
+    assert cost.input + cost.cache_write + cost.output + cost.per_request + cost.search == (
+        cost.total
+    )
+
+
 # ------------------------------------------------------------------------------ tokens
 
 
