@@ -55,6 +55,19 @@ def export(tmp_path) -> Path:
     return path
 
 
+def test_a_csv_export_without_a_bad_row_is_read(cli, export):
+    """Every export in these tests had a bad row; one without any (the README's own
+    billing-export example, as a clean export is) stopped the run with a DuckDB traceback:
+    DuckDB 2 refuses executemany of no rows."""
+    export.write_text("\n".join(CSV.splitlines()[:2]) + "\n")
+    out = cli("analyze", "exports/oct.csv", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["summary"]["requests"] == 1
+    assert report["summary"]["total_cost_usd"] == pytest.approx(0.0072)  # the sonnet row above
+    assert report["rejected"]["count"] == 0
+
+
 def test_csv_mapping_end_to_end_through_the_cli(cli, export):
     out = cli("analyze", "exports/oct.csv", "--format", "json")
     assert out.exit_code == 0, out.stderr

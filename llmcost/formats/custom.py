@@ -344,7 +344,8 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
             ],
         )
     con.execute("CREATE TEMP TABLE bad_rows (line BIGINT)")
-    con.executemany("INSERT INTO bad_rows VALUES (?)", [(b[0],) for b in bad])
+    if bad:  # DuckDB 2: executemany of no rows is an error
+        con.executemany("INSERT INTO bad_rows VALUES (?)", [(b[0],) for b in bad])
     # The k-th row read is data row k + (rejected rows before it); its line adds the header.
     con.execute(
         """CREATE TEMP TABLE csv_rows AS
