@@ -208,3 +208,15 @@ def test_a_bad_total_is_rejected_though_no_style_prices_it():
         (5, f"usage field prompt_tokens {bad}: 1,0"),
         (6, f"usage field completion_tokens_details.reasoning_tokens {bad}: true"),
     ]
+
+
+def test_web_searches_are_charged_whatever_else_the_usage_holds():
+    """Anthropic's server_tool_use.web_search_requests was charged only in a usage with
+    Anthropic's cache keys: without them (a message logged by hand, an older SDK) the usage
+    read as generic, and in OpenAI's shape (LiteLLM's Usage for Claude) no search was read,
+    $0.02 of searches lost each time. claude-sonnet-4-5: 100 in x $3 + 10 out x $15 per
+    million, 2 searches x $10 per thousand."""
+    _, rows, rejects, _ = load_priced(USAGE / "web_searches.jsonl")
+    assert rejects == []
+    assert [r["web_search_requests"] for r in rows] == [2, 2, 2]
+    assert [cost(r) for r in rows] == pytest.approx([0.00045 + 0.02] * 3)

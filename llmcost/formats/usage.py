@@ -114,6 +114,8 @@ OPENAI_CHAT = UsageStyle(
     f"THEN greatest({_C_WRITE} - coalesce({_C_WRITE_1H}, 0), 0) END",
     cache_write_1h=_C_WRITE_1H,
     reasoning=_C_REASONING,
+    # a gateway's Claude answer in OpenAI's shape keeps Anthropic's searches (LiteLLM's Usage)
+    web_search=_t("$.server_tool_use.web_search_requests"),
     # (the cached tokens are not broken down by modality here: the audio is taken uncached)
     input_audio=_t(_C_AUDIO_IN),
     output_audio=_t(_C_AUDIO_OUT),
@@ -293,7 +295,7 @@ AUTO_STYLE_SQL = f"""CASE
       OR {_has("$.prompt_token_count")} OR {_has("$.candidates_token_count")} THEN 'gemini'
     WHEN {_has("$.prompt_tokens")} OR {_has("$.completion_tokens")} THEN 'openai_chat'
     WHEN {_has("$.cache_read_input_tokens")} OR {_has("$.cache_creation_input_tokens")}
-      OR {_has("$.cache_creation")} THEN 'anthropic'
+      OR {_has("$.cache_creation")} OR {_has("$.server_tool_use")} THEN 'anthropic'
     WHEN {_has("$.input_tokens_details")} OR {_has("$.output_tokens_details.reasoning_tokens")}
       OR {_has("$.input_token_details")} OR {_has("$.output_token_details")}
       THEN 'openai_responses'
