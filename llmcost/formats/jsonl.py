@@ -681,7 +681,8 @@ register_format(
         name="jsonl",
         description="JSON lines: flat records, {request, response} envelopes, or bare "
         "OpenAI / Anthropic / Gemini response objects, one per line (mixed is fine)",
-        recognized_by="the first line is a JSON object (and the default for anything else)",
+        recognized_by="one of its first 20 lines is a JSON object; a file named on the command "
+        "line that no format recognizes, when any line of it is one (or half its lines open one)",
         sniff=_sniff_lines,
         load=load_jsonl,
         line_based=True,
