@@ -236,6 +236,27 @@ def test_cut_model_names_never_read_the_same(width):
     )
 
 
+def test_a_cut_name_keeps_the_model_before_its_prefix():
+    """A name too long for its column, alone, was cut at its end: a Bedrock inference
+    profile read 'us.anthropic.cl…' and a gateway's 'openrouter/anthropic/…' read as no
+    model at all. The gateway, region and vendor prefix goes first; names stay apart, and a
+    user's ARN keeps its start."""
+    from llmcost.render.terminal import name_forms
+
+    profile = "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    assert name_forms([profile, "gpt-4o"], 16)[profile] == "…claude-3-7-son…"
+    assert name_forms(["openrouter/anthropic/claude-3.7-sonnet"], 20) == {
+        "openrouter/anthropic/claude-3.7-sonnet": "…claude-3.7-sonnet"
+    }
+    arn = "arn:aws:bedrock:us-east-1:111122223333:inference-profile/" + profile
+    assert name_forms([arn], 16)[arn] == "…claude-3-7-son…"
+    regions = [profile, "eu." + profile[3:], "apac." + profile[3:]]
+    forms = name_forms(regions, 16)
+    assert len(set(forms.values())) == 3 and all("claude-3" in f for f in forms.values())
+    users = ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:user/bob-1"]
+    assert all(f.startswith("arn:") for f in name_forms(users, 14).values())
+
+
 def _two_gemini_log(tmp_path):
     line = (
         '{{"timestamp": "2026-11-{day:02d}T10:00:00Z", "model": "{model}", "input_tokens": 2000,'

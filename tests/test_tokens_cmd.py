@@ -324,6 +324,24 @@ def test_an_output_price_by_the_prompts_size_shows_each_tier(cli, tmp_path: Path
     assert cli("tokens", TEXT, *MODELS, "--input-tokens", "5").exit_code == 2  # --as input
 
 
+def test_a_long_model_name_keeps_the_model_at_80_columns(cli) -> None:
+    """A Bedrock inference profile alone, too long for its column, read 'us.anthropic.cl…':
+    cut at its end, it kept its region and vendor and lost the model. Its prefix goes first:
+    '…claude-3-7-son…'; two regions' profiles of one model keep their regions apart."""
+    profile = "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    result = cli("tokens", TEXT, "-m", profile, "-m", "gpt-4o", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    [row] = [line for line in lines if "o200k_base ×" in line]
+    assert row.split()[0].startswith("…claude-3-7-s"), row
+    assert "…claude-3-7-sonnet" in row.split()[-1]  # the model priced as, prefix left out
+    both = [profile, "eu." + profile.removeprefix("us.")]
+    result = cli("tokens", TEXT, "-m", both[0], "-m", both[1], env={"COLUMNS": "80"})
+    names = [line.split()[0] for line in result.stdout.splitlines() if "o200k_base ×" in line]
+    assert len(set(names)) == 2 and all("claude-3-7" in n for n in names), names
+
+
 def test_a_long_model_name_fits_80_columns(cli) -> None:
     # a Bedrock id printed the table 133 columns wide at 80: Model and Tokenizer were never cut
     bedrock = [
@@ -334,8 +352,11 @@ def test_a_long_model_name_fits_80_columns(cli) -> None:
                  env={"COLUMNS": "80"})  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
-    names = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("us.")]
+    # the rows picked by what the names say, not by their "us." start: the region and
+    # vendor prefix is what a name too long for its column now leaves out
+    names = [line.split()[0] for line in result.stdout.splitlines() if "o200k_base ×" in line]
     assert len(names) == 2 and names[0] != names[1]  # cut, and told apart
+    assert all("…" in n for n in names)
     assert "o200k_base ×1.2" in result.stdout
     # the common case keeps every name whole at 80 columns
     common = ["-m", "gpt-4o", "-m", "claude-sonnet-4-5", "-m", "gemini-2.5-pro"]

@@ -16,6 +16,7 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from llmcost.pricing import HOST_PREFIXES, NAME_PREFIX_PROVIDERS
 from llmcost.render.layout import Table, sections
 
 _HEAT = ["grey35", "yellow4", "yellow", "dark_orange", "red"]
@@ -47,26 +48,78 @@ def _longest_word(header) -> int:
     return max(cell_len(w) for w in str(header).split() or [""])
 
 
+# What comes before the part of a name that names the model: a gateway's or provider's
+# segments ("bedrock/", "openrouter/anthropic/"), a Bedrock model ARN's
+# "arn:...:inference-profile/" (a user's ARN is kept: its start says what it is), a Bedrock
+# cross-region inference profile's region ("us.", "apac.") and its vendor ("anthropic.")
+_GATEWAYS = sorted({*NAME_PREFIX_PROVIDERS, *HOST_PREFIXES}, key=len, reverse=True)
+_NAME_PREFIX = re.compile(
+    rf"^(?:(?:{'|'.join(map(re.escape, _GATEWAYS))}"
+    r"|arn:aws[\w-]*:bedrock:[^/\s]*:(?:inference-profile|foundation-model))/)*"
+    r"(?:(?:us|eu|apac|us-gov|global|jp|au|ca)\.)?"
+    r"(?:(?:anthropic|meta|amazon|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.)?"
+)
+
+
+def _reads_as(form: str, other: str) -> bool:
+    """Whether ``other`` could be read in ``form`` (its parts between ellipses, in order:
+    the first at its start, the last at its end)."""
+    first, *middle, last = form.split("…")
+    if not (other.startswith(first) and other.endswith(last)):
+        return False
+    rest = other[len(first) : len(other) - len(last)]
+    for part in middle:
+        at = rest.find(part)
+        if at < 0:
+            return False
+        rest = rest[at + len(part) :]
+    return True
+
+
+def _cuts(name: str, width: int):
+    """The forms of ``name`` that fit ``width`` cells, best first: with its gateway, region
+    and vendor prefix left out ("…claude-3-7-sonnet-2…" for
+    "us.anthropic.claude-3-7-sonnet-20250219-v1:0": the prefix says least of what the model
+    is), else cut at the end, else in the middle ever further from it."""
+    prefix = _NAME_PREFIX.match(name).end()
+    if 0 < prefix < len(name):
+        core = name[prefix:]
+        # the prefix left out, else only its first part kept ("us.…claude-3-7-…" beside
+        # "eu.…claude-3-7-…": two regions' profiles of one model)
+        first = re.match(r"[^./]*[./]", name).group()
+        for lead in ["", first] if len(first) < prefix else [""]:
+            room = width - cell_len(lead) - 1
+            if room < 2:
+                continue
+            if cell_len(core) <= room:
+                yield f"{lead}…{core}"
+                continue
+            for form in _cuts(core, room):
+                if not form.startswith("…"):  # a prefix left out once
+                    yield f"{lead}…{form}"
+    keep = width - 1  # characters kept beside the ellipsis (names are mostly ASCII)
+    for k in [keep] + sorted(range(keep), key=lambda k: (abs(k - keep // 2), -k)):
+        head, tail = name[:k], name[len(name) - (keep - k) :] if keep > k else ""
+        if cell_len(head + tail) <= keep:
+            yield f"{head}…{tail}"
+
+
 def name_forms(names, width: int) -> dict[str, str] | None:
-    """Each of ``names`` as shown in ``width`` cells: whole if it fits, else cut at the end
+    """Each of ``names`` as shown in ``width`` cells: whole if it fits, else without its
+    gateway, region and vendor prefix ("…claude-3-7-sonnet…" for a Bedrock inference
+    profile: "us.anthropic.cl…" lost the model), else cut at the end
     ("claude-sonnet-4-5-2…") or, when another cut name would read the same, cut in the
     middle so that what tells it apart stays ("gemi…flash", "gemi…05-20"): a cut form is
-    never one that another cut name could be read as (the same start and the same end).
-    None when some name has no such form at this width."""
+    never one that another cut name could be read as (the same start and the same end,
+    and what is between in order). None when some name has no such form at this width."""
     long = sorted({n for n in map(str, names) if cell_len(n) > width})
     forms = {n: n for n in map(str, names) if cell_len(n) <= width}
     if width < 2:
         return forms if not long else None
-    keep = width - 1  # characters kept beside the ellipsis (names are mostly ASCII)
-    order = [keep] + sorted(range(keep), key=lambda k: (abs(k - keep // 2), -k))
     for name in long:
-        for k in order:
-            head, tail = name[:k], name[len(name) - (keep - k) :] if keep > k else ""
-            if (
-                not any(o != name and o.startswith(head) and o.endswith(tail) for o in long)
-                and cell_len(head + tail) <= keep
-            ):
-                forms[name] = f"{head}…{tail}"
+        for form in _cuts(name, width):
+            if not any(o != name and _reads_as(form, o) for o in long):
+                forms[name] = form
                 break
         else:
             return None
