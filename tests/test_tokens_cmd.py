@@ -365,3 +365,35 @@ def test_a_long_model_name_fits_80_columns(cli) -> None:
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
     assert rows["claude-sonnet-4-5"][-1] == "claude-sonnet-4-5"  # the model priced as, whole
     assert rows["gemini-2.5-pro"][1:4] == ["o200k_base", "×1.1", "~7"]
+
+
+def test_two_tiers_costs_never_read_alike(cli, tmp_path: Path) -> None:
+    """With price tiers of $15 and $22.50 per million, 11 output tokens cost $0.000165 and
+    $0.0002475: the Cost column and the note read '$0.0002' for both."""
+    table = tmp_path / "tiers.yaml"
+    table.write_text(
+        "provider: anthropic\nversion: 2026-01-01\nsource: https://example.test/x\n"
+        "models:\n  claude-haiku-4-5:\n    prices:\n      - from: 2024-01-01\n"
+        "        input: 1\n        output: 15\n        long_context:\n"
+        "          - above_input_tokens: 1000\n            input: 4\n            output: 22.5\n"
+    )
+    text = "tiktoken is great! hello there you"
+    args = ("tokens", text, "-m", "claude-haiku-4-5", "--as", "output", "--pricing", table)
+    data = json.loads(cli(*args, "--format", "json").stdout)
+    [tiers] = [m["tiers"] for m in data["models"]]
+    assert [t["cost_usd"] for t in tiers] == [pytest.approx(165e-6), pytest.approx(247.5e-6)]
+    result = cli(*args, env={"COLUMNS": "80"})
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("claude-haiku-4-5 "))
+    costs = [lines[at].split()[-2], lines[at + 1].split()[-1]]
+    assert costs[0] != costs[1] and "$0.0002" not in costs, costs
+    assert "($0.0002)" not in result.stderr
+
+
+def test_money_apart_tells_different_amounts_apart() -> None:
+    from llmcost.render import money, money_apart
+
+    values = [0.000165, 0.0002475, 0.0002475, 1.5, None, 0]
+    assert money_apart(values) == ["$0.00016", "$0.00025", "$0.00025", "$1.50", "—", "$0.00"]
+    assert money_apart([0.01, 2.0]) == [money(0.01), money(2.0)]  # apart already: as before
+    assert money_apart([1.234, 1.2345])[0] != money_apart([1.234, 1.2345])[1]

@@ -229,34 +229,36 @@ def tokens(
             "is a lower bound",
             soft_wrap=True,
         )
-    from llmcost.render import money
+    from llmcost.render import money_apart
     from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
     for r in rows:  # the price tier chosen from an estimate: each tier it may be in
         if r.get("tiers") and as_ is Side.input:
             low, high = r["tiers"][0], r["tiers"][-1]
+            low_cost, high_cost = money_apart([low["cost_usd"], high["cost_usd"]])
             side = "above" if r["above_input_tokens"] else "at or below"
             common.stderr().print(
                 f"[yellow]tier uncertain:[/yellow] {escape(r['model'])}'s {r['tokens']:,} "
                 f"tokens are an estimate (±{ESTIMATE_SPREAD_PCT}%) near its "
                 f"{high['above_input_tokens']:,}-token long-context threshold: "
-                f"{_per_million(low['usd_per_million'])}/1M ({money(low['cost_usd'])}) at or "
+                f"{_per_million(low['usd_per_million'])}/1M ({low_cost}) at or "
                 f"below it, {_per_million(high['usd_per_million'])}/1M "
-                f"({money(high['cost_usd'])}) above; the estimate is {side} it",
+                f"({high_cost}) above; the estimate is {side} it",
                 soft_wrap=True,
             )
     for r in rows:  # an output price by the prompt's size, and no size given
         if r.get("tiers") and as_ is Side.output:
             low, *high = r["tiers"]
+            low_cost, *high_costs = money_apart([t["cost_usd"] for t in r["tiers"]])
             above = ", ".join(
-                f"{_per_million(t['usd_per_million'])}/1M ({money(t['cost_usd'])}) above "
+                f"{_per_million(t['usd_per_million'])}/1M ({cost}) above "
                 f"{t['above_input_tokens']:,}"
-                for t in high
+                for t, cost in zip(high, high_costs)
             )
             common.stderr().print(
                 f"[yellow]tier unknown:[/yellow] {escape(r['model'])}'s output price depends "
                 f"on the prompt's size, and none was given: "
-                f"{_per_million(low['usd_per_million'])}/1M ({money(low['cost_usd'])}) with "
+                f"{_per_million(low['usd_per_million'])}/1M ({low_cost}) with "
                 f"a prompt of at most {high[0]['above_input_tokens']:,} input tokens (shown), "
                 f"{above}; give --input-tokens N to price one",
                 soft_wrap=True,
@@ -336,7 +338,7 @@ def _per_million(usd: float | None) -> str:
 def _print_table(result: dict) -> None:
     from rich.text import Text
 
-    from llmcost.render import money, plural
+    from llmcost.render import money_apart, plural
     from llmcost.render.layout import Table
     from llmcost.render.terminal import FitTable
 
@@ -351,7 +353,7 @@ def _print_table(result: dict) -> None:
                 r["encoding"] + (f" ×{r['factor']:g}" if estimated else ""),
                 ("~" if estimated else "") + f"{r['tokens']:,}",
                 _per_million(r["usd_per_million"]),
-                money(r["cost_usd"]) if r["priced"] else "unpriced",
+                r["cost_usd"] if r["priced"] else "unpriced",  # in dollars below
                 # the model priced as, and its provider apart: 'google/gemini-2.5-pro' cut at
                 # 80 columns read 'google/gemini…', the provider kept and the model lost
                 *(r["priced_as"].split("/", 1) if r["priced_as"] else ["—", "—"])[::-1],
@@ -369,9 +371,14 @@ def _print_table(result: dict) -> None:
                 if t["above_input_tokens"]
                 else f"if at most {r['above_input_tokens']:,}"
             )
-            rows.append(
-                ["", side, "", _per_million(t["usd_per_million"]), money(t["cost_usd"]), "", ""]
-            )
+            rows.append(["", side, "", _per_million(t["usd_per_million"]), t["cost_usd"], "", ""])
+    # the Cost column's amounts with the digits that tell them apart: a model's two tiers of
+    # 11 tokens ($15 and $22.50 per million) both read "$0.0002"
+    costs = [row[4] for row in rows if not isinstance(row[4], str)]
+    shown = iter(money_apart(costs))
+    for row in rows:
+        if not isinstance(row[4], str):
+            row[4] = next(shown)
     table = Table(
         # "USD/1M", not "USD / 1M": a header that does not wrap leaves the names their width
         ["Model", "Tokenizer", "Tokens", "USD/1M", "Cost", "Priced as", "Provider"],

@@ -37,6 +37,27 @@ def money_beside(value: float | None, other: float | None) -> str:
     return text
 
 
+def money_apart(values) -> list[str]:
+    """Each of ``values`` in dollars as ``money`` writes it, those that would read the same
+    as a different amount given as many more digits as tell them apart: one table's two
+    price tiers of 11 tokens ($15 and $22.50 per million) both read "$0.0002"; now
+    "$0.00017" and "$0.00025"."""
+    texts = [money(v) for v in values]
+    for text in set(texts):
+        same = [i for i, t in enumerate(texts) if t == text]
+        amounts = {values[i] for i in same}
+        if len(amounts) < 2:
+            continue
+        shown = len(text.rpartition(".")[2]) if "." in text else 0
+        for digits in range(max(shown + 1, 3), 13):
+            apart = {f"${v:,.{digits}f}" for v in amounts}
+            if len(apart) == len(amounts):
+                break
+        for i in same:
+            texts[i] = f"${values[i]:,.{digits}f}"
+    return texts
+
+
 def count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
