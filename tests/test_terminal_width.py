@@ -485,3 +485,26 @@ def test_the_audit_wraps_its_lines_as_analyze_does(cli):
     start = lines.index(next(x for x in lines if x.startswith("Hint: Estimated, not counted")))
     assert lines[start + 1].startswith("  ") and lines[start + 1][2] != " "
     assert all(x == x.rstrip() for x in lines[: start + 2])  # no trailing spaces either
+
+
+def test_a_legend_says_the_columns_left_out_once():
+    """A table with its own legend (the line that explains the columns shown) printed the
+    generic '(X left out at this width ...)' line under it as well: the columns were
+    explained twice, above and below. The legend says what is left out; no line below."""
+    from rich.console import Console
+
+    from llmcost.render.layout import Table
+    from llmcost.render.terminal import FitTable
+
+    t = Table(
+        ["Model", "Note", "Extra wide optional column", "Cost"],
+        [["gpt-4o", "x" * 30, "y" * 30, "$1.00"]],
+        "lllr",
+        optional=("Extra wide optional column",),
+        legend=lambda shown: ["Note: what the model was asked"],
+    )
+    console = Console(width=40, record=True, color_system=None)
+    console.print(FitTable(t), crop=False)
+    text = " ".join(line.strip() for line in console.export_text().splitlines())
+    assert text.count("left out at this width") == 1, text
+    assert text.index("left out at this width") < text.index("Model")  # in the legend

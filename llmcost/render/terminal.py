@@ -249,14 +249,19 @@ class FitTable:
         shown, fitted, gap = plan(t, width)
         if fitted is None:  # too many whole columns: print wider than the screen, uncut
             shown = t
-        for line in t.legend(shown.columns) if t.legend else ():
+        left_out = [c for c in t.columns if c not in shown.columns]
+        legend = t.legend(shown.columns) if t.legend else []
+        if legend and left_out:  # said in the line that explains the columns, not twice
+            legend[-1] += (
+                f" ({', '.join(left_out)}: left out at this width; --format json has them)"
+            )
+        for line in legend:
             yield from WrappedLine(line).__rich_console__(console, options)
         if fitted is None:
             yield _rich_table(t, None, overflow=True, cell_style=self.style)
             return
         yield _rich_table(shown, fitted, gap=gap, cell_style=self.style)
-        left_out = [c for c in t.columns if c not in shown.columns]
-        if left_out:
+        if left_out and not legend:
             yield Text(
                 f"({', '.join(left_out)} left out at this width; a wider terminal or "
                 "--format json shows every column)",
