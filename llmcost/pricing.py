@@ -146,8 +146,9 @@ class Model:
     source: str
     prices: list[dict]
     file: str
-    line: int
+    line: int  # the entry's first line, where its problems are reported
     note: str | None = None
+    defined_line: int = 0  # the line of the model's name ("defined at"); 0: ``line``
 
 
 @dataclass
@@ -250,7 +251,9 @@ def parse_table(
         raise Problem(file, doc.line, "'models' must be a mapping of model name to entry")
     for key, entry in models.items():
         try:
-            model = parse_model(key, entry, file, table.provider, table.source, warnings)
+            model = parse_model(
+                key, entry, file, table.provider, table.source, warnings, _line(models, key)
+            )
         except Problem as problem:
             if errors is None:
                 raise
@@ -261,11 +264,21 @@ def parse_table(
 
 
 def parse_model(
-    key, entry, file: str, provider: str, default_source: str, warnings: list[Problem]
+    key,
+    entry,
+    file: str,
+    provider: str,
+    default_source: str,
+    warnings: list[Problem],
+    key_line: int = 0,
 ) -> Model:
-    """Validate one model entry of the table schema and return it as a Model."""
+    """Validate one model entry of the table schema and return it as a Model.
+
+    ``key_line`` is the line of the model's name, where it is defined (a block-style entry's
+    own mapping, whose line problems name, starts a line below it).
+    """
     if not isinstance(entry, dict):
-        raise Problem(file, 0, f"model {key!r} must be a mapping")
+        raise Problem(file, key_line, f"model {key!r} must be a mapping")
     line = entry.line
     _check_keys(entry, MODEL_KEYS, file, f"model {key!r}")
     source = entry.get("source") or default_source
@@ -304,6 +317,7 @@ def parse_model(
         file=file,
         line=line,
         note=entry.get("note"),
+        defined_line=key_line or line,
     )
 
 

@@ -121,9 +121,8 @@ def validate(value, fail) -> PricingSettings:
         table = Table("custom", "llmcost.yaml", "", CONFIG_MARK, {})
         for key, entry in models.items():
             try:
-                model = parse_model(
-                    key, entry, CONFIG_MARK, "custom", _where(line_of(models, key)), []
-                )
+                line = line_of(models, key)
+                model = parse_model(key, entry, CONFIG_MARK, "custom", _where(line), [], line)
             except Problem as problem:
                 fail(problem.line, problem.message)
             if model.provider == "custom" and not (isinstance(entry, dict) and "provider" in entry):
@@ -159,10 +158,11 @@ def _self_hosted(hosted: dict, fail) -> Table:
         start = spec.get("from", SELF_HOSTED_FROM)
         row = LineDict({"from": start, "input": price, "output": price})
         row.line, row.key_lines = line_of(spec), {}
+        defined = line_of(hosted, key)  # the model's name: its settings may start a line below
         entry = LineDict(
             {
                 "provider": str(spec.get("provider") or "self-hosted"),
-                "source": _where(line_of(spec)),
+                "source": _where(defined),
                 "note": (
                     f"self-hosted: ${spec['gpu_hour_usd']}/GPU-hour at "
                     f"{spec['tokens_per_second']} tokens/s = gpu_hour_usd x 1e6 / (3600 x "
@@ -173,7 +173,7 @@ def _self_hosted(hosted: dict, fail) -> Table:
         )
         entry.line, entry.key_lines = line_of(spec), {}
         try:
-            model = parse_model(key, entry, CONFIG_MARK, "self-hosted", "", [])
+            model = parse_model(key, entry, CONFIG_MARK, "self-hosted", "", [], defined)
         except Problem as problem:
             fail(problem.line or line_of(spec), problem.message)
         table.models[model.key] = model

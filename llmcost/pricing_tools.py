@@ -164,7 +164,7 @@ def show(book: PriceBook, name: str, provider: str | None = None) -> dict:
         "family": model.family,
         "downgrade_to": model.downgrade_to,
         "source": model.source,
-        "defined_at": f"{model.file}:{model.line}",
+        "defined_at": f"{model.file}:{model.defined_line or model.line}",
         "table_version": table.version,
         "long_context_counts_cache": bool(table.rules.get("long_context_counts_cache", True)),
         "note": model.note,

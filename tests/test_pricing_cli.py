@@ -304,6 +304,30 @@ def test_overrides_show_their_origin(config, cli):
     assert cli("pricing", "check").exit_code == 0  # shipped + extra.yaml
 
 
+def test_show_source_and_defined_at_name_the_same_line(tmp_path, cli):
+    # the line of the model's name, in llmcost.yaml and in a table alike: a block-style
+    # entry's mapping starts a line below its name, and "defined at" gave that line
+    (tmp_path / "llmcost.yaml").write_text(
+        "pricing:\n"
+        "  models:\n"
+        "    acme-tuned:\n"
+        "      provider: openai\n"
+        "      prices: [{from: 2024-07-18, input: 0.30, output: 1.20}]\n"
+        "  self_hosted:\n"
+        "    llama-local:\n"
+        "      gpu_hour_usd: 2.0\n"
+        "      tokens_per_second: 1500\n"
+    )
+    for model, line in (("acme-tuned", 3), ("llama-local", 7)):
+        shown = json.loads(cli("pricing", "show", model, "-f", "json").stdout)
+        assert (shown["source"], shown["defined_at"]) == (f"llmcost.yaml:{line}",) * 2, model
+        table = cli("pricing", "show", model).stdout
+        assert f"source: llmcost.yaml:{line}   defined at llmcost.yaml:{line}" in table
+    shipped = json.loads(cli("pricing", "show", "gpt-4o", "-f", "json").stdout)
+    path, line = shipped["defined_at"].rsplit(":", 1)
+    assert Path(path).read_text().splitlines()[int(line) - 1].strip() == "gpt-4o:"
+
+
 @pytest.mark.parametrize(
     ("section", "message"),
     [
