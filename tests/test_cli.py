@@ -469,3 +469,27 @@ def test_a_directory_holding_the_database_does_not_read_it(cli, tmp_path):
         result = cli("ingest", tmp_path, "--db", db)
         assert result.exit_code == 0 and "llm.duckdb" not in result.stderr.split(";")[0]
         assert "not read" not in result.stderr
+
+
+def test_every_repeatable_pricing_option_says_so(cli):
+    """`llmcost report --help` said only "Extra pricing YAML overriding the built-in tables."
+    though --pricing may be given more than once there as everywhere (analyze's says so)."""
+    import typer.main
+
+    from llmcost.cli import app
+
+    def commands(group, path=()):
+        for name, command in getattr(group, "commands", {}).items():
+            yield (*path, name), command
+            yield from commands(command, (*path, name))
+
+    wide = {"COLUMNS": "300", "TERMINAL_WIDTH": "300"}
+    seen = []
+    for path, command in commands(typer.main.get_command(app)):
+        for param in command.params:
+            if "--pricing" in getattr(param, "opts", ()) and param.multiple:
+                seen.append(" ".join(path))
+                assert "(repeatable)" in (param.help or ""), path
+                shown = cli(*path, "--help", env=wide).stdout
+                assert "built-in tables (repeatable)" in shown, path
+    assert {"analyze", "report", "check", "pricing show"} <= set(seen)

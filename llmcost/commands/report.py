@@ -87,10 +87,7 @@ def report(
         ),
     ] = False,
     top: Annotated[int, typer.Option(help="How many rows in the top-N lists.", min=1)] = 10,
-    pricing: Annotated[
-        Optional[list[Path]],
-        typer.Option("--pricing", help="Extra pricing YAML overriding the built-in tables."),
-    ] = None,
+    pricing: common.PricingOption = None,
     now: Annotated[
         Optional[str],
         typer.Option(help="Compute the period as if it were this time (ISO; default: now)."),
