@@ -548,6 +548,7 @@ def _ingest(
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
     end_offset, end_line = start_offset, start_line
     read_line = None  # the last line read, when streams held put end_line before it
+    held_lines = None  # the held streams' own lines ('2-3, 5-6'): others lie between them
     # An unterminated last line waits for the next ingest (a writer may be in the middle of
     # it); when no ingest comes next it is read now, and rejected if it is cut.
     waits = resumable and not compressed
@@ -599,23 +600,28 @@ def _ingest(
                 progress(size)
         # streams logged chunk by chunk without usage, now that all their chunks are read;
         # those still being written wait for the next ingest, which reads them again whole
+        if waits and fmt.line_based:
+            _keep_chunk_lines(con)  # before hold lets go of the chunks of the streams it holds
         if (
             waits
             and fmt.line_based
             and (held := pending_streams.hold(con, _settled(con, source, result.mode), end_line))
         ):
             result.held_streams, result.held_from = held
+            held_lines = _held_lines(con)
             read_line = end_line
             end_offset = _line_start(path, start_offset, start_line, result.held_from)
             end_line = result.held_from - 1
+        con.execute(f"DROP TABLE IF EXISTS {CHUNK_LINES}")
         if (stats := pending_streams.finish(con, source, ingest_id, fmt.name)) is not None:
             _account(con, result, stats, ingest_id, starts)
     elif progress:
         progress(size)
     con.execute(
         """INSERT INTO ingests (ingest_id, started_at, source, format, size_bytes, head_hash,
-             lines_read, ingested, skipped, rejected, end_offset, end_line, mode, read_line)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+             lines_read, ingested, skipped, rejected, end_offset, end_line, mode, read_line,
+             held_lines)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             ingest_id,
             dt.datetime.now(dt.timezone.utc),
@@ -631,9 +637,41 @@ def _ingest(
             end_line,
             result.mode,
             read_line,
+            held_lines,
         ],
     )
     return result
+
+
+CHUNK_LINES = "pending_stream_chunk_lines"  # the lines of the stream chunks kept, by stream
+
+
+def _keep_chunk_lines(con) -> None:
+    """The lines of the stream chunks pending_streams kept (none: an empty table)."""
+    kept = con.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
+        " AND table_schema = 'main' AND table_catalog = 'temp'",
+        [pending_streams.PIECES],
+    ).fetchall()
+    source = pending_streams.PIECES if kept else "(SELECT NULL::VARCHAR, NULL::BIGINT LIMIT 0)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHUNK_LINES} AS "
+        f"SELECT request_id, line FROM {source} AS p(request_id, line)"
+    )
+
+
+def _held_lines(con) -> str:
+    """The lines of the streams hold just held, as runs ('2-3, 5-6'): a call or another
+    stream logged between their chunks is not theirs."""
+    runs = con.execute(
+        f"""SELECT min(line), max(line) FROM (
+             SELECT line, line - row_number() OVER (ORDER BY line) AS run FROM (
+               SELECT DISTINCT line FROM {CHUNK_LINES} c
+               WHERE NOT EXISTS (SELECT 1 FROM {pending_streams.PIECES} p
+                                 WHERE p.request_id = c.request_id)))
+           GROUP BY run ORDER BY 1"""
+    ).fetchall()
+    return ", ".join(f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}" for lo, hi in runs)
 
 
 def _own_newline(path: Path, offset: int) -> int:

@@ -178,6 +178,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE usage_buckets ADD COLUMN output_audio_tokens BIGINT;
         """,
     ),
+    (
+        11,
+        "the lines of the streams an ingest held back",
+        """
+        -- the held streams' own lines, as runs ('2-3, 5-6'), between end_line and read_line:
+        -- a call logged while a stream was being written lies between its chunks
+        ALTER TABLE ingests ADD COLUMN held_lines VARCHAR;
+        """,
+    ),
 ]
 
 

@@ -871,6 +871,31 @@ def test_the_scheduled_report_notes_what_the_last_ingest_holds(tmp_path, cli):
     assert json.loads(cli("report", "--db", db, *window).stdout)["notes"] == []
 
 
+def test_the_scheduled_report_names_the_held_streams_own_lines(tmp_path, cli):
+    """A call logged while a stream was being written lies between its chunks: the note said
+    "lines 2-6", line 4 among them, though that call was stored and is in the report."""
+    chunks = _stream(True)
+    log = tmp_path / "app.jsonl"
+    log.write_text("\n".join([call(0), *chunks[:2], call(1), *chunks[2:4], ""]))
+    db = tmp_path / "costs.duckdb"
+    assert cli("ingest", log, "--db", db).exit_code == 0
+    window = ["--since", "2026-11-01", "--until", "2026-11-02", "--format", "json"]
+    report = json.loads(cli("report", "--db", db, *window).stdout)
+    assert report["summary"]["requests"] == 2
+    assert report["notes"] == [
+        f"{log}: lines 2-3, 5-6 (a stream logged chunk by chunk still being written when it "
+        "was last read) wait for the next ingest, and are not in this report"
+    ]
+    other = tmp_path / "other.jsonl"  # a stream of one line so far: "line 4 … waits"
+    other.write_text("\n".join([call(2), call(3), call(4), chunks[0], ""]))
+    assert cli("ingest", other, "--db", db).exit_code == 0
+    report = json.loads(cli("report", "--db", db, *window).stdout)
+    assert report["notes"][1] == (
+        f"{other}: line 4 (a stream logged chunk by chunk still being written when it was last "
+        "read) waits for the next ingest, and is not in this report"
+    )
+
+
 def test_a_log_met_twice_in_a_run_is_read_once(tmp_path, cli):
     """A directory with a symlink to its live log (current.jsonl -> app.jsonl, as date-named
     logs have): the log was read twice in one run, and the second read let go the stream
