@@ -271,6 +271,9 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
             **prev.as_dict(),
             "requests": previous["summary"]["requests"] if previous else 0,
             "total_cost_usd": previous["summary"]["total_cost_usd"] if previous else 0.0,
+            # all of it before the store began logging (logged_since): no call is unknown,
+            # not none
+            "not_logged": bool(logged and prev.until <= logged),
         },
         "daily": [d for k, d in sorted(daily.items()) if k >= first_day],
         "daily_by_model": daily_by_model,

@@ -256,7 +256,11 @@ def test_month_boundary_depends_on_the_zone(cli, db):
         "report", "--db", db, "--now", now, "-f", "markdown", "--period", "previous-month",
         "--tz", "Europe/Paris",
     ).stdout  # fmt: skip
-    assert "- Before (October 2026): no calls to compare with" in md
+    # October in Paris ends at 2026-10-31 23:00 UTC, before the store's first call (p6, at
+    # 23:30 UTC): it was not logged, where this said "no calls to compare with" (untrue of
+    # a month no log covers; see test_a_period_before_logging_began_is_not_logged_…)
+    assert "- Before (October 2026): not logged (before 2026-11-01, when logging began)" in md
+    assert paris["report_period"]["previous"]["not_logged"] is True
 
 
 def test_last_7d_days_and_largest_rise(cli, db):
@@ -961,3 +965,41 @@ def test_idle_days_of_a_period_are_history_and_days_before_logging_are_not(cli, 
     p, f = r["report_period"], r["anomalies"]["forecast"]
     assert (len(p["idle_days"]), p["idle_days"][0], p["days_not_logged"]) == (19, "2026-08-20", 10)
     assert (f["history_days"], f["history_days_with_calls"]) == (18, 0)
+
+
+def test_a_period_before_logging_began_is_not_logged_not_callless(cli, tmp_path):
+    """'report --period last-7d' on a store whose first call came on 2026-09-07: the week
+    before (08-26 to 09-02) lay wholly before logging began, and the report said "no calls
+    to compare with", as of a week logged without a call. It says the week was not logged,
+    in every format; a week logged without a call still has no calls to compare with."""
+
+    def call(n: int, day: str) -> dict:
+        return {"request_id": f"r{n}", "timestamp": f"{day}T12:00:00Z", "model": "gpt-4o",
+                "input_tokens": 400_000, "output_tokens": 0}  # fmt: skip
+
+    said = "Before (previous 7 days): not logged (before 2026-09-07, when logging began)"
+    for records, not_logged in (
+        ([call(2, "2026-09-07")], True),
+        ([call(1, "2026-08-01"), call(2, "2026-09-07")], False),  # logged, no call
+    ):
+        path = ingested(write_jsonl(tmp_path / "app.jsonl", records), tmp_path / "db.duckdb")
+        args = ("report", "--db", path, "--now", "2026-09-09T06:00Z", "--period", "last-7d")
+        r = json.loads(cli(*args, "-f", "json").stdout)
+        previous = r["report_period"]["previous"]
+        assert (previous["not_logged"], previous["requests"], r["comparison"]) == (
+            not_logged, 0, None)  # fmt: skip
+        wide = {"COLUMNS": "200", "TERMINAL_WIDTH": "200"}
+        shown = {
+            format: cli(*args, "-f", format, env=wide).stdout
+            for format in ("table", "markdown", "html")
+        }
+        for format, text in shown.items():
+            label = re.search(r"Before \(([^)]*)\)", text)
+            assert label, format
+            if not_logged:
+                assert said.replace("previous 7 days", label[1]) in text, format
+                assert "no calls to compare with" not in text, format
+            else:
+                assert f"Before ({label[1]}): no calls to compare with" in text, format
+                assert "not logged" not in text, format
+        path.unlink()

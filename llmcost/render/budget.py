@@ -247,6 +247,11 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
             f"change {signed_money(t['change_usd'])} "
             f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
         )
+    elif prev.get("not_logged"):  # before the store's first call or ingest: unknown
+        head.lines.append(
+            f"Before ({prev.get('label', 'previous period')}): not logged (before "
+            f"{(p.get('logged_since') or '')[:10]}, when logging began)"
+        )
     else:
         head.lines.append(
             f"Before ({prev.get('label', 'previous period')}): no calls to compare with"
