@@ -664,10 +664,13 @@ _DATE_SUFFIX = re.compile(
     r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{2}-\d{4}|-\d{4}|-\d{3}|@\d{3}|-latest|@latest|@default)$"
 )
 _BEDROCK_VERSION = re.compile(r"-v\d+(:\d+)?$|:\d+$")
-_BEDROCK_REGION = re.compile(r"^(us|eu|apac|global|us-gov|jp|au|ca)\.")
-_BEDROCK_VENDOR = re.compile(
-    r"^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer|moonshotai|minimax)\."
-)
+# A Bedrock cross-region inference profile's region ("us.") and a Bedrock id's vendor
+# ("anthropic."): left out to find a price, and to cut a long name (render.terminal).
+BEDROCK_REGIONS = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
+BEDROCK_VENDORS = ("anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek",
+                   "openai", "qwen", "writer", "moonshotai", "minimax")  # fmt: skip
+_BEDROCK_REGION = re.compile(rf"^({'|'.join(BEDROCK_REGIONS)})\.")
+_BEDROCK_VENDOR = re.compile(rf"^({'|'.join(BEDROCK_VENDORS)})\.")
 _ROUTER_SUFFIX = re.compile(r":(beta|free|thinking|online|nitro|floor|extended|exacto)$")
 _DOTTED_VERSION = re.compile(r"(\d)\.(\d)")
 

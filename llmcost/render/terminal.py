@@ -16,7 +16,7 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from llmcost.pricing import HOST_PREFIXES, NAME_PREFIX_PROVIDERS
+from llmcost.pricing import BEDROCK_REGIONS, BEDROCK_VENDORS, HOST_PREFIXES, NAME_PREFIX_PROVIDERS
 from llmcost.render.layout import Table, sections
 
 _HEAT = ["grey35", "yellow4", "yellow", "dark_orange", "red"]
@@ -56,8 +56,8 @@ _GATEWAYS = sorted({*NAME_PREFIX_PROVIDERS, *HOST_PREFIXES}, key=len, reverse=Tr
 _NAME_PREFIX = re.compile(
     rf"^(?:(?:{'|'.join(map(re.escape, _GATEWAYS))}"
     r"|arn:aws[\w-]*:bedrock:[^/\s]*:(?:inference-profile|foundation-model))/)*"
-    r"(?:(?:us|eu|apac|us-gov|global|jp|au|ca)\.)?"
-    r"(?:(?:anthropic|meta|amazon|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.)?"
+    rf"(?:(?:{'|'.join(BEDROCK_REGIONS)})\.)?"
+    rf"(?:(?:{'|'.join(BEDROCK_VENDORS)})\.)?"
 )
 
 
