@@ -1,0 +1,317 @@
+"""Properties that must hold for any log, checked on logs hypothesis draws:
+
+- the same call reported in any provider's usage style reads as the same canonical counts and
+  costs the same (what includes cache, what includes reasoning);
+- a report's parts add up to its total (by model, by day, by feature), and two adjacent
+  windows add up to the window that holds both;
+- a log read in cron-sized pieces (appended to, even cut inside a line) gives the same calls,
+  cost and rejects as the whole log read once, and so does a log read in small chunks.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from llmcost import api
+from llmcost.errors import NoRecordsError
+from llmcost.pricing import PriceBook, parse_table
+from tests.conftest import load_priced, write_jsonl
+
+ACME = """\
+provider: acme
+version: 2026-11-01
+source: https://acme.example/pricing
+models:
+  acme-large:
+    prices:
+      - from: 2026-01-01
+        input: 3.0
+        output: 15.0
+        cache_read: 0.3
+        cache_write: 3.75
+  acme-small:
+    prices:
+      - from: 2026-01-01
+        input: 0.5
+        output: 1.5
+        cache_read: 0.05
+"""
+
+COUNT = st.integers(0, 2_000_000)
+
+
+def _usage(style: str, uncached: int, read: int, visible: int, reasoning: int) -> dict:
+    """One call's usage as each provider (or gateway) writes it."""
+    if style == "openai_chat":  # prompt_tokens holds the cached; completion the reasoning
+        return {
+            "prompt_tokens": uncached + read,
+            "completion_tokens": visible + reasoning,
+            "total_tokens": uncached + read + visible + reasoning,
+            "prompt_tokens_details": {"cached_tokens": read},
+            "completion_tokens_details": {"reasoning_tokens": reasoning},
+        }
+    if style == "openai_responses":  # input_tokens holds the cached (unlike Anthropic's)
+        return {
+            "input_tokens": uncached + read,
+            "output_tokens": visible + reasoning,
+            "total_tokens": uncached + read + visible + reasoning,
+            "input_tokens_details": {"cached_tokens": read},
+            "output_tokens_details": {"reasoning_tokens": reasoning},
+        }
+    if style == "anthropic":  # input_tokens is the uncached part; output holds thinking
+        return {
+            "input_tokens": uncached,
+            "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": 0,
+            "output_tokens": visible + reasoning,
+        }
+    if style == "gemini":  # candidates leave the thoughts out
+        return {
+            "promptTokenCount": uncached + read,
+            "cachedContentTokenCount": read,
+            "candidatesTokenCount": visible,
+            "thoughtsTokenCount": reasoning,
+            "totalTokenCount": uncached + read + visible + reasoning,
+        }
+    raise AssertionError(style)
+
+
+STYLES = ("openai_chat", "openai_responses", "anthropic", "gemini")
+
+
+def _strings(value):
+    """The same usage with every count written as a string (seen in real logs)."""
+    if isinstance(value, dict):
+        return {k: _strings(v) for k, v in value.items()}
+    return str(value) if isinstance(value, int) else value
+
+
+def _book() -> PriceBook:
+    table, _ = parse_table(ACME, "acme.yaml")
+    return PriceBook([table])
+
+
+CALL = st.tuples(COUNT, COUNT, COUNT, COUNT)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=st.lists(CALL, min_size=1, max_size=8), as_strings=st.booleans())
+def test_every_usage_style_reads_as_the_same_call(tmp_path_factory, drawn, as_strings):
+    """Each style's record of one call: the same canonical counts (all input, cache reads
+    inside it; all output, reasoning inside it) and the same cost, to the last digit."""
+    records = [
+        {
+            "timestamp": "2026-07-01T00:00:00Z",
+            "request_id": f"{n}-{style}",
+            "provider": "acme",
+            "model": "acme-large",
+            "usage": _strings(usage) if as_strings else usage,
+        }
+        for n, counts in enumerate(drawn)
+        for style in STYLES
+        for usage in [_usage(style, *counts)]
+    ]
+    path = write_jsonl(tmp_path_factory.mktemp("styles") / "styles.jsonl", records)
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_paths
+
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    costing.prepare(con, _book())
+    rows = con.execute(
+        """SELECT request_id, input_tokens, coalesce(cache_read_tokens, 0), output_tokens,
+                  cost_usd FROM priced ORDER BY source_line"""
+    ).fetchall()
+    assert [r[0] for r in rows] == [r["request_id"] for r in records]
+    for (uncached, read, visible, reasoning), group in zip(
+        drawn, [rows[i : i + len(STYLES)] for i in range(0, len(rows), len(STYLES))]
+    ):
+        expected_cost = (
+            uncached * Decimal(3) + read * Decimal("0.3") + (visible + reasoning) * Decimal(15)
+        ) / Decimal(1_000_000)
+        for request_id, input_tokens, cache_read, output_tokens, cost in group:
+            assert (request_id, input_tokens, cache_read, output_tokens, cost) == (
+                request_id,
+                uncached + read,
+                read,
+                visible + reasoning,
+                expected_cost,
+            )
+
+
+# ------------------------------------------------------------------ reports of drawn logs
+
+MODELS = ("acme-large", "acme-small", "acme-unpriced")
+FEATURES = ("chat", "search", "digest", None)
+PROMPTS = ("Summarize the ticket.", "Classify this: refund", "Translate to French: hello")
+
+
+@st.composite
+def calls(draw, min_size: int = 1, max_size: int = 40) -> list[dict]:
+    """A log of calls over ten days: models priced and not, features (some missing),
+    repeated prompts, counts with cache reads and reasoning."""
+    out = []
+    for n in range(draw(st.integers(min_size, max_size))):
+        uncached = draw(st.integers(0, 50_000))
+        read = draw(st.integers(0, 20_000))
+        record = {
+            "timestamp": f"2026-07-{draw(st.integers(1, 10)):02d}T"
+            f"{draw(st.integers(0, 23)):02d}:{draw(st.integers(0, 59)):02d}:00Z",
+            "request_id": f"r{n}",
+            "provider": "acme",
+            "model": draw(st.sampled_from(MODELS)),
+            "user_id": f"u{draw(st.integers(0, 3))}",
+            "messages": [{"role": "user", "content": draw(st.sampled_from(PROMPTS))}],
+            "response": "ok",
+            "usage": _usage(
+                draw(st.sampled_from(STYLES)),
+                uncached,
+                read,
+                draw(st.integers(0, 5_000)),
+                draw(st.integers(0, 5_000)),
+            ),
+        }
+        feature = draw(st.sampled_from(FEATURES))
+        if feature is not None:
+            record["metadata"] = {"feature": feature}
+        out.append(record)
+    return out
+
+
+def _pricing(tmp) -> str:
+    path = tmp / "acme.yaml"
+    path.write_text(ACME)
+    return str(path)
+
+
+def _sum(rows, key: str = "cost_usd") -> float:
+    return sum(r[key] or 0 for r in rows)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log=calls(), cut_day=st.integers(2, 10))
+def test_a_reports_parts_add_up_to_its_total(tmp_path_factory, log, cut_day):
+    tmp = tmp_path_factory.mktemp("parts")
+    path = write_jsonl(tmp / "log.jsonl", log)
+    pricing = _pricing(tmp)
+    whole = api.analyze(path, pricing=pricing, by="feature")
+    total = whole.summary["total_cost_usd"]
+    assert whole.summary["requests"] == len(log)
+    unpriced = sum(r["model"] == "acme-unpriced" for r in log)
+    assert whole.summary["unpriced_requests"] == unpriced
+    for part in (whole.by_model, whole.by_day, whole["attribution"]["rows"]):
+        assert _sum(part) == pytest.approx(total, abs=1e-9)
+        assert _sum(part, "requests") == len(log)
+    # the unpriced are never $0: their rows carry no cost
+    assert all(r["cost_usd"] is None for r in whole.by_model if r["model"] == "acme-unpriced")
+    assert whole["savings_total"]["usd"] <= total + 1e-9
+    for kind in whole["savings"]:
+        assert 0 <= kind["usd"] <= kind["details"].get("usd_before_overlap", kind["usd"]) + 1e-9
+    # two adjacent windows hold the whole
+    cut = f"2026-07-{cut_day:02d}"
+    before = _window(path, pricing, until=cut)
+    after = _window(path, pricing, since=cut)
+    assert before[0] + after[0] == len(log)
+    assert before[1] + after[1] == pytest.approx(total, abs=1e-9)
+
+
+def _window(path, pricing, **window) -> tuple[int, float]:
+    """(calls, cost) of a window; a window without calls is an error (exit 3), here 0."""
+    try:
+        report = api.analyze(path, pricing=pricing, **window)
+    except NoRecordsError:
+        return 0, 0.0
+    return report.summary["requests"], report.summary["total_cost_usd"]
+
+
+# ------------------------------------------------------- the same log read in other pieces
+
+BAD_LINES = ('{"model": "acme-large", "usage": {"prompt_tokens": "lots"}}', "{not json", "[1, 2]")
+
+
+@st.composite
+def lines(draw) -> list[str]:
+    """A log's lines: drawn calls with bad lines among them (each to be rejected once)."""
+    out = [json.dumps(r) for r in draw(calls(min_size=1, max_size=25))]
+    for bad in draw(st.lists(st.sampled_from(BAD_LINES), max_size=3)):
+        out.insert(draw(st.integers(0, len(out))), bad)
+    return out
+
+
+def _figures(report) -> tuple:
+    rejected = report["rejected"]
+    return (
+        report.summary["requests"],
+        round(report.summary["total_cost_usd"], 9),
+        report.summary["unpriced_requests"],
+        rejected.get("count", rejected.get("total")),
+    )
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log=lines(), cut=st.floats(0.05, 0.95))
+def test_a_log_read_as_it_grows_equals_the_log_read_once(tmp_path_factory, log, cut):
+    """cron: the log is ingested, grows (the writer may be inside a line), is ingested
+    again: the calls, cost and rejects are those of the whole log read at once."""
+    tmp = tmp_path_factory.mktemp("grow")
+    pricing = _pricing(tmp)
+    data = ("\n".join(log) + "\n").encode()
+    at = max(1, int(len(data) * cut))
+    whole = tmp / "whole.jsonl"
+    whole.write_bytes(data)
+    once = api.analyze(whole, pricing=pricing, db=tmp / "once.duckdb")
+
+    growing = tmp / "growing.jsonl"
+    growing.write_bytes(data[:at])
+    db = tmp / "grown.duckdb"
+    _ingest(growing, db)
+    with growing.open("ab") as fh:
+        fh.write(data[at:])
+    _ingest(growing, db)
+    grown = api.analyze(None, pricing=pricing, db=db)
+    assert _figures(grown) == _figures(once)
+    # and once more, with nothing new: nothing is counted twice
+    _ingest(growing, db)
+    assert _figures(api.analyze(None, pricing=pricing, db=db)) == _figures(once)
+
+
+def _ingest(path, db) -> None:
+    """``llmcost ingest PATH --db DB``, as cron runs it."""
+    from typer.testing import CliRunner
+
+    from llmcost.cli import app
+
+    result = CliRunner().invoke(app, ["ingest", str(path), "--db", str(db)])
+    assert result.exit_code in (0, 3), result.output  # 3: nothing usable yet
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log=lines(), chunk=st.integers(1024, 4096))
+def test_small_chunks_read_the_same_log(tmp_path_factory, log, chunk, monkeypatch_module):
+    """The chunker's boundaries fall anywhere: the calls, cost and rejected lines (by line
+    number) are those of one chunk."""
+    tmp = tmp_path_factory.mktemp("chunks")
+    path = write_jsonl(tmp / "log.jsonl", log)
+    monkeypatch_module.delenv("LLMCOST_CHUNK_BYTES", raising=False)
+    _, rows, rejects, _ = load_priced(path)
+    monkeypatch_module.setenv("LLMCOST_CHUNK_BYTES", str(chunk))
+    try:
+        _, small_rows, small_rejects, _ = load_priced(path)
+    finally:
+        monkeypatch_module.delenv("LLMCOST_CHUNK_BYTES", raising=False)
+    key = ("request_id", "source_line", "input_tokens", "output_tokens", "cost_usd")
+    assert [tuple(r[k] for k in key) for r in small_rows] == [
+        tuple(r[k] for k in key) for r in rows
+    ]
+    assert small_rejects == rejects
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
