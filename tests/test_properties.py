@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -315,3 +316,85 @@ def test_small_chunks_read_the_same_log(tmp_path_factory, log, chunk, monkeypatc
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
+
+
+# ------------------------------------------------------------ the price in force on the day
+
+
+@st.composite
+def price_history(draw) -> list[dict]:
+    """A model's price rows, oldest first: each from a day of 2026, some ending early (a
+    gap in which the model has no price), with prices in cents per million."""
+    days = sorted(draw(st.sets(st.integers(0, 300), min_size=1, max_size=4)))
+    rows = []
+    for i, day in enumerate(days):
+        end = days[i + 1] if i + 1 < len(days) else 366
+        row = {
+            "from": dt.date(2026, 1, 1) + dt.timedelta(days=day),
+            "input": Decimal(draw(st.integers(1, 2_000))) / 100,
+            "output": Decimal(draw(st.integers(1, 8_000))) / 100,
+        }
+        if end - day > 1 and draw(st.booleans()):
+            row["to"] = row["from"] + dt.timedelta(days=draw(st.integers(1, end - day - 1)))
+        rows.append(row)
+    return rows
+
+
+def _in_force(rows: list[dict], day: dt.date) -> dict | None:
+    for i, row in enumerate(rows):
+        until = row.get("to") or (rows[i + 1]["from"] if i + 1 < len(rows) else dt.date.max)
+        if row["from"] <= day < until:
+            return row
+    return None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=price_history(),
+    calls_on=st.lists(
+        st.tuples(st.integers(-30, 400), st.integers(0, 1_000_000), st.integers(0, 100_000)),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_each_call_pays_the_price_in_force_on_its_day(tmp_path_factory, rows, calls_on):
+    """A call pays the row in force on its (UTC) day; a call on a day no row covers (before
+    the first, in a gap) has no price, never $0."""
+    lines = [f"      - from: {r['from']}\n" for r in rows]
+    yaml_rows = "".join(
+        line
+        + (f"        to: {r['to']}\n" if "to" in r else "")
+        + f"        input: {r['input']}\n        output: {r['output']}\n"
+        for line, r in reversed(list(zip(lines, rows)))  # newest first, as the schema says
+    )
+    table, _ = parse_table(
+        "provider: acme\nversion: 2026-11-01\nsource: https://acme.example/pricing\n"
+        f"models:\n  acme-dated:\n    prices:\n{yaml_rows}",
+        "acme.yaml",
+    )
+    start = dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc)
+    records = [
+        {
+            "timestamp": (start + dt.timedelta(days=day)).isoformat(),
+            "request_id": f"r{n}",
+            "provider": "acme",
+            "model": "acme-dated",
+            "usage": {"prompt_tokens": inp, "completion_tokens": out},
+        }
+        for n, (day, inp, out) in enumerate(calls_on)
+    ]
+    path = write_jsonl(tmp_path_factory.mktemp("dated") / "dated.jsonl", records)
+    from llmcost import costing, store
+    from llmcost.ingest import ingest_paths
+
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    costing.prepare(con, PriceBook([table]))
+    got = [r[0] for r in con.execute("SELECT cost_usd FROM priced ORDER BY source_line").fetchall()]
+    expected = []
+    for day, inp, out in calls_on:
+        row = _in_force(rows, (start + dt.timedelta(days=day)).date())
+        expected.append(
+            None if row is None else (inp * row["input"] + out * row["output"]) / 1_000_000
+        )
+    assert got == expected
