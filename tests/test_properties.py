@@ -398,3 +398,53 @@ def test_each_call_pays_the_price_in_force_on_its_day(tmp_path_factory, rows, ca
             None if row is None else (inp * row["input"] + out * row["output"]) / 1_000_000
         )
     assert got == expected
+
+
+# ----------------------------------------------------------- a period report in any zone
+
+ZONES = ("UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    log=calls(min_size=1, max_size=30),
+    zone=st.sampled_from(ZONES),
+    first=st.integers(1, 9),
+    length=st.integers(1, 5),
+)
+def test_a_period_in_a_zone_holds_the_calls_of_its_local_days(
+    tmp_path_factory, log, zone, first, length
+):
+    """``report --tz Z --since D1 --until D2``: the calls whose local day is in [D1, D2),
+    their cost, and days (local) that add up to it (none: an empty report, for cron)."""
+    from zoneinfo import ZoneInfo
+
+    from typer.testing import CliRunner
+
+    from llmcost.cli import app
+
+    tmp = tmp_path_factory.mktemp("zone")
+    path = write_jsonl(tmp / "log.jsonl", log)
+    db = tmp / "store.duckdb"
+    _ingest(path, db)
+    since, until = dt.date(2026, 7, first), dt.date(2026, 7, first) + dt.timedelta(days=length)
+    result = CliRunner().invoke(
+        app,
+        ["report", "--db", str(db), "--tz", zone, "--since", str(since), "--until", str(until),
+         "--pricing", _pricing(tmp), "--format", "json"],
+    )  # fmt: skip
+    local = ZoneInfo(zone)
+    inside = [
+        r
+        for r in log
+        if since <= dt.datetime.fromisoformat(r["timestamp"]).astimezone(local).date() < until
+    ]
+    assert result.exit_code == 0, result.output  # a period without calls is a report too
+    report = json.loads(result.stdout)
+    assert report["summary"]["requests"] == len(inside)
+    days = report["by_day"]
+    assert {d["day"] for d in days} <= {str(since + dt.timedelta(days=n)) for n in range(length)}
+    assert sum(d["requests"] for d in days) == len(inside)
+    assert sum(d["cost_usd"] or 0 for d in days) == pytest.approx(
+        report["summary"]["total_cost_usd"], abs=1e-9
+    )
