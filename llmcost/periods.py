@@ -265,6 +265,12 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     undated = con.execute("SELECT count(*) FROM requests WHERE ts IS NULL").fetchone()[0]
     logged = logged_since(con)
     idle, unlogged = _idle_days(cur, logged, set(daily))
+    # logging began inside the period before: when, in the report's zone
+    partly = (
+        logged.astimezone(ZoneInfo(tz)).isoformat()
+        if logged and prev.since < logged < prev.until
+        else None
+    )
     report["report_period"] = {
         **cur.as_dict(),
         "previous": {
@@ -274,6 +280,9 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
             # all of it before the store began logging (logged_since): no call is unknown,
             # not none
             "not_logged": bool(logged and prev.until <= logged),
+            # logging began inside it: its calls, or its lack of any, cover only the part
+            # from then on, not the whole period
+            "partly_logged_since": partly,
         },
         "daily": [d for k, d in sorted(daily.items()) if k >= first_day],
         "daily_by_model": daily_by_model,
@@ -296,6 +305,11 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
         "days_not_logged": unlogged,
     }
     report["comparison"] = budgets.compare(previous, report, top) if previous else None
+    if report["comparison"] and partly:
+        report["comparison"]["notes"].append(
+            f"before: logged only from {partly[:10]} (when logging began): its costs cover "
+            "part of the period, not all of it"
+        )
     report["alerts"] = budgets.evaluate_alerts(alerts or budgets.Alerts(), report)
     return report
 

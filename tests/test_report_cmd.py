@@ -244,6 +244,9 @@ def test_month_boundary_depends_on_the_zone(cli, db):
     utc_month = json.loads(result.stdout)
     assert utc_month["summary"]["total_cost_usd"] == 1.67  # p6 is in October, UTC
     assert utc_month["comparison"]["total"]["base_usd"] == 0.15
+    # October in UTC holds p6, the store's first call: logged only from then on
+    previous = utc_month["report_period"]["previous"]
+    assert previous["partly_logged_since"] == "2026-10-31T23:30:00+00:00"
     result = cli(
         "report", "--db", db, "--now", now, "-f", "json", "--period", "previous-month",
         "--tz", "Europe/Paris",
@@ -252,6 +255,7 @@ def test_month_boundary_depends_on_the_zone(cli, db):
     assert paris["summary"]["total_cost_usd"] == 1.82  # p6 is Nov 1 00:30 in Paris
     assert paris["report_period"]["label"] == "November 2026"
     assert paris["comparison"] is None  # no call in October, Paris time
+    assert paris["report_period"]["previous"]["partly_logged_since"] is None  # not at all
     md = cli(
         "report", "--db", db, "--now", now, "-f", "markdown", "--period", "previous-month",
         "--tz", "Europe/Paris",
@@ -1002,4 +1006,43 @@ def test_a_period_before_logging_began_is_not_logged_not_callless(cli, tmp_path)
             else:
                 assert f"Before ({label[1]}): no calls to compare with" in text, format
                 assert "not logged" not in text, format
+        path.unlink()
+
+
+def test_a_period_before_partly_logged_says_so_not_callless_or_complete(cli, tmp_path):
+    """'report --period last-7d' at 2026-09-09: the week before (08-26 to 09-02) was logged
+    only from the store's first ingest (a cron run on 08-30 that found no call) or its
+    first call (08-31). The first said "no calls to compare with", as of a week logged
+    without a call; the second compared the $1.00 of 2 days with a whole week, as if
+    complete. Both say the week was only partly logged, from when, in every format."""
+    import duckdb
+
+    def call(n: int, day: str) -> dict:
+        return {"request_id": f"r{n}", "timestamp": f"{day}T12:00:00Z", "model": "gpt-4o",
+                "input_tokens": 400_000, "output_tokens": 0}  # fmt: skip
+
+    for records, began, since, said in (
+        ([call(2, "2026-09-07")], "2026-08-30T09:00:00+00:00", "2026-08-30T09:00:00+00:00",
+         "Before (the 7 days before): only partly logged (from 2026-08-30, when logging "
+         "began): no calls in its logged part"),
+        ([call(1, "2026-08-31"), call(2, "2026-09-07")], None, "2026-08-31T12:00:00+00:00",
+         "Before (the 7 days before, 2026-08-26 → 2026-09-02 (UTC)): only partly logged "
+         "(from 2026-08-31, when logging began): $1.00 over 1 call in its logged part — "
+         "change ±$0.00 (+0.0%), against that part only"),
+    ):  # fmt: skip
+        path = ingested(write_jsonl(tmp_path / "app.jsonl", records), tmp_path / "db.duckdb")
+        if began:  # the cron ingest ran on 08-30, before the log had a call
+            with duckdb.connect(str(path)) as con:
+                con.execute("UPDATE ingests SET started_at = CAST(? AS TIMESTAMPTZ)", [began])
+        args = ("report", "--db", path, "--now", "2026-09-09T06:00Z", "--period", "last-7d")
+        r = json.loads(cli(*args, "-f", "json").stdout)
+        previous = r["report_period"]["previous"]
+        assert (previous["partly_logged_since"], previous["not_logged"]) == (since, False)
+        if r["comparison"]:
+            assert any("logged only from 2026-08-31" in n for n in r["comparison"]["notes"])
+        wide = {"COLUMNS": "400", "TERMINAL_WIDTH": "400"}
+        for format in ("table", "markdown", "html"):
+            text = cli(*args, "-f", format, env=wide).stdout
+            assert said in text, format
+            assert "no calls to compare with" not in text, format
         path.unlink()

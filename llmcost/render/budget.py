@@ -239,13 +239,27 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         )
     prev = p.get("previous") or {}
     comparison = report.get("comparison")
+    # logging began inside the period before: what it holds covers only part of it
+    partly = (prev.get("partly_logged_since") or "")[:10]
+    partly_said = f"only partly logged (from {partly}, when logging began)"
     if comparison:
         t = comparison["total"]
-        head.lines.append(
-            f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
-            f"{money(t['base_usd'])} over {plural(comparison['requests']['base'], 'call')} — "
+        change = (
             f"change {signed_money(t['change_usd'])} "
             f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
+        )
+        head.lines.append(
+            f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
+            + (f"{partly_said}: " if partly else "")
+            + f"{money(t['base_usd'])} over {plural(comparison['requests']['base'], 'call')}"
+            + (" in its logged part — " if partly else " — ")
+            + change
+            + (", against that part only" if partly else "")
+        )
+    elif partly:
+        head.lines.append(
+            f"Before ({prev.get('label', 'previous period')}): {partly_said}: "
+            "no calls in its logged part"
         )
     elif prev.get("not_logged"):  # before the store's first call or ingest: unknown
         head.lines.append(
