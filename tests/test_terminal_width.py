@@ -508,3 +508,26 @@ def test_a_legend_says_the_columns_left_out_once():
     text = " ".join(line.strip() for line in console.export_text().splitlines())
     assert text.count("left out at this width") == 1, text
     assert text.index("left out at this width") < text.index("Model")  # in the legend
+
+
+def test_the_audits_estimated_table_says_its_columns_left_out_in_a_legend(cli):
+    """At 80 columns the audit's second token table (estimated models) printed the generic
+    '(Mean Δ, Worst Δ left out at this width; …)' line under it, below the first table's
+    legend, which says its own left-out columns where it explains them. The second says
+    them in a legend line above it as well; wide, or in Markdown, it has no such line."""
+    real = SAMPLES.parent / "tests" / "data" / "real"
+    result = cli("audit", real, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    tokens = text[text.index("Audit: reported vs recounted") : text.index("Where ")]
+    assert "left out at this width; a wider terminal" not in tokens, tokens
+    lines = tokens.splitlines()
+    legend = lines.index(next(x for x in lines if x.startswith("Columns as in the table")))
+    factor = lines.index(next(x for x in lines if x.startswith("Model ") and "Factor" in x))
+    said = " ".join(x.strip() for x in lines[legend:factor])
+    assert "(Mean Δ, Worst Δ: left out at this width; --format json has them)" in said, said
+    wide = cli("audit", real, env={"COLUMNS": "200"}).stdout
+    markdown = cli("audit", real, "-f", "markdown").stdout
+    for shown in (wide, markdown):
+        assert "Columns as in the table above" not in shown
+        assert "left out at this width" not in shown

@@ -263,8 +263,9 @@ def _section(section: Section) -> str:
     if section.lines:
         parts.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in section.lines) + "</ul>")
     for t in section.tables:
-        if t.legend:  # every column is shown
-            parts.append("<p>" + "<br>".join(_e(line) for line in t.legend(t.columns)) + "</p>")
+        legend = t.legend(t.columns) if t.legend else []  # every column is shown
+        if legend:
+            parts.append("<p>" + "<br>".join(_e(line) for line in legend) + "</p>")
         parts.append(_table(t))
     return "\n".join(parts)
 

@@ -1361,8 +1361,10 @@ def audit_sections(r: dict) -> list[Section]:
                     "l" + ("r" if factors else "") + "lrrrrrrrrr",
                     optional=("Mean Δ", "Worst Δ"),  # the model's name before the raw deltas
                     # said once, above the first table; of the columns it shows (a line about
-                    # a Worst Δ left out at 80 columns was read as about the table's Δ%)
-                    legend=None if section.tables else _audit_token_legend,
+                    # a Worst Δ left out at 80 columns was read as about the table's Δ%). The
+                    # second says only what it leaves out, in a legend line too: the generic
+                    # line under it read as a legend of its own, below the one above
+                    legend=_audit_second_token_legend if section.tables else _audit_token_legend,
                 )
             )
         if t["off_calls"]:
@@ -1484,6 +1486,15 @@ def _audit_token_legend(shown: list[str]) -> list[str]:
         + "longer calls weigh more); "
         + worst
     ]
+
+
+def _audit_second_token_legend(shown: list[str]) -> list[str]:
+    """The estimated models' token table, below the counted one: its columns are those
+    explained above it, so its legend has a line only when some are left out (the
+    terminal adds which to it)."""
+    if all(c in shown for c in ("Mean Δ", "Worst Δ")):
+        return []
+    return ["Columns as in the table above"]
 
 
 def _audit_signed(value, digits: int = 0) -> str:

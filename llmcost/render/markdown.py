@@ -36,8 +36,9 @@ def render_sections(title: str, report_sections: list) -> str:
         if section.lines:
             out.append("")
         for t in section.tables:
-            if t.legend:  # every column is shown
-                out.extend(f"- {md_escape(line)}" for line in t.legend(t.columns))
+            legend = t.legend(t.columns) if t.legend else []  # every column is shown
+            if legend:
+                out.extend(f"- {md_escape(line)}" for line in legend)
                 out.append("")
             out.extend(table(t))
             out.append("")
