@@ -194,7 +194,8 @@ def _codex_with_model(tmp_path, value) -> str:
 
 
 @pytest.mark.parametrize(
-    "value, what", [(123, "a number"), (["gpt-5"], "an array"), (True, "true")]
+    "value, what",
+    [(123, "a number"), (["gpt-5"], "an array"), (True, "true"), ({"a": 1}, "an object")],
 )
 def test_a_codex_turn_model_that_is_not_a_string_rejects_its_calls(tmp_path, value, what):
     """The turn_context's model was read by ->> as the model '123' (or '["gpt-5"]', 'true'),
@@ -236,6 +237,11 @@ def _otel_model(span: dict, key: str, value) -> None:
         ({"kvlistValue": {"values": []}}, "an object"),
         (123, "a number"),  # unwrapped values
         (["gpt-4o"], "an array"),
+        # a stringValue that holds no string was cast to text, and the span counted under
+        # the model '123' (or '{"a": 1}'), unpriced
+        ({"stringValue": 123}, "a stringValue holding a number"),
+        ({"stringValue": {"a": 1}}, "a stringValue holding an object"),
+        ({"stringValue": ["gpt-4o"]}, "a stringValue holding an array"),
     ],
 )
 def test_an_otel_model_attribute_that_is_not_a_string_is_a_bad_span(tmp_path, value, what):

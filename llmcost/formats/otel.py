@@ -11,7 +11,8 @@ OpenInference's): tokens ``gen_ai.usage.input_tokens``/``prompt_tokens``,
 ``llm.usage.prompt_tokens``, ``llm.token_count.prompt`` (and the output, total, cache and
 reasoning counterparts listed in ``_TOKENS``); model ``gen_ai.response.model`` over
 ``gen_ai.request.model``/``llm.model_name`` (a model attribute that is not a string, an
-``intValue`` or an ``arrayValue``, is no name: the span is rejected naming it); provider
+``intValue``, an ``arrayValue`` or a ``stringValue`` holding a number or an object, is no
+name: the span is rejected naming it); provider
 ``gen_ai.provider.name``/``gen_ai.system``/``llm.provider``/``llm.system``.
 
 Which spans are calls. A span is a model call when it carries token counts, or its
@@ -163,9 +164,14 @@ CREATE OR REPLACE TEMP MACRO otel_str(v, w) AS (
          ELSE CAST(v AS VARCHAR) END);
 -- What an attribute value that must be a name (a model) is when it is not a string, with
 -- its article as llm_json_a says it ('a number', 'an array', 'true'): an intValue or a
--- doubleValue is a number, however it is written; NULL for a string (wrapped or plain).
+-- doubleValue is a number, however it is written; NULL for a string (wrapped or plain). A
+-- stringValue read as VARCHAR casts a number or an object to text ('123', '{"a":1}'): what
+-- it holds is found in the raw JSON.
 CREATE OR REPLACE TEMP MACRO otel_not_string(v, w) AS (
-    CASE WHEN w.stringValue IS NOT NULL THEN NULL
+    CASE WHEN w.stringValue IS NOT NULL
+           THEN CASE WHEN json_type(v, '$.stringValue') <> 'VARCHAR'
+                     THEN 'a stringValue holding ' || llm_json_a(json_extract(v, '$.stringValue'))
+                END
          WHEN w.intValue IS NOT NULL OR w.doubleValue IS NOT NULL THEN 'a number'
          WHEN w.boolValue IS NOT NULL THEN lower(w.boolValue)
          WHEN w.arrayValue IS NOT NULL THEN 'an array'
