@@ -493,3 +493,37 @@ def test_every_repeatable_pricing_option_says_so(cli):
                 shown = cli(*path, "--help", env=wide).stdout
                 assert "built-in tables (repeatable)" in shown, path
     assert {"analyze", "report", "check", "pricing show"} <= set(seen)
+
+
+def test_cost_by_part_adds_up_to_the_total_with_search_and_per_call_fees(cli, jsonl, tmp_path):
+    """summary.cost_by_part held the token parts only: a call of 2 web searches ($0.02) and
+    a $0.001 per-call fee read 'input $0.0003, …, output $0.00075' under a total of
+    $0.02205, the fees in no part. It has search and per_request too (as an export's
+    cost_search and cost_per_request), and the terminal and Markdown name them when paid."""
+    overlay = tmp_path / "fees.yaml"
+    overlay.write_text(
+        "provider: acme\nversion: 2026-11-01\nsource: https://acme.example/pricing\n"
+        "models:\n  acme-search:\n    prices:\n      - from: 2026-01-01\n"
+        "        input: 3.0\n        output: 15.0\n        per_request: 0.001\n"
+        "        per_search: 0.01\n"
+    )
+    line = {
+        "timestamp": "2026-11-01T10:00:00Z",
+        "model": "acme-search",
+        "usage": {
+            "input_tokens": 100,
+            "output_tokens": 50,
+            "server_tool_use": {"web_search_requests": 2},
+        },
+    }
+    log = jsonl([line])
+    s = json.loads(cli("analyze", log, "--pricing", overlay, "-f", "json").stdout)["summary"]
+    parts = s["cost_by_part"]
+    assert parts["search"] == 0.02 and parts["per_request"] == 0.001
+    assert sum(parts.values()) == pytest.approx(s["total_cost_usd"], abs=1e-12)
+    assert s["total_cost_usd"] == pytest.approx(0.00105 + 0.02 + 0.001)
+    md = cli("analyze", log, "--pricing", overlay, "-f", "markdown").stdout
+    assert "output $0.0008, search $0.02, per request $0.0010\n" in md
+    # a log of no such fee keeps its line as it was
+    plain = cli("analyze", DEMO, "-f", "markdown").stdout
+    assert "output $5.88\n" in plain and "search $" not in plain

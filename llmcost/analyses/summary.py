@@ -15,6 +15,8 @@ def summary(con, ctx) -> dict:
           coalesce(sum(cost_input), 0) AS cost_input, coalesce(sum(cost_cache_read), 0) AS cost_cache_read,
           coalesce(sum(cost_cache_write), 0) AS cost_cache_write,
           coalesce(sum(cost_output), 0) AS cost_output,
+          coalesce(sum(cost_search) FILTER (WHERE cost_usd IS NOT NULL), 0) AS cost_search,
+          coalesce(sum(per_request) FILTER (WHERE cost_usd IS NOT NULL), 0) AS cost_per_request,
           coalesce(sum(input_tokens), 0) AS input_tokens,
           coalesce(sum(output_tokens), 0) AS output_tokens,
           coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
@@ -44,6 +46,8 @@ def summary(con, ctx) -> dict:
         "cost_cache_read",
         "cost_cache_write",
         "cost_output",
+        "cost_search",
+        "cost_per_request",
         "error_cost_usd",
         "truncated_cost_usd",
         "estimated_cost_usd",
@@ -56,6 +60,10 @@ def summary(con, ctx) -> dict:
         "cache_read": r.pop("cost_cache_read"),
         "cache_write": r.pop("cost_cache_write"),
         "output": r.pop("cost_output"),
+        # the fees that are no token's: web searches and a price per call (the parts add
+        # up to total_cost_usd, as an export's cost_* columns do)
+        "search": r.pop("cost_search"),
+        "per_request": r.pop("cost_per_request"),
     }
     # calls of a tier (batch, flex, priority) whose model has no price for it: priced at
     # the standard price, which may be far from the bill (batch is half on most APIs)

@@ -200,7 +200,12 @@ def _summary(r: dict) -> Section:
         f"{plural(s['cache_write_tokens'], 'cache write')}), "
         f"{count(s['output_tokens'])} output (of which {count(s['reasoning_tokens'])} reasoning)",
         "Cost by part: "
-        + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in s["cost_by_part"].items()),
+        + ", ".join(
+            f"{k.replace('_', ' ')} {money(v)}"
+            for k, v in s["cost_by_part"].items()
+            # the fees of no token (web searches, a price per call) only when there are any
+            if v or k not in ("search", "per_request")
+        ),
     ]
     if s.get("as_of_cost_usd") is not None:  # analyze --as-of: what-if beside the history
         # the what-if sums only the calls priced on that date: say which, and what is left out
