@@ -277,6 +277,11 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
             **prev.as_dict(),
             "requests": previous["summary"]["requests"] if previous else 0,
             "total_cost_usd": previous["summary"]["total_cost_usd"] if previous else 0.0,
+            # the calls of the period before in no cost (never $0), as the period's own
+            "unpriced_requests": previous["summary"]["unpriced_requests"] if previous else 0,
+            "unknown_token_requests": (
+                previous["summary"]["unknown_token_requests"] if previous else 0
+            ),
             # all of it before the store began logging (logged_since): no call is unknown,
             # not none
             "not_logged": bool(logged and prev.until <= logged),

@@ -434,6 +434,35 @@ def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, t
         assert "$0.01 + 1 unpriced" in period_days, period_days
 
 
+def test_the_period_before_says_its_calls_without_a_price(cli, tmp_path):
+    """The Before line read "$0.01 over 2 calls — change +$0.0095" for a day before of one
+    priced call and one of a model without a price, as if both were in its $0.01: the JSON's
+    comparison.notes said 'before: 1 call without a price', the terminal, Markdown and HTML
+    did not. The line says it as the Cost line does (report_period.previous adds the count)."""
+
+    log = tmp_path / "app.jsonl"
+    write_jsonl(
+        log,
+        [
+            {"request_id": "a", "timestamp": "2026-11-14T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": "b", "timestamp": "2026-11-14T11:00:00Z", "model": "acme-llm-7b",
+             "input_tokens": 10, "output_tokens": 5},
+            {"request_id": "c", "timestamp": "2026-11-15T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 8000, "output_tokens": 0},
+        ],
+    )  # fmt: skip
+    path = ingested(log)
+    _, r = report_json(cli, path, "--period", "yesterday")
+    previous = r["report_period"]["previous"]
+    assert (previous["requests"], previous["unpriced_requests"]) == (2, 1)
+    assert previous["total_cost_usd"] == 0.01
+    for fmt in ("markdown", "table", "html"):
+        out = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
+        text = re.sub(r"<[^>]+>|\s+", " ", out.stdout)
+        assert "$0.01 over 2 calls (1 without a price, not counted as $0) — change" in text, fmt
+
+
 @pytest.mark.parametrize(
     "args, code, message",
     [

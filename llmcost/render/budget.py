@@ -244,6 +244,8 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
     partly_said = f"only partly logged (from {partly}, when logging began)"
     if comparison:
         t = comparison["total"]
+        # its calls in no cost, as the Cost line says of the period's own (never $0)
+        before_unpriced = prev.get("unpriced_requests", 0) + prev.get("unknown_token_requests", 0)
         change = (
             f"change {signed_money(t['change_usd'])} "
             f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
@@ -252,6 +254,11 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
             f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
             + (f"{partly_said}: " if partly else "")
             + f"{money(t['base_usd'])} over {plural(comparison['requests']['base'], 'call')}"
+            + (
+                f" ({count(before_unpriced)} without a price, not counted as $0)"
+                if before_unpriced
+                else ""
+            )
             + (" in its logged part — " if partly else " — ")
             + change
             + (", against that part only" if partly else "")
