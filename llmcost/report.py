@@ -115,7 +115,12 @@ def build(
         if options.since or options.until:
             raise _none_in_window(con, options) or no_records(con, " in the chosen period")
         raise no_records(
-            con, stored=not (ingest and ingest.files), not_read=ingest.files if ingest else ()
+            con,
+            # a database read without a log; logs named that held no file (an empty
+            # directory) are no database to fill with `llmcost ingest`
+            stored=not (ingest and ingest.files) and not options.paths,
+            not_read=ingest.files if ingest else (),
+            no_file_in=options.paths if not (ingest and ingest.files) else (),
         )
     ctx = Context(top=options.top, book=book, options=options)
     report: dict = {
@@ -154,13 +159,18 @@ def build(
 
 
 def no_records(
-    con, where: str = "", stored: bool = False, not_read: Iterable[FileResult] = ()
+    con,
+    where: str = "",
+    stored: bool = False,
+    not_read: Iterable[FileResult] = (),
+    no_file_in: Iterable[str] = (),
 ) -> NoRecordsError:
     """The error of a run that found no usable call, with the commonest reasons its lines
     were rejected (each with the first place it was met) and the files it did not read
     (``not_read``: the run's files; those not read are named, with why): no report is
     written to say so. ``stored``: the run read no log, only a database (`report`, `check
-    --db`): it holds no call, and the input format is not what to check first."""
+    --db`): it holds no call, and the input format is not what to check first.
+    ``no_file_in``: the paths named, when none held a file (an empty directory)."""
     reasons = con.execute(
         """SELECT reason, count(*), arg_min((source, line), (source, line))
            FROM rejects GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 3"""
@@ -172,6 +182,9 @@ def no_records(
     message = f"no usable LLM call records were found{where}" + (" in the database" * stored)
     if buckets:
         message += f" (only {plural(buckets, 'usage-report bucket')}: aggregates, not calls)"
+    empty = list(no_file_in)
+    if empty:
+        message += f": no file in {', '.join(empty)}"
     skipped = [f for f in not_read if f.mode == "not read"]
     if skipped:
         message += f"; {plural(len(skipped), 'file was', 'files were')} not read:" + "".join(
@@ -190,6 +203,8 @@ def no_records(
         from llmcost.ingest import known_formats
 
         hint = f"name log files: {known_formats()}"
+    if empty:
+        hint = "name log files, or a directory that holds them (read recursively)"
     if stored:
         hint = "fill it with `llmcost ingest LOGS --db FILE` first" + (
             " (and check the input format: `llmcost formats` lists what can be read)"

@@ -158,6 +158,19 @@ def test_no_records_exits_3(cli, jsonl):
     assert "no usable" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["analyze"], ["check", "--max-cost", "1"]])
+def test_an_empty_directory_is_named_not_taken_for_an_empty_database(cli, tmp_path, command):
+    """A directory named that held no file said 'no usable LLM call records were found in
+    the database', hint 'fill it with `llmcost ingest LOGS --db FILE` first', to a run
+    that named no database. Exit 3 as before; the message names the directory."""
+    (tmp_path / "logs").mkdir()
+    result = cli(*command[:1], "logs", *command[1:])
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "no usable LLM call records were found: no file in logs" in result.stderr
+    assert "database" not in result.stderr and "ingest" not in result.stderr
+    assert "name log files, or a directory that holds them" in result.stderr
+
+
 def test_no_records_says_why_the_lines_were_rejected_and_where_first(cli, tmp_path):
     log = tmp_path / "odd.jsonl"
     bad_ts = '{"model": "gpt-4o", "timestamp": "[bold]noon[/bold]"}'
