@@ -94,10 +94,7 @@ def analyze(
             "(YYYY-MM-DD), shown beside the historical cost.",
         ),
     ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option("--config", help="llmcost.yaml to read (default: ./llmcost.yaml)."),
-    ] = None,
+    config: common.ConfigOption = None,
     recount: Annotated[
         bool,
         typer.Option(

@@ -540,3 +540,27 @@ def test_cost_by_part_adds_up_to_the_total_with_search_and_per_call_fees(cli, js
     # a log of no such fee keeps its line as it was
     plain = cli("analyze", DEMO, "-f", "markdown").stdout
     assert "output $5.88\n" in plain and "search $" not in plain
+
+
+def test_every_config_option_says_where_the_config_is_read_from(cli, tmp_path):
+    """analyze, check and report --help said '--config: llmcost.yaml to read (default:
+    ./llmcost.yaml)', but $LLMCOST_CONFIG wins over ./llmcost.yaml (config.find(), as the
+    README says): a check run with both took the environment's budgets."""
+    import typer.main
+
+    from llmcost.cli import app
+
+    wide = {"COLUMNS": "300", "TERMINAL_WIDTH": "300"}
+    seen = []
+    for name, command in typer.main.get_command(app).commands.items():
+        if any("--config" in getattr(p, "opts", ()) for p in command.params):
+            seen.append(name)
+            shown = cli(name, "--help", env=wide).stdout
+            assert "(default: $LLMCOST_CONFIG, else ./llmcost.yaml)" in shown, name
+    assert {"analyze", "check", "report"} <= set(seen)
+    # and so it is: the environment's budgets are the ones checked
+    (tmp_path / "llmcost.yaml").write_text("budgets:\n  max_cost: 1000\n")
+    env_config = tmp_path / "ci.yaml"
+    env_config.write_text("budgets:\n  max_cost: 0.5\n")
+    result = cli("check", DEMO, env={"LLMCOST_CONFIG": str(env_config)})
+    assert result.exit_code == 1, result.stderr

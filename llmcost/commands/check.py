@@ -40,10 +40,7 @@ def check(
     db: Annotated[
         Optional[Path], typer.Option(help="DuckDB file to ingest into and check (default: memory).")
     ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option("--config", help="llmcost.yaml to read (default: ./llmcost.yaml)."),
-    ] = None,
+    config: common.ConfigOption = None,
     max_cost: Annotated[
         Optional[float],
         typer.Option(help="Fail above this total cost.", metavar=USD, min=0, rich_help_panel=RULES),

@@ -36,6 +36,13 @@ PricingOption = Annotated[
         "--pricing", help="Extra pricing YAML overriding the built-in tables (repeatable)."
     ),
 ]
+# the order config.find() follows: --config, else $LLMCOST_CONFIG, else ./llmcost.yaml
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config", help="llmcost.yaml to read (default: $LLMCOST_CONFIG, else ./llmcost.yaml)."
+    ),
+]
 InputFormatOption = Annotated[
     Optional[str],
     typer.Option("--input-format", help="Read every file as this format (see `llmcost formats`)."),

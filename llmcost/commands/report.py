@@ -59,10 +59,7 @@ def report(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option("--config", help="llmcost.yaml to read (default: ./llmcost.yaml)."),
-    ] = None,
+    config: common.ConfigOption = None,
     alert_cost: Annotated[
         Optional[float],
         typer.Option(
