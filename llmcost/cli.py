@@ -114,6 +114,7 @@ def analyze(
         raise UsageError("nothing to analyze", hint="name log files, or --db FILE for stored calls")
     # before reading any log: an -o suffix that names no format is a usage error
     format = common.output_format(format, output, AnalyzeFormat, AnalyzeFormat.table)
+    common.check_writable(output)
 
     with cfg.using(config), common.progress_bar() as progress:
         report = run(

@@ -164,3 +164,36 @@ def test_an_unwritable_job_summary_is_a_warning_not_the_verdict(
     assert "::warning title=llmcost budget::the job summary was not written" in result.stderr
     assert ("::error " in result.stderr) is bool(code)
     assert "Total cost" in result.stdout  # the report is on stdout all the same
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["analyze", LOG, "-f", "json", "-o"],
+        ["analyze", LOG, "-o"],
+        ["check", LOG, "--max-cost", "0.01", "--markdown"],
+    ],
+)
+@pytest.mark.parametrize("where", ["dir", "missing"])
+def test_an_unwritable_output_is_refused_before_any_log_is_read(cli, tmp_path, args, where):
+    """analyze -o and check --markdown found their path unwritable only once every log was
+    read and priced (minutes on a big log): check printed its verdict on stdout, then exited
+    2 in place of the breach's 1. The path is checked first: no line read, nothing on
+    stdout, and a file to be written is not created nor emptied by a run that fails."""
+    out = {"dir": tmp_path, "missing": tmp_path / "nope" / "r.md"}[where]
+    result = cli(*args, out)
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert result.stdout == ""
+    assert "period.jsonl" not in result.stderr  # no file was read
+    assert result.stderr.startswith("error:"), result.stderr
+
+
+def test_the_early_check_leaves_the_report_already_there_when_the_run_fails(cli, tmp_path):
+    # (the path is checked, not opened: a run that finds no call keeps yesterday's report)
+    out = tmp_path / "r.json"
+    out.write_text("previous report\n")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = cli("analyze", empty, "-o", out)
+    assert result.exit_code == 3
+    assert out.read_text() == "previous report\n"

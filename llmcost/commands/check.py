@@ -183,6 +183,7 @@ def check(
     since_ts, until_ts = parse_window(since, until)
     if not paths and db is None:
         raise UsageError("nothing to check", hint="name log files, or --db FILE for stored calls")
+    common.check_writable(markdown)  # before reading any log, not after the verdict
     err = stderr()
     with cfg.using(config) as settings:
         policy = (settings.get("budgets") or Policy()).merged(flags)

@@ -217,6 +217,26 @@ def output_file(path: Path, append: bool = False):
         raise unwritable(path, exc) from None
 
 
+def check_writable(path: Path | None) -> None:
+    """Before reading any log: an output path that cannot be written (a directory, a
+    directory that does not exist) is a usage error now, not after minutes of reading with
+    the verdict on stdout and exit 2. The file is not created nor emptied here: a run that
+    fails later leaves the report already there as it was."""
+    import errno
+    import os
+
+    if path is None or str(path) == "-":
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise unwritable(target, IsADirectoryError(errno.EISDIR, "is a directory"))
+    parent = target.parent
+    if not parent.is_dir():
+        raise unwritable(target, FileNotFoundError(errno.ENOENT, "no such directory"))
+    if not os.access(target if target.exists() else parent, os.W_OK):
+        raise unwritable(target, PermissionError(errno.EACCES, "permission denied"))
+
+
 def write_output(path: Path, text: str, append: bool = False) -> None:
     """Write ``text`` to ``path`` (see ``output_file``)."""
     with output_file(path, append) as fh:

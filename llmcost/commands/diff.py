@@ -44,6 +44,7 @@ def diff(
     from llmcost.render import budget as view
 
     format = common.output_format(format, output, DiffFormat, DiffFormat.markdown)
+    common.check_writable(output)
     result = budgets.compare(
         budgets.load_report(base, "base report"), budgets.load_report(head, "head report"), top
     )

@@ -112,6 +112,7 @@ def report(
     )
     path = db or store.default_db_path()
     format = common.output_format(format, output, PeriodFormat, PeriodFormat.table)
+    common.check_writable(output)
     with cfg.using(config) as settings:
         alerts = (settings.get("alerts") or budgets.Alerts()).merged(
             budgets.Alerts(alert_cost, alert_jump, alert_anomalies)
