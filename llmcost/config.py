@@ -61,17 +61,21 @@ def _load_sections() -> None:
         importlib.import_module(module)
 
 
-def find(explicit: Path | None = None) -> Path | None:
-    """The config to use: ``--config``, else $LLMCOST_CONFIG, else ./llmcost.yaml if present."""
+def find(explicit: Path | None = None, origin: str = "--config") -> Path | None:
+    """The config to use: ``--config``, else $LLMCOST_CONFIG, else ./llmcost.yaml if present.
+    ``origin``: where ``explicit`` came from, named in the error when it is no file."""
     if explicit is not None:
         if not explicit.is_file():
+            what = "a directory, not a config file" if explicit.is_dir() else "no such config file"
             raise ConfigError(
-                f"{explicit}: no such config file", hint="check the path given to --config"
+                f"{explicit}: {what}" + (f" (named by {origin})" if origin != "--config" else ""),
+                hint=f"check the path given to {origin}"
+                + (", or unset it" if origin != "--config" else ""),
             )
         return explicit
     env = os.environ.get("LLMCOST_CONFIG")
     if env:
-        return find(Path(env))
+        return find(Path(env), "$LLMCOST_CONFIG")
     local = Path.cwd() / CONFIG_NAME
     return local if local.is_file() else None
 

@@ -152,6 +152,27 @@ def test_the_working_directory_config_is_found(cli, tmp_path):
     assert "llmcost.yaml:3: unknown key 'foo' in alerts" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command", [["export", "-o", "-", "-f", "csv"], ["check", "--max-cost", "5"]]
+)
+def test_a_config_path_from_the_environment_is_named_as_such(cli, tmp_path, command):
+    """$LLMCOST_CONFIG naming no file said 'check the path given to --config' to a run
+    given no --config: the fix is in the environment (a CI variable), which it now names;
+    a --config naming a directory said 'no such config file'."""
+    log = DATA / "ci" / "logs" / "calls.jsonl"
+    missing = tmp_path / "gone.yaml"
+    result = cli(command[0], log, *command[1:], env={"LLMCOST_CONFIG": str(missing)})
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{missing}: no such config file (named by $LLMCOST_CONFIG)" in result.stderr
+    assert "hint: check the path given to $LLMCOST_CONFIG, or unset it" in result.stderr
+    if command[0] != "check":  # (export has no --config: it reads the environment's)
+        return
+    result = cli(command[0], log, *command[1:], "--config", tmp_path)
+    assert result.exit_code == 2
+    assert f"{tmp_path}: a directory, not a config file" in result.stderr
+    assert "hint: check the path given to --config" in result.stderr
+
+
 def readme_config() -> str:
     text = (ROOT / "README.md").read_text()
     section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
