@@ -433,6 +433,9 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
     statuses = {r["status"] for r in rules}
     status = "fail" if "fail" in statuses else "warn" if statuses & {"warn", "unknown"} else "ok"
     return {
+        # which llmcost and which tables priced the verdict (as in the report it checked)
+        "llmcost_version": report.get("llmcost_version"),
+        "pricing_version": report.get("pricing_version"),
         "status": status,
         "rules": rules,
         "breached": sum(r["status"] == "fail" for r in rules),

@@ -342,6 +342,16 @@ def test_json_output(cli, baseline_file):
     assert doc["baseline"]["by_model"]["rows"][0]["model"] == "gpt-4o"
 
 
+def test_json_output_names_the_llmcost_and_tables_that_priced_the_verdict(cli):
+    """check --format json had neither llmcost_version nor pricing_version, which every
+    report has (DESIGN's JSON contract): a CI job keeping the verdict could not tell which
+    tables priced it, nor read it the way it reads the report."""
+    doc = json.loads(cli("check", HEAD, "--max-cost", "2", "-f", "json").stdout)
+    report = json.loads(cli("analyze", HEAD, "-f", "json").stdout)
+    assert doc["llmcost_version"] == report["llmcost_version"] is not None
+    assert doc["pricing_version"] == report["pricing_version"] is not None
+
+
 # ---------------------------------------------------------------- policy from llmcost.yaml
 
 
