@@ -73,3 +73,13 @@ def test_by_help_and_readme_name_every_dimension():
     assert names <= help_names, sorted(names - help_names)
     table = section("Attribution").split("| dimension | from |", 1)[1].split("\n\n", 1)[0]
     assert names <= set(re.findall(r"`([a-z_]+)`", table))
+
+
+def test_the_exit_code_table_names_every_command_that_exits_1(cli):
+    """The table said exit 1 is a breached budget (check) or an alert (report); `pricing
+    resolve` of a name no table prices exits 1 too (its --help says so), which a script
+    reading the README's table took for a crash."""
+    row = next(line for line in readme().splitlines() if line.startswith("| 1 |"))
+    assert cli("pricing", "resolve", "acme-llm-7b").exit_code == 1
+    for command in ("`check`", "`report`", "`pricing resolve`"):
+        assert command in row, command
