@@ -564,3 +564,28 @@ def test_every_config_option_says_where_the_config_is_read_from(cli, tmp_path):
     env_config.write_text("budgets:\n  max_cost: 0.5\n")
     result = cli("check", DEMO, env={"LLMCOST_CONFIG": str(env_config)})
     assert result.exit_code == 1, result.stderr
+
+
+def test_every_command_reading_logs_says_it_reads_stdin_and_does(cli):
+    """check and export read a log piped to '-' as analyze, audit and ingest do, but their
+    --help said only 'Log files, directories or globs': a CI step piping its calls in had
+    to find out by trying."""
+    import typer.main
+
+    from llmcost.cli import app
+
+    wide = {"COLUMNS": "300", "TERMINAL_WIDTH": "300"}
+    line = DEMO.read_text().splitlines()[0] + "\n"
+    seen = []
+    for name, command in typer.main.get_command(app).commands.items():
+        if any(getattr(p, "name", "") == "paths" for p in command.params):
+            seen.append(name)
+            assert "- for stdin" in cli(name, "--help", env=wide).stdout, name
+    assert {"analyze", "check", "export", "audit", "ingest"} <= set(seen)
+    piped = {
+        "check": ["check", "-", "--max-cost", "100"],
+        "export": ["export", "-", "-o", "-", "-f", "csv"],
+    }
+    for name, args in piped.items():
+        result = cli(*args, input=line)
+        assert result.exit_code == 0 and "<stdin>: jsonl, 1 line → 1 call" in result.stderr, name

@@ -35,7 +35,9 @@ WARN = "Warn-only rules (never fail the run)"
 def check(
     paths: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Log files, directories or globs (none: what --db holds)."),
+        typer.Argument(
+            help="Log files, directories, globs or - for stdin (none: what --db holds)."
+        ),
     ] = None,
     db: Annotated[
         Optional[Path], typer.Option(help="DuckDB file to ingest into and check (default: memory).")

@@ -24,7 +24,9 @@ from llmcost.render import money, plural
 def export(
     paths: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Log files, directories or globs (none: the calls stored in --db)."),
+        typer.Argument(
+            help="Log files, directories, globs or - for stdin (none: the calls stored in --db)."
+        ),
     ] = None,
     output: Annotated[
         str,
