@@ -444,6 +444,9 @@ def test_the_period_before_says_its_calls_without_a_price(cli, tmp_path):
     write_jsonl(
         log,
         [
+            # (logging began before the day before: it is wholly logged)
+            {"request_id": "z", "timestamp": "2026-11-10T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 10, "output_tokens": 0},
             {"request_id": "a", "timestamp": "2026-11-14T10:00:00Z", "model": "gpt-4o",
              "input_tokens": 4000, "output_tokens": 0},
             {"request_id": "b", "timestamp": "2026-11-14T11:00:00Z", "model": "acme-llm-7b",
