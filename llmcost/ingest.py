@@ -200,11 +200,12 @@ class _Previous:
     end_offset: int | None
     end_line: int | None
     read_line: int | None  # past end_line when streams were held
+    ingest_id: int
 
 
 def _previous(con, source: str) -> _Previous | None:
     row = con.execute(
-        """SELECT size_bytes, head_hash, end_offset, end_line, read_line FROM ingests
+        """SELECT size_bytes, head_hash, end_offset, end_line, read_line, ingest_id FROM ingests
            WHERE source = ? AND end_offset IS NOT NULL ORDER BY ingest_id DESC LIMIT 1""",
         [source],
     ).fetchone()
@@ -536,7 +537,14 @@ def _ingest(
             result.mode = "unchanged"  # read nothing: the place reached stays where it was
             start_offset, start_line = previous.end_offset, previous.end_line
         elif (
-            same_start and size >= (previous.end_offset or 0) and fmt.line_based and not compressed
+            same_start
+            and size >= (previous.end_offset or 0)
+            and fmt.line_based
+            and not compressed
+            # the last read reached a line (it was read by lines: a file that then read as
+            # one JSON document, a few broken lines of a log just begun, has no line to go on
+            # from, and is read again)
+            and previous.end_line is not None
         ):
             result.mode = "appended"
             start_offset, start_line = previous.end_offset, previous.end_line
@@ -545,7 +553,23 @@ def _ingest(
             start_offset += _own_newline(path, start_offset)
         else:
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
+    # The last read took the file as one JSON document (its few first lines were no JSON
+    # lines yet) and it has grown since from the same start: it was read while still being
+    # written. This read, of all of it, takes the place of that one, whose rejects go (a
+    # line still bad is rejected again, with its own line).
+    superseded = (
+        previous is not None
+        and previous.end_line is None
+        and not compressed
+        and previous.head_hash == head_hash
+        and size > previous.size
+    )
     ingest_id = con.execute("SELECT nextval('ingest_seq')").fetchone()[0]
+    if superseded:
+        con.execute(
+            "DELETE FROM rejects WHERE ingest_id = ? AND source = ?",
+            [previous.ingest_id, source],
+        )
     end_offset, end_line = start_offset, start_line
     read_line = None  # the last line read, when streams held put end_line before it
     held_lines = None  # the held streams' own lines ('2-3, 5-6'): others lie between them

@@ -160,6 +160,30 @@ def test_unfinished_last_line_waits_for_the_writer(tmp_path):
     assert lines_of(con) == [1, 2]
 
 
+def test_a_log_that_began_as_no_json_lines_is_read_again_as_it_grows(tmp_path):
+    """A log just begun whose first lines are broken ('{not json', '[1, 2]') and whose
+    writer is inside the third reads as one JSON document, rejected. Grown into JSON
+    lines from the same start, it was taken as appended to a read that reached no line,
+    and the ingest crashed (TypeError). It is read again, by lines; the document read's
+    reject gives way to the lines' own (found by hypothesis, tests/test_properties.py)."""
+    log = tmp_path / "app.jsonl"
+    data = ("\n".join(["{not json", "[1, 2]", call(0), call(1)]) + "\n").encode()
+    log.write_bytes(data[:30])
+    con = store.connect()
+    first = ingest_paths(con, [str(log)]).files[0]
+    assert (first.format, first.rejected) == ("json", 1)
+    log.write_bytes(data)
+    second = ingest_paths(con, [str(log)]).files[0]
+    assert (second.format, second.lines_read, second.ingested, second.rejected) == (
+        "jsonl",
+        4,
+        2,
+        2,
+    )
+    assert lines_of(con) == [3, 4]
+    assert con.execute("SELECT line FROM rejects ORDER BY line").fetchall() == [(1,), (2,)]
+
+
 def test_complete_last_line_without_newline_is_read(tmp_path):
     log = tmp_path / "app.jsonl"
     log.write_text(call(0) + "\n" + call(1))
