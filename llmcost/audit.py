@@ -33,6 +33,9 @@ from llmcost import store
 from llmcost.tokens import ESTIMATE_SPREAD_PCT
 
 DEFAULT_THRESHOLD_PCT = 10.0
+TOOL_ANSWERS_REASON = (
+    "the log keeps the tool calls' arguments, not the framing the model wrote around each call"
+)
 RECOUNTS_TABLE = "audit_recounts"
 
 
@@ -102,7 +105,8 @@ def recount(con, book) -> int:
                      AS reported_reasoning,
                    n.counted_input, n.counted_output,
                    c.count_source, c.encoding, c.factor, c.reasoning,
-                   r.tools_hash IS NOT NULL AS tools_logged
+                   r.tools_hash IS NOT NULL AS tools_logged,
+                   coalesce(r.finish_reason = 'tool_calls', FALSE) AS tool_answer
             FROM requests r
             JOIN _audit_recounts n ON n.request_id = r.request_id
             JOIN _audit_choices c ON c.model = r.model"""
@@ -144,7 +148,11 @@ def compute(con, threshold_pct: float = DEFAULT_THRESHOLD_PCT, top: int = 10) ->
 
 
 # One row per compared (call, side): side = input | output. The output compared is the
-# visible part: reported output minus the reasoning tokens the log reported.
+# visible part: reported output minus the reasoning tokens the log reported. An answer with
+# tool calls is not compared on its output: the log keeps the calls' arguments, not the
+# recipient and framing the model wrote around each call (tokens it was billed for), so its
+# recount is a lower bound that would read as the log claiming too much (_TOOL_ANSWERS_SQL
+# counts them apart).
 _SIDES_SQL = f"""
 CREATE OR REPLACE TEMP TABLE _audit_sides AS
 WITH a AS (
@@ -152,7 +160,8 @@ WITH a AS (
          n.count_source, n.encoding, n.factor, n.reasoning,
          n.reported_input, n.counted_input,
          n.reported_output - coalesce(n.reported_reasoning, 0) AS reported_output,
-         n.reported_reasoning, n.counted_output, n.tools_logged, c.p_input, c.p_output,
+         n.reported_reasoning, n.counted_output, n.tools_logged, n.tool_answer,
+         c.p_input, c.p_output,
          c.cache_read_tokens, c.p_cache_read
   FROM calls c JOIN {RECOUNTS_TABLE} n ON n.request_id = c.request_id
 ), sides AS (
@@ -168,6 +177,7 @@ WITH a AS (
   FROM a
   UNION ALL
   SELECT *, 'output', reported_output, counted_output, p_output, 0 FROM a
+  WHERE NOT tool_answer
 )
 SELECT request_id, model, provider, source, source_line, count_source, encoding, factor,
        reasoning, reported_reasoning, tools_logged, side, reported, counted,
@@ -256,6 +266,14 @@ FROM calls c LEFT JOIN {RECOUNTS_TABLE} n ON n.request_id = c.request_id
 """
 
 
+# Calls answered with tool calls whose reported output was left out of the comparison.
+_TOOL_ANSWERS_SQL = f"""
+SELECT count(*) AS calls, coalesce(sum(n.reported_output), 0) AS reported_output_tokens
+FROM calls c JOIN {RECOUNTS_TABLE} n ON n.request_id = c.request_id
+WHERE n.tool_answer AND n.reported_output IS NOT NULL
+"""
+
+
 def token_audit(con, threshold_pct: float, top: int) -> dict:
     """Reported vs recounted tokens per model (``audit.tokens``)."""
     from llmcost.analyses import rows, usd
@@ -319,6 +337,7 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
             r.pop("abs_delta")
             r["delta_cost_usd"] = usd(r["delta_cost_usd"])
         not_compared = rows(con, _NOT_COMPARED_SQL)[0]
+        tool_answers = rows(con, _TOOL_ANSWERS_SQL)[0]
     finally:
         con.execute("DROP TABLE IF EXISTS _audit_sides")
     return {
@@ -326,6 +345,12 @@ def token_audit(con, threshold_pct: float, top: int) -> dict:
         "recounted_requests": not_compared["recounted"],
         "requests_without_text": not_compared["without_text"],
         "requests_without_reported_counts": not_compared["without_reported_counts"],
+        # answers with tool calls: their reported output is not compared (see _SIDES_SQL)
+        "tool_call_answers": {
+            "calls": tool_answers["calls"],
+            "reported_output_tokens": tool_answers["reported_output_tokens"],
+            "reason": TOOL_ANSWERS_REASON,
+        },
         "by_model": by_model,
         "totals": {source: _totals(by_model, source) for source in ("counted", "estimated")},
         "off_calls": off,

@@ -1288,6 +1288,12 @@ def audit_sections(r: dict) -> list[Section]:
             f" recounted had no reported counts, {count(t['requests_without_text'])} had no "
             "text to recount"
         )
+        tool_answers = t.get("tool_call_answers") or {}
+        if tool_answers.get("calls"):
+            section.lines.append(
+                f"{plural(tool_answers['calls'], 'call')} answered with tool calls: output not "
+                f"recounted ({tool_answers['reason']}); left out of the output deltas"
+            )
         for source, title in (("counted", "Counted exactly"), ("estimated", "Estimated")):
             models = [m for m in t["by_model"] if m["token_source"] == source]
             if not models:

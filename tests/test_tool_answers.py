@@ -1,0 +1,47 @@
+"""Answers that are tool calls: how they are stored, counted and audited.
+
+tests/data/tokens/tool_call_answers.jsonl holds three real OpenAI calls answered with tool
+calls, with the usage the API reported (SOURCES.md there): two parallel chat tool calls
+(completion_tokens 51), a Responses function call (output_tokens 15), and one forced by
+tool_choice (output_tokens 8: a forced call's answer ends with 'completed', as any other).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from llmcost import audit
+
+ANSWERS = Path(__file__).parent / "data" / "tokens" / "tool_call_answers.jsonl"
+# The arguments each call's answer holds, in line order.
+ARGUMENTS = [
+    ['{"location": "Seattle, WA"}', '{"location": "San Francisco, CA"}'],
+    ['{"location":"London"}'],
+    ['{"location":"Seattle, WA"}'],
+]
+REPORTED_OUTPUT = [51, 15, 8]
+
+
+def test_audit_tool_call_answer_with_text(jsonl, cli) -> None:
+    # An answer with text and tool calls: its text recounts far below the billed output. It
+    # read as a log claiming several times what it holds (51 reported, 8 recounted: +537%),
+    # a call 'off' at the top of the list; its output is now left out, and said so.
+    record = json.loads(ANSWERS.read_text().splitlines()[0])
+    record["response"]["choices"][0]["message"]["content"] = "Let me look both up for you."
+    log = jsonl([record])
+    result = audit.run([log])["audit"]["tokens"]
+    assert result["tool_call_answers"]["calls"] == 1
+    assert result["tool_call_answers"]["reported_output_tokens"] == 51
+    assert "arguments" in result["tool_call_answers"]["reason"]
+    [model] = result["by_model"]
+    assert model["output"] is None  # no output compared
+    assert model["input"]["calls"] == 1  # the prompt is
+    assert result["off_calls"] == []
+    said = "1 call answered with tool calls: output not recounted"
+    for args in ((), ("--format", "markdown")):  # the terminal's, Markdown
+        out = cli("audit", log, *args, env={"COLUMNS": "200"})
+        assert out.exit_code == 0
+        assert said in out.stdout
+    data = json.loads(cli("audit", log, "--format", "json").stdout)
+    assert data["audit"]["tokens"]["tool_call_answers"]["calls"] == 1
