@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from llmcost import audit
+from tests.conftest import REAL
 
 ANSWERS = Path(__file__).parent / "data" / "tokens" / "tool_call_answers.jsonl"
 # The arguments each call's answer holds, in line order.
@@ -21,6 +22,57 @@ ARGUMENTS = [
     ['{"location":"Seattle, WA"}'],
 ]
 REPORTED_OUTPUT = [51, 15, 8]
+
+
+def _completions(path: Path) -> list[tuple]:
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    return con.execute(
+        "SELECT r.finish_reason, t.text FROM requests r "
+        "LEFT JOIN texts t ON t.hash = r.completion_hash ORDER BY r.source_line"
+    ).fetchall()
+
+
+def test_tool_call_answers_are_marked_and_keep_their_arguments() -> None:
+    # Before: the chat answer (content null) and both Responses answers had no completion
+    # text at all, and the Responses ones read finish_reason 'stop'.
+    rows = _completions(ANSWERS)
+    assert rows == [("tool_calls", "".join(arguments)) for arguments in ARGUMENTS]
+
+
+def test_langfuse_and_claude_code_tool_call_answers() -> None:
+    # Langfuse (OpenAI Agents SDK, Responses API): the generation that answered get_weather
+    rows = _completions(REAL / "langfuse/openai-agents.trace.json")
+    assert ("tool_calls", '{"city":"Tokyo"}') in rows
+    assert sum(reason == "tool_calls" for reason, _ in rows) == 1
+    # Claude Code: tool_use blocks (stop_reason tool_use) keep their input
+    rows = _completions(REAL / "claude_code/claude_code_log_representative.jsonl")
+    tool_rows = [text for reason, text in rows if reason == "tool_calls"]
+    assert len(tool_rows) == 2
+    assert all(json.loads(text) for text in tool_rows)
+
+
+def test_audit_keeps_tool_call_answers_out_of_the_output_deltas(cli) -> None:
+    # Before: only the chat call (finish_reason tool_calls) was known as one; the Responses
+    # calls (status 'completed', no text) were left out of the output without a word.
+    result = audit.run([ANSWERS])["audit"]["tokens"]
+    assert result["tool_call_answers"]["calls"] == 3
+    assert result["tool_call_answers"]["reported_output_tokens"] == sum(REPORTED_OUTPUT)
+    assert "arguments" in result["tool_call_answers"]["reason"]
+    [model] = result["by_model"]
+    assert model["output"] is None  # no output compared
+    assert model["input"]["calls"] == 3  # the prompts are
+    assert result["off_calls"] == []
+    said = "3 calls answered with tool calls: output not recounted"
+    for args in ((), ("--format", "markdown")):  # the terminal's, Markdown
+        out = cli("audit", ANSWERS, *args, env={"COLUMNS": "200"})
+        assert out.exit_code == 0
+        assert said in out.stdout
+    data = json.loads(cli("audit", ANSWERS, "--format", "json").stdout)
+    assert data["audit"]["tokens"]["tool_call_answers"]["calls"] == 3
 
 
 def test_audit_tool_call_answer_with_text(jsonl, cli) -> None:

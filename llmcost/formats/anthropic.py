@@ -11,7 +11,9 @@ register_shape(
         usage_style="anthropic",
         completion=(
             "llm_join(list_transform(json_extract(r.content, '$[*]'), "
-            "lambda b: CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text' END))"
+            "lambda b: CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text' "
+            # a tool call's input is part of the answer (billed as output)
+            "WHEN b ->> 'type' = 'tool_use' THEN CAST(b -> 'input' AS VARCHAR) END))"
         ),
         finish_reason="r.stop_reason",
         provider="'anthropic'",

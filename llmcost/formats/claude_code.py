@@ -144,7 +144,9 @@ SELECT line, text,
   CASE json_type(c.message.content)
     WHEN 'VARCHAR' THEN c.message.content ->> '$'
     WHEN 'ARRAY' THEN llm_join(list_transform(json_extract(c.message.content, '$[*]'),
-                      lambda b: CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text' END))
+                      lambda b: CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text'
+                                     WHEN b ->> 'type' = 'tool_use'
+                                       THEN CAST(b -> 'input' AS VARCHAR) END))
   END AS completion_text
 FROM ranked
 """

@@ -354,7 +354,9 @@ SELECT {line} AS line,
   {prompt_columns()},
   CASE WHEN leads THEN json_extract_string(msgs, '$[0].content') ELSE sys_text END
     AS system_text,
-  rec_completion(outp) AS completion_text, tools_text, tool_choice
+  rec_completion(outp) AS completion_text, tools_text, tool_choice,
+  -- (only an answer with tool calls is told: Langfuse keeps no finish reason)
+  rec_tool_answer(outp) AS finish_reason
 FROM prompt
 """
 

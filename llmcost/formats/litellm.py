@@ -196,7 +196,8 @@ SELECT line,
            date_diff('microsecond', rec_ts(ts_raw), rec_ts(end_raw)) / 1000.0) AS latency_ms,
   CASE WHEN lower(coalesce({_f("status")}, '')) IN ('failure', 'error', 'failed')
        THEN 'error' ELSE 'ok' END AS status,
-  llm_finish({_j("resp", "$.choices[0].finish_reason")}) AS finish_reason,
+  llm_finish(coalesce(rec_tool_answer(resp), {_j("resp", "$.choices[0].finish_reason")}))
+    AS finish_reason,
   coalesce(llm_tok({_j("f.model_parameters", "$.max_tokens")}),
            llm_tok({_j("f.model_parameters", "$.max_completion_tokens")}),
            llm_tok({_j("psr", "$.max_tokens")}),

@@ -18,8 +18,17 @@ register_shape(
         match="(r.object LIKE 'chat.completion%' OR json_type(r.choices) = 'ARRAY')",
         usage="r.usage",
         usage_style=None,  # chat usage, or a gateway's Responses-style usage: tell by keys
-        completion="llm_join(json_extract_string(r.choices, '$[*].message.content'))",
-        finish_reason="json_extract_string(r.choices, '$[0].finish_reason')",
+        # an answer's tool calls (their arguments) are part of what it was billed for
+        completion=(
+            "llm_join(list_concat(json_extract_string(r.choices, '$[*].message.content'), "
+            "json_extract_string(r.choices, '$[*].message.tool_calls[*].function.arguments'), "
+            "json_extract_string(r.choices, '$[*].message.function_call.arguments')))"
+        ),
+        # a forced tool choice ends with 'stop': an answer with tool calls is one all the same
+        finish_reason=(
+            "CASE WHEN len(json_extract(r.choices, '$[0].message.tool_calls[*]')) > 0 "
+            "THEN 'tool_calls' ELSE json_extract_string(r.choices, '$[0].finish_reason') END"
+        ),
         provider=_PROVIDER,
         request_id="r.id",
         ts="r.created",
@@ -38,10 +47,18 @@ register_shape(
         match="(r.object = 'response')",
         usage="r.usage",
         usage_style="openai_responses",
-        completion="llm_join(json_extract_string(r.output, '$[*].content[*].text'))",
+        # function calls (their arguments, a custom tool's input) are part of the answer
+        completion=(
+            "llm_join(list_concat(json_extract_string(r.output, '$[*].content[*].text'), "
+            "json_extract_string(r.output, '$[*].arguments'), "
+            "list_transform(json_extract(r.output, '$[*]'), "
+            "lambda i: CASE WHEN i ->> 'type' = 'custom_tool_call' THEN i ->> 'input' END)))"
+        ),
         finish_reason=(
             "CASE WHEN r.status = 'incomplete' "
             "THEN json_extract_string(r.incomplete_details, '$.reason') "
+            "WHEN list_has_any(json_extract_string(r.output, '$[*].type'), "
+            "['function_call', 'custom_tool_call']) THEN 'tool_calls' "
             "WHEN r.status = 'completed' THEN 'stop' ELSE r.status END"
         ),
         provider=_PROVIDER,

@@ -122,20 +122,40 @@ CREATE OR REPLACE TEMP MACRO rec_candidates_text(g) AS (
     llm_join(list_transform(json_extract(g, '$.candidates[0].content.parts[*]'),
       lambda p: CASE WHEN coalesce(json_extract_string(p, '$.thought'), 'false') <> 'true'
                      THEN json_extract_string(p, '$.text') END)));
+-- 'tool_calls' when a logged response answered with tool calls (an OpenAI chat completion's
+-- tool_calls, a Responses object's function calls, an Anthropic message's tool_use blocks):
+-- a forced tool choice ends with 'stop', a Responses object says only 'completed'.
+CREATE OR REPLACE TEMP MACRO rec_tool_answer(c) AS (
+    CASE WHEN json_type(c) = 'OBJECT' AND (
+           len(json_extract(c, '$.choices[0].message.tool_calls[*]')) > 0
+           OR list_has_any(json_extract_string(c, '$.output[*].type'),
+                           ['function_call', 'custom_tool_call'])
+           OR list_contains(json_extract_string(c, '$.content[*].type'), 'tool_use'))
+         THEN 'tool_calls' END);
 -- The answer's text in a logged response: a string, an OpenAI chat completion, a Responses
--- object, a Gemini response, a list of messages, an Anthropic message; else the JSON.
+-- object, a Gemini response, a list of messages, an Anthropic message; else the JSON. Tool
+-- calls are part of the answer (billed as output): their arguments are kept after the text.
 CREATE OR REPLACE TEMP MACRO rec_completion(c) AS (
     CASE
       WHEN c IS NULL OR json_type(c) = 'NULL' OR CAST(c AS VARCHAR) IN ('{}', '[]') THEN NULL
       WHEN json_type(c) = 'VARCHAR' THEN json_extract_string(c, '$')
       WHEN json_type(json_extract(c, '$.choices')) = 'ARRAY'
-        THEN llm_join(json_extract_string(c, '$.choices[*].message.content'))
+        THEN llm_join(list_concat(
+               json_extract_string(c, '$.choices[*].message.content'),
+               json_extract_string(c, '$.choices[*].message.tool_calls[*].function.arguments'),
+               json_extract_string(c, '$.choices[*].message.function_call.arguments')))
       WHEN json_type(json_extract(c, '$.output')) = 'ARRAY'
-        THEN llm_join(json_extract_string(c, '$.output[*].content[*].text'))
+        THEN llm_join(list_concat(
+               json_extract_string(c, '$.output[*].content[*].text'),
+               json_extract_string(c, '$.output[*].arguments'),
+               list_transform(json_extract(c, '$.output[*]'), lambda i:
+                 CASE WHEN i ->> 'type' = 'custom_tool_call' THEN i ->> 'input' END)))
       WHEN json_type(json_extract(c, '$.candidates')) = 'ARRAY' THEN rec_candidates_text(c)
       WHEN json_type(c) = 'ARRAY' THEN rec_messages_text(c)
       WHEN json_extract(c, '$.content') IS NOT NULL
-        THEN rec_content_text(json_extract(c, '$.content'))
+        THEN llm_join(list_concat([rec_content_text(json_extract(c, '$.content'))],
+               list_transform(json_extract(c, '$.content[*]'), lambda b:
+                 CASE WHEN b ->> 'type' = 'tool_use' THEN CAST(b -> 'input' AS VARCHAR) END)))
       WHEN json_extract(c, '$.text') IS NOT NULL THEN rec_content_text(json_extract(c, '$.text'))
       ELSE CAST(c AS VARCHAR)
     END);
