@@ -825,7 +825,9 @@ def fill_missing_tokens(
     reported. ``token_source`` becomes the choice's 'counted' or 'estimated' on every row where
     anything was filled (so a row with a reported input and a counted output reads 'counted'),
     and stays as it was elsewhere; a reasoning model's row with a counted output reads
-    'estimated' (its hidden reasoning tokens are not in the log), and so does a row whose
+    'estimated' (its hidden reasoning tokens are not in the log), as does an answer with tool
+    calls (finish_reason 'tool_calls': its arguments are counted, not the framing of each
+    call), and so does a row whose
     counted prompt has image, audio or file parts (billed by size) or was sent with hosted tools
     (web or file search, …: their definitions are not in the log). Rows without text stay NULL
     (unknown tokens).
@@ -1105,11 +1107,14 @@ WHERE w.plain OR w.whole
 # Per request: counted input/output (NULL when a needed text is missing), factor applied. A
 # reasoning model's counted output misses its hidden reasoning tokens, a prompt with image,
 # audio or file parts (or hosted tools) the tokens of those: both 'estimated' (lower bounds).
+# So does an answer with tool calls (finish_reason 'tool_calls'): the log keeps their
+# arguments (counted), not the recipient and framing the model wrote around each call.
 # A prompt is counted with the tools its request sent (tools_hash), a completion alone.
 _REQUEST_TOKENS_SQL = """
 CREATE OR REPLACE TEMP TABLE _llmcost_request_tokens AS
 WITH raw AS (
-    SELECT r.rowid AS rid, r.request_id, c.token_source, c.factor, c.reasoning,
+    SELECT r.rowid AS rid, r.request_id, c.token_source, c.factor,
+           c.reasoning OR coalesce(r.finish_reason = 'tool_calls', FALSE) AS partial_output,
            r.input_tokens IS NULL OR ? AS need_input,
            r.output_tokens IS NULL OR ? AS need_output,
            -- the prompt text holds the whole prompt, system prompt included (the log
@@ -1130,7 +1135,7 @@ WITH raw AS (
 ), counted AS (
     -- the tokens tools add beyond their definitions (tool_choice; Anthropic's tool-use
     -- system prompt, given in the model's own tokens) after the factor
-    SELECT rid, request_id, token_source, reasoning, need_input AND partial AS partial,
+    SELECT rid, request_id, token_source, partial_output, need_input AND partial AS partial,
            CASE WHEN need_input THEN CAST(round(input_raw * factor) AS BIGINT) + tool_prompt END
                AS counted_input,
            CASE WHEN need_output THEN CAST(round(output_raw * factor) AS BIGINT) END
@@ -1138,7 +1143,7 @@ WITH raw AS (
     FROM raw
 )
 SELECT rid, request_id, counted_input, counted_output,
-       CASE WHEN reasoning AND counted_output IS NOT NULL THEN 'estimated'
+       CASE WHEN partial_output AND counted_output IS NOT NULL THEN 'estimated'
             WHEN partial AND counted_input IS NOT NULL THEN 'estimated'
             ELSE token_source END AS token_source
 FROM counted

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmcost import audit
+from llmcost import audit, tokens
 from tests.conftest import REAL
+from tests.test_real_fixtures import calls
 
 ANSWERS = Path(__file__).parent / "data" / "tokens" / "tool_call_answers.jsonl"
 # The arguments each call's answer holds, in line order.
@@ -53,6 +54,29 @@ def test_langfuse_and_claude_code_tool_call_answers() -> None:
     tool_rows = [text for reason, text in rows if reason == "tool_calls"]
     assert len(tool_rows) == 2
     assert all(json.loads(text) for text in tool_rows)
+
+
+def _without_usage(jsonl) -> Path:
+    """The recorded calls as a log without token counts: every count is llmcost's."""
+    records = []
+    for line in ANSWERS.read_text().splitlines():
+        record = json.loads(line)
+        del record["response"]["usage"]
+        records.append(record)
+    return jsonl(records, "no-usage.jsonl")
+
+
+def test_tool_call_answers_without_counts_are_estimated_not_free(jsonl) -> None:
+    # Before: the answers had no text, so their output stayed NULL and was priced at $0,
+    # while the summary called the calls 'counted'.
+    priced = calls(_without_usage(jsonl))
+    for call, arguments, reported in zip(priced, ARGUMENTS, REPORTED_OUTPUT, strict=True):
+        counted = tokens.count_texts(["".join(arguments)], "o200k_base")[0]
+        assert call["output_tokens"] == counted
+        # the arguments alone: a lower bound of what the API billed
+        assert 0 < call["output_tokens"] <= reported
+        assert call["token_source"] == "estimated"
+        assert call["cost_output"] > 0
 
 
 def test_audit_keeps_tool_call_answers_out_of_the_output_deltas(cli) -> None:
