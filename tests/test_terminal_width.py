@@ -531,3 +531,23 @@ def test_the_audits_estimated_table_says_its_columns_left_out_in_a_legend(cli):
     for shown in (wide, markdown):
         assert "Columns as in the table above" not in shown
         assert "left out at this width" not in shown
+
+
+def test_a_check_rule_s_detail_wraps_at_spaces_unpadded(cli, tmp_path):
+    """The details under the rule table were a Rich grid: each line padded with spaces to
+    the full width, and a word wider than the terminal (the costliest call's file:line)
+    folded mid-word at the 80th column. They wrap at spaces as the lines above the table
+    do, the word whole on a line of its own, the rest indented under the '- '."""
+    name = "production-gateway-" + "eu-west-1-" * 7 + "calls.jsonl"
+    log = tmp_path / name
+    log.write_text("".join(DEMO.read_text().splitlines(keepends=True)[:20]))
+    args = ["check", log, "--max-request-cost", "0.000001", "--max-model-cost", "*=0.000001"]
+    result = cli(*args, env={"COLUMNS": "80"})
+    assert result.exit_code == 1, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("- Request cost, "))
+    details = lines[start : next(i for i, x in enumerate(lines) if x.startswith("Top models"))]
+    assert all(x.startswith(("- ", "  ")) and x == x.rstrip() for x in details), details
+    where = re.search(rf"{re.escape(name)}:\d+", result.stdout).group()
+    assert len(where) > 80 and [x for x in details if len(x) > 80] == [f"  {where}"], details
+    assert all(len(x) <= 80 for x in details if where not in x), details

@@ -371,10 +371,7 @@ def _rules(t, console) -> None:
     the width; else the table without it, its Rule and Scope wrapped if they must be (never
     cut), and each rule's detail below it, wrapped to the width ("Feature cost, each
     feature: 6 above: code-review ($3.23), ...")."""
-    from rich.table import Table as RichTable
-    from rich.text import Text
-
-    from llmcost.render.terminal import FitTable, _natural_width, plan
+    from llmcost.render.terminal import FitTable, _natural_width, plan, print_wrapped
 
     shown, fitted, _ = plan(t, console.width)
     if fitted is not None and shown.columns == t.columns:
@@ -388,15 +385,9 @@ def _rules(t, console) -> None:
         fold=t.whole,  # Rule and Scope: wrapped at this width, not cut
     )
     console.print(FitTable(rules, style=_style), crop=False)
-    details = [(row[0], row[1], row[-1]) for row in t.rows if row[-1]]
-    if not details:
-        return
-    grid = RichTable.grid(padding=(0, 1, 0, 0))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for rule, scope, detail in details:
-        grid.add_row("-", Text(f"{rule}, {scope}: {detail}"))
-    console.print(grid)
+    for row in t.rows:  # wrapped at spaces as the lines above are: a path stays whole
+        if row[-1]:
+            print_wrapped(console, f"- {row[0]}, {row[1]}: {row[-1]}")
 
 
 def _style(cell) -> str:
