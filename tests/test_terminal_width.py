@@ -551,3 +551,31 @@ def test_a_check_rule_s_detail_wraps_at_spaces_unpadded(cli, tmp_path):
     where = re.search(rf"{re.escape(name)}:\d+", result.stdout).group()
     assert len(where) > 80 and [x for x in details if len(x) > 80] == [f"  {where}"], details
     assert all(len(x) <= 80 for x in details if where not in x), details
+
+
+@pytest.mark.parametrize("log", [DEMO, SAMPLES.parent / "tests" / "data" / "real"])
+def test_no_line_ends_in_a_space(cli, tmp_path, log):
+    """Rich padded every table cell to its column's width, so a row whose last cell was
+    left-aligned and short ('FAIL  '), or a header shorter than its column, ended in spaces;
+    the generic '(X left out at this width; …)' line, a Text Rich wrapped, kept the space
+    it was broken at. No line of analyze, audit, check or report ends in whitespace, on
+    stdout or stderr, at 80 columns."""
+    db = tmp_path / "calls.duckdb"
+    assert cli("ingest", log, "--db", db).exit_code == 0
+    check = [
+        "--max-cost", "0.0001", "--max-daily-cost", "0.0001", "--max-request-cost", "0.0001",
+        "--max-model-cost", "*=0.00001", "--max-user-cost", "*=0.00001",
+        "--max-feature-cost", "*=0.00001", "--fail-on-unpriced",
+    ]  # fmt: skip
+    runs = {
+        "analyze": (["analyze", log], 0),
+        "audit": (["audit", log], 0),
+        "check": (["check", log, *check], 1),
+        "report": (["report", "--db", db, "--since", "2020-01-01"], 0),
+    }
+    for name, (args, code) in runs.items():
+        result = cli(*args, env={"COLUMNS": "80"})
+        assert result.exit_code == code, (name, result.stderr)
+        for stream in (result.stdout, result.stderr):
+            ends = [x for x in stream.splitlines() if x != x.rstrip()]
+            assert not ends, (name, ends)

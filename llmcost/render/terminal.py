@@ -13,6 +13,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.rule import Rule
+from rich.segment import Segment
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -244,7 +245,8 @@ class FitTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         t, width = self.t, options.max_width
         if t.heat is not None:
-            yield from _heat_tables(t, width)
+            for table in _heat_tables(t, width):
+                yield from _unpadded(table, console, options)
             return
         shown, fitted, gap = plan(t, width)
         if fitted is None:  # too many whole columns: print wider than the screen, uncut
@@ -258,18 +260,37 @@ class FitTable:
         for line in legend:
             yield from WrappedLine(line).__rich_console__(console, options)
         if fitted is None:
-            yield _rich_table(t, None, overflow=True, cell_style=self.style)
+            yield from _unpadded(
+                _rich_table(t, None, overflow=True, cell_style=self.style), console, options
+            )
             return
-        yield _rich_table(shown, fitted, gap=gap, cell_style=self.style)
-        if left_out and not legend:
-            yield Text(
+        yield from _unpadded(
+            _rich_table(shown, fitted, gap=gap, cell_style=self.style), console, options
+        )
+        if left_out and not legend:  # wrapped at its spaces, none left at a line's end
+            yield from WrappedLine(
                 f"({', '.join(left_out)} left out at this width; a wider terminal or "
                 "--format json shows every column)",
                 style="dim",
-            )
+            ).__rich_console__(console, options)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(1, options.max_width)
+
+
+def _unpadded(table: RichTable, console: Console, options: ConsoleOptions) -> RenderResult:
+    """``table``'s lines without the spaces Rich pads its cells with at their ends (a
+    left-aligned last column, a header shorter than its column): no line of the report
+    ends in a space. A table wider than the screen (``table.width``) is not cropped."""
+    options = options.update_width(max(options.max_width, table.width or 0))
+    for line in console.render_lines(table, options, pad=False, new_lines=False):
+        while line and not line[-1].control and not line[-1].text.rstrip():
+            line.pop()  # a segment of spaces only
+        if line and not line[-1].control:
+            last = line[-1]
+            line[-1] = Segment(last.text.rstrip(), last.style)
+        yield from line
+        yield Segment.line()
 
 
 def _rich_table(
@@ -374,12 +395,14 @@ class WrappedLine:
     """A line laid out as ``wrapped`` does, at the width it is printed at: a path in a note
     stays whole ("…/llm-gateway-production-eu-west-1/2026/…" was folded at its 80th column)."""
 
-    def __init__(self, line: str) -> None:
-        self.line = line
+    def __init__(self, line: str, style: str = "") -> None:
+        self.line, self.style = line, style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for part in wrapped(self.line, console, options.max_width):
             part.rstrip()
+            if self.style:
+                part.stylize(self.style)
             part.no_wrap, part.overflow = True, "ignore"  # laid out already: not folded again
             yield part
 
