@@ -210,6 +210,43 @@ def test_a_codex_turn_model_that_is_not_a_string_rejects_its_calls(tmp_path, val
     assert models == [("gpt-5-codex", 2)]
 
 
+@pytest.mark.parametrize(
+    "value, what",
+    [
+        (None, "turn_context.model is null"),
+        ("  ", "turn_context.model is blank"),
+        (..., "turn_context has no model"),  # (the key left out)
+        ("drop", "no model (no turn_context before this token_count)"),
+    ],
+)
+def test_a_codex_turn_without_a_model_rejects_its_calls_saying_why(tmp_path, value, what):
+    """A turn_context whose model was JSON null (or blank, or missing) was passed over, and
+    its turn's calls rejected as 'no model (no turn_context before this token_count)':
+    there was one, on line 3. The reason names it and what it has instead of a model; with
+    no turn_context at all, the reason is as before. The next turn (gpt-5) is kept."""
+    lines = (DATA / "formats/codex/crafted_rollout.jsonl").read_text().splitlines()
+    assert json.loads(lines[2])["payload"]["model"] == "gpt-5-codex"
+    if value == "drop":
+        lines[2] = json.dumps({"timestamp": "2025-10-06T09:00:01.100Z", "type": "compacted"})
+    elif value is ...:
+        record = json.loads(lines[2])
+        del record["payload"]["model"]
+        lines[2] = json.dumps(record)
+    else:
+        lines[2] = _set(lines[2], ["payload", "model"], value)
+    path = tmp_path / "rollout.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    con = store.connect()
+    ingest_file(con, str(path), "codex")
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    where = "" if value == "drop" else " (line 3)"
+    assert rejects[:2] == [(6, what + where), (9, what + where)]
+    assert [r[0] for r in rejects[2:]] == [12, 13]  # the log's own damage, as before
+    assert con.execute("SELECT model, count(*) FROM requests GROUP BY 1").fetchall() == [
+        ("gpt-5", 1)
+    ]
+
+
 def test_a_codex_model_that_is_a_string_of_digits_is_a_name(tmp_path):
     con = store.connect()
     ingest_file(con, _codex_with_model(tmp_path, "123"), "codex")
