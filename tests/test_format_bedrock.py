@@ -140,3 +140,27 @@ def test_a_call_logged_three_times_counts_its_timestamp_once(cli):
     assert (f.ingested, f.naive_timestamps) == (1, 1)
     text = cli("analyze", BEDROCK / "panther_invocation_logs.jsonl", "--format", "markdown")
     assert "1 timestamp had no time zone: read as UTC" in text.stdout
+
+
+def test_the_thinking_count_of_an_anthropic_body_is_the_reasoning(tmp_path):
+    """outputTokenCount holds the thinking (as the API's output_tokens does); the body's
+    usage.output_tokens_details.thinking_tokens says how much of it was reasoning
+    (shared/reference/formats/anthropic/src_anthropic_types_output_tokens_details.py:
+    "Always ≤ output_tokens"). It was left out: reasoning_tokens read NULL."""
+    usage = {"input_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+             "output_tokens": 900, "output_tokens_details": {"thinking_tokens": 700}}  # fmt: skip
+    record = {
+        "schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
+        "timestamp": "2025-06-02T10:00:00Z", "requestId": "think-1", "operation": "InvokeModel",
+        "modelId": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "input": {"inputTokenCount": 12, "cacheReadInputTokenCount": 0,
+                  "cacheWriteInputTokenCount": 0},
+        "output": {"outputTokenCount": 900,
+                   "outputBodyJson": {"type": "message", "role": "assistant",
+                                      "content": [{"type": "text", "text": "ok"}],
+                                      "stop_reason": "end_turn", "usage": usage}},
+    }  # fmt: skip
+    path = tmp_path / "invocations.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    _, [call], _ = load(path)
+    assert (call["input_tokens"], call["output_tokens"], call["reasoning_tokens"]) == (12, 900, 700)

@@ -13,7 +13,9 @@ Anthropic API's ``input_tokens`` does: for a cache-writing Claude call the invoc
 read inputTokenCount 3, cacheWriteInputTokenCount 25037, matching the message's
 input_tokens 3 and cache_creation_input_tokens 25037), so canonical input adds them back.
 The 1-hour share of the cache writes is only in an Anthropic response body
-(``usage.cache_creation.ephemeral_1h_input_tokens``).
+(``usage.cache_creation.ephemeral_1h_input_tokens``), and so is the thinking part of the
+output (``usage.output_tokens_details.thinking_tokens``: ``outputTokenCount``, like the
+API's ``output_tokens``, already holds it): it is the call's reasoning_tokens.
 
 Records of other schema types, and operations that are not model invocations, are skipped.
 """
@@ -78,6 +80,8 @@ WITH parsed AS (
     llm_tok(b.input.cacheWriteInputTokenCount) AS n_write,
     llm_tok(json_extract_string(b.output.outputBodyJson,
                                 '$.usage.cache_creation.ephemeral_1h_input_tokens')) AS n_write_1h,
+    llm_tok(json_extract_string(b.output.outputBodyJson,
+                                '$.usage.output_tokens_details.thinking_tokens')) AS n_think,
     llm_tok(b.output.outputTokenCount) AS n_out
   FROM rec
 ), g AS (
@@ -120,6 +124,7 @@ SELECT line, text,
     AS cache_write_tokens,
   CASE WHEN n_write IS NOT NULL THEN n_write_1h END AS cache_write_1h_tokens,
   n_out AS output_tokens,
+  CASE WHEN n_out IS NOT NULL THEN n_think END AS reasoning_tokens,
   'standard' AS service_tier,
   llm_blank(b.identity.arn) AS user_id,
   json_merge_patch(
