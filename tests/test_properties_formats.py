@@ -3,9 +3,9 @@ the provider behind it) really writes it reads as the same canonical counts and 
 
 Canonical (DESIGN.md): input_tokens = ALL input, cache reads and writes included;
 output_tokens = ALL output, reasoning included; cache_read_tokens, cache_write_tokens and
-reasoning_tokens are the parts. A format that has no field for a part (Bedrock and Claude
-Code have no reasoning count, OpenAI chat no cache writes) does not get that part drawn
-into its field: reasoning is then only inside the output, and the part reads as NULL.
+reasoning_tokens are the parts. A format that has no field for a part (Helicone and
+Bedrock's own counts have no reasoning count, Codex no cache writes) does not get that part
+drawn into its field: reasoning is then only inside the output, and the part reads as NULL.
 
 Each template follows the format's own examples and the specs, cited at each writer; never
 what llmcost happens to do.
@@ -299,8 +299,9 @@ def _bedrock(calls: list[Call], as_strings: bool):
     cache reads and writes (cacheReadInputTokenCount, cacheWriteInputTokenCount), as the
     Anthropic body's input_tokens does; outputTokenCount is all output (Anthropic's
     output_tokens includes thinking, shared/reference/formats/anthropic/
-    src_anthropic_types_usage.py); no reasoning count; the one-hour writes only in the
-    Anthropic response body (its usage.cache_creation). Numbers (CloudWatch JSON)."""
+    src_anthropic_types_usage.py); no reasoning count of its own: the thinking count and the
+    one-hour writes are only in the Anthropic response body (outputBodyJson.usage, see
+    _anthropic_usage). Numbers (CloudWatch JSON)."""
     lines = []
     for n, c in enumerate(calls):
         rec = {"schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
@@ -319,7 +320,7 @@ def _bedrock(calls: list[Call], as_strings: bool):
                                              "stop_reason": "end_turn",
                                              "usage": _anthropic_usage(c)}}}  # fmt: skip
         lines.append(json.dumps(rec, separators=(",", ":")) + "\n")
-    return [("invocations.jsonl", "".join(lines), [Has(reasoning=False, hour=True)] * len(calls))]
+    return [("invocations.jsonl", "".join(lines), [Has(hour=True)] * len(calls))]
 
 
 def _openai_batch(calls: list[Call], as_strings: bool):
@@ -329,25 +330,30 @@ def _openai_batch(calls: list[Call], as_strings: bool):
     include prompt_tokens_details.cached_tokens, completion_tokens include
     completion_tokens_details.reasoning_tokens, openapi.yaml.CompletionUsage…) or a Responses
     object (ResponseUsage: input_tokens include input_tokens_details.cached_tokens,
-    output_tokens include output_tokens_details.reasoning_tokens). No cache writes. Priced
-    at the batch rate."""
+    output_tokens include output_tokens_details.reasoning_tokens). Cache writes: both have
+    cache_write_tokens in the input details (CompletionUsage.prompt_tokens_details,
+    ResponseUsage.input_tokens_details), inside the input (as the usage reports' input_tokens
+    "including cached and cache-write tokens", openapi.yaml.UsageCompletionsResult.yaml).
+    Priced at the batch rate."""
     lines, has = [], []
     for n, c in enumerate(calls):
-        inp, outp = c.uncached + c.read, c.visible + c.reasoning
+        inp, outp = c.uncached + c.read + c.write, c.visible + c.reasoning
         chat = {"id": f"chatcmpl-{n}", "object": "chat.completion", "created": T0 + n,
                 "model": MODEL,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": "ok"}}],
                 "usage": {"prompt_tokens": inp, "completion_tokens": outp,
                           "total_tokens": inp + outp,
-                          "prompt_tokens_details": {"cached_tokens": c.read, "audio_tokens": 0},
+                          "prompt_tokens_details": {"cached_tokens": c.read, "audio_tokens": 0,
+                                                    "cache_write_tokens": c.write},
                           "completion_tokens_details": {"reasoning_tokens": c.reasoning,
                                                         "audio_tokens": 0}}}  # fmt: skip
         resp = {"id": f"resp_{n}", "object": "response", "created_at": T0 + n,
                 "status": "completed", "model": MODEL, "output": [],
                 "usage": {"input_tokens": inp, "output_tokens": outp,
                           "total_tokens": inp + outp,
-                          "input_tokens_details": {"cached_tokens": c.read},
+                          "input_tokens_details": {"cached_tokens": c.read,
+                                                   "cache_write_tokens": c.write},
                           "output_tokens_details": {"reasoning_tokens": c.reasoning}}}  # fmt: skip
         for kind, body in (("chat", chat), ("resp", resp)):
             lines.append(
@@ -355,7 +361,7 @@ def _openai_batch(calls: list[Call], as_strings: bool):
                             "response": {"status_code": 200, "request_id": f"{kind}{n}",
                                          "body": body}, "error": None}) + "\n"
             )  # fmt: skip
-            has.append(Has(write=False, batch=True))
+            has.append(Has(batch=True))
     return [("batch_output.jsonl", "".join(lines), has)]
 
 
@@ -363,14 +369,14 @@ def _claude_code(calls: list[Call], as_strings: bool):
     """Claude Code transcripts (tests/data/real/claude_code/*.jsonl; ccusage's types,
     shared/reference/formats/claude_code/rust_crates_ccusage_src_types.rs): the message's
     usage is the Anthropic API's (shared/reference/formats/anthropic/
-    src_anthropic_types_usage.py): input_tokens without cache_read_input_tokens and
-    cache_creation_input_tokens; output_tokens with the thinking; no reasoning count."""
+    src_anthropic_types_usage.py, see _anthropic_usage)."""
     lines = []
     for n, c in enumerate(calls):
         # streamed: one line per content block, the same message.id and requestId, the same
         # input and cache counts, output_tokens growing to the final count
         # (tests/data/formats/claude_code/crafted_streamed_session.jsonl and its README)
         first = {**_anthropic_usage(c), "output_tokens": min(1, c.visible + c.reasoning)}
+        first["output_tokens_details"] = {"thinking_tokens": min(1, c.reasoning)}
         rec = {"type": "assistant", "timestamp": _iso(n), "parentUuid": None,
                "isSidechain": False, "userType": "external", "cwd": "/home/dev/proj",
                "sessionId": "sess-1", "version": "1.0.0", "uuid": f"u0-{n}",
@@ -388,14 +394,15 @@ def _claude_code(calls: list[Call], as_strings: bool):
                            "stop_reason": "end_turn", "stop_sequence": None,
                            "usage": _anthropic_usage(c)}}  # fmt: skip
         lines.append(json.dumps(rec) + "\n")
-    return [("session.jsonl", "".join(lines), [Has(reasoning=False, hour=True)] * len(calls))]
+    return [("session.jsonl", "".join(lines), [Has(hour=True)] * len(calls))]
 
 
 def _anthropic_usage(c: Call) -> dict:
     """The Anthropic API's usage (shared/reference/formats/anthropic/src_anthropic_types_usage.py,
-    src_anthropic_types_cache_creation.py): input_tokens without the cache;
-    cache_creation_input_tokens all writes, split by TTL in cache_creation; output_tokens with
-    the thinking."""
+    src_anthropic_types_cache_creation.py, src_anthropic_types_output_tokens_details.py):
+    input_tokens without the cache; cache_creation_input_tokens all writes, split by TTL in
+    cache_creation; output_tokens "the inclusive, authoritative total", the thinking part of
+    it in output_tokens_details.thinking_tokens."""
     return {
         "input_tokens": c.uncached,
         "cache_creation_input_tokens": c.write,
@@ -405,6 +412,7 @@ def _anthropic_usage(c: Call) -> dict:
             "ephemeral_1h_input_tokens": c.hour,
         },
         "output_tokens": c.visible + c.reasoning,
+        "output_tokens_details": {"thinking_tokens": c.reasoning},
         "service_tier": "standard",
     }
 
