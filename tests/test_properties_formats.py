@@ -201,7 +201,9 @@ def _langfuse(calls: list[Call], as_strings: bool):
 def _otel(calls: list[Call], as_strings: bool):
     """OTel GenAI spans (shared/reference/formats/otel/docs_registry_attributes_gen-ai.md
     [16]-[19]: gen_ai.usage.input_tokens SHOULD include cache_read.input_tokens and
-    cache_creation.input_tokens, output_tokens SHOULD include reasoning.output_tokens).
+    cache_creation.input_tokens, output_tokens SHOULD include reasoning.output_tokens;
+    docs_gen-ai_anthropic.md [10]-[13]: for Anthropic input_tokens + cache_read_input_tokens
+    + cache_creation_input_tokens).
     OTLP JSON writes an int attribute as {"intValue": "412"} (a string: int64 in the
     protobuf JSON mapping; tests/data/real/otel/*.otlp.json); a plain number is read too.
     One document per line, as the collector's file exporter writes
