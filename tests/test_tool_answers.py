@@ -121,3 +121,81 @@ def test_audit_tool_call_answer_with_text(jsonl, cli) -> None:
         assert said in out.stdout
     data = json.loads(cli("audit", log, "--format", "json").stdout)
     assert data["audit"]["tokens"]["tool_call_answers"]["calls"] == 1
+
+
+# Gemini: no real recording of a functionCall answer is at hand; this response is written
+# from the generateContent response's documented shape (candidates[].content.parts[] with a
+# functionCall {name, args}; finishReason STOP, as Gemini ends a function-call turn), as the
+# REST API writes it and as the google-genai SDK's model_dump() does (function_call,
+# finish_reason).
+GEMINI_CALL = {
+    "candidates": [
+        {
+            "content": {
+                "role": "model",
+                "parts": [
+                    {"text": "Checking both."},
+                    {"functionCall": {"name": "get_weather", "args": {"location": "Paris"}}},
+                    {"functionCall": {"name": "get_weather", "args": {"location": "Rome"}}},
+                ],
+            },
+            "finishReason": "STOP",
+            "index": 0,
+        }
+    ],
+    "modelVersion": "gemini-2.0-flash",
+    "responseId": "gemini-tool-1",
+}
+GEMINI_SDK_CALL = {
+    "candidates": [
+        {
+            "content": {
+                "role": "model",
+                "parts": [{"function_call": {"name": "get_weather", "args": {"location": "Oslo"}}}],
+            },
+            "finish_reason": "STOP",
+            "index": 0,
+        }
+    ],
+    "model_version": "gemini-2.0-flash",
+    "response_id": "gemini-tool-2",
+}
+
+
+def test_gemini_function_calls_keep_their_args(jsonl) -> None:
+    # Before: the functionCall parts were dropped and the answer read STOP, so without usage
+    # the SDK's answer (no text) had no output at all: priced at $0, and read 'counted'.
+    rows = _completions(jsonl([GEMINI_CALL, GEMINI_SDK_CALL]))
+    assert rows == [
+        ("tool_calls", 'Checking both.{"location":"Paris"}{"location":"Rome"}'),
+        ("tool_calls", '{"location":"Oslo"}'),
+    ]
+    # Without usageMetadata the output was 0 'reported' tokens (the Gemini usage style reads
+    # a missing candidatesTokenCount as 0): it is unknown, so counted from the args.
+    text_only = json.loads(json.dumps(GEMINI_CALL))
+    text_only["candidates"][0]["content"]["parts"] = [{"text": "Sunny in Paris."}]
+    text_only["responseId"] = "gemini-text-1"
+    *answers, text = calls(jsonl([GEMINI_CALL, GEMINI_SDK_CALL, text_only]))
+    for call in answers:
+        assert call["output_tokens"] > 0
+        assert call["token_source"] == "estimated"
+        assert call["cost_output"] > 0
+    assert text["output_tokens"] > 0  # a text answer without usage: counted, not $0
+    assert text["cost_output"] > 0
+
+
+def test_gemini_function_call_in_a_logged_response(jsonl) -> None:
+    # A gateway's record of the same response (Helicone's, through rec_completion and
+    # rec_tool_answer): the args kept, the answer told as tool calls.
+    from llmcost import store
+    from llmcost.formats.records import MACROS
+    from llmcost.formats.sql import install_macros
+
+    con = store.connect()
+    install_macros(con)
+    con.execute(MACROS)
+    got = con.execute(
+        "SELECT rec_completion(j), rec_tool_answer(j) FROM (SELECT ?::JSON AS j)",
+        [json.dumps(GEMINI_SDK_CALL)],
+    ).fetchone()
+    assert got == ('{"location":"Oslo"}', "tool_calls")

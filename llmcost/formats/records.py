@@ -118,19 +118,26 @@ CREATE OR REPLACE TEMP MACRO rec_messages_text(ms) AS (
     llm_join(list_transform(json_extract(ms, '$[*]'),
       lambda m: coalesce(rec_content_text(json_extract(m, '$.content')),
                          rec_content_text(json_extract(m, '$.parts'))))));
+-- (a functionCall part's args after the text, as the Gemini reader keeps them)
 CREATE OR REPLACE TEMP MACRO rec_candidates_text(g) AS (
-    llm_join(list_transform(json_extract(g, '$.candidates[0].content.parts[*]'),
-      lambda p: CASE WHEN coalesce(json_extract_string(p, '$.thought'), 'false') <> 'true'
-                     THEN json_extract_string(p, '$.text') END)));
+    llm_join(list_concat(
+      list_transform(json_extract(g, '$.candidates[0].content.parts[*]'),
+        lambda p: CASE WHEN coalesce(json_extract_string(p, '$.thought'), 'false') <> 'true'
+                       THEN json_extract_string(p, '$.text') END),
+      json_extract_string(g, '$.candidates[0].content.parts[*].functionCall.args'),
+      json_extract_string(g, '$.candidates[0].content.parts[*].function_call.args'))));
 -- 'tool_calls' when a logged response answered with tool calls (an OpenAI chat completion's
--- tool_calls, a Responses object's function calls, an Anthropic message's tool_use blocks):
+-- tool_calls, a Responses object's function calls, an Anthropic message's tool_use blocks, a
+-- Gemini response's functionCall parts):
 -- a forced tool choice ends with 'stop', a Responses object says only 'completed'.
 CREATE OR REPLACE TEMP MACRO rec_tool_answer(c) AS (
     CASE WHEN json_type(c) = 'OBJECT' AND (
            len(json_extract(c, '$.choices[0].message.tool_calls[*]')) > 0
            OR list_has_any(json_extract_string(c, '$.output[*].type'),
                            ['function_call', 'custom_tool_call'])
-           OR list_contains(json_extract_string(c, '$.content[*].type'), 'tool_use'))
+           OR list_contains(json_extract_string(c, '$.content[*].type'), 'tool_use')
+           OR len(json_extract(c, '$.candidates[0].content.parts[*].functionCall')) > 0
+           OR len(json_extract(c, '$.candidates[0].content.parts[*].function_call')) > 0)
          THEN 'tool_calls' END);
 -- The answer's text in a logged response: a string, an OpenAI chat completion, a Responses
 -- object, a Gemini response, a list of messages, an Anthropic message; else the JSON. Tool

@@ -245,7 +245,11 @@ def _g_audio(camel: str) -> str:
 GEMINI = UsageStyle(
     name="gemini",
     input=f"({_g('promptTokenCount')} + {_G_TOOL})",
-    output=f"(coalesce({_g('candidatesTokenCount')}, 0) + {_G_THOUGHTS})",
+    # Gemini leaves candidatesTokenCount out of a usage whose answer is empty: 0 then, but
+    # unknown (NULL) for a response logged without usageMetadata at all, as in any style
+    output=f"(CASE WHEN {_g('promptTokenCount')} IS NOT NULL "
+    f"OR {_g('candidatesTokenCount')} IS NOT NULL OR {_g('thoughtsTokenCount')} IS NOT NULL "
+    f"THEN coalesce({_g('candidatesTokenCount')}, 0) + {_G_THOUGHTS} END)",
     cache_read=_g("cachedContentTokenCount"),
     reasoning=_g("thoughtsTokenCount"),
     input_audio=_g_audio("promptTokensDetails"),
