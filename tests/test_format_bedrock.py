@@ -164,3 +164,66 @@ def test_the_thinking_count_of_an_anthropic_body_is_the_reasoning(tmp_path):
     path.write_text(json.dumps(record) + "\n")
     _, [call], _ = load(path)
     assert (call["input_tokens"], call["output_tokens"], call["reasoning_tokens"]) == (12, 900, 700)
+
+
+# A Converse answer with a tool call, written from the Converse API's documented response
+# (output.message.content[] holding {text} and {toolUse: {toolUseId, name, input}},
+# stopReason tool_use): no real recording of one is at hand.
+CONVERSE_TOOL_USE = {
+    "output": {
+        "message": {
+            "role": "assistant",
+            "content": [
+                {"text": "Let me look that up."},
+                {
+                    "toolUse": {
+                        "toolUseId": "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q",
+                        "name": "top_song",
+                        "input": {"sign": "WZPZ"},
+                    }
+                },
+            ],
+        }
+    },
+    "stopReason": "tool_use",
+    "usage": {"inputTokens": 375, "outputTokens": 36, "totalTokens": 411},
+    "metrics": {"latencyMs": 2133},
+}
+
+
+def _answers(con):
+    return con.execute(
+        "SELECT r.finish_reason, t.text FROM requests r "
+        "JOIN texts t ON t.hash = r.completion_hash ORDER BY r.source_line"
+    ).fetchall()
+
+
+def test_converse_tool_use_keeps_its_input(jsonl):
+    # Before: the call read 'tool_calls' but its answer was the text alone, the input lost
+    # (so a recount, or a fill without usage, saw a fraction of the answer).
+    path = jsonl(
+        [{"model": "anthropic.claude-3-haiku-20240307-v1:0", "response": CONVERSE_TOOL_USE}]
+    )
+    _, [call], con = load(path)
+    assert (call["input_tokens"], call["output_tokens"]) == (375, 36)
+    assert _answers(con) == [("tool_calls", 'Let me look that up.{"sign":"WZPZ"}')]
+
+
+def test_invocation_log_tool_calls_keep_their_input(tmp_path):
+    # The same answers in model invocation logs: a Converse body's toolUse blocks and an
+    # InvokeModel (Anthropic) body's tool_use blocks. Before: the text alone was kept.
+    [converse, invoke] = [
+        json.loads(line)
+        for line in (BEDROCK / "crafted_invocation_logs.jsonl").read_text().splitlines()[:2]
+    ][::-1]
+    converse["output"]["outputBodyJson"] = CONVERSE_TOOL_USE
+    invoke["output"]["outputBodyJson"]["content"].append(
+        {"type": "tool_use", "id": "toolu_01", "name": "lookup", "input": {"clause": 7}}
+    )
+    path = tmp_path / "invocations.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (invoke, converse)))
+    _, _, con = load(path)
+    assert _answers(con) == [
+        ("tool_calls", 'Clause 7 limits liability.{"clause":7}'),
+        ("tool_calls", 'Let me look that up.{"sign":"WZPZ"}'),
+    ]

@@ -133,17 +133,25 @@ SELECT line, text,
   ) AS tags,
   TRY_CAST(json_extract_string(ob, '$.metrics.latencyMs') AS DOUBLE) AS latency_ms,
   CASE WHEN llm_blank(b.errorCode) IS NOT NULL THEN 'error' ELSE 'ok' END AS status,
-  llm_finish(coalesce(ob ->> '$.stop_reason', ob ->> '$.stopReason',
-                      ob ->> '$.results[0].completionReason')) AS finish_reason,
+  -- (an answer with tool calls is one whatever its stop reason: a forced tool choice)
+  llm_finish(CASE WHEN len(json_extract(ob, '$.output.message.content[*].toolUse')) > 0
+                    OR list_contains(json_extract_string(ob, '$.content[*].type'), 'tool_use')
+                  THEN 'tool_calls'
+                  ELSE coalesce(ob ->> '$.stop_reason', ob ->> '$.stopReason',
+                                ob ->> '$.results[0].completionReason') END) AS finish_reason,
   llm_tok(coalesce(ib ->> '$.max_tokens', ib ->> '$.inferenceConfig.maxTokens',
                    ib ->> '$.textGenerationConfig.maxTokenCount', ib ->> '$.max_gen_len'))
     AS max_tokens,
   {prompt_columns()},
   sys_text AS system_text,
+  -- a tool call's input (a tool_use or toolUse block's) is part of the answer, after the text
   coalesce(
     llm_join(list_transform(json_extract(ob, '$.content[*]'),
-             lambda c: CASE WHEN c ->> 'type' = 'text' THEN c ->> 'text' END)),
-    llm_join(json_extract_string(ob, '$.output.message.content[*].text')),
+             lambda c: CASE WHEN c ->> 'type' = 'text' THEN c ->> 'text'
+                            WHEN c ->> 'type' = 'tool_use' THEN CAST(c -> 'input' AS VARCHAR)
+                       END)),
+    llm_join(list_concat(json_extract_string(ob, '$.output.message.content[*].text'),
+                         json_extract_string(ob, '$.output.message.content[*].toolUse.input'))),
     llm_join(json_extract_string(ob, '$.results[*].outputText')),
     ob ->> '$.generation'
   ) AS completion_text

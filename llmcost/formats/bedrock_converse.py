@@ -39,8 +39,15 @@ register_shape(
         match="(json_type(r.usage) = 'OBJECT' AND json_exists(r.usage, '$.inputTokens'))",
         usage=_USAGE,
         usage_style="generic",
-        completion="llm_join(json_extract_string(r.output, '$.message.content[*].text'))",
-        finish_reason="r.stopReason",
+        # a toolUse block's input is part of the answer (billed as output), after the text
+        completion=(
+            "llm_join(list_concat(json_extract_string(r.output, '$.message.content[*].text'), "
+            "json_extract_string(r.output, '$.message.content[*].toolUse.input')))"
+        ),
+        finish_reason=(
+            "CASE WHEN len(json_extract(r.output, '$.message.content[*].toolUse')) > 0 "
+            "THEN 'tool_calls' ELSE r.stopReason END"
+        ),
         provider="'aws-bedrock'",
         priority=40,
     )
