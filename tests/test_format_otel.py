@@ -67,11 +67,10 @@ def test_same_call_from_two_instrumentations_gives_the_same_row():
         {"role": "system", "content": "You are a support agent. Use the tools you are given."},
         {"role": "user", "content": "Where is order A-1187?"},
     ]
-    assert json.loads(texts2[v2["completion_hash"]]) == {
-        "type": "tool_call",
-        "name": "lookup_order",
-        "arguments": {"order_id": "A-1187"},
-    }
+    # The answer is one tool call: its arguments, as the other readers keep an answer's calls
+    # (it was the whole part {"type": "tool_call", "name": …, "arguments": …}, a JSON the
+    # model never wrote, counted as output when a span has no counts).
+    assert texts2[v2["completion_hash"]] == '{"order_id":"A-1187"}'
     # gpt-4o-mini: $0.15 in, $0.075 cache read, $0.60 out
     assert cost(llmetry) == pytest.approx((412 - 256) * 0.15e-6 + 256 * 0.075e-6 + 27 * 0.6e-6)
     assert cost(v2) == pytest.approx(412 * 0.15e-6 + 27 * 0.6e-6)
@@ -418,3 +417,55 @@ def test_a_chat_span_s_flat_tool_definitions_get_the_chat_framing(tmp_path, attr
     else:
         assert json.loads(text) == flat
         assert counted == reported - 2
+
+
+def test_tool_call_answers_keep_their_arguments_only(tmp_path):
+    """An answer's tool calls, in gen_ai.output.messages parts (arguments an object or a
+    string) and in OpenLLMetry's indexed gen_ai.completion.N.tool_calls.M.* attributes (with
+    text before them): the answer is the text and the arguments, not each part's JSON, and
+    reads 'tool_calls' though the span says 'stop' (a forced tool choice) or nothing. Spans
+    written from the semconv's message parts (ToolCallRequestPart: type, id, name,
+    arguments) and OpenLLMetry's attribute names, without counts."""
+    parts = [
+        {"role": "assistant", "finish_reason": "stop", "parts": [
+            {"type": "tool_call", "id": "call_1", "name": "lookup", "arguments": {"id": 7}},
+            {"type": "tool_call", "id": "call_2", "name": "lookup", "arguments": '{"id": 8}'},
+        ]},
+    ]  # fmt: skip
+    indexed = {
+        "gen_ai.completion.0.role": "assistant",
+        "gen_ai.completion.0.content": "Looking it up.",
+        "gen_ai.completion.0.tool_calls.0.name": "lookup",
+        "gen_ai.completion.0.tool_calls.0.arguments": '{"id": 9}',
+        "gen_ai.completion.0.tool_calls.1.name": "lookup",
+        "gen_ai.completion.0.tool_calls.1.arguments": '{"id": 10}',
+    }
+    spans = [
+        _chat_span("b" * 32, "1" * 16, "gpt-4o",
+                   {"gen_ai.output.messages": json.dumps(parts),
+                    "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [
+                        {"type": "text", "content": "Find 7 and 8."}]}])}),
+        _chat_span("b" * 32, "2" * 16, "gpt-4o",
+                   {**indexed, "gen_ai.prompt.0.role": "user",
+                    "gen_ai.prompt.0.content": "Find 9 and 10."}),
+    ]  # fmt: skip
+    path = tmp_path / "tools.otlp.json"
+    path.write_text(
+        json.dumps(
+            {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
+        )
+    )
+    _, calls, rejects, texts = load(path)
+    assert rejects == []
+    answers = sorted((str(c["finish_reason"]), texts[c["completion_hash"]]) for c in calls)
+    assert answers == [
+        ("tool_calls", 'Looking it up.{"id": 9}{"id": 10}'),
+        ("tool_calls", '{"id":7}{"id": 8}'),
+    ]
+    # counted from the arguments, and an estimate: the framing of each call is not logged
+    from tests.conftest import load_priced_paths
+
+    _, calls, _ = load_priced_paths(path)
+    for call in calls:
+        assert call["token_source"] == "estimated"
+        assert call["output_tokens"] > 0

@@ -196,8 +196,10 @@ CREATE OR REPLACE TEMP MACRO otel_chat_tools(j) AS (
                                         'function', json_merge_patch(t, '{"type": null}'))
                        ELSE t END))
          ELSE j END);
--- A message part as text; tool calls as {"type": "tool_call", "name", "arguments"}.
-CREATE OR REPLACE TEMP MACRO otel_part_text(p) AS (
+-- A message part as text; tool calls as {"type": "tool_call", "name", "arguments"} in a
+-- prompt, and in an answer (``answer``) as their arguments alone, as the model wrote them
+-- (a string's value, an object's JSON): what the other readers keep of an answer's calls.
+CREATE OR REPLACE TEMP MACRO otel_part_text(p, answer) AS (
     CASE
       WHEN json_type(p) = 'VARCHAR' THEN json_extract_string(p, '$')
       WHEN json_extract_string(p, '$.type') = 'text'
@@ -205,6 +207,8 @@ CREATE OR REPLACE TEMP MACRO otel_part_text(p) AS (
                AND json_type(json_extract(p, '$.content')) = 'VARCHAR')
         THEN coalesce(json_extract_string(p, '$.content'), json_extract_string(p, '$.text'))
       WHEN json_extract_string(p, '$.type') IN ('reasoning', 'thinking') THEN NULL
+      WHEN json_extract_string(p, '$.type') = 'tool_call' AND answer
+        THEN json_extract_string(p, '$.arguments')
       WHEN json_extract_string(p, '$.type') = 'tool_call'
         THEN CAST(json_object('type', 'tool_call', 'name', json_extract_string(p, '$.name'),
                               'arguments', rec_json(json_extract(p, '$.arguments'))) AS VARCHAR)
@@ -213,25 +217,27 @@ CREATE OR REPLACE TEMP MACRO otel_part_text(p) AS (
                       llm_text(json_extract(p, '$.result')))
       ELSE CAST(p AS VARCHAR)
     END);
-CREATE OR REPLACE TEMP MACRO otel_msg_text(m) AS (
+CREATE OR REPLACE TEMP MACRO otel_msg_text(m, answer) AS (
     CASE
       WHEN json_type(json_extract(m, '$.content')) = 'VARCHAR'
         THEN json_extract_string(m, '$.content')
       WHEN json_type(json_extract(m, '$.parts')) = 'ARRAY'
-        THEN llm_join(list_transform(json_extract(m, '$.parts[*]'), lambda p: otel_part_text(p)))
+        THEN llm_join(list_transform(json_extract(m, '$.parts[*]'),
+                                     lambda p: otel_part_text(p, answer)))
       WHEN json_type(json_extract(m, '$.content')) = 'ARRAY'
         THEN llm_join(list_transform(json_extract(m, '$.content[*]'),
-                                     lambda p: otel_part_text(p)))
+                                     lambda p: otel_part_text(p, answer)))
       ELSE llm_text(json_extract(m, '$.content'))
     END);
 -- gen_ai.input.messages as [{role, content}] with content as text.
 CREATE OR REPLACE TEMP MACRO otel_msgs(j) AS (
     CASE WHEN json_type(j) = 'ARRAY' THEN CAST(to_json(list_transform(json_extract(j, '$[*]'),
         lambda m: json_object('role', json_extract_string(m, '$.role'),
-                              'content', otel_msg_text(m)))) AS VARCHAR) END);
+                              'content', otel_msg_text(m, false)))) AS VARCHAR) END);
 CREATE OR REPLACE TEMP MACRO otel_msgs_text(j) AS (
     CASE WHEN json_type(j) = 'ARRAY' THEN array_to_string(list_filter(list_transform(
-        json_extract(j, '$[*]'), lambda m: otel_msg_text(m)), lambda t: t IS NOT NULL), '\n') END);
+        json_extract(j, '$[*]'), lambda m: otel_msg_text(m, true)), lambda t: t IS NOT NULL),
+        '\n') END);
 """
 
 
@@ -399,17 +405,24 @@ WITH idx AS (
       AS targs
   FROM idx WHERE regexp_matches(field, '^tool_calls\.\d+\.') GROUP BY ALL
 ), tools AS (
-  SELECT sid, side, n, string_agg(CAST(json_object('type', 'tool_call', 'name', tname,
-      'arguments', rec_json(to_json(targs))) AS VARCHAR), '' ORDER BY t) AS tools
+  -- (an answer's calls as their arguments alone, as otel_part_text keeps them)
+  SELECT sid, side, n, string_agg(CASE WHEN side = 'out' THEN targs
+      ELSE CAST(json_object('type', 'tool_call', 'name', tname,
+                            'arguments', rec_json(to_json(targs))) AS VARCHAR) END,
+      '' ORDER BY t) AS tools
   FROM tool_parts GROUP BY ALL
 ), full_msg AS (
-  SELECT m.sid, m.side, m.n, m.role, coalesce(m.content, t.tools) AS content
+  -- (an answer keeps its text and its calls' arguments after it)
+  SELECT m.sid, m.side, m.n, m.role, t.tools IS NOT NULL AS has_tools,
+    CASE WHEN m.side = 'out' THEN llm_join([m.content, t.tools])
+         ELSE coalesce(m.content, t.tools) END AS content
   FROM msg m LEFT JOIN tools t USING (sid, side, n)
 ), by_idx AS (
   SELECT sid,
     CAST(to_json(list(json_object('role', role, 'content', content) ORDER BY n)
                  FILTER (WHERE side = 'in')) AS VARCHAR) AS idx_prompt,
-    string_agg(content, '\n' ORDER BY n) FILTER (WHERE side = 'out') AS idx_completion
+    string_agg(content, '\n' ORDER BY n) FILTER (WHERE side = 'out') AS idx_completion,
+    bool_or(has_tools) FILTER (WHERE side = 'out') AS idx_tool_answer
   FROM full_msg GROUP BY sid
 ), events AS (
   SELECT sid, ei, e.name AS ename, e.attributes AS attrs
@@ -446,8 +459,8 @@ WITH idx AS (
       AS ev_output
   FROM ev GROUP BY sid
 )
-SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, ev_prompt, ev_completion,
-  ev_input, ev_output
+SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, idx_tool_answer, ev_prompt,
+  ev_completion, ev_input, ev_output
 FROM by_idx i FULL JOIN by_event e ON e.sid = i.sid
 """
 
@@ -604,13 +617,15 @@ WITH RECURSIVE up(sid, anc, depth) AS (
 ), texts AS (
   SELECT f.sid,
     coalesce(f.in_msgs, x.ev_input) AS in_msgs, coalesce(f.out_msgs, x.ev_output) AS out_msgs,
-    f.sys_instr, x.idx_prompt, x.idx_completion, x.ev_prompt, x.ev_completion,
+    f.sys_instr, x.idx_prompt, x.idx_completion, x.idx_tool_answer, x.ev_prompt,
+    x.ev_completion,
     f.old_prompt, f.old_completion
   FROM otel_fields f LEFT JOIN otel_texts x USING (sid)
 ), shaped AS (
   SELECT t.sid,
     CASE WHEN t.sys_instr IS NOT NULL THEN llm_join(list_transform(
-        coalesce(json_extract(t.sys_instr, '$[*]'), [t.sys_instr]), lambda p: otel_part_text(p)))
+        coalesce(json_extract(t.sys_instr, '$[*]'), [t.sys_instr]),
+        lambda p: otel_part_text(p, false)))
     END AS sys_text,
     -- the deprecated gen_ai.prompt / gen_ai.completion attributes: messages as JSON, or a
     -- text (the prompt then one user message)
@@ -619,10 +634,15 @@ WITH RECURSIVE up(sid, anc, depth) AS (
                  'role', 'user', 'content', t.old_prompt)) AS VARCHAR) END)
       AS msgs,
     coalesce(otel_msgs_text(t.out_msgs), t.idx_completion, t.ev_completion,
-             otel_msgs_text(otel_json(t.old_completion)), t.old_completion) AS completion_text
+             otel_msgs_text(otel_json(t.old_completion)), t.old_completion) AS completion_text,
+    -- an answer with tool calls (a forced tool choice may end with 'stop')
+    coalesce(list_contains(list_concat(
+               json_extract_string(t.out_msgs, '$[*].parts[*].type'),
+               json_extract_string(t.out_msgs, '$[*].content[*].type')), 'tool_call'), false)
+      OR coalesce(t.idx_tool_answer, false) AS tool_answer
   FROM texts t
 ), own AS (
-  SELECT f.*, s.completion_text,
+  SELECT f.*, s.completion_text, s.tool_answer,
     CASE WHEN s.sys_text IS NOT NULL AND s.msgs IS NOT NULL
            AND json_extract_string(s.msgs, '$[0].role') IS DISTINCT FROM 'system'
            THEN '[' || json_object('role', 'system', 'content', s.sys_text)
@@ -652,6 +672,8 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     coalesce(o.prompt_text, w.prompt_text) AS prompt_text,
     coalesce(o.system_text, w.system_text) AS system_text,
     coalesce(o.completion_text, w.completion_text) AS completion_text,
+    CASE WHEN o.completion_text IS NOT NULL THEN o.tool_answer ELSE w.tool_answer END
+      AS tool_answer,
     coalesce(o.tools_text, w.tools_text) AS tools_text,
     coalesce(o.tool_choice, w.tool_choice) AS tool_choice,
     o.trace_id, o.span_id
@@ -675,8 +697,8 @@ SELECT {line} AS line,
   m.ts, FALSE AS naive_ts, m.provider, m.model, m.input_tokens, m.cache_read_tokens,
   m.cache_write_tokens, m.output_tokens, m.reasoning_tokens, m.service_tier, m.user_id,
   m.session_id, m.feature, m.tags, m.latency_ms, m.status,
-  llm_finish(CASE WHEN lower(m.finish_raw) = 'tool_call' THEN 'tool_calls' ELSE m.finish_raw END)
-    AS finish_reason,
+  llm_finish(CASE WHEN m.tool_answer OR lower(m.finish_raw) = 'tool_call' THEN 'tool_calls'
+                  ELSE m.finish_raw END) AS finish_reason,
   m.max_tokens,
   CASE WHEN m.prompt_text IS NOT NULL THEN 'messages' END AS prompt_kind,
   m.prompt_text, m.system_text, m.completion_text,
