@@ -199,3 +199,75 @@ def test_gemini_function_call_in_a_logged_response(jsonl) -> None:
         [json.dumps(GEMINI_SDK_CALL)],
     ).fetchone()
     assert got == ('{"location":"Oslo"}', "tool_calls")
+
+
+def _chunk(stream_id: str, delta: dict, finish: str | None = None) -> dict:
+    return {
+        "id": stream_id,
+        "object": "chat.completion.chunk",
+        "created": 1731368636,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        "usage": None,
+    }
+
+
+def _call_piece(index: int, arguments: str, name: str | None = None) -> dict:
+    call: dict = {"index": index, "function": {"arguments": arguments}}
+    if name:
+        call = {"index": index, "id": f"call_{index}", "type": "function",
+                "function": {"name": name, "arguments": arguments}}  # fmt: skip
+    return {"tool_calls": [call]}
+
+
+def test_a_streamed_answer_with_tool_calls_joins_their_arguments(jsonl) -> None:
+    """Chat streams logged chunk by chunk without a usage chunk, written from the streaming
+    format (a chunk's choices[0].delta.tool_calls[] carries {index, id, type, function: {name,
+    arguments}} first, then pieces of the arguments under the same index): no real recording
+    of one is at hand. Before: only delta.content was joined, so an answer of tool calls was
+    '' (priced at $0 output) and one with text was its text alone."""
+    parallel = [  # two calls; the second's pieces interleaved with the first's
+        _chunk("chatcmpl-t1", {"role": "assistant", "content": None}),
+        _chunk("chatcmpl-t1", _call_piece(0, "", "get_weather")),
+        _chunk("chatcmpl-t1", _call_piece(0, '{"location": ')),
+        _chunk("chatcmpl-t1", _call_piece(1, '{"location"', "get_weather")),
+        _chunk("chatcmpl-t1", _call_piece(0, '"Seattle, WA"}')),
+        _chunk("chatcmpl-t1", _call_piece(1, ': "Paris"}')),
+        _chunk("chatcmpl-t1", {}, "tool_calls"),
+    ]
+    forced = [  # text first; a forced tool choice ends with 'stop'
+        _chunk("chatcmpl-t2", {"role": "assistant", "content": "On it. "}),
+        _chunk("chatcmpl-t2", _call_piece(0, '{"location":', "get_weather")),
+        _chunk("chatcmpl-t2", _call_piece(0, '"Oslo"}')),
+        _chunk("chatcmpl-t2", {}, "stop"),
+    ]
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    log = jsonl(parallel + forced)
+    con = store.connect()
+    [result] = ingest_paths(con, [str(log)], resumable=False).files
+    assert (result.ingested, result.rejected) == (2, 0)
+    rows = con.execute(
+        "SELECT r.request_id, r.finish_reason, t.text FROM requests r "
+        "JOIN texts t ON t.hash = r.completion_hash ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        ("chatcmpl-t1", "tool_calls", '{"location": "Seattle, WA"}{"location": "Paris"}'),
+        ("chatcmpl-t2", "tool_calls", 'On it. {"location":"Oslo"}'),
+    ]
+    # counted from the arguments (no usage chunk): an estimate, not $0
+    from llmcost import costing
+    from llmcost.pricing import load_pricing
+    from llmcost.report import fill_tokens
+
+    fill_tokens(con, load_pricing())
+    costing.prepare(con, load_pricing())
+    priced = con.execute(
+        "SELECT output_tokens, token_source, cost_output FROM priced ORDER BY request_id"
+    ).fetchall()
+    assert len(priced) == 2
+    for output_tokens, token_source, cost_output in priced:
+        assert output_tokens > 0
+        assert token_source == "estimated"
+        assert cost_output > 0

@@ -237,10 +237,9 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     coalesce(q.tools, q.functions, r.tools) AS tools_json,
     CASE WHEN q.tools IS NOT NULL OR q.functions IS NOT NULL THEN q.tool_choice
          ELSE r.tool_choice END AS tool_choice_json,
-    -- a streamed chunk's piece of the answer (a stream without a usage chunk: see
-    -- _streams_without_usage)
-    CASE WHEN r.object = 'chat.completion.chunk'
-         THEN coalesce(json_extract_string(r.choices, '$[0].delta.content'), '') END
+    -- a streamed chunk's piece of the answer, its delta (text, tool-call arguments): a
+    -- stream without a usage chunk is made a call from them (_streams_without_usage)
+    CASE WHEN r.object = 'chat.completion.chunk' THEN json_extract(r.choices, '$[0].delta') END
       AS stream_delta
   FROM styled
 ), texts AS (

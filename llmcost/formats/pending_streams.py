@@ -28,19 +28,21 @@ from llmcost.formats.stage import StageStats
 # silent for minutes before its first words, longer than a cron job's period.
 SILENCE = dt.timedelta(minutes=10)
 
-PIECES = "pending_stream_pieces"  # every stream chunk: (request_id, line, piece)
+# every stream chunk: (request_id, line, piece, tools): its text and its tool-call deltas
+PIECES = "pending_stream_pieces"
 LASTS = "pending_stream_lasts"  # each chunk's last row of each stream, whole
 
 
 def collect(con, skip_reason: str) -> None:
     """Keep the stream chunks of ``staged_all`` (the rows skipped as ``skip_reason``)."""
     chunks = f"FROM staged_all WHERE skip_reason = '{skip_reason}' AND request_id IS NOT NULL"
-    con.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS {PIECES} AS "
-        f"SELECT request_id, line, stream_delta AS piece FROM staged_all LIMIT 0"
+    pieces = (
+        "SELECT request_id, line, coalesce(json_extract_string(stream_delta, '$.content'), '') "
+        "AS piece, json_extract(stream_delta, '$.tool_calls') AS tools"
     )
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PIECES} AS {pieces} FROM staged_all LIMIT 0")
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LASTS} AS SELECT * FROM staged_all LIMIT 0")
-    con.execute(f"INSERT INTO {PIECES} SELECT request_id, line, stream_delta {chunks}")
+    con.execute(f"INSERT INTO {PIECES} {pieces} {chunks}")
     con.execute(
         f"""INSERT INTO {LASTS} BY NAME SELECT * {chunks}
             QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line DESC) = 1"""
@@ -100,13 +102,36 @@ def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
         return None
     from llmcost.formats.jsonl import stage_staged_all  # (not on import: it registers formats)
 
+    # The answer: the text pieces, then each tool call's arguments (its pieces joined, in the
+    # order of the calls' index), as the readers keep a whole answer's calls. An answer with
+    # tool calls reads 'tool_calls' (a forced tool choice ends with 'stop').
     con.execute(
         f"""CREATE TEMP TABLE staged_all AS
-        SELECT l.* REPLACE (CAST(NULL AS VARCHAR) AS skip_reason, s.answer AS completion_text,
-                            md5(s.answer) AS completion_hash)
-        FROM {LASTS} l JOIN (
-          SELECT request_id, max(line) AS last, string_agg(piece, '' ORDER BY line) AS answer
-          FROM {PIECES} GROUP BY request_id) s ON s.request_id = l.request_id AND s.last = l.line
+        WITH calls AS (
+          SELECT request_id, idx, string_agg(arguments, '' ORDER BY line, k) AS arguments
+          FROM (SELECT request_id, line, k,
+                       json_extract_string(tools, '$[' || k || '].index') AS idx,
+                       json_extract_string(tools, '$[' || k || '].function.arguments')
+                         AS arguments
+                FROM (SELECT request_id, line, tools,
+                             unnest(range(CAST(json_array_length(tools) AS BIGINT))) AS k
+                      FROM {PIECES} WHERE json_array_length(tools) > 0))
+          GROUP BY request_id, idx
+        ), tools AS (
+          SELECT request_id, string_agg(arguments, '' ORDER BY TRY_CAST(idx AS INTEGER), idx)
+                   AS arguments
+          FROM calls GROUP BY request_id
+        ), s AS (
+          SELECT request_id, max(line) AS last, string_agg(piece, '' ORDER BY line) AS text
+          FROM {PIECES} GROUP BY request_id
+        )
+        SELECT l.* REPLACE (CAST(NULL AS VARCHAR) AS skip_reason,
+                            s.text || coalesce(t.arguments, '') AS completion_text,
+                            md5(s.text || coalesce(t.arguments, '')) AS completion_hash,
+                            CASE WHEN t.request_id IS NOT NULL THEN 'tool_calls'
+                                 ELSE l.finish_reason END AS finish_reason)
+        FROM {LASTS} l JOIN s ON s.request_id = l.request_id AND s.last = l.line
+          LEFT JOIN tools t ON t.request_id = l.request_id
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)"""
     )
     discard(con)
