@@ -271,3 +271,18 @@ def test_a_streamed_answer_with_tool_calls_joins_their_arguments(jsonl) -> None:
         assert output_tokens > 0
         assert token_source == "estimated"
         assert cost_output > 0
+
+
+def test_audit_counts_gemini_and_converse_tool_call_answers_apart(jsonl) -> None:
+    # With usage, a Gemini or Converse answer of tool calls was compared on its text: the
+    # Gemini one (no text kept, STOP) left out without a word, the Converse one's input lost.
+    # Both are told as tool-call answers now, their output not recounted.
+    from tests.test_format_bedrock import CONVERSE_TOOL_USE
+
+    gemini = {**GEMINI_CALL, "usageMetadata": {"promptTokenCount": 30,
+              "candidatesTokenCount": 24, "totalTokenCount": 54}}  # fmt: skip
+    converse = {"model": "anthropic.claude-3-haiku-20240307-v1:0", "response": CONVERSE_TOOL_USE}
+    result = audit.run([jsonl([gemini, converse])])["audit"]["tokens"]
+    assert result["tool_call_answers"]["calls"] == 2
+    assert result["tool_call_answers"]["reported_output_tokens"] == 24 + 36
+    assert result["off_calls"] == []
