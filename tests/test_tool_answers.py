@@ -82,21 +82,26 @@ def test_tool_call_answers_without_counts_are_estimated_not_free(jsonl) -> None:
 def test_audit_keeps_tool_call_answers_out_of_the_output_deltas(cli) -> None:
     # Before: only the chat call (finish_reason tool_calls) was known as one; the Responses
     # calls (status 'completed', no text) were left out of the output without a word.
-    result = audit.run([ANSWERS])["audit"]["tokens"]
-    assert result["tool_call_answers"]["calls"] == 3
-    assert result["tool_call_answers"]["reported_output_tokens"] == sum(REPORTED_OUTPUT)
+    _audited_apart(cli, ANSWERS, 3, sum(REPORTED_OUTPUT), "3 calls")
+
+
+def _audited_apart(cli, log, calls: int, reported: int, said: str) -> None:
+    """The audit of ``log`` keeps its ``calls`` tool-call answers' output (``reported``
+    tokens) out of the deltas, compares their prompts, and says so in every format."""
+    result = audit.run([log])["audit"]["tokens"]
+    assert result["tool_call_answers"]["calls"] == calls
+    assert result["tool_call_answers"]["reported_output_tokens"] == reported
     assert "arguments" in result["tool_call_answers"]["reason"]
     [model] = result["by_model"]
     assert model["output"] is None  # no output compared
-    assert model["input"]["calls"] == 3  # the prompts are
+    assert model["input"]["calls"] == calls  # the prompts are
     assert result["off_calls"] == []
-    said = "3 calls answered with tool calls: output not recounted"
     for args in ((), ("--format", "markdown")):  # the terminal's, Markdown
-        out = cli("audit", ANSWERS, *args, env={"COLUMNS": "200"})
+        out = cli("audit", log, *args, env={"COLUMNS": "200"})
         assert out.exit_code == 0
-        assert said in out.stdout
-    data = json.loads(cli("audit", ANSWERS, "--format", "json").stdout)
-    assert data["audit"]["tokens"]["tool_call_answers"]["calls"] == 3
+        assert f"{said} answered with tool calls: output not recounted" in out.stdout
+    data = json.loads(cli("audit", log, "--format", "json").stdout)
+    assert data["audit"]["tokens"]["tool_call_answers"]["calls"] == calls
 
 
 def test_audit_tool_call_answer_with_text(jsonl, cli) -> None:
@@ -105,22 +110,7 @@ def test_audit_tool_call_answer_with_text(jsonl, cli) -> None:
     # a call 'off' at the top of the list; its output is now left out, and said so.
     record = json.loads(ANSWERS.read_text().splitlines()[0])
     record["response"]["choices"][0]["message"]["content"] = "Let me look both up for you."
-    log = jsonl([record])
-    result = audit.run([log])["audit"]["tokens"]
-    assert result["tool_call_answers"]["calls"] == 1
-    assert result["tool_call_answers"]["reported_output_tokens"] == 51
-    assert "arguments" in result["tool_call_answers"]["reason"]
-    [model] = result["by_model"]
-    assert model["output"] is None  # no output compared
-    assert model["input"]["calls"] == 1  # the prompt is
-    assert result["off_calls"] == []
-    said = "1 call answered with tool calls: output not recounted"
-    for args in ((), ("--format", "markdown")):  # the terminal's, Markdown
-        out = cli("audit", log, *args, env={"COLUMNS": "200"})
-        assert out.exit_code == 0
-        assert said in out.stdout
-    data = json.loads(cli("audit", log, "--format", "json").stdout)
-    assert data["audit"]["tokens"]["tool_call_answers"]["calls"] == 1
+    _audited_apart(cli, jsonl([record]), 1, 51, "1 call")
 
 
 # Gemini: no real recording of a functionCall answer is at hand; this response is written
