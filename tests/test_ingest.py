@@ -695,8 +695,10 @@ def test_a_stream_still_being_written_when_cron_runs_is_held_and_made_whole_next
     lines = 1 + len(chunks) + 1
     assert f"{lines} lines read = 2 new calls + {lines - 2} skipped + 0 rejected" in second.stderr
     assert "held" not in second.stderr
-    # lines 2-4 and 6-9: the seven content chunks; line 10, with usage: the usage chunk
-    made = (10, 12, 5, None) if usage else (9, None, None, '"This is a test."')
+    # lines 2-4 and 6-9: the seven content chunks; line 10, with usage: the usage chunk, the
+    # call, with the chunks' answer (it was None: a call made from its usage chunk alone)
+    made = (10, 12, 5) if usage else (9, None, None)
+    made = (*made, '"This is a test."')
     assert _calls(db) == [
         ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", *made),
         ("r1", 1, 11, 1, None),
@@ -758,8 +760,9 @@ def test_a_stream_whose_final_chunk_ends_the_file_waits_for_its_usage_chunk(tmp_
         fh.write(chunks[7] + "\n" + call(2) + "\n")
     second = cli("ingest", log, "--db", db)
     assert second.exit_code == 0, second.stderr
+    # (the answer was None: the call made from the usage chunk alone)
     assert _calls(db) == [
-        ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, None),
+        ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, '"This is a test."'),
         ("r1", 1, 11, 1, None),
         ("r2", 10, 12, 1, None),
     ]
@@ -938,7 +941,9 @@ def test_a_log_met_twice_in_a_run_is_read_once(tmp_path, cli):
     with log.open("a") as fh:
         fh.write("\n".join(chunks[3:]) + "\n")
     assert cli("ingest", logs, "--db", db).exit_code == 0
-    assert _calls(db)[0] == ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, None)
+    # (the answer was None: a call made from its usage chunk alone lost its chunks' text)
+    stream = ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 9, 12, 5, '"This is a test."')
+    assert _calls(db)[0] == stream
 
 
 def _table_bytes(con) -> int:

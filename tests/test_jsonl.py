@@ -512,6 +512,27 @@ def test_a_streamed_answer_whose_model_is_not_a_string_is_rejected_with_its_reas
     assert [m["model"] for m in report["by_model"]] == ["gpt-4o"]
 
 
+def test_a_streams_usage_chunk_with_bad_usage_is_rejected_with_its_line(jsonl):
+    """A stream's usage chunk is its call, made once the file is read from a row the fast
+    reader skipped: when it is rejected, its line is read again the careful way, so the
+    reject keeps its raw text (it would be None)."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000,
+             "model": "gpt-4o"}  # fmt: skip
+    usage = {**chunk, "choices": [], "usage": {"prompt_tokens": -5, "completion_tokens": 2}}
+    lines = [
+        {**chunk, "choices": [{"index": 0, "delta": {"content": f"w{i} "}}]} for i in range(3)
+    ] + [usage, _call("gpt-4o", id="x")]
+    con = store.connect()
+    [result] = ingest_paths(con, [str(jsonl(lines))], resumable=False).files
+    assert (result.ingested, result.skipped, result.rejected) == (1, 3, 1)
+    assert con.execute("SELECT line, reason, raw FROM rejects").fetchall() == [
+        (4, "usage field prompt_tokens is not a non-negative integer: -5", json.dumps(usage))
+    ]
+
+
 def test_a_call_logged_twice_counts_its_timestamp_once(jsonl):
     """Two lines of one request_id are one call, stored once: its timestamp without a zone
     is one timestamp read as UTC, not two."""

@@ -168,8 +168,10 @@ def test_a_stream_cut_by_a_chunk_of_the_file_is_one_call(jsonl, monkeypatch, usa
         " FROM requests r LEFT JOIN texts t ON t.hash = r.completion_hash ORDER BY 1"
     ).fetchall()
     # lines 1-15: the two streams' seven content chunks, one after the other, the blank 5th;
-    # line 16, with usage: the first stream's usage chunk (its call)
-    first = (16, 12, 5, None) if usage else (14, None, None, '"This is a test."')
+    # line 16, with usage: the first stream's usage chunk (its call), with its chunks' answer
+    # (it was None: the call made from the usage chunk alone)
+    first = (16, 12, 5) if usage else (14, None, None)
+    first = (*first, '"This is a test."')
     assert calls == [
         ("chatcmpl-2ASYMZ4oSykiIFK4lXLReDiKyAjsQl", 15, None, None, '"This is a test."'),
         ("chatcmpl-ASYMZ4oSykiIFK4lXLReDiKyAjsQl", *first),

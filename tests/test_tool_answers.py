@@ -263,6 +263,72 @@ def test_a_streamed_answer_with_tool_calls_joins_their_arguments(jsonl) -> None:
         assert cost_output > 0
 
 
+def _usage_chunk(stream_id: str, prompt: int, completion: int) -> dict:
+    """The last chunk of a stream with stream_options.include_usage: no choices, the usage."""
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+             "total_tokens": prompt + completion}  # fmt: skip
+    return {**_chunk(stream_id, {}), "choices": [], "usage": usage}
+
+
+def test_a_streamed_answer_with_a_usage_chunk_keeps_its_answer_and_finish_reason(
+    jsonl, cli
+) -> None:
+    """Streams logged chunk by chunk with their usage chunk, interleaved: the call was made
+    from the usage chunk alone (choices: []), its answer '' and its finish reason blank, so
+    the stream cut at max_tokens was not counted as truncated, the tool calls were not told
+    apart, and the audit had no text to recount for any of the three. The call is the usage
+    chunk's (its counts, its line) with its stream's answer and the finish reason its
+    chunks gave."""
+    cut, tool, done = "chatcmpl-cut", "chatcmpl-tool", "chatcmpl-done"
+    lines = [
+        _chunk(cut, {"role": "assistant", "content": ""}),
+        _chunk(tool, {"role": "assistant", "content": None}),
+        _chunk(cut, {"content": "Once upon"}),
+        _chunk(tool, _call_piece(0, "", "get_weather")),
+        _chunk(cut, {"content": " a time"}),
+        _chunk(tool, _call_piece(0, '{"location": ')),
+        _chunk(cut, {}, "length"),
+        _chunk(tool, _call_piece(0, '"Oslo"}')),
+        _usage_chunk(cut, 20, 4),  # line 9
+        _chunk(tool, {}, "tool_calls"),
+        _usage_chunk(tool, 30, 9),  # line 11
+        _chunk(done, {"role": "assistant", "content": "Hi"}),
+        _chunk(done, {"content": " there."}),
+        _chunk(done, {}, "stop"),
+        _usage_chunk(done, 10, 3),  # line 15
+    ]
+    log = jsonl(lines)
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    con = store.connect()
+    [result] = ingest_paths(con, [str(log)], resumable=False).files
+    assert (result.ingested, result.skipped, result.rejected) == (3, 12, 0)
+    rows = con.execute(
+        "SELECT r.request_id, r.source_line, r.input_tokens, r.output_tokens, r.finish_reason,"
+        " t.text FROM requests r LEFT JOIN texts t ON t.hash = r.completion_hash ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        (cut, 9, 20, 4, "length", "Once upon a time"),
+        (done, 15, 10, 3, "stop", "Hi there."),
+        (tool, 11, 30, 9, "tool_calls", '{"location": "Oslo"}'),
+    ]
+    report = cli("analyze", log, "--format", "json")
+    assert report.exit_code == 0, report.stderr
+    summary = json.loads(report.stdout)["summary"]
+    # the usage chunks' counts (was: truncated_requests 0)
+    assert (summary["requests"], summary["input_tokens"], summary["output_tokens"]) == (3, 60, 16)
+    assert (summary["truncated_requests"], summary["tokens_reported"]) == (1, 3)
+    # was: 0 compared, 3 without text to recount, no tool-call answer
+    result = audit.run([log])["audit"]["tokens"]
+    assert (result["compared_requests"], result["requests_without_text"]) == (2, 0)
+    assert result["tool_call_answers"]["calls"] == 1
+    assert result["tool_call_answers"]["reported_output_tokens"] == 9
+    [model] = result["by_model"]
+    assert (model["output"]["reported_tokens"], model["output"]["recounted_tokens"]) == (7, 7)
+    assert result["off_calls"] == []
+
+
 def test_audit_counts_gemini_and_converse_tool_call_answers_apart(jsonl) -> None:
     # With usage, a Gemini or Converse answer of tool calls was compared on its text: the
     # Gemini one (no text kept, STOP) left out without a word, the Converse one's input lost.

@@ -21,7 +21,7 @@ import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
-from llmcost.formats.openai import STREAM_CHUNK
+from llmcost.formats.openai import STREAM_CHUNK, STREAM_USAGE
 from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
 from llmcost.formats.usage import (
@@ -238,7 +238,7 @@ def staging_sql(source: str = SLOW_SOURCE) -> str:
     CASE WHEN q.tools IS NOT NULL OR q.functions IS NOT NULL THEN q.tool_choice
          ELSE r.tool_choice END AS tool_choice_json,
     -- a streamed chunk's piece of the answer, its delta (text, tool-call arguments): a
-    -- stream without a usage chunk is made a call from them (_streams_without_usage)
+    -- stream is made one call with them as its answer (_keep_stream_chunks)
     CASE WHEN r.object = 'chat.completion.chunk' THEN json_extract(r.choices, '$[0].delta') END
       AS stream_delta
   FROM styled
@@ -332,7 +332,7 @@ def _stage_lines(
         # careful way, and only those.
         rows, bad = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE state <> 'ok' OR bad_model IS NOT NULL OR "
-            f"skip_reason IS NULL "
+            f"{_MAY_BE_A_CALL} "
             f"AND ({reject_reason_sql()}) IS NOT NULL) FROM staged_all"
         ).fetchone()
         if rows != expected or bad > max(100, rows // 10):
@@ -343,7 +343,7 @@ def _stage_lines(
     else:
         con.execute("CREATE TEMP TABLE staged_all AS " + staging_sql())
         con.execute("DROP TABLE lines")
-    _streams_without_usage(con)
+    _keep_stream_chunks(con)
     stage_staged_all(con, ingest_id, source, format)
     lines_read, skipped, staged, naive = con.execute(
         """SELECT count(*), count(*) FILTER (WHERE state = 'blank' OR skip_reason IS NOT NULL),
@@ -382,18 +382,24 @@ def stage_staged_all(con, ingest_id: int, source: str, format: str) -> tuple[int
     return staged, rejected
 
 
-def _streams_without_usage(con) -> None:
-    """An OpenAI stream logged chunk by chunk without a usage chunk (stream_options
-    include_usage is off by default) is still a billed call: its chunks are kept until the
-    whole file is read (a stream may cross a chunk's end), then made one call
-    (formats.pending_streams). With a usage chunk, that chunk is the call, as before."""
+# A stream's usage chunk is skipped until its stream is made a call from it (it may be
+# rejected then): the lines the careful reader reads again, for their raw text, include it.
+_MAY_BE_A_CALL = f"(skip_reason IS NULL OR skip_reason = '{STREAM_USAGE}')"
+
+
+def _keep_stream_chunks(con) -> None:
+    """An OpenAI stream logged chunk by chunk is one call, its answer in all its chunks:
+    they are kept until the whole file is read (a stream may cross a chunk's end), then made
+    one call (formats.pending_streams): its usage chunk, or, when it has none
+    (stream_options include_usage is off by default), its last chunk."""
     if not con.execute(
-        f"SELECT 1 FROM staged_all WHERE skip_reason = '{STREAM_CHUNK}' LIMIT 1"
+        f"SELECT 1 FROM staged_all WHERE skip_reason IN ('{STREAM_CHUNK}', '{STREAM_USAGE}') "
+        "LIMIT 1"
     ).fetchall():
         return
     from llmcost.formats import pending_streams
 
-    pending_streams.collect(con, STREAM_CHUNK)
+    pending_streams.collect(con, (STREAM_CHUNK, STREAM_USAGE))
 
 
 def load_jsonl(
@@ -450,7 +456,7 @@ def _redo_bad_lines(con, path: Path, offset: int) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bad_line_numbers AS SELECT line FROM staged_all
         WHERE state <> 'ok' OR bad_model IS NOT NULL
-          OR skip_reason IS NULL AND ({reject_reason_sql()}) IS NOT NULL"""
+          OR {_MAY_BE_A_CALL} AND ({reject_reason_sql()}) IS NOT NULL"""
     )
     con.execute("DELETE FROM staged_all WHERE line IN (SELECT line FROM bad_line_numbers)")
     con.execute("DROP TABLE IF EXISTS lines")

@@ -5,9 +5,11 @@ provider is the one the model names, OpenAI when it names none."""
 
 from llmcost.formats import LineShape, register_shape
 
-# The skip reason of a streamed chunk that is not the call (formats/jsonl.py makes the last
-# chunk of a stream without a usage chunk the call)
+# The skip reasons of a streamed chunk: each is kept until the file is read, then the stream
+# is made one call (formats/pending_streams.py): its usage chunk (the last one, its counts),
+# or, when it has none, its last chunk, with all its chunks' pieces as the answer
 STREAM_CHUNK = "stream chunk without usage"
+STREAM_USAGE = "stream usage chunk"
 
 _PROVIDER = "coalesce(llm_provider_of(coalesce(r.model, q.model)), 'openai')"
 
@@ -33,8 +35,8 @@ register_shape(
         request_id="r.id",
         ts="r.created",
         # Streamed chunks repeat the call's id; only the final chunk carries usage.
-        skip="CASE WHEN r.object = 'chat.completion.chunk' AND r.usage IS NULL "
-        f"THEN '{STREAM_CHUNK}' END",
+        skip="CASE WHEN r.object = 'chat.completion.chunk' THEN CASE WHEN r.usage IS NULL "
+        f"THEN '{STREAM_CHUNK}' ELSE '{STREAM_USAGE}' END END",
         service_tier="r.service_tier",
         priority=10,
     )

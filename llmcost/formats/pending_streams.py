@@ -1,17 +1,19 @@
-"""OpenAI streams logged chunk by chunk without a usage chunk, made calls once a file is read.
+"""OpenAI streams logged chunk by chunk, made calls once a file is read.
 
-Such a stream (``stream_options.include_usage`` is off by default) is still a billed call:
-its last chunk becomes the call, the chunks' pieces its answer, its tokens unknown (the
-answer is counted; the prompt is not in the chunks). A file is read in chunks of lines
-(ingest.chunk_bytes, 128 MB): a stream can have chunks on both sides of a cut, so each
-chunk's stream chunks are kept here (``collect``) and the calls made when the whole file is
-read (``finish``), from all of their pieces. A stream whose call is stored by then (its
-usage chunk, anywhere in the file, or an earlier ingest) makes none.
+A stream is one call, its answer in all of its chunks' pieces (text, then each tool call's
+arguments) and its finish reason in the chunk that gave one. Its usage chunk
+(``stream_options.include_usage``: the last chunk, ``choices: []``) becomes the call, with
+its counts; without one (include_usage is off by default) it is still a billed call: its
+last chunk becomes the call, its tokens unknown (the answer is counted; the prompt is not
+in the chunks). A file is read in chunks of lines (ingest.chunk_bytes, 128 MB): a stream
+can have chunks on both sides of a cut, so each chunk's stream chunks are kept here
+(``collect``) and the calls made when the whole file is read (``finish``), from all of
+their pieces. A stream whose call is stored by then (an earlier ingest) makes none.
 
 A file that a later ingest goes on with (``ingest`` into a database, from cron) may end in
 the middle of a stream its writer is still writing: made a call now, it would be cut (its
-answer, its usage chunk to come). Such a stream (no chunk with a finish_reason, or that
-chunk the file's last line, and no call stored) is held (``hold``): no call is made, and the file's place is kept before its first
+answer, its usage chunk to come). Such a stream (no usage chunk, no chunk with a
+finish_reason or that chunk the file's last line, and no call stored) is held (``hold``): no call is made, and the file's place is kept before its first
 chunk, so the next ingest reads it again, whole. It is held while it may go on: a stream
 with no new chunk for SILENCE (no chunk after the last line an ingest that ran that long
 ago had read) is over, and is made a call as it stands, as a one-shot run makes it.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from llmcost.formats.openai import STREAM_USAGE
 from llmcost.formats.stage import StageStats
 
 # How long a stream may go without a new chunk and still go on: the OpenAI SDKs give up on
@@ -28,24 +31,30 @@ from llmcost.formats.stage import StageStats
 # silent for minutes before its first words, longer than a cron job's period.
 SILENCE = dt.timedelta(minutes=10)
 
-# every stream chunk: (request_id, line, piece, tools): its text and its tool-call deltas
+# every stream chunk: (request_id, line, piece, tools, finish_reason): its text, its
+# tool-call deltas and the finish reason it gave
 PIECES = "pending_stream_pieces"
-LASTS = "pending_stream_lasts"  # each chunk's last row of each stream, whole
+# each chunk of a file's row of each stream that may become its call, whole: its usage
+# chunk, or its last row
+LASTS = "pending_stream_lasts"
+# of the rows of a stream, the one that becomes its call first
+_CALL_FIRST = f"(skip_reason = '{STREAM_USAGE}') DESC, line DESC"
 
 
-def collect(con, skip_reason: str) -> None:
-    """Keep the stream chunks of ``staged_all`` (the rows skipped as ``skip_reason``)."""
-    chunks = f"FROM staged_all WHERE skip_reason = '{skip_reason}' AND request_id IS NOT NULL"
+def collect(con, skip_reasons: tuple[str, ...]) -> None:
+    """Keep the stream chunks of ``staged_all`` (the rows skipped as ``skip_reasons``)."""
+    reasons = ", ".join(f"'{r}'" for r in skip_reasons)
+    chunks = f"FROM staged_all WHERE skip_reason IN ({reasons}) AND request_id IS NOT NULL"
     pieces = (
         "SELECT request_id, line, coalesce(json_extract_string(stream_delta, '$.content'), '') "
-        "AS piece, json_extract(stream_delta, '$.tool_calls') AS tools"
+        "AS piece, json_extract(stream_delta, '$.tool_calls') AS tools, finish_reason"
     )
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PIECES} AS {pieces} FROM staged_all LIMIT 0")
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LASTS} AS SELECT * FROM staged_all LIMIT 0")
     con.execute(f"INSERT INTO {PIECES} {pieces} {chunks}")
     con.execute(
         f"""INSERT INTO {LASTS} BY NAME SELECT * {chunks}
-            QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY line DESC) = 1"""
+            QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY {_CALL_FIRST}) = 1"""
     )
 
 
@@ -66,11 +75,11 @@ def _kept(con) -> bool:
 
 
 def hold(con, settled: int, last_line: int) -> tuple[int, int] | None:
-    """Leave out of ``finish`` the streams kept that may go on (no call stored, and no chunk
-    with a finish_reason, or that chunk is the file's last line ``last_line``: its usage
-    chunk, with ``stream_options.include_usage``, comes next) and have a chunk after line
-    ``settled`` (read by an ingest at least SILENCE ago); returns how many, and the line of
-    the first of their chunks (None: none held)."""
+    """Leave out of ``finish`` the streams kept that may go on (no call stored, no usage
+    chunk, and no chunk with a finish_reason, or that chunk is the file's last line
+    ``last_line``: its usage chunk, with ``stream_options.include_usage``, comes next) and
+    have a chunk after line ``settled`` (read by an ingest at least SILENCE ago); returns
+    how many, and the line of the first of their chunks (None: none held)."""
     if not _kept(con):
         return None
     con.execute(
@@ -78,7 +87,8 @@ def hold(con, settled: int, last_line: int) -> tuple[int, int] | None:
         SELECT request_id FROM {LASTS} l
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)
         GROUP BY request_id
-        HAVING (count(finish_reason) = 0 OR max(line) = ?) AND max(line) > ?""",
+        HAVING count(*) FILTER (WHERE skip_reason = '{STREAM_USAGE}') = 0
+          AND (count(finish_reason) = 0 OR max(line) = ?) AND max(line) > ?""",
         [last_line, settled],
     )
     held, first = con.execute(
@@ -102,9 +112,11 @@ def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
         return None
     from llmcost.formats.jsonl import stage_staged_all  # (not on import: it registers formats)
 
-    # The answer: the text pieces, then each tool call's arguments (its pieces joined, in the
-    # order of the calls' index), as the readers keep a whole answer's calls. An answer with
-    # tool calls reads 'tool_calls' (a forced tool choice ends with 'stop').
+    # The call: its usage chunk, else its last chunk. The answer: the text pieces, then each
+    # tool call's arguments (its pieces joined, in the order of the calls' index), as the
+    # readers keep a whole answer's calls. The finish reason: the last one a chunk gave (the
+    # usage chunk gives none); an answer with tool calls reads 'tool_calls' (a forced tool
+    # choice ends with 'stop').
     con.execute(
         f"""CREATE TEMP TABLE staged_all AS
         WITH calls AS (
@@ -122,15 +134,20 @@ def finish(con, source: str, ingest_id: int, format: str) -> StageStats | None:
                    AS arguments
           FROM calls GROUP BY request_id
         ), s AS (
-          SELECT request_id, max(line) AS last, string_agg(piece, '' ORDER BY line) AS text
+          SELECT request_id, string_agg(piece, '' ORDER BY line) AS text,
+                 arg_max(finish_reason, line) FILTER (WHERE finish_reason IS NOT NULL)
+                   AS finish_reason
           FROM {PIECES} GROUP BY request_id
+        ), l AS (
+          SELECT * FROM {LASTS}
+          QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY {_CALL_FIRST}) = 1
         )
         SELECT l.* REPLACE (CAST(NULL AS VARCHAR) AS skip_reason,
                             s.text || coalesce(t.arguments, '') AS completion_text,
                             md5(s.text || coalesce(t.arguments, '')) AS completion_hash,
                             CASE WHEN t.request_id IS NOT NULL THEN 'tool_calls'
-                                 ELSE l.finish_reason END AS finish_reason)
-        FROM {LASTS} l JOIN s ON s.request_id = l.request_id AND s.last = l.line
+                                 ELSE s.finish_reason END AS finish_reason)
+        FROM l JOIN s ON s.request_id = l.request_id
           LEFT JOIN tools t ON t.request_id = l.request_id
         WHERE NOT EXISTS (SELECT 1 FROM requests x WHERE x.request_id = l.request_id)"""
     )
