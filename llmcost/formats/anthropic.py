@@ -9,12 +9,8 @@ register_shape(
         match="(r.type = 'message' AND json_type(r.content) = 'ARRAY')",
         usage="r.usage",
         usage_style="anthropic",
-        completion=(
-            "llm_join(list_transform(json_extract(r.content, '$[*]'), "
-            "lambda b: CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text' "
-            # a tool call's input is part of the answer (billed as output)
-            "WHEN b ->> 'type' = 'tool_use' THEN CAST(b -> 'input' AS VARCHAR) END))"
-        ),
+        # its text blocks, then a tool call's input (billed as output)
+        completion="llm_anthropic_answer(r.content)",
         finish_reason="r.stop_reason",
         provider="'anthropic'",
         request_id="r.id",

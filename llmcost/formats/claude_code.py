@@ -143,10 +143,7 @@ SELECT line, text,
   TRY_CAST(c.costUSD AS DOUBLE) AS reported_cost_usd,
   CASE json_type(c.message.content)
     WHEN 'VARCHAR' THEN c.message.content ->> '$'
-    WHEN 'ARRAY' THEN llm_join(list_transform(json_extract(c.message.content, '$[*]'),
-                      lambda b: CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text'
-                                     WHEN b ->> 'type' = 'tool_use'
-                                       THEN CAST(b -> 'input' AS VARCHAR) END))
+    WHEN 'ARRAY' THEN llm_anthropic_answer(c.message.content)
   END AS completion_text
 FROM ranked
 """

@@ -13,18 +13,10 @@ register_shape(
         usage="coalesce(r.usageMetadata, r.usage_metadata)",
         usage_style="gemini",
         # a functionCall part's args are part of the answer (billed as output), after the text
-        completion=(
-            "llm_join(list_concat(list_transform(json_extract(r.candidates, "
-            "'$[0].content.parts[*]'), lambda x: CASE WHEN coalesce(x ->> 'thought', 'false') "
-            "<> 'true' THEN x ->> 'text' END), "
-            "json_extract_string(r.candidates, '$[0].content.parts[*].functionCall.args'), "
-            "json_extract_string(r.candidates, '$[0].content.parts[*].function_call.args')))"
-        ),
+        completion="llm_gemini_answer(r.candidates)",
         # an answer with function calls ends with STOP all the same
         finish_reason=(
-            "CASE WHEN len(json_extract(r.candidates, '$[0].content.parts[*].functionCall')) "
-            "+ len(json_extract(r.candidates, '$[0].content.parts[*].function_call')) > 0 "
-            "THEN 'tool_calls' "
+            "CASE WHEN llm_gemini_tool_calls(r.candidates) THEN 'tool_calls' "
             "ELSE coalesce(json_extract_string(r.candidates, '$[0].finishReason'), "
             "json_extract_string(r.candidates, '$[0].finish_reason')) END"
         ),

@@ -20,15 +20,11 @@ register_shape(
         match="(r.object LIKE 'chat.completion%' OR json_type(r.choices) = 'ARRAY')",
         usage="r.usage",
         usage_style=None,  # chat usage, or a gateway's Responses-style usage: tell by keys
-        # an answer's tool calls (their arguments) are part of what it was billed for
-        completion=(
-            "llm_join(list_concat(json_extract_string(r.choices, '$[*].message.content'), "
-            "json_extract_string(r.choices, '$[*].message.tool_calls[*].function.arguments'), "
-            "json_extract_string(r.choices, '$[*].message.function_call.arguments')))"
-        ),
+        # its text, then its tool calls' arguments (formats/sql.py)
+        completion="llm_chat_answer(r.choices)",
         # a forced tool choice ends with 'stop': an answer with tool calls is one all the same
         finish_reason=(
-            "CASE WHEN len(json_extract(r.choices, '$[0].message.tool_calls[*]')) > 0 "
+            "CASE WHEN llm_chat_tool_calls(r.choices) "
             "THEN 'tool_calls' ELSE json_extract_string(r.choices, '$[0].finish_reason') END"
         ),
         provider=_PROVIDER,
@@ -49,18 +45,12 @@ register_shape(
         match="(r.object = 'response')",
         usage="r.usage",
         usage_style="openai_responses",
-        # function calls (their arguments, a custom tool's input) are part of the answer
-        completion=(
-            "llm_join(list_concat(json_extract_string(r.output, '$[*].content[*].text'), "
-            "json_extract_string(r.output, '$[*].arguments'), "
-            "list_transform(json_extract(r.output, '$[*]'), "
-            "lambda i: CASE WHEN i ->> 'type' = 'custom_tool_call' THEN i ->> 'input' END)))"
-        ),
+        # its text, then its function calls' arguments (a custom tool's input)
+        completion="llm_responses_answer(r.output)",
         finish_reason=(
             "CASE WHEN r.status = 'incomplete' "
             "THEN json_extract_string(r.incomplete_details, '$.reason') "
-            "WHEN list_has_any(json_extract_string(r.output, '$[*].type'), "
-            "['function_call', 'custom_tool_call']) THEN 'tool_calls' "
+            "WHEN llm_responses_tool_calls(r.output) THEN 'tool_calls' "
             "WHEN r.status = 'completed' THEN 'stop' ELSE r.status END"
         ),
         provider=_PROVIDER,

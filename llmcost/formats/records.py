@@ -120,24 +120,17 @@ CREATE OR REPLACE TEMP MACRO rec_messages_text(ms) AS (
                          rec_content_text(json_extract(m, '$.parts'))))));
 -- (a functionCall part's args after the text, as the Gemini reader keeps them)
 CREATE OR REPLACE TEMP MACRO rec_candidates_text(g) AS (
-    llm_join(list_concat(
-      list_transform(json_extract(g, '$.candidates[0].content.parts[*]'),
-        lambda p: CASE WHEN coalesce(json_extract_string(p, '$.thought'), 'false') <> 'true'
-                       THEN json_extract_string(p, '$.text') END),
-      json_extract_string(g, '$.candidates[0].content.parts[*].functionCall.args'),
-      json_extract_string(g, '$.candidates[0].content.parts[*].function_call.args'))));
+    llm_gemini_answer(json_extract(g, '$.candidates')));
 -- 'tool_calls' when a logged response answered with tool calls (an OpenAI chat completion's
 -- tool_calls, a Responses object's function calls, an Anthropic message's tool_use blocks, a
 -- Gemini response's functionCall parts):
 -- a forced tool choice ends with 'stop', a Responses object says only 'completed'.
 CREATE OR REPLACE TEMP MACRO rec_tool_answer(c) AS (
     CASE WHEN json_type(c) = 'OBJECT' AND (
-           len(json_extract(c, '$.choices[0].message.tool_calls[*]')) > 0
-           OR list_has_any(json_extract_string(c, '$.output[*].type'),
-                           ['function_call', 'custom_tool_call'])
+           llm_chat_tool_calls(json_extract(c, '$.choices'))
+           OR llm_responses_tool_calls(json_extract(c, '$.output'))
            OR list_contains(json_extract_string(c, '$.content[*].type'), 'tool_use')
-           OR len(json_extract(c, '$.candidates[0].content.parts[*].functionCall')) > 0
-           OR len(json_extract(c, '$.candidates[0].content.parts[*].function_call')) > 0)
+           OR llm_gemini_tool_calls(json_extract(c, '$.candidates')))
          THEN 'tool_calls' END);
 -- The answer's text in a logged response: a string, an OpenAI chat completion, a Responses
 -- object, a Gemini response, a list of messages, an Anthropic message; else the JSON. Tool
@@ -147,16 +140,9 @@ CREATE OR REPLACE TEMP MACRO rec_completion(c) AS (
       WHEN c IS NULL OR json_type(c) = 'NULL' OR CAST(c AS VARCHAR) IN ('{}', '[]') THEN NULL
       WHEN json_type(c) = 'VARCHAR' THEN json_extract_string(c, '$')
       WHEN json_type(json_extract(c, '$.choices')) = 'ARRAY'
-        THEN llm_join(list_concat(
-               json_extract_string(c, '$.choices[*].message.content'),
-               json_extract_string(c, '$.choices[*].message.tool_calls[*].function.arguments'),
-               json_extract_string(c, '$.choices[*].message.function_call.arguments')))
+        THEN llm_chat_answer(json_extract(c, '$.choices'))
       WHEN json_type(json_extract(c, '$.output')) = 'ARRAY'
-        THEN llm_join(list_concat(
-               json_extract_string(c, '$.output[*].content[*].text'),
-               json_extract_string(c, '$.output[*].arguments'),
-               list_transform(json_extract(c, '$.output[*]'), lambda i:
-                 CASE WHEN i ->> 'type' = 'custom_tool_call' THEN i ->> 'input' END)))
+        THEN llm_responses_answer(json_extract(c, '$.output'))
       WHEN json_type(json_extract(c, '$.candidates')) = 'ARRAY' THEN rec_candidates_text(c)
       WHEN json_type(c) = 'ARRAY' THEN rec_messages_text(c)
       WHEN json_extract(c, '$.content') IS NOT NULL

@@ -264,6 +264,41 @@ CREATE OR REPLACE TEMP MACRO llm_provider_of(m) AS (
       WHEN regexp_matches(lower(m), '^(amazon\.|us\.amazon|nova-)') THEN 'aws-bedrock'
       ELSE NULL
     END);
+-- A response's answer, per API, from the part of it that holds the answer: its text, then
+-- its tool calls' arguments (a tool call is part of what the answer was billed for); and
+-- whether it answered with tool calls (a forced tool choice ends with 'stop', a Responses
+-- object says only 'completed', a Gemini one STOP). The shapes of a logged response
+-- (formats/openai.py, anthropic.py, gemini.py, claude_code.py) and the answers of the
+-- gateways' records (formats/records.py) read them alike.
+CREATE OR REPLACE TEMP MACRO llm_chat_answer(choices) AS (
+    llm_join(list_concat(
+      json_extract_string(choices, '$[*].message.content'),
+      json_extract_string(choices, '$[*].message.tool_calls[*].function.arguments'),
+      json_extract_string(choices, '$[*].message.function_call.arguments'))));
+CREATE OR REPLACE TEMP MACRO llm_chat_tool_calls(choices) AS (
+    len(json_extract(choices, '$[0].message.tool_calls[*]')) > 0);
+CREATE OR REPLACE TEMP MACRO llm_responses_answer(output) AS (
+    llm_join(list_concat(
+      json_extract_string(output, '$[*].content[*].text'),
+      json_extract_string(output, '$[*].arguments'),
+      list_transform(json_extract(output, '$[*]'), lambda i:
+        CASE WHEN i ->> 'type' = 'custom_tool_call' THEN i ->> 'input' END))));
+CREATE OR REPLACE TEMP MACRO llm_responses_tool_calls(output) AS (
+    list_has_any(json_extract_string(output, '$[*].type'), ['function_call', 'custom_tool_call']));
+CREATE OR REPLACE TEMP MACRO llm_gemini_answer(candidates) AS (
+    llm_join(list_concat(
+      list_transform(json_extract(candidates, '$[0].content.parts[*]'), lambda p:
+        CASE WHEN coalesce(p ->> 'thought', 'false') <> 'true' THEN p ->> 'text' END),
+      json_extract_string(candidates, '$[0].content.parts[*].functionCall.args'),
+      json_extract_string(candidates, '$[0].content.parts[*].function_call.args'))));
+CREATE OR REPLACE TEMP MACRO llm_gemini_tool_calls(candidates) AS (
+    len(json_extract(candidates, '$[0].content.parts[*].functionCall')) > 0
+    OR len(json_extract(candidates, '$[0].content.parts[*].function_call')) > 0);
+-- an Anthropic message's content blocks: text blocks, then a tool_use block's input
+CREATE OR REPLACE TEMP MACRO llm_anthropic_answer(content) AS (
+    llm_join(list_transform(json_extract(content, '$[*]'), lambda b:
+      CASE WHEN b ->> 'type' = 'text' THEN b ->> 'text'
+           WHEN b ->> 'type' = 'tool_use' THEN CAST(b -> 'input' AS VARCHAR) END)));
 """
 
 
