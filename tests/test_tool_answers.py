@@ -329,6 +329,34 @@ def test_a_streamed_answer_with_a_usage_chunk_keeps_its_answer_and_finish_reason
     assert result["off_calls"] == []
 
 
+def test_a_stream_with_usage_in_every_chunk_is_one_call_with_the_last_counts(jsonl) -> None:
+    """vLLM's continuous_usage_stats puts the usage so far in every chunk (cumulative), the
+    last with choices [] as include_usage does: one call, the last chunk's counts (not a
+    call per chunk, not their sum), the chunks' text as its answer, their finish reason.
+    Without the closing usage chunk, the chunk with the finish reason is the last."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    words = ["Hello", " there", ",", " friend"]
+
+    def counted(chunk: dict, completion: int) -> dict:
+        usage = {"prompt_tokens": 12, "completion_tokens": completion,
+                 "total_tokens": 12 + completion}  # fmt: skip
+        return {**chunk, "usage": usage}
+
+    lines = [counted(_chunk("chatcmpl-v", {"content": w}), i + 1) for i, w in enumerate(words)]
+    lines += [counted(_chunk("chatcmpl-v", {}, "stop"), 4), _usage_chunk("chatcmpl-v", 12, 4)]
+    for log, last in ((jsonl(lines), 6), (jsonl(lines[:-1]), 5)):
+        con = store.connect()
+        [result] = ingest_paths(con, [str(log)], resumable=False).files
+        assert (result.ingested, result.skipped, result.rejected) == (1, last - 1, 0)
+        assert con.execute(
+            "SELECT r.source_line, r.input_tokens, r.output_tokens, r.finish_reason,"
+            " r.token_source, t.text FROM requests r"
+            " LEFT JOIN texts t ON t.hash = r.completion_hash"
+        ).fetchall() == [(last, 12, 4, "stop", "reported", "Hello there, friend")]
+
+
 def test_audit_counts_gemini_and_converse_tool_call_answers_apart(jsonl) -> None:
     # With usage, a Gemini or Converse answer of tool calls was compared on its text: the
     # Gemini one (no text kept, STOP) left out without a word, the Converse one's input lost.
