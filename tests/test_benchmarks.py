@@ -35,6 +35,8 @@ def test_benchmark_harness_smoke(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "P1 usage present" in out.stdout and "P2 tokens missing" in out.stdout
     assert "P3 peak RSS" in out.stdout
+    assert "bound: leanest store of the P1 log" in out.stdout
+    assert "P1 analyze / that bound" in out.stdout
     assert "startup: llmcost --help " in out.stdout
     loops = [line for line in out.stdout.splitlines() if line.startswith("litellm loop")]
     assert len(loops) == 2, out.stdout
@@ -44,6 +46,7 @@ def test_benchmark_harness_smoke(tmp_path):
     assert "completion_cost per call" in loops[1] and "(100 calls, 0 failed)" in loops[1]
     table = (tmp_path / "RESULTS.md").read_text()
     assert "| P1 usage present" in table and "x |" in table
+    assert "| bound: leanest store of the P1 log" in table
     assert table.count("| today's way: litellm") == 2
     assert "| startup: `llmcost --help` / `python -c pass` |" in table
     # newest first: after the heading, before the older runs
