@@ -314,7 +314,9 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
     s = report["summary"]
     limits = report.get("limits") or {}
     by_day = report.get("by_day") or []
-    max_day = max(by_day, key=lambda d: (d["cost_usd"], d["day"]), default=None)
+    # a day whose calls all lack a price has no cost (null, not $0): it is no day's maximum
+    priced_days = [d for d in by_day if d["cost_usd"] is not None]
+    max_day = max(priced_days, key=lambda d: (d["cost_usd"], d["day"]), default=None)
     max_req = limits.get("max_request")
     model_costs = _named_costs(report["by_model"], "model")
     model_alias = {m["model"]: m.get("priced_as") for m in report["by_model"]}
@@ -351,7 +353,11 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                     lim.max_daily_cost,
                     max_day["cost_usd"] if max_day else None,
                     "usd",
-                    max_day["day"] if max_day else "no call has a timestamp",
+                    max_day["day"]
+                    if max_day
+                    else "no day has a priced call"
+                    if by_day
+                    else "no call has a timestamp",
                     known=max_day is not None,
                 )
             )

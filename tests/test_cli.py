@@ -439,6 +439,41 @@ def test_peak_times_never_show_unpriced_calls_as_free(cli, jsonl):
     assert re.search(r"^Mon(\s+·){10}\s+\?\s+<1¢", text, re.M)
 
 
+def test_a_day_of_unpriced_calls_only_has_no_cost_not_zero(cli, jsonl):
+    """by_day gave cost_usd 0 for a day whose calls all lacked a price (the terminal read
+    "$0.00 + 2 unpriced"), where by_model and --period daily give null: the day's cost is
+    null and reads "unpriced", and --max-daily-cost does not take it for a day of $0."""
+    call = {"model": "acme-7b", "input_tokens": 1000, "output_tokens": 100}
+    log = jsonl(
+        [
+            {**call, "timestamp": "2026-11-02T10:00:00Z", "model": "gpt-4o-mini"},
+            {**call, "timestamp": "2026-11-02T11:00:00Z"},
+            {**call, "timestamp": "2026-11-03T10:00:00Z"},
+            {**call, "timestamp": "2026-11-03T10:00:10Z"},
+        ]
+    )
+    days = json.loads(cli("analyze", log, "-f", "json").stdout)["by_day"]
+    assert [(d["day"], d["cost_usd"], d["unpriced_requests"]) for d in days] == [
+        ("2026-11-02", 0.00021, 1),
+        ("2026-11-03", None, 2),
+    ]
+    text = cli("analyze", log, env={"COLUMNS": "140"}).stdout
+    assert re.search(r"^2026-11-02\s+2\s+\$0\.0002 \+ 1 unpriced$", text, re.M), text
+    assert re.search(r"^2026-11-03\s+2\s+unpriced$", text, re.M), text
+
+    def daily_rule(path) -> dict:
+        rules = json.loads(cli("check", path, "--max-daily-cost", "1", "-f", "json").stdout)
+        [rule] = [r for r in rules["rules"] if r["rule"] == "max_daily_cost"]
+        return rule
+
+    rule = daily_rule(log)
+    assert (rule["actual"], rule["detail"]) == (0.00021, "2026-11-02")
+    rule = daily_rule(jsonl([{**call, "timestamp": "2026-11-03T10:00:00Z"}]))
+    assert (rule["actual"], rule["status"], rule["detail"]) == (
+        None, "unknown", "no day has a priced call"
+    )  # fmt: skip
+
+
 def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):
     """Calls without a timestamp printed 'Cost by day' as a table of headers and no rows
     (an empty Markdown table in a PR); it says there are no timestamps, as Peak times does."""

@@ -213,3 +213,18 @@ def test_analyze_writes_the_html_report_too(cli, tmp_path, args):
     parsed.feed(page)
     assert parsed.tags <= ALLOWED_TAGS and "script" not in parsed.tags
     assert "$0.72 over 4 calls" in "".join(parsed.text)  # one of the 4 is unpriced
+
+
+def test_a_day_of_unpriced_calls_only_is_charted_without_a_bar(cli, jsonl):
+    """A day none of whose calls has a price has no cost (null, not $0): the page drew its
+    cost-by-day chart by adding it up, and failed on it."""
+    call = {"input_tokens": 1000, "output_tokens": 100}
+    log = jsonl(
+        [
+            {**call, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"},
+            {**call, "model": "acme-7b", "timestamp": "2026-11-03T10:00:00Z"},
+        ]
+    )
+    result = cli("analyze", log, "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("<!DOCTYPE html>") and "<svg" in result.stdout

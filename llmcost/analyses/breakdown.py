@@ -47,7 +47,8 @@ def by_day(con, ctx) -> list[dict]:
         f"""SELECT CAST({local_ts(ctx)} AS DATE) AS day, count(*) AS requests,
              coalesce(sum(input_tokens), 0) AS input_tokens,
              coalesce(sum(output_tokens), 0) AS output_tokens,
-             coalesce(sum(cost_usd), 0) AS cost_usd,  -- of the priced calls
+             -- of the priced calls: null on a day none of whose calls has a price (never $0)
+             sum(cost_usd) AS cost_usd,
              count(*) - count(cost_usd) AS unpriced_requests  -- not counted as $0
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL ORDER BY day""",
     )

@@ -103,7 +103,9 @@ def _daily_by_model(report: dict) -> tuple[list[str], dict[str, list[float]], st
     elif report.get("by_day"):
         days = [d["day"] for d in report["by_day"]]
         zone = (report.get("window") or {}).get("tz") or "UTC"  # (an older report: UTC)
-        return days, {"all models": [d["cost_usd"] for d in report["by_day"]]}, zone
+        # (a day of unpriced calls only has no cost: no bar, as in the per-model chart)
+        costs = [d["cost_usd"] or 0.0 for d in report["by_day"]]
+        return days, {"all models": costs}, zone
     else:
         return None
     totals: dict[str, float] = {}

@@ -177,9 +177,9 @@ def _usage_reports(r: dict) -> list[Section]:
 
 
 def _bucket_cost(value: float | None, unpriced: int | None) -> str:
-    """A usage-report figure computed at list prices: "unpriced" when none of its token buckets
-    has a price (never "$0.00", nor the "—" of a row without token counts), and the priced part
-    " + N unpriced" when some have none, as the per-call tables read."""
+    """A figure that leaves unpriced calls (or a usage report's token buckets) out: "unpriced"
+    when none of them has a price (never "$0.00", nor the "—" of a row without token counts),
+    and the priced part " + N unpriced" when some have none, as the per-call tables read."""
     if value is None:
         return "unpriced" if unpriced else "—"
     return money(value) + _unpriced_part(unpriced)
@@ -304,7 +304,7 @@ def _by_day(r: dict) -> Section:
         [
             d["day"],
             count(d["requests"]),
-            money(d["cost_usd"]) + _unpriced_part(d.get("unpriced_requests")),
+            _bucket_cost(d["cost_usd"], d.get("unpriced_requests")),
         ]
         for d in r["by_day"]
     ]
