@@ -176,3 +176,30 @@ def test_an_input_file_read_with_its_output_file_is_pointed_out(tmp_path):
     for alone in ("batch_input.jsonl", "batch_output.jsonl"):
         notes = analyze([REAL / "openai" / alone])["notes"]
         assert not [n for n in notes if "custom_id" in n], alone
+
+
+def test_an_input_files_system_prompts_are_its_calls_system_prompts(cli, jsonl):
+    # The real input file sends "You are a helpful assistant." and "You are an unhelpful
+    # assistant." with one user message: two query families, not one near-duplicate pair.
+    # The reader kept no system prompt, so the report said "no system prompts in the logs"
+    # and offered a semantic cache of the second call on the first.
+    result = cli("analyze", REAL / "openai/batch_input.jsonl", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    families = report["expensive"]["families"]
+    assert sorted(f["preview"] for f in families) == [
+        "You are a helpful assistant.",
+        "You are an unhelpful assistant.",
+    ]
+    assert report["cache"]["near_duplicates"]["requests"] == 0
+    assert report["summary"]["input_tokens"] == 20 + 22  # the counts are unchanged
+    # a Responses API line's instructions are its system prompt
+    line = {
+        "custom_id": "r-1",
+        "method": "POST",
+        "url": "/v1/responses",
+        "body": {"model": "gpt-4o-mini", "instructions": "Answer in French.", "input": "Hi"},
+    }
+    result = cli("analyze", jsonl([line]), "--format", "json")
+    [family] = json.loads(result.stdout)["expensive"]["families"]
+    assert family["preview"] == "Answer in French."

@@ -141,6 +141,13 @@ SELECT line, text,
   llm_tok(coalesce(q ->> '$.max_tokens', q ->> '$.max_completion_tokens',
                    q ->> '$.max_output_tokens')) AS max_tokens,
   {prompt_columns("instructions")},
+  -- the system prompt: the messages' first when it is one (as the JSON-lines reader takes
+  -- it), else the Responses API's instructions; without it the query families, prompt
+  -- bloat and prompt-caching views saw none, and calls of two system prompts were taken
+  -- for near-duplicates of one
+  CASE WHEN json_extract_string(msgs, '$[0].role') IN ('system', 'developer')
+         THEN llm_text(json_extract(msgs, '$[0].content'))
+       ELSE instructions END AS system_text,
   CASE WHEN prompt_text IS NOT NULL AND json_type(tools_json) = 'ARRAY'
             AND CAST(tools_json AS VARCHAR) <> '[]' THEN CAST(tools_json AS VARCHAR) END
     AS tools_text,
