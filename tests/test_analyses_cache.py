@@ -259,19 +259,38 @@ def test_unpriced_repeats_are_not_zero_savings(jsonl, cli):
 
 
 def test_a_null_last_message_is_no_preview(cli, jsonl):
-    """The Langfuse openai-agents trace's second call ends on a function_call_output (no
-    content): its near-duplicate preview read 'null', as did a Most expensive call whose last
-    message's content is JSON null. Neither is text: no preview."""
+    """A near-duplicate whose prompt ends on a message with no content (a function_call_output
+    of the Langfuse openai-agents trace read so) had the preview 'null', as did a Most
+    expensive call whose last message's content is JSON null. Neither is text: no preview."""
+    import json
+
+    question = {"role": "user", "content": "What's the weather in Tokyo?"}
+    log = jsonl(
+        [
+            {"model": "gpt-4o", "timestamp": "2026-11-02T10:00:00Z", "messages": [question], "usage": {"prompt_tokens": 9}},
+            {"model": "gpt-4o", "timestamp": "2026-11-02T10:00:05Z", "messages": [question, {"role": "assistant", "content": None}], "usage": {"prompt_tokens": 12}},
+        ]
+    )  # fmt: skip
+    data = json.loads(cli("analyze", log, "--format", "json").stdout)
+    [top] = data["cache"]["near_duplicates"]["top"]
+    assert (top["preview"], top["earlier_preview"]) == (None, "What's the weather in Tokyo?")
+    assert [x["preview"] for x in data["expensive"]["requests"]] == [None, "What's the weather in Tokyo?"]  # fmt: skip
+
+
+def test_an_agents_next_turn_is_no_near_duplicate_of_its_first(cli):
+    """The Langfuse openai-agents trace: the agent asks gpt-4.1 "What's the weather in Tokyo?"
+    (it answers with a get_weather call), then again with the call and the tool's answer
+    ("The weather in Tokyo is sunny.") after the question. The second turn's Responses API
+    items, function_call and function_call_output, have no content: the compared text was
+    the question alone, so the second call read as a near-duplicate of the first (similarity
+    1.00), a 'semantic cache' saving of 63.6% of the trace that would answer it with the
+    first turn's tool call. Their arguments and output are compared too."""
     import json
 
     from tests.conftest import REAL
 
-    data = json.loads(
-        cli("analyze", REAL / "langfuse" / "openai-agents.trace.json", "--format", "json").stdout
-    )
-    [top] = data["cache"]["near_duplicates"]["top"]
-    assert (top["preview"], top["earlier_preview"]) == (None, "What's the weather in Tokyo?")
-    messages = [{"role": "user", "content": "Weather in Tokyo?"}, {"role": "assistant", "content": None}]  # fmt: skip
-    log = jsonl([{"model": "gpt-4o", "messages": messages, "usage": {"prompt_tokens": 9}}])
-    data = json.loads(cli("analyze", log, "--format", "json").stdout)
-    assert [x["preview"] for x in data["expensive"]["requests"]] == [None]
+    result = cli("analyze", REAL / "langfuse" / "openai-agents.trace.json", "--format", "json")
+    data = json.loads(result.stdout)
+    near = data["cache"]["near_duplicates"]
+    assert (near["requests"], near["distinct_prompts"], near["top"]) == (0, 2, [])
+    assert "semantic_cache" not in {s["kind"] for s in data["savings"]}

@@ -48,12 +48,17 @@ ASSUMPTION = (
 
 # The user part of a prompt. A chat prompt is parsed once, into (role, content) pairs: a
 # content that is not a string (a list of parts, a number) reads as its JSON text, a message
-# without a role counts as the user's. (A 'messages' text that is not a JSON list gives NULL
-# here, no words, like the empty text it would otherwise give.)
+# without a role counts as the user's. A Responses API input's tool items have no content:
+# a function_call's is its arguments, a function_call_output's its output (without them, an
+# agent's next turn, its question then a tool call and the tool's answer, read as its first
+# turn again: a near-duplicate a semantic cache would answer with the first turn's tool
+# call). (A 'messages' text that is not a JSON list gives NULL here, no words, like the
+# empty text it would otherwise give.)
 _USER_TEXT = """CASE WHEN kind = 'messages' THEN array_to_string(list_transform(
-      list_filter(from_json(text, '[{"role": "VARCHAR", "content": "VARCHAR"}]'),
+      list_filter(from_json(text, '[{"role": "VARCHAR", "content": "VARCHAR",
+                                     "arguments": "VARCHAR", "output": "VARCHAR"}]'),
                   lambda m: coalesce(m.role, 'user') NOT IN ('system', 'developer')),
-      lambda m: m.content), ' ')
+      lambda m: concat_ws(' ', m.content, m.arguments, m.output)), ' ')
     WHEN system_text IS NOT NULL AND starts_with(text, system_text)
     THEN substr(text, length(system_text) + 1)
     ELSE text END"""
