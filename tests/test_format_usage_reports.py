@@ -286,3 +286,21 @@ def test_usage_reports_alone_never_read_as_zero_cost(cli, jsonl, name, cost):
     data = json.loads(cli("analyze", path, calls, "--format", "json").stdout)
     assert data["summary"]["usage_reports_only"] is False
     assert "Total cost:" in cli("analyze", path, calls, "--format", "markdown").stdout
+
+
+@pytest.mark.parametrize("name", ["admin_cost_report.json", "admin_usage_report_messages.json"])
+def test_check_of_usage_reports_alone_is_no_records_not_a_pass(cli, jsonl, name):
+    """`check` on a provider's report alone read "Total cost: $0.00 over 0 calls" and passed
+    (exit 0) under --max-cost 0.01, beside the cost report's $1.24: its buckets are no calls,
+    so no rule was checked. It is exit 3, as audit and export are, and says why."""
+    path = REAL / "anthropic" / name
+    out = cli("check", path, "--max-cost", "0.01")
+    assert out.exit_code == 3, out.stdout
+    assert out.stdout == ""
+    assert "only 1 usage-report bucket: aggregates, not calls" in out.stderr
+    assert "budget rules are checked on per-call logs" in out.stderr
+    # calls beside the reports: checked as usual
+    calls = jsonl([{"model": "gpt-4o", "usage": {"prompt_tokens": 10, "completion_tokens": 5}}])
+    out = cli("check", path, calls, "--max-cost", "0.01")
+    assert out.exit_code == 0, out.stderr
+    assert "1 of 1 budget rule holds" in out.stdout

@@ -212,6 +212,20 @@ def check(
                 progress=progress,
                 stage=progress.stage,
             )
+    if report["summary"].get("usage_reports_only"):
+        # Provider usage reports alone: their buckets are no calls, so every rule read $0.00
+        # over 0 calls and held, a green gate on a log it could not check (audit and export
+        # say so too: exit 3)
+        from llmcost.errors import NoRecordsError
+        from llmcost.render import plural
+
+        buckets = report["usage_reports"]["buckets"]
+        raise NoRecordsError(
+            "no usable LLM call records were found"
+            f" (only {plural(buckets, 'usage-report bucket')}: aggregates, not calls)",
+            hint="budget rules are checked on per-call logs; `llmcost analyze` prices usage"
+            " and cost reports and compares the cost they report",
+        )
     result = budgets.evaluate(report, policy, base)
 
     sections = view.check_sections(result, emoji=format is not CheckFormat.table)
