@@ -696,3 +696,20 @@ def test_a_window_says_its_rejected_lines_are_some_of_those_stored(cli, tmp_path
     assert "in this window" not in everything
     report = json.loads(cli("analyze", *source, "--since", "2026-11-01", "-f", "json").stdout)
     assert (report["rejected"]["count"], report["rejected"]["in_store"]) == (1, 4)
+
+
+def test_the_total_above_the_rules_tells_itself_from_the_limit(cli):
+    """The real Anthropic prompt-caching calls cost $0.01056915. Under --max-cost 0.01 the
+    rule's row read 'Limit $0.010, Actual $0.011, FAIL' but the line above it 'Total cost:
+    $0.01 over 2 calls': the limit itself, in a check that failed. The total is written with
+    the rule's digits; a total far from its limit keeps its cents."""
+    from tests.conftest import REAL
+
+    log = REAL / "anthropic" / "prompt_caching_responses.txt"
+    for fmt, total in (("table", "Total cost: $0.011 over 2 calls"),
+                       ("markdown", "- Total cost: $0.011 over 2 calls")):  # fmt: skip
+        out = cli("check", log, "--max-cost", "0.01", "--format", fmt)
+        assert out.exit_code == 1, out.stderr
+        assert total in out.stdout.splitlines()
+    out = cli("check", log, "--max-cost", "5")
+    assert "Total cost: $0.01 over 2 calls" in out.stdout.splitlines()

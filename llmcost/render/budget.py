@@ -75,8 +75,14 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     if result.get("first_ts"):
         when = f", {result['first_ts'][:10]} → {result['last_ts'][:10]}"
     unpriced = result.get("unpriced_requests") or 0
+    total = money(result["total_cost_usd"])
+    for rule in result["rules"]:
+        # the total as its rule's row shows it, with the digits that tell it from the limit:
+        # "Total cost: $0.01" above "Limit $0.010, Actual $0.011, FAIL" read as a pass
+        if rule["rule"] == "max_cost" and rule["actual"] == result["total_cost_usd"]:
+            total = max(total, actual_text(rule), key=len)
     summary.lines.append(
-        f"Total cost: {money(result['total_cost_usd'])} over {plural(result['requests'], 'call')}"
+        f"Total cost: {total} over {plural(result['requests'], 'call')}"
         # the calls in no cost, as report's headline says (never $0)
         + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
         + when
