@@ -673,6 +673,31 @@ def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, 
     assert f["month_to_date_usd"] == f["projection_usd"] == pytest.approx(19.0)
 
 
+def test_the_first_days_report_projects_the_month_at_that_whole_days_cost(cli, tmp_path):
+    """The first nightly report after cron was set up (the store's only day, calls at 08:00
+    and 18:00) took the day's rate from its midnight to its last call: $2 over 18 hours read
+    as $2.67 a day, 'month-end projection $79.33' for a month of $2 days ($60). The period
+    ran to its midnight without another call, so the day is whole: its cost is the rate.
+
+    gpt-4o at $2.50/M input: $1 a call (400k input tokens) at 08:00 and 18:00 on 2026-11-01.
+    """
+    log = write_jsonl(
+        tmp_path / "app.jsonl",
+        [{"request_id": f"r{h}", "timestamp": f"2026-11-01T{h:02d}:00:00Z", "model": "gpt-4o",
+          "input_tokens": 400_000, "output_tokens": 0} for h in (8, 18)],
+    )  # fmt: skip
+    result = cli("report", "--db", ingested(log), "--period", "yesterday", "--now",
+                 "2026-11-02T06:00Z", "-f", "json")  # fmt: skip
+    f = json.loads(result.stdout)["anomalies"]["forecast"]
+    assert (f["days_elapsed"], f["history_days"]) == (1, 0)
+    assert f["daily_mean_usd"] == pytest.approx(2.0)
+    assert f["projection_usd"] == pytest.approx(2.0 + 29 * 2.0)
+    # analyze of the same log has no end past its last call: the day so far is its rate
+    # (README: a log that starts late in the month is projected at its own rate)
+    f = json.loads(cli("analyze", log, "-f", "json").stdout)["anomalies"]["forecast"]
+    assert f["daily_mean_usd"] == pytest.approx(2 / 0.75)
+
+
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
 def test_a_period_report_shows_its_days_once_in_its_zone(cli, db, fmt):
     """A period report printed two Cost by day tables: the period's, in --tz days, and

@@ -295,6 +295,9 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
     if until is not None and until > last:
         month_end = midnight(start + dt.timedelta(days=days_in_month), zinfo)
         elapsed = (wall(min(until, month_end)) - month_start).total_seconds() / 86400
+        # and it was logged that far: a first day's yesterday report has the whole day
+        # for its rate, not the hours up to its last call
+        logged += (wall(min(until, month_end)) - wall(last)).total_seconds() / 86400
     remaining = max(days_in_month - float(elapsed or 0), 0.0)
     if n == 0:
         # a single (partial) day: its own rate, over the time it was logged (not since the
