@@ -554,13 +554,14 @@ def _ingest(
         else:
             result.mode = "rotated"  # or rewritten: read again, stored calls are recognized
     # The last read took the file as one JSON document (its few first lines were no JSON
-    # lines yet) and it has grown since from the same start: it was read while still being
-    # written. This read, of all of it, takes the place of that one, whose rejects go (a
-    # line still bad is rejected again, with its own line).
+    # lines yet), or it is compressed (logrotate's compress step writing it when cron's
+    # ingest ran: the last read broke off at a cut line, rejected), and it has grown since
+    # from the same start: it was read while still being written. This read, of all of it,
+    # takes the place of that one, whose rejects go (a line still bad is rejected again,
+    # with its own line).
     superseded = (
         previous is not None
         and previous.end_line is None
-        and not compressed
         and previous.head_hash == head_hash
         and size > previous.size
     )

@@ -323,6 +323,39 @@ def test_a_truncated_compressed_log_keeps_what_it_holds_and_says_where_it_broke(
     assert result.error in out.stderr
 
 
+def test_a_compressed_log_read_while_being_compressed_keeps_no_reject_of_its_cut_line(
+    tmp_path, cli
+):
+    """logrotate's compress step was writing app.jsonl.1.gz when cron's ingest of the log
+    directory ran: the half-written gzip was read to its break, its cut last line rejected.
+    The next run read the finished file again and stored that line's call, but the cut line's
+    reject stayed: 400 calls and 2 rejected lines in the store for 399 calls and 1 bad line
+    written, the cut line counted twice (a call, and 'not valid JSON' in every report). A
+    compressed file grown from the same start was read while still being written: the read
+    of all of it takes the place of that one, as for a JSON document."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = [call(i) for i in range(400)]
+    lines[10] = "not json"
+    whole = gzip.compress("".join(line + "\n" for line in lines).encode())
+    gz = logs / "app.jsonl.1.gz"
+    gz.write_bytes(whole[: len(whole) // 2])
+    db = tmp_path / "llm.duckdb"
+    first = cli("ingest", logs, "--db", db)
+    assert first.exit_code == 0 and "gzip broke off after line" in first.stderr
+    gz.write_bytes(whole)
+    second = cli("ingest", logs, "--db", db)
+    assert second.exit_code == 0, second.stderr
+    con = store.connect(db)
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 399
+    assert con.execute("SELECT line, raw FROM rejects").fetchall() == [(11, "not json")]
+    con.close()
+    report = cli("report", "--db", db, "--since", "2026-11-01", "--until", "2026-11-02",
+                 "-f", "json")  # fmt: skip
+    r = json.loads(report.stdout)
+    assert (r["summary"]["requests"], r["rejected"]["count"]) == (399, 1)
+
+
 def test_a_compressed_file_that_cannot_be_decompressed_is_left_unread_and_the_run_goes_on(
     tmp_path, cli
 ):
