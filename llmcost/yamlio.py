@@ -44,6 +44,21 @@ def _construct_mapping(loader, node, deep=False):
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_timestamp(loader, node):
+    """A date that YAML's pattern takes for one but the calendar has not (2026-13-01,
+    2026-02-30): PyYAML raises a bare ValueError, with no line, past the YAMLError a bad
+    file is told by; it is a problem of the file, at the date's line."""
+    try:
+        return _BaseLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+        ) from None
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def line_of(mapping, key: str | None = None) -> int:
     """The line of ``key`` in ``mapping`` (or of the mapping itself); 0 when unknown."""
     if isinstance(mapping, LineDict):

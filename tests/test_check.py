@@ -393,6 +393,37 @@ def test_config_error_is_exit_2_with_file_and_line(cli, tmp_path):
     assert "llmcost.yaml:3: unknown key 'max_costs' in budgets" in result.stderr
 
 
+@pytest.mark.parametrize("where", ["pricing", "config"])
+@pytest.mark.parametrize("date, why", [("2026-13-01", "month must be in 1..12"),
+                                       ("2026-02-30", "day is out of range for month")])  # fmt: skip
+def test_an_impossible_date_in_a_yaml_file_is_exit_2_with_file_and_line(
+    cli, tmp_path, where, date, why
+):
+    """A price row's `from: 2026-13-01` (in a pricing table or in llmcost.yaml's models)
+    ended the check in a Python traceback (ValueError from the YAML reader's date) and exit
+    1, the code of a breached budget: the CI job read as over budget, with no file or line."""
+    row = f"      - {{from: {date}, input: 1.0, output: 2.0}}\n"
+    if where == "pricing":
+        path = tmp_path / "prices.yaml"
+        path.write_text(
+            "provider: acme\nversion: 2026-01-01\nmodels:\n  acme-1:\n"
+            "    source: https://example.com/pricing\n    prices:\n" + row
+        )
+        args = ["--pricing", path]
+    else:
+        path = tmp_path / "llmcost.yaml"
+        path.write_text(
+            "budgets: {max_cost: 10}\npricing:\n  models:\n    acme-1:\n"
+            "      provider: acme\n      prices:\n  " + row
+        )
+        args = []
+    result = cli("check", HEAD, "--max-cost", "10", *args)
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{path.name}:7: " in result.stderr
+    assert f"{date!r} is not a date ({why})" in result.stderr
+
+
 # ---------------------------------------------------------------- GitHub Actions
 
 
