@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from llmcost.tokens import get_encoding
+
 DATA = Path(__file__).parent / "data" / "audit"
 PRICING = [
     "--pricing", str(DATA / "openai-prices.yaml"),
@@ -51,6 +53,43 @@ def test_file(cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["-"], ["--file", "-"], []])
 def test_stdin(cli, args: list[str]) -> None:
     _check_input_prices(_json(cli, *args, *MODELS, input=TEXT))
+
+
+def test_text_that_is_not_utf8_is_refused_from_a_file_stdin_or_the_command_line(
+    cli, tmp_path: Path
+) -> None:
+    # Latin-1 piped in raised a UnicodeDecodeError traceback under a strict UTF-8 stdin, and
+    # was counted as U+FFFD characters under a surrogate-escaping one (as a command-line
+    # argument with those bytes was); a file said so. Each now says the input is not UTF-8.
+    latin1 = "café naïve".encode("latin-1")
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(latin1)
+    for args, input in (
+        (["--file", path], None),
+        (["--file", "-"], latin1),
+        (["-"], latin1),
+        ([], latin1),
+        (["caf\udce9 na\udcefve"], None),  # argv bytes Python could not decode
+    ):
+        result = cli("tokens", *args, *MODELS, *PRICING, input=input)
+        assert result.exit_code == 2, (args, result.stdout)
+        assert "not UTF-8" in result.stderr, (args, result.stderr)
+        assert result.stdout == ""
+
+
+def test_a_crlf_text_is_counted_as_it_is_from_a_file_or_stdin(cli, tmp_path: Path) -> None:
+    # --file read the text in text mode: a CRLF file's "\r\n" became "\n", 2 characters
+    # fewer than the same bytes piped in (or sent to the API)
+    data = b"tiktoken is great!\r\nSo is llmcost.\r\n"
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(data)
+    counted = len(get_encoding("o200k_base").encode_ordinary(data.decode()))
+    for args, input in ((["--file", path], None), (["-"], data)):
+        result = cli("tokens", *args, "--model", "gpt-4o-mini", *PRICING, "-f", "json", input=input)
+        assert result.exit_code == 0, result.stderr
+        out = json.loads(result.stdout)
+        assert out["characters"] == len(data) == 36, args
+        assert out["models"][0]["tokens"] == counted, args
 
 
 def test_priced_as_output(cli) -> None:

@@ -60,19 +60,43 @@ def _read_input(text: str | None, file: str | None) -> str:
         raise UsageError("give the text or --file, not both", hint="llmcost tokens --file F")
     if file is not None and file != "-":
         try:
-            return Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = Path(file).read_bytes()
+        except OSError as exc:
             raise InputError(
                 f"cannot read {file}: {exc}", hint="give a readable UTF-8 text file"
             ) from None
+        return _decode(data, file)
     if text is not None and text != "-":
+        try:  # bytes of the command line that are not UTF-8 come as lone surrogates
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                f"the text is not UTF-8 (a byte that is not, at character {exc.start})",
+                hint="give the text as UTF-8, or convert the file it comes from (iconv -t UTF-8)",
+            ) from None
         return text
     if file is None and text is None and sys.stdin.isatty():
         raise UsageError(
             "no text to count",
             hint="llmcost tokens 'some text' --model gpt-4o, or --file F, or pipe it in with -",
         )
-    return sys.stdin.read()
+    # stdin's bytes, decoded as a file's are: its text stream, as the locale has it, either
+    # raised on bytes that are not UTF-8 (a traceback) or let them through as lone surrogates,
+    # which tiktoken counts as U+FFFD
+    stdin = getattr(sys.stdin, "buffer", None)
+    return sys.stdin.read() if stdin is None else _decode(stdin.read(), "stdin")
+
+
+def _decode(data: bytes, name: str) -> str:
+    """``data`` as UTF-8, as it is: no newline translation (a text-mode read made a CRLF
+    file's line ends one character each, which stdin did not), no byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot read {name}: not UTF-8 ({exc.reason} at byte {exc.start})",
+            hint="give a UTF-8 text file (convert it with iconv -t UTF-8)",
+        ) from None
 
 
 def _messages(raw: str) -> list[dict]:
