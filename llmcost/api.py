@@ -654,7 +654,8 @@ def count_tokens(
 ) -> TokenCount:
     """Tokens of a text, or the prompt tokens of a list of chat messages
     (``[{"role": "user", "content": "…"}]``, with the Chat Completions framing the API
-    bills), for ``model`` — offline, with the tokenizer ``analyze`` would use for it.
+    bills; or a Responses API ``input`` list, its function calls and outputs included), for
+    ``model`` — offline, with the tokenizer ``analyze`` would use for it.
 
     OpenAI models are counted exactly with their encoding; other providers' tokenizers are
     not public, so their counts are estimates (see ``TokenCount.source``).
@@ -675,7 +676,9 @@ def count_tokens(
         isinstance(m, Mapping) for m in text_or_messages
     ):
         raw = tokens.chat_prompt_tokens(
-            text_or_messages, choice.encoding, reply_priming=choice.reply_priming
+            tokens.as_chat_messages(text_or_messages),
+            choice.encoding,
+            reply_priming=choice.reply_priming,
         )
     else:
         raise UsageError(

@@ -494,6 +494,16 @@ def responses_input_tokens(
     return pieces.total(_memo_counter(encoding, counts))
 
 
+def as_chat_messages(messages: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``messages`` as chat messages: a Responses API ``input`` list (function_call and
+    function_call_output items, …) taken as the store fill takes a logged one; a chat list
+    as it is. (Framed as chat messages, a function_call item, which has no role or content,
+    was a user message of 4 tokens and its name and arguments were not counted.)"""
+    if _has_responses_items(messages):
+        return _responses_messages(messages, None)
+    return list(messages)
+
+
 def _responses_messages(
     input: str | Sequence[Mapping[str, Any]],
     instructions: str | None,

@@ -293,6 +293,44 @@ def test_count_tokens_matches_what_analyze_fills_in(jsonl):
     assert row["input_tokens"] == llmcost.count_tokens(messages, "gpt-4o-mini")
 
 
+def test_count_tokens_of_a_responses_input_counts_its_function_calls(jsonl):
+    # a Responses API input with a function call and its output: count_tokens framed the
+    # items as chat messages, the call (no role, no content) a user message of 4 tokens and
+    # the output another, their name, arguments and output not counted: 19 where analyze
+    # fills in 26
+    items = [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
+        {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "21 degrees"},
+    ]
+    from llmcost import tokens
+
+    count = tokens.get_encoding("o200k_base").encode_ordinary
+
+    def n(*texts: str) -> int:
+        return sum(len(count(t)) for t in texts)
+
+    by_hand = (
+        3 + n("user", "Hi")
+        + 3 + n("assistant", " to=functions.get_weather", "{}")
+        + 3 + n("functions.get_weather", "21 degrees")
+        + 3
+    )  # fmt: skip
+    assert llmcost.count_tokens(items, "gpt-4o-mini") == by_hand
+    log = jsonl(
+        [
+            {
+                "timestamp": "2026-01-01T00:00:00Z",
+                "model": "gpt-4o-mini",
+                "input": items,
+                "response": "It is 21 degrees.",
+            }
+        ]
+    )
+    [row] = llmcost.calls([log], attribution={}).iter_rows(named=True)
+    assert row["input_tokens"] == by_hand
+
+
 # ------------------------------------------------------------------------------ misc
 
 

@@ -107,6 +107,22 @@ def test_messages_get_chat_framing(cli) -> None:
     assert models["claude-haiku-4-5"]["tokens"] == 16  # round(13 x 1.2)
 
 
+def test_messages_of_a_responses_input_count_its_function_calls(cli) -> None:
+    # a Responses API input pasted with --messages: its function call and output were not
+    # counted (see test_api.test_count_tokens_of_a_responses_input_counts_its_function_calls)
+    from llmcost import tokens
+
+    items = [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": TEXT}]},
+        {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": '{"q": 1}'},
+        {"type": "function_call_output", "call_id": "c1", "output": "found it"},
+    ]
+    models = _json(cli, json.dumps(items), *MODELS, "--messages")
+    exact = tokens.responses_input_tokens(items, None, "o200k_base")
+    assert models["gpt-4o-mini"]["tokens"] == exact == 34  # 23 before
+    assert models["claude-haiku-4-5"]["tokens"] == round(exact * 1.2)
+
+
 def test_table_labels_estimates_and_unpriced(cli) -> None:
     result = cli("tokens", TEXT, *MODELS, "--model", "no-such-model-9", *PRICING)
     assert result.exit_code == 0, result.stderr

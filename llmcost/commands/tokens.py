@@ -134,8 +134,8 @@ def tokens(
         bool,
         typer.Option(
             "--messages",
-            help="The input is a JSON array of chat messages: count it with the chat framing "
-            "the API bills.",
+            help="The input is a JSON array of chat messages (or a Responses API input): "
+            "count it with the chat framing the API bills.",
         ),
     ] = False,
     input_tokens: Annotated[
