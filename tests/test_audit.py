@@ -511,6 +511,30 @@ def test_a_models_unpriced_calls_are_kept_out_of_its_reported_cost(cli, jsonl) -
     assert "1 unpriced (reported $0.0020, not compared)" in " ".join(result.stdout.split())
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_reported_and_computed_costs_have_the_digits_of_their_delta(cli, jsonl, fmt) -> None:
+    # computed: 5,000 input and 2,000 output tokens at $1/$2 per million = $0.009; reported
+    # $0.0135 (+$0.0045, +50%). The row read 'Reported $0.01, Computed $0.0090, Δ +$0.0045,
+    # +50.0%': two amounts a tenth of a cent apart beside a Δ of almost half a cent (and the
+    # summary line and the disagreeing call alike)
+    usage = {"prompt_tokens": 5000, "completion_tokens": 2000}
+    log = jsonl([_record("k0", "gpt-4o-mini", "q", "a", usage, cost_usd=0.0135)], "k.jsonl")
+    result = cli("audit", log, *PRICING_ARGS, "--format", fmt, env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.replace("|", " ").split())
+    assert "reported $0.0135 vs computed $0.0090 (Δ +$0.0045, +50.0%)" in text
+    assert "gpt-4o-mini openai 1 $0.0135 $0.0090 +$0.0045 +50.0%" in text  # by model
+    assert "gpt-4o-mini $0.0135 $0.0090 +$0.0045 +50.0%" in text  # the call
+    assert "$0.01 " not in text
+    # an amount with the digits already, and a Δ of zero, are written as before
+    from llmcost.render import money_to_delta
+
+    assert money_to_delta([0.0225, 0.0225], 0.0) == ["$0.02", "$0.02"]
+    assert money_to_delta([0.0, 0.0006], -0.0006) == ["$0.00", "$0.0006"]
+    assert money_to_delta([12.3456, 12.34], 0.0056) == ["$12.3456", "$12.3400"]
+    assert money_to_delta([12.34, 12.30], 0.04) == ["$12.34", "$12.30"]
+
+
 def test_a_cost_logged_as_zero_is_not_called_a_discount(jsonl) -> None:
     # LiteLLM logs response_cost 0 for a model it has no price for (or a cache hit): the
     # hint read 'below list price (gpt-4o-mini): negotiated discounts or credits …'.

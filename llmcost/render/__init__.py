@@ -37,6 +37,24 @@ def money_beside(value: float | None, other: float | None) -> str:
     return text
 
 
+def money_to_delta(values, delta: float | None) -> list[str]:
+    """Each of ``values`` (amounts compared, ``delta`` their difference) in dollars as
+    ``money`` writes it, with as many digits as ``delta`` is written with when it has more:
+    "Reported $0.01, Computed $0.0090, Δ +$0.0045, +50.0%" read as a tenth of a cent apart
+    for $0.0135 and $0.009; now "$0.0135". Zero stays "$0.00"."""
+    texts = [money(v) for v in values]
+    shown = money(abs(delta)) if delta else ""
+    if not shown or "<" in shown:  # no difference, or one below a millionth of a dollar
+        return texts
+    digits = len(shown.rpartition(".")[2])
+    return [
+        f"${v:,.{digits}f}"
+        if v and "<" not in text and len(text.rpartition(".")[2]) < digits
+        else text
+        for v, text in zip(values, texts)
+    ]
+
+
 def money_apart(values) -> list[str]:
     """Each of ``values`` in dollars as ``money`` writes it, those that would read the same
     as a different amount given as many more digits as tell them apart: one table's two

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from llmcost.render import WEEKDAYS, count, money, pct, plural, short_paths
+from llmcost.render import WEEKDAYS, count, money, money_to_delta, pct, plural, short_paths
 
 NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
 
@@ -1420,10 +1420,14 @@ def audit_sections(r: dict) -> list[Section]:
     c = a.get("cost")
     if c is not None:
         section = Section("Audit: reported vs computed cost")
+        # the amounts compared with the digits their Δ has ('$0.01 vs $0.0090, Δ +$0.0045')
+        reported, computed = money_to_delta(
+            [c["reported_cost_usd"], c["computed_cost_usd"]], c["delta_usd"]
+        )
         section.lines.append(
             f"{plural(c['requests_with_reported_cost'], 'call carries', 'calls carry')} a cost in "
             "the log: reported "
-            f"{money(c['reported_cost_usd'])} vs computed {money(c['computed_cost_usd'])} "
+            f"{reported} vs computed {computed} "
             f"(Δ {_audit_signed_money(c['delta_usd'])}, {_audit_signed_pct(c['delta_pct'])}); "
             f"{plural(c['off_calls'], 'call differs', 'calls differ')} by more than {threshold}"
             + (
@@ -1442,8 +1446,9 @@ def audit_sections(r: dict) -> list[Section]:
                         m["model"],
                         m["provider"] or "?",
                         count(m["calls"]),
-                        money(m["reported_cost_usd"]),
-                        money(m["computed_cost_usd"]),
+                        *money_to_delta(
+                            [m["reported_cost_usd"], m["computed_cost_usd"]], m["delta_usd"]
+                        ),
                         _audit_signed_money(m["delta_usd"]),
                         _audit_signed_pct(m["delta_pct"]),
                         count(m["off_calls"]),
@@ -1467,8 +1472,9 @@ def audit_sections(r: dict) -> list[Section]:
                             d["request_id"],
                             f"{_short(d['source'] or '?', r)}:{d['line']}",
                             d["model"],
-                            money(d["reported_cost_usd"]),
-                            money(d["computed_cost_usd"]),
+                            *money_to_delta(
+                                [d["reported_cost_usd"], d["computed_cost_usd"]], d["delta_usd"]
+                            ),
                             _audit_signed_money(d["delta_usd"]),
                             _audit_signed_pct(d["delta_pct"]),
                         ]
