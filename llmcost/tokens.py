@@ -204,6 +204,10 @@ CALIBRATION: dict[str, float] = {
     "ministral": 1.10,
     "magistral": 1.10,
     "pixtral": 1.10,
+    # OpenAI has not published the GPT-6 tokenizer (tiktoken 0.14 maps no gpt-6 name):
+    # counted with o200k_base, its latest published one, as it is (no measurement to
+    # calibrate against), and labelled estimated
+    "gpt-6": 1.00,
 }
 DEFAULT_FACTOR = 1.10
 # How far off either way an estimated count may be, in %: the samples above spread from -3% to
@@ -228,7 +232,8 @@ _O200K_MODELS = (
     "computer-use-",
 )
 _CL100K_MODELS = ("gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002")
-_REASONING_MODELS = ("o1", "o3", "o4", "gpt-5", "gpt-oss", "codex-")
+# (every GPT-6 model the tables price is one: LiteLLM's map says supports_reasoning for all)
+_REASONING_MODELS = ("o1", "o3", "o4", "gpt-5", "gpt-6", "gpt-oss", "codex-")
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,11 @@ def test_nothing_written_to_temp_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         ("gpt-3.5-turbo", None, TokenizerChoice("cl100k_base")),
         ("o3-mini", None, TokenizerChoice("o200k_base", reasoning=True)),
         ("gpt-5.4", None, TokenizerChoice("o200k_base", reasoning=True)),
+        # GPT-6: no published tokenizer (estimated, o200k as it is), and reasoning models (a
+        # counted answer misses the hidden reasoning)
+        ("gpt-6-sol", "openai", TokenizerChoice("o200k_base", 1.0, "estimated", True)),
+        ("gpt-6.1-sol-2026-09-29", None, TokenizerChoice("o200k_base", 1.0, "estimated", True)),
+        ("azure/gpt-6-astra", "azure", TokenizerChoice("o200k_base", 1.0, "estimated", True)),
         ("claude-sonnet-4-6", "anthropic", TokenizerChoice("o200k_base", 1.20, "estimated")),
         (
             "us.anthropic.claude-3-5-haiku-v1:0",
@@ -178,6 +183,27 @@ def test_encoding_for(model: str, provider: str | None, expected: TokenizerChoic
 def test_pricing_table_encoding_wins() -> None:
     choice = tokens.encoding_for("my-gateway-alias", "cl100k_base", None)
     assert choice == TokenizerChoice("cl100k_base", 1.0, "counted")
+
+
+def test_a_gpt6_call_counted_from_its_text_is_estimated(cli, jsonl) -> None:
+    """The tables gave the GPT-6 models o200k_base, whose tokenizer OpenAI has not published,
+    so their counts read 'counted', as exact as GPT-4o's; and as no reasoning model, so a
+    counted answer, without its hidden reasoning, did too. Both calls are estimated now;
+    GPT-5's table encoding still counts exactly (its output is estimated: reasoning)."""
+    import json
+
+    call = {"timestamp": "2026-11-02T10:00:00Z", "response": "General Kenobi.",
+            "messages": [{"role": "user", "content": "Hello there."}]}  # fmt: skip
+    prompt = {**call, "usage": {"completion_tokens": 4}}  # the answer's count was logged
+    for model, source in (("gpt-6-sol", "estimated"), ("gpt-5-mini", "counted")):
+        log = jsonl([{**call, "model": model}, {**prompt, "model": model}])
+        summary = json.loads(cli("analyze", log, "-f", "json").stdout)["summary"]
+        # the prompt alone counted: exact for GPT-5, estimated for GPT-6; a whole call
+        # counted: estimated for both (the answer misses its hidden reasoning)
+        expected = {"tokens_estimated": 2, "tokens_counted": 0}
+        if source == "counted":
+            expected = {"tokens_estimated": 1, "tokens_counted": 1}
+        assert {k: summary[k] for k in expected} == expected, model
 
 
 # --- counting ---------------------------------------------------------------------------------
