@@ -276,19 +276,17 @@ def test_count_tokens_estimates_other_providers():
         llmcost.count_tokens(42, "gpt-4o")
 
 
+def _filled_in(jsonl, key: str, prompt: list, answer: str) -> dict:
+    """The call analyze makes of one gpt-4o-mini line without usage (its counts filled in)."""
+    line = {"timestamp": "2026-01-01T00:00:00Z", "model": "gpt-4o-mini", key: prompt,
+            "response": answer}  # fmt: skip
+    [row] = llmcost.calls([jsonl([line])], attribution={}).iter_rows(named=True)
+    return row
+
+
 def test_count_tokens_matches_what_analyze_fills_in(jsonl):
     messages = [{"role": "user", "content": "Why is the sky blue? Answer in one line."}]
-    log = jsonl(
-        [
-            {
-                "timestamp": "2026-01-01T00:00:00Z",
-                "model": "gpt-4o-mini",
-                "messages": messages,
-                "response": "Because.",
-            }
-        ]
-    )
-    [row] = llmcost.calls([log], attribution={}).iter_rows(named=True)
+    row = _filled_in(jsonl, "messages", messages, "Because.")
     assert row["token_source"] == "counted"
     assert row["input_tokens"] == llmcost.count_tokens(messages, "gpt-4o-mini")
 
@@ -317,18 +315,7 @@ def test_count_tokens_of_a_responses_input_counts_its_function_calls(jsonl):
         + 3
     )  # fmt: skip
     assert llmcost.count_tokens(items, "gpt-4o-mini") == by_hand
-    log = jsonl(
-        [
-            {
-                "timestamp": "2026-01-01T00:00:00Z",
-                "model": "gpt-4o-mini",
-                "input": items,
-                "response": "It is 21 degrees.",
-            }
-        ]
-    )
-    [row] = llmcost.calls([log], attribution={}).iter_rows(named=True)
-    assert row["input_tokens"] == by_hand
+    assert _filled_in(jsonl, "input", items, "It is 21 degrees.")["input_tokens"] == by_hand
 
 
 # ------------------------------------------------------------------------------ misc
