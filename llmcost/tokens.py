@@ -234,6 +234,12 @@ _O200K_MODELS = (
 _CL100K_MODELS = ("gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002")
 # (every GPT-6 model the tables price is one: LiteLLM's map says supports_reasoning for all)
 _REASONING_MODELS = ("o1", "o3", "o4", "gpt-5", "gpt-6", "gpt-oss", "codex-")
+# The same test in SQL, on a ``model`` column (its name as _base_model_name reads it).
+REASONING_MODEL_SQL = (
+    "regexp_matches(regexp_replace(lower(trim(model)), '^ft:', ''), '(^|/)("
+    + "|".join(_REASONING_MODELS)
+    + ")[^/]*$')"
+)
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,49 @@ def test_pricing_table_encoding_wins() -> None:
     assert choice == TokenizerChoice("cl100k_base", 1.0, "counted")
 
 
+def test_reasoning_models_in_sql_are_the_tokenizers_reasoning_models() -> None:
+    """REASONING_MODEL_SQL (the summary's 'reasoning unknown' calls) tells the models
+    encoding_for calls reasoning ones, on the names logs give them."""
+    import duckdb
+
+    names = ["gpt-5-mini", "openai/gpt-5", "azure/eu/o3-mini", "ft:gpt-5-mini:acme::x1",
+             "O4-MINI", " gpt-6-sol", "o1", "codex-mini-latest", "gpt-oss-120b", "gpt-4o",
+             "gpt-4.1-mini", "chatgpt-4o-latest", "claude-sonnet-4-5", "my-o3-proxy",
+             "gemini-2.5-pro", "openai/gpt-4o-mini"]  # fmt: skip
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT list({tokens.REASONING_MODEL_SQL} ORDER BY i) FROM "
+        "(SELECT unnest(?) AS model, generate_subscripts(?, 1) AS i)",
+        [names, names],
+    ).fetchone()[0]
+    assert got == [tokens.encoding_for(n, None, None).reasoning for n in names]
+    assert got.count(True) == 9
+
+
+def test_reasoning_not_split_out_is_unknown_not_zero(cli, jsonl) -> None:
+    """'of which 0 reasoning' was said of a reasoning model's output that the log did not
+    split (a usage without completion_tokens_details, or no usage: counted from its text):
+    unknown, not 0. A usage that says 0, and a model that does not reason, are 0."""
+    import json
+
+    line = {"timestamp": "2026-11-02T10:00:00Z", "model": "gpt-5-mini"}
+    usage = {"prompt_tokens": 10, "completion_tokens": 50}
+    said = {**usage, "completion_tokens_details": {"reasoning_tokens": 0}}
+    text = {"messages": [{"role": "user", "content": "hi"}], "response": "hello"}
+    log = jsonl(
+        [
+            {**line, "usage": usage},
+            {**line, **text},
+            {**line, "usage": said},
+            {**line, "model": "gpt-4o-mini", "usage": usage},
+        ]
+    )
+    summary = json.loads(cli("analyze", log, "-f", "json").stdout)["summary"]
+    assert (summary["reasoning_tokens"], summary["reasoning_unknown_requests"]) == (0, 2)
+    shown = " ".join(cli("analyze", log, env={"COLUMNS": "200"}).stdout.split())
+    assert "(of which 0 reasoning, unknown for 2 calls of reasoning models)" in shown
+
+
 def test_a_gpt6_call_counted_from_its_text_is_estimated(cli, jsonl) -> None:
     """The tables gave the GPT-6 models o200k_base, whose tokenizer OpenAI has not published,
     so their counts read 'counted', as exact as GPT-4o's; and as no reasoning model, so a

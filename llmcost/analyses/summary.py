@@ -1,13 +1,14 @@
 """Summary: cost, calls, tokens by kind, period, and what could not be priced."""
 
 from llmcost.analyses import local_iso, register, rows, usd
+from llmcost.tokens import REASONING_MODEL_SQL
 
 
 @register("summary", "Summary", order=10)
 def summary(con, ctx) -> dict:
     r = rows(
         con,
-        """SELECT count(*) AS requests,
+        f"""SELECT count(*) AS requests,
           count(*) FILTER (WHERE cost_usd IS NOT NULL) AS priced_requests,
           count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
           count(*) FILTER (WHERE is_priced AND input_tokens IS NULL) AS unknown_token_requests,
@@ -24,6 +25,10 @@ def summary(con, ctx) -> dict:
             AS cache_write_tokens,
           coalesce(sum(cache_write_1h_tokens), 0) AS cache_write_1h_tokens,
           coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
+          -- calls of reasoning models whose log did not say how much of the output was
+          -- reasoning (no details in its usage, or no usage: counted from the answer's text)
+          count(*) FILTER (WHERE reasoning_tokens IS NULL AND output_tokens IS NOT NULL
+                             AND {REASONING_MODEL_SQL}) AS reasoning_unknown_requests,
           min(ts) AS first_ts, max(ts) AS last_ts,
           count(*) FILTER (WHERE ts IS NULL) AS requests_without_timestamp,
           count(*) FILTER (WHERE status = 'error') AS error_requests,

@@ -198,7 +198,14 @@ def _summary(r: dict) -> Section:
         f"Tokens: {count(s['input_tokens'])} input (of which "
         f"{plural(s['cache_read_tokens'], 'cache read')}, "
         f"{plural(s['cache_write_tokens'], 'cache write')}), "
-        f"{count(s['output_tokens'])} output (of which {count(s['reasoning_tokens'])} reasoning)",
+        f"{count(s['output_tokens'])} output (of which {count(s['reasoning_tokens'])} reasoning"
+        # (a reasoning model's call whose log did not split its output: not 0, unknown)
+        + (
+            f", unknown for {plural(s['reasoning_unknown_requests'], 'call')} of reasoning models"
+            if s.get("reasoning_unknown_requests")
+            else ""
+        )
+        + ")",
         "Cost by part: "
         + ", ".join(
             f"{k.replace('_', ' ')} {money(v)}"
