@@ -138,3 +138,24 @@ def test_unpriced_truncated_and_failed_calls_are_not_zero(jsonl, cli):
     assert "Truncated answers (hit max tokens): 2 ($0.01 + 1 unpriced)" in text
     assert "Truncated answers (hit max_tokens): 2 calls, $0.01 + 1 unpriced —" in text
     assert "Failed but billed: 1 call, $0.01 (1 more failed call unpriced)." in text
+
+
+def test_runaway_calls_without_a_cost_are_counted_not_saved(jsonl, cli):
+    # _log()'s faq calls (threshold 150, one runaway of 1,000 tokens: 850 x $20/M = $0.017)
+    # and one more faq answer of 1,000 tokens whose log gives no input count and no prompt
+    # text: its cost is unknown (input tokens missing), its output price is known. Before,
+    # its 850 excess tokens were counted ($0.017 more: $0.034), a saving on a call that is
+    # in no total ("1 call without a price not included", yet its saving was).
+    no_input = call(1200, feature="faq", out=1000, max_tokens=4096)
+    no_input["usage"] = {"completion_tokens": 1000}
+    no_input["messages"] = None
+    rep = report(jsonl, _log() + [no_input])
+    assert rep["savings_total"]["calls_without_cost"] == 1
+    runaway = rep["waste"]["runaway"]
+    assert (runaway["calls"], runaway["unpriced_calls"]) == (1, 1)
+    assert runaway["usd"] == pytest.approx(850 * 20 * M)
+    assert offered(rep, "runaway_output")["details"]["usd_before_overlap"] == pytest.approx(
+        850 * 20 * M
+    )
+    text = " ".join(cli("analyze", str(jsonl(_log() + [no_input])), *PRICING_ARGS).stdout.split())
+    assert "a cap at that length saves $0.02 (1 more runaway call without a cost)." in text

@@ -14,7 +14,8 @@ and ``max_tokens`` caps far above what is used.
   deviation, a robust standard deviation), floored at 10% of the median so that near-constant
   outputs do not flag tiny deviations; k = ``savings.runaway_k`` (5). The saving counted is
   the output above that threshold, at the call's output price: what a ``max_tokens`` cap at
-  the threshold would have cut.
+  the threshold would have cut. A runaway call without a cost (an unpriced model, or input
+  tokens the log does not give) saves nothing here: it is counted (``unpriced_calls``).
 * **Caps**: per feature, the p99 of real outputs (successful, not truncated) rounded up to a
   multiple of 64 is the suggested ``max_tokens``. A lower cap does not lower cost by itself
   (a call pays for what it generates): it is risk control against runaways, so no dollars
@@ -170,8 +171,17 @@ def waste(con, ctx) -> dict:
               CAST((c.output_tokens - g.threshold) * c.p_output AS DECIMAL(38, 12)) AS excess_usd, c.source, c.source_line
             FROM {base} c JOIN sv_runaway_groups g
               ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
-            WHERE c.output_tokens > g.threshold AND c.p_output IS NOT NULL"""
+            WHERE c.output_tokens > g.threshold AND c.p_output IS NOT NULL
+              AND c.cost_usd IS NOT NULL"""
     )
+    # Runaways without a cost (an unpriced model, or input tokens the log does not give): no
+    # saving is counted on a call that is in no total, but they are said.
+    runaway_unpriced = con.execute(
+        f"""SELECT count(*) FROM {base} c JOIN sv_runaway_groups g
+              ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
+            WHERE c.output_tokens > g.threshold
+              AND (c.cost_usd IS NULL OR c.p_output IS NULL)"""
+    ).fetchone()[0]
     runaway = _money(
         rows(
             con,
@@ -235,6 +245,7 @@ def waste(con, ctx) -> dict:
         "runaway": {
             "calls": sum(r["calls"] for r in runaway),
             "usd": round(sum(r["usd"] for r in runaway), 9),
+            "unpriced_calls": runaway_unpriced,  # above the threshold, no cost: not counted
             "k": k,
             "top": runaway[:top],
             "assumption": RUNAWAY_ASSUMPTION,

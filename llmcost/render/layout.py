@@ -1088,7 +1088,13 @@ def _waste(w: dict, r: dict) -> Section:
         )
     section.lines.append(
         f"Runaway outputs (above median + {ru['k']:g} × robust sigma of their feature and "
-        f"model): {plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}."
+        f"model): {plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}"
+        + (
+            f" ({plural(ru['unpriced_calls'], 'more runaway call')} without a cost)"
+            if ru.get("unpriced_calls")
+            else ""
+        )
+        + "."
     )
     if ru["top"]:
         section.tables.append(
