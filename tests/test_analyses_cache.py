@@ -294,3 +294,35 @@ def test_an_agents_next_turn_is_no_near_duplicate_of_its_first(cli):
     near = data["cache"]["near_duplicates"]
     assert (near["requests"], near["distinct_prompts"], near["top"]) == (0, 2, [])
     assert "semantic_cache" not in {s["kind"] for s in data["savings"]}
+
+
+def test_caching_in_use_that_costs_more_than_it_saves_says_so(jsonl, cli):
+    # claude-sonnet-4-5 (test prices): input 10, 5-min write 12.5. Three calls an hour apart
+    # each write 4,000 tokens to the cache, and nothing reads them: 12,000 x $2.5/M = $0.03
+    # paid above the input price. Before: "0 cached input tokens on 0 calls saved $-0.03 (net
+    # of $0.03 ...)" and "already save ($-0.03)": a loss written as a saving.
+    claude = {"model": "claude-sonnet-4-5", "provider": "anthropic", "inp": 5000, "out": 10}
+    records = [call(3600 * i, text=f"q{i}", written=4000, **claude) for i in range(3)]
+    rep = report(jsonl, records)
+    used = rep["cache"]["prompt_caching_in_use"]
+    assert used["saved_usd"] == pytest.approx(-12000 * 2.5 * M)
+    # not writing a cache nobody reads saves the premium: the family's saving
+    [family] = rep["cache"]["prompt_caching"]["families"]
+    assert family["saving_usd"] == pytest.approx(12000 * 2.5 * M)
+    assert family["already_saved_usd"] == pytest.approx(-12000 * 2.5 * M)
+    args = [x for p in PRICES for x in ("--pricing", str(p))]
+    text = " ".join(cli("analyze", str(jsonl(records)), *args).stdout.split())
+    assert (
+        "Prompt caching already in use: 12,000 tokens written to the cache and none read from "
+        "it: $0.03 paid above the input price for nothing in these logs." in text
+    )
+    assert "Saving includes the $0.03 these families' own cache writes cost beyond what" in text
+    assert "$-" not in text
+    # one read of 1,000 tokens saves 1,000 x $9/M = $0.009: still a net cost of $0.021
+    records.append(call(3 * 3600 + 60, text="q3", cached=1000, **claude))
+    text = " ".join(cli("analyze", str(jsonl(records)), *args).stdout.split())
+    assert (
+        "Prompt caching already in use: 1,000 cached input tokens on 1 call saved $0.0090, "
+        "less than the $0.03 paid above the input price to write the cache: a net cost of "
+        "$0.02." in text
+    )

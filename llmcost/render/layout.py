@@ -725,15 +725,28 @@ def _cache(r: dict) -> list[Section]:
     used = c["prompt_caching_in_use"]
     if used["cache_read_tokens"] or used.get("cache_write_tokens"):
         premium = used.get("write_premium_usd")
-        section.lines.append(
-            "Prompt caching already in use: "
-            f"{plural(used['cache_read_tokens'], 'cached input token')} on "
-            f"{plural(used['requests_with_cache_reads'], 'call')} saved {money(used['saved_usd'])}"
-            # the writes' premium over the input price, not what the writes cost (the
-            # summary's "cache write")
-            + (f" (net of {money(premium)} paid above the input price to write the cache)."
-               if premium else ".")
-        )
+        reads = (f"{plural(used['cache_read_tokens'], 'cached input token')} on "
+                 f"{plural(used['requests_with_cache_reads'], 'call')}")
+        if (used["saved_usd"] or 0) < 0:
+            # the writes' premium is more than the reads saved: a cost, not "saved $-0.03"
+            section.lines.append(
+                "Prompt caching already in use: "
+                + (f"{reads} saved {money(used['saved_usd'] + premium)}, less than the "
+                   f"{money(premium)} paid above the input price to write the cache: a net "
+                   f"cost of {money(-used['saved_usd'])}."
+                   if used["cache_read_tokens"] else
+                   f"{plural(used['cache_write_tokens'], 'token')} written to the cache and none "
+                   f"read from it: {money(premium)} paid above the input price for nothing in "
+                   "these logs.")
+            )
+        else:
+            section.lines.append(
+                f"Prompt caching already in use: {reads} saved {money(used['saved_usd'])}"
+                # the writes' premium over the input price, not what the writes cost (the
+                # summary's "cache write")
+                + (f" (net of {money(premium)} paid above the input price to write the cache)."
+                   if premium else ".")
+            )
     out = [section]
     if not c.get("note"):
         out.extend(_prompt_caching(c.get("prompt_caching")))
@@ -774,8 +787,13 @@ def _prompt_caching(p: dict | None) -> list[Section]:
         )
         already = sum(f["already_saved_usd"] or 0 for f in p["families"])
         section.lines.append(
-            f"Saving is net of what these families' own cache reads and writes already save "
-            f"({money(already)}); TTL: the cheaper cache lifetime; Prefix: tokens per call."
+            (f"Saving is net of what these families' own cache reads and writes already save "
+             f"({money(already)})"
+             if already >= 0
+             # their writes cost more than their reads save: the saving includes that cost
+             else f"Saving includes the {money(-already)} these families' own cache writes "
+             "cost beyond what their reads save")
+            + "; TTL: the cheaper cache lifetime; Prefix: tokens per call."
         )
     return [section]
 
