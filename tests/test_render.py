@@ -25,10 +25,22 @@ from llmcost.render.layout import _audit_signed_money
         (0.0000004, "<$0.000001"),
         (1e-12, "<$0.000001"),
         (-0.0000004, "−<$0.000001"),
+        # a negative amount (a downgrade that costs more, a cache that cost more than it
+        # saved) has its minus before the dollar sign: it read '$-0.03'
+        (-0.03, "−$0.03"),
+        (-1234.5, "−$1,234.50"),
+        (-0.0042, "−$0.0042"),
     ],
 )
 def test_money(value, text):
     assert money(value) == text
+
+
+def test_amounts_given_more_digits_keep_the_minus_before_the_dollar_sign():
+    from llmcost.render import money_apart, money_beside
+
+    assert money_beside(-0.0218, -0.02) == "−$0.022"
+    assert money_apart([-0.00017, -0.00024]) == ["−$0.00017", "−$0.00024"]
 
 
 @pytest.mark.parametrize("signed", [signed_money, _audit_signed_money])

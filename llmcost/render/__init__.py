@@ -9,18 +9,26 @@ from collections import Counter
 
 def money(value: float | None) -> str:
     """Dollars for people: cents for most amounts, more digits for tiny ones; an amount that
-    is not zero never reads as zero ("<$0.000001", "−<$0.000001" when negative)."""
+    is not zero never reads as zero ("<$0.000001", "−<$0.000001" when negative). A negative
+    amount has its minus before the dollar sign ("−$0.03", not "$-0.03")."""
     if value is None:
         return "—"
     if value == 0:
         return "$0.00"
-    if abs(value) < 0.01:
-        if abs(value) >= 0.0001:
+    if value < 0:
+        return "−" + money(-value)
+    if value < 0.01:
+        if value >= 0.0001:
             return f"${value:.4f}"
-        if f"{abs(value):.6f}" == "0.000000":
-            return ("−" if value < 0 else "") + "<$0.000001"
+        if f"{value:.6f}" == "0.000000":
+            return "<$0.000001"
         return f"${value:.6f}"
     return f"${value:,.2f}"
+
+
+def _dollars(value: float, digits: int) -> str:
+    """``value`` in dollars with ``digits`` decimals, its minus before the dollar sign."""
+    return ("−" if value < 0 else "") + f"${abs(value):,.{digits}f}"
 
 
 def money_beside(value: float | None, other: float | None) -> str:
@@ -31,8 +39,8 @@ def money_beside(value: float | None, other: float | None) -> str:
     if other is None or value == other or text != money(other):
         return text
     for digits in range(3, 9):
-        text = f"${value:,.{digits}f}"
-        if text != f"${other:,.{digits}f}":
+        text = _dollars(value, digits)
+        if text != _dollars(other, digits):
             break
     return text
 
@@ -48,7 +56,7 @@ def money_to_delta(values, delta: float | None) -> list[str]:
         return texts
     digits = len(shown.rpartition(".")[2])
     return [
-        f"${v:,.{digits}f}"
+        _dollars(v, digits)
         if v and "<" not in text and len(text.rpartition(".")[2]) < digits
         else text
         for v, text in zip(values, texts)
@@ -68,11 +76,11 @@ def money_apart(values) -> list[str]:
             continue
         shown = len(text.rpartition(".")[2]) if "." in text else 0
         for digits in range(max(shown + 1, 3), 13):
-            apart = {f"${v:,.{digits}f}" for v in amounts}
+            apart = {_dollars(v, digits) for v in amounts}
             if len(apart) == len(amounts):
                 break
         for i in same:
-            texts[i] = f"${values[i]:,.{digits}f}"
+            texts[i] = _dollars(values[i], digits)
     return texts
 
 
