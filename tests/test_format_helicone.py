@@ -17,6 +17,7 @@ from tests.conftest import (
     DATA,
     cost,
     load_priced,
+    load_priced_paths,
     logged_tools,
     recorded_call,
     tokens,
@@ -124,6 +125,48 @@ def test_request_body_tools_are_kept_and_counted(tmp_path, jsonl):
     assert (input_tokens, source) == (jsonl_input, "counted")
     assert input_tokens == case["usage"]["prompt_tokens"] == 75
     assert forced_call == (tools_hash, text, 75 + 7 + 3, "counted")
+
+
+def test_embeddings_and_image_responses_have_no_answer_to_count(tmp_path):
+    """Helicone stores no completion_tokens for an embeddings call (its usage has none): the
+    output was counted from the response body's JSON, the 1536 floats of the vector (9,000+
+    tokens of output for an 8-token call), and an image's base64 likewise. Such a response
+    has no text answer: output stays unknown, as the JSON-lines reader leaves it."""
+    vector = [round(0.0001 * i - 0.07, 8) for i in range(1536)]
+    embedding = {
+        "request_id": "h-emb",
+        "request_created_at": "2025-03-10T12:00:00Z",
+        "response_status": 200,
+        "provider": "OPENAI",
+        "model": "text-embedding-3-small",
+        "prompt_tokens": 8,
+        "completion_tokens": None,
+        "total_tokens": 8,
+        "cost": 1.6e-07,
+        "request_body": {"model": "text-embedding-3-small", "input": "The food was good"},
+        "response_body": {
+            "object": "list",
+            "data": [{"object": "embedding", "index": 0, "embedding": vector}],
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 8, "total_tokens": 8},
+        },
+    }
+    image = {
+        **embedding,
+        "request_id": "h-img",
+        "model": "dall-e-3",
+        "prompt_tokens": 0,
+        "request_body": {"model": "dall-e-3", "prompt": "a cat", "response_format": "b64_json"},
+        "response_body": {"created": 1741608000, "data": [{"b64_json": "iVBORw0K" + "A" * 4000}]},
+    }
+    result, rows, _ = load_priced_paths(write_jsonl(tmp_path / "h.jsonl", [embedding, image]))
+    assert result.total("ingested") == 2
+    emb, img = rows
+    assert (emb["input_tokens"], emb["output_tokens"], emb["token_source"]) == (8, None, "reported")
+    assert (emb["completion_hash"], img["completion_hash"]) == (None, None)
+    assert img["output_tokens"] is None
+    # text-embedding-3-small: $0.02 per million input tokens
+    assert cost(emb) == pytest.approx(8 * 0.02e-6) == emb["reported_cost_usd"]
 
 
 def test_detection(jsonl):

@@ -158,6 +158,31 @@ def test_standard_logging_payload_lines():
     assert cost(gemini) == pytest.approx(40 * 0.3e-6 + 900 * 2.5e-6) == pytest.approx(0.002262)
 
 
+def test_an_embedding_response_is_no_answer(tmp_path):
+    """The payload of an embeddings call logs the embedding response: its vector was kept as
+    the call's answer, so audit recounted output the call never had (0 reported, the JSON's
+    tokens recounted: an 'off' call and a hint of a logging bug)."""
+    payload = json.loads((REAL / "litellm/standard_logging_payload.json").read_text())
+    usage = {"prompt_tokens": 8, "total_tokens": 8}
+    payload.update(
+        call_type="aembedding",
+        model="text-embedding-3-small",
+        messages=["The food was good"],
+        prompt_tokens=8,
+        completion_tokens=0,
+        total_tokens=8,
+        response={
+            "object": "list",
+            "model": "text-embedding-3-small",
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.0123, -0.0456] * 8}],
+            "usage": usage,
+        },
+    )
+    _, [call], _, _ = load(write_jsonl(tmp_path / "payload.jsonl", [payload]))
+    assert (call["input_tokens"], call["output_tokens"]) == (8, 0)
+    assert call["completion_hash"] is None
+
+
 def test_detection(jsonl):
     for name in ("spend_logs.csv", "spend_logs.json", "standard_logging_payload.jsonl"):
         path = LITELLM / name

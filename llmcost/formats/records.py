@@ -135,9 +135,17 @@ CREATE OR REPLACE TEMP MACRO rec_tool_answer(c) AS (
 -- The answer's text in a logged response: a string, an OpenAI chat completion, a Responses
 -- object, a Gemini response, a list of messages, an Anthropic message; else the JSON. Tool
 -- calls are part of the answer (billed as output): their arguments are kept after the text.
+-- An embeddings or image-generation response (OpenAI's data list of vectors or images,
+-- Gemini's and Titan's embedding) has no text answer: its JSON is no completion to count.
 CREATE OR REPLACE TEMP MACRO rec_completion(c) AS (
     CASE
       WHEN c IS NULL OR json_type(c) = 'NULL' OR CAST(c AS VARCHAR) IN ('{}', '[]') THEN NULL
+      WHEN json_type(c) = 'OBJECT' AND (
+             json_extract(c, '$.data[0].embedding') IS NOT NULL
+             OR json_extract(c, '$.data[0].b64_json') IS NOT NULL
+             OR json_extract(c, '$.data[0].url') IS NOT NULL
+             OR json_extract(c, '$.embedding') IS NOT NULL
+             OR json_extract(c, '$.embeddings') IS NOT NULL) THEN NULL
       WHEN json_type(c) = 'VARCHAR' THEN json_extract_string(c, '$')
       WHEN json_type(json_extract(c, '$.choices')) = 'ARRAY'
         THEN llm_chat_answer(json_extract(c, '$.choices'))
