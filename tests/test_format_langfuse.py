@@ -76,6 +76,28 @@ def test_real_openai_agents_trace_counts_generations_only():
     assert [r["reported_cost_usd"] for r in rows] == [0.000402, 0.00023]
 
 
+def test_a_generation_langfuse_did_not_price_reports_no_cost(tmp_path, cli):
+    """Langfuse writes costDetails {} and totalCost 0 for a generation whose model has no
+    Langfuse price (the AGENT and TOOL observations of the real export read the same): that
+    0 was read as a cost of $0.00 it reported, and audit compared it (-100%, an 'off' call
+    'logged at $0.00'). It is no reported cost; a cost Langfuse did compute still is."""
+    export = json.loads((REAL / "langfuse/openai-agents.trace.json").read_text())
+    priced = next(o for o in export["observations"] if o["id"] == "98870087af69bf06")
+    unpriced = {**priced, "id": "unpriced-1", "costDetails": {}, "totalCost": 0}
+    unpriced.update(inputCost=None, outputCost=None)
+    export["observations"] = [priced, unpriced]
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(export))
+    _, rows, _, _ = load(path)
+    assert [(r["request_id"], r["reported_cost_usd"]) for r in rows] == [
+        ("98870087af69bf06", 0.00023),
+        ("unpriced-1", None),
+    ]
+    result = cli("audit", str(path), "--format", "json")
+    costs = json.loads(result.stdout)["audit"]["cost"]
+    assert (costs["requests_with_reported_cost"], costs["off_calls"]) == (1, 0)
+
+
 def _recounted_inputs(path) -> list[int]:
     """The audit's recount of each call's input, in time order."""
     from llmcost import audit, store

@@ -22,8 +22,10 @@ is a cache read) are also the call's audio counts, billed at audio prices. The l
 ``promptTokens``/``completionTokens`` are read when ``usageDetails`` is empty.
 
 Cost: ``costDetails.total`` (else ``totalCost``, ``calculatedTotalCost``,
-``usage.totalCost``) is the cost Langfuse reported. Model names are kept as logged (Vertex
-resource paths are resolved by pricing). ``level`` ERROR marks an error; user and session
+``usage.totalCost``) is the cost Langfuse reported; an empty ``costDetails`` says Langfuse
+priced nothing (no model definition of its matched), and the ``totalCost`` 0 then beside it
+is no reported cost. Model names are kept as logged (Vertex resource paths are resolved by
+pricing). ``level`` ERROR marks an error; user and session
 come from the observation or its trace; ``metadata.feature``, else the trace's name, is the
 feature; tags keep the trace and observation names, environment, release, prompt name and
 version, trace and project ids, the trace's tags, the time to first token
@@ -178,6 +180,16 @@ def _calls_sql(document: bool) -> str:
     """``cand``: one row per observation object, a call or a reason why not."""
     line = "n" if document else "line"
     tok = "llm_tok({})".format
+    costs = [
+        f"TRY_CAST({_j('cd', '$.total')} AS DOUBLE)",
+        f"TRY_CAST({_f('totalCost')} AS DOUBLE)",
+        f"TRY_CAST({_f('calculatedTotalCost')} AS DOUBLE)",
+        f"TRY_CAST({_j('lu', '$.totalCost')} AS DOUBLE)",
+    ]
+    reported = f"coalesce({', '.join(costs)})"
+    # costDetails {} says Langfuse priced nothing (no model definition matched): the API's
+    # totalCost is then its sum, 0, which is no cost it reported
+    unpriced = f"coalesce({', '.join(f'nullif({c}, 0)' for c in costs[1:])})"
     return f"""
 CREATE TEMP TABLE cand AS
 WITH base AS (
@@ -348,9 +360,8 @@ SELECT {line} AS line,
   coalesce({tok(_j("mp", "$.max_tokens"))}, {tok(_j("mp", "$.maxOutputTokens"))},
            {tok(_j("mp", "$.max_output_tokens"))}, {tok(_j("mp", "$.max_completion_tokens"))},
            {tok(_j("mp", "$.maxTokens"))}) AS max_tokens,
-  coalesce(TRY_CAST({_j("cd", "$.total")} AS DOUBLE), TRY_CAST({_f("totalCost")} AS DOUBLE),
-           TRY_CAST({_f("calculatedTotalCost")} AS DOUBLE),
-           TRY_CAST({_j("lu", "$.totalCost")} AS DOUBLE)) AS reported_cost_usd,
+  CASE WHEN CAST(cd AS VARCHAR) = '{{}}' THEN {unpriced} ELSE {reported} END
+    AS reported_cost_usd,
   {prompt_columns()},
   CASE WHEN leads THEN json_extract_string(msgs, '$[0].content') ELSE sys_text END
     AS system_text,
