@@ -851,7 +851,8 @@ def fill_missing_tokens(
     call), and so does a row whose
     counted prompt has image, audio or file parts (billed by size) or was sent with hosted tools
     (web or file search, …: their definitions are not in the log). Rows without text stay NULL
-    (unknown tokens).
+    (unknown tokens), and so do failed calls (status 'error') whose log has no count at all:
+    no usage came back, and an error before any token was processed is not billed.
 
     With ``recount=True`` nothing is written: every row of a model in ``choices`` is recounted
     and returned as ``FillResult.recounts`` (request_id, counted_input, counted_output), to
@@ -1152,7 +1153,12 @@ WITH raw AS (
       AND o.tools_hash IS NULL
     LEFT JOIN _llmcost_tool_prompts t ON r.tools_hash IS NOT NULL AND t.model = r.model
       AND t.tool_choice IS NOT DISTINCT FROM r.tool_choice
-    WHERE ? OR r.input_tokens IS NULL OR r.output_tokens IS NULL
+    WHERE ? OR (r.input_tokens IS NULL OR r.output_tokens IS NULL)
+      -- a failed call whose log has no count at all: no usage came back, and an error
+      -- before any token was processed is not billed (OpenAI, Anthropic, Gemini): its
+      -- text is no measure of what it cost, which stays unknown
+      AND NOT (coalesce(r.status = 'error', FALSE) AND r.input_tokens IS NULL
+               AND r.output_tokens IS NULL)
 ), counted AS (
     -- the tokens tools add beyond their definitions (tool_choice; Anthropic's tool-use
     -- system prompt, given in the model's own tokens) after the factor

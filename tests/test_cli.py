@@ -474,6 +474,33 @@ def test_a_day_of_unpriced_calls_only_has_no_cost_not_zero(cli, jsonl):
     )  # fmt: skip
 
 
+def test_a_failed_call_without_usage_is_not_priced_from_its_text(cli, jsonl):
+    """A failed call whose log has no usage (a 429, a 500: no response came back) was
+    counted from its prompt and priced, 'billed' in the failed calls and its cost in the
+    total, though an error before any token was processed is not billed. Its cost is
+    unknown now, said so, and in no total; a failed call with usage is billed as before,
+    and a call that did not fail is still counted from its text."""
+    prompt = [{"role": "user", "content": "hello there, how are you"}]
+    line = {"model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z", "messages": prompt}
+    log = jsonl(
+        [
+            {**line, "status": 429},
+            {**line, "status": "error", "usage": {"prompt_tokens": 13, "completion_tokens": 0}},
+            {**line, "response": "Fine, thanks."},
+        ]
+    )
+    summary = json.loads(cli("analyze", log, "-f", "json").stdout)["summary"]
+    assert summary["error_requests"] == 2
+    assert (summary["unknown_token_requests"], summary["error_unknown_token_requests"]) == (1, 1)
+    assert (summary["tokens_reported"], summary["tokens_counted"]) == (1, 1)
+    assert summary["error_cost_usd"] == pytest.approx(13 * 0.15e-6)  # the one with usage
+    text = " ".join(cli("analyze", log, env={"COLUMNS": "200"}).stdout.split())
+    assert "Failed calls: 2 (billed $0.000002; 1 without usage, cost unknown)" in text
+    assert "Unknown tokens: 1 failed call without usage in the log" in text
+    assert "had no token counts and no text to count" not in text
+    assert "Failed calls: 2 (billed $0.000002 + 1 unpriced" not in text
+
+
 def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):
     """Calls without a timestamp printed 'Cost by day' as a table of headers and no rows
     (an empty Markdown table in a PR); it says there are no timestamps, as Peak times does."""

@@ -34,6 +34,10 @@ def summary(con, ctx) -> dict:
           count(*) FILTER (WHERE status = 'error') AS error_requests,
           coalesce(sum(cost_usd) FILTER (WHERE status = 'error'), 0) AS error_cost_usd,
           count(*) FILTER (WHERE status = 'error' AND cost_usd IS NULL) AS error_unpriced_requests,
+          -- of those, the failed calls of a priced model whose log has no usage (their text
+          -- is not counted: an error before any token was processed is not billed)
+          count(*) FILTER (WHERE status = 'error' AND is_priced AND input_tokens IS NULL)
+            AS error_unknown_token_requests,
           count(*) FILTER (WHERE finish_reason = 'length') AS truncated_requests,
           coalesce(sum(cost_usd) FILTER (WHERE finish_reason = 'length'), 0) AS truncated_cost_usd,
           count(*) FILTER (WHERE finish_reason = 'length' AND cost_usd IS NULL)

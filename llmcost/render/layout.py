@@ -245,10 +245,17 @@ def _summary(r: dict) -> Section:
             + "/".join(sorted({f["tier"] for f in fallbacks}))
             + " price in the tables; add one with --pricing)"
         )
-    if s["unknown_token_requests"]:
+    failed_unknown = s.get("error_unknown_token_requests") or 0
+    if s["unknown_token_requests"] > failed_unknown:
         lines.append(
-            f"Unknown tokens: {plural(s['unknown_token_requests'], 'call')} had no token counts "
-            "and no text to count"
+            f"Unknown tokens: {plural(s['unknown_token_requests'] - failed_unknown, 'call')} had "
+            "no token counts and no text to count"
+        )
+    if failed_unknown:
+        lines.append(
+            f"Unknown tokens: {plural(failed_unknown, 'failed call')} without usage in the log "
+            "(an error before any token was processed is not billed, so a failed call's text "
+            "is not counted: cost unknown, not in the total)"
         )
     if s["tokens_counted"] or s["tokens_estimated"]:
         lines.append(
@@ -260,7 +267,8 @@ def _summary(r: dict) -> Section:
     if s["error_requests"]:
         lines.append(
             f"Failed calls: {count(s['error_requests'])} (billed {money(s['error_cost_usd'])}"
-            + _unpriced_part(s.get("error_unpriced_requests"))
+            + _unpriced_part((s.get("error_unpriced_requests") or 0) - failed_unknown)
+            + (f"; {count(failed_unknown)} without usage, cost unknown" if failed_unknown else "")
             + ")"
         )
     if s["truncated_requests"]:
@@ -407,7 +415,7 @@ def _not_in_cost(totals: dict) -> list[str]:
     if totals.get("unknown_token_requests"):
         lines.append(
             f"{plural(totals['unknown_token_requests'], 'call')} without token counts "
-            "(no text to count either) counted in Calls, not in Cost."
+            "(no text to count, or failed without usage) counted in Calls, not in Cost."
         )
     return lines
 
