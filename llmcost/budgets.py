@@ -421,7 +421,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
             _unpriced_calls(limits.get("by_user") or [], "user_id"),
         )
 
-    uncosted = s["unpriced_requests"] + s.get("unknown_token_requests", 0)
+    uncosted = uncosted_calls(s)
     if uncosted or policy.fail_on_unpriced:
         names = ", ".join(u["model"] for u in (report.get("unpriced_models") or [])[:5])
         rule = _rule(
@@ -466,9 +466,20 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
     }
 
 
+def uncosted_calls(summary: dict) -> int:
+    """Calls a total has no cost of: calls of unpriced models and calls without token counts,
+    but for failed calls whose log has no usage (an error before any token was processed is
+    not billed: a rate-limited call is no call without a price)."""
+    return (
+        summary.get("unpriced_requests", 0)
+        + summary.get("unknown_token_requests", 0)
+        - summary.get("error_unknown_token_requests", 0)
+    )
+
+
 def _not_in_total(summary: dict) -> str:
     """'; 20 without a price, not in it': the calls of a total that none of its cost is of."""
-    n = summary.get("unpriced_requests", 0) + summary.get("unknown_token_requests", 0)
+    n = uncosted_calls(summary)
     return f"; {n:,} without a price, not in it" if n else ""
 
 

@@ -744,3 +744,23 @@ def test_the_total_above_the_rules_tells_itself_from_the_limit(cli):
         assert total in out.stdout.splitlines()
     out = cli("check", log, "--max-cost", "5")
     assert "Total cost: $0.01 over 2 calls" in out.stdout.splitlines()
+
+
+def test_a_rate_limited_call_without_usage_does_not_fail_the_unpriced_rule(cli, jsonl):
+    """A failed call whose log has no usage (a 429) is not billed, so its cost is not filled
+    in (6279411): it is no call 'without a price', and --fail-on-unpriced does not fail a CI
+    job over rate limits. A call of a model with no price still does."""
+    prompt = [{"role": "user", "content": "hello"}]
+    ok = {"model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z", "messages": prompt,
+          "usage": {"prompt_tokens": 8, "completion_tokens": 2}}  # fmt: skip
+    limited = {**ok, "status": 429}
+    del limited["usage"]
+    log = jsonl([ok, limited])
+    result = cli("check", log, "--max-cost", "1", "--fail-on-unpriced", "-f", "json")
+    assert result.exit_code == 0, result.stdout
+    [rule] = [r for r in json.loads(result.stdout)["rules"] if r["rule"] == "fail_on_unpriced"]
+    assert (rule["actual"], rule["status"]) == (0, "ok")
+    text = cli("check", log, "--max-cost", "1").stdout
+    assert "without a price" not in text
+    unpriced = jsonl([ok, limited, {**ok, "model": "acme-7b"}])
+    assert cli("check", unpriced, "--max-cost", "1", "--fail-on-unpriced").exit_code == 1

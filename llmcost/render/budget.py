@@ -10,7 +10,7 @@ cells as Rich markup.
 from __future__ import annotations
 
 # (SMALL_BASE_USD: a change in dollars from less reads as where it came from, not a percent)
-from llmcost.budgets import SMALL_BASE_USD
+from llmcost.budgets import SMALL_BASE_USD, uncosted_calls
 from llmcost.render import count, md_escape, money, money_beside, pct, plural
 from llmcost.render.layout import Section, Table
 from llmcost.render.markdown import table
@@ -221,7 +221,7 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         title = ("🚨 " if emoji else "ALERT: ") + title
     head = Section(title)
     head.lines.append(f"Period: {p['describe']}")
-    unpriced = s.get("unpriced_requests", 0) + s.get("unknown_token_requests", 0)
+    unpriced = uncosted_calls(s)
     head.lines.append(
         f"Cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}"
         # the calls in no cost, as the days below and the summary say (never $0)
@@ -251,7 +251,7 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
     if comparison:
         t = comparison["total"]
         # its calls in no cost, as the Cost line says of the period's own (never $0)
-        before_unpriced = prev.get("unpriced_requests", 0) + prev.get("unknown_token_requests", 0)
+        before_unpriced = uncosted_calls(prev)
         change = (
             f"change {signed_money(t['change_usd'])} "
             f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
