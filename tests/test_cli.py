@@ -489,8 +489,12 @@ def test_a_failed_call_without_usage_is_not_priced_from_its_text(cli, jsonl):
             {**line, "response": "Fine, thanks."},
         ]
     )
-    summary = json.loads(cli("analyze", log, "-f", "json").stdout)["summary"]
+    report = json.loads(cli("analyze", log, "-f", "json").stdout)
+    summary = report["summary"]
     assert summary["error_requests"] == 2
+    # its day: a call without tokens, not a call of an unpriced model
+    [day] = report["by_day"]
+    assert (day["unpriced_requests"], day["unknown_token_requests"]) == (0, 1)
     assert (summary["unknown_token_requests"], summary["error_unknown_token_requests"]) == (1, 1)
     assert (summary["tokens_reported"], summary["tokens_counted"]) == (1, 1)
     assert summary["error_cost_usd"] == pytest.approx(13 * 0.15e-6)  # the one with usage
@@ -499,6 +503,7 @@ def test_a_failed_call_without_usage_is_not_priced_from_its_text(cli, jsonl):
     assert "Unknown tokens: 1 failed call without usage in the log" in text
     assert "had no token counts and no text to count" not in text
     assert "Failed calls: 2 (billed $0.000002 + 1 unpriced" not in text
+    assert re.search(r"2026-11-02 3 \$0\.000006 \+ 1 without tokens", text), text
 
 
 def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):

@@ -49,7 +49,9 @@ def by_day(con, ctx) -> list[dict]:
              coalesce(sum(output_tokens), 0) AS output_tokens,
              -- of the priced calls: null on a day none of whose calls has a price (never $0)
              sum(cost_usd) AS cost_usd,
-             count(*) - count(cost_usd) AS unpriced_requests  -- not counted as $0
+             count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,  -- not counted as $0
+             -- a priced model's calls without token counts (failed without usage, no text)
+             count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL ORDER BY day""",
     )
     for item in items:

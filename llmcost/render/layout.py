@@ -314,12 +314,28 @@ def _by_model(r: dict) -> Section:
     )
 
 
+def _day_cost(d: dict) -> str:
+    """A day's cost, and the calls it leaves out: of unpriced models ("unpriced", never $0),
+    and of priced ones without token counts ("without tokens")."""
+    unpriced, unknown = d.get("unpriced_requests") or 0, d.get("unknown_token_requests") or 0
+    if d["cost_usd"] is None:
+        shown = "unpriced" if unpriced else "no tokens" if unknown else "—"
+        if unpriced and unknown:
+            shown += f" + {count(unknown)} without tokens"
+        return shown
+    return (
+        money(d["cost_usd"])
+        + _unpriced_part(unpriced)
+        + (f" + {count(unknown)} without tokens" if unknown else "")
+    )
+
+
 def _by_day(r: dict) -> Section:
     rows = [
         [
             d["day"],
             count(d["requests"]),
-            _bucket_cost(d["cost_usd"], d.get("unpriced_requests")),
+            _day_cost(d),
         ]
         for d in r["by_day"]
     ]
