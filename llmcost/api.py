@@ -660,6 +660,21 @@ def count_tokens(
     OpenAI models are counted exactly with their encoding; other providers' tokenizers are
     not public, so their counts are estimates (see ``TokenCount.source``).
     """
+    return _count_tokens(text_or_messages, model, provider=provider, pricing=pricing)
+
+
+def _count_tokens(
+    text_or_messages: str | Sequence[Mapping[str, Any]],
+    model: str,
+    *,
+    provider: str | None = None,
+    pricing: PriceBook | PathLike | Iterable[PathLike] | None = None,
+    counted: dict[tuple[str, int | None], int] | None = None,
+) -> TokenCount:
+    """``count_tokens``, with ``counted`` a memo of raw counts of this same text by
+    (encoding, reply priming) that it reads and fills: models that share an encoding count the
+    text once (``llmcost tokens`` with five o200k_base models tokenized a 20 MB file five
+    times)."""
     from llmcost import tokens
 
     if not isinstance(model, str) or not model.strip():
@@ -671,20 +686,28 @@ def count_tokens(
         encoding = book.models[(resolution.provider, resolution.model_key)].encoding
     choice = tokens.encoding_for(model, encoding, provider or resolution.provider)
     if isinstance(text_or_messages, str):
-        raw = tokens.count_texts([text_or_messages], choice.encoding, threads=1)[0]
+        key = (choice.encoding, None)
     elif isinstance(text_or_messages, Sequence) and all(
         isinstance(m, Mapping) for m in text_or_messages
     ):
-        raw = tokens.chat_prompt_tokens(
-            tokens.as_chat_messages(text_or_messages),
-            choice.encoding,
-            reply_priming=choice.reply_priming,
-        )
+        key = (choice.encoding, choice.reply_priming)  # the framing differs with the priming
     else:
         raise UsageError(
             "count_tokens takes a string or a list of chat messages",
             hint='e.g. [{"role": "user", "content": "Hello"}]',
         )
+    if counted is not None and key in counted:
+        raw = counted[key]
+    elif isinstance(text_or_messages, str):
+        raw = tokens.count_texts([text_or_messages], choice.encoding, threads=1)[0]
+    else:
+        raw = tokens.chat_prompt_tokens(
+            tokens.as_chat_messages(text_or_messages),
+            choice.encoding,
+            reply_priming=choice.reply_priming,
+        )
+    if counted is not None:
+        counted[key] = raw
     # As the store fill does: estimates are the count times the factor, rounded half up.
     value = raw if choice.factor == 1.0 else math.floor(raw * choice.factor + 0.5)
     return TokenCount(value, choice.encoding, choice.token_source, choice.factor, choice.reasoning)

@@ -452,3 +452,40 @@ def test_money_apart_tells_different_amounts_apart() -> None:
     assert money_apart(values) == ["$0.00016", "$0.00025", "$0.00025", "$1.50", "—", "$0.00"]
     assert money_apart([0.01, 2.0]) == [money(0.01), money(2.0)]  # apart already: as before
     assert money_apart([1.234, 1.2345])[0] != money_apart([1.234, 1.2345])[1]
+
+
+def test_models_that_share_an_encoding_count_the_text_once(cli, monkeypatch) -> None:
+    """Each model re-tokenized the whole text: five o200k_base models took 3x one model's time
+    on a 20 MB file. A text is counted once per encoding (a chat prompt once per encoding and
+    reply priming), each model's count the same as counted alone."""
+    from llmcost import api, tokens
+
+    names = ["gpt-4o", "gpt-4o-mini", "o3", "gpt-4", "gpt-3.5-turbo", "claude-sonnet-4-5"]
+    models = [arg for name in names for arg in ("-m", name)]
+    calls = []
+    count_texts, chat_prompt_tokens = tokens.count_texts, tokens.chat_prompt_tokens
+
+    def counting_texts(texts, encoding, threads=2):
+        calls.append(encoding)
+        return count_texts(texts, encoding, threads)
+
+    def counting_chat(messages, encoding, counts=None, **kwargs):
+        calls.append((encoding, kwargs["reply_priming"]))
+        return chat_prompt_tokens(messages, encoding, counts, **kwargs)
+
+    monkeypatch.setattr(tokens, "count_texts", counting_texts)
+    monkeypatch.setattr(tokens, "chat_prompt_tokens", counting_chat)
+    counted = _json(cli, TEXT, *models)
+    assert sorted(calls) == ["cl100k_base", "o200k_base"]
+    alone = {name: api.count_tokens(TEXT, name) for name in names}
+    assert {m: (c["tokens"], c["encoding"]) for m, c in counted.items()} == {
+        m: (int(n), n.encoding) for m, n in alone.items()
+    }
+    assert counted["claude-sonnet-4-5"]["tokens"] == 7  # 6 x 1.2, the factor still applied
+
+    calls.clear()
+    chat = json.dumps([{"role": "user", "content": TEXT}])
+    counted = _json(cli, "--messages", "-", *models, input=chat)
+    # o3 primes the reply with 2 tokens, the others with 3: counted apart
+    assert sorted(calls, key=str) == [("cl100k_base", 3), ("o200k_base", 2), ("o200k_base", 3)]
+    assert counted["o3"]["tokens"] == counted["gpt-4o"]["tokens"] - 1

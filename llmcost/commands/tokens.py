@@ -153,7 +153,7 @@ def tokens(
     """Count the tokens of a text, a file or stdin for one or more models, and price them as
     input or output at today's prices: what will this prompt cost on model X, Y and Z?
     OpenAI models are counted exactly; others (tokenizer not public) are estimated."""
-    from llmcost.api import UnpricedModelError, count_tokens, load_pricing, price
+    from llmcost.api import UnpricedModelError, _count_tokens, load_pricing, price
 
     if not model:
         raise UsageError("name at least one model", hint="--model gpt-4o --model claude-sonnet-4-5")
@@ -171,8 +171,9 @@ def tokens(
     subject = _messages(raw) if messages else raw
     book = load_pricing(pricing or [])
     rows = []
+    counted = {}  # the text's count by encoding: models that share one count it once
     for name in dict.fromkeys(model):
-        n = count_tokens(subject, name, pricing=book)
+        n = _count_tokens(subject, name, pricing=book, counted=counted)
         usage = {"input_tokens": int(n), "output_tokens": 0}
         if as_ is Side.output:  # the prompt's size picks a long-context tier's output price
             usage = {"input_tokens": input_tokens or 0, "output_tokens": int(n)}
