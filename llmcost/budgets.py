@@ -570,10 +570,11 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
             "a report predates per-feature and per-user costs: only models are compared"
         )
     for side, summary in (("before", bs), ("after", hs)):
-        if summary.get("unpriced_requests"):
+        # a call with no token counts has no cost either, as check and report count it
+        uncosted = summary.get("unpriced_requests", 0) + summary.get("unknown_token_requests", 0)
+        if uncosted:
             out["notes"].append(
-                f"{side}: {plural(summary['unpriced_requests'], 'call')} without a price, "
-                "not counted in these costs"
+                f"{side}: {plural(uncosted, 'call')} without a price, not counted in these costs"
             )
     if base.get("pricing_version") != head.get("pricing_version"):
         out["notes"].append(

@@ -150,3 +150,41 @@ def test_a_change_from_under_a_cent_has_no_percentage():
     assert "- Calls: 1 → 9 (+8, +800.0%)" in text
     assert "| gpt-4o | $0.000059 | $8.88 | +$8.88 | from $0.000059 | 1 → 9 |" in text
     assert "15052442" not in text
+
+
+def test_calls_without_token_counts_are_noted_as_not_in_the_costs(cli, jsonl, tmp_path):
+    """A call with no usage and no text to count has no cost; check and report count it
+    among the calls without a price, and the diff's notes left it out: 'before: 1 call
+    without a price' of a base with an unpriced model and a gpt-4o call without tokens."""
+    base = jsonl([
+        {"ts": "2026-11-01T10:00:00Z", "model": "gpt-4o", "input_tokens": 1000,
+         "output_tokens": 500},
+        {"ts": "2026-11-01T11:00:00Z", "model": "gpt-4o"},
+        {"ts": "2026-11-01T12:00:00Z", "model": "acme-x", "input_tokens": 10,
+         "output_tokens": 10},
+    ])  # fmt: skip
+    head = jsonl([{"ts": "2026-11-08T11:00:00Z", "model": "gpt-4o"}])
+    files = []
+    for log in (base, head):
+        result = cli("analyze", log, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        files.append(tmp_path / f"{log.stem}.json")
+        files[-1].write_text(result.stdout)
+    summaries = [json.loads(f.read_text())["summary"] for f in files]
+    assert [(s["unpriced_requests"], s["unknown_token_requests"]) for s in summaries] == [
+        (1, 1),
+        (0, 1),
+    ]
+    doc = json.loads(cli("diff", *files, "--format", "json").stdout)
+    assert doc["total"] == {
+        "base_usd": 0.0075,  # 1,000 x $2.50/M + 500 x $10/M: the one call with a cost
+        "head_usd": 0.0,
+        "change_usd": -0.0075,
+        "change_pct": -100.0,
+    }
+    assert doc["notes"] == [
+        "before: 2 calls without a price, not counted in these costs",
+        "after: 1 call without a price, not counted in these costs",
+    ]
+    text = cli("diff", *files).stdout
+    assert "- after: 1 call without a price, not counted in these costs" in text
