@@ -192,15 +192,23 @@ def shipped_paths() -> list[Path]:
     return sorted(default_table_dir().glob("*.yaml"))
 
 
-def check(paths: list[Path], shipped: bool = False) -> CheckResult:
+def check(
+    paths: list[Path], shipped: bool = False, overlays: list[Path] | None = None
+) -> CheckResult:
     """Validate tables: the schema (pricing/SCHEMA.md), dates that overlap, cache read above
     input, sources present (http(s) URLs in the shipped tables), one name meaning one model
-    per provider; output below input is a warning. Every problem has its file:line."""
-    result = CheckResult(files=[str(p) for p in paths])
+    per provider; output below input is a warning. Every problem has its file:line.
+
+    ``overlays`` (a user's tables, checked after ``paths``) are held to the rules of the
+    tables they are: their sources need not be URLs (a contract), and a model of theirs that
+    has a same-named model before it replaces it, as ``pricing.merge`` does, rather than
+    being a second model of that name."""
+    result = CheckResult(files=[str(p) for p in [*paths, *(overlays or [])]])
     tables, warnings = load_tables(paths, result.errors)
-    result.warnings.extend(warnings)
+    layers, overlay_warnings = load_tables(overlays or [], result.errors)
+    result.warnings.extend(warnings + overlay_warnings)
     owner: dict[tuple[str, str], Model] = {}
-    for table in tables:
+    for overlay, table in [*((False, t) for t in tables), *((True, t) for t in layers)]:
         try:
             dt.date.fromisoformat(table.version)
         except ValueError:
@@ -209,10 +217,16 @@ def check(paths: list[Path], shipped: bool = False) -> CheckResult:
             )
         for model in table.models.values():
             result.models += 1
-            if shipped and not re.match(r"https?://", model.source):
+            if shipped and not overlay and not re.match(r"https?://", model.source):
                 result.errors.append(
                     Problem(model.file, model.line, f"model {model.key!r}: source is not a URL")
                 )
+            if overlay:  # the model it replaces, and that model's names with it
+                owner = {
+                    name: m
+                    for name, m in owner.items()
+                    if (m.provider, m.key) != (model.provider, model.key)
+                }
             for name in [model.key, *model.aliases]:
                 other = owner.get((model.provider, name))
                 if other is not None and other is not model:

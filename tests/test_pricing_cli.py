@@ -498,3 +498,35 @@ def test_diff_lists_alias_changes(cli, tmp_path):
     assert "added alias acme/acme-xl → acme-large" in lines
     same = json.loads(cli("pricing", "diff", str(old), str(old), "-f", "json").stdout)
     assert same["aliases"] == []
+
+
+def test_check_takes_llmcost_yaml_tables_as_overlays(cli, tmp_path):
+    """`pricing check` with no file checked llmcost.yaml's tables as if shipped: a contract
+    table overriding gpt-4o failed with 'source is not a URL' (a rule of the shipped tables
+    only) and "openai name 'gpt-4o' means both 'gpt-4o' … and 'gpt-4o'" (replacing a model is
+    what an overlay is for), while analyze priced with it. A name of the overlay's that means
+    another shipped model is still an error."""
+    (tmp_path / "llmcost.yaml").write_text("pricing:\n  tables: [contract.yaml]\n")
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(
+        "provider: openai\nversion: 2026-11-28\nsource: our 2026 contract (legal/openai.pdf)\n"
+        "models:\n  gpt-4o:\n    prices:\n      - {from: 2024-01-01, input: 2, output: 8}\n"
+    )
+    result = cli("pricing", "check")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert "12 tables" in result.stdout and "0 errors" in result.stdout
+    # the shipped gpt-4o's alias went with it: the contract's gpt-4o prices that name now
+    resolved = json.loads(cli("pricing", "resolve", "gpt-4o-2024-11-20", "-f", "json").stdout)
+    assert (resolved["model"], resolved["priced"]) == ("gpt-4o", True)
+    shown = json.loads(cli("pricing", "show", "gpt-4o", "-f", "json").stdout)
+    assert shown["source"] == "our 2026 contract (legal/openai.pdf)"
+
+    contract.write_text(
+        contract.read_text() + "  my-mini:\n    aliases: [gpt-4o-mini]\n"
+        "    prices:\n      - {from: 2024-01-01, input: 1, output: 2}\n"
+    )
+    result = cli("pricing", "check")
+    assert result.exit_code == 2
+    assert "openai name 'gpt-4o-mini' means both 'gpt-4o-mini'" in result.stderr
+    assert "not a URL" not in result.stderr

@@ -249,13 +249,12 @@ def check(
     from llmcost.pricing_tools import check as run_check
     from llmcost.pricing_tools import shipped_paths
 
-    shipped = not files
-    if shipped:
+    if not files:  # llmcost.yaml's tables overlay the shipped ones, as analyze loads them
         settings = pricing_overrides.from_config()
-        paths = shipped_paths() + pricing_overrides.table_paths(settings)
+        overlays = pricing_overrides.table_paths(settings)
+        result = run_check(shipped_paths(), shipped=True, overlays=overlays)
     else:
-        paths = list(files)
-    result = run_check(paths, shipped=shipped)
+        result = run_check(list(files))
     err = common.stderr()
     for w in result.warnings:
         err.print(f"[yellow]warning:[/yellow] {w.file}:{w.line}: {w.message}", soft_wrap=True)
