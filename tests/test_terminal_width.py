@@ -103,6 +103,28 @@ def test_rejects_shows_file_and_line_whole(cli, tmp_path, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_rejects_shows_the_reason_whole(cli, tmp_path, width):
+    """Why a line was rejected is what rejects is for: at 80 columns the reason was cut to
+    'no model (looke…', beside 45 columns of the line's text. It wraps instead."""
+    db = tmp_path / "r.duckdb"
+    log = tmp_path / "bad.jsonl"
+    log.write_text(
+        '{"ts": "2026-11-01T00:00:00Z", "input_tokens": 1, "note": "' + "x" * 80 + '"}\n'
+    )
+    assert cli("ingest", log, "--db", db).exit_code == 0
+    result = cli("rejects", "--db", db, env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    [rejected] = [
+        json.loads(line) for line in cli("rejects", "--db", db, "--raw").stdout.splitlines()
+    ]
+    assert rejected["reason"].startswith("no model (looked for model, ")
+    # every word of the reason, in order, wherever it wrapped ("looke…" is none of them)
+    words = iter(result.stdout.split())
+    assert all(word in words for word in rejected["reason"].split()), result.stdout
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_pricing_list_shows_model_names_and_prices_whole(cli, width):
     text = cli("pricing", "list", "--provider", "openai", env={"COLUMNS": str(width)}).stdout
     models = json.loads(cli("pricing", "list", "--provider", "openai", "-f", "json").stdout)

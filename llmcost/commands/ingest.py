@@ -134,6 +134,9 @@ def rejects(
         ],
         "lll",
         whole=("where",),  # file:line, never cut
+        # why the line was rejected, whole on several lines: at 80 columns it was cut to
+        # "no model (looke…" beside 45 columns of the line's text
+        fold=("reason",),
     )
     console = common.stdout_console()
     shown = f" ({len(rows):,} shown: --limit for more)" if len(rows) < total else ""
