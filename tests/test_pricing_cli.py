@@ -530,3 +530,30 @@ def test_check_takes_llmcost_yaml_tables_as_overlays(cli, tmp_path):
     assert result.exit_code == 2
     assert "openai name 'gpt-4o-mini' means both 'gpt-4o-mini'" in result.stderr
     assert "not a URL" not in result.stderr
+
+
+def test_diff_table_names_a_model_priced_by_one_version_only(cli, tmp_path, jsonl):
+    """The bill's change counts a model one version no longer prices ($7 → $4.50: $1 of the
+    $2.50 is acme-gone's, now unpriced), and the table listed only the models with a change
+    in dollars: the drop read as a saving, its $1 unexplained."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(OLD)
+    new.write_text(NEW)
+    log = jsonl(
+        [
+            {"timestamp": "2026-07-01T00:00:00Z", "provider": "acme", "model": "acme-gone",
+             "input_tokens": 1_000_000, "output_tokens": 0},
+        ]
+    )  # fmt: skip
+    args = ("pricing", "diff", str(old), str(new), "--log", str(log))
+    text = cli(*args, env={"COLUMNS": "200"}).stdout
+    assert "$1.000000 → $0.000000 (−$1.000000)" in text
+    assert (
+        "  acme/acme-gone: 1.0 → unpriced (1 call priced by the old tables only: not in the "
+        "new bill)" in text
+    )
+    text = cli("pricing", "diff", str(new), str(old), "--log", str(log), env={"COLUMNS": "200"})
+    assert (
+        "  acme/acme-gone: unpriced → 1.0 (1 call priced by the new tables only: not in the "
+        "old bill)" in text.stdout
+    )

@@ -348,6 +348,22 @@ def diff(
                     f"({_signed_usd(m['delta_usd'])}, {plural(m['requests'], 'call')})",
                     soft_wrap=True,
                 )
+            elif m["unpriced_old"] != m["unpriced_new"]:
+                # priced by one version only: its cost is in one bill, never $0 in the other
+                # (the change above counts it; this line was missing, the drop unexplained)
+                old_cost, new_cost = (
+                    "unpriced" if m[k] is None else m[k] for k in ("old_cost_usd", "new_cost_usd")
+                )
+                side, other = ("old", "new")
+                if m["unpriced_new"] < m["unpriced_old"]:
+                    side, other = other, side
+                calls = abs(m["unpriced_new"] - m["unpriced_old"])
+                console.print(
+                    f"  {m['provider']}/{m['model']}: {old_cost} → {new_cost} "
+                    f"({plural(calls, 'call')} priced by the {side} tables only: not in the "
+                    f"{other} bill)",
+                    soft_wrap=True,
+                )
 
 
 def _signed_usd(value: float) -> str:
