@@ -510,12 +510,21 @@ def _unpriced_calls(items: list[dict], key: str) -> dict[str | None, int]:
     return out
 
 
+def _named_calls(items: list[dict], key: str) -> dict[str | None, int]:
+    """Calls per name, summed as ``_named_costs`` sums costs: a model of two providers
+    (gpt-4o from openai and from azure) is two rows of the report, and the last one's calls
+    stood for both ('1 → 1' of 3 calls)."""
+    out: dict[str | None, int] = {}
+    for item in items:
+        out[item[key]] = out.get(item[key], 0) + (item.get("requests") or 0)
+    return out
+
+
 def _diff_rows(base: list[dict], head: list[dict], key: str, top: int | None) -> dict:
     """Rows per name; the costs are those of priced calls, and ``*_unpriced_requests`` say
     how many calls had no price (they are in no cost, never $0)."""
     b, h = _named_costs(base, key), _named_costs(head, key)
-    b_calls = {x[key]: x.get("requests", 0) for x in base}
-    h_calls = {x[key]: x.get("requests", 0) for x in head}
+    b_calls, h_calls = _named_calls(base, key), _named_calls(head, key)
     b_unpriced, h_unpriced = _unpriced_calls(base, key), _unpriced_calls(head, key)
     rows = []
     for name in set(b) | set(h):

@@ -188,3 +188,29 @@ def test_calls_without_token_counts_are_noted_as_not_in_the_costs(cli, jsonl, tm
     ]
     text = cli("diff", *files).stdout
     assert "- after: 1 call without a price, not counted in these costs" in text
+
+
+def test_a_model_from_two_providers_counts_every_call(cli, jsonl, tmp_path):
+    """gpt-4o from openai (2 calls) and from azure (1) is two rows of a report's by_model:
+    the diff summed their costs but took the last row's calls, '1 → 1' for 3 calls."""
+    call = {"model": "gpt-4o", "input_tokens": 1000, "output_tokens": 500}
+    base = jsonl([
+        {**call, "ts": "2026-11-01T10:00:00Z", "provider": "openai"},
+        {**call, "ts": "2026-11-01T11:00:00Z", "provider": "openai"},
+        {**call, "ts": "2026-11-01T12:00:00Z", "provider": "azure"},
+    ])  # fmt: skip
+    head = jsonl([{**call, "ts": "2026-11-08T10:00:00Z", "provider": "openai"}])
+    files = []
+    for log in (base, head):
+        files.append(tmp_path / f"{log.stem}.json")
+        files[-1].write_text(cli("analyze", log, "--format", "json").stdout)
+    providers = [
+        (m["provider"], m["requests"]) for m in json.loads(files[0].read_text())["by_model"]
+    ]
+    assert sorted(providers) == [("azure", 1), ("openai", 2)]
+    doc = json.loads(cli("diff", *files, "--format", "json").stdout)
+    [row] = doc["by_model"]["rows"]
+    # 3 x (1,000 x $2.50/M + 500 x $10/M) = $0.0225 before, $0.0075 after
+    assert (row["base_requests"], row["head_requests"]) == (3, 1)
+    assert (row["base_usd"], row["head_usd"]) == (0.0225, 0.0075)
+    assert "| gpt-4o | $0.02 | $0.0075 | −$0.01 | −66.7% | 3 → 1 |" in cli("diff", *files).stdout
