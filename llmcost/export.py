@@ -216,6 +216,21 @@ def copy_calls(
            FROM calls"""
     ).fetchone()
     if stats[0] == 0:
+        # a provider's usage report holds aggregates, stored apart as buckets: "check the
+        # input and the --since/--until window" sent its reader looking for a wrong window
+        # (with no call stored at all: else the window is what left them out)
+        buckets, stored = con.execute(
+            "SELECT (SELECT count(*) FROM usage_buckets), (SELECT count(*) FROM requests)"
+        ).fetchone()
+        if buckets and not stored:
+            from llmcost.render import plural
+
+            raise NoRecordsError(
+                f"no calls to export: the input holds {plural(buckets, 'usage-report bucket')} "
+                "(aggregates of many calls each), and export writes one row per call",
+                hint="`llmcost analyze` prices usage reports (its 'Provider usage reports' "
+                "section); export needs per-call logs",
+            )
         raise NoRecordsError(
             "no calls to export", hint="check the input and the --since/--until window"
         )

@@ -320,6 +320,25 @@ def test_cli_nothing_to_export(cli):
     assert "no logs named" in result.stderr
 
 
+def test_cli_a_usage_report_says_it_holds_no_calls(cli, tmp_path):
+    """A provider's usage report is aggregates, stored as buckets and never as calls: export
+    said 'no calls to export', hint 'check the input and the --since/--until window', of an
+    input that is right and a window that is none."""
+    report = DATA / "formats" / "usage_reports" / "crafted_openai_usage_completions.json"
+    result = cli("export", report, "-o", tmp_path / "calls.csv")
+    assert result.exit_code == 3
+    assert "the input holds 5 usage-report buckets" in result.stderr
+    assert "`llmcost analyze` prices usage reports" in result.stderr
+    assert "--since/--until" not in result.stderr
+    assert not (tmp_path / "calls.csv").exists()
+    # calls outside the window: the window is what to check, as before
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"ts": "2026-11-01T10:00:00Z", "model": "gpt-4o", "input_tokens": 1}\n')
+    result = cli("export", log, "--since", "2027-01-01", "-o", tmp_path / "calls.csv")
+    assert result.exit_code == 3
+    assert "hint: check the input and the --since/--until window" in result.stderr
+
+
 def test_calls_without_a_timestamp_go_to_the_hive_default_partition(jsonl, tmp_path):
     log = jsonl(
         [
