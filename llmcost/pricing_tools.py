@@ -629,7 +629,18 @@ def litellm_yaml(result: ImportResult, today: dt.date, start: dt.date, file: str
         "source": LITELLM_SOURCE,
         "models": result.models,
     }
-    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    return header + yaml.dump(
+        doc, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Every value written out in full: the one start date shared by every row was written
+    once as '&id001' and then '*id001', so correcting one model's 'from' in the file (as the
+    header asks) moved every model's."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
 
 
 def read_litellm(path: Path) -> dict:

@@ -557,3 +557,20 @@ def test_diff_table_names_a_model_priced_by_one_version_only(cli, tmp_path, json
         "  acme/acme-gone: unpriced → 1.0 (1 call priced by the new tables only: not in the "
         "old bill)" in text.stdout
     )
+
+
+def test_import_litellm_writes_each_start_date_in_full(cli, tmp_path):
+    """Every row starts on the same date, and the YAML wrote it once as '&id001' and then
+    '*id001': correcting one model's 'from' (the header asks to check each against the
+    provider's page) moved every model's."""
+    from llmcost.pricing import parse_table
+
+    out = tmp_path / "litellm.yaml"
+    assert cli("pricing", "import-litellm", str(SLICE), "-o", str(out)).exit_code == 0
+    text = out.read_text()
+    assert "&id" not in text and "*id" not in text
+    assert text.count("- from: 2020-01-01\n") == 5  # one row per model imported
+    # one model's date corrected, as a user would: the others keep theirs
+    edited = text.replace("- from: 2020-01-01\n", "- from: 2025-08-05\n", 1)
+    starts = [m.prices[0]["from"] for m in parse_table(edited, str(out))[0].models.values()]
+    assert sorted(str(d) for d in starts) == ["2020-01-01"] * 4 + ["2025-08-05"]
