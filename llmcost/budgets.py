@@ -580,7 +580,7 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
         )
     for side, summary in (("before", bs), ("after", hs)):
         # a call with no token counts has no cost either, as check and report count it
-        uncosted = summary.get("unpriced_requests", 0) + summary.get("unknown_token_requests", 0)
+        uncosted = uncosted_calls(summary)
         if uncosted:
             out["notes"].append(
                 f"{side}: {plural(uncosted, 'call')} without a price, not counted in these costs"
