@@ -197,3 +197,15 @@ def test_the_early_check_leaves_the_report_already_there_when_the_run_fails(cli,
     result = cli("analyze", empty, "-o", out)
     assert result.exit_code == 3
     assert out.read_text() == "previous report\n"
+
+
+@pytest.mark.parametrize("command", ["analyze", "diff"])
+def test_dash_as_the_output_is_stdout(cli, tmp_path, monkeypatch, command):
+    """'-o -' is stdout, as check_writable and export take it: analyze and diff wrote a
+    file named '-' in the working directory, and nothing on stdout."""
+    monkeypatch.chdir(tmp_path)
+    args = [LOG] if command == "analyze" else [_report(cli, tmp_path)] * 2
+    result = cli(command, *args, "-f", "json", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), dict)
+    assert not (tmp_path / "-").exists()

@@ -205,7 +205,12 @@ def report_error(exc: LlmcostError) -> None:
 @contextlib.contextmanager
 def output_file(path: Path, append: bool = False):
     """Open a file the tool writes (a report, a summary, an overlay) for text; a path that
-    cannot be written is a usage error naming it and what to do, not a traceback."""
+    cannot be written is a usage error naming it and what to do, not a traceback. ``-`` is
+    stdout, as check_writable and export take it (it wrote a file named '-')."""
+    if str(path) == "-":
+        with stdout_may_close():
+            yield sys.stdout
+        return
     try:
         fh = Path(path).open("a" if append else "w", encoding="utf-8")
     except OSError as exc:
