@@ -379,23 +379,18 @@ def _claude_code(calls: list[Call], as_strings: bool):
         # (tests/data/formats/claude_code/crafted_streamed_session.jsonl and its README)
         first = {**_anthropic_usage(c), "output_tokens": min(1, c.visible + c.reasoning)}
         first["output_tokens_details"] = {"thinking_tokens": min(1, c.reasoning)}
-        rec = {"type": "assistant", "timestamp": _iso(n), "parentUuid": None,
-               "isSidechain": False, "userType": "external", "cwd": "/home/dev/proj",
-               "sessionId": "sess-1", "version": "1.0.0", "uuid": f"u0-{n}",
-               "requestId": f"req_{n}",
-               "message": {"id": f"msg_{n}", "type": "message", "role": "assistant",
-                           "model": MODEL, "content": [{"type": "thinking", "thinking": "."}],
-                           "stop_reason": None, "stop_sequence": None, "usage": first}}  # fmt: skip
-        lines.append(json.dumps(rec) + "\n")
-        rec = {"type": "assistant", "timestamp": _iso(n), "parentUuid": None,
-               "isSidechain": False, "userType": "external", "cwd": "/home/dev/proj",
-               "sessionId": "sess-1", "version": "1.0.0", "uuid": f"u-{n}",
-               "requestId": f"req_{n}",
-               "message": {"id": f"msg_{n}", "type": "message", "role": "assistant",
-                           "model": MODEL, "content": [{"type": "text", "text": "ok"}],
-                           "stop_reason": "end_turn", "stop_sequence": None,
-                           "usage": _anthropic_usage(c)}}  # fmt: skip
-        lines.append(json.dumps(rec) + "\n")
+        for uuid, block, stop, usage in (
+            (f"u0-{n}", {"type": "thinking", "thinking": "."}, None, first),
+            (f"u-{n}", {"type": "text", "text": "ok"}, "end_turn", _anthropic_usage(c)),
+        ):
+            rec = {"type": "assistant", "timestamp": _iso(n), "parentUuid": None,
+                   "isSidechain": False, "userType": "external", "cwd": "/home/dev/proj",
+                   "sessionId": "sess-1", "version": "1.0.0", "uuid": uuid,
+                   "requestId": f"req_{n}",
+                   "message": {"id": f"msg_{n}", "type": "message", "role": "assistant",
+                               "model": MODEL, "content": [block], "stop_reason": stop,
+                               "stop_sequence": None, "usage": usage}}  # fmt: skip
+            lines.append(json.dumps(rec) + "\n")
     return [("session.jsonl", "".join(lines), [Has(hour=True)] * len(calls))]
 
 
