@@ -22,6 +22,13 @@ OTEL = DATA / "formats" / "otel"
 load = load_priced
 
 
+def _write_otlp(path, spans: list[dict]):
+    """``spans`` as an OTLP JSON file at ``path`` (one resource, one scope); returns ``path``."""
+    resource = {"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}
+    path.write_text(json.dumps({"resourceSpans": [resource]}))
+    return path
+
+
 def _chat_span(trace_id: str, span_id: str, model: str, attrs: dict) -> dict:
     """An OpenAI chat span of ``model`` with ``attrs`` (string attributes) and no counts."""
     attrs = {"gen_ai.operation.name": "chat", "gen_ai.system": "openai",
@@ -267,12 +274,7 @@ def test_the_deprecated_gen_ai_prompt_and_completion_attributes_are_the_texts(tm
         span("1" * 16, json.dumps(messages), json.dumps(answer)),
         span("2" * 16, repr_prompt, "The capital of France is Paris."),
     ]
-    path = tmp_path / "old.otlp.json"
-    path.write_text(
-        json.dumps(
-            {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
-        )
-    )
+    path = _write_otlp(tmp_path / "old.otlp.json", spans)
     _, calls, rejects, texts = load(path)
     assert rejects == []
     assert json.loads(texts[calls[0]["prompt_hash"]]) == messages
@@ -326,11 +328,7 @@ def test_tool_definitions_are_kept_and_counted(tmp_path, jsonl):
         span("3" * 16, {**old_prompt, **{f"llm.request.functions.0.{k}": v if isinstance(v, str)
                                          else json.dumps(v) for k, v in function.items()}}),
     ]  # fmt: skip
-    path = tmp_path / "tools.otlp.json"
-    document = {
-        "resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]
-    }
-    path.write_text(json.dumps(document))
+    path = _write_otlp(tmp_path / "tools.otlp.json", spans)
     logged = logged_tools(path)
     chat_functions = {**chat["request"], "functions": [function]}
     del chat_functions["tools"]
@@ -405,9 +403,7 @@ def test_a_chat_span_s_flat_tool_definitions_get_the_chat_framing(tmp_path, attr
             **attrs,
         },
     )
-    spans = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]}
-    path = tmp_path / "chat.otlp.json"
-    path.write_text(json.dumps(spans))
+    path = _write_otlp(tmp_path / "chat.otlp.json", [span])
     [(_, text, counted, source)] = logged_tools(path)
     reported = chat["usage"]["prompt_tokens"]
     assert source == "counted"
@@ -449,12 +445,7 @@ def test_tool_call_answers_keep_their_arguments_only(tmp_path):
                    {**indexed, "gen_ai.prompt.0.role": "user",
                     "gen_ai.prompt.0.content": "Find 9 and 10."}),
     ]  # fmt: skip
-    path = tmp_path / "tools.otlp.json"
-    path.write_text(
-        json.dumps(
-            {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
-        )
-    )
+    path = _write_otlp(tmp_path / "tools.otlp.json", spans)
     _, calls, rejects, texts = load(path)
     assert rejects == []
     answers = sorted((str(c["finish_reason"]), texts[c["completion_hash"]]) for c in calls)
