@@ -13,9 +13,10 @@ PRICING_ARGS = [x for p in PRICES for x in ("--pricing", str(p))]
 def _log() -> list[dict]:
     records = [
         # twelve answers of one feature: ten of 100 tokens, one of 110, one runaway of 1,000
+        # (no finish reason: nothing says the model had finished it)
         *[call(100 * i, feature="faq", out=100, text=f"f{i}", max_tokens=4096) for i in range(10)],
         call(1000, feature="faq", out=110, text="f10", max_tokens=4096),
-        call(1100, feature="faq", out=1000, text="f11", max_tokens=4096),
+        call(1100, feature="faq", out=1000, text="f11", max_tokens=4096, finish=None),
         # truncated at max_tokens
         call(2000, feature="story", out=256, finish="length", max_tokens=256, text="t1"),
         # failed but billed: input only
@@ -62,6 +63,44 @@ def test_waste(jsonl):
     assert offered(rep, "failed_calls")["usd"] == pytest.approx(0.02)
     assert offered(rep, "retries")["calls"] == 1
     assert offered(rep, "runaway_output")["usd"] == pytest.approx(850 * 20 * M)
+
+
+def test_long_answers_that_finished_are_not_runaways(jsonl, cli):
+    # Hand-worked (big-model: out $20/M). faq: ten answers of 100 tokens and one of 110 that
+    # stopped, and five long ones. Sixteen outputs: median 100, MAD 0, so sigma is floored at
+    # 10 and the threshold is 100 + 5 x 10 = 150. Three did not finish on their own: 1,000
+    # tokens cut at max_tokens, 600 with no finish reason, 400 stopped by a content filter:
+    # (850 + 450 + 250) x $20/M = $0.031 above the threshold. Two finished normally: 2,000
+    # tokens that stopped and 800 that ended on a tool call. Before, all five were runaways
+    # and a cap at 150 tokens "saved" (850 + 450 + 250 + 1,850 + 650) x $20/M = $0.081,
+    # $0.05 of it by cutting answers the model had finished.
+    records = [
+        *[call(100 * i, feature="faq", out=100, text=f"f{i}") for i in range(10)],
+        call(1000, feature="faq", out=110, text="f10"),
+        call(1100, feature="faq", out=1000, text="cut", finish="length", max_tokens=1000),
+        call(1200, feature="faq", out=600, text="silent", finish=None),
+        call(1300, feature="faq", out=400, text="filtered", finish="content_filter"),
+        call(1400, feature="faq", out=2000, text="essay", finish="stop"),
+        call(1500, feature="faq", out=800, text="tool", finish="tool_calls"),
+    ]
+    rep = report(jsonl, records)
+    runaway = rep["waste"]["runaway"]
+    assert runaway["calls"] == 3
+    assert runaway["usd"] == pytest.approx(1550 * 20 * M)
+    [group] = runaway["top"]
+    assert (group["threshold"], group["max_output"], group["calls"]) == (150, 1000, 3)
+    assert offered(rep, "runaway_output")["usd"] == pytest.approx(1550 * 20 * M)
+    assert offered(rep, "runaway_output")["calls"] == 3
+    long = runaway["long_finished"]
+    assert long["calls"] == 2
+    [finished] = long["top"]
+    assert (finished["feature"], finished["calls"], finished["max_output"]) == ("faq", 2, 2000)
+    assert finished["threshold"] == 150
+    assert "usd" not in finished  # not a saving: no dollars
+    assert finished["example"]["line"] == 15  # the 2,000-token answer
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "or no finish reason): 3 calls; a cap at that length saves $0.03." in text
+    assert "Long answers above that length: 2 calls — answers above the same threshold" in text
 
 
 def test_retry_window_and_runaway_k_from_config(jsonl):
@@ -142,11 +181,11 @@ def test_unpriced_truncated_and_failed_calls_are_not_zero(jsonl, cli):
 
 def test_runaway_calls_without_a_cost_are_counted_not_saved(jsonl, cli):
     # _log()'s faq calls (threshold 150, one runaway of 1,000 tokens: 850 x $20/M = $0.017)
-    # and one more faq answer of 1,000 tokens whose log gives no input count and no prompt
-    # text: its cost is unknown (input tokens missing), its output price is known. Before,
-    # its 850 excess tokens were counted ($0.017 more: $0.034), a saving on a call that is
-    # in no total ("1 call without a price not included", yet its saving was).
-    no_input = call(1200, feature="faq", out=1000, max_tokens=4096)
+    # and one more unfinished faq answer of 1,000 tokens whose log gives no input count and no
+    # prompt text: its cost is unknown (input tokens missing), its output price is known.
+    # Before, its 850 excess tokens were counted ($0.017 more: $0.034), a saving on a call that
+    # is in no total ("1 call without a price not included", yet its saving was).
+    no_input = call(1200, feature="faq", out=1000, max_tokens=4096, finish=None)
     no_input["usage"] = {"completion_tokens": 1000}
     no_input["messages"] = None
     rep = report(jsonl, _log() + [no_input])

@@ -11,7 +11,7 @@ savings:
   offline_features: [nightly-summaries]        # batch-eligible whatever their shape
   retry_seconds: 60            # same prompt again within this many seconds = a retry
   near_duplicate_threshold: 0.8                # Jaccard similarity of word 3-shingles
-  runaway_k: 5                 # runaway output: above median + k x robust sigma (MAD)
+  runaway_k: 5                 # runaway: above median + k x robust sigma, not finished
   anomaly_k: 3.5               # anomaly: above trailing median + k x robust sigma
   baseline_days: 14            # trailing window of the anomaly baseline
   gpu_hour_usd: 2.5            # self-hosting: price of one GPU-hour

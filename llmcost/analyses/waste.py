@@ -12,10 +12,15 @@ and ``max_tokens`` caps far above what is used.
 * **Runaway generations**: per feature and model (groups of at least ``MIN_GROUP`` successful
   calls), an output above median + k x sigma, sigma = 1.4826 x MAD (the median absolute
   deviation, a robust standard deviation), floored at 10% of the median so that near-constant
-  outputs do not flag tiny deviations; k = ``savings.runaway_k`` (5). The saving counted is
-  the output above that threshold, at the call's output price: what a ``max_tokens`` cap at
-  the threshold would have cut. A runaway call without a cost (an unpriced model, or input
-  tokens the log does not give) saves nothing here: it is counted (``unpriced_calls``).
+  outputs do not flag tiny deviations; k = ``savings.runaway_k`` (5), that did NOT finish on
+  its own: cut at ``max_tokens``, stopped by a filter, or with no finish reason in the log. A
+  long answer that ended normally (``finish_reason`` stop, i.e. end of turn or a stop
+  sequence, or a tool call) is an answer the model had finished, often one the user asked
+  for: a cap at the threshold would have cut it, so it is listed apart (``long_finished``)
+  with no dollars. The saving counted is the output above the threshold, at the call's
+  output price: what a ``max_tokens`` cap at the threshold would have cut. A runaway call
+  without a cost (an unpriced model, or input tokens the log does not give) saves nothing
+  here: it is counted (``unpriced_calls``).
 * **Caps**: per feature, the p99 of real outputs (successful, not truncated) rounded up to a
   multiple of 64 is the suggested ``max_tokens``. A lower cap does not lower cost by itself
   (a call pays for what it generates): it is risk control against runaways, so no dollars
@@ -32,6 +37,8 @@ MAD_SCALE = 1.4826
 MEDIAN_FLOOR = 0.1
 CAP_ROUND = 64
 HEADROOM = 2  # a cap is "far above" use when the median max_tokens exceeds HEADROOM x p99
+# finish reasons (as the adapters normalize them) of an answer the model ended itself
+FINISHED = ("stop", "tool_calls")
 
 FAILED_ASSUMPTION = (
     "failed calls that were still billed bought nothing; fixing their cause saves their cost"
@@ -41,8 +48,14 @@ RETRY_ASSUMPTION = (
     "within seconds of a successful call is a retry the client did not need"
 )
 RUNAWAY_ASSUMPTION = (
-    "outputs far above their feature's usual length (median + k x robust sigma) are runaway "
-    "generations; a max_tokens cap at that threshold cuts the excess"
+    "outputs far above their feature's usual length (median + k x robust sigma) that did not "
+    "finish on their own (cut at max_tokens, stopped by a filter, or no finish reason logged) "
+    "are runaway generations; a max_tokens cap at that threshold cuts the excess"
+)
+LONG_FINISHED_NOTE = (
+    "answers above the same threshold that finished normally (stop or tool call): not counted "
+    "as a saving, the model had finished them and a cap would have cut them; a long answer "
+    "that repeats itself is still worth a look"
 )
 
 
@@ -148,6 +161,8 @@ def waste(con, ctx) -> dict:
         {"section": "waste.retries", "seconds": cfg.retry_seconds},
     )
     k = float(cfg.runaway_k)
+    finished = ", ".join(f"'{f}'" for f in FINISHED)
+    unfinished = f"coalesce(c.finish_reason NOT IN ({finished}), TRUE)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_runaway_groups AS
             WITH ok AS (
@@ -172,7 +187,7 @@ def waste(con, ctx) -> dict:
             FROM {base} c JOIN sv_runaway_groups g
               ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
             WHERE c.output_tokens > g.threshold AND c.p_output IS NOT NULL
-              AND c.cost_usd IS NOT NULL"""
+              AND c.cost_usd IS NOT NULL AND {unfinished}"""
     )
     # Runaways without a cost (an unpriced model, or input tokens the log does not give): no
     # saving is counted on a call that is in no total, but they are said.
@@ -180,8 +195,20 @@ def waste(con, ctx) -> dict:
         f"""SELECT count(*) FROM {base} c JOIN sv_runaway_groups g
               ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
             WHERE c.output_tokens > g.threshold
-              AND (c.cost_usd IS NULL OR c.p_output IS NULL)"""
+              AND (c.cost_usd IS NULL OR c.p_output IS NULL) AND {unfinished}"""
     ).fetchone()[0]
+    # Long answers that ended normally: above the threshold, but finished; no saving.
+    long_finished = rows(
+        con,
+        f"""SELECT g.feature, c.model, count(*) AS calls, any_value(g.median) AS median_output,
+              round(any_value(g.threshold)) AS threshold, max(c.output_tokens) AS max_output,
+              first({{'source': c.source, 'line': c.source_line}}
+                    ORDER BY c.output_tokens DESC, c.source, c.source_line) AS example
+            FROM {base} c JOIN sv_runaway_groups g
+              ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
+            WHERE c.output_tokens > g.threshold AND NOT {unfinished}
+            GROUP BY ALL ORDER BY calls DESC, max_output DESC, g.feature, c.model""",
+    )
     runaway = _money(
         rows(
             con,
@@ -249,6 +276,11 @@ def waste(con, ctx) -> dict:
             "k": k,
             "top": runaway[:top],
             "assumption": RUNAWAY_ASSUMPTION,
+            "long_finished": {
+                "calls": sum(x["calls"] for x in long_finished),
+                "top": long_finished[:top],
+                "note": LONG_FINISHED_NOTE,
+            },
         },
         "caps": {
             "features": caps[:top],

@@ -1130,7 +1130,8 @@ def _waste(w: dict, r: dict) -> Section:
         )
     section.lines.append(
         f"Runaway outputs (above median + {ru['k']:g} × robust sigma of their feature and "
-        f"model): {plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}"
+        "model, and not finished: cut at max_tokens, filtered or no finish reason): "
+        f"{plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}"
         + (
             f" ({plural(ru['unpriced_calls'], 'more runaway call')} without a cost)"
             if ru.get("unpriced_calls")
@@ -1157,6 +1158,31 @@ def _waste(w: dict, r: dict) -> Section:
                     for x in ru["top"]
                 ],
                 "rrllrrrl",
+            )
+        )
+    # answers above the threshold that ended normally: said, with no dollars (not a saving)
+    long = ru.get("long_finished") or {}
+    if long.get("calls"):
+        section.lines.append(
+            f"Long answers above that length: {plural(long['calls'], 'call')} — {long['note']}."
+        )
+        section.tables.append(
+            Table(
+                ["Long answers", "Feature", "Model", "Median out", "Threshold", "Max out",
+                 "Longest at"],
+                [
+                    [
+                        count(x["calls"]),
+                        x["feature"],
+                        x["model"],
+                        count(round(x["median_output"])),
+                        count(round(x["threshold"])),
+                        count(x["max_output"]),
+                        _where(x["example"], r),
+                    ]
+                    for x in long["top"]
+                ],
+                "rllrrrl",
             )
         )
     caps = w["caps"]
