@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -58,6 +59,31 @@ def test_the_largest_price_change_wins(jsonl):
     assert offered(rep, "downgrade")["usd"] == pytest.approx(cost * 0.9)
     assert offered(rep, "batch")["usd"] == 0
     assert rep["savings_total"]["usd"] == pytest.approx(cost * 0.9)
+
+
+def test_the_total_is_called_a_floor_not_up_to(jsonl, cli):
+    # The sum is a floor of what the kinds save together (savings.py), but the report said
+    # "Up to $X", a ceiling. Hand-worked: the short offline call of the test above costs
+    # $0.0102; the sibling saves 90% ($0.00918, the total), batch 50%. Together (the sibling
+    # at its batch price, $0.00051) they would save 95%, $0.00969: more than the total.
+    records = [call(0, feature="classify-job", inp=1000, out=10, user=None)]
+    config = "savings:\n  offline_features: [classify-job]\n"
+    rep = report(jsonl, records, config=config)
+    cost = 1000 * 10 * M + 10 * 20 * M
+    assert rep["savings_total"]["usd"] == pytest.approx(cost * 0.9)
+    assert offered(rep, "batch")["details"]["usd_before_overlap"] == pytest.approx(cost / 2)
+    assert rep["savings_total"]["usd"] < cost - (1000 * 1 * M + 10 * 2 * M) / 2
+    Path("llmcost.yaml").write_text(config)
+    log = str(jsonl(records))
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", log, "--format", fmt, *PRICING_ARGS).stdout
+        text = " ".join((html.unescape(out) if fmt == "html" else out).split())
+        assert "Up to" not in text, fmt
+        assert "Savings found: $0.0092 (90.0% of $0.01) on 1 call, ranked by dollars." in text, fmt
+        assert (
+            "A floor of what these kinds save together: each call's saving is counted once, "
+            "and savings that could stack on one call (batch with caching, say) are not added"
+        ) in text, fmt
 
 
 def test_demo_log(cli):
@@ -163,8 +189,8 @@ def test_the_share_says_it_leaves_out_unpriced_calls(jsonl, cli):
     assert total["calls_without_cost"] == 3
     text = cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout
     assert (
-        "Up to $0.01 (45.5% of $0.02, the cost of the priced calls; 3 calls without a price "
-        "not included) on 1 call" in " ".join(text.split())
+        "Savings found: $0.01 (45.5% of $0.02, the cost of the priced calls; 3 calls without a "
+        "price not included) on 1 call" in " ".join(text.split())
     )
 
 

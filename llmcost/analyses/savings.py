@@ -20,8 +20,11 @@ assigned to those calls save on them, else it saves nothing.
 
 So a kind's ``usd`` is what it saves on the calls assigned to it; ``details`` keeps what it
 would save on its own (``usd_before_overlap``). The sum of ``usd`` is therefore a floor of
-the combined potential: price changes can stack (a batched call can also be cached), which
-is not counted.
+what the kinds' estimates save together, never a ceiling: price changes can stack (a
+batched call can also be cached, a downgraded one batched), and the stacked part is not
+counted. It is a floor of the estimates, not a promise: each kind holds only under its
+assumption (a downgrade's answer quality is not measured, a semantic cache is assumed to
+hit). The reports call it a floor, not "up to".
 """
 
 from __future__ import annotations

@@ -1006,7 +1006,7 @@ def _savings(r: dict) -> list[Section]:
         return [section]
     no_cost = total.get("calls_without_cost")
     section.lines.append(
-        f"Up to {money(total.get('usd'))} ({pct(total.get('share_of_cost'))} of "
+        f"Savings found: {money(total.get('usd'))} ({pct(total.get('share_of_cost'))} of "
         f"{money(total.get('total_cost_usd'))}"
         + (
             f", the cost of the priced calls; {plural(no_cost, 'call')} without a price not "
@@ -1015,6 +1015,13 @@ def _savings(r: dict) -> list[Section]:
             else ""
         )
         + f") on {plural(total.get('calls'), 'call')}, ranked by dollars."
+    )
+    # not "up to": the sum leaves out savings that stack, so it is a floor of the kinds
+    # together (analyses.savings), though each kind rests on its own assumption
+    section.lines.append(
+        "A floor of what these kinds save together: each call's saving is counted once, and "
+        "savings that could stack on one call (batch with caching, say) are not added; each "
+        "rests on its assumption below."
     )
     section.tables.append(
         Table(
