@@ -439,6 +439,46 @@ def test_peak_times_never_show_unpriced_calls_as_free(cli, jsonl):
     assert re.search(r"^Mon(\s+·){10}\s+\?\s+<1¢", text, re.M)
 
 
+def test_peak_times_tell_calls_without_token_counts_from_unpriced_ones(cli, jsonl):
+    """Peaks counted every call without a cost as unpriced: a gpt-4o-mini call whose log
+    had no token counts read '+ 1 unpriced', though its model has a price. The counts are
+    apart now, as by_day's: unpriced_requests (no price) and unknown_token_requests."""
+    mini = {"model": "gpt-4o-mini"}  # no usage and no text: its tokens are unknown
+    log = jsonl(
+        [
+            {**mini, "timestamp": "2026-11-02T10:00:00Z"},
+            {**mini, "timestamp": "2026-11-02T10:00:10Z"},
+            {"model": "acme-7b", "input_tokens": 1000, "output_tokens": 100,
+             "timestamp": "2026-11-02T10:00:20Z"},
+            {**mini, "input_tokens": 1000, "output_tokens": 100,
+             "timestamp": "2026-11-02T11:00:00Z"},
+            {**mini, "timestamp": "2026-11-02T11:00:30Z"},
+            {**mini, "timestamp": "2026-11-03T09:00:00Z"},
+        ]
+    )  # fmt: skip
+    peaks = json.loads(cli("analyze", log, "-f", "json").stdout)["peaks"]
+    split = lambda x: (x["cost_usd"], x["unpriced_requests"], x["unknown_token_requests"])  # noqa: E731
+    # the 10:00 minute: 2 calls without tokens and 1 of a model without a price, no cost
+    assert split(peaks["busiest_minute"]) == (None, 1, 2)
+    # 11h: 1,000 x $0.15/M + 100 x $0.60/M = $0.00021, and 1 call without tokens
+    assert peaks["costliest_hour"]["hour"][11:13] == "11"
+    assert split(peaks["costliest_hour"]) == (0.00021, 0, 1)
+    grid = {(c["weekday"], c["hour"]): split(c) for c in peaks["grid"]}
+    assert grid == {(0, 10): (None, 1, 2), (0, 11): (0.00021, 0, 1), (1, 9): (None, 0, 1)}
+    for fmt in ("table", "markdown"):
+        out = cli("analyze", log, "-f", fmt, env={"COLUMNS": "140"}).stdout
+        text = " ".join(out.split())
+        assert "0 output tokens, no price (unpriced models) + 2 without tokens" in text, fmt
+        assert "Costliest hour: 2026-11-02 11h — 2 calls, $0.0002 + 1 without tokens" in text
+        assert "unpriced" not in text.split("Costliest hour")[1].split("Grid")[0]
+        assert "'?' only calls without a price or without token counts" in text
+    # a minute of calls without tokens only: no cost, and not for want of a price
+    only = jsonl([{**mini, "timestamp": "2026-11-03T09:00:00Z"}])
+    text = " ".join(cli("analyze", only, env={"COLUMNS": "140"}).stdout.split())
+    assert "1 call, 0 input and 0 output tokens, no cost (no token counts)" in text
+    assert "'?' only calls without token counts," in text
+
+
 def test_a_day_of_unpriced_calls_only_has_no_cost_not_zero(cli, jsonl):
     """by_day gave cost_usd 0 for a day whose calls all lacked a price (the terminal read
     "$0.00 + 2 unpriced"), where by_model and --period daily give null: the day's cost is

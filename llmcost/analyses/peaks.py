@@ -1,14 +1,21 @@
 """Peak times: an hour-of-day × weekday cost grid, the busiest hour and minute, in the
 report's zone (``report --tz``; UTC else).
 
-Costs are those of the priced calls; a cell, minute or hour whose calls all lack a price has
-no cost (None, never $0), and ``unpriced_requests`` says how many calls had none. The
+Costs are those of the calls with a cost; a cell, minute or hour whose calls all lack one has
+no cost (None, never $0). Two counts say which calls are in no cost, and why:
+``unpriced_requests``, the calls of models without a price, and ``unknown_token_requests``,
+the calls of a priced model whose log gave no token counts and had no text to count (a
+failed call without usage: its cost is unknown, not billed). The
 busiest minute and the costliest hour are instants (ISO with the zone's offset): the hour
 that a zone lives twice when its clocks go back is two hours, not one."""
 
 from zoneinfo import ZoneInfo
 
 from llmcost.analyses import local_ts, register, rows, usd, zone
+
+# the calls in no cost, by why: no price for their model, or no token counts (as by_day)
+_UNCOSTED = """count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+             count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests"""
 
 
 @register("peaks", "Peak times", order=40)
@@ -17,17 +24,17 @@ def peaks(con, ctx) -> dict:
     grid = rows(
         con,
         f"""SELECT isodow({local}) - 1 AS weekday, hour({local}) AS hour, count(*) AS requests,
-             sum(cost_usd) AS cost_usd, count(*) - count(cost_usd) AS unpriced_requests
+             sum(cost_usd) AS cost_usd, {_UNCOSTED}
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL ORDER BY weekday, hour""",
     )
     for cell in grid:
         cell["cost_usd"] = usd(cell["cost_usd"])
     minute = rows(
         con,
-        """SELECT date_trunc('minute', ts) AS minute, count(*) AS requests,
+        f"""SELECT date_trunc('minute', ts) AS minute, count(*) AS requests,
              coalesce(sum(input_tokens), 0) AS input_tokens,
              coalesce(sum(output_tokens), 0) AS output_tokens,
-             sum(cost_usd) AS cost_usd, count(*) - count(cost_usd) AS unpriced_requests
+             sum(cost_usd) AS cost_usd, {_UNCOSTED}
            FROM calls WHERE ts IS NOT NULL GROUP BY 1
            ORDER BY 2 DESC, 3 + 4 DESC, 1 LIMIT 1""",
     )
@@ -41,7 +48,7 @@ def peaks(con, ctx) -> dict:
     hour = rows(
         con,
         f"""SELECT {start} AS hour, count(*) AS requests,
-             sum(cost_usd) AS cost_usd, count(*) - count(cost_usd) AS unpriced_requests
+             sum(cost_usd) AS cost_usd, {_UNCOSTED}
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL
            ORDER BY cost_usd DESC NULLS LAST, hour LIMIT 1""",
     )

@@ -682,21 +682,43 @@ def _peaks(r: dict) -> Section:
             f"Costliest hour: {h['hour'][:13].replace('T', ' ')}h — "
             f"{plural(h['requests'], 'call')}, {_priced_cost(h)}"
         )
-    unpriced = any(c["cost_usd"] is None for c in p["grid"])
+    uncosted = [c for c in p["grid"] if c["cost_usd"] is None]
+    # why a '?' cell has no cost: its calls' models have no price, or their logs no tokens
+    why = [
+        what
+        for what, key in (
+            ("without a price", "unpriced_requests"),
+            ("without token counts", "unknown_token_requests"),
+        )
+        if any(c.get(key) for c in uncosted)
+    ] or ["without a price"]
     section.lines.append(
         "Grid: cost in dollars per weekday and hour; '·' no calls, '<1¢' under a cent, "
-        + ("'?' only calls without a price, " if unpriced else "")
+        + (f"'?' only calls {' or '.join(why)}, " if uncosted else "")
         + "k = thousands."
     )
     return section
 
 
 def _priced_cost(item: dict) -> str:
-    """A cost beside the calls it leaves out: unpriced calls are in no sum, never $0."""
+    """A cost beside the calls it leaves out, as a day's (``_day_cost``): calls of unpriced
+    models and calls without token counts are in no sum, never $0."""
     unpriced = item.get("unpriced_requests") or 0
+    unknown = item.get("unknown_token_requests") or 0
     if item["cost_usd"] is None:
-        return "no price (unpriced models)" if unpriced else money(None)
-    return money(item["cost_usd"]) + (f" + {count(unpriced)} unpriced" if unpriced else "")
+        shown = (
+            "no price (unpriced models)"
+            if unpriced
+            else "no cost (no token counts)"
+            if unknown
+            else money(None)
+        )
+        return shown + (f" + {count(unknown)} without tokens" if unpriced and unknown else "")
+    return (
+        money(item["cost_usd"])
+        + _unpriced_part(unpriced)
+        + (f" + {count(unknown)} without tokens" if unknown else "")
+    )
 
 
 def _dimension_title(name: str) -> str:
