@@ -91,6 +91,29 @@ def test_forecast_counts_the_calls_without_a_price(jsonl, cli):
     )
 
 
+def test_forecast_tells_calls_without_token_counts_from_unpriced_ones(jsonl, cli):
+    # The test_forecast log, plus two calls of a model no table prices and three failed
+    # big-model calls whose log has no usage (a 429: their cost is unknown, not billed) on
+    # day 11. Before, the month to date read "$11.00 + 5 unpriced", as if big-model had
+    # lost its price; now the 3 are calls without tokens and the 2 the unpriced ones.
+    records = [call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(1, 12)]
+    records += [call(9 * DAY + NOON - i, model="mystery-model", text=f"m{i}") for i in (1, 2)]
+    for i in (3, 4, 5):
+        failed = call(9 * DAY + NOON - i, status="error", text=f"e{i}")
+        del failed["usage"]
+        records.append(failed)
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert f["month_to_date_usd"] == pytest.approx(11)
+    assert (f["unpriced_requests"], f["unknown_token_requests"]) == (2, 3)
+    assert f["projection_usd"] == pytest.approx(11 + 20.5)
+    for fmt in ("table", "markdown"):
+        out = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--format", fmt)
+        assert (
+            "Month to date (2026-03, 10.5 of 31 days): $11.00 + 2 unpriced + 3 without tokens; "
+            "month-end projection of the calls with a cost $31.50" in " ".join(out.stdout.split())
+        ), fmt
+
+
 def test_forecast_from_too_few_days_gives_no_range_and_says_why(jsonl, cli):
     # Two days of log ($1 at noon on 2026-03-01 and 2026-03-02): one complete day before the
     # last, whose spread is nothing (a sample of one has no standard deviation). Before, the

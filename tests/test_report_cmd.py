@@ -673,6 +673,26 @@ def test_a_period_report_checks_its_days_against_the_stored_days_before_it(cli, 
     assert f["month_to_date_usd"] == f["projection_usd"] == pytest.approx(19.0)
 
 
+def test_a_period_reports_forecast_tells_calls_without_tokens_from_unpriced(cli, tmp_path):
+    """A period's forecast reads the month from the 1st (the stored calls before the period
+    too): a call of an unpriced model on the 3rd and a gpt-4o call without token counts on
+    the 5th were '2 unpriced' in its month to date; they are 1 unpriced, 1 without tokens.
+
+    gpt-4o at $2.50/M input: $1 a day (400k input tokens) on 2026-11-01 .. 15."""
+    calls = [{"request_id": f"r{day}", "timestamp": f"2026-11-{day:02d}T12:00:00Z",
+              "model": "gpt-4o", "input_tokens": 400_000, "output_tokens": 0}
+             for day in range(1, 16)]  # fmt: skip
+    calls.append({"request_id": "acme", "timestamp": "2026-11-03T13:00:00Z",
+                  "model": "acme-7b", "input_tokens": 10, "output_tokens": 10})  # fmt: skip
+    calls.append({"request_id": "none", "timestamp": "2026-11-05T13:00:00Z", "model": "gpt-4o"})
+    path = ingested(write_jsonl(tmp_path / "app.jsonl", calls))
+    result, r = report_json(cli, path, "--period", "yesterday")  # the 15th
+    assert (r["summary"]["unpriced_requests"], r["summary"]["unknown_token_requests"]) == (0, 0)
+    f = r["anomalies"]["forecast"]
+    assert f["month_to_date_usd"] == pytest.approx(15.0)
+    assert (f["unpriced_requests"], f["unknown_token_requests"]) == (1, 1)
+
+
 def test_the_first_days_report_projects_the_month_at_that_whole_days_cost(cli, tmp_path):
     """The first nightly report after cron was set up (the store's only day, calls at 08:00
     and 18:00) took the day's rate from its midnight to its last call: $2 over 18 hours read

@@ -111,7 +111,7 @@ def _with_history(con, ctx, base: str, days: int) -> tuple[str, tuple | None]:
     until = getattr(options, "until", None)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_history AS
-            SELECT ts, user_id, feature, cost_usd FROM (SELECT {columns} FROM priced
+            SELECT ts, user_id, feature, cost_usd, is_priced FROM (SELECT {columns} FROM priced
               WHERE ts >= CAST(? AS TIMESTAMPTZ) - to_days(CAST(? AS INTEGER))
                 AND ts < coalesce(CAST(? AS TIMESTAMPTZ), 'infinity'))""",
         [since.isoformat(), days + 32, until.isoformat() if until else None],
@@ -272,8 +272,10 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
 
     start = wall(last).date().replace(day=1)
     days_in_month = calendar.monthrange(start.year, start.month)[1]
-    mtd, first, unpriced = con.execute(
-        f"""SELECT coalesce(sum(cost_usd), 0), min(ts), count(*) - count(cost_usd)
+    # the month's calls in no cost, by why: no price for their model, or no token counts
+    mtd, first, unpriced, unknown = con.execute(
+        f"""SELECT coalesce(sum(cost_usd), 0), min(ts), count(*) FILTER (WHERE NOT is_priced),
+              count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
             FROM {history} WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts <= CAST(? AS TIMESTAMPTZ)""",
         [midnight(start, zinfo).isoformat(), last.isoformat()],
     ).fetchone()
@@ -320,8 +322,11 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
     return {
         "month": start.strftime("%Y-%m"),
         "as_of": last.astimezone(zinfo).isoformat(),
-        "month_to_date_usd": mtd,  # of the priced calls
-        "unpriced_requests": unpriced,  # this month's calls without a price: not in the sums
+        "month_to_date_usd": mtd,  # of the calls with a cost
+        # this month's calls in no sum: of models without a price, and of a priced model
+        # whose log gave no token counts (a failed call without usage: unknown, not billed)
+        "unpriced_requests": unpriced,
+        "unknown_token_requests": unknown,
         "days_elapsed": round(float(elapsed or 0), 2),
         "days_in_month": days_in_month,
         "daily_mean_usd": round(mean, 9),

@@ -700,6 +700,14 @@ def _peaks(r: dict) -> Section:
     return section
 
 
+def _uncosted_part(item: dict) -> str:
+    """' + N unpriced + M without tokens' after an amount: the calls it leaves out, by why."""
+    unknown = item.get("unknown_token_requests")
+    return _unpriced_part(item.get("unpriced_requests")) + (
+        f" + {count(unknown)} without tokens" if unknown else ""
+    )
+
+
 def _priced_cost(item: dict) -> str:
     """A cost beside the calls it leaves out, as a day's (``_day_cost``): calls of unpriced
     models and calls without token counts are in no sum, never $0."""
@@ -714,11 +722,7 @@ def _priced_cost(item: dict) -> str:
             else money(None)
         )
         return shown + (f" + {count(unknown)} without tokens" if unpriced and unknown else "")
-    return (
-        money(item["cost_usd"])
-        + _unpriced_part(unpriced)
-        + (f" + {count(unknown)} without tokens" if unknown else "")
-    )
+    return money(item["cost_usd"]) + _uncosted_part(item)
 
 
 def _dimension_title(name: str) -> str:
@@ -1277,15 +1281,21 @@ def _anomalies(a: dict) -> Section:
         # '80% range $6.59 – $6.59' was noise, its total is what it cost
         section.lines.append(
             f"Month {f['month']} (over, all {f['days_in_month']} days): "
-            f"{money(f['month_to_date_usd'])}{_unpriced_part(f.get('unpriced_requests'))}, "
+            f"{money(f['month_to_date_usd'])}{_uncosted_part(f)}, "
             "its total; nothing is left to project."
         )
     elif f:
         section.lines.append(
             f"Month to date ({f['month']}, {f['days_elapsed']:g} of {f['days_in_month']} days): "
-            f"{money(f['month_to_date_usd'])}{_unpriced_part(f.get('unpriced_requests'))}; "
+            f"{money(f['month_to_date_usd'])}{_uncosted_part(f)}; "
             "month-end projection"
-            + (" of the priced calls" if f.get("unpriced_requests") else "")
+            + (
+                " of the calls with a cost"  # (a call without tokens is of a priced model)
+                if f.get("unknown_token_requests")
+                else " of the priced calls"
+                if f.get("unpriced_requests")
+                else ""
+            )
             + f" {money(f['projection_usd'])} "
             + (
                 f"(80% range {money(f['low_usd'])} – {money(f['high_usd'])})."
