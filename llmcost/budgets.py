@@ -510,6 +510,16 @@ def _unpriced_calls(items: list[dict], key: str) -> dict[str | None, int]:
     return out
 
 
+def _unknown_token_calls(items: list[dict], key: str) -> dict[str | None, int]:
+    """Calls of a priced model without token counts per name (a row's
+    ``unknown_token_requests`` of by_feature and by_user; by_model's row of such calls only
+    has a null cost, and counts them among its unpriced calls)."""
+    out: dict[str | None, int] = {}
+    for item in items:
+        out[item[key]] = out.get(item[key], 0) + (item.get("unknown_token_requests") or 0)
+    return out
+
+
 def _named_calls(items: list[dict], key: str) -> dict[str | None, int]:
     """Calls per name, summed as ``_named_costs`` sums costs: a model of two providers
     (gpt-4o from openai and from azure) is two rows of the report, and the last one's calls
@@ -520,30 +530,55 @@ def _named_calls(items: list[dict], key: str) -> dict[str | None, int]:
     return out
 
 
+def _costed(item: dict) -> bool:
+    """Whether a cost row holds a call with a cost: by_model gives a row whose calls all
+    lack one a null cost; by_feature and by_user give it $0, and say how many calls had no
+    price (``unpriced_requests``) or no token counts (``unknown_token_requests``)."""
+    uncosted = (item.get("unpriced_requests") or 0) + (item.get("unknown_token_requests") or 0)
+    return item.get("cost_usd") is not None and (item.get("requests") or 0) > uncosted
+
+
+def _side_usd(costs: dict, costed: set, name) -> float | None:
+    """A name's cost on one side: $0 when it had no call there (nothing was spent), None
+    when its calls all lack a cost (unknown, never $0), else the cost of those with one."""
+    if name not in costs:
+        return 0.0
+    return round(costs[name], 9) if name in costed else None
+
+
 def _diff_rows(base: list[dict], head: list[dict], key: str, top: int | None) -> dict:
     """Rows per name; the costs are those of priced calls, and ``*_unpriced_requests`` say
-    how many calls had no price (they are in no cost, never $0)."""
+    how many calls had no price (they are in no cost, never $0). A side whose calls all
+    lack a cost has none (null, 'unpriced'), and the row no change (null): an unknown cost
+    is never $0, nor its difference a saving."""
     b, h = _named_costs(base, key), _named_costs(head, key)
+    b_costed = {item[key] for item in base if _costed(item)}
+    h_costed = {item[key] for item in head if _costed(item)}
     b_calls, h_calls = _named_calls(base, key), _named_calls(head, key)
     b_unpriced, h_unpriced = _unpriced_calls(base, key), _unpriced_calls(head, key)
+    b_unknown, h_unknown = _unknown_token_calls(base, key), _unknown_token_calls(head, key)
     rows = []
     for name in set(b) | set(h):
-        bv, hv = round(b.get(name, 0.0), 9), round(h.get(name, 0.0), 9)
+        bv, hv = _side_usd(b, b_costed, name), _side_usd(h, h_costed, name)
+        known = bv is not None and hv is not None
         rows.append(
             {
                 key: name,
                 "base_usd": bv,
                 "head_usd": hv,
-                "change_usd": round(hv - bv, 9),
-                "change_pct": _pct(bv, hv),
+                "change_usd": round(hv - bv, 9) if known else None,
+                "change_pct": _pct(bv, hv) if known else None,
                 "base_requests": b_calls.get(name, 0),
                 "head_requests": h_calls.get(name, 0),
                 "state": "new" if name not in b else "gone" if name not in h else "",
                 "base_unpriced_requests": b_unpriced.get(name, 0),
                 "head_unpriced_requests": h_unpriced.get(name, 0),
+                # a priced model's calls without token counts (by_feature and by_user)
+                "base_unknown_token_requests": b_unknown.get(name, 0),
+                "head_unknown_token_requests": h_unknown.get(name, 0),
             }
         )
-    rows.sort(key=lambda r: (-abs(r["change_usd"]), -r["head_usd"], str(r[key])))
+    rows.sort(key=lambda r: (-abs(r["change_usd"] or 0), -(r["head_usd"] or 0), str(r[key])))
     shown = rows if top is None else rows[:top]
     return {"rows": shown, "more": len(rows) - len(shown)}
 

@@ -46,8 +46,11 @@ def test_compare_by_hand(reports):
     assert models == [
         ("gpt-4o", 0.70, 1.16, 0.46, ""),
         ("gpt-4o-mini", 0.30, 0.51, 0.21, ""),
-        ("acme-llm-7b", 0.0, 0.0, 0.0, "new"),  # unpriced: no dollars either side
+        # no call before ($0), unpriced after: its cost is unknown (null, never $0), and so
+        # is its change (this row read 0.0, 0.0 before)
+        ("acme-llm-7b", 0.0, None, None, "new"),
     ]
+    assert d["by_model"]["rows"][2]["change_pct"] is None
     unpriced = {r["model"]: (r["base_unpriced_requests"], r["head_unpriced_requests"])
                 for r in d["by_model"]["rows"]}  # fmt: skip
     assert unpriced == {"gpt-4o": (0, 0), "gpt-4o-mini": (0, 0), "acme-llm-7b": (0, 1)}
@@ -214,3 +217,58 @@ def test_a_model_from_two_providers_counts_every_call(cli, jsonl, tmp_path):
     assert (row["base_requests"], row["head_requests"]) == (3, 1)
     assert (row["base_usd"], row["head_usd"]) == (0.0225, 0.0075)
     assert "| gpt-4o | $0.02 | $0.0075 | −$0.01 | −66.7% | 3 → 1 |" in cli("diff", *files).stdout
+
+
+def test_a_side_whose_calls_all_lack_a_cost_has_none_never_zero(cli, jsonl, tmp_path):
+    """A row of calls that all lack a cost read $0 on that side in the JSON, and its change
+    a saving: gpt-4o, $0.0075 before, its two calls after without token counts, read
+    head_usd 0.0 and change −$0.0075 (−100%). Such a side is null now, its change null, and
+    the text says why: 'unpriced', or 'no tokens' (a priced model's calls without counts)."""
+    gpt = {"model": "gpt-4o"}  # no usage and no text: its tokens are unknown
+    acme = {"model": "acme-x", "input_tokens": 10, "output_tokens": 10}
+    feature = lambda name: {"metadata": {"feature": name}}  # noqa: E731
+    base = jsonl([
+        {**gpt, "input_tokens": 1000, "output_tokens": 500, "ts": "2026-11-01T10:00:00Z",
+         **feature("chat")},
+        {**acme, "ts": "2026-11-01T11:00:00Z", **feature("lab")},
+        {**gpt, "ts": "2026-11-01T12:00:00Z", **feature("ops")},
+    ])  # fmt: skip
+    head = jsonl([
+        {**gpt, "ts": "2026-11-08T10:00:00Z", **feature("chat")},
+        {**acme, "ts": "2026-11-08T11:00:00Z", **feature("lab")},
+        {**gpt, "ts": "2026-11-08T12:00:00Z", **feature("ops")},
+    ])  # fmt: skip
+    files = []
+    for log in (base, head):
+        files.append(tmp_path / f"{log.stem}.json")
+        files[-1].write_text(cli("analyze", log, "--format", "json").stdout)
+    doc = json.loads(cli("diff", *files, "--format", "json").stdout)
+
+    def rows(block, key):
+        return {r[key]: (r["base_usd"], r["head_usd"], r["change_usd"], r["change_pct"])
+                for r in doc[block]["rows"]}  # fmt: skip
+
+    # gpt-4o before: 1,000 x $2.50/M + 500 x $10/M = $0.0075 (its call without tokens: none)
+    assert rows("by_model", "model") == {
+        "gpt-4o": (0.0075, None, None, None),
+        "acme-x": (None, None, None, None),
+    }
+    assert rows("by_feature", "feature") == {
+        "chat": (0.0075, None, None, None),
+        "lab": (None, None, None, None),
+        "ops": (None, None, None, None),
+    }
+    chat = next(r for r in doc["by_feature"]["rows"] if r["feature"] == "chat")
+    assert (chat["head_unpriced_requests"], chat["head_unknown_token_requests"]) == (0, 1)
+    text = cli("diff", *files).stdout
+    assert "| chat | $0.0075 | no tokens | — | — | 1 → 1 |" in text
+    assert "| lab | unpriced | unpriced | — | — | 1 → 1 |" in text
+    assert "| ops | no tokens | no tokens | — | — | 1 → 1 |" in text
+    # the one user (none): 1 call of acme-x, 2 of gpt-4o without tokens after
+    assert (
+        "| (none) | $0.0075 + 1 unpriced + 1 without tokens | unpriced + 2 without tokens | — |"
+        in text
+    )
+    # gpt-4o's $0.0075 is no saving: its change is unknown, not −$0.0075 (−100%)
+    [gpt_row] = [line for line in text.splitlines() if line.startswith("| gpt-4o |")]
+    assert gpt_row.startswith("| gpt-4o | $0.0075 |") and gpt_row.endswith("| — | — | 2 → 2 |")

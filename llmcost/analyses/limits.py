@@ -15,6 +15,8 @@ def _group(con, column: str, name: str) -> tuple[list[dict], bool]:
         con,
         f"""SELECT {column} AS {name}, count(*) AS requests,
               count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+              -- a priced model's calls without token counts: in no cost either
+              count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests,
               coalesce(sum(cost_usd), 0) AS cost_usd
             FROM calls GROUP BY 1 ORDER BY cost_usd DESC, requests DESC, 1 NULLS LAST
             LIMIT ?""",

@@ -158,25 +158,33 @@ def _change_table(block: dict | None, key: str, label: str) -> Table | None:
     if not block or not block["rows"]:
         return None
 
-    def cost(usd, calls, unpriced):
-        # calls without a price are in no cost: never shown as $0
-        if not unpriced:
-            return money(usd)
-        return "unpriced" if unpriced == calls else f"{money(usd)} + {count(unpriced)} unpriced"
+    def cost(r, side):
+        # calls without a price or without token counts are in no cost: never shown as $0
+        usd = r[f"{side}_usd"]
+        unpriced = r.get(f"{side}_unpriced_requests", 0)
+        unknown = r.get(f"{side}_unknown_token_requests", 0)
+        if usd is None:  # (as a day's cost reads: render.layout._day_cost)
+            if unknown and not unpriced:
+                return "no tokens"
+            return "unpriced" + (f" + {count(unknown)} without tokens" if unknown else "")
+        return (
+            money(usd)
+            + (f" + {count(unpriced)} unpriced" if unpriced else "")
+            + (f" + {count(unknown)} without tokens" if unknown else "")
+        )
 
     rows = []
     for r in block["rows"]:
-        b_unpriced = r.get("base_unpriced_requests", 0)
-        h_unpriced = r.get("head_unpriced_requests", 0)
-        priced = r["base_requests"] - b_unpriced or r["head_requests"] - h_unpriced
+        # no change where a side's cost is unknown: a model that lost its price is no saving
+        known = r["change_usd"] is not None
         rows.append(
             [
                 "(none)" if r[key] is None else str(r[key]),
-                cost(r["base_usd"], r["base_requests"], b_unpriced),
-                cost(r["head_usd"], r["head_requests"], h_unpriced),
-                signed_money(r["change_usd"]) if priced else "—",
+                cost(r, "base"),
+                cost(r, "head"),
+                signed_money(r["change_usd"]) if known else "—",
                 signed_pct(r["change_pct"], r["state"], r["base_usd"])
-                if priced
+                if known
                 else r["state"] or "—",
                 f"{count(r['base_requests'])} → {count(r['head_requests'])}",
             ]
