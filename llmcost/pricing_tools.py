@@ -399,54 +399,79 @@ def _plain(d: dict) -> dict:
 
 
 def bill_delta(log_paths: list[str], old: PriceBook, new: PriceBook) -> dict:
-    """How much a log's bill moves from ``old`` to ``new`` prices: total and per model."""
+    """How much a log's bill moves from ``old`` to ``new`` prices: total and per model.
+
+    ``old_cost_usd`` and ``new_cost_usd`` are each version's bill: the cost of the calls it
+    prices. A call one version prices and the other does not (a model added or removed, a
+    price row that starts or ends) is in one bill only, so the two bills may cover
+    different calls: ``unpriced_old`` and ``unpriced_new`` count the calls of models each
+    has no price for, and ``delta_usd`` is the change over the calls both price
+    (``priced_by_both``: their count and their cost by each), never a call's cost read as
+    $0 on the side that has none. It is None when no call is priced by both."""
     from llmcost import costing, store
-    from llmcost.analyses import usd
+    from llmcost.analyses import rows, usd
     from llmcost.ingest import ingest_paths
 
     con = store.connect()
     try:
         ingest_paths(con, log_paths, resumable=False)
-        sums = []
-        for book in (old, new):
+        for side, book in (("old", old), ("new", new)):
             costing.prepare(con, book)
-            sums.append(
-                {
-                    (p, m): (c, n, u)
-                    for p, m, c, n, u in con.execute(
-                        "SELECT provider_eff, model, sum(cost_usd), count(*), "
-                        "count(*) FILTER (WHERE NOT is_priced) FROM priced GROUP BY ALL"
-                    ).fetchall()
-                }
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE bill_{side} AS
+                    SELECT request_id, provider_eff, model, cost_usd, is_priced FROM priced"""
             )
+        # each call under both versions, grouped by model (the new version's provider for
+        # it, else the old's: a call neither prices has none)
+        both = "o.cost_usd IS NOT NULL AND n.cost_usd IS NOT NULL"
+        groups = rows(
+            con,
+            f"""SELECT coalesce(n.provider_eff, o.provider_eff) AS provider, o.model,
+                  count(*) AS requests,
+                  sum(o.cost_usd) AS old_cost, sum(n.cost_usd) AS new_cost,
+                  count(o.cost_usd) AS old_costed, count(n.cost_usd) AS new_costed,
+                  count(*) FILTER (WHERE NOT o.is_priced) AS unpriced_old,
+                  count(*) FILTER (WHERE NOT n.is_priced) AS unpriced_new,
+                  count(*) FILTER (WHERE {both}) AS both_priced,
+                  sum(o.cost_usd) FILTER (WHERE {both}) AS both_old,
+                  sum(n.cost_usd) FILTER (WHERE {both}) AS both_new
+                FROM bill_old o JOIN bill_new n USING (request_id) GROUP BY ALL""",
+        )
     finally:
         con.close()
-    models = []
-    for key in sorted(set(sums[0]) | set(sums[1]), key=lambda k: (str(k[0]), k[1])):
-        before = sums[0].get(key, (None, 0, 0))
-        after = sums[1].get(key, (None, 0, 0))
-        delta = None
-        if before[0] is not None and after[0] is not None:
-            delta = after[0] - before[0]
-        models.append(
-            {
-                "provider": key[0],
-                "model": key[1],
-                "requests": after[1] or before[1],
-                "old_cost_usd": usd(before[0]),
-                "new_cost_usd": usd(after[0]),
-                "delta_usd": usd(delta),
-                "unpriced_old": before[2],
-                "unpriced_new": after[2],
-            }
-        )
-    total_old = sum((v[0] for v in sums[0].values() if v[0] is not None), start=0)
-    total_new = sum((v[0] for v in sums[1].values() if v[0] is not None), start=0)
-    models.sort(key=lambda m: -abs(m["delta_usd"] or 0))
+    models = [
+        {
+            "provider": g["provider"],
+            "model": g["model"],
+            "requests": g["requests"],
+            "old_cost_usd": usd(g["old_cost"]),
+            "new_cost_usd": usd(g["new_cost"]),
+            # over the calls priced by both versions (None: no such call)
+            "delta_usd": usd(g["both_new"] - g["both_old"]) if g["both_priced"] else None,
+            "priced_by_both_requests": g["both_priced"],
+            "unpriced_old": g["unpriced_old"],
+            "unpriced_new": g["unpriced_new"],
+        }
+        for g in groups
+    ]
+    models.sort(key=lambda m: (-abs(m["delta_usd"] or 0), str(m["provider"]), m["model"]))
+
+    def total(key: str):
+        return sum((g[key] for g in groups if g[key] is not None), start=0)
+
+    n_both = total("both_priced")
     return {
-        "old_cost_usd": usd(total_old),
-        "new_cost_usd": usd(total_new),
-        "delta_usd": usd(total_new - total_old),
+        # None: the version has a cost for no call of the log (unknown, never $0)
+        "old_cost_usd": usd(total("old_cost")) if total("old_costed") else None,
+        "new_cost_usd": usd(total("new_cost")) if total("new_costed") else None,
+        "unpriced_old": total("unpriced_old"),
+        "unpriced_new": total("unpriced_new"),
+        "delta_usd": usd(total("both_new") - total("both_old")) if n_both else None,
+        "priced_by_both": {
+            "requests": n_both,
+            "old_cost_usd": usd(total("both_old")) if n_both else None,
+            "new_cost_usd": usd(total("both_new")) if n_both else None,
+        },
         "by_model": models,
     }
 

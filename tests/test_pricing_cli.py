@@ -122,13 +122,22 @@ def test_diff_files_and_bill_of_a_log(cli, tmp_path, jsonl):
     [row] = [r for r in changes["acme-large"]["rows"] if r["change"] == "added"]
     assert row["row"] == "from 2026-06-01" and row["new"]["input"] == 3.0
     bill = data["bill"]
-    # old: 1M×$4 + 0.1M×$20 = $6 (+ $1 for acme-gone); new: 1M×$3 + 0.1M×$15 = $4.50
-    assert (bill["old_cost_usd"], bill["new_cost_usd"], bill["delta_usd"]) == (7.0, 4.5, -2.5)
+    # old: 1M×$4 + 0.1M×$20 = $6 (+ $1 for acme-gone); new: 1M×$3 + 0.1M×$15 = $4.50, and
+    # acme-gone unpriced. The change is over the one call both price, acme-large's: −$1.50
+    # (it read −$2.50, acme-gone's $1 taken for a saving, its call $0 in the new bill)
+    assert (bill["old_cost_usd"], bill["new_cost_usd"], bill["delta_usd"]) == (7.0, 4.5, -1.5)
+    assert (bill["unpriced_old"], bill["unpriced_new"]) == (0, 1)
+    assert bill["priced_by_both"] == {"requests": 1, "old_cost_usd": 6.0, "new_cost_usd": 4.5}
     gone = [m for m in bill["by_model"] if m["model"] == "acme-gone"][0]
     assert (gone["unpriced_old"], gone["unpriced_new"]) == (0, 1)  # now unpriced, never $0
+    assert (gone["delta_usd"], gone["priced_by_both_requests"]) == (None, 0)
     # the table signed the change with a hyphen and no dollar sign: '(-2.500000)'
     table = cli("pricing", "diff", str(old), str(new), "--log", str(log), env={"COLUMNS": "200"})
-    assert "$7.000000 → $4.500000 (−$2.500000)" in table.stdout
+    assert (
+        "$7.000000 → $4.500000 (calls without a price: 0 by the old tables, 1 by the new; each "
+        "bill leaves its own out)\nChange over the 1 call both price: $6.000000 → $4.500000 "
+        "(−$1.500000)\n" in table.stdout
+    )
 
 
 def test_diff_against_a_git_revision(cli, tmp_path, monkeypatch):
@@ -547,7 +556,13 @@ def test_diff_table_names_a_model_priced_by_one_version_only(cli, tmp_path, json
     )  # fmt: skip
     args = ("pricing", "diff", str(old), str(new), "--log", str(log))
     text = cli(*args, env={"COLUMNS": "200"}).stdout
-    assert "$1.000000 → $0.000000 (−$1.000000)" in text
+    # the new tables price no call of the log: no bill of $0, and no change of −$1 (as this
+    # read before the bills said which calls each leaves out)
+    assert (
+        ": $1.000000 → unpriced (calls without a price: 0 by the old tables, 1 by the new; "
+        "each bill leaves its own out)\nChange: none to compare, no call is priced by both "
+        "versions\n" in text
+    )
     assert (
         "  acme/acme-gone: 1.0 → unpriced (1 call priced by the old tables only: not in the "
         "new bill)" in text
@@ -557,6 +572,39 @@ def test_diff_table_names_a_model_priced_by_one_version_only(cli, tmp_path, json
         "  acme/acme-gone: unpriced → 1.0 (1 call priced by the new tables only: not in the "
         "old bill)" in text.stdout
     )
+
+
+def test_diff_bill_compares_the_calls_both_versions_price(cli, tmp_path, jsonl):
+    """A price row the new tables start later (2026-06-01, no row before) leaves a May call
+    unpriced by them: the bills were $4 → $1 (−$3), though the one call both price moved
+    $2 → $1. The change is over that call; the bills say how many calls each leaves out.
+
+    acme-mid: old $2/M input from 2026-01-01; new $1/M from 2026-06-01 only."""
+    table = "provider: acme\nversion: {v}\nsource: https://acme.example/pricing\nmodels:\n"
+    table += "  acme-mid:\n    prices:\n      - {{from: {start}, input: {price}, output: 0}}\n"
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(table.format(v="2026-01-01", start="2026-01-01", price=2.0))
+    new.write_text(table.format(v="2026-06-01", start="2026-06-01", price=1.0))
+    call = {"provider": "acme", "model": "acme-mid", "input_tokens": 1_000_000, "output_tokens": 0}
+    log = jsonl([{**call, "timestamp": "2026-05-01T00:00:00Z"},
+                 {**call, "timestamp": "2026-07-01T00:00:00Z"}])  # fmt: skip
+    args = ("pricing", "diff", str(old), str(new), "--log", str(log))
+    bill = json.loads(cli(*args, "-f", "json").stdout)["bill"]
+    assert (bill["old_cost_usd"], bill["new_cost_usd"], bill["delta_usd"]) == (4.0, 1.0, -1.0)
+    assert (bill["unpriced_old"], bill["unpriced_new"]) == (0, 1)
+    assert bill["priced_by_both"] == {"requests": 1, "old_cost_usd": 2.0, "new_cost_usd": 1.0}
+    [mid] = bill["by_model"]
+    assert (mid["old_cost_usd"], mid["new_cost_usd"], mid["delta_usd"]) == (4.0, 1.0, -1.0)
+    assert (mid["requests"], mid["priced_by_both_requests"], mid["unpriced_new"]) == (2, 1, 1)
+    text = cli(*args, env={"COLUMNS": "200"}).stdout
+    assert "Change over the 1 call both price: $2.000000 → $1.000000 (−$1.000000)" in text
+    assert (
+        "  acme/acme-mid: 4.0 → 1.0 (−$1.000000, over the 1 call both price; 1 call priced by "
+        "the old tables only: not in the new bill)" in text
+    )
+    # the same prices both ways: one line, as before
+    text = cli("pricing", "diff", str(old), str(old), "--log", str(log)).stdout
+    assert f"Bill of {log}: $4.000000 → $4.000000 ($0.000000)\n" in text
 
 
 def test_import_litellm_writes_each_start_date_in_full(cli, tmp_path):

@@ -12,7 +12,7 @@ import typer
 
 from llmcost.commands import common
 from llmcost.commands.common import handles_errors
-from llmcost.render import plural
+from llmcost.render import count, plural
 
 app = typer.Typer(
     name="pricing",
@@ -337,33 +337,65 @@ def diff(
             f"  {a['change']:<8} alias {a['provider']}/{a['alias']} {what}", soft_wrap=True
         )
     if bill:
+        _print_bill(console, bill, log)
+
+
+def _print_bill(console, bill: dict, log: list[str]) -> None:
+    """Each version's bill, and the change over the calls both price: a call one version
+    does not price is in the other's bill only, and its cost is no change (never $0)."""
+
+    def usd(value) -> str:
+        return "unpriced" if value is None else f"${value:,.6f}"
+
+    both = bill["priced_by_both"]
+    apart = bill["unpriced_old"] or bill["unpriced_new"]
+    head = f"\nBill of {', '.join(log)}: {usd(bill['old_cost_usd'])} → {usd(bill['new_cost_usd'])}"
+    if not apart:
+        head += f" ({_signed_usd(bill['delta_usd'])})" if bill["delta_usd"] is not None else ""
+        console.print(head, soft_wrap=True)
+    else:
+        # the two bills are of different calls: their difference is no change of price
         console.print(
-            f"\nBill of {', '.join(log)}: ${bill['old_cost_usd']:,.6f} → "
-            f"${bill['new_cost_usd']:,.6f} ({_signed_usd(bill['delta_usd'])})"
+            head + f" (calls without a price: {count(bill['unpriced_old'])} by the old tables, "
+            f"{count(bill['unpriced_new'])} by the new; each bill leaves its own out)",
+            soft_wrap=True,
         )
-        for m in bill["by_model"]:
-            if m["delta_usd"]:
-                console.print(
-                    f"  {m['provider']}/{m['model']}: {m['old_cost_usd']} → {m['new_cost_usd']} "
-                    f"({_signed_usd(m['delta_usd'])}, {plural(m['requests'], 'call')})",
-                    soft_wrap=True,
-                )
-            elif m["unpriced_old"] != m["unpriced_new"]:
-                # priced by one version only: its cost is in one bill, never $0 in the other
-                # (the change above counts it; this line was missing, the drop unexplained)
-                old_cost, new_cost = (
-                    "unpriced" if m[k] is None else m[k] for k in ("old_cost_usd", "new_cost_usd")
-                )
-                side, other = ("old", "new")
-                if m["unpriced_new"] < m["unpriced_old"]:
-                    side, other = other, side
-                calls = abs(m["unpriced_new"] - m["unpriced_old"])
-                console.print(
-                    f"  {m['provider']}/{m['model']}: {old_cost} → {new_cost} "
-                    f"({plural(calls, 'call')} priced by the {side} tables only: not in the "
-                    f"{other} bill)",
-                    soft_wrap=True,
-                )
+        console.print(
+            f"Change over the {plural(both['requests'], 'call')} both price: "
+            f"{usd(both['old_cost_usd'])} → {usd(both['new_cost_usd'])} "
+            f"({_signed_usd(bill['delta_usd'])})"
+            if both["requests"]
+            else "Change: none to compare, no call is priced by both versions",
+            soft_wrap=True,
+        )
+    for m in bill["by_model"]:
+        old_cost, new_cost = (
+            "unpriced" if m[k] is None else m[k] for k in ("old_cost_usd", "new_cost_usd")
+        )
+        # calls priced by one version only: in one bill, never $0 in the other
+        gained, lost = (max(m["unpriced_old"] - m["unpriced_new"], 0),
+                        max(m["unpriced_new"] - m["unpriced_old"], 0))  # fmt: skip
+        one_side = "; ".join(
+            f"{plural(n, 'call')} priced by the {side} tables only: not in the {other} bill"
+            for n, side, other in ((lost, "old", "new"), (gained, "new", "old"))
+            if n
+        )
+        if m["delta_usd"]:
+            over = (
+                plural(m["requests"], "call")
+                if m["priced_by_both_requests"] == m["requests"]
+                else f"over the {plural(m['priced_by_both_requests'], 'call')} both price"
+            )
+            console.print(
+                f"  {m['provider']}/{m['model']}: {old_cost} → {new_cost} "
+                f"({_signed_usd(m['delta_usd'])}, {over}" + (f"; {one_side})" if one_side else ")"),
+                soft_wrap=True,
+            )
+        elif one_side:
+            console.print(
+                f"  {m['provider']}/{m['model']}: {old_cost} → {new_cost} ({one_side})",
+                soft_wrap=True,
+            )
 
 
 def _signed_usd(value: float) -> str:
