@@ -376,6 +376,37 @@ def test_sessions_of_unpriced_calls_are_counted_not_costed(jsonl, cli):
     )
 
 
+def test_a_group_with_some_unpriced_calls_says_so_beside_its_cost(jsonl, cli):
+    # u3 is c7 (mystery-model, no price), c8 and c9 ($1.40): its row read '$1.40' as if that
+    # were all three calls' cost, where Cost by day reads '$0.08 + 1 unpriced' for c7's day
+    md = cli("analyze", CALLS, "--pricing", PRICES, "--by", "user", "--format", "markdown")
+    assert md.exit_code == 0, md.stderr
+    assert "| u3 | 3 | 401,000 | 501,000 | $1.40 + 1 unpriced | 38.5% |" in md.stdout
+    assert "| u2 | 3 | 320,000 | 20,000 | $1.06 | 29.1% |" in md.stdout
+    # January (c4, c5, c6, c8, c10: $1.84, and c7)
+    month = cli(
+        "analyze", CALLS, "--pricing", PRICES, "--period", "monthly", "--format", "markdown"
+    )
+    assert "| 2026-01 | 6 | 826,000 | 122,000 | 80,000 | $1.84 + 1 unpriced |" in month.stdout
+    # a session of a priced and an unpriced call
+    log = jsonl(
+        [
+            {
+                "model": model,
+                "provider": "acme",
+                "session_id": "a",
+                "timestamp": "2026-01-01T10:00:00Z",
+                "usage": {"input_tokens": tokens, "output_tokens": 0},
+            }
+            for model, tokens in (("acme-small", 1_000_000), ("mystery-model", 1000))
+        ]
+    )
+    sessions = cli("analyze", log, "--pricing", PRICES, "--by", "session", "--format", "markdown")
+    assert (
+        "| a |  |  | 2 | 0s | $1.00 + 1 unpriced | acme-small, mystery-model |" in sessions.stdout
+    )
+
+
 def test_session_lists_follow_top():
     s = report(by="session", top=2)["sessions"]
     assert [x["session_id"] for x in s["most_expensive"]] == ["s4", "s2"]

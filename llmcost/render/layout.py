@@ -315,8 +315,8 @@ def _by_model(r: dict) -> Section:
 
 
 def _day_cost(d: dict) -> str:
-    """A day's cost, and the calls it leaves out: of unpriced models ("unpriced", never $0),
-    and of priced ones without token counts ("without tokens")."""
+    """A day's (or a group's) cost, and the calls it leaves out: of unpriced models
+    ("unpriced", never $0), and of priced ones without token counts ("without tokens")."""
     unpriced, unknown = d.get("unpriced_requests") or 0, d.get("unknown_token_requests") or 0
     if d["cost_usd"] is None:
         shown = "unpriced" if unpriced else "no tokens" if unknown else "—"
@@ -412,12 +412,16 @@ def _by_dimension(a: dict) -> Section:
 
 def _cost(x: dict) -> str:
     """A row's cost; without one, why: calls of unpriced models, or calls of a priced model
-    whose log had no token counts (never $0)."""
-    if x["cost_usd"] is not None:
-        return money(x["cost_usd"])
-    if not x.get("unpriced_requests") and x.get("unknown_token_requests"):
-        return "no tokens"
-    return "unpriced"
+    whose log had no token counts (never $0). A row of priced and unpriced calls says how
+    many it leaves out ('$0.0004 + 1 unpriced'), as a day of Cost by day does: the cost alone
+    reads as the whole group's."""
+    if (
+        x["cost_usd"] is None
+        and not x.get("unpriced_requests")
+        and not x.get("unknown_token_requests")
+    ):
+        return "unpriced"  # as before: a session row has no unknown_token_requests count
+    return _day_cost(x)
 
 
 def _not_in_cost(totals: dict) -> list[str]:
@@ -541,7 +545,7 @@ def _sessions(s: dict) -> list[Section]:
                         x["feature"] or "",
                         count(x["requests"]),
                         _duration(x["duration_s"]),
-                        money(x["cost_usd"]) if x["cost_usd"] is not None else "unpriced",
+                        _cost(x),
                         _models(x["models"]),
                     ]
                     for x in s[key]
