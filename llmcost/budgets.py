@@ -453,7 +453,18 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "first_ts": s.get("first_ts"),
         "last_ts": s.get("last_ts"),
         "top_models": [
-            {k: m.get(k) for k in ("model", "provider", "requests", "cost_usd", "share")}
+            {
+                k: m.get(k)
+                for k in (
+                    "model",
+                    "provider",
+                    "requests",
+                    "cost_usd",
+                    "share",
+                    "unpriced_requests",
+                    "unknown_token_requests",
+                )
+            }
             for m in report["by_model"][:5]
         ],
         "baseline": compare(baseline, report, top=10) if baseline is not None else None,

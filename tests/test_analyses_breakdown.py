@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.test_analyses_common import PRICES, M, call, report
@@ -27,3 +29,45 @@ def test_a_day_of_unpriced_calls_is_not_a_zero_day(jsonl, cli):
     lines = cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.splitlines()
     assert any(line.split() == ["2026-03-02", "2", "$0.01", "+", "1", "unpriced"] for line in lines)
     assert any(line.split() == ["2026-03-03", "2", "unpriced"] for line in lines)
+
+
+def test_a_model_row_says_which_of_its_calls_have_no_cost(jsonl, cli):
+    # gpt-5 is priced from 2025-08-07: its 2024 call has no price on its date, the 2026 one
+    # costs 1,000,000 x $1.25/M = $1.25. Before, its row read '$1.25' (as if both calls cost
+    # that) and the failed gpt-4o call without usage, of a priced model, read 'unpriced'; and
+    # check's per-model rule said it, not gpt-5, had 'a call without a price'.
+    records = [
+        {"timestamp": ts, "model": "gpt-5", "usage": {"prompt_tokens": 1_000_000}}
+        for ts in ("2024-01-01T10:00:00Z", "2026-01-01T10:00:00Z")
+    ] + [{"timestamp": "2026-01-01T11:00:00Z", "model": "gpt-4o", "status": "error"}]
+    log = str(jsonl(records))
+    result = cli("analyze", log, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    models = {m["model"]: m for m in json.loads(result.stdout)["by_model"]}
+    assert (models["gpt-5"]["cost_usd"], models["gpt-5"]["unpriced_requests"]) == (1.25, 1)
+    assert models["gpt-5"]["unknown_token_requests"] == 0
+    assert (models["gpt-4o"]["unpriced_requests"], models["gpt-4o"]["unknown_token_requests"]) == (
+        0,
+        1,
+    )
+    md = cli("analyze", log, "--format", "markdown").stdout
+    assert "| gpt-5 | openai | 2 | 2,000,000 | 0 | $1.25 + 1 unpriced | 100.0% |" in md
+    assert "| gpt-4o | openai | 1 | 0 | 0 | no tokens | — |" in md
+    check = cli(
+        "check",
+        log,
+        "--max-model-cost",
+        "gpt-5=2",
+        "--max-model-cost",
+        "gpt-4o=1",
+        "--format",
+        "markdown",
+    )
+    assert check.exit_code == 0, check.stderr
+    rules = check.stdout
+    assert (
+        "| Model cost | gpt-5 | $2.00 | $1.25 | ✅ ok | 1 call without a price, not in it |"
+        in rules
+    )
+    assert "| Model cost | gpt-4o | $1.00 | $0.00 | ✅ ok |  |" in rules
+    assert "| gpt-5 | openai | 2 | $1.25 + 1 unpriced | 100.0% |" in rules

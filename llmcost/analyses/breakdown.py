@@ -20,7 +20,14 @@ def by_model(con, ctx) -> list[dict]:
                  coalesce(sum(output_tokens), 0) AS output_tokens,
                  coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
                  sum(cost_usd) AS cost_usd,
-                 sum(cost_usd) / nullif((SELECT sum(cost_usd) FROM calls), 0) AS share
+                 sum(cost_usd) / nullif((SELECT sum(cost_usd) FROM calls), 0) AS share,
+                 -- what cost_usd leaves out, as by_day and --by count it: calls with no
+                 -- price on their date (a call before the model's first price row), and a
+                 -- priced model's calls without token counts (failed without usage): never
+                 -- $0, and the latter no call 'without a price'
+                 count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+                 count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
+                   AS unknown_token_requests
                FROM calls GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, requests DESC""",
         ),
         "cost_usd",

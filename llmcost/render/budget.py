@@ -12,7 +12,7 @@ from __future__ import annotations
 # (SMALL_BASE_USD: a change in dollars from less reads as where it came from, not a percent)
 from llmcost.budgets import SMALL_BASE_USD, uncosted_calls
 from llmcost.render import count, md_escape, money, money_beside, pct, plural
-from llmcost.render.layout import Section, Table
+from llmcost.render.layout import Section, Table, row_cost
 from llmcost.render.markdown import table
 
 STATUS = {"ok": "✅ ok", "fail": "❌ FAIL", "warn": "⚠️ warn", "unknown": "❔ unknown"}
@@ -139,7 +139,7 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
                                 m["model"],
                                 m["provider"] or "?",
                                 count(m["requests"]),
-                                money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
+                                row_cost(m),
                                 pct(m["share"]),
                             ]
                             for m in result["top_models"]

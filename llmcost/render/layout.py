@@ -297,7 +297,7 @@ def _by_model(r: dict) -> Section:
             count(m["requests"]),
             count(m["input_tokens"]),
             count(m["output_tokens"]),
-            money(m["cost_usd"]) if m["cost_usd"] is not None else "unpriced",
+            row_cost(m),
             pct(m["share"]),
         ]
         for m in r["by_model"]
@@ -368,7 +368,7 @@ def _by_dimension(a: dict) -> Section:
             count(x["requests"]),
             count(x["input_tokens"]),
             count(x["output_tokens"]),
-            _cost(x),
+            row_cost(x),
             pct(x.get("share")),
         ]
 
@@ -410,7 +410,7 @@ def _by_dimension(a: dict) -> Section:
     return section
 
 
-def _cost(x: dict) -> str:
+def row_cost(x: dict) -> str:
     """A row's cost; without one, why: calls of unpriced models, or calls of a priced model
     whose log had no token counts (never $0). A row of priced and unpriced calls says how
     many it leaves out ('$0.0004 + 1 unpriced'), as a day of Cost by day does: the cost alone
@@ -450,7 +450,7 @@ def _periods(p: dict) -> Section:
                 count(x["input_tokens"]),
                 count(x["output_tokens"]),
                 count(x["cache_read_tokens"]),
-                _cost(x),
+                row_cost(x),
             ]
         )
         models = x.get("models") or []
@@ -466,7 +466,7 @@ def _periods(p: dict) -> Section:
                     count(m["input_tokens"]),
                     count(m["output_tokens"]),
                     count(m["cache_read_tokens"]),
-                    _cost(m),
+                    row_cost(m),
                 ]
             )
     t = p["totals"]
@@ -545,7 +545,7 @@ def _sessions(s: dict) -> list[Section]:
                         x["feature"] or "",
                         count(x["requests"]),
                         _duration(x["duration_s"]),
-                        _cost(x),
+                        row_cost(x),
                         _models(x["models"]),
                     ]
                     for x in s[key]
