@@ -72,6 +72,28 @@ def _flat(book: PriceBook, model: Model) -> list[PriceRow]:
     return _flatten(book.table_of(model), model, book.discount_for(model))
 
 
+def _in_force(book: PriceBook, model: Model, on: dt.date) -> tuple[PriceRow, list[PriceRow]] | None:
+    """The model's standard row in force on ``on`` (no service tier, long-context tier,
+    off-peak window or usage modifier) and every row in force that day; None when the model
+    has no price that day (a call then is unpriced)."""
+    rows = [r for r in _flat(book, model) if r.valid_from <= on < r.valid_to]
+    base = [
+        r
+        for r in rows
+        if r.tier == "standard" and not r.above_input_tokens and not r.off_peak and _plain_row(r)
+    ]
+    return (base[0], rows) if base else None
+
+
+def _variants(rows: list[PriceRow]) -> dict:
+    """The tiers, long-context thresholds and off-peak windows beside the standard row."""
+    return {
+        "tiers": sorted({r.tier for r in rows} - {"standard"}, key=TIERS.index),
+        "long_context_above": sorted({r.above_input_tokens for r in rows} - {0}),
+        "off_peak": any(r.off_peak for r in rows),
+    }
+
+
 def in_force(book: PriceBook, on: dt.date, provider: str | None = None) -> list[dict]:
     """Every model's standard prices in force on ``on`` (models without a price that day are
     left out), with the tiers, long-context thresholds and off-peak windows it has."""
@@ -79,18 +101,10 @@ def in_force(book: PriceBook, on: dt.date, provider: str | None = None) -> list[
     for (prov, key), model in sorted(book.models.items()):
         if provider and prov != provider.lower():
             continue
-        rows = [r for r in _flat(book, model) if r.valid_from <= on < r.valid_to]
-        base = [
-            r
-            for r in rows
-            if r.tier == "standard"
-            and not r.above_input_tokens
-            and not r.off_peak
-            and _plain_row(r)
-        ]
-        if not base:
+        found = _in_force(book, model, on)
+        if found is None:
             continue
-        row = base[0]
+        row, rows = found
         discount = book.discount_for(model)
         out.append(
             {
@@ -98,13 +112,51 @@ def in_force(book: PriceBook, on: dt.date, provider: str | None = None) -> list[
                 "model": key,
                 **_prices(row),
                 "from": row.valid_from.isoformat(),
-                "tiers": sorted({r.tier for r in rows} - {"standard"}, key=TIERS.index),
-                "long_context_above": sorted({r.above_input_tokens for r in rows} - {0}),
-                "off_peak": any(r.off_peak for r in rows),
+                **_variants(rows),
                 "discount_pct": discount.percent if discount else 0.0,
                 "source": model.source,
             }
         )
+    return out
+
+
+def price_on(book: PriceBook, provider: str, key: str, on: dt.date) -> dict:
+    """The standard price a call to ``provider``/``key`` on ``on`` gets: the row in force
+    that day (its effective dates and the file:line that writes it), the table version, the
+    source and the tiers beside it. ``price`` is None when no row is in force that day (the
+    call is unpriced), ``first`` and ``last`` then say when the model's prices start and
+    end."""
+    model = book.models[(provider, key)]
+    flat = _flat(book, model)
+    found = _in_force(book, model, on)
+    out: dict = {
+        "as_of": on.isoformat(),
+        "price": None,
+        "first": min(r.valid_from for r in flat).isoformat() if flat else None,
+        "last": _plain_value(max(r.valid_to for r in flat)) if flat else None,
+    }
+    if found is None:
+        return out
+    row, rows = found
+    line = next(
+        (
+            r.line
+            for r in model.prices
+            if _date(r["from"], model.file, r.line, "from") == row.valid_from
+        ),
+        model.line,
+    )
+    discount = book.discount_for(model)
+    out["price"] = {
+        **_prices(row),
+        "from": row.valid_from.isoformat(),
+        "to": _plain_value(row.valid_to),
+        **_variants(rows),
+        "discount_pct": discount.percent if discount else 0.0,
+        "table_version": row.version,
+        "defined_at": f"{model.file}:{line}",
+        "source": model.source,
+    }
     return out
 
 

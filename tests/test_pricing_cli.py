@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from decimal import Decimal
@@ -89,6 +90,66 @@ def test_list_show_resolve(cli):
     missing = cli("pricing", "resolve", "acme-llm-7b")
     assert missing.exit_code == 1 and "unpriced" in missing.stdout
     assert cli("pricing", "show", "acme-llm-7b").exit_code == 2
+
+
+def test_resolve_as_of_gives_the_row_in_force_that_day(cli, jsonl):
+    """`pricing resolve` took no date: prices are effective-dated (the gpt-4o alias moved
+    from $5/$15 to $2.50/$10 on 2024-10-02), and "what price did a call on 2024-09-01
+    get?" could not be asked. --as-of gives that day's row, its dates and source; a day
+    before the model's first row is unpriced (exit 1); a bad date is a usage error."""
+    resolved = cli("pricing", "resolve", "gpt-4o", "--as-of", "2024-09-01", "-f", "json")
+    assert resolved.exit_code == 0, resolved.stderr
+    before = json.loads(resolved.stdout)
+    assert (before["model"], before["priced"], before["as_of"]) == ("gpt-4o", True, "2024-09-01")
+    p = before["price"]
+    assert (p["input"], p["output"], p["from"], p["to"]) == (5.0, 15.0, "2024-05-13", "2024-10-02")
+    assert "cache_read" not in p and p["tiers"] == ["batch"]
+    assert p["source"].startswith("https://") and ":" in p["defined_at"]
+    assert p["defined_at"].split(":")[0].endswith("openai.yaml")
+    after = json.loads(
+        cli("pricing", "resolve", "gpt-4o", "--as-of", "2024-10-02", "-f", "json").stdout
+    )
+    p = after["price"]
+    assert (p["input"], p["cache_read"], p["output"], p["from"], p["to"]) == (
+        2.5,
+        1.25,
+        10.0,
+        "2024-10-02",
+        None,
+    )
+    # the row resolve shows is the one a call of that day is billed at
+    log = jsonl(
+        [
+            {
+                "timestamp": "2024-09-01T12:00:00Z",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "input_tokens": 1_000_000,
+                "output_tokens": 0,
+            }
+        ]
+    )
+    report = json.loads(cli("analyze", str(log), "-f", "json").stdout)
+    assert report["summary"]["total_cost_usd"] == before["price"]["input"]
+
+    text = cli("pricing", "resolve", "gpt-4o", "--as-of", "2024-09-01", env={"COLUMNS": "200"})
+    assert "price on 2024-09-01: input 5, output 15 (USD per million tokens)" in text.stdout
+    assert "row: from 2024-05-13 to 2024-10-02 (" in text.stdout
+    assert f"source: {before['price']['source']}" in text.stdout
+
+    early = cli("pricing", "resolve", "gpt-4o", "--as-of", "2023-01-01")
+    assert early.exit_code == 1
+    assert "unpriced on 2023-01-01 (its first priced day is 2024-05-13)" in early.stdout
+    early = json.loads(
+        cli("pricing", "resolve", "gpt-4o", "--as-of", "2023-01-01", "-f", "json").stdout
+    )
+    assert (early["model"], early["priced"], early["price"]) == ("gpt-4o", False, None)
+
+    bad = cli("pricing", "resolve", "gpt-4o", "--as-of", "2024-13-01")
+    assert bad.exit_code == 2 and "--as-of '2024-13-01' is not a date" in bad.stderr
+    # no date: today's prices, as before
+    today = json.loads(cli("pricing", "resolve", "gpt-4o", "-f", "json").stdout)
+    assert today["as_of"] == dt.datetime.now(dt.timezone.utc).date().isoformat()
 
 
 def test_diff_files_and_bill_of_a_log(cli, tmp_path, jsonl):

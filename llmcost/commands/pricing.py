@@ -206,33 +206,103 @@ def show(
 def resolve(
     name: Annotated[str, typer.Argument(help="A model name as logged.")],
     provider: Annotated[Optional[str], typer.Option(help="The provider the log names.")] = None,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as-of",
+            help="The (UTC) date of the call, YYYY-MM-DD: show the price row in force that day "
+            "(default today).",
+        ),
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     pricing: Annotated[Optional[list[Path]], typer.Option("--pricing", help=PRICING_HELP)] = None,
 ) -> None:
     """Explain which priced model a logged name resolves to: each candidate name tried,
-    in order, which table had it and why it won. Exit 1 when nothing matches."""
-    r = _book(pricing).resolve(name, provider)
+    in order, which table had it and why it won; then the price a call on --as-of gets, its
+    effective dates and source. Exit 1 when nothing matches or no price is in force that
+    day (such a call is unpriced)."""
+    from llmcost.pricing_tools import price_on
+
+    on = common.parse_day(as_of, "--as-of") or dt.datetime.now(dt.timezone.utc).date()
+    book = _book(pricing)
+    r = book.resolve(name, provider)
+    # prices are effective-dated: a name that resolves prices no call before its first row
+    # or after its last one
+    when = price_on(book, r.provider, r.model_key, on) if r.priced else None
+    priced = when is not None and when["price"] is not None
     if format is Format.json:
         _json(
             {
                 "name": name,
                 "provider": r.provider,
                 "model": r.model_key,
-                "priced": r.priced,
+                "priced": priced,
                 "how": r.how,
                 "steps": list(r.steps),
+                "as_of": on.isoformat(),
+                "price": when["price"] if when else None,
             }
         )
     else:
         console = _console()
         for i, step in enumerate(r.steps, 1):
             console.print(f"{i:>2}. {step}", soft_wrap=True)
-        if r.priced:
-            console.print(f"→ [bold]{r.provider}/{r.model_key}[/bold]")
-        else:
+        if not r.priced:
             console.print("→ [bold red]unpriced[/bold red]: no pricing table knows this model")
-    if not r.priced:
+        elif not priced:
+            first, last = when["first"], when["last"]
+            if first is None:
+                why = "it has no price row"
+            elif on.isoformat() < first:
+                why = f"its first priced day is {first}"
+            elif last is not None and on.isoformat() >= last:  # a row's end is the day after
+                why = f"its last priced day is {dt.date.fromisoformat(last) - dt.timedelta(1)}"
+            else:
+                why = "no row covers that day: a gap between its rows"
+            console.print(
+                f"→ {r.provider}/{r.model_key}: [bold red]unpriced on {on}[/bold red] ({why})",
+                soft_wrap=True,
+            )
+        else:
+            console.print(f"→ [bold]{r.provider}/{r.model_key}[/bold]")
+            _print_price_on(console, on, when["price"])
+    if not priced:
         raise typer.Exit(1)
+
+
+def _print_price_on(console, on: dt.date, p: dict) -> None:
+    names = (
+        ("input", "input"),
+        ("cache_read", "cache read"),
+        ("cache_write", "cache write"),
+        ("cache_write_1h", "cache write 1h"),
+        ("output", "output"),
+        ("input_audio", "audio in"),
+        ("cache_read_audio", "audio cached"),
+        ("output_audio", "audio out"),
+    )
+    prices = ", ".join(f"{label} {p[key]:g}" for key, label in names if p.get(key) is not None)
+    fees = []
+    if p.get("per_request"):
+        fees.append(f"${p['per_request']:g}/call")
+    if p.get("per_search") is not None:
+        fees.append(f"${p['per_search']:g}/search")
+    extras = [f"{tier} tier" for tier in p["tiers"]]
+    extras += [f"long context above {t:,} input tokens" for t in p["long_context_above"]]
+    if p["off_peak"]:
+        extras.append("off-peak prices")
+    lines = [
+        f"price on {on}: {prices} (USD per million tokens)"
+        + (f", {' '.join(fees)}" if fees else "")
+        + (f", your -{p['discount_pct']:g}% discount applied" if p["discount_pct"] else ""),
+        f"row: from {p['from']} to {p['to'] or 'open'} ({p['defined_at']}, table version "
+        f"{p['table_version']})",
+        f"source: {p['source']}",
+    ]
+    if extras:  # the standard row is shown; these price some calls of that day otherwise
+        lines.append("also in force: " + ", ".join(extras) + " (see `llmcost pricing show`)")
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 @app.command()
