@@ -569,12 +569,36 @@ _ABOVE = re.compile(
 )
 
 
+# A 0 input and 0 output price in LiteLLM's map mostly means "not known": local runtimes
+# (ollama/*, lemonade/*, whose cloud models are paid), image- or audio-priced models (Lyria:
+# 0/0 tokens beside a price per output), entries with no price filled in (gigachat/*,
+# volcengine, sagemaker/*). It marks a free model by saying so: in its name ("…-free",
+# opencode_go's free models) or in its metadata notes (Vertex AI's Llama MaaS previews,
+# "at no cost"). Only those are imported at $0; the others are left out, unpriced.
+_FREE_NAME = re.compile(r"(?:^|[-_:.])free(?:$|[-_:.])")
+_FREE_NOTE = re.compile(r"\b(?:at no cost|no charge|free of charge|free to use)\b", re.I)
+
+
+def _litellm_free(name: str, v: dict) -> str | None:
+    """Why LiteLLM's map says the model is free (None: it does not say so)."""
+    if _FREE_NAME.search(name.rsplit("/", 1)[-1].lower()):
+        return "its name says free"
+    meta = v.get("metadata")
+    notes = meta.get("notes") if isinstance(meta, dict) else None
+    if isinstance(notes, str) and _FREE_NOTE.search(notes):
+        return f"LiteLLM's note: {notes.strip()}"
+    return None
+
+
 @dataclass
 class ImportResult:
     models: dict = field(default_factory=dict)  # key -> entry (table schema)
     skipped_known: int = 0
     skipped_other: int = 0
     dropped: list[str] = field(default_factory=list)  # "model: why" for values left out
+    # names priced 0 input and 0 output that the map does not mark free: left out, unpriced
+    zero_priced: list[str] = field(default_factory=list)
+    free: list[str] = field(default_factory=list)  # 0/0 names imported: the map says free
 
 
 def _m(value) -> float | None:
@@ -592,7 +616,9 @@ def import_litellm(
     """LiteLLM's map (USD per token) -> model entries of our schema (USD per million).
 
     Only chat/completion/responses/realtime entries with input and output prices are taken
-    (audio prices too). LiteLLM
+    (audio prices too). An entry priced 0 input and 0 output is taken only when the map
+    marks it free (``_litellm_free``): else its price is not known, and a $0 row would bill
+    its calls $0 rather than count them unpriced (``zero_priced`` lists them). LiteLLM
     has no effective dates: every row starts at ``start``. With ``only_missing``, entries
     whose name our tables already resolve (for that provider) are skipped."""
     result = ImportResult()
@@ -609,6 +635,9 @@ def import_litellm(
         provider = str(provider or "litellm").lower()
         if only_missing and book is not None and book.resolve(name, provider).priced:
             result.skipped_known += 1
+            continue
+        if inp == 0 and out == 0 and _litellm_free(name, v) is None:
+            result.zero_priced.append(name)
             continue
         entries.append((name.lower(), provider, v, inp, out))
     tails: dict[tuple[str, str], int] = {}
@@ -688,6 +717,10 @@ def import_litellm(
             entry["aliases"] = [tail]
         entry["source"] = v.get("source") or LITELLM_SOURCE
         entry["note"] = "imported from LiteLLM's price map; no effective date known"
+        free = _litellm_free(name, v) if inp == 0 and out == 0 else None
+        if free:  # said in the file: a $0 row a reader should be able to check
+            entry["note"] += f"; free ({free})"
+            result.free.append(name)
         entry["prices"] = [row]
         result.models[name] = entry
     return result

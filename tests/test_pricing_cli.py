@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import DATA
 
 SLICE = DATA / "pricing" / "litellm_slice.json"
+ZERO = DATA / "pricing" / "litellm_zero.json"
 
 OLD = """\
 provider: acme
@@ -277,6 +278,49 @@ def test_import_litellm_slice(cli, tmp_path, jsonl):
     report = json.loads(cli("analyze", str(log), "--pricing", str(only), "-f", "json").stdout)
     assert report["summary"]["total_cost_usd"] == 1.4
     assert report["summary"]["unpriced_requests"] == 0
+
+
+def test_import_litellm_leaves_out_0_0_models_the_map_does_not_mark_free(cli, tmp_path, jsonl):
+    """LiteLLM's map prices 91 chat models 0 input and 0 output, most for "not known"
+    (ollama/*, Lyria billed per output, GigaChat with no price filled in): imported at $0,
+    their calls were billed $0 rather than counted unpriced. They are left out, counted on
+    stderr with how to add one by hand, unless the map marks them free (its name, or its
+    notes "at no cost"): those are imported at $0 and the note says why."""
+    from llmcost.pricing import parse_table
+
+    out = tmp_path / "zero.yaml"
+    result = cli("pricing", "import-litellm", str(ZERO), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    models = parse_table(out.read_text(), str(out))[0].models
+    assert set(models) == {"vertex_ai/meta/llama-3.1-8b-instruct-maas", "opencode_go/beam-free"}
+    for model in models.values():
+        [row] = model.prices
+        assert (row["input"], row["output"]) == (0, 0)
+    assert "at no cost" in models["vertex_ai/meta/llama-3.1-8b-instruct-maas"].note
+    assert "free (its name says free)" in models["opencode_go/beam-free"].note
+    err = " ".join(result.stderr.split())
+    assert "2 models imported (2 free, as the map says)" in err and "4 priced 0/0" in err
+    assert "left out 4 models LiteLLM prices 0 input and 0 output without marking them free" in err
+    assert "add it to the YAML by hand with the provider's prices" in err
+    assert "already priced" not in err  # without --only-missing no name is looked up
+
+    # a 0/0 model left out is unpriced, never $0; one the map marks free costs $0
+    log = jsonl(
+        [
+            {
+                "timestamp": "2026-10-01T00:00:00Z",
+                "provider": provider,
+                "model": model,
+                "input_tokens": 1_000_000,
+                "output_tokens": 1_000,
+            }
+            for provider, model in (("ollama", "llama3"), ("opencode_go", "beam-free"))
+        ]
+    )
+    report = json.loads(cli("analyze", str(log), "--pricing", str(out), "-f", "json").stdout)
+    assert (report["summary"]["priced_requests"], report["summary"]["unpriced_requests"]) == (1, 1)
+    assert [m["model"] for m in report["unpriced_models"]] == ["llama3"]
+    assert report["summary"]["total_cost_usd"] == 0
 
 
 CONFIG = """\

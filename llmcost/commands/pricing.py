@@ -489,7 +489,14 @@ def import_litellm(
         typer.Option("--from", help="Effective date of the imported prices (default 2020-01-01)."),
     ] = None,
 ) -> None:
-    """Convert LiteLLM's community price map into an overlay YAML in our schema."""
+    """Convert LiteLLM's community price map into an overlay YAML in our schema.
+
+    A model the map prices 0 input and 0 output is left out (counted on
+    stderr) unless the map marks it free, in its name ("-free") or its notes
+    ("at no cost"): in the map 0/0 mostly means the price is not known (local
+    runtimes, models billed per image), and a $0 row would bill its calls $0
+    instead of listing them as unpriced. To price one, add it to the overlay
+    by hand with the provider's prices."""
     from llmcost.pricing import load_pricing
     from llmcost.pricing_tools import import_litellm as convert
     from llmcost.pricing_tools import litellm_yaml, read_litellm
@@ -505,10 +512,24 @@ def import_litellm(
     err = common.stderr()
     for why in result.dropped:
         err.print(f"[yellow]left out:[/yellow] {why}", soft_wrap=True)
-    err.print(
-        f"{plural(len(result.models), 'model')} imported, {result.skipped_known} already priced, "
-        f"{result.skipped_other} not chat models or without token prices"
-    )
+    free = f" ({count(len(result.free))} free, as the map says)" if result.free else ""
+    parts = [f"{plural(len(result.models), 'model')} imported{free}"]
+    if only_missing:  # without it no name is looked up in our tables
+        parts.append(f"{count(result.skipped_known)} already priced")
+    parts.append(f"{count(result.skipped_other)} not chat models or without token prices")
+    if result.zero_priced:
+        parts.append(f"{count(len(result.zero_priced))} priced 0/0")
+    err.print(", ".join(parts), soft_wrap=True)
+    if result.zero_priced:
+        shown = ", ".join(result.zero_priced[:3]) + (", …" if len(result.zero_priced) > 3 else "")
+        err.print(
+            f"left out {plural(len(result.zero_priced), 'model')} LiteLLM prices 0 input and 0 "
+            f"output without marking them free ({shown}): in its map 0/0 mostly means the price "
+            "is not known, and they stay unpriced. To price one, add it to the YAML by hand "
+            "with the provider's prices (input: 0, output: 0 only if it really is free).",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 def register(root) -> None:
