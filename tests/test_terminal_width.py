@@ -78,6 +78,49 @@ def test_free_text_gives_way_and_optional_columns_go_first():
     assert "u_0001" in wide and "left out" not in wide
 
 
+EQUAL_NEED = Table(
+    ["Cost", "Feature", "Prompt"],
+    [
+        [
+            "$12.50",
+            "summarize the quarterly report for board",
+            "Answer in French, you are a careful aide",
+        ],
+        [
+            "$3.20",
+            "translate support tickets into English",
+            "Translate the ticket below, keep names",
+        ],
+    ],
+    "rll",
+)
+
+
+@pytest.mark.parametrize(
+    "width, golden",
+    [
+        (
+            60,
+            "  Cost  Feature                    Prompt\n"
+            "$12.50  summarize the quarterly …  Answer in French, you ar…\n"
+            " $3.20  translate support ticket…  Translate the ticket bel…\n",
+        ),
+        (
+            80,
+            "  Cost  Feature                              Prompt\n"
+            "$12.50  summarize the quarterly report for…  Answer in French, you are a carefu…\n"
+            " $3.20  translate support tickets into Eng…  Translate the ticket below, keep n…\n",
+        ),
+    ],
+)
+def test_two_text_columns_of_equal_need_share_the_room(width, golden):
+    """The fitter cut the widest free-text columns one after the other: of two of equal
+    need the first gave the whole cut (Feature 16 cells at 60 columns, 'summarize the q…')
+    and the second kept 34. Columns of equal need now give equal shares."""
+    assert len(EQUAL_NEED.rows[0][1]) == len(EQUAL_NEED.rows[0][2])
+    assert _print(FitTable(EQUAL_NEED), width) == golden
+
+
 def test_whole_columns_that_cannot_fit_run_past_the_width_uncut():
     t = Table([f"N{i}" for i in range(12)], [[f"{10**9 + i:,}" for i in range(12)]])
     text = _print(FitTable(t), 80)

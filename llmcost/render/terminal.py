@@ -226,12 +226,15 @@ def _shrink_free(widths: list[int], whole: list[bool], floors: list[int], room: 
             break
         top = max(widths[j] for j in free)
         below = max([widths[j] for j in free if widths[j] < top] + [0])
-        for j in (j for j in free if widths[j] == top):
-            cut = min(top - max(below, floors[j]), excess) or 1
+        # the widest columns give the cut in equal shares: the first of two equal columns
+        # took it all (to its floor) while the second kept its width
+        tied = [j for j in free if widths[j] == top]
+        step = min(top - max(below, floors[j]) for j in tied)
+        share, extra = divmod(min(step * len(tied), excess), len(tied))
+        for i, j in enumerate(tied):
+            cut = share + int(i >= len(tied) - extra)  # a cell left over: from the last ones
             widths[j] -= cut
             excess -= cut
-            if excess <= 0:
-                break
     return widths
 
 
