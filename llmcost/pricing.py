@@ -829,7 +829,8 @@ def load_tables(
         except OSError as exc:
             raise PricingError(
                 f"cannot read pricing table {path}: {exc.strerror}",
-                hint="check the path given to --pricing",
+                # named by --pricing, llmcost.yaml or `pricing check`/`diff`: no one flag to name
+                hint="check the path",
             ) from None
         try:
             text = decode_yaml(data)

@@ -194,19 +194,25 @@ def table_paths(settings: PricingSettings | None) -> list[Path]:
     return [(base / p) if not Path(p).is_absolute() else Path(p) for p, _ in settings.tables]
 
 
-def tables(settings: PricingSettings | None) -> list[Table]:
-    """The tables the settings add, in order: listed files, then models, then self-hosted."""
-    from llmcost.pricing import load_tables
-
-    if not settings:
-        return []
+def existing_table_paths(settings: PricingSettings | None) -> list[Path]:
+    """``table_paths``; one that is no file is a ConfigError naming the llmcost.yaml line
+    that lists it (not the --pricing flag no one gave)."""
     paths = table_paths(settings)
-    for path, (name, line) in zip(paths, settings.tables):
+    for path, (name, line) in zip(paths, settings.tables if settings else []):
         if not path.is_file():
             raise ConfigError(
                 f"{settings.path or 'llmcost.yaml'}:{line}: pricing.tables: {name}: "
                 f"no such file ({path})",
                 hint="a path in pricing.tables is relative to the llmcost.yaml that lists it",
             )
-    files, _ = load_tables(paths)
+    return paths
+
+
+def tables(settings: PricingSettings | None) -> list[Table]:
+    """The tables the settings add, in order: listed files, then models, then self-hosted."""
+    from llmcost.pricing import load_tables
+
+    if not settings:
+        return []
+    files, _ = load_tables(existing_table_paths(settings))
     return files + [t for t in (settings.models, settings.self_hosted) if t is not None]

@@ -563,6 +563,21 @@ def test_a_missing_table_of_the_config_names_the_config_line(config, cli, jsonl)
     assert "--pricing" not in result.stderr  # the config listed it, not a flag
 
 
+def test_pricing_check_of_a_missing_table_names_where_it_was_given(config, cli, tmp_path):
+    """`pricing check` of a table llmcost.yaml lists, gone, said 'cannot read pricing table
+    …' with the hint 'check the path given to --pricing', a flag no one gave; a file named
+    on its command line had the same hint. The config's line is named, as analyze does."""
+    (config.parent / "extra.yaml").unlink()
+    result = cli("pricing", "check")
+    assert result.exit_code == 2
+    assert f"{config}:2: pricing.tables: extra.yaml: no such file" in result.stderr
+    assert "--pricing" not in result.stderr
+    result = cli("pricing", "check", str(tmp_path / "gone.yaml"))
+    assert result.exit_code == 2
+    assert f"cannot read pricing table {tmp_path / 'gone.yaml'}" in result.stderr
+    assert "--pricing" not in result.stderr
+
+
 def test_a_pricing_table_that_is_not_utf8_exits_2_naming_its_line(cli, tmp_path, jsonl):
     table = tmp_path / "deal.yaml"
     table.write_bytes(EXTRA.replace("source:", "# négocié\nsource:").encode("latin-1"))

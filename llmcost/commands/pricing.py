@@ -321,7 +321,7 @@ def check(
 
     if not files:  # llmcost.yaml's tables overlay the shipped ones, as analyze loads them
         settings = pricing_overrides.from_config()
-        overlays = pricing_overrides.table_paths(settings)
+        overlays = pricing_overrides.existing_table_paths(settings)
         result = run_check(shipped_paths(), shipped=True, overlays=overlays)
     else:
         result = run_check(list(files))
