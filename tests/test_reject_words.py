@@ -247,6 +247,39 @@ def test_a_codex_turn_without_a_model_rejects_its_calls_saying_why(tmp_path, val
     ]
 
 
+@pytest.mark.parametrize(
+    "value, what",
+    [
+        (None, "turn_context.model is null"),
+        ("  ", "turn_context.model is blank"),
+        (..., "turn_context has no model"),  # (the key left out)
+    ],
+)
+def test_a_codex_turn_without_a_model_after_a_named_one_rejects_its_calls(tmp_path, value, what):
+    """The second turn_context (line 10) without a model left the first one's model
+    (gpt-5-codex, line 3) in force, and its turn's call (line 11) was priced as gpt-5-codex,
+    silently. Codex writes a whole TurnContextItem each turn, its model a required string
+    (openai/codex codex-rs/protocol/src/protocol.rs), and that is where a model switch shows
+    (this very line was gpt-5): one without a model says nothing about the turn's model. The
+    call is rejected naming that line, as it is when the first turn_context has no model."""
+    if value is ...:
+        lines = (DATA / "formats/codex/crafted_rollout.jsonl").read_text().splitlines()
+        record = json.loads(lines[9])
+        del record["payload"]["model"]
+        lines[9] = json.dumps(record)
+        path = tmp_path / "rollout.jsonl"
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path = _codex_with_model(tmp_path, value)
+    con = store.connect()
+    ingest_file(con, str(path), "codex")
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    assert rejects[0] == (11, f"{what} (line 10)")
+    assert [r[0] for r in rejects[1:]] == [12, 13]  # the log's own damage, as before
+    models = con.execute("SELECT model, count(*) FROM requests GROUP BY 1").fetchall()
+    assert models == [("gpt-5-codex", 2)]
+
+
 def test_a_codex_model_that_is_a_string_of_digits_is_a_name(tmp_path):
     con = store.connect()
     ingest_file(con, _codex_with_model(tmp_path, "123"), "codex")

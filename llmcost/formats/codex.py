@@ -25,9 +25,14 @@ skipped. The call's usage is ``last_token_usage``; without it, the difference of
 totals (or the total itself after a reset). The request id is a hash of the session in force
 (the last ``session_meta`` read) and the running total, so a parent's history replayed into a
 fork under the parent's ``session_meta`` is recognized as already stored. The model is the
-last ``turn_context`` model before the event; an event with no model is rejected (naming
-the last turn_context before it when there is one: ``turn_context.model is null (line 3)``),
-and one whose model is not a string (``"model": 123``) is rejected naming the line that gave it.
+model of the last ``turn_context`` before the event; an event with no model is rejected
+(naming the last turn_context before it when there is one: ``turn_context.model is null
+(line 3)``), and one whose model is not a string (``"model": 123``) is rejected naming the
+line that gave it. A turn_context without a model does not keep an earlier one's model: Codex
+writes a whole ``TurnContextItem`` each turn, its ``model`` a required string
+(openai/codex codex-rs/protocol/src/protocol.rs), so it is not a "no change" but a turn whose
+model the log does not say (ccusage keeps the earlier model; a switched model would be
+mispriced).
 """
 
 from __future__ import annotations
@@ -94,20 +99,22 @@ WITH parsed AS (
     e.type = 'event_msg' AND e.payload ->> '$.type' = 'token_count' AS is_token_count,
     CASE WHEN json_type(e.payload, '$.info') = 'OBJECT' THEN e.payload -> '$.info' END AS info,
     CASE WHEN e.type = 'session_meta' THEN e.payload END AS meta,
-    -- a turn_context's model, and what is wrong with it when it is not a string (a number,
-    -- an array): the calls of its turns are rejected for it, naming its line
-    CASE WHEN e.type = 'turn_context' AND llm_blank(e.payload ->> '$.model') IS NOT NULL
-         THEN {{'model': e.payload ->> '$.model',
+    -- every turn_context, with or without a model: its model; what is wrong with it when it
+    -- is not a string (a number, an array); or, without one, what it has instead. The calls
+    -- of its turns are rejected for either, naming its line. One without a model does not
+    -- leave an earlier turn's model in force: Codex writes a whole turn_context each turn,
+    -- its model a required string, and a model switch shows there; one without a model
+    -- says nothing about its turn's model.
+    CASE WHEN e.type = 'turn_context'
+         THEN {{'model': llm_blank(e.payload ->> '$.model'),
                'fault': llm_not_string('turn_context.model', e.payload -> '$.model')
-                        || ' (line ' || line || ')'}} END AS tc,
-    -- a turn_context without a model: what it has instead, named with its line, for the
-    -- calls that have no model because of it
-    CASE WHEN e.type = 'turn_context' AND llm_blank(e.payload ->> '$.model') IS NULL
-         THEN CASE json_type(e.payload, '$.model')
-                WHEN 'NULL' THEN 'turn_context.model is null'
-                WHEN 'VARCHAR' THEN 'turn_context.model is blank'
-                ELSE 'turn_context has no model' END
-              || ' (line ' || line || ')' END AS tc_without,
+                        || ' (line ' || line || ')',
+               'without': CASE WHEN llm_blank(e.payload ->> '$.model') IS NULL
+                            THEN CASE json_type(e.payload, '$.model')
+                                   WHEN 'NULL' THEN 'turn_context.model is null'
+                                   WHEN 'VARCHAR' THEN 'turn_context.model is blank'
+                                   ELSE 'turn_context has no model' END
+                                 || ' (line ' || line || ')' END}} END AS tc,
     CASE WHEN e.type IN ('turn_context', 'session_meta') THEN llm_blank(e.payload ->> '$.cwd')
     END AS any_cwd
   FROM rec
@@ -122,7 +129,6 @@ WITH parsed AS (
       OVER (ORDER BY line {_WHOLE_FILE}) AS file_meta_line,
     last_value(meta ->> '$.id' IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS session_so_far,
     last_value(tc IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS turn,
-    last_value(tc_without IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS turn_without,
     last_value(any_cwd IGNORE NULLS) OVER (ORDER BY line {_SO_FAR}) AS cwd
   FROM f
 ), h AS (
@@ -164,7 +170,7 @@ SELECT line, text,
     WHEN state = 'invalid' THEN {INVALID_JSON}
     WHEN {_BAD_TOKENS} IS NOT NULL THEN {_BAD_TOKENS}
     WHEN model IS NULL
-      THEN coalesce(turn_without, 'no model (no turn_context before this token_count)')
+      THEN coalesce(turn.without, 'no model (no turn_context before this token_count)')
     WHEN model_fault IS NOT NULL THEN model_fault
     WHEN ts_raw IS NOT NULL AND llm_ts(ts_raw) IS NULL
       THEN 'timestamp not understood: ' || left(ts_raw, 40)
