@@ -460,3 +460,66 @@ def test_tool_call_answers_keep_their_arguments_only(tmp_path):
     for call in calls:
         assert call["token_source"] == "estimated"
         assert call["output_tokens"] > 0
+
+
+def _event(name: str, attrs: dict) -> dict:
+    """A span event ``name`` with ``attrs`` (ints as intValue, the rest as stringValue)."""
+    return {"timeUnixNano": "1762000000500000000", "name": name, "attributes": [
+        {"key": k, "value": {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}}
+        for k, v in attrs.items()]}  # fmt: skip
+
+
+def test_tool_calls_in_gen_ai_choice_events_are_the_answer(tmp_path):
+    """A gen_ai.choice event (semconv v1.36 and before, model/gen-ai/deprecated/
+    events-deprecated.yaml) whose answer is only tool calls was read as no answer: the span
+    has no output count, its completion was NULL, and the call was priced on its input alone.
+    The tool calls are its text: their function.arguments, whether in the message
+    (message.tool_calls, as the semconv's example and opentelemetry-instrumentation-openai-v2
+    write them; arguments a JSON string, "provided as is") or beside it (tool_calls, as the
+    semconv's event model and OpenLLMetry write them; arguments an object here), after any
+    content; the answer reads 'tool_calls', and its counted output is an estimate."""
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'},
+    }
+    beside = {"id": "call_2", "type": "function",
+              "function": {"name": "get_weather", "arguments": {"location": "Lyon"}}}  # fmt: skip
+    spans = [
+        _chat_span("d" * 32, "1" * 16, "gpt-4o", {"gen_ai.usage.input_tokens": "20"}),
+        _chat_span("d" * 32, "2" * 16, "gpt-4o", {"gen_ai.usage.input_tokens": "30"}),
+    ]
+    spans[0]["events"] = [
+        _event("gen_ai.user.message", {"content": "Weather in Paris?"}),
+        _event("gen_ai.choice", {"index": 0, "finish_reason": "tool_calls", "message": json.dumps(
+            {"role": "assistant", "tool_calls": [call]})}),
+    ]  # fmt: skip
+    spans[1]["events"] = [
+        _event("gen_ai.user.message", {"content": "And in Lyon?"}),
+        _event("gen_ai.choice", {"index": 0, "finish_reason": "tool_calls",
+                                 "message": json.dumps({"role": "assistant",
+                                                        "content": "Checking."}),
+                                 "tool_calls": json.dumps([beside])}),
+    ]  # fmt: skip
+    path = _write_otlp(tmp_path / "choice.otlp.json", spans)
+    _, calls, rejects, texts = load(path)
+    assert rejects == []
+    answers = [(c["finish_reason"], texts[c["completion_hash"]]) for c in calls]
+    assert answers == [
+        ("tool_calls", '{"location": "Paris"}'),
+        ("tool_calls", 'Checking.{"location":"Lyon"}'),
+    ]
+    from llmcost import tokens as tok
+    from tests.conftest import load_priced_paths
+
+    _, calls, _ = load_priced_paths(path)
+    calls.sort(key=lambda c: c["input_tokens"])
+    expected = tok.count_texts([a[1] for a in answers], "o200k_base")
+    assert [(c["input_tokens"], c["output_tokens"], c["token_source"]) for c in calls] == [
+        (20, expected[0], "estimated"),
+        (30, expected[1], "estimated"),
+    ]
+    # gpt-4o: $2.50 in, $10 out
+    assert [cost(c) for c in calls] == pytest.approx(
+        [n_in * 2.5e-6 + n_out * 10e-6 for n_in, n_out in zip((20, 30), expected)]
+    )

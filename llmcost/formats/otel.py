@@ -49,7 +49,9 @@ Texts: ``gen_ai.input.messages``/``gen_ai.output.messages`` (JSON strings, parts
 flattened to text; tool calls as ``{"type":"tool_call","name","arguments"}``), else
 OpenLLMetry's ``gen_ai.prompt.N.*``/``gen_ai.completion.N.*`` or OpenInference's
 ``llm.input_messages.N.message.*``, else span events (``gen_ai.user.message`` …,
-``gen_ai.choice``, ``gen_ai.content.prompt``/``completion``). Attribution: user from
+``gen_ai.choice``: its message's content, then its tool calls' arguments, from
+``message.tool_calls`` or ``tool_calls`` beside the message; ``gen_ai.content.prompt``/
+``completion``). Attribution: user from
 ``user.id``/``enduser.id``/``gen_ai.user.id``/``gen_ai.user``/``llm.user``, session from
 ``session.id``/``gen_ai.conversation.id``, feature from ``traceloop.workflow.name``; tags
 keep ``service.name`` and the other resource/span names worth grouping by.
@@ -435,6 +437,23 @@ WITH idx AS (
 ), ev AS (
   SELECT sid, ei, ename, json_group_object(k, to_json(otel_str(v, w))) AS ea
   FROM ev_kv GROUP BY sid, ei, ename
+), choice AS (
+  -- a gen_ai.choice's answer: its message's content, then its tool calls' arguments as the
+  -- model wrote them (a string's value, an object's JSON; what the other readers keep of an
+  -- answer's calls). The tool calls are in the message (message.tool_calls: the semconv's
+  -- example, opentelemetry-instrumentation-openai-v2) or beside it (tool_calls: the
+  -- semconv's event model, OpenLLMetry); an answer of tool calls alone has no content.
+  SELECT sid, ei, ename, ea, m,
+    coalesce(json_extract_string(m, '$.content'), json_extract_string(ea, '$.content'))
+      AS content,
+    list_concat(json_extract_string(m, '$.tool_calls[*].function.arguments'),
+                json_extract_string(otel_json(json_extract_string(ea, '$.tool_calls')),
+                                    '$[*].function.arguments')) AS call_args,
+    len(list_concat(json_extract(m, '$.tool_calls[*]'),
+                    json_extract(otel_json(json_extract_string(ea, '$.tool_calls')), '$[*]')))
+      > 0 AS has_calls
+  FROM (SELECT *, CASE WHEN ename = 'gen_ai.choice'
+                       THEN otel_json(json_extract_string(ea, '$.message')) END AS m FROM ev)
 ), by_event AS (
   SELECT sid,
     CAST(to_json(list(json_object(
@@ -443,10 +462,9 @@ WITH idx AS (
         'content', json_extract_string(ea, '$.content')) ORDER BY ei)
       FILTER (WHERE regexp_matches(ename, '^gen_ai\.(system|user|assistant|tool)\.message$')))
       AS VARCHAR) AS ev_prompt,
-    string_agg(coalesce(
-        json_extract_string(otel_json(json_extract_string(ea, '$.message')), '$.content'),
-        json_extract_string(ea, '$.content')), '\n' ORDER BY ei)
+    string_agg(llm_join(list_concat([content], call_args)), '\n' ORDER BY ei)
       FILTER (WHERE ename = 'gen_ai.choice') AS ev_completion,
+    bool_or(has_calls) FILTER (WHERE ename = 'gen_ai.choice') AS ev_tool_answer,
     first(otel_json(coalesce(json_extract_string(ea, '$."gen_ai.input.messages"'),
                              json_extract_string(ea, '$."gen_ai.prompt"'))) ORDER BY ei)
       FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
@@ -457,10 +475,10 @@ WITH idx AS (
       FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
                               'gen_ai.content.completion'))
       AS ev_output
-  FROM ev GROUP BY sid
+  FROM choice GROUP BY sid
 )
 SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, idx_tool_answer, ev_prompt,
-  ev_completion, ev_input, ev_output
+  ev_completion, ev_tool_answer, ev_input, ev_output
 FROM by_idx i FULL JOIN by_event e ON e.sid = i.sid
 """
 
@@ -618,7 +636,7 @@ WITH RECURSIVE up(sid, anc, depth) AS (
   SELECT f.sid,
     coalesce(f.in_msgs, x.ev_input) AS in_msgs, coalesce(f.out_msgs, x.ev_output) AS out_msgs,
     f.sys_instr, x.idx_prompt, x.idx_completion, x.idx_tool_answer, x.ev_prompt,
-    x.ev_completion,
+    x.ev_completion, x.ev_tool_answer,
     f.old_prompt, f.old_completion
   FROM otel_fields f LEFT JOIN otel_texts x USING (sid)
 ), shaped AS (
@@ -639,7 +657,7 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     coalesce(list_contains(list_concat(
                json_extract_string(t.out_msgs, '$[*].parts[*].type'),
                json_extract_string(t.out_msgs, '$[*].content[*].type')), 'tool_call'), false)
-      OR coalesce(t.idx_tool_answer, false) AS tool_answer
+      OR coalesce(t.idx_tool_answer, false) OR coalesce(t.ev_tool_answer, false) AS tool_answer
   FROM texts t
 ), own AS (
   SELECT f.*, s.completion_text, s.tool_answer,
