@@ -285,3 +285,73 @@ def test_detection(jsonl):
 def test_formats_command_lists_langfuse(cli):
     result = cli("formats")
     assert result.exit_code == 0 and "langfuse" in result.stdout
+
+
+def _tool_answer_shapes() -> dict[str, tuple[dict, str]]:
+    """The tool-call answer of a recorded call (tests/data/tokens/tool_call_answers.jsonl,
+    line 1: two parallel calls, completion_tokens 51) as Langfuse's integrations log a
+    generation's output, with the text each answer holds: the OpenAI integration
+    (langfuse/openai.py _extract_chat_response: {role, tool_calls, content}); the LangChain
+    integration (langfuse/langchain/CallbackHandler.py: LangChain's tool_calls with their args
+    and OpenAI's under additional_kwargs; the v2 handler langfuse/callback/langchain.py:
+    additional_kwargs only; a non-chat generation: additional_kwargs itself); and
+    langchain-anthropic's answer, whose tool_use blocks in its content are its tool_calls."""
+    line = (DATA / "tokens" / "tool_call_answers.jsonl").read_text().splitlines()[0]
+    message = json.loads(line)["response"]["choices"][0]["message"]
+    raw = message["tool_calls"]
+    args = "".join(c["function"]["arguments"] for c in raw)
+    langchain = [{"name": c["function"]["name"], "args": json.loads(c["function"]["arguments"]),
+                  "id": c["id"], "type": "tool_call"} for c in raw]  # fmt: skip
+    blocks = [{"type": "text", "text": "Checking."}] + [
+        {"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["args"]}
+        for c in langchain
+    ]
+    return {
+        "openai": ({"role": "assistant", "tool_calls": raw, "content": None}, args),
+        "langchain": (
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": langchain,
+                "additional_kwargs": {"tool_calls": raw},
+            },
+            args,
+        ),  # fmt: skip
+        "langchain v2": (
+            {"role": "assistant", "content": "", "additional_kwargs": {"tool_calls": raw}},
+            args,
+        ),
+        "non-chat": ({"tool_calls": raw}, args),
+        "anthropic": (
+            {"role": "assistant", "content": blocks, "tool_calls": langchain},
+            'Checking.{"location":"Seattle, WA"}{"location":"San Francisco, CA"}',
+        ),
+    }
+
+
+@pytest.mark.parametrize("shape", list(_tool_answer_shapes()))
+def test_a_generation_answered_with_tool_calls_counts_their_arguments(tmp_path, shape):
+    """A generation whose output is a chat message of tool calls alone was read as no answer
+    (content null or ''), or as the whole JSON ({"tool_calls": [...]}): without usage its
+    output was NULL, priced at nothing, or the JSON's tokens. The answer is its tool calls'
+    arguments (OpenAI's raw strings over LangChain's re-serialized args; tool_use blocks
+    once), it reads 'tool_calls', and its counted output is an estimate, as the JSON-lines
+    reader counts the same recorded answer (tests/test_tool_answers.py)."""
+    output, text = _tool_answer_shapes()[shape]
+    observation = {"id": "gen-1", "traceId": "t-1", "type": "GENERATION", "name": "chat",
+                   "startTime": "2026-10-01T10:00:00Z", "model": "gpt-4o-mini",
+                   "input": [{"role": "user", "content": "Weather in Seattle and SF?"}],
+                   "output": output}  # fmt: skip
+    path = write_jsonl(
+        tmp_path / "langfuse.jsonl", [{"trace": {"id": "t-1"}, "observations": [observation]}]
+    )
+    result, [call], rejects, texts = load(path)
+    assert (result.format, rejects) == ("langfuse", [])
+    assert (call["finish_reason"], texts[call["completion_hash"]]) == ("tool_calls", text)
+    from llmcost import tokens as tok
+    from tests.conftest import load_priced_paths
+
+    _, [call], _ = load_priced_paths(path)
+    counted = tok.count_texts([text], "o200k_base")[0]
+    assert (call["output_tokens"], call["token_source"]) == (counted, "estimated")
+    assert 0 < counted <= 51

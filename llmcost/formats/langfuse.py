@@ -37,6 +37,11 @@ Prompt: chat messages are kept as text messages. An OpenAI Responses API input (
 object, or already the list's leading system message with Langfuse's OpenAI integration) are
 the system prompt: the prompt the JSON-lines reader stores for the same request.
 
+Answer: the output as formats/records.py ``rec_completion`` reads it: a provider's response
+object, a text, or the chat message the integrations log (its content, then its tool calls'
+arguments: OpenAI's, or LangChain's ``args``); one with tool calls reads finish_reason
+'tool_calls' (Langfuse keeps no finish reason).
+
 Tools: the request's function tools are kept beside the prompt, as the JSON-lines reader
 keeps a request's ``tools``, to be counted with it: from the input object Langfuse's OpenAI
 integration logs (``{messages, tools}`` or legacy ``{messages, functions}``), else

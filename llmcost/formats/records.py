@@ -121,16 +121,44 @@ CREATE OR REPLACE TEMP MACRO rec_messages_text(ms) AS (
 -- (a functionCall part's args after the text, as the Gemini reader keeps them)
 CREATE OR REPLACE TEMP MACRO rec_candidates_text(g) AS (
     llm_gemini_answer(json_extract(g, '$.candidates')));
+-- The tool calls of an answer logged as a chat message, as Langfuse logs a generation's
+-- output: OpenAI's {id, type, function: {name, arguments}} (its OpenAI integration: {role,
+-- tool_calls, content}; a LangChain message's additional_kwargs), else LangChain's {name,
+-- args, id} (its LangChain integration writes both: OpenAI's raw arguments are preferred to
+-- LangChain's re-serialized args). Not a message whose content holds tool_use blocks
+-- (langchain-anthropic): those blocks are its calls, read with the content.
+CREATE OR REPLACE TEMP MACRO rec_message_calls(m) AS (
+    CASE
+      WHEN list_contains(json_extract_string(m, '$.content[*].type'), 'tool_use') THEN []
+      WHEN json_extract(m, '$.tool_calls[0].function') IS NOT NULL
+        THEN json_extract(m, '$.tool_calls[*]')
+      WHEN len(json_extract(m, '$.additional_kwargs.tool_calls[*]')) > 0
+        THEN json_extract(m, '$.additional_kwargs.tool_calls[*]')
+      ELSE coalesce(json_extract(m, '$.tool_calls[*]'), [])
+    END);
+-- Their arguments as the model wrote them (a string's value, an object's JSON), and a legacy
+-- function_call's.
+CREATE OR REPLACE TEMP MACRO rec_message_args(m) AS (
+    list_concat(
+      list_transform(rec_message_calls(m), lambda t: coalesce(
+          json_extract_string(t, '$.function.arguments'), json_extract_string(t, '$.args'))),
+      [coalesce(json_extract_string(m, '$.function_call.arguments'),
+                json_extract_string(m, '$.additional_kwargs.function_call.arguments'))]));
+CREATE OR REPLACE TEMP MACRO rec_message_tool_calls(m) AS (
+    len(rec_message_calls(m)) > 0
+    OR json_type(coalesce(json_extract(m, '$.function_call'),
+                          json_extract(m, '$.additional_kwargs.function_call'))) = 'OBJECT');
 -- 'tool_calls' when a logged response answered with tool calls (an OpenAI chat completion's
 -- tool_calls, a Responses object's function calls, an Anthropic message's tool_use blocks, a
--- Gemini response's functionCall parts):
+-- Gemini response's functionCall parts, a chat message's tool calls):
 -- a forced tool choice ends with 'stop', a Responses object says only 'completed'.
 CREATE OR REPLACE TEMP MACRO rec_tool_answer(c) AS (
     CASE WHEN json_type(c) = 'OBJECT' AND (
            llm_chat_tool_calls(json_extract(c, '$.choices'))
            OR llm_responses_tool_calls(json_extract(c, '$.output'))
            OR list_contains(json_extract_string(c, '$.content[*].type'), 'tool_use')
-           OR llm_gemini_tool_calls(json_extract(c, '$.candidates')))
+           OR llm_gemini_tool_calls(json_extract(c, '$.candidates'))
+           OR rec_message_tool_calls(c))
          THEN 'tool_calls' END);
 -- The answer's text in a logged response: a string, an OpenAI chat completion, a Responses
 -- object, a Gemini response, a list of messages, an Anthropic message; else the JSON. Tool
@@ -153,10 +181,11 @@ CREATE OR REPLACE TEMP MACRO rec_completion(c) AS (
         THEN llm_responses_answer(json_extract(c, '$.output'))
       WHEN json_type(json_extract(c, '$.candidates')) = 'ARRAY' THEN rec_candidates_text(c)
       WHEN json_type(c) = 'ARRAY' THEN rec_messages_text(c)
-      WHEN json_extract(c, '$.content') IS NOT NULL
+      WHEN json_extract(c, '$.content') IS NOT NULL OR rec_message_tool_calls(c)
         THEN llm_join(list_concat([rec_content_text(json_extract(c, '$.content'))],
                list_transform(json_extract(c, '$.content[*]'), lambda b:
-                 CASE WHEN b ->> 'type' = 'tool_use' THEN CAST(b -> 'input' AS VARCHAR) END)))
+                 CASE WHEN b ->> 'type' = 'tool_use' THEN CAST(b -> 'input' AS VARCHAR) END),
+               rec_message_args(c)))
       WHEN json_extract(c, '$.text') IS NOT NULL THEN rec_content_text(json_extract(c, '$.text'))
       ELSE CAST(c AS VARCHAR)
     END);
