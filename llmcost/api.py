@@ -94,8 +94,9 @@ class Report(Mapping[str, Any]):
         return self._data["summary"]
 
     @property
-    def total_cost_usd(self) -> float:
-        """Total cost of the priced calls, in USD (unpriced calls are not counted as $0)."""
+    def total_cost_usd(self) -> float | None:
+        """Total cost of the priced calls, in USD (unpriced calls are not counted as $0);
+        None when there are calls and none of them has a cost (unknown, not $0)."""
         return self.summary["total_cost_usd"]
 
     @property
@@ -128,8 +129,9 @@ class Report(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return (
-            f"<Report {plural(self.requests, 'call')}, ${self.total_cost_usd:,.2f}, "
-            f"{self.unpriced_requests:,} unpriced>"
+            f"<Report {plural(self.requests, 'call')}, "
+            + ("cost unknown" if self.total_cost_usd is None else f"${self.total_cost_usd:,.2f}")
+            + f", {self.unpriced_requests:,} unpriced>"
         )
 
 

@@ -324,7 +324,10 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
     user_costs = _named_costs(limits.get("by_user") or [], "user_id")
     truncated = limits.get("truncated") or {}
     increase = None
-    if baseline is not None:
+    # a total of no call with a cost is unknown (null, never $0): no rule on it holds or fails
+    total_known = s["total_cost_usd"] is not None
+    base_known = baseline is not None and baseline["summary"]["total_cost_usd"] is not None
+    if baseline is not None and total_known and base_known:
         base, head = baseline["summary"]["total_cost_usd"], s["total_cost_usd"]
         increase = _pct(base, head)
 
@@ -340,7 +343,9 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                     lim.max_cost,
                     s["total_cost_usd"],
                     "usd",
-                    plural(s["requests"], "call") + _not_in_total(s),
+                    plural(s["requests"], "call")
+                    + (_not_in_total(s) if total_known else ", none with a cost"),
+                    known=total_known,
                 )
             )
         if lim.max_daily_cost is not None:
@@ -379,7 +384,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
             )
         if lim.max_increase_pct is not None:
             base = baseline["summary"]["total_cost_usd"]
-            grew_from_zero = base == 0 and s["total_cost_usd"] > 0
+            grew_from_zero = total_known and base == 0 and s["total_cost_usd"] > 0
             rule = _rule(
                 "max_increase_pct",
                 "Increase vs baseline",
@@ -388,7 +393,8 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                 lim.max_increase_pct,
                 increase,
                 "pct",
-                f"{_usd(base)} → {_usd(s['total_cost_usd'])}",
+                f"{_total_usd(baseline['summary'])} → {_total_usd(s)}",
+                known=total_known and base_known,
             )
             if grew_from_zero:  # +∞ %: from nothing to something is above any limit
                 rule["status"], rule["detail"] = level, rule["detail"] + " (baseline $0)"
@@ -486,6 +492,13 @@ def uncosted_calls(summary: dict) -> int:
         + summary.get("unknown_token_requests", 0)
         - summary.get("error_unknown_token_requests", 0)
     )
+
+
+def _total_usd(summary: dict) -> str:
+    """A report's total for a rule's detail: 'unknown' when no call of it has a cost."""
+    if summary["total_cost_usd"] is None:
+        return "unknown"
+    return _usd(summary["total_cost_usd"])
 
 
 def _not_in_total(summary: dict) -> str:
@@ -598,12 +611,15 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
     """Cost change from report ``base`` to report ``head``: total, calls, and the top movers by
     model, feature and user (by absolute change in dollars)."""
     bs, hs = base["summary"], head["summary"]
+    bt, ht = bs["total_cost_usd"], hs["total_cost_usd"]
+    # a side of no call with a cost has no total (null): no change from or to it either
+    known = bt is not None and ht is not None
     out = {
         "total": {
-            "base_usd": bs["total_cost_usd"],
-            "head_usd": hs["total_cost_usd"],
-            "change_usd": round(hs["total_cost_usd"] - bs["total_cost_usd"], 9),
-            "change_pct": _pct(bs["total_cost_usd"], hs["total_cost_usd"]),
+            "base_usd": bt,
+            "head_usd": ht,
+            "change_usd": round(ht - bt, 9) if known else None,
+            "change_pct": _pct(bt, ht) if known else None,
         },
         "requests": {
             "base": bs["requests"],
@@ -719,7 +735,8 @@ def evaluate_alerts(alerts: Alerts, report: dict) -> list[dict]:
     """The alerts raised by a period report (``report["report_period"]`` filled by periods.run)."""
     out = []
     total = report["summary"]["total_cost_usd"]
-    if alerts.max_cost is not None and total > alerts.max_cost + 1e-12:
+    # (a period of no call with a cost has no total: nothing known to be above the limit)
+    if alerts.max_cost is not None and total is not None and total > alerts.max_cost + 1e-12:
         out.append(
             {
                 "alert": "max_cost",

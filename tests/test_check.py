@@ -764,3 +764,85 @@ def test_a_rate_limited_call_without_usage_does_not_fail_the_unpriced_rule(cli, 
     assert "without a price" not in text
     unpriced = jsonl([ok, limited, {**ok, "model": "acme-7b"}])
     assert cli("check", unpriced, "--max-cost", "1", "--fail-on-unpriced").exit_code == 1
+
+
+def test_a_total_of_no_call_with_a_cost_is_unknown_not_zero(jsonl, cli, tmp_path):
+    # Two calls of a model no table prices, and two failed gpt-4o calls without usage (a
+    # priced model, no token counts): neither log has a call with a cost. Their total read
+    # 0 in the JSON and "$0.00" everywhere, check's max_cost held at $0.00 and diff read
+    # "$0.00 → $0.0075", as if nothing had been spent. A log with one call priced keeps its
+    # number: gpt-4o 1,000 x $2.50/M + 500 x $10/M = $0.0075.
+    unpriced = str(
+        jsonl(
+            [
+                {"timestamp": f"2026-01-0{d}T10:00:00Z", "model": "mystery-model",
+                 "usage": {"prompt_tokens": 1000, "completion_tokens": 10}}
+                for d in (1, 2)
+            ]
+        )
+    )  # fmt: skip
+    no_tokens = str(
+        jsonl(
+            [
+                {"timestamp": f"2026-01-0{d}T10:00:00Z", "model": "gpt-4o", "status": "error"}
+                for d in (1, 2)
+            ]
+        )
+    )
+    priced = str(
+        jsonl(
+            [
+                {"timestamp": "2026-01-01T10:00:00Z", "model": "gpt-4o",
+                 "usage": {"prompt_tokens": 1000, "completion_tokens": 500}}
+            ]
+        )
+    )  # fmt: skip
+    reports = {}
+    for name, log in (("unpriced", unpriced), ("no_tokens", no_tokens), ("priced", priced)):
+        out = tmp_path / f"{name}.json"
+        assert cli("analyze", log, "--format", "json", "-o", str(out)).exit_code == 0
+        reports[name] = json.loads(out.read_text())["summary"]
+    assert reports["unpriced"]["total_cost_usd"] is None
+    assert reports["no_tokens"]["total_cost_usd"] is None
+    assert set(reports["unpriced"]["cost_by_part"].values()) == {None}
+    assert reports["priced"]["total_cost_usd"] == pytest.approx(0.0075)
+
+    md = cli("analyze", unpriced, "--format", "markdown").stdout
+    assert "- Total cost: unpriced (2 calls in all), 2026-01-01 → 2026-01-02" in md
+    assert "$0.00" not in md.split("## ")[2]  # the summary: no total, nor parts, of $0
+    text = " ".join(cli("analyze", no_tokens).stdout.split())
+    assert "Total cost: unknown: 2 calls without tokens (2 calls in all)" in text
+    page = cli("analyze", unpriced, "--format", "html").stdout
+    assert "unpriced (2 calls in all) · prices checked" in page
+
+    check = cli("check", unpriced, "--max-cost", "1", "--format", "markdown")
+    assert check.exit_code == 0, check.stderr
+    assert "| Total cost | all calls | $1.00 | — | ❔ unknown | 2 calls, none with a cost |" in (
+        check.stdout
+    )
+    assert "Total cost: unknown over 2 calls (2 without a price" in check.stdout
+    increase = cli(
+        "check", priced, "--baseline", str(tmp_path / "no_tokens.json"), "--max-increase", "10",
+        "--format", "json",
+    )  # fmt: skip
+    rule = json.loads(increase.stdout)["rules"][0]
+    assert (rule["rule"], rule["status"], rule["actual"]) == ("max_increase_pct", "unknown", None)
+    assert rule["detail"] == "unknown → $0.0075"
+
+    diff = cli("diff", str(tmp_path / "unpriced.json"), str(tmp_path / "priced.json"))
+    assert diff.exit_code == 0, diff.stderr
+    assert (
+        "Total cost: unknown → $0.0075 (no change known: a side has no call with a cost)"
+        in " ".join(diff.stdout.split())
+    )
+    total = json.loads(
+        cli(
+            "diff", str(tmp_path / "unpriced.json"), str(tmp_path / "priced.json"),
+            "--format", "json",
+        ).stdout
+    )["total"]  # fmt: skip
+    assert total == {"base_usd": None, "head_usd": 0.0075, "change_usd": None, "change_pct": None}
+    # export's line said '0 with a cost totalling $0.00'
+    export = cli("export", no_tokens, "-o", str(tmp_path / "calls.csv"))
+    assert export.exit_code == 0, export.stderr
+    assert "(csv): none with a cost, " in " ".join(export.stderr.split())

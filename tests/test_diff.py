@@ -181,9 +181,11 @@ def test_calls_without_token_counts_are_noted_as_not_in_the_costs(cli, jsonl, tm
     doc = json.loads(cli("diff", *files, "--format", "json").stdout)
     assert doc["total"] == {
         "base_usd": 0.0075,  # 1,000 x $2.50/M + 500 x $10/M: the one call with a cost
-        "head_usd": 0.0,
-        "change_usd": -0.0075,
-        "change_pct": -100.0,
+        # the head's one call has no cost: its total is unknown (it read 0.0, and the change
+        # −$0.0075, −100%, a saving of calls whose cost is not known)
+        "head_usd": None,
+        "change_usd": None,
+        "change_pct": None,
     }
     assert doc["notes"] == [
         "before: 2 calls without a price, not counted in these costs",

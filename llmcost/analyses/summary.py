@@ -64,6 +64,12 @@ def summary(con, ctx) -> dict:
         r[key] = usd(r[key])
     for key in ("first_ts", "last_ts"):
         r[key] = local_iso(ctx, r[key])  # with the offset of the report's zone
+    # calls and none of them with a cost (all unpriced, or without token counts): the total
+    # is unknown, never $0 (no call at all is $0: nothing was spent)
+    unknown = r["requests"] > 0 and r["priced_requests"] == 0
+    if unknown:
+        for key in ("total_cost_usd", *(k for k in r if k.startswith("cost_"))):
+            r[key] = None
     r["cost_by_part"] = {
         "input": r.pop("cost_input"),
         "cache_read": r.pop("cost_cache_read"),

@@ -96,7 +96,11 @@ def export(
     empty = result.rows - result.priced_rows
     err.print(
         f"{plural(result.rows, 'call')} → {where} ({result.format}{layout}): "
-        f"{result.priced_rows:,} with a cost totalling {money(float(result.total_cost_usd))}"
+        + (
+            f"{result.priced_rows:,} with a cost totalling {money(float(result.total_cost_usd))}"
+            if result.priced_rows
+            else "none with a cost"  # (no total: '0 with a cost totalling $0.00' read as $0)
+        )
         # every call priced: no '0 of unpriced models (cost left empty)' of no call
         + ("" if not empty else ", ")
         # a priced model's call dated before its first price is no call of an unpriced model

@@ -12,7 +12,7 @@ from __future__ import annotations
 # (SMALL_BASE_USD: a change in dollars from less reads as where it came from, not a percent)
 from llmcost.budgets import SMALL_BASE_USD, uncosted_calls
 from llmcost.render import count, md_escape, money, money_beside, pct, plural
-from llmcost.render.layout import Section, Table, row_cost
+from llmcost.render.layout import Section, Table, row_cost, total_over
 from llmcost.render.markdown import table
 
 STATUS = {"ok": "✅ ok", "fail": "❌ FAIL", "warn": "⚠️ warn", "unknown": "❔ unknown"}
@@ -75,7 +75,8 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     if result.get("first_ts"):
         when = f", {result['first_ts'][:10]} → {result['last_ts'][:10]}"
     unpriced = result.get("unpriced_requests") or 0
-    total = money(result["total_cost_usd"])
+    # no call with a cost: the total is unknown, never $0 (the rule's row reads —)
+    total = "unknown" if result["total_cost_usd"] is None else money(result["total_cost_usd"])
     for rule in result["rules"]:
         # the total as its rule's row shows it, with the digits that tell it from the limit:
         # "Total cost: $0.01" above "Limit $0.010, Actual $0.011, FAIL" read as a pass
@@ -194,12 +195,22 @@ def _change_table(block: dict | None, key: str, label: str) -> Table | None:
     return Table([label, "Before", "After", "Change", "Change %", "Calls"], rows, "lrrrrr")
 
 
+def _side_total(usd: float | None) -> str:
+    """A diff side's total: 'unknown' when none of its calls has a cost (never $0)."""
+    return "unknown" if usd is None else money(usd)
+
+
 def diff_sections(diff: dict, title: str = "LLM cost diff", movers: str = "") -> list[Section]:
     t, r = diff["total"], diff["requests"]
     head = Section(title)
     head.lines.append(
-        f"Total cost: {money(t['base_usd'])} → {money(t['head_usd'])} "
-        f"({signed_money(t['change_usd'])}, {signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
+        f"Total cost: {_side_total(t['base_usd'])} → {_side_total(t['head_usd'])} "
+        + (
+            f"({signed_money(t['change_usd'])}, "
+            f"{signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
+            if t["change_usd"] is not None
+            else "(no change known: a side has no call with a cost)"
+        )
     )
     head.lines.append(
         f"Calls: {count(r['base'])} → {count(r['head'])} "
@@ -231,9 +242,14 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
     head.lines.append(f"Period: {p['describe']}")
     unpriced = uncosted_calls(s)
     head.lines.append(
-        f"Cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}"
-        # the calls in no cost, as the days below and the summary say (never $0)
-        + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
+        f"Cost: {total_over(s)}"
+        # the calls in no cost, as the days below and the summary say (never $0); a total
+        # of none has said why
+        + (
+            f" ({count(unpriced)} without a price, not counted as $0)"
+            if unpriced and s["total_cost_usd"] is not None
+            else ""
+        )
     )
     idle, unlogged = p.get("idle_days") or [], p.get("days_not_logged") or 0
     if idle or unlogged:  # which days of no call are history ($0), which unknown
@@ -263,11 +279,14 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         change = (
             f"change {signed_money(t['change_usd'])} "
             f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
+            if t["change_usd"] is not None
+            else "change unknown (a period without a call with a cost)"
         )
         head.lines.append(
             f"Before ({prev.get('label', 'previous period')}, {prev.get('describe', '')}): "
             + (f"{partly_said}: " if partly else "")
-            + f"{money(t['base_usd'])} over {plural(comparison['requests']['base'], 'call')}"
+            + f"{_side_total(t['base_usd'])} over "
+            f"{plural(comparison['requests']['base'], 'call')}"
             + (
                 f" ({count(before_unpriced)} without a price, not counted as $0)"
                 if before_unpriced

@@ -15,13 +15,14 @@ import io
 import re
 
 from llmcost import __version__
-from llmcost.render import WEEKDAYS, money, plural
+from llmcost.render import WEEKDAYS
 from llmcost.render.layout import (
     Section,
     Table,
     bucket_costs,
     reports_headline,
     sections,
+    total_over,
     usage_reports_only,
 )
 
@@ -295,7 +296,7 @@ def render(report: dict) -> str:
         f"no per-call records: {reports_headline(report['usage_reports'])} · "
         + bucket_costs(report["usage_reports"])
         if s and usage_reports_only(report)
-        else f"{money(s.get('total_cost_usd'))} over {plural(s.get('requests', 0), 'call')}"
+        else total_over(s)
     )
     meta = (
         f"{_e(headline)} · "

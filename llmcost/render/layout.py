@@ -190,10 +190,36 @@ def _unpriced_part(n: int | None) -> str:
     return f" + {count(n)} unpriced" if n else ""
 
 
+def no_total(s: dict) -> str:
+    """Why a summary has no total (no call with a cost): its calls' models have no price
+    ("unpriced"), or their logs no token counts ("unknown: 2 calls without tokens"); never
+    "$0.00", which reads as nothing spent."""
+    unpriced, unknown = s.get("unpriced_requests") or 0, s.get("unknown_token_requests") or 0
+    if unpriced:
+        return "unpriced" + (f" + {count(unknown)} without tokens" if unknown else "")
+    if unknown:
+        return f"unknown: {plural(unknown, 'call')} without tokens"
+    return "unknown"
+
+
+def total_text(s: dict) -> str:
+    """A summary's total: its amount, or why it has none (never $0)."""
+    if s.get("total_cost_usd") is None and s.get("requests"):
+        return no_total(s)
+    return money(s.get("total_cost_usd"))
+
+
+def total_over(s: dict) -> str:
+    """'$1.40 over 3 calls'; 'unpriced (3 calls in all)' when no call has a cost."""
+    if s.get("total_cost_usd") is None and s.get("requests"):
+        return f"{no_total(s)} ({plural(s['requests'], 'call')} in all)"
+    return f"{money(s.get('total_cost_usd'))} over {plural(s.get('requests') or 0, 'call')}"
+
+
 def _summary(r: dict) -> Section:
     s = r["summary"]
     lines = [
-        f"Total cost: {money(s['total_cost_usd'])} over {plural(s['requests'], 'call')}"
+        f"Total cost: {total_over(s)}"
         + (f", {s['first_ts'][:10]} → {s['last_ts'][:10]}" if s.get("first_ts") else ""),
         f"Tokens: {count(s['input_tokens'])} input (of which "
         f"{plural(s['cache_read_tokens'], 'cache read')}, "
@@ -206,20 +232,23 @@ def _summary(r: dict) -> Section:
             else ""
         )
         + ")",
-        "Cost by part: "
-        + ", ".join(
-            f"{k.replace('_', ' ')} {money(v)}"
-            for k, v in s["cost_by_part"].items()
-            # the fees of no token (web searches, a price per call) only when there are any
-            if v or k not in ("search", "per_request")
-        ),
     ]
+    if s["total_cost_usd"] is not None:  # (no call with a cost: no part of one either)
+        lines.append(
+            "Cost by part: "
+            + ", ".join(
+                f"{k.replace('_', ' ')} {money(v)}"
+                for k, v in s["cost_by_part"].items()
+                # the fees of no token (web searches, a price per call) only when there are any
+                if v or k not in ("search", "per_request")
+            )
+        )
     if s.get("as_of_cost_usd") is not None:  # analyze --as-of: what-if beside the history
         # the what-if sums only the calls priced on that date: say which, and what is left out
         line = (
             f"At prices of {s['as_of']}: {money(s['as_of_cost_usd'])} for "
             f"{count(s['as_of_priced_requests'])} of {plural(s['requests'], 'call')} "
-            f"(historical {money(s['total_cost_usd'])})"
+            f"(historical {total_text(s)})"
         )
         if s["as_of_unpriced_requests"]:
             line += (
