@@ -114,6 +114,47 @@ def test_forecast_tells_calls_without_token_counts_from_unpriced_ones(jsonl, cli
         ), fmt
 
 
+def test_forecast_leaves_a_day_of_calls_without_a_cost_out_of_its_fit(jsonl, cli):
+    # The test_forecast log, but the 5th's call is of a model no table prices: a day whose
+    # cost is unknown. It was a $0 day of the history: mean 9 / 10 = $0.90, projection
+    # 10 + 20.5 x 0.90 = $28.45. Left out, the mean is of the 9 days with a cost: $1, and
+    # the projection 10 + 20.5 x 1 = $30.50.
+    records = [
+        call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR)
+        if d != 5
+        else call((d - 2) * DAY + NOON, model="mystery-model", text=f"d{d}")
+        for d in range(1, 12)
+    ]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert (f["month_to_date_usd"], f["unpriced_requests"]) == (pytest.approx(10), 1)
+    assert f["projection_usd"] == pytest.approx(10 + 20.5)
+    assert f["daily_mean_usd"] == pytest.approx(1)
+    assert (f["history_days"], f["history_days_without_cost"]) == (9, 1)
+    assert "(1 complete day left out: no call with a cost, unknown, not $0)" in f["method"]
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "the mean of the last 9 complete days (1 complete day left out" in text
+
+
+def test_a_month_of_no_call_with_a_cost_has_no_month_to_date_nor_projection(jsonl, cli):
+    # Calls on 2026-03-01 .. 03-03, all of a model no table prices: the month to date read
+    # "$0.00 + 3 unpriced" and its projection "$0.00", a month known to cost nothing.
+    records = [call((d - 2) * DAY + NOON, model="mystery-model", text=f"d{d}") for d in range(1, 4)]
+    f = report(jsonl, records)["anomalies"]["forecast"]
+    assert (f["month_to_date_usd"], f["projection_usd"], f["low_usd"]) == (None, None, None)
+    assert (f["unpriced_requests"], f["history_days"], f["history_days_without_cost"]) == (
+        3,
+        0,
+        2,
+    )
+    assert f["range_note"] == "no projection: no call of 2026-03 has a cost"
+    for fmt in ("table", "markdown"):
+        out = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--format", fmt)
+        assert (
+            "Month to date (2026-03, 2.5 of 31 days): unpriced; no projection: no call of "
+            "2026-03 has a cost." in " ".join(out.stdout.split())
+        ), fmt
+
+
 def test_forecast_from_too_few_days_gives_no_range_and_says_why(jsonl, cli):
     # Two days of log ($1 at noon on 2026-03-01 and 2026-03-02): one complete day before the
     # last, whose spread is nothing (a sample of one has no standard deviation). Before, the

@@ -73,18 +73,24 @@ def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
       ORDER BY sum(cost) DESC, 1 LIMIT {MAX_KEYS}),
     raw AS (
       SELECT 'day' AS scope, 'all calls' AS key, day, sum(cost) AS cost,
-        count(*) FILTER (WHERE priced) AS calls FROM d GROUP BY day
+        count(*) FILTER (WHERE priced) AS calls, count(*) FILTER (WHERE NOT priced) AS uncosted
+      FROM d GROUP BY day
       UNION ALL
-      SELECT 'user', user_id, day, sum(cost), count(*) FILTER (WHERE priced) FROM d
+      SELECT 'user', user_id, day, sum(cost), count(*) FILTER (WHERE priced),
+        count(*) FILTER (WHERE NOT priced) FROM d
       WHERE user_id IN (SELECT key FROM top_users) GROUP BY ALL
       UNION ALL
-      SELECT 'feature', feature, day, sum(cost), count(*) FILTER (WHERE priced) FROM d
+      SELECT 'feature', feature, day, sum(cost), count(*) FILTER (WHERE priced),
+        count(*) FILTER (WHERE NOT priced) FROM d
       WHERE feature IN (SELECT key FROM top_features) GROUP BY ALL),
     starts AS (
       SELECT scope, key, CASE WHEN scope = 'day' THEN any_value(span.first_day) ELSE min(day)
                          END AS first_day
       FROM raw, span GROUP BY scope, key)
-    SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost, coalesce(r.calls, 0) AS calls
+    SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost, coalesce(r.calls, 0) AS calls,
+      -- calls without a cost (unpriced, or no token counts): a day of such calls only is no
+      -- $0 day (its cost is unknown), nor an idle one
+      coalesce(r.uncosted, 0) AS uncosted
     FROM starts s JOIN days ON days.day >= s.first_day
     LEFT JOIN raw r ON r.scope = s.scope AND r.key = s.key AND r.day = days.day"""
 
@@ -273,8 +279,9 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
     start = wall(last).date().replace(day=1)
     days_in_month = calendar.monthrange(start.year, start.month)[1]
     # the month's calls in no cost, by why: no price for their model, or no token counts
+    # (sum() is null when no call of the month has a cost: unknown, never $0)
     mtd, first, unpriced, unknown = con.execute(
-        f"""SELECT coalesce(sum(cost_usd), 0), min(ts), count(*) FILTER (WHERE NOT is_priced),
+        f"""SELECT sum(cost_usd), min(ts), count(*) FILTER (WHERE NOT is_priced),
               count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
             FROM {history} WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts <= CAST(? AS TIMESTAMPTZ)""",
         [midnight(start, zinfo).isoformat(), last.isoformat()],
@@ -284,15 +291,21 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
     # from the first logged day of the month (the days before it are not in the log)
     logged = wall(last) - dt.datetime.combine(wall(first or last).date(), dt.time())
     logged = logged.total_seconds() / 86400
-    # complete days before the last one (which may be partial), at most FORECAST_DAYS
+    # complete days before the last one (which may be partial), at most FORECAST_DAYS; a day
+    # whose calls all lack a cost (unpriced, no token counts) is left out of the fit: its
+    # cost is unknown, and as $0 it dragged the mean (and the projection) down
     stats = con.execute(
-        f"""SELECT count(*), avg(cost), coalesce(stddev_samp(cost), 0),
-              count(*) FILTER (WHERE calls > 0) FROM (
-              SELECT cost, calls FROM sv_series WHERE scope = 'day' AND day < CAST(? AS DATE)
+        f"""SELECT count(*) FILTER (WHERE known), avg(cost) FILTER (WHERE known),
+              coalesce(stddev_samp(cost) FILTER (WHERE known), 0),
+              count(*) FILTER (WHERE known AND calls > 0), count(*) FILTER (WHERE NOT known)
+            FROM (
+              SELECT cost, calls, calls > 0 OR uncosted = 0 AS known FROM sv_series
+              WHERE scope = 'day' AND day < CAST(? AS DATE)
               ORDER BY day DESC LIMIT {FORECAST_DAYS})""",
         [wall(last).date().isoformat()],
     ).fetchone()
     n, mean, sd, active = stats[0], float(stats[1] or 0), float(stats[2] or 0), stats[3]
+    unknown_days = stats[4]
     mtd = usd(mtd)
     if until is not None and until > last:
         month_end = midnight(start + dt.timedelta(days=days_in_month), zinfo)
@@ -301,16 +314,17 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
         # for its rate, not the hours up to its last call
         logged += (wall(min(until, month_end)) - wall(last)).total_seconds() / 86400
     remaining = max(days_in_month - float(elapsed or 0), 0.0)
-    if n == 0:
+    if n == 0 and mtd is not None:
         # a single (partial) day: its own rate, over the time it was logged (not since the
         # 1st: a log that starts on the 29th is not a month of little spend)
         mean = mtd / max(float(logged or 0), 1 / 24)
-    projection = mtd + remaining * mean
+    # no call of the month with a cost: its month to date is unknown, and so is its end
+    projection = None if mtd is None else mtd + remaining * mean
     spread = Z80 * sd * math.sqrt(remaining)
     # the spread of idle days is no measure of it either: 28 days of $0 read '80% range
     # $0.000059 - $0.000059' on a log of a few calls a month (as the anomaly check, a week of
     # days with calls)
-    ranged = n >= FORECAST_MIN_DAYS and active >= FORECAST_MIN_DAYS
+    ranged = projection is not None and n >= FORECAST_MIN_DAYS and active >= FORECAST_MIN_DAYS
     history = "no complete day" if n == 0 else f"{n} complete day{'' if n == 1 else 's'}"
     rate = (
         "the month-to-date cost per day logged (no complete day before the last call's)"
@@ -319,6 +333,11 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
         if n == 1
         else f"the mean of the last {history}"
     )
+    if unknown_days:
+        rate += (
+            f" ({unknown_days} complete day{'' if unknown_days == 1 else 's'} left out: "
+            "no call with a cost, unknown, not $0)"
+        )
     return {
         "month": start.strftime("%Y-%m"),
         "as_of": last.astimezone(zinfo).isoformat(),
@@ -333,11 +352,16 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
         "daily_sd_usd": round(sd, 9),
         "history_days": n,
         "history_days_with_calls": active,
-        "projection_usd": round(projection, 6),
+        # complete days of the history whose calls all lack a cost: unknown, not $0 days,
+        # so not in the mean, the spread nor history_days
+        "history_days_without_cost": unknown_days,
+        "projection_usd": None if projection is None else round(projection, 6),
         "low_usd": round(max(mtd, projection - spread), 6) if ranged else None,
         "high_usd": round(projection + spread, 6) if ranged else None,
         "range_note": None
         if ranged
+        else f"no projection: no call of {start.strftime('%Y-%m')} has a cost"
+        if projection is None
         else f"no 80% range: {history} of history, and a range needs {FORECAST_MIN_DAYS}"
         if n < FORECAST_MIN_DAYS
         else f"no 80% range: {active} of the {history} of history had calls, and a range "

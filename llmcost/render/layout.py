@@ -1309,19 +1309,28 @@ def _anomalies(a: dict) -> Section:
     # its days and its month are of the report's zone (UTC for analyze and check)
     section = Section(f"Anomalies and forecast ({a.get('timezone') or 'UTC'})")
     f = a.get("forecast")
+    # no call of the month with a cost: its cost is unknown, never $0
+    mtd = (
+        no_total(f)
+        if f and f["month_to_date_usd"] is None
+        else f and f"{money(f['month_to_date_usd'])}{_uncosted_part(f)}"
+    )
     if f and f["days_elapsed"] >= f["days_in_month"]:
         # a month that is over (a report of last month) has nothing left to project: its
         # '80% range $6.59 – $6.59' was noise, its total is what it cost
         section.lines.append(
-            f"Month {f['month']} (over, all {f['days_in_month']} days): "
-            f"{money(f['month_to_date_usd'])}{_uncosted_part(f)}, "
+            f"Month {f['month']} (over, all {f['days_in_month']} days): {mtd}, "
             "its total; nothing is left to project."
+        )
+    elif f and f["projection_usd"] is None:
+        section.lines.append(
+            f"Month to date ({f['month']}, {f['days_elapsed']:g} of {f['days_in_month']} days): "
+            f"{mtd}; {f['range_note']}."
         )
     elif f:
         section.lines.append(
             f"Month to date ({f['month']}, {f['days_elapsed']:g} of {f['days_in_month']} days): "
-            f"{money(f['month_to_date_usd'])}{_uncosted_part(f)}; "
-            "month-end projection"
+            f"{mtd}; month-end projection"
             + (
                 " of the calls with a cost"  # (a call without tokens is of a priced model)
                 if f.get("unknown_token_requests")
