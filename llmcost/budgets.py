@@ -555,9 +555,9 @@ def _named_calls(items: list[dict], key: str) -> dict[str | None, int]:
 
 
 def _costed(item: dict) -> bool:
-    """Whether a cost row holds a call with a cost: by_model gives a row whose calls all
-    lack one a null cost; by_feature and by_user give it $0, and say how many calls had no
-    price (``unpriced_requests``) or no token counts (``unknown_token_requests``)."""
+    """Whether a cost row holds a call with a cost: a row whose calls all lack one has a
+    null cost (by_feature and by_user of older reports gave it $0, and said how many calls
+    had no price, ``unpriced_requests``, or no token counts, ``unknown_token_requests``)."""
     uncosted = (item.get("unpriced_requests") or 0) + (item.get("unknown_token_requests") or 0)
     return item.get("cost_usd") is not None and (item.get("requests") or 0) > uncosted
 

@@ -846,3 +846,38 @@ def test_a_total_of_no_call_with_a_cost_is_unknown_not_zero(jsonl, cli, tmp_path
     export = cli("export", no_tokens, "-o", str(tmp_path / "calls.csv"))
     assert export.exit_code == 0, export.stderr
     assert "(csv): none with a cost, " in " ".join(export.stderr.split())
+
+
+def test_a_feature_or_user_of_no_call_with_a_cost_has_a_null_cost(jsonl, cli):
+    # Feature 'lab' (user u2): one call of a model no table prices; feature 'ops' (user u3):
+    # one failed gpt-4o call without usage; 'chat' (u1): gpt-4o 1,000 x $2.50/M + 500 x
+    # $10/M = $0.0075. The report's limits wrote cost_usd 0.0 for lab, ops, u2 and u3, read
+    # by a diff or a script as nothing spent.
+    log = str(
+        jsonl(
+            [
+                {"ts": "2026-11-01T10:00:00Z", "model": "gpt-4o", "input_tokens": 1000,
+                 "output_tokens": 500, "user": "u1", "metadata": {"feature": "chat"}},
+                {"ts": "2026-11-01T11:00:00Z", "model": "acme-x", "input_tokens": 10,
+                 "output_tokens": 10, "user": "u2", "metadata": {"feature": "lab"}},
+                {"ts": "2026-11-01T12:00:00Z", "model": "gpt-4o", "status": "error",
+                 "user": "u3", "metadata": {"feature": "ops"}},
+            ]
+        )
+    )  # fmt: skip
+    result = cli("analyze", log, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    limits = json.loads(result.stdout)["limits"]
+    features = {
+        f["feature"]: (f["cost_usd"], f["unpriced_requests"], f["unknown_token_requests"])
+        for f in limits["by_feature"]
+    }
+    assert features == {"chat": (0.0075, 0, 0), "lab": (None, 1, 0), "ops": (None, 0, 1)}
+    users = [(u["user_id"], u["cost_usd"]) for u in limits["by_user"]]
+    assert users[0] == ("u1", 0.0075) and sorted(users[1:]) == [("u2", None), ("u3", None)]
+    # check's per-feature rules read them as before: no cost counted, the calls said
+    check = cli("check", log, "--max-feature-cost", "lab=1", "--format", "markdown")
+    assert check.exit_code == 0, check.stderr
+    assert "| Feature cost | lab | $1.00 | $0.00 | ✅ ok | 1 call without a price, not in it |" in (
+        check.stdout
+    )

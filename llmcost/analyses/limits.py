@@ -3,6 +3,8 @@
 ``by_feature`` and ``by_user`` list every feature and user (the costliest first) up to
 ``LIMIT`` entries; ``truncated`` says when more existed, so a per-user limit never reads a
 missing user as $0 by mistake. Calls without a feature or user are grouped under ``null``.
+A group none of whose calls has a cost (unpriced, or without token counts) has a null
+``cost_usd``; ``unpriced_requests`` and ``unknown_token_requests`` say why.
 """
 
 from llmcost.analyses import local_iso, register, rows, usd
@@ -17,8 +19,10 @@ def _group(con, column: str, name: str) -> tuple[list[dict], bool]:
               count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
               -- a priced model's calls without token counts: in no cost either
               count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests,
-              coalesce(sum(cost_usd), 0) AS cost_usd
-            FROM calls GROUP BY 1 ORDER BY cost_usd DESC, requests DESC, 1 NULLS LAST
+              -- null when none of its calls has a cost (unknown, never $0)
+              sum(cost_usd) AS cost_usd
+            FROM calls GROUP BY 1
+            ORDER BY cost_usd DESC NULLS LAST, requests DESC, 1 NULLS LAST
             LIMIT ?""",
         [LIMIT + 1],
     )
