@@ -536,8 +536,8 @@ def _unpriced_calls(items: list[dict], key: str) -> dict[str | None, int]:
 
 def _unknown_token_calls(items: list[dict], key: str) -> dict[str | None, int]:
     """Calls of a priced model without token counts per name (a row's
-    ``unknown_token_requests`` of by_feature and by_user; by_model's row of such calls only
-    has a null cost, and counts them among its unpriced calls)."""
+    ``unknown_token_requests``; by_model's rows of reports before it had the count have
+    none, and their rows of such calls only count them among the unpriced calls)."""
     out: dict[str | None, int] = {}
     for item in items:
         out[item[key]] = out.get(item[key], 0) + (item.get("unknown_token_requests") or 0)
@@ -641,12 +641,18 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
             "a report predates per-feature and per-user costs: only models are compared"
         )
     for side, summary in (("before", bs), ("after", hs)):
-        # a call with no token counts has no cost either, as check and report count it
+        # a call with no token counts has no cost either, as check and report count it; said
+        # apart from the calls without a price (its model has one), as the rows say them
         uncosted = uncosted_calls(summary)
+        unpriced = summary.get("unpriced_requests", 0)
+        unknown = uncosted - unpriced
         if uncosted:
-            out["notes"].append(
-                f"{side}: {plural(uncosted, 'call')} without a price, not counted in these costs"
-            )
+            kinds = [f"{plural(unpriced, 'call')} without a price"] if unpriced else []
+            if unknown:
+                kinds.append(
+                    f"{f'{unknown:,}' if kinds else plural(unknown, 'call')} without token counts"
+                )
+            out["notes"].append(f"{side}: {' and '.join(kinds)}, not counted in these costs")
     if base.get("pricing_version") != head.get("pricing_version"):
         out["notes"].append(
             f"priced with different tables ({base.get('pricing_version')} vs "

@@ -187,12 +187,13 @@ def test_calls_without_token_counts_are_noted_as_not_in_the_costs(cli, jsonl, tm
         "change_usd": None,
         "change_pct": None,
     }
+    # (acme-x has no price; gpt-4o has one, and the log no token counts: said apart)
     assert doc["notes"] == [
-        "before: 2 calls without a price, not counted in these costs",
-        "after: 1 call without a price, not counted in these costs",
+        "before: 1 call without a price and 1 without token counts, not counted in these costs",
+        "after: 1 call without token counts, not counted in these costs",
     ]
     text = cli("diff", *files).stdout
-    assert "- after: 1 call without a price, not counted in these costs" in text
+    assert "- after: 1 call without token counts, not counted in these costs" in text
 
 
 def test_a_model_from_two_providers_counts_every_call(cli, jsonl, tmp_path):
@@ -271,6 +272,17 @@ def test_a_side_whose_calls_all_lack_a_cost_has_none_never_zero(cli, jsonl, tmp_
         "| (none) | $0.0075 + 1 unpriced + 1 without tokens | unpriced + 2 without tokens | — |"
         in text
     )
-    # gpt-4o's $0.0075 is no saving: its change is unknown, not −$0.0075 (−100%)
-    [gpt_row] = [line for line in text.splitlines() if line.startswith("| gpt-4o |")]
-    assert gpt_row.startswith("| gpt-4o | $0.0075 |") and gpt_row.endswith("| — | — | 2 → 2 |")
+    # gpt-4o's $0.0075 is no saving: its change is unknown, not −$0.0075 (−100%); its
+    # call without tokens before is said beside the cost (by_model rows count it), as a
+    # feature's or a user's are, and its two after read 'no tokens', not 'unpriced'
+    assert "| gpt-4o | $0.0075 + 1 without tokens | no tokens | — | — | 2 → 2 |" in text
+    models = {r["model"]: r for r in doc["by_model"]["rows"]}
+    assert [
+        (m["base_unpriced_requests"], m["base_unknown_token_requests"],
+         m["head_unpriced_requests"], m["head_unknown_token_requests"])
+        for m in (models["gpt-4o"], models["acme-x"])
+    ] == [(0, 1, 0, 2), (1, 0, 1, 0)]  # fmt: skip
+    assert doc["notes"] == [
+        "before: 1 call without a price and 1 without token counts, not counted in these costs",
+        "after: 1 call without a price and 2 without token counts, not counted in these costs",
+    ]
