@@ -239,7 +239,8 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     ).fetchall()
     grid = con.execute(
         """SELECT isodow(timezone(?, ts)) - 1 AS weekday, hour(timezone(?, ts)) AS hour,
-             count(*) AS requests, coalesce(sum(cost_usd), 0) AS cost_usd
+             -- null for a cell of calls none of which has a cost (never $0), as peaks' grid
+             count(*) AS requests, sum(cost_usd) AS cost_usd
            FROM priced WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts < CAST(? AS TIMESTAMPTZ)
            GROUP BY ALL ORDER BY weekday, hour""",
         [tz, tz, cur.since.isoformat(), cur.until.isoformat()],

@@ -228,3 +228,36 @@ def test_a_day_of_unpriced_calls_only_is_charted_without_a_bar(cli, jsonl):
     result = cli("analyze", log, "--format", "html")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("<!DOCTYPE html>") and "<svg" in result.stdout
+
+
+def test_the_heat_chart_draws_a_cell_of_calls_without_a_cost_as_no_cost(cli, jsonl, page):
+    """A weekday x hour cell whose calls all lack a cost (an unpriced model's, or a priced
+    one's without token counts) was drawn as $0, the shade of an hour without calls. It is
+    "no cost" now: a grey of no shade of the palette, and the chart's legend says so."""
+    from llmcost.render.html import NO_COST_LABEL, heat_cells
+
+    call = {"input_tokens": 1000, "output_tokens": 100}
+    log = jsonl(
+        [
+            # Monday 10h: 1,000 x $0.15/M + 100 x $0.60/M = $0.00021; Tuesday 10h: unpriced
+            {**call, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"},
+            {**call, "model": "acme-7b", "timestamp": "2026-11-03T10:00:00Z"},
+        ]
+    )
+    result = cli("analyze", log, "--format", "html")
+    assert result.exit_code == 0, result.stderr
+    heat = result.stdout.split("Cost by hour and weekday")[1].split("</figure>")[0]
+    assert NO_COST_LABEL in heat
+    grid = [
+        {"weekday": 0, "hour": 10, "requests": 1, "cost_usd": 0.00021},
+        {"weekday": 1, "hour": 10, "requests": 1, "cost_usd": None, "unpriced_requests": 1},
+    ]
+    cells = heat_cells(grid)
+    assert (cells[0][10], cells[1][10], cells[1][11]) == (0.00021, None, 0.0)
+    # a period report's grid too: the hostile log's call of an unpriced model (Saturday)
+    assert NO_COST_LABEL in page.split("Cost by hour and weekday")[1].split("</figure>")[0]
+    # and a cell of calls with a cost stays unmarked
+    assert NO_COST_LABEL not in cli(
+        "analyze", jsonl([{**call, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"}]),
+        "--format", "html",
+    ).stdout  # fmt: skip

@@ -164,20 +164,51 @@ def _chart_heat(charts: _Charts, report: dict) -> tuple[str, str] | None:
     )
     if not grid:
         return None
-    cells = [[0.0] * 24 for _ in range(7)]
-    for c in grid:
-        cells[c["weekday"]][c["hour"]] += c["cost_usd"] or 0.0
+    cells = heat_cells(grid)
+    unknown = any(v is None for row in cells for v in row)
 
     def draw(fig):
+        import numpy as np
+        from matplotlib.patches import Patch
+
         ax = fig.subplots()
-        image = ax.imshow(cells, aspect="auto", cmap="YlOrRd", interpolation="nearest")
+        # a cell of calls none of which has a cost is masked: drawn in NO_COST_COLOR, not
+        # as the $0 of an hour without calls (the palest shade)
+        values = np.ma.masked_invalid(np.array(cells, dtype=float))
+        cmap = charts.matplotlib.colormaps["YlOrRd"].with_extremes(bad=NO_COST_COLOR)
+        image = ax.imshow(values, aspect="auto", cmap=cmap, interpolation="nearest")
         ax.set_yticks(range(7), WEEKDAYS)
         ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
         ax.set_xlabel(f"hour ({tz})")
         bar = fig.colorbar(image, ax=ax, shrink=0.9)
         bar.set_label("cost (USD)")
+        if unknown:
+            ax.legend(
+                handles=[Patch(facecolor=NO_COST_COLOR, label=NO_COST_LABEL)],
+                fontsize=7,
+                frameon=False,
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.0),
+            )
 
     return charts.svg(draw, (7.2, 3.0)), tz
+
+
+NO_COST_COLOR = "#8c959f"  # grey: no shade of the cost palette
+NO_COST_LABEL = "no cost: calls without a price or token counts"
+
+
+def heat_cells(grid: list[dict]) -> list[list[float | None]]:
+    """Cost per weekday x hour: $0 where no call was made, None (no cost, never $0) where
+    calls were made and none of them has a cost (unpriced, or no token counts)."""
+    cells: list[list[float | None]] = [[0.0] * 24 for _ in range(7)]
+    for c in grid:
+        if c["cost_usd"] is None:
+            if c.get("requests") and cells[c["weekday"]][c["hour"]] == 0.0:
+                cells[c["weekday"]][c["hour"]] = None
+            continue
+        cells[c["weekday"]][c["hour"]] = (cells[c["weekday"]][c["hour"]] or 0.0) + c["cost_usd"]
+    return cells
 
 
 def _chart_bars(charts: _Charts, items: list[tuple[str, float]], xlabel: str) -> str | None:
