@@ -326,3 +326,25 @@ def test_caching_in_use_that_costs_more_than_it_saves_says_so(jsonl, cli):
         "less than the $0.03 paid above the input price to write the cache: a net cost of "
         "$0.02." in text
     )
+
+
+def test_exact_repeats_say_calls_without_tokens_apart_from_unpriced_ones(jsonl, cli):
+    # A prompt answered by big-model, then repeated: once answered (1,000 x $10/M + 100 x
+    # $20/M = $0.012), once failed without usage (big-model has a price; the call no token
+    # counts); and a model no table prices asked it twice (its second call a repeat). The
+    # section read '$0.01 + 2 unpriced', as if big-model's failed call had no price.
+    failed = call(120, text="same", status="error")
+    del failed["usage"]
+    records = [
+        call(0, text="same"),
+        call(60, text="same"),
+        failed,
+        call(200, model="mystery-model", text="same"),
+        call(260, model="mystery-model", text="same"),
+    ]
+    e = report(jsonl, records)["cache"]["exact_repeats"]
+    assert (e["requests"], e["usd"]) == (3, pytest.approx(0.012))
+    assert (e["unpriced_requests"], e["unknown_token_requests"]) == (1, 1)
+    pricing = [x for p in PRICES for x in ("--pricing", str(p))]
+    text = " ".join(cli("analyze", str(jsonl(records)), *pricing).stdout.split())
+    assert "a response cache would save $0.01 + 1 unpriced + 1 without tokens." in text

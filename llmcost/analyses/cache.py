@@ -52,7 +52,11 @@ def cache(con, ctx) -> dict:
     totals = rows(
         con,
         f"""SELECT count(*) AS repeat_requests, coalesce(sum(r.cost_usd), 0) AS usd,
-              count(*) - count(r.cost_usd) AS unpriced_requests,
+              count(*) FILTER (WHERE NOT c.is_priced) AS unpriced_requests,
+              -- a priced model's repeats without token counts (a failed call's): no cost
+              -- either, but not unpriced
+              count(*) FILTER (WHERE c.is_priced AND r.cost_usd IS NULL)
+                AS unknown_token_requests,
               count(DISTINCT (c.model, c.prompt_hash)) AS repeated_prompts
             FROM {repeats} r JOIN {base} c USING (request_id)""",
     )[0]
@@ -105,6 +109,7 @@ def cache(con, ctx) -> dict:
             "share": (totals["repeat_requests"] / requests) if requests else 0.0,
             "usd": usd(totals["usd"]),  # of the priced repeats
             "unpriced_requests": totals["unpriced_requests"],  # not counted as $0
+            "unknown_token_requests": totals["unknown_token_requests"],  # nor these
             "repeated_prompts": totals["repeated_prompts"],
             "top": groups,
             "assumption": EXACT_ASSUMPTION,

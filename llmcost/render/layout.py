@@ -791,7 +791,7 @@ def _cache(r: dict) -> list[Section]:
         section.lines.append(
             f"Exact repeats (same model, same full prompt): {plural(e['requests'], 'call')} "
             f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}"
-            f"{_unpriced_part(e.get('unpriced_requests'))}."
+            f"{_uncosted_part(e)}."
         )
         section.lines.append(f"Assumption: {e['assumption']}.")
         if e["top"]:
