@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 import statistics
 
 import pytest
@@ -276,3 +278,95 @@ def test_the_report_says_when_it_lists_some_of_the_anomalies():
     lines = _anomalies(a).lines
     assert "Listed: the 1 with the largest excess" in " ".join(lines)
     assert not any(x.startswith("Listed:") for x in _anomalies({**a, "count": 1}).lines)
+
+
+def _one_big_call_a_week(last: list[float]) -> list[dict]:
+    """u1 only: three $1 calls a day on 2026-03-02 .. 2026-03-15, but $1, $1 and $12 on the
+    4th and the 11th; then the calls ``last`` (dollars) on the 16th."""
+    sizes = [[1, 1, 12] if d in (2, 9) else [1, 1, 1] for d in range(14)] + [last]
+    return [
+        call(d * DAY + NOON + i, text=f"d{d}-{i}", inp=round(usd * 100_000), out=0)
+        for d, day in enumerate(sizes)
+        for i, usd in enumerate(day)
+    ]
+
+
+def test_a_day_over_by_one_call_of_a_usual_size_is_no_anomaly(jsonl):
+    """The reviewer's 12-day logs of a few calls a day: 'a day at 4x its median from a single
+    large call'. A MAD of days that were nearly all $3 is $0, and the 4th's and the 11th's
+    $12 call (a size the log has) made each an anomaly: $14 against $3 + 3.5 x $0.30.
+
+    The spread of a day's cost is at least its calls': a sum of N calls of sizes C has the
+    variance E[N] Var(C) + Var(N) E[C]^2, here 3 calls a day (Var(N) = 0), C of the 42 calls
+    before the 16th (40 x $1, 2 x $12); and the day must stay above the threshold without its
+    largest call, unless that call is of a size never seen (5 sigmas of the log sizes)."""
+    mean = (40 + 2 * 12) / 42
+    var = (40 + 2 * 12**2) / 42 - mean**2
+    threshold = 3 + 3.5 * math.sqrt(3 * var)  # $17.20
+    usual = report(jsonl, _one_big_call_a_week([1, 1, 12]))["anomalies"]
+    assert usual["count"] == 0  # was 4: the 11th and the 16th, each as a day and as u1's
+    # the level went up: three $12 calls, $24 without the largest
+    up = report(jsonl, _one_big_call_a_week([12, 12, 12]))["anomalies"]
+    [day] = up["days"]
+    assert (day["day"], day["cost_usd"], day["baseline_usd"]) == ("2026-03-16", 36, 3)
+    assert day["threshold_usd"] == pytest.approx(threshold)
+    assert (day["calls"], day["largest_call_usd"]) == (3, 12)
+    assert [(x["scope"], x["key"]) for x in up["users_and_features"]] == [("user", "u1")]
+    # one call of $40: $2 without it, but 40 is above e^(mean + 5 sd) of the log sizes ($15.8)
+    logs = [0.0] * 40 + [math.log(12)] * 2
+    cut = statistics.fmean(logs) + 5 * statistics.pstdev(logs)
+    assert math.exp(cut) < 40
+    big = report(jsonl, _one_big_call_a_week([1, 1, 40]))["anomalies"]
+    assert [(x["day"], x["cost_usd"]) for x in big["days"]] == [("2026-03-16", 42)]
+    assert "5 sigmas above the usual log size of a call" in big["rule"]
+    # savings.anomaly_call_k: 10 puts the cut at $224: the $40 call is no news then
+    config = "savings:\n  anomaly_call_k: 10\n"
+    assert report(jsonl, _one_big_call_a_week([1, 1, 40]), config)["anomalies"]["count"] == 0
+
+
+def _random_log(seed: int, spike: tuple[int, str] | None = None) -> list[dict]:
+    """The reviewer's 30-day logs: 80-120 calls a day of lognormal sizes (sigma 1), four
+    users (40/30/20/10% of the calls) and three features (50/30/20%), no anomaly; ``spike``
+    (day, user): that user's calls of that day are 5x the size."""
+    rng = random.Random(seed)
+    records = []
+    for d in range(30):
+        for i in range(rng.randint(80, 120)):
+            user = rng.choices(["u1", "u2", "u3", "u4"], [4, 3, 2, 1])[0]
+            feature = rng.choices(["chat", "search", "summary"], [5, 3, 2])[0]
+            inp, out = (max(1, round(rng.lognormvariate(math.log(m), 1))) for m in (2000, 300))
+            if spike == (d, user):
+                inp, out = 5 * inp, 5 * out
+            t = d * DAY + 3600 + 30 * i
+            who = {"user": user, "feature": feature, "text": f"{d}-{i}"}
+            records.append(call(t, model="small-model", inp=inp, out=out, **who))
+    return records
+
+
+def test_noise_is_no_anomaly_and_a_spike_in_it_is():
+    """Random logs with no anomaly got 1-7 flags each out of 184 checks (users and features at
+    2x their median): this one read 7, on four days (2026-03-10 the day itself). It reads
+    none now, and the same log with u1's calls 5x the size on 2026-03-29 reads that day only:
+    the day, u1 and the features u1's calls went to."""
+    import json
+    from pathlib import Path
+
+    from llmcost.report import analyze
+
+    def flags(records):
+        path = Path("log.jsonl")  # the test's own directory (conftest's _isolate)
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        a = analyze([path], pricing=PRICES, top=100)["anomalies"]
+        return a, {(x["scope"], x["key"], x["day"]) for x in a["days"] + a["users_and_features"]}
+
+    a, noise = flags(_random_log(1))
+    assert noise == set()
+    assert a["series_checked"] == 8 and a["days_checked"] == 23  # 184 checks
+    _, spike = flags(_random_log(1, spike=(27, "u1")))
+    assert spike == {
+        ("day", "all calls", "2026-03-29"),
+        ("user", "u1", "2026-03-29"),
+        ("feature", "chat", "2026-03-29"),
+        ("feature", "search", "2026-03-29"),
+        ("feature", "summary", "2026-03-29"),
+    }

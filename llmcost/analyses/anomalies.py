@@ -9,13 +9,36 @@ history of mostly idle days has a median and a MAD of $0: any day with a call wo
 'anomalous'; on a sparse log, a few calls a month, no day is checked, and the days with calls
 that were not are counted by why, so that no anomaly is not read as 'all normal'):
 
-    anomalous when cost > median + k x sigma,  sigma = max(1.4826 x MAD, 10% of median, floor)
+    anomalous when cost > median + k x sigma,
+    sigma = max(1.4826 x MAD, 10% of median, floor, sqrt(E[N] Var(C) + Var(N) E[C]^2))
 
-with MAD the median absolute deviation from the median (a robust standard deviation: one
-spike does not inflate its own baseline, as a mean and standard deviation would), k =
+and the day is still above that without its largest call, unless that call alone is of a size
+the calls before never had: log(call) > mean + ``call_k`` x sd of the log sizes of the calls of
+the same history (sd at least log 1.1).
+
+MAD is the median absolute deviation from the median (a robust standard deviation: one spike
+does not inflate its own baseline, as a mean and standard deviation would), k =
 ``savings.anomaly_k`` (3.5, the usual cut-off for robust z-scores, Iglewicz & Hoaglin 1993)
 and ``floor`` = 1% of the average daily total, so that a user who usually spends nothing is
 flagged only for a visible amount.
+
+A MAD of 7 to 14 days alone flagged noise: random logs of lognormal call sizes and no anomaly
+got a flag in 14 of 20 logs of 12 days of 3-8 calls (a day at 4x its median from one large
+call), and in 20 of 20 of 30 days of 80-120 calls (users and features at 2x their median, out
+of 184 checks). Two things a day's cost is made of set the rest:
+- the calls: a day's cost is the sum of N calls of sizes C, whose variance is E[N] Var(C) +
+  Var(N) E[C]^2 (a random sum); Var(C) and E[C] are read from every call of the history (many
+  more than its days, so a calm week does not make a narrow band), Var(N) as (1.4826 x MAD)^2
+  of its daily counts (so a series of exactly one call a day still finds a day of five);
+- the heavy tail of call sizes: a day over by one call of a usual size is that call, not a level
+  that went up, and a level that went up stays up without any one call; a call of a size never
+  seen is news alone (``savings.anomaly_call_k``, 5: ~3e-7 of a lognormal's calls, about one
+  in a thousand logs of 3,000 calls).
+On those logs, flags on noise fell to 0 of 20 and 2 of 20 logs; on the 30-day ones the top
+user's cost x5 on one day, the same user calling 5x as often and a feature moving to a model
+10x the price are still found in 20 of 20 (a user of 10% of the calls, x5: 14 of 20, was 18);
+on the 12-day ones, where a user makes one or two calls a day, fewer (a x5: 7 of 20, was 17
+among flags on noise in 14 of 20 logs).
 
 **Forecast.** Month-to-date spend of the month of the last call, and a month-end projection:
 MTD + remaining days x the mean cost of the last ``FORECAST_DAYS`` complete days, with an 80%
@@ -44,9 +67,21 @@ MAX_KEYS = 100
 MAD_SCALE = 1.4826
 MEDIAN_FLOOR = 0.1
 TOTAL_FLOOR = 0.01
+# the spread of the log sizes of calls is at least that of sizes 10% apart (as sigma is at
+# least 10% of the median): calls all of one size make no larger call an anomaly by itself
+SIZE_FLOOR = 1.1
 FORECAST_DAYS = 28
 FORECAST_MIN_DAYS = MIN_HISTORY  # complete days an 80% range needs (a week, as an anomaly)
 Z80 = 1.2816
+
+
+# a series' day: its cost, its priced calls and those without a cost, and what the spread
+# of its calls' sizes is read from (squares; logs of the calls with a cost: the sizes of
+# calls are heavy-tailed, their logs are not), and its largest call
+_CALL_STATS = """sum(cost) AS cost, count(*) FILTER (WHERE priced) AS calls,
+        count(*) FILTER (WHERE NOT priced) AS uncosted,
+        sum(c * c) AS sq, max(c) AS top, sum(ln(CASE WHEN c > 0 THEN c END)) AS lsum,
+        sum(ln(CASE WHEN c > 0 THEN c END) ^ 2) AS lsq, count(*) FILTER (WHERE c > 0) AS sized"""
 
 
 def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
@@ -58,7 +93,7 @@ def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
     return f"""
     WITH d AS (
       SELECT CAST({local} AS DATE) AS day, user_id, feature, coalesce(cost_usd, 0) AS cost,
-        cost_usd IS NOT NULL AS priced
+        CAST(coalesce(cost_usd, 0) AS DOUBLE) AS c, cost_usd IS NOT NULL AS priced
       FROM {base} WHERE ts IS NOT NULL),
     span AS (SELECT least(min(day), {first}) AS first_day, greatest(max(day), {last}) AS last_day
              FROM d),
@@ -72,16 +107,12 @@ def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
       SELECT feature AS key FROM d WHERE feature IS NOT NULL GROUP BY 1
       ORDER BY sum(cost) DESC, 1 LIMIT {MAX_KEYS}),
     raw AS (
-      SELECT 'day' AS scope, 'all calls' AS key, day, sum(cost) AS cost,
-        count(*) FILTER (WHERE priced) AS calls, count(*) FILTER (WHERE NOT priced) AS uncosted
-      FROM d GROUP BY day
+      SELECT 'day' AS scope, 'all calls' AS key, day, {_CALL_STATS} FROM d GROUP BY day
       UNION ALL
-      SELECT 'user', user_id, day, sum(cost), count(*) FILTER (WHERE priced),
-        count(*) FILTER (WHERE NOT priced) FROM d
+      SELECT 'user', user_id, day, {_CALL_STATS} FROM d
       WHERE user_id IN (SELECT key FROM top_users) GROUP BY ALL
       UNION ALL
-      SELECT 'feature', feature, day, sum(cost), count(*) FILTER (WHERE priced),
-        count(*) FILTER (WHERE NOT priced) FROM d
+      SELECT 'feature', feature, day, {_CALL_STATS} FROM d
       WHERE feature IN (SELECT key FROM top_features) GROUP BY ALL),
     starts AS (
       SELECT scope, key, CASE WHEN scope = 'day' THEN any_value(span.first_day) ELSE min(day)
@@ -90,7 +121,9 @@ def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
     SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost, coalesce(r.calls, 0) AS calls,
       -- calls without a cost (unpriced, or no token counts): a day of such calls only is no
       -- $0 day (its cost is unknown), nor an idle one
-      coalesce(r.uncosted, 0) AS uncosted
+      coalesce(r.uncosted, 0) AS uncosted,
+      coalesce(r.sq, 0) AS sq, coalesce(r.top, 0) AS top, coalesce(r.lsum, 0) AS lsum,
+      coalesce(r.lsq, 0) AS lsq, coalesce(r.sized, 0) AS sized
     FROM starts s JOIN days ON days.day >= s.first_day
     LEFT JOIN raw r ON r.scope = s.scope AND r.key = s.key AND r.day = days.day"""
 
@@ -144,6 +177,7 @@ def anomalies(con, ctx) -> dict:
     cfg = settings(ctx)
     base = savings.base(con, ctx)
     k, window = float(cfg.anomaly_k), int(cfg.baseline_days)
+    call_k = float(cfg.anomaly_call_k)
     history, span = _with_history(con, ctx, base, max(window, FORECAST_DAYS))
     local = local_ts(ctx)  # days of the report's zone (report --tz), UTC else
     # the days of the window: only those are checked (the ones before are their history)
@@ -157,39 +191,58 @@ def anomalies(con, ctx) -> dict:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_baseline AS
             WITH hist AS (
-              SELECT scope, key, day, cost, calls, list(cost) OVER past_days AS past,
-                count(*) FILTER (WHERE calls > 0) OVER past_days AS active
+              SELECT scope, key, day, cost, calls, top, list(cost) OVER past_days AS past,
+                count(*) FILTER (WHERE calls > 0) OVER past_days AS active,
+                list(calls) OVER past_days AS past_calls,
+                sum(calls) OVER past_days AS h_calls,
+                sum(CAST(cost AS DOUBLE)) OVER past_days AS h_cost,
+                sum(sq) OVER past_days AS h_sq, sum(lsum) OVER past_days AS h_lsum,
+                sum(lsq) OVER past_days AS h_lsq, sum(sized) OVER past_days AS h_sized
               FROM sv_series
               WINDOW past_days AS (PARTITION BY scope, key ORDER BY day
                                    ROWS BETWEEN {window} PRECEDING AND 1 PRECEDING)),
             med AS (
-              SELECT scope, key, day, cost, calls, coalesce(len(past), 0) AS n, active,
+              SELECT *, coalesce(len(past), 0) AS n,
                 coalesce(len(past), 0) >= {MIN_HISTORY} AND active >= {MIN_DAYS_WITH_CALLS}
                   AS checked,
-                list_aggregate(past, 'median') AS median, past
+                list_aggregate(past, 'median') AS median,
+                list_aggregate(past_calls, 'median') AS median_calls,
+                h_cost / nullif(h_calls, 0) AS mean_call,
+                h_lsum / nullif(h_sized, 0) AS mean_log
               FROM hist),
             mad AS (
               SELECT *, list_aggregate(list_transform(past, lambda x: abs(x - median)),
-                                       'median') AS mad
+                                       'median') AS mad,
+                list_aggregate(list_transform(past_calls, lambda x: abs(x - median_calls)),
+                               'median') AS mad_calls,
+                -- Var(sum of N calls) = E[N] Var(C) + Var(N) E[C]^2, of the calls before
+                sqrt(greatest(h_calls / n * (h_sq / h_calls - mean_call ^ 2), 0)
+                     + ({MAD_SCALE} * mad_calls * mean_call) ^ 2) AS calls_sigma,
+                sqrt(greatest(h_lsq / h_sized - mean_log ^ 2, 0)) AS sd_log
               FROM med)
-            SELECT scope, key, day, cost, calls, n, active, checked, median, mad,
-              median + {k} * greatest({MAD_SCALE} * mad, {MEDIAN_FLOOR} * median, ?)
-                AS threshold
+            SELECT scope, key, day, cost, calls, top, n, active, checked, median, mad,
+              median + {k} * greatest({MAD_SCALE} * mad, {MEDIAN_FLOOR} * median, ?,
+                                      coalesce(calls_sigma, 0)) AS threshold,
+              -- the day's largest call alone is news: of a size the calls before never had
+              h_sized = 0 OR ln(top) > mean_log + {call_k} * greatest(sd_log, ln({SIZE_FLOOR}))
+                AS unusual_call
             FROM mad""",
         [floor],
     )
     found = rows(
         con,
         """SELECT scope, key, day, cost AS cost_usd, median AS baseline_usd,
-             threshold AS threshold_usd, cost - median AS excess_usd, n AS history_days,
-             active AS history_days_with_calls
-           FROM sv_baseline WHERE checked AND cost > threshold AND day BETWEEN ? AND ?
+             threshold AS threshold_usd, cost - median AS excess_usd, calls,
+             top AS largest_call_usd, n AS history_days, active AS history_days_with_calls
+           FROM sv_baseline
+           WHERE checked AND cost > threshold AND (cost - top > threshold OR unusual_call)
+             AND day BETWEEN ? AND ?
            ORDER BY (scope = 'day') DESC, excess_usd DESC, scope, key, day""",
         [first_day, last_day],
     )
     for item in found:
         item["day"] = item["day"].isoformat()
-        for key in ("cost_usd", "baseline_usd", "threshold_usd", "excess_usd"):
+        for key in ("cost_usd", "baseline_usd", "threshold_usd", "excess_usd", "largest_call_usd"):
             item[key] = round(float(item[key]), 9)
     days = [a for a in found if a["scope"] == "day"]
     others = sorted(
@@ -226,8 +279,10 @@ def anomalies(con, ctx) -> dict:
         "min_history_days": MIN_HISTORY,
         "min_days_with_calls": MIN_DAYS_WITH_CALLS,
         "not_checked_note": _not_checked_note(short_called, sparse_called, window),
-        "rule": f"cost above the median of the previous {window} days + {k} x robust sigma "
-        f"(1.4826 x MAD, at least 10% of the median and 1% of an average day's total); "
+        "rule": f"cost above the median of the previous {window} days + {k:g} x robust sigma "
+        "(1.4826 x MAD, at least 10% of the median, 1% of an average day's total and the spread "
+        "its number of calls and their sizes give), and still above it without the day's "
+        f"largest call unless that call is {call_k:g} sigmas above the usual log size of a call; "
         f"needs {MIN_HISTORY} days of history, {MIN_DAYS_WITH_CALLS} of them with calls",
         "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None), zone(ctx)),
         # the zone of the days above and of the forecast's month (report --tz)

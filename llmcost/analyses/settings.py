@@ -13,6 +13,7 @@ savings:
   near_duplicate_threshold: 0.8                # Jaccard similarity of word 3-shingles
   runaway_k: 5                 # runaway: above median + k x robust sigma, not finished
   anomaly_k: 3.5               # anomaly: above trailing median + k x robust sigma
+  anomaly_call_k: 5            # ... one call alone is one when its log size is k sigmas out
   baseline_days: 14            # trailing window of the anomaly baseline
   gpu_hour_usd: 2.5            # self-hosting: price of one GPU-hour
   selfhost:                    # per open-model class: GPUs per replica, tokens/second
@@ -58,6 +59,7 @@ class Settings:
     near_duplicate_threshold: float = 0.8
     runaway_k: float = 5.0
     anomaly_k: float = 3.5
+    anomaly_call_k: float = 5.0
     baseline_days: int = 14
     gpu_hour_usd: float = 2.5
     selfhost: dict = field(
@@ -111,6 +113,7 @@ _SAVINGS_NUMBERS = {
     "near_duplicate_threshold": (0.05, 1),
     "runaway_k": (1, None),
     "anomaly_k": (1, None),
+    "anomaly_call_k": (1, None),
     "baseline_days": (3, 90),
     "gpu_hour_usd": (0, None),
 }
