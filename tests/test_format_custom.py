@@ -97,6 +97,26 @@ def test_csv_mapping_end_to_end_through_the_cli(cli, export):
     )
 
 
+def test_a_custom_export_s_time_not_set_is_none_and_one_before_2000_is_rejected(cli, export):
+    """A row dated 0 (no time) is a call without a timestamp, as a row with an empty
+    created is; one dated before 2000 is rejected (tests/test_timestamps.py)."""
+    rows = CSV.splitlines()
+    export.write_text(
+        "\n".join([rows[0], rows[1], "0" + rows[1][20:], "," + rows[1][21:],
+                   "1999-12-31T23:59:59Z" + rows[1][20:]]) + "\n"
+    )  # fmt: skip
+    out = cli("analyze", "exports/oct.csv", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert (report["summary"]["requests"], report["summary"]["requests_without_timestamp"]) == (
+        3,
+        2,
+    )
+    assert [(r["line"], r["reason"]) for r in report["rejected"]["samples"]] == [
+        (5, "column created (timestamp) before 2000: 1999-12-31T23:59:59Z")
+    ]
+
+
 @pytest.mark.parametrize("kind", ["gzip", "zstd", "bzip2"])
 def test_a_compressed_csv_export_reads_like_the_plain_one(cli, export, kind):
     # gzip asked DuckDB for an 8 GiB buffer (out of memory); zstd's header was read

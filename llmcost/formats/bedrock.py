@@ -109,8 +109,7 @@ SELECT line, text,
     WHEN llm_blank(b.modelId) IS NULL THEN 'no modelId'
     WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
     WHEN {_BAD_TOKENS} IS NOT NULL THEN {_BAD_TOKENS}
-    WHEN b.timestamp IS NOT NULL AND llm_ts(b.timestamp) IS NULL
-      THEN 'timestamp not understood: ' || left(b.timestamp, 40)
+    ELSE 'timestamp ' || llm_ts_fault(b.timestamp, llm_ts(b.timestamp))
   END AS reject_reason,
   coalesce(llm_blank(b.requestId), md5(text)) AS request_id,
   llm_ts(b.timestamp) AS ts,

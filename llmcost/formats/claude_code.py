@@ -95,8 +95,7 @@ WITH parsed AS (
       WHEN llm_blank(c.message.model) IS NULL THEN 'no message.model'
       WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
       WHEN {bad_field_sql(_STYLE, "u_raw")} IS NOT NULL THEN {bad_field_sql(_STYLE, "u_raw")}
-      WHEN c.timestamp IS NOT NULL AND llm_ts(c.timestamp) IS NULL
-        THEN 'timestamp not understood: ' || left(c.timestamp, 40)
+      ELSE 'timestamp ' || llm_ts_fault(c.timestamp, llm_ts(c.timestamp))
     END AS pre_reject,
     coalesce(llm_blank(c.message.id) || coalesce(':' || llm_blank(c.requestId), ''), md5(text))
       AS call_key,

@@ -172,8 +172,7 @@ SELECT line, text,
     WHEN model IS NULL
       THEN coalesce(turn.without, 'no model (no turn_context before this token_count)')
     WHEN model_fault IS NOT NULL THEN model_fault
-    WHEN ts_raw IS NOT NULL AND llm_ts(ts_raw) IS NULL
-      THEN 'timestamp not understood: ' || left(ts_raw, 40)
+    ELSE 'timestamp ' || llm_ts_fault(ts_raw, llm_ts(ts_raw))
   END AS reject_reason,
   CASE WHEN tot IS NOT NULL
        THEN md5(concat_ws('|', 'codex', session_so_far, t_in, t_cached, t_out, t_reason, t_total))

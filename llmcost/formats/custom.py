@@ -392,6 +392,10 @@ def _csv_source(custom: CustomFormat) -> tuple[str, list]:
     return sql, params
 
 
+# what is wrong with a record's timestamp (sql.py: one not set is none, not wrong)
+_TS_FAULT = "llm_ts_fault(llm_blank(c_timestamp), llm_ts(llm_blank(c_timestamp)))"
+
+
 def _records_sql(custom: CustomFormat, src_sql: str) -> str:
     col = custom.columns
 
@@ -412,8 +416,7 @@ def _records_sql(custom: CustomFormat, src_sql: str) -> str:
     )
     model_label = label("model")
     time_check = (
-        f"WHEN llm_blank(c_timestamp) IS NOT NULL AND llm_ts(c_timestamp) IS NULL "
-        f"THEN '{label('timestamp')} not understood: ' || left(c_timestamp, 40)"
+        f"WHEN {_TS_FAULT} IS NOT NULL THEN '{label('timestamp')} ' || {_TS_FAULT}"
         if "timestamp" in col
         else ""
     )

@@ -296,7 +296,7 @@ def reject_reason_sql() -> str:
       WHEN model IS NULL THEN 'no model (looked for model, modelVersion, modelId, request.model, response.model)'
       WHEN bad_model IS NOT NULL THEN bad_model
       WHEN bad_usage IS NOT NULL THEN bad_usage
-      WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'timestamp not understood: ' || left(ts_raw, 40)
+      ELSE 'timestamp ' || llm_ts_fault(ts_raw, ts)
     END"""
 
 

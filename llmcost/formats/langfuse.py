@@ -324,8 +324,7 @@ SELECT {line} AS line,
        WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
        WHEN bad IS NOT NULL
          THEN 'usageDetails.' || bad.k || ' ' || llm_tok_fault(bad.v) || ': ' || left(bad.v, 40)
-       WHEN ts_raw IS NOT NULL AND rec_ts(ts_raw) IS NULL
-         THEN 'timestamp not understood: ' || left(ts_raw, 40) END AS reject_reason,
+       ELSE 'timestamp ' || llm_ts_fault(ts_raw, rec_ts(ts_raw)) END AS reject_reason,
   CAST(o AS VARCHAR) AS raw,
   coalesce({_f("id")}, md5(CAST(o AS VARCHAR))) AS request_id,
   rec_ts(ts_raw) AS ts, llm_ts_naive(ts_raw) AS naive_ts, model,

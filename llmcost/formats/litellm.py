@@ -152,8 +152,7 @@ SELECT line,
   CASE WHEN model IS NULL THEN 'no model (looked for model, model_group, response.model)'
        WHEN {_BAD_MODEL} IS NOT NULL THEN {_BAD_MODEL}
        WHEN bad_usage IS NOT NULL THEN bad_usage
-       WHEN ts_raw IS NOT NULL AND rec_ts(ts_raw) IS NULL
-         THEN 'timestamp not understood: ' || left(ts_raw, 40)
+       ELSE 'timestamp ' || llm_ts_fault(ts_raw, rec_ts(ts_raw))
   END AS reject_reason,
   CAST(rec AS VARCHAR) AS raw,
   coalesce({_f("request_id")}, {_f("id")}, md5(CAST(rec AS VARCHAR))) AS request_id,

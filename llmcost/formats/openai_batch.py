@@ -78,6 +78,7 @@ WITH parsed AS (
     {column_sql("output")} AS n_out,
     {column_sql("reasoning")} AS n_reasoning,
     {bad_field_sql()} AS bad_usage,
+    coalesce(rb ->> '$.created', rb ->> '$.created_at') AS created_raw,
     CASE WHEN json_type(q, '$.messages') = 'ARRAY' THEN json_extract(q, '$.messages')
          WHEN json_type(q, '$.input') = 'ARRAY' THEN json_extract(q, '$.input')
          -- a Responses API input string is one user message (framed as a chat prompt)
@@ -110,11 +111,12 @@ SELECT line, text,
     WHEN kind = 'output' AND {_bad_model("rb", "response.body.model")} IS NOT NULL
       THEN {_bad_model("rb", "response.body.model")}
     WHEN bad_usage IS NOT NULL THEN bad_usage
+    ELSE 'timestamp ' || llm_ts_fault(created_raw, llm_ts(created_raw))
   END AS reject_reason,
   CASE WHEN kind = 'output' THEN coalesce(llm_blank(b.response.request_id), llm_blank(b.id),
                                           md5(text))
        ELSE md5(text) END AS request_id,
-  llm_ts(coalesce(rb ->> '$.created', rb ->> '$.created_at')) AS ts,
+  llm_ts(created_raw) AS ts,
   -- the provider the model names (a batch file of an OpenAI-compatible API), else OpenAI
   coalesce(llm_provider_of(CASE WHEN kind = 'input' THEN q ->> '$.model'
                                 ELSE rb ->> '$.model' END), 'openai') AS provider,

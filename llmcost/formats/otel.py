@@ -708,8 +708,7 @@ SELECT {line} AS line,
   CASE WHEN m.model IS NULL THEN 'model call span without a model (gen_ai.request.model)'
        WHEN m.model_fault IS NOT NULL THEN m.model_fault
        WHEN m.bad_usage IS NOT NULL THEN m.bad_usage
-       WHEN m.ts_raw IS NOT NULL AND m.ts IS NULL
-         THEN 'timestamp not understood: ' || left(m.ts_raw, 40) END AS reject_reason,
+       ELSE 'timestamp ' || llm_ts_fault(m.ts_raw, m.ts) END AS reject_reason,
   CAST(s.raw AS VARCHAR) AS raw,
   coalesce(m.response_id, s.trace_id || ':' || s.span_id, md5(s.raw)) AS request_id,
   m.ts, FALSE AS naive_ts, m.provider, m.model, m.input_tokens, m.cache_read_tokens,

@@ -148,19 +148,42 @@ CREATE OR REPLACE TEMP MACRO llm_record_id(p) AS (
          THEN md5(left(llm_record_json(p), -length(',"tool_choice":null}')) || '}')
          ELSE md5(llm_record_json(p)) END);
 CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL ELSE x END);
+-- A time that a log writes for "not set": epoch 0 (0, "0", 0.0 in any unit, or as ISO
+-- 1970-01-01T00:00:00Z) and the zero value of Go's time.Time and .NET's DateTime
+-- (0001-01-01T00:00:00). llm_ts reads it as no timestamp, as if the log had left it out: a
+-- call on 1970-01-01 would be priced at 1970's prices (none) and be a day 56 years back.
+CREATE OR REPLACE TEMP MACRO llm_ts_unset(t) AS (
+    t = TIMESTAMPTZ '1970-01-01 00:00:00+00' OR t = TIMESTAMPTZ '0001-01-01 00:00:00+00');
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE
       WHEN s IS NULL THEN NULL
-      WHEN TRY_CAST(s AS DOUBLE) IS NULL THEN TRY_CAST(trim(s) AS TIMESTAMPTZ)
+      -- (a text of 1969, 1970 or year 1 may be a time not set: only those are parsed twice)
+      WHEN TRY_CAST(s AS DOUBLE) IS NULL
+        THEN CASE WHEN left(ltrim(s), 4) IN ('1970', '1969', '0001')
+                       AND llm_ts_unset(TRY_CAST(trim(s) AS TIMESTAMPTZ)) THEN NULL
+                  ELSE TRY_CAST(trim(s) AS TIMESTAMPTZ) END
+      WHEN TRY_CAST(s AS DOUBLE) = 0 THEN NULL
       WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e11 THEN to_timestamp(TRY_CAST(s AS DOUBLE))
       WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e14 THEN to_timestamp(TRY_CAST(s AS DOUBLE) / 1000)
       WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e17
         THEN make_timestamp(TRY_CAST(trim(s) AS BIGINT))::TIMESTAMPTZ
       ELSE make_timestamp(TRY_CAST(trim(s) AS BIGINT) // 1000)::TIMESTAMPTZ
     END);
+-- What is wrong with a timestamp s that llm_ts read as t, for the reject reason ('timestamp
+-- ' || it), else NULL: s is not a time, or is one before 2000 (no model was called then: a
+-- clock that was not set, a wrong unit, a negative epoch). A time not set (llm_ts_unset)
+-- is not wrong: the call has no timestamp, as if the log had left it out.
+CREATE OR REPLACE TEMP MACRO llm_ts_fault(s, t) AS (
+    CASE WHEN t >= TIMESTAMPTZ '2000-01-01 00:00:00+00' OR s IS NULL THEN NULL
+         WHEN t IS NOT NULL THEN 'before 2000: ' || left(s, 40)
+         WHEN TRY_CAST(s AS DOUBLE) = 0 OR llm_ts_unset(TRY_CAST(trim(s) AS TIMESTAMPTZ))
+           THEN NULL
+         ELSE 'not understood: ' || left(s, 40) END);
+-- (a text of 1970, 1969 or year 1 is not set, or before 2000: either way not a call's time)
 CREATE OR REPLACE TEMP MACRO llm_ts_naive(s) AS (
     s IS NOT NULL AND TRY_CAST(s AS DOUBLE) IS NULL AND right(trim(s), 1) NOT IN ('Z', 'z')
-    AND NOT regexp_matches(trim(s), '([+-]\d\d(:?\d\d)?|UTC)$'));
+    AND NOT regexp_matches(trim(s), '([+-]\d\d(:?\d\d)?|UTC)$')
+    AND left(ltrim(s), 4) NOT IN ('1970', '1969', '0001'));
 CREATE OR REPLACE TEMP MACRO llm_jtype(j) AS (
     -- json_type(j) without parsing j: DuckDB writes JSON values minified, so the first
     -- character tells arrays, objects and strings apart (anything else is short: parse it)

@@ -131,10 +131,12 @@ SELECT line, CAST(r AS VARCHAR) AS text, kind,
     WHEN NOT is_result THEN 'not a usage or cost report page (no data array)'
     WHEN kind IS NULL THEN 'not a known usage or cost report result'
     WHEN {_BAD_TOKENS} IS NOT NULL THEN {_BAD_TOKENS}
+    WHEN llm_ts_fault(start_raw, llm_ts(start_raw)) IS NOT NULL
+      THEN 'bucket start time ' || llm_ts_fault(start_raw, llm_ts(start_raw))
+    -- (a bucket needs a start: one not set, 0, is rejected as a missing one is)
     WHEN llm_ts(start_raw) IS NULL
-      THEN 'bucket start time not understood: ' || coalesce(left(start_raw, 40), 'missing')
-    WHEN end_raw IS NOT NULL AND llm_ts(end_raw) IS NULL
-      THEN 'bucket end time not understood: ' || left(end_raw, 40)
+      THEN 'bucket start time ' || coalesce('not set: ' || left(start_raw, 40), 'missing')
+    ELSE 'bucket end time ' || llm_ts_fault(end_raw, llm_ts(end_raw))
   END AS reject_reason,
   md5(concat_ws('|', kind, start_raw, CAST(r AS VARCHAR))) AS bucket_id,
   llm_ts(start_raw) AS bucket_start,

@@ -1,0 +1,147 @@
+"""Timestamps in every reader: a time not set (epoch 0, year 1) is no timestamp, a time
+before 2000 rejects its record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from llmcost import store
+from llmcost.ingest import ingest_file, ingest_paths
+from tests.test_properties_formats import T0, WRITERS, Call, _iso, _usage_reports
+
+UTC = dt.timezone.utc
+CALL = Call(uncached=1000, read=0, write=0, visible=100, reasoning=0)
+
+
+def load(path):
+    con = store.connect()
+    result = ingest_file(con, str(path))
+    rows = con.execute("SELECT ts FROM requests ORDER BY source_line").fetchall()
+    rejects = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    return result, [ts for (ts,) in rows], rejects
+
+
+def _call(n: int, **fields) -> dict:
+    # each its own id: the same content twice would be one call logged twice
+    return {"request_id": f"r{n}", "model": "gpt-4o", "input_tokens": 1000,
+            "output_tokens": 100, **fields}  # fmt: skip
+
+
+NOT_SET = [0, "0", 0.0, "0.0", "-0", "1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000+00:00",
+           "1970-01-01 00:00:00", "1969-12-31T19:00:00-05:00", "0001-01-01T00:00:00Z",
+           "0001-01-01T00:00:00"]  # fmt: skip
+
+
+def test_a_time_not_set_is_no_timestamp(jsonl):
+    """Epoch 0 in any form (a number, a string, ISO), and the zero time of Go and .NET
+    (0001-01-01T00:00:00), is what a logger writes for a time it did not have: the call is
+    kept as a call without a timestamp (as one the log gave no time), not dated 1970."""
+    path = jsonl(
+        [_call(0, timestamp="2026-03-02T10:00:00Z"), _call(1)]
+        + [_call(n + 2, timestamp=t) for n, t in enumerate(NOT_SET)]
+    )
+    result, stamps, rejects = load(path)
+    assert rejects == []
+    assert stamps == [dt.datetime(2026, 3, 2, 10, tzinfo=UTC)] + [None] * (1 + len(NOT_SET))
+    # "1970-01-01 00:00:00" and "0001-01-01T00:00:00" have no zone, but no time either
+    assert result.naive_timestamps == 0
+
+
+BEFORE_2000 = [-1, "-86400", 86400, 946684799, 946684799999, "1999-12-31T23:59:59Z",
+               "1970-01-01T00:00:01Z", "1969-12-31T23:59:59Z", "0001-01-01T00:00:01Z",
+               "1999-12-31 23:59:59"]  # fmt: skip
+
+
+def test_a_time_before_2000_is_rejected(jsonl):
+    """No model was called before 2000: such a time is a wrong clock, a wrong unit or a
+    negative epoch, and dating the call then would put it decades back (unpriced: no price
+    row is that old). The record is rejected with its line and why; 2000 itself is a time."""
+    path = jsonl(
+        [_call(n, timestamp=t) for n, t in enumerate(BEFORE_2000)]
+        + [_call(99, timestamp="2000-01-01T00:00:00Z"), _call(98, timestamp=946684800)]
+    )
+    result, stamps, rejects = load(path)
+    assert stamps == [dt.datetime(2000, 1, 1, tzinfo=UTC)] * 2
+    assert rejects == [(n + 1, f"timestamp before 2000: {t}") for n, t in enumerate(BEFORE_2000)]
+    assert (result.ingested, result.rejected) == (2, len(BEFORE_2000))
+
+
+def test_analyze_counts_a_call_at_epoch_0_as_one_without_a_timestamp(jsonl, cli):
+    """analyze dated a "timestamp": 0 call 1970-01-01: unpriced (no price then), a day 56
+    years back in Cost by day, the first day of the log. It is now a call without a
+    timestamp, as one with none: priced at today's prices and counted apart."""
+    path = jsonl(
+        [_call(0, timestamp="2026-03-02T10:00:00Z"), _call(1), _call(2, timestamp=0),
+         _call(3, timestamp="1970-01-01T00:00:00Z")]
+    )  # fmt: skip
+    result = cli("analyze", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    s = report["summary"]
+    assert (s["requests"], s["requests_without_timestamp"], s["unpriced_requests"]) == (4, 3, 0)
+    assert (s["first_ts"][:10], s["last_ts"][:10]) == ("2026-03-02", "2026-03-02")
+    # gpt-4o at $2.50 in and $10 out per million: 1,000 in + 100 out is $0.0035 a call
+    assert s["total_cost_usd"] == pytest.approx(4 * 0.0035)
+    assert [d["day"] for d in report["by_day"]] == ["2026-03-02"]
+    text = cli("analyze", path).stdout
+    assert "3 calls had no timestamp: priced at today's prices" in text
+    assert "1970" not in text
+
+
+def _dated(text: str, iso: str, seconds: str, naive: str) -> str:
+    """A writer's file (tests/test_properties_formats.py) with its call's time replaced:
+    ISO (a Codex call is at _iso(1), after its session lines), epoch seconds, nanoseconds
+    (OTel), and LiteLLM SpendLogs' naive time."""
+    text = text.replace(_iso(0), iso).replace(_iso(1), iso)
+    text = re.sub(rf"\b{T0}\b", seconds, text)
+    text = text.replace(f'"{T0 * 10**9}"', f'"{seconds}{"0" * 9 if seconds != "0" else ""}"')
+    return text.replace("2025-07-01 08:00:00.000000", naive)
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_every_reader_reads_a_time_not_set_as_none(tmp_path, fmt):
+    paths = []
+    for name, text, _ in WRITERS[fmt]([CALL], False):
+        path = tmp_path / name
+        path.write_text(_dated(text, "1970-01-01T00:00:00Z", "0", "0001-01-01 00:00:00"))
+        paths.append(path)
+    con = store.connect()
+    result = ingest_paths(con, [str(p) for p in paths])
+    assert con.execute("SELECT reason FROM rejects").fetchall() == []
+    stamps = con.execute("SELECT ts FROM requests").fetchall()
+    assert stamps and stamps == [(None,)] * len(stamps)
+    assert sum(f.naive_timestamps for f in result.files) == 0
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_every_reader_rejects_a_time_before_2000(tmp_path, fmt):
+    paths = []
+    for name, text, _ in WRITERS[fmt]([CALL], False):
+        path = tmp_path / name
+        path.write_text(_dated(text, "1999-12-31T23:59:59Z", "946684799", "1999-12-31 23:59:59"))
+        paths.append(path)
+    con = store.connect()
+    ingest_paths(con, [str(p) for p in paths])
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
+    reasons = [r for (r,) in con.execute("SELECT reason FROM rejects").fetchall()]
+    assert reasons and all(r.startswith("timestamp before 2000: ") for r in reasons), reasons
+
+
+def test_a_usage_bucket_without_a_start_time_is_rejected(tmp_path):
+    """A usage report's bucket is a span of time: one starting at 0 has no start, and is
+    rejected as one without a start_time is (it was a bucket of 1970-01-01)."""
+    [(name, text, _), _] = _usage_reports([CALL])
+    page = json.loads(text)
+    page["data"][0]["start_time"] = 0
+    path = tmp_path / name
+    path.write_text(json.dumps(page))
+    con = store.connect()
+    ingest_paths(con, [str(path)])
+    assert con.execute("SELECT count(*) FROM usage_buckets").fetchone()[0] == 0
+    assert con.execute("SELECT reason FROM rejects").fetchall() == [
+        ("bucket start time not set: 0",)
+    ]
