@@ -145,3 +145,51 @@ def test_a_usage_bucket_without_a_start_time_is_rejected(tmp_path):
     assert con.execute("SELECT reason FROM rejects").fetchall() == [
         ("bucket start time not set: 0",)
     ]
+
+
+# ISO 8601 allows a comma as the decimal sign, and 60 as the second of a leap second
+ISO_FORMS = [
+    ("2026-01-02T03:04:05,5Z", dt.datetime(2026, 1, 2, 3, 4, 5, 500000, tzinfo=UTC)),
+    ("2026-01-02T03:04:05,123456+01:00", dt.datetime(2026, 1, 2, 2, 4, 5, 123456, tzinfo=UTC)),
+    ("2026-01-02 03:04:05,25", dt.datetime(2026, 1, 2, 3, 4, 5, 250000, tzinfo=UTC)),
+    # the last leap second so far, and one in a zone 2 hours ahead of UTC: the last
+    # microsecond of the minute, in the day (and month, and year) it was logged in
+    ("2016-12-31T23:59:60Z", dt.datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    ("2016-12-31T23:59:60.5Z", dt.datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    ("2016-12-31T23:59:60,5Z", dt.datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    ("2015-07-01T01:59:60+02:00", dt.datetime(2015, 6, 30, 23, 59, 59, 999999, tzinfo=UTC)),
+]
+
+
+def test_a_comma_decimal_sign_and_a_leap_second_are_read(jsonl):
+    """Both are ISO 8601 and were rejected as 'timestamp not understood'. A second of 60 is
+    read as 59.999999: the call stays in the day it was logged in, after the second before
+    it (the next second, 00:00:00, is in the next month, or year). 61 is still no second."""
+    path = jsonl(
+        [_call(n, timestamp=t) for n, (t, _) in enumerate(ISO_FORMS)]
+        + [_call(99, timestamp="2026-01-02T03:04:61Z")]
+    )
+    result, stamps, rejects = load(path)
+    assert stamps == [want for _, want in ISO_FORMS]
+    assert rejects == [(len(ISO_FORMS) + 1, "timestamp not understood: 2026-01-02T03:04:61Z")]
+    assert result.naive_timestamps == 1  # "2026-01-02 03:04:05,25", read as UTC
+
+
+@pytest.mark.parametrize(
+    "fmt", ["bedrock", "claude-code", "codex", "helicone", "langfuse", "litellm"]
+)
+@pytest.mark.parametrize("iso, want", [ISO_FORMS[0], ISO_FORMS[3]], ids=["comma", "leap"])
+def test_every_reader_of_iso_times_reads_both(tmp_path, fmt, iso, want):
+    paths = []
+    for name, text, _ in WRITERS[fmt]([CALL], False):
+        dated = _dated(text, iso, str(T0), iso.replace("T", " ").rstrip("Z"))
+        if dated != text:  # (LiteLLM's payload log has epoch seconds: not this test's)
+            path = tmp_path / name
+            path.write_text(dated)
+            paths.append(path)
+    assert paths
+    con = store.connect()
+    ingest_paths(con, [str(p) for p in paths])
+    assert con.execute("SELECT reason FROM rejects").fetchall() == []
+    stamps = con.execute("SELECT ts FROM requests").fetchall()
+    assert stamps and stamps == [(want,)] * len(stamps)

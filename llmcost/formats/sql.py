@@ -154,14 +154,23 @@ CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL E
 -- call on 1970-01-01 would be priced at 1970's prices (none) and be a day 56 years back.
 CREATE OR REPLACE TEMP MACRO llm_ts_unset(t) AS (
     t = TIMESTAMPTZ '1970-01-01 00:00:00+00' OR t = TIMESTAMPTZ '0001-01-01 00:00:00+00');
+-- ISO 8601 as DuckDB reads it, and two forms of it that DuckDB does not: a comma as the
+-- decimal sign (23:59:59,5) and a leap second (23:59:60, 23:59:60.5; in a zone's time, any
+-- minute's :60), read as the last microsecond of its minute, 23:59:59.999999. The call stays in the minute, hour and day it
+-- was logged in, after the second before it; the next second, 00:00:00, would move it to the
+-- next day, and a leap second is the last of June 30 or December 31: to another month, a
+-- budget's other period, even another year. Only a text DuckDB did not read is rewritten.
+CREATE OR REPLACE TEMP MACRO llm_ts_iso(s) AS (coalesce(TRY_CAST(s AS TIMESTAMPTZ),
+    TRY_CAST(regexp_replace(regexp_replace(s, '(\d\d:\d\d):60([.,]\d+)?', '\1:59.999999'),
+                            '(\d\d:\d\d:\d\d),(\d)', '\1.\2') AS TIMESTAMPTZ)));
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE
       WHEN s IS NULL THEN NULL
       -- (a text of 1969, 1970 or year 1 may be a time not set: only those are parsed twice)
       WHEN TRY_CAST(s AS DOUBLE) IS NULL
         THEN CASE WHEN left(ltrim(s), 4) IN ('1970', '1969', '0001')
-                       AND llm_ts_unset(TRY_CAST(trim(s) AS TIMESTAMPTZ)) THEN NULL
-                  ELSE TRY_CAST(trim(s) AS TIMESTAMPTZ) END
+                       AND llm_ts_unset(llm_ts_iso(trim(s))) THEN NULL
+                  ELSE llm_ts_iso(trim(s)) END
       WHEN TRY_CAST(s AS DOUBLE) = 0 THEN NULL
       WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e11 THEN to_timestamp(TRY_CAST(s AS DOUBLE))
       WHEN abs(TRY_CAST(s AS DOUBLE)) < 1e14 THEN to_timestamp(TRY_CAST(s AS DOUBLE) / 1000)
@@ -176,7 +185,7 @@ CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
 CREATE OR REPLACE TEMP MACRO llm_ts_fault(s, t) AS (
     CASE WHEN t >= TIMESTAMPTZ '2000-01-01 00:00:00+00' OR s IS NULL THEN NULL
          WHEN t IS NOT NULL THEN 'before 2000: ' || left(s, 40)
-         WHEN TRY_CAST(s AS DOUBLE) = 0 OR llm_ts_unset(TRY_CAST(trim(s) AS TIMESTAMPTZ))
+         WHEN TRY_CAST(s AS DOUBLE) = 0 OR llm_ts_unset(llm_ts_iso(trim(s)))
            THEN NULL
          ELSE 'not understood: ' || left(s, 40) END);
 -- (a text of 1970, 1969 or year 1 is not set, or before 2000: either way not a call's time)
