@@ -239,6 +239,28 @@ def test_breakdown_per_model_within_each_period():
     assert "models" not in report(period="weekly")["periods"]["rows"][0]
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_period_daily_shows_the_days_once(jsonl, cli, fmt):
+    """analyze --period daily printed two sections titled 'Cost by day (UTC)': by_day's and
+    the period table, the same days in the same zone. The days are shown once, in the period
+    table (it has their tokens and a total); the JSON keeps both by_day and periods."""
+    log = jsonl(
+        [{"timestamp": f"2026-01-0{d}T10:00:00Z", "model": "acme-small", "provider": "acme",
+          "usage": {"input_tokens": 1_000_000, "output_tokens": 0}} for d in (1, 2)]
+    )  # fmt: skip
+    out = cli("analyze", log, "--pricing", PRICES, "--period", "daily", "-f", fmt)
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.count("Cost by day (UTC)") == 1, out.stdout
+    days = out.stdout.split("Cost by day (UTC)")[1]
+    assert "Input tok" in days and "Total" in days  # the period table
+    report = json.loads(cli("analyze", log, "--pricing", PRICES, "--period", "daily",
+                            "-f", "json").stdout)  # fmt: skip
+    assert [d["day"] for d in report["by_day"]] == ["2026-01-01", "2026-01-02"]
+    assert [p["period"] for p in report["periods"]["rows"]] == ["2026-01-01", "2026-01-02"]
+    weekly = cli("analyze", log, "--pricing", PRICES, "--period", "weekly", "-f", fmt).stdout
+    assert weekly.count("Cost by day (UTC)") == 1 and "Cost by week (UTC)" in weekly
+
+
 def test_breakdown_names_the_provider_of_a_model_served_by_two(jsonl, cli):
     log = jsonl(
         [

@@ -61,7 +61,9 @@ def sections(report: dict) -> list[Section]:
     out = [_summary(report)]
     out.extend(_savings(report))  # ranked savings, right after the summary
     out.append(_by_model(report))
-    if not report.get("report_period"):  # a period report has its days first, in its --tz
+    # a period report has its days first, in its --tz; --period daily has them, in the same
+    # zone, with their tokens and a total: one table of the days, not two of one title
+    if not report.get("report_period") and not _days_in_periods(report):
         out.append(_by_day(report))
     out.extend(_attribution(report))  # only the views asked for (--by, --period)
     out.extend(_expensive(report))
@@ -374,6 +376,13 @@ def _by_day(r: dict) -> Section:
     if not rows:  # not a table of no rows: the calls had no time (the summary says how many)
         return Section(title, lines=["no timestamps"])
     return Section(title, tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
+
+
+def _days_in_periods(r: dict) -> bool:
+    """The --period table is of the days of Cost by day (daily, in its zone)."""
+    p = r.get("periods") or {}
+    zone = (r.get("window") or {}).get("tz") or "UTC"
+    return p.get("period") == "daily" and p.get("timezone") == zone
 
 
 def _attribution(r: dict) -> list[Section]:
