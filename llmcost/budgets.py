@@ -239,10 +239,17 @@ def _named_costs(items: list[dict], key: str) -> dict[str | None, float]:
     return out
 
 
-def _per_rules(kind, level, limits, costs, aliases, truncated, unpriced=None) -> list[dict]:
+def _per_rules(kind, level, limits, items, key, aliases, truncated) -> list[dict]:
     """Rules for per_model / per_feature / per_user: one per name, one for ``*``.
-    ``unpriced``: calls without a price per name (in no cost: the detail says so)."""
-    unpriced = unpriced or {}
+
+    ``items`` are the report's cost rows of that kind (by_model, limits' by_feature or
+    by_user). A name's actual is the cost of its calls with one; a name none of whose calls
+    has a cost (unpriced models, or a priced model's calls without token counts) has no
+    actual: unknown, never a pass at $0. The detail says which calls are in no cost."""
+    costs = _named_costs(items, key)
+    costed = {item[key] for item in items if _costed(item)}
+    unpriced = _unpriced_calls(items, key)
+    unknown = _unknown_token_calls(items, key)
     title = {"model": "Model cost", "feature": "Feature cost", "user": "User cost"}[kind]
     out = []
     named = [n for n in limits if n != EACH]
@@ -257,17 +264,30 @@ def _per_rules(kind, level, limits, costs, aliases, truncated, unpriced=None) ->
         )
         if len(keys) > 1 or (keys and keys != {name}):
             detail = "as " + ", ".join(sorted(str(k) for k in keys))
-        uncosted = sum(unpriced.get(k, 0) for k in keys)
-        if uncosted:  # the actual is their priced calls' cost: never read as the whole
-            sep = "; " if detail else ""
-            detail += f"{sep}{plural(uncosted, 'call')} without a price, not in it"
+        without = _uncosted_kinds(
+            sum(unpriced.get(k, 0) for k in keys), sum(unknown.get(k, 0) for k in keys)
+        )
+        if keys and not keys & costed:  # no call of it has a cost: unknown, not $0
+            actual, known = None, False
+            detail += f"{'; ' if detail else ''}no cost known: {without or 'no call with a cost'}"
+        elif without:  # the actual is their costed calls' cost: never read as the whole
+            detail += f"{'; ' if detail else ''}{without}, not in it"
         out.append(
             _rule(f"per_{kind}", title, name, level, limits[name], actual, "usd", detail, known)
         )
     if EACH in limits:
         limit = limits[EACH]
+        # a name none of whose calls has a cost is no name's highest, nor under the limit:
+        # said apart (as a day of no call with a cost is no day's maximum)
+        uncosted = sorted(
+            str(k) for k in costs if k is not None and k not in covered and k not in costed
+        )
         rest = sorted(
-            ((k, v) for k, v in costs.items() if k is not None and k not in covered),
+            (
+                (k, v)
+                for k, v in costs.items()
+                if k is not None and k not in covered and k in costed
+            ),
             key=lambda kv: (-kv[1], str(kv[0])),
         )
         above = [(k, v) for k, v in rest if v > limit + 1e-12]
@@ -279,7 +299,10 @@ def _per_rules(kind, level, limits, costs, aliases, truncated, unpriced=None) ->
         elif worst:
             detail = f"highest: {worst[0]}"
         else:
-            detail = f"no {kind}s"
+            detail = f"no {kind}s" if not uncosted else f"no {kind} with a cost"
+        if uncosted:
+            more = f" and {len(uncosted) - 5} more" if len(uncosted) > 5 else ""
+            detail += f"; no cost known of {', '.join(uncosted[:5])}{more}"
         out.append(
             _rule(
                 f"per_{kind}",
@@ -293,6 +316,14 @@ def _per_rules(kind, level, limits, costs, aliases, truncated, unpriced=None) ->
             )
         )
     return out
+
+
+def _uncosted_kinds(unpriced: int, unknown: int) -> str:
+    """'1 call without a price and 2 without token counts': the calls in no cost, by why."""
+    kinds = [f"{plural(unpriced, 'call')} without a price"] if unpriced else []
+    if unknown:
+        kinds.append(f"{f'{unknown:,}' if kinds else plural(unknown, 'call')} without token counts")
+    return " and ".join(kinds)
 
 
 def _usd(value: float | None, beside: float | None = None) -> str:
@@ -318,10 +349,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
     priced_days = [d for d in by_day if d["cost_usd"] is not None]
     max_day = max(priced_days, key=lambda d: (d["cost_usd"], d["day"]), default=None)
     max_req = limits.get("max_request")
-    model_costs = _named_costs(report["by_model"], "model")
     model_alias = {m["model"]: m.get("priced_as") for m in report["by_model"]}
-    feature_costs = _named_costs(limits.get("by_feature") or [], "feature")
-    user_costs = _named_costs(limits.get("by_user") or [], "user_id")
     truncated = limits.get("truncated") or {}
     increase = None
     # a total of no call with a cost is unknown (null, never $0): no rule on it holds or fails
@@ -400,31 +428,25 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                 rule["status"], rule["detail"] = level, rule["detail"] + " (baseline $0)"
             rules.append(rule)
         rules += _per_rules(
-            "model",
-            level,
-            lim.per_model,
-            model_costs,
-            model_alias,
-            False,
-            _unpriced_calls(report["by_model"], "model"),
+            "model", level, lim.per_model, report["by_model"], "model", model_alias, False
         )
         rules += _per_rules(
             "feature",
             level,
             lim.per_feature,
-            feature_costs,
+            limits.get("by_feature") or [],
+            "feature",
             {},
             truncated.get("by_feature"),
-            _unpriced_calls(limits.get("by_feature") or [], "feature"),
         )
         rules += _per_rules(
             "user",
             level,
             lim.per_user,
-            user_costs,
+            limits.get("by_user") or [],
+            "user_id",
             {},
             truncated.get("by_user"),
-            _unpriced_calls(limits.get("by_user") or [], "user_id"),
         )
 
     uncosted = uncosted_calls(s)
@@ -559,7 +581,8 @@ def _costed(item: dict) -> bool:
     null cost (by_feature and by_user of older reports gave it $0, and said how many calls
     had no price, ``unpriced_requests``, or no token counts, ``unknown_token_requests``)."""
     uncosted = (item.get("unpriced_requests") or 0) + (item.get("unknown_token_requests") or 0)
-    return item.get("cost_usd") is not None and (item.get("requests") or 0) > uncosted
+    requests = item.get("requests")  # (a row without a count of calls: its cost says it)
+    return item.get("cost_usd") is not None and (requests is None or requests > uncosted)
 
 
 def _side_usd(costs: dict, costed: set, name) -> float | None:
@@ -647,12 +670,9 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
         unpriced = summary.get("unpriced_requests", 0)
         unknown = uncosted - unpriced
         if uncosted:
-            kinds = [f"{plural(unpriced, 'call')} without a price"] if unpriced else []
-            if unknown:
-                kinds.append(
-                    f"{f'{unknown:,}' if kinds else plural(unknown, 'call')} without token counts"
-                )
-            out["notes"].append(f"{side}: {' and '.join(kinds)}, not counted in these costs")
+            out["notes"].append(
+                f"{side}: {_uncosted_kinds(unpriced, unknown)}, not counted in these costs"
+            )
     if base.get("pricing_version") != head.get("pricing_version"):
         out["notes"].append(
             f"priced with different tables ({base.get('pricing_version')} vs "

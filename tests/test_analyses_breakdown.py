@@ -69,5 +69,9 @@ def test_a_model_row_says_which_of_its_calls_have_no_cost(jsonl, cli):
         "| Model cost | gpt-5 | $2.00 | $1.25 | ✅ ok | 1 call without a price, not in it |"
         in rules
     )
-    assert "| Model cost | gpt-4o | $1.00 | $0.00 | ✅ ok |  |" in rules
+    # gpt-4o's one call has no token counts: its cost is unknown, not a pass at $0.00
+    assert (
+        "| Model cost | gpt-4o | $1.00 | — | ❔ unknown | no cost known: 1 call without token"
+        " counts |" in rules
+    )
     assert "| gpt-5 | openai | 2 | $1.25 + 1 unpriced | 100.0% |" in rules

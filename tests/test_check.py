@@ -166,9 +166,11 @@ def test_a_named_limit_says_the_calls_it_could_not_price(head):
     assert (bob["actual"], bob["detail"]) == (0.7, "1 call without a price, not in it")
     assert rules[("per_feature", "chat", "fail")]["detail"] == "1 call without a price, not in it"
     assert rules[("per_feature", "search", "fail")]["detail"] == ""
+    # acme-llm-7b's one call has no price: its cost is unknown, not a pass at $0
     acme = rules_of(evaluate(head, Policy(fail=Limits(per_model={"acme-llm-7b": 1}))))
     rule = acme[("per_model", "acme-llm-7b", "fail")]
-    assert (rule["actual"], rule["detail"]) == (0, "1 call without a price, not in it")
+    assert (rule["actual"], rule["status"]) == (None, "unknown")
+    assert rule["detail"] == "no cost known: 1 call without a price"
 
 
 def test_a_name_with_no_calls_costs_nothing(head):
@@ -875,9 +877,57 @@ def test_a_feature_or_user_of_no_call_with_a_cost_has_a_null_cost(jsonl, cli):
     assert features == {"chat": (0.0075, 0, 0), "lab": (None, 1, 0), "ops": (None, 0, 1)}
     users = [(u["user_id"], u["cost_usd"]) for u in limits["by_user"]]
     assert users[0] == ("u1", 0.0075) and sorted(users[1:]) == [("u2", None), ("u3", None)]
-    # check's per-feature rules read them as before: no cost counted, the calls said
+    # check's per-feature rule on lab: no call with a cost, unknown (it read "$0.00 ✅ ok")
     check = cli("check", log, "--max-feature-cost", "lab=1", "--format", "markdown")
     assert check.exit_code == 0, check.stderr
-    assert "| Feature cost | lab | $1.00 | $0.00 | ✅ ok | 1 call without a price, not in it |" in (
-        check.stdout
+    assert (
+        "| Feature cost | lab | $1.00 | — | ❔ unknown | no cost known: 1 call without a price |"
+        in check.stdout
     )
+
+
+def test_a_name_of_no_call_with_a_cost_is_unknown_never_a_pass_at_zero(jsonl, cli):
+    # u1 (chat): gpt-4o 1,000 x $2.50/M + 500 x $10/M = $0.0075, and a failed gpt-4o call
+    # without usage; u2 (lab): a call of acme-x, which no table prices; u3 (ops): a failed
+    # gpt-4o call without usage. u3's and acme-x's rules read "$0.00 ✅ ok" (a pass at a
+    # cost no one knows), u1's "$0.0075" with no word of the call it leaves out, and the
+    # '*' rule named lab, at $0, its highest.
+    log = str(
+        jsonl(
+            [
+                {"ts": "2026-11-01T10:00:00Z", "model": "gpt-4o", "input_tokens": 1000,
+                 "output_tokens": 500, "user": "u1", "metadata": {"feature": "chat"}},
+                {"ts": "2026-11-01T10:30:00Z", "model": "gpt-4o", "status": "error",
+                 "user": "u1", "metadata": {"feature": "chat"}},
+                {"ts": "2026-11-01T11:00:00Z", "model": "acme-x", "input_tokens": 10,
+                 "output_tokens": 10, "user": "u2", "metadata": {"feature": "lab"}},
+                {"ts": "2026-11-01T12:00:00Z", "model": "gpt-4o", "status": "error",
+                 "user": "u3", "metadata": {"feature": "ops"}},
+            ]
+        )
+    )  # fmt: skip
+    result = cli(
+        "check", log, "--max-user-cost", "u1=1", "--max-user-cost", "u3=1",
+        "--max-model-cost", "acme-x=1", "--max-model-cost", "gpt-4o=1",
+        "--max-feature-cost", "*=0.001", "-f", "json",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr  # chat's $0.0075 is above $0.001
+    rules = rules_of(json.loads(result.stdout))
+    u1, u3 = rules[("per_user", "u1", "fail")], rules[("per_user", "u3", "fail")]
+    assert (u1["actual"], u1["status"]) == (0.0075, "ok")
+    assert u1["detail"] == "1 call without token counts, not in it"
+    assert (u3["actual"], u3["status"]) == (None, "unknown")
+    assert u3["detail"] == "no cost known: 1 call without token counts"
+    acme = rules[("per_model", "acme-x", "fail")]
+    assert (acme["actual"], acme["status"]) == (None, "unknown")
+    assert acme["detail"] == "no cost known: 1 call without a price"
+    gpt = rules[("per_model", "gpt-4o", "fail")]
+    assert (gpt["actual"], gpt["status"]) == (0.0075, "ok")
+    assert gpt["detail"] == "2 calls without token counts, not in it"
+    each = rules[("per_feature", "each feature", "fail")]
+    assert (each["actual"], each["status"]) == (0.0075, "fail")
+    assert each["detail"] == "1 above: chat ($0.0075); no cost known of lab, ops"
+    # the terminal: no cost is '—' and 'unknown', never '$0.00 ok'
+    text = cli("check", log, "--max-user-cost", "u3=1").stdout
+    line = next(x for x in text.splitlines() if x.startswith("User cost"))
+    assert re.search(r"u3\s+\$1\.00\s+—\s+unknown", line), line
