@@ -450,8 +450,12 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         )
 
     uncosted = uncosted_calls(s)
+    unpriced = s.get("unpriced_requests", 0)
     if uncosted or policy.fail_on_unpriced:
         names = ", ".join(u["model"] for u in (report.get("unpriced_models") or [])[:5])
+        no_tokens = uncosted - unpriced  # a priced model's calls without token counts
+        if no_tokens:
+            names += f"{' and ' if names else ''}{plural(no_tokens, 'call')} without token counts"
         rule = _rule(
             "fail_on_unpriced",
             "Calls without a price",
@@ -460,7 +464,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
             0,
             uncosted,
             "calls",
-            names or ("calls without token counts" if uncosted else ""),
+            names,
         )
         rules.append(rule)
 
@@ -476,8 +480,10 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "warnings": sum(r["status"] in ("warn", "unknown") for r in rules),
         "total_cost_usd": s["total_cost_usd"],
         "requests": s["requests"],
-        # the calls in no cost (no price, or no token counts): never read as $0
-        "unpriced_requests": uncosted,
+        # the calls in no cost, never read as $0: of models without a price, and of priced
+        # models without token counts (but failed calls without usage: not billed)
+        "unpriced_requests": unpriced,
+        "unknown_token_requests": uncosted - unpriced,
         "first_ts": s.get("first_ts"),
         "last_ts": s.get("last_ts"),
         "top_models": [
@@ -523,10 +529,21 @@ def _total_usd(summary: dict) -> str:
     return _usd(summary["total_cost_usd"])
 
 
+def uncosted_text(summary: dict) -> str:
+    """'1 without a price and 2 without token counts': the calls a total has no cost of, by
+    why ('' when none), as ``uncosted_calls`` counts them."""
+    unpriced = summary.get("unpriced_requests", 0)
+    unknown = uncosted_calls(summary) - unpriced
+    kinds = [f"{unpriced:,} without a price"] if unpriced else []
+    if unknown:
+        kinds.append(f"{unknown:,} without token counts")
+    return " and ".join(kinds)
+
+
 def _not_in_total(summary: dict) -> str:
     """'; 20 without a price, not in it': the calls of a total that none of its cost is of."""
-    n = uncosted_calls(summary)
-    return f"; {n:,} without a price, not in it" if n else ""
+    text = uncosted_text(summary)
+    return f"; {text}, not in it" if text else ""
 
 
 def _short(path: str | None) -> str:

@@ -283,6 +283,11 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
             "unknown_token_requests": (
                 previous["summary"]["unknown_token_requests"] if previous else 0
             ),
+            # of those, failed calls without usage: not billed, so in no count of calls
+            # without a cost (budgets.uncosted_calls), as the period's own
+            "error_unknown_token_requests": (
+                previous["summary"]["error_unknown_token_requests"] if previous else 0
+            ),
             # all of it before the store began logging (logged_since): no call is unknown,
             # not none
             "not_logged": bool(logged and prev.until <= logged),

@@ -931,3 +931,34 @@ def test_a_name_of_no_call_with_a_cost_is_unknown_never_a_pass_at_zero(jsonl, cl
     text = cli("check", log, "--max-user-cost", "u3=1").stdout
     line = next(x for x in text.splitlines() if x.startswith("User cost"))
     assert re.search(r"u3\s+\$1\.00\s+—\s+unknown", line), line
+
+
+def test_the_total_says_its_calls_without_a_price_apart_from_those_without_tokens(jsonl, cli):
+    # gpt-4o 4,000 x $2.50/M = $0.01; a call of acme-llm-7b (no price); a gpt-4o call whose
+    # log has no usage and no text (gpt-4o has a price: its tokens are unknown); a failed
+    # gpt-4o call without usage (not billed: in no count of calls without a cost). The
+    # total read '$0.01 over 4 calls (2 without a price, not counted as $0)'.
+    log = jsonl(
+        [
+            {"request_id": "a", "timestamp": "2026-11-15T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": "b", "timestamp": "2026-11-15T11:00:00Z", "model": "acme-llm-7b",
+             "input_tokens": 10, "output_tokens": 5},
+            {"request_id": "c", "timestamp": "2026-11-15T12:00:00Z", "model": "gpt-4o"},
+            {"request_id": "d", "timestamp": "2026-11-15T13:00:00Z", "model": "gpt-4o",
+             "status": "error"},
+        ]
+    )  # fmt: skip
+    doc = json.loads(cli("check", log, "--max-cost", "1", "-f", "json").stdout)
+    assert (doc["unpriced_requests"], doc["unknown_token_requests"]) == (1, 1)
+    rules = rules_of(doc)
+    assert rules[("max_cost", "all calls", "fail")]["detail"] == (
+        "4 calls; 1 without a price and 1 without token counts, not in it"
+    )
+    calls = rules[("fail_on_unpriced", "all calls", "warn")]
+    assert (calls["actual"], calls["detail"]) == (2, "acme-llm-7b and 1 call without token counts")
+    md = cli("check", log, "--max-cost", "1", "-f", "markdown").stdout
+    assert (
+        "- Total cost: $0.01 over 4 calls (1 without a price and 1 without token counts, not "
+        "counted as $0), 2026-11-15 → 2026-11-15" in md
+    )

@@ -466,6 +466,42 @@ def test_the_period_before_says_its_calls_without_a_price(cli, tmp_path):
         assert "$0.01 over 2 calls (1 without a price, not counted as $0) — change" in text, fmt
 
 
+def test_the_cost_lines_say_calls_without_tokens_apart_from_unpriced_ones(cli, tmp_path):
+    """The Cost and Before lines lumped a priced model's calls without token counts in with
+    the calls without a price: '$0.01 over 3 calls (2 without a price, not counted as $0)'
+    of a gpt-4o call at 4,000 x $2.50/M = $0.01, a call of acme-llm-7b (no price) and a
+    gpt-4o call whose log has no usage and no text (gpt-4o has a price). A failed gpt-4o
+    call without usage is in neither count (not billed), on either side."""
+
+    def day(date: str, tag: str) -> list[dict]:
+        return [
+            {"request_id": f"{tag}a", "timestamp": f"{date}T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": f"{tag}b", "timestamp": f"{date}T11:00:00Z", "model": "acme-llm-7b",
+             "input_tokens": 10, "output_tokens": 5},
+            {"request_id": f"{tag}c", "timestamp": f"{date}T12:00:00Z", "model": "gpt-4o"},
+            {"request_id": f"{tag}d", "timestamp": f"{date}T13:00:00Z", "model": "gpt-4o",
+             "status": "error"},
+        ]  # fmt: skip
+
+    log = tmp_path / "app.jsonl"
+    # (logging began before the day before: it is wholly logged)
+    first = {"request_id": "z", "timestamp": "2026-11-10T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 10, "output_tokens": 0}  # fmt: skip
+    write_jsonl(log, [first, *day("2026-11-14", "p"), *day("2026-11-15", "c")])
+    path = ingested(log)
+    _, r = report_json(cli, path, "--period", "yesterday")
+    previous = r["report_period"]["previous"]
+    assert (previous["unpriced_requests"], previous["unknown_token_requests"]) == (1, 2)
+    assert previous["error_unknown_token_requests"] == 1
+    said = "(1 without a price and 1 without token counts, not counted as $0)"
+    for fmt in ("markdown", "table", "html"):
+        out = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
+        text = re.sub(r"<[^>]+>|\s+", " ", out.stdout)
+        assert f"Cost: $0.01 over 4 calls {said}" in text, fmt
+        assert f"$0.01 over 4 calls {said} — change" in text, fmt
+
+
 @pytest.mark.parametrize(
     "args, code, message",
     [

@@ -10,7 +10,7 @@ cells as Rich markup.
 from __future__ import annotations
 
 # (SMALL_BASE_USD: a change in dollars from less reads as where it came from, not a percent)
-from llmcost.budgets import SMALL_BASE_USD, uncosted_calls
+from llmcost.budgets import SMALL_BASE_USD, uncosted_text
 from llmcost.render import count, md_escape, money, money_beside, pct, plural
 from llmcost.render.layout import Section, Table, row_cost, total_over
 from llmcost.render.markdown import table
@@ -74,7 +74,13 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     when = ""
     if result.get("first_ts"):
         when = f", {result['first_ts'][:10]} → {result['last_ts'][:10]}"
-    unpriced = result.get("unpriced_requests") or 0
+    # the calls in no cost, by why: no price, or no token counts
+    uncosted = uncosted_text(
+        {
+            "unpriced_requests": result.get("unpriced_requests") or 0,
+            "unknown_token_requests": result.get("unknown_token_requests") or 0,
+        }
+    )
     # no call with a cost: the total is unknown, never $0 (the rule's row reads —)
     total = "unknown" if result["total_cost_usd"] is None else money(result["total_cost_usd"])
     for rule in result["rules"]:
@@ -85,7 +91,7 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     summary.lines.append(
         f"Total cost: {total} over {plural(result['requests'], 'call')}"
         # the calls in no cost, as report's headline says (never $0)
-        + (f" ({count(unpriced)} without a price, not counted as $0)" if unpriced else "")
+        + (f" ({uncosted}, not counted as $0)" if uncosted else "")
         + when
     )
     stored = result.get("rejected_in_store")
@@ -240,14 +246,14 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
         title = ("🚨 " if emoji else "ALERT: ") + title
     head = Section(title)
     head.lines.append(f"Period: {p['describe']}")
-    unpriced = uncosted_calls(s)
+    uncosted = uncosted_text(s)
     head.lines.append(
         f"Cost: {total_over(s)}"
-        # the calls in no cost, as the days below and the summary say (never $0); a total
-        # of none has said why
+        # the calls in no cost, by why, as the days below and the summary say (never $0); a
+        # total of none has said why
         + (
-            f" ({count(unpriced)} without a price, not counted as $0)"
-            if unpriced and s["total_cost_usd"] is not None
+            f" ({uncosted}, not counted as $0)"
+            if uncosted and s["total_cost_usd"] is not None
             else ""
         )
     )
@@ -275,7 +281,7 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
     if comparison:
         t = comparison["total"]
         # its calls in no cost, as the Cost line says of the period's own (never $0)
-        before_unpriced = uncosted_calls(prev)
+        before_uncosted = uncosted_text(prev)
         change = (
             f"change {signed_money(t['change_usd'])} "
             f"({signed_pct(t['change_pct'], base_usd=t['base_usd'])})"
@@ -287,11 +293,7 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
             + (f"{partly_said}: " if partly else "")
             + f"{_side_total(t['base_usd'])} over "
             f"{plural(comparison['requests']['base'], 'call')}"
-            + (
-                f" ({count(before_unpriced)} without a price, not counted as $0)"
-                if before_unpriced
-                else ""
-            )
+            + (f" ({before_uncosted}, not counted as $0)" if before_uncosted else "")
             + (" in its logged part — " if partly else " — ")
             + change
             + (", against that part only" if partly else "")
