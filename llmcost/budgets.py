@@ -706,7 +706,8 @@ def day_over_day(daily: list[dict], first_day: str) -> dict | None:
 
     ``daily`` lists ``{"day", "cost_usd"}`` (ISO dates, any order, missing days = $0),
     including the day before ``first_day``. Days after a $0 day have no percentage and are
-    skipped.
+    skipped, as are a day whose calls all lack a cost (null: unknown, not $0) and the day
+    after it: no rise is known to or from it.
 
     The largest rise is by percent among the days whose day before cost SMALL_BASE_USD or
     more: a day of $0.40 after one of $0.000059 (+677,866%) is no measure of a change, and
@@ -715,14 +716,14 @@ def day_over_day(daily: list[dict], first_day: str) -> dict | None:
     """
     import datetime as dt
 
-    costs = {d["day"]: d["cost_usd"] or 0.0 for d in daily}
+    costs = {d["day"]: d["cost_usd"] for d in daily}
     real, small = [], []
     for day in sorted(costs):
-        if day < first_day:
+        if day < first_day or costs[day] is None:
             continue
         before = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
         prev = costs.get(before, 0.0)
-        if prev <= 0:
+        if prev is None or prev <= 0:
             continue
         entry = {
             "day": day,

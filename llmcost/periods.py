@@ -231,10 +231,13 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     tz = cur.tz
     by_model = con.execute(
         """SELECT CAST(timezone(?, ts) AS DATE) AS day, model, count(*) AS requests,
-             coalesce(sum(cost_usd), 0) AS cost_usd,  -- of the priced calls
-             count(*) - count(cost_usd) AS unpriced_requests  -- not counted as $0
+             -- of the calls with a cost: null when none has one (never $0), as by_day's
+             sum(cost_usd) AS cost_usd,
+             count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,  -- not counted as $0
+             -- a priced model's calls without token counts (failed without usage, no text)
+             count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests
            FROM priced WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts < CAST(? AS TIMESTAMPTZ)
-           GROUP BY ALL ORDER BY day, cost_usd DESC, model""",
+           GROUP BY ALL ORDER BY day, cost_usd DESC NULLS LAST, model""",
         [tz, prev.since.isoformat(), cur.until.isoformat()],
     ).fetchall()
     grid = con.execute(
@@ -249,14 +252,23 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     first_day = cur.local(cur.since).date().isoformat()
     daily: dict[str, dict] = {}
     daily_by_model = []
-    for day, model, requests, cost, unpriced in by_model:
+    for day, model, requests, cost, unpriced, unknown in by_model:
         key = day.isoformat()
         entry = daily.setdefault(
-            key, {"day": key, "requests": 0, "cost_usd": 0, "unpriced_requests": 0}
+            key,
+            {
+                "day": key,
+                "requests": 0,
+                "cost_usd": None,  # a day none of whose calls has a cost: null, never $0
+                "unpriced_requests": 0,
+                "unknown_token_requests": 0,
+            },
         )
         entry["requests"] += requests
         entry["unpriced_requests"] += unpriced
-        entry["cost_usd"] += cost  # exact DECIMAL sums; dollars once per day below
+        entry["unknown_token_requests"] += unknown
+        if cost is not None:  # exact DECIMAL sums; dollars once per day below
+            entry["cost_usd"] = (entry["cost_usd"] or 0) + cost
         if key >= first_day:
             daily_by_model.append(
                 {"day": key, "model": model, "requests": requests, "cost_usd": usd(cost)}

@@ -200,10 +200,12 @@ def test_yesterday_in_utc(cli, db):
     p = r["report_period"]
     assert (p["since"], p["until"]) == ("2026-11-15T00:00:00+00:00", "2026-11-16T00:00:00+00:00")
     assert p["previous"]["total_cost_usd"] == 1.05
-    # (unpriced_requests: the day's calls without a price, as in analyze's by_day)
+    # (unpriced_requests: the day's calls without a price, as in analyze's by_day, and
+    # unknown_token_requests: a priced model's calls without token counts)
     assert p["daily"] == [
-        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.32, "unpriced_requests": 0}
-    ]
+        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.32, "unpriced_requests": 0,
+         "unknown_token_requests": 0}
+    ]  # fmt: skip
     assert r["comparison"]["total"]["change_usd"] == -0.73
     assert r["comparison"]["total"]["change_pct"] == pytest.approx(-73 / 1.05)
     assert r["alerts"] == []
@@ -217,8 +219,9 @@ def test_yesterday_in_paris(cli, db):
     assert p["local_since"] == "2026-11-15T00:00:00+01:00"
     assert p["since"] == "2026-11-14T23:00:00+00:00"
     assert p["daily"] == [
-        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.91, "unpriced_requests": 0}
-    ]
+        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.91, "unpriced_requests": 0,
+         "unknown_token_requests": 0}
+    ]  # fmt: skip
     assert p["day_over_day"]["previous_cost_usd"] == 0.35
     assert p["day_over_day"]["change_pct"] == pytest.approx(160.0)
     # the hour x weekday grid is local: p2 at 00:30 and p3 at 11:00 on Sunday (6)
@@ -423,8 +426,9 @@ def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, t
     path = ingested(log)
     result, r = report_json(cli, path, "--period", "yesterday")
     assert r["report_period"]["daily"] == [
-        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.01, "unpriced_requests": 1}
-    ]
+        {"day": "2026-11-15", "requests": 2, "cost_usd": 0.01, "unpriced_requests": 1,
+         "unknown_token_requests": 0}
+    ]  # fmt: skip
     for fmt in ("markdown", "table"):
         out = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
         # the headline too: not "$0.01 over 2 calls" as if both were in it
@@ -500,6 +504,48 @@ def test_the_cost_lines_say_calls_without_tokens_apart_from_unpriced_ones(cli, t
         text = re.sub(r"<[^>]+>|\s+", " ", out.stdout)
         assert f"Cost: $0.01 over 4 calls {said}" in text, fmt
         assert f"$0.01 over 4 calls {said} — change" in text, fmt
+
+
+def test_a_period_day_of_no_call_with_a_cost_is_null_never_zero(cli, tmp_path):
+    """The period's Cost by day read '$0.00 + 2 unpriced' for a day of one call of
+    acme-llm-7b (no price) and one gpt-4o call with no usage and no text (gpt-4o has a
+    price: its tokens are unknown), cost_usd 0.0 in the JSON, and the largest change read
+    that day's '$0.00, −100.0%' on the day before. Such a day is null now, read as by_day
+    reads it ('unpriced + 1 without tokens', 'no tokens'), and no day-over-day change is
+    known to or from it. 2026-11-13: gpt-4o 4,000 x $2.50/M = $0.01 and a call without
+    tokens ('$0.01 + 1 without tokens')."""
+
+    log = tmp_path / "app.jsonl"
+    write_jsonl(
+        log,
+        [
+            {"request_id": "a", "timestamp": "2026-11-13T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": "b", "timestamp": "2026-11-13T11:00:00Z", "model": "gpt-4o"},
+            {"request_id": "c", "timestamp": "2026-11-14T10:00:00Z", "model": "acme-llm-7b",
+             "input_tokens": 10, "output_tokens": 5},
+            {"request_id": "d", "timestamp": "2026-11-14T11:00:00Z", "model": "gpt-4o"},
+            {"request_id": "e", "timestamp": "2026-11-15T10:00:00Z", "model": "gpt-4o"},
+        ],
+    )  # fmt: skip
+    path = ingested(log)
+    result, r = report_json(cli, path, "--period", "last-7d")
+    assert result.exit_code == 0, result.stderr
+    p = r["report_period"]
+    assert [
+        (d["day"], d["cost_usd"], d["unpriced_requests"], d["unknown_token_requests"])
+        for d in p["daily"]
+    ] == [("2026-11-13", 0.01, 0, 1), ("2026-11-14", None, 1, 1), ("2026-11-15", None, 0, 1)]
+    assert p["day_over_day"] is None  # no day of a cost after a day of a cost
+    assert [d["cost_usd"] for d in p["daily_by_model"] if d["day"] == "2026-11-14"] == [
+        None,
+        None,
+    ]
+    out = cli("report", "--db", path, "--now", NOW, "--period", "last-7d", "-f", "markdown")
+    assert "| 2026-11-13 | 2 | $0.01 + 1 without tokens |" in out.stdout
+    assert "| 2026-11-14 | 2 | unpriced + 1 without tokens |" in out.stdout
+    assert "| 2026-11-15 | 1 | no tokens |" in out.stdout
+    assert "day-over-day" not in out.stdout  # not '2026-11-14 $0.00, −100.0% on 2026-11-13'
 
 
 @pytest.mark.parametrize(

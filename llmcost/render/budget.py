@@ -342,13 +342,9 @@ def period_sections(report: dict, emoji: bool = True) -> list[Section]:
                             [
                                 d["day"],
                                 count(d["requests"]),
-                                # as analyze's Cost by day: calls without a price are not $0
-                                money(d["cost_usd"])
-                                + (
-                                    f" + {count(d['unpriced_requests'])} unpriced"
-                                    if d.get("unpriced_requests")
-                                    else ""
-                                ),
+                                # as analyze's Cost by day: calls without a price or
+                                # without token counts are in no cost, never $0
+                                row_cost(d),
                             ]
                             for d in p["daily"]
                         ],
