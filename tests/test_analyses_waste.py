@@ -198,3 +198,68 @@ def test_runaway_calls_without_a_cost_are_counted_not_saved(jsonl, cli):
     )
     text = " ".join(cli("analyze", str(jsonl(_log() + [no_input])), *PRICING_ARGS).stdout.split())
     assert "a cap at that length saves $0.02 (1 more runaway call without a cost)." in text
+
+
+def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli):
+    # big-model has a price (in $10/M, out $20/M), mystery-model none. Each kind of waste has
+    # one call of mystery-model and one or more big-model calls whose log has no usage: a
+    # truncated call without usage or text, failed calls without usage (their text is not
+    # counted: an error before any token was processed is not billed), a retry of an
+    # answered call that failed so, a reworded question that failed so. Before, each read
+    # them all as unpriced ('$0.01 + 2 unpriced', '3 more failed calls unpriced').
+    def no_usage(record: dict) -> dict:
+        del record["usage"]
+        return record
+
+    question = "please check why the export of tickets from the billing queue stops at row ten"
+    mystery = {"model": "mystery-model"}
+    failed = {"status": "error", "finish": None}
+    bare = no_usage(call(20, feature="f", finish="length"))
+    bare["messages"] = bare["response"] = None  # nothing to count either
+    records = [
+        # truncated: $0.012 (1,000 x $10/M + 100 x $20/M), unpriced, without tokens
+        call(0, feature="f", text="a", inp=1000, out=100, finish="length"),
+        call(10, feature="f", text="b", finish="length", **mystery),
+        bare,
+        # failed: billed $0.01 (1,000 x $10/M), unpriced, without usage
+        call(30, text="d", inp=1000, out=0, **failed),
+        call(40, text="e", **mystery, **failed),
+        no_usage(call(50, text="g", **failed)),
+        # retries within 60s of an answered call: without usage, unpriced
+        call(100, text="q"),
+        no_usage(call(110, text="q", **failed)),
+        call(200, text="q", **mystery),
+        call(210, text="q", **mystery),
+        # near-duplicates: without usage, unpriced
+        call(1000, text=question + " today"),
+        no_usage(call(2000, text=question + " tonight", **failed)),
+        call(3000, text=question + " today", **mystery),
+        call(4000, text=question + " tonight", **mystery),
+    ]
+    rep = report(jsonl, records)
+    w = rep["waste"]
+    t, f, rt = w["truncated"], w["failed"], w["retries"]
+    assert (t["calls"], t["unpriced_calls"], t["unknown_token_calls"]) == (3, 1, 1)
+    assert t["usd"] == pytest.approx(1000 * 10 * M + 100 * 20 * M)
+    assert (f["calls"], f["unpriced_calls"], f["unknown_token_calls"]) == (1, 1, 3)
+    assert (rt["after_success"], rt["unpriced_calls"], rt["unknown_token_calls"]) == (2, 1, 1)
+    near = rep["cache"]["near_duplicates"]
+    assert (near["requests"], near["unpriced_requests"], near["unknown_token_requests"]) == (
+        2,
+        1,
+        1,
+    )
+    s = rep["summary"]
+    assert (s["truncated_unpriced_requests"], s["truncated_unknown_token_requests"]) == (1, 1)
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "Truncated answers (hit max tokens): 3 ($0.01 + 1 unpriced + 1 without tokens)" in text
+    assert (
+        "Truncated answers (hit max_tokens): 3 calls, $0.01 + 1 unpriced + 1 without tokens —"
+        in (text)
+    )
+    assert (
+        "Failed but billed: 1 call, $0.01 (1 more failed call unpriced; 3 without usage, cost "
+        "unknown)." in text
+    )
+    assert "identical call: 2 calls, $0.00 + 1 unpriced + 1 without tokens (0 more" in text
+    assert "at similarity ≥ 0.8 — $0.00 + 1 unpriced + 1 without tokens." in text

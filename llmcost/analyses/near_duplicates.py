@@ -87,13 +87,14 @@ def near_duplicates(con, ctx) -> dict:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_docs AS
             WITH firsts AS (
-              SELECT c.request_id, c.model, c.system_hash, c.prompt_hash, c.ts, c.cost_usd,
+              SELECT c.request_id, c.model, c.system_hash, c.prompt_hash, c.ts, c.is_priced,
+                c.cost_usd,
                 c.source, c.source_line, coalesce(c.status, 'ok') <> 'error' AS answered
               FROM {base} c
               WHERE c.prompt_hash IS NOT NULL
                 AND c.request_id NOT IN (SELECT request_id FROM {repeats})
               ORDER BY c.ts DESC NULLS LAST, c.request_id DESC LIMIT {MAX_DOCS})
-            SELECT request_id, model, system_hash, prompt_hash, ts, cost_usd,
+            SELECT request_id, model, system_hash, prompt_hash, ts, is_priced, cost_usd,
               source, source_line AS line, answered,
               row_number() OVER (ORDER BY ts NULLS LAST, request_id) AS doc
             FROM firsts"""
@@ -188,7 +189,9 @@ def near_duplicates(con, ctx) -> dict:
               (SELECT count(*) FROM {base} WHERE prompt_hash IS NOT NULL AND request_id NOT IN
                  (SELECT request_id FROM {repeats})) AS distinct_prompts_total,
               count(*) AS calls, coalesce(sum(d.cost_usd), 0) AS usd,
-              count(*) - count(d.cost_usd) AS unpriced
+              count(*) FILTER (WHERE NOT d.is_priced) AS unpriced,
+              -- a priced model's calls without token counts (a failed call's): not unpriced
+              count(*) FILTER (WHERE d.is_priced AND d.cost_usd IS NULL) AS unknown
             FROM sv_nd_matches m JOIN sv_nd_docs d USING (doc)""",
     )[0]
     top = rows(
@@ -239,6 +242,7 @@ def near_duplicates(con, ctx) -> dict:
         "share": (totals["calls"] / with_text) if with_text else 0.0,
         "usd": usd(totals["usd"]),  # of the priced calls
         "unpriced_requests": totals["unpriced"],  # not counted as $0
+        "unknown_token_requests": totals["unknown"],  # nor these
         "distinct_prompts": totals["distinct_prompts"],
         "threshold": threshold,
         "method": f"MinHash ({BINS} bins, {BANDS} LSH bands) over word 3-shingles of the "

@@ -40,8 +40,11 @@ def summary(con, ctx) -> dict:
             AS error_unknown_token_requests,
           count(*) FILTER (WHERE finish_reason = 'length') AS truncated_requests,
           coalesce(sum(cost_usd) FILTER (WHERE finish_reason = 'length'), 0) AS truncated_cost_usd,
-          count(*) FILTER (WHERE finish_reason = 'length' AND cost_usd IS NULL)
+          count(*) FILTER (WHERE finish_reason = 'length' AND NOT is_priced)
             AS truncated_unpriced_requests,
+          -- a priced model's truncated calls without token counts: no cost, not unpriced
+          count(*) FILTER (WHERE finish_reason = 'length' AND is_priced AND cost_usd IS NULL)
+            AS truncated_unknown_token_requests,
           count(*) FILTER (WHERE token_source = 'reported') AS tokens_reported,
           count(*) FILTER (WHERE token_source = 'counted') AS tokens_counted,
           count(*) FILTER (WHERE token_source = 'estimated') AS tokens_estimated,

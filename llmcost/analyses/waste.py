@@ -75,7 +75,9 @@ def waste(con, ctx) -> dict:
         rows(
             con,
             f"""SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
-                  sum(cost_usd) AS usd, count(*) - count(cost_usd) AS unpriced_calls,
+                  sum(cost_usd) AS usd, count(*) FILTER (WHERE NOT is_priced) AS unpriced_calls,
+                  -- a priced model's calls without token counts: no cost either, not unpriced
+                  count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_calls,
                   median(max_tokens) AS max_tokens
                 FROM {base} WHERE finish_reason = 'length' GROUP BY ALL
                 ORDER BY usd DESC NULLS LAST, calls DESC, feature, model""",
@@ -92,9 +94,14 @@ def waste(con, ctx) -> dict:
         ),
         "usd",
     )
-    failed_unpriced = con.execute(
-        f"SELECT count(*) FROM {base} WHERE status = 'error' AND cost_usd IS NULL"
-    ).fetchone()[0]
+    # failed calls without a cost: of models without a price (billed or not, unknown), and
+    # of priced ones whose log has no usage (an error before any token was processed is not
+    # billed: cost unknown, no call 'unpriced')
+    failed_unpriced, failed_unknown = con.execute(
+        f"""SELECT count(*) FILTER (WHERE NOT is_priced),
+              count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
+            FROM {base} WHERE status = 'error'"""
+    ).fetchone()
     savings.offer(
         con,
         ctx,
@@ -112,7 +119,7 @@ def waste(con, ctx) -> dict:
               FROM {base} WHERE prompt_hash IS NOT NULL AND ts IS NOT NULL
               GROUP BY ALL HAVING count(*) > 1)
             SELECT * FROM (
-              SELECT request_id, feature, model, cost_usd, ts, source, source_line,
+              SELECT request_id, feature, model, is_priced, cost_usd, ts, source, source_line,
                 epoch(ts) - epoch(lag(ts) OVER w) AS gap, lag(status) OVER w AS prev_status
               FROM {base} c SEMI JOIN again a
                 ON a.model = c.model AND a.prompt_hash = c.prompt_hash
@@ -130,8 +137,10 @@ def waste(con, ctx) -> dict:
              count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS after_success,
              coalesce(sum(cost_usd) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error'), 0)
                AS usd,
-             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND cost_usd IS NULL)
-               AS unpriced_calls
+             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND NOT is_priced)
+               AS unpriced_calls,
+             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND is_priced
+                                AND cost_usd IS NULL) AS unknown_token_calls
            FROM sv_retries""",
     )[0]
     retries["usd"] = usd(retries["usd"])
@@ -257,6 +266,7 @@ def waste(con, ctx) -> dict:
             "calls": sum(t["calls"] for t in truncated),
             "usd": round(sum(t["usd"] or 0 for t in truncated), 9),  # of the priced ones
             "unpriced_calls": sum(t["unpriced_calls"] for t in truncated),
+            "unknown_token_calls": sum(t["unknown_token_calls"] for t in truncated),
             "top": truncated[:top],
             "note": "money spent on answers cut at max_tokens; not counted as a saving (the "
             "answer is usually needed: raise the cap or ask for shorter answers)",
@@ -265,6 +275,7 @@ def waste(con, ctx) -> dict:
             "calls": sum(f["calls"] for f in failed),
             "usd": round(sum(f["usd"] for f in failed), 9),
             "unpriced_calls": failed_unpriced,  # failed, no price: billed or not, unknown
+            "unknown_token_calls": failed_unknown,  # failed without usage: cost unknown
             "top": failed[:top],
             "assumption": FAILED_ASSUMPTION,
         },

@@ -306,7 +306,12 @@ def _summary(r: dict) -> Section:
         lines.append(
             f"Truncated answers (hit max tokens): {count(s['truncated_requests'])} "
             f"({money(s['truncated_cost_usd'])}"
-            + _unpriced_part(s.get("truncated_unpriced_requests"))
+            + _uncosted_part(
+                {
+                    "unpriced_requests": s.get("truncated_unpriced_requests"),
+                    "unknown_token_requests": s.get("truncated_unknown_token_requests"),
+                }
+            )
             + ")"
         )
     if s["requests_without_timestamp"]:
@@ -897,7 +902,7 @@ def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
     section.lines.append(
         f"Semantic-cache candidates among the calls that are not exact repeats: "
         f"{plural(n['requests'], 'call')} ({pct(n['share'])} of calls with text) at similarity "
-        f"≥ {n['threshold']:g} — {money(n['usd'])}{_unpriced_part(n.get('unpriced_requests'))}."
+        f"≥ {n['threshold']:g} — {money(n['usd'])}{_uncosted_part(n)}."
     )
     section.lines.append(f"Method: {n['method']}. Assumption: {n['assumption']}.")
     if n.get("note"):
@@ -1162,27 +1167,45 @@ def _batch(b: dict) -> Section:
     return section
 
 
+def _uncosted_calls(x: dict) -> str:
+    """' + N unpriced + M without tokens' after a waste amount (its ``unpriced_calls`` and
+    ``unknown_token_calls``), as ``_uncosted_part`` says them."""
+    return _uncosted_part(
+        {
+            "unpriced_requests": x.get("unpriced_calls"),
+            "unknown_token_requests": x.get("unknown_token_calls"),
+        }
+    )
+
+
+def _failed_uncosted(f: dict) -> str:
+    """' (1 more failed call unpriced; 2 without usage, cost unknown)': the failed calls in
+    no cost, by why, as the summary's Failed calls line says them."""
+    unpriced, unknown = f.get("unpriced_calls") or 0, f.get("unknown_token_calls") or 0
+    parts = [f"{plural(unpriced, 'more failed call')} unpriced"] if unpriced else []
+    if unknown:
+        what = count(unknown) if parts else plural(unknown, "more failed call")
+        parts.append(f"{what} without usage, cost unknown")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _waste(w: dict, r: dict) -> Section:
     section = Section("Output waste")
     t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
     section.lines.append(
         f"Truncated answers (hit max_tokens): {plural(t['calls'], 'call')}, {money(t['usd'])}"
-        + _unpriced_part(t.get("unpriced_calls"))
+        + _uncosted_calls(t)
         + f" — {t['note']}."
     )
     section.lines.append(
         f"Failed but billed: {plural(f['calls'], 'call')}, {money(f['usd'])}"
-        + (
-            f" ({plural(f['unpriced_calls'], 'more failed call')} unpriced)"
-            if f.get("unpriced_calls")
-            else ""
-        )
+        + _failed_uncosted(f)
         + "."
     )
     section.lines.append(
         f"Retries within {rt['seconds']:g}s of a successful identical call: "
         f"{plural(rt['after_success'], 'call')}, {money(rt['usd'])}"
-        f"{_unpriced_part(rt.get('unpriced_calls'))} "
+        f"{_uncosted_calls(rt)} "
         f"({count(rt['after_failure'])} more retried a failed call: legitimate)."
     )
     if rt["top"]:
