@@ -370,3 +370,22 @@ def test_noise_is_no_anomaly_and_a_spike_in_it_is():
         ("feature", "search", "2026-03-29"),
         ("feature", "summary", "2026-03-29"),
     }
+
+
+def test_a_day_of_calls_without_a_cost_is_no_zero_day_in_a_baseline(jsonl):
+    # 2026-03-02 .. 03-08: one $1 call a day (big-model); 03-09 .. 03-15: calls of
+    # mystery-model only (no price: their cost is unknown); 03-16: three $1 calls, $3.
+    # Its baseline read the unknown days as $0 days of no call: median $0.50, MAD $0.50,
+    # and 0.5 calls a day with a MAD of 0.5, threshold 0.5 + 3.5 x 1.4826 x 0.5 = $3.09,
+    # and the spike was not found. The 7 days with a cost are its baseline now: median $1,
+    # MAD 0, one call a day (MAD 0), sigma max(0, 10% of $1, 1% of the average day with a
+    # cost $10/8, the calls' 0) = $0.10, threshold $1.35; $2 without the largest call.
+    records = [call(d * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(7)]
+    records += [call(d * DAY + NOON, model="mystery-model", text=f"m{d}") for d in range(7, 14)]
+    records += [call(14 * DAY + NOON + i, text=f"spike{i}", **DOLLAR) for i in range(3)]
+    a = report(jsonl, records)["anomalies"]
+    [day] = a["days"]
+    assert day["day"] == "2026-03-16"
+    assert (day["cost_usd"], day["baseline_usd"]) == (pytest.approx(3), pytest.approx(1))
+    assert day["threshold_usd"] == pytest.approx(1.35)
+    assert [(x["scope"], x["key"]) for x in a["users_and_features"]] == [("user", "u1")]

@@ -118,9 +118,11 @@ def _series(base: str, local: str = "ts", span: tuple | None = None) -> str:
       SELECT scope, key, CASE WHEN scope = 'day' THEN any_value(span.first_day) ELSE min(day)
                          END AS first_day
       FROM raw, span GROUP BY scope, key)
-    SELECT s.scope, s.key, days.day, coalesce(r.cost, 0) AS cost, coalesce(r.calls, 0) AS calls,
-      -- calls without a cost (unpriced, or no token counts): a day of such calls only is no
-      -- $0 day (its cost is unknown), nor an idle one
+    SELECT s.scope, s.key, days.day,
+      -- a day of calls without a cost only (unpriced, or no token counts) has none: null, no
+      -- $0 day in a baseline (medians skip it) nor above one; an idle day is $0
+      CASE WHEN r.calls = 0 AND r.uncosted > 0 THEN NULL ELSE coalesce(r.cost, 0) END AS cost,
+      coalesce(r.calls, 0) AS calls,
       coalesce(r.uncosted, 0) AS uncosted,
       coalesce(r.sq, 0) AS sq, coalesce(r.top, 0) AS top, coalesce(r.lsum, 0) AS lsum,
       coalesce(r.lsq, 0) AS lsq, coalesce(r.sized, 0) AS sized
@@ -191,9 +193,12 @@ def anomalies(con, ctx) -> dict:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_baseline AS
             WITH hist AS (
-              SELECT scope, key, day, cost, calls, top, list(cost) OVER past_days AS past,
+              -- the days before whose cost is known: a day of calls without a cost only
+              -- (null) is in no median, nor in the count of days or calls a day
+              SELECT scope, key, day, cost, calls, top,
+                list(cost) FILTER (WHERE cost IS NOT NULL) OVER past_days AS past,
                 count(*) FILTER (WHERE calls > 0) OVER past_days AS active,
-                list(calls) OVER past_days AS past_calls,
+                list(calls) FILTER (WHERE cost IS NOT NULL) OVER past_days AS past_calls,
                 sum(calls) OVER past_days AS h_calls,
                 sum(CAST(cost AS DOUBLE)) OVER past_days AS h_cost,
                 sum(sq) OVER past_days AS h_sq, sum(lsum) OVER past_days AS h_lsum,
