@@ -115,11 +115,14 @@ def create_keeping_order(con, create_sql: str, params: list) -> bool:
             con.execute("RESET enable_profiling")
 
     def operators(node):
-        yield node["name"]
+        yield node["name"] if "name" in node else node["operator_name"]
         for child in node.get("children", []):
             yield from operators(child)
 
-    names = [name for node in plan["operator"] for name in operators(node)]
+    # DuckDB 2 lists the plan under "operator" and names a node "name"; 1.5 (Python 3.10)
+    # hangs the plan under the root's "children" and names a node "operator_name".
+    tops = plan["operator"] if "operator" in plan else plan["children"]
+    names = [name for node in tops for name in operators(node)]
     root, *rest = [name for name in names if name != "RESULT_COLLECTOR"]
     return root == "BATCH_CREATE_TABLE_AS" and set(rest) <= _ORDER_KEEPING
 
