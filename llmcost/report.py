@@ -300,7 +300,8 @@ def _batch_read_twice(con) -> list[str]:
         """SELECT count(*) FROM (
              SELECT r.tags ->> '$.custom_id' AS custom_id FROM calls c
              JOIN requests r USING (request_id)
-             WHERE r.format = 'openai-batch' AND r.tags ->> '$.custom_id' IS NOT NULL
+             -- (->> in parentheses after AND: DuckDB 1.5 binds it looser than AND)
+             WHERE r.format = 'openai-batch' AND (r.tags ->> '$.custom_id') IS NOT NULL
              GROUP BY custom_id
              HAVING bool_or(r.tags ->> '$.url' IS NOT NULL) AND bool_or(r.tags ->> '$.url' IS NULL))"""
     ).fetchall()

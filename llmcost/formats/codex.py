@@ -96,7 +96,8 @@ WITH parsed AS (
   SELECT *, CASE WHEN state = 'ok' THEN json_transform(text, '{STRUCT}') END AS e FROM parsed
 ), f AS (
   SELECT line, text, state, e.timestamp AS ts_raw, e.type AS kind, e.payload AS p,
-    e.type = 'event_msg' AND e.payload ->> '$.type' = 'token_count' AS is_token_count,
+    -- (->> in parentheses after AND: DuckDB 1.5 binds it looser than AND)
+    e.type = 'event_msg' AND (e.payload ->> '$.type') = 'token_count' AS is_token_count,
     CASE WHEN json_type(e.payload, '$.info') = 'OBJECT' THEN e.payload -> '$.info' END AS info,
     CASE WHEN e.type = 'session_meta' THEN e.payload END AS meta,
     -- every turn_context, with or without a model: its model; what is wrong with it when it

@@ -136,9 +136,10 @@ SELECT line, text,
   CASE WHEN kind = 'output' THEN status ELSE 'ok' END AS status,
   llm_finish(coalesce(
     json_extract_string(rb, '$.choices[0].finish_reason'),
-    CASE WHEN rb ->> '$.object' = 'response' AND rb ->> '$.status' = 'incomplete'
+    -- (->> in parentheses beside AND: DuckDB 1.5 binds it looser than AND)
+    CASE WHEN (rb ->> '$.object') = 'response' AND (rb ->> '$.status') = 'incomplete'
            THEN rb ->> '$.incomplete_details.reason'
-         WHEN rb ->> '$.object' = 'response' AND rb ->> '$.status' = 'completed' THEN 'stop'
+         WHEN (rb ->> '$.object') = 'response' AND (rb ->> '$.status') = 'completed' THEN 'stop'
     END)) AS finish_reason,
   llm_tok(coalesce(q ->> '$.max_tokens', q ->> '$.max_completion_tokens',
                    q ->> '$.max_output_tokens')) AS max_tokens,

@@ -189,10 +189,11 @@ CREATE OR REPLACE TEMP MACRO otel_json(s) AS (
     CASE WHEN left(ltrim(s), 1) IN ('{', '[') AND json_valid(s) THEN json(s) END);
 -- Tool definitions as a Chat Completions request writes them: the semconv writes every
 -- function flat ({"type": "function", "name", …}, as the Responses API does); a chat span's
--- are nested under "function", so they are framed as that API frames them.
+-- are nested under "function", so they are framed as that API frames them. (->> in
+-- parentheses beside AND: DuckDB 1.5 binds it looser than AND.)
 CREATE OR REPLACE TEMP MACRO otel_chat_tools(j) AS (
     CASE WHEN json_type(j) = 'ARRAY' THEN to_json(list_transform(json_extract(j, '$[*]'),
-        lambda t: CASE WHEN t ->> 'type' = 'function' AND t ->> 'name' IS NOT NULL
+        lambda t: CASE WHEN (t ->> 'type') = 'function' AND (t ->> 'name') IS NOT NULL
                             AND json_extract(t, '$.function') IS NULL
                        THEN json_object('type', 'function',
                                         'function', json_merge_patch(t, '{"type": null}'))
