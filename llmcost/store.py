@@ -287,7 +287,16 @@ class _ArrowStream:
 
 def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
     """Make a polars DataFrame readable in SQL as ``name`` (``con.unregister`` removes it)."""
+    if _DUCKDB_MAJOR < 2:
+        # DuckDB 1.5 (Python 3.10) scans an Arrow stream through pyarrow's Acero, which
+        # warns on stderr, once per column, of a buffer not aligned to its type: an empty
+        # polars column's is (a dangling pointer). Acero is told to copy such a buffer to
+        # an aligned one instead (a user's own setting is kept); DuckDB 2 does not use it.
+        os.environ.setdefault("ACERO_ALIGNMENT_HANDLING", "reallocate")
     con.register(name, _ArrowStream(frame))
+
+
+_DUCKDB_MAJOR = int(duckdb.__version__.split(".")[0])
 
 
 _spill: list[str] = []

@@ -239,3 +239,24 @@ def test_a_prompt_family_is_cached_whole_or_not_at_all(jsonl):
     assert (caching["usd"], caching["calls"]) == (0, 0)
     assert offered(rep, "downgrade")["usd"] == pytest.approx(2 * downgrade)
     assert rep["savings_total"]["usd"] == pytest.approx(2 * downgrade)
+
+
+def test_an_empty_frame_loads_without_a_word_on_stderr(capfd):
+    # A report with nothing to save loads empty frames; DuckDB 1.5 scanned them through
+    # pyarrow's Acero, which wrote "An input buffer was poorly aligned" to stderr per column.
+    import polars as pl
+
+    from llmcost import store
+    from llmcost.analyses.savings import load_frame
+
+    con = store.connect()
+    empty = pl.DataFrame(schema={"model": pl.String, "keep": pl.Boolean, "tokens": pl.Float64})
+    load_frame(con, "sv_empty", empty)
+    described = con.execute("DESCRIBE sv_empty").fetchall()
+    assert [(name, kind) for name, kind, *_ in described] == [
+        ("model", "VARCHAR"),
+        ("keep", "BOOLEAN"),
+        ("tokens", "DOUBLE"),
+    ]
+    assert con.execute("SELECT count(*) FROM sv_empty").fetchone() == (0,)
+    assert capfd.readouterr() == ("", "")
