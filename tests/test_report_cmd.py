@@ -381,7 +381,7 @@ def test_rejected_lines_of_a_period_are_those_among_its_calls(cli, tmp_path):
         with log.open("a") as fh:  # the next ingest: its lines dated by its own calls
             fh.write("not json (line 7)\n" + call(3, "2026-11-16T01:00:00Z") + "\n")
         ingest_paths(con, [str(log)])
-        con.execute("UPDATE ingests SET started_at = TIMESTAMPTZ '2026-11-15 06:15Z'")
+        con.execute("UPDATE ingests SET started_at = TIMESTAMPTZ '2026-11-15 06:15:00Z'")
         assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 6
     finally:
         con.close()
