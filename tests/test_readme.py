@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import re
 
-import tomllib
 import typer
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 from llmcost import attribution, export
 from llmcost.cli import app
 from tests.conftest import ROOT, SAMPLES
+
+try:
+    import tomllib  # novermin (the except below is 3.10's)
+except ModuleNotFoundError:  # Python 3.10: its backport, in the test extra there
+    import tomli as tomllib
 
 
 def readme() -> str:
@@ -32,17 +38,30 @@ def floor(spec: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+def requirements_on(python: str) -> dict[str, SpecifierSet]:
+    """The package's dependencies a pip on that Python installs: name -> versions allowed."""
+    env = {"python_version": python, "python_full_version": python + ".0"}
+    wanted = [Requirement(line) for line in pyproject()["project"]["dependencies"]]
+    return {r.name: r.specifier for r in wanted if r.marker is None or r.marker.evaluate(env)}
+
+
 def test_quickstart_python_is_the_one_the_package_requires():
     """The README asked for Python >= 3.10, as pyproject did, but a 3.10 venv installs
     DuckDB 1.5 (DuckDB 2 has no 3.10 wheels) and `llmcost analyze sample_logs/demo.jsonl`
     died on the first file: KeyError 'operator' (the profiling JSON of DuckDB 2), then a
     ConversionException (`tags ->> '$.custom_id' IS NOT NULL`, parsed as DuckDB 2 does).
-    The floors say what the code runs on: DuckDB 2, hence Python 3.11."""
-    project = pyproject()["project"]
-    python = floor(project["requires-python"])
-    [duckdb] = [d for d in project["dependencies"] if re.match(r"duckdb\b", d)]
-    assert floor(duckdb) >= (2, 0)
-    assert python >= (3, 11)
+    The code now runs on both: 3.10 gets DuckDB 1.5.6 (and the pytz it fetches a
+    TIMESTAMPTZ with), 3.11 and later DuckDB 2, and the README asks for what pyproject
+    says."""
+    python = floor(pyproject()["project"]["requires-python"])
+    assert python == (3, 10)
+    on_310 = requirements_on("3.10")
+    assert on_310["duckdb"].contains("1.5.6") and not on_310["duckdb"].contains("2.0.0")
+    assert not on_310["duckdb"].contains("1.5.5") and "pytz" in on_310
+    for later in ("3.11", "3.13"):
+        on_later = requirements_on(later)
+        assert not on_later["duckdb"].contains("1.5.6") and on_later["duckdb"].contains("2.0.0")
+        assert "pytz" not in on_later
     [asked] = re.findall(r"\(Python ≥ ([\d.]+)\)", section("Quickstart"))
     assert tuple(int(part) for part in asked.split(".")) == python
 
