@@ -229,8 +229,10 @@ def anomalies(con, ctx) -> dict:
               median + {k} * greatest({MAD_SCALE} * mad, {MEDIAN_FLOOR} * median, ?,
                                       coalesce(calls_sigma, 0)) AS threshold,
               -- the day's largest call alone is news: of a size the calls before never had
-              h_sized = 0 OR ln(top) > mean_log + {call_k} * greatest(sd_log, ln({SIZE_FLOOR}))
-                AS unusual_call
+              -- (a day whose calls have no cost has top 0: its log is -inf, as DuckDB 2 has
+              -- it, and no larger; DuckDB 1.5 refuses ln(0), even beside a true OR)
+              h_sized = 0 OR CASE WHEN top > 0 THEN ln(top) WHEN top = 0 THEN '-inf'::DOUBLE END
+                > mean_log + {call_k} * greatest(sd_log, ln({SIZE_FLOOR})) AS unusual_call
             FROM mad""",
         [floor],
     )
