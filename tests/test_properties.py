@@ -201,7 +201,12 @@ def test_a_reports_parts_add_up_to_its_total(tmp_path_factory, log, cut_day):
     path = write_jsonl(tmp / "log.jsonl", log)
     pricing = _pricing(tmp)
     whole = api.analyze(path, pricing=pricing, by="feature")
+    # no call with a cost (all unpriced): the total is unknown (None), never $0, and no
+    # part has a cost either
     total = whole.summary["total_cost_usd"]
+    if total is None:
+        assert all(r["cost_usd"] is None for r in whole.by_model)
+        total = 0.0
     assert whole.summary["requests"] == len(log)
     unpriced = sum(r["model"] == "acme-unpriced" for r in log)
     assert whole.summary["unpriced_requests"] == unpriced
@@ -222,12 +227,16 @@ def test_a_reports_parts_add_up_to_its_total(tmp_path_factory, log, cut_day):
 
 
 def _window(path, pricing, **window) -> tuple[int, float]:
-    """(calls, cost) of a window; a window without calls is an error (exit 3), here 0."""
+    """(calls, cost) of a window; a window without calls is an error (exit 3), here 0, and
+    one whose calls have no cost (its total None) adds nothing to the whole's."""
     try:
         report = api.analyze(path, pricing=pricing, **window)
     except NoRecordsError:
         return 0, 0.0
-    return report.summary["requests"], report.summary["total_cost_usd"]
+    cost = report.summary["total_cost_usd"]
+    if cost is None:
+        assert report.summary["unpriced_requests"] == report.summary["requests"]
+    return report.summary["requests"], cost or 0.0
 
 
 # ------------------------------------------------------- the same log read in other pieces
