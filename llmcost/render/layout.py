@@ -1052,6 +1052,20 @@ def _problems(r: dict) -> list[Section]:
     return out
 
 
+def _length_cells(x: dict, r: dict) -> list:
+    """A row of outputs above their feature's usual length (runaway, or long but finished):
+    its calls, feature, model, the lengths, and where the longest is."""
+    return [
+        count(x["calls"]),
+        x["feature"],
+        x["model"],
+        count(round(x["median_output"])),
+        count(round(x["threshold"])),
+        count(x["max_output"]),
+        _where(x["example"], r),
+    ]
+
+
 def _where(place: dict, r: dict) -> str:
     """A call's ``source`` and ``line`` as the report's file:line."""
     return f"{_short(place['source'] or '?', r)}:{place['line']}"
@@ -1242,19 +1256,7 @@ def _waste(w: dict, r: dict) -> Section:
             Table(
                 ["Excess cost", "Calls", "Feature", "Model", "Median out", "Threshold",
                  "Max out", "Worst at"],
-                [
-                    [
-                        money(x["usd"]),
-                        count(x["calls"]),
-                        x["feature"],
-                        x["model"],
-                        count(round(x["median_output"])),
-                        count(round(x["threshold"])),
-                        count(x["max_output"]),
-                        _where(x["example"], r),
-                    ]
-                    for x in ru["top"]
-                ],
+                [[money(x["usd"]), *_length_cells(x, r)] for x in ru["top"]],
                 "rrllrrrl",
             )
         )
@@ -1266,20 +1268,9 @@ def _waste(w: dict, r: dict) -> Section:
         )
         section.tables.append(
             Table(
-                ["Long answers", "Feature", "Model", "Median out", "Threshold", "Max out",
+                ["Calls", "Feature", "Model", "Median out", "Threshold", "Max out",
                  "Longest at"],
-                [
-                    [
-                        count(x["calls"]),
-                        x["feature"],
-                        x["model"],
-                        count(round(x["median_output"])),
-                        count(round(x["threshold"])),
-                        count(x["max_output"]),
-                        _where(x["example"], r),
-                    ]
-                    for x in long["top"]
-                ],
+                [_length_cells(x, r) for x in long["top"]],
                 "rllrrrl",
             )
         )
