@@ -102,15 +102,21 @@ def _dated(text: str, iso: str, seconds: str, naive: str) -> str:
     return text.replace("2025-07-01 08:00:00.000000", naive)
 
 
-@pytest.mark.parametrize("fmt", sorted(WRITERS))
-def test_every_reader_reads_a_time_not_set_as_none(tmp_path, fmt):
+def _ingest_dated(tmp_path, fmt: str, *when: str):
+    """The reader's files of one call, dated ``when`` (``_dated``'s iso, seconds, naive),
+    ingested into a fresh store: (connection, ingest result)."""
     paths = []
     for name, text, _ in WRITERS[fmt]([CALL], False):
         path = tmp_path / name
-        path.write_text(_dated(text, "1970-01-01T00:00:00Z", "0", "0001-01-01 00:00:00"))
+        path.write_text(_dated(text, *when))
         paths.append(path)
     con = store.connect()
-    result = ingest_paths(con, [str(p) for p in paths])
+    return con, ingest_paths(con, [str(p) for p in paths])
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_every_reader_reads_a_time_not_set_as_none(tmp_path, fmt):
+    con, result = _ingest_dated(tmp_path, fmt, "1970-01-01T00:00:00Z", "0", "0001-01-01 00:00:00")
     assert con.execute("SELECT reason FROM rejects").fetchall() == []
     stamps = con.execute("SELECT ts FROM requests").fetchall()
     assert stamps and stamps == [(None,)] * len(stamps)
@@ -119,13 +125,9 @@ def test_every_reader_reads_a_time_not_set_as_none(tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
 def test_every_reader_rejects_a_time_before_2000(tmp_path, fmt):
-    paths = []
-    for name, text, _ in WRITERS[fmt]([CALL], False):
-        path = tmp_path / name
-        path.write_text(_dated(text, "1999-12-31T23:59:59Z", "946684799", "1999-12-31 23:59:59"))
-        paths.append(path)
-    con = store.connect()
-    ingest_paths(con, [str(p) for p in paths])
+    con, _ = _ingest_dated(
+        tmp_path, fmt, "1999-12-31T23:59:59Z", "946684799", "1999-12-31 23:59:59"
+    )
     assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
     reasons = [r for (r,) in con.execute("SELECT reason FROM rejects").fetchall()]
     assert reasons and all(r.startswith("timestamp before 2000: ") for r in reasons), reasons
