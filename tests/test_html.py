@@ -215,16 +215,24 @@ def test_analyze_writes_the_html_report_too(cli, tmp_path, args):
     assert "$0.72 over 4 calls" in "".join(parsed.text)  # one of the 4 is unpriced
 
 
+_CALL = {"input_tokens": 1000, "output_tokens": 100}
+
+
+def _priced_then_unpriced(jsonl):
+    """Monday 2026-11-02 10h: a gpt-4o-mini call, 1,000 x $0.15/M + 100 x $0.60/M =
+    $0.00021; Tuesday 10h: a call of acme-7b, which has no price."""
+    return jsonl(
+        [
+            {**_CALL, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"},
+            {**_CALL, "model": "acme-7b", "timestamp": "2026-11-03T10:00:00Z"},
+        ]
+    )
+
+
 def test_a_day_of_unpriced_calls_only_is_charted_without_a_bar(cli, jsonl):
     """A day none of whose calls has a price has no cost (null, not $0): the page drew its
     cost-by-day chart by adding it up, and failed on it."""
-    call = {"input_tokens": 1000, "output_tokens": 100}
-    log = jsonl(
-        [
-            {**call, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"},
-            {**call, "model": "acme-7b", "timestamp": "2026-11-03T10:00:00Z"},
-        ]
-    )
+    log = _priced_then_unpriced(jsonl)
     result = cli("analyze", log, "--format", "html")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("<!DOCTYPE html>") and "<svg" in result.stdout
@@ -236,14 +244,7 @@ def test_the_heat_chart_draws_a_cell_of_calls_without_a_cost_as_no_cost(cli, jso
     "no cost" now: a grey of no shade of the palette, and the chart's legend says so."""
     from llmcost.render.html import NO_COST_LABEL, heat_cells
 
-    call = {"input_tokens": 1000, "output_tokens": 100}
-    log = jsonl(
-        [
-            # Monday 10h: 1,000 x $0.15/M + 100 x $0.60/M = $0.00021; Tuesday 10h: unpriced
-            {**call, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"},
-            {**call, "model": "acme-7b", "timestamp": "2026-11-03T10:00:00Z"},
-        ]
-    )
+    log = _priced_then_unpriced(jsonl)
     result = cli("analyze", log, "--format", "html")
     assert result.exit_code == 0, result.stderr
     heat = result.stdout.split("Cost by hour and weekday")[1].split("</figure>")[0]
@@ -258,6 +259,6 @@ def test_the_heat_chart_draws_a_cell_of_calls_without_a_cost_as_no_cost(cli, jso
     assert NO_COST_LABEL in page.split("Cost by hour and weekday")[1].split("</figure>")[0]
     # and a cell of calls with a cost stays unmarked
     assert NO_COST_LABEL not in cli(
-        "analyze", jsonl([{**call, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"}]),
+        "analyze", jsonl([{**_CALL, "model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z"}]),
         "--format", "html",
     ).stdout  # fmt: skip
