@@ -255,9 +255,10 @@ def lines(draw) -> list[str]:
 
 def _figures(report) -> tuple:
     rejected = report["rejected"]
+    total = report.summary["total_cost_usd"]  # None: calls, none with a cost
     return (
         report.summary["requests"],
-        round(report.summary["total_cost_usd"], 9),
+        None if total is None else round(total, 9),
         report.summary["unpriced_requests"],
         rejected.get("count", rejected.get("total")),
     )
