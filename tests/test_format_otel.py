@@ -523,3 +523,72 @@ def test_tool_calls_in_gen_ai_choice_events_are_the_answer(tmp_path):
     assert [cost(c) for c in calls] == pytest.approx(
         [n_in * 2.5e-6 + n_out * 10e-6 for n_in, n_out in zip((20, 30), expected)]
     )
+
+
+def _history_spans(counts: dict) -> list[dict]:
+    """The recorded chat call with two parallel tool calls and their results in its history
+    (billed 99 prompt tokens), traced twice as gpt-4o-mini spans with ``counts``: as span
+    events (gen_ai.system/user/assistant/tool.message: the assistant's tool_calls as the
+    event model has them, each tool result's id) and as gen_ai.input.messages (tool_call
+    parts with their arguments as objects, tool_call_response parts)."""
+    chat = recorded_call("chat_parallel_tool_calls_and_results")
+    system, user, assistant, *results = chat["request"]["messages"]
+    calls = assistant["tool_calls"]
+    events = _chat_span("e" * 32, "1" * 16, "gpt-4o-mini", counts)
+    events["events"] = [
+        _event("gen_ai.system.message", {"content": system["content"]}),
+        _event("gen_ai.user.message", {"content": user["content"]}),
+        _event("gen_ai.assistant.message", {"tool_calls": json.dumps(calls)}),
+        *[_event("gen_ai.tool.message", {"content": r["content"], "id": r["tool_call_id"]})
+          for r in results],
+    ]  # fmt: skip
+    parts = [
+        {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]}
+        for m in (system, user)
+    ]
+    parts.append({"role": "assistant", "parts": [
+        {"type": "tool_call", "id": c["id"], "name": c["function"]["name"],
+         "arguments": json.loads(c["function"]["arguments"])} for c in calls]})  # fmt: skip
+    parts += [{"role": "tool", "parts": [
+        {"type": "tool_call_response", "id": r["tool_call_id"], "response": r["content"]}]}
+        for r in results]  # fmt: skip
+    attrs = {**counts, "gen_ai.input.messages": json.dumps(parts)}
+    return [events, _chat_span("e" * 32, "2" * 16, "gpt-4o-mini", attrs)]
+
+
+def test_tool_calls_and_results_in_the_prompt_history_are_counted(tmp_path, cli):
+    """A prompt's history with tool calls and their results, as span events (the semconv's
+    gen_ai.assistant.message carries tool_calls, gen_ai.tool.message the id of the call it
+    answers: model/gen-ai/deprecated/events-deprecated.yaml) and as gen_ai.input.messages
+    (tool_call and tool_call_response parts: the registry's example). The events' calls were
+    dropped (the prompt recounted 46 of the 99 billed) and the parts' calls were kept as
+    their JSON in the assistant's text, the results as anonymous tool messages (87): both
+    are now the chat messages the request held (tool_calls, tool_call_id), recounted 99."""
+    from tests.conftest import load_priced_paths
+
+    chat = recorded_call("chat_parallel_tool_calls_and_results")
+    billed = chat["usage"]["prompt_tokens"]
+    path = _write_otlp(tmp_path / "history.otlp.json", _history_spans({}))
+    _, calls, con = load_priced_paths(path)
+    assert [(c["input_tokens"], c["token_source"]) for c in calls] == [
+        (billed, "counted"),
+        (billed, "counted"),
+    ]
+    for call in calls:
+        text = con.execute("SELECT text FROM texts WHERE hash = ?", [call["prompt_hash"]])
+        messages = json.loads(text.fetchone()[0])
+        assert [m["role"] for m in messages] == ["system", "user", "assistant", "tool", "tool"]
+        assert [c["id"] for c in messages[2]["tool_calls"]] == [
+            r["tool_call_id"] for r in chat["request"]["messages"][3:]
+        ]
+        assert [m["tool_call_id"] for m in messages[3:]] == [
+            r["tool_call_id"] for r in chat["request"]["messages"][3:]
+        ]
+    # the same spans with the counts the API reported: the audit's recount agrees
+    reported = {"gen_ai.usage.input_tokens": str(billed),
+                "gen_ai.usage.output_tokens": str(chat["usage"]["completion_tokens"])}  # fmt: skip
+    path = _write_otlp(tmp_path / "reported.otlp.json", _history_spans(reported))
+    result = cli("audit", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    counted = json.loads(result.stdout)["audit"]["tokens"]["totals"]["counted"]
+    assert (counted["calls"], counted["input_delta_tokens"]) == (2, 0)

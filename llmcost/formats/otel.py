@@ -46,12 +46,15 @@ reported Anthropic's raw ``input_tokens``, EXCLUDING cache. The rule, per span:
    output). ``llm.anthropic.usage.total_input_tokens`` (old OpenLLMetry) is the whole input.
 
 Texts: ``gen_ai.input.messages``/``gen_ai.output.messages`` (JSON strings, parts
-flattened to text; tool calls as ``{"type":"tool_call","name","arguments"}``), else
-OpenLLMetry's ``gen_ai.prompt.N.*``/``gen_ai.completion.N.*`` or OpenInference's
-``llm.input_messages.N.message.*``, else span events (``gen_ai.user.message`` …,
-``gen_ai.choice``: its message's content, then its tool calls' arguments, from
-``message.tool_calls`` or ``tool_calls`` beside the message; ``gen_ai.content.prompt``/
-``completion``). Attribution: user from
+flattened to text), else OpenLLMetry's ``gen_ai.prompt.N.*``/``gen_ai.completion.N.*`` or
+OpenInference's ``llm.input_messages.N.message.*``, else span events
+(``gen_ai.user.message`` …, ``gen_ai.choice``: its message's content, then its tool calls'
+arguments, from ``message.tool_calls`` or ``tool_calls`` beside the message;
+``gen_ai.content.prompt``/``completion``). The prompt's history is kept as the chat messages
+a Chat Completions request holds, to be recounted as that API frames them: an assistant's
+``tool_call`` parts (or a ``gen_ai.assistant.message`` event's ``tool_calls``) are its
+``tool_calls``, each ``tool_call_response`` part (or ``gen_ai.tool.message`` event) a tool
+message with the ``tool_call_id`` it answers. Attribution: user from
 ``user.id``/``enduser.id``/``gen_ai.user.id``/``gen_ai.user``/``llm.user``, session from
 ``session.id``/``gen_ai.conversation.id``, feature from ``traceloop.workflow.name``; tags
 keep ``service.name`` and the other resource/span names worth grouping by.
@@ -232,11 +235,51 @@ CREATE OR REPLACE TEMP MACRO otel_msg_text(m, answer) AS (
                                      lambda p: otel_part_text(p, answer)))
       ELSE llm_text(json_extract(m, '$.content'))
     END);
--- gen_ai.input.messages as [{role, content}] with content as text.
+-- A message's parts: its parts, or its content when that is a list of parts.
+CREATE OR REPLACE TEMP MACRO otel_parts(m) AS (
+    CASE WHEN json_type(json_extract(m, '$.parts')) = 'ARRAY' THEN json_extract(m, '$.parts[*]')
+         WHEN json_type(json_extract(m, '$.content')) = 'ARRAY'
+           THEN json_extract(m, '$.content[*]') END);
+CREATE OR REPLACE TEMP MACRO otel_parts_of(m, kind) AS (
+    coalesce(list_filter(otel_parts(m), lambda p: json_extract_string(p, '$.type') = kind), []));
+-- A prompt message's tool_call parts as a Chat Completions request holds its calls
+-- ({id, type, function: {name, arguments}}), and its text without them.
+CREATE OR REPLACE TEMP MACRO otel_chat_calls(m) AS (
+    list_transform(otel_parts_of(m, 'tool_call'), lambda p: json_object(
+        'id', trim(json_extract_string(p, '$.id')), 'type', 'function',
+        'function', json_object('name', json_extract_string(p, '$.name'),
+                                'arguments', json_extract(p, '$.arguments')))));
+CREATE OR REPLACE TEMP MACRO otel_prompt_text(m) AS (
+    CASE WHEN otel_parts(m) IS NOT NULL
+           THEN llm_join(list_transform(otel_parts(m), lambda p:
+               CASE WHEN coalesce(json_extract_string(p, '$.type'), '')
+                         NOT IN ('tool_call', 'tool_call_response')
+                    THEN otel_part_text(p, false) END))
+         ELSE otel_msg_text(m, false) END);
+-- A prompt message as the chat messages a Chat Completions request holds (what the recount
+-- frames): its text and its tool calls (tool_calls); each tool_call_response part a tool
+-- message answering its call (tool_call_id), after any other text the message has. (The
+-- semconv's example id has a stray leading space: ids are trimmed, so a result still names
+-- its call.)
+CREATE OR REPLACE TEMP MACRO otel_chat_msgs(m) AS (
+    list_concat(
+      CASE WHEN len(otel_parts_of(m, 'tool_call_response')) = 0
+                OR otel_prompt_text(m) IS NOT NULL
+           THEN [CASE WHEN len(otel_parts_of(m, 'tool_call')) > 0
+                      THEN json_object('role', json_extract_string(m, '$.role'),
+                                       'content', otel_prompt_text(m),
+                                       'tool_calls', otel_chat_calls(m))
+                      ELSE json_object('role', json_extract_string(m, '$.role'),
+                                       'content', otel_prompt_text(m)) END]
+           ELSE [] END,
+      list_transform(otel_parts_of(m, 'tool_call_response'), lambda p: json_object(
+          'role', coalesce(json_extract_string(m, '$.role'), 'tool'),
+          'tool_call_id', trim(json_extract_string(p, '$.id')),
+          'content', otel_part_text(p, false)))));
+-- gen_ai.input.messages as chat messages, content as text (otel_chat_msgs).
 CREATE OR REPLACE TEMP MACRO otel_msgs(j) AS (
-    CASE WHEN json_type(j) = 'ARRAY' THEN CAST(to_json(list_transform(json_extract(j, '$[*]'),
-        lambda m: json_object('role', json_extract_string(m, '$.role'),
-                              'content', otel_msg_text(m, false)))) AS VARCHAR) END);
+    CASE WHEN json_type(j) = 'ARRAY' THEN CAST(to_json(flatten(list_transform(
+        json_extract(j, '$[*]'), lambda m: otel_chat_msgs(m)))) AS VARCHAR) END);
 CREATE OR REPLACE TEMP MACRO otel_msgs_text(j) AS (
     CASE WHEN json_type(j) = 'ARRAY' THEN array_to_string(list_filter(list_transform(
         json_extract(j, '$[*]'), lambda m: otel_msg_text(m, true)), lambda t: t IS NOT NULL),
@@ -455,12 +498,28 @@ WITH idx AS (
       > 0 AS has_calls
   FROM (SELECT *, CASE WHEN ename = 'gen_ai.choice'
                        THEN otel_json(json_extract_string(ea, '$.message')) END AS m FROM ev)
+), prompt_event AS (
+  -- a history message: an assistant's tool calls (tool_calls, as a Chat Completions request
+  -- holds them: id, type, function name and arguments) and a tool result's call (id) are
+  -- kept beside its content, for the recount to frame them as that API does
+  SELECT *,
+    coalesce(json_extract_string(ea, '$.role'),
+             regexp_extract(ename, '^gen_ai\.(\w+)\.message$', 1)) AS role,
+    CASE WHEN ename = 'gen_ai.assistant.message'
+         THEN json_extract(otel_json(json_extract_string(ea, '$.tool_calls')), '$[*]') END
+      AS calls
+  FROM choice
 ), by_event AS (
   SELECT sid,
-    CAST(to_json(list(json_object(
-        'role', coalesce(json_extract_string(ea, '$.role'),
-                         regexp_extract(ename, '^gen_ai\.(\w+)\.message$', 1)),
-        'content', json_extract_string(ea, '$.content')) ORDER BY ei)
+    CAST(to_json(list(CASE
+        WHEN len(calls) > 0
+          THEN json_object('role', role, 'content', json_extract_string(ea, '$.content'),
+                           'tool_calls', calls)
+        WHEN ename = 'gen_ai.tool.message' AND json_extract_string(ea, '$.id') IS NOT NULL
+          THEN json_object('role', role, 'tool_call_id', trim(json_extract_string(ea, '$.id')),
+                           'content', json_extract_string(ea, '$.content'))
+        ELSE json_object('role', role, 'content', json_extract_string(ea, '$.content')) END
+      ORDER BY ei)
       FILTER (WHERE regexp_matches(ename, '^gen_ai\.(system|user|assistant|tool)\.message$')))
       AS VARCHAR) AS ev_prompt,
     string_agg(llm_join(list_concat([content], call_args)), '\n' ORDER BY ei)
@@ -476,7 +535,7 @@ WITH idx AS (
       FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
                               'gen_ai.content.completion'))
       AS ev_output
-  FROM choice GROUP BY sid
+  FROM prompt_event GROUP BY sid
 )
 SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, idx_tool_answer, ev_prompt,
   ev_completion, ev_tool_answer, ev_input, ev_output
