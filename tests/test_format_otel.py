@@ -592,3 +592,41 @@ def test_tool_calls_and_results_in_the_prompt_history_are_counted(tmp_path, cli)
     assert result.exit_code == 0, result.stderr
     counted = json.loads(result.stdout)["audit"]["tokens"]["totals"]["counted"]
     assert (counted["calls"], counted["input_delta_tokens"]) == (2, 0)
+
+
+def test_a_finish_reason_on_the_answer_is_read(tmp_path):
+    """A span without gen_ai.response.finish_reasons whose answer carries its finish reason:
+    on the gen_ai.choice event ("finish_reason ... The reason the model stopped generating
+    tokens", required: model/gen-ai/deprecated/events-deprecated.yaml) or on the output
+    message (gen_ai.output.messages: "finish_reason": "stop" in the registry's example). It
+    was not read, so an answer cut at max_tokens ('length') was no truncated answer in the
+    waste section. The span's own attribute still comes first."""
+    from llmcost.report import analyze
+
+    counts = {"gen_ai.usage.input_tokens": "1000", "gen_ai.usage.output_tokens": "256",
+              "gen_ai.request.max_tokens": "256"}  # fmt: skip
+    cut = [{"role": "assistant", "finish_reason": "length",
+            "parts": [{"type": "text", "content": "Once upon a"}]}]  # fmt: skip
+    spans = [
+        _chat_span("f" * 32, "1" * 16, "gpt-4o", counts),
+        _chat_span("f" * 32, "2" * 16, "gpt-4o",
+                   {**counts, "gen_ai.output.messages": json.dumps(cut)}),
+        _chat_span("f" * 32, "3" * 16, "gpt-4o",
+                   {**counts, "gen_ai.response.finish_reasons": "stop"}),
+    ]  # fmt: skip
+    for span in (spans[0], spans[2]):
+        span["events"] = [
+            _event("gen_ai.choice", {"index": 1, "finish_reason": "stop",
+                                     "message": json.dumps({"content": "The end."})}),
+            _event("gen_ai.choice", {"index": 0, "finish_reason": "length",
+                                     "message": json.dumps({"content": "Once upon a"})}),
+        ]  # fmt: skip
+    path = _write_otlp(tmp_path / "cut.otlp.json", spans)
+    _, calls, rejects, _ = load(path)
+    assert rejects == []
+    by_span = {json.loads(c["tags"])["span_id"]: c["finish_reason"] for c in calls}
+    assert by_span == {"1" * 16: "length", "2" * 16: "length", "3" * 16: "stop"}
+    truncated = analyze([path])["waste"]["truncated"]
+    assert truncated["calls"] == 2
+    # gpt-4o: $2.50 in, $10 out
+    assert truncated["usd"] == pytest.approx(2 * (1000 * 2.5e-6 + 256 * 10e-6))

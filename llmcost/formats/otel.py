@@ -54,7 +54,9 @@ arguments, from ``message.tool_calls`` or ``tool_calls`` beside the message;
 a Chat Completions request holds, to be recounted as that API frames them: an assistant's
 ``tool_call`` parts (or a ``gen_ai.assistant.message`` event's ``tool_calls``) are its
 ``tool_calls``, each ``tool_call_response`` part (or ``gen_ai.tool.message`` event) a tool
-message with the ``tool_call_id`` it answers. Attribution: user from
+message with the ``tool_call_id`` it answers. The finish reason is the first of
+``gen_ai.response.finish_reasons``, else the first output message's ``finish_reason``, else
+the first ``gen_ai.choice`` event's (by its ``index``). Attribution: user from
 ``user.id``/``enduser.id``/``gen_ai.user.id``/``gen_ai.user``/``llm.user``, session from
 ``session.id``/``gen_ai.conversation.id``, feature from ``traceloop.workflow.name``; tags
 keep ``service.name`` and the other resource/span names worth grouping by.
@@ -525,6 +527,11 @@ WITH idx AS (
     string_agg(llm_join(list_concat([content], call_args)), '\n' ORDER BY ei)
       FILTER (WHERE ename = 'gen_ai.choice') AS ev_completion,
     bool_or(has_calls) FILTER (WHERE ename = 'gen_ai.choice') AS ev_tool_answer,
+    -- the first choice's finish_reason (the span's gen_ai.response.finish_reasons is read
+    -- first, and from it its first reason)
+    first(llm_blank(json_extract_string(ea, '$.finish_reason'))
+          ORDER BY TRY_CAST(json_extract_string(ea, '$.index') AS INTEGER) NULLS LAST, ei)
+      FILTER (WHERE ename = 'gen_ai.choice') AS ev_finish,
     first(otel_json(coalesce(json_extract_string(ea, '$."gen_ai.input.messages"'),
                              json_extract_string(ea, '$."gen_ai.prompt"'))) ORDER BY ei)
       FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
@@ -538,7 +545,7 @@ WITH idx AS (
   FROM prompt_event GROUP BY sid
 )
 SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, idx_tool_answer, ev_prompt,
-  ev_completion, ev_tool_answer, ev_input, ev_output
+  ev_completion, ev_tool_answer, ev_finish, ev_input, ev_output
 FROM by_idx i FULL JOIN by_event e ON e.sid = i.sid
 """
 
@@ -696,7 +703,7 @@ WITH RECURSIVE up(sid, anc, depth) AS (
   SELECT f.sid,
     coalesce(f.in_msgs, x.ev_input) AS in_msgs, coalesce(f.out_msgs, x.ev_output) AS out_msgs,
     f.sys_instr, x.idx_prompt, x.idx_completion, x.idx_tool_answer, x.ev_prompt,
-    x.ev_completion, x.ev_tool_answer,
+    x.ev_completion, x.ev_tool_answer, x.ev_finish,
     f.old_prompt, f.old_completion
   FROM otel_fields f LEFT JOIN otel_texts x USING (sid)
 ), shaped AS (
@@ -717,10 +724,15 @@ WITH RECURSIVE up(sid, anc, depth) AS (
     coalesce(list_contains(list_concat(
                json_extract_string(t.out_msgs, '$[*].parts[*].type'),
                json_extract_string(t.out_msgs, '$[*].content[*].type')), 'tool_call'), false)
-      OR coalesce(t.idx_tool_answer, false) OR coalesce(t.ev_tool_answer, false) AS tool_answer
+      OR coalesce(t.idx_tool_answer, false) OR coalesce(t.ev_tool_answer, false) AS tool_answer,
+    -- the answer's own finish reason, when the span has no gen_ai.response.finish_reasons:
+    -- the first output message's finish_reason, else the first gen_ai.choice event's
+    coalesce(llm_blank(json_extract_string(t.out_msgs, '$[0].finish_reason')), t.ev_finish)
+      AS answer_finish
   FROM texts t
 ), own AS (
-  SELECT f.*, s.completion_text, s.tool_answer,
+  SELECT f.* REPLACE (coalesce(f.finish_raw, s.answer_finish) AS finish_raw),
+    s.completion_text, s.tool_answer,
     CASE WHEN s.sys_text IS NOT NULL AND s.msgs IS NOT NULL
            AND json_extract_string(s.msgs, '$[0].role') IS DISTINCT FROM 'system'
            THEN '[' || json_object('role', 'system', 'content', s.sys_text)
