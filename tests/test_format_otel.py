@@ -525,7 +525,45 @@ def test_tool_calls_in_gen_ai_choice_events_are_the_answer(tmp_path):
     )
 
 
-def _history_spans(counts: dict) -> list[dict]:
+def _valued_span(span_id: str, attrs: dict, events: list, structured: bool) -> dict:
+    """A gpt-4o-mini chat span with ``attrs`` and span ``events`` ((name, attrs) pairs):
+    strings as stringValue, ints as intValue, and objects and lists as a JSON string, or
+    in structured form (``_any_value``) when ``structured``."""
+
+    def value(v) -> dict:
+        if isinstance(v, str):
+            return {"stringValue": v}
+        if isinstance(v, int):
+            return {"intValue": str(v)}
+        return _any_value(v) if structured else {"stringValue": json.dumps(v)}
+
+    span = _chat_span("e" * 32, span_id, "gpt-4o-mini", {})
+    span["attributes"] += [{"key": k, "value": value(v)} for k, v in attrs.items()]
+    span["events"] = [
+        {"name": name, "attributes": [{"key": k, "value": value(v)} for k, v in a.items()]}
+        for name, a in events
+    ]
+    return span
+
+
+def _any_value(value) -> dict:
+    """``value`` as an OTLP JSON AnyValue: objects as kvlistValue, lists as arrayValue, ints
+    as intValue strings (proto3 JSON writes an int64 as a string)."""
+    if isinstance(value, dict):
+        return {"kvlistValue": {"values": [{"key": k, "value": _any_value(v)}
+                                           for k, v in value.items()]}}  # fmt: skip
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [_any_value(v) for v in value]}}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    return {"stringValue": value}
+
+
+def _history_spans(counts: dict, structured: bool = False) -> list[dict]:
     """The recorded chat call with two parallel tool calls and their results in its history
     (billed 99 prompt tokens), traced twice as gpt-4o-mini spans with ``counts``: as span
     events (gen_ai.system/user/assistant/tool.message: the assistant's tool_calls as the
@@ -534,12 +572,11 @@ def _history_spans(counts: dict) -> list[dict]:
     chat = recorded_call("chat_parallel_tool_calls_and_results")
     system, user, assistant, *results = chat["request"]["messages"]
     calls = assistant["tool_calls"]
-    events = _chat_span("e" * 32, "1" * 16, "gpt-4o-mini", counts)
-    events["events"] = [
-        _event("gen_ai.system.message", {"content": system["content"]}),
-        _event("gen_ai.user.message", {"content": user["content"]}),
-        _event("gen_ai.assistant.message", {"tool_calls": json.dumps(calls)}),
-        *[_event("gen_ai.tool.message", {"content": r["content"], "id": r["tool_call_id"]})
+    events = [
+        ("gen_ai.system.message", {"content": system["content"]}),
+        ("gen_ai.user.message", {"content": user["content"]}),
+        ("gen_ai.assistant.message", {"tool_calls": calls}),
+        *[("gen_ai.tool.message", {"content": r["content"], "id": r["tool_call_id"]})
           for r in results],
     ]  # fmt: skip
     parts = [
@@ -552,8 +589,10 @@ def _history_spans(counts: dict) -> list[dict]:
     parts += [{"role": "tool", "parts": [
         {"type": "tool_call_response", "id": r["tool_call_id"], "response": r["content"]}]}
         for r in results]  # fmt: skip
-    attrs = {**counts, "gen_ai.input.messages": json.dumps(parts)}
-    return [events, _chat_span("e" * 32, "2" * 16, "gpt-4o-mini", attrs)]
+    return [
+        _valued_span("1" * 16, counts, events, structured),
+        _valued_span("2" * 16, {**counts, "gen_ai.input.messages": parts}, [], structured),
+    ]
 
 
 def test_tool_calls_and_results_in_the_prompt_history_are_counted(tmp_path, cli):
@@ -630,3 +669,61 @@ def test_a_finish_reason_on_the_answer_is_read(tmp_path):
     assert truncated["calls"] == 2
     # gpt-4o: $2.50 in, $10 out
     assert truncated["usd"] == pytest.approx(2 * (1000 * 2.5e-6 + 256 * 10e-6))
+
+
+def test_structured_attribute_values_are_read(tmp_path):
+    """The semconv's content attributes are of type any: gen_ai.input.messages,
+    gen_ai.output.messages, gen_ai.system_instructions and gen_ai.tool.definitions "SHOULD
+    be recorded in structured form" on a span, and on an event "MUST be recorded in
+    structured form" (docs/registry/attributes/gen-ai.md): in OTLP JSON an arrayValue of
+    kvlistValue ({"kvlistValue": {"values": [{"key", "value"}]}}, opentelemetry-proto's
+    common.proto). They were read as lists of NULL strings or as the wrapper's JSON: the
+    prompt, answer, system text and tools were lost or wrong. Spans with every one of them,
+    and with span events holding structured values (a gen_ai.assistant.message's
+    tool_calls, a gen_ai.choice's message and tool_calls), are read as their twins written
+    with JSON strings are, and recounted alike."""
+    from tests.conftest import load_priced_paths
+
+    chat = recorded_call("chat_tools_with_system")
+    system, user = chat["request"]["messages"]
+    content = {
+        "gen_ai.response.id": "chatcmpl-structured",  # a chat call: its tools nested
+        "gen_ai.system_instructions": [{"type": "text", "content": system["content"]}],
+        "gen_ai.input.messages": [{"role": "user",
+                                   "parts": [{"type": "text", "content": user["content"]}]}],
+        "gen_ai.output.messages": [{"role": "assistant", "finish_reason": "stop",
+                                    "parts": [{"type": "text", "content": "Sunny."}]}],
+        "gen_ai.tool.definitions": [{"type": "function", **t["function"]}
+                                    for t in chat["request"]["tools"]],
+    }  # fmt: skip
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'}}  # fmt: skip
+    choice = [
+        ("gen_ai.user.message", {"content": "Weather in Paris?"}),
+        ("gen_ai.choice", {"index": 0, "finish_reason": "tool_calls",
+                           "message": {"role": "assistant"}, "tool_calls": [call]}),
+    ]  # fmt: skip
+    read = []
+    for structured in (False, True):
+        spans = [
+            *_history_spans({}, structured),
+            _valued_span("3" * 16, content, [], structured),
+            _valued_span("4" * 16, {}, choice, structured),
+        ]
+        path = _write_otlp(tmp_path / f"structured_{structured}.otlp.json", spans)
+        _, calls, con = load_priced_paths(path)
+        texts = dict(con.execute("SELECT hash, text FROM texts").fetchall())
+        read.append([
+            (texts.get(c["prompt_hash"]), texts.get(c["system_hash"]),
+             texts.get(c["completion_hash"]), texts.get(c["tools_hash"]), c["finish_reason"],
+             c["input_tokens"])
+            for c in sorted(calls, key=lambda c: json.loads(c["tags"])["span_id"])
+        ])  # fmt: skip
+    as_strings, structured = read
+    assert structured == as_strings
+    events, parts, whole, answer = as_strings
+    assert (events[-1], parts[-1]) == (99, 99)  # the history call's billed prompt
+    assert whole[1:] == (system["content"], "Sunny.",
+                         json.dumps(chat["request"]["tools"], separators=(",", ":")),
+                         "stop", chat["usage"]["prompt_tokens"])  # fmt: skip
+    assert answer[2:5] == ('{"location": "Paris"}', None, "tool_calls")

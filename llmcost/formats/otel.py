@@ -3,7 +3,10 @@
 A document is ``{"resourceSpans": [{resource, scopeSpans: [{scope, spans: […]}]}]}``;
 attribute values are wrapped (``{"stringValue": …}``, ``{"intValue": "412"}`` with the int
 as a string, ``{"doubleValue": …}``, ``{"arrayValue": {"values": […]}}``) or plain; times
-are nanosecond strings. Each span is one record: ``line`` is the span's line for JSON
+are nanosecond strings. A structured value (``{"kvlistValue": {"values": [{"key", "value"}]}}``
+or an arrayValue of them: the semconv's messages, system instructions and tool definitions
+in structured form, a span event's message or tool calls) is read as the JSON it stands for,
+as the same value written as a JSON string is. Each span is one record: ``line`` is the span's line for JSON
 lines, its ordinal in the file for a document.
 
 Attribute names read (current semconv first, then deprecated ones, OpenLLMetry's, and
@@ -143,7 +146,7 @@ _MODEL_OPERATIONS = ("chat", "text_completion", "generate_content", "completion"
 # arrayValue: {values}}; anything else is a plain (unwrapped) JSON value.
 _WRAPPED = (
     '{"stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR", '
-    '"boolValue": "VARCHAR", "arrayValue": {"values": "JSON"}}'
+    '"boolValue": "VARCHAR", "arrayValue": {"values": "JSON"}, "kvlistValue": "JSON"}'
 )
 _KV = '[{"key": "VARCHAR", "value": "JSON"}]'
 # One parse per document, then one per span.
@@ -157,14 +160,44 @@ _SPAN = (
     '"attributes": ' + _KV + ', "events": [{"name": "VARCHAR", "attributes": ' + _KV + "}]}"
 )
 
+
 MACROS = r"""
+-- A structured value: a kvlistValue, or an arrayValue holding other than strings. The
+-- semconv's messages, system instructions and tool definitions "SHOULD be recorded in
+-- structured form" on a span, and "MUST" on an event.
+CREATE OR REPLACE TEMP MACRO otel_structured(w) AS (
+    w.kvlistValue IS NOT NULL
+    OR len(list_filter(json_extract(w.arrayValue."values", '$[*]'),
+                       lambda e: NOT json_exists(e, '$.stringValue'))) > 0);
+-- A wrapped scalar as JSON text (an int64 is a string in OTLP JSON; an empty value is
+-- null); a plain value as it is.
+CREATE OR REPLACE TEMP MACRO otel_scalar_json(v) AS (
+    CASE WHEN json_exists(v, '$.stringValue') OR json_exists(v, '$.bytesValue')
+           THEN CAST(to_json(coalesce(json_extract_string(v, '$.stringValue'),
+                                      json_extract_string(v, '$.bytesValue'))) AS VARCHAR)
+         WHEN json_exists(v, '$.intValue')
+           THEN coalesce(CAST(TRY_CAST(json_extract_string(v, '$.intValue') AS HUGEINT)
+                              AS VARCHAR),
+                         CAST(to_json(json_extract_string(v, '$.intValue')) AS VARCHAR))
+         WHEN json_exists(v, '$.doubleValue')
+           THEN CASE WHEN json_type(v, '$.doubleValue') IN ('DOUBLE', 'BIGINT', 'UBIGINT')
+                     THEN CAST(json_extract(v, '$.doubleValue') AS VARCHAR)
+                     -- (NaN and the infinities are strings in OTLP JSON, and in JSON)
+                     ELSE CAST(to_json(json_extract_string(v, '$.doubleValue')) AS VARCHAR)
+                END
+         WHEN json_exists(v, '$.boolValue')
+           THEN CASE WHEN lower(json_extract_string(v, '$.boolValue')) = 'true'
+                     THEN 'true' ELSE 'false' END
+         WHEN v IS NULL OR CAST(v AS VARCHAR) = '{}' THEN 'null'
+         ELSE CAST(v AS VARCHAR) END);
 -- An attribute value as text: the wrapped scalar, an array's strings as a JSON array, or
--- the plain value.
+-- the plain value; a structured one is NULL here, and read by _unwrap_structured.
 CREATE OR REPLACE TEMP MACRO otel_str(v, w) AS (
     CASE WHEN w.stringValue IS NOT NULL THEN w.stringValue
          WHEN w.intValue IS NOT NULL THEN w.intValue
          WHEN w.doubleValue IS NOT NULL THEN w.doubleValue
          WHEN w.boolValue IS NOT NULL THEN w.boolValue
+         WHEN otel_structured(w) THEN NULL  -- read by _unwrap_structured
          WHEN w.arrayValue IS NOT NULL THEN CAST(to_json(
              json_extract_string(w.arrayValue."values", '$[*].stringValue')) AS VARCHAR)
          WHEN json_type(v) = 'VARCHAR' THEN json_extract_string(v, '$')
@@ -399,26 +432,100 @@ FROM (
 
 
 def _attrs_sql() -> str:
-    """``otel_kv_long`` (span attributes, one row each) and ``otel_attrs`` (one row a span,
-    one column per attribute the adapter reads)."""
-    pivot = ",\n  ".join(f"max(vs) FILTER (WHERE k = '{k}') AS \"{k}\"" for k in _keys())
+    """``otel_kv_long``: span attributes, one row each (a structured value's text is filled
+    by ``_unwrap_structured``)."""
     models = ", ".join(f"'{k}'" for k in _MODEL)
+    return f"""
+CREATE TEMP TABLE otel_kv_long AS
+SELECT sid, k, otel_str(v, w) AS vs, otel_first(v, w) AS v0,
+  CASE WHEN k IN ({models}) THEN otel_not_string(v, w) END AS nk,
+  CASE WHEN otel_structured(w) THEN v END AS sv
+FROM (SELECT sid, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
+      FROM (SELECT sid, unnest(span.attributes) AS a FROM otel_spans
+            WHERE span.attributes IS NOT NULL));
+"""
+
+
+def _pivot_sql() -> str:
+    """``otel_attrs``: one row a span, one column per attribute the adapter reads."""
+    pivot = ",\n  ".join(f"max(vs) FILTER (WHERE k = '{k}') AS \"{k}\"" for k in _keys())
     not_names = "".join(
         f",\n  max(nk) FILTER (WHERE k = '{k}') AS {_not_string(k)}" for k in _MODEL
     )
     return f"""
-CREATE TEMP TABLE otel_kv_long AS
-SELECT sid, k, otel_str(v, w) AS vs, otel_first(v, w) AS v0,
-  CASE WHEN k IN ({models}) THEN otel_not_string(v, w) END AS nk
-FROM (SELECT sid, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
-      FROM (SELECT sid, unnest(span.attributes) AS a FROM otel_spans
-            WHERE span.attributes IS NOT NULL));
 CREATE TEMP TABLE otel_attrs AS
 SELECT sid, {pivot}{not_names},
   max(v0) FILTER (WHERE k = 'gen_ai.response.finish_reasons') AS "finish_reasons.0",
   max(vs) FILTER (WHERE k = 'gen_ai.response.finish_reasons') AS "finish_reasons"
 FROM otel_kv_long WHERE k IS NOT NULL GROUP BY sid;
 """
+
+
+def _events_sql() -> str:
+    """``otel_ev_kv``: the GenAI span events' attributes, one row each (a structured value's
+    text is filled by ``_unwrap_structured``)."""
+    return f"""
+CREATE TEMP TABLE otel_ev_kv AS
+WITH events AS (
+  SELECT sid, ei, e.name AS ename, e.attributes AS attrs
+  FROM (SELECT sid, generate_subscripts(span.events, 1) AS ei, unnest(span.events) AS e
+        FROM otel_spans WHERE span.events IS NOT NULL)
+)
+SELECT sid, ei, ename, k, otel_str(v, w) AS vs, CASE WHEN otel_structured(w) THEN v END AS sv
+FROM (SELECT sid, ei, ename, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
+      FROM (SELECT sid, ei, ename, unnest(attrs) AS a FROM events
+            WHERE ename LIKE 'gen_ai.%' AND attrs IS NOT NULL))
+"""
+
+
+def _unwrap_structured(con, table: str) -> None:
+    """Fill ``vs`` of the structured values of ``table`` (their OTLP JSON in ``sv``) with the
+    plain JSON they stand for: a kvlistValue ``{"values": [{"key", "value"}]}`` an object,
+    an arrayValue a list, each value unwrapped (opentelemetry-proto common.proto's
+    AnyValue). A DuckDB macro cannot recurse: the values are taken apart into a tree of
+    nodes (a recursive CTE, top down), then put back together one depth at a time, from the
+    deepest."""
+    if not con.execute(f"SELECT count(*) FROM {table} WHERE sv IS NOT NULL").fetchone()[0]:
+        return
+    con.execute(f"""
+CREATE OR REPLACE TEMP TABLE otel_any_nodes AS
+WITH RECURSIVE node(id, path, in_kv, key, v) AS (
+  SELECT rowid, CAST([] AS INTEGER[]), false, CAST(NULL AS VARCHAR), sv FROM {table}
+  WHERE sv IS NOT NULL
+  UNION ALL
+  SELECT id, list_append(path, i), m.in_kv, m.key, m.v FROM (
+    SELECT id, path, generate_subscripts(ms, 1) AS i, unnest(ms) AS m FROM (
+      SELECT id, path, CASE WHEN json_exists(v, '$.kvlistValue')
+          THEN list_transform(coalesce(json_extract(v, '$.kvlistValue.values[*]'), []),
+                 lambda e: {{'in_kv': true, 'key': json_extract_string(e, '$.key'),
+                             'v': json_extract(e, '$.value')}})
+          ELSE list_transform(coalesce(json_extract(v, '$.arrayValue.values[*]'), []),
+                 lambda e: {{'in_kv': false, 'key': CAST(NULL AS VARCHAR), 'v': e}}) END AS ms
+      FROM node WHERE json_exists(v, '$.kvlistValue') OR json_exists(v, '$.arrayValue')))
+)
+SELECT id, path, in_kv, key,
+  CASE WHEN json_exists(v, '$.kvlistValue') THEN 'kv'
+       WHEN json_exists(v, '$.arrayValue') THEN 'array' END AS kind,
+  CASE WHEN json_exists(v, '$.kvlistValue') THEN '{{}}'
+       WHEN json_exists(v, '$.arrayValue') THEN '[]' ELSE otel_scalar_json(v) END AS text
+FROM node""")
+    deepest = con.execute("SELECT max(len(path)) FROM otel_any_nodes").fetchone()[0]
+    for depth in range(deepest, 0, -1):
+        con.execute(
+            """
+UPDATE otel_any_nodes p
+SET text = CASE p.kind WHEN 'kv' THEN '{' || c.body || '}' ELSE '[' || c.body || ']' END
+FROM (SELECT id, list_slice(path, 1, len(path) - 1) AS parent,
+        string_agg(CASE WHEN in_kv THEN CAST(to_json(key) AS VARCHAR) || ':' ELSE '' END
+                   || text, ',' ORDER BY path[-1]) AS body
+      FROM otel_any_nodes WHERE len(path) = ? GROUP BY ALL) c
+WHERE p.id = c.id AND p.path = c.parent""",
+            [depth],
+        )
+    con.execute(f"""
+UPDATE {table} t SET vs = n.text FROM otel_any_nodes n
+WHERE len(n.path) = 0 AND t.rowid = n.id""")
+    con.execute("DROP TABLE otel_any_nodes")
 
 
 def _texts_sql() -> str:
@@ -472,17 +579,9 @@ WITH idx AS (
     string_agg(content, '\n' ORDER BY n) FILTER (WHERE side = 'out') AS idx_completion,
     bool_or(has_tools) FILTER (WHERE side = 'out') AS idx_tool_answer
   FROM full_msg GROUP BY sid
-), events AS (
-  SELECT sid, ei, e.name AS ename, e.attributes AS attrs
-  FROM (SELECT sid, generate_subscripts(span.events, 1) AS ei, unnest(span.events) AS e
-        FROM otel_spans WHERE span.events IS NOT NULL)
-), ev_kv AS (
-  SELECT sid, ei, ename, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
-  FROM (SELECT sid, ei, ename, unnest(attrs) AS a FROM events
-        WHERE ename LIKE 'gen_ai.%' AND attrs IS NOT NULL)
 ), ev AS (
-  SELECT sid, ei, ename, json_group_object(k, to_json(otel_str(v, w))) AS ea
-  FROM ev_kv GROUP BY sid, ei, ename
+  SELECT sid, ei, ename, json_group_object(k, to_json(vs)) AS ea
+  FROM otel_ev_kv GROUP BY sid, ei, ename
 ), choice AS (
   -- a gen_ai.choice's answer: its message's content, then its tool calls' arguments as the
   -- model wrote them (a string's value, an object's JSON; what the other readers keep of an
@@ -815,11 +914,15 @@ FROM rec_in r WHERE NOT EXISTS (SELECT 1 FROM otel_spans s WHERE s.line = r.line
 def load_otel(con, path: Path, source: str, ingest_id: int) -> StageStats:
     records = read_records(con, path, source, ingest_id)
     con.execute(MACROS)
-    tables = ("otel_spans", "otel_kv_long", "otel_attrs", "otel_texts", "otel_tools")
+    tables = ("otel_spans", "otel_kv_long", "otel_attrs", "otel_ev_kv", "otel_texts", "otel_tools")
     for table in (*tables, "otel_fields", "cand"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(_spans_sql())
     con.execute(_attrs_sql())
+    _unwrap_structured(con, "otel_kv_long")
+    con.execute(_pivot_sql())
+    con.execute(_events_sql())
+    _unwrap_structured(con, "otel_ev_kv")
     con.execute(_texts_sql())
     con.execute(_tools_sql())
     con.execute(_fields_sql())
