@@ -355,3 +355,42 @@ def test_a_generation_answered_with_tool_calls_counts_their_arguments(tmp_path, 
     counted = tok.count_texts([text], "o200k_base")[0]
     assert (call["output_tokens"], call["token_source"]) == (counted, "estimated")
     assert 0 < counted <= 51
+
+
+def test_a_generation_with_several_choices_of_tool_calls_is_read(tmp_path, jsonl):
+    """Langfuse's OpenAI integration logs a call with several choices as a list of their
+    messages ("If multiple choices were generated, we'll show all of them in the UI as a
+    list.": langfuse/openai.py, each message from _extract_chat_response: {role, tool_calls,
+    content}). The list was read as its messages' contents alone: an answer of tool calls
+    was no answer (completion NULL, output uncounted and unpriced without usage) and did not
+    read 'tool_calls'. The recorded answer of two parallel tool calls (completion_tokens 51)
+    as choice 0, a text answer as choice 1: the answer is what the JSON-lines reader keeps of
+    the same two-choice response (the contents, then the calls' arguments), it reads
+    'tool_calls', and its counted output is an estimate."""
+    line = json.loads((DATA / "tokens" / "tool_call_answers.jsonl").read_text().splitlines()[0])
+    response = line["response"]
+    calls = response["choices"][0]["message"]
+    text = {"role": "assistant", "content": "Let me check the weather for you."}
+    response["choices"].append({"index": 1, "message": text, "finish_reason": "stop"})
+    observation = {"id": "gen-1", "traceId": "t-1", "type": "GENERATION", "name": "chat",
+                   "startTime": "2026-10-01T10:00:00Z", "model": "gpt-4o-mini",
+                   "input": line["request"]["messages"],
+                   "output": [{"role": "assistant", "tool_calls": calls["tool_calls"],
+                               "content": None}, {**text}]}  # fmt: skip
+    path = write_jsonl(
+        tmp_path / "langfuse.jsonl", [{"trace": {"id": "t-1"}, "observations": [observation]}]
+    )
+    result, [call], rejects, texts = load(path)
+    assert (result.format, rejects) == ("langfuse", [])
+    _, [as_lines], _, lines_texts = load(jsonl([line]))
+    answer = lines_texts[as_lines["completion_hash"]]
+    assert answer == text["content"] + "".join(
+        c["function"]["arguments"] for c in calls["tool_calls"]
+    )
+    assert (call["finish_reason"], texts[call["completion_hash"]]) == ("tool_calls", answer)
+    from llmcost import tokens as tok
+    from tests.conftest import load_priced_paths
+
+    _, [call], _ = load_priced_paths(path)
+    counted = tok.count_texts([answer], "o200k_base")[0]
+    assert (call["output_tokens"], call["token_source"]) == (counted, "estimated")

@@ -40,7 +40,9 @@ the system prompt: the prompt the JSON-lines reader stores for the same request.
 Answer: the output as formats/records.py ``rec_completion`` reads it: a provider's response
 object, a text, or the chat message the integrations log (its content, then its tool calls'
 arguments: OpenAI's, or LangChain's ``args``); one with tool calls reads finish_reason
-'tool_calls' (Langfuse keeps no finish reason).
+'tool_calls' (Langfuse keeps no finish reason). Several choices, which the OpenAI
+integration logs as the list of their messages, some with tool calls: every choice's
+content, then every call's arguments, as the JSON-lines reader keeps the response's.
 
 Tools: the request's function tools are kept beside the prompt, as the JSON-lines reader
 keeps a request's ``tools``, to be counted with it: from the input object Langfuse's OpenAI
@@ -313,7 +315,13 @@ WITH base AS (
                        rec_tools(json_extract(mp, '$.functions')),
                        rec_tools(oi_tools.tools)) END AS tools_text,
     coalesce(rec_tool_choice(json_extract(mp, '$.tool_choice')),
-             rec_tool_choice(json_extract(inp, '$.function_call'))) AS tool_choice
+             rec_tool_choice(json_extract(inp, '$.function_call'))) AS tool_choice,
+    -- several choices, logged as the list of their messages by the OpenAI integration, some
+    -- answered with tool calls: the answer is kept as the JSON-lines reader keeps the
+    -- response's (every content, then every call's arguments), and reads 'tool_calls'
+    json_type(outp) = 'ARRAY' AND len(list_filter(json_extract(outp, '$[*]'),
+                                                  lambda m: rec_message_tool_calls(m))) > 0
+      AS several_calls
   FROM tokens LEFT JOIN oi_tools USING (n)
 )
 SELECT {line} AS line,
@@ -369,9 +377,14 @@ SELECT {line} AS line,
   {prompt_columns()},
   CASE WHEN leads THEN json_extract_string(msgs, '$[0].content') ELSE sys_text END
     AS system_text,
-  rec_completion(outp) AS completion_text, tools_text, tool_choice,
+  CASE WHEN several_calls THEN llm_join(list_concat(
+           list_transform(json_extract(outp, '$[*]'),
+                          lambda m: rec_content_text(json_extract(m, '$.content'))),
+           flatten(list_transform(json_extract(outp, '$[*]'), lambda m: rec_message_args(m)))))
+       ELSE rec_completion(outp) END AS completion_text,
+  tools_text, tool_choice,
   -- (only an answer with tool calls is told: Langfuse keeps no finish reason)
-  rec_tool_answer(outp) AS finish_reason
+  CASE WHEN several_calls THEN 'tool_calls' ELSE rec_tool_answer(outp) END AS finish_reason
 FROM prompt
 """
 
