@@ -727,3 +727,65 @@ def test_structured_attribute_values_are_read(tmp_path):
                          json.dumps(chat["request"]["tools"], separators=(",", ":")),
                          "stop", chat["usage"]["prompt_tokens"])  # fmt: skip
     assert answer[2:5] == ('{"location": "Paris"}', None, "tool_calls")
+
+
+def test_indexed_tool_calls_and_results_in_the_prompt_history_are_counted(tmp_path):
+    """The tool-call history of test_tool_calls_and_results_in_the_prompt_history_are_counted
+    (billed 99) as OpenLLMetry writes a prompt (gen_ai.prompt.N.tool_calls.M.id / name /
+    arguments, gen_ai.prompt.N.tool_call_id: its openai instrumentation's _set_prompts) and
+    as OpenInference does (llm.input_messages.N.message.tool_calls.M.tool_call.function.name
+    and .arguments, message.tool_call_id: spec_llm_spans.md). OpenLLMetry's calls were the
+    assistant's text as their JSON and the results were anonymous (recounted 87);
+    OpenInference's calls were dropped (46). Both are the chat messages the request held,
+    recounted 99; and an OpenInference answer's tool call (llm.output_messages.N.message.
+    tool_calls.M.tool_call.function.arguments) is its answer, reading 'tool_calls'."""
+    from tests.conftest import load_priced_paths
+
+    chat = recorded_call("chat_parallel_tool_calls_and_results")
+    messages = chat["request"]["messages"]
+    llmetry, openinference = {}, {}
+    for i, m in enumerate(messages):
+        oi = f"llm.input_messages.{i}.message"
+        llmetry[f"gen_ai.prompt.{i}.role"] = openinference[f"{oi}.role"] = m["role"]
+        if m.get("content"):
+            llmetry[f"gen_ai.prompt.{i}.content"] = openinference[f"{oi}.content"] = m["content"]
+        if m.get("tool_call_id"):
+            llmetry[f"gen_ai.prompt.{i}.tool_call_id"] = m["tool_call_id"]
+            openinference[f"{oi}.tool_call_id"] = m["tool_call_id"]
+        for j, c in enumerate(m.get("tool_calls", [])):
+            llmetry |= {f"gen_ai.prompt.{i}.tool_calls.{j}.id": c["id"],
+                        f"gen_ai.prompt.{i}.tool_calls.{j}.name": c["function"]["name"],
+                        f"gen_ai.prompt.{i}.tool_calls.{j}.arguments":
+                            c["function"]["arguments"]}  # fmt: skip
+            call = f"{oi}.tool_calls.{j}.tool_call"
+            openinference |= {f"{call}.id": c["id"],
+                              f"{call}.function.name": c["function"]["name"],
+                              f"{call}.function.arguments": c["function"]["arguments"]}  # fmt: skip
+    answer = "llm.output_messages.0.message"
+    openinference |= {f"{answer}.role": "assistant",
+                      f"{answer}.tool_calls.0.tool_call.function.name": "get_current_weather",
+                      f"{answer}.tool_calls.0.tool_call.function.arguments":
+                          '{"location": "Boston, MA"}'}  # fmt: skip
+    spans = [
+        _chat_span("e" * 32, "1" * 16, "gpt-4o-mini", llmetry),
+        _chat_span("e" * 32, "2" * 16, "gpt-4o-mini", openinference),
+    ]
+    _, calls, con = load_priced_paths(_write_otlp(tmp_path / "indexed.otlp.json", spans))
+    calls.sort(key=lambda c: json.loads(c["tags"])["span_id"])
+    # (the OpenInference span's answer is a tool call: its output, and so the call, is an
+    # estimate; its prompt is counted)
+    assert [(c["input_tokens"], c["token_source"]) for c in calls] == [
+        (99, "counted"),
+        (99, "estimated"),
+    ]
+    for call in calls:
+        text = con.execute("SELECT text FROM texts WHERE hash = ?", [call["prompt_hash"]])
+        prompt = json.loads(text.fetchone()[0])
+        assert [c["id"] for c in prompt[2]["tool_calls"]] == [
+            c["id"] for c in messages[2]["tool_calls"]
+        ]
+        assert [m["tool_call_id"] for m in prompt[3:]] == [m["tool_call_id"] for m in messages[3:]]
+    [answer_text] = con.execute(
+        "SELECT text FROM texts WHERE hash = ?", [calls[1]["completion_hash"]]
+    ).fetchone()
+    assert (answer_text, calls[1]["finish_reason"]) == ('{"location": "Boston, MA"}', "tool_calls")

@@ -57,7 +57,9 @@ arguments, from ``message.tool_calls`` or ``tool_calls`` beside the message;
 a Chat Completions request holds, to be recounted as that API frames them: an assistant's
 ``tool_call`` parts (or a ``gen_ai.assistant.message`` event's ``tool_calls``) are its
 ``tool_calls``, each ``tool_call_response`` part (or ``gen_ai.tool.message`` event) a tool
-message with the ``tool_call_id`` it answers. The finish reason is the first of
+message with the ``tool_call_id`` it answers; so are OpenLLMetry's indexed
+``gen_ai.prompt.N.tool_calls.M.*`` and ``tool_call_id``, and OpenInference's
+``message.tool_calls.M.tool_call.*`` and ``message.tool_call_id``. The finish reason is the first of
 ``gen_ai.response.finish_reasons``, else the first output message's ``finish_reason``, else
 the first ``gen_ai.choice`` event's (by its ``index``). Attribution: user from
 ``user.id``/``enduser.id``/``gen_ai.user.id``/``gen_ai.user``/``llm.user``, session from
@@ -549,32 +551,44 @@ WITH idx AS (
     coalesce(max(val) FILTER (WHERE field = 'content'),
              string_agg(val, '' ORDER BY field)
                FILTER (WHERE regexp_matches(field, '^contents\.\d+\.message_content\.text$')))
-      AS content
+      AS content,
+    llm_blank(max(val) FILTER (WHERE field = 'tool_call_id')) AS call_id
   FROM idx GROUP BY sid, side, n
 ), tool_parts AS (
+  -- OpenLLMetry's tool_calls.M.id / name / arguments, OpenInference's
+  -- tool_calls.M.tool_call.id / function.name / function.arguments
   SELECT sid, side, n,
     TRY_CAST(regexp_extract(field, '^tool_calls\.(\d+)\.', 1) AS INTEGER) AS t,
-    max(val) FILTER (WHERE regexp_matches(field, '^tool_calls\.\d+\.(function\.)?name$'))
+    max(val) FILTER (WHERE regexp_matches(field, '^tool_calls\.\d+\.(tool_call\.)?id$'))
+      AS tid,
+    max(val) FILTER (WHERE regexp_matches(field,
+                                          '^tool_calls\.\d+\.(tool_call\.)?(function\.)?name$'))
       AS tname,
-    max(val) FILTER (WHERE regexp_matches(field, '^tool_calls\.\d+\.(function\.)?arguments$'))
+    max(val) FILTER (WHERE regexp_matches(field,
+                                          '^tool_calls\.\d+\.(tool_call\.)?(function\.)?arguments$'))
       AS targs
   FROM idx WHERE regexp_matches(field, '^tool_calls\.\d+\.') GROUP BY ALL
 ), tools AS (
-  -- (an answer's calls as their arguments alone, as otel_part_text keeps them)
-  SELECT sid, side, n, string_agg(CASE WHEN side = 'out' THEN targs
-      ELSE CAST(json_object('type', 'tool_call', 'name', tname,
-                            'arguments', rec_json(to_json(targs))) AS VARCHAR) END,
-      '' ORDER BY t) AS tools
+  -- an answer's calls as their arguments alone, as otel_part_text keeps them; a prompt's
+  -- as a Chat Completions request holds them (what the recount frames)
+  SELECT sid, side, n, string_agg(targs, '' ORDER BY t) AS args,
+    to_json(list(json_object('id', tid, 'type', 'function',
+                             'function', json_object('name', tname, 'arguments', targs))
+                 ORDER BY t)) AS calls
   FROM tool_parts GROUP BY ALL
 ), full_msg AS (
   -- (an answer keeps its text and its calls' arguments after it)
-  SELECT m.sid, m.side, m.n, m.role, t.tools IS NOT NULL AS has_tools,
-    CASE WHEN m.side = 'out' THEN llm_join([m.content, t.tools])
-         ELSE coalesce(m.content, t.tools) END AS content
+  SELECT m.sid, m.side, m.n, m.role, m.call_id, t.calls, t.calls IS NOT NULL AS has_tools,
+    CASE WHEN m.side = 'out' THEN llm_join([m.content, t.args]) ELSE m.content END AS content
   FROM msg m LEFT JOIN tools t USING (sid, side, n)
 ), by_idx AS (
   SELECT sid,
-    CAST(to_json(list(json_object('role', role, 'content', content) ORDER BY n)
+    CAST(to_json(list(CASE
+        WHEN calls IS NOT NULL
+          THEN json_object('role', role, 'content', content, 'tool_calls', calls)
+        WHEN call_id IS NOT NULL
+          THEN json_object('role', role, 'tool_call_id', call_id, 'content', content)
+        ELSE json_object('role', role, 'content', content) END ORDER BY n)
                  FILTER (WHERE side = 'in')) AS VARCHAR) AS idx_prompt,
     string_agg(content, '\n' ORDER BY n) FILTER (WHERE side = 'out') AS idx_completion,
     bool_or(has_tools) FILTER (WHERE side = 'out') AS idx_tool_answer
