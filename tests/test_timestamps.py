@@ -70,6 +70,29 @@ def test_a_time_before_2000_is_rejected(jsonl):
     assert (result.ingested, result.rejected) == (2, len(BEFORE_2000))
 
 
+AFTER_2099 = ["2100-01-01T00:00:00Z", "2100-01-01T01:00:00+01:00", 4102444800, "4102444800000",
+              99999999999, "99999-01-01", "2999-06-01 12:00:00"]  # fmt: skip
+
+
+def test_a_time_in_2100_or_later_is_rejected(jsonl):
+    """No log is written that far ahead: such a time is a wrong unit (the largest epoch
+    read as seconds is in 5138), a mistyped year, or one Python cannot even hold (99999).
+    It was stored as the call's time; it is rejected as one before 2000 is. The last
+    instant of 2099 is still a time (a date merely ahead of today is kept: see
+    test_ingest_notes_calls_dated_after_its_clock)."""
+    path = jsonl(
+        [_call(n, timestamp=t) for n, t in enumerate(AFTER_2099)]
+        + [_call(99, timestamp="2099-12-31T23:59:59.999Z"), _call(98, timestamp=4102444799)]
+    )
+    result, stamps, rejects = load(path)
+    assert stamps == [
+        dt.datetime(2099, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+        dt.datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    assert rejects == [(n + 1, f"timestamp after 2099: {t}") for n, t in enumerate(AFTER_2099)]
+    assert (result.ingested, result.rejected) == (2, len(AFTER_2099))
+
+
 def test_analyze_counts_a_call_at_epoch_0_as_one_without_a_timestamp(jsonl, cli):
     """analyze dated a "timestamp": 0 call 1970-01-01: unpriced (no price then), a day 56
     years back in Cost by day, the first day of the log. It is now a call without a
@@ -131,6 +154,16 @@ def test_every_reader_rejects_a_time_before_2000(tmp_path, fmt):
     assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
     reasons = [r for (r,) in con.execute("SELECT reason FROM rejects").fetchall()]
     assert reasons and all(r.startswith("timestamp before 2000: ") for r in reasons), reasons
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_every_reader_rejects_a_time_in_2100_or_later(tmp_path, fmt):
+    con, _ = _ingest_dated(
+        tmp_path, fmt, "2100-01-01T00:00:00Z", "4102444800", "2100-01-01 00:00:00"
+    )
+    assert con.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
+    reasons = [r for (r,) in con.execute("SELECT reason FROM rejects").fetchall()]
+    assert reasons and all(r.startswith("timestamp after 2099: ") for r in reasons), reasons
 
 
 def test_a_usage_bucket_without_a_start_time_is_rejected(tmp_path):

@@ -180,10 +180,15 @@ CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     END);
 -- What is wrong with a timestamp s that llm_ts read as t, for the reject reason ('timestamp
 -- ' || it), else NULL: s is not a time, or is one before 2000 (no model was called then: a
--- clock that was not set, a wrong unit, a negative epoch). A time not set (llm_ts_unset)
--- is not wrong: the call has no timestamp, as if the log had left it out.
+-- clock that was not set, a wrong unit, a negative epoch), or in 2100 or later (no log is
+-- written that far ahead: a wrong unit, a year mistyped, a date out of Python's range such
+-- as 99999-01-01 or 'infinity'). Fixed years, not today's date: a line is rejected or not
+-- whenever it is read. A time not set (llm_ts_unset) is not wrong: the call has no
+-- timestamp, as if the log had left it out.
 CREATE OR REPLACE TEMP MACRO llm_ts_fault(s, t) AS (
-    CASE WHEN t >= TIMESTAMPTZ '2000-01-01 00:00:00+00' OR s IS NULL THEN NULL
+    CASE WHEN s IS NULL OR (t >= TIMESTAMPTZ '2000-01-01 00:00:00+00'
+                            AND t < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN NULL
+         WHEN t >= TIMESTAMPTZ '2100-01-01 00:00:00+00' THEN 'after 2099: ' || left(s, 40)
          WHEN t IS NOT NULL THEN 'before 2000: ' || left(s, 40)
          WHEN TRY_CAST(s AS DOUBLE) = 0 OR llm_ts_unset(llm_ts_iso(trim(s)))
            THEN NULL
