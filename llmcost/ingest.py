@@ -42,6 +42,21 @@ FINGERPRINT_BYTES = 4096
 STDIN = "-"
 
 
+def clock() -> dt.datetime:
+    """The run's clock (aware, UTC): when an ingest started, how long a stream has been
+    silent, and which calls are dated ahead of it. The one place ingest reads the time, so
+    a test can set it."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# How far ahead of the run's clock a call may be dated before it is pointed out: clocks of
+# machines kept in time differ by milliseconds, and a call logged a moment ago on one that
+# is a few seconds fast is no news; one dated minutes, days or years ahead is (a clock set
+# ahead, a time of day in a zone read as UTC, a wrong date). Such calls are kept, as the log
+# has them; a time in 2100 or later is rejected (formats/sql.py, llm_ts_fault).
+AHEAD_GRACE = dt.timedelta(minutes=1)
+
+
 def chunk_bytes() -> int:
     """Bytes per chunk of a line-based file (env LLMCOST_CHUNK_BYTES overrides, for tests)."""
     return int(os.environ.get("LLMCOST_CHUNK_BYTES", 128 * 1024 * 1024))
@@ -70,6 +85,8 @@ class FileResult:
     known_rejects: int = 0  # lines an earlier run rejected already (counted in skipped)
     rejected: int = 0
     naive_timestamps: int = 0
+    dated_ahead: int = 0  # calls stored dated after the run's clock (AHEAD_GRACE past it)
+    latest_ahead: dt.datetime | None = None  # the latest of them
     pending_bytes: int = 0  # an unterminated last line left for the next ingest
     held_streams: int = 0  # streams still being written, held for the next ingest
     held_from: int = 0  # the line of their first chunk: the next ingest reads from there
@@ -97,6 +114,20 @@ class IngestResult:
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
+
+    def latest_ahead(self) -> dt.datetime | None:
+        return max((f.latest_ahead for f in self.files if f.latest_ahead), default=None)
+
+
+def dated_ahead(count: int, latest: dt.datetime) -> str:
+    """What to say of ``count`` calls dated ahead of the run's clock, ``latest`` the last."""
+    from llmcost.render import plural
+
+    return (
+        f"{plural(count, 'call')} dated after this run's clock (the latest "
+        f"{latest.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC): kept as logged; a clock "
+        "set ahead, a time of day read as UTC that was not, or a wrong date"
+    )
 
 
 def expand_paths(paths: Iterable[str]) -> list[str]:
@@ -640,6 +671,7 @@ def _ingest(
         con.execute(f"DROP TABLE IF EXISTS {CHUNK_LINES}")
         if (stats := pending_streams.finish(con, source, ingest_id, fmt.name)) is not None:
             _account(con, result, stats, ingest_id, starts)
+        _dated_ahead(con, result, ingest_id)
     elif progress:
         progress(size)
     con.execute(
@@ -649,7 +681,7 @@ def _ingest(
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             ingest_id,
-            dt.datetime.now(dt.timezone.utc),
+            clock(),
             source,
             fmt.name,
             size,
@@ -666,6 +698,17 @@ def _ingest(
         ],
     )
     return result
+
+
+def _dated_ahead(con, result: FileResult, ingest_id: int) -> None:
+    """Count the calls this ingest of a file stored that are dated ahead of the run's clock
+    (by more than AHEAD_GRACE), and the latest of them: kept, and pointed out."""
+    if not result.ingested:
+        return
+    result.dated_ahead, result.latest_ahead = con.execute(
+        "SELECT count(*), max(ts) FROM requests WHERE ingest_id = ? AND ts > ?",
+        [ingest_id, clock() + AHEAD_GRACE],
+    ).fetchone()
 
 
 CHUNK_LINES = "pending_stream_chunk_lines"  # the lines of the stream chunks kept, by stream
@@ -723,7 +766,7 @@ def _settled(con, source: str, mode: str) -> int:
            WHERE source = ? AND end_offset IS NOT NULL AND started_at <= ?
              AND ingest_id >= (SELECT max(ingest_id) FROM ingests WHERE source = ?
                                AND end_offset IS NOT NULL AND mode IN ('new', 'rotated'))""",
-        [source, dt.datetime.now(dt.timezone.utc) - pending_streams.SILENCE, source],
+        [source, clock() - pending_streams.SILENCE, source],
     ).fetchall()
     return line
 

@@ -15,7 +15,7 @@ from llmcost import __version__, costing, store
 from llmcost import attribution as _attribution
 from llmcost.analyses import Context, analyses
 from llmcost.errors import NoRecordsError
-from llmcost.ingest import FileResult, IngestResult, ingest_paths
+from llmcost.ingest import FileResult, IngestResult, dated_ahead, ingest_paths
 from llmcost.pricing import PriceBook, load_pricing
 from llmcost.render import plural, short_paths
 
@@ -261,6 +261,7 @@ def _input(f: FileResult) -> dict:
         "skipped": f.skipped,
         "duplicates": f.duplicates,
         "rejected": f.rejected,
+        "dated_ahead": f.dated_ahead,  # of the calls, those dated after the run's clock
         "error": f.error,  # why the file was not read to its end (or at all)
     }
 
@@ -340,6 +341,8 @@ def _notes(ingest: IngestResult | None) -> list[str]:
         if f.pending_bytes
     ]
     notes += [f"{f.source}: {f.held()}" for f in files if f.held_streams]
+    if ingest and ingest.total("dated_ahead"):
+        notes.append(dated_ahead(ingest.total("dated_ahead"), ingest.latest_ahead()))
     if ingest and ingest.total("naive_timestamps"):
         notes.append(
             f"{plural(ingest.total('naive_timestamps'), 'timestamp')} had no time zone: read as UTC"

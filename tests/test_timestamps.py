@@ -93,6 +93,57 @@ def test_a_time_in_2100_or_later_is_rejected(jsonl):
     assert (result.ingested, result.rejected) == (2, len(AFTER_2099))
 
 
+# The run's clock, as the tests set it (ingest.clock): calls dated after it are pointed out.
+CLOCK = dt.datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+
+
+def test_ingest_notes_calls_dated_after_its_clock(jsonl, cli, monkeypatch):
+    """A call dated after the run's clock (a log's clock set ahead, a local time read as
+    UTC, a wrong date that is not past 2099) was stored silently. It is kept, as logged,
+    and counted: on the file's line on stderr, in the report's notes and its inputs. A call
+    less than a minute ahead is clocks that differ by a moment, not news."""
+    from llmcost import ingest
+
+    monkeypatch.setattr(ingest, "clock", lambda: CLOCK)
+    path = jsonl(
+        [
+            _call(0, timestamp="2026-11-28T05:59:00Z"),
+            _call(1, timestamp="2026-11-28T06:00:59Z"),  # within the minute of grace
+            _call(2, timestamp="2026-11-28T09:00:00+01:00"),  # 08:00 UTC: 2 hours ahead
+            _call(3, timestamp="2087-03-04T12:30:00Z"),
+        ]
+    )
+    result = cli("analyze", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["requests"] == 4 and report["rejected"]["count"] == 0
+    note = (
+        "2 calls dated after this run's clock (the latest 2087-03-04 12:30 UTC): kept as "
+        "logged; a clock set ahead, a time of day read as UTC that was not, or a wrong date"
+    )
+    assert note in report["notes"]
+    assert report["inputs"][0]["dated_ahead"] == 2
+    assert note in " ".join(result.stderr.split())  # the file's line (wrapped or not)
+    # the clock is the run's own: three hours later, only the one in 2087 is ahead of it
+    monkeypatch.setattr(ingest, "clock", lambda: CLOCK + dt.timedelta(hours=3))
+    [f] = ingest_paths(store.connect(), [str(path)]).files
+    assert (f.ingested, f.dated_ahead) == (4, 1)
+    assert f.latest_ahead == dt.datetime(2087, 3, 4, 12, 30, tzinfo=UTC)
+
+
+def test_calls_stored_before_are_not_noted_again(jsonl, monkeypatch):
+    """The note is of the calls an ingest stored: a file read again adds none."""
+    from llmcost import ingest
+
+    monkeypatch.setattr(ingest, "clock", lambda: CLOCK)
+    path = jsonl([_call(0, timestamp="2026-12-01T00:00:00Z")])
+    con = store.connect()
+    assert ingest_paths(con, [str(path)]).files[0].dated_ahead == 1
+    path.write_text(path.read_text() + json.dumps(_call(1, timestamp=CLOCK.isoformat())) + "\n")
+    [f] = ingest_paths(con, [str(path)]).files
+    assert (f.mode, f.ingested, f.dated_ahead) == ("appended", 1, 0)
+
+
 def test_analyze_counts_a_call_at_epoch_0_as_one_without_a_timestamp(jsonl, cli):
     """analyze dated a "timestamp": 0 call 1970-01-01: unpriced (no price then), a day 56
     years back in Cost by day, the first day of the log. It is now a call without a

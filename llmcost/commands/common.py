@@ -426,6 +426,10 @@ def file_line(result) -> str:
         )
     if getattr(result, "held_streams", 0):
         text += f"; {result.held()}"
+    if getattr(result, "dated_ahead", 0):
+        from llmcost.ingest import dated_ahead
+
+        text += f"; {dated_ahead(result.dated_ahead, result.latest_ahead)}"
     if result.error:
         text += f"; {result.error}"
     return text
