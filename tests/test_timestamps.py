@@ -264,11 +264,25 @@ def test_a_comma_decimal_sign_and_a_leap_second_are_read(jsonl):
 @pytest.mark.parametrize(
     "fmt", ["bedrock", "claude-code", "codex", "helicone", "langfuse", "litellm"]
 )
-@pytest.mark.parametrize("iso, want", [ISO_FORMS[0], ISO_FORMS[3]], ids=["comma", "leap"])
-def test_every_reader_of_iso_times_reads_both(tmp_path, fmt, iso, want):
+@pytest.mark.parametrize(
+    "iso, naive, want",
+    [
+        (ISO_FORMS[0][0], "2026-01-02 03:04:05,5", ISO_FORMS[0][1]),
+        (ISO_FORMS[3][0], "2016-12-31 23:59:60", ISO_FORMS[3][1]),
+        # (test_the_basic_format_and_a_fraction_of_a_minute_or_hour_are_read)
+        ("20260102T030405,5Z", "20260102T030405,5", ISO_FORMS[0][1]),
+        (
+            "2026-01-02T03:04,5Z",
+            "2026-01-02 03:04,5",
+            dt.datetime(2026, 1, 2, 3, 4, 30, tzinfo=UTC),
+        ),
+    ],
+    ids=["comma", "leap", "basic", "minute-fraction"],
+)
+def test_every_reader_of_iso_times_reads_them(tmp_path, fmt, iso, naive, want):
     paths = []
     for name, text, _ in WRITERS[fmt]([CALL], False):
-        dated = _dated(text, iso, str(T0), iso.replace("T", " ").rstrip("Z"))
+        dated = _dated(text, iso, str(T0), naive)
         if dated != text:  # (LiteLLM's payload log has epoch seconds: not this test's)
             path = tmp_path / name
             path.write_text(dated)
@@ -279,3 +293,46 @@ def test_every_reader_of_iso_times_reads_both(tmp_path, fmt, iso, want):
     assert con.execute("SELECT reason FROM rejects").fetchall() == []
     stamps = con.execute("SELECT ts FROM requests").fetchall()
     assert stamps and stamps == [(want,)] * len(stamps)
+
+
+# ISO 8601's basic format, and a decimal fraction of the lowest-order part (the minute, the
+# hour): 10:00,5 is half a minute past 10:00, not half a second
+BASIC_AND_FRACTIONS = [
+    ("20260102T030405Z", dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+    ("20260102T030405.5+0200", dt.datetime(2026, 1, 2, 1, 4, 5, 500000, tzinfo=UTC)),
+    ("20260102T030405,25-05", dt.datetime(2026, 1, 2, 8, 4, 5, 250000, tzinfo=UTC)),
+    ("20260102T0304Z", dt.datetime(2026, 1, 2, 3, 4, tzinfo=UTC)),
+    ("20161231T235960Z", dt.datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    ("2026-01-02T03:04,5Z", dt.datetime(2026, 1, 2, 3, 4, 30, tzinfo=UTC)),
+    ("2026-01-02T03:04.25+01:00", dt.datetime(2026, 1, 2, 2, 4, 15, tzinfo=UTC)),
+    ("2026-01-02T03,75Z", dt.datetime(2026, 1, 2, 3, 45, tzinfo=UTC)),
+    ("2026-01-02T03Z", dt.datetime(2026, 1, 2, 3, tzinfo=UTC)),
+    ("20260102T03,5Z", dt.datetime(2026, 1, 2, 3, 30, tzinfo=UTC)),
+    ("2026-01-02 03:04,5", dt.datetime(2026, 1, 2, 3, 4, 30, tzinfo=UTC)),  # no zone: UTC
+]
+# What is still not read, rejected with its line: the basic and extended formats mixed,
+# a fraction followed by more than a zone, and a date without dashes (a number: epoch
+# seconds, 1970) — none of them dated silently
+NOT_READ = [
+    ("2026-01-02T030405Z", "timestamp not understood: 2026-01-02T030405Z"),
+    ("20260102T03:04:05Z", "timestamp not understood: 20260102T03:04:05Z"),
+    ("20260102T030405+02:00", "timestamp not understood: 20260102T030405+02:00"),
+    ("2026-01-02T03:04,5:30Z", "timestamp not understood: 2026-01-02T03:04,5:30Z"),
+    ("2026-01-02T03:04,Z", "timestamp not understood: 2026-01-02T03:04,Z"),
+    (
+        "20260102",
+        "timestamp before 2000: 20260102 (a number: epoch seconds; a date is written 2026-01-02)",
+    ),
+]
+
+
+def test_the_basic_format_and_a_fraction_of_a_minute_or_hour_are_read(jsonl):
+    """Both are ISO 8601 and were rejected as 'timestamp not understood' (a minute's
+    fraction, 03:04,5, would have been misread as 03:04:00.5 had the comma been read as a
+    second's decimal sign, as Python's fromisoformat does)."""
+    forms = BASIC_AND_FRACTIONS + NOT_READ
+    path = jsonl([_call(n, timestamp=t) for n, (t, _) in enumerate(forms)])
+    result, stamps, rejects = load(path)
+    assert stamps == [want for _, want in BASIC_AND_FRACTIONS]
+    assert rejects == [(len(BASIC_AND_FRACTIONS) + n + 1, r) for n, (_, r) in enumerate(NOT_READ)]
+    assert result.naive_timestamps == 1  # "2026-01-02 03:04,5"

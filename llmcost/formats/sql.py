@@ -154,15 +154,50 @@ CREATE OR REPLACE TEMP MACRO llm_blank(x) AS (CASE WHEN trim(x) = '' THEN NULL E
 -- call on 1970-01-01 would be priced at 1970's prices (none) and be a day 56 years back.
 CREATE OR REPLACE TEMP MACRO llm_ts_unset(t) AS (
     t = TIMESTAMPTZ '1970-01-01 00:00:00+00' OR t = TIMESTAMPTZ '0001-01-01 00:00:00+00');
--- ISO 8601 as DuckDB reads it, and two forms of it that DuckDB does not: a comma as the
--- decimal sign (23:59:59,5) and a leap second (23:59:60, 23:59:60.5; in a zone's time, any
--- minute's :60), read as the last microsecond of its minute, 23:59:59.999999. The call stays in the minute, hour and day it
--- was logged in, after the second before it; the next second, 00:00:00, would move it to the
--- next day, and a leap second is the last of June 30 or December 31: to another month, a
--- budget's other period, even another year. Only a text DuckDB did not read is rewritten.
-CREATE OR REPLACE TEMP MACRO llm_ts_iso(s) AS (coalesce(TRY_CAST(s AS TIMESTAMPTZ),
-    TRY_CAST(regexp_replace(regexp_replace(s, '(\d\d:\d\d):60([.,]\d+)?', '\1:59.999999'),
-                            '(\d\d:\d\d:\d\d),(\d)', '\1.\2') AS TIMESTAMPTZ)));
+-- The time in text t, plus the decimal fraction of digits f (none: 0) of a unit of u seconds.
+CREATE OR REPLACE TEMP MACRO llm_ts_plus(t, f, u) AS (
+    TRY_CAST(t AS TIMESTAMPTZ)
+    + to_microseconds(CAST(round(coalesce(TRY_CAST('0.' || f AS DOUBLE), 0) * u * 1e6) AS BIGINT)));
+-- ISO 8601's basic format, a date and time without dashes or colons (20261128T103000Z,
+-- 20261128T103000,5+0200, 20261128T1030), in the extended one; any other text as it is. Only
+-- a whole basic date and time, with its T, is: the two formats mixed are not ISO 8601, and
+-- a bare 20261128 is a number (epoch seconds, before 2000: rejected).
+CREATE OR REPLACE TEMP MACRO llm_ts_extended(s) AS (
+    regexp_replace(regexp_replace(regexp_replace(s,
+      '^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)([.,]\d+)?(Z|[+-]\d\d(?:\d\d)?)?$',
+      '\1-\2-\3T\4:\5:\6\7\8'),
+      '^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)([.,]\d+)?(Z|[+-]\d\d(?:\d\d)?)?$',
+      '\1-\2-\3T\4:\5\6\7'),
+      '^(\d{4})(\d\d)(\d\d)T(\d\d)([.,]\d+)?(Z|[+-]\d\d(?:\d\d)?)?$', '\1-\2-\3T\4\5\6'));
+-- The extended forms DuckDB does not read:
+-- - a decimal fraction of the lowest-order part, which ISO 8601 allows on any, with a
+--   comma or a dot: of the minute (10:00,5 is 10:00:30, not 10:00:00.5), of the hour
+--   (T10,25 is 10:15), and the hour alone (T10); the fraction is added to the time without
+--   it (to the microsecond), its zone kept;
+-- - a comma as the decimal sign of the second (23:59:59,5);
+-- - a leap second (23:59:60, 23:59:60.5; in a zone's time, any minute's :60), read as the
+--   last microsecond of its minute, 23:59:59.999999. The call stays in the minute, hour and
+--   day it was logged in, after the second before it; the next second, 00:00:00, would move
+--   it to the next day, and a leap second is the last of June 30 or December 31: to another
+--   month, a budget's other period, even another year.
+-- What follows a fraction of a minute or an hour is its zone (Z, +02:00, ' UTC'), or the
+-- text is not read: 10:00,5:30 is no time.
+CREATE OR REPLACE TEMP MACRO llm_ts_other(e) AS (
+    CASE
+      WHEN regexp_matches(e, '^\d{4}-\d\d-\d\d[T ]\d\d:\d\d[.,]\d+(?:[ +A-Za-z-].*)?$')
+        THEN llm_ts_plus(regexp_replace(e, '^(.{16})[.,](\d+)', '\1'),
+                         regexp_extract(e, '^.{16}[.,](\d+)', 1), 60)
+      WHEN regexp_matches(e, '^\d{4}-\d\d-\d\dT\d\d(?:[.,]\d+)?(?:[ +A-Za-z-].*)?$')
+        THEN llm_ts_plus(regexp_replace(e, '^(.{13})(?:[.,](\d+))?', '\1:00'),
+                         regexp_extract(e, '^.{13}[.,](\d+)', 1), 3600)
+      ELSE TRY_CAST(regexp_replace(regexp_replace(e, '(\d\d:\d\d):60([.,]\d+)?', '\1:59.999999'),
+                                   '(\d\d:\d\d:\d\d),(\d)', '\1.\2') AS TIMESTAMPTZ)
+    END);
+-- ISO 8601 as DuckDB reads it, and forms of it that DuckDB does not (llm_ts_other): only a
+-- text DuckDB did not read is rewritten (COALESCE evaluates its second argument only for the
+-- rows whose first is NULL), so a log of times DuckDB reads pays nothing for them.
+CREATE OR REPLACE TEMP MACRO llm_ts_iso(s) AS (
+    coalesce(TRY_CAST(s AS TIMESTAMPTZ), llm_ts_other(llm_ts_extended(s))));
 CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
     CASE
       WHEN s IS NULL THEN NULL
@@ -186,9 +221,16 @@ CREATE OR REPLACE TEMP MACRO llm_ts(s) AS (
 -- whenever it is read. A time not set (llm_ts_unset) is not wrong: the call has no
 -- timestamp, as if the log had left it out.
 CREATE OR REPLACE TEMP MACRO llm_ts_fault(s, t) AS (
-    CASE WHEN s IS NULL OR (t >= TIMESTAMPTZ '2000-01-01 00:00:00+00'
-                            AND t < TIMESTAMPTZ '2100-01-01 00:00:00+00') THEN NULL
+    -- (BETWEEN, inclusive, to the last microsecond of 2099: t, often llm_ts(s) itself, is
+    -- computed once, where two comparisons would compute it twice for every line)
+    CASE WHEN t BETWEEN TIMESTAMPTZ '2000-01-01 00:00:00+00'
+                    AND TIMESTAMPTZ '2099-12-31 23:59:59.999999+00' OR s IS NULL THEN NULL
          WHEN t >= TIMESTAMPTZ '2100-01-01 00:00:00+00' THEN 'after 2099: ' || left(s, 40)
+         -- a date without dashes is a number, epoch seconds: say what it was not read as
+         WHEN t IS NOT NULL AND regexp_full_match(trim(s), '(19|20)\d{6}')
+              AND TRY_STRPTIME(trim(s), '%Y%m%d') IS NOT NULL
+           THEN 'before 2000: ' || trim(s) || ' (a number: epoch seconds; a date is written '
+                || strftime(TRY_STRPTIME(trim(s), '%Y%m%d'), '%Y-%m-%d') || ')'
          WHEN t IS NOT NULL THEN 'before 2000: ' || left(s, 40)
          WHEN TRY_CAST(s AS DOUBLE) = 0 OR llm_ts_unset(llm_ts_iso(trim(s)))
            THEN NULL
