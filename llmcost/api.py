@@ -148,13 +148,10 @@ def _when(value: When, what: str) -> dt.datetime | None:
     """A datetime (naive = UTC), a date (its midnight, UTC) or an ISO 8601 string."""
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(
-                f"{what} {value!r} is not a date or time", hint="use ISO 8601, e.g. 2026-11-01"
-            ) from None
+    if isinstance(value, str):  # read as a log's time is; without an offset, UTC
+        from llmcost.timestamps import read_time
+
+        return read_time(value, what)
     if not isinstance(value, dt.datetime):
         if isinstance(value, dt.date):
             value = dt.datetime(value.year, value.month, value.day)

@@ -176,32 +176,18 @@ def check_order(
 
 
 def _instant(value: str, zinfo: ZoneInfo, option: str) -> dt.datetime:
-    """An ISO date (local midnight) or time (local unless it has an offset), as UTC."""
-    try:
-        if len(value) == 10:
-            return midnight(dt.date.fromisoformat(value), zinfo)
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not a date or time",
-            hint=f"use ISO 8601, e.g. {option} 2026-11-01 or 2026-11-01T12:00",
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zinfo)
-    return parsed.astimezone(dt.timezone.utc)
+    """An ISO date (local midnight) or time (local unless it has an offset), as UTC, read
+    as a log's time is (timestamps.read_time)."""
+    from llmcost.timestamps import read_time
+
+    return read_time(value, option, zinfo)
 
 
 def parse_now(value: str | None) -> dt.datetime | None:
     """``--now``: pretend the report runs at this time (UTC when no offset)."""
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--now {value!r} is not a date or time", hint="e.g. --now 2026-11-16T06:00Z"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    from llmcost.timestamps import read_time
+
+    return None if value is None else read_time(value, "--now")
 
 
 # ---------------------------------------------------------------- the scheduled report

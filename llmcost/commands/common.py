@@ -27,7 +27,11 @@ _debug = False
 # Options several commands share, declared once.
 SinceOption = Annotated[
     Optional[str],
-    typer.Option("--since", help="Only calls at or after this time (ISO 8601, UTC if no zone)."),
+    typer.Option(
+        "--since",
+        help="Only calls at or after this time (ISO 8601, read as the logs' times are; UTC if "
+        "no zone).",
+    ),
 ]
 UntilOption = Annotated[Optional[str], typer.Option("--until", help="Only calls before this time.")]
 PricingOption = Annotated[
@@ -122,16 +126,10 @@ def output_format(format: Enum | None, output: Path | None, formats: type[Enum],
 
 
 def parse_when(value: str | None, option: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not a date or time",
-            hint=f"use ISO 8601, e.g. {option} 2026-11-01 or 2026-11-01T12:00",
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    """A typed time, read as a log's is (timestamps.read_time); without an offset, UTC."""
+    from llmcost.timestamps import read_time
+
+    return None if value is None else read_time(value, option)
 
 
 def parse_window(
