@@ -183,11 +183,13 @@ def _instant(value: str, zinfo: ZoneInfo, option: str) -> dt.datetime:
     return read_time(value, option, zinfo)
 
 
-def parse_now(value: str | None) -> dt.datetime | None:
-    """``--now``: pretend the report runs at this time (UTC when no offset)."""
-    from llmcost.timestamps import read_time
-
-    return None if value is None else read_time(value, "--now")
+def parse_now(value: str | None, tz: str = "UTC") -> dt.datetime | None:
+    """``--now``: pretend the report runs at this time; without an offset it is read in
+    ``tz``, as ``--since`` and ``--until`` are (a time typed beside ``--tz Europe/Paris`` is
+    a Paris time)."""
+    if value is None:
+        return None
+    return _instant(value, zone(tz), "--now")
 
 
 # ---------------------------------------------------------------- the scheduled report

@@ -1205,3 +1205,15 @@ def test_a_period_before_partly_logged_says_so_not_callless_or_complete(cli, tmp
             assert said in text, format
             assert "no calls to compare with" not in text, format
         path.unlink()
+
+
+def test_now_without_an_offset_is_read_in_tz_as_since_and_until_are(cli, db):
+    # 23:30 on the 15th in Auckland (UTC+13) is 10:30 UTC on the 15th: yesterday is the
+    # 14th there. Read as UTC, 23:30 UTC is already the 16th in Auckland (yesterday: the 15th).
+    args = ("--period", "yesterday", "--tz", "Pacific/Auckland", "-f", "json")
+    typed = cli("report", "--db", db, "--now", "2026-11-15 23:30", *args)
+    offset = cli("report", "--db", db, "--now", "2026-11-15T23:30+13:00", *args)
+    assert typed.exit_code == 0, typed.stderr
+    period = json.loads(typed.stdout)["report_period"]
+    assert period["since"] == "2026-11-13T11:00:00+00:00"  # the 14th's Auckland midnight
+    assert period == json.loads(offset.stdout)["report_period"]

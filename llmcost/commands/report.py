@@ -88,7 +88,7 @@ def report(
     now: Annotated[
         Optional[str],
         typer.Option(
-            help="Compute the period as if it were this time (ISO, UTC unless it has an "
+            help="Compute the period as if it were this time (ISO, in --tz unless it has an "
             "offset; default: now)."
         ),
     ] = None,
@@ -111,7 +111,7 @@ def report(
         since=since,
         until=until,
         tz=tz,
-        now=periods.parse_now(now),
+        now=periods.parse_now(now, tz),
     )
     path = db or store.default_db_path()
     format = common.output_format(format, output, PeriodFormat, PeriodFormat.table)
