@@ -20,7 +20,13 @@ from pathlib import Path
 import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
-from llmcost.formats.lines import _READ_LINES, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
+from llmcost.formats.lines import (
+    _READ_LINES,
+    BLANK_LINE,
+    MAX_LINE_BYTES,
+    RAW_KEEP_CHARS,
+    read_lines,
+)
 from llmcost.formats.openai import STREAM_CHUNK, STREAM_USAGE
 from llmcost.formats.sql import RECORD_STRUCT, install_macros, prompt_columns
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, drop_staged, stage_from_select
@@ -50,7 +56,7 @@ def _shape_case(attr: str) -> str:
 SLOW_SOURCE = f"""
   SELECT line, text, state, CASE WHEN state = 'ok' THEN json_transform(text, '{RECORD_STRUCT}') END AS p
   FROM (SELECT line, text,
-          CASE WHEN text IS NULL OR trim(text) = '' THEN 'blank'
+          CASE WHEN {BLANK_LINE} THEN 'blank'
                WHEN NOT json_valid(text) THEN 'invalid'
                WHEN json_type(text) <> 'OBJECT' THEN 'notobject'
                ELSE 'ok' END AS state
@@ -482,9 +488,7 @@ def _fast_lines(con, path: Path) -> int:
     if _named_compressed(path):
         return 0
     lines, blank = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE text IS NULL OR trim(text) = '') FROM ("
-        + _read_lines_sql()
-        + ")",
+        f"SELECT count(*), count(*) FILTER (WHERE {BLANK_LINE}) FROM (" + _read_lines_sql() + ")",
         [str(path)],
     ).fetchone()
     exists = con.execute(

@@ -27,8 +27,12 @@ _READ_LINES = (
     "rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')"
 )
 
+# A line of nothing but JSON's whitespace (a tab-indented empty line, a CRLF file's empty
+# line) is blank: DuckDB's trim() takes spaces only.
+BLANK_LINE = "(text IS NULL OR trim(text, e' \\t\\r') = '')"
+
 # The JSON state of each line, for adapters to build their reasons on.
-LINE_STATE = """CASE WHEN text IS NULL OR trim(text) = '' THEN 'blank'
+LINE_STATE = f"""CASE WHEN {BLANK_LINE} THEN 'blank'
          WHEN NOT json_valid(text) THEN 'invalid'
          WHEN json_type(text) <> 'OBJECT' THEN 'notobject'
          ELSE 'ok' END"""

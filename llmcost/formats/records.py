@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from llmcost.formats.lines import MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
+from llmcost.formats.lines import BLANK_LINE, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
 from llmcost.formats.lines import finish as finish_lines
 from llmcost.formats.sql import install_macros
 from llmcost.formats.stage import StageStats
@@ -253,11 +253,11 @@ def read_records(con, path: Path, source: str, ingest_id: int, *, csv: bool = Fa
     # One parse per line: TRY_CAST gives NULL for a line that is not JSON, and a valid JSON
     # text is an object or an array exactly when it starts with '{' or '['.
     con.execute(
-        """CREATE TEMP TABLE rec_lines AS
+        f"""CREATE TEMP TABLE rec_lines AS
         SELECT line, text, TRY_CAST(text AS JSON) AS j, left(ltrim(text), 1) AS c0
-        FROM lines WHERE coalesce(trim(text), '') <> ''"""
+        FROM lines WHERE NOT {BLANK_LINE}"""
     )
-    con.execute("INSERT INTO rec_blank SELECT line FROM lines WHERE coalesce(trim(text), '') = ''")
+    con.execute(f"INSERT INTO rec_blank SELECT line FROM lines WHERE {BLANK_LINE}")
     con.execute("DROP TABLE lines")
     con.execute(
         """CREATE TEMP TABLE rec_in AS
