@@ -49,3 +49,27 @@ def test_a_line_of_tabs_and_spaces_is_a_blank_line(cli, tmp_path, log):
         totals,
         [(line + (line > 1), reason) for line, reason in rejects],
     )
+
+
+@pytest.mark.parametrize("blank", [True, False], ids=["with-a-blank-line", "no-blank-line"])
+@pytest.mark.parametrize("log", LOGS, ids=lambda p: p.name)
+def test_windows_line_endings_keep_every_line_and_its_number(cli, tmp_path, log, blank):
+    """A log with CRLF line endings (written on Windows, or by a tool that writes them) is
+    the same log: DuckDB's line reader ended a line at the CR as well, so a CRLF file read
+    line by line had twice its lines (a blank line, or any bad line, sent it there: 'jsonl,
+    12 lines → 4 calls, 7 skipped, 1 rejected' for 6 lines, the reject at line 7 for 4), and
+    the careful re-reading of a bad line took another line's text: the bad line was lost, not
+    rejected ('1 call already stored'). A CR inside a line (unescaped, not valid JSON) does
+    not cut it in two either."""
+    lines = log.read_bytes().splitlines()
+    bad = b'{"model": "gpt-4o", "note": "cut\rshort'
+    extra = [lines[0], b""] if blank else [lines[0]]
+    copy = tmp_path / log.name
+    copy.write_bytes(b"\r\n".join([*extra, *lines[1:], bad]) + b"\r\n")
+    (read, ingested, skipped, rejected), totals, rejects = _read(_report(cli, log))
+    moved = [(line + (blank and line > 1), reason) for line, reason in rejects]
+    assert _read(_report(cli, copy)) == (
+        (read + 1 + blank, ingested, skipped + blank, rejected + 1),
+        totals,
+        sorted([*moved, (read + 1 + blank, "not valid JSON (truncated or malformed line)")]),
+    )

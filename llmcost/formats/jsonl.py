@@ -21,10 +21,10 @@ import duckdb
 
 from llmcost.formats import FileFormat, register_format, shapes
 from llmcost.formats.lines import (
-    _READ_LINES,
     BLANK_LINE,
     MAX_LINE_BYTES,
     RAW_KEEP_CHARS,
+    line_reader,
     read_lines,
 )
 from llmcost.formats.openai import STREAM_CHUNK, STREAM_USAGE
@@ -41,11 +41,6 @@ from llmcost.formats.usage import (
 )
 from llmcost.render import plural
 from llmcost.streams import SUFFIXES
-
-
-def _read_lines_sql() -> str:
-    """One VARCHAR column per line (formats.lines' reading)."""
-    return _READ_LINES
 
 
 def _shape_case(attr: str) -> str:
@@ -469,12 +464,13 @@ def _redo_bad_lines(con, path: Path, offset: int) -> None:
     )
     con.execute("DELETE FROM staged_all WHERE line IN (SELECT line FROM bad_line_numbers)")
     con.execute("DROP TABLE IF EXISTS lines")
-    con.execute(
-        "CREATE TEMP TABLE lines AS SELECT line, text FROM (SELECT row_number() OVER () + ? AS "
-        "line, text FROM (" + _read_lines_sql() + ")) "
-        "WHERE line IN (SELECT line FROM bad_line_numbers)",
-        [offset, str(path)],
-    )
+    with line_reader(path) as reader:
+        con.execute(
+            "CREATE TEMP TABLE lines AS SELECT line, text FROM (SELECT row_number() OVER () + ? "
+            "AS line, text FROM (" + reader.sql + ")) "
+            "WHERE line IN (SELECT line FROM bad_line_numbers)",
+            [offset, str(reader.path)],
+        )
     con.execute("DROP TABLE IF EXISTS llm_reject_errors")
     con.execute("DROP TABLE IF EXISTS llm_reject_scans")
     con.execute("INSERT INTO staged_all " + staging_sql())
@@ -487,10 +483,11 @@ def _fast_lines(con, path: Path) -> int:
     not compressed, no blank line, every line decodable."""
     if _named_compressed(path):
         return 0
-    lines, blank = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE {BLANK_LINE}) FROM (" + _read_lines_sql() + ")",
-        [str(path)],
-    ).fetchone()
+    with line_reader(path) as reader:
+        lines, blank = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {BLANK_LINE}) FROM ({reader.sql})",
+            [str(reader.path)],
+        ).fetchone()
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'llm_reject_errors'"
     ).fetchone()[0]

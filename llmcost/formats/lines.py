@@ -10,10 +10,16 @@ lines read, always.
 
 from __future__ import annotations
 
+import gzip
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from llmcost.formats.sql import install_macros
 from llmcost.formats.stage import STAGE_COLUMNS, StageStats, stage_from_select
+from llmcost.streams import read_errors
 
 MAX_LINE_BYTES = 512 * 1024 * 1024
 RAW_KEEP_CHARS = 65536  # how much of a rejected record is kept in `rejects.raw`
@@ -26,6 +32,56 @@ _READ_LINES = (
     "strict_mode = false, null_padding = true, ignore_errors = true, store_rejects = true, "
     "rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')"
 )
+
+# DuckDB's CSV reader ends a line at a CR as well as at the LF it is told (new_line, in any
+# mode): a CRLF file had twice its lines, every other one empty, and a CR inside a line cut
+# it in two, so every line number past it was wrong. A file that holds a CR is read from a
+# copy where each CR is a control byte the file does not hold, turned back into a CR in the
+# text read. (Not \x02, the reader's delimiter, nor tab, LF, VT, FF or CR.)
+_CR_STAND_INS = bytes([1, *range(3, 9), *range(14, 32)])
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CR_STAND_INS)
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LineReader:
+    """How DuckDB reads a file one line a row: ``sql`` (one ``text`` column; its parameter
+    is ``path``) and ``text(raw)``, a line's raw text as the file has it."""
+
+    sql: str
+    path: Path
+    stand_in: str | None = None
+
+    def text(self, raw: str) -> str:
+        return raw.replace(self.stand_in, "\r") if self.stand_in else raw
+
+
+@contextmanager
+def line_reader(path: Path) -> Iterator[LineReader]:
+    """The ``LineReader`` of ``path`` (plain, or gzip named .gz as DuckDB reads it), its
+    lines ended by LF only (see ``_CR_STAND_INS``)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    has_cr, controls = False, set()
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                has_cr = has_cr or b"\r" in block
+                controls.update(block.translate(None, _NOT_CONTROL))
+    except read_errors():  # a damaged gzip: DuckDB's reading says what it can of it
+        has_cr = False
+    free = [b for b in _CR_STAND_INS if b not in controls]
+    if not has_cr or not free:  # (a file holding every control byte keeps DuckDB's reading)
+        yield LineReader(_READ_LINES, path)
+        return
+    stand_in = bytes([free[0]])
+    with tempfile.TemporaryDirectory(prefix="llmcost-lines-") as tmp:
+        copy = Path(tmp) / "lines.txt"
+        with opener(path, "rb") as fh, copy.open("wb") as out:
+            while block := fh.read(_BLOCK):
+                out.write(block.replace(b"\r", stand_in))
+        sql = f"SELECT replace(text, chr({free[0]}), chr(13)) AS text FROM ({_READ_LINES})"
+        yield LineReader(sql, copy, stand_in.decode())
+
 
 # A line of nothing but JSON's whitespace (a tab-indented empty line, a CRLF file's empty
 # line) is blank: DuckDB's trim() takes spaces only.
@@ -51,10 +107,11 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
     install_macros(con)
     for table in ("llm_reject_errors", "llm_reject_scans", "lines", "bad_lines"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(
-        f"CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS line, text FROM ({_READ_LINES})",
-        [str(path)],
-    )
+    with line_reader(path) as reader:
+        con.execute(
+            f"CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS line, text FROM ({reader.sql})",
+            [str(reader.path)],
+        )
     undecodable = con.execute(
         "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
     ).fetchall()
@@ -67,7 +124,7 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
                     source,
                     line + line_offset,
                     f"cannot decode line: {msg.split('.')[0]}",
-                    (raw or "")[:RAW_KEEP_CHARS],
+                    reader.text(raw or "")[:RAW_KEEP_CHARS],
                 )
                 for line, raw, msg in undecodable
             ],
