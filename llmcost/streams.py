@@ -1,6 +1,6 @@
 """A log file's bytes, decompressed as they are read: gzip, zstd, bzip2 and xz told by their
-first bytes; reads that stop, not fail, at a truncated or damaged end; a one-ahead producer
-thread.
+first bytes, and UTF-16 text (told by its BOM) as UTF-8; reads that stop, not fail, at a
+truncated or damaged end; a one-ahead producer thread.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ MAGIC = {
     b"\x28\xb5\x2f\xfd": "zstd",
     b"BZh": "bzip2",
     b"\xfd7zXZ\x00": "xz",
+    # Windows PowerShell's Out-File and > write UTF-16 (LE) with its BOM: read as the UTF-8
+    # it would be, as a compressed file is read as the text it holds
+    b"\xff\xfe": "utf-16",
+    b"\xfe\xff": "utf-16",
 }
 
 # What a name says of its file's compression, and the kinds a format read whole is given
@@ -30,7 +34,8 @@ DUCKDB_READS = (None, "gzip")
 
 
 def compression(path: Path) -> str | None:
-    """'gzip', 'zstd', 'bzip2' or 'xz' when the file's first bytes say so, else None."""
+    """'gzip', 'zstd', 'bzip2', 'xz' or 'utf-16' when the file's first bytes say so, else
+    None."""
     with path.open("rb") as fh:
         start = fh.read(6)
     return next((kind for magic, kind in MAGIC.items() if start.startswith(magic)), None)
@@ -48,6 +53,8 @@ def opened(path: Path, kind: str | None):
                 yield stream, raw
         elif kind == "zstd":
             yield ZstdReader(raw), raw
+        elif kind == "utf-16":
+            yield Utf16Reader(raw), raw
         elif kind in ("bzip2", "xz"):
             import bz2
             import lzma
@@ -94,6 +101,30 @@ class ZstdReader:
                 break
             data, self._obj, self._in_frame = self._obj.unused_data, self._frame(), False
         return b"".join(out)
+
+
+class Utf16Reader:
+    """A UTF-16 file's text (its BOM tells the byte order, and is dropped) as UTF-8 bytes. A
+    byte that is no UTF-16 (an odd last byte, a lone surrogate) reads as U+FFFD: its line
+    is then read, or rejected, with the others."""
+
+    def __init__(self, raw, read_size: int = 1 << 20) -> None:
+        import codecs
+
+        self._raw, self._read_size = raw, read_size
+        self._decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        self._out = memoryview(b"")
+        self._done = False
+
+    def readinto(self, view) -> int:
+        while not self._out and not self._done:
+            data = self._raw.read(self._read_size)
+            self._done = not data
+            self._out = memoryview(self._decoder.decode(data, final=self._done).encode())
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
 
 
 def one_ahead(items: Iterator[T]) -> Iterator[T]:

@@ -73,3 +73,20 @@ def test_windows_line_endings_keep_every_line_and_its_number(cli, tmp_path, log,
         totals,
         sorted([*moved, (read + 1 + blank, "not valid JSON (truncated or malformed line)")]),
     )
+
+
+@pytest.mark.parametrize(
+    "log",
+    [SAMPLES / "shapes" / "flat.jsonl", DATA / "formats" / "litellm" / "spend_logs.json"],
+    ids=lambda p: p.name,
+)
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_log_with_its_bom_reads_as_the_same_log(cli, tmp_path, log, encoding):
+    """Windows PowerShell's Out-File and > (and ConvertTo-Json piped to them) write UTF-16LE
+    with a BOM and CRLF: every line of such a log was rejected, 'not valid JSON' and 'cannot
+    decode line', exit 3. A file that starts with a UTF-16 BOM is read as the text it holds,
+    as a compressed file is decompressed: the same calls, cost and lines as the UTF-8 log."""
+    text = log.read_text().replace("\n", "\r\n")
+    copy = tmp_path / log.name
+    copy.write_bytes("\ufeff".encode(encoding) + text.encode(encoding))
+    assert _read(_report(cli, copy)) == _read(_report(cli, log))
