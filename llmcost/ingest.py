@@ -19,6 +19,7 @@ Every line is accounted for: ingested + skipped + rejected = read.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import hashlib
 import json
@@ -150,7 +151,7 @@ def _expand(paths: Iterable[str], skip: frozenset[Path] = frozenset()) -> list[t
                 for p in sorted(path.rglob("*"))
                 if (p.is_file() or (p.is_symlink() and not p.exists()))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.resolve() not in skip
+                and _resolved(p) not in skip
             )
         elif path.is_file():
             found.append((str(path), True))
@@ -161,13 +162,15 @@ def _expand(paths: Iterable[str], skip: frozenset[Path] = frozenset()) -> list[t
             found.extend((m, True) for m in matches)
         elif path.exists():
             raise InputError(f"{raw} is not a regular file", hint="pass a log file or a directory")
+        elif _symlink_loop(path):
+            raise InputError(f"{raw}: a symlink loop", hint="point the symlink at a log file")
         else:
             raise InputError(f"{raw}: no such file or directory", hint="check the path")
     # A file named twice, or met again through a symlink (logs/current.jsonl -> app.jsonl),
     # is read once: read again in the same run, what the first read held would be let go.
     once: dict[Path | str, tuple[str, bool]] = {}
     for name, named in found:
-        once.setdefault(name if name == STDIN else Path(name).resolve(), (name, named))
+        once.setdefault(name if name == STDIN else _resolved(Path(name)), (name, named))
     found = list(once.values())
     for name, named in found:  # a file met in a directory that cannot be read is not read
         if named and name != STDIN and (why := _cannot_read(name)):  # (ingest_paths says so)
@@ -188,13 +191,35 @@ def _cannot_read(name: str) -> str | None:
 def _not_readable(name: str, why: str) -> FileResult:
     """The result of a file met in a directory that cannot be opened."""
     gone = Path(name).is_symlink() and not Path(name).exists()
+    if _symlink_loop(Path(name)):
+        said = " (a symlink loop)"
+    elif gone:
+        said = " (a symlink to a file that is gone)"
+    else:
+        said = " (check the file's permissions)"
     return FileResult(
         source=str(Path(name).absolute() if gone else Path(name).resolve()),  # (as ingest_file)
         format="unreadable",
         mode="not read",
-        error=f"cannot be read: {why}"
-        + (" (a symlink to a file that is gone)" if gone else " (check the file's permissions)"),
+        error=f"cannot be read: {why}{said}",
     )
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``; a symlink loop's own absolute path (Python before 3.13 raises
+    RuntimeError on a loop, and 3.13 OSError with strict)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _symlink_loop(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _store_files(con) -> frozenset[Path]:

@@ -5,6 +5,7 @@ accounted for, each reject at its own line."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,27 @@ def test_a_utf16_log_with_its_bom_reads_as_the_same_log(cli, tmp_path, log, enco
     copy = tmp_path / log.name
     copy.write_bytes("\ufeff".encode(encoding) + text.encode(encoding))
     assert _read(_report(cli, copy)) == _read(_report(cli, log))
+
+
+def test_a_symlink_loop_met_in_a_directory_is_said_not_to_be_read(cli, tmp_path):
+    """A directory holding a symlink loop (a -> b -> a, left by a deploy script) ended the run
+    with a traceback on Python before 3.13 (pathlib's resolve raises RuntimeError 'Symlink loop
+    from ...'): the loop is named, as a loop, among the files not read, and the logs beside it
+    are read; named alone, it is a usage error (exit 2) that says it is a loop."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.jsonl").write_bytes(SAMPLES.joinpath("shapes", "flat.jsonl").read_bytes())
+    (logs / "a.jsonl").symlink_to(logs / "b.jsonl")
+    (logs / "b.jsonl").symlink_to(logs / "a.jsonl")
+    result = cli("analyze", logs, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    for name in ("a.jsonl", "b.jsonl"):
+        assert (
+            f"{logs / name}: not read — cannot be read: Too many levels of symbolic links "
+            "(a symlink loop)" in result.stderr.splitlines()
+        ), result.stderr
+    inputs = {Path(f["source"]).name: f for f in json.loads(result.stdout)["inputs"]}
+    assert inputs["app.jsonl"]["ingested"] == 12
+    named = cli("analyze", logs / "a.jsonl")
+    assert named.exit_code == 2
+    assert f"error: {logs / 'a.jsonl'}: a symlink loop" in named.stderr, named.stderr
