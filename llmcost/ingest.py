@@ -35,7 +35,7 @@ from pathlib import Path
 
 from llmcost import streams
 from llmcost.errors import InputError
-from llmcost.formats import FileFormat, detect, pending_streams
+from llmcost.formats import UTF8_BOM, FileFormat, detect, pending_streams
 from llmcost.formats.stage import drop_staged
 
 HEAD_BYTES = 64 * 1024
@@ -461,7 +461,7 @@ def ingest_file(
                 fh.seek(hole)
                 head = fh.read(HEAD_BYTES)
         fmt = detect(path, head, input_format, fallback=False)
-        if fmt is None and len(head) < HEAD_BYTES and not head.strip():
+        if fmt is None and len(head) < HEAD_BYTES and not head.removeprefix(UTF8_BOM).strip():
             # empty (a log rotated a moment ago, a service without traffic yet): a log of
             # JSON lines with none yet, not a file of no known format
             fmt = detect(path, head, input_format, fallback=True)

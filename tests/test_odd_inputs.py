@@ -115,3 +115,24 @@ def test_a_symlink_loop_met_in_a_directory_is_said_not_to_be_read(cli, tmp_path)
     named = cli("analyze", logs / "a.jsonl")
     assert named.exit_code == 2
     assert f"error: {logs / 'a.jsonl'}: a symlink loop" in named.stderr, named.stderr
+
+
+@pytest.mark.parametrize("layout", ["array", "objects"])
+def test_a_json_document_with_a_utf8_bom_is_read(cli, tmp_path, layout):
+    """Windows PowerShell 5's `ConvertTo-Json | Out-File -Encoding utf8` (and .NET's
+    UTF8Encoding(true), Notepad's 'UTF-8 with BOM') start a file with a UTF-8 BOM: a JSON
+    document (an array, or pretty-printed objects) so written was 'not a log llmcost reads',
+    exit 3, where the same file without its BOM is read. DuckDB's reader skips the BOM; the
+    look at the file's start that tells its format did not."""
+    records = [json.loads(line) for line in SAMPLES.joinpath("shapes", "flat.jsonl").open()]
+    if layout == "array":
+        text = json.dumps(records, indent=2)
+    else:
+        text = "\n".join(json.dumps(r, indent=2) for r in records)
+    plain = tmp_path / "plain.json"
+    plain.write_text(text + "\n")
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + (text + "\n").replace("\n", "\r\n").encode())
+    expected = _read(_report(cli, plain))
+    assert expected[0][1] == len(records)
+    assert _read(_report(cli, marked)) == expected

@@ -60,6 +60,10 @@ class FileFormat:
     line_based: bool = False
 
 
+# What Windows tools (PowerShell 5's Out-File -Encoding utf8, Notepad, .NET) write before
+# UTF-8 text: no format's look at a file's first bytes expects it, and DuckDB skips it.
+UTF8_BOM = b"\xef\xbb\xbf"
+
 _FORMATS: dict[str, FileFormat] = {}
 _SHAPES: dict[str, LineShape] = {}
 
@@ -133,6 +137,7 @@ def detect(path: Path, head: bytes, override: str | None = None,
         raise UsageError(
             f"unknown input format {override!r}", hint=f"choose one of: {names} (llmcost formats)"
         )
+    head = head.removeprefix(UTF8_BOM)
     for fmt in known:
         if fmt.sniff(head, path):
             return fmt

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from llmcost.formats import FileFormat, register_format, shapes
+from llmcost.formats import UTF8_BOM, FileFormat, register_format, shapes
 from llmcost.formats.lines import (
     BLANK_LINE,
     MAX_LINE_BYTES,
@@ -504,7 +504,9 @@ def load_json_document(con, path: Path, source: str, ingest_id: int) -> StageSta
     (pretty-printed). ``line`` is then the record's ordinal (1-based)."""
     install_macros(con)
     con.execute("DROP TABLE IF EXISTS lines")
-    head = path.open("rb").read(4096).lstrip() if not _named_compressed(path) else b""
+    head = b""
+    if not _named_compressed(path):
+        head = path.open("rb").read(4096).removeprefix(UTF8_BOM).lstrip()
     layout = "array" if head[:1] == b"[" else "auto"
     read = (
         "SELECT row_number() OVER () AS line, json AS text FROM read_json_objects(?, "
