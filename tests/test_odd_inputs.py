@@ -136,3 +136,24 @@ def test_a_json_document_with_a_utf8_bom_is_read(cli, tmp_path, layout):
     expected = _read(_report(cli, plain))
     assert expected[0][1] == len(records)
     assert _read(_report(cli, marked)) == expected
+
+
+def test_a_call_whose_text_holds_backslash_x02_is_read_whole(cli, tmp_path):
+    """The line reader split each line at the text '\\x02' (its delimiter was written as the
+    four characters backslash, x, 0, 2, which DuckDB took as they are), so a call whose prompt
+    quotes a C or regex escape ('\\x02', written '\\\\x02' in JSON) was cut there and rejected
+    'not valid JSON (truncated or malformed line)' whenever the file was read line by line
+    (here: it has a blank line)."""
+    call = {
+        "timestamp": "2026-11-02T10:00:00Z",
+        "model": "gpt-4o",
+        "usage": {"prompt_tokens": 120, "completion_tokens": 30},
+        "messages": [{"role": "user", "content": 'What does printf("\\x02") print?'}],
+    }
+    log = tmp_path / "escapes.jsonl"
+    log.write_text(json.dumps({**call, "timestamp": "2026-11-01T10:00:00Z"}) + "\n\n")
+    with log.open("a") as fh:
+        fh.write(json.dumps(call) + "\n")
+    assert "\\\\x02" in log.read_text()
+    report = _report(cli, log)
+    assert _read(report)[0] == (3, 2, 1, 0), report["rejected"]

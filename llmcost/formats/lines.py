@@ -24,9 +24,12 @@ from llmcost.streams import read_errors
 MAX_LINE_BYTES = 512 * 1024 * 1024
 RAW_KEEP_CHARS = 65536  # how much of a rejected record is kept in `rejects.raw`
 
-# One VARCHAR column per line: a bad line is a row we can report, not an abort.
+# One VARCHAR column per line: a bad line is a row we can report, not an abort. The
+# delimiter is the two control bytes STX ETX, which no JSON text holds (DuckDB takes a
+# delimiter as written: '\\x02' in the SQL was the four characters \, x, 0, 2, and cut
+# every line that quotes a C or regex escape there).
 _READ_LINES = (
-    "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\\x02', "
+    "SELECT text FROM read_csv(?, columns = {'text': 'VARCHAR'}, delim = '\x02\x03', "
     "quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', "
     f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2}, "
     "strict_mode = false, null_padding = true, ignore_errors = true, store_rejects = true, "
@@ -37,8 +40,8 @@ _READ_LINES = (
 # mode): a CRLF file had twice its lines, every other one empty, and a CR inside a line cut
 # it in two, so every line number past it was wrong. A file that holds a CR is read from a
 # copy where each CR is a control byte the file does not hold, turned back into a CR in the
-# text read. (Not \x02, the reader's delimiter, nor tab, LF, VT, FF or CR.)
-_CR_STAND_INS = bytes([1, *range(3, 9), *range(14, 32)])
+# text read. (Not \x02 or \x03, the reader's delimiter, nor tab, LF, VT, FF or CR.)
+_CR_STAND_INS = bytes([1, *range(4, 9), *range(14, 32)])
 _NOT_CONTROL = bytes(b for b in range(256) if b not in _CR_STAND_INS)
 _BLOCK = 1 << 20
 
