@@ -12,7 +12,7 @@ savings:
   retry_seconds: 60            # same prompt again within this many seconds = a retry
   near_duplicate_threshold: 0.8                # Jaccard similarity of word 3-shingles
   runaway_k: 5                 # runaway: above median + k x robust sigma, not finished
-  loop_share: 0.5              # ... or looping: this share of its word 8-grams repeat
+  loop_share: 0.5              # ... or looping: this share of word 8-grams said 3+ times
   anomaly_k: 3.5               # anomaly: above trailing median + k x robust sigma
   anomaly_call_k: 5            # ... one call alone is one when its log size is k sigmas out
   baseline_days: 14            # trailing window of the anomaly baseline

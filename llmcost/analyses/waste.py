@@ -27,22 +27,28 @@ and ``max_tokens`` caps far above what is used.
   letters, digits and ``_``, lower-cased; each Han or kana character is a word, as those
   scripts put no spaces between words) after the list markers that start a line (``12.``,
   ``3)``, ``-``, ``*``, ``+``) are taken out, so that a list that repeats its items under new
-  numbers repeats. Its repeated share is the share of its word ``LOOP_N``-grams (8) that
-  already came earlier in it (1 - distinct / all, the "seq-rep-n" of the text-degeneration
-  literature); an answer is looping when that share is at least ``savings.loop_share``
-  (0.5: half of what it says it had already said). Measured on long honest answers (a real
-  4,000-character Markdown answer with nested lists, and tests/data/analyses/long_answers:
-  long Markdown and numeric tables, a JSON array of 80 records with enum fields, an HTML
-  form, a numbered list of one pattern, a Django test class of twenty near-identical tests;
-  also a CSV and llmcost's own Python files), the share was 0 to 0.23 (the Django
-  tests; the JSON records 0.13); with 4-grams the JSON records and the Django tests were at
-  0.52 and 0.56, hence 8-grams. Answers that loop (a word repeated to the end, a paragraph
-  ten times, an answer followed by one sentence forty times, a list cycling over five items
-  under new numbers, a test function written sixty times, the second half of an answer three
-  more times) were at 0.56 to 0.98. An answer of fewer than ``LOOP_MIN_WORDS`` words (100)
-  is not judged: a share of a few words says little, and a long answer of few words spent
-  its tokens elsewhere (reasoning). The saving counted is the same as for the others: the
-  output above the threshold, what a cap there would have cut (here the loop, not the answer).
+  numbers repeats. Its repeated share is the share of its word ``LOOP_N``-grams (8) that it
+  says for the third time or more. Saying a thing twice is common in an honest answer (code
+  before and after a change, a summary that restates); a loop says it again and again. An
+  answer that says everything k times is at (k - 2) / k: 0 twice, 0.33 three times, 0.5
+  four times. It is looping when that share is at least ``savings.loop_share`` (0.5).
+  Measured on long honest answers (a real 4,000-character Markdown answer with nested
+  lists, and tests/data/analyses/long_answers: long Markdown and numeric tables, a JSON array
+  of 80 records with enum fields, an HTML form, a numbered list of one pattern, a Django
+  test class of forty near-identical tests; also a CSV and llmcost's own Python files) the
+  share was 0 to 0.22 (the Django tests); a Python file given before and after a change
+  0.01, the same file in three versions 0.34. Answers that loop (a word repeated to the end,
+  a paragraph ten times, an answer followed by one sentence forty times, a list cycling over
+  five items under new numbers, a test function written sixty times) were at 0.55 to 0.95;
+  an answer whose second half comes three more times is at 0.40, not flagged. The share of
+  8-grams said before at all (1 - distinct / all, the "seq-rep-n" of the text-degeneration
+  literature) put the before-and-after file at 0.50, on a threshold that must catch loops;
+  with 4-grams, the JSON records and the Django tests were at 0.44 and 0.53, hence 8-grams
+  (a longer n misses loops whose lines are shorter, with a counter in each). An answer of
+  fewer than ``LOOP_MIN_WORDS`` words (100) is not judged: a share of a few words says
+  little, and a long answer of few words spent its tokens elsewhere (reasoning). The saving
+  counted is the same as for the others: the output above the threshold, what a cap there
+  would have cut (here the loop, not the answer).
 * **Caps**: per feature, the p99 of real outputs (successful, not truncated) rounded up to a
   multiple of 64 is the suggested ``max_tokens``. A lower cap does not lower cost by itself
   (a call pays for what it generates): it is risk control against runaways, so no dollars
@@ -78,7 +84,7 @@ RETRY_ASSUMPTION = (
 RUNAWAY_ASSUMPTION = (
     "outputs far above their feature's usual length (median + k x robust sigma) that did not "
     "finish on their own (cut at max_tokens, stopped by a filter, or no finish reason logged) "
-    "or that loop (a share of their word 8-grams repeats earlier ones) are runaway "
+    "or that loop (a share of their word 8-grams said for the third time or more) are runaway "
     "generations; a max_tokens cap at that threshold cuts the excess"
 )
 LONG_FINISHED_NOTE = (
@@ -228,8 +234,9 @@ def waste(con, ctx) -> dict:
               ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
             WHERE c.output_tokens > g.threshold"""
     )
-    # Each text once (the list of its n-gram hashes is built per text, not per call);
-    # list markers out, then the words; 1 - distinct / all of the word LOOP_N-grams. An
+    # Each text once (its n-grams are made per text, not per call): list markers out, then
+    # the words, then the hashes of its word LOOP_N-grams, sorted: there an n-gram equal to
+    # the one two places before it is the third (or a later) time the answer says it. An
     # n-gram is hash(w[i], ..., w[i + 7]), not hash(w[i:i + 7]): a slice builds a list per
     # n-gram, 35 times slower (5,000 texts of 1,500 words: 300 s against 8.4 s).
     ngram = "hash(" + ", ".join(f"w[i + {k}]" for k in range(LOOP_N)) + ")"
@@ -239,12 +246,15 @@ def waste(con, ctx) -> dict:
               SELECT t.hash, regexp_extract_all(lower(regexp_replace(t.text, ?, '', 'g')), ?)
                 AS w
               FROM texts t
-              WHERE t.hash IN (SELECT completion_hash FROM sv_long))
-            SELECT hash, len(w) AS words,
-              1 - len(list_distinct(list_transform(range(1, len(w) - {LOOP_N} + 2),
-                                                   lambda i: {ngram})))
-                  / (len(w) - {LOOP_N} + 1) AS repeated
-            FROM words WHERE len(w) >= {LOOP_MIN_WORDS}""",
+              WHERE t.hash IN (SELECT completion_hash FROM sv_long)),
+            grams AS (
+              SELECT hash, list_sort(list_transform(range(1, len(w) - {LOOP_N} + 2),
+                                                    lambda i: {ngram})) AS g
+              FROM words WHERE len(w) >= {LOOP_MIN_WORDS})
+            SELECT hash,
+              len(list_filter(range(3, len(g) + 1), lambda i: g[i] = g[i - 2])) / len(g)
+                AS repeated
+            FROM grams""",
         [LIST_MARKER_RE, WORD_RE],
     )
     con.execute(

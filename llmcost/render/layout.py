@@ -1266,7 +1266,7 @@ def _waste(w: dict, r: dict) -> Section:
         "model, and not finished: cut at max_tokens, filtered or no finish reason"
         + (
             f"; or looping, finished or not: at least {_repeated(loops['share'])} of the "
-            f"answer's word {loops['n']}-grams repeat an earlier one"
+            f"answer's word {loops['n']}-grams said for the third time or more"
             if loops
             else ""
         )
