@@ -486,21 +486,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "unknown_token_requests": uncosted - unpriced,
         "first_ts": s.get("first_ts"),
         "last_ts": s.get("last_ts"),
-        "top_models": [
-            {
-                k: m.get(k)
-                for k in (
-                    "model",
-                    "provider",
-                    "requests",
-                    "cost_usd",
-                    "share",
-                    "unpriced_requests",
-                    "unknown_token_requests",
-                )
-            }
-            for m in report["by_model"][:5]
-        ],
+        "top_models": [_top_model(m) for m in report["by_model"][:5]],
         "baseline": compare(baseline, report, top=10) if baseline is not None else None,
         # what the check could not see: lines rejected, files cut short or not read
         "rejected": (report.get("rejected") or {}).get("count", 0),
@@ -509,6 +495,30 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "rejected_window": bool((report.get("rejected") or {}).get("period")),
         "notes": list(report.get("notes") or []),
     }
+
+
+def _top_model(m: dict) -> dict:
+    """A row of the check's Top models: its calls without a cost counted as the total's line
+    counts them (``uncosted_calls``), so that the row and the total agree: a rate-limited
+    call without usage is not billed, no call 'without tokens' beside a cost (its row read
+    '$1.40 + 1 without tokens' under a total of '$1.40' with nothing left out)."""
+    row = {
+        k: m.get(k)
+        for k in (
+            "model",
+            "provider",
+            "requests",
+            "cost_usd",
+            "share",
+            "unpriced_requests",
+            "unknown_token_requests",
+        )
+    }
+    failed = m.get("error_unknown_token_requests") or 0
+    # (a model of such calls only has no cost at all: its row says why, 'no tokens')
+    if row["cost_usd"] is not None or row["unpriced_requests"]:
+        row["unknown_token_requests"] = max((row["unknown_token_requests"] or 0) - failed, 0)
+    return row
 
 
 def uncosted_calls(summary: dict) -> int:

@@ -389,3 +389,29 @@ def test_a_day_of_calls_without_a_cost_is_no_zero_day_in_a_baseline(jsonl):
     assert (day["cost_usd"], day["baseline_usd"]) == (pytest.approx(3), pytest.approx(1))
     assert day["threshold_usd"] == pytest.approx(1.35)
     assert [(x["scope"], x["key"]) for x in a["users_and_features"]] == [("user", "u1")]
+
+
+def test_days_without_a_cost_are_no_days_of_history(jsonl):
+    # 2026-03-02 .. 03-08: one $1 call a day; 03-09 .. 03-15: calls of mystery-model only (no
+    # price: no day with a cost); 03-16: five $1 calls. The 7 unpriced days are no days the
+    # baseline was computed from: history_days is 7 for the day checked and for the forecast,
+    # not 14. With one priced day fewer (6 + 7 days of log), the day after has 6 days of
+    # history: below min_history_days (7), it is not checked, though 13 days of log precede it.
+    def log(priced_days: int) -> list[dict]:
+        records = [call(d * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(priced_days)]
+        records += [
+            call(d * DAY + NOON, model="mystery-model", text=f"m{d}")
+            for d in range(priced_days, priced_days + 7)
+        ]
+        spike = (priced_days + 7) * DAY + NOON
+        return records + [call(spike + i, text=f"spike{i}", **DOLLAR) for i in range(5)]
+
+    a = report(jsonl, log(7))["anomalies"]
+    [day] = a["days"]
+    assert (day["day"], day["history_days"], day["history_days_with_calls"]) == ("2026-03-16", 7, 7)
+    f = a["forecast"]
+    assert (f["history_days"], f["history_days_without_cost"]) == (7, 7)
+    a = report(jsonl, log(6))["anomalies"]
+    assert (a["min_history_days"], a["days_checked"], a["days"]) == (7, 0, [])
+    assert a["days_with_calls_not_checked"] == {"short_history": 7, "few_days_with_calls": 0}
+    assert (a["forecast"]["history_days"], a["forecast"]["history_days_without_cost"]) == (6, 7)

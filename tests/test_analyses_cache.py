@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from llmcost import tokens
@@ -236,7 +238,10 @@ def test_near_duplicates_of_long_and_multipart_prompts(jsonl):
 def test_unpriced_repeats_are_not_zero_savings(jsonl, cli):
     # Hand-made: calls of a model no table prices. "q" is sent twice 10 s apart (an exact
     # repeat, and a retry of an answered call); a question is asked again reworded (a
-    # near-duplicate). Before, each read "$0.00" as if the repeats cost nothing.
+    # near-duplicate). Before, each read "$0.00" as if the repeats cost nothing, and then
+    # "$0.00 + 1 unpriced" with a JSON usd of 0: a saving of $0 to a reader. None of their
+    # calls has a cost: the amount is unknown (usd None), and the Savings section, which
+    # read "no saving found", says which kinds found calls it cannot count.
     question = "please check why the export of tickets from the billing queue stops at row ten"
     mystery = {"model": "mystery-model"}
     records = [
@@ -248,14 +253,33 @@ def test_unpriced_repeats_are_not_zero_savings(jsonl, cli):
     rep = report(jsonl, records)
     repeats, near = rep["cache"]["exact_repeats"], rep["cache"]["near_duplicates"]
     retries = rep["waste"]["retries"]
-    assert (repeats["requests"], repeats["unpriced_requests"], repeats["usd"]) == (1, 1, 0)
-    assert (near["requests"], near["unpriced_requests"], near["usd"]) == (1, 1, 0)
-    assert (retries["after_success"], retries["unpriced_calls"], retries["usd"]) == (1, 1, 0)
+    assert (repeats["requests"], repeats["unpriced_requests"], repeats["usd"]) == (1, 1, None)
+    assert (near["requests"], near["unpriced_requests"], near["usd"]) == (1, 1, None)
+    assert (retries["after_success"], retries["unpriced_calls"], retries["usd"]) == (1, 1, None)
+    total = rep["savings_total"]
+    assert (rep["savings"], total["usd"], total["share_of_cost"]) == ([], None, None)
+    assert [(u["kind"], u["calls"]) for u in total["unknown_kinds"]] == [
+        ("retries", 1),
+        ("response_cache", 1),
+        ("semantic_cache", 1),
+    ]
     args = [x for p in PRICES for x in ("--pricing", str(p))]
-    text = " ".join(cli("analyze", str(jsonl(records)), *args).stdout.split())
-    assert "a response cache would save $0.00 + 1 unpriced." in text
-    assert "at similarity ≥ 0.8 — $0.00 + 1 unpriced." in text
-    assert "of a successful identical call: 1 call, $0.00 + 1 unpriced (0 more" in text
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", str(jsonl(records)), *args, "--format", fmt).stdout
+        text = " ".join(html.unescape(out).split())
+        assert "a response cache would save an unknown amount (1 unpriced call)." in text, fmt
+        assert "at similarity ≥ 0.8 — an unknown amount (1 unpriced call)." in text, fmt
+        assert (
+            "of a successful identical call: 1 call, an unknown amount (1 unpriced call); 0 more"
+            in text
+        ), fmt
+        assert (
+            "Savings found: an unknown amount, 3 kinds found only calls without a cost "
+            "(Retries of calls that had succeeded: 1 call; Response cache (exact repeats): "
+            "1 call; Semantic cache (near-duplicate prompts): 1 call); see the sections below."
+            in text
+        ), fmt
+        assert "no saving found" not in text, fmt
 
 
 def test_a_null_last_message_is_no_preview(cli, jsonl):

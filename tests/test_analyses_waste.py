@@ -265,8 +265,51 @@ def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli
         "Failed but billed: 1 call, $0.01 (1 more failed call unpriced; 3 without usage, cost "
         "unknown)." in text
     )
-    assert "identical call: 2 calls, $0.00 + 1 unpriced + 1 without tokens (0 more" in text
-    assert "at similarity ≥ 0.8 — $0.00 + 1 unpriced + 1 without tokens." in text
+    # none of the retries nor of the near-duplicates has a cost: the amount is unknown (it
+    # read "$0.00 + 1 unpriced + 1 without tokens", a saving of $0)
+    assert (rt["usd"], near["usd"]) == (None, None)
+    assert (
+        "identical call: 2 calls, an unknown amount (1 unpriced call + 1 without tokens); 0 more"
+        in text
+    )
+    assert "at similarity ≥ 0.8 — an unknown amount (1 unpriced call + 1 without tokens)." in text
+
+
+def test_waste_lines_of_calls_without_a_cost_have_an_unknown_amount(jsonl, cli):
+    # _log() with every call of mystery-model (no price), and one question asked twice an
+    # hour apart of big-model ($0.012 a call: 1,000 x $10/M + 100 x $20/M), a response-cache
+    # saving with an amount. Each waste line of the mystery-model calls read "$0.00 + 1
+    # unpriced" (or "0 calls, $0.00"), a saving of $0, and the Savings total left them out
+    # without a word: they have no amount (usd None), and the total says which kinds.
+    records = [{**r, "model": "mystery-model"} for r in _log()]
+    records += [call(6000, text="twice"), call(9600, text="twice")]
+    rep = report(jsonl, records)
+    w = rep["waste"]
+    t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
+    assert (t["calls"], t["unpriced_calls"], t["usd"]) == (1, 1, None)
+    assert (f["calls"], f["unpriced_calls"], f["usd"]) == (0, 2, None)
+    assert (rt["after_success"], rt["unpriced_calls"], rt["usd"]) == (1, 1, None)
+    assert (ru["calls"], ru["unpriced_calls"], ru["usd"]) == (0, 1, None)
+    assert [s["kind"] for s in rep["savings"]] == ["response_cache"]
+    total = rep["savings_total"]
+    assert total["usd"] == pytest.approx(1000 * 10 * M + 100 * 20 * M)
+    assert [(u["kind"], u["calls"]) for u in total["unknown_kinds"]] == [
+        ("failed_calls", 2),
+        ("retries", 1),
+        ("runaway_output", 1),
+    ]
+    for fmt in ("table", "markdown"):
+        out = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--format", fmt).stdout
+        text = " ".join(out.split())
+        assert "Truncated answers (hit max_tokens): 1 call, an unknown amount (1 unpriced call) —" in text, fmt  # fmt: skip
+        assert "Failed but billed: an unknown amount (2 failed calls unpriced)." in text, fmt
+        assert "identical call: 1 call, an unknown amount (1 unpriced call); 1 more retried" in text, fmt  # fmt: skip
+        assert "or more): 1 call; a cap at that length saves an unknown amount (none of them has a cost)." in text, fmt  # fmt: skip
+        assert (
+            "Not in that sum: 3 kinds of an unknown amount, whose calls have no cost (Failed but "
+            "billed calls: 2 calls; Retries of calls that had succeeded: 1 call; Output caps on "
+            "runaway generations: 1 call)." in text
+        ), fmt
 
 
 LONG = Path(__file__).parent / "data" / "analyses" / "long_answers"

@@ -33,6 +33,7 @@ import yaml
 
 from llmcost.budgets import Limits, Policy, evaluate
 from llmcost.errors import UsageError
+from llmcost.render import money
 from tests.conftest import DATA, ROOT
 
 CI = DATA / "ci"
@@ -766,6 +767,35 @@ def test_a_rate_limited_call_without_usage_does_not_fail_the_unpriced_rule(cli, 
     assert "without a price" not in text
     unpriced = jsonl([ok, limited, {**ok, "model": "acme-7b"}])
     assert cli("check", unpriced, "--max-cost", "1", "--fail-on-unpriced").exit_code == 1
+
+
+def test_top_models_leave_out_a_rate_limited_call_as_the_total_does(cli, jsonl):
+    """The 429 call without usage of the test above is left out of the total's line (not
+    billed: no call 'without token counts'), but its Top models row read '$0.000002 + 1
+    without tokens' under 'Total cost: $0.000002 over 2 calls': the row counted it among the
+    calls its cost leaves out (by_model's unknown_token_requests), the total did not
+    (budgets.uncosted_calls). The row counts them as the total does."""
+    prompt = [{"role": "user", "content": "hello"}]
+    ok = {"model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z", "messages": prompt,
+          "usage": {"prompt_tokens": 8, "completion_tokens": 2}}  # fmt: skip
+    limited = {**ok, "status": 429}
+    del limited["usage"]
+    log = jsonl([ok, limited])
+    doc = json.loads(cli("check", log, "--max-cost", "1", "-f", "json").stdout)
+    [top] = doc["top_models"]
+    assert doc["unknown_token_requests"] == top["unknown_token_requests"] == 0
+    assert (top["requests"], top["cost_usd"]) == (2, doc["total_cost_usd"])
+    for fmt in ("table", "markdown"):
+        text = cli("check", log, "--max-cost", "1", "-f", fmt).stdout
+        total = money(doc["total_cost_usd"])
+        assert f"Total cost: {total} over 2 calls" in text, fmt
+        [row] = [line for line in text.splitlines() if "gpt-4o-mini" in line]
+        assert total in row and "without tokens" not in row, fmt
+    # a call without tokens that was not a failure is still said, in both
+    bare = {k: v for k, v in ok.items() if k != "usage"}
+    bare["messages"] = None
+    doc = json.loads(cli("check", jsonl([ok, limited, bare]), "--max-cost", "1", "-f", "json").stdout)  # fmt: skip
+    assert doc["unknown_token_requests"] == doc["top_models"][0]["unknown_token_requests"] == 1
 
 
 def test_a_total_of_no_call_with_a_cost_is_unknown_not_zero(jsonl, cli, tmp_path):

@@ -8,6 +8,8 @@ $15 out (batch: half); claude-haiku-4-5 $1 in, $5 out.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from llmcost import costing, store
@@ -72,6 +74,22 @@ def test_anthropic_buckets_pay_web_searches_and_long_context_rates():
     long = (1500 * 6 + 200 * 0.6 + 500 * 7.5 + 1000 * 12 + 500 * 22.5) / 1e6
     assert report["unpriced_buckets"] == 0
     assert report["computed_cost_usd"] == pytest.approx(base + 4 * 0.01 + long + 10 * 0.01)
+
+
+def test_the_note_on_buckets_says_a_long_context_window_is_priced_as_such(cli):
+    """The section's note said every bucket was priced "at each model's base rates", while a
+    bucket of Anthropic's 200k-1M context window is priced at the long-context rates (as the
+    README says): the 200k-1M bucket of this file is $0.13612 of the $0.196055, not the
+    $0.059935 of the other one. The note now says when the surcharge applies."""
+    out = cli("analyze", REPORTS / "crafted_anthropic_usage_long_context.json", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    buckets = json.loads(out.stdout)["usage_reports"]
+    # 1500 x $6 + 200 x $0.60 + 500 x $7.50 + 1000 x $12 + 500 x $22.50, + 10 searches x $0.01
+    # beside the 0-200k bucket: 1500 x $3 + ... + 500 x $15, + 4 searches
+    assert buckets["computed_cost_usd"] == pytest.approx(0.13612 + 0.059935)
+    [note] = [n for n in buckets["notes"] if n.startswith("Buckets are aggregates")]
+    assert "base rates" not in note
+    assert "without a long-context surcharge" in note and '"200k-1M"' in note
 
 
 def test_openai_usage_priced_with_batch_rates_and_projects():

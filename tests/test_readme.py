@@ -102,3 +102,16 @@ def test_the_exit_code_table_names_every_command_that_exits_1(cli):
     assert cli("pricing", "resolve", "acme-llm-7b").exit_code == 1
     for command in ("`check`", "`report`", "`pricing resolve`"):
         assert command in row, command
+
+
+def test_schema_example_passes_pricing_check(cli, tmp_path):
+    """pricing/SCHEMA.md's example table, copied as it is, failed its own validator: its row
+    has audio prices and its long_context tier had none ('the row has input_audio, its
+    long_context needs one too', a rule the same page states). The tier now gives them."""
+    schema = (ROOT / "pricing" / "SCHEMA.md").read_text()
+    example = schema.split("```yaml\n", 1)[1].split("```", 1)[0]
+    table = tmp_path / "example.yaml"
+    table.write_text(example)
+    result = cli("pricing", "check", str(table))
+    assert result.exit_code == 0, result.stderr
+    assert "1 table, 1 model: 0 errors, 0 warnings" in result.stdout

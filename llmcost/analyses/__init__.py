@@ -76,6 +76,16 @@ def usd(value) -> float | None:
     return float(round(Decimal(value), 9))
 
 
+def line_usd(value, calls: int) -> float | None:
+    """The amount of a savings or waste line of ``calls`` calls, from the sum() of their
+    costs: None when it has calls and none of them has a cost (unpriced, or without token
+    counts: the amount is unknown, and "$0.00 + 1 unpriced" read as a saving of $0), $0
+    when it has no call at all (nothing to save)."""
+    if value is None:
+        return None if calls else 0.0
+    return usd(value)
+
+
 def rows(con, sql: str, params: list | None = None) -> list[dict]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]

@@ -27,7 +27,12 @@ def by_model(con, ctx) -> list[dict]:
                  -- $0, and the latter no call 'without a price'
                  count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
                  count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
-                   AS unknown_token_requests
+                   AS unknown_token_requests,
+                 -- of those, the failed calls without usage (summary's
+                 -- error_unknown_token_requests): an error before any token was processed
+                 -- is not billed, and a total's line leaves them out (budgets.uncosted_calls)
+                 count(*) FILTER (WHERE status = 'error' AND is_priced AND input_tokens IS NULL)
+                   AS error_unknown_token_requests
                FROM calls GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, requests DESC""",
         ),
         "cost_usd",

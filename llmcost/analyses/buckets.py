@@ -245,8 +245,10 @@ def usage_reports(con, ctx) -> dict:
             else round(item["reported_cost_usd"] - item["computed_cost_usd"], 9)
         )
     notes = [
-        "Buckets are aggregates (many requests each): priced at each model's base rates on the "
-        "bucket's start date and service tier; per-call analyses do not include them.",
+        "Buckets are aggregates (many requests each): priced at each model's rates on the "
+        "bucket's start date and service tier, without a long-context surcharge (a bucket does "
+        "not say how its input was spread over its requests) unless its context window says "
+        'every request had one (Anthropic\'s "200k-1M"); per-call analyses do not include them.',
     ]
     if con.execute("SELECT count(*) FROM requests").fetchone()[0]:
         notes.append(

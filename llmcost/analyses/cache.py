@@ -10,7 +10,15 @@
 Plus what the log shows prompt caching already saves (net of the cache-write premium).
 """
 
-from llmcost.analyses import near_duplicates, prompt_cache, register, rows, savings, usd
+from llmcost.analyses import (
+    line_usd,
+    near_duplicates,
+    prompt_cache,
+    register,
+    rows,
+    savings,
+    usd,
+)
 from llmcost.analyses.redact import preview
 
 EXACT_ASSUMPTION = (
@@ -51,7 +59,7 @@ def cache(con, ctx) -> dict:
     repeats = exact_repeats(con, ctx)
     totals = rows(
         con,
-        f"""SELECT count(*) AS repeat_requests, coalesce(sum(r.cost_usd), 0) AS usd,
+        f"""SELECT count(*) AS repeat_requests, sum(r.cost_usd) AS usd,
               count(*) FILTER (WHERE NOT c.is_priced) AS unpriced_requests,
               -- a priced model's repeats without token counts (a failed call's): no cost
               -- either, but not unpriced
@@ -84,6 +92,7 @@ def cache(con, ctx) -> dict:
         f"SELECT request_id, cost_usd AS usd FROM {repeats} WHERE cost_usd IS NOT NULL",
         EXACT_ASSUMPTION,
         {"section": "cache.exact_repeats", "repeated_prompts": totals["repeated_prompts"]},
+        uncosted=totals["unpriced_requests"] + totals["unknown_token_requests"],
     )
     # Net of the premium paid to write the cache (Anthropic: 1.25x input, 2x for 1 hour).
     in_use = rows(
@@ -107,7 +116,8 @@ def cache(con, ctx) -> dict:
         "exact_repeats": {
             "requests": totals["repeat_requests"],
             "share": (totals["repeat_requests"] / requests) if requests else 0.0,
-            "usd": usd(totals["usd"]),  # of the priced repeats
+            # of the repeats with a cost; None when none has one (unknown, never $0)
+            "usd": line_usd(totals["usd"], totals["repeat_requests"]),
             "unpriced_requests": totals["unpriced_requests"],  # not counted as $0
             "unknown_token_requests": totals["unknown_token_requests"],  # nor these
             "repeated_prompts": totals["repeated_prompts"],

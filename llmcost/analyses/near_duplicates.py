@@ -29,7 +29,7 @@ twice. Lexical similarity finds reworded/retyped copies, not paraphrases with ot
 
 from __future__ import annotations
 
-from llmcost.analyses import local_iso, rows, savings, usd
+from llmcost.analyses import line_usd, local_iso, rows, savings, usd
 from llmcost.analyses.redact import preview
 from llmcost.analyses.settings import settings
 
@@ -188,7 +188,7 @@ def near_duplicates(con, ctx) -> dict:
               (SELECT count(*) FROM sv_nd_docs) AS distinct_prompts,
               (SELECT count(*) FROM {base} WHERE prompt_hash IS NOT NULL AND request_id NOT IN
                  (SELECT request_id FROM {repeats})) AS distinct_prompts_total,
-              count(*) AS calls, coalesce(sum(d.cost_usd), 0) AS usd,
+              count(*) AS calls, sum(d.cost_usd) AS usd,
               count(*) FILTER (WHERE NOT d.is_priced) AS unpriced,
               -- a priced model's calls without token counts (a failed call's): not unpriced
               count(*) FILTER (WHERE d.is_priced AND d.cost_usd IS NULL) AS unknown
@@ -227,6 +227,7 @@ def near_duplicates(con, ctx) -> dict:
            FROM sv_nd_matches m JOIN sv_nd_docs d USING (doc) WHERE d.cost_usd IS NOT NULL""",
         ASSUMPTION,
         {"section": "cache.near_duplicates", "threshold": threshold},
+        uncosted=totals["unpriced"] + totals["unknown"],
     )
     with_text = totals["with_text"]
     note = None if with_text else "no prompt text in the logs: near-duplicates cannot be found"
@@ -240,7 +241,8 @@ def near_duplicates(con, ctx) -> dict:
     return {
         "requests": totals["calls"],
         "share": (totals["calls"] / with_text) if with_text else 0.0,
-        "usd": usd(totals["usd"]),  # of the priced calls
+        # of the calls with a cost; None when none has one (unknown, never $0)
+        "usd": line_usd(totals["usd"], totals["calls"]),
         "unpriced_requests": totals["unpriced"],  # not counted as $0
         "unknown_token_requests": totals["unknown"],  # nor these
         "distinct_prompts": totals["distinct_prompts"],

@@ -63,6 +63,9 @@ class Offer:
     assumption: str
     details: dict = field(default_factory=dict)
     blocks: bool = False  # the table has a ``block`` column: its calls are taken whole
+    # the kind's calls without a cost (unpriced, or without token counts): their saving is
+    # unknown, in no table; a kind of such calls only is said apart from the total
+    uncosted: int = 0
 
 
 # The columns of ``calls`` the savings analyses read (copying all of them, JSON tags
@@ -139,9 +142,11 @@ def offer(
     details: dict | None = None,
     params: list | None = None,
     blocks: bool = False,
+    uncosted: int = 0,
 ) -> None:
     """Record ``kind``'s per-call saving: ``select_sql`` yields (request_id, usd), and with
-    ``blocks`` a ``block`` column too: the calls that save only together (see above)."""
+    ``blocks`` a ``block`` column too: the calls that save only together (see above).
+    ``uncosted``: the kind's calls that have no cost, and so no saving that can be counted."""
     if kind not in KINDS:
         raise ValueError(f"unknown savings kind {kind!r}")
     table = f"sv_offer_{kind}"
@@ -153,7 +158,7 @@ def offer(
         params or [],
     )
     ctx.savings[:] = [o for o in ctx.savings if o.kind != kind]
-    ctx.savings.append(Offer(kind, table, assumption, details or {}, blocks))
+    ctx.savings.append(Offer(kind, table, assumption, details or {}, blocks, uncosted))
 
 
 @register("savings", "Savings", order=97)
@@ -220,9 +225,24 @@ def savings(con, ctx) -> list[dict]:
     out.sort(key=lambda s: (-s["usd"], KINDS[s["kind"]][1]))
     assigned = con.execute("SELECT count(*) FROM sv_assigned").fetchone()[0]
     ctx.memo["savings_total"] = _total(
-        sum(s["usd"] for s in out), assigned, total_cost, out, no_cost
+        sum(s["usd"] for s in out), assigned, total_cost, out, no_cost, _unknown(offers, out)
     )
     return out
+
+
+def _unknown(offers: dict[str, Offer], out: list[dict]) -> list[dict]:
+    """The kinds that found calls and none with a saving that has an amount: their calls have
+    no cost (unpriced, or without token counts). They are in no row of the list: their
+    saving is unknown, and a $0 row (or nothing) read as no saving."""
+    listed = {s["kind"] for s in out}
+    return sorted(
+        (
+            {"kind": o.kind, "title": KINDS[o.kind][2], "calls": o.uncosted}
+            for o in offers.values()
+            if o.uncosted and o.kind not in listed
+        ),
+        key=lambda u: KINDS[u["kind"]][1],
+    )
 
 
 def _union(items) -> str:
@@ -237,16 +257,29 @@ def _union(items) -> str:
     )
 
 
-def _total(amount: float, calls: int, total_cost, out: list[dict], no_cost: int = 0) -> dict:
+def _total(
+    amount: float,
+    calls: int,
+    total_cost,
+    out: list[dict],
+    no_cost: int = 0,
+    unknown: list[dict] | None = None,
+) -> dict:
     cost = usd(total_cost) or 0.0
+    unknown = unknown or []
+    # no kind with an amount, and kinds of calls without a cost: the sum is unknown, never $0
+    none_known = not out and bool(unknown)
     return {
-        "usd": round(amount, 9),
+        "usd": None if none_known else round(amount, 9),
         "calls": calls,
-        "share_of_cost": (amount / cost) if cost else 0.0,
+        "share_of_cost": None if none_known else (amount / cost) if cost else 0.0,
         "total_cost_usd": cost,  # of the priced calls
         "calls_without_cost": no_cost,  # unpriced, or no token counts: not in total_cost_usd
         "overlap_rule": OVERLAP_RULE,
         "kinds": len(out),
+        # kinds whose calls all lack a cost: their saving is unknown, in no row and not in
+        # usd (a floor of the kinds with an amount), said apart
+        "unknown_kinds": unknown,
     }
 
 

@@ -57,7 +57,7 @@ and ``max_tokens`` caps far above what is used.
 
 from __future__ import annotations
 
-from llmcost.analyses import local_iso, register, rows, savings, usd
+from llmcost.analyses import line_usd, local_iso, register, rows, savings, usd
 from llmcost.analyses.settings import settings
 
 MIN_GROUP = 10
@@ -143,6 +143,9 @@ def waste(con, ctx) -> dict:
         f"SELECT request_id, cost_usd AS usd FROM {base} WHERE status = 'error'",
         FAILED_ASSUMPTION,
         {"section": "waste.failed"},
+        # (not the failed calls without usage: an error before any token was processed is
+        # not billed, no saving of an unknown amount)
+        uncosted=failed_unpriced,
     )
     # Only calls whose (model, prompt, user, session) comes more than once can follow an
     # earlier one: the window runs over those alone.
@@ -169,15 +172,15 @@ def waste(con, ctx) -> dict:
         con,
         """SELECT count(*) FILTER (WHERE prev_status = 'error') AS after_failure,
              count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS after_success,
-             coalesce(sum(cost_usd) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error'), 0)
-               AS usd,
+             sum(cost_usd) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS usd,
              count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND NOT is_priced)
                AS unpriced_calls,
              count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND is_priced
                                 AND cost_usd IS NULL) AS unknown_token_calls
            FROM sv_retries""",
     )[0]
-    retries["usd"] = usd(retries["usd"])
+    # None when no retry has a cost (unknown, never $0)
+    retries["usd"] = line_usd(retries["usd"], retries["after_success"])
     retries["seconds"] = cfg.retry_seconds
     retries["top"] = _money(
         rows(
@@ -202,6 +205,7 @@ def waste(con, ctx) -> dict:
         "WHERE coalesce(prev_status, 'ok') <> 'error'",
         RETRY_ASSUMPTION,
         {"section": "waste.retries", "seconds": cfg.retry_seconds},
+        uncosted=retries["unpriced_calls"] + retries["unknown_token_calls"],
     )
     k = float(cfg.runaway_k)
     loop_share = float(cfg.loop_share)
@@ -324,6 +328,7 @@ def waste(con, ctx) -> dict:
         "SELECT request_id, excess_usd AS usd FROM sv_runaways",
         RUNAWAY_ASSUMPTION,
         {"section": "waste.runaway", "k": k, "loop_share": loop_share},
+        uncosted=runaway_unpriced,
     )
     caps = rows(
         con,
@@ -347,10 +352,16 @@ def waste(con, ctx) -> dict:
             WHERE r.max_tokens > {HEADROOM} * ceil(r.p99 / {CAP_ROUND}) * {CAP_ROUND}
             ORDER BY r.max_tokens / greatest(r.p99, 1) DESC, r.feature""",
     )
+    # a line none of whose calls has a cost has no amount (None, never $0): the truncated
+    # calls' groups of no cost, and failed calls or runaways of none but calls without a cost
+    truncated_usd = [t["usd"] for t in truncated if t["usd"] is not None]
+    failed_usd = round(sum(f["usd"] for f in failed), 9)
+    runaway_usd = round(sum(r["usd"] for r in runaway), 9)
     return {
         "truncated": {
             "calls": sum(t["calls"] for t in truncated),
-            "usd": round(sum(t["usd"] or 0 for t in truncated), 9),  # of the priced ones
+            # of the priced ones
+            "usd": round(sum(truncated_usd), 9) if truncated_usd or not truncated else None,
             "unpriced_calls": sum(t["unpriced_calls"] for t in truncated),
             "unknown_token_calls": sum(t["unknown_token_calls"] for t in truncated),
             "top": truncated[:top],
@@ -359,7 +370,8 @@ def waste(con, ctx) -> dict:
         },
         "failed": {
             "calls": sum(f["calls"] for f in failed),
-            "usd": round(sum(f["usd"] for f in failed), 9),
+            # of the billed ones (with a cost); failed calls of unpriced models only: unknown
+            "usd": None if not failed and failed_unpriced else failed_usd,
             "unpriced_calls": failed_unpriced,  # failed, no price: billed or not, unknown
             "unknown_token_calls": failed_unknown,  # failed without usage: cost unknown
             "top": failed[:top],
@@ -368,7 +380,7 @@ def waste(con, ctx) -> dict:
         "retries": {**retries, "assumption": RETRY_ASSUMPTION},
         "runaway": {
             "calls": sum(r["calls"] for r in runaway),
-            "usd": round(sum(r["usd"] for r in runaway), 9),
+            "usd": None if not runaway and runaway_unpriced else runaway_usd,
             "unpriced_calls": runaway_unpriced,  # above the threshold, no cost: not counted
             "k": k,
             "top": runaway[:top],

@@ -87,7 +87,10 @@ def report(
     pricing: common.PricingOption = None,
     now: Annotated[
         Optional[str],
-        typer.Option(help="Compute the period as if it were this time (ISO; default: now)."),
+        typer.Option(
+            help="Compute the period as if it were this time (ISO, UTC unless it has an "
+            "offset; default: now)."
+        ),
     ] = None,
 ) -> None:
     """Report a period (yesterday, last 7 days, …) of the stored calls, compared with the one

@@ -756,6 +756,27 @@ def _uncosted_part(item: dict) -> str:
     )
 
 
+def unknown_amount(item: dict) -> str:
+    """'an unknown amount (1 unpriced call)': a savings or waste line none of whose calls has
+    a cost, by why, in the summary's words ('unpriced', 'without tokens'); "$0.00 + 1
+    unpriced" read as a saving of $0."""
+    unpriced = item.get("unpriced_requests") or 0
+    unknown = item.get("unknown_token_requests") or 0
+    parts = [plural(unpriced, "unpriced call")] if unpriced else []
+    if unknown:
+        what = count(unknown) if parts else plural(unknown, "call")
+        parts.append(f"{what} without tokens")
+    return "an unknown amount" + (f" ({' + '.join(parts)})" if parts else "")
+
+
+def _line_amount(amount: float | None, item: dict) -> str:
+    """A savings or waste line's amount and the calls it leaves out ('$0.30 + 1 unpriced'),
+    or, when none of its calls has a cost (``amount`` None), that it is unknown."""
+    if amount is None:
+        return unknown_amount(item)
+    return money(amount) + _uncosted_part(item)
+
+
 def _priced_cost(item: dict) -> str:
     """A cost beside the calls it leaves out, as a day's (``_day_cost``): calls of unpriced
     models and calls without token counts are in no sum, never $0."""
@@ -805,8 +826,7 @@ def _cache(r: dict) -> list[Section]:
     else:
         section.lines.append(
             f"Exact repeats (same model, same full prompt): {plural(e['requests'], 'call')} "
-            f"({pct(e['share'])}) — a response cache would save {money(e['usd'])}"
-            f"{_uncosted_part(e)}."
+            f"({pct(e['share'])}) — a response cache would save {_line_amount(e['usd'], e)}."
         )
         section.lines.append(f"Assumption: {e['assumption']}.")
         if e["top"]:
@@ -903,7 +923,7 @@ def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
     section.lines.append(
         f"Semantic-cache candidates among the calls that are not exact repeats: "
         f"{plural(n['requests'], 'call')} ({pct(n['share'])} of calls with text) at similarity "
-        f"≥ {n['threshold']:g} — {money(n['usd'])}{_uncosted_part(n)}."
+        f"≥ {n['threshold']:g} — {_line_amount(n['usd'], n)}."
     )
     section.lines.append(f"Method: {n['method']}. Assumption: {n['assumption']}.")
     if n.get("note"):
@@ -1108,8 +1128,17 @@ def _savings(r: dict) -> list[Section]:
         return []
     section = Section("Savings")
     items, total = r["savings"], r.get("savings_total") or {}
+    # kinds that found only calls without a cost: their saving is unknown, in no row and not
+    # in the sum; said, or the sum (or "no saving found") read as all there is
+    unknown = total.get("unknown_kinds") or []
+    unknown_text = "; ".join(f"{u['title']}: {plural(u['calls'], 'call')}" for u in unknown)
     if not items:
-        section.lines.append("no saving found by the analyses below")
+        section.lines.append(
+            f"Savings found: an unknown amount, {plural(len(unknown), 'kind')} found only calls "
+            f"without a cost ({unknown_text}); see the sections below."
+            if unknown
+            else "no saving found by the analyses below"
+        )
         return [section]
     no_cost = total.get("calls_without_cost")
     section.lines.append(
@@ -1123,6 +1152,11 @@ def _savings(r: dict) -> list[Section]:
         )
         + f") on {plural(total.get('calls'), 'call')}, ranked by dollars."
     )
+    if unknown:
+        section.lines.append(
+            f"Not in that sum: {plural(len(unknown), 'kind')} of an unknown amount, whose "
+            f"calls have no cost ({unknown_text})."
+        )
     # not "up to": the sum leaves out savings that stack, so it is a floor of the kinds
     # together (analyses.savings), though each kind rests on its own assumption
     section.lines.append(
@@ -1201,24 +1235,28 @@ def _batch(b: dict) -> Section:
     return section
 
 
-def _uncosted_calls(x: dict) -> str:
-    """' + N unpriced + M without tokens' after a waste amount (its ``unpriced_calls`` and
-    ``unknown_token_calls``), as ``_uncosted_part`` says them."""
-    return _uncosted_part(
+def _waste_amount(x: dict) -> str:
+    """A waste line's amount and the calls it leaves out (its ``unpriced_calls`` and
+    ``unknown_token_calls``), as ``_line_amount`` says them: '$0.30 + 1 unpriced', or 'an
+    unknown amount (1 unpriced call)' when none of them has a cost."""
+    return _line_amount(
+        x["usd"],
         {
             "unpriced_requests": x.get("unpriced_calls"),
             "unknown_token_requests": x.get("unknown_token_calls"),
-        }
+        },
     )
 
 
-def _failed_uncosted(f: dict) -> str:
+def _failed_uncosted(f: dict, more: bool = True) -> str:
     """' (1 more failed call unpriced; 2 without usage, cost unknown)': the failed calls in
-    no cost, by why, as the summary's Failed calls line says them."""
+    no cost, by why, as the summary's Failed calls line says them ('1 failed call', not
+    '1 more', when no failed call has a cost: ``more`` False)."""
     unpriced, unknown = f.get("unpriced_calls") or 0, f.get("unknown_token_calls") or 0
-    parts = [f"{plural(unpriced, 'more failed call')} unpriced"] if unpriced else []
+    failed = "more failed call" if more else "failed call"
+    parts = [f"{plural(unpriced, failed)} unpriced"] if unpriced else []
     if unknown:
-        what = count(unknown) if parts else plural(unknown, "more failed call")
+        what = count(unknown) if parts else plural(unknown, failed)
         parts.append(f"{what} without usage, cost unknown")
     return f" ({'; '.join(parts)})" if parts else ""
 
@@ -1227,20 +1265,23 @@ def _waste(w: dict, r: dict) -> Section:
     section = Section("Output waste")
     t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
     section.lines.append(
-        f"Truncated answers (hit max_tokens): {plural(t['calls'], 'call')}, {money(t['usd'])}"
-        + _uncosted_calls(t)
-        + f" — {t['note']}."
+        f"Truncated answers (hit max_tokens): {plural(t['calls'], 'call')}, {_waste_amount(t)}"
+        f" — {t['note']}."
     )
     section.lines.append(
-        f"Failed but billed: {plural(f['calls'], 'call')}, {money(f['usd'])}"
+        # failed calls of unpriced models only: billed or not, unknown (never "0 calls, $0.00")
+        "Failed but billed: an unknown amount" + _failed_uncosted(f, more=False) + "."
+        if f["usd"] is None
+        else f"Failed but billed: {plural(f['calls'], 'call')}, {money(f['usd'])}"
         + _failed_uncosted(f)
         + "."
     )
+    legitimate = f"{count(rt['after_failure'])} more retried a failed call: legitimate"
     section.lines.append(
         f"Retries within {rt['seconds']:g}s of a successful identical call: "
-        f"{plural(rt['after_success'], 'call')}, {money(rt['usd'])}"
-        f"{_uncosted_calls(rt)} "
-        f"({count(rt['after_failure'])} more retried a failed call: legitimate)."
+        f"{plural(rt['after_success'], 'call')}, {_waste_amount(rt)}"
+        # (an unknown amount is followed by why in brackets already)
+        + (f"; {legitimate}." if rt["usd"] is None else f" ({legitimate}).")
     )
     if rt["top"]:
         section.tables.append(
@@ -1270,11 +1311,18 @@ def _waste(w: dict, r: dict) -> Section:
             if loops
             else ""
         )
-        + f"): {plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}"
+        + "): "
         + (
-            f" ({plural(ru['unpriced_calls'], 'more runaway call')} without a cost)"
-            if ru.get("unpriced_calls")
-            else ""
+            # none of them with a cost: what a cap saves is unknown, not "0 calls ... $0.00"
+            f"{plural(ru['unpriced_calls'], 'call')}; a cap at that length saves an unknown "
+            "amount (none of them has a cost)"
+            if ru["usd"] is None
+            else f"{plural(ru['calls'], 'call')}; a cap at that length saves {money(ru['usd'])}"
+            + (
+                f" ({plural(ru['unpriced_calls'], 'more runaway call')} without a cost)"
+                if ru.get("unpriced_calls")
+                else ""
+            )
         )
         + "."
     )
