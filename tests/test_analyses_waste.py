@@ -442,3 +442,22 @@ def test_looping_in_scripts_without_spaces(jsonl):
     [loop] = w["runaway"]["looping"]["top"]
     assert loop["line"] == 31
     assert w["runaway"]["long_finished"]["calls"] == 1
+
+
+def test_looping_answers_without_a_cost_are_counted_not_zero(jsonl, cli):
+    # faq answers of mystery-model (no price) and one of them looping, beside a looping
+    # big-model answer ($20/M out, 1,850 tokens above the threshold of 150: $0.037). The
+    # unpriced loop is said, with no amount: not "$0.00".
+    mystery = [{**r, "model": "mystery-model"} for r in _faq()]
+    loop = _answer(2000, "Prompt caching, in short:" + " the" * 1500, out=2000)
+    records = _faq() + mystery + [loop, {**loop, "model": "mystery-model"}]
+    loops = report(jsonl, records)["waste"]["runaway"]["looping"]
+    assert (loops["calls"], loops["unpriced_calls"]) == (1, 1)
+    assert loops["usd"] == pytest.approx(1850 * 20 * M)
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "Looping answers among them: 1 call, $0.04 above the threshold (1 more looping call without a cost)." in text  # fmt: skip
+    only = report(jsonl, mystery + [{**loop, "model": "mystery-model"}])["waste"]["runaway"]
+    assert (only["looping"]["calls"], only["looping"]["unpriced_calls"]) == (0, 1)
+    assert only["looping"]["usd"] is None
+    text = " ".join(cli("analyze", str(jsonl(mystery + [{**loop, "model": "mystery-model"}])), *PRICING_ARGS).stdout.split())  # fmt: skip
+    assert "Looping answers among them: 1 call, none of them with a cost." in text

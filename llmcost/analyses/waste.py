@@ -321,6 +321,10 @@ def waste(con, ctx) -> dict:
     looping_calls, looping_usd = con.execute(
         "SELECT count(*), coalesce(sum(excess_usd), 0) FROM sv_runaways WHERE looping"
     ).fetchone()
+    looping_unpriced = con.execute(
+        """SELECT count(*) FROM sv_long_judged
+           WHERE looping AND (cost_usd IS NULL OR p_output IS NULL)"""
+    ).fetchone()[0]
     savings.offer(
         con,
         ctx,
@@ -387,7 +391,9 @@ def waste(con, ctx) -> dict:
             "assumption": RUNAWAY_ASSUMPTION,
             "looping": {
                 "calls": looping_calls,
-                "usd": usd(looping_usd),
+                # looping calls without a cost only: unknown, never $0
+                "usd": None if not looping_calls and looping_unpriced else usd(looping_usd),
+                "unpriced_calls": looping_unpriced,  # in runaway's unpriced_calls too
                 "share": loop_share,
                 "n": LOOP_N,
                 "min_words": LOOP_MIN_WORDS,

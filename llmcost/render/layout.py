@@ -1337,11 +1337,20 @@ def _waste(w: dict, r: dict) -> Section:
             )
         )
     # each looping answer with its repeated share: why it was flagged, and where to read it
-    if loops.get("top"):
+    if loops.get("calls") or loops.get("unpriced_calls"):
+        unpriced = loops.get("unpriced_calls") or 0
         section.lines.append(
-            f"Looping answers among them: {plural(loops['calls'], 'call')}, "
-            f"{money(loops['usd'])} above the threshold."
+            "Looping answers among them: "
+            + (
+                f"{plural(unpriced, 'call')}, none of them with a cost"
+                if loops["usd"] is None
+                else f"{plural(loops['calls'], 'call')}, {money(loops['usd'])} above the "
+                "threshold"
+                + (f" ({plural(unpriced, 'more looping call')} without a cost)" if unpriced else "")
+            )
+            + "."
         )
+    if loops.get("top"):
         section.tables.append(
             Table(
                 ["Excess cost", "Repeated", "Feature", "Model", "Output", "Finish", "At"],
