@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from llmcost.report import analyze
+from tests.conftest import REAL
 from tests.test_analyses_common import PRICES, M, call, offered, report
 
 PRICING_ARGS = [x for p in PRICES for x in ("--pricing", str(p))]
@@ -99,7 +103,7 @@ def test_long_answers_that_finished_are_not_runaways(jsonl, cli):
     assert "usd" not in finished  # not a saving: no dollars
     assert finished["example"]["line"] == 15  # the 2,000-token answer
     text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
-    assert "or no finish reason): 3 calls; a cap at that length saves $0.03." in text
+    assert "third time or more): 3 calls; a cap at that length saves $0.03." in text
     assert "Long answers above that length: 2 calls — answers above the same threshold" in text
 
 
@@ -300,9 +304,160 @@ def test_waste_lines_of_calls_without_a_cost_have_an_unknown_amount(jsonl, cli):
         assert "Truncated answers (hit max_tokens): 1 call, an unknown amount (1 unpriced call) —" in text, fmt  # fmt: skip
         assert "Failed but billed: an unknown amount (2 failed calls unpriced)." in text, fmt
         assert "identical call: 1 call, an unknown amount (1 unpriced call); 1 more retried" in text, fmt  # fmt: skip
-        assert "reason): 1 call; a cap at that length saves an unknown amount (none of them has a cost)." in text, fmt  # fmt: skip
+        assert "or more): 1 call; a cap at that length saves an unknown amount (none of them has a cost)." in text, fmt  # fmt: skip
         assert (
             "Not in that sum: 3 kinds of an unknown amount, whose calls have no cost (Failed but "
             "billed calls: 2 calls; Retries of calls that had succeeded: 1 call; Output caps on "
             "runaway generations: 1 call)." in text
         ), fmt
+
+
+LONG = Path(__file__).parent / "data" / "analyses" / "long_answers"
+
+
+def _gemini_answer() -> str:
+    """The real long answer: Gemini's 4,184-character Markdown answer to 'What is Langfuse?'
+    (nested numbered and bulleted lists), from the real Langfuse trace."""
+    trace = json.loads((REAL / "langfuse" / "google-gemini.trace.json").read_text())
+    output = json.loads(trace["observations"][0]["output"])
+    return output["candidates"][0]["content"]["parts"][0]["text"]
+
+
+def _answer(t: float, response: str, out: int, finish: str | None = "stop", **kw) -> dict:
+    record = call(t, feature="faq", out=out, text=f"q{t}", finish=finish, **kw)
+    record["response"] = response
+    return record
+
+
+def _faq() -> list[dict]:
+    # thirty faq answers of 100 tokens: with up to 29 long ones, median 100, MAD 0, so the
+    # threshold is 100 + 5 x 10 (sigma floored at 10% of the median) = 150
+    return [call(10 * i, feature="faq", out=100, text=f"f{i}") for i in range(30)]
+
+
+HONEST = ["fields_table.md", "costs_table.md", "accounts.json", "signup_form.html",
+          "api_tests.py.txt", "rename_steps.md"]  # fmt: skip
+
+
+def test_looping_answers_are_runaways_finished_or_not(jsonl, cli):
+    # Hand-worked (big-model: out $20/M; faq threshold 150). Seven long honest answers that
+    # stopped (the real Gemini answer, tables, JSON records, a form, near-identical tests, a
+    # numbered list of one pattern): long answers, not runaways. Four loops: a word to the
+    # end that stopped (2,000 tokens), a paragraph ten times cut at max_tokens (1,000), an
+    # answer then one sentence forty times that stopped (1,200), a list cycling over five
+    # items with new numbers that stopped (800). Before, the three loops that stopped were
+    # 'long answers' with no dollars: now each is a runaway, and a cap at 150 saves
+    # (1,850 + 850 + 1,050 + 650) x $20/M = $0.088.
+    gemini = _gemini_answer()
+    sentence = (
+        "Prompt caching bills the shared prefix of a request at the cache-read price "
+        "instead of the full input price."
+    )
+    tips = ["Use prompt caching for shared prefixes", "Batch the nightly jobs",
+            "Cap max_tokens on summaries", "Route simple calls to a smaller model",
+            "Retry only failed calls"]  # fmt: skip
+    honest = [gemini] + [(LONG / name).read_text() for name in HONEST]
+    records = _faq() + [_answer(1000 + i, text, out=1000) for i, text in enumerate(honest)]
+    records += [
+        _answer(2000, gemini[:800] + " the" * 1500, out=2000),
+        _answer(2100, (gemini[:900] + "\n\n") * 10, out=1000, finish="length", max_tokens=1000),
+        _answer(2200, gemini + ("\n" + sentence) * 40, out=1200),
+        _answer(2300, "".join(f"{i}. {tips[i % 5]}.\n" for i in range(1, 160)), out=800),
+    ]
+    rep = report(jsonl, records)
+    runaway = rep["waste"]["runaway"]
+    assert runaway["calls"] == 4
+    assert runaway["usd"] == pytest.approx(4400 * 20 * M)
+    [group] = runaway["top"]
+    assert (group["calls"], group["looping_calls"]) == (4, 4)
+    loops = runaway["looping"]
+    assert (loops["calls"], loops["share"], loops["n"]) == (4, 0.5, 8)
+    assert loops["usd"] == pytest.approx(4400 * 20 * M)
+    # the lines of the log: the thirty faq answers, seven honest ones, then the four loops
+    shares = {x["line"]: x["repeated"] for x in loops["top"]}
+    assert sorted(shares) == [38, 39, 40, 41]
+    assert all(0.5 <= share < 1 for share in shares.values())
+    assert shares[41] > 0.9  # the list that starts over under new numbers
+    assert {x["line"]: x["finish_reason"] for x in loops["top"]}[39] == "length"
+    assert offered(rep, "runaway_output")["usd"] == pytest.approx(4400 * 20 * M)
+    long = runaway["long_finished"]
+    assert long["calls"] == len(honest) == 7
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "or looping, finished or not: at least 50% of the answer's word 8-grams" in text
+    assert "): 4 calls; a cap at that length saves $0.09." in text
+    assert f"4 looping (up to {int(group['max_repeated'] * 100)}% repeated)" in text
+    assert "Looping answers among them: 4 calls, $0.09 above the threshold." in text
+    assert f"{int(shares[38] * 100)}% | faq | big-model | 2,000 | stop" in cli(
+        "analyze", str(jsonl(records)), *PRICING_ARGS, "--format", "markdown"
+    ).stdout.replace("$0.04 | ", "")
+
+
+def test_loop_share_from_config_and_short_answers(jsonl):
+    # 400 distinct words then 'the' 1,000 times: 1,400 words, 1,393 8-grams; the 400 that
+    # start on a distinct word differ, the other 993 are one 8-gram said 993 times: its
+    # third time and those after are 991 / 1,393 = 0.711 repeated. Looping at the default
+    # 0.5; at 0.75 a long answer that stopped (no dollars).
+    # An answer of 99 words, all the same, is not judged (fewer than 100 words): its 1,000
+    # output tokens are not its text.
+    opening = " ".join(f"w{i}" for i in range(400))
+    records = _faq() + [
+        _answer(1000, opening + " the" * 1000, out=2000),
+        _answer(1100, "again " * 99, out=1000),
+    ]
+    w = report(jsonl, records)["waste"]
+    assert (w["runaway"]["calls"], w["runaway"]["long_finished"]["calls"]) == (1, 1)
+    [loop] = w["runaway"]["looping"]["top"]
+    assert loop["repeated"] == pytest.approx(991 / 1393, abs=1e-4)
+    assert loop["usd"] == pytest.approx(1850 * 20 * M)
+    w = report(jsonl, records, config="savings:\n  loop_share: 0.75\n")["waste"]
+    assert (w["runaway"]["calls"], w["runaway"]["long_finished"]["calls"]) == (0, 2)
+
+
+def test_an_answer_that_says_things_twice_or_three_times_does_not_loop(jsonl):
+    # A coding answer: the tests as they were, as they are with the fix, then the first
+    # quarter again ('the tests that changed'). 63% of its 8-grams were said before, but
+    # said twice is not a loop: only those said a third time or more count, 30% (the
+    # tests' own boilerplate, and the quarter). Before (the share said before at all), it
+    # was a looping runaway, and a cap at 150 tokens 'saved' 850 x $20/M = $0.017.
+    code = (LONG / "api_tests.py.txt").read_text()
+    fixed = code.replace("400", "422")
+    answer = (
+        f"Your tests:\n```python\n{code}```\nWith the fix:\n```python\n{fixed}```\n"
+        f"The tests that changed:\n```python\n{fixed[: len(fixed) // 4]}```\n"
+    )
+    w = report(jsonl, _faq() + [_answer(1000, answer, out=1000)])["waste"]
+    assert (w["runaway"]["calls"], w["runaway"]["long_finished"]["calls"]) == (0, 1)
+
+
+def test_looping_in_scripts_without_spaces(jsonl):
+    # Han and kana characters are words each: a Japanese sentence said again and again
+    # loops; the same sentence once, with a long answer of distinct sentences, does not.
+    sentence = "キャッシュを使うと入力の料金が下がります。"
+    varied = "".join(f"第{i}章では料金表の{i}行目を説明します。" for i in range(60))
+    records = _faq() + [
+        _answer(1000, sentence * 40, out=1000),
+        _answer(1100, sentence + varied, out=1000),
+    ]
+    w = report(jsonl, records)["waste"]
+    [loop] = w["runaway"]["looping"]["top"]
+    assert loop["line"] == 31
+    assert w["runaway"]["long_finished"]["calls"] == 1
+
+
+def test_looping_answers_without_a_cost_are_counted_not_zero(jsonl, cli):
+    # faq answers of mystery-model (no price) and one of them looping, beside a looping
+    # big-model answer ($20/M out, 1,850 tokens above the threshold of 150: $0.037). The
+    # unpriced loop is said, with no amount: not "$0.00".
+    mystery = [{**r, "model": "mystery-model"} for r in _faq()]
+    loop = _answer(2000, "Prompt caching, in short:" + " the" * 1500, out=2000)
+    records = _faq() + mystery + [loop, {**loop, "model": "mystery-model"}]
+    loops = report(jsonl, records)["waste"]["runaway"]["looping"]
+    assert (loops["calls"], loops["unpriced_calls"]) == (1, 1)
+    assert loops["usd"] == pytest.approx(1850 * 20 * M)
+    text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
+    assert "Looping answers among them: 1 call, $0.04 above the threshold (1 more looping call without a cost)." in text  # fmt: skip
+    only = report(jsonl, mystery + [{**loop, "model": "mystery-model"}])["waste"]["runaway"]
+    assert (only["looping"]["calls"], only["looping"]["unpriced_calls"]) == (0, 1)
+    assert only["looping"]["usd"] is None
+    text = " ".join(cli("analyze", str(jsonl(mystery + [{**loop, "model": "mystery-model"}])), *PRICING_ARGS).stdout.split())  # fmt: skip
+    assert "Looping answers among them: 1 call, none of them with a cost." in text

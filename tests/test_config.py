@@ -82,6 +82,7 @@ def test_empty_sections_mean_no_rules():
         ("budgets:\n  per_user:\n    bob: 1\n    eve: free\n", "llmcost.yaml:4: budgets.per_user.eve must be a number"),
         ("budgets:\n  fail_on_unpriced: yes please\n", "llmcost.yaml:2: budgets.fail_on_unpriced must be true or false"),
         ("budgets:\n  warn: 5\n", "llmcost.yaml:2: budgets.warn must be a mapping"),
+        ("savings:\n  loop_share: 0.01\n", "llmcost.yaml:2: savings.loop_share must be between 0.1 and 1, got 0.01"),
         ("budgets: [1, 2]\n", "budgets must be a mapping"),
         ("alerts:\n  anomalies: 1\n", "llmcost.yaml:2: alerts.anomalies must be true or false"),
         ("alerts:\n  max_day_over_day_pct: -1\n", "llmcost.yaml:2: alerts.max_day_over_day_pct must be a number"),

@@ -74,9 +74,9 @@ _BASE_COLUMNS = (
     "request_id ts provider_eff priced_provider model model_key user_id session_id feature "
     "status finish_reason max_tokens service_tier tier_wanted input_tokens "
     "uncached_input_tokens cache_read_tokens cache_write_tokens cache_write_1h_tokens "
-    "output_tokens reasoning_tokens prompt_hash system_hash is_priced cost_usd cost_input "
-    "cost_cache_read cost_cache_write cost_output p_input p_output p_cache_read p_cache_write "
-    "p_cache_write_1h per_request source source_line"
+    "output_tokens reasoning_tokens prompt_hash system_hash completion_hash is_priced cost_usd "
+    "cost_input cost_cache_read cost_cache_write cost_output p_input p_output p_cache_read "
+    "p_cache_write p_cache_write_1h per_request source source_line"
 ).split()
 
 

@@ -12,6 +12,7 @@ savings:
   retry_seconds: 60            # same prompt again within this many seconds = a retry
   near_duplicate_threshold: 0.8                # Jaccard similarity of word 3-shingles
   runaway_k: 5                 # runaway: above median + k x robust sigma, not finished
+  loop_share: 0.5              # ... or looping: this share of word 8-grams said 3+ times
   anomaly_k: 3.5               # anomaly: above trailing median + k x robust sigma
   anomaly_call_k: 5            # ... one call alone is one when its log size is k sigmas out
   baseline_days: 14            # trailing window of the anomaly baseline
@@ -58,6 +59,7 @@ class Settings:
     retry_seconds: float = 60.0
     near_duplicate_threshold: float = 0.8
     runaway_k: float = 5.0
+    loop_share: float = 0.5
     anomaly_k: float = 3.5
     anomaly_call_k: float = 5.0
     baseline_days: int = 14
@@ -112,6 +114,7 @@ _SAVINGS_NUMBERS = {
     "retry_seconds": (0, None),
     "near_duplicate_threshold": (0.05, 1),
     "runaway_k": (1, None),
+    "loop_share": (0.1, 1),
     "anomaly_k": (1, None),
     "anomaly_call_k": (1, None),
     "baseline_days": (3, 90),

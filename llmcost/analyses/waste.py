@@ -21,6 +21,34 @@ and ``max_tokens`` caps far above what is used.
   output price: what a ``max_tokens`` cap at the threshold would have cut. A runaway call
   without a cost (an unpriced model, or input tokens the log does not give) saves nothing
   here: it is counted (``unpriced_calls``).
+* **Looping answers** are runaways too, finished or not: a long answer (above the same
+  threshold, so only the few long ones are read) that repeats itself, "the the the", one
+  paragraph again and again, a list that starts over. Its text is cut into words (runs of
+  letters, digits and ``_``, lower-cased; each Han or kana character is a word, as those
+  scripts put no spaces between words) after the list markers that start a line (``12.``,
+  ``3)``, ``-``, ``*``, ``+``) are taken out, so that a list that repeats its items under new
+  numbers repeats. Its repeated share is the share of its word ``LOOP_N``-grams (8) that it
+  says for the third time or more. Saying a thing twice is common in an honest answer (code
+  before and after a change, a summary that restates); a loop says it again and again. An
+  answer that says everything k times is at (k - 2) / k: 0 twice, 0.33 three times, 0.5
+  four times. It is looping when that share is at least ``savings.loop_share`` (0.5).
+  Measured on long honest answers (a real 4,000-character Markdown answer with nested
+  lists, and tests/data/analyses/long_answers: long Markdown and numeric tables, a JSON array
+  of 80 records with enum fields, an HTML form, a numbered list of one pattern, a Django
+  test class of forty near-identical tests; also a CSV and llmcost's own Python files) the
+  share was 0 to 0.22 (the Django tests); a Python file given before and after a change
+  0.01, the same file in three versions 0.34. Answers that loop (a word repeated to the end,
+  a paragraph ten times, an answer followed by one sentence forty times, a list cycling over
+  five items under new numbers, a test function written sixty times) were at 0.55 to 0.95;
+  an answer whose second half comes three more times is at 0.40, not flagged. The share of
+  8-grams said before at all (1 - distinct / all, the "seq-rep-n" of the text-degeneration
+  literature) put the before-and-after file at 0.50, on a threshold that must catch loops;
+  with 4-grams, the JSON records and the Django tests were at 0.44 and 0.53, hence 8-grams
+  (a longer n misses loops whose lines are shorter, with a counter in each). An answer of
+  fewer than ``LOOP_MIN_WORDS`` words (100) is not judged: a share of a few words says
+  little, and a long answer of few words spent its tokens elsewhere (reasoning). The saving
+  counted is the same as for the others: the output above the threshold, what a cap there
+  would have cut (here the loop, not the answer).
 * **Caps**: per feature, the p99 of real outputs (successful, not truncated) rounded up to a
   multiple of 64 is the suggested ``max_tokens``. A lower cap does not lower cost by itself
   (a call pays for what it generates): it is risk control against runaways, so no dollars
@@ -39,6 +67,12 @@ CAP_ROUND = 64
 HEADROOM = 2  # a cap is "far above" use when the median max_tokens exceeds HEADROOM x p99
 # finish reasons (as the adapters normalize them) of an answer the model ended itself
 FINISHED = ("stop", "tool_calls")
+LOOP_N = 8  # looping: word n-grams of this length
+LOOP_MIN_WORDS = 100  # ... judged on answers of at least this many words
+# A word: one Han or kana character, else a run of letters, digits and _.
+WORD_RE = r"[\p{Han}\p{Hiragana}\p{Katakana}]|[\pL\pN_]+"
+# The marker that opens a list item: '12.', '3)', '-', '*' or '+' at the start of a line.
+LIST_MARKER_RE = r"(?m)^[ \t]*(?:[0-9]+[.)]|[-*+])[ \t]+"
 
 FAILED_ASSUMPTION = (
     "failed calls that were still billed bought nothing; fixing their cause saves their cost"
@@ -50,12 +84,12 @@ RETRY_ASSUMPTION = (
 RUNAWAY_ASSUMPTION = (
     "outputs far above their feature's usual length (median + k x robust sigma) that did not "
     "finish on their own (cut at max_tokens, stopped by a filter, or no finish reason logged) "
-    "are runaway generations; a max_tokens cap at that threshold cuts the excess"
+    "or that loop (a share of their word 8-grams said for the third time or more) are runaway "
+    "generations; a max_tokens cap at that threshold cuts the excess"
 )
 LONG_FINISHED_NOTE = (
-    "answers above the same threshold that finished normally (stop or tool call): not counted "
-    "as a saving, the model had finished them and a cap would have cut them; a long answer "
-    "that repeats itself is still worth a look"
+    "answers above the same threshold that finished normally (stop or tool call) and do not "
+    "loop: not counted as a saving, the model had finished them and a cap would have cut them"
 )
 
 
@@ -174,6 +208,7 @@ def waste(con, ctx) -> dict:
         uncosted=retries["unpriced_calls"] + retries["unknown_token_calls"],
     )
     k = float(cfg.runaway_k)
+    loop_share = float(cfg.loop_share)
     finished = ", ".join(f"'{f}'" for f in FINISHED)
     unfinished = f"coalesce(c.finish_reason NOT IN ({finished}), TRUE)"
     con.execute(
@@ -192,35 +227,74 @@ def waste(con, ctx) -> dict:
                 AS threshold
             FROM med m JOIN mad d USING (feature, model)"""
     )
+    # The long answers: above their group's threshold, each with the repeated share of its
+    # text (NULL: no text in the log, or too short to judge). Only their texts are read.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE sv_runaways AS
+        f"""CREATE OR REPLACE TEMP TABLE sv_long AS
             SELECT c.request_id, g.feature, c.model, c.output_tokens, g.threshold, g.median,
-              c.cost_usd,
-              CAST((c.output_tokens - g.threshold) * c.p_output AS DECIMAL(38, 12)) AS excess_usd, c.source, c.source_line
+              c.cost_usd, c.p_output, c.finish_reason, c.source, c.source_line,
+              c.completion_hash, {unfinished} AS unfinished
             FROM {base} c JOIN sv_runaway_groups g
               ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
-            WHERE c.output_tokens > g.threshold AND c.p_output IS NOT NULL
-              AND c.cost_usd IS NOT NULL AND {unfinished}"""
+            WHERE c.output_tokens > g.threshold"""
+    )
+    # Each text once (its n-grams are made per text, not per call): list markers out, then
+    # the words, then the hashes of its word LOOP_N-grams, sorted: there an n-gram equal to
+    # the one two places before it is the third (or a later) time the answer says it. An
+    # n-gram is hash(w[i], ..., w[i + 7]), not hash(w[i:i + 7]): a slice builds a list per
+    # n-gram, 35 times slower (5,000 texts of 1,500 words: 300 s against 8.4 s).
+    ngram = "hash(" + ", ".join(f"w[i + {k}]" for k in range(LOOP_N)) + ")"
+    # The long answers' texts first, on their own: in one query, the filter on the number of
+    # words went below the join, and the words of every text of the log were made (0.5 s of
+    # the benchmark's 200,000-call log, which has no long answer; this way, 3 ms).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sv_long_texts AS
+           SELECT t.hash, t.text FROM texts t SEMI JOIN sv_long l ON l.completion_hash = t.hash"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_repeats AS
+            WITH words AS (
+              SELECT hash, regexp_extract_all(lower(regexp_replace(text, ?, '', 'g')), ?) AS w
+              FROM sv_long_texts),
+            grams AS (
+              SELECT hash, list_sort(list_transform(range(1, len(w) - {LOOP_N} + 2),
+                                                    lambda i: {ngram})) AS g
+              FROM words WHERE len(w) >= {LOOP_MIN_WORDS})
+            SELECT hash,
+              len(list_filter(range(3, len(g) + 1), lambda i: g[i] = g[i - 2])) / len(g)
+                AS repeated
+            FROM grams""",
+        [LIST_MARKER_RE, WORD_RE],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sv_long_judged AS
+           SELECT l.*, r.repeated, coalesce(r.repeated >= ?, FALSE) AS looping
+           FROM sv_long l LEFT JOIN sv_repeats r ON r.hash = l.completion_hash""",
+        [loop_share],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE sv_runaways AS
+           SELECT request_id, feature, model, output_tokens, threshold, median, cost_usd,
+             CAST((output_tokens - threshold) * p_output AS DECIMAL(38, 12)) AS excess_usd,
+             repeated, looping, finish_reason, source, source_line
+           FROM sv_long_judged
+           WHERE p_output IS NOT NULL AND cost_usd IS NOT NULL AND (unfinished OR looping)"""
     )
     # Runaways without a cost (an unpriced model, or input tokens the log does not give): no
     # saving is counted on a call that is in no total, but they are said.
     runaway_unpriced = con.execute(
-        f"""SELECT count(*) FROM {base} c JOIN sv_runaway_groups g
-              ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
-            WHERE c.output_tokens > g.threshold
-              AND (c.cost_usd IS NULL OR c.p_output IS NULL) AND {unfinished}"""
+        """SELECT count(*) FROM sv_long_judged
+           WHERE (cost_usd IS NULL OR p_output IS NULL) AND (unfinished OR looping)"""
     ).fetchone()[0]
-    # Long answers that ended normally: above the threshold, but finished; no saving.
+    # Long answers that ended normally and do not loop: above the threshold; no saving.
     long_finished = rows(
         con,
-        f"""SELECT g.feature, c.model, count(*) AS calls, any_value(g.median) AS median_output,
-              round(any_value(g.threshold)) AS threshold, max(c.output_tokens) AS max_output,
-              first({{'source': c.source, 'line': c.source_line}}
-                    ORDER BY c.output_tokens DESC, c.source, c.source_line) AS example
-            FROM {base} c JOIN sv_runaway_groups g
-              ON g.feature = coalesce(c.feature, '(none)') AND g.model = c.model
-            WHERE c.output_tokens > g.threshold AND NOT {unfinished}
-            GROUP BY ALL ORDER BY calls DESC, max_output DESC, g.feature, c.model""",
+        """SELECT feature, model, count(*) AS calls, any_value(median) AS median_output,
+             round(any_value(threshold)) AS threshold, max(output_tokens) AS max_output,
+             first({'source': source, 'line': source_line}
+                   ORDER BY output_tokens DESC, source, source_line) AS example
+           FROM sv_long_judged WHERE NOT unfinished AND NOT looping
+           GROUP BY ALL ORDER BY calls DESC, max_output DESC, feature, model""",
     )
     runaway = _money(
         rows(
@@ -228,6 +302,8 @@ def waste(con, ctx) -> dict:
             """SELECT feature, model, count(*) AS calls, any_value(median) AS median_output,
                  round(any_value(threshold)) AS threshold, max(output_tokens) AS max_output,
                  sum(excess_usd) AS usd, sum(cost_usd) AS cost_usd,
+                 count(*) FILTER (WHERE looping) AS looping_calls,
+                 max(repeated) FILTER (WHERE looping) AS max_repeated,
                  first({'source': source, 'line': source_line}
                        ORDER BY excess_usd DESC, source, source_line) AS example
                FROM sv_runaways GROUP BY ALL ORDER BY usd DESC, calls DESC, feature, model""",
@@ -235,13 +311,32 @@ def waste(con, ctx) -> dict:
         "usd",
         "cost_usd",
     )
+    # The looping ones, each with its repeated share: why it was flagged, where to look.
+    looping = _money(
+        rows(
+            con,
+            """SELECT feature, model, output_tokens, round(repeated, 4) AS repeated,
+                 finish_reason, excess_usd AS usd, source, source_line AS line
+               FROM sv_runaways WHERE looping
+               ORDER BY excess_usd DESC, repeated DESC, source, source_line LIMIT ?""",
+            [top],
+        ),
+        "usd",
+    )
+    looping_calls, looping_usd = con.execute(
+        "SELECT count(*), coalesce(sum(excess_usd), 0) FROM sv_runaways WHERE looping"
+    ).fetchone()
+    looping_unpriced = con.execute(
+        """SELECT count(*) FROM sv_long_judged
+           WHERE looping AND (cost_usd IS NULL OR p_output IS NULL)"""
+    ).fetchone()[0]
     savings.offer(
         con,
         ctx,
         "runaway_output",
         "SELECT request_id, excess_usd AS usd FROM sv_runaways",
         RUNAWAY_ASSUMPTION,
-        {"section": "waste.runaway", "k": k},
+        {"section": "waste.runaway", "k": k, "loop_share": loop_share},
         uncosted=runaway_unpriced,
     )
     caps = rows(
@@ -299,6 +394,16 @@ def waste(con, ctx) -> dict:
             "k": k,
             "top": runaway[:top],
             "assumption": RUNAWAY_ASSUMPTION,
+            "looping": {
+                "calls": looping_calls,
+                # looping calls without a cost only: unknown, never $0
+                "usd": None if not looping_calls and looping_unpriced else usd(looping_usd),
+                "unpriced_calls": looping_unpriced,  # in runaway's unpriced_calls too
+                "share": loop_share,
+                "n": LOOP_N,
+                "min_words": LOOP_MIN_WORDS,
+                "top": looping,
+            },
             "long_finished": {
                 "calls": sum(x["calls"] for x in long_finished),
                 "top": long_finished[:top],

@@ -5,6 +5,7 @@ Markdown and the terminal show the same numbers; only the formatting differs.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1086,6 +1087,25 @@ def _length_cells(x: dict, r: dict) -> list:
     ]
 
 
+def _repeated(share: float) -> str:
+    """A repeated share as a whole percent, rounded down: a loop flagged at 50% never
+    reads as more repeated than it is."""
+    return f"{math.floor(share * 100 + 1e-9)}%"
+
+
+def _runaway_why(x: dict) -> str:
+    """Why a runaway row's calls were flagged: looping (with the highest repeated share),
+    else not finished."""
+    loops = x.get("looping_calls") or 0
+    parts = []
+    if loops:
+        most = "" if loops == 1 else "up to "
+        parts.append(f"{count(loops)} looping ({most}{_repeated(x['max_repeated'])} repeated)")
+    if x["calls"] > loops:
+        parts.append(f"{count(x['calls'] - loops)} unfinished")
+    return ", ".join(parts)
+
+
 def _where(place: dict, r: dict) -> str:
     """A call's ``source`` and ``line`` as the report's file:line."""
     return f"{_short(place['source'] or '?', r)}:{place['line']}"
@@ -1281,9 +1301,17 @@ def _waste(w: dict, r: dict) -> Section:
                 "rrllll",
             )
         )
+    loops = ru.get("looping") or {}
     section.lines.append(
         f"Runaway outputs (above median + {ru['k']:g} × robust sigma of their feature and "
-        "model, and not finished: cut at max_tokens, filtered or no finish reason): "
+        "model, and not finished: cut at max_tokens, filtered or no finish reason"
+        + (
+            f"; or looping, finished or not: at least {_repeated(loops['share'])} of the "
+            f"answer's word {loops['n']}-grams said for the third time or more"
+            if loops
+            else ""
+        )
+        + "): "
         + (
             # none of them with a cost: what a cap saves is unknown, not "0 calls ... $0.00"
             f"{plural(ru['unpriced_calls'], 'call')}; a cap at that length saves an unknown "
@@ -1302,9 +1330,43 @@ def _waste(w: dict, r: dict) -> Section:
         section.tables.append(
             Table(
                 ["Excess cost", "Calls", "Feature", "Model", "Median out", "Threshold",
-                 "Max out", "Worst at"],
-                [[money(x["usd"]), *_length_cells(x, r)] for x in ru["top"]],
-                "rrllrrrl",
+                 "Max out", "Worst at", "Why"],
+                [[money(x["usd"]), *_length_cells(x, r), _runaway_why(x)] for x in ru["top"]],
+                "rrllrrrll",
+                fold=("Why",),
+            )
+        )
+    # each looping answer with its repeated share: why it was flagged, and where to read it
+    if loops.get("calls") or loops.get("unpriced_calls"):
+        unpriced = loops.get("unpriced_calls") or 0
+        section.lines.append(
+            "Looping answers among them: "
+            + (
+                f"{plural(unpriced, 'call')}, none of them with a cost"
+                if loops["usd"] is None
+                else f"{plural(loops['calls'], 'call')}, {money(loops['usd'])} above the "
+                "threshold"
+                + (f" ({plural(unpriced, 'more looping call')} without a cost)" if unpriced else "")
+            )
+            + "."
+        )
+    if loops.get("top"):
+        section.tables.append(
+            Table(
+                ["Excess cost", "Repeated", "Feature", "Model", "Output", "Finish", "At"],
+                [
+                    [
+                        money(x["usd"]),
+                        _repeated(x["repeated"]),
+                        x["feature"],
+                        x["model"],
+                        count(x["output_tokens"]),
+                        x["finish_reason"] or "none",
+                        _where({"source": x["source"], "line": x["line"]}, r),
+                    ]
+                    for x in loops["top"]
+                ],
+                "rrllrll",
             )
         )
     # answers above the threshold that ended normally: said, with no dollars (not a saving)
