@@ -324,9 +324,28 @@ def _rows(con, sql: str, params: Sequence = ()) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-_MEASURES = """count(*) AS requests,
+# A group's failed calls whose log has no usage (the summary's error_unknown_token_requests):
+# an error before any token was processed is not billed, and a total's line leaves them out
+# of its calls 'without token counts' (budgets.uncosted_calls).
+FAILED_WITHOUT_USAGE = "status = 'error' AND is_priced AND input_tokens IS NULL"
+
+
+def without_tokens(no_tokens: str) -> str:
+    """SQL of a group's calls 'without tokens' (``no_tokens``: a priced model's calls without
+    token counts) as a total's line counts them: not the failed ones without usage, so that a
+    row of $1.40 and a rate-limited call reads '$1.40' as the total does, not '$1.40 + 1
+    without tokens'; but a group of such calls only (no cost, no unpriced call) keeps them,
+    the reason its cost is unknown ('no tokens', never 'unpriced')."""
+    return f"""CASE WHEN sum(cost_usd) IS NULL AND count(*) FILTER (WHERE NOT is_priced) = 0
+      THEN count(*) FILTER (WHERE {no_tokens})
+      ELSE count(*) FILTER (WHERE {no_tokens} AND NOT coalesce({FAILED_WITHOUT_USAGE}, FALSE))
+      END"""
+
+
+_MEASURES = f"""count(*) AS requests,
   count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
-  count(*) FILTER (WHERE is_priced AND input_tokens IS NULL) AS unknown_token_requests,
+  {without_tokens("is_priced AND input_tokens IS NULL")} AS unknown_token_requests,
+  count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests,
   coalesce(sum(input_tokens), 0) AS input_tokens,
   coalesce(sum(output_tokens), 0) AS output_tokens,
   coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
@@ -372,7 +391,9 @@ def periods(con, period: str, breakdown: bool = False) -> dict:
             ml AS (
               SELECT start, list({{'provider': provider, 'model': model, 'requests': requests,
                   'unpriced_requests': unpriced_requests,
-                  'unknown_token_requests': unknown_token_requests, 'input_tokens': input_tokens,
+                  'unknown_token_requests': unknown_token_requests,
+                  'error_unknown_token_requests': error_unknown_token_requests,
+                  'input_tokens': input_tokens,
                   'output_tokens': output_tokens, 'cache_read_tokens': cache_read_tokens,
                   'cache_write_tokens': cache_write_tokens, 'reasoning_tokens': reasoning_tokens,
                   'cost_usd': cost_usd}}

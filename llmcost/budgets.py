@@ -498,11 +498,11 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
 
 
 def _top_model(m: dict) -> dict:
-    """A row of the check's Top models: its calls without a cost counted as the total's line
-    counts them (``uncosted_calls``), so that the row and the total agree: a rate-limited
-    call without usage is not billed, no call 'without tokens' beside a cost (its row read
-    '$1.40 + 1 without tokens' under a total of '$1.40' with nothing left out)."""
-    row = {
+    """A row of the check's Top models. Its calls without a cost are counted as the total's
+    line counts them (``uncosted_calls``): by_model's ``unknown_token_requests`` leaves out a
+    rate-limited call without usage (not billed) unless the model has no other call, so that
+    a row does not read '$1.40 + 1 without tokens' under a total of '$1.40'."""
+    return {
         k: m.get(k)
         for k in (
             "model",
@@ -514,11 +514,6 @@ def _top_model(m: dict) -> dict:
             "unknown_token_requests",
         )
     }
-    failed = m.get("error_unknown_token_requests") or 0
-    # (a model of such calls only has no cost at all: its row says why, 'no tokens')
-    if row["cost_usd"] is not None or row["unpriced_requests"]:
-        row["unknown_token_requests"] = max((row["unknown_token_requests"] or 0) - failed, 0)
-    return row
 
 
 def uncosted_calls(summary: dict) -> int:

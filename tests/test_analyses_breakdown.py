@@ -75,3 +75,60 @@ def test_a_model_row_says_which_of_its_calls_have_no_cost(jsonl, cli):
         " counts |" in rules
     )
     assert "| gpt-5 | openai | 2 | $1.25 + 1 unpriced | 100.0% |" in rules
+
+
+def test_a_model_row_leaves_out_its_failed_calls_without_usage_as_the_total_does(jsonl, cli):
+    """A rate-limited call without usage is not billed: the summary's total leaves it out
+    (summary.error_unknown_token_requests), but the Cost by model row of its model counted it
+    among 'without tokens' ('$0.0002 + 1 without tokens' under 'Total cost: $0.0002 over 3
+    calls'), as did --by model and --period rows. They count it as the total does now (as
+    check's Top models, 9d22980); a model of such calls only keeps them: its row has no
+    cost, and says why, 'no tokens'."""
+    prompt = [{"role": "user", "content": "hello"}]
+    ok = {"model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z", "messages": prompt,
+          "usage": {"prompt_tokens": 1000, "completion_tokens": 100}}  # fmt: skip
+    limited = {k: v for k, v in ok.items() if k != "usage"} | {"status": 429}
+    log = jsonl([ok, limited, {**limited, "model": "gpt-4o"}])
+    by = ("--by", "model", "--period", "daily", "--breakdown")
+    doc = json.loads(cli("analyze", log, *by, "-f", "json").stdout)
+    # 1,000 x $0.15/M + 100 x $0.60/M = $0.00021; the two 429s: no usage, not billed
+    assert doc["summary"]["total_cost_usd"] == pytest.approx(0.00021)
+    assert doc["summary"]["error_unknown_token_requests"] == 2
+    rows = {
+        "by_model": doc["by_model"],
+        "--by": doc["attribution"]["rows"],
+        "--period": doc["periods"]["rows"][0]["models"],
+    }
+    for where, items in rows.items():
+        models = {m["model"]: m for m in items}
+        mini, big = models["gpt-4o-mini"], models["gpt-4o"]
+        assert mini["cost_usd"] == pytest.approx(0.00021), where
+        got = [
+            (m["unknown_token_requests"], m["error_unknown_token_requests"]) for m in (mini, big)
+        ]
+        assert got == [(0, 1), (1, 1)], where
+    assert doc["periods"]["rows"][0]["unknown_token_requests"] == 0  # the day's row
+    assert (doc["attribution"]["totals"]["unknown_token_requests"],
+            doc["attribution"]["totals"]["error_unknown_token_requests"]) == (0, 2)  # fmt: skip
+    md = cli("analyze", log, *by, "-f", "markdown").stdout
+    assert "| gpt-4o-mini | openai | 2 | 1,000 | 100 | $0.0002 | 100.0% |" in md  # by model
+    assert "| gpt-4o | openai | 1 | 0 | 0 | no tokens | — |" in md
+    assert "| gpt-4o-mini | 2 | 1,000 | 100 | $0.0002 | 100.0% |" in md  # --by model
+    assert "| ↳ gpt-4o-mini | 2 | 1,000 | 100 | 0 | $0.0002 |" in md  # --period
+    assert "| 2026-11-02 | 3 | 1,000 | 100 | 0 | $0.0002 |" in md
+    # what the tables' Cost leaves out, under each: said as not billed, not 'without tokens'
+    note = "2 failed calls without usage (not billed: an error before any token was processed)"
+    assert md.count(note) == 2
+    assert "without token counts (no text to count" not in md
+    text = cli("analyze", log, *by, env={"COLUMNS": "200"}).stdout
+    assert ["gpt-4o-mini", "openai", "2", "1,000", "100", "$0.0002", "100.0%"] in [
+        line.split() for line in text.splitlines()
+    ]
+    html = cli("analyze", log, "-f", "html").stdout
+    row = html[html.index('<td class="text">gpt-4o-mini</td>') :].split("</tr>")[0]
+    assert '<td class="r">$0.0002</td>' in row and "without tokens" not in row
+    # a call without tokens that did not fail is still said beside the cost
+    bare = {k: v for k, v in ok.items() if k != "usage"} | {"messages": None}
+    doc = json.loads(cli("analyze", jsonl([ok, limited, bare]), "-f", "json").stdout)
+    [mini] = doc["by_model"]
+    assert (mini["unknown_token_requests"], mini["error_unknown_token_requests"]) == (1, 1)

@@ -921,7 +921,9 @@ def test_a_name_of_no_call_with_a_cost_is_unknown_never_a_pass_at_zero(jsonl, cl
     # without usage; u2 (lab): a call of acme-x, which no table prices; u3 (ops): a failed
     # gpt-4o call without usage. u3's and acme-x's rules read "$0.00 ✅ ok" (a pass at a
     # cost no one knows), u1's "$0.0075" with no word of the call it leaves out, and the
-    # '*' rule named lab, at $0, its highest.
+    # '*' rule named lab, at $0, its highest. u1's failed call without usage is not billed:
+    # a rule's detail leaves it out as the total's does (uncosted_calls), and says u1's
+    # gpt-4o call without usage or text that did not fail (its tokens are unknown).
     log = str(
         jsonl(
             [
@@ -929,6 +931,8 @@ def test_a_name_of_no_call_with_a_cost_is_unknown_never_a_pass_at_zero(jsonl, cl
                  "output_tokens": 500, "user": "u1", "metadata": {"feature": "chat"}},
                 {"ts": "2026-11-01T10:30:00Z", "model": "gpt-4o", "status": "error",
                  "user": "u1", "metadata": {"feature": "chat"}},
+                {"ts": "2026-11-01T10:45:00Z", "model": "gpt-4o", "user": "u1",
+                 "metadata": {"feature": "chat"}},
                 {"ts": "2026-11-01T11:00:00Z", "model": "acme-x", "input_tokens": 10,
                  "output_tokens": 10, "user": "u2", "metadata": {"feature": "lab"}},
                 {"ts": "2026-11-01T12:00:00Z", "model": "gpt-4o", "status": "error",
@@ -953,7 +957,8 @@ def test_a_name_of_no_call_with_a_cost_is_unknown_never_a_pass_at_zero(jsonl, cl
     assert acme["detail"] == "no cost known: 1 call without a price"
     gpt = rules[("per_model", "gpt-4o", "fail")]
     assert (gpt["actual"], gpt["status"]) == (0.0075, "ok")
-    assert gpt["detail"] == "2 calls without token counts, not in it"
+    # (its 2 failed calls without usage are not billed: in no count, as in the total's)
+    assert gpt["detail"] == "1 call without token counts, not in it"
     each = rules[("per_feature", "each feature", "fail")]
     assert (each["actual"], each["status"]) == (0.0075, "fail")
     assert each["detail"] == "1 above: chat ($0.0075); no cost known of lab, ops"

@@ -39,9 +39,11 @@ def by_dimension(con, ctx) -> dict | None:
     if req is None or not req.by:
         return None
     rows = [_json(r) for r in attribution.by_dimensions(con, req.by)]
+    # (calls without tokens counted as the rows count them: attribution.without_tokens)
     total = con.execute(
-        """SELECT count(*), count(*) FILTER (WHERE NOT is_priced),
-             count(*) FILTER (WHERE is_priced AND input_tokens IS NULL), sum(cost_usd)
+        f"""SELECT count(*), count(*) FILTER (WHERE NOT is_priced),
+             {attribution.without_tokens("is_priced AND input_tokens IS NULL")}, sum(cost_usd),
+             count(*) FILTER (WHERE {attribution.FAILED_WITHOUT_USAGE})
            FROM calls"""
     ).fetchone()
     return {
@@ -52,6 +54,7 @@ def by_dimension(con, ctx) -> dict | None:
             "requests": total[0],
             "unpriced_requests": total[1],
             "unknown_token_requests": total[2],
+            "error_unknown_token_requests": total[4],
             "cost_usd": usd(total[3]),
         },
         "top": ctx.top,  # how many rows the text reports show; every row is in `rows`

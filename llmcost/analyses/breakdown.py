@@ -1,6 +1,7 @@
 """Where the money goes: cost by model, by provider and by day."""
 
 from llmcost.analyses import local_ts, register, rows, usd
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
 
 def _money(items: list[dict], *keys: str) -> list[dict]:
@@ -15,7 +16,7 @@ def by_model(con, ctx) -> list[dict]:
     return _money(
         rows(
             con,
-            """SELECT provider_eff AS provider, model, model_key AS priced_as, count(*) AS requests,
+            f"""SELECT provider_eff AS provider, model, model_key AS priced_as, count(*) AS requests,
                  coalesce(sum(input_tokens), 0) AS input_tokens,
                  coalesce(sum(output_tokens), 0) AS output_tokens,
                  coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
@@ -26,13 +27,11 @@ def by_model(con, ctx) -> list[dict]:
                  -- priced model's calls without token counts (failed without usage): never
                  -- $0, and the latter no call 'without a price'
                  count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
-                 count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
-                   AS unknown_token_requests,
-                 -- of those, the failed calls without usage (summary's
-                 -- error_unknown_token_requests): an error before any token was processed
-                 -- is not billed, and a total's line leaves them out (budgets.uncosted_calls)
-                 count(*) FILTER (WHERE status = 'error' AND is_priced AND input_tokens IS NULL)
-                   AS error_unknown_token_requests
+                 -- (but its failed calls without usage, not billed, which the summary's
+                 -- total leaves out, unless they are all its calls: the row's 'no tokens')
+                 {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_requests,
+                 -- the failed calls without usage (summary's error_unknown_token_requests)
+                 count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests
                FROM calls GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, requests DESC""",
         ),
         "cost_usd",

@@ -8,6 +8,7 @@ A group none of whose calls has a cost (unpriced, or without token counts) has a
 """
 
 from llmcost.analyses import local_iso, register, rows, usd
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
 LIMIT = 1000
 
@@ -17,8 +18,10 @@ def _group(con, column: str, name: str) -> tuple[list[dict], bool]:
         con,
         f"""SELECT {column} AS {name}, count(*) AS requests,
               count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
-              -- a priced model's calls without token counts: in no cost either
-              count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests,
+              -- a priced model's calls without token counts: in no cost either (but the
+              -- failed ones without usage, not billed, as by_model counts them)
+              {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_requests,
+              count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests,
               -- null when none of its calls has a cost (unknown, never $0)
               sum(cost_usd) AS cost_usd
             FROM calls GROUP BY 1

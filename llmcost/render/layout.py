@@ -432,6 +432,14 @@ def _by_dimension(a: dict) -> Section:
         for k in ("cost_usd", "share"):  # rows of unpriced calls only: no cost, never $0
             known = [x[k] for x in rest if x[k] is not None]
             others[k] = sum(known) if known else None
+        if others["cost_usd"] is not None:
+            # a row of failed calls without usage only counts them (attribution.without_tokens);
+            # beside a cost they are not billed, and not 'without tokens' (as a row's are not)
+            others["unknown_token_requests"] -= sum(
+                x.get("error_unknown_token_requests") or 0
+                for x in rest
+                if x["cost_usd"] is None and not x.get("unpriced_requests")
+            )
         body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(others))
     t = a["totals"]
     body.append(
@@ -480,6 +488,14 @@ def _not_in_cost(totals: dict) -> list[str]:
         lines.append(
             f"{plural(totals['unknown_token_requests'], 'call')} without token counts "
             "(no text to count, or failed without usage) counted in Calls, not in Cost."
+        )
+    # the failed calls without usage that count leaves out (attribution.without_tokens): not
+    # billed, as the summary says; they are in it when they are all the calls without a cost
+    failed = totals.get("error_unknown_token_requests") or 0
+    if failed and (totals["cost_usd"] is not None or totals["unpriced_requests"]):
+        lines.append(
+            f"{plural(failed, 'failed call')} without usage (not billed: an error before any "
+            "token was processed) counted in Calls, not in Cost."
         )
     return lines
 
