@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -461,3 +462,59 @@ def test_looping_answers_without_a_cost_are_counted_not_zero(jsonl, cli):
     assert only["looping"]["usd"] is None
     text = " ".join(cli("analyze", str(jsonl(mystery + [{**loop, "model": "mystery-model"}])), *PRICING_ARGS).stdout.split())  # fmt: skip
     assert "Looping answers among them: 1 call, none of them with a cost." in text
+
+
+def test_savings_rows_without_a_cost_say_why(jsonl, cli):
+    # big-model has a price, mystery-model none. An exact repeat, a retry and a near-
+    # duplicate of each: of mystery-model (unpriced), and of big-model failed without usage
+    # (no token counts). None of their rows has a cost: each read '—', which says neither
+    # that the saving is unknown nor why; they read as a Cost by model row reads now.
+    def no_usage(record: dict) -> dict:
+        del record["usage"]
+        return record
+
+    question = "please check why the export of tickets from the billing queue stops at row ten"
+    mystery = {"model": "mystery-model"}
+    failed = {"status": "error", "finish": None}
+    records = [
+        # an answered call, and a failed call without usage 10s later: a repeat and a retry
+        call(100, feature="f", text="q"),
+        no_usage(call(110, feature="f", text="q", **failed)),
+        # the same of mystery-model: a repeat and a retry of no price
+        call(200, feature="f", text="q", **mystery),
+        call(210, feature="f", text="q", **mystery),
+        # near-duplicates: without usage, unpriced
+        call(1000, text=question + " today"),
+        no_usage(call(2000, text=question + " tonight", **failed)),
+        call(3000, text=question + " today", **mystery),
+        call(4000, text=question + " tonight", **mystery),
+    ]
+    rep = report(jsonl, records)
+    groups = {g["model"]: g for g in rep["cache"]["exact_repeats"]["top"]}
+    retries = {x["model"]: x for x in rep["waste"]["retries"]["top"]}
+    near = {x["model"]: x for x in rep["cache"]["near_duplicates"]["top"]}
+    assert [(g["usd"], g["unpriced_requests"], g["unknown_token_requests"])
+            for g in (groups["mystery-model"], groups["big-model"])] == [(None, 1, 0), (None, 0, 1)]  # fmt: skip
+    assert [(x["usd"], x["unpriced_calls"], x["unknown_token_calls"])
+            for x in (retries["mystery-model"], retries["big-model"])] == [(None, 1, 0), (None, 0, 1)]  # fmt: skip
+    assert [(x["usd"], x["unpriced_requests"], x["unknown_token_requests"])
+            for x in (near["mystery-model"], near["big-model"])] == [(None, 1, 0), (None, 0, 1)]  # fmt: skip
+    # the rows, as Markdown writes them and as HTML's cells read (one layout for both)
+    rows = [
+        "| unpriced | 2 | mystery-model | q |",  # exact repeats: Saving, Calls, Model, Prompt
+        "| no tokens | 2 | big-model | q |",
+        "| no tokens | 0.87 | big-model |",  # near-duplicates: Cost, Similar, Model
+        "| unpriced | 0.87 | mystery-model |",
+        "| no tokens | 1 | f | big-model |",  # retries: Retry cost, Calls, Feature, Model
+        "| unpriced | 1 | f | mystery-model |",
+    ]
+    log = str(jsonl(records))
+    md = cli("analyze", log, *PRICING_ARGS, "-f", "markdown").stdout
+    html = cli("analyze", log, *PRICING_ARGS, "-f", "html").stdout
+    html_rows = [
+        "| " + " | ".join(re.findall(r"<td[^>]*>(.*?)</td>", tr)) + " |"
+        for tr in html.split("</tr>")
+    ]
+    for row in rows:
+        assert row in md, row
+        assert any(r.startswith(row) for r in html_rows), row

@@ -71,7 +71,11 @@ def cache(con, ctx) -> dict:
     groups = rows(
         con,
         f"""WITH g AS (
-              SELECT c.model, c.prompt_hash, count(*) + 1 AS requests, sum(r.cost_usd) AS usd
+              SELECT c.model, c.prompt_hash, count(*) + 1 AS requests, sum(r.cost_usd) AS usd,
+                -- the repeats in no saving, by why (as the line's): its row says which
+                count(*) FILTER (WHERE NOT c.is_priced) AS unpriced_requests,
+                count(*) FILTER (WHERE c.is_priced AND r.cost_usd IS NULL)
+                  AS unknown_token_requests
               FROM {repeats} r JOIN {base} c USING (request_id)
               GROUP BY c.model, c.prompt_hash
               ORDER BY usd DESC NULLS LAST, requests DESC, c.prompt_hash LIMIT ?)

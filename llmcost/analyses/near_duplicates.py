@@ -197,7 +197,11 @@ def near_duplicates(con, ctx) -> dict:
     top = rows(
         con,
         """WITH top AS (
-             SELECT d.doc, d.model, d.cost_usd AS usd, m.similarity, d.ts, o.ts AS earlier_ts,
+             SELECT d.doc, d.model, d.cost_usd AS usd,
+               -- a call without a cost, by why (as the line's): its row says which
+               CAST(NOT d.is_priced AS INTEGER) AS unpriced_requests,
+               CAST(d.is_priced AND d.cost_usd IS NULL AS INTEGER) AS unknown_token_requests,
+               m.similarity, d.ts, o.ts AS earlier_ts,
                d.source, d.line, o.source AS earlier_source, o.line AS earlier_line,
                d.prompt_hash, o.prompt_hash AS earlier_hash
              FROM sv_nd_matches m JOIN sv_nd_docs d USING (doc)

@@ -186,7 +186,11 @@ def waste(con, ctx) -> dict:
         rows(
             con,
             """SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
-                 sum(cost_usd) AS usd, min(ts) AS first_ts,
+                 sum(cost_usd) AS usd,
+                 -- the retries in no cost, by why (as the line's): its row says which
+                 count(*) FILTER (WHERE NOT is_priced) AS unpriced_calls,
+                 count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_calls,
+                 min(ts) AS first_ts,
                  first({'source': source, 'line': source_line}
                        ORDER BY ts, source, source_line) AS example
                FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'

@@ -793,6 +793,14 @@ def _line_amount(amount: float | None, item: dict) -> str:
     return money(amount) + _uncosted_part(item)
 
 
+def _row_saving(amount: float | None, item: dict) -> str:
+    """A savings table row's amount; without one (none of its calls has a cost), why, as a
+    Cost by model row says it: 'unpriced' or 'no tokens' (it read '—')."""
+    if amount is None:
+        return _day_cost({"cost_usd": None, **item})
+    return money(amount)
+
+
 def _priced_cost(item: dict) -> str:
     """A cost beside the calls it leaves out, as a day's (``_day_cost``): calls of unpriced
     models and calls without token counts are in no sum, never $0."""
@@ -850,7 +858,8 @@ def _cache(r: dict) -> list[Section]:
                 Table(
                     ["Saving", "Calls", "Model", "Prompt"],
                     [
-                        [money(g["usd"]), count(g["requests"]), g["model"], g["preview"] or ""]
+                        [_row_saving(g["usd"], g), count(g["requests"]), g["model"],
+                         g["preview"] or ""]
                         for g in e["top"]
                     ],
                     "rrll",
@@ -950,7 +959,7 @@ def _near_duplicates(n: dict | None, r: dict) -> list[Section]:
                 ["Cost", "Similar", "Model", "Where", "Prompt"],
                 [
                     [
-                        money(x["usd"]),
+                        _row_saving(x["usd"], x),
                         f"{x['similarity']:.2f}",
                         x["model"],
                         _where(x, r),
@@ -1305,7 +1314,13 @@ def _waste(w: dict, r: dict) -> Section:
                 ["Retry cost", "Calls", "Feature", "Model", "First", "Example"],
                 [
                     [
-                        money(x["usd"]),
+                        _row_saving(
+                            x["usd"],
+                            {
+                                "unpriced_requests": x.get("unpriced_calls"),
+                                "unknown_token_requests": x.get("unknown_token_calls"),
+                            },
+                        ),
                         count(x["calls"]),
                         x["feature"],
                         x["model"],
