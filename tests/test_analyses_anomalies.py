@@ -415,3 +415,40 @@ def test_days_without_a_cost_are_no_days_of_history(jsonl):
     assert (a["min_history_days"], a["days_checked"], a["days"]) == (7, 0, [])
     assert a["days_with_calls_not_checked"] == {"short_history": 7, "few_days_with_calls": 0}
     assert (a["forecast"]["history_days"], a["forecast"]["history_days_without_cost"]) == (6, 7)
+
+
+def test_the_note_says_when_days_without_a_cost_made_the_history_short(jsonl):
+    # 6 days of one $1 call, 7 days of calls of mystery-model only (no price), then a day of
+    # five $1 calls. The last day has 6 days with a cost before it (below min_history_days,
+    # 7) though 13 days of log precede it: the note read 'fewer than 7 days of log before
+    # each' of it too. The first 6 days are young (0 to 5 days of log); the unpriced days
+    # have no call with a cost, no day with calls here (as 'active' counts them).
+    records = [call(d * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(6)]
+    records += [call(d * DAY + NOON, model="mystery-model", text=f"m{d}") for d in range(6, 13)]
+    records += [call(13 * DAY + NOON + i, text=f"spike{i}", **DOLLAR) for i in range(5)]
+    a = report(jsonl, records)["anomalies"]
+    assert a["days_with_calls_not_checked"] == {"short_history": 7, "few_days_with_calls": 0}
+    assert a["days_with_calls_short_of_days_with_a_cost"] == 1
+    assert a["not_checked_note"] == (
+        "7 days with calls not checked: 6 with fewer than 7 days of log before each, 1 with "
+        "fewer than 7 days with a cost before each (days whose calls have no cost, unpriced or "
+        "without token counts, are no history); no anomaly found there does not mean all was "
+        "usual"
+    )
+    # 7 unpriced days, then a $1 day: 7 days of log before it, none with a cost
+    records = [call(d * DAY + NOON, model="mystery-model", text=f"m{d}") for d in range(7)]
+    records.append(call(7 * DAY + NOON, text="d7", **DOLLAR))
+    a = report(jsonl, records)["anomalies"]
+    assert a["days_with_calls_short_of_days_with_a_cost"] == 1
+    assert a["not_checked_note"] == (
+        "1 day with calls not checked: fewer than 7 days with a cost before it (days whose "
+        "calls have no cost, unpriced or without token counts, are no history); no anomaly "
+        "found there does not mean all was usual"
+    )
+    # a young log only: said as before
+    a = report(jsonl, [call(d * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(3)])
+    assert a["anomalies"]["days_with_calls_short_of_days_with_a_cost"] == 0
+    assert a["anomalies"]["not_checked_note"] == (
+        "3 days with calls not checked: fewer than 7 days of log before each; no anomaly found "
+        "there does not mean all was usual"
+    )

@@ -198,6 +198,9 @@ def anomalies(con, ctx) -> dict:
               SELECT scope, key, day, cost, calls, top,
                 list(cost) FILTER (WHERE cost IS NOT NULL) OVER past_days AS past,
                 count(*) FILTER (WHERE calls > 0) OVER past_days AS active,
+                -- the days of log before, with a cost or not: a day of fewer than
+                -- MIN_HISTORY days with a cost may follow more days of log than that
+                count(*) OVER past_days AS logged,
                 list(calls) FILTER (WHERE cost IS NOT NULL) OVER past_days AS past_calls,
                 sum(calls) OVER past_days AS h_calls,
                 sum(CAST(cost AS DOUBLE)) OVER past_days AS h_cost,
@@ -225,7 +228,7 @@ def anomalies(con, ctx) -> dict:
                      + ({MAD_SCALE} * mad_calls * mean_call) ^ 2) AS calls_sigma,
                 sqrt(greatest(h_lsq / h_sized - mean_log ^ 2, 0)) AS sd_log
               FROM med)
-            SELECT scope, key, day, cost, calls, top, n, active, checked, median, mad,
+            SELECT scope, key, day, cost, calls, top, n, active, logged, checked, median, mad,
               median + {k} * greatest({MAD_SCALE} * mad, {MEDIAN_FLOOR} * median, ?,
                                       coalesce(calls_sigma, 0)) AS threshold,
               -- the day's largest call alone is news: of a size the calls before never had
@@ -264,11 +267,15 @@ def anomalies(con, ctx) -> dict:
               count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n < {MIN_HISTORY}
                                AND calls > 0),
               count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n >= {MIN_HISTORY}
-                               AND calls > 0)
+                               AND calls > 0),
+              -- of the short ones with calls, those whose log was long enough, but not
+              -- its days with a cost (days of calls without one are no history)
+              count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n < {MIN_HISTORY}
+                               AND logged >= {MIN_HISTORY} AND calls > 0)
             FROM sv_baseline WHERE day BETWEEN ? AND ?""",
         [first_day, last_day],
     ).fetchone()
-    checked, series, short, sparse, short_called, sparse_called = counts
+    checked, series, short, sparse, short_called, sparse_called, uncosted_called = counts
     return {
         "days": days[: ctx.top],
         "users_and_features": others[: ctx.top],
@@ -283,9 +290,12 @@ def anomalies(con, ctx) -> dict:
             "short_history": short_called,
             "few_days_with_calls": sparse_called,
         },
+        # of those short of history, the days with 7 days of log or more before them, but
+        # fewer with a cost: not a young log (the note says which)
+        "days_with_calls_short_of_days_with_a_cost": uncosted_called,
         "min_history_days": MIN_HISTORY,
         "min_days_with_calls": MIN_DAYS_WITH_CALLS,
-        "not_checked_note": _not_checked_note(short_called, sparse_called, window),
+        "not_checked_note": _not_checked_note(short_called, sparse_called, window, uncosted_called),
         "rule": f"cost above the median of the previous {window} days + {k:g} x robust sigma "
         "(1.4826 x MAD, at least 10% of the median, 1% of an average day's total and the spread "
         "its number of calls and their sizes give), and still above it without the day's "
@@ -297,8 +307,9 @@ def anomalies(con, ctx) -> dict:
     }
 
 
-def _not_checked_note(short: int, sparse: int, window: int) -> str | None:
-    """Why days with calls were not checked, in words; None when every one was."""
+def _not_checked_note(short: int, sparse: int, window: int, uncosted: int = 0) -> str | None:
+    """Why days with calls were not checked, in words; None when every one was. ``uncosted``
+    of the ``short`` ones followed enough days of log, but too few of them with a cost."""
     if not short and not sparse:
         return None
     total = short + sparse
@@ -308,13 +319,15 @@ def _not_checked_note(short: int, sparse: int, window: int) -> str | None:
         "(not enough days with calls: a history of idle days cannot say what a usual day costs)"
     )
     young = f"fewer than {MIN_HISTORY} days of log before {each}"
-    why = (
-        f"{sparse} with {few}, {short} with {young}"
-        if short and sparse
-        else few
-        if sparse
-        else young
+    # a day after 14 days of log, 7 of them of calls without a cost (unpriced, no token
+    # counts): no young log, but those days are no history (no cost to compare with)
+    costless = (
+        f"fewer than {MIN_HISTORY} days with a cost before {each} (days whose calls "
+        "have no cost, unpriced or without token counts, are no history)"
     )
+    reasons = [(sparse, few), (short - uncosted, young), (uncosted, costless)]
+    reasons = [(n, text) for n, text in reasons if n]
+    why = reasons[0][1] if len(reasons) == 1 else ", ".join(f"{n} with {t}" for n, t in reasons)
     return (
         f"{total} day{'' if total == 1 else 's'} with calls not checked: {why}; no anomaly "
         "found there does not mean all was usual"
