@@ -546,6 +546,44 @@ def test_a_failed_call_without_usage_is_not_priced_from_its_text(cli, jsonl):
     assert re.search(r"2026-11-02 3 \$0\.000006 \+ 1 without tokens", text), text
 
 
+def test_cost_by_day_of_a_long_log_sums_the_earlier_days_on_one_row(cli, jsonl):
+    """A log of six months printed 180 rows under Cost by day (a year, 365) in the terminal,
+    the Markdown of a PR comment and the HTML page. The latest 31 days are shown; the days
+    before them are summed on one row that says how many they are and what they hold, and
+    the JSON keeps every day."""
+    from datetime import date, timedelta
+
+    start = date(2026, 3, 1)
+    records = [
+        {
+            "ts": f"{start + timedelta(days=i)}T12:00:00Z",
+            "model": "gpt-4o-mini",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+        }
+        for i in range(40)
+    ]
+    # an unpriced call on the first day: counted on the summed row, not as $0
+    records.append({"ts": "2026-03-01T13:00:00Z", "model": "acme-llm-7b", "input_tokens": 10})
+    log = jsonl(records)
+    report = json.loads(cli("analyze", log, "-f", "json").stdout)
+    assert len(report["by_day"]) == 40
+    # 9 earlier days: 9 x (1,000 x $0.15/M + 100 x $0.60/M) = 9 x $0.00021
+    assert sum(d["cost_usd"] for d in report["by_day"][:9]) == pytest.approx(9 * 0.00021)
+    text = cli("analyze", log).stdout
+    assert "The latest 31 of 40 days with calls; the first row sums the 9 before them " in text
+    assert "(2026-03-01 → 2026-03-09)" in text
+    assert re.search(r"^\(9 earlier days\) +10 +\$0\.0019 \+ 1 unpriced$", text, re.M), text
+    days = re.findall(r"^2026-\d\d-\d\d +1 +\$0\.0002$", text, re.M)
+    assert len(days) == 31, text
+    assert "2026-03-09 " not in text and "2026-03-10 " in text and "2026-04-09 " in text
+    md = cli("analyze", log, "-f", "markdown").stdout
+    assert "| (9 earlier days) | 10 | $0.0019 + 1 unpriced |" in md
+    assert "| 2026-03-09 |" not in md and "| 2026-03-10 | 1 | $0.0002 |" in md
+    html = cli("analyze", log, "-f", "html").stdout
+    assert "(9 earlier days)" in html and ">2026-03-09<" not in html
+
+
 def test_cost_by_day_of_calls_without_a_time_says_so(cli, jsonl):
     """Calls without a timestamp printed 'Cost by day' as a table of headers and no rows
     (an empty Markdown table in a PR); it says there are no timestamps, as Peak times does."""

@@ -367,21 +367,42 @@ def _day_cost(d: dict) -> str:
     )
 
 
+# Cost by day shows this many of the latest days; the days before are summed on one row. A
+# log of six months printed 180 rows (a year, 365) in the terminal, a PR comment and the HTML
+# page, between Cost by model and the savings; --period weekly/monthly and the JSON have them.
+DAYS_SHOWN = 31
+
+
 def _by_day(r: dict) -> Section:
-    rows = [
-        [
-            d["day"],
-            count(d["requests"]),
-            _day_cost(d),
-        ]
-        for d in r["by_day"]
-    ]
+    days = r["by_day"]
     # days of the report's zone: analyze and check take no --tz, their days are UTC ones, and
     # say so as report --tz names its zone ('Cost by day (Europe/Paris)')
     title = f"Cost by day ({(r.get('window') or {}).get('tz') or 'UTC'})"
-    if not rows:  # not a table of no rows: the calls had no time (the summary says how many)
+    if not days:  # not a table of no rows: the calls had no time (the summary says how many)
         return Section(title, lines=["no timestamps"])
-    return Section(title, tables=[Table(["Day", "Calls", "Cost"], rows, "lrr")])
+    earlier, days = days[:-DAYS_SHOWN], days[-DAYS_SHOWN:]
+    rows = [[d["day"], count(d["requests"]), _day_cost(d)] for d in days]
+    section = Section(title)
+    if earlier:
+        known = [d["cost_usd"] for d in earlier if d["cost_usd"] is not None]
+        summed = {
+            "requests": sum(d["requests"] for d in earlier),
+            # days of unpriced calls only have no cost: unknown, not $0
+            "cost_usd": sum(known) if known else None,
+            "unpriced_requests": sum(d.get("unpriced_requests") or 0 for d in earlier),
+            "unknown_token_requests": sum(d.get("unknown_token_requests") or 0 for d in earlier),
+        }
+        label = f"({plural(len(earlier), 'earlier day')})"
+        rows.insert(0, [label, count(summed["requests"]), _day_cost(summed)])
+        section.lines.append(
+            f"The latest {len(days)} of {count(len(days) + len(earlier))} days with calls; the "
+            f"first row "
+            f"sums the {count(len(earlier))} before them ({earlier[0]['day']} → "
+            f"{earlier[-1]['day']}): --period weekly or monthly totals every week or month, "
+            "--format json lists every day."
+        )
+    section.tables.append(Table(["Day", "Calls", "Cost"], rows, "lrr"))
+    return section
 
 
 def _days_in_periods(r: dict) -> bool:
