@@ -734,3 +734,55 @@ def test_every_command_reading_logs_says_it_reads_stdin_and_does(cli):
     for name, args in piped.items():
         result = cli(*args, input=line)
         assert result.exit_code == 0 and "<stdin>: jsonl, 1 line → 1 call" in result.stderr, name
+
+
+def test_downgrade_features_and_self_hosting_say_what_they_leave_out(cli, jsonl):
+    """The downgrade table of features and the self-hosting table list --top rows: a log of
+    40 features and 21 models with an open-weight class listed 10 of each and said nothing
+    of the 30 features and 11 models left out. The features past --top are summed on one
+    row, and self-hosting says how many models it leaves out and what they cost a month."""
+    records = [
+        {
+            "ts": f"2026-03-0{day + 1}T1{i}:00:00Z",
+            "model": "gpt-4o",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+            "tags": {"feature": feature},
+        }
+        for i, (feature, calls) in enumerate([("a", 3), ("b", 2), ("c", 1)])
+        for day in range(calls)
+    ]
+    records.append(
+        {
+            "ts": "2026-03-05T10:00:00Z",
+            "model": "gpt-4o-mini",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+            "tags": {"feature": "d"},
+        }
+    )
+    log = jsonl(records)
+    report = json.loads(cli("analyze", log, "--top", "1", "-f", "json").stdout)
+    d = report["downgrade"]
+    assert [f["feature"] for f in d["by_feature"]] == ["a"] and d["features"] == 3
+    # b and c: 3 gpt-4o calls of $0.0035 (1,000 x $2.50/M + 100 x $10/M) that would cost
+    # $0.00021 on gpt-4o-mini (1,000 x $0.15/M + 100 x $0.60/M): $0.00329 saved each
+    other = d["other_features"]
+    assert (other["calls"], other["medium_calls"]) == (3, 3)
+    assert other["savings_all_usd"] == pytest.approx(3 * 0.00329)
+    assert other["savings_partial_usd"] == pytest.approx(0.5 * 3 * 0.00329)
+    s = report["selfhost"]
+    assert [w["model"] for w in s["workloads"]] == ["gpt-4o"] and s["models"] == 2
+    # gpt-4o-mini's one call of $0.00021 in 4 days, a month of them: x 30.44 / 4
+    assert s["other_models_monthly_api_usd"] == pytest.approx(0.00021 * 30.4375 / 4, rel=1e-3)
+    text = " ".join(cli("analyze", log, "--top", "1").stdout.split())
+    assert "(2 more) 3 0/3/0 $0.00 $0.0049 $0.0099" in text, text
+    assert (
+        "Listed: the 1 of 2 models with the largest API cost a month; the other 1 cost "
+        "$0.0016 a month (--top lists more)." in text
+    ), text
+    md = cli("analyze", log, "--top", "1", "-f", "markdown").stdout
+    assert "| (2 more) | 3 | 0/3/0 | $0.00 | $0.0049 | $0.0099 |" in md
+    # with every row shown, nothing is said to be left out
+    text = " ".join(cli("analyze", log).stdout.split())
+    assert "more)" not in text and "Listed: the" not in text.split("Self-hosting")[1]

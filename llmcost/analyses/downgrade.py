@@ -250,15 +250,25 @@ def downgrade(con, ctx) -> dict:
                 ORDER BY savings_simple_usd DESC, savings_all_usd DESC, model, provider, target""",
         )
     )
-    by_feature = _money(
+    features = _money(
         rows(
             con,
             f"""SELECT coalesce(feature, '(none)') AS feature, {levels}
                 FROM sv_dg_calls WHERE saving > 0 GROUP BY 1
-                ORDER BY savings_simple_usd DESC, savings_all_usd DESC, feature LIMIT ?""",
-            [ctx.top],
+                ORDER BY savings_simple_usd DESC, savings_all_usd DESC, feature""",
         )
     )
+    # the top features, and the others summed: a log of 40 features listed 10 and said
+    # nothing of the 30 it left out
+    by_feature, rest = features[: ctx.top], features[ctx.top :]
+    other_features = None
+    if rest:
+        other_features = {
+            key: sum(f[key] for f in rest)
+            for key in ("calls", "simple_calls", "medium_calls", "complex_calls")
+        }
+        for key in ("savings_simple_usd", "savings_partial_usd", "savings_all_usd"):
+            other_features[key] = usd(sum(f[key] or 0 for f in rest))
     total = _money(rows(con, f"SELECT {levels} FROM sv_dg_calls WHERE saving > 0"))[0]
     # calls with a target that had no price on their date (not released yet): not repriced
     unpriced_target = con.execute(
@@ -322,6 +332,8 @@ def downgrade(con, ctx) -> dict:
         "coverage": coverage,
         "by_model": by_model,
         "by_feature": by_feature,
+        "features": len(features),  # with a saving; by_feature has the top of them
+        "other_features": other_features,  # the rest, summed (None: none left out)
         "complex_reasons": reasons,
         "cascade": {
             "escalation_share": escalation,

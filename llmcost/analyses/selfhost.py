@@ -193,6 +193,12 @@ def selfhost(con, ctx) -> dict:
         "log_days": round(days, 2),
         "untimed_calls": calls - timed,  # left out of the monthly figures
         "workloads": out[: ctx.top],
+        # how many models have an open-weight class, and what those past --top cost a month:
+        # a log of 21 such models listed 10 and said nothing of the 11 it left out
+        "models": len(out),
+        "other_models_monthly_api_usd": round(
+            sum((w["monthly_api_usd"] for w in out[ctx.top :]), 0.0), 6
+        ),
         "usd": usd(sum(w["window_saving_usd"] for w in winners)),
         "assumption": ASSUMPTION,
         "note": None

@@ -1049,6 +1049,10 @@ def _downgrade(r: dict) -> Section:
         )
     )
     if d.get("by_feature"):
+        features = list(d["by_feature"])
+        if d.get("other_features"):  # the features past --top, summed (an older report: none)
+            more = d["features"] - len(features)
+            features.append({"feature": f"({count(more)} more)", **d["other_features"]})
         section.tables.append(
             Table(
                 ["Feature", "Calls", "Simple / med / complex", "Simple only", "+ medium",
@@ -1062,7 +1066,7 @@ def _downgrade(r: dict) -> Section:
                         money(f["savings_partial_usd"]),
                         money(f["savings_all_usd"]),
                     ]
-                    for f in d["by_feature"]
+                    for f in features
                 ],
                 "lrrrrr",
                 spare=("Simple / med / complex", "+ medium"),
@@ -1609,6 +1613,13 @@ def _selfhost(s: dict) -> Section:
             spare=("Self-host/month",),  # the break-even volume says what it costs
         )
     )
+    more = (s.get("models") or 0) - len(s["workloads"])  # (an older report: no count)
+    if more > 0:
+        section.lines.append(
+            f"Listed: the {len(s['workloads'])} of {count(s['models'])} models with the "
+            f"largest API cost a month; the other {count(more)} cost "
+            f"{money(s['other_models_monthly_api_usd'])} a month (--top lists more)."
+        )
     return section
 
 
