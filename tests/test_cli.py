@@ -786,3 +786,28 @@ def test_downgrade_features_and_self_hosting_say_what_they_leave_out(cli, jsonl)
     # with every row shown, nothing is said to be left out
     text = " ".join(cli("analyze", log).stdout.split())
     assert "more)" not in text and "Listed: the" not in text.split("Self-hosting")[1]
+
+
+def test_a_markdown_report_too_long_for_a_github_comment_says_so(cli, jsonl):
+    """analyze --format markdown is meant for an issue or a PR comment, which GitHub cuts at
+    65,536 characters: 180 days of --period daily --breakdown wrote 251,623 and nothing said
+    so. A longer report is still written whole, and stderr says how long it is."""
+    records = [
+        {
+            "ts": f"2026-03-01T{i // 60 % 24:02d}:{i % 60:02d}:00Z",
+            "model": "gpt-4o-mini",
+            "user_id": f"user-{i:04d}-of-a-team-with-long-identifiers-in-its-logs",
+            "input_tokens": 1000,
+            "output_tokens": 100,
+        }
+        for i in range(800)
+    ]
+    log = jsonl(records)
+    long = cli("analyze", log, "-f", "markdown", "--by", "user", "--top", "1000")
+    assert long.exit_code == 0, long.stderr
+    assert len(long.stdout) > 65536 and "| user-0799-of-a-team-with-" in long.stdout
+    warning = re.search(r"warning: the Markdown is ([\d,]+) characters; GitHub cuts", long.stderr)
+    assert warning and int(warning[1].replace(",", "")) == len(long.stdout), long.stderr
+    assert "an issue or pull request comment at 65,536" in " ".join(long.stderr.split())
+    short = cli("analyze", log, "-f", "markdown", "--by", "user")
+    assert len(short.stdout) < 65536 and "warning:" not in short.stderr

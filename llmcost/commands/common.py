@@ -251,6 +251,24 @@ def write_stdout(text: str) -> None:
         sys.stdout.write(text)
 
 
+# GitHub cuts the body of an issue or pull-request comment at this many characters
+GITHUB_COMMENT_CHARS = 65536
+
+
+def warn_long_markdown(text: str) -> None:
+    """Say on stderr when a Markdown report is too long to post as a GitHub comment: 180
+    days of --period daily --breakdown wrote 251,623 characters and nothing said that a PR
+    comment of it would be cut at a quarter (the report itself is written whole)."""
+    if len(text) > GITHUB_COMMENT_CHARS:
+        stderr().print(
+            f"warning: the Markdown is {len(text):,} characters; GitHub cuts an issue or pull "
+            f"request comment at {GITHUB_COMMENT_CHARS:,} (a longer --period, no --breakdown "
+            "or a smaller --top shortens it)",
+            soft_wrap=True,
+            markup=False,
+        )
+
+
 def emit(report: dict, format: ReportFormat | AnalyzeFormat, output: Path | None) -> None:
     """Write a report in ``format`` to ``output`` or stdout."""
     if format.value == "json":
@@ -261,6 +279,7 @@ def emit(report: dict, format: ReportFormat | AnalyzeFormat, output: Path | None
         from llmcost.render.markdown import render
 
         text = render(report)
+        warn_long_markdown(text)
     elif format.value == "html":
         from llmcost.render.html import render
 
