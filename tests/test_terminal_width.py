@@ -168,6 +168,44 @@ def test_rejects_shows_the_reason_whole(cli, tmp_path, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_unpriced_models_show_why_whole(cli, jsonl, width):
+    """Why a model has no price is what the Unpriced models table is for: at 120 columns
+    'known as deepseek-chat, but no price was in force at the call'…' lost the date, and at
+    80 'no pricing table knows…' and 'known as deepseek-chat…' said nothing. It wraps."""
+    log = jsonl(
+        [
+            # deepseek-chat's price rows end 2026-07-25 (the name was retired)
+            {
+                "ts": "2026-08-01T10:00:00Z",
+                "provider": "deepseek",
+                "model": "deepseek-chat",
+                "input_tokens": 1000,
+                "output_tokens": 100,
+            },
+            {
+                "ts": "2026-08-01T11:00:00Z",
+                "model": "acme-llm-7b",
+                "input_tokens": 1000,
+                "output_tokens": 100,
+            },
+        ]
+    )
+    report = json.loads(cli("analyze", log, "-f", "json").stdout)
+    reasons = {u["model"]: u["reason"] for u in report["unpriced_models"]}
+    assert reasons["deepseek-chat"].endswith("(first call 2026-08-01)"), reasons
+    assert reasons["acme-llm-7b"] == "no pricing table knows this model"
+    result = cli("analyze", log, env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.stderr
+    table = result.stdout.split("Unpriced models (not counted as $0)")[1]
+    assert max(len(line) for line in table.splitlines()) <= width
+    for reason in reasons.values():
+        # every word of the reason, in order, wherever it wrapped (no "…")
+        words = iter(table.split())
+        assert all(word in words for word in reason.split()), table
+    assert "…" not in table
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_pricing_list_shows_model_names_and_prices_whole(cli, width):
     text = cli("pricing", "list", "--provider", "openai", env={"COLUMNS": str(width)}).stdout
     models = json.loads(cli("pricing", "list", "--provider", "openai", "-f", "json").stdout)

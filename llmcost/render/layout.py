@@ -1096,6 +1096,10 @@ def _problems(r: dict) -> list[Section]:
                             for u in r["unpriced_models"]
                         ],
                         "llrrrl",
+                        # why a model has no price is the point of the table: wrapped, not
+                        # cut ('known as deepseek-chat, but no price was in force at the call'…'
+                        # at 120 columns lost the date; 'no pricing table knows…' at 80)
+                        fold=("Why",),
                     )
                 ],
             )
