@@ -377,6 +377,9 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                 )
             )
         if lim.max_daily_cost is not None:
+            # how many days broke it, not only the costliest: on a 180-day log, '2026-07-22'
+            # alone read as one bad day where 96 were above the limit
+            above = sum(d["cost_usd"] > lim.max_daily_cost + 1e-12 for d in priced_days)
             rules.append(
                 _rule(
                     "max_daily_cost",
@@ -386,7 +389,10 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
                     lim.max_daily_cost,
                     max_day["cost_usd"] if max_day else None,
                     "usd",
-                    max_day["day"]
+                    (
+                        max_day["day"]
+                        + (f"; {above} of {len(priced_days)} days above" if above > 1 else "")
+                    )
                     if max_day
                     else "no day has a priced call"
                     if by_day

@@ -149,6 +149,27 @@ def test_each_rule_breached_just_above(head, limits, key, actual, detail):
     assert result["status"] == "fail" and result["breached"] == 1
 
 
+def test_the_daily_rule_says_how_many_days_broke_it(cli, tmp_path):
+    """--max-daily-cost named the costliest day only: on a 180-day log, '2026-07-22' read as
+    one bad day where 34 were above the limit (the per-model, feature and user rules say
+    '22 above'). The detail says how many days were above, of the days with a cost, when
+    more than one was: here 11-02 ($1.05) and 11-03 ($0.62) are both above $0.60."""
+    md = tmp_path / "summary.md"
+    result = cli("check", HEAD, "--max-daily-cost", "0.60", "--markdown", md, "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    [rule] = [r for r in json.loads(result.stdout)["rules"] if r["rule"] == "max_daily_cost"]
+    assert (
+        rule["actual"] == pytest.approx(1.05) and rule["detail"] == "2026-11-02; 2 of 2 days above"
+    )
+    assert "| ❌ FAIL | 2026-11-02; 2 of 2 days above |" in md.read_text()
+    text = " ".join(cli("check", HEAD, "--max-daily-cost", "0.60").stdout.split())
+    assert "$0.60 $1.05 FAIL 2026-11-02; 2 of 2 days above" in text, text
+    # one day above: the day, as before
+    result = cli("check", HEAD, "--max-daily-cost", "1.04", "-f", "json")
+    [rule] = [r for r in json.loads(result.stdout)["rules"] if r["rule"] == "max_daily_cost"]
+    assert rule["detail"] == "2026-11-02"
+
+
 def test_a_named_limit_and_star_split_the_names(head):
     result = evaluate(head, Policy(fail=Limits(per_user={"bob": 1.00, "*": 0.60})))
     rules = rules_of(result)
