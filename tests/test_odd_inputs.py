@@ -157,3 +157,75 @@ def test_a_call_whose_text_holds_backslash_x02_is_read_whole(cli, tmp_path):
     assert "\\\\x02" in log.read_text()
     report = _report(cli, log)
     assert _read(report)[0] == (3, 2, 1, 0), report["rejected"]
+
+
+# A CSV export of each reader that reads CSV: the file, its id column, a column whose text
+# may span lines and its text, and a token column and a count out of range. The multi-line texts are what exports hold: a prompt
+# with line breaks (Langfuse's input), a JSON body pretty-printed (Helicone's request_body,
+# LiteLLM's metadata).
+CSV_EXPORTS = {
+    "helicone": (
+        DATA / "formats" / "helicone" / "export.csv",
+        "response_id",
+        "request_body",
+        '{"model": "gpt-4o-mini",\n "messages": [{"role": "user",\n  "content": "Find flights"}]}',
+        ("prompt_tokens", "1e30"),
+    ),
+    "litellm": (
+        DATA / "formats" / "litellm" / "spend_logs.csv",
+        "request_id",
+        "metadata",
+        '{"user_api_key_alias": "search-svc",\n "team": "search",\n "tags": ["feature:search"]}',
+        ("prompt_tokens", "1e30"),
+    ),
+    "langfuse": (
+        DATA / "formats" / "langfuse" / "observations.csv",
+        "id",
+        "input",
+        "What is 2+2?\nAnswer in\none word.",
+        ("usageDetails", '{"input": 1e30, "output": 60}'),
+    ),
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("reader", CSV_EXPORTS)
+def test_a_csv_reject_is_reported_at_its_line_after_blank_and_multi_line_rows(
+    cli, tmp_path, reader, newline
+):
+    """The CSV readers numbered rows, not lines: a blank line was not counted (nor skipped:
+    lines read were not calls + skipped + rejected), and a quoted cell spanning lines moved
+    every later reject up by its extra lines. Lines: 1 header, 2 a call, 3 blank, 4-6 a call
+    with a three-line cell, 7 a bad token count, 8 a row cut short, 9 a call."""
+    import csv
+    import io
+
+    source, id_column, text_column, text, (token_column, count) = CSV_EXPORTS[reader]
+    header, row, *_ = csv.reader(io.StringIO(source.read_text()))
+
+    def variant(request_id: str, **cells: str) -> list[str]:
+        out = dict(zip(header, row, strict=True))
+        out.update({id_column: request_id, **cells})
+        return [out[h] for h in header]
+
+    text = text.replace("\n", newline)
+    assert text.count(newline) == 2
+    buffer = io.StringIO(newline="")
+    write = csv.writer(buffer, lineterminator=newline).writerow
+    write(header)
+    write(variant("call-1"))
+    buffer.write(newline)
+    write(variant("call-2", **{text_column: text}))
+    write(variant("call-bad", **{token_column: count}))
+    write(variant("call-cut")[:3])
+    write(variant("call-3"))
+    path = tmp_path / f"{reader}.csv"
+    path.write_bytes(buffer.getvalue().encode())
+    assert path.read_bytes().count(b"\n") == 9
+    report = _report(cli, path)
+    (read, ingested, skipped, rejected), _, rejects = _read(report)
+    assert report["inputs"][0]["format"] == reader
+    counts = (read, ingested, skipped, rejected)
+    assert (counts, [line for line, _ in rejects]) == ((6, 3, 1, 2), [7, 8]), rejects
+    assert "too large for a token count" in rejects[0][1], rejects
+    assert rejects[1][1].startswith("bad CSV row:"), rejects

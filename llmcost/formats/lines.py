@@ -108,16 +108,7 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
     numbers; the others are renumbered around them. Returns how many were undecodable.
     """
     install_macros(con)
-    for table in ("llm_reject_errors", "llm_reject_scans", "lines", "bad_lines"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    with line_reader(path) as reader:
-        con.execute(
-            f"CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS line, text FROM ({reader.sql})",
-            [str(reader.path)],
-        )
-    undecodable = con.execute(
-        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
-    ).fetchall()
+    reader, undecodable = _numbered_lines(con, path, "lines")
     if undecodable:
         con.executemany(
             "INSERT INTO rejects VALUES (?, ?, ?, ?, ?)",
@@ -132,18 +123,106 @@ def read_lines(con, path: Path, source: str, ingest_id: int, line_offset: int = 
                 for line, raw, msg in undecodable
             ],
         )
+    if line_offset:
+        con.execute("UPDATE lines SET line = line + ?", [line_offset])
+    return len(undecodable)
+
+
+def _numbered_lines(con, path: Path, table: str) -> tuple[LineReader, list[tuple]]:
+    """Create the temp table ``table(line, text)`` of ``path``'s decodable lines, numbered as
+    the file numbers them; return the reader and the undecodable (line, raw, message)."""
+    for name in ("llm_reject_errors", "llm_reject_scans", table, "bad_lines"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    with line_reader(path) as reader:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS "
+            f"SELECT row_number() OVER () AS line, text FROM ({reader.sql})",
+            [str(reader.path)],
+        )
+    undecodable = con.execute(
+        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
+    ).fetchall()
+    if undecodable:
         con.execute("CREATE TEMP TABLE bad_lines (line BIGINT)")
         con.executemany("INSERT INTO bad_lines VALUES (?)", [(u[0],) for u in undecodable])
         # The k-th decoded row's real line: k + (undecodable lines i with line_i - i < k).
         con.execute(
-            """UPDATE lines SET line = lines.line + (
+            f"""UPDATE {table} SET line = {table}.line + (
                  SELECT count(*) FROM (SELECT line - row_number() OVER (ORDER BY line) AS g
-                                       FROM bad_lines) b WHERE b.g < lines.line)"""
+                                       FROM bad_lines) b WHERE b.g < {table}.line)"""
         )
         con.execute("DROP TABLE bad_lines")
-    if line_offset:
-        con.execute("UPDATE lines SET line = line + ?", [line_offset])
-    return len(undecodable)
+    return reader, undecodable
+
+
+# Where a CSV record starts. DuckDB's CSV reader numbers a rejected row by the LFs before it
+# outside quoted cells (a blank line counts, a cell's own line breaks do not) and skips blank
+# lines; an editor counts every LF. So the file is also read one line a row, and each line's
+# start is found to be inside a quoted cell or not, as DuckDB's reader decides it: a quote
+# opens a quoted cell only at a cell's start (a quote inside an unquoted cell is text), "" in
+# a quoted cell is a quote, a lone one closes it. Per line, two RE2 full matches say whether
+# it ends inside a quoted cell when it starts outside (at a record's start) and when it starts
+# inside; a line without a quote changes nothing. Chaining these per-line maps is a running
+# sum over windows (a map that forgets its start, then the parity of the flips after it), so
+# the whole file is numbered in a few vectorised passes, never a row at a time in Python.
+
+
+def _csv_patterns(delimiter: str) -> tuple[str, str]:
+    """RE2 patterns: a line that ends inside a quoted cell, from outside and from inside."""
+    d = f"\\x{{{ord(delimiter):x}}}"
+    cell = f'(?:"(?:[^"]|"")*"[^{d}"]*|[^"{d}][^{d}]*|)'
+    open_cell = '"(?:[^"]|"")*'
+    from_out = f"(?:{cell}{d})*{open_cell}"
+    from_in = f'(?:[^"]|"")*|(?:[^"]|"")*"[^{d}"]*{d}(?:{cell}{d})*{open_cell}'
+    return from_out, from_in
+
+
+def csv_record_lines(con, path: Path, delimiter: str = ",") -> None:
+    """Create the temp table ``csv_records(n, line, blank)``: one row per line of ``path``
+    that starts a CSV record (the header, a row, a blank line), ``n`` the number DuckDB's
+    CSV reader gives it in its rejects, ``line`` the file's line (what an editor shows).
+
+    Uses (and drops) DuckDB's rejects tables: call it before the CSV is read."""
+    _, undecodable = _numbered_lines(con, path, "csv_lines")
+    if undecodable:  # still lines of the file: their quotes count as far as they were read
+        con.executemany(
+            "INSERT INTO csv_lines VALUES (?, ?)",
+            [(line, raw or "x") for line, raw, _ in undecodable],
+        )
+    from_out, from_in = (p.replace("'", "''") for p in _csv_patterns(delimiter))
+    con.execute("DROP TABLE IF EXISTS csv_records")
+    # o / i: the line ends inside a quoted cell when it starts outside / inside one. o = i
+    # sets the state whatever it was; o and not i flips it; not o and i keeps it.
+    con.execute(
+        f"""CREATE TEMP TABLE csv_records AS
+        WITH m AS (
+          SELECT line, text,
+            CASE WHEN strpos(text, '"') > 0 THEN regexp_full_match(text, '{from_out}')
+                 ELSE false END AS o,
+            CASE WHEN strpos(text, '"') > 0 THEN regexp_full_match(text, '{from_in}')
+                 ELSE true END AS i
+          FROM csv_lines),
+        f AS (
+          SELECT *, sum(CASE WHEN o AND NOT i THEN 1 ELSE 0 END) OVER w AS flips
+          FROM m WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)),
+        s AS (
+          SELECT line, text,
+            max(CASE WHEN o = i THEN line * 2 + o::INT END) OVER w AS set_at,
+            max(CASE WHEN o = i THEN flips END) OVER w AS flips_at_set, flips
+          FROM f WINDOW w AS (ORDER BY line ROWS UNBOUNDED PRECEDING)),
+        e AS (
+          SELECT line, text,
+            (coalesce(set_at % 2, 0) + flips - coalesce(flips_at_set, 0)) % 2 = 1 AS ends_inside
+          FROM s)
+        SELECT row_number() OVER (ORDER BY line) AS n, line, blank FROM (
+          SELECT line, text IS NULL OR text IN ('', chr(13)) AS blank,
+                 coalesce(lag(ends_inside) OVER (ORDER BY line), false) AS starts_inside
+          FROM e)
+        WHERE NOT starts_inside ORDER BY line"""
+    )
+    con.execute("DROP TABLE csv_lines")
+    for table in ("llm_reject_errors", "llm_reject_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def stage_lines(

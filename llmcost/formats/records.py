@@ -6,8 +6,8 @@ not), as JSON lines, or as CSV. ``read_records`` turns any of them into the temp
 ``rec_in(line, rec)``: one row per record (the elements of an array are records), ``rec``
 the parsed JSON object. What cannot be read goes to ``rec_bad(line, reason, raw)``, blank
 lines to ``rec_blank(line)``. ``line`` is the line number for JSON lines, the record number
-for a document (1 for a single object), and for CSV the record number + 1 (the header is
-line 1: the file's line unless a quoted field spans lines).
+for a document (1 for a single object), and for CSV the file's line where the record starts
+(blank lines and quoted cells that span lines counted, as an editor shows it).
 
 Each adapter turns ``rec_in`` into the temp table ``cand``: one row per record it read (a
 call, a skip or a reject: ``line``, ``skip_reason``, ``reject_reason``, ``raw`` and the
@@ -26,7 +26,13 @@ from pathlib import Path
 
 import duckdb
 
-from llmcost.formats.lines import BLANK_LINE, MAX_LINE_BYTES, RAW_KEEP_CHARS, read_lines
+from llmcost.formats.lines import (
+    BLANK_LINE,
+    MAX_LINE_BYTES,
+    RAW_KEEP_CHARS,
+    csv_record_lines,
+    read_lines,
+)
 from llmcost.formats.lines import finish as finish_lines
 from llmcost.formats.sql import install_macros
 from llmcost.formats.stage import StageStats
@@ -370,8 +376,7 @@ def _read_csv(con, path: Path) -> None:
     columns = (
         "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
     )
-    con.execute("DROP TABLE IF EXISTS llm_reject_errors")
-    con.execute("DROP TABLE IF EXISTS llm_reject_scans")
+    csv_record_lines(con, path)
     con.execute(
         f"""CREATE TEMP TABLE rec_raw AS
         SELECT row_number() OVER () AS k, to_json(t) AS rec
@@ -381,21 +386,26 @@ def _read_csv(con, path: Path) -> None:
                       rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors') t""",
         [str(path)],
     )
+    # DuckDB numbers a rejected row by the line breaks outside quoted cells before it, and
+    # skips blank lines; csv_records gives each record's line in the file.
     con.execute(
         f"""INSERT INTO rec_bad
-        SELECT DISTINCT ON (line) line, 'bad CSV row: ' || error_message,
+        SELECT DISTINCT ON (e.line) coalesce(r.line, e.line), 'bad CSV row: ' || error_message,
           left(csv_line, {RAW_KEEP_CHARS})
-        FROM llm_reject_errors ORDER BY line"""
+        FROM llm_reject_errors e LEFT JOIN csv_records r ON r.n = e.line ORDER BY e.line"""
     )
-    # The k-th good row's line: k + 1 (header) + the rejected rows before it.
+    con.execute("INSERT INTO rec_blank SELECT line FROM csv_records WHERE blank AND n > 1")
+    # The k-th good row is the k-th record after the header that is neither blank nor rejected.
     con.execute(
         """CREATE TEMP TABLE rec_in AS
-        WITH b AS (SELECT line - 1 - row_number() OVER (ORDER BY line) AS good_before
-                   FROM rec_bad)
-        SELECT r.k + 1 + (SELECT count(*) FROM b WHERE b.good_before < r.k) AS line, r.rec
-        FROM rec_raw r"""
+        WITH good AS (
+          SELECT row_number() OVER (ORDER BY n) AS k, line FROM csv_records
+          WHERE n > 1 AND NOT blank AND n NOT IN (SELECT line FROM llm_reject_errors))
+        SELECT coalesce(g.line, r.k + 1) AS line, r.rec
+        FROM rec_raw r LEFT JOIN good g ON g.k = r.k ORDER BY r.k"""
     )
     con.execute("DROP TABLE rec_raw")
+    con.execute("DROP TABLE csv_records")
 
 
 def finish(con, *, source: str, ingest_id: int, fmt: str, records: Records) -> StageStats:
