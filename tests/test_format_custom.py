@@ -97,6 +97,32 @@ def test_csv_mapping_end_to_end_through_the_cli(cli, export):
     )
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_reject_is_reported_at_its_line_after_blank_and_multi_line_rows(cli, export, newline):
+    """Rows were numbered, not lines: a blank line was not counted (nor skipped), and a
+    quoted cell spanning lines (a note column with line breaks, not mapped) moved every
+    later reject up by its extra lines. Lines: 1 header, 2 a call, 3 blank, 4-6 a call with
+    a three-line note, 7 a count that is not an integer, 8 a row cut short, 9 a call."""
+    header, sonnet, bad_count, cut, *_, haiku = CSV.splitlines()
+    note = '"Ask about ""Oslo""\nthen\nanswer"'.replace("\n", newline)
+    lines = [header + ",note", sonnet + ",", "", sonnet.replace("10:00", "10:30") + "," + note]
+    lines += [bad_count + ",", cut, haiku + ","]
+    export.write_bytes((newline.join(lines) + newline).encode())
+    assert export.read_bytes().count(b"\n") == 9
+    out = cli("analyze", "exports/oct.csv", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    [entry] = report["inputs"]
+    counts = tuple(entry[k] for k in ("lines_read", "ingested", "skipped", "rejected"))
+    assert (counts, [(r["line"], r["reason"]) for r in report["rejected"]["samples"]]) == (
+        (6, 3, 1, 2),
+        [
+            (7, "column tokens_in (input_tokens) is not a non-negative integer: 12.5"),
+            (8, "CSV row not readable: Expected Number of Columns: 10 Found: 9"),
+        ],
+    )
+
+
 def test_a_custom_export_s_time_not_set_is_none_and_one_before_2000_is_rejected(cli, export):
     """A row dated 0 (no time) is a call without a timestamp, as a row with an empty
     created is; one dated before 2000 is rejected (tests/test_timestamps.py)."""

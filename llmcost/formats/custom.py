@@ -48,6 +48,7 @@ from llmcost.formats.lines import (
     LINE_STATE,
     MAX_LINE_BYTES,
     RAW_KEEP_CHARS,
+    csv_record_lines,
     finish,
     read_lines,
 )
@@ -299,7 +300,8 @@ def _jsonl_source(custom: CustomFormat) -> tuple[str, list]:
 
 
 def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int) -> int:
-    """Create ``csv_rows(line, text, <columns>)``; rows DuckDB cannot split are rejected."""
+    """Create ``csv_rows(_llm_line, _llm_text, <columns>)`` and ``csv_blank(line)`` (blank
+    lines, skipped); rows DuckDB cannot split are rejected."""
     header = _header(path, custom.delimiter)
     wanted = [*custom.columns.values(), *custom.tags]
     missing = [c for c in dict.fromkeys(wanted) if c not in header]
@@ -310,8 +312,9 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
             f"{path}'s header",
             hint=f"the header has: {', '.join(header) or '(nothing)'}",
         )
-    for table in ("llm_reject_errors", "llm_reject_scans", "csv_raw", "csv_rows", "bad_rows"):
+    for table in ("csv_raw", "csv_rows", "csv_blank"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+    csv_record_lines(con, path, custom.delimiter)
     names = list(dict.fromkeys(header))
     columns = (
         "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
@@ -324,10 +327,14 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
             rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')""",
         [str(path), custom.delimiter],
     )
-    bad = con.execute(
-        "SELECT line, csv_line, error_message FROM llm_reject_errors ORDER BY line"
-    ).fetchall()
+    # DuckDB numbers a rejected row by the line breaks outside quoted cells before it, and
+    # skips blank lines; csv_records gives each record's line in the file.
     # A row DuckDB rejected may be reported once per problem: keep each line once.
+    bad = con.execute(
+        """SELECT coalesce(r.line, e.line), csv_line, error_message
+        FROM llm_reject_errors e LEFT JOIN csv_records r ON r.n = e.line
+        ORDER BY e.line, e.rowid"""
+    ).fetchall()
     bad = list({line: (line, raw, msg) for line, raw, msg in bad}.values())
     if bad:
         con.executemany(
@@ -343,21 +350,19 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
                 for line, raw, msg in bad
             ],
         )
-    con.execute("CREATE TEMP TABLE bad_rows (line BIGINT)")
-    if bad:  # DuckDB 2: executemany of no rows is an error
-        con.executemany("INSERT INTO bad_rows VALUES (?)", [(b[0],) for b in bad])
-    # The k-th row read is data row k + (rejected rows before it); its line adds the header.
+    # The k-th row read is the k-th record after the header that is neither blank nor rejected.
     con.execute(
         """CREATE TEMP TABLE csv_rows AS
-        WITH b AS (SELECT line - 1 - row_number() OVER (ORDER BY line) AS good_before
-                   FROM bad_rows),
+        WITH good AS (
+          SELECT row_number() OVER (ORDER BY n) AS k, line FROM csv_records
+          WHERE n > 1 AND NOT blank AND n NOT IN (SELECT line FROM llm_reject_errors)),
         r AS (SELECT row_number() OVER () AS _llm_k, to_json(c) AS _llm_text, c.* FROM csv_raw c)
-        SELECT r._llm_k + (SELECT count(*) FROM b WHERE b.good_before < r._llm_k) + 1
-                 AS _llm_line, r.*
-        FROM r"""
+        SELECT coalesce(g.line, r._llm_k + 1) AS _llm_line, r.*
+        FROM r LEFT JOIN good g ON g.k = r._llm_k ORDER BY r._llm_k"""
     )
+    con.execute("CREATE TEMP TABLE csv_blank AS SELECT line FROM csv_records WHERE blank AND n > 1")
     con.execute("DROP TABLE csv_raw")
-    con.execute("DROP TABLE bad_rows")
+    con.execute("DROP TABLE csv_records")
     return len(bad)
 
 
@@ -387,7 +392,8 @@ def _csv_source(custom: CustomFormat) -> tuple[str, list]:
     sql = (
         f"SELECT _llm_line AS line, _llm_text AS text, 'ok' AS state, {', '.join(cols)}, "
         "NULL::JSON AS c_model_json, "
-        f"{tags} AS c_tags FROM csv_rows"
+        f"{tags} AS c_tags FROM csv_rows "
+        "UNION ALL BY NAME SELECT line, NULL AS text, 'blank' AS state FROM csv_blank"
     )
     return sql, params
 
