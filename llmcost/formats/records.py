@@ -36,6 +36,7 @@ from llmcost.formats.lines import (
 from llmcost.formats.lines import finish as finish_lines
 from llmcost.formats.sql import install_macros
 from llmcost.formats.stage import StageStats
+from llmcost.streams import SUFFIXES
 
 MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 
@@ -376,7 +377,8 @@ def _read_csv(con, path: Path) -> None:
     columns = (
         "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
     )
-    csv_record_lines(con, path)
+    con.execute("DROP TABLE IF EXISTS llm_reject_errors")
+    con.execute("DROP TABLE IF EXISTS llm_reject_scans")
     con.execute(
         f"""CREATE TEMP TABLE rec_raw AS
         SELECT row_number() OVER () AS k, to_json(t) AS rec
@@ -386,13 +388,28 @@ def _read_csv(con, path: Path) -> None:
                       rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors') t""",
         [str(path)],
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE csv_rejects AS "
+        "SELECT line, csv_line, error_message FROM llm_reject_errors"
+    )
+    records = con.execute(
+        "SELECT (SELECT count(*) FROM rec_raw) + (SELECT count(DISTINCT line) FROM csv_rejects)"
+    ).fetchone()[0]
+    if _one_line_per_record(path, records):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE csv_records AS "
+            "SELECT line AS n, line, false AS blank FROM range(1, ? + 2) t(line)",
+            [records],
+        )
+    else:
+        csv_record_lines(con, path)
     # DuckDB numbers a rejected row by the line breaks outside quoted cells before it, and
     # skips blank lines; csv_records gives each record's line in the file.
     con.execute(
         f"""INSERT INTO rec_bad
         SELECT DISTINCT ON (e.line) coalesce(r.line, e.line), 'bad CSV row: ' || error_message,
           left(csv_line, {RAW_KEEP_CHARS})
-        FROM llm_reject_errors e LEFT JOIN csv_records r ON r.n = e.line ORDER BY e.line"""
+        FROM csv_rejects e LEFT JOIN csv_records r ON r.n = e.line ORDER BY e.line"""
     )
     con.execute("INSERT INTO rec_blank SELECT line FROM csv_records WHERE blank AND n > 1")
     # The k-th good row is the k-th record after the header that is neither blank nor rejected.
@@ -400,12 +417,27 @@ def _read_csv(con, path: Path) -> None:
         """CREATE TEMP TABLE rec_in AS
         WITH good AS (
           SELECT row_number() OVER (ORDER BY n) AS k, line FROM csv_records
-          WHERE n > 1 AND NOT blank AND n NOT IN (SELECT line FROM llm_reject_errors))
+          WHERE n > 1 AND NOT blank AND n NOT IN (SELECT line FROM csv_rejects))
         SELECT coalesce(g.line, r.k + 1) AS line, r.rec
         FROM rec_raw r LEFT JOIN good g ON g.k = r.k ORDER BY r.k"""
     )
-    con.execute("DROP TABLE rec_raw")
-    con.execute("DROP TABLE csv_records")
+    for table in ("rec_raw", "csv_records", "csv_rejects"):
+        con.execute(f"DROP TABLE {table}")
+
+
+def _one_line_per_record(path: Path, records: int) -> bool:
+    """Whether the plain file ``path`` has its header and ``records`` records on as many
+    lines: no blank line and no quoted cell across lines, so a record's line is its number
+    + 1 and the file need not be read again line by line (csv_record_lines: 1.3 s more on a
+    100 MB CSV that needs it). A count of LFs, a block at a time."""
+    if path.suffix in SUFFIXES:  # DuckDB decompresses it; its lines are not these bytes
+        return False
+    lines, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 24):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n") == records + 1
 
 
 def finish(con, *, source: str, ingest_id: int, fmt: str, records: Records) -> StageStats:
