@@ -48,7 +48,7 @@ from llmcost.formats.lines import (
     LINE_STATE,
     MAX_LINE_BYTES,
     RAW_KEEP_CHARS,
-    csv_record_lines,
+    csv_records_after_read,
     finish,
     read_lines,
 )
@@ -312,9 +312,8 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
             f"{path}'s header",
             hint=f"the header has: {', '.join(header) or '(nothing)'}",
         )
-    for table in ("csv_raw", "csv_rows", "csv_blank"):
+    for table in ("csv_raw", "csv_rows", "csv_blank", "llm_reject_errors", "llm_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    csv_record_lines(con, path, custom.delimiter)
     names = list(dict.fromkeys(header))
     columns = (
         "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
@@ -327,13 +326,14 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
             rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors')""",
         [str(path), custom.delimiter],
     )
+    csv_records_after_read(con, path, "csv_raw", custom.delimiter)
     # DuckDB numbers a rejected row by the line breaks outside quoted cells before it, and
     # skips blank lines; csv_records gives each record's line in the file.
     # A row DuckDB rejected may be reported once per problem: keep each line once.
     bad = con.execute(
         """SELECT coalesce(r.line, e.line), csv_line, error_message
-        FROM llm_reject_errors e LEFT JOIN csv_records r ON r.n = e.line
-        ORDER BY e.line, e.rowid"""
+        FROM csv_rejects e LEFT JOIN csv_records r ON r.n = e.line
+        ORDER BY e.line, e.seen"""
     ).fetchall()
     bad = list({line: (line, raw, msg) for line, raw, msg in bad}.values())
     if bad:
@@ -355,14 +355,14 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
         """CREATE TEMP TABLE csv_rows AS
         WITH good AS (
           SELECT row_number() OVER (ORDER BY n) AS k, line FROM csv_records
-          WHERE n > 1 AND NOT blank AND n NOT IN (SELECT line FROM llm_reject_errors)),
+          WHERE n > 1 AND NOT blank AND n NOT IN (SELECT line FROM csv_rejects)),
         r AS (SELECT row_number() OVER () AS _llm_k, to_json(c) AS _llm_text, c.* FROM csv_raw c)
         SELECT coalesce(g.line, r._llm_k + 1) AS _llm_line, r.*
         FROM r LEFT JOIN good g ON g.k = r._llm_k ORDER BY r._llm_k"""
     )
     con.execute("CREATE TEMP TABLE csv_blank AS SELECT line FROM csv_records WHERE blank AND n > 1")
-    con.execute("DROP TABLE csv_raw")
-    con.execute("DROP TABLE csv_records")
+    for table in ("csv_raw", "csv_records", "csv_rejects"):
+        con.execute(f"DROP TABLE {table}")
     return len(bad)
 
 

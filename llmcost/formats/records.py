@@ -30,13 +30,12 @@ from llmcost.formats.lines import (
     BLANK_LINE,
     MAX_LINE_BYTES,
     RAW_KEEP_CHARS,
-    csv_record_lines,
+    csv_records_after_read,
     read_lines,
 )
 from llmcost.formats.lines import finish as finish_lines
 from llmcost.formats.sql import install_macros
 from llmcost.formats.stage import StageStats
-from llmcost.streams import SUFFIXES
 
 MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 
@@ -388,21 +387,7 @@ def _read_csv(con, path: Path) -> None:
                       rejects_scan = 'llm_reject_scans', rejects_table = 'llm_reject_errors') t""",
         [str(path)],
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE csv_rejects AS "
-        "SELECT line, csv_line, error_message FROM llm_reject_errors"
-    )
-    records = con.execute(
-        "SELECT (SELECT count(*) FROM rec_raw) + (SELECT count(DISTINCT line) FROM csv_rejects)"
-    ).fetchone()[0]
-    if _one_line_per_record(path, records):
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE csv_records AS "
-            "SELECT line AS n, line, false AS blank FROM range(1, ? + 2) t(line)",
-            [records],
-        )
-    else:
-        csv_record_lines(con, path)
+    csv_records_after_read(con, path, "rec_raw")
     # DuckDB numbers a rejected row by the line breaks outside quoted cells before it, and
     # skips blank lines; csv_records gives each record's line in the file.
     con.execute(
@@ -423,21 +408,6 @@ def _read_csv(con, path: Path) -> None:
     )
     for table in ("rec_raw", "csv_records", "csv_rejects"):
         con.execute(f"DROP TABLE {table}")
-
-
-def _one_line_per_record(path: Path, records: int) -> bool:
-    """Whether the plain file ``path`` has its header and ``records`` records on as many
-    lines: no blank line and no quoted cell across lines, so a record's line is its number
-    + 1 and the file need not be read again line by line (csv_record_lines: 1.3 s more on a
-    100 MB CSV that needs it). A count of LFs, a block at a time."""
-    if path.suffix in SUFFIXES:  # DuckDB decompresses it; its lines are not these bytes
-        return False
-    lines, last = 0, b"\n"
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 24):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n") == records + 1
 
 
 def finish(con, *, source: str, ingest_id: int, fmt: str, records: Records) -> StageStats:
