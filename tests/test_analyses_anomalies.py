@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -452,3 +454,57 @@ def test_the_note_says_when_days_without_a_cost_made_the_history_short(jsonl):
         "3 days with calls not checked: fewer than 7 days of log before each; no anomaly found "
         "there does not mean all was usual"
     )
+
+
+def test_an_anomaly_is_a_share_of_the_days_bill(jsonl, cli):
+    """On a 180-day log of 100 users and 40 features (24,000 days of a series checked) with
+    no anomaly, 9 to 16 days were flagged: a small user or feature $0.04-$0.32 above its
+    baseline, on days of $0.63. A flag's excess must now be at least savings.anomaly_min_share
+    (10%) of the day's total, and the report says how many checks the count is of.
+
+    u1 makes ten $1 calls a day (feature main), u2 one $0.10 call (feature side), 16 days.
+    On the 15th (2026-03-16) u2 makes six: its baseline is median $0.10, MAD 0, calls all of
+    one size (no spread); sigma is the floor, 1% of the average day ($172.10 / 16 days):
+    threshold 0.10 + 3.5 x 0.1075625 = $0.4765, and $0.60 ($0.50 without its largest call)
+    is above it, but its $0.50 excess is 4.7% of the day's $10.60: no flag (was 2, u2 and
+    side). On the 16th u1 makes twenty: the day's $20.10 against median $10.10 and sigma
+    $1.01 (10% of the median) has its $10 excess 50% of the day: found, as u1 and main."""
+    records = []
+    for d in range(16):
+        n1 = 20 if d == 15 else 10
+        n2 = 6 if d == 14 else 1
+        records += [
+            call(d * DAY + NOON + i, feature="main", text=f"a{d}-{i}", **DOLLAR) for i in range(n1)
+        ]
+        records += [
+            call(
+                d * DAY + NOON + 100 + i,
+                user="u2",
+                feature="side",
+                text=f"b{d}-{i}",
+                inp=10_000,
+                out=0,
+            )
+            for i in range(n2)
+        ]
+    log = str(jsonl(records))
+    result = cli("analyze", log, *PRICING_ARGS, "--format", "json")
+    a = json.loads(result.stdout)["anomalies"]
+    flags = [(x["day"], x["scope"], x["key"]) for x in a["days"] + a["users_and_features"]]
+    assert sorted(flags) == [
+        ("2026-03-17", "day", "all calls"),
+        ("2026-03-17", "feature", "main"),
+        ("2026-03-17", "user", "u1"),
+    ]
+    assert a["users_and_features"][0]["excess_usd"] == pytest.approx(10)
+    # 5 series (the total, 2 users, 2 features), each checked on its 8th to 16th day
+    assert (a["count"], a["checks"]) == (3, 45)
+    assert "by at least 10% of the day's total cost" in a["rule"]
+    text = " ".join(cli("analyze", log, *PRICING_ARGS).stdout.split())
+    assert "Anomalies: 3 of 45 checks (" in text
+    # savings.anomaly_min_share: 0 gives the rule of before: u2's $0.50 is one again
+    Path("llmcost.yaml").write_text("savings:\n  anomaly_min_share: 0\n")
+    again = json.loads(cli("analyze", log, *PRICING_ARGS, "--format", "json").stdout)
+    small = [x for x in again["anomalies"]["users_and_features"] if x["day"] == "2026-03-16"]
+    assert {(x["scope"], x["key"]) for x in small} == {("user", "u2"), ("feature", "side")}
+    assert small[0]["threshold_usd"] == pytest.approx(0.1 + 3.5 * 172.1 / 16 / 100)

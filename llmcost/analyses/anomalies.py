@@ -14,7 +14,12 @@ that were not are counted by why, so that no anomaly is not read as 'all normal'
 
 and the day is still above that without its largest call, unless that call alone is of a size
 the calls before never had: log(call) > mean + ``call_k`` x sd of the log sizes of the calls of
-the same history (sd at least log 1.1).
+the same history (sd at least log 1.1); and its excess (cost - median) is at least
+``savings.anomaly_min_share`` (10%) of the day's total cost. That last one is for long logs:
+a 180-day log of 100 users and 40 features is some 16,000 checks (``checks``, beside the
+count), and five such logs with no anomaly had 9 to 16 flags each (61 in all), small users
+and features $0.03-$0.29 above their baseline on days of $0.63 (the floor below binds
+there, and their days are heavier-tailed than a normal one): 29 with it.
 
 MAD is the median absolute deviation from the median (a robust standard deviation: one spike
 does not inflate its own baseline, as a mean and standard deviation would), k =
@@ -179,7 +184,7 @@ def anomalies(con, ctx) -> dict:
     cfg = settings(ctx)
     base = savings.base(con, ctx)
     k, window = float(cfg.anomaly_k), int(cfg.baseline_days)
-    call_k = float(cfg.anomaly_call_k)
+    call_k, min_share = float(cfg.anomaly_call_k), float(cfg.anomaly_min_share)
     history, span = _with_history(con, ctx, base, max(window, FORECAST_DAYS))
     local = local_ts(ctx)  # days of the report's zone (report --tz), UTC else
     # the days of the window: only those are checked (the ones before are their history)
@@ -241,11 +246,16 @@ def anomalies(con, ctx) -> dict:
     )
     found = rows(
         con,
-        """SELECT scope, key, day, cost AS cost_usd, median AS baseline_usd,
+        f"""SELECT scope, key, day, cost AS cost_usd, median AS baseline_usd,
              threshold AS threshold_usd, cost - median AS excess_usd, calls,
              top AS largest_call_usd, n AS history_days, active AS history_days_with_calls
-           FROM sv_baseline
+           FROM sv_baseline b
            WHERE checked AND cost > threshold AND (cost - top > threshold OR unusual_call)
+             -- material: the excess is a share of the day's bill (a user's $0.08 on a day
+             -- of $0.63 is news on a log of 24,000 checks, where a few such are chance)
+             AND cost - median >= {min_share} * (
+               SELECT coalesce(t.cost, 0) FROM sv_baseline t
+               WHERE t.scope = 'day' AND t.day = b.day)
              AND day BETWEEN ? AND ?
            ORDER BY (scope = 'day') DESC, excess_usd DESC, scope, key, day""",
         [first_day, last_day],
@@ -271,17 +281,22 @@ def anomalies(con, ctx) -> dict:
               -- of the short ones with calls, those whose log was long enough, but not
               -- its days with a cost (days of calls without one are no history)
               count(*) FILTER (WHERE scope = 'day' AND NOT checked AND n < {MIN_HISTORY}
-                               AND logged >= {MIN_HISTORY} AND calls > 0)
+                               AND logged >= {MIN_HISTORY} AND calls > 0),
+              count(*) FILTER (WHERE checked)
             FROM sv_baseline WHERE day BETWEEN ? AND ?""",
         [first_day, last_day],
     ).fetchone()
-    checked, series, short, sparse, short_called, sparse_called, uncosted_called = counts
+    checked, series, short, sparse, short_called, sparse_called, uncosted_called, checks = counts
     return {
         "days": days[: ctx.top],
         "users_and_features": others[: ctx.top],
         "count": len(found),
         "days_checked": checked,
         "series_checked": series,
+        # the days checked of every series (total, users, features): the number of chances a
+        # day of noise had to be flagged, beside the count (24,000 on a 180-day log of 40
+        # features and 100 users, where a flag in 10,000 checks is 2 or 3 by chance)
+        "checks": checks,
         # the window's other days, by why they were not checked: no anomaly among them is
         # no sign that they were usual (a day of no call is never one, so the days with
         # calls are what a reader misses)
@@ -299,7 +314,8 @@ def anomalies(con, ctx) -> dict:
         "rule": f"cost above the median of the previous {window} days + {k:g} x robust sigma "
         "(1.4826 x MAD, at least 10% of the median, 1% of an average day's total and the spread "
         "its number of calls and their sizes give), and still above it without the day's "
-        f"largest call unless that call is {call_k:g} sigmas above the usual log size of a call; "
+        f"largest call unless that call is {call_k:g} sigmas above the usual log size of a call, "
+        f"by at least {min_share:.0%} of the day's total cost; "
         f"needs {MIN_HISTORY} days of history, {MIN_DAYS_WITH_CALLS} of them with calls",
         "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None), zone(ctx)),
         # the zone of the days above and of the forecast's month (report --tz)

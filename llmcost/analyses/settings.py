@@ -15,6 +15,7 @@ savings:
   loop_share: 0.5              # ... or looping: this share of word 8-grams said 3+ times
   anomaly_k: 3.5               # anomaly: above trailing median + k x robust sigma
   anomaly_call_k: 5            # ... one call alone is one when its log size is k sigmas out
+  anomaly_min_share: 0.1       # ... and its excess is at least this share of the day's total
   baseline_days: 14            # trailing window of the anomaly baseline
   gpu_hour_usd: 2.5            # self-hosting: price of one GPU-hour
   selfhost:                    # per open-model class: GPUs per replica, tokens/second
@@ -62,6 +63,7 @@ class Settings:
     loop_share: float = 0.5
     anomaly_k: float = 3.5
     anomaly_call_k: float = 5.0
+    anomaly_min_share: float = 0.1
     baseline_days: int = 14
     gpu_hour_usd: float = 2.5
     selfhost: dict = field(
@@ -117,6 +119,7 @@ _SAVINGS_NUMBERS = {
     "loop_share": (0.1, 1),
     "anomaly_k": (1, None),
     "anomaly_call_k": (1, None),
+    "anomaly_min_share": (0, 1),
     "baseline_days": (3, 90),
     "gpu_hour_usd": (0, None),
 }

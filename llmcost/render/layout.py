@@ -1540,7 +1540,10 @@ def _anomalies(a: dict) -> Section:
         section.lines.append(f"Projection: {f['method']}.")
     found = a["days"] + a["users_and_features"]
     section.lines.append(
-        f"Anomalies: {count(a['count'])} ({a['rule']})."
+        # of how many days of a series checked: 12 flags of 24,000 checks are chance
+        f"Anomalies: {count(a['count'])}"
+        + (f" of {count(a['checks'])} checks" if a.get("checks") else "")
+        + f" ({a['rule']})."
         if a["days_checked"]
         else "Anomalies: none looked for, no day has the history it needs "
         + (
