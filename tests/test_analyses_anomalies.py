@@ -508,3 +508,41 @@ def test_an_anomaly_is_a_share_of_the_days_bill(jsonl, cli):
     small = [x for x in again["anomalies"]["users_and_features"] if x["day"] == "2026-03-16"]
     assert {(x["scope"], x["key"]) for x in small} == {("user", "u2"), ("feature", "side")}
     assert small[0]["threshold_usd"] == pytest.approx(0.1 + 3.5 * 172.1 / 16 / 100)
+
+
+def test_forecast_prices_the_remaining_days_at_the_prices_in_force_at_the_end(jsonl, cli, tmp_path):
+    # March 2026: each day a big-model call of 100,000 input tokens and a small-model one of
+    # as many; big-model's price doubles on the 8th ($10 -> $20/M: $1 -> $2 a call),
+    # small-model's stays $1/M ($0.10). The month to date is what was billed: 7 x $1.10 +
+    # 4 x $2.10 = $16.10. The 20.5 days to come are at the new price, $2.10 a day, whatever
+    # the 10 complete days before the last cost then: $16.10 + 20.5 x $2.10 = $59.15
+    # (before: the mean of the billed days, (7 x $1.10 + 3 x $2.10) / 10 = $1.40, projected
+    # $44.80, below what the 20.5 days at $2.10 alone add to the month to date).
+    doubled = tmp_path / "doubled.yaml"
+    doubled.write_text(
+        "provider: openai\nversion: 2026-03-08\nsource: https://example.test/doubled\n"
+        "models:\n  big-model:\n    prices:\n"
+        "      - {from: 2026-03-08, input: 20, output: 40}\n"
+        "      - {from: 2025-01-01, input: 10, output: 20}\n"
+    )
+    records = [call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(1, 12)]
+    records += [
+        call((d - 2) * DAY + NOON + 1, model="small-model", text=f"s{d}", **DOLLAR)
+        for d in range(1, 12)
+    ]
+    log = str(jsonl(records))
+    args = ("analyze", log, *PRICING_ARGS, "--pricing", str(doubled))
+    f = json.loads(cli(*args, "--format", "json").stdout)["anomalies"]["forecast"]
+    assert f["month_to_date_usd"] == pytest.approx(16.1)
+    assert f["history_days"] == 10
+    assert f["daily_mean_usd"] == pytest.approx(2.1)
+    assert f["daily_sd_usd"] == pytest.approx(0)  # one price: every day alike
+    assert f["projection_usd"] == pytest.approx(16.1 + 20.5 * 2.1)
+    assert f["low_usd"] == f["high_usd"] == pytest.approx(59.15)
+    assert f["prices_as_of"] == "2026-03-11"
+    # the big-model calls of the 1st to the 7th (the small-model ones cost the same)
+    assert f["history_requests_repriced"] == 7
+    assert f["history_requests_without_end_price"] == 0
+    text = " ".join(cli(*args).stdout.split())
+    assert "month-end projection $59.15" in text
+    assert "remaining days at the prices in force on 2026-03-11" in text

@@ -48,6 +48,10 @@ among flags on noise in 14 of 20 logs).
 **Forecast.** Month-to-date spend of the month of the last call, and a month-end projection:
 MTD + remaining days x the mean cost of the last ``FORECAST_DAYS`` complete days, with an 80%
 range of +-1.28 x sd x sqrt(remaining days) (independent days, no weekly pattern assumed).
+The month to date is what was billed; the days to come are billed at the prices in force at
+the last call, so the complete days' calls are repriced at those (each model's price of that
+date) before their mean and spread are taken: a price that doubled two weeks before the end
+otherwise counted at its old level for half the days of the fit.
 The range needs ``FORECAST_MIN_DAYS`` (7) complete days, with calls: the spread of fewer
 days is no measure of it (one day has none, and read as a range of zero width), nor is the
 spread of idle days: below that, the projection comes without a range, and says why
@@ -317,7 +321,9 @@ def anomalies(con, ctx) -> dict:
         f"largest call unless that call is {call_k:g} sigmas above the usual log size of a call, "
         f"by at least {min_share:.0%} of the day's total cost; "
         f"needs {MIN_HISTORY} days of history, {MIN_DAYS_WITH_CALLS} of them with calls",
-        "forecast": _forecast(con, base, history, getattr(ctx.options, "until", None), zone(ctx)),
+        "forecast": _forecast(
+            con, base, history, getattr(ctx.options, "until", None), zone(ctx), local
+        ),
         # the zone of the days above and of the forecast's month (report --tz)
         "timezone": zone(ctx),
     }
@@ -350,9 +356,59 @@ def _not_checked_note(short: int, sparse: int, window: int, uncosted: int = 0) -
     )
 
 
-def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict | None:
+def _end_price_deltas(con, base: str, history: str, last, start, end, local: str):
+    """Temp table ``sv_fc_repriced(day, delta)``: for each day (of ``local``) of the calls
+    from ``start`` to before ``end`` (instants), what its calls with a cost would have cost
+    more at the prices in force at ``last`` (the last call: each model's price row of that
+    date, at the call's own service tier, long-context tier and off-peak window) than they
+    were billed. A call whose model has no price on that date (retired) keeps its billed
+    cost. Returns how many calls cost otherwise, and how many were kept so."""
+    from llmcost.costing import candidates_sql, cost_sql
+
+    # the calls with their token columns: ``calls`` (report.window_view's table of the
+    # priced view's columns) when it is the history, else the priced view (a period's
+    # history reaches before its window, and sv_history keeps no tokens)
+    own = history == base and base == "calls"
+    source = base if own else "priced"
+    # the priced view holds every stored call: only those of ``base`` when it is the history
+    mine = (
+        "" if own or history != base else f" AND {{}}request_id IN (SELECT request_id FROM {base})"
+    )
+    calls = f"""(SELECT *, CAST(? AS TIMESTAMPTZ) AS price_end FROM {source}
+                 WHERE cost_usd IS NOT NULL AND ts >= CAST(? AS TIMESTAMPTZ)
+                   AND ts < CAST(? AS TIMESTAMPTZ){mine.format("")})"""
+    cand = candidates_sql(calls, "b.price_end", with_tokens=True, row_only=True)
+    span = [start.isoformat(), end.isoformat()]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sv_fc_repriced AS
+            WITH cand AS ({cand}),
+            ended AS (
+              SELECT r.request_id, {cost_sql("p.", "r.t_")} AS end_cost
+              FROM cand r JOIN price_rows p ON p.rowid = r.price_row WHERE r.rn = 1)
+            SELECT CAST({local} AS DATE) AS day,
+              sum(coalesce(e.end_cost, c.cost_usd) - c.cost_usd) AS delta,
+              count(*) FILTER (WHERE e.end_cost <> c.cost_usd) AS changed,
+              count(*) FILTER (WHERE e.end_cost IS NULL) AS kept
+            FROM {source} c LEFT JOIN ended e USING (request_id)
+            WHERE c.cost_usd IS NOT NULL AND c.ts >= CAST(? AS TIMESTAMPTZ)
+              AND c.ts < CAST(? AS TIMESTAMPTZ){mine.format("c.")}
+            GROUP BY 1""",
+        [last.isoformat(), *span, *span],
+    )
+    changed, kept = con.execute(
+        "SELECT coalesce(sum(changed), 0), coalesce(sum(kept), 0) FROM sv_fc_repriced"
+    ).fetchone()
+    return int(changed), int(kept)
+
+
+def _forecast(
+    con, base: str, history: str, until=None, tz: str = "UTC", local: str = "ts"
+) -> dict | None:
     """``base``'s last call fixes the month (of zone ``tz``: report --tz); its month-to-date
-    is of ``history`` (the calls before the window too), up to that call. A window that ends
+    is of ``history`` (the calls before the window too), up to that call, as billed. The
+    remaining days are priced at the prices in force at the last call: the complete days of
+    the fit are their calls repriced at those prices (a price that changed within the last
+    ``FORECAST_DAYS`` days otherwise mixed in the old price). A window that ends
     (``until``) after its last call ran to its end without a call: the month is that far on
     (a report of a month that is over projects nothing more, though its log stopped on the
     15th). Days elapsed are days of the zone's clock (a month is 30 or 31 of them, though a
@@ -385,15 +441,27 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
     # complete days before the last one (which may be partial), at most FORECAST_DAYS; a day
     # whose calls all lack a cost (unpriced, no token counts) is left out of the fit: its
     # cost is unknown, and as $0 it dragged the mean (and the projection) down
+    fit = f"""SELECT day, cost, calls, uncosted FROM sv_series
+              WHERE scope = 'day' AND day < CAST(? AS DATE)
+              ORDER BY day DESC LIMIT {FORECAST_DAYS}"""
+    today = wall(last).date()
+    fit_first = con.execute(f"SELECT min(day) FROM ({fit})", [today.isoformat()]).fetchone()[0]
+    # the days to come are billed at the prices in force now: the fit's days, at those
+    # prices (a price that doubled 14 days ago read as one 50% up, the old price mixed in)
+    prices_on = last.astimezone(dt.timezone.utc).date()  # a call's price is of its UTC date
+    changed, kept = _end_price_deltas(  # no complete day: an empty span, no call repriced
+        con, base, history, last, midnight(fit_first or today, zinfo), midnight(today, zinfo), local
+    )
     stats = con.execute(
         f"""SELECT count(*) FILTER (WHERE known), avg(cost) FILTER (WHERE known),
               coalesce(stddev_samp(cost) FILTER (WHERE known), 0),
               count(*) FILTER (WHERE known AND calls > 0), count(*) FILTER (WHERE NOT known)
             FROM (
-              SELECT cost, calls, calls > 0 OR uncosted = 0 AS known FROM sv_series
-              WHERE scope = 'day' AND day < CAST(? AS DATE)
-              ORDER BY day DESC LIMIT {FORECAST_DAYS})""",
-        [wall(last).date().isoformat()],
+              SELECT f.cost + coalesce(r.delta, 0) AS cost, f.calls,
+                f.calls > 0 OR f.uncosted = 0 AS known
+              FROM ({fit}) f
+              LEFT JOIN sv_fc_repriced r ON r.day = f.day)""",
+        [today.isoformat()],
     ).fetchone()
     n, mean, sd, active = stats[0], float(stats[1] or 0), float(stats[2] or 0), stats[3]
     unknown_days = stats[4]
@@ -429,6 +497,13 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
             f" ({unknown_days} complete day{'' if unknown_days == 1 else 's'} left out: "
             "no call with a cost, unknown, not $0)"
         )
+    if n:
+        rate += ", their calls repriced so"
+    if kept:
+        rate += (
+            f" ({kept} call{'' if kept == 1 else 's'} of a model with no price then "
+            "at the price billed)"
+        )
     return {
         "month": start.strftime("%Y-%m"),
         "as_of": last.astimezone(zinfo).isoformat(),
@@ -457,7 +532,15 @@ def _forecast(con, base: str, history: str, until=None, tz: str = "UTC") -> dict
         if n < FORECAST_MIN_DAYS
         else f"no 80% range: {active} of the {history} of history had calls, and a range "
         f"needs {FORECAST_MIN_DAYS}: the spread of idle days is no measure of it",
-        "method": f"month-to-date + remaining days x {rate}; "
+        # the remaining days are priced at the prices in force at the last call (its UTC
+        # date, as a call's price is read); the month to date is what was billed
+        "prices_as_of": prices_on.isoformat(),
+        # calls of the fit whose cost at those prices differs from the one billed, and
+        # those whose model had no price then (retired: kept at the price billed)
+        "history_requests_repriced": changed,
+        "history_requests_without_end_price": kept,
+        "method": f"month-to-date as billed + remaining days at the prices in force on "
+        f"{prices_on.isoformat()} x {rate}; "
         + (
             "range = 80% interval (+-1.28 sd x sqrt(remaining days))"
             if ranged
