@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,38 @@ def test_a_model_whose_calls_carry_no_tokens_is_no_workload(jsonl):
     rep = report(jsonl, records, config=CONFIG)
     assert [w["model"] for w in rep["selfhost"]["workloads"]] == ["gpt-4o"]
     assert rep["selfhost"]["note"] is None
+
+
+def test_the_monthly_volume_is_the_last_month_of_a_longer_log(jsonl, cli, tmp_path):
+    # Two months of log (60.88 days): gpt-4o-mini ($1/M in) once at the start, 100M input
+    # tokens ($100), then retired; gpt-4.1-mini ($2/M in) twice in the last month, 50M each
+    # ($200). The month to self-host is the last one: gpt-4.1-mini's 100M tokens, $200, and
+    # no gpt-4o-mini. Before, both were spread over the two months: gpt-4.1-mini at half its
+    # month ($100, 50M tokens), the retired gpt-4o-mini at $50 a month.
+    prices = tmp_path / "mini.yaml"
+    prices.write_text(
+        "provider: openai\nversion: 2026-01-01\nsource: https://example.test/mini\n"
+        "models:\n  gpt-4.1-mini:\n    prices:\n      - {from: 2025-01-01, input: 2, output: 8}\n"
+    )
+    config = tmp_path / "llmcost.yaml"
+    config.write_text(CONFIG)
+    records = [
+        call(0, model="gpt-4o-mini", inp=100_000_000, out=0, text="a"),
+        call(MONTH + 86400, model="gpt-4.1-mini", inp=50_000_000, out=0, text="b"),
+        call(2 * MONTH, model="gpt-4.1-mini", inp=50_000_000, out=0, text="c"),
+    ]
+    args = ("analyze", str(jsonl(records)), *PRICING_ARGS, "--pricing", str(prices))
+    args += ("--config", str(config))
+    s = json.loads(cli(*args, "-f", "json").stdout)["selfhost"]
+    [w] = s["workloads"]
+    assert w["model"] == "gpt-4.1-mini" and s["models"] == 1
+    assert w["monthly_input_tokens"] == 100_000_000
+    assert w["monthly_api_usd"] == pytest.approx(200)
+    assert (s["log_days"], s["volume_days"]) == (60.88, 30.44)
+    assert s["volume_window"] == "last month of the log"
+    assert s["volume_since"] == "2026-04-01T10:33:36+00:00"  # 2026-03-02 + 30.44 days
+    text = " ".join(cli(*args).stdout.split())
+    assert (
+        "volumes of the last 30.44 days of the log (from 2026-04-01 10:33 UTC; the log spans "
+        "60.88 days)" in text
+    ), text

@@ -3,8 +3,10 @@ beats the API bill.
 
 Workloads are the priced models whose work an open-weight model of similar class could
 plausibly do (``SUBSTITUTES``: a rough capability map, a judgement, not a benchmark). For
-each, the log's volume is scaled to a month (30.44 days over the span of the log) and
-compared with one always-on replica of the reference model:
+each, the volume of the last month of the log (its last 30.44 days; the whole log, scaled to a
+month, when it is shorter) is compared with one always-on replica of the reference model: the
+volume spread over a long log gave a model used only in its last months part of its month,
+and a model retired long before the end one it no longer has:
 
 * GPU time the month's tokens need on one replica = input tokens / ``input_tps`` + output
   tokens / ``output_tps`` (prefill is far faster than decoding); replicas = that time over
@@ -28,6 +30,7 @@ under ``savings.selfhost``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -92,14 +95,18 @@ def substitute(model_key: str) -> tuple[str, str] | None:
 def selfhost(con, ctx) -> dict:
     cfg = settings(ctx)
     base = savings.base(con, ctx)
-    span, calls, timed = con.execute(
-        f"SELECT (epoch(max(ts)) - epoch(min(ts))) / 86400, count(*), count(ts) FROM {base}"
+    span, calls, timed, last = con.execute(
+        f"SELECT (epoch(max(ts)) - epoch(min(ts))) / 86400, count(*), count(ts), max(ts) "
+        f"FROM {base}"
     ).fetchone()
     if calls and not timed:  # no span to scale from: no "1 day of log" made up
         return {
             "gpu_hour_usd": float(cfg.gpu_hour_usd),
             "classes": cfg.selfhost,
             "log_days": None,
+            "volume_days": None,
+            "volume_since": None,
+            "volume_window": None,
             "untimed_calls": calls,
             "workloads": [],
             "usd": None,
@@ -108,7 +115,13 @@ def selfhost(con, ctx) -> dict:
             "no span to scale its volume to a month and no monthly figure is given",
         }
     days = max(float(span or 0), 1.0)  # a log of less than a day counts as one day
-    scale = DAYS_PER_MONTH / days
+    # the volume of the last month of the log (the whole log when it is shorter): spread
+    # over the whole of a 180-day log, a model used only in its last 90 days showed half
+    # its month and a model retired 90 days before the end a full one
+    recent = days > DAYS_PER_MONTH
+    volume_days = DAYS_PER_MONTH if recent else days
+    since = last - dt.timedelta(days=DAYS_PER_MONTH) if recent else None
+    scale = DAYS_PER_MONTH / volume_days
     workloads = rows(
         con,
         f"""SELECT priced_provider AS provider, model_key, any_value(model) AS model,
@@ -116,7 +129,9 @@ def selfhost(con, ctx) -> dict:
               sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd
             FROM {base} WHERE cost_usd IS NOT NULL AND input_tokens IS NOT NULL
               AND ts IS NOT NULL  -- an untimed call has no place in the span scaled
+              AND ts >= coalesce(CAST(? AS TIMESTAMPTZ), '-infinity')
             GROUP BY priced_provider, model_key ORDER BY cost_usd DESC, model_key""",
+        [since.isoformat() if since else None],
     )
     price = float(cfg.gpu_hour_usd)
     out = []
@@ -160,7 +175,10 @@ def selfhost(con, ctx) -> dict:
                 else None,
                 "breakeven_multiple": round(multiple, 3) if multiple is not None else None,
                 "monthly_saving_usd": round(max(api_month - self_month, 0.0), 6),
-                "window_saving_usd": round(max(api_month - self_month, 0.0) / scale, 9),
+                # the saving over the log's span at that monthly rate
+                "window_saving_usd": round(
+                    max(api_month - self_month, 0.0) * days / DAYS_PER_MONTH, 9
+                ),
             }
         )
     out.sort(key=lambda w: (-w["monthly_api_usd"], w["model"]))
@@ -191,6 +209,11 @@ def selfhost(con, ctx) -> dict:
         "gpu_hour_usd": price,
         "classes": cfg.selfhost,
         "log_days": round(days, 2),
+        # the calls whose volume is scaled to a month: those from volume_since (the last
+        # month of the log), or the whole log (volume_since None) when it is a month or less
+        "volume_days": round(volume_days, 2),
+        "volume_since": since.isoformat() if since else None,
+        "volume_window": "last month of the log" if recent else "whole log",
         "untimed_calls": calls - timed,  # left out of the monthly figures
         "workloads": out[: ctx.top],
         # how many models have an open-weight class, and what those past --top cost a month:

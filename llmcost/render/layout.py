@@ -1587,9 +1587,16 @@ def _selfhost(s: dict) -> Section:
     if s.get("note"):
         section.lines.append(s["note"])
         return section
+    if s.get("volume_since"):  # a log longer than a month: its last month's volume
+        volume = (
+            f"volumes of the last {s['volume_days']:g} days of the log (from "
+            f"{s['volume_since'][:16].replace('T', ' ')} UTC; the log spans "
+            f"{plural(s['log_days'], 'day')})"
+        )
+    else:
+        volume = f"volumes scaled to a month from {plural(s['log_days'], 'day')} of log"
     section.lines.append(
-        f"At {money(s['gpu_hour_usd'])} per GPU-hour, volumes scaled to a month from "
-        f"{plural(s['log_days'], 'day')} of log. Assumption: {s['assumption']}."
+        f"At {money(s['gpu_hour_usd'])} per GPU-hour, {volume}. Assumption: {s['assumption']}."
     )
     if s.get("untimed_calls"):  # (a report of an older llmcost has none)
         untimed = plural(
