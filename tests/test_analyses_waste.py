@@ -205,6 +205,19 @@ def test_runaway_calls_without_a_cost_are_counted_not_saved(jsonl, cli):
     assert "a cap at that length saves $0.02 (1 more runaway call without a cost)." in text
 
 
+def _no_usage(record: dict) -> dict:
+    """``record`` as a log without token counts writes it."""
+    del record["usage"]
+    return record
+
+
+# The calls the tests of costs left unknown are made of: a reworded question (near-duplicates),
+# a model without a price, a failed call.
+QUESTION = "please check why the export of tickets from the billing queue stops at row ten"
+MYSTERY = {"model": "mystery-model"}
+FAILED = {"status": "error", "finish": None}
+
+
 def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli):
     # big-model has a price (in $10/M, out $20/M), mystery-model none. Each kind of waste has
     # one call of mystery-model and one or more big-model calls whose log has no usage: a
@@ -212,34 +225,27 @@ def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli
     # counted: an error before any token was processed is not billed), a retry of an
     # answered call that failed so, a reworded question that failed so. Before, each read
     # them all as unpriced ('$0.01 + 2 unpriced', '3 more failed calls unpriced').
-    def no_usage(record: dict) -> dict:
-        del record["usage"]
-        return record
-
-    question = "please check why the export of tickets from the billing queue stops at row ten"
-    mystery = {"model": "mystery-model"}
-    failed = {"status": "error", "finish": None}
-    bare = no_usage(call(20, feature="f", finish="length"))
+    bare = _no_usage(call(20, feature="f", finish="length"))
     bare["messages"] = bare["response"] = None  # nothing to count either
     records = [
         # truncated: $0.012 (1,000 x $10/M + 100 x $20/M), unpriced, without tokens
         call(0, feature="f", text="a", inp=1000, out=100, finish="length"),
-        call(10, feature="f", text="b", finish="length", **mystery),
+        call(10, feature="f", text="b", finish="length", **MYSTERY),
         bare,
         # failed: billed $0.01 (1,000 x $10/M), unpriced, without usage
-        call(30, text="d", inp=1000, out=0, **failed),
-        call(40, text="e", **mystery, **failed),
-        no_usage(call(50, text="g", **failed)),
+        call(30, text="d", inp=1000, out=0, **FAILED),
+        call(40, text="e", **MYSTERY, **FAILED),
+        _no_usage(call(50, text="g", **FAILED)),
         # retries within 60s of an answered call: without usage, unpriced
         call(100, text="q"),
-        no_usage(call(110, text="q", **failed)),
-        call(200, text="q", **mystery),
-        call(210, text="q", **mystery),
+        _no_usage(call(110, text="q", **FAILED)),
+        call(200, text="q", **MYSTERY),
+        call(210, text="q", **MYSTERY),
         # near-duplicates: without usage, unpriced
-        call(1000, text=question + " today"),
-        no_usage(call(2000, text=question + " tonight", **failed)),
-        call(3000, text=question + " today", **mystery),
-        call(4000, text=question + " tonight", **mystery),
+        call(1000, text=QUESTION + " today"),
+        _no_usage(call(2000, text=QUESTION + " tonight", **FAILED)),
+        call(3000, text=QUESTION + " today", **MYSTERY),
+        call(4000, text=QUESTION + " tonight", **MYSTERY),
     ]
     rep = report(jsonl, records)
     w = rep["waste"]
@@ -469,25 +475,18 @@ def test_savings_rows_without_a_cost_say_why(jsonl, cli):
     # duplicate of each: of mystery-model (unpriced), and of big-model failed without usage
     # (no token counts). None of their rows has a cost: each read '—', which says neither
     # that the saving is unknown nor why; they read as a Cost by model row reads now.
-    def no_usage(record: dict) -> dict:
-        del record["usage"]
-        return record
-
-    question = "please check why the export of tickets from the billing queue stops at row ten"
-    mystery = {"model": "mystery-model"}
-    failed = {"status": "error", "finish": None}
     records = [
         # an answered call, and a failed call without usage 10s later: a repeat and a retry
         call(100, feature="f", text="q"),
-        no_usage(call(110, feature="f", text="q", **failed)),
+        _no_usage(call(110, feature="f", text="q", **FAILED)),
         # the same of mystery-model: a repeat and a retry of no price
-        call(200, feature="f", text="q", **mystery),
-        call(210, feature="f", text="q", **mystery),
+        call(200, feature="f", text="q", **MYSTERY),
+        call(210, feature="f", text="q", **MYSTERY),
         # near-duplicates: without usage, unpriced
-        call(1000, text=question + " today"),
-        no_usage(call(2000, text=question + " tonight", **failed)),
-        call(3000, text=question + " today", **mystery),
-        call(4000, text=question + " tonight", **mystery),
+        call(1000, text=QUESTION + " today"),
+        _no_usage(call(2000, text=QUESTION + " tonight", **FAILED)),
+        call(3000, text=QUESTION + " today", **MYSTERY),
+        call(4000, text=QUESTION + " tonight", **MYSTERY),
     ]
     rep = report(jsonl, records)
     groups = {g["model"]: g for g in rep["cache"]["exact_repeats"]["top"]}

@@ -770,15 +770,21 @@ def test_the_total_above_the_rules_tells_itself_from_the_limit(cli):
     assert "Total cost: $0.01 over 2 calls" in out.stdout.splitlines()
 
 
-def test_a_rate_limited_call_without_usage_does_not_fail_the_unpriced_rule(cli, jsonl):
-    """A failed call whose log has no usage (a 429) is not billed, so its cost is not filled
-    in (6279411): it is no call 'without a price', and --fail-on-unpriced does not fail a CI
-    job over rate limits. A call of a model with no price still does."""
+def _answered_and_rate_limited() -> tuple[dict, dict]:
+    """A gpt-4o-mini call with its usage, and the same call failed with a 429 and no usage."""
     prompt = [{"role": "user", "content": "hello"}]
     ok = {"model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z", "messages": prompt,
           "usage": {"prompt_tokens": 8, "completion_tokens": 2}}  # fmt: skip
     limited = {**ok, "status": 429}
     del limited["usage"]
+    return ok, limited
+
+
+def test_a_rate_limited_call_without_usage_does_not_fail_the_unpriced_rule(cli, jsonl):
+    """A failed call whose log has no usage (a 429) is not billed, so its cost is not filled
+    in (6279411): it is no call 'without a price', and --fail-on-unpriced does not fail a CI
+    job over rate limits. A call of a model with no price still does."""
+    ok, limited = _answered_and_rate_limited()
     log = jsonl([ok, limited])
     result = cli("check", log, "--max-cost", "1", "--fail-on-unpriced", "-f", "json")
     assert result.exit_code == 0, result.stdout
@@ -796,11 +802,7 @@ def test_top_models_leave_out_a_rate_limited_call_as_the_total_does(cli, jsonl):
     without tokens' under 'Total cost: $0.000002 over 2 calls': the row counted it among the
     calls its cost leaves out (by_model's unknown_token_requests), the total did not
     (budgets.uncosted_calls). The row counts them as the total does."""
-    prompt = [{"role": "user", "content": "hello"}]
-    ok = {"model": "gpt-4o-mini", "timestamp": "2026-11-02T10:00:00Z", "messages": prompt,
-          "usage": {"prompt_tokens": 8, "completion_tokens": 2}}  # fmt: skip
-    limited = {**ok, "status": 429}
-    del limited["usage"]
+    ok, limited = _answered_and_rate_limited()
     log = jsonl([ok, limited])
     doc = json.loads(cli("check", log, "--max-cost", "1", "-f", "json").stdout)
     [top] = doc["top_models"]
