@@ -517,3 +517,15 @@ def test_savings_rows_without_a_cost_say_why(jsonl, cli):
     for row in rows:
         assert row in md, row
         assert any(r.startswith(row) for r in html_rows), row
+
+
+def test_a_looping_call_reads_one_repeated_share_in_both_tables(jsonl, cli):
+    # One sentence 200 times: its share is 0.98996 (words 8-grams said a third time or more).
+    # The looping list rounds shares to 4 places (0.99, read 99%), and the runaway row's
+    # 'up to' share was not rounded (read 98%): one call, two percents.
+    loop = _answer(2000, "I will check the billing export for you now. " * 200, out=2000)
+    rep = report(jsonl, _faq() + [loop])["waste"]["runaway"]
+    [group] = rep["top"]
+    assert group["max_repeated"] == rep["looping"]["top"][0]["repeated"] == 0.99
+    text = " ".join(cli("analyze", str(jsonl(_faq() + [loop])), *PRICING_ARGS).stdout.split())
+    assert "1 looping (99% repeated)" in text and "98%" not in text, text

@@ -307,7 +307,8 @@ def waste(con, ctx) -> dict:
                  round(any_value(threshold)) AS threshold, max(output_tokens) AS max_output,
                  sum(excess_usd) AS usd, sum(cost_usd) AS cost_usd,
                  count(*) FILTER (WHERE looping) AS looping_calls,
-                 max(repeated) FILTER (WHERE looping) AS max_repeated,
+                 -- (rounded as the looping list's shares are: one call reads one percent)
+                 round(max(repeated) FILTER (WHERE looping), 4) AS max_repeated,
                  first({'source': source, 'line': source_line}
                        ORDER BY excess_usd DESC, source, source_line) AS example
                FROM sv_runaways GROUP BY ALL ORDER BY usd DESC, calls DESC, feature, model""",
