@@ -342,6 +342,20 @@ def without_tokens(no_tokens: str) -> str:
       END"""
 
 
+def merged_without_tokens(groups: Iterable[dict]) -> int:
+    """``without_tokens`` of the union of ``groups`` (each counted by it, with its
+    ``error_unknown_token_requests``): the count of a row that sums rows, such as the earlier
+    days of Cost by day or a table's '(N more)', so that it reads as one group of their calls
+    would. A group of failed calls without usage only kept them; beside another group's cost
+    or unpriced call they are not billed, and no call 'without tokens'."""
+    groups = list(groups)
+    kept = [g for g in groups if g.get("cost_usd") is None and not g.get("unpriced_requests")]
+    unknown = sum(g.get("unknown_token_requests") or 0 for g in groups)
+    if len(kept) == len(groups):  # no cost and no unpriced call in any: they are the reason
+        return unknown
+    return unknown - sum(g.get("error_unknown_token_requests") or 0 for g in kept)
+
+
 _MEASURES = f"""count(*) AS requests,
   count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
   {without_tokens("is_priced AND input_tokens IS NULL")} AS unknown_token_requests,

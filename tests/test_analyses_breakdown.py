@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -132,3 +134,62 @@ def test_a_model_row_leaves_out_its_failed_calls_without_usage_as_the_total_does
     doc = json.loads(cli("analyze", jsonl([ok, limited, bare]), "-f", "json").stdout)
     [mini] = doc["by_model"]
     assert (mini["unknown_token_requests"], mini["error_unknown_token_requests"]) == (1, 1)
+
+
+def test_cost_by_day_leaves_out_failed_calls_without_usage_as_the_total_does(jsonl, cli):
+    """Cost by day counted a rate-limited call without usage (not billed: the summary's
+    error_unknown_token_requests) among its day's 'without tokens', where the total and Cost
+    by model leave it out (15f5060): a day of a gpt-4o-mini call and a 429 of it read
+    '$0.0002 + 1 without tokens' under 'Total cost: $0.0004 over ...'. A day of such calls
+    only keeps them (it has no cost: 'no tokens'), and the row summing the days before the
+    latest 31 counts them as one day of their calls would (attribution.merged_without_tokens).
+
+    34 days with calls: 10-01 a call and a 429, 10-02 a 429, 10-03 .. 11-02 a call a day,
+    11-02 also a 429 and a call with no usage and no text (not failed), 11-03 a 429. Each
+    answered call: 1,000 x $0.15/M + 100 x $0.60/M = $0.00021."""
+    prompt = [{"role": "user", "content": "hello"}]
+    ok = {"model": "gpt-4o-mini", "messages": prompt,
+          "usage": {"prompt_tokens": 1000, "completion_tokens": 100}}  # fmt: skip
+    limited = {"model": "gpt-4o-mini", "messages": prompt, "status": 429}
+    bare = {"model": "gpt-4o-mini"}  # no usage and no text to count: tokens unknown
+
+    def at(day: dt.date, record: dict, hour: int = 10) -> dict:
+        return {**record, "timestamp": f"{day.isoformat()}T{hour:02d}:00:00Z"}
+
+    first = dt.date(2026, 10, 1)
+    records = [at(first, ok), at(first, limited, 11), at(first + dt.timedelta(1), limited)]
+    records += [at(first + dt.timedelta(n), ok) for n in range(2, 33)]  # 10-03 .. 11-02
+    records += [at(dt.date(2026, 11, 2), limited, 11), at(dt.date(2026, 11, 2), bare, 12)]
+    records += [at(dt.date(2026, 11, 3), limited)]
+    log = jsonl(records)
+    doc = json.loads(cli("analyze", log, "-f", "json").stdout)
+    s = doc["summary"]
+    assert (s["unknown_token_requests"], s["error_unknown_token_requests"]) == (5, 4)
+    days = {d["day"]: d for d in doc["by_day"]}
+    shown = ("2026-10-01", "2026-10-02", "2026-10-03", "2026-11-02", "2026-11-03")
+    assert [days[day]["unknown_token_requests"] for day in shown] == [
+        0,  # 10-01: beside a cost, the 429 is not billed, no call 'without tokens'
+        1,  # 10-02: all the day has, the reason it has no cost
+        0,
+        1,  # 11-02: the call without usage that did not fail
+        1,
+    ]
+    assert [days[day]["error_unknown_token_requests"] for day in shown] == [1, 1, 0, 1, 1]
+    assert days["2026-11-02"]["cost_usd"] == pytest.approx(0.00021)
+    assert days["2026-10-02"]["cost_usd"] is None
+    md = cli("analyze", log, "-f", "markdown").stdout
+    section = md.split("Cost by day (UTC)")[1]
+    # 10-01 .. 10-03: 4 calls, 2 x $0.00021; was '$0.0004 + 2 without tokens'
+    assert "| (3 earlier days) | 4 | $0.0004 |" in section
+    assert "| 2026-11-02 | 3 | $0.0002 + 1 without tokens |" in section  # was '+ 2'
+    assert "| 2026-11-03 | 1 | no tokens |" in section
+    text = cli("analyze", log, env={"COLUMNS": "120"}).stdout
+    rows = [line.split() for line in text.split("Cost by day (UTC)")[1].splitlines()]
+    assert ["(3", "earlier", "days)", "4", "$0.0004"] in rows
+    assert ["2026-11-02", "3", "$0.0002", "+", "1", "without", "tokens"] in rows
+    assert ["2026-11-03", "1", "no", "tokens"] in rows
+    html = cli("analyze", log, "-f", "html").stdout
+    cells = re.findall(r"<tr>(.*?)</tr>", html.split("Cost by day (UTC)")[1], re.S)
+    flat = [re.sub(r"<[^>]+>", "|", c) for c in cells]
+    assert any("(3 earlier days)||4||$0.0004|" in c for c in flat), flat[:3]
+    assert any("2026-11-02||3||$0.0002 + 1 without tokens|" in c for c in flat)

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from llmcost.attribution import merged_without_tokens
 from llmcost.render import WEEKDAYS, count, money, money_to_delta, pct, plural, short_paths
 
 NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
@@ -390,7 +391,9 @@ def _by_day(r: dict) -> Section:
             # days of unpriced calls only have no cost: unknown, not $0
             "cost_usd": sum(known) if known else None,
             "unpriced_requests": sum(d.get("unpriced_requests") or 0 for d in earlier),
-            "unknown_token_requests": sum(d.get("unknown_token_requests") or 0 for d in earlier),
+            # as one day of their calls would count them: a day of failed calls without
+            # usage only keeps them, beside a cost they are not billed (not 'without tokens')
+            "unknown_token_requests": merged_without_tokens(earlier),
         }
         label = f"({plural(len(earlier), 'earlier day')})"
         rows.insert(0, [label, count(summed["requests"]), _day_cost(summed)])
@@ -453,14 +456,9 @@ def _by_dimension(a: dict) -> Section:
         for k in ("cost_usd", "share"):  # rows of unpriced calls only: no cost, never $0
             known = [x[k] for x in rest if x[k] is not None]
             others[k] = sum(known) if known else None
-        if others["cost_usd"] is not None:
-            # a row of failed calls without usage only counts them (attribution.without_tokens);
-            # beside a cost they are not billed, and not 'without tokens' (as a row's are not)
-            others["unknown_token_requests"] -= sum(
-                x.get("error_unknown_token_requests") or 0
-                for x in rest
-                if x["cost_usd"] is None and not x.get("unpriced_requests")
-            )
+        # a row of failed calls without usage only counts them (attribution.without_tokens);
+        # beside a cost or an unpriced call they are not billed, and not 'without tokens'
+        others["unknown_token_requests"] = merged_without_tokens(rest)
         body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(others))
     t = a["totals"]
     body.append(
