@@ -193,3 +193,127 @@ def test_cost_by_day_leaves_out_failed_calls_without_usage_as_the_total_does(jso
     flat = [re.sub(r"<[^>]+>", "|", c) for c in cells]
     assert any("(3 earlier days)||4||$0.0004|" in c for c in flat), flat[:3]
     assert any("2026-11-02||3||$0.0002 + 1 without tokens|" in c for c in flat)
+
+
+# The kinds of call whose cost is known or not, for the test of the counts below: a priced
+# call with usage (A: 1,000 x $0.15/M + 100 x $0.60/M), a priced call without usage or text
+# that did not fail (B: tokens unknown), a rate-limited call without usage of the same model
+# (C) and of a model of no other call (C2: not billed), and a call of a model no table
+# prices (D).
+_PROMPT = [{"role": "user", "content": "hello"}]
+_USAGE = {"prompt_tokens": 1000, "completion_tokens": 100}
+_KINDS = {
+    "A": {"model": "gpt-4o-mini", "messages": _PROMPT, "usage": _USAGE},
+    "B": {"model": "gpt-4o-mini"},
+    "C": {"model": "gpt-4o-mini", "messages": _PROMPT, "status": 429},
+    "C2": {"model": "gpt-4o", "messages": _PROMPT, "status": 429},
+    "D": {"model": "acme-llm-7b", "messages": _PROMPT, "usage": _USAGE},
+}
+
+
+def _expected(kinds: list[str]) -> tuple[int, int, int]:
+    """(unpriced, without tokens, failed without usage) of a group of calls, worked from
+    their kinds: its calls without tokens are the B ones, and the failed ones without usage
+    too when they are all the reason the group has no cost (no A, no D)."""
+    failed = sum(k in ("C", "C2") for k in kinds)
+    unpriced, bare = kinds.count("D"), kinds.count("B")
+    kept = "A" not in kinds and not unpriced
+    return unpriced, bare + (failed if kept else 0), failed
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [
+        # every kind in one minute of one day
+        [("2026-11-02T10:00", k) for k in ("A", "B", "C", "C2", "D")],
+        # one kind a day, each its own hour
+        [
+            ("2026-11-02T10:00", "A"),
+            ("2026-11-03T11:00", "B"),
+            ("2026-11-04T12:00", "C"),
+            ("2026-11-05T13:00", "C2"),
+            ("2026-11-06T14:00", "D"),
+        ],
+        # mixed: a cost beside a 429; a 429 alone; the other model's 429 beside unpriced
+        # calls; a call without tokens and a 429 beside a cost
+        [
+            ("2026-11-02T10:00", "A"),
+            ("2026-11-02T10:00", "C"),
+            ("2026-11-02T14:00", "C"),
+            ("2026-11-03T10:00", "B"),
+            ("2026-11-03T10:00", "D"),
+            ("2026-11-04T09:00", "C2"),
+            ("2026-11-04T09:00", "D"),
+            ("2026-11-05T10:00", "A"),
+            ("2026-11-05T10:00", "B"),
+            ("2026-11-05T10:01", "C"),
+            ("2026-11-05T10:01", "C"),
+        ],
+    ],  # fmt: skip
+    ids=["one-minute", "a-kind-a-day", "mixed"],
+)
+def test_calls_without_a_cost_are_counted_alike_in_every_view(jsonl, cli, calls):
+    """Every view counts its calls without a cost by the summary's rule: a priced call whose
+    cost is unknown is 'without tokens' unless it failed without usage (not billed), but for
+    a group whose calls have no cost and none is unpriced (the failed calls are why it has
+    none); and the views' counts add up to the summary's. Checked against counts worked from
+    the calls' kinds for Cost by model, Cost by day, the peak grid, the busiest minute, the
+    costliest hour and the month to date."""
+    # (an id each: two identical records are one call read twice)
+    records = [
+        {**_KINDS[k], "timestamp": f"{ts}:00Z", "id": f"r{i}"} for i, (ts, k) in enumerate(calls)
+    ]
+    doc = json.loads(cli("analyze", jsonl(records), "-f", "json").stdout)
+    s = doc["summary"]
+    failed_all = sum(k in ("C", "C2") for _, k in calls)
+    assert s["unpriced_requests"] == calls_of(calls, "D")
+    assert s["error_unknown_token_requests"] == failed_all
+    # the summary's 'without tokens' (budgets.uncosted_calls): the B calls
+    assert s["unknown_token_requests"] - failed_all == calls_of(calls, "B")
+
+    def check(view: str, rows: list[dict], row_key, call_key) -> None:
+        """The rows of a view against its calls grouped by ``call_key`` (``row_key``: the
+        group a row is of)."""
+        groups: dict = {}
+        for ts, k in calls:
+            groups.setdefault(call_key(ts, k), []).append(k)
+        got = {row_key(r): _counts(r) for r in rows}
+        assert got == {g: _expected(kinds) for g, kinds in groups.items()}, view
+        # and the rows add up to the summary: its calls without tokens, and the failed ones
+        # each row kept as the reason it has no cost
+        kept = sum(r["error_unknown_token_requests"] for r in rows if r["cost_usd"] is None
+                   and not r["unpriced_requests"])  # fmt: skip
+        assert sum(r["unknown_token_requests"] for r in rows) - kept == calls_of(calls, "B"), view
+        assert sum(r["error_unknown_token_requests"] for r in rows) == failed_all, view
+        assert sum(r["unpriced_requests"] for r in rows) == calls_of(calls, "D"), view
+
+    check("by_model", doc["by_model"], lambda r: r["model"], lambda ts, k: _KINDS[k]["model"])
+    check("by_day", doc["by_day"], lambda r: r["day"], lambda ts, k: ts[:10])
+    p = doc["peaks"]
+    weekday = {f"2026-11-{d:02d}": (d - 2) % 7 for d in range(2, 9)}  # the 2nd is a Monday
+    check(
+        "grid",
+        p["grid"],
+        lambda r: (r["weekday"], r["hour"]),
+        lambda ts, k: (weekday[ts[:10]], int(ts[11:13])),
+    )
+    # the busiest minute and the costliest hour: one row each, of the calls of that instant
+    minute, hour = p["busiest_minute"], p["costliest_hour"]
+    for view, row, at in (
+        ("busiest_minute", minute, minute["minute"][:16]),  # (UTC: '2026-11-02T10:00')
+        ("costliest_hour", hour, hour["hour"][:13]),
+    ):
+        kinds = [k for ts, k in calls if ts.startswith(at)]
+        assert row["requests"] == len(kinds), view
+        assert _counts(row) == _expected(kinds), view
+    # the month to date (every call is of November)
+    assert _counts(doc["anomalies"]["forecast"]) == _expected([k for _, k in calls])
+
+
+def calls_of(calls: list[tuple[str, str]], kind: str) -> int:
+    return sum(k == kind for _, k in calls)
+
+
+def _counts(row: dict) -> tuple[int, int, int]:
+    keys = ("unpriced_requests", "unknown_token_requests", "error_unknown_token_requests")
+    return tuple(row[k] for k in keys)
