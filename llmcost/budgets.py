@@ -480,6 +480,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         # which llmcost and which tables priced the verdict (as in the report it checked)
         "llmcost_version": report.get("llmcost_version"),
         "pricing_version": report.get("pricing_version"),
+        "pricing_overlays": report.get("pricing_overlays") or [],
         "status": status,
         "rules": rules,
         "breached": sum(r["status"] == "fail" for r in rules),
@@ -706,7 +707,20 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
             f"priced with different tables ({base.get('pricing_version')} vs "
             f"{head.get('pricing_version')}): some change may come from prices"
         )
+    if (base.get("pricing_overlays") or []) != (head.get("pricing_overlays") or []):
+        out["notes"].append(
+            f"priced with different prices of your own ({_overlay_names(base)} vs "
+            f"{_overlay_names(head)}): some change may come from prices"
+        )
     return out
+
+
+def _overlay_names(report: dict) -> str:
+    names = [
+        o["file"] + (f" {o['version']}" if o.get("version") else "")
+        for o in report.get("pricing_overlays") or []
+    ]
+    return ", ".join(names) or "none"
 
 
 # ---------------------------------------------------------------- period alerts

@@ -126,6 +126,8 @@ def build(
     report: dict = {
         "llmcost_version": __version__,
         "pricing_version": book.version,
+        # the user's own prices laid over the tables (llmcost.yaml, --pricing): [] if none
+        "pricing_overlays": book.overlays,
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "window": {
             "since": options.since.isoformat() if options.since else None,

@@ -104,8 +104,23 @@ def _reports_summary(r: dict) -> Section:
     ]
     lines.extend(r.get("notes") or [])
     if r.get("pricing_version"):
-        lines.append(f"Prices: llmcost tables checked {r['pricing_version']}")
+        lines.append(prices_line(r))
     return Section("Summary", lines)
+
+
+def prices_line(r: dict) -> str:
+    """Which prices the report used: the tables' check date, and the user's own price files
+    laid over them, named apart (their versions are theirs, not the tables')."""
+    return f"Prices: llmcost tables checked {r['pricing_version']}{overlays_text(r)}"
+
+
+def overlays_text(r: dict) -> str:
+    """``; your prices over them: llmcost.yaml, team.yaml (2027-01)``, or "" without any."""
+    overlays = [
+        o["file"] + (f" ({o['version']})" if o.get("version") else "")
+        for o in r.get("pricing_overlays") or []
+    ]
+    return "; your prices over them: " + ", ".join(overlays) if overlays else ""
 
 
 def bucket_costs(u: dict) -> str:
@@ -322,7 +337,7 @@ def _summary(r: dict) -> Section:
         )
     lines.extend(r.get("notes") or [])
     if r.get("pricing_version"):
-        lines.append(f"Prices: llmcost tables checked {r['pricing_version']}")
+        lines.append(prices_line(r))
     return Section("Summary", lines)
 
 
