@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from llmcost.attribution import rest_of
 from llmcost.render import WEEKDAYS, count, money, money_to_delta, pct, plural, short_paths
 
 NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
@@ -455,28 +456,7 @@ def _by_dimension(a: dict) -> Section:
     body = [[_value(x[d]) for d in dims] + measures(x) for x in rows[:top]]
     rest = rows[top:]
     if rest:
-        others = {
-            k: sum(x.get(k) or 0 for x in rest)
-            for k in (
-                "requests",
-                "unpriced_requests",
-                "unknown_token_requests",
-                "input_tokens",
-                "output_tokens",
-            )
-        }
-        for k in ("cost_usd", "share"):  # rows of unpriced calls only: no cost, never $0
-            known = [x[k] for x in rest if x[k] is not None]
-            others[k] = sum(known) if known else None
-        if others["cost_usd"] is not None:
-            # a row of failed calls without usage only counts them (attribution.without_tokens);
-            # beside a cost they are not billed, and not 'without tokens' (as a row's are not)
-            others["unknown_token_requests"] -= sum(
-                x.get("error_unknown_token_requests") or 0
-                for x in rest
-                if x["cost_usd"] is None and not x.get("unpriced_requests")
-            )
-        body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(others))
+        body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(rest_of(rest)))
     t = a["totals"]
     body.append(
         ["Total"]
@@ -538,6 +518,7 @@ def _not_in_cost(totals: dict) -> list[str]:
 
 def _periods(p: dict) -> Section:
     body = []
+    top = p.get("top")  # models listed per period (an older report: every one)
     for x in p["rows"]:
         body.append(
             [
@@ -551,7 +532,8 @@ def _periods(p: dict) -> Section:
         )
         models = x.get("models") or []
         names = Counter(m["model"] for m in models)
-        for m in models:
+        shown, rest = (models[:top], models[top:]) if top else (models, [])
+        for m in shown:
             # the breakdown is by provider and model: a model served by two providers
             # (openai and azure) would read as the same line twice
             label = m["model"] if names[m["model"]] == 1 else f"{m['model']} ({m['provider']})"
@@ -563,6 +545,18 @@ def _periods(p: dict) -> Section:
                     count(m["output_tokens"]),
                     count(m["cache_read_tokens"]),
                     row_cost(m),
+                ]
+            )
+        if rest:  # the period's other models summed, as --by's tables end
+            o = rest_of(rest)
+            body.append(
+                [
+                    f"↳ ({count(len(rest))} more)",
+                    count(o["requests"]),
+                    count(o["input_tokens"]),
+                    count(o["output_tokens"]),
+                    count(o["cache_read_tokens"]),
+                    row_cost(o),
                 ]
             )
     t = p["totals"]
@@ -589,6 +583,13 @@ def _periods(p: dict) -> Section:
     )
     if p.get("week_starts"):
         section.lines.append("Weeks: ISO 8601, Monday to Sunday, named by ISO year and week.")
+    cut = sum(len(x.get("models") or []) > top for x in p["rows"]) if top else 0
+    if cut:
+        section.lines.append(
+            f"Models: the {top} costliest of each {name} are listed; on {plural(cut, name)} "
+            "the others are summed on one '(N more)' row (--top lists more; the JSON has "
+            "every model)."
+        )
     section.lines.extend(_not_in_cost(t))
     if p["requests_without_timestamp"]:
         section.lines.append(
