@@ -1403,11 +1403,19 @@ def _waste(w: dict, r: dict) -> Section:
         + "."
     )
     if ru["top"]:
+        body = [[money(x["usd"]), *_length_cells(x, r), _runaway_why(x)] for x in ru["top"]]
+        other = ru.get("other_groups")  # the groups past --top, summed (an older report: none)
+        if other:
+            more = f"({count(ru['groups'] - len(ru['top']))} more)"
+            body.append(
+                [money(other["usd"]), count(other["calls"]), more, "", "", "", "", "",
+                 _runaway_why(other)]
+            )  # fmt: skip
         section.tables.append(
             Table(
                 ["Excess cost", "Calls", "Feature", "Model", "Median out", "Threshold",
                  "Max out", "Worst at", "Why"],
-                [[money(x["usd"]), *_length_cells(x, r), _runaway_why(x)] for x in ru["top"]],
+                body,
                 "rrllrrrll",
                 fold=("Why",),
             )
