@@ -229,3 +229,22 @@ def test_a_csv_reject_is_reported_at_its_line_after_blank_and_multi_line_rows(
     assert (counts, [line for line, _ in rejects]) == ((6, 3, 1, 2), [7, 8]), rejects
     assert "too large for a token count" in rejects[0][1], rejects
     assert rejects[1][1].startswith("bad CSV row:"), rejects
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("reader", CSV_EXPORTS)
+def test_a_csv_line_of_spaces_and_tabs_is_a_blank_line(cli, tmp_path, reader, newline):
+    """A CSV line of only spaces and tabs (an editor's indented empty line, a trailing line of
+    a hand-edited export) was a reject 'bad CSV row: Expected Number of Columns', where an
+    empty line is skipped: it is blank now, skipped and counted as skipped."""
+    source = CSV_EXPORTS[reader][0]
+    lines = source.read_bytes().decode().splitlines()
+    copy = tmp_path / source.name
+    text = newline.join([*lines[:2], "   ", *lines[2:], " \t "]) + newline
+    copy.write_bytes(text.encode())
+    (read, ingested, skipped, rejected), totals, rejects = _read(_report(cli, source))
+    assert _read(_report(cli, copy)) == (
+        (read + 2, ingested, skipped + 2, rejected),
+        totals,
+        [(line + (line > 2), reason) for line, reason in rejects],
+    )
