@@ -356,6 +356,37 @@ def merged_without_tokens(groups: Iterable[dict]) -> int:
     return unknown - sum(g.get("error_unknown_token_requests") or 0 for g in kept)
 
 
+# A group's counts, which the rows that a table leaves out add up on its '(N more)' row.
+COUNTS = (
+    "requests",
+    "unpriced_requests",
+    "unknown_token_requests",
+    "error_unknown_token_requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+
+
+def rest_of(rows: Sequence[dict]) -> dict:
+    """The groups a table leaves out (rows of ``_MEASURES``, or by_model's), summed as one
+    group is: its counts (those the rows have), and a cost and share that are None when no
+    row of them has one (rows of unpriced calls only: no cost, never $0). Its calls without
+    tokens are counted as ``without_tokens`` counts a group's (``merged_without_tokens``): a
+    row of failed calls without usage only (no cost, no unpriced call) counts them, the reason
+    it has no cost; beside a cost or an unpriced call they are not billed, and not 'without
+    tokens' (as a row's are not)."""
+    out = {k: sum(x.get(k) or 0 for x in rows) for k in COUNTS if any(k in x for x in rows)}
+    for k in ("cost_usd", "share"):
+        known = [x[k] for x in rows if x.get(k) is not None]
+        out[k] = sum(known) if known else None
+    if "unknown_token_requests" in out:
+        out["unknown_token_requests"] = merged_without_tokens(rows)
+    return out
+
+
 _MEASURES = f"""count(*) AS requests,
   count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
   {without_tokens("is_priced AND input_tokens IS NULL")} AS unknown_token_requests,

@@ -706,6 +706,7 @@ def run(
         return {
             "llmcost_version": __version__,
             "pricing_version": book.version,
+            "pricing_overlays": book.overlays,
             "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "audit": compute(con, threshold_pct, top),
             "rejected": {"count": rejected},

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from llmcost import config
+from llmcost.attribution import rest_of
 from llmcost.errors import UsageError
 from llmcost.render import plural
 from llmcost.yamlio import line_of
@@ -26,6 +27,8 @@ EACH = "*"  # in per_model/per_feature/per_user: the limit for every name not li
 # ("+15052756.7%" from $0.000059 is right arithmetic and says nothing a reader can use), and
 # a day's rise from less than this is no percent rise: see day_over_day.
 SMALL_BASE_USD = 0.01
+
+TOP_MODELS = 5  # the models a check lists; the others are summed on one row
 
 
 @dataclass(frozen=True)
@@ -480,6 +483,7 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         # which llmcost and which tables priced the verdict (as in the report it checked)
         "llmcost_version": report.get("llmcost_version"),
         "pricing_version": report.get("pricing_version"),
+        "pricing_overlays": report.get("pricing_overlays") or [],
         "status": status,
         "rules": rules,
         "breached": sum(r["status"] == "fail" for r in rules),
@@ -492,7 +496,11 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "unknown_token_requests": uncosted - unpriced,
         "first_ts": s.get("first_ts"),
         "last_ts": s.get("last_ts"),
-        "top_models": [_top_model(m) for m in report["by_model"][:5]],
+        "top_models": [_top_model(m) for m in report["by_model"][:TOP_MODELS]],
+        # how many models there are, and the rest summed: a log of 25 models listed 5 and
+        # said nothing of the 20 others (None: none left out)
+        "models": len(report["by_model"]),
+        "other_models": _other_models(report["by_model"][TOP_MODELS:]),
         "baseline": compare(baseline, report, top=10) if baseline is not None else None,
         # what the check could not see: lines rejected, files cut short or not read
         "rejected": (report.get("rejected") or {}).get("count", 0),
@@ -503,23 +511,35 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
     }
 
 
+def _other_models(rest: list[dict]) -> dict | None:
+    """The models past the check's Top models, summed as a row of them is: calls, cost and
+    share (None when none of them has a cost: unpriced, never $0), and the calls in no cost
+    (``attribution.rest_of``)."""
+    if not rest:
+        return None
+    other = rest_of(rest)
+    if other["cost_usd"] is not None:  # (to the nano-dollar, as by_model's costs are)
+        other["cost_usd"] = round(other["cost_usd"], 9)
+    return {k: other.get(k) for k in _TOP_MODEL_KEYS if k not in ("model", "provider")}
+
+
+_TOP_MODEL_KEYS = (
+    "model",
+    "provider",
+    "requests",
+    "cost_usd",
+    "share",
+    "unpriced_requests",
+    "unknown_token_requests",
+)
+
+
 def _top_model(m: dict) -> dict:
     """A row of the check's Top models. Its calls without a cost are counted as the total's
     line counts them (``uncosted_calls``): by_model's ``unknown_token_requests`` leaves out a
     rate-limited call without usage (not billed) unless the model has no other call, so that
     a row does not read '$1.40 + 1 without tokens' under a total of '$1.40'."""
-    return {
-        k: m.get(k)
-        for k in (
-            "model",
-            "provider",
-            "requests",
-            "cost_usd",
-            "share",
-            "unpriced_requests",
-            "unknown_token_requests",
-        )
-    }
+    return {k: m.get(k) for k in _TOP_MODEL_KEYS}
 
 
 def uncosted_calls(summary: dict) -> int:
@@ -706,7 +726,20 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
             f"priced with different tables ({base.get('pricing_version')} vs "
             f"{head.get('pricing_version')}): some change may come from prices"
         )
+    if (base.get("pricing_overlays") or []) != (head.get("pricing_overlays") or []):
+        out["notes"].append(
+            f"priced with different prices of your own ({_overlay_names(base)} vs "
+            f"{_overlay_names(head)}): some change may come from prices"
+        )
     return out
+
+
+def _overlay_names(report: dict) -> str:
+    names = [
+        o["file"] + (f" {o['version']}" if o.get("version") else "")
+        for o in report.get("pricing_overlays") or []
+    ]
+    return ", ".join(names) or "none"
 
 
 # ---------------------------------------------------------------- period alerts

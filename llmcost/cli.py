@@ -58,7 +58,12 @@ def analyze(
             "--format", "-f", help="Output format (default: from the -o suffix, else table)."
         ),
     ] = None,
-    top: Annotated[int, typer.Option(help="How many rows in the top-N lists.", min=1)] = 10,
+    top: Annotated[
+        int,
+        typer.Option(
+            help="How many rows in the top-N lists (and models per --breakdown period).", min=1
+        ),
+    ] = 10,
     since: SinceOption = None,
     until: UntilOption = None,
     db: Annotated[
@@ -84,7 +89,12 @@ def analyze(
         typer.Option(help="Cost per day, ISO week (from Monday) or month, with totals."),
     ] = None,
     breakdown: Annotated[
-        bool, typer.Option("--breakdown", help="Split each --period row by model.")
+        bool,
+        typer.Option(
+            "--breakdown",
+            help="Split each --period row by model: its --top costliest models, the others "
+            "summed on one row (the JSON has every model).",
+        ),
     ] = False,
     as_of: Annotated[
         Optional[str],

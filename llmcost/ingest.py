@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -93,6 +94,7 @@ class FileResult:
     held_from: int = 0  # the line of their first chunk: the next ingest reads from there
     buckets: int = 0  # usage-report rows stored in usage_buckets (counted in skipped)
     error: str | None = None  # why the file could not be read to its end (or at all)
+    note: str | None = None  # its text is not UTF-8: how it was read, or how to convert it
 
     @property
     def accounted(self) -> bool:
@@ -478,9 +480,55 @@ def ingest_file(
                 mode="not read",
                 error=NOT_A_LOG if named else None,
             )
-        return _ingest(
+        result = _ingest(
             con, path, kind, source, head, fmt, progress, wd, resumable and name != STDIN, hole
         )
+        result.note = _encoding_note(con, result, kind, name)
+        return result
+
+
+# How a file read from another encoding is said to be read (streams.compression's kinds).
+_READ_AS = {
+    "utf-16-le": "UTF-16LE without a BOM (told by its NUL bytes): read as the text it holds",
+    "utf-16-be": "UTF-16BE without a BOM (told by its NUL bytes): read as the text it holds",
+    "cp1252": (
+        "not UTF-8: read as Windows-1252 (Latin-1), as every byte of it is one and none is "
+        "UTF-8; to convert it once: {iconv}"
+    ),
+}
+
+
+def _encoding_note(con, result: FileResult, kind: str | None, name: str) -> str | None:
+    """What a user is told of a file whose text is not UTF-8: how it was read (a guess from
+    its bytes), or, when some of its lines are not UTF-8 and were rejected, that it is likely
+    Latin-1 / Windows-1252 and how to convert it."""
+    steps = (kind or "").split("+")
+    path = Path(name)
+    iconv = "iconv -f cp1252 -t utf-8"
+    if name != STDIN and steps[0] not in streams.SUFFIXES.values():
+        converted = path.with_name(path.stem + ".utf8" + path.suffix)
+        iconv += f" {shlex.quote(name)} > {shlex.quote(str(converted))}"
+    read_as = next((_READ_AS[k] for k in steps if k in _READ_AS), None)
+    if read_as:
+        return read_as.format(iconv=iconv)
+    if not result.rejected:
+        return None
+    # DuckDB's words for a line that is not UTF-8, in every reader's reason ('cannot decode
+    # line: ...', 'bad CSV row: ...'); this ingest is the file's last
+    [(count,)] = con.execute(
+        """SELECT count(*) FROM rejects WHERE source = ? AND reason LIKE '%Invalid unicode%'
+             AND ingest_id = (SELECT max(ingest_id) FROM ingests WHERE source = ?)""",
+        [result.source, result.source],
+    ).fetchall()
+    if not count:
+        return None
+    from llmcost.render import plural
+
+    return (
+        f"{plural(count, 'line')} {'is' if count == 1 else 'are'} not UTF-8 (rejected, "
+        "'cannot decode'): likely Latin-1 / Windows-1252 text, an export of Excel or an old "
+        f"Windows tool; if the whole file is, convert it ({iconv}) and read that"
+    )
 
 
 # A line whose first character (after blanks, NULs or a BOM) opens a JSON object; a line

@@ -159,6 +159,7 @@ class Table:
     file: str
     rules: dict = field(default_factory=dict)
     models: dict[str, Model] = field(default_factory=dict)
+    overlay: bool = False  # the user's prices (llmcost.yaml, --pricing), laid over the tables
 
 
 @dataclass(frozen=True)
@@ -556,7 +557,22 @@ class PriceBook:
 
     @property
     def version(self) -> str:
-        return max((t.version for t in self.tables), default="")
+        """The date the tables were checked against the providers' pages: the user's own
+        overlays are named apart (``overlays``); their version is theirs, not a date."""
+        tables = [t for t in self.tables if not t.overlay] or self.tables
+        return max((t.version for t in tables), default="")
+
+    @property
+    def overlays(self) -> list[dict]:
+        """The user's price files laid over the tables, in the order they were laid: each
+        file once, with the version it gives (llmcost.yaml's own prices have none)."""
+        found: dict[str, dict] = {}
+        for t in self.tables:
+            if t.overlay:
+                name = "llmcost.yaml" if t.version == "llmcost.yaml" else Path(t.file).name
+                version = None if t.version == "llmcost.yaml" else t.version
+                found.setdefault(name, {"file": name, "version": version})
+        return list(found.values())
 
     def table_of(self, model: Model) -> Table:
         return self._table_of[(model.provider, model.key)]
@@ -895,6 +911,8 @@ def load_pricing(
     builtin, _ = load_tables(files)
     layers = pricing_overrides.tables(settings) if settings else []
     extra, _ = load_tables(list(overlays))
+    for table in layers + extra:
+        table.overlay = True
     tables = merge(builtin, layers + extra)
     if settings:
         return PriceBook(tables, settings.discounts, settings.deployments)

@@ -126,6 +126,8 @@ def build(
     report: dict = {
         "llmcost_version": __version__,
         "pricing_version": book.version,
+        # the user's own prices laid over the tables (llmcost.yaml, --pricing): [] if none
+        "pricing_overlays": book.overlays,
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "window": {
             "since": options.since.isoformat() if options.since else None,
@@ -263,6 +265,7 @@ def _input(f: FileResult) -> dict:
         "rejected": f.rejected,
         "dated_ahead": f.dated_ahead,  # of the calls, those dated after the run's clock
         "error": f.error,  # why the file was not read to its end (or at all)
+        "note": f.note,  # its text is not UTF-8: how it was read, or how to convert it
     }
 
 
@@ -320,6 +323,7 @@ def _notes(ingest: IngestResult | None) -> list[str]:
     files = ingest.files if ingest else []
     unknown = [f for f in files if f.format == "unrecognized"]
     notes = [f"{f.source}: {f.error}" for f in files if f.error and f not in unknown]
+    notes += [f"{f.source}: {f.note}" for f in files if f.note]
     # files of no log format llmcost knows, named or met in a directory: counted and named
     for named, why in ((True, "not a log llmcost reads (no line is a JSON object, and no log "
                         "format recognizes it)"),

@@ -109,6 +109,42 @@ def test_long_answers_that_finished_are_not_runaways(jsonl, cli):
     assert "Long answers above that length: 2 calls — answers above the same threshold" in text
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_the_runaway_table_says_what_it_leaves_out(jsonl, cli, fmt):
+    """The runaway table lists --top groups (feature and model): a log of 40 features listed
+    10 and said nothing of the others, so its rows read as the whole of the line's saving.
+    The groups past --top are summed on one row, and the JSON counts them and sums them."""
+    # Three features of ten 100-token answers and one cut at max_tokens (threshold 150, as
+    # above): 2,150, 1,150 and 650 tokens, 2,000, 1,000 and 500 above it at $20/M.
+    records = [
+        call(1000 * i + t, feature=feature, out=100, text=f"{feature}{t}")
+        for i, feature in enumerate("abc")
+        for t in range(10)
+    ] + [
+        call(1000 * i + 500, feature=feature, out=out, text=f"{feature}-cut", finish="length")
+        for i, (feature, out) in enumerate([("a", 2150), ("b", 1150), ("c", 650)])
+    ]
+    ru = report(jsonl, records, top=1)["waste"]["runaway"]
+    assert [g["feature"] for g in ru["top"]] == ["a"] and ru["groups"] == 3
+    other = ru["other_groups"]
+    assert (other["calls"], other["looping_calls"], other["max_repeated"]) == (2, 0, None)
+    assert other["usd"] == pytest.approx(1500 * 20 * M)  # $0.03
+    # their costs: 1,000 input tokens at $10/M and their outputs at $20/M
+    assert other["cost_usd"] == pytest.approx(2 * 1000 * 10 * M + 1800 * 20 * M)
+    log = str(jsonl(records))
+    out = cli("analyze", log, *PRICING_ARGS, "--top", "1", "-f", fmt).stdout
+    text = " ".join(out.split())
+    if fmt == "html":
+        text = re.sub(r"\s*<[^>]+>\s*", " | ", text)
+    assert "a cap at that length saves $0.07." in text
+    # $0.04 on the listed row + $0.03 on the others' row: the line's $0.07
+    assert re.search(r"\$0\.04\W+1\W+a\W", text), text
+    assert re.search(r"\$0\.03\W+2\W+\(2 more\)\W+2 unfinished", text), text
+    # with every group listed, no row is said to be left out
+    every = cli("analyze", log, *PRICING_ARGS, "-f", fmt).stdout
+    assert not re.search(r"\(\d+ more\)", every)
+
+
 def test_retry_window_and_runaway_k_from_config(jsonl):
     config = "savings:\n  retry_seconds: 120\n  runaway_k: 100\n"
     w = report(jsonl, _log(), config=config)["waste"]

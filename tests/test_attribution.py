@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import pytest
 
@@ -279,6 +280,38 @@ def test_breakdown_names_the_provider_of_a_model_served_by_two(jsonl, cli):
     assert result.exit_code == 0, result.stderr
     assert "| ↳ acme-small (acme) | 1 |" in result.stdout
     assert "| ↳ acme-small (acme-eu) | 1 |" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_breakdown_lists_the_top_models_of_each_period_and_sums_the_rest(cli, fmt):
+    """--period daily --breakdown printed every model under every day: a 180-day log of 25
+    models wrote 4,638 lines. Each period lists its --top costliest models and sums the
+    others on one row; the JSON keeps every model."""
+    args = ("analyze", CALLS, "--pricing", PRICES, "--period", "weekly", "--breakdown")
+    out = cli(*args, "--top", "1", "-f", fmt)
+    assert out.exit_code == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    if fmt == "html":
+        text = re.sub(r"\s*<[^>]+>\s*", " | ", text)
+    cells = r"\W+".join
+    # 2026-W01: acme-large $1.20 listed; acme-small (c3 + c10 + c5) summed: 3 calls,
+    # 600,000 / 100,000 tokens, 80,000 cache reads, $0.76
+    assert re.search(cells(["acme-large", "2", "30,000", "30,000", "0", r"\$1\.20"]), text)
+    more = [r"\(1 more\)", "3", "600,000", "100,000", "80,000", r"\$0\.76"]
+    assert re.search(cells(more), text)
+    # 2026-W02: acme-large $0.08 listed; mystery-model (c7) has no price: unpriced, never $0
+    assert re.search(cells([r"\(1 more\)", "1", "1,000", "1,000", "0", "unpriced"]), text)
+    assert text.count("(1 more)") == 2  # 2025-W52 and 2026-W05 have one model each
+    assert (
+        "Models: the 1 costliest of each week are listed; on 2 weeks the others are summed on "
+        "one '(N more)' row (--top lists more; the JSON has every model)."
+    ) in text.replace("&#x27;", "'")
+    # with --top above the models of every period, nothing is said to be left out
+    every = cli(*args, "-f", fmt).stdout
+    assert "(1 more)" not in every and "Models: the" not in every
+    doc = json.loads(cli(*args, "--top", "1", "-f", "json").stdout)
+    assert [len(x["models"]) for x in doc["periods"]["rows"]] == [1, 2, 2, 1]
+    assert doc["periods"]["top"] == 1
 
 
 def test_a_group_of_calls_without_token_counts_reads_no_tokens_not_unpriced(jsonl, cli):

@@ -821,6 +821,47 @@ def test_top_models_leave_out_a_rate_limited_call_as_the_total_does(cli, jsonl):
     assert doc["unknown_token_requests"] == doc["top_models"][0]["unknown_token_requests"] == 1
 
 
+def test_top_models_say_what_they_leave_out(cli, jsonl):
+    """Top models lists 5 models: a log of 25 listed 5 and said nothing of the 20 others, so
+    its rows read as the whole of the total. The others are summed on one row, whose cost
+    reads as a model row's: 'unpriced' or 'without tokens', never $0."""
+
+    def call(model: str, **kw) -> dict:
+        return {"model": model, "timestamp": "2026-11-02T10:00:00Z",
+                "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 0}, **kw}  # fmt: skip
+
+    # 1M input tokens each: $2.50, $2.00, $0.40, $0.15, $0.10 and gpt-5-nano's $0.05
+    listed = [call(m) for m in ("gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4o-mini", "gpt-4.1-nano")]
+    bare = {"model": "gpt-5-nano", "timestamp": "2026-11-02T11:00:00Z", "messages": None}
+    limited = {**bare, "status": 429}  # failed without usage: not billed, not 'without tokens'
+    unpriced = call("acme-7b")
+    log = jsonl([*listed, call("gpt-5-nano"), bare, limited, unpriced])
+    doc = json.loads(cli("check", log, "--max-cost", "10", "-f", "json").stdout)
+    assert [m["model"] for m in doc["top_models"]][-1] == "gpt-4.1-nano" and doc["models"] == 7
+    other = doc["other_models"]
+    assert (other["requests"], other["unpriced_requests"], other["unknown_token_requests"]) == (
+        4, 1, 1
+    )  # fmt: skip
+    assert other["cost_usd"] == pytest.approx(0.05)
+    assert other["share"] == pytest.approx(0.05 / 5.20)
+    for fmt in ("table", "markdown"):
+        text = " ".join(cli("check", log, "--max-cost", "10", "-f", fmt).stdout.split())
+        assert re.search(
+            r"\(2 more\)\W+4\W+\$0\.05 \+ 1 unpriced \+ 1 without tokens\W+1\.0%", text
+        ), text
+    # the others without a cost: no cost, never $0
+    log = jsonl([*listed, bare, unpriced])
+    doc = json.loads(cli("check", log, "--max-cost", "10", "-f", "json").stdout)
+    assert (doc["other_models"]["cost_usd"], doc["other_models"]["share"]) == (None, None)
+    for fmt in ("table", "markdown"):
+        text = " ".join(cli("check", log, "--max-cost", "10", "-f", fmt).stdout.split())
+        assert re.search(r"\(2 more\)\W+2\W+unpriced \+ 1 without tokens\W+—", text), text
+    # five models or fewer: every one listed, none said to be left out
+    doc = json.loads(cli("check", jsonl(listed), "--max-cost", "10", "-f", "json").stdout)
+    assert (doc["models"], doc["other_models"]) == (5, None)
+    assert "more)" not in cli("check", jsonl(listed), "--max-cost", "10").stdout
+
+
 def test_a_total_of_no_call_with_a_cost_is_unknown_not_zero(jsonl, cli, tmp_path):
     # Two calls of a model no table prices, and two failed gpt-4o calls without usage (a
     # priced model, no token counts): neither log has a call with a cost. Their total read

@@ -126,6 +126,24 @@ def test_different_pricing_tables_are_noted(reports):
     assert any("different tables" in n for n in compare(base, reports[1])["notes"])
 
 
+def test_different_prices_of_ones_own_are_noted(reports):
+    """Two runs with the same tables but other price files of the user's (a contract's
+    prices changed) may differ by prices alone: say so, as for different tables."""
+    base = json.loads(json.dumps(reports[0], default=str))
+    head = json.loads(json.dumps(reports[1], default=str))
+    base["pricing_overlays"] = [{"file": "contract.yaml", "version": "2026-01"}]
+    head["pricing_overlays"] = [{"file": "contract.yaml", "version": "2026-07"}]
+    notes = compare(base, head)["notes"]
+    assert (
+        "priced with different prices of your own (contract.yaml 2026-01 vs contract.yaml "
+        "2026-07): some change may come from prices"
+    ) in notes
+    head["pricing_overlays"] = base["pricing_overlays"]
+    assert not any("prices of your own" in n for n in compare(base, head)["notes"])
+    del base["pricing_overlays"], head["pricing_overlays"]  # reports of an older llmcost
+    assert not any("prices of your own" in n for n in compare(base, head)["notes"])
+
+
 def test_diff_errors_exit_2(cli, files, tmp_path):
     missing = cli("diff", tmp_path / "nope.json", files[1])
     assert missing.exit_code == 2 and "no such base report file" in missing.stderr

@@ -123,6 +123,25 @@ def test_a_reject_is_reported_at_its_line_after_blank_and_multi_line_rows(cli, e
     )
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_line_of_spaces_and_tabs_is_skipped_as_blank(cli, export, newline):
+    """A line of only spaces and tabs was a reject 'CSV row not readable: Expected Number of
+    Columns: 9 Found: 1' where an empty line is skipped: it is blank, skipped. Lines: 1
+    header, 2 a call, 3 spaces, 4 a bad count, 5 spaces and a tab, 6 a call."""
+    header, sonnet, bad_count, *_, haiku = CSV.splitlines()
+    lines = [header, sonnet, "   ", bad_count, " \t ", haiku]
+    export.write_bytes((newline.join(lines) + newline).encode())
+    out = cli("analyze", "exports/oct.csv", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    [entry] = report["inputs"]
+    counts = tuple(entry[k] for k in ("lines_read", "ingested", "skipped", "rejected"))
+    assert (counts, [(r["line"], r["reason"]) for r in report["rejected"]["samples"]]) == (
+        (5, 2, 2, 1),
+        [(4, "column tokens_in (input_tokens) is not a non-negative integer: 12.5")],
+    )
+
+
 def test_a_custom_export_s_time_not_set_is_none_and_one_before_2000_is_rejected(cli, export):
     """A row dated 0 (no time) is a call without a timestamp, as a row with an empty
     created is; one dated before 2000 is rejected (tests/test_timestamps.py)."""

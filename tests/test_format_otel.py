@@ -215,7 +215,7 @@ def test_file_exporter_lines_are_accounted():
     assert rejects == [
         (2, "not valid JSON (truncated or malformed line)"),
         (3, "attribute gen_ai.usage.input_tokens is not a non-negative integer: lots"),
-        (6, "not an OTLP traces document (no resourceSpans)"),
+        (6, "not an OTLP traces or logs document (no resourceSpans or resourceLogs)"),
     ]
     assert sum(cost(r) for r in rows) == pytest.approx(3000 * 0.15e-6 + 300 * 0.6e-6)
 

@@ -229,3 +229,140 @@ def test_a_csv_reject_is_reported_at_its_line_after_blank_and_multi_line_rows(
     assert (counts, [line for line, _ in rejects]) == ((6, 3, 1, 2), [7, 8]), rejects
     assert "too large for a token count" in rejects[0][1], rejects
     assert rejects[1][1].startswith("bad CSV row:"), rejects
+
+
+def _accented_log(tmp_path) -> Path:
+    """The flat log, its prompts given letters of Western European text (cp1252 has them
+    all; the flat log's other characters it has not become '?'), written as UTF-8."""
+    records = [json.loads(line) for line in SAMPLES.joinpath("shapes", "flat.jsonl").open()]
+    records[0]["prompt"] = "Café menu – price €5, naïve ‘quote’"
+    records[3]["prompt"] = "Ærø façade déjà vu, à la carte"
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    plain = tmp_path / "utf8.jsonl"
+    plain.write_text(text.encode("cp1252", "replace").decode("cp1252"), encoding="utf-8")
+    return plain
+
+
+def test_a_windows_1252_log_is_read_as_its_text_and_said_so(cli, tmp_path):
+    """An export of Excel or an old Windows tool is Windows-1252 (Latin-1 for its letters):
+    every line with an accent was rejected 'cannot decode line', with no word of why. A file
+    whose bytes are all cp1252 and none UTF-8 is read as cp1252, the text as written, and a
+    note names the file, says it is not UTF-8 and how to convert it."""
+    from llmcost import store
+    from llmcost.ingest import ingest_paths
+
+    plain = _accented_log(tmp_path)
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(plain.read_text(encoding="utf-8").encode("cp1252"))
+    report = _report(cli, latin)
+    assert _read(report) == _read(_report(cli, plain))
+    note = (
+        "not UTF-8: read as Windows-1252 (Latin-1), as every byte of it is one and none is "
+        f"UTF-8; to convert it once: iconv -f cp1252 -t utf-8 {latin} > "
+        f"{tmp_path / 'latin.utf8.jsonl'}"
+    )
+    assert report["inputs"][0]["note"] == note
+    assert f"{latin}: {note}" in report["notes"]
+    con = store.connect()
+    ingest_paths(con, [str(latin)])
+    texts = {t for (t,) in con.execute("SELECT text FROM texts").fetchall()}
+    assert {"Café menu – price €5, naïve ‘quote’", "Ærø façade déjà vu, à la carte"} <= texts
+
+
+def test_a_utf8_log_with_a_windows_1252_line_rejects_it_and_says_why(cli, tmp_path):
+    """A UTF-8 log with one line in cp1252 (a line pasted from another tool) is not read as
+    cp1252 (its UTF-8 text would be garbled): the line is rejected at its place, and a note
+    says it is not UTF-8, likely Latin-1 / Windows-1252, and how to convert such a file."""
+    plain = _accented_log(tmp_path)
+    mixed = tmp_path / "mixed.jsonl"
+    lines = plain.read_text(encoding="utf-8").splitlines(keepends=True)
+    mixed.write_bytes(b"".join([*(x.encode() for x in lines), b"\xe9t\xe9\n", lines[0].encode()]))
+    report = _report(cli, mixed)
+    (counts, _, rejects) = _read(report)
+    assert counts == (14, 12, 1, 1)  # (the first line again: a call already stored)
+    assert rejects == [
+        (13, "cannot decode line: Invalid unicode (byte sequence mismatch) detected")
+    ]
+    assert report["inputs"][0]["note"] == (
+        "1 line is not UTF-8 (rejected, 'cannot decode'): likely Latin-1 / Windows-1252 text, "
+        "an export of Excel or an old Windows tool; if the whole file is, convert it (iconv -f "
+        f"cp1252 -t utf-8 {mixed} > {tmp_path / 'mixed.utf8.jsonl'}) and read that"
+    )
+    assert _report(cli, plain)["inputs"][0]["note"] is None
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-16-le", False), ("utf-16-be", False), ("utf-16-le", True)],
+    ids=["le-no-bom", "be-no-bom", "le-bom"],
+)
+def test_a_utf16_log_without_a_bom_or_in_gzip_reads_as_the_same_log(
+    cli, tmp_path, encoding, bom, gz
+):
+    """UTF-16 without a BOM (iconv -t UTF-16LE, .NET's Encoding.Unicode without a preamble)
+    and UTF-16 inside a .gz (a PowerShell log rotated and compressed) had every line rejected
+    'cannot decode line', exit 3. The byte order is told as RFC 4627 tells JSON's, by the NULs
+    of its first (ASCII) characters, and said in a note; inside gzip, after decompressing."""
+    import gzip
+
+    log = SAMPLES / "shapes" / "flat.jsonl"
+    data = ("\ufeff" if bom else "").encode(encoding) + log.read_text().replace(
+        "\n", "\r\n"
+    ).encode(encoding)
+    copy = tmp_path / ("flat.jsonl.gz" if gz else "flat.jsonl")
+    copy.write_bytes(gzip.compress(data) if gz else data)
+    report = _report(cli, copy)
+    assert _read(report) == _read(_report(cli, log))
+    order = encoding[-2:].upper()
+    note = f"UTF-16{order} without a BOM (told by its NUL bytes): read as the text it holds"
+    assert report["inputs"][0]["note"] == (None if bom else note)
+
+
+@pytest.mark.parametrize("log", LOGS, ids=lambda p: p.name)
+def test_old_mac_line_endings_keep_every_line_and_its_number(cli, tmp_path, log):
+    """A log whose lines end with a CR alone (classic Mac OS, old Excel for Mac) was one line,
+    rejected whole, exit 3. It is read line by line: the same calls and cost, a blank line
+    skipped and a bad line rejected at their own numbers."""
+    lines = log.read_bytes().splitlines()
+    bad = b'{"model": "gpt-4o", "note": "cut short'
+    copy = tmp_path / log.name
+    copy.write_bytes(b"\r".join([lines[0], b"", *lines[1:], bad]) + b"\r")
+    (read, ingested, skipped, rejected), totals, rejects = _read(_report(cli, log))
+    moved = [(line + (line > 1), reason) for line, reason in rejects]
+    assert _read(_report(cli, copy)) == (
+        (read + 2, ingested, skipped + 1, rejected + 1),
+        totals,
+        sorted([*moved, (read + 2, "not valid JSON (truncated or malformed line)")]),
+    )
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("reader", CSV_EXPORTS)
+def test_a_csv_line_of_spaces_and_tabs_is_a_blank_line(cli, tmp_path, reader, newline):
+    """A CSV line of only spaces and tabs (an editor's indented empty line, a trailing line of
+    a hand-edited export) was a reject 'bad CSV row: Expected Number of Columns', where an
+    empty line is skipped: it is blank now, skipped and counted as skipped."""
+    source = CSV_EXPORTS[reader][0]
+    lines = source.read_bytes().decode().splitlines()
+    copy = tmp_path / source.name
+    text = newline.join([*lines[:2], "   ", *lines[2:], " \t "]) + newline
+    copy.write_bytes(text.encode())
+    (read, ingested, skipped, rejected), totals, rejects = _read(_report(cli, source))
+    assert _read(_report(cli, copy)) == (
+        (read + 2, ingested, skipped + 2, rejected),
+        totals,
+        [(line + (line > 2), reason) for line, reason in rejects],
+    )
+
+
+@pytest.mark.parametrize("reader", CSV_EXPORTS)
+def test_a_csv_export_with_old_mac_line_endings_reads_as_the_same_export(cli, tmp_path, reader):
+    """A CSV export whose lines end with a CR alone (Excel for Mac's 'CSV (Macintosh)')
+    ended the run with a traceback (the header's look: 'new-line character seen in unquoted
+    field'): it reads as the same export, its rejects at their lines."""
+    source = CSV_EXPORTS[reader][0]
+    copy = tmp_path / source.name
+    copy.write_bytes(source.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert b"\n" not in copy.read_bytes()
+    assert _read(_report(cli, copy)) == _read(_report(cli, source))

@@ -661,6 +661,50 @@ def test_check_takes_llmcost_yaml_tables_as_overlays(cli, tmp_path):
     assert "not a URL" not in result.stderr
 
 
+_CALL = {
+    "timestamp": "2026-10-01T00:00:00Z",
+    "model": "gpt-4o",
+    "input_tokens": 10,
+    "output_tokens": 5,
+}
+
+
+def test_the_tables_date_is_not_the_users_prices(cli, tmp_path, jsonl):
+    """The report's "llmcost tables checked" date was the greatest version of every table,
+    the user's own included: with prices in llmcost.yaml (version "llmcost.yaml", which sorts
+    after any date) it read "Prices: llmcost tables checked llmcost.yaml". The user's price
+    files are now named apart, with the version each gives."""
+    shipped = cli("analyze", jsonl([_CALL]), "-f", "json")
+    tables_date = json.loads(shipped.stdout)["pricing_version"]
+    assert json.loads(shipped.stdout)["pricing_overlays"] == []
+    (tmp_path / "llmcost.yaml").write_text(
+        "pricing:\n  models:\n    my-model:\n      provider: custom\n"
+        "      prices:\n        - {from: 2024-01-01, input: 1, output: 2}\n"
+    )
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(
+        "provider: openai\nversion: 2099-01-01\nsource: our contract\n"
+        "models:\n  gpt-4o:\n    prices:\n      - {from: 2024-01-01, input: 2, output: 8}\n"
+    )
+    log = jsonl([_CALL])
+    doc = json.loads(cli("analyze", log, "--pricing", contract, "-f", "json").stdout)
+    assert doc["pricing_version"] == tables_date  # not "llmcost.yaml", nor the contract's
+    assert doc["pricing_overlays"] == [
+        {"file": "llmcost.yaml", "version": None},
+        {"file": "contract.yaml", "version": "2099-01-01"},
+    ]
+    text = cli("analyze", log, "--pricing", contract).stdout
+    assert (
+        f"Prices: llmcost tables checked {tables_date}; your prices over them: llmcost.yaml, "
+        "contract.yaml (2099-01-01)"
+    ) in " ".join(text.split())
+    html = cli("analyze", log, "--pricing", contract, "-f", "html").stdout
+    assert f"prices checked {tables_date}; your prices over them: llmcost.yaml" in html
+    verdict = cli("check", log, "--pricing", contract, "--max-cost", "100", "-f", "json")
+    verdict = json.loads(verdict.stdout)
+    assert verdict["pricing_overlays"] == doc["pricing_overlays"]
+
+
 def test_diff_table_names_a_model_priced_by_one_version_only(cli, tmp_path, jsonl):
     """The bill's change counts a model one version no longer prices ($7 → $4.50: $1 of the
     $2.50 is acme-gone's, now unpriced), and the table listed only the models with a change

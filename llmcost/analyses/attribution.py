@@ -70,6 +70,9 @@ def by_period(con, ctx) -> dict | None:
     result["rows"] = [_json(r) for r in result["rows"]]
     result["totals"] = _json(result["totals"])
     result["breakdown"] = "model" if req.breakdown else None
+    # how many models of each period the text reports show (the rest summed on one row): a
+    # 180-day log of 25 models printed 4,400 of them; every model is in `rows`
+    result["top"] = ctx.top if req.breakdown else None
     return result
 
 

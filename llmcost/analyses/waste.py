@@ -374,6 +374,20 @@ def waste(con, ctx) -> dict:
     truncated_usd = [t["usd"] for t in truncated if t["usd"] is not None]
     failed_usd = round(sum(f["usd"] for f in failed), 9)
     runaway_usd = round(sum(r["usd"] for r in runaway), 9)
+    # the groups past --top, summed: a log of 40 features listed 10 runaway groups and said
+    # nothing of the others (every runaway has a cost: those without one are unpriced_calls)
+    rest = runaway[top:]
+    other_groups = None
+    if rest:
+        other_groups = {
+            "calls": sum(r["calls"] for r in rest),
+            "usd": round(sum(r["usd"] for r in rest), 9),
+            "cost_usd": round(sum(r["cost_usd"] for r in rest), 9),
+            "looping_calls": sum(r["looping_calls"] for r in rest),
+            "max_repeated": max(
+                (r["max_repeated"] for r in rest if r["looping_calls"]), default=None
+            ),
+        }
     return {
         "truncated": {
             "calls": sum(t["calls"] for t in truncated),
@@ -401,6 +415,8 @@ def waste(con, ctx) -> dict:
             "unpriced_calls": runaway_unpriced,  # above the threshold, no cost: not counted
             "k": k,
             "top": runaway[:top],
+            "groups": len(runaway),  # of feature and model; top has the costliest of them
+            "other_groups": other_groups,  # the rest, summed (None: none left out)
             "assumption": RUNAWAY_ASSUMPTION,
             "looping": {
                 "calls": looping_calls,

@@ -449,4 +449,6 @@ def file_line(result) -> str:
         text += f"; {dated_ahead(result.dated_ahead, result.latest_ahead)}"
     if result.error:
         text += f"; {result.error}"
+    if getattr(result, "note", None):
+        text += f"; {result.note}"
     return text

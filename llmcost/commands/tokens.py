@@ -234,6 +234,7 @@ def tokens(
         "uncounted_parts": bool(uncounted),
         "characters": len(raw),
         "pricing_version": book.version,
+        "pricing_overlays": book.overlays,
         "models": rows,
     }
     if format is Format.json:

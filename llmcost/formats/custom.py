@@ -44,6 +44,7 @@ from llmcost import config
 from llmcost.errors import ConfigError
 from llmcost.formats import FileFormat, register_format_source
 from llmcost.formats.lines import (
+    BLANK_CSV_REJECT,
     INVALID_JSON,
     LINE_STATE,
     MAX_LINE_BYTES,
@@ -331,9 +332,9 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
     # skips blank lines; csv_records gives each record's line in the file.
     # A row DuckDB rejected may be reported once per problem: keep each line once.
     bad = con.execute(
-        """SELECT coalesce(r.line, e.line), csv_line, error_message
+        f"""SELECT coalesce(r.line, e.line), csv_line, error_message
         FROM csv_rejects e LEFT JOIN csv_records r ON r.n = e.line
-        ORDER BY e.line, e.seen"""
+        WHERE NOT {BLANK_CSV_REJECT} ORDER BY e.line, e.seen"""
     ).fetchall()
     bad = list({line: (line, raw, msg) for line, raw, msg in bad}.values())
     if bad:
@@ -360,7 +361,11 @@ def _read_csv(custom: CustomFormat, con, path: Path, source: str, ingest_id: int
         SELECT coalesce(g.line, r._llm_k + 1) AS _llm_line, r.*
         FROM r LEFT JOIN good g ON g.k = r._llm_k ORDER BY r._llm_k"""
     )
-    con.execute("CREATE TEMP TABLE csv_blank AS SELECT line FROM csv_records WHERE blank AND n > 1")
+    con.execute(
+        f"""CREATE TEMP TABLE csv_blank AS SELECT line FROM csv_records WHERE blank AND n > 1
+        UNION SELECT coalesce(r.line, e.line) FROM csv_rejects e
+          LEFT JOIN csv_records r ON r.n = e.line WHERE {BLANK_CSV_REJECT}"""
+    )
     for table in ("csv_raw", "csv_records", "csv_rejects"):
         con.execute(f"DROP TABLE {table}")
     return len(bad)

@@ -90,6 +90,11 @@ def line_reader(path: Path) -> Iterator[LineReader]:
 # line) is blank: DuckDB's trim() takes spaces only.
 BLANK_LINE = "(text IS NULL OR trim(text, e' \\t\\r') = '')"
 
+# A CSV record DuckDB rejected that is a line of only spaces and tabs: blank, skipped as an
+# empty line is (DuckDB skips that one, and rejects this one as a row of too few columns).
+# Its text may hold the line break before it ('\n   ' in a CRLF file).
+BLANK_CSV_REJECT = "coalesce(trim(csv_line, e' \\t\\r\\n') = '', false)"
+
 # The JSON state of each line, for adapters to build their reasons on.
 LINE_STATE = f"""CASE WHEN {BLANK_LINE} THEN 'blank'
          WHEN NOT json_valid(text) THEN 'invalid'

@@ -31,7 +31,21 @@ the same input and output counts; an inner span with no counts at all (a streame
 span) takes the counts too, from the nearest wrapper that has them and no other call below
 it (an aggregate's sum is no one call's count). ``request_id`` is ``gen_ai.response.id`` (else
 traceId:spanId), so one call exported twice is stored once. A line that is not an OTLP
-document is rejected; metrics and logs documents are skipped.
+document is rejected; metrics documents are skipped.
+
+Log records (``resourceLogs`` → ``scopeLogs`` → ``logRecords``, in the same file as the spans
+when the collector writes both signals to one file). Instrumentations emit the GenAI events
+as log records: the event's name in ``eventName`` (or the ``event.name`` attribute older SDKs
+wrote), its fields in the body (a kvlistValue), linked to the span they were emitted in by
+traceId/spanId. A message or choice event (``gen_ai.user.message`` …, ``gen_ai.choice``) or
+an operation details event whose span is in the file is read as the same event on that span
+(the texts below), and the record is skipped: the span is the call, counted once. A span that
+carries GenAI events itself keeps them alone (the same events twice would be its texts
+twice). A ``gen_ai.client.inference.operation.details`` record whose span is not in the file
+is read as that span: its attributes are the inference span's (model, usage, messages), its
+time the start. Every other log record is skipped, its reason saying what it is. The join is
+within one file read (an OTLP file is read whole, not in chunks): message events whose spans
+are in another file give no call their texts.
 
 Token convention. Canonical input includes cache reads and writes, output includes
 reasoning. The current semconv says ``gen_ai.usage.input_tokens`` SHOULD include cache
@@ -151,15 +165,26 @@ _WRAPPED = (
     '"boolValue": "VARCHAR", "arrayValue": {"values": "JSON"}, "kvlistValue": "JSON"}'
 )
 _KV = '[{"key": "VARCHAR", "value": "JSON"}]'
-# One parse per document, then one per span.
+# One parse per document, then one per span (or log record).
 _DOC = (
     '{"resourceSpans": [{"resource": {"attributes": ' + _KV + "}, "
     '"scopeSpans": [{"scope": {"name": "VARCHAR"}, "spans": ["JSON"]}]}]}'
+)
+_LOG_DOC = (
+    '{"resourceLogs": [{"resource": {"attributes": ' + _KV + "}, "
+    '"scopeLogs": [{"scope": {"name": "VARCHAR"}, "logRecords": ["JSON"]}]}]}'
 )
 _SPAN = (
     '{"traceId": "VARCHAR", "spanId": "VARCHAR", "parentSpanId": "VARCHAR", "name": "VARCHAR", '
     '"startTimeUnixNano": "VARCHAR", "endTimeUnixNano": "VARCHAR", "status": {"code": "VARCHAR"}, '
     '"attributes": ' + _KV + ', "events": [{"name": "VARCHAR", "attributes": ' + _KV + "}]}"
+)
+# A log record (opentelemetry-proto logs.proto): the event's name is ``eventName``, or the
+# ``event.name`` attribute older SDKs wrote; its body an AnyValue.
+_LOG = (
+    '{"traceId": "VARCHAR", "spanId": "VARCHAR", "eventName": "VARCHAR", '
+    '"timeUnixNano": "VARCHAR", "observedTimeUnixNano": "VARCHAR", "attributes": ' + _KV + ", "
+    '"body": "JSON"}'
 )
 
 
@@ -396,17 +421,19 @@ def _keys() -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _spans_sql() -> str:
-    """``otel_spans``: one row per span (parsed once), with its line and resource/scope."""
+def _items_sql(doc: str, resources: str, scopes: str, items: str, where: str = "") -> str:
+    """The CTEs that take OTLP documents (``doc``, e.g. ``_DOC``) apart down to their items
+    (``resources`` → ``scopes`` → ``items``: resourceSpans → scopeSpans → spans), ending in
+    ``item(line, ri, si, pi, sn, sv, env, scope_name, raw)``: the item's record line, its
+    place, its resource's service name, version and environment (wrapped), its scope."""
     return f"""
-CREATE TEMP TABLE otel_spans AS
 WITH docs AS (
-  SELECT line, json_transform(rec, '{_DOC}') AS d FROM rec_in
+  SELECT line, json_transform(rec, '{doc}') AS d FROM rec_in {where}
 ), res AS (
-  SELECT line, generate_subscripts(d.resourceSpans, 1) AS ri, unnest(d.resourceSpans) AS rs
-  FROM docs WHERE d.resourceSpans IS NOT NULL
+  SELECT line, generate_subscripts(d.{resources}, 1) AS ri, unnest(d.{resources}) AS rs
+  FROM docs WHERE d.{resources} IS NOT NULL
 ), res_ctx AS (
-  SELECT line, ri, rs.scopeSpans AS scopes,
+  SELECT line, ri, rs.{scopes} AS scopes,
     list_filter(rs.resource.attributes, lambda a: a.key = 'service.name')[1].value AS sn,
     list_filter(rs.resource.attributes, lambda a: a.key = 'service.version')[1].value AS sv,
     list_filter(rs.resource.attributes, lambda a: a.key IN ('deployment.environment.name',
@@ -416,20 +443,90 @@ WITH docs AS (
 ), scope AS (
   SELECT line, ri, sn, sv, env, generate_subscripts(scopes, 1) AS si, unnest(scopes) AS ss
   FROM res_ctx WHERE scopes IS NOT NULL
-), span AS (
+), item AS (
   SELECT line, ri, si, sn, sv, env, ss.scope.name AS scope_name,
-    generate_subscripts(ss.spans, 1) AS pi, unnest(ss.spans) AS raw
-  FROM scope WHERE ss.spans IS NOT NULL
-)
+    generate_subscripts(ss.{items}, 1) AS pi, unnest(ss.{items}) AS raw
+  FROM scope WHERE ss.{items} IS NOT NULL
+)"""
+
+
+_RESOURCE_NAMES = f"""
+    otel_str(sn, json_transform(sn, '{_WRAPPED}')) AS service_name,
+    otel_str(sv, json_transform(sv, '{_WRAPPED}')) AS service_version,
+    otel_str(env, json_transform(env, '{_WRAPPED}')) AS environment"""
+
+
+def _spans_sql() -> str:
+    """``otel_spans``: one row per span (parsed once), with its line and resource/scope."""
+    return f"""
+CREATE TEMP TABLE otel_spans AS
+{_items_sql(_DOC, "resourceSpans", "scopeSpans", "spans")}
 SELECT *, lower(span.traceId) AS trace_id, lower(span.spanId) AS span_id,
   lower(llm_blank(span.parentSpanId)) AS parent_id
 FROM (
   SELECT row_number() OVER (ORDER BY line, ri, si, pi) AS sid, line, raw,
-    json_transform(raw, '{_SPAN}') AS span, scope_name,
-    otel_str(sn, json_transform(sn, '{_WRAPPED}')) AS service_name,
-    otel_str(sv, json_transform(sv, '{_WRAPPED}')) AS service_version,
-    otel_str(env, json_transform(env, '{_WRAPPED}')) AS environment
-  FROM span)
+    json_transform(raw, '{_SPAN}') AS span, scope_name, {_RESOURCE_NAMES}
+  FROM item)
+"""
+
+
+# The GenAI events an instrumentation may emit as log records (opentelemetry-instrumentation-
+# openai-v2 and others: the event's name, its body the event's fields) whose texts are read as
+# the same events on their span are: the older semconv's messages and choices
+# (model/gen-ai/deprecated/events-deprecated.yaml), and the current one's operation details,
+# which carries the whole call (gen-ai-events.md).
+_MESSAGE_EVENTS = (
+    "gen_ai.system.message",
+    "gen_ai.user.message",
+    "gen_ai.assistant.message",
+    "gen_ai.tool.message",
+    "gen_ai.choice",
+)
+_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+
+
+def _logs_sql() -> str:
+    """``otel_logs``: one row per log record, numbered after the spans (``sid``), with its
+    event's name and ``span_sid``, the span of this file it was emitted in (its traceId and
+    spanId), if any. Only the records that hold resourceLogs are parsed again."""
+    only_logs = """WHERE contains(CAST(rec AS VARCHAR), '"resourceLogs"')"""
+    return f"""
+CREATE TEMP TABLE otel_logs AS
+{_items_sql(_LOG_DOC, "resourceLogs", "scopeLogs", "logRecords", only_logs)}
+, parsed AS (
+  SELECT (SELECT coalesce(max(sid), 0) FROM otel_spans)
+           + row_number() OVER (ORDER BY line, ri, si, pi) AS sid,
+    line, raw, json_transform(raw, '{_LOG}') AS lr, scope_name, {_RESOURCE_NAMES}
+  FROM item
+), named AS (
+  SELECT *, lower(llm_blank(lr.traceId)) AS trace_id, lower(llm_blank(lr.spanId)) AS span_id,
+    list_filter(lr.attributes, lambda a: a.key = 'event.name')[1].value AS ev
+  FROM parsed
+)
+SELECT n.* EXCLUDE (ev),
+  coalesce(llm_blank(lr.eventName), llm_blank(otel_str(ev, json_transform(ev, '{_WRAPPED}'))))
+    AS ename,
+  s.span_sid
+FROM named n
+LEFT JOIN (SELECT trace_id, span_id, min(sid) AS span_sid FROM otel_spans GROUP BY ALL) s
+  ON s.trace_id = n.trace_id AND s.span_id = n.span_id
+"""
+
+
+def _detached_sql() -> str:
+    """An operation details record whose span is not in the file is read as that span: its
+    attributes are the span's (the event has the inference span's attributes), its time the
+    span's start (the observed time when the record has none); it has no end, no status."""
+    return f"""
+INSERT INTO otel_spans BY NAME
+SELECT sid, line, raw, scope_name, service_name, service_version, environment, trace_id,
+  span_id, NULL AS parent_id,
+  json_transform(json_object(
+    'traceId', trace_id, 'spanId', span_id,
+    'startTimeUnixNano', CASE WHEN TRY_CAST(lr.timeUnixNano AS HUGEINT) > 0 THEN lr.timeUnixNano
+                              ELSE lr.observedTimeUnixNano END,
+    'attributes', json_extract(raw, '$.attributes')), '{_SPAN}') AS span
+FROM otel_logs WHERE ename = '{_DETAILS_EVENT}' AND span_sid IS NULL
 """
 
 
@@ -465,18 +562,35 @@ FROM otel_kv_long WHERE k IS NOT NULL GROUP BY sid;
 
 def _events_sql() -> str:
     """``otel_ev_kv``: the GenAI span events' attributes, one row each (a structured value's
-    text is filled by ``_unwrap_structured``)."""
+    text is filled by ``_unwrap_structured``), and those of the GenAI events emitted as log
+    records in a span of the file (``from_log``), read as the same events on that span."""
+    names = ", ".join(f"'{e}'" for e in (*_MESSAGE_EVENTS, _DETAILS_EVENT))
     return f"""
 CREATE TEMP TABLE otel_ev_kv AS
-WITH events AS (
-  SELECT sid, ei, e.name AS ename, e.attributes AS attrs
+WITH span_events AS (
+  SELECT sid, ei, e.name AS ename, e.attributes AS attrs, false AS from_log
   FROM (SELECT sid, generate_subscripts(span.events, 1) AS ei, unnest(span.events) AS e
         FROM otel_spans WHERE span.events IS NOT NULL)
+  WHERE e.name LIKE 'gen_ai.%' AND e.attributes IS NOT NULL
+), log_events AS (
+  -- a record's event is its body's fields (a kvlistValue: what the span event holds as its
+  -- attributes) and its attributes, in the order the file has them; only for a span that
+  -- carries no GenAI events itself (the same call's events twice would be its texts twice)
+  SELECT span_sid AS sid, sid AS ei, ename,
+    list_concat(json_transform(json_extract(raw, '$.body.kvlistValue.values'), '{_KV}'),
+                lr.attributes) AS attrs,
+    true AS from_log
+  FROM otel_logs
+  WHERE ename IN ({names}) AND span_sid IS NOT NULL
+    AND span_sid NOT IN (SELECT sid FROM span_events)
 )
-SELECT sid, ei, ename, k, otel_str(v, w) AS vs, CASE WHEN otel_structured(w) THEN v END AS sv
-FROM (SELECT sid, ei, ename, a.key AS k, a.value AS v, json_transform(a.value, '{_WRAPPED}') AS w
-      FROM (SELECT sid, ei, ename, unnest(attrs) AS a FROM events
-            WHERE ename LIKE 'gen_ai.%' AND attrs IS NOT NULL))
+SELECT sid, ei, ename, from_log, k, otel_str(v, w) AS vs,
+  CASE WHEN otel_structured(w) THEN v END AS sv
+FROM (SELECT sid, ei, ename, from_log, a.key AS k, a.value AS v,
+        json_transform(a.value, '{_WRAPPED}') AS w
+      FROM (SELECT sid, ei, ename, from_log, unnest(attrs) AS a
+            FROM (SELECT * FROM span_events UNION ALL SELECT * FROM log_events)
+            WHERE attrs IS NOT NULL))
 """
 
 
@@ -910,28 +1024,59 @@ FROM otel_spans s LEFT JOIN merged m USING (sid)
 """
 
 
+def _log_records_sql(document: bool) -> str:
+    """The log records that are no call themselves (an operation details record without its
+    span is one, read with the spans): skipped, each saying what it is and where it went."""
+    line = "l.sid" if document else "l.line"
+    names = ", ".join(f"'{e}'" for e in (*_MESSAGE_EVENTS, _DETAILS_EVENT))
+    return f"""
+INSERT INTO cand (line, skip_reason, raw)
+SELECT {line},
+  CASE WHEN l.ename IN ({names}) AND l.span_sid IS NOT NULL THEN
+         'GenAI event log record ' || l.ename || CASE
+           WHEN l.span_sid IN (SELECT sid FROM otel_ev_kv WHERE NOT from_log)
+             THEN ' of a span that carries its GenAI events itself (read there)'
+           WHEN l.span_sid NOT IN (SELECT sid FROM otel_fields)
+             THEN ' of a span that is not a model call'
+           ELSE ': texts of its span''s call' END
+       WHEN l.ename IN ({names})
+         THEN 'GenAI event log record ' || l.ename || ' without its span in the file '
+              || '(texts of no call read)'
+       ELSE 'OTLP log record' || coalesce(' ' || l.ename, '') || ', not a GenAI call event' END,
+  CAST(l.raw AS VARCHAR)
+FROM otel_logs l WHERE l.sid NOT IN (SELECT sid FROM otel_spans)
+"""
+
+
 def _documents_sql() -> str:
-    """Records that hold no span: an empty document, another signal, or not OTLP at all."""
+    """Records that hold no span and no log record: an empty document, metrics, or not OTLP
+    at all."""
     return """
 INSERT INTO cand (line, skip_reason, reject_reason, raw)
 SELECT line,
   CASE WHEN json_type(json_extract(rec, '$.resourceSpans')) = 'ARRAY'
          THEN 'OTLP document without spans'
+       WHEN json_type(json_extract(rec, '$.resourceLogs')) = 'ARRAY'
+         THEN 'OTLP logs document without log records'
        WHEN json_extract(rec, '$.resourceMetrics') IS NOT NULL
-            OR json_extract(rec, '$.resourceLogs') IS NOT NULL
-         THEN 'OTLP metrics or logs, not spans' END,
-  'not an OTLP traces document (no resourceSpans)', CAST(rec AS VARCHAR)
+         THEN 'OTLP metrics, not spans or log records' END,
+  'not an OTLP traces or logs document (no resourceSpans or resourceLogs)',
+  CAST(rec AS VARCHAR)
 FROM rec_in r WHERE NOT EXISTS (SELECT 1 FROM otel_spans s WHERE s.line = r.line)
+  AND NOT EXISTS (SELECT 1 FROM otel_logs l WHERE l.line = r.line)
 """
 
 
 def load_otel(con, path: Path, source: str, ingest_id: int) -> StageStats:
     records = read_records(con, path, source, ingest_id)
     con.execute(MACROS)
-    tables = ("otel_spans", "otel_kv_long", "otel_attrs", "otel_ev_kv", "otel_texts", "otel_tools")
+    tables = ("otel_spans", "otel_logs", "otel_kv_long", "otel_attrs", "otel_ev_kv",
+              "otel_texts", "otel_tools")  # fmt: skip
     for table in (*tables, "otel_fields", "cand"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(_spans_sql())
+    con.execute(_logs_sql())
+    con.execute(_detached_sql())
     con.execute(_attrs_sql())
     _unwrap_structured(con, "otel_kv_long")
     con.execute(_pivot_sql())
@@ -941,6 +1086,7 @@ def load_otel(con, path: Path, source: str, ingest_id: int) -> StageStats:
     con.execute(_tools_sql())
     con.execute(_fields_sql())
     con.execute(_calls_sql(records.document))
+    con.execute(_log_records_sql(records.document))
     con.execute(_documents_sql())
     for table in (*tables, "otel_fields"):
         con.execute(f"DROP TABLE {table}")
@@ -948,15 +1094,17 @@ def load_otel(con, path: Path, source: str, ingest_id: int) -> StageStats:
 
 
 def _sniff(head: bytes, path: Path) -> bool:
-    return head_json_keys(head, b"resourceSpans")
+    # the collector's file exporter may write a call's log records before its span
+    return head_json_keys(head, b"resourceSpans") or head_json_keys(head, b"resourceLogs")
 
 
 register_format(
     FileFormat(
         name="otel",
         description="OpenTelemetry GenAI spans, OTLP JSON (one document, or one per line as "
-        "the collector's file exporter writes); OpenLLMetry and OpenInference attributes too",
-        recognized_by='a "resourceSpans" key in the first 64 KiB',
+        "the collector's file exporter writes), and their GenAI events as log records; "
+        "OpenLLMetry and OpenInference attributes too",
+        recognized_by='a "resourceSpans" or "resourceLogs" key in the first 64 KiB',
         sniff=_sniff,
         load=load_otel,
         priority=20,

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from llmcost.formats.lines import (
+    BLANK_CSV_REJECT,
     BLANK_LINE,
     MAX_LINE_BYTES,
     RAW_KEEP_CHARS,
@@ -394,9 +395,14 @@ def _read_csv(con, path: Path) -> None:
         f"""INSERT INTO rec_bad
         SELECT DISTINCT ON (e.line) coalesce(r.line, e.line), 'bad CSV row: ' || error_message,
           left(csv_line, {RAW_KEEP_CHARS})
-        FROM csv_rejects e LEFT JOIN csv_records r ON r.n = e.line ORDER BY e.line"""
+        FROM csv_rejects e LEFT JOIN csv_records r ON r.n = e.line
+        WHERE NOT {BLANK_CSV_REJECT} ORDER BY e.line"""
     )
-    con.execute("INSERT INTO rec_blank SELECT line FROM csv_records WHERE blank AND n > 1")
+    con.execute(
+        f"""INSERT INTO rec_blank SELECT line FROM csv_records WHERE blank AND n > 1
+        UNION SELECT coalesce(r.line, e.line) FROM csv_rejects e
+          LEFT JOIN csv_records r ON r.n = e.line WHERE {BLANK_CSV_REJECT}"""
+    )
     # The k-th good row is the k-th record after the header that is neither blank nor rejected.
     con.execute(
         """CREATE TEMP TABLE rec_in AS

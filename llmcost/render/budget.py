@@ -135,25 +135,21 @@ def check_sections(result: dict, emoji: bool = True) -> list[Section]:
     )
     out = [summary]
     if result["top_models"]:
+        body = [
+            [m["model"], m["provider"] or "?", count(m["requests"]), row_cost(m), pct(m["share"])]
+            for m in result["top_models"]
+        ]
+        other = result.get("other_models")  # the rest, summed (a verdict of before: none)
+        if other:
+            more = result["models"] - len(result["top_models"])
+            body.append(
+                [f"({count(more)} more)", "", count(other["requests"]), row_cost(other),
+                 pct(other["share"])]
+            )  # fmt: skip
         out.append(
             Section(
                 "Top models",
-                tables=[
-                    Table(
-                        ["Model", "Provider", "Calls", "Cost", "Share"],
-                        [
-                            [
-                                m["model"],
-                                m["provider"] or "?",
-                                count(m["requests"]),
-                                row_cost(m),
-                                pct(m["share"]),
-                            ]
-                            for m in result["top_models"]
-                        ],
-                        "llrrr",
-                    )
-                ],
+                tables=[Table(["Model", "Provider", "Calls", "Cost", "Share"], body, "llrrr")],
             )
         )
     if result.get("baseline"):

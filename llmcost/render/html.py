@@ -20,6 +20,7 @@ from llmcost.render.layout import (
     Section,
     Table,
     bucket_costs,
+    overlays_text,
     reports_headline,
     sections,
     total_over,
@@ -331,7 +332,8 @@ def render(report: dict) -> str:
     )
     meta = (
         f"{_e(headline)} · "
-        f"prices checked {_e(report.get('pricing_version'))} · llmcost {_e(__version__)} · "
+        f"prices checked {_e(report.get('pricing_version'))}{_e(overlays_text(report))} · "
+        f"llmcost {_e(__version__)} · "
         f"generated {_e(report.get('generated_at'))}"
     )
     intro = _section(lead[0]) if lead else ""  # the period and its comparison, first

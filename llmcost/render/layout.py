@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from llmcost.attribution import merged_without_tokens
+from llmcost.attribution import merged_without_tokens, rest_of
 from llmcost.render import WEEKDAYS, count, money, money_to_delta, pct, plural, short_paths
 
 NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
@@ -105,8 +105,23 @@ def _reports_summary(r: dict) -> Section:
     ]
     lines.extend(r.get("notes") or [])
     if r.get("pricing_version"):
-        lines.append(f"Prices: llmcost tables checked {r['pricing_version']}")
+        lines.append(prices_line(r))
     return Section("Summary", lines)
+
+
+def prices_line(r: dict) -> str:
+    """Which prices the report used: the tables' check date, and the user's own price files
+    laid over them, named apart (their versions are theirs, not the tables')."""
+    return f"Prices: llmcost tables checked {r['pricing_version']}{overlays_text(r)}"
+
+
+def overlays_text(r: dict) -> str:
+    """``; your prices over them: llmcost.yaml, team.yaml (2027-01)``, or "" without any."""
+    overlays = [
+        o["file"] + (f" ({o['version']})" if o.get("version") else "")
+        for o in r.get("pricing_overlays") or []
+    ]
+    return "; your prices over them: " + ", ".join(overlays) if overlays else ""
 
 
 def bucket_costs(u: dict) -> str:
@@ -323,7 +338,7 @@ def _summary(r: dict) -> Section:
         )
     lines.extend(r.get("notes") or [])
     if r.get("pricing_version"):
-        lines.append(f"Prices: llmcost tables checked {r['pricing_version']}")
+        lines.append(prices_line(r))
     return Section("Summary", lines)
 
 
@@ -443,23 +458,7 @@ def _by_dimension(a: dict) -> Section:
     body = [[_value(x[d]) for d in dims] + measures(x) for x in rows[:top]]
     rest = rows[top:]
     if rest:
-        others = {
-            k: sum(x.get(k) or 0 for x in rest)
-            for k in (
-                "requests",
-                "unpriced_requests",
-                "unknown_token_requests",
-                "input_tokens",
-                "output_tokens",
-            )
-        }
-        for k in ("cost_usd", "share"):  # rows of unpriced calls only: no cost, never $0
-            known = [x[k] for x in rest if x[k] is not None]
-            others[k] = sum(known) if known else None
-        # a row of failed calls without usage only counts them (attribution.without_tokens);
-        # beside a cost or an unpriced call they are not billed, and not 'without tokens'
-        others["unknown_token_requests"] = merged_without_tokens(rest)
-        body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(others))
+        body.append([f"({len(rest):,} more)"] + [""] * (len(dims) - 1) + measures(rest_of(rest)))
     t = a["totals"]
     body.append(
         ["Total"]
@@ -521,6 +520,7 @@ def _not_in_cost(totals: dict) -> list[str]:
 
 def _periods(p: dict) -> Section:
     body = []
+    top = p.get("top")  # models listed per period (an older report: every one)
     for x in p["rows"]:
         body.append(
             [
@@ -534,7 +534,8 @@ def _periods(p: dict) -> Section:
         )
         models = x.get("models") or []
         names = Counter(m["model"] for m in models)
-        for m in models:
+        shown, rest = (models[:top], models[top:]) if top else (models, [])
+        for m in shown:
             # the breakdown is by provider and model: a model served by two providers
             # (openai and azure) would read as the same line twice
             label = m["model"] if names[m["model"]] == 1 else f"{m['model']} ({m['provider']})"
@@ -546,6 +547,18 @@ def _periods(p: dict) -> Section:
                     count(m["output_tokens"]),
                     count(m["cache_read_tokens"]),
                     row_cost(m),
+                ]
+            )
+        if rest:  # the period's other models summed, as --by's tables end
+            o = rest_of(rest)
+            body.append(
+                [
+                    f"↳ ({count(len(rest))} more)",
+                    count(o["requests"]),
+                    count(o["input_tokens"]),
+                    count(o["output_tokens"]),
+                    count(o["cache_read_tokens"]),
+                    row_cost(o),
                 ]
             )
     t = p["totals"]
@@ -572,6 +585,13 @@ def _periods(p: dict) -> Section:
     )
     if p.get("week_starts"):
         section.lines.append("Weeks: ISO 8601, Monday to Sunday, named by ISO year and week.")
+    cut = sum(len(x.get("models") or []) > top for x in p["rows"]) if top else 0
+    if cut:
+        section.lines.append(
+            f"Models: the {top} costliest of each {name} are listed; on {plural(cut, name)} "
+            "the others are summed on one '(N more)' row (--top lists more; the JSON has "
+            "every model)."
+        )
     section.lines.extend(_not_in_cost(t))
     if p["requests_without_timestamp"]:
         section.lines.append(
@@ -1407,11 +1427,19 @@ def _waste(w: dict, r: dict) -> Section:
         + "."
     )
     if ru["top"]:
+        body = [[money(x["usd"]), *_length_cells(x, r), _runaway_why(x)] for x in ru["top"]]
+        other = ru.get("other_groups")  # the groups past --top, summed (an older report: none)
+        if other:
+            more = f"({count(ru['groups'] - len(ru['top']))} more)"
+            body.append(
+                [money(other["usd"]), count(other["calls"]), more, "", "", "", "", "",
+                 _runaway_why(other)]
+            )  # fmt: skip
         section.tables.append(
             Table(
                 ["Excess cost", "Calls", "Feature", "Model", "Median out", "Threshold",
                  "Max out", "Worst at", "Why"],
-                [[money(x["usd"]), *_length_cells(x, r), _runaway_why(x)] for x in ru["top"]],
+                body,
                 "rrllrrrll",
                 fold=("Why",),
             )
