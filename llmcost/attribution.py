@@ -342,6 +342,20 @@ def without_tokens(no_tokens: str) -> str:
       END"""
 
 
+def merged_without_tokens(groups: Iterable[dict]) -> int:
+    """``without_tokens`` of the union of ``groups`` (each counted by it, with its
+    ``error_unknown_token_requests``): the count of a row that sums rows, such as the earlier
+    days of Cost by day or a table's '(N more)', so that it reads as one group of their calls
+    would. A group of failed calls without usage only kept them; beside another group's cost
+    or unpriced call they are not billed, and no call 'without tokens'."""
+    groups = list(groups)
+    kept = [g for g in groups if g.get("cost_usd") is None and not g.get("unpriced_requests")]
+    unknown = sum(g.get("unknown_token_requests") or 0 for g in groups)
+    if len(kept) == len(groups):  # no cost and no unpriced call in any: they are the reason
+        return unknown
+    return unknown - sum(g.get("error_unknown_token_requests") or 0 for g in kept)
+
+
 # A group's counts, which the rows that a table leaves out add up on its '(N more)' row.
 COUNTS = (
     "requests",
@@ -360,19 +374,16 @@ def rest_of(rows: Sequence[dict]) -> dict:
     """The groups a table leaves out (rows of ``_MEASURES``, or by_model's), summed as one
     group is: its counts (those the rows have), and a cost and share that are None when no
     row of them has one (rows of unpriced calls only: no cost, never $0). Its calls without
-    tokens are counted as ``without_tokens`` counts a group's: a row of failed calls without
-    usage only (no cost, no unpriced call) counts them, the reason it has no cost; beside a
-    cost they are not billed, and not 'without tokens' (as a row's are not)."""
+    tokens are counted as ``without_tokens`` counts a group's (``merged_without_tokens``): a
+    row of failed calls without usage only (no cost, no unpriced call) counts them, the reason
+    it has no cost; beside a cost or an unpriced call they are not billed, and not 'without
+    tokens' (as a row's are not)."""
     out = {k: sum(x.get(k) or 0 for x in rows) for k in COUNTS if any(k in x for x in rows)}
     for k in ("cost_usd", "share"):
         known = [x[k] for x in rows if x.get(k) is not None]
         out[k] = sum(known) if known else None
-    if out["cost_usd"] is not None and "unknown_token_requests" in out:
-        out["unknown_token_requests"] -= sum(
-            x.get("error_unknown_token_requests") or 0
-            for x in rows
-            if x.get("cost_usd") is None and not x.get("unpriced_requests")
-        )
+    if "unknown_token_requests" in out:
+        out["unknown_token_requests"] = merged_without_tokens(rows)
     return out
 
 

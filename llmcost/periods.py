@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from llmcost.attribution import FAILED_WITHOUT_USAGE, merged_without_tokens, without_tokens
 from llmcost.errors import UsageError
 
 PERIODS = ("yesterday", "last-7d", "last-30d", "month-to-date", "previous-month")
@@ -218,12 +219,14 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
 
     tz = cur.tz
     by_model = con.execute(
-        """SELECT CAST(timezone(?, ts) AS DATE) AS day, model, count(*) AS requests,
+        f"""SELECT CAST(timezone(?, ts) AS DATE) AS day, model, count(*) AS requests,
              -- of the calls with a cost: null when none has one (never $0), as by_day's
              sum(cost_usd) AS cost_usd,
              count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,  -- not counted as $0
-             -- a priced model's calls without token counts (failed without usage, no text)
-             count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests
+             -- a priced model's calls without token counts, as by_day counts them (not the
+             -- failed ones without usage, not billed, unless they are all the group has)
+             {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_requests,
+             count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests
            FROM priced WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts < CAST(? AS TIMESTAMPTZ)
            GROUP BY ALL ORDER BY day, cost_usd DESC NULLS LAST, model""",
         [tz, prev.since.isoformat(), cur.until.isoformat()],
@@ -240,7 +243,8 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
     first_day = cur.local(cur.since).date().isoformat()
     daily: dict[str, dict] = {}
     daily_by_model = []
-    for day, model, requests, cost, unpriced, unknown in by_model:
+    groups: dict[str, list[dict]] = {}  # the day's models, as without_tokens counted them
+    for day, model, requests, cost, unpriced, unknown, failed in by_model:
         key = day.isoformat()
         entry = daily.setdefault(
             key,
@@ -250,19 +254,31 @@ def run(con, book, periods: Periods, *, top: int = 10, alerts=None, stage=None) 
                 "cost_usd": None,  # a day none of whose calls has a cost: null, never $0
                 "unpriced_requests": 0,
                 "unknown_token_requests": 0,
+                "error_unknown_token_requests": 0,
             },
         )
         entry["requests"] += requests
         entry["unpriced_requests"] += unpriced
-        entry["unknown_token_requests"] += unknown
+        entry["error_unknown_token_requests"] += failed
+        groups.setdefault(key, []).append(
+            {
+                "cost_usd": cost,
+                "unpriced_requests": unpriced,
+                "unknown_token_requests": unknown,
+                "error_unknown_token_requests": failed,
+            }
+        )
         if cost is not None:  # exact DECIMAL sums; dollars once per day below
             entry["cost_usd"] = (entry["cost_usd"] or 0) + cost
         if key >= first_day:
             daily_by_model.append(
                 {"day": key, "model": model, "requests": requests, "cost_usd": usd(cost)}
             )
-    for entry in daily.values():
+    for key, entry in daily.items():
         entry["cost_usd"] = usd(entry["cost_usd"])
+        # as Cost by day's row of that day: a model's failed calls without usage are not
+        # billed beside another model's cost
+        entry["unknown_token_requests"] = merged_without_tokens(groups[key])
     undated = con.execute("SELECT count(*) FROM requests WHERE ts IS NULL").fetchone()[0]
     logged = logged_since(con)
     idle, unlogged = _idle_days(cur, logged, set(daily))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import statistics
 from pathlib import Path
 
@@ -97,24 +98,43 @@ def test_forecast_counts_the_calls_without_a_price(jsonl, cli):
 
 def test_forecast_tells_calls_without_token_counts_from_unpriced_ones(jsonl, cli):
     # The test_forecast log, plus two calls of a model no table prices and three failed
-    # big-model calls whose log has no usage (a 429: their cost is unknown, not billed) on
-    # day 11. Before, the month to date read "$11.00 + 5 unpriced", as if big-model had
-    # lost its price; now the 3 are calls without tokens and the 2 the unpriced ones.
+    # big-model calls whose log has no usage (a 429: their cost is unknown, not billed) and
+    # one big-model call with no usage and no text that did not fail, on day 11. Before, the
+    # month to date read "$11.00 + 6 unpriced", as if big-model had lost its price; then the
+    # 4 were calls without tokens and the 2 the unpriced ones. The 3 failed calls are not
+    # billed, as the summary's total says: in no count of calls without tokens beside a cost
+    # (attribution.without_tokens, as Cost by day), so the line says the one call left.
     records = [call((d - 2) * DAY + NOON, text=f"d{d}", **DOLLAR) for d in range(1, 12)]
     records += [call(9 * DAY + NOON - i, model="mystery-model", text=f"m{i}") for i in (1, 2)]
     for i in (3, 4, 5):
         failed = call(9 * DAY + NOON - i, status="error", text=f"e{i}")
         del failed["usage"]
         records.append(failed)
+    bare = call(9 * DAY + NOON - 6)
+    del bare["usage"], bare["messages"]
+    records.append(bare)
     f = report(jsonl, records)["anomalies"]["forecast"]
     assert f["month_to_date_usd"] == pytest.approx(11)
-    assert (f["unpriced_requests"], f["unknown_token_requests"]) == (2, 3)
+    assert (f["unpriced_requests"], f["unknown_token_requests"]) == (2, 1)
+    assert f["error_unknown_token_requests"] == 3
     assert f["projection_usd"] == pytest.approx(11 + 20.5)
-    for fmt in ("table", "markdown"):
+    for fmt in ("table", "markdown", "html"):
         out = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--format", fmt)
         assert (
-            "Month to date (2026-03, 10.5 of 31 days): $11.00 + 2 unpriced + 3 without tokens; "
-            "month-end projection of the calls with a cost $31.50" in " ".join(out.stdout.split())
+            "Month to date (2026-03, 10.5 of 31 days): $11.00 + 2 unpriced + 1 without tokens; "
+            "month-end projection of the calls with a cost $31.50"
+            in " ".join(re.sub(r"<[^>]+>", " ", out.stdout).split())
+        ), fmt
+    # the failed calls alone beside the cost: the month to date is the total's, all known
+    # (it read '$11.00 + 3 without tokens; month-end projection of the calls with a cost')
+    only_failed = [r for r in records if r["model"] != "mystery-model" and r is not bare]
+    f = report(jsonl, only_failed)["anomalies"]["forecast"]
+    assert (f["unknown_token_requests"], f["error_unknown_token_requests"]) == (0, 3)
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", str(jsonl(only_failed)), *PRICING_ARGS, "--format", fmt)
+        assert (
+            "Month to date (2026-03, 10.5 of 31 days): $11.00; month-end projection $31.50"
+            in " ".join(re.sub(r"<[^>]+>", " ", out.stdout).split())
         ), fmt
 
 

@@ -356,7 +356,9 @@ def test_exact_repeats_say_calls_without_tokens_apart_from_unpriced_ones(jsonl, 
     # A prompt answered by big-model, then repeated: once answered (1,000 x $10/M + 100 x
     # $20/M = $0.012), once failed without usage (big-model has a price; the call no token
     # counts); and a model no table prices asked it twice (its second call a repeat). The
-    # section read '$0.01 + 2 unpriced', as if big-model's failed call had no price.
+    # section read '$0.01 + 2 unpriced', as if big-model's failed call had no price; and
+    # then '$0.01 + 1 unpriced + 1 without tokens', though a failed call without usage is
+    # not billed (the summary's total leaves it out, as Cost by model does).
     failed = call(120, text="same", status="error")
     del failed["usage"]
     records = [
@@ -368,7 +370,8 @@ def test_exact_repeats_say_calls_without_tokens_apart_from_unpriced_ones(jsonl, 
     ]
     e = report(jsonl, records)["cache"]["exact_repeats"]
     assert (e["requests"], e["usd"]) == (3, pytest.approx(0.012))
-    assert (e["unpriced_requests"], e["unknown_token_requests"]) == (1, 1)
+    assert (e["unpriced_requests"], e["unknown_token_requests"]) == (1, 0)
+    assert e["error_unknown_token_requests"] == 1
     pricing = [x for p in PRICES for x in ("--pricing", str(p))]
     text = " ".join(cli("analyze", str(jsonl(records)), *pricing).stdout.split())
-    assert "a response cache would save $0.01 + 1 unpriced + 1 without tokens." in text
+    assert "a response cache would save $0.01 + 1 unpriced." in text

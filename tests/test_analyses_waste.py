@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -260,7 +261,10 @@ def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli
     # truncated call without usage or text, failed calls without usage (their text is not
     # counted: an error before any token was processed is not billed), a retry of an
     # answered call that failed so, a reworded question that failed so. Before, each read
-    # them all as unpriced ('$0.01 + 2 unpriced', '3 more failed calls unpriced').
+    # them all as unpriced ('$0.01 + 2 unpriced', '3 more failed calls unpriced'). A retry
+    # or a near-duplicate that failed without usage is not billed: no call 'without tokens'
+    # beside an unpriced one (attribution.without_tokens, as Cost by model); the retry line
+    # says it as what it is, the near-duplicates' line leaves it out as the total does.
     bare = _no_usage(call(20, feature="f", finish="length"))
     bare["messages"] = bare["response"] = None  # nothing to count either
     records = [
@@ -289,13 +293,15 @@ def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli
     assert (t["calls"], t["unpriced_calls"], t["unknown_token_calls"]) == (3, 1, 1)
     assert t["usd"] == pytest.approx(1000 * 10 * M + 100 * 20 * M)
     assert (f["calls"], f["unpriced_calls"], f["unknown_token_calls"]) == (1, 1, 3)
-    assert (rt["after_success"], rt["unpriced_calls"], rt["unknown_token_calls"]) == (2, 1, 1)
+    assert (rt["after_success"], rt["unpriced_calls"], rt["unknown_token_calls"]) == (2, 1, 0)
+    assert rt["error_unknown_token_calls"] == 1
     near = rep["cache"]["near_duplicates"]
     assert (near["requests"], near["unpriced_requests"], near["unknown_token_requests"]) == (
         2,
         1,
-        1,
+        0,
     )
+    assert near["error_unknown_token_requests"] == 1
     s = rep["summary"]
     assert (s["truncated_unpriced_requests"], s["truncated_unknown_token_requests"]) == (1, 1)
     text = " ".join(cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout.split())
@@ -312,10 +318,10 @@ def test_calls_without_token_counts_are_said_apart_from_unpriced_ones(jsonl, cli
     # read "$0.00 + 1 unpriced + 1 without tokens", a saving of $0)
     assert (rt["usd"], near["usd"]) == (None, None)
     assert (
-        "identical call: 2 calls, an unknown amount (1 unpriced call + 1 without tokens); 0 more"
-        in text
+        "identical call: 2 calls, an unknown amount (1 unpriced call) + 1 failed without usage "
+        "(not billed); 0 more" in text
     )
-    assert "at similarity ≥ 0.8 — an unknown amount (1 unpriced call + 1 without tokens)." in text
+    assert "at similarity ≥ 0.8 — an unknown amount (1 unpriced call)." in text
 
 
 def test_waste_lines_of_calls_without_a_cost_have_an_unknown_amount(jsonl, cli):
@@ -510,7 +516,8 @@ def test_savings_rows_without_a_cost_say_why(jsonl, cli):
     # big-model has a price, mystery-model none. An exact repeat, a retry and a near-
     # duplicate of each: of mystery-model (unpriced), and of big-model failed without usage
     # (no token counts). None of their rows has a cost: each read '—', which says neither
-    # that the saving is unknown nor why; they read as a Cost by model row reads now.
+    # that the saving is unknown nor why; they read as a Cost by model row reads now, but
+    # the retry that failed without usage, said as what it is (not billed, the retry).
     records = [
         # an answered call, and a failed call without usage 10s later: a repeat and a retry
         call(100, feature="f", text="q"),
@@ -540,7 +547,7 @@ def test_savings_rows_without_a_cost_say_why(jsonl, cli):
         "| no tokens | 2 | big-model | q |",
         "| no tokens | 0.87 | big-model |",  # near-duplicates: Cost, Similar, Model
         "| unpriced | 0.87 | mystery-model |",
-        "| no tokens | 1 | f | big-model |",  # retries: Retry cost, Calls, Feature, Model
+        "| 1 failed without usage | 1 | f | big-model |",  # retries: Retry cost, Calls, …
         "| unpriced | 1 | f | mystery-model |",
     ]
     log = str(jsonl(records))
@@ -565,3 +572,64 @@ def test_a_looping_call_reads_one_repeated_share_in_both_tables(jsonl, cli):
     assert group["max_repeated"] == rep["looping"]["top"][0]["repeated"] == 0.99
     text = " ".join(cli("analyze", str(jsonl(_faq() + [loop])), *PRICING_ARGS).stdout.split())
     assert "1 looping (99% repeated)" in text and "98%" not in text, text
+
+
+def test_a_retry_or_repeat_that_failed_without_usage_is_no_call_without_tokens(jsonl, cli):
+    """A failed call without usage (a 429: not billed, the summary's
+    error_unknown_token_requests) was a call 'without tokens' in the exact repeats',
+    near-duplicates' and retries' lines and rows, beside their amounts, where the total and
+    Cost by model leave it out: '$0.02 + 1 without tokens'. The repeats and near-duplicates
+    count it as Cost by model does (attribution.without_tokens): not beside a cost. A retry
+    that failed so is what the retries' row is of (a client re-sent a call that had
+    succeeded, and was rate-limited): said as what it is, '+ 1 failed without usage (not
+    billed)', and counted apart in the JSON (error_unknown_token_calls; unknown_token_calls
+    as the repeats count it). big-model: 1,000 x $10/M + 100 x $20/M = $0.012 a call."""
+    records = [
+        call(100, text="q"),
+        _no_usage(call(110, text="q", **FAILED)),  # a retry of an answered call, a 429
+        call(120, text="q"),  # a retry of the failed call: legitimate
+        call(130, text="q"),  # a retry of an answered call: $0.012
+        # near-duplicates: a reworded question answered ($0.012), and one rate-limited
+        call(1000, text=QUESTION + " today"),
+        call(2000, text=QUESTION + " tonight"),
+        _no_usage(call(3000, text=QUESTION + " now", **FAILED)),
+    ]
+    rep = report(jsonl, records)
+    rt, e = rep["waste"]["retries"], rep["cache"]["exact_repeats"]
+    near = rep["cache"]["near_duplicates"]
+    assert (rt["after_success"], rt["after_failure"], rt["usd"]) == (2, 1, pytest.approx(0.012))
+    [row] = rt["top"]
+    assert (e["requests"], e["usd"]) == (3, pytest.approx(0.024))
+    assert (near["requests"], near["usd"]) == (2, pytest.approx(0.012))
+    # no call without tokens in any (each was 1: the 429)
+    unknown = [rt["unknown_token_calls"], row["unknown_token_calls"]]
+    unknown += [e["unknown_token_requests"], e["top"][0]["unknown_token_requests"]]
+    assert unknown + [near["unknown_token_requests"]] == [0, 0, 0, 0, 0]
+    # the 429, counted apart
+    failed = [rt["error_unknown_token_calls"], row["error_unknown_token_calls"]]
+    failed += [e["error_unknown_token_requests"], near["error_unknown_token_requests"]]
+    assert failed == [1, 1, 1, 1]
+    lines = [
+        "Retries within 60s of a successful identical call: 2 calls, $0.01 + 1 failed without "
+        "usage (not billed); 1 more retried a failed call: legitimate.",
+        "a response cache would save $0.02.",
+        "at similarity ≥ 0.8 — $0.01.",
+    ]
+    rows = [
+        "| $0.01 + 1 failed without usage | 2 | (none) | big-model |",
+        "| $0.02 | 4 | big-model |",
+    ]
+    log = str(jsonl(records))
+    for fmt in ("table", "markdown", "html"):
+        out = cli("analyze", log, *PRICING_ARGS, "-f", fmt).stdout
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", out)).split())
+        for line in lines:
+            assert line in text, (fmt, line)
+        if fmt == "markdown":
+            assert all(r in out for r in rows), out
+        if fmt == "html":  # the rows' cells, as Markdown writes them (one layout for both)
+            cells = [
+                "| " + " | ".join(re.findall(r"<td[^>]*>(.*?)</td>", tr)) + " |"
+                for tr in out.split("</tr>")
+            ]
+            assert all(any(c.startswith(r) for c in cells) for r in rows)

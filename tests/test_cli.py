@@ -532,9 +532,11 @@ def test_a_failed_call_without_usage_is_not_priced_from_its_text(cli, jsonl):
     report = json.loads(cli("analyze", log, "-f", "json").stdout)
     summary = report["summary"]
     assert summary["error_requests"] == 2
-    # its day: a call without tokens, not a call of an unpriced model
+    # its day: a failed call without usage, not a call of an unpriced model, and (beside
+    # the billed failed call's cost) no call 'without tokens' either, as the total says
     [day] = report["by_day"]
-    assert (day["unpriced_requests"], day["unknown_token_requests"]) == (0, 1)
+    assert (day["unpriced_requests"], day["unknown_token_requests"]) == (0, 0)
+    assert day["error_unknown_token_requests"] == 1
     assert (summary["unknown_token_requests"], summary["error_unknown_token_requests"]) == (1, 1)
     assert (summary["tokens_reported"], summary["tokens_counted"]) == (1, 1)
     assert summary["error_cost_usd"] == pytest.approx(13 * 0.15e-6)  # the one with usage
@@ -543,7 +545,8 @@ def test_a_failed_call_without_usage_is_not_priced_from_its_text(cli, jsonl):
     assert "Unknown tokens: 1 failed call without usage in the log" in text
     assert "had no token counts and no text to count" not in text
     assert "Failed calls: 2 (billed $0.000002 + 1 unpriced" not in text
-    assert re.search(r"2026-11-02 3 \$0\.000006 \+ 1 without tokens", text), text
+    # the day's cost, and nothing after it: the 429 is not billed (was '+ 1 without tokens')
+    assert re.search(r"2026-11-02 3 \$0\.000006 Most expensive calls", text), text
 
 
 def test_cost_by_day_of_a_long_log_sums_the_earlier_days_on_one_row(cli, jsonl):

@@ -201,10 +201,11 @@ def test_yesterday_in_utc(cli, db):
     assert (p["since"], p["until"]) == ("2026-11-15T00:00:00+00:00", "2026-11-16T00:00:00+00:00")
     assert p["previous"]["total_cost_usd"] == 1.05
     # (unpriced_requests: the day's calls without a price, as in analyze's by_day, and
-    # unknown_token_requests: a priced model's calls without token counts)
+    # unknown_token_requests: a priced model's calls without token counts, and
+    # error_unknown_token_requests: its failed calls without usage, not billed)
     assert p["daily"] == [
         {"day": "2026-11-15", "requests": 2, "cost_usd": 0.32, "unpriced_requests": 0,
-         "unknown_token_requests": 0}
+         "unknown_token_requests": 0, "error_unknown_token_requests": 0}
     ]  # fmt: skip
     assert r["comparison"]["total"]["change_usd"] == -0.73
     assert r["comparison"]["total"]["change_pct"] == pytest.approx(-73 / 1.05)
@@ -220,7 +221,7 @@ def test_yesterday_in_paris(cli, db):
     assert p["since"] == "2026-11-14T23:00:00+00:00"
     assert p["daily"] == [
         {"day": "2026-11-15", "requests": 2, "cost_usd": 0.91, "unpriced_requests": 0,
-         "unknown_token_requests": 0}
+         "unknown_token_requests": 0, "error_unknown_token_requests": 0}
     ]  # fmt: skip
     assert p["day_over_day"]["previous_cost_usd"] == 0.35
     assert p["day_over_day"]["change_pct"] == pytest.approx(160.0)
@@ -427,7 +428,7 @@ def test_a_period_day_with_unpriced_calls_never_reads_as_their_cost_alone(cli, t
     result, r = report_json(cli, path, "--period", "yesterday")
     assert r["report_period"]["daily"] == [
         {"day": "2026-11-15", "requests": 2, "cost_usd": 0.01, "unpriced_requests": 1,
-         "unknown_token_requests": 0}
+         "unknown_token_requests": 0, "error_unknown_token_requests": 0}
     ]  # fmt: skip
     for fmt in ("markdown", "table"):
         out = cli("report", "--db", path, "--now", NOW, "--period", "yesterday", "-f", fmt)
@@ -504,6 +505,48 @@ def test_the_cost_lines_say_calls_without_tokens_apart_from_unpriced_ones(cli, t
         text = re.sub(r"<[^>]+>|\s+", " ", out.stdout)
         assert f"Cost: $0.01 over 4 calls {said}" in text, fmt
         assert f"$0.01 over 4 calls {said} — change" in text, fmt
+
+
+def test_a_period_day_leaves_out_failed_calls_without_usage_as_the_total_does(cli, tmp_path):
+    """The period's Cost by day counted a rate-limited call without usage (not billed: the
+    Cost line leaves it out) among its day's 'without tokens': a day of a gpt-4o call
+    (4,000 x $2.50/M = $0.01), a 429 of gpt-4o and a 429 of gpt-4o-mini read '$0.01 + 2
+    without tokens' under 'Cost: $0.01 over 3 calls'. It reads '$0.01', as analyze's Cost by
+    day does; a day of such calls only keeps them ('no tokens'), and so does the day's row
+    of one model of them only beside another model's cost: the day counts as one group."""
+    log = tmp_path / "app.jsonl"
+    write_jsonl(
+        log,
+        [
+            {"request_id": "a", "timestamp": "2026-11-14T10:00:00Z", "model": "gpt-4o",
+             "status": 429},
+            {"request_id": "b", "timestamp": "2026-11-15T10:00:00Z", "model": "gpt-4o",
+             "input_tokens": 4000, "output_tokens": 0},
+            {"request_id": "c", "timestamp": "2026-11-15T11:00:00Z", "model": "gpt-4o",
+             "status": 429},
+            {"request_id": "d", "timestamp": "2026-11-15T12:00:00Z", "model": "gpt-4o-mini",
+             "status": 429},
+        ],
+    )  # fmt: skip
+    path = ingested(log)
+    result, r = report_json(cli, path, "--period", "last-7d")
+    assert result.exit_code == 0, result.stderr
+    daily = r["report_period"]["daily"]
+    assert [(d["day"], d["cost_usd"], d["unknown_token_requests"]) for d in daily] == [
+        ("2026-11-14", None, 1),
+        ("2026-11-15", 0.01, 0),
+    ]
+    assert [d["error_unknown_token_requests"] for d in daily] == [1, 2]
+    for fmt in ("markdown", "table", "html"):
+        out = cli("report", "--db", path, "--now", NOW, "--period", "last-7d", "-f", fmt)
+        text = re.sub(r"<[^>]+>|\s+", " ", out.stdout)
+        days = text.split("Cost by day (UTC)")[1]
+        # the day's row and nothing after its cost ('+ 2 without tokens' before)
+        assert re.search(r"2026-11-15 \W*3 \W*\$0\.01 \W*(Summary|LLM cost report)", days), (
+            fmt,
+            days[:300],
+        )
+        assert re.search(r"2026-11-14 \W*1 \W*no tokens \W*2026-11-15", days), (fmt, days[:300])
 
 
 def test_a_period_day_of_no_call_with_a_cost_is_null_never_zero(cli, tmp_path):

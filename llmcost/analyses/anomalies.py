@@ -67,6 +67,7 @@ from zoneinfo import ZoneInfo
 
 from llmcost.analyses import local_ts, register, rows, savings, usd, zone
 from llmcost.analyses.settings import settings
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
 MIN_HISTORY = 7
 # days with calls a day's history needs (of its ``baseline_days``): a history of mostly idle
@@ -161,7 +162,8 @@ def _with_history(con, ctx, base: str, days: int) -> tuple[str, tuple | None]:
     until = getattr(options, "until", None)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sv_history AS
-            SELECT ts, user_id, feature, cost_usd, is_priced FROM (SELECT {columns} FROM priced
+            SELECT ts, user_id, feature, cost_usd, is_priced, status, input_tokens
+            FROM (SELECT {columns} FROM priced
               WHERE ts >= CAST(? AS TIMESTAMPTZ) - to_days(CAST(? AS INTEGER))
                 AND ts < coalesce(CAST(? AS TIMESTAMPTZ), 'infinity'))""",
         [since.isoformat(), days + 32, until.isoformat() if until else None],
@@ -367,7 +369,7 @@ def _end_price_deltas(con, base: str, history: str, last, start, end, local: str
 
     # the calls with their token columns: ``calls`` (report.window_view's table of the
     # priced view's columns) when it is the history, else the priced view (a period's
-    # history reaches before its window, and sv_history keeps no tokens)
+    # history reaches before its window, and sv_history keeps no token column it prices)
     own = history == base and base == "calls"
     source = base if own else "priced"
     # the priced view holds every stored call: only those of ``base`` when it is the history
@@ -443,11 +445,14 @@ def _forecast(
 
     start = wall(last).date().replace(day=1)
     days_in_month = calendar.monthrange(start.year, start.month)[1]
-    # the month's calls in no cost, by why: no price for their model, or no token counts
-    # (sum() is null when no call of the month has a cost: unknown, never $0)
-    mtd, first, unpriced, unknown = con.execute(
+    # the month's calls in no cost, by why: no price for their model, or no token counts,
+    # as Cost by day counts them (not the failed calls without usage, not billed, unless they
+    # are all the month has) (sum() is null when no call of the month has a cost: unknown,
+    # never $0)
+    mtd, first, unpriced, unknown, failed = con.execute(
         f"""SELECT sum(cost_usd), min(ts), count(*) FILTER (WHERE NOT is_priced),
-              count(*) FILTER (WHERE is_priced AND cost_usd IS NULL)
+              {without_tokens("is_priced AND cost_usd IS NULL")},
+              count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE})
             FROM {history} WHERE ts >= CAST(? AS TIMESTAMPTZ) AND ts <= CAST(? AS TIMESTAMPTZ)""",
         [midnight(start, zinfo).isoformat(), last.isoformat()],
     ).fetchone()
@@ -527,9 +532,11 @@ def _forecast(
         "as_of": last.astimezone(zinfo).isoformat(),
         "month_to_date_usd": mtd,  # of the calls with a cost
         # this month's calls in no sum: of models without a price, and of a priced model
-        # whose log gave no token counts (a failed call without usage: unknown, not billed)
+        # whose log gave no token counts (attribution.without_tokens), and of those the
+        # failed calls without usage (not billed: in the latter only when they are all)
         "unpriced_requests": unpriced,
         "unknown_token_requests": unknown,
+        "error_unknown_token_requests": failed,
         "days_elapsed": round(float(elapsed or 0), 2),
         "days_in_month": days_in_month,
         "daily_mean_usd": round(mean, 9),

@@ -61,8 +61,10 @@ def by_day(con, ctx) -> list[dict]:
              -- of the priced calls: null on a day none of whose calls has a price (never $0)
              sum(cost_usd) AS cost_usd,
              count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,  -- not counted as $0
-             -- a priced model's calls without token counts (failed without usage, no text)
-             count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests
+             -- a priced model's calls without token counts, as Cost by model counts them: not
+             -- its failed calls without usage (not billed), unless they are all the day has
+             {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_requests,
+             count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests
            FROM calls WHERE ts IS NOT NULL GROUP BY ALL ORDER BY day""",
     )
     for item in items:

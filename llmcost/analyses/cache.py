@@ -20,6 +20,7 @@ from llmcost.analyses import (
     usd,
 )
 from llmcost.analyses.redact import preview
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
 EXACT_ASSUMPTION = (
     "a response cache answers every repeat of an identical prompt to the same model (the "
@@ -57,28 +58,27 @@ def cache(con, ctx) -> dict:
     base = savings.base(con, ctx)
     requests, with_text = con.execute(f"SELECT count(*), count(prompt_hash) FROM {base}").fetchone()
     repeats = exact_repeats(con, ctx)
+    # the repeats in no saving, by why: of models without a price, and a priced model's
+    # repeats without token counts, as Cost by model counts them (attribution.without_tokens:
+    # a failed call without usage is not billed, no call 'without tokens' beside a saving)
+    uncosted = f"""count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+                {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_requests,
+                count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests"""
     totals = rows(
         con,
-        f"""SELECT count(*) AS repeat_requests, sum(r.cost_usd) AS usd,
-              count(*) FILTER (WHERE NOT c.is_priced) AS unpriced_requests,
-              -- a priced model's repeats without token counts (a failed call's): no cost
-              -- either, but not unpriced
-              count(*) FILTER (WHERE c.is_priced AND r.cost_usd IS NULL)
-                AS unknown_token_requests,
-              count(DISTINCT (c.model, c.prompt_hash)) AS repeated_prompts
-            FROM {repeats} r JOIN {base} c USING (request_id)""",
+        f"""SELECT count(*) AS repeat_requests, sum(cost_usd) AS usd, {uncosted},
+              count(DISTINCT (model, prompt_hash)) AS repeated_prompts
+            FROM {base} SEMI JOIN {repeats} r USING (request_id)""",
     )[0]
     groups = rows(
         con,
         f"""WITH g AS (
-              SELECT c.model, c.prompt_hash, count(*) + 1 AS requests, sum(r.cost_usd) AS usd,
-                -- the repeats in no saving, by why (as the line's): its row says which
-                count(*) FILTER (WHERE NOT c.is_priced) AS unpriced_requests,
-                count(*) FILTER (WHERE c.is_priced AND r.cost_usd IS NULL)
-                  AS unknown_token_requests
-              FROM {repeats} r JOIN {base} c USING (request_id)
-              GROUP BY c.model, c.prompt_hash
-              ORDER BY usd DESC NULLS LAST, requests DESC, c.prompt_hash LIMIT ?)
+              SELECT model, prompt_hash, count(*) + 1 AS requests, sum(cost_usd) AS usd,
+                -- (as the line's: its row says which)
+                {uncosted}
+              FROM {base} SEMI JOIN {repeats} r USING (request_id)
+              GROUP BY model, prompt_hash
+              ORDER BY usd DESC NULLS LAST, requests DESC, prompt_hash LIMIT ?)
             SELECT g.*, CASE WHEN t.kind = 'messages'
                              THEN json_extract_string(t.text, '$[#-1].content') ELSE t.text END
                 AS prompt
@@ -124,6 +124,9 @@ def cache(con, ctx) -> dict:
             "usd": line_usd(totals["usd"], totals["repeat_requests"]),
             "unpriced_requests": totals["unpriced_requests"],  # not counted as $0
             "unknown_token_requests": totals["unknown_token_requests"],  # nor these
+            # the failed repeats without usage (not billed): in the former only when they
+            # are all the repeats without a cost
+            "error_unknown_token_requests": totals["error_unknown_token_requests"],
             "repeated_prompts": totals["repeated_prompts"],
             "top": groups,
             "assumption": EXACT_ASSUMPTION,

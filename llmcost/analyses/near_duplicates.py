@@ -32,6 +32,7 @@ from __future__ import annotations
 from llmcost.analyses import line_usd, local_iso, rows, savings, usd
 from llmcost.analyses.redact import preview
 from llmcost.analyses.settings import settings
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
 HEAD_CHARS = 2000  # the compared text: its first 2,000 and last 1,000 characters
 TAIL_CHARS = 1000
@@ -88,14 +89,14 @@ def near_duplicates(con, ctx) -> dict:
         f"""CREATE OR REPLACE TEMP TABLE sv_nd_docs AS
             WITH firsts AS (
               SELECT c.request_id, c.model, c.system_hash, c.prompt_hash, c.ts, c.is_priced,
-                c.cost_usd,
+                c.cost_usd, c.status, c.input_tokens,
                 c.source, c.source_line, coalesce(c.status, 'ok') <> 'error' AS answered
               FROM {base} c
               WHERE c.prompt_hash IS NOT NULL
                 AND c.request_id NOT IN (SELECT request_id FROM {repeats})
               ORDER BY c.ts DESC NULLS LAST, c.request_id DESC LIMIT {MAX_DOCS})
             SELECT request_id, model, system_hash, prompt_hash, ts, is_priced, cost_usd,
-              source, source_line AS line, answered,
+              status, input_tokens, source, source_line AS line, answered,
               row_number() OVER (ORDER BY ts NULLS LAST, request_id) AS doc
             FROM firsts"""
     )
@@ -190,8 +191,11 @@ def near_duplicates(con, ctx) -> dict:
                  (SELECT request_id FROM {repeats})) AS distinct_prompts_total,
               count(*) AS calls, sum(d.cost_usd) AS usd,
               count(*) FILTER (WHERE NOT d.is_priced) AS unpriced,
-              -- a priced model's calls without token counts (a failed call's): not unpriced
-              count(*) FILTER (WHERE d.is_priced AND d.cost_usd IS NULL) AS unknown
+              -- a priced model's calls without token counts: not unpriced; as Cost by model
+              -- counts them (a failed call without usage is not billed, no call 'without
+              -- tokens' beside a saving, unless they are all the calls without a cost)
+              {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown,
+              count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS failed_unknown
             FROM sv_nd_matches m JOIN sv_nd_docs d USING (doc)""",
     )[0]
     top = rows(
@@ -249,6 +253,9 @@ def near_duplicates(con, ctx) -> dict:
         "usd": line_usd(totals["usd"], totals["calls"]),
         "unpriced_requests": totals["unpriced"],  # not counted as $0
         "unknown_token_requests": totals["unknown"],  # nor these
+        # the failed calls without usage (not billed): in the former only when they are all
+        # the calls without a cost
+        "error_unknown_token_requests": totals["failed_unknown"],
         "distinct_prompts": totals["distinct_prompts"],
         "threshold": threshold,
         "method": f"MinHash ({BINS} bins, {BANDS} LSH bands) over word 3-shingles of the "

@@ -4,18 +4,22 @@ report's zone (``report --tz``; UTC else).
 Costs are those of the calls with a cost; a cell, minute or hour whose calls all lack one has
 no cost (None, never $0). Two counts say which calls are in no cost, and why:
 ``unpriced_requests``, the calls of models without a price, and ``unknown_token_requests``,
-the calls of a priced model whose log gave no token counts and had no text to count (a
-failed call without usage: its cost is unknown, not billed). The
-busiest minute and the costliest hour are instants (ISO with the zone's offset): the hour
+the calls of a priced model whose log gave no token counts and had no text to count, less
+its failed calls without usage (``error_unknown_token_requests``: not billed, as the summary
+counts them) unless they are all the calls there (attribution.without_tokens). The busiest
+minute and the costliest hour are instants (ISO with the zone's offset): the hour
 that a zone lives twice when its clocks go back is two hours, not one."""
 
 from zoneinfo import ZoneInfo
 
 from llmcost.analyses import local_ts, register, rows, usd, zone
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
-# the calls in no cost, by why: no price for their model, or no token counts (as by_day)
-_UNCOSTED = """count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
-             count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_requests"""
+# the calls in no cost, by why: no price for their model, or no token counts, as by_day
+# counts them (not the failed calls without usage, not billed, unless they are all there is)
+_UNCOSTED = f"""count(*) FILTER (WHERE NOT is_priced) AS unpriced_requests,
+             {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_requests,
+             count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_requests"""
 
 
 @register("peaks", "Peak times", order=40)

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from llmcost.analyses import line_usd, local_iso, register, rows, savings, usd
 from llmcost.analyses.settings import settings
+from llmcost.attribution import FAILED_WITHOUT_USAGE, without_tokens
 
 MIN_GROUP = 10
 MAD_SCALE = 1.4826
@@ -156,7 +157,8 @@ def waste(con, ctx) -> dict:
               FROM {base} WHERE prompt_hash IS NOT NULL AND ts IS NOT NULL
               GROUP BY ALL HAVING count(*) > 1)
             SELECT * FROM (
-              SELECT request_id, feature, model, is_priced, cost_usd, ts, source, source_line,
+              SELECT request_id, feature, model, is_priced, cost_usd, status, input_tokens, ts,
+                source, source_line,
                 epoch(ts) - epoch(lag(ts) OVER w) AS gap, lag(status) OVER w AS prev_status
               FROM {base} c SEMI JOIN again a
                 ON a.model = c.model AND a.prompt_hash = c.prompt_hash
@@ -168,16 +170,18 @@ def waste(con, ctx) -> dict:
             WHERE gap <= ?""",
         [cfg.retry_seconds],
     )
+    # the retries in no cost, by why: of models without a price, and a priced model's
+    # retries without token counts, as Cost by model counts them (attribution.without_tokens),
+    # and apart the retries that failed without usage: not billed, but what the row is of
+    # (a client that re-sent a call that had succeeded and was rate-limited), so said as such
+    uncosted = f"""count(*) FILTER (WHERE NOT is_priced) AS unpriced_calls,
+             {without_tokens("is_priced AND cost_usd IS NULL")} AS unknown_token_calls,
+             count(*) FILTER (WHERE {FAILED_WITHOUT_USAGE}) AS error_unknown_token_calls"""
     retries = rows(
         con,
-        """SELECT count(*) FILTER (WHERE prev_status = 'error') AS after_failure,
-             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS after_success,
-             sum(cost_usd) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error') AS usd,
-             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND NOT is_priced)
-               AS unpriced_calls,
-             count(*) FILTER (WHERE coalesce(prev_status, 'ok') <> 'error' AND is_priced
-                                AND cost_usd IS NULL) AS unknown_token_calls
-           FROM sv_retries""",
+        f"""SELECT (SELECT count(*) FROM sv_retries WHERE prev_status = 'error') AS after_failure,
+             count(*) AS after_success, sum(cost_usd) AS usd, {uncosted}
+           FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'""",
     )[0]
     # None when no retry has a cost (unknown, never $0)
     retries["usd"] = line_usd(retries["usd"], retries["after_success"])
@@ -185,13 +189,12 @@ def waste(con, ctx) -> dict:
     retries["top"] = _money(
         rows(
             con,
-            """SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
+            f"""SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
                  sum(cost_usd) AS usd,
                  -- the retries in no cost, by why (as the line's): its row says which
-                 count(*) FILTER (WHERE NOT is_priced) AS unpriced_calls,
-                 count(*) FILTER (WHERE is_priced AND cost_usd IS NULL) AS unknown_token_calls,
+                 {uncosted},
                  min(ts) AS first_ts,
-                 first({'source': source, 'line': source_line}
+                 first({{'source': source, 'line': source_line}}
                        ORDER BY ts, source, source_line) AS example
                FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'
                GROUP BY ALL ORDER BY usd DESC NULLS LAST, calls DESC, feature, model LIMIT ?""",

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from llmcost.attribution import rest_of
+from llmcost.attribution import merged_without_tokens, rest_of
 from llmcost.render import WEEKDAYS, count, money, money_to_delta, pct, plural, short_paths
 
 NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
@@ -406,7 +406,9 @@ def _by_day(r: dict) -> Section:
             # days of unpriced calls only have no cost: unknown, not $0
             "cost_usd": sum(known) if known else None,
             "unpriced_requests": sum(d.get("unpriced_requests") or 0 for d in earlier),
-            "unknown_token_requests": sum(d.get("unknown_token_requests") or 0 for d in earlier),
+            # as one day of their calls would count them: a day of failed calls without
+            # usage only keeps them, beside a cost they are not billed (not 'without tokens')
+            "unknown_token_requests": merged_without_tokens(earlier),
         }
         label = f"({plural(len(earlier), 'earlier day')})"
         rows.insert(0, [label, count(summed["requests"]), _day_cost(summed)])
@@ -1331,6 +1333,30 @@ def _failed_uncosted(f: dict, more: bool = True) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def _retry_cost(x: dict, line: bool = False) -> str:
+    """A retries line's (``line``) or row's amount and the retries in no cost, by why; a
+    retry that failed without usage (``error_unknown_token_calls``: not billed) is said as
+    such, not 'without tokens': a client re-sending a call that had succeeded and being
+    rate-limited is what the row is of. '$0.0002 + 1 failed without usage (not billed)'."""
+    failed = x.get("error_unknown_token_calls") or 0
+    item = {
+        "unpriced_requests": x.get("unpriced_calls") or 0,
+        "unknown_token_requests": x.get("unknown_token_calls") or 0,
+    }
+    if x["usd"] is None and not item["unpriced_requests"]:
+        # (attribution.without_tokens kept them, the only calls without a cost: said apart)
+        item["unknown_token_requests"] -= failed
+    if failed and x["usd"] is None and not any(item.values()):
+        if line:
+            what = plural(failed, "call")
+            return f"an unknown amount ({what} that failed without usage: not billed)"
+        return f"{count(failed)} failed without usage"
+    shown = _line_amount(x["usd"], item) if line else _row_saving(x["usd"], item)
+    if not failed:
+        return shown
+    return shown + f" + {count(failed)} failed without usage" + (" (not billed)" if line else "")
+
+
 def _waste(w: dict, r: dict) -> Section:
     section = Section("Output waste")
     t, f, rt, ru = w["truncated"], w["failed"], w["retries"], w["runaway"]
@@ -1349,9 +1375,13 @@ def _waste(w: dict, r: dict) -> Section:
     legitimate = f"{count(rt['after_failure'])} more retried a failed call: legitimate"
     section.lines.append(
         f"Retries within {rt['seconds']:g}s of a successful identical call: "
-        f"{plural(rt['after_success'], 'call')}, {_waste_amount(rt)}"
-        # (an unknown amount is followed by why in brackets already)
-        + (f"; {legitimate}." if rt["usd"] is None else f" ({legitimate}).")
+        f"{plural(rt['after_success'], 'call')}, {_retry_cost(rt, line=True)}"
+        # (an unknown amount, or the failed ones, is followed by brackets already)
+        + (
+            f"; {legitimate}."
+            if rt["usd"] is None or rt.get("error_unknown_token_calls")
+            else f" ({legitimate})."
+        )
     )
     if rt["top"]:
         section.tables.append(
@@ -1359,13 +1389,7 @@ def _waste(w: dict, r: dict) -> Section:
                 ["Retry cost", "Calls", "Feature", "Model", "First", "Example"],
                 [
                     [
-                        _row_saving(
-                            x["usd"],
-                            {
-                                "unpriced_requests": x.get("unpriced_calls"),
-                                "unknown_token_requests": x.get("unknown_token_calls"),
-                            },
-                        ),
+                        _retry_cost(x),
                         count(x["calls"]),
                         x["feature"],
                         x["model"],
