@@ -145,6 +145,60 @@ def test_the_runaway_table_says_what_it_leaves_out(jsonl, cli, fmt):
     assert not re.search(r"\(\d+ more\)", every)
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_retries_long_answers_and_caps_tables_say_what_they_leave_out(jsonl, cli, fmt):
+    """The retries, long-answers and max_tokens tables listed --top rows and said nothing of
+    the others (a log of 40 features: 10 rows read as the whole). Each now ends with a row of
+    the rest, and the JSON counts and sums them."""
+    # Three features: ten 100-token answers and a 2,000-token one that stopped (above the
+    # threshold of 150, finished: a long answer), and a call re-sent 10 s after it succeeded
+    # (a retry of 50, 100 or 150 output tokens), all with max_tokens 16,384 (far above use).
+    records = []
+    for i, feature in enumerate("abc"):
+        base = 10_000 * i
+        records += [
+            call(base + 10 * t, feature=feature, out=100, text=f"{feature}{t}",
+                 max_tokens=16384)
+            for t in range(10)
+        ] + [
+            call(base + 200, feature=feature, out=2000, text=f"{feature}-essay",
+                 max_tokens=16384),
+            *[call(base + 300 + 10 * n, feature=feature, session="s", out=50 * (i + 1),
+                   text=f"{feature}-same", max_tokens=16384) for n in range(2)],
+        ]  # fmt: skip
+    w = report(jsonl, records, top=1)["waste"]
+    rt, long, caps = w["retries"], w["runaway"]["long_finished"], w["caps"]
+    assert [x["feature"] for x in rt["top"]] == ["c"] and rt["groups"] == 3
+    other = rt["other_groups"]
+    assert (other["calls"], other["unpriced_calls"], other["unknown_token_calls"]) == (2, 0, 0)
+    # the re-sent calls of a and b: 1,000 input tokens at $10/M, 50 and 100 out at $20/M
+    assert other["usd"] == pytest.approx(2 * 1000 * 10 * M + 150 * 20 * M)  # $0.023
+    assert (len(long["top"]), long["groups"], long["other_calls"]) == (1, 3, 2)
+    assert (len(caps["features"]), caps["feature_count"], caps["other_calls"]) == (1, 3, 26)
+    log = str(jsonl(records))
+    text = " ".join(cli("analyze", log, *PRICING_ARGS, "--top", "1", "-f", fmt).stdout.split())
+    if fmt == "html":
+        text = re.sub(r"\s*<[^>]+>\s*", " | ", text)
+    waste = text[text.index("Output waste") : text.index("Prompt bloat")]
+    # the tables follow the section's lines: retries, long answers, caps, in that order
+    heads = (
+        r"(?=Retry cost\W+Calls)|(?=Calls\W+Feature\W+Model\W+Median out)"
+        r"|(?=Feature\W+Calls\W+p99)"
+    )
+    retries, long_rows, caps_rows = re.split(heads, waste)[1:]
+    assert re.search(r"\$0\.02\W+2\W+\(2 more\)", retries), retries
+    assert re.search(r"\W2\W+\(2 more\)\W", long_rows), long_rows  # 2 calls
+    assert re.search(r"\(2 more\)\W+26\W", caps_rows), caps_rows  # 26 calls
+    # with every row listed, no row is said to be left out
+    every = cli("analyze", log, *PRICING_ARGS, "-f", fmt).stdout
+    assert not re.search(r"\(\d+ more\)", every)
+    whole = report(jsonl, records)["waste"]
+    assert whole["retries"]["other_groups"] is None and whole["retries"]["groups"] == 3
+    assert (whole["runaway"]["long_finished"]["other_calls"], whole["caps"]["other_calls"]) == (
+        0, 0
+    )  # fmt: skip
+
+
 def test_retry_window_and_runaway_k_from_config(jsonl):
     config = "savings:\n  retry_seconds: 120\n  runaway_k: 100\n"
     w = report(jsonl, _log(), config=config)["waste"]

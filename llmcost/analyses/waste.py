@@ -204,6 +204,9 @@ def waste(con, ctx) -> dict:
     )
     for item in retries["top"]:
         item["first_ts"] = local_iso(ctx, item["first_ts"])
+    # the groups past --top, summed as one group is (its calls in no cost by the same rule):
+    # a table of the 10 costliest said nothing of the others
+    retries["groups"], retries["other_groups"] = _retry_rest(con, top, uncosted)
     savings.offer(
         con,
         ctx,
@@ -431,13 +434,46 @@ def waste(con, ctx) -> dict:
             "long_finished": {
                 "calls": sum(x["calls"] for x in long_finished),
                 "top": long_finished[:top],
+                "groups": len(long_finished),  # of feature and model; top lists the first
+                "other_calls": sum(x["calls"] for x in long_finished[top:]),
                 "note": LONG_FINISHED_NOTE,
             },
         },
         "caps": {
             "features": caps[:top],
+            "feature_count": len(caps),  # features lists the first --top of them
+            "other_calls": sum(c["calls"] for c in caps[top:]),
             "note": "a lower max_tokens does not lower cost by itself (calls pay for what they "
             "generate): it bounds runaway outputs; suggested cap = p99 of real outputs, rounded "
             f"up to a multiple of {CAP_ROUND}",
         },
     }
+
+
+def _retry_rest(con, top: int, uncosted: str) -> tuple[int, dict | None]:
+    """How many feature-and-model groups of retries there are, and those past the first
+    ``top`` (in the table's order) summed as one group: calls, cost (None: none has one) and
+    the calls in no cost by why (``uncosted``, as a row counts them). None when none is left."""
+    groups, calls = con.execute(
+        """SELECT count(DISTINCT (coalesce(feature, '(none)'), model)), count(*)
+           FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'"""
+    ).fetchone()
+    if groups <= top:
+        return groups, None
+    rest = rows(
+        con,
+        f"""WITH g AS (
+              SELECT coalesce(feature, '(none)') AS feature, model, count(*) AS calls,
+                sum(cost_usd) AS usd
+              FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error' GROUP BY ALL),
+            past AS (
+              SELECT feature, model FROM g
+              ORDER BY usd DESC NULLS LAST, calls DESC, feature, model OFFSET ?)
+            SELECT count(*) AS calls, sum(cost_usd) AS usd, {uncosted}
+            FROM sv_retries r SEMI JOIN past p
+              ON p.feature = coalesce(r.feature, '(none)') AND p.model = r.model
+            WHERE coalesce(r.prev_status, 'ok') <> 'error'""",
+        [top],
+    )[0]
+    rest["usd"] = line_usd(rest["usd"], rest["calls"])
+    return groups, _money([rest], "usd")[0]

@@ -1397,7 +1397,14 @@ def _waste(w: dict, r: dict) -> Section:
                         _where(x["example"], r),
                     ]
                     for x in rt["top"]
-                ],
+                ]
+                + (
+                    # the groups past --top, summed (an older report: not said)
+                    [[_retry_cost(rt["other_groups"]), count(rt["other_groups"]["calls"]),
+                      f"({count(rt['groups'] - len(rt['top']))} more)", "", "", ""]]
+                    if rt.get("other_groups")
+                    else []
+                ),  # fmt: skip
                 "rrllll",
             )
         )
@@ -1487,7 +1494,14 @@ def _waste(w: dict, r: dict) -> Section:
             Table(
                 ["Calls", "Feature", "Model", "Median out", "Threshold", "Max out",
                  "Longest at"],
-                [_length_cells(x, r) for x in long["top"]],
+                [_length_cells(x, r) for x in long["top"]]
+                + (
+                    [[count(long["other_calls"]),
+                      f"({count(long['groups'] - len(long['top']))} more)", "", "", "", "",
+                      ""]]
+                    if long.get("groups", 0) > len(long["top"])
+                    else []
+                ),  # fmt: skip
                 "rllrrrl",
             )
         )
@@ -1508,7 +1522,13 @@ def _waste(w: dict, r: dict) -> Section:
                         count(c["calls_above_suggested"]),
                     ]
                     for c in caps["features"]
-                ],
+                ]
+                + (
+                    [[f"({count(caps['feature_count'] - len(caps['features']))} more)",
+                      count(caps["other_calls"]), "", "", "", ""]]
+                    if caps.get("feature_count", 0) > len(caps["features"])
+                    else []
+                ),  # fmt: skip
                 "lrrrrr",
             )
         )
