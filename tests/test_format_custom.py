@@ -109,18 +109,23 @@ def test_a_reject_is_reported_at_its_line_after_blank_and_multi_line_rows(cli, e
     lines += [bad_count + ",", cut, haiku + ","]
     export.write_bytes((newline.join(lines) + newline).encode())
     assert export.read_bytes().count(b"\n") == 9
-    out = cli("analyze", "exports/oct.csv", "--format", "json")
-    assert out.exit_code == 0, out.stderr
-    report = json.loads(out.stdout)
-    [entry] = report["inputs"]
-    counts = tuple(entry[k] for k in ("lines_read", "ingested", "skipped", "rejected"))
-    assert (counts, [(r["line"], r["reason"]) for r in report["rejected"]["samples"]]) == (
+    assert _counts_and_rejects(cli) == (
         (6, 3, 1, 2),
         [
             (7, "column tokens_in (input_tokens) is not a non-negative integer: 12.5"),
             (8, "CSV row not readable: Expected Number of Columns: 10 Found: 9"),
         ],
     )
+
+
+def _counts_and_rejects(cli) -> tuple:
+    """The export's (lines read, ingested, skipped, rejected) and its rejects' (line, reason)."""
+    out = cli("analyze", "exports/oct.csv", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    [entry] = report["inputs"]
+    counts = tuple(entry[k] for k in ("lines_read", "ingested", "skipped", "rejected"))
+    return counts, [(r["line"], r["reason"]) for r in report["rejected"]["samples"]]
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
@@ -131,12 +136,7 @@ def test_a_line_of_spaces_and_tabs_is_skipped_as_blank(cli, export, newline):
     header, sonnet, bad_count, *_, haiku = CSV.splitlines()
     lines = [header, sonnet, "   ", bad_count, " \t ", haiku]
     export.write_bytes((newline.join(lines) + newline).encode())
-    out = cli("analyze", "exports/oct.csv", "--format", "json")
-    assert out.exit_code == 0, out.stderr
-    report = json.loads(out.stdout)
-    [entry] = report["inputs"]
-    counts = tuple(entry[k] for k in ("lines_read", "ingested", "skipped", "rejected"))
-    assert (counts, [(r["line"], r["reason"]) for r in report["rejected"]["samples"]]) == (
+    assert _counts_and_rejects(cli) == (
         (5, 2, 2, 1),
         [(4, "column tokens_in (input_tokens) is not a non-negative integer: 12.5")],
     )

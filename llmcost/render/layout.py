@@ -535,32 +535,23 @@ def _periods(p: dict) -> Section:
         models = x.get("models") or []
         names = Counter(m["model"] for m in models)
         shown, rest = (models[:top], models[top:]) if top else (models, [])
+        def model_row(label: str, m: dict) -> list[str]:
+            return [
+                f"↳ {label}",
+                count(m["requests"]),
+                count(m["input_tokens"]),
+                count(m["output_tokens"]),
+                count(m["cache_read_tokens"]),
+                row_cost(m),
+            ]
+
         for m in shown:
             # the breakdown is by provider and model: a model served by two providers
             # (openai and azure) would read as the same line twice
             label = m["model"] if names[m["model"]] == 1 else f"{m['model']} ({m['provider']})"
-            body.append(
-                [
-                    f"↳ {label}",
-                    count(m["requests"]),
-                    count(m["input_tokens"]),
-                    count(m["output_tokens"]),
-                    count(m["cache_read_tokens"]),
-                    row_cost(m),
-                ]
-            )
+            body.append(model_row(label, m))
         if rest:  # the period's other models summed, as --by's tables end
-            o = rest_of(rest)
-            body.append(
-                [
-                    f"↳ ({count(len(rest))} more)",
-                    count(o["requests"]),
-                    count(o["input_tokens"]),
-                    count(o["output_tokens"]),
-                    count(o["cache_read_tokens"]),
-                    row_cost(o),
-                ]
-            )
+            body.append(model_row(f"({count(len(rest))} more)", rest_of(rest)))
     t = p["totals"]
     body.append(
         [
