@@ -335,7 +335,9 @@ def _usd(value: float | None, beside: float | None = None) -> str:
     return money_beside(value, beside)
 
 
-def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict:
+def evaluate(
+    report: dict, policy: Policy, baseline: dict | None = None, top: int = TOP_MODELS
+) -> dict:
     """Every rule of ``policy`` checked against ``report`` (and ``baseline``), JSON-ready.
 
     Returns ``{"status": ok|warn|fail, "rules": [...], "total_cost_usd", ...}``.
@@ -496,11 +498,11 @@ def evaluate(report: dict, policy: Policy, baseline: dict | None = None) -> dict
         "unknown_token_requests": uncosted - unpriced,
         "first_ts": s.get("first_ts"),
         "last_ts": s.get("last_ts"),
-        "top_models": [_top_model(m) for m in report["by_model"][:TOP_MODELS]],
+        "top_models": [_top_model(m) for m in report["by_model"][:top]],
         # how many models there are, and the rest summed: a log of 25 models listed 5 and
         # said nothing of the 20 others (None: none left out)
         "models": len(report["by_model"]),
-        "other_models": _other_models(report["by_model"][TOP_MODELS:]),
+        "other_models": _other_models(report["by_model"][top:]),
         "baseline": compare(baseline, report, top=10) if baseline is not None else None,
         # what the check could not see: lines rejected, files cut short or not read
         "rejected": (report.get("rejected") or {}).get("count", 0),

@@ -860,6 +860,17 @@ def test_top_models_say_what_they_leave_out(cli, jsonl):
     doc = json.loads(cli("check", jsonl(listed), "--max-cost", "10", "-f", "json").stdout)
     assert (doc["models"], doc["other_models"]) == (5, None)
     assert "more)" not in cli("check", jsonl(listed), "--max-cost", "10").stdout
+    # --top lists more or fewer (this log: 5 priced models, gpt-5-nano without tokens, and
+    # acme-7b without a price): the others summed all the same
+    doc = json.loads(cli("check", log, "--max-cost", "10", "--top", "2", "-f", "json").stdout)
+    assert [m["model"] for m in doc["top_models"]] == ["gpt-4o", "gpt-4.1"]
+    assert doc["other_models"]["requests"] == 5
+    assert doc["other_models"]["cost_usd"] == pytest.approx(0.65)
+    text = " ".join(cli("check", log, "--max-cost", "10", "--top", "2").stdout.split())
+    assert re.search(r"\(5 more\)\W+5\W+\$0\.65 \+ 1 unpriced \+ 1 without tokens", text), text
+    doc = json.loads(cli("check", log, "--max-cost", "10", "--top", "9", "-f", "json").stdout)
+    assert (len(doc["top_models"]), doc["other_models"]) == (7, None)
+    assert cli("check", log, "--max-cost", "10", "--top", "0").exit_code == 2
 
 
 def test_a_total_of_no_call_with_a_cost_is_unknown_not_zero(jsonl, cli, tmp_path):

@@ -136,6 +136,13 @@ def check(
     format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format of the rules.")
     ] = CheckFormat.table,
+    top: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Models listed under Top models (default 5); the others are summed on one row.",
+            min=1,
+        ),
+    ] = None,
     markdown: Annotated[
         Optional[Path],
         typer.Option(
@@ -226,7 +233,7 @@ def check(
             hint="budget rules are checked on per-call logs; `llmcost analyze` prices usage"
             " and cost reports and compares the cost they report",
         )
-    result = budgets.evaluate(report, policy, base)
+    result = budgets.evaluate(report, policy, base, top=top or budgets.TOP_MODELS)
 
     sections = view.check_sections(result, emoji=format is not CheckFormat.table)
     if format is CheckFormat.json:
