@@ -204,6 +204,9 @@ def test_an_operation_details_record_of_a_span_in_the_file_gives_it_its_texts(tm
     assert json.loads(texts[call["prompt_hash"]])[-1] == {
         "role": "user", "content": "Is A-1187 shipped?"}  # fmt: skip
     assert texts[call["completion_hash"]] == "Yes."
+    # the record's gen_ai.system_instructions are the call's system prompt (they were read
+    # from a span's own attributes only)
+    assert texts[call["system_hash"]] == "Answer in one word."
     assert cost(call) == pytest.approx(_price(52, 9))
     event = {"name": record["eventName"], "attributes": attrs}
     on_span = tmp_path / "event.otlp.json"

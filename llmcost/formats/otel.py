@@ -768,11 +768,15 @@ WITH idx AS (
                              json_extract_string(ea, '$."gen_ai.completion"'))) ORDER BY ei)
       FILTER (WHERE ename IN ('gen_ai.client.inference.operation.details',
                               'gen_ai.content.completion'))
-      AS ev_output
+      AS ev_output,
+    -- the details event's system instructions (the system prompt, kept apart from
+    -- gen_ai.input.messages as on a span)
+    first(otel_json(json_extract_string(ea, '$."gen_ai.system_instructions"')) ORDER BY ei)
+      FILTER (WHERE ename = 'gen_ai.client.inference.operation.details') AS ev_sys_instr
   FROM prompt_event GROUP BY sid
 )
 SELECT coalesce(i.sid, e.sid) AS sid, idx_prompt, idx_completion, idx_tool_answer, ev_prompt,
-  ev_completion, ev_tool_answer, ev_finish, ev_input, ev_output
+  ev_completion, ev_tool_answer, ev_finish, ev_input, ev_output, ev_sys_instr
 FROM by_idx i FULL JOIN by_event e ON e.sid = i.sid
 """
 
@@ -929,8 +933,8 @@ WITH RECURSIVE up(sid, anc, depth) AS (
 ), texts AS (
   SELECT f.sid,
     coalesce(f.in_msgs, x.ev_input) AS in_msgs, coalesce(f.out_msgs, x.ev_output) AS out_msgs,
-    f.sys_instr, x.idx_prompt, x.idx_completion, x.idx_tool_answer, x.ev_prompt,
-    x.ev_completion, x.ev_tool_answer, x.ev_finish,
+    coalesce(f.sys_instr, x.ev_sys_instr) AS sys_instr,
+    x.idx_prompt, x.idx_completion, x.idx_tool_answer, x.ev_prompt, x.ev_completion, x.ev_tool_answer, x.ev_finish,
     f.old_prompt, f.old_completion
   FROM otel_fields f LEFT JOIN otel_texts x USING (sid)
 ), shaped AS (
