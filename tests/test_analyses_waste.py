@@ -493,6 +493,12 @@ def test_looping_answers_are_runaways_finished_or_not(jsonl, cli):
     assert f"{int(shares[38] * 100)}% | faq | big-model | 2,000 | stop" in cli(
         "analyze", str(jsonl(records)), *PRICING_ARGS, "--format", "markdown"
     ).stdout.replace("$0.04 | ", "")
+    # --top 2 lists two looping answers and says the other two are left out
+    short = cli("analyze", str(jsonl(records)), *PRICING_ARGS, "--top", "2", "-f", "markdown")
+    looping_table = short.stdout.split("| Excess cost | Repeated |")[1].split("\n\n")[0]
+    assert looping_table.count("| big-model |") == 2
+    assert "| (2 more) |" in looping_table
+    assert not re.search(r"\(\d+ more\)", cli("analyze", str(jsonl(records)), *PRICING_ARGS).stdout)
 
 
 def test_loop_share_from_config_and_short_answers(jsonl):

@@ -1471,7 +1471,14 @@ def _waste(w: dict, r: dict) -> Section:
                         _where({"source": x["source"], "line": x["line"]}, r),
                     ]
                     for x in loops["top"]
-                ],
+                ]
+                + (
+                    # the looping calls past --top (their sum is the line's, above)
+                    [["", "", f"({count(loops['calls'] - len(loops['top']))} more)", "", "",
+                      "", ""]]
+                    if loops.get("calls", 0) > len(loops["top"])
+                    else []
+                ),  # fmt: skip
                 "rrllrll",
             )
         )
