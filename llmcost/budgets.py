@@ -18,7 +18,7 @@ from pathlib import Path
 from llmcost import config
 from llmcost.attribution import rest_of
 from llmcost.errors import UsageError
-from llmcost.render import plural
+from llmcost.render import overlay_names, plural
 from llmcost.yamlio import line_of
 
 EACH = "*"  # in per_model/per_feature/per_user: the limit for every name not listed
@@ -730,18 +730,10 @@ def compare(base: dict, head: dict, top: int | None = 10) -> dict:
         )
     if (base.get("pricing_overlays") or []) != (head.get("pricing_overlays") or []):
         out["notes"].append(
-            f"priced with different prices of your own ({_overlay_names(base)} vs "
-            f"{_overlay_names(head)}): some change may come from prices"
+            f"priced with different prices of your own ({overlay_names(base) or 'none'} vs "
+            f"{overlay_names(head) or 'none'}): some change may come from prices"
         )
     return out
-
-
-def _overlay_names(report: dict) -> str:
-    names = [
-        o["file"] + (f" {o['version']}" if o.get("version") else "")
-        for o in report.get("pricing_overlays") or []
-    ]
-    return ", ".join(names) or "none"
 
 
 # ---------------------------------------------------------------- period alerts

@@ -135,8 +135,8 @@ def test_different_prices_of_ones_own_are_noted(reports):
     head["pricing_overlays"] = [{"file": "contract.yaml", "version": "2026-07"}]
     notes = compare(base, head)["notes"]
     assert (
-        "priced with different prices of your own (contract.yaml 2026-01 vs contract.yaml "
-        "2026-07): some change may come from prices"
+        "priced with different prices of your own (contract.yaml (2026-01) vs contract.yaml "
+        "(2026-07)): some change may come from prices"
     ) in notes
     head["pricing_overlays"] = base["pricing_overlays"]
     assert not any("prices of your own" in n for n in compare(base, head)["notes"])

@@ -454,8 +454,8 @@ def _retry_rest(con, top: int, uncosted: str) -> tuple[int, dict | None]:
     """How many feature-and-model groups of retries there are, and those past the first
     ``top`` (in the table's order) summed as one group: calls, cost (None: none has one) and
     the calls in no cost by why (``uncosted``, as a row counts them). None when none is left."""
-    groups, calls = con.execute(
-        """SELECT count(DISTINCT (coalesce(feature, '(none)'), model)), count(*)
+    [groups] = con.execute(
+        """SELECT count(DISTINCT (coalesce(feature, '(none)'), model))
            FROM sv_retries WHERE coalesce(prev_status, 'ok') <> 'error'"""
     ).fetchone()
     if groups <= top:

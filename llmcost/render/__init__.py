@@ -129,6 +129,15 @@ _BLOCK_START = re.compile(
 )
 
 
+def overlay_names(report: dict) -> str:
+    """The user's price files a report was priced with (``pricing_overlays``), each with the
+    version it gives: 'llmcost.yaml, contract.yaml (2027-01)', or "" without any."""
+    return ", ".join(
+        o["file"] + (f" ({o['version']})" if o.get("version") else "")
+        for o in report.get("pricing_overlays") or []
+    )
+
+
 def md_escape(text) -> str:
     """``text`` made safe for one Markdown line or table cell, readable as it was: HTML
     escaped, @mentions broken with an invisible joiner, backslashes, backticks, ``[`` and

@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from llmcost.attribution import merged_without_tokens, rest_of
-from llmcost.render import WEEKDAYS, count, money, money_to_delta, pct, plural, short_paths
+from llmcost.render import (
+    WEEKDAYS,
+    count,
+    money,
+    money_to_delta,
+    overlay_names,
+    pct,
+    plural,
+    short_paths,
+)
 
 NAMES = ("Model", "→ Target", "Priced as", "Open-weight class")  # a table's name columns
 
@@ -117,11 +126,8 @@ def prices_line(r: dict) -> str:
 
 def overlays_text(r: dict) -> str:
     """``; your prices over them: llmcost.yaml, team.yaml (2027-01)``, or "" without any."""
-    overlays = [
-        o["file"] + (f" ({o['version']})" if o.get("version") else "")
-        for o in r.get("pricing_overlays") or []
-    ]
-    return "; your prices over them: " + ", ".join(overlays) if overlays else ""
+    names = overlay_names(r)
+    return f"; your prices over them: {names}" if names else ""
 
 
 def bucket_costs(u: dict) -> str:
